@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package that Raven's build, tests, benchmarks and main job need.
+# Idempotent: when everything is present it only checks and returns in about a second.
+# Usage: scripts/setup-debian.sh            (as root, or as a user with sudo)
+set -euo pipefail
+
+# One list, grouped by what needs it. Add a package here, never by hand only.
+packages=(
+  # build
+  build-essential cmake ninja-build ccache pkg-config git file dpkg-dev
+  # Qt 6 (Core, Network, WebSockets, Widgets, Charts, Sql+SQLite, DBus, Test, Concurrent, Svg)
+  qt6-base-dev qt6-base-dev-tools qt6-websockets-dev qt6-charts-dev qt6-svg-dev
+  libqt6sql6-sqlite qt6-qpa-plugins libqt6svg6 qt6-image-formats-plugins
+  # Vulkan: loader, headers, shader compiler, validator, lavapipe, validation layers
+  libvulkan-dev vulkan-tools glslc spirv-tools mesa-vulkan-drivers vulkan-validationlayers
+  # maths, compression, wire schema
+  libeigen3-dev libglm-dev libzstd-dev zlib1g-dev libprotobuf-dev protobuf-compiler libssl-dev
+  # tests: display server, screenshots, the real dataset, the reference peer and its BLAS
+  xvfb xauth imagemagick dataset-fashion-mnist python3 python3-numpy python3-torch libopenblas0
+  # packaging checks and tooling
+  appstream desktop-file-utils clang-format clang-tidy
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "setup: installing ${#missing[@]} package(s): ${missing[*]}"
+if [ "$(id -u)" -eq 0 ]; then
+  sudo=()
+elif command -v sudo >/dev/null 2>&1; then
+  sudo=(sudo)
+else
+  echo "setup: error: not root and no sudo; run this script as root (su -c scripts/setup-debian.sh)" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+if ! "${sudo[@]}" apt-get update -q; then
+  echo "setup: error: apt-get update failed; check the network and /etc/apt/sources.list*" >&2
+  exit 1
+fi
+if ! "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"; then
+  echo "setup: error: could not install: ${missing[*]}" >&2
+  echo "setup: check the network, or that these names exist in Debian 12 (apt-cache policy NAME)" >&2
+  exit 1
+fi
+echo "setup: done"
