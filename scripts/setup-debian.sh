@@ -9,7 +9,7 @@ packages=(
   # build
   build-essential cmake ninja-build ccache pkg-config git file dpkg-dev
   # Qt 6 (Core, Network, WebSockets, Widgets, Charts, Sql+SQLite, DBus, Test, Concurrent, Svg)
-  qt6-base-dev qt6-base-dev-tools qt6-websockets-dev qt6-charts-dev qt6-svg-dev
+  qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev libgl-dev qt6-websockets-dev qt6-charts-dev qt6-svg-dev
   libqt6sql6-sqlite qt6-qpa-plugins libqt6svg6 qt6-image-formats-plugins
   # Vulkan: loader, headers, shader compiler, validator, lavapipe, validation layers
   libvulkan-dev vulkan-tools glslc spirv-tools mesa-vulkan-drivers vulkan-validationlayers
