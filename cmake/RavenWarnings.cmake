@@ -3,7 +3,10 @@
 add_library(raven_warnings INTERFACE)
 target_compile_options(raven_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align -Woverloaded-virtual
-  -Wnull-dereference -Wimplicit-fallthrough -Wformat=2)
+  -Wnull-dereference -Wimplicit-fallthrough -Wformat=2
+  # Vulkan's C structs are meant to be filled as `VkFooInfo info{VK_STRUCTURE_TYPE_FOO_INFO};` (the rest
+  # zero-initialised by the language); flagging every such line would hide the warnings that matter.
+  -Wno-missing-field-initializers)
 if(RAVEN_WERROR)
   target_compile_options(raven_warnings INTERFACE -Werror)
 endif()

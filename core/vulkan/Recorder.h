@@ -1,0 +1,123 @@
+#pragma once
+// Recording GPU work and submitting it once.
+//
+// A Recorder collects uploads, dispatches and downloads into one command buffer; submit() sends it
+// to the compute queue, waits on the device's fence, then fills the host memory of the downloads.
+// Per-op submission would make small models slower on a GPU than on a CPU; this is the groundwork for
+// recording a whole training step (forward, backward, optimizer) as one submission.
+//
+// Each binding says whether the dispatch reads or writes its range. The Recorder remembers what was
+// written and read since the last barrier and inserts a pipeline barrier (with buffer memory barriers
+// for the written ranges) only before a command that depends on them: read-after-write,
+// write-after-write or write-after-read on overlapping bytes. Independent dispatches run without
+// barriers between them.
+//
+//   Recorder rec(device);
+//   rec.upload(a.range(), hostA);
+//   rec.dispatch(pipeline, {{a.range(), Access::Read}, {c.range(), Access::Write}}, Push{n},
+//                Recorder::groupsFor(n, localSize));
+//   rec.download(c.range(), hostC);
+//   rec.submit();                         // hostC is filled now
+//
+// A dispatch with more workgroups than the device allows per dimension is split into several
+// vkCmdDispatchBase calls (see Pipeline.h for what that asks of shaders). Uploads and downloads go
+// through the device's staging ring; when it is full the Recorder submits what it has, waits, and goes
+// on (results are the same, only the number of submissions grows). Only one Recorder at a time may
+// use the staging ring.
+#include "vulkan/Memory.h"
+#include "vulkan/Pipeline.h"
+
+#include <vulkan/vulkan.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <span>
+#include <type_traits>
+#include <vector>
+
+namespace raven::vulkan {
+
+class Device;
+
+enum class Access { Read, Write, ReadWrite };
+
+struct Binding {
+    BufferRange range;
+    Access access = Access::ReadWrite;
+};
+
+struct Groups {
+    std::uint32_t x = 1;
+    std::uint32_t y = 1;
+    std::uint32_t z = 1;
+};
+
+class Recorder {
+public:
+    explicit Recorder(Device& device);
+    ~Recorder();  // what was recorded but not submitted is dropped
+    Recorder(const Recorder&) = delete;
+    Recorder& operator=(const Recorder&) = delete;
+
+    // Copies host bytes into dst (sizes must match); the data is copied into staging now, so `data`
+    // may change after the call.
+    void upload(const BufferRange& dst, std::span<const std::byte> data);
+    void upload(const BufferRange& dst, std::span<const float> data) { upload(dst, std::as_bytes(data)); }
+    // Copies src into `out` (sizes must match) when the work is submitted; `out` must stay alive until then.
+    void download(const BufferRange& src, std::span<std::byte> out);
+    void download(const BufferRange& src, std::span<float> out) { download(src, std::as_writable_bytes(out)); }
+
+    // Records one compute dispatch. bindings.size() must equal the pipeline's binding count and
+    // push.size() its push-constant size; each binding's offset must be a multiple of
+    // minStorageBufferOffsetAlignment and its size at most maxStorageBufferRange.
+    void dispatch(const Pipeline& pipeline, std::span<const Binding> bindings, std::span<const std::byte> push,
+                  Groups groups);
+    template <class Push>
+    requires std::is_trivially_copyable_v<Push>
+    void dispatch(const Pipeline& pipeline, std::initializer_list<Binding> bindings, const Push& push, Groups groups) {
+        dispatch(pipeline, std::span<const Binding>(bindings.begin(), bindings.size()),
+                 std::as_bytes(std::span<const Push, 1>(&push, 1)), groups);
+    }
+
+    // Submits everything recorded, waits for it, completes the downloads. The Recorder is empty and
+    // reusable afterwards. Does nothing when nothing was recorded.
+    void submit();
+
+    // Workgroups along x for `invocations` threads of `localSize`: ceil(invocations / localSize).
+    static Groups groupsFor(std::uint64_t invocations, std::uint32_t localSize);
+
+    struct Stats {
+        std::size_t dispatchCalls = 0;  // vkCmdDispatch/vkCmdDispatchBase calls (a split dispatch counts each)
+        std::size_t barriers = 0;       // vkCmdPipelineBarrier calls for hazards between commands
+        std::size_t submits = 0;        // queue submissions
+        std::size_t descriptorPools = 0;
+    };
+    const Stats& stats() const noexcept { return stats_; }
+
+private:
+    struct PendingDownload {
+        VkDeviceSize stagingOffset;
+        std::span<std::byte> out;
+    };
+    VkCommandBuffer commands();  // begins the command buffer on first use
+    void acquireStaging();
+    VkDeviceSize stagingSlice(VkDeviceSize bytes, VkDeviceSize& granted);
+    void orderBefore(std::span<const Binding> uses);  // inserts a barrier when a use depends on earlier work
+    void remember(std::span<const Binding> uses);
+    VkDescriptorSet allocateSet(VkDescriptorSetLayout layout);
+    void releaseStaging() noexcept;
+
+    Device& device_;
+    VkCommandBuffer commands_ = VK_NULL_HANDLE;
+    bool recording_ = false;
+    bool ownsStaging_ = false;
+    std::vector<BufferRange> written_;  // since the last barrier
+    std::vector<BufferRange> read_;
+    std::vector<PendingDownload> downloads_;
+    std::vector<VkDescriptorPool> pools_;
+    std::size_t currentPool_ = 0;
+    Stats stats_;
+};
+
+}  // namespace raven::vulkan
