@@ -1,0 +1,109 @@
+#include "cpu/CpuBackend.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "base/Error.h"
+#include "cpu/StridedLoop.h"
+
+namespace raven {
+
+namespace {
+int defaultThreadCount() {
+    if (const char* env = std::getenv("RAVEN_CPU_THREADS")) {
+        const int n = std::atoi(env);
+        if (n >= 1) return n;
+    }
+    const unsigned hw = std::thread::hardware_concurrency();
+    return hw == 0 ? 1 : static_cast<int>(hw);
+}
+
+constexpr int64_t kCopyGrain = 1 << 15;
+}  // namespace
+
+CpuStorage::CpuStorage(Backend& backend, int64_t numel) : Storage(backend, numel) {
+    // Round up to whole 64-byte lines: aligned_alloc needs a multiple of the alignment.
+    const size_t bytes = (static_cast<size_t>(std::max<int64_t>(numel, 1)) * sizeof(float) + 63) / 64 * 64;
+    data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
+    if (!data_) throw std::bad_alloc();
+}
+
+CpuStorage::~CpuStorage() {
+    std::free(data_);
+}
+
+CpuBackend::CpuBackend(int threads)
+    : pool_(std::make_unique<ThreadPool>(threads > 0 ? threads : defaultThreadCount())) {}
+
+float* CpuBackend::hostData(const Tensor& t) {
+    RAVEN_ASSERT(t.defined(), "CpuBackend: undefined tensor");
+    auto* storage = dynamic_cast<CpuStorage*>(t.storage().get());
+    RAVEN_ASSERT(storage != nullptr, "CpuBackend: tensor does not live on the CPU backend");
+    return storage->data() + t.offset();
+}
+
+std::shared_ptr<Storage> CpuBackend::allocate(int64_t numel) {
+    return std::make_shared<CpuStorage>(*this, numel);
+}
+
+Tensor CpuBackend::empty(const Shape& shape) {
+    return Tensor(allocate(numelOf(shape)), shape);
+}
+
+Tensor CpuBackend::upload(const Shape& shape, const float* data) {
+    Tensor t = empty(shape);
+    if (t.numel() > 0) std::memcpy(hostData(t), data, static_cast<size_t>(t.numel()) * sizeof(float));
+    return t;
+}
+
+std::vector<float> CpuBackend::readToHost(const Tensor& t) {
+    const Tensor c = t.contiguous();
+    std::vector<float> out(static_cast<size_t>(c.numel()));
+    if (!out.empty()) std::memcpy(out.data(), hostData(c), out.size() * sizeof(float));
+    return out;
+}
+
+Tensor CpuBackend::fill(const Shape& shape, float value) {
+    Tensor t = empty(shape);
+    float* out = hostData(t);
+    pool_->parallelFor(t.numel(), kCopyGrain, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) out[i] = value;
+    });
+    return t;
+}
+
+Tensor CpuBackend::contiguousCopy(const Tensor& src) {
+    Tensor out = empty(src.shape());
+    copyInto(out, src);
+    return out;
+}
+
+void CpuBackend::copyInto(const Tensor& dst, const Tensor& src) {
+    RAVEN_ASSERT(dst.shape() == src.shape(), "copyInto: shapes differ");
+    const auto layout = cpu::coalesce<2>(dst.shape(), {&dst.strides(), &src.strides()});
+    float* d = hostData(dst);
+    const float* s = hostData(src);
+    pool_->parallelFor(dst.numel(), kCopyGrain, [&](int64_t b, int64_t e) {
+        cpu::forEachSegment<2>(layout, {0, 0}, b, e, [&](auto off, auto inner, int64_t n) {
+            float* o = d + off[0];
+            const float* x = s + off[1];
+            if (inner[0] == 1 && inner[1] == 1) {
+                std::memcpy(o, x, static_cast<size_t>(n) * sizeof(float));
+            } else {
+                for (int64_t i = 0; i < n; ++i) o[i * inner[0]] = x[i * inner[1]];
+            }
+        });
+    });
+}
+
+CpuBackend& cpuBackendInstance() {
+    static CpuBackend backend;
+    return backend;
+}
+
+Backend& cpuBackend() {
+    return cpuBackendInstance();
+}
+
+}  // namespace raven

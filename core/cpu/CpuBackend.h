@@ -1,0 +1,79 @@
+#pragma once
+// CpuBackend: the Backend that runs kernels on the host's cores, eagerly (readToHost is a plain copy).
+//
+// - Memory: each Storage is one 64-byte aligned float array.
+// - Threads: a ThreadPool of its own; the count defaults to std::thread::hardware_concurrency(), or
+//   to the environment variable RAVEN_CPU_THREADS when set, and can be changed with setThreadCount.
+// - GEMM: Eigen (single-threaded per call), split by ThreadPool over batch and row blocks. Each output
+//   element is computed by one Eigen call whose blocking depends only on the shapes of that block, and
+//   the row blocks are fixed multiples of 64 rows, so results do not depend on the thread count.
+// - Elementwise kernels: one tight loop per op (the op is chosen once per call, not per element),
+//   fast paths for contiguous and broadcast (stride-0) inner dimensions.
+// - Reductions: a fixed order that depends only on the logical shape (see CpuReduce.cpp): the reduced
+//   elements of an output, in row-major order, are summed in blocks of 65536, each block over 8
+//   interleaved lanes combined pairwise; blocks are added in order. Threads split outputs or blocks,
+//   never one block.
+//
+// Get the shared instance with cpuBackend() (tensor/Tensor.h); cpuBackendInstance() gives the
+// concrete type for the CPU-only settings.
+#include <memory>
+
+#include "cpu/ThreadPool.h"
+#include "tensor/Backend.h"
+
+namespace raven {
+
+class CpuStorage final : public Storage {
+public:
+    CpuStorage(Backend& backend, int64_t numel);
+    ~CpuStorage() override;
+    float* data() { return data_; }
+    const float* data() const { return data_; }
+
+private:
+    float* data_ = nullptr;
+};
+
+class CpuBackend final : public Backend {
+public:
+    explicit CpuBackend(int threads = 0);  // 0 = default (see above)
+
+    std::string name() const override { return "cpu"; }
+    int threadCount() const { return pool_->threadCount(); }
+    void setThreadCount(int threads) { pool_->setThreadCount(threads); }
+    ThreadPool& pool() { return *pool_; }
+
+    // Host pointer to a tensor's first element (the tensor must live on this backend).
+    static float* hostData(const Tensor& t);
+
+    std::shared_ptr<Storage> allocate(int64_t numel) override;
+    Tensor upload(const Shape& shape, const float* data) override;
+    std::vector<float> readToHost(const Tensor& t) override;
+    Tensor fill(const Shape& shape, float value) override;
+    Tensor contiguousCopy(const Tensor& src) override;
+    void copyInto(const Tensor& dst, const Tensor& src) override;
+
+    Tensor unary(UnaryOp op, const Tensor& x) override;
+    Tensor scalar(ScalarOp op, const Tensor& x, float s) override;
+    Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) override;
+    Tensor reduce(ReduceOp op, const Tensor& x, const std::vector<int>& axes, bool keepDim) override;
+    Tensor matmul(const Tensor& a, const Tensor& b, const Tensor& bias) override;
+    Tensor softmax(const Tensor& x) override;
+    Tensor logSoftmax(const Tensor& x) override;
+    Tensor softmaxBackward(const Tensor& y, const Tensor& gradY) override;
+    Tensor logSoftmaxBackward(const Tensor& y, const Tensor& gradY) override;
+    Tensor crossEntropy(const Tensor& logits, const Tensor& targets, float labelSmoothing) override;
+    Tensor crossEntropyBackward(const Tensor& logits, const Tensor& targets, const Tensor& gradLoss,
+                                float labelSmoothing) override;
+
+    // A new uninitialised contiguous tensor on this backend.
+    Tensor empty(const Shape& shape);
+
+private:
+    std::unique_ptr<ThreadPool> pool_;
+};
+
+// The shared CPU backend, as its concrete type.
+CpuBackend& cpuBackendInstance();
+
+}  // namespace raven

@@ -1,0 +1,68 @@
+#pragma once
+// ThreadPool: the CPU backend's own workers (std::thread), used by every kernel through parallelFor.
+//
+// parallelFor(n, grain, body) splits [0, n) into contiguous chunks of at least `grain` items and calls
+// body(begin, end) on them from the workers and the calling thread, returning when all are done.
+// Kernels only ever split independent outputs (each output element is computed by one call in a
+// fixed order), so results never depend on the number of threads or on which thread ran a chunk.
+// Work smaller than `grain`, or a parallelFor called from inside a worker, runs on the calling thread.
+// An exception thrown by a chunk is rethrown in the caller (the first one wins).
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace raven {
+
+class ThreadPool {
+public:
+    // threads = total threads including the caller (>= 1).
+    explicit ThreadPool(int threads);
+    ~ThreadPool();
+    ThreadPool(const ThreadPool&) = delete;
+    ThreadPool& operator=(const ThreadPool&) = delete;
+
+    int threadCount() const { return static_cast<int>(workers_.size()) + 1; }
+    // Stops the workers and starts `threads - 1` new ones. Not to be called while work is running.
+    void setThreadCount(int threads);
+
+    template <class Body>
+    void parallelFor(int64_t n, int64_t grain, Body&& body) {
+        if (n <= 0) return;
+        if (grain < 1) grain = 1;
+        if (workers_.empty() || n <= grain || insideWorker()) {
+            body(int64_t{0}, n);
+            return;
+        }
+        run(n, grain, [](void* ctx, int64_t b, int64_t e) { (*static_cast<Body*>(ctx))(b, e); }, &body);
+    }
+
+private:
+    using ChunkFn = void (*)(void*, int64_t, int64_t);
+    void run(int64_t n, int64_t grain, ChunkFn fn, void* ctx);
+    void workerLoop();
+    void drainChunks();
+    static bool insideWorker();
+    void start(int threads);
+    void stop();
+
+    std::vector<std::thread> workers_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::condition_variable done_;
+    uint64_t generation_ = 0;
+    int finished_ = 0;
+    bool stopping_ = false;
+    // The current job (valid while a run() is in progress).
+    ChunkFn fn_ = nullptr;
+    void* ctx_ = nullptr;
+    int64_t n_ = 0;
+    int64_t chunk_ = 0;
+    int64_t nextChunk_ = 0;  // guarded by mutex_
+    std::exception_ptr error_;
+    std::mutex runMutex_;  // one parallelFor at a time from outside the pool
+};
+
+}  // namespace raven

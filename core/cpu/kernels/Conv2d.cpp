@@ -1,0 +1,223 @@
+#include "cpu/kernels/Conv2d.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "cpu/kernels/Checks.h"
+#include "cpu/kernels/EigenMaps.h"
+
+namespace raven::cpu::kernels {
+
+using detail::matrix;
+using detail::requireAtLeast;
+
+void Conv2dShape::validate() const {
+    const char* k = "conv2d";
+    requireAtLeast(k, "batch", batch, 1);
+    requireAtLeast(k, "inChannels", inChannels, 1);
+    requireAtLeast(k, "height", height, 1);
+    requireAtLeast(k, "width", width, 1);
+    requireAtLeast(k, "outChannels", outChannels, 1);
+    requireAtLeast(k, "kernelH", kernelH, 1);
+    requireAtLeast(k, "kernelW", kernelW, 1);
+    requireAtLeast(k, "strideH", strideH, 1);
+    requireAtLeast(k, "strideW", strideW, 1);
+    requireAtLeast(k, "padH", padH, 0);
+    requireAtLeast(k, "padW", padW, 0);
+    requireAtLeast(k, "dilationH", dilationH, 1);
+    requireAtLeast(k, "dilationW", dilationW, 1);
+    requireAtLeast(k, "groups", groups, 1);
+    if (inChannels % groups != 0 || outChannels % groups != 0)
+        fail("conv2d: input channels (" + std::to_string(inChannels) + ") and output channels (" +
+                 std::to_string(outChannels) + ") must both be divisible by groups (" + std::to_string(groups) + ")",
+             "choose a number of groups that divides both channel counts");
+    if (outH() < 1 || outW() < 1)
+        fail("conv2d: the kernel (" + std::to_string(dilationH * (kernelH - 1) + 1) + "x" +
+                 std::to_string(dilationW * (kernelW - 1) + 1) + " with dilation) is larger than the padded input (" +
+                 std::to_string(height + 2 * padH) + "x" + std::to_string(width + 2 * padW) + ")",
+             "use a smaller kernel or dilation, or more padding");
+}
+
+namespace {
+
+int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Output columns ow whose input column ow*strideW + offset lies inside [0, width).
+struct ColumnRange {
+    int64_t begin;
+    int64_t end;
+};
+ColumnRange validColumns(const Conv2dShape& s, int64_t offset, int64_t outW) {
+    const int64_t begin = std::min(outW, offset >= 0 ? 0 : ceilDiv(-offset, s.strideW));
+    const int64_t last = s.width - 1 - offset;  // ow * strideW <= last
+    const int64_t end = last < 0 ? begin : std::clamp(last / s.strideW + 1, begin, outW);
+    return {begin, end};
+}
+
+// col is [C*kernelH*kernelW, outH*outW] for one sample: row (c, i, j) holds
+// x[c, oh*strideH - padH + i*dilationH, ow*strideW - padW + j*dilationW], zero outside the input.
+void im2col(const Conv2dShape& s, const float* x, float* col) {
+    const int64_t outH = s.outH(), outW = s.outW(), positions = outH * outW;
+    for (int64_t c = 0; c < s.inChannels; ++c) {
+        const float* plane = x + c * s.height * s.width;
+        for (int64_t i = 0; i < s.kernelH; ++i) {
+            for (int64_t j = 0; j < s.kernelW; ++j) {
+                float* row = col + ((c * s.kernelH + i) * s.kernelW + j) * positions;
+                const int64_t offset = j * s.dilationW - s.padW;
+                const ColumnRange cols = validColumns(s, offset, outW);
+                for (int64_t oh = 0; oh < outH; ++oh) {
+                    float* out = row + oh * outW;
+                    const int64_t ih = oh * s.strideH - s.padH + i * s.dilationH;
+                    if (ih < 0 || ih >= s.height) {
+                        std::fill(out, out + outW, 0.0f);
+                        continue;
+                    }
+                    const float* in = plane + ih * s.width + offset;
+                    std::fill(out, out + cols.begin, 0.0f);
+                    if (s.strideW == 1)
+                        std::copy(in + cols.begin, in + cols.end, out + cols.begin);
+                    else
+                        for (int64_t ow = cols.begin; ow < cols.end; ++ow) out[ow] = in[ow * s.strideW];
+                    std::fill(out + cols.end, out + outW, 0.0f);
+                }
+            }
+        }
+    }
+}
+
+// The adjoint of im2col: dx[c, ih, iw] += every col entry that was read from it, visited in the fixed
+// order (c, i, j, oh, ow). dx must be zeroed first.
+void col2im(const Conv2dShape& s, const float* col, float* dx) {
+    const int64_t outH = s.outH(), outW = s.outW(), positions = outH * outW;
+    for (int64_t c = 0; c < s.inChannels; ++c) {
+        float* plane = dx + c * s.height * s.width;
+        for (int64_t i = 0; i < s.kernelH; ++i) {
+            for (int64_t j = 0; j < s.kernelW; ++j) {
+                const float* row = col + ((c * s.kernelH + i) * s.kernelW + j) * positions;
+                const int64_t offset = j * s.dilationW - s.padW;
+                const ColumnRange cols = validColumns(s, offset, outW);
+                for (int64_t oh = 0; oh < outH; ++oh) {
+                    const int64_t ih = oh * s.strideH - s.padH + i * s.dilationH;
+                    if (ih < 0 || ih >= s.height) continue;
+                    const float* in = row + oh * outW;
+                    float* out = plane + ih * s.width + offset;
+                    for (int64_t ow = cols.begin; ow < cols.end; ++ow) out[ow * s.strideW] += in[ow];
+                }
+            }
+        }
+    }
+}
+
+// A 1x1 kernel with stride 1 and no padding reads the input as it is: col would be a copy of x.
+bool isPointwise(const Conv2dShape& s) {
+    return s.kernelH == 1 && s.kernelW == 1 && s.strideH == 1 && s.strideW == 1 && s.padH == 0 && s.padW == 0;
+}
+
+// Samples per chunk of the weight gradient: a function of N alone (at most 16 chunks), so that the order
+// in which per-sample contributions are added never depends on the threads.
+int64_t samplesPerChunk(int64_t batch) { return ceilDiv(batch, std::min<int64_t>(batch, 16)); }
+
+}  // namespace
+
+void conv2d_forward(const Conv2dShape& s, const float* x, const float* weight, const float* bias, float* y,
+                    const ParallelFor& parallel) {
+    s.validate();
+    const int64_t groups = s.groups, kPerGroup = s.outChannels / groups;
+    const int64_t colRows = s.inChannels / groups * s.kernelH * s.kernelW;  // per group
+    const int64_t positions = s.outH() * s.outW(), inSize = s.inChannels * s.height * s.width;
+    const bool pointwise = isPointwise(s);
+
+    forEachItem(parallel, s.batch, [&](int64_t begin, int64_t end) {
+        std::vector<float> colBuffer(pointwise ? 0 : static_cast<size_t>(colRows * groups * positions));
+        for (int64_t n = begin; n < end; ++n) {
+            const float* col = x + n * inSize;
+            if (!pointwise) {
+                im2col(s, col, colBuffer.data());
+                col = colBuffer.data();
+            }
+            for (int64_t g = 0; g < groups; ++g) {
+                auto out = matrix(y + (n * s.outChannels + g * kPerGroup) * positions, kPerGroup, positions);
+                out.noalias() = matrix(weight + g * kPerGroup * colRows, kPerGroup, colRows) *
+                                matrix(col + g * colRows * positions, colRows, positions);
+                if (bias)
+                    for (int64_t k = 0; k < kPerGroup; ++k) out.row(k).array() += bias[g * kPerGroup + k];
+            }
+        }
+    });
+}
+
+void conv2d_backward(const Conv2dShape& s, const float* x, const float* weight, const float* dy, float* dx,
+                     float* dweight, float* dbias, const ParallelFor& parallel) {
+    s.validate();
+    const int64_t groups = s.groups, kPerGroup = s.outChannels / groups;
+    const int64_t colRows = s.inChannels / groups * s.kernelH * s.kernelW;
+    const int64_t positions = s.outH() * s.outW(), inSize = s.inChannels * s.height * s.width;
+    const int64_t outSize = s.outChannels * positions, weightSize = s.outChannels * colRows;
+    const bool pointwise = isPointwise(s);
+
+    if (dbias) {
+        forEachItem(parallel, s.outChannels, [&](int64_t begin, int64_t end) {
+            for (int64_t k = begin; k < end; ++k) {
+                double sum = 0.0;
+                for (int64_t n = 0; n < s.batch; ++n) {
+                    const float* row = dy + n * outSize + k * positions;
+                    for (int64_t p = 0; p < positions; ++p) sum += row[p];
+                }
+                dbias[k] = static_cast<float>(sum);
+            }
+        });
+    }
+    if (!dx && !dweight) return;
+
+    const int64_t chunk = samplesPerChunk(s.batch), chunks = ceilDiv(s.batch, chunk);
+    // Chunk 0 sums into dweight itself, chunk c > 0 into partials[c - 1]; they are added in order below.
+    std::vector<float> partials(dweight ? static_cast<size_t>((chunks - 1) * weightSize) : 0);
+
+    forEachItem(parallel, chunks, [&](int64_t begin, int64_t end) {
+        std::vector<float> colBuffer(pointwise || !dweight ? 0 : static_cast<size_t>(colRows * groups * positions));
+        std::vector<float> dcolBuffer(pointwise || !dx ? 0 : static_cast<size_t>(colRows * groups * positions));
+        for (int64_t c = begin; c < end; ++c) {
+            float* sums = dweight ? (c == 0 ? dweight : partials.data() + (c - 1) * weightSize) : nullptr;
+            for (int64_t n = c * chunk; n < std::min(s.batch, (c + 1) * chunk); ++n) {
+                const float* dyn = dy + n * outSize;
+                if (dweight) {
+                    const float* col = x + n * inSize;
+                    if (!pointwise) {
+                        im2col(s, col, colBuffer.data());
+                        col = colBuffer.data();
+                    }
+                    for (int64_t g = 0; g < groups; ++g) {
+                        auto dw = matrix(sums + g * kPerGroup * colRows, kPerGroup, colRows);
+                        auto grad = matrix(dyn + g * kPerGroup * positions, kPerGroup, positions);
+                        auto cols = matrix(col + g * colRows * positions, colRows, positions);
+                        if (n == c * chunk)
+                            dw.noalias() = grad * cols.transpose();
+                        else
+                            dw.noalias() += grad * cols.transpose();
+                    }
+                }
+                if (dx) {
+                    float* dcol = pointwise ? dx + n * inSize : dcolBuffer.data();
+                    for (int64_t g = 0; g < groups; ++g)
+                        matrix(dcol + g * colRows * positions, colRows, positions).noalias() =
+                            matrix(weight + g * kPerGroup * colRows, kPerGroup, colRows).transpose() *
+                            matrix(dyn + g * kPerGroup * positions, kPerGroup, positions);
+                    if (!pointwise) {
+                        std::fill(dx + n * inSize, dx + (n + 1) * inSize, 0.0f);
+                        col2im(s, dcol, dx + n * inSize);
+                    }
+                }
+            }
+        }
+    });
+
+    if (dweight)
+        for (int64_t c = 1; c < chunks; ++c) {
+            const float* part = partials.data() + (c - 1) * weightSize;
+            for (int64_t i = 0; i < weightSize; ++i) dweight[i] += part[i];
+        }
+}
+
+}  // namespace raven::cpu::kernels

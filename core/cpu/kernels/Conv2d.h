@@ -1,0 +1,56 @@
+#pragma once
+// 2-D convolution (really cross-correlation, as in PyTorch's torch.nn.functional.conv2d), forward and
+// backward, on contiguous float32 NCHW tensors.
+//
+//   x      is [N, C, H, W]                       (input)
+//   weight is [K, C / groups, kernelH, kernelW]   (PyTorch's layout, so weights move by name)
+//   bias   is [K] or absent
+//   y      is [N, K, outH, outW]  with outH = (H + 2*padH - dilationH*(kernelH-1) - 1) / strideH + 1
+//
+// Channels are split into `groups` equal groups; output channel group g sees input channel group g only.
+// Implementation: im2col per sample and one GEMM (Eigen) per sample and group; a 1x1 kernel with
+// stride 1 and no padding uses the input directly. Samples run in parallel.
+//
+// Determinism: each output element is one GEMM of fixed sizes; the weight gradient is summed per fixed
+// chunk of samples (chunks depend on N only) and the chunks are added in order; the bias gradient sums
+// samples, then positions, in order. No result depends on the number of threads.
+#include <cstdint>
+
+#include "cpu/kernels/Parallel.h"
+
+namespace raven::cpu::kernels {
+
+struct Conv2dShape {
+    int64_t batch = 1;        // N
+    int64_t inChannels = 1;   // C
+    int64_t height = 1;       // H
+    int64_t width = 1;        // W
+    int64_t outChannels = 1;  // K
+    int64_t kernelH = 1;
+    int64_t kernelW = 1;
+    int64_t strideH = 1;
+    int64_t strideW = 1;
+    int64_t padH = 0;  // zeros added on each side
+    int64_t padW = 0;
+    int64_t dilationH = 1;
+    int64_t dilationW = 1;
+    int64_t groups = 1;
+
+    int64_t outH() const { return (height + 2 * padH - dilationH * (kernelH - 1) - 1) / strideH + 1; }
+    int64_t outW() const { return (width + 2 * padW - dilationW * (kernelW - 1) - 1) / strideW + 1; }
+    // Throws raven::Error naming the offending field when the shape is impossible (channels not divisible
+    // by groups, a kernel larger than the padded input, a non-positive stride, ...).
+    void validate() const;
+};
+
+// y = conv2d(x, weight, bias). bias may be null.
+void conv2d_forward(const Conv2dShape& shape, const float* x, const float* weight, const float* bias, float* y,
+                    const ParallelFor& parallel = {});
+
+// Given dy (the gradient of the loss with respect to y, [N, K, outH, outW]), WRITES (overwrites)
+// dx [N, C, H, W], dweight [K, C/groups, kernelH, kernelW] and dbias [K]. Any of the three may be null
+// when that gradient is not wanted; x is needed only for dweight, weight only for dx.
+void conv2d_backward(const Conv2dShape& shape, const float* x, const float* weight, const float* dy, float* dx,
+                     float* dweight, float* dbias, const ParallelFor& parallel = {});
+
+}  // namespace raven::cpu::kernels

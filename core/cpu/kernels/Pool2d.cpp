@@ -1,0 +1,148 @@
+#include "cpu/kernels/Pool2d.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "cpu/kernels/Checks.h"
+
+namespace raven::cpu::kernels {
+
+using detail::requireAtLeast;
+
+void Pool2dShape::validate() const {
+    const char* k = "pool2d";
+    requireAtLeast(k, "batch", batch, 1);
+    requireAtLeast(k, "channels", channels, 1);
+    requireAtLeast(k, "height", height, 1);
+    requireAtLeast(k, "width", width, 1);
+    requireAtLeast(k, "kernelH", kernelH, 1);
+    requireAtLeast(k, "kernelW", kernelW, 1);
+    requireAtLeast(k, "strideH", strideH, 1);
+    requireAtLeast(k, "strideW", strideW, 1);
+    requireAtLeast(k, "padH", padH, 0);
+    requireAtLeast(k, "padW", padW, 0);
+    if (2 * padH > kernelH || 2 * padW > kernelW)
+        fail("pool2d: padding (" + std::to_string(padH) + ", " + std::to_string(padW) +
+                 ") is more than half the kernel (" + std::to_string(kernelH) + "x" + std::to_string(kernelW) + ")",
+             "use padding of at most kernel / 2, as PyTorch requires");
+    if (outH() < 1 || outW() < 1)
+        fail("pool2d: the kernel (" + std::to_string(kernelH) + "x" + std::to_string(kernelW) +
+                 ") is larger than the padded input (" + std::to_string(height + 2 * padH) + "x" +
+                 std::to_string(width + 2 * padW) + ")",
+             "use a smaller kernel or more padding");
+}
+
+namespace {
+
+// The window of output (oh, ow): rows [h0, h1) and columns [w0, w1), clipped to the input, and the
+// size of the window clipped to the padded input only (the divisor with count_include_pad).
+struct Window {
+    int64_t h0, h1, w0, w1, paddedSize;
+};
+Window window(const Pool2dShape& s, int64_t oh, int64_t ow) {
+    int64_t h0 = oh * s.strideH - s.padH, w0 = ow * s.strideW - s.padW;
+    int64_t h1 = std::min(h0 + s.kernelH, s.height + s.padH), w1 = std::min(w0 + s.kernelW, s.width + s.padW);
+    const int64_t paddedSize = (h1 - h0) * (w1 - w0);
+    h0 = std::max<int64_t>(h0, 0);
+    w0 = std::max<int64_t>(w0, 0);
+    h1 = std::min(h1, s.height);
+    w1 = std::min(w1, s.width);
+    return {h0, h1, w0, w1, paddedSize};
+}
+
+float divisor(const Window& w, bool countIncludePad) {
+    return static_cast<float>(countIncludePad ? w.paddedSize : (w.h1 - w.h0) * (w.w1 - w.w0));
+}
+
+// The largest input in the window (the first NaN, if any, as PyTorch), and where it is in the plane.
+float windowMax(const float* plane, int64_t width, const Window& w, int64_t& index) {
+    float best = -std::numeric_limits<float>::infinity();
+    index = w.h0 * width + w.w0;
+    for (int64_t ih = w.h0; ih < w.h1; ++ih)
+        for (int64_t iw = w.w0; iw < w.w1; ++iw) {
+            const float v = plane[ih * width + iw];
+            if (std::isnan(v)) {
+                index = ih * width + iw;
+                return v;
+            }
+            if (v > best) {
+                best = v;
+                index = ih * width + iw;
+            }
+        }
+    return best;
+}
+
+}  // namespace
+
+void max_pool2d_forward(const Pool2dShape& s, const float* x, float* y, int64_t* argmax, const ParallelFor& parallel) {
+    s.validate();
+    const int64_t outH = s.outH(), outW = s.outW(), inPlane = s.height * s.width, outPlane = outH * outW;
+    forEachItem(parallel, s.batch * s.channels, [&](int64_t begin, int64_t end) {
+        for (int64_t p = begin; p < end; ++p) {
+            const float* in = x + p * inPlane;
+            for (int64_t oh = 0; oh < outH; ++oh)
+                for (int64_t ow = 0; ow < outW; ++ow) {
+                    const Window w = window(s, oh, ow);
+                    int64_t bestIndex = 0;
+                    y[p * outPlane + oh * outW + ow] = windowMax(in, s.width, w, bestIndex);
+                    argmax[p * outPlane + oh * outW + ow] = bestIndex;
+                }
+        }
+    });
+}
+
+void max_pool2d_backward(const Pool2dShape& s, const int64_t* argmax, const float* dy, float* dx,
+                         const ParallelFor& parallel) {
+    s.validate();
+    const int64_t inPlane = s.height * s.width, outPlane = s.outH() * s.outW();
+    forEachItem(parallel, s.batch * s.channels, [&](int64_t begin, int64_t end) {
+        for (int64_t p = begin; p < end; ++p) {
+            float* out = dx + p * inPlane;
+            std::fill(out, out + inPlane, 0.0f);
+            for (int64_t o = 0; o < outPlane; ++o) out[argmax[p * outPlane + o]] += dy[p * outPlane + o];
+        }
+    });
+}
+
+void avg_pool2d_forward(const Pool2dShape& s, const float* x, float* y, bool countIncludePad,
+                        const ParallelFor& parallel) {
+    s.validate();
+    const int64_t outH = s.outH(), outW = s.outW(), inPlane = s.height * s.width, outPlane = outH * outW;
+    forEachItem(parallel, s.batch * s.channels, [&](int64_t begin, int64_t end) {
+        for (int64_t p = begin; p < end; ++p) {
+            const float* in = x + p * inPlane;
+            for (int64_t oh = 0; oh < outH; ++oh)
+                for (int64_t ow = 0; ow < outW; ++ow) {
+                    const Window w = window(s, oh, ow);
+                    float sum = 0.0f;
+                    for (int64_t ih = w.h0; ih < w.h1; ++ih)
+                        for (int64_t iw = w.w0; iw < w.w1; ++iw) sum += in[ih * s.width + iw];
+                    y[p * outPlane + oh * outW + ow] = sum / divisor(w, countIncludePad);
+                }
+        }
+    });
+}
+
+void avg_pool2d_backward(const Pool2dShape& s, const float* dy, float* dx, bool countIncludePad,
+                         const ParallelFor& parallel) {
+    s.validate();
+    const int64_t outH = s.outH(), outW = s.outW(), inPlane = s.height * s.width, outPlane = outH * outW;
+    forEachItem(parallel, s.batch * s.channels, [&](int64_t begin, int64_t end) {
+        for (int64_t p = begin; p < end; ++p) {
+            float* out = dx + p * inPlane;
+            std::fill(out, out + inPlane, 0.0f);
+            for (int64_t oh = 0; oh < outH; ++oh)
+                for (int64_t ow = 0; ow < outW; ++ow) {
+                    const Window w = window(s, oh, ow);
+                    const float g = dy[p * outPlane + oh * outW + ow] / divisor(w, countIncludePad);
+                    for (int64_t ih = w.h0; ih < w.h1; ++ih)
+                        for (int64_t iw = w.w0; iw < w.w1; ++iw) out[ih * s.width + iw] += g;
+                }
+        }
+    });
+}
+
+}  // namespace raven::cpu::kernels
