@@ -13,6 +13,9 @@
 //   elements of an output, in row-major order, are summed in blocks of 65536, each block over 8
 //   interleaved lanes combined pairwise; blocks are added in order. Threads split outputs or blocks,
 //   never one block.
+// - Layer kernels (conv2d, pooling, norms, embedding, dropout, attention): raven::cpu::kernels
+//   (cpu/kernels/Kernels.h), which fix their accumulation order by the logical shape, given this pool as
+//   their ParallelFor. Integer data (indices, argmax) is converted from and to floats here.
 //
 // Get the shared instance with cpuBackend() (tensor/Tensor.h); cpuBackendInstance() gives the
 // concrete type for the CPU-only settings.
@@ -65,6 +68,32 @@ public:
     Tensor crossEntropy(const Tensor& logits, const Tensor& targets, float labelSmoothing) override;
     Tensor crossEntropyBackward(const Tensor& logits, const Tensor& targets, const Tensor& gradLoss,
                                 float labelSmoothing) override;
+
+    // Layer kernels (CpuLayers.cpp): raven::cpu::kernels on contiguous copies, split by the pool.
+    Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dGeometry& geometry) override;
+    LayerGrads conv2dBackward(const Tensor& x, const Tensor& weight, const Tensor& gradY, const Shape& inputShape,
+                              const Conv2dGeometry& geometry, GradsWanted wanted) override;
+    MaxPool2dResult maxPool2d(const Tensor& x, const Pool2dWindow& window) override;
+    Tensor maxPool2dBackward(const Tensor& argmax, const Tensor& gradY, const Shape& inputShape,
+                             const Pool2dWindow& window) override;
+    Tensor avgPool2d(const Tensor& x, const Pool2dWindow& window, bool countIncludePad) override;
+    Tensor avgPool2dBackward(const Tensor& gradY, const Shape& inputShape, const Pool2dWindow& window,
+                             bool countIncludePad) override;
+    NormResult layerNorm(const Tensor& x, int64_t features, const Tensor& weight, const Tensor& bias,
+                         float eps) override;
+    LayerGrads layerNormBackward(const Tensor& x, const Tensor& weight, const Tensor& mean, const Tensor& invStd,
+                                 const Tensor& gradY, int64_t features, GradsWanted wanted) override;
+    NormResult batchNorm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& runningMean,
+                         const Tensor& runningVar, bool training, float momentum, float eps) override;
+    LayerGrads batchNormBackward(const Tensor& x, const Tensor& weight, const Tensor& mean, const Tensor& invStd,
+                                 const Tensor& gradY, bool training, GradsWanted wanted) override;
+    Tensor embedding(const Tensor& indices, const Tensor& weight) override;
+    Tensor embeddingBackward(const Tensor& indices, const Tensor& gradY, int64_t vocabulary,
+                             int64_t paddingIndex) override;
+    Tensor dropout(const Tensor& x, float p, uint64_t seed, uint64_t offset) override;
+    AttentionResult attention(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, float scale) override;
+    AttentionGrads attentionBackward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& probs,
+                                     const Tensor& gradOut, bool causal, float scale, GradsWanted wanted) override;
 
     // A new uninitialised contiguous tensor on this backend.
     Tensor empty(const Shape& shape);

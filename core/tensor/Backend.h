@@ -17,8 +17,15 @@
 //  - Kernel families that differ only in the per-element function share one virtual with an op enum
 //    (one shader with a specialization constant on Vulkan). Backward kernels appear where the
 //    gradient is not a cheap composition of forward kernels.
-//  - Room for the layer kernels (conv2d, pooling, norms, embedding, dropout, attention): they are
-//    added as further virtuals next to the ones below.
+//  - Layer kernels (conv2d, pooling, norms, embedding, dropout, attention) follow PyTorch's layouts
+//    and semantics (torch.nn.functional); autograd/LayerOps.h checks their shapes first. A forward
+//    returns what its backward needs (argmax, saved statistics, attention probabilities) as Tensors,
+//    so nothing is kept inside the backend between the two. Integer data (embedding indices, max-pool
+//    argmax) travels as float32 holding integers exactly (below 2^24), as cross-entropy's targets do.
+//    A backward computes only the gradients it is asked for (GradsWanted) and returns the others
+//    undefined.
+#include <array>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -50,6 +57,52 @@ enum class BinaryOp {
 };
 
 enum class ReduceOp { Sum, Max };
+
+// --- parameters and results of the layer kernels ---
+
+// Stride, padding (zeros on each side), dilation and groups of a 2-D convolution (F.conv2d).
+struct Conv2dGeometry {
+    int64_t strideH = 1, strideW = 1;
+    int64_t padH = 0, padW = 0;
+    int64_t dilationH = 1, dilationW = 1;
+    int64_t groups = 1;
+};
+
+// A pooling window (F.max_pool2d / F.avg_pool2d, ceil_mode=False): size, step and padding.
+struct Pool2dWindow {
+    int64_t kernelH = 1, kernelW = 1;
+    int64_t strideH = 1, strideW = 1;
+    int64_t padH = 0, padW = 0;
+};
+
+// Which gradients a backward kernel computes, in the order of its result's fields.
+using GradsWanted = std::array<bool, 3>;
+
+// Gradients of an op with an input, a weight and a bias; undefined where not wanted (or no weight).
+struct LayerGrads {
+    Tensor input, weight, bias;
+};
+
+struct MaxPool2dResult {
+    Tensor values;  // [N, C, outH, outW]
+    Tensor argmax;  // [N, C, outH, outW]: ih * W + iw of the chosen input in its plane, as a float
+};
+
+// A normalization's output and the statistics its backward needs.
+struct NormResult {
+    Tensor y;
+    Tensor mean;    // per row (layer norm) or per channel (batch norm)
+    Tensor invStd;  // 1 / sqrt(variance + eps), alike
+};
+
+struct AttentionResult {
+    Tensor out;    // [B, H, Tq, Dv]
+    Tensor probs;  // [B, H, Tq, Tk]: the softmax probabilities
+};
+
+struct AttentionGrads {
+    Tensor query, key, value;
+};
 
 const char* unaryOpName(UnaryOp op);
 const char* binaryOpName(BinaryOp op);
@@ -104,6 +157,63 @@ public:
     // dL/dlogits [N, C] = gradLoss[n] * (softmax(x_n) - q_n).
     virtual Tensor crossEntropyBackward(const Tensor& logits, const Tensor& targets, const Tensor& gradLoss,
                                         float labelSmoothing) = 0;
+
+    // --- layer kernels (NCHW; inputs of any strides, outputs contiguous) ---
+    // x [N, C, H, W], weight [K, C/groups, kH, kW], bias [K] or undefined -> [N, K, outH, outW].
+    virtual Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dGeometry& geometry) = 0;
+    // Gradients of x (of inputShape), weight and bias from dL/dy. x is read only for the weight gradient
+    // (it may be undefined otherwise).
+    virtual LayerGrads conv2dBackward(const Tensor& x, const Tensor& weight, const Tensor& gradY,
+                                      const Shape& inputShape, const Conv2dGeometry& geometry,
+                                      GradsWanted wanted) = 0;
+
+    // x [N, C, H, W]; padding treated as -infinity; NaN wins.
+    virtual MaxPool2dResult maxPool2d(const Tensor& x, const Pool2dWindow& window) = 0;
+    // dL/dx of inputShape: each gradY element added to the input its argmax names.
+    virtual Tensor maxPool2dBackward(const Tensor& argmax, const Tensor& gradY, const Shape& inputShape,
+                                     const Pool2dWindow& window) = 0;
+    virtual Tensor avgPool2d(const Tensor& x, const Pool2dWindow& window, bool countIncludePad) = 0;
+    virtual Tensor avgPool2dBackward(const Tensor& gradY, const Shape& inputShape, const Pool2dWindow& window,
+                                     bool countIncludePad) = 0;
+
+    // x viewed as [rows, features] (features = the trailing normalized elements); weight and bias
+    // [features] or undefined. mean and invStd are [rows] (biased variance).
+    virtual NormResult layerNorm(const Tensor& x, int64_t features, const Tensor& weight, const Tensor& bias,
+                                 float eps) = 0;
+    virtual LayerGrads layerNormBackward(const Tensor& x, const Tensor& weight, const Tensor& mean,
+                                         const Tensor& invStd, const Tensor& gradY, int64_t features,
+                                         GradsWanted wanted) = 0;
+
+    // x [N, C, ...]; weight, bias, runningMean, runningVar [C] or undefined. In training it normalizes
+    // with the batch statistics and, where defined, UPDATES runningMean and runningVar in place (the one
+    // exception to "inputs are never modified"; they must be contiguous): running = (1 - momentum)
+    // running + momentum stat, the variance unbiased. In evaluation it uses the running statistics.
+    // mean and invStd [C] are those that normalized (batch or running).
+    virtual NormResult batchNorm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& runningMean,
+                                 const Tensor& runningVar, bool training, float momentum, float eps) = 0;
+    // In training the input gradient includes the dependence of the batch statistics on x.
+    virtual LayerGrads batchNormBackward(const Tensor& x, const Tensor& weight, const Tensor& mean,
+                                         const Tensor& invStd, const Tensor& gradY, bool training,
+                                         GradsWanted wanted) = 0;
+
+    // Rows of weight [vocabulary, dim] picked by indices (any shape, integers as floats) ->
+    // [indices.shape..., dim]. Throws raven::Error when an index is not an integer in [0, vocabulary).
+    virtual Tensor embedding(const Tensor& indices, const Tensor& weight) = 0;
+    // dL/dweight [vocabulary, dim]: gradY rows summed per index in index order; row paddingIndex
+    // (-1 = none) stays zero.
+    virtual Tensor embeddingBackward(const Tensor& indices, const Tensor& gradY, int64_t vocabulary,
+                                     int64_t paddingIndex) = 0;
+
+    // Element i (row-major) is kept when the counter-based generator's uniform at (seed, offset + i) is
+    // >= p, and then scaled by 1 / (1 - p); p = 1 drops all. Being a fixed mask times a constant, the
+    // same call on dL/dy is the backward.
+    virtual Tensor dropout(const Tensor& x, float p, uint64_t seed, uint64_t offset) = 0;
+
+    // softmax(scale q k^T + causal mask) v: q [B, H, Tq, D], k [B, H, Tk, D], v [B, H, Tk, Dv];
+    // scale 0 means 1 / sqrt(D); causal: query i sees keys 0..i.
+    virtual AttentionResult attention(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, float scale) = 0;
+    virtual AttentionGrads attentionBackward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& probs,
+                                             const Tensor& gradOut, bool causal, float scale, GradsWanted wanted) = 0;
 };
 
 }  // namespace raven

@@ -25,6 +25,9 @@ struct OpCase {
     std::vector<Shape> shapes;
     std::vector<InputKind> kinds;  // one per input; missing = Any
     std::function<Variable(const std::vector<Variable>&)> f;
+    // False where the gradient is a convention rather than the derivative (embedding's padding_idx):
+    // compared with PyTorch only, not with finite differences.
+    bool finiteDifferences = true;
 };
 
 inline Tensor drawInput(const Shape& shape, InputKind kind, Generator& gen) {

@@ -1,4 +1,4 @@
-// Every op case of OpCases.h, forward and backward, against PyTorch in float64: inputs, outputs,
+// Every op case of OpCases.h and LayerOpCases.h, forward and backward, against PyTorch in float64: inputs, outputs,
 // upstream gradients and Raven's gradients go to a temporary directory as raw float32 files with a
 // JSON manifest; torch_reference.py recomputes them and reports the relative error of each tensor,
 // which must stay below 1e-4.
@@ -9,6 +9,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "autograd/LayerOpCases.h"
 #include "autograd/OpCases.h"
 
 using namespace raven;
@@ -60,7 +61,8 @@ void TestTorchReference::everyOpMatchesPyTorch() {
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
     QJsonArray cases;
-    const auto opCases = test::opCases();
+    std::vector<test::OpCase> opCases = test::opCases();
+    for (test::OpCase& c : test::layerOpCases()) opCases.push_back(std::move(c));
     for (size_t ci = 0; ci < opCases.size(); ++ci) {
         const test::OpCase& c = opCases[ci];
         Generator gen(7000 + ci);

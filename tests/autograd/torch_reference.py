@@ -6,7 +6,8 @@ DIR holds manifest.json (written by test_autograd_torch) and the raw little-endi
 names. For every case the expression `torch` is evaluated over x = [inputs as float64 tensors with
 requires_grad], the output is compared with Raven's, then backward(upstream) gives every input's
 gradient, compared with Raven's. The error of a tensor is max|raven - torch| / max(max|torch|, 1e-30)
-(relative to the tensor's scale, so elements near zero do not dominate).
+(relative to the tensor's scale, so elements near zero do not dominate). Expressions may also call
+attention(q, k, v, causal, scale), defined below.
 Prints one JSON object {case: {"output": err, "grads": [err, ...]}} on stdout.
 """
 import json
@@ -16,6 +17,17 @@ import sys
 import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: F401  (used by the expressions)
+
+
+def attention(q, k, v, causal=False, scale=0.0):
+    """softmax(scale q k^T + mask) v in float64, Raven's scaledDotProductAttention (PyTorch 1.13 has no
+    F.scaled_dot_product_attention). The causal mask is aligned at the top left: query i sees keys 0..i."""
+    scale = scale if scale > 0 else q.shape[-1] ** -0.5
+    scores = torch.matmul(q, k.transpose(-2, -1)) * scale
+    if causal:
+        hidden = torch.ones(q.shape[-2], k.shape[-2], dtype=torch.bool).triu(1)
+        scores = scores.masked_fill(hidden, float("-inf"))
+    return torch.matmul(torch.softmax(scores, dim=-1), v)
 
 
 def load(directory, entry):
@@ -39,7 +51,7 @@ def main():
     results = {}
     for case in manifest["cases"]:
         x = [load(directory, e).requires_grad_(True) for e in case["inputs"]]
-        out = eval(case["torch"], {"torch": torch, "F": F, "x": x})  # expressions come from our own test
+        out = eval(case["torch"], {"torch": torch, "F": F, "x": x, "attention": attention})  # expressions come from our own test
         out.backward(load(directory, case["upstream"]))
         grads = []
         for tensor, entry in zip(x, case["grads"]):

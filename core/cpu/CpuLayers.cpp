@@ -1,0 +1,318 @@
+// The layer kernels of the CPU backend: each makes its inputs contiguous, allocates the outputs and
+// calls the matching pure function of raven::cpu::kernels with this backend's pool as the ParallelFor.
+// Shapes were checked by autograd/LayerOps.cpp; the kernels' own validate() remains as a second guard
+// (it throws raven::Error). Integer data travels as floats (Backend.h) and is converted here.
+#include <cmath>
+#include <string>
+
+#include "base/Error.h"
+#include "cpu/CpuBackend.h"
+#include "cpu/kernels/Kernels.h"
+
+namespace raven {
+
+namespace k = cpu::kernels;
+
+namespace {
+
+// Every kernel item (a sample, a channel, a plane, a block of columns) is a sizeable piece of work,
+// so the pool may hand out single items.
+k::ParallelFor parallelOver(ThreadPool& pool) {
+    return [&pool](int64_t n, const std::function<void(int64_t, int64_t)>& body) {
+        pool.parallelFor(n, 1, [&body](int64_t begin, int64_t end) { body(begin, end); });
+    };
+}
+
+const float* dataOrNull(const Tensor& t) {
+    return t.defined() ? CpuBackend::hostData(t) : nullptr;
+}
+
+// Indices stored as floats -> int64; a value that is not an integer is a raven::Error (the kernels
+// check the range).
+std::vector<int64_t> toIndices(const Tensor& indices, const char* op) {
+    const Tensor c = indices.contiguous();
+    const float* p = c.numel() > 0 ? CpuBackend::hostData(c) : nullptr;
+    std::vector<int64_t> out(static_cast<size_t>(c.numel()));
+    for (size_t i = 0; i < out.size(); ++i) {
+        const float v = p[i];
+        if (!(std::isfinite(v) && std::nearbyint(v) == v))
+            fail(std::string(op) + ": index " + std::to_string(v) + " at position " + std::to_string(i) +
+                     " is not an integer",
+                 "indices are integers stored exactly in float tensors (below 2^24)");
+        out[i] = static_cast<int64_t>(v);
+    }
+    return out;
+}
+
+k::Conv2dShape convShape(const Shape& x, const Shape& weightShape, const Conv2dGeometry& g) {
+    RAVEN_ASSERT(x.size() == 4 && weightShape.size() == 4, "conv2d: x and weight must be 4-D");
+    return k::Conv2dShape{.batch = x[0],
+                          .inChannels = x[1],
+                          .height = x[2],
+                          .width = x[3],
+                          .outChannels = weightShape[0],
+                          .kernelH = weightShape[2],
+                          .kernelW = weightShape[3],
+                          .strideH = g.strideH,
+                          .strideW = g.strideW,
+                          .padH = g.padH,
+                          .padW = g.padW,
+                          .dilationH = g.dilationH,
+                          .dilationW = g.dilationW,
+                          .groups = g.groups};
+}
+
+k::Pool2dShape poolShape(const Shape& x, const Pool2dWindow& w) {
+    RAVEN_ASSERT(x.size() == 4, "pool2d: x must be 4-D");
+    return k::Pool2dShape{.batch = x[0],
+                          .channels = x[1],
+                          .height = x[2],
+                          .width = x[3],
+                          .kernelH = w.kernelH,
+                          .kernelW = w.kernelW,
+                          .strideH = w.strideH,
+                          .strideW = w.strideW,
+                          .padH = w.padH,
+                          .padW = w.padW};
+}
+
+k::BatchNormShape batchNormShape(const Tensor& x, float momentum, float eps) {
+    RAVEN_ASSERT(x.dim() >= 2, "batchNorm: x must have a batch and a channel dimension");
+    return k::BatchNormShape{
+        .batch = x.size(0), .channels = x.size(1), .spatial = x.numel() / std::max<int64_t>(x.size(0) * x.size(1), 1),
+        .eps = eps, .momentum = momentum};
+}
+
+k::AttentionShape attentionShape(const Tensor& q, const Tensor& key, const Tensor& v, bool causal, float scale) {
+    RAVEN_ASSERT(q.dim() == 4 && key.dim() == 4 && v.dim() == 4, "attention: q, k, v must be 4-D");
+    return k::AttentionShape{.batch = q.size(0),
+                             .heads = q.size(1),
+                             .queryLength = q.size(2),
+                             .keyLength = key.size(2),
+                             .headDim = q.size(3),
+                             .valueDim = v.size(3),
+                             .causal = causal,
+                             .scale = scale};
+}
+
+}  // namespace
+
+// --- convolution ---
+
+Tensor CpuBackend::conv2d(const Tensor& xIn, const Tensor& weightIn, const Tensor& biasIn, const Conv2dGeometry& g) {
+    const Tensor x = xIn.contiguous(), weight = weightIn.contiguous();
+    const Tensor bias = biasIn.defined() ? biasIn.contiguous() : Tensor();
+    const k::Conv2dShape s = convShape(x.shape(), weight.shape(), g);
+    s.validate();
+    Tensor y = empty({s.batch, s.outChannels, s.outH(), s.outW()});
+    k::conv2d_forward(s, hostData(x), hostData(weight), dataOrNull(bias), hostData(y), parallelOver(*pool_));
+    return y;
+}
+
+LayerGrads CpuBackend::conv2dBackward(const Tensor& xIn, const Tensor& weightIn, const Tensor& gradYIn,
+                                      const Shape& inputShape, const Conv2dGeometry& g, GradsWanted wanted) {
+    const auto [wantX, wantWeight, wantBias] = wanted;
+    RAVEN_ASSERT(!wantWeight || xIn.defined(), "conv2dBackward: the weight gradient needs x");
+    const Tensor x = wantWeight ? xIn.contiguous() : Tensor(), weight = weightIn.contiguous();
+    const Tensor gradY = gradYIn.contiguous();
+    const k::Conv2dShape s = convShape(inputShape, weight.shape(), g);
+    s.validate();
+    LayerGrads grads;
+    if (wantX) grads.input = empty(inputShape);
+    if (wantWeight) grads.weight = empty(weight.shape());
+    if (wantBias) grads.bias = empty({s.outChannels});
+    k::conv2d_backward(s, dataOrNull(x), hostData(weight), hostData(gradY), wantX ? hostData(grads.input) : nullptr,
+                       wantWeight ? hostData(grads.weight) : nullptr, wantBias ? hostData(grads.bias) : nullptr,
+                       parallelOver(*pool_));
+    return grads;
+}
+
+// --- pooling ---
+
+MaxPool2dResult CpuBackend::maxPool2d(const Tensor& xIn, const Pool2dWindow& window) {
+    const Tensor x = xIn.contiguous();
+    const k::Pool2dShape s = poolShape(x.shape(), window);
+    s.validate();
+    RAVEN_ASSERT(s.height * s.width <= (int64_t{1} << 24), "maxPool2d: plane too large for float indices");
+    const Shape outShape{s.batch, s.channels, s.outH(), s.outW()};
+    MaxPool2dResult result{empty(outShape), empty(outShape)};
+    std::vector<int64_t> argmax(static_cast<size_t>(numelOf(outShape)));
+    k::max_pool2d_forward(s, hostData(x), hostData(result.values), argmax.data(), parallelOver(*pool_));
+    float* a = hostData(result.argmax);
+    for (size_t i = 0; i < argmax.size(); ++i) a[i] = static_cast<float>(argmax[i]);
+    return result;
+}
+
+Tensor CpuBackend::maxPool2dBackward(const Tensor& argmaxIn, const Tensor& gradYIn, const Shape& inputShape,
+                                     const Pool2dWindow& window) {
+    const k::Pool2dShape s = poolShape(inputShape, window);
+    s.validate();
+    const std::vector<int64_t> argmax = toIndices(argmaxIn, "maxPool2dBackward");
+    const Tensor gradY = gradYIn.contiguous();
+    Tensor dx = empty(inputShape);
+    k::max_pool2d_backward(s, argmax.data(), hostData(gradY), hostData(dx), parallelOver(*pool_));
+    return dx;
+}
+
+Tensor CpuBackend::avgPool2d(const Tensor& xIn, const Pool2dWindow& window, bool countIncludePad) {
+    const Tensor x = xIn.contiguous();
+    const k::Pool2dShape s = poolShape(x.shape(), window);
+    s.validate();
+    Tensor y = empty({s.batch, s.channels, s.outH(), s.outW()});
+    k::avg_pool2d_forward(s, hostData(x), hostData(y), countIncludePad, parallelOver(*pool_));
+    return y;
+}
+
+Tensor CpuBackend::avgPool2dBackward(const Tensor& gradYIn, const Shape& inputShape, const Pool2dWindow& window,
+                                     bool countIncludePad) {
+    const k::Pool2dShape s = poolShape(inputShape, window);
+    s.validate();
+    const Tensor gradY = gradYIn.contiguous();
+    Tensor dx = empty(inputShape);
+    k::avg_pool2d_backward(s, hostData(gradY), hostData(dx), countIncludePad, parallelOver(*pool_));
+    return dx;
+}
+
+// --- normalization ---
+
+NormResult CpuBackend::layerNorm(const Tensor& xIn, int64_t features, const Tensor& weightIn, const Tensor& biasIn,
+                                 float eps) {
+    const Tensor x = xIn.contiguous();
+    const Tensor weight = weightIn.defined() ? weightIn.contiguous() : Tensor();
+    const Tensor bias = biasIn.defined() ? biasIn.contiguous() : Tensor();
+    RAVEN_ASSERT(features > 0 && x.numel() % features == 0, "layerNorm: features must divide the element count");
+    const k::LayerNormShape s{.rows = x.numel() / features, .features = features, .eps = eps};
+    s.validate();
+    NormResult result{empty(x.shape()), empty({s.rows}), empty({s.rows})};
+    k::layer_norm_forward(s, hostData(x), dataOrNull(weight), dataOrNull(bias), hostData(result.y),
+                          hostData(result.mean), hostData(result.invStd), parallelOver(*pool_));
+    return result;
+}
+
+LayerGrads CpuBackend::layerNormBackward(const Tensor& xIn, const Tensor& weightIn, const Tensor& meanIn,
+                                         const Tensor& invStdIn, const Tensor& gradYIn, int64_t features,
+                                         GradsWanted wanted) {
+    const auto [wantX, wantWeight, wantBias] = wanted;
+    const Tensor x = xIn.contiguous(), mean = meanIn.contiguous(), invStd = invStdIn.contiguous();
+    const Tensor gradY = gradYIn.contiguous();
+    const Tensor weight = weightIn.defined() ? weightIn.contiguous() : Tensor();
+    const k::LayerNormShape s{.rows = x.numel() / features, .features = features};
+    s.validate();
+    LayerGrads grads;
+    if (wantX) grads.input = empty(x.shape());
+    if (wantWeight) grads.weight = empty({features});
+    if (wantBias) grads.bias = empty({features});
+    k::layer_norm_backward(s, hostData(x), dataOrNull(weight), hostData(mean), hostData(invStd), hostData(gradY),
+                           wantX ? hostData(grads.input) : nullptr, wantWeight ? hostData(grads.weight) : nullptr,
+                           wantBias ? hostData(grads.bias) : nullptr, parallelOver(*pool_));
+    return grads;
+}
+
+NormResult CpuBackend::batchNorm(const Tensor& xIn, const Tensor& weightIn, const Tensor& biasIn,
+                                 const Tensor& runningMean, const Tensor& runningVar, bool training, float momentum,
+                                 float eps) {
+    const Tensor x = xIn.contiguous();
+    const Tensor weight = weightIn.defined() ? weightIn.contiguous() : Tensor();
+    const Tensor bias = biasIn.defined() ? biasIn.contiguous() : Tensor();
+    // The running statistics are written in place, so they are used as they are, never copied.
+    for (const Tensor* running : {&runningMean, &runningVar})
+        RAVEN_ASSERT(!running->defined() || running->isContiguous(), "batchNorm: running statistics must be contiguous");
+    const k::BatchNormShape s = batchNormShape(x, momentum, eps);
+    s.validate(training);
+    NormResult result{empty(x.shape()), empty({s.channels}), empty({s.channels})};
+    float* rm = runningMean.defined() ? hostData(runningMean) : nullptr;
+    float* rv = runningVar.defined() ? hostData(runningVar) : nullptr;
+    k::batch_norm_forward(s, training, hostData(x), dataOrNull(weight), dataOrNull(bias), rm, rv, hostData(result.y),
+                          hostData(result.mean), hostData(result.invStd), parallelOver(*pool_));
+    return result;
+}
+
+LayerGrads CpuBackend::batchNormBackward(const Tensor& xIn, const Tensor& weightIn, const Tensor& meanIn,
+                                         const Tensor& invStdIn, const Tensor& gradYIn, bool training,
+                                         GradsWanted wanted) {
+    const auto [wantX, wantWeight, wantBias] = wanted;
+    const Tensor x = xIn.contiguous(), mean = meanIn.contiguous(), invStd = invStdIn.contiguous();
+    const Tensor gradY = gradYIn.contiguous();
+    const Tensor weight = weightIn.defined() ? weightIn.contiguous() : Tensor();
+    const k::BatchNormShape s = batchNormShape(x, 0.1f, 0.0f);
+    s.validate(training);
+    LayerGrads grads;
+    if (wantX) grads.input = empty(x.shape());
+    if (wantWeight) grads.weight = empty({s.channels});
+    if (wantBias) grads.bias = empty({s.channels});
+    k::batch_norm_backward(s, training, hostData(x), dataOrNull(weight), hostData(mean), hostData(invStd),
+                           hostData(gradY), wantX ? hostData(grads.input) : nullptr,
+                           wantWeight ? hostData(grads.weight) : nullptr, wantBias ? hostData(grads.bias) : nullptr,
+                           parallelOver(*pool_));
+    return grads;
+}
+
+// --- embedding and dropout ---
+
+Tensor CpuBackend::embedding(const Tensor& indicesIn, const Tensor& weightIn) {
+    RAVEN_ASSERT(weightIn.dim() == 2, "embedding: weight must be [vocabulary, dim]");
+    const Tensor weight = weightIn.contiguous();
+    const std::vector<int64_t> indices = toIndices(indicesIn, "embedding");
+    const k::EmbeddingShape s{.vocabulary = weight.size(0), .dim = weight.size(1), .count = indicesIn.numel()};
+    Shape outShape = indicesIn.shape();
+    outShape.push_back(s.dim);
+    Tensor y = empty(outShape);
+    k::embedding_forward(s, indices.data(), hostData(weight), y.numel() > 0 ? hostData(y) : nullptr,
+                         parallelOver(*pool_));
+    return y;
+}
+
+Tensor CpuBackend::embeddingBackward(const Tensor& indicesIn, const Tensor& gradYIn, int64_t vocabulary,
+                                     int64_t paddingIndex) {
+    const Tensor gradY = gradYIn.contiguous();
+    const std::vector<int64_t> indices = toIndices(indicesIn, "embeddingBackward");
+    const k::EmbeddingShape s{
+        .vocabulary = vocabulary, .dim = gradY.size(-1), .count = indicesIn.numel(), .paddingIndex = paddingIndex};
+    Tensor dweight = empty({vocabulary, s.dim});
+    k::embedding_backward(s, indices.data(), gradY.numel() > 0 ? hostData(gradY) : nullptr, hostData(dweight),
+                          parallelOver(*pool_));
+    return dweight;
+}
+
+Tensor CpuBackend::dropout(const Tensor& xIn, float p, uint64_t seed, uint64_t offset) {
+    const Tensor x = xIn.contiguous();
+    const k::DropoutShape s{.count = x.numel(), .p = p, .seed = seed, .offset = offset};
+    s.validate();
+    Tensor y = empty(x.shape());
+    if (s.count > 0) k::dropout_forward(s, hostData(x), hostData(y), parallelOver(*pool_));
+    return y;
+}
+
+// --- attention ---
+
+AttentionResult CpuBackend::attention(const Tensor& qIn, const Tensor& kIn, const Tensor& vIn, bool causal,
+                                      float scale) {
+    const Tensor q = qIn.contiguous(), key = kIn.contiguous(), v = vIn.contiguous();
+    const k::AttentionShape s = attentionShape(q, key, v, causal, scale);
+    s.validate();
+    AttentionResult result{empty({s.batch, s.heads, s.queryLength, s.valueDim}),
+                           empty({s.batch, s.heads, s.queryLength, s.keyLength})};
+    k::attention_forward(s, hostData(q), hostData(key), hostData(v), hostData(result.out), hostData(result.probs),
+                         parallelOver(*pool_));
+    return result;
+}
+
+AttentionGrads CpuBackend::attentionBackward(const Tensor& qIn, const Tensor& kIn, const Tensor& vIn,
+                                             const Tensor& probsIn, const Tensor& gradOutIn, bool causal, float scale,
+                                             GradsWanted wanted) {
+    const auto [wantQ, wantK, wantV] = wanted;
+    const Tensor q = qIn.contiguous(), key = kIn.contiguous(), v = vIn.contiguous();
+    const Tensor probs = probsIn.contiguous(), gradOut = gradOutIn.contiguous();
+    const k::AttentionShape s = attentionShape(q, key, v, causal, scale);
+    s.validate();
+    AttentionGrads grads;
+    if (wantQ) grads.query = empty(q.shape());
+    if (wantK) grads.key = empty(key.shape());
+    if (wantV) grads.value = empty(v.shape());
+    k::attention_backward(s, hostData(q), hostData(key), hostData(v), hostData(probs), hostData(gradOut),
+                          wantQ ? hostData(grads.query) : nullptr, wantK ? hostData(grads.key) : nullptr,
+                          wantV ? hostData(grads.value) : nullptr, parallelOver(*pool_));
+    return grads;
+}
+
+}  // namespace raven
