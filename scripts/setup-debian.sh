@@ -16,7 +16,7 @@ packages=(
   # maths, compression, wire schema
   libeigen3-dev libglm-dev libzstd-dev zlib1g-dev libprotobuf-dev protobuf-compiler libssl-dev
   # tests: display server, screenshots, the real dataset, the reference peer and its BLAS
-  xvfb xauth imagemagick dataset-fashion-mnist python3 python3-numpy python3-torch libopenblas0
+  xvfb xauth imagemagick dataset-fashion-mnist fortunes python3 python3-numpy python3-torch libopenblas0
   # packaging checks and tooling
   appstream desktop-file-utils clang-format clang-tidy
 )

@@ -16,5 +16,9 @@ struct Command {
 std::span<const Command> commands();
 
 int devicesCommand(const QStringList& args);
+int datasetCommand(const QStringList& args);
+int trainCommand(const QStringList& args);
+int evalCommand(const QStringList& args);
+int gradCommand(const QStringList& args);
 
 }  // namespace raven::cli

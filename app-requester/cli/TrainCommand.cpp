@@ -1,0 +1,142 @@
+// raven train --local: train a model spec on a dataset on this machine, with a progress bar, the test
+// loss and accuracy after every epoch, and a checkpoint (safetensors, PyTorch names) at the end.
+#include <QCommandLineParser>
+#include <QFileInfo>
+#include <cstdio>
+
+#include "AppInfo.h"
+#include "Commands.h"
+#include "DatasetDirectory.h"
+#include "ProgressLine.h"
+#include "base/Error.h"
+#include "cpu/CpuBackend.h"
+#include "nn/Architecture.h"
+#include "nn/Model.h"
+#include "nn/ModelCheckpoint.h"
+#include "nn/Trainer.h"
+#include "tensor/Shape.h"
+
+namespace raven::cli {
+
+namespace {
+
+double number(const QCommandLineParser& p, const char* name) {
+    bool ok = false;
+    const double v = p.value(QString::fromLatin1(name)).toDouble(&ok);
+    RAVEN_CHECK(ok, std::string("--") + name + " must be a number, not '" + p.value(name).toStdString() + "'", "");
+    return v;
+}
+
+std::int64_t count(const QCommandLineParser& p, const char* name, std::int64_t min) {
+    bool ok = false;
+    const qlonglong v = p.value(QString::fromLatin1(name)).toLongLong(&ok);
+    RAVEN_CHECK(ok && v >= min, std::string("--") + name + " must be a whole number >= " + std::to_string(min), "");
+    return v;
+}
+
+nn::OptimizerConfig optimizerFrom(const QCommandLineParser& p) {
+    const std::string kind = p.value("optimizer").toStdString();
+    nn::OptimizerKind k = nn::OptimizerKind::Adam;
+    if (kind == "sgd") k = nn::OptimizerKind::Sgd;
+    else if (kind == "adamw") k = nn::OptimizerKind::AdamW;
+    else RAVEN_CHECK(kind == "adam", "unknown optimizer '" + kind + "'", "use adam, adamw or sgd");
+    nn::OptimizerConfig c = nn::OptimizerConfig::defaults(k);
+    c.lr = number(p, "lr");
+    if (p.isSet("momentum")) c.momentum = number(p, "momentum");
+    if (p.isSet("weight-decay")) c.weightDecay = number(p, "weight-decay");
+    c.validate();
+    return c;
+}
+
+}  // namespace
+
+int trainCommand(const QStringList& args) {
+    QCommandLineParser p;
+    app::addStandardOptions(p, "Train a model on a dataset on this machine (the CPU backend).");
+    p.addOptions({{"local", "Train here rather than on a coordinator's contributors."},
+                  {{"m", "model"}, "The model spec (JSON, see docs/model-spec.md).", "spec.json"},
+                  {{"d", "data"}, "A dataset directory (raven dataset import) or a folder of IDX files.", "dir"},
+                  {{"e", "epochs"}, "Passes over the training split.", "n", "1"},
+                  {{"b", "batch-size"}, "Samples per optimizer step.", "n", "128"},
+                  {"optimizer", "adam, adamw or sgd.", "kind", "adam"},
+                  {"lr", "Learning rate.", "rate", "0.001"},
+                  {"momentum", "SGD momentum.", "m"},
+                  {"weight-decay", "Weight decay.", "wd"},
+                  {"clip-norm", "Clip gradients to this global norm (0: off).", "norm", "0"},
+                  {"max-steps", "Stop after this many steps (0: no limit).", "n", "0"},
+                  {"train-samples", "Use only the first n training samples (0: all).", "n", "0"},
+                  {"seed", "Shuffling seed.", "n", "1"},
+                  {"threads", "CPU threads (default: all).", "n"},
+                  {{"o", "out"}, "Where to write the checkpoint.", "file.safetensors"}});
+    p.process(args);
+    RAVEN_CHECK(p.isSet("local"), "raven train needs --local (distributed training runs through a coordinator)",
+                "add --local to train on this machine");
+    RAVEN_CHECK(p.isSet("model") && p.isSet("data"), "raven train needs --model and --data",
+                "e.g. raven train --local --model examples/mlp.json --data /usr/share/datasets/fashion-mnist");
+    if (p.isSet("threads")) cpuBackendInstance().setThreadCount(int(count(p, "threads", 1)));
+
+    nn::Model model(nn::ModelSpec::load(p.value("model").toStdString()));
+    const data::Dataset dataset = DatasetDirectory::open(p.value("data"));
+    nn::TrainOptions options;
+    options.epochs = int(count(p, "epochs", 1));
+    options.batchSize = count(p, "batch-size", 1);
+    options.optimizer = optimizerFrom(p);
+    options.clipNorm = number(p, "clip-norm");
+    options.maxSteps = count(p, "max-steps", 0);
+    options.trainSamples = count(p, "train-samples", 0);
+    options.shuffleSeed = std::uint64_t(count(p, "seed", 0));
+
+    const auto& arch = model.architecture();
+    std::printf("model   %s: %lld parameters, %.1f MFLOP per sample forward\n", model.spec().name.c_str(),
+                (long long)arch.parameterCount(), arch.forwardFlopsPerSample() / 1e6);
+    std::printf("data    %s: %lld train, %lld test samples of %s\n", dataset.name.c_str(),
+                (long long)dataset.train.count(), (long long)dataset.test.count(),
+                shapeToString(dataset.featureShape()).c_str());
+    std::printf("train   %d epoch(s), batch %lld, %s lr %g, %d CPU thread(s)\n", options.epochs,
+                (long long)options.batchSize, nn::toString(options.optimizer.kind).c_str(), options.optimizer.lr,
+                cpuBackendInstance().threadCount());
+    std::fflush(stdout);
+
+    nn::Trainer trainer(model, dataset, options);
+    ProgressLine progress;
+    trainer.onProgress = [&](const nn::TrainProgress& s) {
+        progress.show(s.epoch, options.epochs, s.epochSamples, s.epochSize, s.loss, s.samplesPerSecond);
+    };
+    trainer.onEpoch = [&](const nn::EpochSummary& e) {
+        progress.clear();
+        std::printf("epoch %d/%d  train loss %.4f", e.epoch + 1, options.epochs, e.trainLoss);
+        if (e.test) std::printf("  test loss %.4f  test accuracy %.2f%%", e.test->loss, 100.0 * e.test->accuracy);
+        std::printf("  %.0f samples/s\n", e.samplesPerSecond);
+        std::fflush(stdout);
+    };
+    const nn::TrainSummary summary = trainer.run();
+    progress.clear();
+
+    const QString out = p.isSet("out") ? p.value("out") : QString::fromStdString(model.spec().name) + ".safetensors";
+    nn::saveCheckpoint(out.toStdString(), model, &trainer.optimizer());
+    if (summary.test) {
+        std::printf("final test accuracy %.2f%% (loss %.4f) after %lld steps; checkpoint %s\n",
+                    100.0 * summary.test->accuracy, summary.test->loss, (long long)summary.steps,
+                    out.toLocal8Bit().constData());
+    } else {
+        std::printf("trained %lld steps; checkpoint %s\n", (long long)summary.steps, out.toLocal8Bit().constData());
+    }
+    return 0;
+}
+
+int evalCommand(const QStringList& args) {
+    QCommandLineParser p;
+    app::addStandardOptions(p, "Evaluate a checkpoint on a dataset's test split: loss and accuracy.");
+    p.addOptions({{{"w", "weights"}, "A checkpoint written by raven train.", "file.safetensors"},
+                  {{"d", "data"}, "A dataset directory or a folder of IDX files.", "dir"}});
+    p.process(args);
+    RAVEN_CHECK(p.isSet("weights") && p.isSet("data"), "raven eval needs --weights and --data", "");
+    auto model = nn::loadModel(p.value("weights").toStdString());
+    const data::Dataset dataset = DatasetDirectory::open(p.value("data"));
+    nn::Trainer trainer(*model, dataset, {});
+    const nn::EvalResult r = trainer.evaluate(dataset.test);
+    std::printf("test accuracy %.2f%%  loss %.4f  (%lld samples)\n", 100.0 * r.accuracy, r.loss, (long long)r.samples);
+    return 0;
+}
+
+}  // namespace raven::cli
