@@ -1,0 +1,51 @@
+#version 450
+// c[i] = f(a[...], b[...]) over two strided views of one shape (stride-0 broadcast included); c
+// contiguous. The function is a specialization constant, numbered as raven::BinaryOp; for the
+// backward ops a is the upstream gradient and b the saved forward input or output.
+#include "raven_math.glsl"
+#include "raven_strided.glsl"
+
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint OP = 0;
+
+layout(std430, set = 0, binding = 0) readonly buffer A { float a[]; };
+layout(std430, set = 0, binding = 1) readonly buffer B { float b[]; };
+layout(std430, set = 0, binding = 2) writeonly buffer C { float c[]; };
+
+layout(push_constant) uniform Params {
+    uint n;
+    uint rank;
+    uint cOffset;
+    uint aOffset;
+    uint bOffset;
+    uint shape[R_MAX_RANK];
+    uint aStride[R_MAX_RANK];
+    uint bStride[R_MAX_RANK];
+} p;
+
+float apply(float u, float v) {
+    switch (OP) {
+    case 0: return u + v;
+    case 1: return u - v;
+    case 2: return u * v;
+    case 3: return r_div(u, v);
+    case 4: return u > v ? u : v;
+    case 5: return u < v ? u : v;
+    case 6: return u == v ? 1.0 : 0.0;
+    case 7: return v > 0.0 ? u : 0.0;
+    case 8: return u * (1.0 - v * v);
+    case 9: return u * v * (1.0 - v);
+    case 10: return u * r_gelu_tanh_grad(v);
+    case 11: return u * r_gelu_erf_grad(v);
+    }
+    return u;
+}
+
+void main() {
+    uint i = gl_GlobalInvocationID.x;
+    if (i >= p.n) return;
+    uint ai, bi;
+    R_STRIDED_OFFSET(ai, i, p.aOffset, p.rank, p.shape, p.aStride);
+    R_STRIDED_OFFSET(bi, i, p.bOffset, p.rank, p.shape, p.bStride);
+    c[p.cOffset + i] = apply(a[ai], b[bi]);
+}

@@ -1,0 +1,49 @@
+#version 450
+// y[i] = f(x[...]) for every element of a strided view x (broadcast stride 0 included); y contiguous.
+// The function is a specialization constant (one pipeline per op); the scalar ops (x + s, x * s,
+// x ^ s) take s from the push constants. Numbering: VulkanElementwise.cpp.
+#include "raven_math.glsl"
+#include "raven_strided.glsl"
+
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint OP = 0;
+
+layout(std430, set = 0, binding = 0) readonly buffer X { float x[]; };
+layout(std430, set = 0, binding = 1) writeonly buffer Y { float y[]; };
+
+layout(push_constant) uniform Params {
+    uint n;
+    uint rank;
+    uint yOffset;
+    uint xOffset;
+    float s;
+    uint shape[R_MAX_RANK];
+    uint xStride[R_MAX_RANK];
+} p;
+
+float apply(float v) {
+    switch (OP) {
+    case 0: return -v;
+    case 1: return r_exp(v);
+    case 2: return r_log(v);
+    case 3: return r_sqrt(v);
+    case 4: return abs(v);
+    case 5: return r_tanh(v);
+    case 6: return r_sigmoid(v);
+    case 7: return v > 0.0 ? v : 0.0;
+    case 8: return r_gelu_tanh(v);
+    case 9: return r_gelu_erf(v);
+    case 10: return v + p.s;
+    case 11: return v * p.s;
+    case 12: return r_pow(v, p.s);
+    }
+    return v;
+}
+
+void main() {
+    uint i = gl_GlobalInvocationID.x;
+    if (i >= p.n) return;
+    uint xi;
+    R_STRIDED_OFFSET(xi, i, p.xOffset, p.rank, p.shape, p.xStride);
+    y[p.yOffset + i] = apply(x[xi]);
+}

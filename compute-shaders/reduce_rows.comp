@@ -1,0 +1,35 @@
+#version 450
+// Sum or maximum of each row of a contiguous [rows, rowLength] block: y[g] for workgroup g reduces
+// chunk g % chunksPerRow of row g / chunksPerRow (elements [c * chunk, min(rowLength, (c+1) * chunk))).
+// Long rows are reduced in two or more passes of whole chunks (VulkanReduce.cpp). Order: lane l
+// accumulates elements l, l + 64, ... of its chunk in sequence, then the 64 lanes meet in a fixed
+// pairwise tree (raven_workgroup_reduce.glsl): it depends on the shape alone.
+#include "raven_math.glsl"
+#include "raven_workgroup_reduce.glsl"
+
+layout(local_size_x = 64) in;
+layout(constant_id = 0) const uint OP = 0;  // 0 sum, 1 max
+
+layout(std430, set = 0, binding = 0) readonly buffer X { float x[]; };
+layout(std430, set = 0, binding = 1) writeonly buffer Y { float y[]; };
+
+layout(push_constant) uniform Params {
+    uint rowLength;
+    uint chunk;
+    uint chunksPerRow;
+    uint xOffset;
+    uint yOffset;
+} p;
+
+void main() {
+    uint g = gl_WorkGroupID.x;
+    uint lane = gl_LocalInvocationID.x;
+    uint row = g / p.chunksPerRow;
+    uint begin = (g % p.chunksPerRow) * p.chunk;
+    uint end = min(p.rowLength, begin + p.chunk);
+    uint base = p.xOffset + row * p.rowLength;
+    float acc = OP == 0 ? 0.0 : -R_INF;
+    for (uint r = begin + lane; r < end; r += R_LANES) acc = OP == 0 ? acc + x[base + r] : r_max(acc, x[base + r]);
+    float total = OP == 0 ? r_workgroup_sum(acc) : r_workgroup_max(acc);
+    if (lane == 0) y[p.yOffset + g] = total;
+}

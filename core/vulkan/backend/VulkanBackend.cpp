@@ -1,0 +1,208 @@
+// VulkanBackend: memory, transfers, lazy submission, deferred frees, fill and strided copies.
+#include "vulkan/backend/VulkanBackend.h"
+
+#include "base/Error.h"
+#include "vulkan/backend/StridedLayout.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace raven {
+
+using vulkan::Access;
+using vulkan::BufferRange;
+using vulkan::Recorder;
+
+namespace {
+
+struct CopyPush {
+    uint32_t n, rank, dstOffset, srcOffset;
+    uint32_t shape[vkb::kMaxRank];
+    uint32_t dstStride[vkb::kMaxRank];
+    uint32_t srcStride[vkb::kMaxRank];
+};
+
+struct FillPush {
+    uint32_t n, offset, value;
+};
+
+std::uint32_t workgroupSizeFor(const vulkan::DeviceInfo& info) {
+    // 256 suits most GPUs; stay within what this device allows, and a whole number of subgroups.
+    std::uint32_t size = std::min({256u, info.maxComputeWorkGroupSize[0], info.maxComputeWorkGroupInvocations});
+    if (info.subgroupSize > 0 && size > info.subgroupSize) size -= size % info.subgroupSize;
+    return std::max(size, 1u);
+}
+
+}  // namespace
+
+VulkanStorage::VulkanStorage(VulkanBackend& backend, int64_t numel, vulkan::Buffer buffer)
+    : Storage(backend, numel), owner_(backend), buffer_(std::move(buffer)) {
+    ++owner_.liveStorages_;
+}
+
+VulkanStorage::~VulkanStorage() {
+    --owner_.liveStorages_;
+    owner_.retire(std::move(buffer_));
+}
+
+VulkanBackend::VulkanBackend(std::shared_ptr<vulkan::Instance> instance, const VulkanBackendOptions& options)
+    : instance_(std::move(instance)) {
+    device_ = std::make_unique<vulkan::Device>(instance_, options.device);
+    recorder_ = std::make_unique<Recorder>(*device_);
+    const vulkan::DeviceInfo& info = device_->info();
+    elementwiseGroup_ = workgroupSizeFor(info);
+    maxDeferredBytes_ = options.maxDeferredBytes;
+    if (maxDeferredBytes_ == 0)
+        maxDeferredBytes_ = std::clamp<VkDeviceSize>(info.deviceLocalBytes / 4, 64ull << 20, 1ull << 30);
+}
+
+VulkanBackend::~VulkanBackend() {
+    RAVEN_ASSERT(liveStorages_ == 0, "a VulkanBackend was destroyed while tensors on it still exist");
+    try {
+        recorder_->submit();  // nothing may still run on buffers that are about to be freed
+    } catch (const std::exception&) {
+        // The device failed; its buffers are destroyed below either way.
+    }
+    retired_.clear();
+    checks_.clear();
+    recorder_.reset();
+}
+
+std::string VulkanBackend::name() const {
+    return "vulkan:" + device_->info().name;
+}
+
+void VulkanBackend::retire(vulkan::Buffer buffer) noexcept {
+    if (!buffer.valid()) return;
+    retiredBytes_ += buffer.size();
+    retired_.push_back(std::move(buffer));
+}
+
+void VulkanBackend::flush() {
+    for (StatusCheck& check : checks_)
+        recorder_->download(check.word.range(), std::as_writable_bytes(std::span<std::uint32_t>(&check.value, 1)));
+    recorder_->submit();
+    retired_.clear();
+    retiredBytes_ = 0;
+    std::vector<StatusCheck> checks = std::move(checks_);
+    checks_.clear();
+    for (const StatusCheck& check : checks) {
+        if (check.value != UINT32_MAX) fail(check.describe(check.value), "fix the input data; the backend is usable again");
+    }
+}
+
+std::shared_ptr<Storage> VulkanBackend::allocate(int64_t numel) {
+    RAVEN_ASSERT(numel >= 0, "VulkanBackend::allocate: negative size");
+    if (retiredBytes_ > maxDeferredBytes_) flush();
+    const auto bytes = static_cast<VkDeviceSize>(std::max<int64_t>(numel, 1)) * sizeof(float);
+    const vulkan::DeviceInfo& info = device_->info();
+    RAVEN_CHECK(bytes <= info.maxStorageBufferRange && numel < static_cast<int64_t>(UINT32_MAX),
+                "a tensor of " + std::to_string(numel) + " floats does not fit one storage buffer of " + info.name +
+                    " (at most " + std::to_string(info.maxStorageBufferRange) + " bytes)",
+                "use smaller batches or layers, or the CPU backend");
+    return std::make_shared<VulkanStorage>(*this, numel, device_->createBuffer(bytes));
+}
+
+Tensor VulkanBackend::empty(const Shape& shape) {
+    return Tensor(allocate(numelOf(shape)), shape);
+}
+
+const BufferRange& VulkanBackend::rangeOf(const Tensor& t) const {
+    RAVEN_ASSERT(t.defined(), "VulkanBackend: undefined tensor");
+    const auto* storage = dynamic_cast<const VulkanStorage*>(t.storage().get());
+    RAVEN_ASSERT(storage != nullptr && &storage->backend() == this, "VulkanBackend: tensor lives on another backend");
+    return storage->range();
+}
+
+Tensor VulkanBackend::upload(const Shape& shape, const float* data) {
+    Tensor t = empty(shape);
+    if (t.numel() == 0) return t;
+    const BufferRange& range = rangeOf(t);
+    const std::size_t bytes = static_cast<std::size_t>(t.numel()) * sizeof(float);
+    recorder_->upload({range.buffer, range.offset, bytes}, std::as_bytes(std::span<const float>(data, bytes / 4)));
+    return t;
+}
+
+std::vector<float> VulkanBackend::readToHost(const Tensor& t) {
+    std::vector<float> out(static_cast<std::size_t>(t.numel()));
+    if (!out.empty()) {
+        const Tensor c = t.isContiguous() ? t : contiguousCopy(t);
+        const BufferRange& range = rangeOf(c);
+        recorder_->download({range.buffer, range.offset + static_cast<VkDeviceSize>(c.offset()) * sizeof(float),
+                             out.size() * sizeof(float)},
+                            std::span<float>(out));
+    }
+    flush();
+    return out;
+}
+
+void VulkanBackend::synchronize() {
+    flush();
+}
+
+void VulkanBackend::fillWords(const BufferRange& range, std::uint64_t offset, std::uint64_t n, std::uint32_t value) {
+    if (n == 0) return;
+    const std::uint32_t local = elementwiseGroup_;
+    const vulkan::Pipeline& fill = pipeline({"fill_words", 1, sizeof(FillPush), {local}});
+    const FillPush push{vkb::narrowToU32(static_cast<int64_t>(n)), vkb::narrowToU32(static_cast<int64_t>(offset)),
+                        value};
+    recorder_->dispatch(fill, {{range, Access::Write}}, push, Recorder::groupsFor(n, local));
+}
+
+BufferRange VulkanBackend::statusWord(std::function<std::string(std::uint32_t)> describe) {
+    StatusCheck check;
+    check.word = device_->createBuffer(sizeof(std::uint32_t));
+    check.describe = std::move(describe);
+    fillWords(check.word.range(), 0, 1, UINT32_MAX);
+    checks_.push_back(std::move(check));
+    return checks_.back().word.range();
+}
+
+Tensor VulkanBackend::fill(const Shape& shape, float value) {
+    Tensor t = empty(shape);
+    std::uint32_t bits = 0;
+    std::memcpy(&bits, &value, sizeof bits);
+    fillWords(rangeOf(t), 0, static_cast<std::uint64_t>(t.numel()), bits);
+    return t;
+}
+
+Tensor VulkanBackend::contiguousCopy(const Tensor& src) {
+    Tensor out = empty(src.shape());
+    copyInto(out, src);
+    return out;
+}
+
+void VulkanBackend::copyInto(const Tensor& dst, const Tensor& src) {
+    RAVEN_ASSERT(dst.shape() == src.shape(), "VulkanBackend::copyInto: shapes differ");
+    if (dst.numel() == 0) return;
+    const std::uint32_t local = elementwiseGroup_;
+    const vulkan::Pipeline& copy = pipeline({"copy_strided", 2, sizeof(CopyPush), {local}});
+    const auto layout = vkb::coalesce<2>(dst.shape(), {&dst.strides(), &src.strides()});
+    vkb::forEachBlock(layout, [&](const vkb::StridedBlock<2>& block) {
+        CopyPush push{};
+        push.n = block.count;
+        push.rank = block.rank;
+        push.dstOffset = vkb::narrowToU32(dst.offset() + block.offsets[0]);
+        push.srcOffset = vkb::narrowToU32(src.offset() + block.offsets[1]);
+        std::copy_n(block.shape.begin(), vkb::kMaxRank, push.shape);
+        std::copy_n(block.strides[0].begin(), vkb::kMaxRank, push.dstStride);
+        std::copy_n(block.strides[1].begin(), vkb::kMaxRank, push.srcStride);
+        recorder_->dispatch(copy, {{rangeOf(src), Access::Read}, {rangeOf(dst), Access::Write}}, push,
+                            Recorder::groupsFor(block.count, local));
+    });
+}
+
+std::unique_ptr<Backend> makeVulkanBackend(const std::string& selector) {
+    // One instance per process is enough; it lives as long as some backend uses it.
+    static std::weak_ptr<vulkan::Instance> shared;
+    std::shared_ptr<vulkan::Instance> instance = shared.lock();
+    if (!instance) {
+        instance = std::make_shared<vulkan::Instance>();
+        shared = instance;
+    }
+    VulkanBackendOptions options;
+    options.device.selector = selector;
+    return std::make_unique<VulkanBackend>(std::move(instance), options);
+}
+
+}  // namespace raven
