@@ -6,6 +6,7 @@
 
 #include "AppInfo.h"
 #include "Commands.h"
+#include "ComputeDevice.h"
 #include "DatasetDirectory.h"
 #include "ProgressLine.h"
 #include "base/Error.h"
@@ -52,7 +53,7 @@ nn::OptimizerConfig optimizerFrom(const QCommandLineParser& p) {
 
 int trainCommand(const QStringList& args) {
     QCommandLineParser p;
-    app::addStandardOptions(p, "Train a model on a dataset on this machine (the CPU backend).");
+    app::addStandardOptions(p, "Train a model on a dataset on this machine.");
     p.addOptions({{"local", "Train here rather than on a coordinator's contributors."},
                   {{"m", "model"}, "The model spec (JSON, see docs/model-spec.md).", "spec.json"},
                   {{"d", "data"}, "A dataset directory (raven dataset import) or a folder of IDX files.", "dir"},
@@ -66,6 +67,7 @@ int trainCommand(const QStringList& args) {
                   {"max-steps", "Stop after this many steps (0: no limit).", "n", "0"},
                   {"train-samples", "Use only the first n training samples (0: all).", "n", "0"},
                   {"seed", "Shuffling seed.", "n", "1"},
+                  {"device", "cpu, vulkan (the best GPU) or vulkan:N (see raven devices).", "device", "cpu"},
                   {"threads", "CPU threads (default: all).", "n"},
                   {{"o", "out"}, "Where to write the checkpoint.", "file.safetensors"}});
     p.process(args);
@@ -75,7 +77,8 @@ int trainCommand(const QStringList& args) {
                 "e.g. raven train --local --model examples/mlp.json --data /usr/share/datasets/fashion-mnist");
     if (p.isSet("threads")) cpuBackendInstance().setThreadCount(int(count(p, "threads", 1)));
 
-    nn::Model model(nn::ModelSpec::load(p.value("model").toStdString()));
+    ComputeDevice device(p.value("device"));
+    nn::Model model(nn::ModelSpec::load(p.value("model").toStdString()), device.backend());
     const data::Dataset dataset = DatasetDirectory::open(p.value("data"));
     nn::TrainOptions options;
     options.epochs = int(count(p, "epochs", 1));
@@ -92,9 +95,8 @@ int trainCommand(const QStringList& args) {
     std::printf("data    %s: %lld train, %lld test samples of %s\n", dataset.name.c_str(),
                 (long long)dataset.train.count(), (long long)dataset.test.count(),
                 shapeToString(dataset.featureShape()).c_str());
-    std::printf("train   %d epoch(s), batch %lld, %s lr %g, %d CPU thread(s)\n", options.epochs,
-                (long long)options.batchSize, nn::toString(options.optimizer.kind).c_str(), options.optimizer.lr,
-                cpuBackendInstance().threadCount());
+    std::printf("train   %d epoch(s), batch %lld, %s lr %g, on %s\n", options.epochs, (long long)options.batchSize,
+                nn::toString(options.optimizer.kind).c_str(), options.optimizer.lr, device.description().c_str());
     std::fflush(stdout);
 
     nn::Trainer trainer(model, dataset, options);
@@ -128,10 +130,12 @@ int evalCommand(const QStringList& args) {
     QCommandLineParser p;
     app::addStandardOptions(p, "Evaluate a checkpoint on a dataset's test split: loss and accuracy.");
     p.addOptions({{{"w", "weights"}, "A checkpoint written by raven train.", "file.safetensors"},
-                  {{"d", "data"}, "A dataset directory or a folder of IDX files.", "dir"}});
+                  {{"d", "data"}, "A dataset directory or a folder of IDX files.", "dir"},
+                  {"device", "cpu, vulkan or vulkan:N.", "device", "cpu"}});
     p.process(args);
     RAVEN_CHECK(p.isSet("weights") && p.isSet("data"), "raven eval needs --weights and --data", "");
-    auto model = nn::loadModel(p.value("weights").toStdString());
+    ComputeDevice device(p.value("device"));
+    auto model = nn::loadModel(p.value("weights").toStdString(), device.backend());
     const data::Dataset dataset = DatasetDirectory::open(p.value("data"));
     nn::Trainer trainer(*model, dataset, {});
     const nn::EvalResult r = trainer.evaluate(dataset.test);
