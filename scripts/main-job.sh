@@ -13,5 +13,5 @@ echo "== Raven $("$raven" --version): compute devices on this machine"
 "$raven" devices --check
 echo "== Main job: local training of examples/mlp.json on Fashion-MNIST (CPU backend)"
 "$raven" train --local --model examples/mlp.json --data /usr/share/datasets/fashion-mnist \
-    --epochs "${RAVEN_EPOCHS:-5}" --out "$out/mlp.safetensors"
+    --epochs "${RAVEN_EPOCHS:-8}" --out "$out/mlp.safetensors"
 "$raven" eval --weights "$out/mlp.safetensors" --data /usr/share/datasets/fashion-mnist
