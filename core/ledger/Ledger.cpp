@@ -1,0 +1,208 @@
+#include "ledger/Ledger.h"
+
+#include "base/Error.h"
+#include "ledger/Transaction.h"
+
+#include <limits>
+
+namespace raven::ledger {
+
+namespace {
+
+constexpr qint64 kFlopsPerTeraflop = 1'000'000'000'000;
+// flops * rate needs more than 64 bits before the division; GCC and Clang both have __int128.
+__extension__ using WideInt = __int128;
+
+std::string idText(qint64 id) { return std::to_string(id); }
+std::string amountText(MicroCredits amount) { return std::to_string(amount) + " micro-credits"; }
+
+}  // namespace
+
+QString nameOf(AccountKind kind) {
+    switch (kind) {
+        case AccountKind::Mint:
+            return QStringLiteral("mint");
+        case AccountKind::Requester:
+            return QStringLiteral("requester");
+        case AccountKind::Job:
+            return QStringLiteral("job");
+        case AccountKind::Contributor:
+            return QStringLiteral("contributor");
+    }
+    RAVEN_ASSERT(false, "unknown AccountKind value");
+}
+
+Ledger::Ledger(CoordinatorStore& store, CreditRate rate) : store_(store), sql_(store.connection()), rate_(rate) {
+    RAVEN_CHECK(rate.perTeraflop > 0, "credit rate of " + std::to_string(rate.perTeraflop) + " micro-credits per TFLOP",
+                "configure a positive rate");
+}
+
+MicroCredits Ledger::priceOf(qint64 flops) const {
+    RAVEN_CHECK(flops >= 0, "negative FLOP count " + std::to_string(flops), "count the work unit's FLOPs");
+    const WideInt price = static_cast<WideInt>(flops) * rate_.perTeraflop / kFlopsPerTeraflop;
+    RAVEN_CHECK(price <= std::numeric_limits<MicroCredits>::max(),
+                "the price of " + std::to_string(flops) + " FLOPs overflows the ledger's 64-bit amounts",
+                "split the work into smaller units or lower the credit rate");
+    return static_cast<MicroCredits>(price);
+}
+
+qint64 Ledger::accountId(const Account& account) {
+    const QString kind = nameOf(account.kind);
+    sql_.exec(QStringLiteral("INSERT INTO accounts (kind, owner, balance) VALUES (?, ?, 0) "
+                             "ON CONFLICT (kind, owner) DO NOTHING"),
+              {kind, account.owner});
+    return sql_.scalar(QStringLiteral("SELECT id FROM accounts WHERE kind = ? AND owner = ?"), {kind, account.owner})
+        .toLongLong();
+}
+
+EntryId Ledger::addEntry(const QString& kind, const QDateTime& now, std::optional<JobId> job, const QString& memo) {
+    const QSqlQuery q =
+        sql_.exec(QStringLiteral("INSERT INTO entries (kind, created_at, job, memo) VALUES (?, ?, ?, ?)"),
+                  {kind, toSqlTime(now), job ? QVariant(*job) : QVariant(QMetaType::fromType<qint64>()), memo});
+    return q.lastInsertId().toLongLong();
+}
+
+bool Ledger::post(EntryId entry, const QList<std::pair<Account, MicroCredits>>& postings) {
+    MicroCredits sum = 0;
+    for (const auto& posting : postings) sum += posting.second;
+    RAVEN_ASSERT(sum == 0, "a ledger entry's postings must sum to zero");
+    Transaction tx(sql_);
+    for (const auto& [account, amount] : postings) {
+        RAVEN_ASSERT(amount != 0, "a posting moves a non-zero amount");
+        const qint64 id = accountId(account);
+        // The guard in WHERE is the check; the accounts CHECK constraint is the backstop.
+        const QSqlQuery q = sql_.exec(
+            QStringLiteral(
+                "UPDATE accounts SET balance = balance + ? WHERE id = ? AND (kind = 'mint' OR balance + ? >= 0)"),
+            {amount, id, amount});
+        if (q.numRowsAffected() != 1) return false;  // tx rolls back the postings made so far
+        sql_.exec(QStringLiteral("INSERT INTO postings (entry, account, amount) VALUES (?, ?, ?)"),
+                  {entry, id, amount});
+    }
+    tx.commit();
+    return true;
+}
+
+EntryId Ledger::deposit(RequesterId requester, MicroCredits amount, const QDateTime& now) {
+    RAVEN_CHECK(amount > 0, "deposit of " + amountText(amount) + " for requester " + idText(requester),
+                "deposit a positive amount");
+    Transaction tx(sql_);
+    RAVEN_CHECK(store_.requester(requester).has_value(),
+                "deposit for requester " + idText(requester) + ", which is unknown", "register the requester first");
+    const EntryId entry = addEntry(QStringLiteral("deposit"), now, std::nullopt, {});
+    const bool posted = post(entry, {{Account::mint(), -amount}, {Account::requester(requester), amount}});
+    RAVEN_ASSERT(posted, "the mint can always pay");
+    tx.commit();
+    return entry;
+}
+
+EntryId Ledger::fundJob(JobId jobId, MicroCredits amount, const QDateTime& now) {
+    RAVEN_CHECK(amount > 0, "funding job " + idText(jobId) + " with " + amountText(amount),
+                "fund with a positive amount");
+    Transaction tx(sql_);
+    const std::optional<Job> job = store_.job(jobId);
+    RAVEN_CHECK(job.has_value(), "funding job " + idText(jobId) + ", which is unknown", "check the job id");
+    RAVEN_CHECK(!isTerminal(job->state),
+                "job " + idText(jobId) + " is " + nameOf(job->state).toStdString() + " and takes no more funds",
+                "submit a new job");
+    const EntryId entry = addEntry(QStringLiteral("fund_job"), now, jobId, {});
+    if (!post(entry, {{Account::requester(job->requester), -amount}, {Account::job(jobId), amount}}))
+        fail("requester " + idText(job->requester) + " has " + amountText(balance(Account::requester(job->requester))) +
+                 ", less than the " + amountText(amount) + " to fund job " + idText(jobId),
+             "deposit more credits first or fund the job with less");
+    const JobState state = job->state == JobState::OutOfBudget ? JobState::Paused : job->state;
+    sql_.exec(QStringLiteral("UPDATE jobs SET budget = budget + ?, state = ?, updated_at = ? WHERE id = ?"),
+              {amount, nameOf(state), toSqlTime(now), jobId});
+    tx.commit();
+    return entry;
+}
+
+CreditResult Ledger::creditWorkUnit(WorkUnitId workUnit, ContributorId contributor, qint64 flops,
+                                    const QDateTime& now) {
+    RAVEN_CHECK(flops > 0, "crediting work unit " + idText(workUnit) + " with " + std::to_string(flops) + " FLOPs",
+                "credit the positive FLOP count of the unit");
+    const MicroCredits price = priceOf(flops);
+    Transaction tx(sql_);
+    const std::optional<WorkUnit> unit = store_.workUnit(workUnit);
+    RAVEN_CHECK(unit.has_value(), "crediting work unit " + idText(workUnit) + ", which is unknown",
+                "check the work unit id");
+    RAVEN_CHECK(
+        store_.contributor(contributor).has_value(),
+        "crediting work unit " + idText(workUnit) + " to contributor " + idText(contributor) + ", who is unknown",
+        "register the contributor first");
+    const std::optional<Job> job = store_.job(unit->job);
+    RAVEN_ASSERT(job.has_value(), "a work unit's job exists (foreign key)");
+
+    CreditResult result;
+    {
+        Transaction payment(sql_);
+        const QSqlQuery inserted =
+            sql_.exec(QStringLiteral("INSERT INTO entries (kind, created_at, job, work_unit, flops, memo) "
+                                     "VALUES ('work_unit_credit', ?, ?, ?, ?, '') ON CONFLICT (work_unit) DO NOTHING"),
+                      {toSqlTime(now), unit->job, workUnit, flops});
+        if (inserted.numRowsAffected() == 0) {
+            // The UNIQUE work_unit refused a second entry: this unit was paid before.
+            result.outcome = CreditOutcome::AlreadyPaid;
+            result.entry =
+                sql_.scalar(QStringLiteral("SELECT id FROM entries WHERE work_unit = ?"), {workUnit}).toLongLong();
+            result.amount = sql_.scalar(QStringLiteral("SELECT COALESCE(SUM(amount), 0) FROM postings WHERE entry = ? "
+                                                       "AND amount > 0"),
+                                        {result.entry})
+                                .toLongLong();
+            return result;  // nothing to keep: both transactions roll back
+        }
+        if (isTerminal(job->state)) {
+            result.outcome = CreditOutcome::JobEnded;
+            return result;
+        }
+        const EntryId entry = inserted.lastInsertId().toLongLong();
+        if (price > 0 &&
+            !post(entry, {{Account::job(unit->job), -price}, {Account::contributor(contributor), price}})) {
+            result.outcome = CreditOutcome::OutOfBudget;
+        } else {
+            const QSqlQuery done =
+                sql_.exec(QStringLiteral("UPDATE work_units SET state = 'done', accepted_at = ?, accepted_from = ? "
+                                         "WHERE id = ? AND state <> 'done'"),
+                          {toSqlTime(now), contributor, workUnit});
+            RAVEN_CHECK(
+                done.numRowsAffected() == 1,
+                "work unit " + idText(workUnit) + " is done but had no payment in " + store_.path().toStdString(),
+                "the database is inconsistent: stop the coordinator and run its audit");
+            sql_.exec(
+                QStringLiteral("UPDATE leases SET state = CASE WHEN contributor = ? THEN 'completed' ELSE "
+                               "'superseded' END, ended_at = ? WHERE work_unit = ? AND state IN ('active', 'expired')"),
+                {contributor, toSqlTime(now), workUnit});
+            payment.commit();
+            result = {CreditOutcome::Paid, price, entry};
+        }
+    }
+    if (result.outcome == CreditOutcome::OutOfBudget && job->state != JobState::OutOfBudget)
+        sql_.exec(QStringLiteral("UPDATE jobs SET state = 'out_of_budget', updated_at = ? WHERE id = ?"),
+                  {toSqlTime(now), unit->job});
+    tx.commit();
+    return result;
+}
+
+MicroCredits Ledger::endJob(JobId jobId, JobState finalState, const QDateTime& now) {
+    RAVEN_CHECK(isTerminal(finalState), "ending job " + idText(jobId) + " as " + nameOf(finalState).toStdString(),
+                "a job ends as done or cancelled");
+    Transaction tx(sql_);
+    const std::optional<Job> job = store_.job(jobId);
+    RAVEN_CHECK(job.has_value(), "ending job " + idText(jobId) + ", which is unknown", "check the job id");
+    if (job->state == finalState) return 0;
+    RAVEN_CHECK(!isTerminal(job->state),
+                "job " + idText(jobId) + " already ended as " + nameOf(job->state).toStdString(),
+                "a done or cancelled job is final");
+    const MicroCredits escrow = balance(Account::job(jobId));
+    if (escrow > 0) {
+        const EntryId entry = addEntry(QStringLiteral("refund"), now, jobId, nameOf(finalState));
+        const bool posted = post(entry, {{Account::job(jobId), -escrow}, {Account::requester(job->requester), escrow}});
+        RAVEN_ASSERT(posted, "the escrow covers its own balance");
+    }
+    sql_.exec(QStringLiteral("UPDATE jobs SET state = ?, updated_at = ? WHERE id = ?"),
+              {nameOf(finalState), toSqlTime(now), jobId});
+    tx.commit();
+    return escrow;
+}
+
+}  // namespace raven::ledger
