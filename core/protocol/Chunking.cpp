@@ -1,0 +1,86 @@
+#include "protocol/Chunking.h"
+
+#include <QCryptographicHash>
+
+#include <algorithm>
+#include <string>
+
+#include "base/Error.h"
+#include "protocol/Compression.h"
+
+namespace raven::protocol {
+
+QString sha256Hex(QByteArrayView bytes) {
+    return QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex());
+}
+
+std::vector<wire::ContentChunk> splitContent(const QByteArray& raw, bool zstd, std::int64_t chunkBytes) {
+    RAVEN_CHECK(chunkBytes > 0 && chunkBytes <= kChunkBytes,
+                "chunk size " + std::to_string(chunkBytes) + " is outside 1.." + std::to_string(kChunkBytes),
+                "use protocol::kChunkBytes");
+    const std::string hash = sha256Hex(raw).toStdString();
+    const QByteArray travelling = zstd ? zstdCompress(raw) : raw;
+    std::vector<wire::ContentChunk> chunks;
+    std::int64_t offset = 0;
+    do {
+        const std::int64_t size = std::min<std::int64_t>(chunkBytes, travelling.size() - offset);
+        wire::ContentChunk& chunk = chunks.emplace_back();
+        chunk.set_content_sha256(hash);
+        chunk.set_zstd(zstd);
+        chunk.set_raw_bytes(static_cast<std::uint64_t>(raw.size()));
+        chunk.set_total_bytes(static_cast<std::uint64_t>(travelling.size()));
+        chunk.set_offset(static_cast<std::uint64_t>(offset));
+        chunk.set_data(travelling.constData() + offset, static_cast<size_t>(size));
+        offset += size;
+    } while (offset < travelling.size());
+    return chunks;
+}
+
+ContentAssembler::ContentAssembler(std::uint64_t maxRawBytes) : maxRawBytes_(maxRawBytes) {}
+
+void ContentAssembler::add(const wire::ContentChunk& chunk) {
+    const std::string where = "content " + chunk.content_sha256().substr(0, 16);
+    RAVEN_CHECK(!complete_, where + ": a chunk arrived after the content was complete",
+                "the sender repeats itself; start a new transfer");
+    if (!started_) {
+        RAVEN_CHECK(chunk.raw_bytes() <= maxRawBytes_,
+                    where + " announces " + std::to_string(chunk.raw_bytes()) + " bytes, above the bound of " +
+                        std::to_string(maxRawBytes_),
+                    "raise the receiver's bound if such contents are expected");
+        RAVEN_CHECK(chunk.zstd() || chunk.total_bytes() == chunk.raw_bytes(),
+                    where + ": uncompressed content whose sizes differ", "the sender is inconsistent");
+        RAVEN_CHECK(chunk.offset() == 0, where + ": the first chunk starts at offset " + std::to_string(chunk.offset()),
+                    "to resume a transfer, start a new assembler and prepend the bytes already received");
+        started_ = true;
+        zstd_ = chunk.zstd();
+        rawBytes_ = chunk.raw_bytes();
+        totalBytes_ = chunk.total_bytes();
+        sha256_ = QString::fromStdString(chunk.content_sha256());
+        travelling_.reserve(static_cast<qsizetype>(std::min<std::uint64_t>(totalBytes_, 1ull << 28)));
+    } else {
+        RAVEN_CHECK(chunk.content_sha256() == sha256_.toStdString() && chunk.zstd() == zstd_ &&
+                        chunk.raw_bytes() == rawBytes_ && chunk.total_bytes() == totalBytes_,
+                    where + ": a chunk of another content arrived in the middle of a transfer",
+                    "send one content's chunks in order before the next");
+        RAVEN_CHECK(chunk.offset() == receivedBytes(),
+                    where + ": chunk at offset " + std::to_string(chunk.offset()) + " where " +
+                        std::to_string(receivedBytes()) + " was expected",
+                    "chunks must arrive in order without gaps");
+    }
+    RAVEN_CHECK(receivedBytes() + chunk.data().size() <= totalBytes_,
+                where + ": chunks run past the announced " + std::to_string(totalBytes_) + " bytes",
+                "the sender is inconsistent");
+    travelling_.append(chunk.data().data(), static_cast<qsizetype>(chunk.data().size()));
+    received_ += chunk.data().size();
+    if (receivedBytes() < totalBytes_) return;
+
+    content_ = zstd_ ? zstdDecompress(travelling_, rawBytes_) : travelling_;
+    travelling_ = QByteArray();
+    const QString actual = sha256Hex(content_);
+    RAVEN_CHECK(actual == sha256_,
+                "content announced as " + sha256_.toStdString() + " hashes to " + actual.toStdString(),
+                "the transfer was corrupted or the sender is wrong; fetch it again");
+    complete_ = true;
+}
+
+}  // namespace raven::protocol

@@ -1,0 +1,43 @@
+#include "protocol/Compression.h"
+
+#include <zstd.h>
+
+#include <string>
+
+#include "base/Error.h"
+#include "protocol/Protocol.h"
+
+namespace raven::protocol {
+
+QByteArray zstdCompress(QByteArrayView raw, int level) {
+    QByteArray out(static_cast<qsizetype>(ZSTD_compressBound(static_cast<size_t>(raw.size()))), Qt::Uninitialized);
+    const size_t written =
+        ZSTD_compress(out.data(), static_cast<size_t>(out.size()), raw.data(), static_cast<size_t>(raw.size()), level);
+    RAVEN_ASSERT(!ZSTD_isError(written), std::string("zstd could not compress: ") + ZSTD_getErrorName(written));
+    out.truncate(static_cast<qsizetype>(written));
+    return out;
+}
+
+QByteArray zstdDecompress(QByteArrayView compressed, std::uint64_t expectedRawBytes) {
+    const unsigned long long declared =
+        ZSTD_getFrameContentSize(compressed.data(), static_cast<size_t>(compressed.size()));
+    RAVEN_CHECK(declared != ZSTD_CONTENTSIZE_ERROR,
+                "payload of " + std::to_string(compressed.size()) + " bytes is marked zstd but is not a zstd frame",
+                "the sender's zstd flag is wrong, or the transfer was corrupted; fetch it again");
+    RAVEN_CHECK(declared == ZSTD_CONTENTSIZE_UNKNOWN || declared == expectedRawBytes,
+                "zstd payload declares " + std::to_string(declared) + " bytes where " +
+                    std::to_string(expectedRawBytes) + " were announced",
+                "the sender is inconsistent or the transfer was corrupted; fetch it again");
+    QByteArray out(static_cast<qsizetype>(expectedRawBytes), Qt::Uninitialized);
+    const size_t written = ZSTD_decompress(out.data(), static_cast<size_t>(expectedRawBytes), compressed.data(),
+                                           static_cast<size_t>(compressed.size()));
+    RAVEN_CHECK(!ZSTD_isError(written), std::string("cannot decompress zstd payload: ") + ZSTD_getErrorName(written),
+                "the transfer was corrupted or truncated; fetch it again");
+    RAVEN_CHECK(written == expectedRawBytes,
+                "zstd payload expands to " + std::to_string(written) + " bytes where " +
+                    std::to_string(expectedRawBytes) + " were announced",
+                "the sender is inconsistent or the transfer was corrupted; fetch it again");
+    return out;
+}
+
+}  // namespace raven::protocol

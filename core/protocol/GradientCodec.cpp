@@ -1,0 +1,96 @@
+#include "protocol/GradientCodec.h"
+
+#include <cstring>
+#include <string>
+
+#include "base/Error.h"
+#include "tensor/DType.h"
+
+namespace raven::protocol {
+namespace {
+
+DType dtypeOf(wire::GradientEncoding encoding) {
+    switch (encoding) {
+        case wire::GRADIENT_ENCODING_FP32:
+            return DType::F32;
+        case wire::GRADIENT_ENCODING_FP16:
+            return DType::F16;
+        case wire::GRADIENT_ENCODING_BF16:
+            return DType::BF16;
+        default:
+            fail("gradient encoding " + std::to_string(static_cast<int>(encoding)) + " is not fp32, fp16 or bf16",
+                 "set GradientPayload.encoding; this peer may be older than the sender");
+    }
+}
+
+}  // namespace
+
+std::size_t gradientElementBytes(wire::GradientEncoding encoding) { return dtypeSize(dtypeOf(encoding)); }
+
+QByteArray encodeGradientValues(const std::vector<float>& values, wire::GradientEncoding encoding) {
+    const std::vector<std::byte> bytes = encodeValues(values, dtypeOf(encoding));
+    return QByteArray(reinterpret_cast<const char*>(bytes.data()), static_cast<qsizetype>(bytes.size()));
+}
+
+std::vector<float> decodeGradientValues(const QByteArray& bytes, wire::GradientEncoding encoding,
+                                        std::uint64_t elementCount) {
+    const std::size_t elementBytes = gradientElementBytes(encoding);
+    RAVEN_CHECK(static_cast<std::uint64_t>(bytes.size()) == elementCount * elementBytes,
+                "gradient of " + std::to_string(bytes.size()) + " bytes does not hold " + std::to_string(elementCount) +
+                    " elements of " + std::to_string(elementBytes) + " bytes",
+                "the sender's element count or encoding is wrong");
+    return decodeValues(reinterpret_cast<const std::byte*>(bytes.constData()), static_cast<std::size_t>(bytes.size()),
+                        dtypeOf(encoding));
+}
+
+std::vector<wire::SubmitResult> makeSubmitResults(const WorkResult& result, wire::GradientEncoding encoding,
+                                                  bool zstd) {
+    const QByteArray encoded = encodeGradientValues(result.gradient, encoding);
+    std::vector<wire::SubmitResult> parts;
+    for (wire::ContentChunk& chunk : splitContent(encoded, zstd)) {
+        wire::SubmitResult& part = parts.emplace_back();
+        part.set_work_unit_id(result.workUnitId);
+        part.set_sample_count(result.sampleCount);
+        part.set_loss(result.loss);
+        part.set_correct(result.correct);
+        part.set_compute_ms(result.computeMs);
+        wire::GradientPayload* gradient = part.mutable_gradient();
+        gradient->set_encoding(encoding);
+        gradient->set_element_count(result.gradient.size());
+        *gradient->mutable_content() = std::move(chunk);
+    }
+    return parts;
+}
+
+ResultAssembler::ResultAssembler(std::uint64_t expectedElements)
+    : expectedElements_(expectedElements), content_(expectedElements * sizeof(float)) {}
+
+void ResultAssembler::add(const wire::SubmitResult& part) {
+    const wire::GradientPayload& gradient = part.gradient();
+    const std::string where = "result for work unit " + part.work_unit_id();
+    if (!started_) {
+        RAVEN_CHECK(gradient.element_count() == expectedElements_,
+                    where + " has " + std::to_string(gradient.element_count()) +
+                        " gradient values where the model has " + std::to_string(expectedElements_) + " parameters",
+                    "the worker computed with another model spec");
+        gradientElementBytes(gradient.encoding());  // rejects an unknown encoding before any bytes are kept
+        started_ = true;
+        encoding_ = gradient.encoding();
+        result_.workUnitId = part.work_unit_id();
+        result_.sampleCount = part.sample_count();
+        result_.loss = part.loss();
+        result_.correct = part.correct();
+        result_.computeMs = part.compute_ms();
+    } else {
+        RAVEN_CHECK(part.work_unit_id() == result_.workUnitId && gradient.encoding() == encoding_ &&
+                        gradient.element_count() == expectedElements_,
+                    where + ": a part of another result arrived in the middle of " + result_.workUnitId,
+                    "send one result's parts in order before the next");
+    }
+    content_.add(gradient.content());
+    if (!content_.complete()) return;
+    result_.gradient = decodeGradientValues(content_.content(), encoding_, expectedElements_);
+    complete_ = true;
+}
+
+}  // namespace raven::protocol

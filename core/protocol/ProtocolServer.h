@@ -1,0 +1,104 @@
+#pragma once
+// ProtocolServer: the coordinator's end of the wire. A QWebSocketServer in secure mode (wss://) that
+// turns each accepted connection into a peer with a ConnectionId once its Hello is accepted.
+//
+// Per connection, in order:
+//  1. TLS with the server's identity (ServerIdentity.h), then the WebSocket upgrade.
+//  2. The first message must be Hello within Options::helloTimeoutMs. It is answered with
+//     HelloReply (answerHello in Handshake.h); a refused peer gets the reason and is closed.
+//  3. peerConnected(id, hello), then messageReceived(id, envelope) for every later message, until
+//     peerDisconnected(id, reason).
+// A message that breaks the framing rules (not binary, above kMaxMessageBytes, not an Envelope, a
+// second Hello) closes that connection alone, with an Error and a WebSocket close reason.
+//
+//   ProtocolServer server(ServerIdentity::loadOrCreate(dataDir));
+//   server.listen(QHostAddress::Any, 7443);
+//   connect(&server, &ProtocolServer::messageReceived, [&](ConnectionId id, const wire::Envelope& e) {
+//       if (e.has_heartbeat()) server.reply(id, e.request_id(), ack);
+//   });
+//
+// Single-threaded: everything happens on the thread that owns the server, in its event loop.
+#include <QHostAddress>
+#include <QObject>
+#include <QString>
+#include <QUrl>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "protocol/Handshake.h"
+#include "protocol/ServerIdentity.h"
+#include "protocol/raven.pb.h"
+
+class QWebSocket;
+class QWebSocketServer;
+class QTimer;
+
+namespace raven::protocol {
+
+// Names one connection for the lifetime of the server; never reused.
+using ConnectionId = std::uint64_t;
+
+class ProtocolServer : public QObject {
+    Q_OBJECT
+public:
+    struct Options {
+        PeerInfo self{wire::ROLE_COORDINATOR, {}, {}, QStringLiteral("raven-coordinator")};
+        int helloTimeoutMs = kHelloTimeoutMs;
+    };
+
+    explicit ProtocolServer(ServerIdentity identity, QObject* parent = nullptr);
+    ProtocolServer(ServerIdentity identity, Options options, QObject* parent = nullptr);
+    ~ProtocolServer() override;
+
+    // Starts accepting; port 0 picks a free one (see port()). Throws raven::Error when it cannot listen.
+    void listen(const QHostAddress& address = QHostAddress::LocalHost, quint16 port = 0);
+    // Stops accepting and closes every connection.
+    void close();
+
+    quint16 port() const;
+    // wss://<address>:<port>, for clients.
+    QUrl url() const;
+    // The certificate fingerprint clients pin ("sha256:AB:...").
+    QString fingerprint() const { return identity_.fingerprint(); }
+
+    // Sends to a connected peer; false when that connection is gone (it may have just left).
+    // Throws raven::Error when the envelope exceeds the bound (chunk it, Chunking.h).
+    bool send(ConnectionId id, const wire::Envelope& envelope);
+    // send() with envelope.request_id set to the request it answers.
+    bool reply(ConnectionId id, std::uint64_t requestId, wire::Envelope envelope);
+    // Closes one connection with an Error and a close reason (e.g. a peer that failed authentication).
+    void closeConnection(ConnectionId id, wire::ErrorCode code, const QString& reason, const QString& hint = {});
+
+    // Peers past the handshake.
+    std::vector<ConnectionId> connections() const;
+    std::optional<wire::Hello> peerHello(ConnectionId id) const;
+
+signals:
+    // A peer's Hello was accepted.
+    void peerConnected(raven::protocol::ConnectionId id, const raven::wire::Hello& hello);
+    // Every message after the handshake.
+    void messageReceived(raven::protocol::ConnectionId id, const raven::wire::Envelope& envelope);
+    // A connection ended, whatever its stage (also a refused or misbehaving one), and why.
+    void peerDisconnected(raven::protocol::ConnectionId id, const QString& reason);
+
+private:
+    struct Connection;
+
+    void acceptPending();
+    void onMessage(ConnectionId id, const QByteArray& bytes);
+    void onHello(Connection& connection, const wire::Envelope& envelope);
+    void onDisconnected(ConnectionId id);
+    void violate(Connection& connection, wire::ErrorCode code, const QString& reason, const QString& hint = {});
+    Connection* find(ConnectionId id) const;
+
+    ServerIdentity identity_;
+    Options options_;
+    QWebSocketServer* server_ = nullptr;
+    std::map<ConnectionId, std::unique_ptr<Connection>> connections_;
+    ConnectionId nextId_ = 1;
+};
+
+}  // namespace raven::protocol

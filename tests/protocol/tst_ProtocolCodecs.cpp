@@ -1,0 +1,299 @@
+// The protocol's rules and codecs without sockets: framing bounds, version negotiation, the
+// handshake decision, known-hosts pins, zstd, chunked contents and gradient encodings.
+#include <QRandomGenerator>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <cmath>
+#include <random>
+
+#include "base/Error.h"
+#include "protocol/Chunking.h"
+#include "protocol/Compression.h"
+#include "protocol/Framing.h"
+#include "protocol/GradientCodec.h"
+#include "protocol/Handshake.h"
+#include "protocol/KnownHosts.h"
+#include "protocol/Protocol.h"
+#include "protocol/ServerIdentity.h"
+
+using namespace raven;
+using namespace raven::protocol;
+
+Q_DECLARE_METATYPE(raven::wire::GradientEncoding)
+
+class ProtocolCodecsTest : public QObject {
+    Q_OBJECT
+
+private slots:
+    void framingRoundTrip() {
+        wire::Envelope envelope;
+        envelope.set_request_id(42);
+        envelope.mutable_lease_request()->set_max_units(3);
+        const DecodedFrame frame = decodeFrame(encodeFrame(envelope));
+        QVERIFY(frame.ok);
+        QCOMPARE(frame.envelope.request_id(), 42u);
+        QCOMPARE(frame.envelope.lease_request().max_units(), 3u);
+        QCOMPARE(payloadName(frame.envelope), QStringLiteral("lease_request"));
+    }
+
+    void framingRejectsBadInput_data() {
+        QTest::addColumn<QByteArray>("bytes");
+        QTest::addColumn<int>("code");
+        QTest::newRow("oversized") << QByteArray(kMaxMessageBytes + 1, '\0') << int(wire::ERROR_CODE_TOO_LARGE);
+        QTest::newRow("not protobuf") << QByteArray("GET / HTTP/1.1") << int(wire::ERROR_CODE_MALFORMED);
+        QTest::newRow("empty envelope") << QByteArray() << int(wire::ERROR_CODE_MALFORMED);
+        QTest::newRow("request id only") << QByteArray("\x08\x05", 2) << int(wire::ERROR_CODE_MALFORMED);
+    }
+    void framingRejectsBadInput() {
+        QFETCH(QByteArray, bytes);
+        QFETCH(int, code);
+        const DecodedFrame frame = decodeFrame(bytes);
+        QVERIFY(!frame.ok);
+        QCOMPARE(int(frame.error), code);
+        QVERIFY(frame.reason.contains(QString::number(bytes.size())));
+    }
+
+    void encodingRefusesOversizedOrEmptyEnvelopes() {
+        wire::Envelope empty;
+        QVERIFY_THROWS_EXCEPTION(raven::Error, encodeFrame(empty));
+        wire::Envelope big;
+        big.mutable_upload_model_spec()->set_spec_json(std::string(kMaxMessageBytes, 'x'));
+        QVERIFY_THROWS_EXCEPTION(raven::Error, encodeFrame(big));
+    }
+
+    void versionNegotiation_data() {
+        QTest::addColumn<uint>("ourMin");
+        QTest::addColumn<uint>("ourMax");
+        QTest::addColumn<uint>("theirMin");
+        QTest::addColumn<uint>("theirMax");
+        QTest::addColumn<uint>("expected");  // 0 = incompatible
+        QTest::newRow("same") << 1u << 1u << 1u << 1u << 1u;
+        QTest::newRow("they are newer but accept ours") << 1u << 2u << 2u << 4u << 2u;
+        QTest::newRow("we are newer") << 3u << 5u << 1u << 4u << 4u;
+        QTest::newRow("disjoint, they are newer") << 1u << 2u << 3u << 4u << 0u;
+        QTest::newRow("disjoint, they are older") << 3u << 4u << 1u << 2u << 0u;
+        QTest::newRow("version zero") << 0u << 0u << 0u << 0u << 0u;
+    }
+    void versionNegotiation() {
+        QFETCH(uint, ourMin);
+        QFETCH(uint, ourMax);
+        QFETCH(uint, theirMin);
+        QFETCH(uint, theirMax);
+        QFETCH(uint, expected);
+        const auto negotiated = negotiateVersion({ourMin, ourMax}, {theirMin, theirMax});
+        QCOMPARE(negotiated.value_or(0u), expected);
+        QCOMPARE(negotiateVersion({theirMin, theirMax}, {ourMin, ourMax}).value_or(0u), expected);
+    }
+
+    void handshakeDecision() {
+        const PeerInfo coordinator{wire::ROLE_COORDINATOR, {1, 2}, QStringLiteral("2.0.0"), {}};
+        const PeerInfo worker{wire::ROLE_CONTRIBUTOR, {2, 3}, QStringLiteral("3.0.0"), {}};
+        const wire::HelloReply accepted = answerHello(makeHello(worker), coordinator);
+        QVERIFY(accepted.accepted());
+        QCOMPARE(accepted.negotiated_version(), 2u);
+        QCOMPARE(checkHelloReply(accepted, worker), QString());
+
+        const PeerInfo oldWorker{wire::ROLE_CONTRIBUTOR, {0, 0}, QStringLiteral("0.0.1"), {}};
+        const wire::HelloReply refused = answerHello(makeHello(oldWorker), coordinator);
+        QVERIFY(!refused.accepted());
+        const QString reason = QString::fromStdString(refused.reason());
+        QVERIFY2(reason.contains(QStringLiteral("protocol version 2 (accepts 1..2)")), qPrintable(reason));
+        QVERIFY2(reason.contains(QStringLiteral("protocol version 0")), qPrintable(reason));
+        QVERIFY2(reason.contains(QStringLiteral("0.0.1")) && reason.contains(QStringLiteral("2.0.0")),
+                 qPrintable(reason));
+        QCOMPARE(checkHelloReply(refused, oldWorker), reason);
+
+        const PeerInfo rogue{wire::ROLE_COORDINATOR, {}, {}, {}};
+        QVERIFY(!answerHello(makeHello(rogue), coordinator).accepted());
+
+        // A server that picks a version the client cannot speak is caught by the client.
+        wire::HelloReply wrong = accepted;
+        wrong.set_negotiated_version(7);
+        QVERIFY(checkHelloReply(wrong, worker).contains(QStringLiteral("cannot speak")));
+    }
+
+    void knownHostsPins() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("sub/known_hosts"));
+        KnownHosts hosts(path);
+        QCOMPARE(hosts.check(QStringLiteral("a:1"), QStringLiteral("sha256:AA")).verdict,
+                 KnownHosts::Verdict::FirstContact);
+        hosts.pin(QStringLiteral("a:1"), QStringLiteral("sha256:AA"));
+        hosts.pin(QStringLiteral("b:2"), QStringLiteral("sha256:BB"));
+        QCOMPARE(hosts.check(QStringLiteral("a:1"), QStringLiteral("sha256:aa")).verdict, KnownHosts::Verdict::Trusted);
+        const KnownHosts::Check changed = hosts.check(QStringLiteral("b:2"), QStringLiteral("sha256:CC"));
+        QCOMPARE(changed.verdict, KnownHosts::Verdict::Changed);
+        QCOMPARE(changed.pinned, QStringLiteral("sha256:BB"));
+        hosts.pin(QStringLiteral("b:2"), QStringLiteral("sha256:CC"));  // replaces, keeps the others
+        QCOMPARE(hosts.check(QStringLiteral("b:2"), QStringLiteral("sha256:CC")).verdict, KnownHosts::Verdict::Trusted);
+        QCOMPARE(hosts.check(QStringLiteral("a:1"), QStringLiteral("sha256:AA")).verdict, KnownHosts::Verdict::Trusted);
+        const QString message =
+            hosts.changedMessage(QStringLiteral("b:2"), QStringLiteral("sha256:BB"), QStringLiteral("sha256:CC"));
+        QVERIFY(message.contains(QStringLiteral("sha256:BB")) && message.contains(QStringLiteral("sha256:CC")));
+        QVERIFY(message.contains(path));
+    }
+
+    void generatedCertificate() {
+        const ServerIdentity identity = ServerIdentity::generate(QStringLiteral("raven-test"));
+        QVERIFY(!identity.certificate.isNull());
+        QVERIFY(!identity.privateKey.isNull());
+        QCOMPARE(identity.privateKey.algorithm(), QSsl::Ec);
+        QVERIFY(identity.certificate.isSelfSigned());
+        QVERIFY(identity.certificate.expiryDate() > QDateTime::currentDateTimeUtc().addYears(10));
+        const auto altNames = identity.certificate.subjectAlternativeNames();
+        QVERIFY(altNames.values(QSsl::DnsEntry).contains(QStringLiteral("localhost")));
+        QVERIFY(altNames.values(QSsl::IpAddressEntry).contains(QStringLiteral("127.0.0.1")));
+        QVERIFY(identity.fingerprint().startsWith(QStringLiteral("sha256:")));
+        QCOMPARE(identity.fingerprint().size(), 7 + 32 * 3 - 1);
+        QVERIFY(identity.fingerprint() != ServerIdentity::generate(QStringLiteral("raven-test")).fingerprint());
+    }
+
+    void identityFilesMustComeInPairs() {
+        QTemporaryDir dir;
+        const ServerIdentity first = ServerIdentity::loadOrCreate(dir.path());
+        QCOMPARE(ServerIdentity::loadOrCreate(dir.path()).fingerprint(), first.fingerprint());
+        QVERIFY(QFile::remove(dir.filePath(QStringLiteral("tls/server.key"))));
+        QVERIFY_THROWS_EXCEPTION(raven::Error, ServerIdentity::loadOrCreate(dir.path()));
+    }
+
+    void zstdRoundTripAndCorruption() {
+        QByteArray raw;
+        for (int i = 0; i < 10000; ++i) raw += QByteArray::number(i % 97) + ',';
+        const QByteArray compressed = zstdCompress(raw);
+        QVERIFY(compressed.size() < raw.size() / 4);
+        QCOMPARE(zstdDecompress(compressed, raw.size()), raw);
+        QVERIFY_THROWS_EXCEPTION(raven::Error, zstdDecompress(compressed, raw.size() + 1));
+        QVERIFY_THROWS_EXCEPTION(raven::Error, zstdDecompress(compressed.left(compressed.size() / 2), raw.size()));
+        QVERIFY_THROWS_EXCEPTION(raven::Error, zstdDecompress(QByteArray("not zstd at all"), 15));
+    }
+
+    void contentChunksRoundTrip_data() {
+        QTest::addColumn<int>("size");
+        QTest::addColumn<bool>("zstd");
+        QTest::newRow("empty") << 0 << false;
+        QTest::newRow("one chunk") << 1000 << true;
+        QTest::newRow("exactly two chunks") << int(2 * kChunkBytes) << false;
+        QTest::newRow("several, compressed") << int(3 * kChunkBytes + 17) << true;
+    }
+    void contentChunksRoundTrip() {
+        QFETCH(int, size);
+        QFETCH(bool, zstd);
+        QByteArray raw(size, Qt::Uninitialized);
+        QRandomGenerator random(7);
+        for (char& c : raw) c = static_cast<char>(random.bounded(16));  // compressible, not trivially
+        const auto chunks = splitContent(raw, zstd);
+        const qsizetype travelling = zstd ? zstdCompress(raw).size() : raw.size();
+        QCOMPARE(qsizetype(chunks.size()), std::max<qsizetype>(1, (travelling + kChunkBytes - 1) / kChunkBytes));
+        ContentAssembler assembler;
+        for (const auto& chunk : chunks) {
+            QVERIFY(!assembler.complete());
+            QVERIFY(static_cast<std::int64_t>(chunk.data().size()) <= kChunkBytes);
+            assembler.add(chunk);
+        }
+        QVERIFY(assembler.complete());
+        QCOMPARE(assembler.content(), raw);
+        QCOMPARE(assembler.sha256(), sha256Hex(raw));
+    }
+
+    void contentAssemblerRejectsInconsistentChunks() {
+        QByteArray raw(int(2 * kChunkBytes + 5), 'r');
+        auto chunks = splitContent(raw, false);
+        QCOMPARE(chunks.size(), size_t(3));
+        {
+            ContentAssembler assembler;  // out of order
+            assembler.add(chunks[0]);
+            QVERIFY_THROWS_EXCEPTION(raven::Error, assembler.add(chunks[2]));
+        }
+        {
+            ContentAssembler assembler;  // corrupted bytes: the hash catches it
+            chunks[1].mutable_data()->at(3) = 'X';
+            for (int i = 0; i < 2; ++i) assembler.add(chunks[size_t(i)]);
+            QVERIFY_THROWS_EXCEPTION(raven::Error, assembler.add(chunks[2]));
+            QVERIFY(!assembler.complete());
+        }
+        {
+            ContentAssembler assembler(1000);  // above the receiver's bound
+            QVERIFY_THROWS_EXCEPTION(raven::Error, assembler.add(chunks[0]));
+        }
+    }
+
+    void gradientEncodingRoundTrip_data() {
+        QTest::addColumn<wire::GradientEncoding>("encoding");
+        QTest::addColumn<bool>("zstd");
+        QTest::addColumn<double>("relativeTolerance");
+        QTest::addColumn<int>("bytesPerElement");
+        for (bool zstd : {false, true}) {
+            const char* z = zstd ? " + zstd" : "";
+            QTest::addRow("fp32%s", z) << wire::GRADIENT_ENCODING_FP32 << zstd << 0.0 << 4;
+            QTest::addRow("fp16%s", z) << wire::GRADIENT_ENCODING_FP16 << zstd << std::ldexp(1.0, -11) << 2;
+            QTest::addRow("bf16%s", z) << wire::GRADIENT_ENCODING_BF16 << zstd << std::ldexp(1.0, -8) << 2;
+        }
+    }
+    void gradientEncodingRoundTrip() {
+        QFETCH(wire::GradientEncoding, encoding);
+        QFETCH(bool, zstd);
+        QFETCH(double, relativeTolerance);
+        QFETCH(int, bytesPerElement);
+        // 600k values (the size of a small CNN): big enough that fp32 spans several chunks.
+        WorkResult result;
+        result.workUnitId = "wu-17";
+        result.sampleCount = 32;
+        result.loss = 71.25;
+        result.correct = 29;
+        std::mt19937 generator(3);
+        std::normal_distribution<float> normal(0.0f, 0.02f);
+        result.gradient.resize(600000);
+        for (float& g : result.gradient) g = normal(generator);
+        result.gradient[0] = 0.0f;
+        result.gradient[1] = -1234.5f;
+
+        QCOMPARE(gradientElementBytes(encoding), size_t(bytesPerElement));
+        const auto parts = makeSubmitResults(result, encoding, zstd);
+        const std::int64_t encodedBytes = std::int64_t(result.gradient.size()) * bytesPerElement;
+        if (!zstd) QCOMPARE(std::int64_t(parts.size()), (encodedBytes + kChunkBytes - 1) / kChunkBytes);
+        ResultAssembler assembler(result.gradient.size());
+        for (const auto& part : parts) {
+            wire::Envelope envelope;
+            *envelope.mutable_submit_result() = part;
+            const DecodedFrame frame = decodeFrame(encodeFrame(envelope));  // as it travels
+            QVERIFY(frame.ok);
+            assembler.add(frame.envelope.submit_result());
+        }
+        QVERIFY(assembler.complete());
+        const WorkResult& decoded = assembler.result();
+        QCOMPARE(decoded.workUnitId, result.workUnitId);
+        QCOMPARE(decoded.sampleCount, result.sampleCount);
+        QCOMPARE(decoded.loss, result.loss);
+        QCOMPARE(decoded.correct, result.correct);
+        QCOMPARE(decoded.gradient.size(), result.gradient.size());
+        // fp16 values below its normal range (6.1e-5) keep an absolute step of 6e-8.
+        const double absoluteTolerance = encoding == wire::GRADIENT_ENCODING_FP16 ? 6e-8 : 0.0;
+        double worst = 0.0;
+        for (size_t i = 0; i < result.gradient.size(); ++i) {
+            const double expected = result.gradient[i];
+            const double error = std::abs(double(decoded.gradient[i]) - expected);
+            worst = std::max(worst, error / (absoluteTolerance + relativeTolerance * std::abs(expected) + 1e-300));
+            if (error > absoluteTolerance + relativeTolerance * std::abs(expected))
+                QFAIL(qPrintable(
+                    QStringLiteral("element %1: %2 decoded as %3").arg(i).arg(expected).arg(decoded.gradient[i])));
+        }
+        if (encoding != wire::GRADIENT_ENCODING_FP32) QVERIFY2(worst > 0.1, "the encoding does round");
+    }
+
+    void resultAssemblerRejectsWrongSize() {
+        WorkResult result;
+        result.workUnitId = "wu-1";
+        result.gradient = {1.0f, 2.0f, 3.0f};
+        const auto parts = makeSubmitResults(result, wire::GRADIENT_ENCODING_FP16, false);
+        ResultAssembler assembler(4);
+        QVERIFY_THROWS_EXCEPTION(raven::Error, assembler.add(parts.front()));
+        wire::SubmitResult unknown = parts.front();
+        unknown.mutable_gradient()->set_encoding(wire::GRADIENT_ENCODING_UNSPECIFIED);
+        ResultAssembler assembler3(3);
+        QVERIFY_THROWS_EXCEPTION(raven::Error, assembler3.add(unknown));
+    }
+};
+
+QTEST_GUILESS_MAIN(ProtocolCodecsTest)
+#include "tst_ProtocolCodecs.moc"
