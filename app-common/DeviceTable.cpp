@@ -14,8 +14,8 @@ QString mebibytes(std::uint64_t bytes) { return QStringLiteral("%1 MiB").arg(byt
 
 DeviceTable::DeviceTable(QWidget* parent) : QTableWidget(0, 6, parent) {
     setObjectName("deviceTable");
-    setHorizontalHeaderLabels({tr("Device"), tr("Kind"), tr("Memory"), tr("Subgroup"), tr("Shared memory"),
-                               tr("Driver")});
+    setHorizontalHeaderLabels(
+        {tr("Device"), tr("Kind"), tr("Memory"), tr("Subgroup"), tr("Shared memory"), tr("Driver")});
     horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     horizontalHeader()->setStretchLastSection(true);
     verticalHeader()->hide();
@@ -35,17 +35,19 @@ void DeviceTable::refresh() {
     try {
         vulkan::Instance instance;
         for (const auto& d : vulkan::listDevices(instance)) {
-            QString kind = QString::fromUtf8(vulkan::toString(d.type).data(), qsizetype(vulkan::toString(d.type).size()));
+            QString kind =
+                QString::fromUtf8(vulkan::toString(d.type).data(), qsizetype(vulkan::toString(d.type).size()));
             if (!d.usable) kind += tr(" (unusable: %1)").arg(QString::fromStdString(d.unusableReason));
             usable += d.usable ? 1 : 0;
-            addRow({QString::fromStdString(d.name), QStringLiteral("Vulkan %1, %2")
-                                                        .arg(QString::fromStdString(vulkan::apiVersionString(d.apiVersion)), kind),
+            addRow({QString::fromStdString(d.name),
+                    QStringLiteral("Vulkan %1, %2")
+                        .arg(QString::fromStdString(vulkan::apiVersionString(d.apiVersion)), kind),
                     mebibytes(d.deviceLocalBytes), QString::number(d.subgroupSize),
                     QStringLiteral("%1 KiB").arg(d.maxComputeSharedMemorySize / 1024),
                     QString::fromStdString(d.driverName + " " + d.driverInfo)});
         }
         status_ = usable == 1 ? tr("1 Vulkan device usable for training, and the CPU.")
-                             : tr("%1 Vulkan devices usable for training, and the CPU.").arg(usable);
+                              : tr("%1 Vulkan devices usable for training, and the CPU.").arg(usable);
     } catch (const Error& e) {
         status_ = tr("No Vulkan device: %1 Training runs on the CPU.").arg(QString::fromStdString(e.message()));
     }

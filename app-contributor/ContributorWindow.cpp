@@ -29,7 +29,8 @@ ContributorWindow::ContributorWindow(QWidget* parent) : QMainWindow(parent) {
     auto* summary = new QLabel(central);
     summary->setObjectName("deviceSummary");
     layout->addWidget(summary);
-    connect(devices_, &app::DeviceTable::refreshed, summary, [this, summary] { summary->setText(devices_->statusText()); });
+    connect(devices_, &app::DeviceTable::refreshed, summary,
+            [this, summary] { summary->setText(devices_->statusText()); });
     setCentralWidget(central);
 
     auto* menu = menuBar()->addMenu(tr("&Raven"));

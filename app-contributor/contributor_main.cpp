@@ -13,10 +13,9 @@ int main(int argc, char** argv) {
     QApplication::setWindowIcon(QIcon(":/icons/raven-contributor.svg"));
 
     QCommandLineParser parser;
-    raven::app::addStandardOptions(
-        parser,
-        "Raven Contributor: donate your idle GPU time to train neural networks, within the\n"
-        "limits you set, and see what it did and earned.");
+    raven::app::addStandardOptions(parser,
+                                   "Raven Contributor: donate your idle GPU time to train neural networks, within the\n"
+                                   "limits you set, and see what it did and earned.");
     const QCommandLineOption hidden("hidden", "Start in the system tray without opening the window.");
     parser.addOption(hidden);
     parser.process(app);

@@ -15,6 +15,8 @@ packages=(
   libvulkan-dev vulkan-tools glslc spirv-tools mesa-vulkan-drivers vulkan-validationlayers
   # maths, compression, wire schema
   libeigen3-dev libglm-dev libzstd-dev zlib1g-dev libprotobuf-dev protobuf-compiler libssl-dev
+  # the CPU backend's GEMM: OpenBLAS picks AVX2/AVX-512 kernels at run time (core/cpu/kernels/Gemm.h)
+  libopenblas-dev
   # tests: display server, screenshots, the real dataset, the reference peer and its BLAS
   xvfb xauth imagemagick dataset-fashion-mnist fortunes python3 python3-numpy python3-torch libopenblas0
   # packaging checks and tooling

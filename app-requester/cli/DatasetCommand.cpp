@@ -93,8 +93,8 @@ void printInfo(const data::Manifest& m, const QString& dir) {
     std::printf("dataset   %s (%s)\n", m.name.c_str(), dir.toLocal8Bit().constData());
     std::printf("id        %s\n", m.id.toLatin1().constData());
     std::printf("samples   %lld train, %lld test, each %s (%s in shards), label %s\n", (long long)m.train.samples,
-                (long long)m.test.samples, shapeToString(m.featureShape).c_str(),
-                data::toString(m.elementType).c_str(), shapeToString(m.labelShape).c_str());
+                (long long)m.test.samples, shapeToString(m.featureShape).c_str(), data::toString(m.elementType).c_str(),
+                shapeToString(m.labelShape).c_str());
     std::printf("shards    %zu train + %zu test, up to %lld samples each\n", m.train.shards.size(),
                 m.test.shards.size(), (long long)m.shardSize);
     std::string classes;

@@ -41,7 +41,8 @@ bool checkDevice(const std::shared_ptr<vulkan::Instance>& instance, const vulkan
 int devicesCommand(const QStringList& args) {
     QCommandLineParser parser;
     app::addStandardOptions(parser, "List the compute devices Raven can use: Vulkan devices and the CPU.");
-    const QCommandLineOption check("check", "Run a compute shader on each usable Vulkan device and compare with the CPU.");
+    const QCommandLineOption check("check",
+                                   "Run a compute shader on each usable Vulkan device and compare with the CPU.");
     parser.addOption(check);
     parser.process(args);
 

@@ -16,8 +16,8 @@ void ProgressLine::show(int epoch, int epochs, std::int64_t done, std::int64_t t
     std::string bar(std::size_t(filled), '=');
     if (filled < kWidth) bar += '>';
     bar.resize(kWidth, ' ');
-    std::fprintf(stderr, "%sepoch %d/%d [%s] %lld/%lld  loss %.4f  %.0f samples/s%s", terminal_ ? "\r" : "",
-                 epoch + 1, epochs, bar.c_str(), (long long)done, (long long)total, loss, samplesPerSecond,
+    std::fprintf(stderr, "%sepoch %d/%d [%s] %lld/%lld  loss %.4f  %.0f samples/s%s", terminal_ ? "\r" : "", epoch + 1,
+                 epochs, bar.c_str(), (long long)done, (long long)total, loss, samplesPerSecond,
                  terminal_ ? "\033[K" : "\n");
     std::fflush(stderr);
     shown_ = true;

@@ -38,9 +38,12 @@ std::int64_t count(const QCommandLineParser& p, const char* name, std::int64_t m
 nn::OptimizerConfig optimizerFrom(const QCommandLineParser& p) {
     const std::string kind = p.value("optimizer").toStdString();
     nn::OptimizerKind k = nn::OptimizerKind::Adam;
-    if (kind == "sgd") k = nn::OptimizerKind::Sgd;
-    else if (kind == "adamw") k = nn::OptimizerKind::AdamW;
-    else RAVEN_CHECK(kind == "adam", "unknown optimizer '" + kind + "'", "use adam, adamw or sgd");
+    if (kind == "sgd")
+        k = nn::OptimizerKind::Sgd;
+    else if (kind == "adamw")
+        k = nn::OptimizerKind::AdamW;
+    else
+        RAVEN_CHECK(kind == "adam", "unknown optimizer '" + kind + "'", "use adam, adamw or sgd");
     nn::OptimizerConfig c = nn::OptimizerConfig::defaults(k);
     c.lr = number(p, "lr");
     if (p.isSet("momentum")) c.momentum = number(p, "momentum");

@@ -8,18 +8,19 @@ using Grads = std::vector<Tensor>;
 }  // namespace
 
 Variable add(const Variable& a, const Variable& b) {
-    return makeResult(raven::add(a.tensor(), b.tensor()), {a, b}, "add",
-                      [sa = a.shape(), sb = b.shape()](const Tensor& g, const std::vector<bool>& needs) {
-                          return Grads{needs[0] ? sumToShape(g, sa) : Tensor(), needs[1] ? sumToShape(g, sb) : Tensor()};
-                      });
+    return makeResult(
+        raven::add(a.tensor(), b.tensor()), {a, b}, "add",
+        [sa = a.shape(), sb = b.shape()](const Tensor& g, const std::vector<bool>& needs) {
+            return Grads{needs[0] ? sumToShape(g, sa) : Tensor(), needs[1] ? sumToShape(g, sb) : Tensor()};
+        });
 }
 
 Variable sub(const Variable& a, const Variable& b) {
-    return makeResult(raven::sub(a.tensor(), b.tensor()), {a, b}, "sub",
-                      [sa = a.shape(), sb = b.shape()](const Tensor& g, const std::vector<bool>& needs) {
-                          return Grads{needs[0] ? sumToShape(g, sa) : Tensor(),
-                                       needs[1] ? neg(sumToShape(g, sb)) : Tensor()};
-                      });
+    return makeResult(
+        raven::sub(a.tensor(), b.tensor()), {a, b}, "sub",
+        [sa = a.shape(), sb = b.shape()](const Tensor& g, const std::vector<bool>& needs) {
+            return Grads{needs[0] ? sumToShape(g, sa) : Tensor(), needs[1] ? neg(sumToShape(g, sb)) : Tensor()};
+        });
 }
 
 Variable mul(const Variable& a, const Variable& b) {
@@ -37,7 +38,7 @@ Variable div(const Variable& a, const Variable& b) {
     Tensor out = raven::div(a.tensor(), b.tensor());
     return makeResult(out, {a, b}, "div",
                       [out, denominator = b.tensor(), sa = a.shape(), sb = b.shape()](const Tensor& g,
-                                                                                       const std::vector<bool>& needs) {
+                                                                                      const std::vector<bool>& needs) {
                           const Tensor gOverB = raven::div(g, denominator);
                           // d(a/b)/db = -a/b^2 = -(a/b)/b
                           return Grads{needs[0] ? sumToShape(gOverB, sa) : Tensor(),
@@ -134,8 +135,7 @@ Variable sigmoid(const Variable& x) {
 
 namespace {
 // Runs a last-axis backward kernel for a softmax taken along `axis`.
-Tensor alongAxis(const Tensor& y, const Tensor& g, int axis,
-                 Tensor (Backend::*kernel)(const Tensor&, const Tensor&)) {
+Tensor alongAxis(const Tensor& y, const Tensor& g, int axis, Tensor (Backend::*kernel)(const Tensor&, const Tensor&)) {
     Backend& backend = y.backend();
     if (axis == y.dim() - 1) return (backend.*kernel)(y, g);
     return (backend.*kernel)(y.transpose(axis, -1), g.transpose(axis, -1)).transpose(axis, -1);

@@ -14,13 +14,9 @@ namespace {
 
 using Grads = std::vector<Tensor>;
 
-std::string str(int64_t v) {
-    return std::to_string(v);
-}
+std::string str(int64_t v) { return std::to_string(v); }
 
-std::string pairToString(Size2d s) {
-    return "(" + str(s.h) + ", " + str(s.w) + ")";
-}
+std::string pairToString(Size2d s) { return "(" + str(s.h) + ", " + str(s.w) + ")"; }
 
 const Tensor& tensorOrNone(const Variable& v) {
     static const Tensor none;
@@ -44,10 +40,10 @@ void requireRank(const char* op, const char* what, const Shape& shape, int64_t r
 // An optional per-channel (or per-feature) parameter: undefined, or exactly `expected`.
 void requireOptionalShape(const char* op, const char* what, const Tensor& t, const Shape& expected) {
     if (!t.defined()) return;
-    RAVEN_CHECK(t.shape() == expected,
-                std::string(op) + ": " + what + " " + shapeToString(t.shape()) + " should be " +
-                    shapeToString(expected),
-                std::string("give ") + what + " of shape " + shapeToString(expected) + ", or none");
+    RAVEN_CHECK(
+        t.shape() == expected,
+        std::string(op) + ": " + what + " " + shapeToString(t.shape()) + " should be " + shapeToString(expected),
+        std::string("give ") + what + " of shape " + shapeToString(expected) + ", or none");
 }
 
 GradsWanted wantedOf(const std::vector<bool>& needs) {
@@ -59,9 +55,11 @@ GradsWanted wantedOf(const std::vector<bool>& needs) {
 Pool2dWindow poolWindow(const char* op, const Shape& x, Size2d kernel, Size2d stride, Size2d padding) {
     requireRank(op, "input", x, 4, "[N, C, H, W]");
     if (stride.h == 0 && stride.w == 0) stride = kernel;
-    RAVEN_CHECK(kernel.h >= 1 && kernel.w >= 1, std::string(op) + ": kernel " + pairToString(kernel) + " is not positive",
+    RAVEN_CHECK(kernel.h >= 1 && kernel.w >= 1,
+                std::string(op) + ": kernel " + pairToString(kernel) + " is not positive",
                 "give a kernel of at least 1x1");
-    RAVEN_CHECK(stride.h >= 1 && stride.w >= 1, std::string(op) + ": stride " + pairToString(stride) + " is not positive",
+    RAVEN_CHECK(stride.h >= 1 && stride.w >= 1,
+                std::string(op) + ": stride " + pairToString(stride) + " is not positive",
                 "give a positive stride, or 0 for the kernel size");
     RAVEN_CHECK(padding.h >= 0 && padding.w >= 0 && 2 * padding.h <= kernel.h && 2 * padding.w <= kernel.w,
                 std::string(op) + ": padding " + pairToString(padding) + " must lie in [0, kernel / 2] for kernel " +
@@ -76,15 +74,14 @@ Pool2dWindow poolWindow(const char* op, const Shape& x, Size2d kernel, Size2d st
 }
 
 Shape poolOutputShape(const Shape& x, const Pool2dWindow& w) {
-    return {x[0], x[1], (x[2] + 2 * w.padH - w.kernelH) / w.strideH + 1, (x[3] + 2 * w.padW - w.kernelW) / w.strideW + 1};
+    return {x[0], x[1], (x[2] + 2 * w.padH - w.kernelH) / w.strideH + 1,
+            (x[3] + 2 * w.padW - w.kernelW) / w.strideW + 1};
 }
 
 // --- attention helpers ---
 
 // Whether a and b (of equal rank) agree on every dimension but the last two.
-bool equalLeading(const Shape& a, const Shape& b) {
-    return std::equal(a.begin(), a.end() - 2, b.begin());
-}
+bool equalLeading(const Shape& a, const Shape& b) { return std::equal(a.begin(), a.end() - 2, b.begin()); }
 
 // Leading dimensions of q, k, v folded into one batch axis: [B, 1, T, D].
 Tensor asAttention4d(const Tensor& t) {
@@ -234,14 +231,15 @@ Variable embedding(const Tensor& indices, const Variable& weight, int64_t paddin
     const int64_t vocabulary = weight.size(0);
     RAVEN_CHECK(vocabulary >= 1 && weight.size(1) >= 1,
                 std::string(op) + ": weight " + shapeToString(weight.shape()) + " is empty", "");
-    RAVEN_CHECK(paddingIndex >= -1 && paddingIndex < vocabulary,
-                std::string(op) + ": padding index " + str(paddingIndex) + " is outside the vocabulary of " +
-                    str(vocabulary),
-                "use -1 for none, or a row of the weight");
+    RAVEN_CHECK(
+        paddingIndex >= -1 && paddingIndex < vocabulary,
+        std::string(op) + ": padding index " + str(paddingIndex) + " is outside the vocabulary of " + str(vocabulary),
+        "use -1 for none, or a row of the weight");
     const Tensor out = backend.embedding(indices, weight.tensor());
-    return makeResult(out, {weight}, op, [indices, vocabulary, paddingIndex](const Tensor& g, const std::vector<bool>&) {
-        return Grads{g.backend().embeddingBackward(indices, g, vocabulary, paddingIndex)};
-    });
+    return makeResult(out, {weight}, op,
+                      [indices, vocabulary, paddingIndex](const Tensor& g, const std::vector<bool>&) {
+                          return Grads{g.backend().embeddingBackward(indices, g, vocabulary, paddingIndex)};
+                      });
 }
 
 Variable dropout(const Variable& x, float p, bool training, uint64_t seed, uint64_t offset) {
@@ -261,16 +259,16 @@ Variable scaledDotProductAttention(const Variable& q, const Variable& k, const V
     const Shape &qs = q.shape(), &ks = k.shape(), &vs = v.shape();
     const size_t rank = qs.size();
     RAVEN_CHECK(rank >= 2 && ks.size() == rank && vs.size() == rank && equalLeading(qs, ks) && equalLeading(qs, vs),
-                std::string(op) + ": q " + shapeToString(qs) + ", k " + shapeToString(ks) + ", v " +
-                    shapeToString(vs) + " need one rank (>= 2) and equal leading dimensions",
+                std::string(op) + ": q " + shapeToString(qs) + ", k " + shapeToString(ks) + ", v " + shapeToString(vs) +
+                    " need one rank (>= 2) and equal leading dimensions",
                 "give q [..., Tq, D], k [..., Tk, D], v [..., Tk, Dv]");
     RAVEN_CHECK(qs[rank - 1] == ks[rank - 1] && ks[rank - 2] == vs[rank - 2],
                 std::string(op) + ": q " + shapeToString(qs) + " and k " + shapeToString(ks) +
                     " must share the feature size, k and v " + shapeToString(vs) + " the sequence length",
                 "give q [..., Tq, D], k [..., Tk, D], v [..., Tk, Dv]");
     RAVEN_CHECK(q.numel() >= 1 && k.numel() >= 1 && v.numel() >= 1,
-                std::string(op) + ": q " + shapeToString(qs) + ", k " + shapeToString(ks) + ", v " +
-                    shapeToString(vs) + " must not be empty",
+                std::string(op) + ": q " + shapeToString(qs) + ", k " + shapeToString(ks) + ", v " + shapeToString(vs) +
+                    " must not be empty",
                 "");
     RAVEN_CHECK(scale >= 0.0f, std::string(op) + ": scale " + std::to_string(scale) + " is negative",
                 "use 0 for 1/sqrt(D)");
@@ -279,18 +277,17 @@ Variable scaledDotProductAttention(const Variable& q, const Variable& k, const V
     AttentionResult r = backend.attention(q4, k4, v4, causal, scale);
     Shape outShape = qs;
     outShape.back() = vs.back();
-    return makeResult(r.out.view(outShape), {q, k, v}, op,
-                      [q4, k4, v4, probs = r.probs, causal, scale, qs, ks, vs](const Tensor& g,
-                                                                              const std::vector<bool>& needs) {
-                          const Tensor g4 = asAttention4d(g);
-                          AttentionGrads a =
-                              g.backend().attentionBackward(q4, k4, v4, probs, g4, causal, scale, wantedOf(needs));
-                          Grads out{a.query, a.key, a.value};
-                          const Shape* shapes[] = {&qs, &ks, &vs};
-                          for (size_t i = 0; i < 3; ++i)
-                              if (out[i].defined()) out[i] = out[i].view(*shapes[i]);
-                          return out;
-                      });
+    return makeResult(
+        r.out.view(outShape), {q, k, v}, op,
+        [q4, k4, v4, probs = r.probs, causal, scale, qs, ks, vs](const Tensor& g, const std::vector<bool>& needs) {
+            const Tensor g4 = asAttention4d(g);
+            AttentionGrads a = g.backend().attentionBackward(q4, k4, v4, probs, g4, causal, scale, wantedOf(needs));
+            Grads out{a.query, a.key, a.value};
+            const Shape* shapes[] = {&qs, &ks, &vs};
+            for (size_t i = 0; i < 3; ++i)
+                if (out[i].defined()) out[i] = out[i].view(*shapes[i]);
+            return out;
+        });
 }
 
 }  // namespace raven

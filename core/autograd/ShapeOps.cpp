@@ -21,10 +21,9 @@ Variable flatten(const Variable& x, int64_t startAxis, int64_t endAxis) {
 }
 
 Variable transpose(const Variable& x, int64_t axis0, int64_t axis1) {
-    return makeResult(x.tensor().transpose(axis0, axis1), {x}, "transpose",
-                      [axis0, axis1](const Tensor& g, const std::vector<bool>&) {
-                          return Grads{g.transpose(axis0, axis1)};
-                      });
+    return makeResult(
+        x.tensor().transpose(axis0, axis1), {x}, "transpose",
+        [axis0, axis1](const Tensor& g, const std::vector<bool>&) { return Grads{g.transpose(axis0, axis1)}; });
 }
 
 Variable permute(const Variable& x, const std::vector<int64_t>& order) {

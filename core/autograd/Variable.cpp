@@ -113,9 +113,7 @@ void Variable::setRequiresGrad(bool requiresGrad) {
     meta_->requiresGrad = requiresGrad;
 }
 
-const Tensor& Variable::grad() const {
-    return meta_ ? meta_->grad : undefinedTensor();
-}
+const Tensor& Variable::grad() const { return meta_ ? meta_->grad : undefinedTensor(); }
 
 void Variable::zeroGrad() {
     if (meta_) meta_->grad = Tensor();
@@ -123,8 +121,8 @@ void Variable::zeroGrad() {
 
 void Variable::backward() const {
     RAVEN_CHECK(defined() && numel() == 1,
-                "backward: called on a value of shape " + (defined() ? shapeToString(shape()) : std::string("(undefined)")) +
-                    ", not a single element",
+                "backward: called on a value of shape " +
+                    (defined() ? shapeToString(shape()) : std::string("(undefined)")) + ", not a single element",
                 "reduce to a scalar loss (sum or mean), or pass dL/dvalue to backward(gradOutput)");
     runBackward(meta_, ones(shape(), tensor().backend()));
 }
@@ -137,9 +135,7 @@ void Variable::backward(const Tensor& gradOutput) const {
     runBackward(meta_, gradOutput);
 }
 
-Variable Variable::detach() const {
-    return Variable(tensor(), false);
-}
+Variable Variable::detach() const { return Variable(tensor(), false); }
 
 const std::shared_ptr<GradNode>& Variable::node() const {
     static const std::shared_ptr<GradNode> none;
@@ -165,16 +161,10 @@ Variable makeResult(Tensor value, const std::vector<Variable>& inputs, const cha
     return result;
 }
 
-bool isGradEnabled() {
-    return tlsGradEnabled;
-}
+bool isGradEnabled() { return tlsGradEnabled; }
 
-NoGradGuard::NoGradGuard() : previous_(tlsGradEnabled) {
-    tlsGradEnabled = false;
-}
+NoGradGuard::NoGradGuard() : previous_(tlsGradEnabled) { tlsGradEnabled = false; }
 
-NoGradGuard::~NoGradGuard() {
-    tlsGradEnabled = previous_;
-}
+NoGradGuard::~NoGradGuard() { tlsGradEnabled = previous_; }
 
 }  // namespace raven

@@ -14,7 +14,8 @@ class Error : public std::runtime_error {
 public:
     Error(std::string message, std::string hint = {})
         : std::runtime_error(hint.empty() ? message : message + "\n  hint: " + hint),
-          message_(std::move(message)), hint_(std::move(hint)) {}
+          message_(std::move(message)),
+          hint_(std::move(hint)) {}
 
     // What happened, without the hint.
     const std::string& message() const noexcept { return message_; }
@@ -34,12 +35,12 @@ private:
 
 }  // namespace raven
 
-#define RAVEN_CHECK(cond, message, hint)                   \
-    do {                                                   \
-        if (!(cond)) ::raven::fail((message), (hint));     \
+#define RAVEN_CHECK(cond, message, hint)               \
+    do {                                               \
+        if (!(cond)) ::raven::fail((message), (hint)); \
     } while (false)
 
-#define RAVEN_ASSERT(cond, detail)                                                   \
-    do {                                                                             \
-        if (!(cond)) ::raven::assertionFailed(#cond, __FILE__, __LINE__, (detail));  \
+#define RAVEN_ASSERT(cond, detail)                                                  \
+    do {                                                                            \
+        if (!(cond)) ::raven::assertionFailed(#cond, __FILE__, __LINE__, (detail)); \
     } while (false)

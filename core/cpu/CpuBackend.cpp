@@ -2,7 +2,10 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <new>
+#include <unordered_map>
+#include <vector>
 
 #include "base/Error.h"
 #include "cpu/StridedLoop.h"
@@ -20,18 +23,79 @@ int defaultThreadCount() {
 }
 
 constexpr int64_t kCopyGrain = 1 << 15;
+
+// Freed blocks kept for reuse, by exact size. A training step allocates the same sizes every step
+// (activations, gradients, optimizer temporaries); without the cache each large block is a fresh mmap
+// whose pages fault in on first touch, which cost more than the arithmetic of a small model's step.
+// Bounded by kMaxCachedBytes: a block that would exceed it is returned to the system. Never destroyed,
+// so that a tensor freed during static destruction still finds it.
+class BlockCache {
+public:
+    static BlockCache& instance() {
+        static auto* cache = new BlockCache;
+        return *cache;
+    }
+
+    float* take(size_t bytes) {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            auto it = free_.find(bytes);
+            if (it != free_.end() && !it->second.empty()) {
+                float* p = it->second.back();
+                it->second.pop_back();
+                cachedBytes_ -= bytes;
+                return p;
+            }
+        }
+        auto* p = static_cast<float*>(std::aligned_alloc(64, bytes));
+        if (!p) {
+            release();  // the cache may hold what this needs
+            p = static_cast<float*>(std::aligned_alloc(64, bytes));
+            if (!p) throw std::bad_alloc();
+        }
+        return p;
+    }
+
+    void give(float* p, size_t bytes) {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (cachedBytes_ + bytes <= kMaxCachedBytes) {
+                free_[bytes].push_back(p);
+                cachedBytes_ += bytes;
+                return;
+            }
+        }
+        std::free(p);
+    }
+
+    void release() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (auto& [bytes, blocks] : free_)
+            for (float* p : blocks) std::free(p);
+        free_.clear();
+        cachedBytes_ = 0;
+    }
+
+private:
+    static constexpr size_t kMaxCachedBytes = size_t{1} << 30;
+    std::mutex mutex_;
+    std::unordered_map<size_t, std::vector<float*>> free_;
+    size_t cachedBytes_ = 0;
+};
+
+// Whole 64-byte lines: aligned_alloc needs a multiple of the alignment.
+size_t blockBytes(int64_t numel) {
+    return (static_cast<size_t>(std::max<int64_t>(numel, 1)) * sizeof(float) + 63) / 64 * 64;
+}
 }  // namespace
 
 CpuStorage::CpuStorage(Backend& backend, int64_t numel) : Storage(backend, numel) {
-    // Round up to whole 64-byte lines: aligned_alloc needs a multiple of the alignment.
-    const size_t bytes = (static_cast<size_t>(std::max<int64_t>(numel, 1)) * sizeof(float) + 63) / 64 * 64;
-    data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
-    if (!data_) throw std::bad_alloc();
+    data_ = BlockCache::instance().take(blockBytes(numel));
 }
 
-CpuStorage::~CpuStorage() {
-    std::free(data_);
-}
+CpuStorage::~CpuStorage() { BlockCache::instance().give(data_, blockBytes(numel())); }
+
+void CpuBackend::releaseCachedMemory() { BlockCache::instance().release(); }
 
 CpuBackend::CpuBackend(int threads)
     : pool_(std::make_unique<ThreadPool>(threads > 0 ? threads : defaultThreadCount())) {}
@@ -43,13 +107,9 @@ float* CpuBackend::hostData(const Tensor& t) {
     return storage->data() + t.offset();
 }
 
-std::shared_ptr<Storage> CpuBackend::allocate(int64_t numel) {
-    return std::make_shared<CpuStorage>(*this, numel);
-}
+std::shared_ptr<Storage> CpuBackend::allocate(int64_t numel) { return std::make_shared<CpuStorage>(*this, numel); }
 
-Tensor CpuBackend::empty(const Shape& shape) {
-    return Tensor(allocate(numelOf(shape)), shape);
-}
+Tensor CpuBackend::empty(const Shape& shape) { return Tensor(allocate(numelOf(shape)), shape); }
 
 Tensor CpuBackend::upload(const Shape& shape, const float* data) {
     Tensor t = empty(shape);
@@ -102,8 +162,6 @@ CpuBackend& cpuBackendInstance() {
     return backend;
 }
 
-Backend& cpuBackend() {
-    return cpuBackendInstance();
-}
+Backend& cpuBackend() { return cpuBackendInstance(); }
 
 }  // namespace raven

@@ -1,12 +1,15 @@
 #pragma once
 // CpuBackend: the Backend that runs kernels on the host's cores, eagerly (readToHost is a plain copy).
 //
-// - Memory: each Storage is one 64-byte aligned float array.
+// - Memory: each Storage is one 64-byte aligned float array. Freed arrays are kept for reuse by exact
+//   size (up to 1 GiB in all; releaseCachedMemory() returns them), because a training step allocates
+//   the same sizes every step and fresh pages fault in slowly.
 // - Threads: a ThreadPool of its own; the count defaults to std::thread::hardware_concurrency(), or
 //   to the environment variable RAVEN_CPU_THREADS when set, and can be changed with setThreadCount.
-// - GEMM: Eigen (single-threaded per call), split by ThreadPool over batch and row blocks. Each output
-//   element is computed by one Eigen call whose blocking depends only on the shapes of that block, and
-//   the row blocks are fixed multiples of 64 rows, so results do not depend on the thread count.
+// - GEMM: kernels::sgemm (OpenBLAS, whose kernels are chosen for the CPU at run time; Eigen without
+//   it), one thread per call, split by ThreadPool over batch and row blocks. Each output element is
+//   computed by one call whose blocking depends only on the shapes of that block, and the row blocks
+//   are fixed multiples of 64 rows, so results do not depend on the thread count.
 // - Elementwise kernels: one tight loop per op (the op is chosen once per call, not per element),
 //   fast paths for contiguous and broadcast (stride-0) inner dimensions.
 // - Reductions: a fixed order that depends only on the logical shape (see CpuReduce.cpp): the reduced
@@ -37,6 +40,21 @@ private:
     float* data_ = nullptr;
 };
 
+// One Adam/AdamW step's constants (nn/Adam.cpp computes them; see there for the formulas).
+struct AdamConstants {
+    float beta1 = 0.9f, oneMinusBeta1 = 0.1f;  // 1 - beta computed in double, then rounded
+    float beta2 = 0.999f, oneMinusBeta2 = 0.001f;
+    float invSqrtCorrection2 = 1.0f;  // 1 / sqrt(1 - beta2^t)
+    float eps = 1e-8f;
+    float stepSize = 1e-3f;    // lr / (1 - beta1^t)
+    float weightDecay = 0.0f;  // Adam: g = grad + weightDecay * p
+    float decayFactor = 1.0f;  // AdamW: p = p * decayFactor (1 - lr * weight_decay)
+};
+
+struct AdamStepResult {
+    Tensor param, expAvg, expAvgSq;  // new tensors: the inputs are not modified
+};
+
 class CpuBackend final : public Backend {
 public:
     explicit CpuBackend(int threads = 0);  // 0 = default (see above)
@@ -45,6 +63,8 @@ public:
     int threadCount() const { return pool_->threadCount(); }
     void setThreadCount(int threads) { pool_->setThreadCount(threads); }
     ThreadPool& pool() { return *pool_; }
+    // What computes the matrix products (cpu/kernels/Gemm.h), e.g. "OpenBLAS 0.3.21 (core Haswell), ...".
+    static std::string gemmName();
 
     // Host pointer to a tensor's first element (the tensor must live on this backend).
     static float* hostData(const Tensor& t);
@@ -94,6 +114,20 @@ public:
     AttentionResult attention(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, float scale) override;
     AttentionGrads attentionBackward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& probs,
                                      const Tensor& gradOut, bool causal, float scale, GradsWanted wanted) override;
+
+    // One fused Adam step over one parameter: the new parameter and moments in a single pass, with
+    // the same float operations in the same order as the step composed of elementwise kernels
+    // (mulScalar, add, mul, sqrt, addScalar, div, sub), so the results are bit-identical to it.
+    // expAvg and expAvgSq undefined mean zero moments (the first step). All tensors of one shape.
+    AdamStepResult adamStep(const Tensor& param, const Tensor& grad, const Tensor& expAvg, const Tensor& expAvgSq,
+                            const AdamConstants& c);
+
+    // Backend::adamUpdate as the fused pass above (the same bits as the composed default).
+    AdamUpdate adamUpdate(const Tensor& param, const Tensor& grad, const Tensor& expAvg, const Tensor& expAvgSq,
+                          const AdamStepScalars& s) override;
+
+    // Returns the arrays kept for reuse to the system (what no tensor holds).
+    static void releaseCachedMemory();
 
     // A new uninitialised contiguous tensor on this backend.
     Tensor empty(const Shape& shape);

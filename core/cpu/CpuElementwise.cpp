@@ -12,8 +12,8 @@
 namespace raven {
 
 namespace {
-constexpr int64_t kCheapGrain = 1 << 15;  // elements per chunk for +, *, max...
-constexpr int64_t kCostlyGrain = 1 << 12; // for exp, tanh, erf...
+constexpr int64_t kCheapGrain = 1 << 15;   // elements per chunk for +, *, max...
+constexpr int64_t kCostlyGrain = 1 << 12;  // for exp, tanh, erf...
 
 template <class F>
 void unaryLoop(ThreadPool& pool, const Tensor& x, const Tensor& out, int64_t grain, F f) {
@@ -67,16 +67,36 @@ Tensor CpuBackend::unary(UnaryOp op, const Tensor& x) {
     Tensor out = empty(x.shape());
     ThreadPool& p = *pool_;
     switch (op) {
-    case UnaryOp::Neg: unaryLoop(p, x, out, kCheapGrain, [](float v) { return -v; }); break;
-    case UnaryOp::Exp: unaryLoop(p, x, out, kCostlyGrain, [](float v) { return std::exp(v); }); break;
-    case UnaryOp::Log: unaryLoop(p, x, out, kCostlyGrain, [](float v) { return std::log(v); }); break;
-    case UnaryOp::Sqrt: unaryLoop(p, x, out, kCheapGrain, [](float v) { return std::sqrt(v); }); break;
-    case UnaryOp::Abs: unaryLoop(p, x, out, kCheapGrain, [](float v) { return std::fabs(v); }); break;
-    case UnaryOp::Tanh: unaryLoop(p, x, out, kCostlyGrain, [](float v) { return std::tanh(v); }); break;
-    case UnaryOp::Sigmoid: unaryLoop(p, x, out, kCostlyGrain, [](float v) { return cpu::math::sigmoid(v); }); break;
-    case UnaryOp::Relu: unaryLoop(p, x, out, kCheapGrain, [](float v) { return v > 0.0f ? v : 0.0f; }); break;
-    case UnaryOp::GeluTanh: unaryLoop(p, x, out, kCostlyGrain, [](float v) { return cpu::math::geluTanh(v); }); break;
-    case UnaryOp::GeluErf: unaryLoop(p, x, out, kCostlyGrain, [](float v) { return cpu::math::geluErf(v); }); break;
+        case UnaryOp::Neg:
+            unaryLoop(p, x, out, kCheapGrain, [](float v) { return -v; });
+            break;
+        case UnaryOp::Exp:
+            unaryLoop(p, x, out, kCostlyGrain, [](float v) { return std::exp(v); });
+            break;
+        case UnaryOp::Log:
+            unaryLoop(p, x, out, kCostlyGrain, [](float v) { return std::log(v); });
+            break;
+        case UnaryOp::Sqrt:
+            unaryLoop(p, x, out, kCheapGrain, [](float v) { return std::sqrt(v); });
+            break;
+        case UnaryOp::Abs:
+            unaryLoop(p, x, out, kCheapGrain, [](float v) { return std::fabs(v); });
+            break;
+        case UnaryOp::Tanh:
+            unaryLoop(p, x, out, kCostlyGrain, [](float v) { return std::tanh(v); });
+            break;
+        case UnaryOp::Sigmoid:
+            unaryLoop(p, x, out, kCostlyGrain, [](float v) { return cpu::math::sigmoid(v); });
+            break;
+        case UnaryOp::Relu:
+            unaryLoop(p, x, out, kCheapGrain, [](float v) { return v > 0.0f ? v : 0.0f; });
+            break;
+        case UnaryOp::GeluTanh:
+            unaryLoop(p, x, out, kCostlyGrain, [](float v) { return cpu::math::geluTanh(v); });
+            break;
+        case UnaryOp::GeluErf:
+            unaryLoop(p, x, out, kCostlyGrain, [](float v) { return cpu::math::geluErf(v); });
+            break;
     }
     return out;
 }
@@ -85,20 +105,24 @@ Tensor CpuBackend::scalar(ScalarOp op, const Tensor& x, float s) {
     Tensor out = empty(x.shape());
     ThreadPool& p = *pool_;
     switch (op) {
-    case ScalarOp::Add: unaryLoop(p, x, out, kCheapGrain, [s](float v) { return v + s; }); break;
-    case ScalarOp::Mul: unaryLoop(p, x, out, kCheapGrain, [s](float v) { return v * s; }); break;
-    case ScalarOp::Pow:
-        // Exact, cheap forms for the common exponents; std::pow otherwise.
-        if (s == 2.0f) {
-            unaryLoop(p, x, out, kCheapGrain, [](float v) { return v * v; });
-        } else if (s == 1.0f) {
-            unaryLoop(p, x, out, kCheapGrain, [](float v) { return v; });
-        } else if (s == 0.5f) {
-            unaryLoop(p, x, out, kCheapGrain, [](float v) { return std::sqrt(v); });
-        } else {
-            unaryLoop(p, x, out, kCostlyGrain, [s](float v) { return std::pow(v, s); });
-        }
-        break;
+        case ScalarOp::Add:
+            unaryLoop(p, x, out, kCheapGrain, [s](float v) { return v + s; });
+            break;
+        case ScalarOp::Mul:
+            unaryLoop(p, x, out, kCheapGrain, [s](float v) { return v * s; });
+            break;
+        case ScalarOp::Pow:
+            // Exact, cheap forms for the common exponents; std::pow otherwise.
+            if (s == 2.0f) {
+                unaryLoop(p, x, out, kCheapGrain, [](float v) { return v * v; });
+            } else if (s == 1.0f) {
+                unaryLoop(p, x, out, kCheapGrain, [](float v) { return v; });
+            } else if (s == 0.5f) {
+                unaryLoop(p, x, out, kCheapGrain, [](float v) { return std::sqrt(v); });
+            } else {
+                unaryLoop(p, x, out, kCostlyGrain, [s](float v) { return std::pow(v, s); });
+            }
+            break;
     }
     return out;
 }
@@ -109,34 +133,42 @@ Tensor CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b) {
     ThreadPool& p = *pool_;
     namespace m = cpu::math;
     switch (op) {
-    case BinaryOp::Add: binaryLoop(p, a, b, out, kCheapGrain, [](float x, float y) { return x + y; }); break;
-    case BinaryOp::Sub: binaryLoop(p, a, b, out, kCheapGrain, [](float x, float y) { return x - y; }); break;
-    case BinaryOp::Mul: binaryLoop(p, a, b, out, kCheapGrain, [](float x, float y) { return x * y; }); break;
-    case BinaryOp::Div: binaryLoop(p, a, b, out, kCheapGrain, [](float x, float y) { return x / y; }); break;
-    case BinaryOp::Maximum:
-        binaryLoop(p, a, b, out, kCheapGrain, [](float x, float y) { return x > y ? x : y; });
-        break;
-    case BinaryOp::Minimum:
-        binaryLoop(p, a, b, out, kCheapGrain, [](float x, float y) { return x < y ? x : y; });
-        break;
-    case BinaryOp::Equal:
-        binaryLoop(p, a, b, out, kCheapGrain, [](float x, float y) { return x == y ? 1.0f : 0.0f; });
-        break;
-    case BinaryOp::ReluBackward:
-        binaryLoop(p, a, b, out, kCheapGrain, [](float g, float x) { return x > 0.0f ? g : 0.0f; });
-        break;
-    case BinaryOp::TanhBackward:
-        binaryLoop(p, a, b, out, kCheapGrain, [](float g, float y) { return g * (1.0f - y * y); });
-        break;
-    case BinaryOp::SigmoidBackward:
-        binaryLoop(p, a, b, out, kCheapGrain, [](float g, float y) { return g * y * (1.0f - y); });
-        break;
-    case BinaryOp::GeluTanhBackward:
-        binaryLoop(p, a, b, out, kCostlyGrain, [](float g, float x) { return g * m::geluTanhGrad(x); });
-        break;
-    case BinaryOp::GeluErfBackward:
-        binaryLoop(p, a, b, out, kCostlyGrain, [](float g, float x) { return g * m::geluErfGrad(x); });
-        break;
+        case BinaryOp::Add:
+            binaryLoop(p, a, b, out, kCheapGrain, [](float x, float y) { return x + y; });
+            break;
+        case BinaryOp::Sub:
+            binaryLoop(p, a, b, out, kCheapGrain, [](float x, float y) { return x - y; });
+            break;
+        case BinaryOp::Mul:
+            binaryLoop(p, a, b, out, kCheapGrain, [](float x, float y) { return x * y; });
+            break;
+        case BinaryOp::Div:
+            binaryLoop(p, a, b, out, kCheapGrain, [](float x, float y) { return x / y; });
+            break;
+        case BinaryOp::Maximum:
+            binaryLoop(p, a, b, out, kCheapGrain, [](float x, float y) { return x > y ? x : y; });
+            break;
+        case BinaryOp::Minimum:
+            binaryLoop(p, a, b, out, kCheapGrain, [](float x, float y) { return x < y ? x : y; });
+            break;
+        case BinaryOp::Equal:
+            binaryLoop(p, a, b, out, kCheapGrain, [](float x, float y) { return x == y ? 1.0f : 0.0f; });
+            break;
+        case BinaryOp::ReluBackward:
+            binaryLoop(p, a, b, out, kCheapGrain, [](float g, float x) { return x > 0.0f ? g : 0.0f; });
+            break;
+        case BinaryOp::TanhBackward:
+            binaryLoop(p, a, b, out, kCheapGrain, [](float g, float y) { return g * (1.0f - y * y); });
+            break;
+        case BinaryOp::SigmoidBackward:
+            binaryLoop(p, a, b, out, kCheapGrain, [](float g, float y) { return g * y * (1.0f - y); });
+            break;
+        case BinaryOp::GeluTanhBackward:
+            binaryLoop(p, a, b, out, kCostlyGrain, [](float g, float x) { return g * m::geluTanhGrad(x); });
+            break;
+        case BinaryOp::GeluErfBackward:
+            binaryLoop(p, a, b, out, kCostlyGrain, [](float g, float x) { return g * m::geluErfGrad(x); });
+            break;
     }
     return out;
 }

@@ -3,6 +3,7 @@
 // Shapes were checked by autograd/LayerOps.cpp; the kernels' own validate() remains as a second guard
 // (it throws raven::Error). Integer data travels as floats (Backend.h) and is converted here.
 #include <cmath>
+#include <mutex>
 #include <string>
 
 #include "base/Error.h"
@@ -15,6 +16,8 @@ namespace k = cpu::kernels;
 
 namespace {
 
+constexpr int64_t kConvertGrain = 1 << 15;  // elements per chunk of an index conversion
+
 // Every kernel item (a sample, a channel, a plane, a block of columns) is a sizeable piece of work,
 // so the pool may hand out single items.
 k::ParallelFor parallelOver(ThreadPool& pool) {
@@ -23,24 +26,32 @@ k::ParallelFor parallelOver(ThreadPool& pool) {
     };
 }
 
-const float* dataOrNull(const Tensor& t) {
-    return t.defined() ? CpuBackend::hostData(t) : nullptr;
-}
+const float* dataOrNull(const Tensor& t) { return t.defined() ? CpuBackend::hostData(t) : nullptr; }
 
 // Indices stored as floats -> int64; a value that is not an integer is a raven::Error (the kernels
-// check the range).
-std::vector<int64_t> toIndices(const Tensor& indices, const char* op) {
+// check the range). Split by the pool: a max-pool's argmax has as many entries as its output.
+std::vector<int64_t> toIndices(ThreadPool& pool, const Tensor& indices, const char* op) {
     const Tensor c = indices.contiguous();
     const float* p = c.numel() > 0 ? CpuBackend::hostData(c) : nullptr;
     std::vector<int64_t> out(static_cast<size_t>(c.numel()));
-    for (size_t i = 0; i < out.size(); ++i) {
-        const float v = p[i];
-        if (!(std::isfinite(v) && std::nearbyint(v) == v))
-            fail(std::string(op) + ": index " + std::to_string(v) + " at position " + std::to_string(i) +
-                     " is not an integer",
-                 "indices are integers stored exactly in float tensors (below 2^24)");
-        out[i] = static_cast<int64_t>(v);
-    }
+    int64_t bad = -1;  // the first position that is not an integer
+    std::mutex badMutex;
+    pool.parallelFor(c.numel(), kConvertGrain, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+            const float v = p[i];
+            // |v| < 2^62 and integral <=> the round trip through int64 gives v back (NaN fails both).
+            if (!(std::fabs(v) < 0x1p62f) || static_cast<float>(static_cast<int64_t>(v)) != v) {
+                std::lock_guard<std::mutex> lock(badMutex);
+                if (bad < 0 || i < bad) bad = i;
+                return;
+            }
+            out[static_cast<size_t>(i)] = static_cast<int64_t>(v);
+        }
+    });
+    if (bad >= 0)
+        fail(std::string(op) + ": index " + std::to_string(p[bad]) + " at position " + std::to_string(bad) +
+                 " is not an integer",
+             "indices are integers stored exactly in float tensors (below 2^24)");
     return out;
 }
 
@@ -78,9 +89,11 @@ k::Pool2dShape poolShape(const Shape& x, const Pool2dWindow& w) {
 
 k::BatchNormShape batchNormShape(const Tensor& x, float momentum, float eps) {
     RAVEN_ASSERT(x.dim() >= 2, "batchNorm: x must have a batch and a channel dimension");
-    return k::BatchNormShape{
-        .batch = x.size(0), .channels = x.size(1), .spatial = x.numel() / std::max<int64_t>(x.size(0) * x.size(1), 1),
-        .eps = eps, .momentum = momentum};
+    return k::BatchNormShape{.batch = x.size(0),
+                             .channels = x.size(1),
+                             .spatial = x.numel() / std::max<int64_t>(x.size(0) * x.size(1), 1),
+                             .eps = eps,
+                             .momentum = momentum};
 }
 
 k::AttentionShape attentionShape(const Tensor& q, const Tensor& key, const Tensor& v, bool causal, float scale) {
@@ -139,7 +152,9 @@ MaxPool2dResult CpuBackend::maxPool2d(const Tensor& xIn, const Pool2dWindow& win
     std::vector<int64_t> argmax(static_cast<size_t>(numelOf(outShape)));
     k::max_pool2d_forward(s, hostData(x), hostData(result.values), argmax.data(), parallelOver(*pool_));
     float* a = hostData(result.argmax);
-    for (size_t i = 0; i < argmax.size(); ++i) a[i] = static_cast<float>(argmax[i]);
+    pool_->parallelFor(static_cast<int64_t>(argmax.size()), kConvertGrain, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) a[i] = static_cast<float>(argmax[static_cast<size_t>(i)]);
+    });
     return result;
 }
 
@@ -147,7 +162,7 @@ Tensor CpuBackend::maxPool2dBackward(const Tensor& argmaxIn, const Tensor& gradY
                                      const Pool2dWindow& window) {
     const k::Pool2dShape s = poolShape(inputShape, window);
     s.validate();
-    const std::vector<int64_t> argmax = toIndices(argmaxIn, "maxPool2dBackward");
+    const std::vector<int64_t> argmax = toIndices(*pool_, argmaxIn, "maxPool2dBackward");
     const Tensor gradY = gradYIn.contiguous();
     Tensor dx = empty(inputShape);
     k::max_pool2d_backward(s, argmax.data(), hostData(gradY), hostData(dx), parallelOver(*pool_));
@@ -216,7 +231,8 @@ NormResult CpuBackend::batchNorm(const Tensor& xIn, const Tensor& weightIn, cons
     const Tensor bias = biasIn.defined() ? biasIn.contiguous() : Tensor();
     // The running statistics are written in place, so they are used as they are, never copied.
     for (const Tensor* running : {&runningMean, &runningVar})
-        RAVEN_ASSERT(!running->defined() || running->isContiguous(), "batchNorm: running statistics must be contiguous");
+        RAVEN_ASSERT(!running->defined() || running->isContiguous(),
+                     "batchNorm: running statistics must be contiguous");
     const k::BatchNormShape s = batchNormShape(x, momentum, eps);
     s.validate(training);
     NormResult result{empty(x.shape()), empty({s.channels}), empty({s.channels})};
@@ -252,7 +268,7 @@ LayerGrads CpuBackend::batchNormBackward(const Tensor& xIn, const Tensor& weight
 Tensor CpuBackend::embedding(const Tensor& indicesIn, const Tensor& weightIn) {
     RAVEN_ASSERT(weightIn.dim() == 2, "embedding: weight must be [vocabulary, dim]");
     const Tensor weight = weightIn.contiguous();
-    const std::vector<int64_t> indices = toIndices(indicesIn, "embedding");
+    const std::vector<int64_t> indices = toIndices(*pool_, indicesIn, "embedding");
     const k::EmbeddingShape s{.vocabulary = weight.size(0), .dim = weight.size(1), .count = indicesIn.numel()};
     Shape outShape = indicesIn.shape();
     outShape.push_back(s.dim);
@@ -265,7 +281,7 @@ Tensor CpuBackend::embedding(const Tensor& indicesIn, const Tensor& weightIn) {
 Tensor CpuBackend::embeddingBackward(const Tensor& indicesIn, const Tensor& gradYIn, int64_t vocabulary,
                                      int64_t paddingIndex) {
     const Tensor gradY = gradYIn.contiguous();
-    const std::vector<int64_t> indices = toIndices(indicesIn, "embeddingBackward");
+    const std::vector<int64_t> indices = toIndices(*pool_, indicesIn, "embeddingBackward");
     const k::EmbeddingShape s{
         .vocabulary = vocabulary, .dim = gradY.size(-1), .count = indicesIn.numel(), .paddingIndex = paddingIndex};
     Tensor dweight = empty({vocabulary, s.dim});

@@ -1,24 +1,19 @@
-// Batched GEMM through Eigen, split by ThreadPool into (batch, row block) tasks.
+// Batched GEMM through kernels::sgemm (OpenBLAS, chosen per CPU at run time; Eigen without it), split
+// by ThreadPool into (batch, row block) tasks, one single-threaded sgemm call each.
 //
-// Each operand matrix is mapped in place when it is row-major or column-major with a unit inner
+// Each operand matrix is passed in place when it is row-major or column-major with a unit inner
 // stride (transposed views need no copy); other layouts are copied first. The row block size is a
-// function of M, N, K only (never of the thread count), and Eigen's blocking depends only on the
-// sizes of each call, so results are identical for any number of threads.
-#include <Eigen/Core>
+// function of M, N, K only (never of the thread count), and each call's blocking depends only on its
+// own sizes, so results are identical for any number of threads.
 #include <algorithm>
 
 #include "base/Error.h"
 #include "cpu/CpuBackend.h"
+#include "cpu/kernels/Gemm.h"
 
 namespace raven {
 
 namespace {
-using RowMajorMap = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0,
-                               Eigen::OuterStride<>>;
-using ColMajorMap = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>, 0,
-                               Eigen::OuterStride<>>;
-using OutMap = Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
-
 // How one matrix of a batch lies in memory.
 struct MatrixLayout {
     bool rowMajor = true;
@@ -47,27 +42,17 @@ int64_t batchOffset(const Tensor& t, int64_t index) {
     return offset;
 }
 
-template <class MapA, class MapB>
-void gemmBlock(const MapA& a, const MapB& b, const float* bias, float* out, int64_t rows, int64_t n) {
-    OutMap c(out, rows, n);
-    if (bias) {
-        c.rowwise() = Eigen::Map<const Eigen::RowVectorXf>(bias, n);
-        c.noalias() += a * b;
-    } else {
-        c.noalias() = a * b;
-    }
-}
-
-template <class MapA>
-void gemmWithB(const MapA& a, const float* pb, const MatrixLayout& lb, int64_t k, int64_t n, const float* bias,
-               float* out, int64_t rows) {
-    if (lb.rowMajor) {
-        gemmBlock(a, RowMajorMap(pb, k, n, Eigen::OuterStride<>(lb.outerStride)), bias, out, rows, n);
-    } else {
-        gemmBlock(a, ColMajorMap(pb, k, n, Eigen::OuterStride<>(lb.outerStride)), bias, out, rows, n);
-    }
+// Rows per task, from the shape alone: a multiple of 64, at least about 2^20 multiply-adds (a thread
+// hand-off costs microseconds), and at most 16 blocks per matrix, because every call packs all of B
+// again.
+int64_t rowsPerBlock(int64_t m, int64_t n, int64_t k) {
+    const auto roundUp64 = [](int64_t v) { return (v + 63) / 64 * 64; };
+    const int64_t work = std::max<int64_t>(1, n * k);
+    return std::min(m, std::max({int64_t{64}, roundUp64((int64_t{1} << 20) / work), roundUp64((m + 15) / 16)}));
 }
 }  // namespace
+
+std::string CpuBackend::gemmName() { return cpu::kernels::gemmLibrary(); }
 
 Tensor CpuBackend::matmul(const Tensor& aIn, const Tensor& bIn, const Tensor& bias) {
     RAVEN_ASSERT(aIn.dim() >= 2 && aIn.dim() == bIn.dim(), "CpuBackend::matmul: operand ranks");
@@ -80,9 +65,6 @@ Tensor CpuBackend::matmul(const Tensor& aIn, const Tensor& bIn, const Tensor& bi
     Tensor out = empty(outShape);
     if (out.numel() == 0) return out;
     float* po = hostData(out);
-    if (k == 0) {
-        for (int64_t i = 0; i < out.numel(); ++i) po[i] = 0.0f;
-    }
 
     Tensor a = aIn, b = bIn;
     MatrixLayout la = classify(m, k, a.strides()[a.strides().size() - 2], a.strides().back());
@@ -100,29 +82,19 @@ Tensor CpuBackend::matmul(const Tensor& aIn, const Tensor& bIn, const Tensor& bi
     const float* pa = hostData(a);
     const float* pb = hostData(b);
 
-    // Rows per task: enough work to pay for a thread hand-off, a multiple of 64, from the shape alone.
-    const int64_t work = std::max<int64_t>(1, n * k);
-    const int64_t rowsPerBlock = std::min(m, std::max<int64_t>(64, ((1 << 20) / work + 63) / 64 * 64));
-    const int64_t blocks = (m + rowsPerBlock - 1) / rowsPerBlock;
+    const int64_t rowsPer = rowsPerBlock(m, n, k);
+    const int64_t blocks = (m + rowsPer - 1) / rowsPer;
 
     pool_->parallelFor(batch * blocks, 1, [&](int64_t begin, int64_t end) {
         for (int64_t task = begin; task < end; ++task) {
-            const int64_t bi = task / blocks, r0 = (task % blocks) * rowsPerBlock;
-            const int64_t rows = std::min(rowsPerBlock, m - r0);
+            const int64_t bi = task / blocks, r0 = (task % blocks) * rowsPer;
+            const int64_t rows = std::min(rowsPer, m - r0);
             float* o = po + (bi * m + r0) * n;
-            if (k == 0) {
-                if (pbias) for (int64_t r = 0; r < rows; ++r) std::copy(pbias, pbias + n, o + r * n);
-                continue;
-            }
+            if (pbias)
+                for (int64_t r = 0; r < rows; ++r) std::copy(pbias, pbias + n, o + r * n);
             const float* aBlock = pa + batchOffset(a, bi) + r0 * (la.rowMajor ? la.outerStride : 1);
-            const float* bMat = pb + batchOffset(b, bi);
-            if (la.rowMajor) {
-                gemmWithB(RowMajorMap(aBlock, rows, k, Eigen::OuterStride<>(la.outerStride)), bMat, lb, k, n, pbias,
-                          o, rows);
-            } else {
-                gemmWithB(ColMajorMap(aBlock, rows, k, Eigen::OuterStride<>(la.outerStride)), bMat, lb, k, n, pbias,
-                          o, rows);
-            }
+            cpu::kernels::sgemm(rows, n, k, aBlock, la.outerStride, !la.rowMajor, pb + batchOffset(b, bi),
+                                lb.outerStride, !lb.rowMajor, pbias ? 1.0f : 0.0f, o, n);
         }
     });
     return out;

@@ -87,7 +87,8 @@ void runReduce(CpuBackend& backend, const Tensor& x, const std::vector<int>& axe
     std::vector<bool> reduced(static_cast<size_t>(rank), false);
     for (int a : axes) reduced[static_cast<size_t>(a)] = true;
     int64_t outCount = 1, r = 1;
-    for (int64_t d = 0; d < rank; ++d) (reduced[static_cast<size_t>(d)] ? r : outCount) *= x.shape()[static_cast<size_t>(d)];
+    for (int64_t d = 0; d < rank; ++d)
+        (reduced[static_cast<size_t>(d)] ? r : outCount) *= x.shape()[static_cast<size_t>(d)];
     float* o = CpuBackend::hostData(out);
     if (outCount == 0) return;
 
@@ -112,7 +113,8 @@ void runReduce(CpuBackend& backend, const Tensor& x, const std::vector<int>& axe
 
     // "inner": view the kept axes first, the reduced ones last, and make the reduced block dense.
     std::vector<int64_t> order;
-    for (int64_t d = 0; d < rank; ++d) if (!reduced[static_cast<size_t>(d)]) order.push_back(d);
+    for (int64_t d = 0; d < rank; ++d)
+        if (!reduced[static_cast<size_t>(d)]) order.push_back(d);
     for (int a : axes) order.push_back(a);
     Tensor p = x.permute(order);
     bool dense = true;
@@ -160,12 +162,16 @@ Tensor CpuBackend::reduce(ReduceOp op, const Tensor& x, const std::vector<int>& 
     Shape outShape;
     for (int64_t d = 0; d < x.dim(); ++d) {
         const bool isReduced = std::find(axes.begin(), axes.end(), static_cast<int>(d)) != axes.end();
-        if (!isReduced) outShape.push_back(x.shape()[static_cast<size_t>(d)]);
-        else if (keepDim) outShape.push_back(1);
+        if (!isReduced)
+            outShape.push_back(x.shape()[static_cast<size_t>(d)]);
+        else if (keepDim)
+            outShape.push_back(1);
     }
     Tensor out = empty(outShape);
-    if (op == ReduceOp::Sum) runReduce(*this, x, axes, out, SumOp{});
-    else runReduce(*this, x, axes, out, MaxOp{});
+    if (op == ReduceOp::Sum)
+        runReduce(*this, x, axes, out, SumOp{});
+    else
+        runReduce(*this, x, axes, out, MaxOp{});
     return out;
 }
 

@@ -10,7 +10,7 @@ namespace raven::cpu::math {
 inline constexpr float kSqrt2OverPi = 0.7978845608028654f;  // sqrt(2 / pi)
 inline constexpr float kGeluCubic = 0.044715f;
 inline constexpr float kInvSqrt2 = 0.7071067811865476f;
-inline constexpr float kInvSqrt2Pi = 0.3989422804014327f;   // 1 / sqrt(2 pi)
+inline constexpr float kInvSqrt2Pi = 0.3989422804014327f;  // 1 / sqrt(2 pi)
 
 inline float sigmoid(float x) {
     // Never exponentiates a positive number, so it cannot overflow.
@@ -31,9 +31,7 @@ inline float geluTanhGrad(float x) {
     return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * dInner;
 }
 
-inline float geluErf(float x) {
-    return 0.5f * x * (1.0f + std::erf(x * kInvSqrt2));
-}
+inline float geluErf(float x) { return 0.5f * x * (1.0f + std::erf(x * kInvSqrt2)); }
 
 inline float geluErfGrad(float x) {
     const float cdf = 0.5f * (1.0f + std::erf(x * kInvSqrt2));

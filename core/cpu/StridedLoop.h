@@ -44,8 +44,8 @@ StridedLayout<N> coalesce(const Shape& shape, const std::array<const Strides*, N
 // Calls seg(offsets, innerStrides, length) for the elements [begin, end) of the layout, where
 // offsets[k] = base[k] + the element offset of operand k at the segment start.
 template <size_t N, class Segment>
-void forEachSegment(const StridedLayout<N>& layout, const std::array<int64_t, N>& base, int64_t begin,
-                    int64_t end, Segment&& seg) {
+void forEachSegment(const StridedLayout<N>& layout, const std::array<int64_t, N>& base, int64_t begin, int64_t end,
+                    Segment&& seg) {
     const size_t rank = layout.shape.size();
     if (rank == 0) {
         if (begin < end) seg(base, std::array<int64_t, N>{}, int64_t{1});

@@ -1,6 +1,7 @@
 #include "cpu/ThreadPool.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "base/Error.h"
 
@@ -10,17 +11,11 @@ namespace {
 thread_local bool tlsInsideWorker = false;
 }
 
-ThreadPool::ThreadPool(int threads) {
-    start(threads);
-}
+ThreadPool::ThreadPool(int threads) { start(threads); }
 
-ThreadPool::~ThreadPool() {
-    stop();
-}
+ThreadPool::~ThreadPool() { stop(); }
 
-bool ThreadPool::insideWorker() {
-    return tlsInsideWorker;
-}
+bool ThreadPool::insideWorker() { return tlsInsideWorker; }
 
 void ThreadPool::setThreadCount(int threads) {
     std::lock_guard<std::mutex> run(runMutex_);
@@ -46,45 +41,64 @@ void ThreadPool::stop() {
 
 void ThreadPool::drainChunks() {
     for (;;) {
-        int64_t begin;
+        int64_t begin, end;
+        ChunkFn fn;
+        void* ctx;
         {
             std::lock_guard<std::mutex> lock(mutex_);
             if (nextChunk_ >= n_) return;
             begin = nextChunk_;
-            nextChunk_ += chunk_;
+            end = std::min(begin + chunk_, n_);
+            nextChunk_ = end;
+            fn = fn_;
+            ctx = ctx_;
         }
-        const int64_t end = std::min(begin + chunk_, n_);
         try {
-            fn_(ctx_, begin, end);
+            fn(ctx, begin, end);
         } catch (...) {
             std::lock_guard<std::mutex> lock(mutex_);
             if (!error_) error_ = std::current_exception();
         }
+        bool all;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            doneItems_ += end - begin;
+            all = doneItems_ == n_;
+        }
+        if (all) done_.notify_one();
     }
 }
 
 void ThreadPool::workerLoop() {
     tlsInsideWorker = true;
-    uint64_t seen = 0;
+    uint64_t seen = generation_.load();
     for (;;) {
+        // Spin a little: the next kernel of a training step usually follows within microseconds.
+        const auto spinUntil = std::chrono::steady_clock::now() + std::chrono::microseconds(kSpinMicroseconds);
+        while (generation_.load(std::memory_order_acquire) == seen && !stopping_.load(std::memory_order_relaxed) &&
+               std::chrono::steady_clock::now() < spinUntil) {
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#endif
+        }
         {
             std::unique_lock<std::mutex> lock(mutex_);
-            wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+            if (generation_ == seen && !stopping_) {
+                ++sleeping_;
+                wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+                --sleeping_;
+            }
             if (stopping_) return;
             seen = generation_;
         }
         drainChunks();
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            ++finished_;
-        }
-        done_.notify_one();
     }
 }
 
 void ThreadPool::run(int64_t n, int64_t grain, ChunkFn fn, void* ctx) {
     std::lock_guard<std::mutex> run(runMutex_);
     const int64_t threads = threadCount();
+    bool anySleeping;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         fn_ = fn;
@@ -93,20 +107,23 @@ void ThreadPool::run(int64_t n, int64_t grain, ChunkFn fn, void* ctx) {
         // About two chunks per thread balances uneven chunks without much locking.
         chunk_ = std::max(grain, (n + 2 * threads - 1) / (2 * threads));
         nextChunk_ = 0;
-        finished_ = 0;
+        doneItems_ = 0;
         error_ = nullptr;
-        ++generation_;
+        generation_.fetch_add(1, std::memory_order_release);
+        anySleeping = sleeping_ > 0;
     }
-    wake_.notify_all();
+    if (anySleeping) wake_.notify_all();
     tlsInsideWorker = true;  // nested parallelFor in the caller's chunks runs serially
     drainChunks();
     tlsInsideWorker = false;
     std::exception_ptr error;
     {
+        // Every chunk is claimed; wait for those that workers are still running (not for idle workers).
         std::unique_lock<std::mutex> lock(mutex_);
-        done_.wait(lock, [&] { return finished_ == static_cast<int>(workers_.size()); });
+        done_.wait(lock, [&] { return doneItems_ == n_; });
         error = error_;
         fn_ = nullptr;
+        ctx_ = nullptr;
     }
     if (error) std::rethrow_exception(error);
 }

@@ -7,6 +7,13 @@
 // fixed order), so results never depend on the number of threads or on which thread ran a chunk.
 // Work smaller than `grain`, or a parallelFor called from inside a worker, runs on the calling thread.
 // An exception thrown by a chunk is rethrown in the caller (the first one wins).
+//
+// Latency: a training step of a small model is a few hundred kernels of tens of microseconds, so
+// hand-offs must be cheap. The caller works on chunks itself and returns as soon as every chunk is
+// done, without waiting for workers that never got one (on a busy machine a sleeping worker may not
+// run for milliseconds). Idle workers spin for a short while (kSpinMicroseconds) before they sleep,
+// and the caller only signals the condition variable when a worker sleeps.
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -36,7 +43,8 @@ public:
             body(int64_t{0}, n);
             return;
         }
-        run(n, grain, [](void* ctx, int64_t b, int64_t e) { (*static_cast<Body*>(ctx))(b, e); }, &body);
+        run(
+            n, grain, [](void* ctx, int64_t b, int64_t e) { (*static_cast<Body*>(ctx))(b, e); }, &body);
     }
 
 private:
@@ -48,19 +56,24 @@ private:
     void start(int threads);
     void stop();
 
+    static constexpr int kSpinMicroseconds = 50;
+
     std::vector<std::thread> workers_;
     std::mutex mutex_;
     std::condition_variable wake_;
     std::condition_variable done_;
-    uint64_t generation_ = 0;
-    int finished_ = 0;
-    bool stopping_ = false;
-    // The current job (valid while a run() is in progress).
+    // Read without the lock by spinning workers; written under it.
+    std::atomic<uint64_t> generation_{0};
+    std::atomic<bool> stopping_{false};
+    int sleeping_ = 0;  // workers blocked on wake_ (guarded by mutex_)
+    // The current job, guarded by mutex_. A chunk is claimed under the lock together with fn_ and
+    // ctx_, so a worker that wakes late only ever helps with the job in progress.
     ChunkFn fn_ = nullptr;
     void* ctx_ = nullptr;
     int64_t n_ = 0;
     int64_t chunk_ = 0;
-    int64_t nextChunk_ = 0;  // guarded by mutex_
+    int64_t nextChunk_ = 0;
+    int64_t doneItems_ = 0;
     std::exception_ptr error_;
     std::mutex runMutex_;  // one parallelFor at a time from outside the pool
 };

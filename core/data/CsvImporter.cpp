@@ -116,7 +116,8 @@ Dataset importCsv(const QString& path, const CsvImportOptions& options) {
         const auto candidate = labelIndexOption.value_or(columns - 1);
         for (std::int64_t c = 0; c < columns; ++c)
             // An empty cell is a missing number, not a column name.
-            if (const auto& cell = rows[0].cells[static_cast<std::size_t>(c)]; c != candidate && !cell.empty() && !parseNumber(cell))
+            if (const auto& cell = rows[0].cells[static_cast<std::size_t>(c)];
+                c != candidate && !cell.empty() && !parseNumber(cell))
                 hasHeader = true;
         if (labelByName) hasHeader = true;
     }
@@ -125,7 +126,8 @@ Dataset importCsv(const QString& path, const CsvImportOptions& options) {
                 "give the label column as a 0-based index, or add a header line");
 
     std::vector<std::string> names;
-    if (hasHeader) names = rows[0].cells;
+    if (hasHeader)
+        names = rows[0].cells;
     else
         for (std::int64_t c = 0; c < columns; ++c) names.push_back("column " + std::to_string(c));
 
@@ -135,7 +137,8 @@ Dataset importCsv(const QString& path, const CsvImportOptions& options) {
         if (it == names.end()) {
             std::string all;
             for (const auto& n : names) all += (all.empty() ? "" : ", ") + n;
-            fail(str(path) + ": no column named '" + options.labelColumn + "' in the header", "the columns are: " + all);
+            fail(str(path) + ": no column named '" + options.labelColumn + "' in the header",
+                 "the columns are: " + all);
         }
         labelCol = it - names.begin();
     } else if (labelIndexOption) {
@@ -163,15 +166,17 @@ Dataset importCsv(const QString& path, const CsvImportOptions& options) {
         for (std::int64_t c = 0; c < columns; ++c) {
             const auto& cell = row.cells[static_cast<std::size_t>(c)];
             if (c == labelCol) {
-                RAVEN_CHECK(!cell.empty(), where + ", column " + std::to_string(c + 1) + " ('" + names[static_cast<std::size_t>(c)] + "'): the label is empty",
+                RAVEN_CHECK(!cell.empty(),
+                            where + ", column " + std::to_string(c + 1) + " ('" + names[static_cast<std::size_t>(c)] +
+                                "'): the label is empty",
                             "every sample needs a label");
                 labelTexts.push_back(cell);
                 continue;
             }
             const auto v = parseNumber(cell);
             if (!v)
-                fail(where + ", column " + std::to_string(c + 1) + " ('" + names[static_cast<std::size_t>(c)] + "'): '" + cell +
-                         "' is not a number",
+                fail(where + ", column " + std::to_string(c + 1) + " ('" + names[static_cast<std::size_t>(c)] +
+                         "'): '" + cell + "' is not a number",
                      "feature columns must hold finite numbers (e.g. 3.5, -1e-3); fix or remove that line, or "
                      "name the label column if this is it");
             features.push_back(*v);

@@ -24,7 +24,7 @@ namespace raven::data {
 enum class CsvHeader { Auto, Present, Absent };
 
 struct CsvImportOptions {
-    std::string name;         // defaults to the file's base name
+    std::string name;  // defaults to the file's base name
     char delimiter = ',';
     CsvHeader header = CsvHeader::Auto;
     std::string labelColumn;  // header name or 0-based index; empty: "label" if present, else the last

@@ -8,9 +8,12 @@ namespace raven::data {
 
 std::string toString(ElementType type) {
     switch (type) {
-    case ElementType::U8: return "u8";
-    case ElementType::I32: return "i32";
-    case ElementType::F32: return "f32";
+        case ElementType::U8:
+            return "u8";
+        case ElementType::I32:
+            return "i32";
+        case ElementType::F32:
+            return "f32";
     }
     RAVEN_ASSERT(false, "unknown element type");
 }
@@ -58,8 +61,8 @@ void validateSplit(const Samples& s, const char* split, const Dataset& ds, const
 void Dataset::validate(const std::string& origin) const {
     RAVEN_CHECK(train.featureShape() == test.featureShape() && train.labelShape() == test.labelShape(),
                 origin + ": train samples have shape " + shapeString(train.featureShape()) + " -> " +
-                    shapeString(train.labelShape()) + " but test samples " + shapeString(test.featureShape()) +
-                    " -> " + shapeString(test.labelShape()),
+                    shapeString(train.labelShape()) + " but test samples " + shapeString(test.featureShape()) + " -> " +
+                    shapeString(test.labelShape()),
                 "train and test files must hold the same kind of samples");
     RAVEN_CHECK(!classes.empty(), origin + ": the dataset has no classes", "a dataset needs at least one label value");
     validateSplit(train, "train", *this, origin);

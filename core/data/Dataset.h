@@ -20,7 +20,7 @@ namespace raven::data {
 
 // How features are stored in a shard. In memory they are always float32 (see Samples.h).
 enum class ElementType : std::uint32_t { U8 = 1, I32 = 2, F32 = 3 };
-std::string toString(ElementType type);                 // "u8", "i32", "f32"
+std::string toString(ElementType type);                   // "u8", "i32", "f32"
 ElementType elementTypeFromString(const std::string& s);  // raven::Error if unknown
 std::int64_t elementBytes(ElementType type);
 

@@ -16,7 +16,8 @@ QByteArray readSourceFile(const QString& path) {
     if (!f.open(QIODevice::ReadOnly))
         fail(str(path) + ": cannot be read: " + str(f.errorString()), "check the file's permissions");
     QByteArray bytes = f.readAll();
-    if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f && static_cast<unsigned char>(bytes[1]) == 0x8b)
+    if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f &&
+        static_cast<unsigned char>(bytes[1]) == 0x8b)
         return gunzip(bytes, path);
     return bytes;
 }

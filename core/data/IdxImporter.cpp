@@ -7,9 +7,9 @@
 #include <QFile>
 #include <QFileInfo>
 
+#include <zlib.h>
 #include <bit>
 #include <cstring>
-#include <zlib.h>
 
 namespace raven::data {
 
@@ -17,11 +17,18 @@ namespace {
 
 std::int64_t typeSize(std::uint8_t type) {
     switch (type) {
-    case 0x08: case 0x09: return 1;
-    case 0x0B: return 2;
-    case 0x0C: case 0x0D: return 4;
-    case 0x0E: return 8;
-    default: return 0;
+        case 0x08:
+        case 0x09:
+            return 1;
+        case 0x0B:
+            return 2;
+        case 0x0C:
+        case 0x0D:
+            return 4;
+        case 0x0E:
+            return 8;
+        default:
+            return 0;
     }
 }
 
@@ -33,9 +40,10 @@ std::string hexByte(unsigned v) {
 IdxHeader parseHeader(const unsigned char* p, std::int64_t size, const QString& path) {
     const char* hint = "this is not an IDX file (MNIST format): check that you gave the right file";
     RAVEN_CHECK(size >= 4, str(path) + ": too short for an IDX header (" + std::to_string(size) + " bytes)", hint);
-    RAVEN_CHECK(p[0] == 0 && p[1] == 0,
-                str(path) + ": wrong magic number at byte 0: expected 00 00, found " + hexByte(p[0]) + " " + hexByte(p[1]),
-                hint);
+    RAVEN_CHECK(
+        p[0] == 0 && p[1] == 0,
+        str(path) + ": wrong magic number at byte 0: expected 00 00, found " + hexByte(p[0]) + " " + hexByte(p[1]),
+        hint);
     IdxHeader h;
     h.type = p[2];
     RAVEN_CHECK(typeSize(h.type) > 0, str(path) + ": unknown IDX value type " + hexByte(h.type) + " at byte 2",
@@ -48,9 +56,11 @@ IdxHeader parseHeader(const unsigned char* p, std::int64_t size, const QString& 
                 "the file was cut short: fetch it again");
     for (int d = 0; d < rank; ++d) {
         const unsigned char* q = p + 4 + 4 * d;
-        const std::uint32_t v = (std::uint32_t(q[0]) << 24) | (std::uint32_t(q[1]) << 16) | (std::uint32_t(q[2]) << 8) | q[3];
-        RAVEN_CHECK(v > 0 || d == 0, str(path) + ": dimension " + std::to_string(d) + " is 0 (byte " +
-                                         std::to_string(4 + 4 * d) + ")", hint);
+        const std::uint32_t v =
+            (std::uint32_t(q[0]) << 24) | (std::uint32_t(q[1]) << 16) | (std::uint32_t(q[2]) << 8) | q[3];
+        RAVEN_CHECK(v > 0 || d == 0,
+                    str(path) + ": dimension " + std::to_string(d) + " is 0 (byte " + std::to_string(4 + 4 * d) + ")",
+                    hint);
         h.dims.push_back(v);
     }
     return h;
@@ -61,12 +71,18 @@ double readBigEndian(const unsigned char* p, std::uint8_t type) {
     const auto n = typeSize(type);
     for (std::int64_t i = 0; i < n; ++i) u = (u << 8) | p[i];
     switch (type) {
-    case 0x08: return double(std::uint8_t(u));
-    case 0x09: return double(std::int8_t(std::uint8_t(u)));
-    case 0x0B: return double(std::int16_t(std::uint16_t(u)));
-    case 0x0C: return double(std::int32_t(std::uint32_t(u)));
-    case 0x0D: return double(std::bit_cast<float>(std::uint32_t(u)));
-    case 0x0E: return std::bit_cast<double>(u);
+        case 0x08:
+            return double(std::uint8_t(u));
+        case 0x09:
+            return double(std::int8_t(std::uint8_t(u)));
+        case 0x0B:
+            return double(std::int16_t(std::uint16_t(u)));
+        case 0x0C:
+            return double(std::int32_t(std::uint32_t(u)));
+        case 0x0D:
+            return double(std::bit_cast<float>(std::uint32_t(u)));
+        case 0x0E:
+            return std::bit_cast<double>(u);
     }
     RAVEN_ASSERT(false, "IDX type checked before");
 }
@@ -84,7 +100,8 @@ IdxArray readIdxArray(const QString& path, const char* what) {
     a.header = parseHeader(reinterpret_cast<const unsigned char*>(a.bytes.constData()), a.bytes.size(), path);
     a.dataOffset = 4 + 4 * static_cast<std::int64_t>(a.header.dims.size());
     const auto count = a.header.dims[0];
-    const auto perSample = elementCount(Shape(a.header.dims.begin() + 1, a.header.dims.end())) * typeSize(a.header.type);
+    const auto perSample =
+        elementCount(Shape(a.header.dims.begin() + 1, a.header.dims.end())) * typeSize(a.header.type);
     const auto expected = a.dataOffset + count * perSample;
     const auto size = static_cast<std::int64_t>(a.bytes.size());
     if (size < expected) {
@@ -143,12 +160,14 @@ Samples readIdxSamples(const QString& imagesPath, const QString& labelsPath, Ele
         for (std::int64_t i = 0; i < n; ++i) x[static_cast<std::size_t>(i)] = images.data()[i];
     } else {
         for (std::int64_t i = 0; i < n; ++i)
-            x[static_cast<std::size_t>(i)] = static_cast<float>(readBigEndian(images.data() + i * itemBytes, images.header.type));
+            x[static_cast<std::size_t>(i)] =
+                static_cast<float>(readBigEndian(images.data() + i * itemBytes, images.header.type));
     }
     std::vector<std::int32_t> y(static_cast<std::size_t>(count));
     for (std::int64_t i = 0; i < count; ++i) {
         const double v = readBigEndian(labels.data() + i * typeSize(labels.header.type), labels.header.type);
-        RAVEN_CHECK(v >= 0, str(labelsPath) + ": label " + std::to_string(i) + " is negative (" + std::to_string(v) + ")",
+        RAVEN_CHECK(v >= 0,
+                    str(labelsPath) + ": label " + std::to_string(i) + " is negative (" + std::to_string(v) + ")",
                     "labels must be class indices 0, 1, 2, ...");
         y[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(v);
     }

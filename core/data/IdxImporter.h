@@ -20,8 +20,8 @@ struct IdxFiles {
 };
 
 struct IdxImportOptions {
-    std::string name;                      // defaults to the directory's name
-    std::vector<std::string> classNames;   // defaults: see importIdxDirectory, else "0".."max label"
+    std::string name;                     // defaults to the directory's name
+    std::vector<std::string> classNames;  // defaults: see importIdxDirectory, else "0".."max label"
     NormalizationKind normalization = NormalizationKind::PerChannel;
 };
 

@@ -35,7 +35,8 @@ Dataset importImageFolder(const QString& root, const ImageFolderImportOptions& o
                 "put each class's images in a sub-folder named after the class, e.g. " + str(root) + "/cat/1.png");
 
     QStringList patterns;
-    for (const QByteArray& format : QImageReader::supportedImageFormats()) patterns << "*." + QString::fromLatin1(format);
+    for (const QByteArray& format : QImageReader::supportedImageFormats())
+        patterns << "*." + QString::fromLatin1(format);
     const int channels = options.grayscale ? 1 : 3;
     const std::int64_t pixels = std::int64_t(options.width) * options.height;
     Samples all({channels, options.height, options.width}, {});
@@ -62,7 +63,8 @@ Dataset importImageFolder(const QString& root, const ImageFolderImportOptions& o
                 const uchar* line = image.constScanLine(row);
                 for (int col = 0; col < options.width; ++col)
                     for (int c = 0; c < channels; ++c)
-                        x[static_cast<std::size_t>(c * pixels + std::int64_t(row) * options.width + col)] = line[col * channels + c];
+                        x[static_cast<std::size_t>(c * pixels + std::int64_t(row) * options.width + col)] =
+                            line[col * channels + c];
             }
             const std::int32_t y[] = {label};
             all.append(x, y);

@@ -33,7 +33,8 @@ QJsonArray floatsJson(const std::vector<float>& v) {
 
 QJsonObject splitJson(const SplitManifest& s) {
     QJsonArray shards;
-    for (const auto& ref : s.shards) shards.append(QJsonObject{{"hash", ref.hash}, {"samples", static_cast<qint64>(ref.samples)}});
+    for (const auto& ref : s.shards)
+        shards.append(QJsonObject{{"hash", ref.hash}, {"samples", static_cast<qint64>(ref.samples)}});
     return QJsonObject{{"samples", static_cast<qint64>(s.samples)}, {"shards", shards}};
 }
 
@@ -100,7 +101,8 @@ public:
         return out;
     }
     [[noreturn]] void bad(const std::string& what) const {
-        fail(origin_ + ": " + what, "the manifest is damaged or was edited by hand: re-import the dataset or fetch the manifest again");
+        fail(origin_ + ": " + what,
+             "the manifest is damaged or was edited by hand: re-import the dataset or fetch the manifest again");
     }
 
 private:
@@ -118,13 +120,15 @@ SplitManifest readSplit(const JsonReader& r, const QJsonObject& root, const char
         const QJsonObject ref = r.object(shards[i], where);
         ShardRef sr{r.string(r.member(ref, "hash", " in " + where), where + ".hash"),
                     r.integer(r.member(ref, "samples", " in " + where), where + ".samples")};
-        if (!ShardStore::isShardName(sr.hash)) r.bad(where + ".hash '" + str(sr.hash) + "' is not a SHA-256 in lowercase hex");
+        if (!ShardStore::isShardName(sr.hash))
+            r.bad(where + ".hash '" + str(sr.hash) + "' is not a SHA-256 in lowercase hex");
         if (sr.samples == 0) r.bad(where + " is empty");
         sum += sr.samples;
         s.shards.push_back(sr);
     }
     if (sum != s.samples)
-        r.bad(std::string(key) + ".samples is " + std::to_string(s.samples) + " but its shards hold " + std::to_string(sum));
+        r.bad(std::string(key) + ".samples is " + std::to_string(s.samples) + " but its shards hold " +
+              std::to_string(sum));
     return s;
 }
 
@@ -150,7 +154,8 @@ Manifest Manifest::fromJson(const QJsonObject& json, const std::string& origin) 
              "give the manifest.json that `raven dataset import` wrote");
     const auto version = r.integer(r.member(json, "version"), "version");
     if (version != kVersion)
-        fail(origin + ": manifest version " + std::to_string(version) + ", this Raven reads version " + std::to_string(kVersion),
+        fail(origin + ": manifest version " + std::to_string(version) + ", this Raven reads version " +
+                 std::to_string(kVersion),
              "update Raven, or re-import the dataset with this version");
     Manifest m;
     m.id = r.string(r.member(json, "id"), "id");
@@ -161,7 +166,8 @@ Manifest Manifest::fromJson(const QJsonObject& json, const std::string& origin) 
     try {
         m.elementType = elementTypeFromString(r.string(r.member(json, "elementType"), "elementType").toStdString());
         const QJsonObject norm = r.object(r.member(json, "normalization"), "normalization");
-        m.normalization.kind = normalizationKindFromString(r.string(r.member(norm, "kind", " in normalization"), "normalization.kind").toStdString());
+        m.normalization.kind = normalizationKindFromString(
+            r.string(r.member(norm, "kind", " in normalization"), "normalization.kind").toStdString());
         m.normalization.mean = r.floats(r.member(norm, "mean", " in normalization"), "normalization.mean");
         m.normalization.std = r.floats(r.member(norm, "std", " in normalization"), "normalization.std");
     } catch (const Error& e) {
@@ -176,7 +182,8 @@ Manifest Manifest::fromJson(const QJsonObject& json, const std::string& origin) 
               " means and stds for feature shape " + shapeString(m.featureShape));
     for (float s : m.normalization.std)
         if (!(s > 0)) r.bad("normalization.std holds " + std::to_string(s) + " (must be positive)");
-    for (const auto& c : r.array(r.member(json, "classes"), "classes")) m.classes.push_back(r.string(c, "a class name").toStdString());
+    for (const auto& c : r.array(r.member(json, "classes"), "classes"))
+        m.classes.push_back(r.string(c, "a class name").toStdString());
     if (m.classes.empty()) r.bad("classes is empty");
     m.shardSize = r.integer(r.member(json, "shardSize"), "shardSize");
     if (m.shardSize == 0) r.bad("shardSize is 0");
@@ -184,8 +191,8 @@ Manifest Manifest::fromJson(const QJsonObject& json, const std::string& origin) 
     m.test = readSplit(r, json, "test");
     const QString expected = m.computeId();
     if (m.id != expected)
-        fail(origin + ": the manifest's id " + str(m.id.left(12)) + "... does not match its content (" + str(expected.left(12)) +
-                 "...); it was edited or damaged",
+        fail(origin + ": the manifest's id " + str(m.id.left(12)) + "... does not match its content (" +
+                 str(expected.left(12)) + "...); it was edited or damaged",
              "re-import the dataset or fetch the manifest again; never edit a manifest by hand");
     return m;
 }
@@ -205,7 +212,8 @@ void Manifest::save(const QString& path) const {
     RAVEN_CHECK(file.open(QIODevice::WriteOnly), "cannot write " + str(path) + ": " + str(file.errorString()),
                 "check that the directory exists and is writable");
     file.write(toBytes());
-    RAVEN_CHECK(file.commit(), "cannot write " + str(path) + ": " + str(file.errorString()), "check that the disk is not full");
+    RAVEN_CHECK(file.commit(), "cannot write " + str(path) + ": " + str(file.errorString()),
+                "check that the disk is not full");
 }
 
 Manifest Manifest::load(const QString& path) {

@@ -8,9 +8,12 @@ namespace raven::data {
 
 std::string toString(NormalizationKind kind) {
     switch (kind) {
-    case NormalizationKind::None: return "none";
-    case NormalizationKind::Global: return "global";
-    case NormalizationKind::PerChannel: return "per-channel";
+        case NormalizationKind::None:
+            return "none";
+        case NormalizationKind::Global:
+            return "global";
+        case NormalizationKind::PerChannel:
+            return "per-channel";
     }
     RAVEN_ASSERT(false, "unknown normalization kind");
 }
@@ -48,8 +51,7 @@ Normalization Normalization::fit(const Samples& samples, NormalizationKind kind)
             sumSq[static_cast<std::size_t>(c)] += sq;
         }
     }
-    const double perChannelCount =
-        double(samples.count()) * double(samples.featureSize()) / double(channels);
+    const double perChannelCount = double(samples.count()) * double(samples.featureSize()) / double(channels);
     for (std::int64_t c = 0; c < channels; ++c) {
         const double mean = perChannelCount > 0 ? sum[c] / perChannelCount : 0.0;
         const double var = perChannelCount > 0 ? std::max(0.0, sumSq[c] / perChannelCount - mean * mean) : 0.0;
@@ -62,30 +64,31 @@ Normalization Normalization::fit(const Samples& samples, NormalizationKind kind)
 
 void Normalization::apply(std::span<float> sample, const Shape& shape) const {
     switch (kind) {
-    case NormalizationKind::None: return;
-    case NormalizationKind::Global: {
-        RAVEN_ASSERT(mean.size() == 1 && std.size() == 1, "global normalization needs one mean and std");
-        const float m = mean[0], inv = 1.0f / std[0];
-        for (auto& v : sample) v = (v - m) * inv;
-        return;
-    }
-    case NormalizationKind::PerChannel: {
-        const auto channels = channelCount(shape);
-        RAVEN_CHECK(static_cast<std::int64_t>(mean.size()) == channels && mean.size() == std.size(),
-                    "per-channel normalization has " + std::to_string(mean.size()) +
-                        " channels but samples of shape " + shapeString(shape) + " have " +
-                        std::to_string(channels),
-                    "the manifest's normalization does not belong to this data: re-import the dataset");
-        const auto per = static_cast<std::int64_t>(sample.size()) / channels;
-        for (std::int64_t c = 0; c < channels; ++c) {
-            const float m = mean[c], inv = 1.0f / std[c];
-            for (std::int64_t k = 0; k < per; ++k) {
-                auto& v = sample[static_cast<std::size_t>(c * per + k)];
-                v = (v - m) * inv;
-            }
+        case NormalizationKind::None:
+            return;
+        case NormalizationKind::Global: {
+            RAVEN_ASSERT(mean.size() == 1 && std.size() == 1, "global normalization needs one mean and std");
+            const float m = mean[0], inv = 1.0f / std[0];
+            for (auto& v : sample) v = (v - m) * inv;
+            return;
         }
-        return;
-    }
+        case NormalizationKind::PerChannel: {
+            const auto channels = channelCount(shape);
+            RAVEN_CHECK(static_cast<std::int64_t>(mean.size()) == channels && mean.size() == std.size(),
+                        "per-channel normalization has " + std::to_string(mean.size()) +
+                            " channels but samples of shape " + shapeString(shape) + " have " +
+                            std::to_string(channels),
+                        "the manifest's normalization does not belong to this data: re-import the dataset");
+            const auto per = static_cast<std::int64_t>(sample.size()) / channels;
+            for (std::int64_t c = 0; c < channels; ++c) {
+                const float m = mean[c], inv = 1.0f / std[c];
+                for (std::int64_t k = 0; k < per; ++k) {
+                    auto& v = sample[static_cast<std::size_t>(c * per + k)];
+                    v = (v - m) * inv;
+                }
+            }
+            return;
+        }
     }
 }
 

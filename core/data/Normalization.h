@@ -23,7 +23,7 @@ namespace raven::data {
 
 enum class NormalizationKind { None, Global, PerChannel };
 
-std::string toString(NormalizationKind kind);                  // "none", "global", "per-channel"
+std::string toString(NormalizationKind kind);                         // "none", "global", "per-channel"
 NormalizationKind normalizationKindFromString(const std::string& s);  // raven::Error if unknown
 
 struct Normalization {

@@ -34,8 +34,10 @@ public:
             expect(':');
             dict[key] = parseValue();
             skipSpace();
-            if (peek() == ',') ++pos_;
-            else if (peek() != '}') bad("expected ',' or '}'");
+            if (peek() == ',')
+                ++pos_;
+            else if (peek() != '}')
+                bad("expected ',' or '}'");
         }
         return dict;
     }
@@ -45,14 +47,23 @@ private:
         skipSpace();
         const char c = peek();
         if (c == '\'' || c == '"') return parseString();
-        if (s_.substr(pos_).starts_with("True")) { pos_ += 4; return true; }
-        if (s_.substr(pos_).starts_with("False")) { pos_ += 5; return false; }
+        if (s_.substr(pos_).starts_with("True")) {
+            pos_ += 4;
+            return true;
+        }
+        if (s_.substr(pos_).starts_with("False")) {
+            pos_ += 5;
+            return false;
+        }
         if (c == '(') {
             ++pos_;
             std::vector<std::int64_t> dims;
             for (;;) {
                 skipSpace();
-                if (peek() == ')') { ++pos_; break; }
+                if (peek() == ')') {
+                    ++pos_;
+                    break;
+                }
                 std::int64_t v = 0;
                 bool any = false;
                 while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') {
@@ -63,8 +74,10 @@ private:
                 if (pos_ < s_.size() && s_[pos_] == 'L') ++pos_;  // Python 2 longs
                 dims.push_back(v);
                 skipSpace();
-                if (peek() == ',') ++pos_;
-                else if (peek() != ')') bad("expected ',' or ')' in the shape");
+                if (peek() == ',')
+                    ++pos_;
+                else if (peek() != ')')
+                    bad("expected ',' or ')' in the shape");
             }
             return dims;
         }
@@ -90,8 +103,8 @@ private:
     }
     char peek() const { return pos_ < s_.size() ? s_[pos_] : '\0'; }
     [[noreturn]] void bad(const std::string& what) const {
-        fail(str(path_) + ": the .npy header dict is malformed at header character " + std::to_string(pos_) + ": " + what +
-                 " in " + std::string(s_),
+        fail(str(path_) + ": the .npy header dict is malformed at header character " + std::to_string(pos_) + ": " +
+                 what + " in " + std::string(s_),
              "write the file with numpy.save");
     }
     std::string_view s_;
@@ -106,15 +119,15 @@ double NpyArray::at(std::int64_t i) const {
     std::uint64_t u = 0;
     for (std::int64_t b = itemSize - 1; b >= 0; --b) u = (u << 8) | p[b];  // little-endian
     switch (kind) {
-    case 'f':
-        return itemSize == 4 ? double(std::bit_cast<float>(std::uint32_t(u))) : std::bit_cast<double>(u);
-    case 'b':
-    case 'u':
-        return double(u);
-    case 'i': {
-        const int shift = int(64 - 8 * itemSize);
-        return double(std::int64_t(u << shift) >> shift);  // sign-extend
-    }
+        case 'f':
+            return itemSize == 4 ? double(std::bit_cast<float>(std::uint32_t(u))) : std::bit_cast<double>(u);
+        case 'b':
+        case 'u':
+            return double(u);
+        case 'i': {
+            const int shift = int(64 - 8 * itemSize);
+            return double(std::int64_t(u << shift) >> shift);  // sign-extend
+        }
     }
     RAVEN_ASSERT(false, "npy kind checked by readNpy");
 }
@@ -128,21 +141,23 @@ NpyArray readNpy(const QString& path) {
     RAVEN_CHECK(size >= 10 && std::memcmp(p, "\x93NUMPY", 6) == 0,
                 str(path) + ": wrong magic at byte 0 (expected \\x93NUMPY)", notNpy);
     const int major = p[6];
-    RAVEN_CHECK(major >= 1 && major <= 3,
-                str(path) + ": unsupported .npy version " + std::to_string(major) + "." + std::to_string(p[7]) + " at byte 6",
-                "Raven reads .npy versions 1, 2 and 3");
+    RAVEN_CHECK(
+        major >= 1 && major <= 3,
+        str(path) + ": unsupported .npy version " + std::to_string(major) + "." + std::to_string(p[7]) + " at byte 6",
+        "Raven reads .npy versions 1, 2 and 3");
     std::int64_t headerLen = 0, headerStart = 0;
     if (major == 1) {
         headerLen = p[8] | (p[9] << 8);
         headerStart = 10;
     } else {
         RAVEN_CHECK(size >= 12, str(path) + ": truncated in the header length", "the file was cut short");
-        headerLen = std::int64_t(p[8]) | (std::int64_t(p[9]) << 8) | (std::int64_t(p[10]) << 16) | (std::int64_t(p[11]) << 24);
+        headerLen =
+            std::int64_t(p[8]) | (std::int64_t(p[9]) << 8) | (std::int64_t(p[10]) << 16) | (std::int64_t(p[11]) << 24);
         headerStart = 12;
     }
     RAVEN_CHECK(headerStart + headerLen <= size,
-                str(path) + ": truncated: the header is " + std::to_string(headerLen) + " bytes but the file ends at byte " +
-                    std::to_string(size),
+                str(path) + ": truncated: the header is " + std::to_string(headerLen) +
+                    " bytes but the file ends at byte " + std::to_string(size),
                 "the file was cut short: write it again");
     const std::string_view header(a.bytes.constData() + headerStart, static_cast<std::size_t>(headerLen));
     const auto dict = HeaderParser(header, path).parseDict();
@@ -157,12 +172,14 @@ NpyArray readNpy(const QString& path) {
     RAVEN_CHECK(descr && fortran && shape, str(path) + ": the .npy header has values of the wrong type", notNpy);
     RAVEN_CHECK(!*fortran, str(path) + ": the array is in Fortran (column-major) order",
                 "save a C-ordered array: numpy.save(path, numpy.ascontiguousarray(a))");
-    RAVEN_CHECK(descr->size() >= 3, str(path) + ": unknown dtype '" + *descr + "'", "use float32, float64 or an integer dtype");
+    RAVEN_CHECK(descr->size() >= 3, str(path) + ": unknown dtype '" + *descr + "'",
+                "use float32, float64 or an integer dtype");
     const char order = (*descr)[0];
     a.kind = (*descr)[1];
     a.itemSize = std::atoll(descr->c_str() + 2);
     const bool known = (a.kind == 'f' && (a.itemSize == 4 || a.itemSize == 8)) ||
-                       ((a.kind == 'i' || a.kind == 'u') && (a.itemSize == 1 || a.itemSize == 2 || a.itemSize == 4 || a.itemSize == 8)) ||
+                       ((a.kind == 'i' || a.kind == 'u') &&
+                        (a.itemSize == 1 || a.itemSize == 2 || a.itemSize == 4 || a.itemSize == 8)) ||
                        (a.kind == 'b' && a.itemSize == 1);
     RAVEN_CHECK(known && (order == '<' || order == '|' || order == '=' || order == '>'),
                 str(path) + ": unsupported dtype '" + *descr + "'",
@@ -170,7 +187,8 @@ NpyArray readNpy(const QString& path) {
     RAVEN_CHECK(order != '>' || a.itemSize == 1, str(path) + ": the data is big-endian ('" + *descr + "')",
                 "convert it to little-endian: a.astype(a.dtype.newbyteorder('<'))");
     a.shape = *shape;
-    RAVEN_CHECK(!a.shape.empty(), str(path) + ": the array is a scalar (shape ())", "save one row per sample: shape (N, ...)");
+    RAVEN_CHECK(!a.shape.empty(), str(path) + ": the array is a scalar (shape ())",
+                "save one row per sample: shape (N, ...)");
     a.dataOffset = headerStart + headerLen;
     const auto expected = a.dataOffset + a.count() * a.itemSize;
     if (size < expected) {
@@ -191,7 +209,8 @@ Dataset importNpy(const QString& xPath, const QString& yPath, const NpyImportOpt
     const NpyArray x = readNpy(xPath);
     const NpyArray y = readNpy(yPath);
     RAVEN_CHECK(y.kind == 'i' || y.kind == 'u',
-                str(yPath) + ": labels have a non-integer dtype ('" + std::string(1, y.kind) + std::to_string(y.itemSize) + "')",
+                str(yPath) + ": labels have a non-integer dtype ('" + std::string(1, y.kind) +
+                    std::to_string(y.itemSize) + "')",
                 "labels must be integer class indices: y.astype(numpy.int64)");
     RAVEN_CHECK(y.shape.size() <= 2, str(yPath) + ": labels have shape " + shapeString(y.shape),
                 "labels are (N,) class indices or (N, T) target sequences");
@@ -203,20 +222,23 @@ Dataset importNpy(const QString& xPath, const QString& yPath, const NpyImportOpt
     Shape featureShape(x.shape.begin() + 1, x.shape.end());
     if (featureShape.empty()) featureShape = {1};
     for (auto d : featureShape)
-        RAVEN_CHECK(d > 0, str(xPath) + ": a sample has shape " + shapeString(featureShape), "samples must not be empty");
+        RAVEN_CHECK(d > 0, str(xPath) + ": a sample has shape " + shapeString(featureShape),
+                    "samples must not be empty");
     const Shape labelShape(y.shape.begin() + 1, y.shape.end());
 
     std::vector<float> features(static_cast<std::size_t>(x.count()));
     if (x.kind == 'f' && x.itemSize == 4) {
         std::memcpy(features.data(), x.bytes.constData() + x.dataOffset, features.size() * 4);
     } else {
-        for (std::int64_t i = 0; i < x.count(); ++i) features[static_cast<std::size_t>(i)] = static_cast<float>(x.at(i));
+        for (std::int64_t i = 0; i < x.count(); ++i)
+            features[static_cast<std::size_t>(i)] = static_cast<float>(x.at(i));
     }
     const auto featureSize = elementCount(featureShape);
     for (std::size_t i = 0; i < features.size(); ++i)
         RAVEN_CHECK(std::isfinite(features[i]),
                     str(xPath) + ": sample " + std::to_string(static_cast<std::int64_t>(i) / featureSize) + " holds " +
-                        std::to_string(features[i]) + " at element " + std::to_string(static_cast<std::int64_t>(i) % featureSize),
+                        std::to_string(features[i]) + " at element " +
+                        std::to_string(static_cast<std::int64_t>(i) % featureSize),
                     "features must be finite: replace NaN and infinite values before importing");
     std::vector<std::int32_t> labels(static_cast<std::size_t>(y.count()));
     std::int64_t maxLabel = 0;
@@ -224,11 +246,13 @@ Dataset importNpy(const QString& xPath, const QString& yPath, const NpyImportOpt
     for (std::int64_t i = 0; i < y.count(); ++i) {
         const double v = y.at(i);
         RAVEN_CHECK(v >= 0 && v <= INT32_MAX,
-                    str(yPath) + ": sample " + std::to_string(i / perSample) + " has label " + std::to_string(static_cast<std::int64_t>(v)),
+                    str(yPath) + ": sample " + std::to_string(i / perSample) + " has label " +
+                        std::to_string(static_cast<std::int64_t>(v)),
                     "labels must be class indices 0, 1, 2, ...");
         RAVEN_CHECK(options.classNames.empty() || v < double(options.classNames.size()),
-                    str(yPath) + ": sample " + std::to_string(i / perSample) + " has label " + std::to_string(static_cast<std::int64_t>(v)) +
-                        " but " + std::to_string(options.classNames.size()) + " class names were given",
+                    str(yPath) + ": sample " + std::to_string(i / perSample) + " has label " +
+                        std::to_string(static_cast<std::int64_t>(v)) + " but " +
+                        std::to_string(options.classNames.size()) + " class names were given",
                     "give one class name per label value, or check that y belongs to x");
         labels[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(v);
         maxLabel = std::max<std::int64_t>(maxLabel, static_cast<std::int64_t>(v));

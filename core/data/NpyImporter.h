@@ -19,10 +19,10 @@
 namespace raven::data {
 
 struct NpyArray {
-    char kind = 0;             // 'f' float, 'i' signed, 'u' unsigned, 'b' bool
+    char kind = 0;              // 'f' float, 'i' signed, 'u' unsigned, 'b' bool
     std::int64_t itemSize = 0;  // bytes per value
     std::vector<std::int64_t> shape;
-    QByteArray bytes;          // the whole file
+    QByteArray bytes;  // the whole file
     std::int64_t dataOffset = 0;
     std::int64_t count() const { return elementCount(shape); }
     // Value i as double (little-endian, checked by readNpy).

@@ -26,7 +26,8 @@ public:
         need(4, what);
         const auto* p = reinterpret_cast<const unsigned char*>(bytes_.constData()) + pos_;
         pos_ += 4;
-        return std::uint32_t(p[0]) | (std::uint32_t(p[1]) << 8) | (std::uint32_t(p[2]) << 16) | (std::uint32_t(p[3]) << 24);
+        return std::uint32_t(p[0]) | (std::uint32_t(p[1]) << 8) | (std::uint32_t(p[2]) << 16) |
+               (std::uint32_t(p[3]) << 24);
     }
     const unsigned char* take(std::int64_t n, const char* what) {
         need(n, what);
@@ -73,7 +74,8 @@ Shape readShape(Reader& r, const char* what) {
 QByteArray encodeShard(const Samples& samples, ElementType type) {
     QByteArray out;
     const auto n = samples.count();
-    out.reserve(static_cast<qsizetype>(64 + n * samples.featureSize() * elementBytes(type) + n * samples.labelSize() * 4));
+    out.reserve(
+        static_cast<qsizetype>(64 + n * samples.featureSize() * elementBytes(type) + n * samples.labelSize() * 4));
     out.append(kMagic, 8);
     putU32(out, kShardFormatVersion);
     putU32(out, static_cast<std::uint32_t>(type));
@@ -90,17 +92,18 @@ QByteArray encodeShard(const Samples& samples, ElementType type) {
         const float v = x[i];
         std::uint32_t u = 0;
         switch (type) {
-        case ElementType::U8:
-            RAVEN_ASSERT(v >= 0 && v <= 255 && v == std::floor(v), "u8 shard feature " + std::to_string(v));
-            dst[i] = static_cast<unsigned char>(v);
-            continue;
-        case ElementType::I32:
-            RAVEN_ASSERT(v == std::floor(v) && std::fabs(v) <= 16777216.0f, "i32 shard feature " + std::to_string(v));
-            u = static_cast<std::uint32_t>(static_cast<std::int32_t>(v));
-            break;
-        case ElementType::F32:
-            u = std::bit_cast<std::uint32_t>(v);
-            break;
+            case ElementType::U8:
+                RAVEN_ASSERT(v >= 0 && v <= 255 && v == std::floor(v), "u8 shard feature " + std::to_string(v));
+                dst[i] = static_cast<unsigned char>(v);
+                continue;
+            case ElementType::I32:
+                RAVEN_ASSERT(v == std::floor(v) && std::fabs(v) <= 16777216.0f,
+                             "i32 shard feature " + std::to_string(v));
+                u = static_cast<std::uint32_t>(static_cast<std::int32_t>(v));
+                break;
+            case ElementType::F32:
+                u = std::bit_cast<std::uint32_t>(v);
+                break;
         }
         for (int b = 0; b < 4; ++b) dst[4 * i + static_cast<std::size_t>(b)] = static_cast<unsigned char>(u >> (8 * b));
     }
@@ -133,18 +136,26 @@ Shard decodeShard(const QByteArray& bytes, const std::string& origin) {
     if (r.pos() != r.size()) r.bad(std::to_string(r.size() - r.pos()) + " unexpected bytes after the labels");
 
     auto u32At = [](const unsigned char* p) {
-        return std::uint32_t(p[0]) | (std::uint32_t(p[1]) << 8) | (std::uint32_t(p[2]) << 16) | (std::uint32_t(p[3]) << 24);
+        return std::uint32_t(p[0]) | (std::uint32_t(p[1]) << 8) | (std::uint32_t(p[2]) << 16) |
+               (std::uint32_t(p[3]) << 24);
     };
     std::vector<float> x(static_cast<std::size_t>(featureCount));
     for (std::int64_t i = 0; i < featureCount; ++i) {
         switch (shard.elementType) {
-        case ElementType::U8: x[static_cast<std::size_t>(i)] = fx[i]; break;
-        case ElementType::I32: x[static_cast<std::size_t>(i)] = static_cast<float>(static_cast<std::int32_t>(u32At(fx + 4 * i))); break;
-        case ElementType::F32: x[static_cast<std::size_t>(i)] = std::bit_cast<float>(u32At(fx + 4 * i)); break;
+            case ElementType::U8:
+                x[static_cast<std::size_t>(i)] = fx[i];
+                break;
+            case ElementType::I32:
+                x[static_cast<std::size_t>(i)] = static_cast<float>(static_cast<std::int32_t>(u32At(fx + 4 * i)));
+                break;
+            case ElementType::F32:
+                x[static_cast<std::size_t>(i)] = std::bit_cast<float>(u32At(fx + 4 * i));
+                break;
         }
     }
     std::vector<std::int32_t> y(static_cast<std::size_t>(labelCount));
-    for (std::int64_t i = 0; i < labelCount; ++i) y[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(u32At(ly + 4 * i));
+    for (std::int64_t i = 0; i < labelCount; ++i)
+        y[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(u32At(ly + 4 * i));
     shard.samples = Samples(featureShape, labelShape);
     shard.samples.assign(std::move(x), std::move(y));
     return shard;

@@ -35,7 +35,8 @@ Samples loadSplit(const Manifest& m, const SplitManifest& split, const ShardStor
 }  // namespace
 
 Manifest publishDataset(const Dataset& dataset, ShardStore& store, std::int64_t shardSize) {
-    RAVEN_CHECK(shardSize > 0, "shard size " + std::to_string(shardSize) + " is not positive", "use e.g. 32 samples per shard");
+    RAVEN_CHECK(shardSize > 0, "shard size " + std::to_string(shardSize) + " is not positive",
+                "use e.g. 32 samples per shard");
     dataset.validate("dataset '" + dataset.name + "'");
     Manifest m;
     m.name = dataset.name;

@@ -20,10 +20,22 @@ std::vector<char32_t> decodeUtf8(const QByteArray& utf8, const std::string& orig
         const unsigned char b = p[i];
         int len = 0;
         char32_t c = 0, min = 0;
-        if (b < 0x80) { len = 1; c = b; }
-        else if ((b & 0xE0) == 0xC0) { len = 2; c = b & 0x1F; min = 0x80; }
-        else if ((b & 0xF0) == 0xE0) { len = 3; c = b & 0x0F; min = 0x800; }
-        else if ((b & 0xF8) == 0xF0) { len = 4; c = b & 0x07; min = 0x10000; }
+        if (b < 0x80) {
+            len = 1;
+            c = b;
+        } else if ((b & 0xE0) == 0xC0) {
+            len = 2;
+            c = b & 0x1F;
+            min = 0x80;
+        } else if ((b & 0xF0) == 0xE0) {
+            len = 3;
+            c = b & 0x0F;
+            min = 0x800;
+        } else if ((b & 0xF8) == 0xF0) {
+            len = 4;
+            c = b & 0x07;
+            min = 0x10000;
+        }
         bool ok = len > 0 && i + len <= n;
         for (int k = 1; ok && k < len; ++k) {
             ok = (p[i + k] & 0xC0) == 0x80;
@@ -85,7 +97,8 @@ Dataset textCorpusDataset(const QByteArray& utf8, const std::string& origin, con
     std::vector<float> x(static_cast<std::size_t>(T));
     for (std::int64_t w = 0; w < windows; ++w) {
         const auto s = static_cast<std::size_t>(w * stride);
-        std::copy(ids.begin() + static_cast<std::ptrdiff_t>(s), ids.begin() + static_cast<std::ptrdiff_t>(s) + T, x.begin());
+        std::copy(ids.begin() + static_cast<std::ptrdiff_t>(s), ids.begin() + static_cast<std::ptrdiff_t>(s) + T,
+                  x.begin());
         all.append(x, std::span<const std::int32_t>(ids.data() + s + 1, static_cast<std::size_t>(T)));
     }
 

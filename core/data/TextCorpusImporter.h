@@ -20,7 +20,7 @@ namespace raven::data {
 struct TextCorpusImportOptions {
     std::string name;  // defaults to the file's base name
     int contextLength = 64;
-    int stride = 0;    // 0: contextLength
+    int stride = 0;  // 0: contextLength
     double testFraction = 0.1;
     std::uint64_t seed = 1;
 };

@@ -4,9 +4,10 @@
 //                   = momentum * buf + (1 - dampening) g  (later steps)
 //   g = g + momentum * buf  (Nesterov)  or  buf  (plain momentum)
 //   p = p - lr * g
+// The step is one Backend::sgdUpdate per parameter (one fused kernel where the backend has one).
 #include "nn/Optimizer.h"
 #include "nn/OptimizerKinds.h"
-#include "tensor/TensorOps.h"
+#include "tensor/Backend.h"
 
 namespace raven::nn {
 
@@ -20,22 +21,17 @@ protected:
 
     Tensor update(std::size_t i, const Tensor& param, const Tensor& grad) override {
         const auto& c = config_;
-        Tensor g = grad;
-        if (c.weightDecay != 0.0) g = add(g, mulScalar(param, static_cast<float>(c.weightDecay)));
-        if (c.momentum != 0.0) {
-            auto& slots = slots_[i];
-            auto it = slots.find("momentum_buffer");
-            Tensor buf;
-            if (it == slots.end()) {
-                buf = g.clone();
-            } else {
-                buf = add(mulScalar(it->second, static_cast<float>(c.momentum)),
-                          c.dampening == 0.0 ? g : mulScalar(g, static_cast<float>(1.0 - c.dampening)));
-            }
-            slots["momentum_buffer"] = buf;
-            g = c.nesterov ? add(g, mulScalar(buf, static_cast<float>(c.momentum))) : buf;
-        }
-        return sub(param, mulScalar(g, static_cast<float>(c.lr)));
+        SgdStepScalars s;
+        s.lr = static_cast<float>(c.lr);
+        s.weightDecay = static_cast<float>(c.weightDecay);
+        s.momentum = static_cast<float>(c.momentum);
+        s.oneMinusDampening = static_cast<float>(1.0 - c.dampening);
+        s.nesterov = c.nesterov;
+        auto& slots = slots_[i];
+        const auto it = slots.find("momentum_buffer");
+        const SgdUpdate r = param.backend().sgdUpdate(param, grad, it == slots.end() ? Tensor() : it->second, s);
+        if (r.momentumBuffer.defined()) slots["momentum_buffer"] = r.momentumBuffer;
+        return r.param;
     }
 };
 }  // namespace

@@ -34,7 +34,14 @@
 namespace raven {
 
 enum class UnaryOp {
-    Neg, Exp, Log, Sqrt, Abs, Tanh, Sigmoid, Relu,
+    Neg,
+    Exp,
+    Log,
+    Sqrt,
+    Abs,
+    Tanh,
+    Sigmoid,
+    Relu,
     GeluTanh,  // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
     GeluErf,   // 0.5 x (1 + erf(x / sqrt(2))): PyTorch's default nn.GELU
 };
@@ -46,7 +53,12 @@ enum class ScalarOp {
 };
 
 enum class BinaryOp {
-    Add, Sub, Mul, Div, Maximum, Minimum,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Maximum,
+    Minimum,
     Equal,  // 1 where a == b, else 0
     // Backward kernels: a is the upstream gradient, b the saved forward input (x) or output (y).
     ReluBackward,      // a * (x > 0)
@@ -102,6 +114,48 @@ struct AttentionResult {
 
 struct AttentionGrads {
     Tensor query, key, value;
+};
+
+// --- fused optimizer updates ---
+// One step of torch.optim.Adam / AdamW (amsgrad off) on one parameter, with the scalars that depend on
+// the step count computed by the caller (nn/Adam.cpp, in double, then rounded to float):
+//   p' = p * decayFactor                       (AdamW; 1 otherwise)
+//   g  = grad + weightDecay * p                (Adam's L2 term, with p before decay; 0 for AdamW)
+//   m  = beta1 * m + oneMinusBeta1 * g         (m = oneMinusBeta1 * g on the first step)
+//   v  = beta2 * v + oneMinusBeta2 * g * g     (alike)
+//   p' = p' - stepSize * m / (sqrt(v) * invSqrtCorrection2 + eps)
+// stepSize = lr / (1 - beta1^t), invSqrtCorrection2 = 1 / sqrt(1 - beta2^t).
+struct AdamStepScalars {
+    float beta1 = 0.9f, oneMinusBeta1 = 0.1f;
+    float beta2 = 0.999f, oneMinusBeta2 = 0.001f;
+    float invSqrtCorrection2 = 1.0f;
+    float eps = 1e-8f;
+    float stepSize = 1e-3f;
+    float weightDecay = 0.0f;
+    float decayFactor = 1.0f;
+};
+
+// New tensors (the inputs are not modified): the parameter's next value and the two moments.
+struct AdamUpdate {
+    Tensor param, expAvg, expAvgSq;
+};
+
+// One step of torch.optim.SGD (foreach off) on one parameter:
+//   g = grad + weightDecay * p
+//   buf = g (first step)  or  momentum * buf + oneMinusDampening * g     (only when momentum != 0)
+//   g = nesterov ? g + momentum * buf : buf                               (only when momentum != 0)
+//   p' = p - lr * g
+struct SgdStepScalars {
+    float lr = 1e-3f;
+    float weightDecay = 0.0f;
+    float momentum = 0.0f;
+    float oneMinusDampening = 1.0f;
+    bool nesterov = false;
+};
+
+// The parameter's next value and the momentum buffer (undefined when momentum is 0).
+struct SgdUpdate {
+    Tensor param, momentumBuffer;
 };
 
 const char* unaryOpName(UnaryOp op);
@@ -160,12 +214,12 @@ public:
 
     // --- layer kernels (NCHW; inputs of any strides, outputs contiguous) ---
     // x [N, C, H, W], weight [K, C/groups, kH, kW], bias [K] or undefined -> [N, K, outH, outW].
-    virtual Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dGeometry& geometry) = 0;
+    virtual Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                          const Conv2dGeometry& geometry) = 0;
     // Gradients of x (of inputShape), weight and bias from dL/dy. x is read only for the weight gradient
     // (it may be undefined otherwise).
     virtual LayerGrads conv2dBackward(const Tensor& x, const Tensor& weight, const Tensor& gradY,
-                                      const Shape& inputShape, const Conv2dGeometry& geometry,
-                                      GradsWanted wanted) = 0;
+                                      const Shape& inputShape, const Conv2dGeometry& geometry, GradsWanted wanted) = 0;
 
     // x [N, C, H, W]; padding treated as -infinity; NaN wins.
     virtual MaxPool2dResult maxPool2d(const Tensor& x, const Pool2dWindow& window) = 0;
@@ -214,6 +268,51 @@ public:
     virtual AttentionResult attention(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, float scale) = 0;
     virtual AttentionGrads attentionBackward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& probs,
                                              const Tensor& gradOut, bool causal, float scale, GradsWanted wanted) = 0;
+
+    // --- fused optimizer updates (see AdamStepScalars and SgdStepScalars) ---
+    // All operands have the parameter's shape (any strides); expAvg/expAvgSq (both or neither) and
+    // momentumBuffer undefined mean the first step. The default composes the elementwise kernels above
+    // in the order of the formulas, one kernel per operation; a backend overrides it with one pass that
+    // reads each operand once and performs the same float operations in the same order.
+    virtual AdamUpdate adamUpdate(const Tensor& param, const Tensor& grad, const Tensor& expAvg, const Tensor& expAvgSq,
+                                  const AdamStepScalars& s);
+    virtual SgdUpdate sgdUpdate(const Tensor& param, const Tensor& grad, const Tensor& momentumBuffer,
+                                const SgdStepScalars& s);
 };
+
+// The composed updates: what every backend gives unless it fuses them.
+inline AdamUpdate Backend::adamUpdate(const Tensor& param, const Tensor& grad, const Tensor& expAvg,
+                                      const Tensor& expAvgSq, const AdamStepScalars& s) {
+    Tensor p = s.decayFactor != 1.0f ? scalar(ScalarOp::Mul, param, s.decayFactor) : param;
+    const Tensor g =
+        s.weightDecay != 0.0f ? binary(BinaryOp::Add, grad, scalar(ScalarOp::Mul, param, s.weightDecay)) : grad;
+    const Tensor ga = scalar(ScalarOp::Mul, g, s.oneMinusBeta1);
+    AdamUpdate r;
+    r.expAvg = expAvg.defined() ? binary(BinaryOp::Add, scalar(ScalarOp::Mul, expAvg, s.beta1), ga) : ga;
+    const Tensor gga = scalar(ScalarOp::Mul, binary(BinaryOp::Mul, g, g), s.oneMinusBeta2);
+    r.expAvgSq = expAvgSq.defined() ? binary(BinaryOp::Add, scalar(ScalarOp::Mul, expAvgSq, s.beta2), gga) : gga;
+    const Tensor denom =
+        scalar(ScalarOp::Add, scalar(ScalarOp::Mul, unary(UnaryOp::Sqrt, r.expAvgSq), s.invSqrtCorrection2), s.eps);
+    r.param = binary(BinaryOp::Sub, p, scalar(ScalarOp::Mul, binary(BinaryOp::Div, r.expAvg, denom), s.stepSize));
+    return r;
+}
+
+inline SgdUpdate Backend::sgdUpdate(const Tensor& param, const Tensor& grad, const Tensor& momentumBuffer,
+                                    const SgdStepScalars& s) {
+    Tensor g = s.weightDecay != 0.0f ? binary(BinaryOp::Add, grad, scalar(ScalarOp::Mul, param, s.weightDecay)) : grad;
+    SgdUpdate r;
+    if (s.momentum != 0.0f) {
+        if (momentumBuffer.defined()) {
+            const Tensor damped = s.oneMinusDampening != 1.0f ? scalar(ScalarOp::Mul, g, s.oneMinusDampening) : g;
+            r.momentumBuffer = binary(BinaryOp::Add, scalar(ScalarOp::Mul, momentumBuffer, s.momentum), damped);
+        } else {
+            r.momentumBuffer = contiguousCopy(g);
+        }
+        g = s.nesterov ? binary(BinaryOp::Add, g, scalar(ScalarOp::Mul, r.momentumBuffer, s.momentum))
+                       : r.momentumBuffer;
+    }
+    r.param = binary(BinaryOp::Sub, param, scalar(ScalarOp::Mul, g, s.lr));
+    return r;
+}
 
 }  // namespace raven

@@ -7,15 +7,16 @@
 
 namespace raven {
 
-size_t dtypeSize(DType dtype) {
-    return dtype == DType::F32 ? 4 : 2;
-}
+size_t dtypeSize(DType dtype) { return dtype == DType::F32 ? 4 : 2; }
 
 std::string dtypeName(DType dtype) {
     switch (dtype) {
-    case DType::F32: return "F32";
-    case DType::F16: return "F16";
-    case DType::BF16: return "BF16";
+        case DType::F32:
+            return "F32";
+        case DType::F16:
+            return "F16";
+        case DType::BF16:
+            return "BF16";
     }
     return "?";
 }
@@ -41,7 +42,7 @@ uint16_t floatToHalf(float value) {
         // Result is a half subnormal (or zero): value = m * 2^-24 with m in [0, 1024).
         // Shift the full 24-bit significand so that the units are 2^-24, rounding to nearest even.
         if (absf < 0x33000000u) return static_cast<uint16_t>(sign);  // below 2^-25: rounds to 0
-        const uint32_t exponent = absf >> 23;                          // biased, >= 102
+        const uint32_t exponent = absf >> 23;                        // biased, >= 102
         const uint32_t mantissa = (absf & 0x7FFFFFu) | 0x800000u;
         const uint32_t shift = 126u - exponent;  // 14 .. 24
         const uint32_t result = mantissa >> shift;
@@ -85,9 +86,7 @@ uint16_t floatToBFloat16(float value) {
     return static_cast<uint16_t>((f + rounding) >> 16);
 }
 
-float bfloat16ToFloat(uint16_t bits) {
-    return std::bit_cast<float>(static_cast<uint32_t>(bits) << 16);
-}
+float bfloat16ToFloat(uint16_t bits) { return std::bit_cast<float>(static_cast<uint32_t>(bits) << 16); }
 
 std::vector<std::byte> encodeValues(const std::vector<float>& values, DType dtype) {
     std::vector<std::byte> out(values.size() * dtypeSize(dtype));
@@ -106,8 +105,8 @@ std::vector<std::byte> encodeValues(const std::vector<float>& values, DType dtyp
 std::vector<float> decodeValues(const std::byte* bytes, size_t byteCount, DType dtype) {
     const size_t size = dtypeSize(dtype);
     RAVEN_CHECK(byteCount % size == 0,
-                "decodeValues: " + std::to_string(byteCount) + " bytes is not a whole number of " +
-                    dtypeName(dtype) + " values",
+                "decodeValues: " + std::to_string(byteCount) + " bytes is not a whole number of " + dtypeName(dtype) +
+                    " values",
                 "the data is truncated or its element type is wrong");
     std::vector<float> out(byteCount / size);
     if (dtype == DType::F32) {
@@ -115,8 +114,8 @@ std::vector<float> decodeValues(const std::byte* bytes, size_t byteCount, DType 
         return out;
     }
     for (size_t i = 0; i < out.size(); ++i) {
-        const uint16_t h = static_cast<uint16_t>(static_cast<uint16_t>(bytes[2 * i]) |
-                                                 (static_cast<uint16_t>(bytes[2 * i + 1]) << 8));
+        const uint16_t h =
+            static_cast<uint16_t>(static_cast<uint16_t>(bytes[2 * i]) | (static_cast<uint16_t>(bytes[2 * i + 1]) << 8));
         out[i] = dtype == DType::F16 ? halfToFloat(h) : bfloat16ToFloat(h);
     }
     return out;

@@ -14,9 +14,7 @@ uint64_t splitmix64(uint64_t& x) {
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
 }
-uint64_t rotl(uint64_t x, int k) {
-    return (x << k) | (x >> (64 - k));
-}
+uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 }  // namespace
 
 void Generator::reseed(uint64_t seed) {
@@ -37,13 +35,9 @@ uint64_t Generator::nextU64() {
     return result;
 }
 
-float Generator::nextFloat() {
-    return static_cast<float>(nextU64() >> 40) * 0x1p-24f;
-}
+float Generator::nextFloat() { return static_cast<float>(nextU64() >> 40) * 0x1p-24f; }
 
-double Generator::nextDouble() {
-    return static_cast<double>(nextU64() >> 11) * 0x1p-53;
-}
+double Generator::nextDouble() { return static_cast<double>(nextU64() >> 11) * 0x1p-53; }
 
 double Generator::nextNormal() {
     if (hasSpare_) {

@@ -34,15 +34,14 @@ Strides contiguousStrides(const Shape& shape) {
 int normalizeAxis(int64_t axis, int64_t rank, const char* op, const Shape& shape) {
     const int64_t a = axis < 0 ? axis + rank : axis;
     if (a < 0 || a >= rank) {
-        fail(std::string(op) + ": axis " + std::to_string(axis) + " is out of range for shape " +
-                 shapeToString(shape) + " (rank " + std::to_string(rank) + ")",
+        fail(std::string(op) + ": axis " + std::to_string(axis) + " is out of range for shape " + shapeToString(shape) +
+                 " (rank " + std::to_string(rank) + ")",
              "use an axis in [" + std::to_string(-rank) + ", " + std::to_string(rank - 1) + "]");
     }
     return static_cast<int>(a);
 }
 
-std::vector<int> normalizeAxes(const std::vector<int64_t>& axes, int64_t rank, const char* op,
-                               const Shape& shape) {
+std::vector<int> normalizeAxes(const std::vector<int64_t>& axes, int64_t rank, const char* op, const Shape& shape) {
     std::vector<int> out;
     if (axes.empty()) {
         for (int i = 0; i < rank; ++i) out.push_back(i);
@@ -51,8 +50,7 @@ std::vector<int> normalizeAxes(const std::vector<int64_t>& axes, int64_t rank, c
     for (int64_t a : axes) out.push_back(normalizeAxis(a, rank, op, shape));
     std::sort(out.begin(), out.end());
     if (std::adjacent_find(out.begin(), out.end()) != out.end()) {
-        fail(std::string(op) + ": an axis is listed twice for shape " + shapeToString(shape),
-             "list each axis once");
+        fail(std::string(op) + ": an axis is listed twice for shape " + shapeToString(shape), "list each axis once");
     }
     return out;
 }

@@ -30,8 +30,7 @@ int normalizeAxis(int64_t axis, int64_t rank, const char* op, const Shape& shape
 
 // Normalizes a list of axes: each mapped into [0, rank), sorted, duplicates rejected.
 // An empty list means "every axis".
-std::vector<int> normalizeAxes(const std::vector<int64_t>& axes, int64_t rank, const char* op,
-                               const Shape& shape);
+std::vector<int> normalizeAxes(const std::vector<int64_t>& axes, int64_t rank, const char* op, const Shape& shape);
 
 // The broadcast shape of a and b; throws "op: [2,3] and [4]: sizes 3 and 4 cannot be broadcast".
 Shape broadcastShapes(const Shape& a, const Shape& b, const char* op);

@@ -9,9 +9,7 @@
 namespace raven {
 
 namespace {
-std::string axisText(int64_t axis) {
-    return std::to_string(axis);
-}
+std::string axisText(int64_t axis) { return std::to_string(axis); }
 
 // Resolves a single -1 in `shape` against `numel`; throws naming both shapes if impossible.
 Shape inferShape(Shape shape, int64_t numel, const Shape& from, const char* op) {
@@ -74,10 +72,10 @@ bool Tensor::isContiguous() const {
 
 Tensor Tensor::view(Shape shape) const {
     shape = inferShape(std::move(shape), numel(), shape_, "view");
-    RAVEN_CHECK(isContiguous(),
-                "view: " + shapeToString(shape_) + " is not contiguous, so it cannot be viewed as " +
-                    shapeToString(shape),
-                "use reshape (which copies) or call contiguous() first");
+    RAVEN_CHECK(
+        isContiguous(),
+        "view: " + shapeToString(shape_) + " is not contiguous, so it cannot be viewed as " + shapeToString(shape),
+        "use reshape (which copies) or call contiguous() first");
     return Tensor(storage_, shape, contiguousStrides(shape), offset_);
 }
 
@@ -90,8 +88,10 @@ Tensor Tensor::flatten(int64_t startAxis, int64_t endAxis) const {
     if (dim() == 0) return reshape({1});
     const int s = normalizeAxis(startAxis, dim(), "flatten", shape_);
     const int e = normalizeAxis(endAxis, dim(), "flatten", shape_);
-    RAVEN_CHECK(s <= e, "flatten: start axis " + axisText(startAxis) + " comes after end axis " + axisText(endAxis) +
-                            " for " + shapeToString(shape_), "");
+    RAVEN_CHECK(s <= e,
+                "flatten: start axis " + axisText(startAxis) + " comes after end axis " + axisText(endAxis) + " for " +
+                    shapeToString(shape_),
+                "");
     Shape out(shape_.begin(), shape_.begin() + s);
     int64_t merged = 1;
     for (int i = s; i <= e; ++i) merged *= shape_[static_cast<size_t>(i)];
@@ -119,7 +119,8 @@ Tensor Tensor::permute(const std::vector<int64_t>& order) const {
     std::vector<bool> seen(order.size(), false);
     for (size_t i = 0; i < order.size(); ++i) {
         const auto a = static_cast<size_t>(normalizeAxis(order[i], dim(), "permute", shape_));
-        RAVEN_CHECK(!seen[a], "permute: axis " + std::to_string(order[i]) + " listed twice for " + shapeToString(shape_),
+        RAVEN_CHECK(!seen[a],
+                    "permute: axis " + std::to_string(order[i]) + " listed twice for " + shapeToString(shape_),
                     "list every axis exactly once");
         seen[a] = true;
         shape[i] = shape_[a];
@@ -132,8 +133,8 @@ Tensor Tensor::narrow(int64_t axis, int64_t start, int64_t length) const {
     const auto a = static_cast<size_t>(normalizeAxis(axis, dim(), "narrow", shape_));
     if (start < 0) start += shape_[a];
     RAVEN_CHECK(start >= 0 && length >= 0 && start + length <= shape_[a],
-                "narrow: elements [" + std::to_string(start) + ", " + std::to_string(start + length) +
-                    ") of axis " + std::to_string(axis) + " do not fit in " + shapeToString(shape_),
+                "narrow: elements [" + std::to_string(start) + ", " + std::to_string(start + length) + ") of axis " +
+                    std::to_string(axis) + " do not fit in " + shapeToString(shape_),
                 "start and length must lie within the axis");
     Shape shape = shape_;
     shape[a] = length;
@@ -142,15 +143,14 @@ Tensor Tensor::narrow(int64_t axis, int64_t start, int64_t length) const {
 
 Tensor Tensor::expand(const Shape& target) const {
     RAVEN_CHECK(target.size() >= shape_.size(),
-                "expand: cannot expand " + shapeToString(shape_) + " to fewer dimensions " + shapeToString(target),
-                "");
+                "expand: cannot expand " + shapeToString(shape_) + " to fewer dimensions " + shapeToString(target), "");
     const size_t lead = target.size() - shape_.size();
     Shape shape(target.size());
     Strides strides(target.size(), 0);
     for (size_t i = 0; i < target.size(); ++i) {
         if (i < lead) {
-            RAVEN_CHECK(target[i] >= 0, "expand: size -1 is not allowed for a new leading dimension in " +
-                                            shapeToString(target), "");
+            RAVEN_CHECK(target[i] >= 0,
+                        "expand: size -1 is not allowed for a new leading dimension in " + shapeToString(target), "");
             shape[i] = target[i];
             continue;
         }
@@ -160,8 +160,9 @@ Tensor Tensor::expand(const Shape& target) const {
             shape[i] = have;
             strides[i] = strides_[i - lead];
         } else {
-            RAVEN_CHECK(have == 1, "expand: " + shapeToString(shape_) + " cannot be broadcast to " + shapeToString(target) +
-                                       ": size " + std::to_string(have) + " is not 1",
+            RAVEN_CHECK(have == 1,
+                        "expand: " + shapeToString(shape_) + " cannot be broadcast to " + shapeToString(target) +
+                            ": size " + std::to_string(have) + " is not 1",
                         "only dimensions of size 1 can be expanded");
             shape[i] = want;
         }
@@ -195,13 +196,9 @@ Tensor Tensor::contiguous() const {
     return backend().contiguousCopy(*this);
 }
 
-Tensor Tensor::clone() const {
-    return backend().contiguousCopy(*this);
-}
+Tensor Tensor::clone() const { return backend().contiguousCopy(*this); }
 
-std::vector<float> Tensor::toVector() const {
-    return backend().readToHost(*this);
-}
+std::vector<float> Tensor::toVector() const { return backend().readToHost(*this); }
 
 float Tensor::item() const {
     RAVEN_CHECK(numel() == 1, "item: " + shapeToString(shape_) + " has " + std::to_string(numel()) + " elements, not 1",
@@ -209,21 +206,13 @@ float Tensor::item() const {
     return toVector()[0];
 }
 
-std::vector<std::byte> Tensor::toBytes(DType dtype) const {
-    return encodeValues(toVector(), dtype);
-}
+std::vector<std::byte> Tensor::toBytes(DType dtype) const { return encodeValues(toVector(), dtype); }
 
-Tensor zeros(const Shape& shape, Backend& backend) {
-    return backend.fill(shape, 0.0f);
-}
+Tensor zeros(const Shape& shape, Backend& backend) { return backend.fill(shape, 0.0f); }
 
-Tensor ones(const Shape& shape, Backend& backend) {
-    return backend.fill(shape, 1.0f);
-}
+Tensor ones(const Shape& shape, Backend& backend) { return backend.fill(shape, 1.0f); }
 
-Tensor full(const Shape& shape, float value, Backend& backend) {
-    return backend.fill(shape, value);
-}
+Tensor full(const Shape& shape, float value, Backend& backend) { return backend.fill(shape, value); }
 
 Tensor fromVector(const Shape& shape, const std::vector<float>& data, Backend& backend) {
     RAVEN_CHECK(static_cast<int64_t>(data.size()) == numelOf(shape),
@@ -233,9 +222,7 @@ Tensor fromVector(const Shape& shape, const std::vector<float>& data, Backend& b
     return backend.upload(shape, data.data());
 }
 
-Tensor scalarTensor(float value, Backend& backend) {
-    return backend.fill({}, value);
-}
+Tensor scalarTensor(float value, Backend& backend) { return backend.fill({}, value); }
 
 Tensor fromBytes(const Shape& shape, DType dtype, const std::byte* bytes, size_t byteCount, Backend& backend) {
     const std::vector<float> values = decodeValues(bytes, byteCount, dtype);

@@ -34,9 +34,7 @@ Tensor div(const Tensor& a, const Tensor& b) { return binaryOp(BinaryOp::Div, a,
 Tensor maximum(const Tensor& a, const Tensor& b) { return binaryOp(BinaryOp::Maximum, a, b); }
 Tensor minimum(const Tensor& a, const Tensor& b) { return binaryOp(BinaryOp::Minimum, a, b); }
 
-Tensor unaryOp(UnaryOp op, const Tensor& x) {
-    return commonBackend({&x}, unaryOpName(op)).unary(op, x);
-}
+Tensor unaryOp(UnaryOp op, const Tensor& x) { return commonBackend({&x}, unaryOpName(op)).unary(op, x); }
 
 Tensor neg(const Tensor& x) { return unaryOp(UnaryOp::Neg, x); }
 Tensor exp(const Tensor& x) { return unaryOp(UnaryOp::Exp, x); }
@@ -63,10 +61,10 @@ Tensor reduceAxes(ReduceOp op, const Tensor& x, const std::vector<int64_t>& axes
     const std::vector<int> normalized = normalizeAxes(axes, x.dim(), name, x.shape());
     if (op == ReduceOp::Max) {
         for (int a : normalized) {
-            RAVEN_CHECK(x.shape()[static_cast<size_t>(a)] > 0,
-                        std::string(name) + ": axis " + std::to_string(a) + " of " + shapeToString(x.shape()) +
-                            " is empty",
-                        "the maximum of no elements is undefined");
+            RAVEN_CHECK(
+                x.shape()[static_cast<size_t>(a)] > 0,
+                std::string(name) + ": axis " + std::to_string(a) + " of " + shapeToString(x.shape()) + " is empty",
+                "the maximum of no elements is undefined");
         }
     }
     return backend.reduce(op, x, normalized, keepDim);
@@ -137,10 +135,10 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
                     " and weight in-features " + std::to_string(weight.size(1)) + " differ",
                 "the weight has PyTorch's layout [out, in]");
     if (bias.defined()) {
-        RAVEN_CHECK(bias.shape() == Shape{weight.size(0)},
-                    "linear: bias " + shapeToString(bias.shape()) + " does not match weight " +
-                        shapeToString(weight.shape()),
-                    "the bias has one value per output feature");
+        RAVEN_CHECK(
+            bias.shape() == Shape{weight.size(0)},
+            "linear: bias " + shapeToString(bias.shape()) + " does not match weight " + shapeToString(weight.shape()),
+            "the bias has one value per output feature");
     }
     // Rows of x become one [rows, in] matrix: one GEMM instead of a batch of small ones.
     Shape outShape = x.shape();
@@ -205,34 +203,56 @@ Tensor crossEntropyPerSample(const Tensor& logits, const Tensor& targets, float 
 
 const char* unaryOpName(UnaryOp op) {
     switch (op) {
-    case UnaryOp::Neg: return "neg";
-    case UnaryOp::Exp: return "exp";
-    case UnaryOp::Log: return "log";
-    case UnaryOp::Sqrt: return "sqrt";
-    case UnaryOp::Abs: return "abs";
-    case UnaryOp::Tanh: return "tanh";
-    case UnaryOp::Sigmoid: return "sigmoid";
-    case UnaryOp::Relu: return "relu";
-    case UnaryOp::GeluTanh: return "gelu(tanh)";
-    case UnaryOp::GeluErf: return "gelu";
+        case UnaryOp::Neg:
+            return "neg";
+        case UnaryOp::Exp:
+            return "exp";
+        case UnaryOp::Log:
+            return "log";
+        case UnaryOp::Sqrt:
+            return "sqrt";
+        case UnaryOp::Abs:
+            return "abs";
+        case UnaryOp::Tanh:
+            return "tanh";
+        case UnaryOp::Sigmoid:
+            return "sigmoid";
+        case UnaryOp::Relu:
+            return "relu";
+        case UnaryOp::GeluTanh:
+            return "gelu(tanh)";
+        case UnaryOp::GeluErf:
+            return "gelu";
     }
     return "?";
 }
 
 const char* binaryOpName(BinaryOp op) {
     switch (op) {
-    case BinaryOp::Add: return "add";
-    case BinaryOp::Sub: return "sub";
-    case BinaryOp::Mul: return "mul";
-    case BinaryOp::Div: return "div";
-    case BinaryOp::Maximum: return "maximum";
-    case BinaryOp::Minimum: return "minimum";
-    case BinaryOp::Equal: return "equal";
-    case BinaryOp::ReluBackward: return "reluBackward";
-    case BinaryOp::TanhBackward: return "tanhBackward";
-    case BinaryOp::SigmoidBackward: return "sigmoidBackward";
-    case BinaryOp::GeluTanhBackward: return "geluTanhBackward";
-    case BinaryOp::GeluErfBackward: return "geluErfBackward";
+        case BinaryOp::Add:
+            return "add";
+        case BinaryOp::Sub:
+            return "sub";
+        case BinaryOp::Mul:
+            return "mul";
+        case BinaryOp::Div:
+            return "div";
+        case BinaryOp::Maximum:
+            return "maximum";
+        case BinaryOp::Minimum:
+            return "minimum";
+        case BinaryOp::Equal:
+            return "equal";
+        case BinaryOp::ReluBackward:
+            return "reluBackward";
+        case BinaryOp::TanhBackward:
+            return "tanhBackward";
+        case BinaryOp::SigmoidBackward:
+            return "sigmoidBackward";
+        case BinaryOp::GeluTanhBackward:
+            return "geluTanhBackward";
+        case BinaryOp::GeluErfBackward:
+            return "geluErfBackward";
     }
     return "?";
 }

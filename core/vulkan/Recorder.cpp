@@ -34,6 +34,7 @@ Recorder::~Recorder() {
     if (ownsStaging_) device_.staging().reset();  // nothing of it was submitted
     releaseStaging();
     for (VkDescriptorPool pool : pools_) vkDestroyDescriptorPool(device_.handle(), pool, nullptr);
+    if (queries_ != VK_NULL_HANDLE) vkDestroyQueryPool(device_.handle(), queries_, nullptr);
     vkFreeCommandBuffers(device_.handle(), device_.commandPool(), 1, &commands_);
 }
 
@@ -199,7 +200,13 @@ void Recorder::dispatch(const Pipeline& pipeline, std::span<const Binding> bindi
                         std::to_string(info.minStorageBufferOffsetAlignment) + ")",
                     "split at aligned offsets, or pass the element offset in a push constant");
     }
+    const std::string kind = std::move(nextKind_);
+    const double flops = nextFlops_, declaredBytes = nextBytes_;
+    nextKind_.clear();
+    nextFlops_ = 0;
+    nextBytes_ = -1;
     if (groups.x == 0 || groups.y == 0 || groups.z == 0) return;
+    if (profiling_ && timed_.size() * 2 + 2 > kQueriesPerSubmit) submit();
 
     orderBefore(bindings);
     const VkDescriptorSet set = allocateSet(pipeline.setLayout);
@@ -223,6 +230,20 @@ void Recorder::dispatch(const Pipeline& pipeline, std::span<const Binding> bindi
         vkCmdPushConstants(cmd, pipeline.layout, VK_SHADER_STAGE_COMPUTE_BIT, 0,
                            static_cast<std::uint32_t>(push.size()), push.data());
 
+    if (profiling_) {
+        if (!queriesReset_) {
+            vkCmdResetQueryPool(cmd, queries_, 0, kQueriesPerSubmit);
+            queriesReset_ = true;
+        }
+        double bytes = declaredBytes;
+        if (bytes < 0) {
+            bytes = 0;
+            for (const Binding& b : bindings) bytes += static_cast<double>(b.range.size);
+        }
+        timed_.push_back({kind.empty() ? desc.shader : kind, flops, bytes});
+        vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, queries_,
+                            static_cast<std::uint32_t>(timed_.size() * 2 - 2));
+    }
     const std::uint32_t limitX = device_.maxGroupsPerDispatch(0);
     const std::uint32_t limitY = device_.maxGroupsPerDispatch(1);
     const std::uint32_t limitZ = device_.maxGroupsPerDispatch(2);
@@ -238,6 +259,9 @@ void Recorder::dispatch(const Pipeline& pipeline, std::span<const Binding> bindi
                     vkCmdDispatchBase(cmd, x, y, z, cx, cy, cz);
                 ++stats_.dispatchCalls;
             }
+    if (profiling_)
+        vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, queries_,
+                            static_cast<std::uint32_t>(timed_.size() * 2 - 1));
     remember(bindings);
 }
 
@@ -261,6 +285,7 @@ void Recorder::submit() {
     device_.submitAndWait(commands_);
     ++stats_.submits;
 
+    collectTimings();
     for (const PendingDownload& d : downloads_)
         std::memcpy(d.out.data(), device_.staging().mapped() + d.stagingOffset, d.out.size());
     downloads_.clear();
@@ -271,6 +296,51 @@ void Recorder::submit() {
     for (VkDescriptorPool pool : pools_) vkResetDescriptorPool(device_.handle(), pool, 0);
     currentPool_ = 0;
     check(vkResetCommandBuffer(commands_, 0), "vkResetCommandBuffer");
+}
+
+bool Recorder::setProfiling(bool on) {
+    if (on && device_.info().timestampValidBits == 0) return false;
+    if (on && queries_ == VK_NULL_HANDLE) {
+        VkQueryPoolCreateInfo info{VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
+        info.queryType = VK_QUERY_TYPE_TIMESTAMP;
+        info.queryCount = kQueriesPerSubmit;
+        check(vkCreateQueryPool(device_.handle(), &info, nullptr, &queries_), "vkCreateQueryPool");
+    }
+    // Dispatches recorded before the switch stay untimed; those timed before a switch off are still
+    // collected at the next submit.
+    profiling_ = on;
+    return true;
+}
+
+void Recorder::describeNext(std::string kind, double flops, double bytes) {
+    if (!profiling_) return;
+    nextKind_ = std::move(kind);
+    nextFlops_ = flops;
+    nextBytes_ = bytes;
+}
+
+void Recorder::collectTimings() {
+    queriesReset_ = false;
+    if (timed_.empty()) return;
+    std::vector<std::uint64_t> ticks(timed_.size() * 2);
+    check(vkGetQueryPoolResults(device_.handle(), queries_, 0, static_cast<std::uint32_t>(ticks.size()),
+                                ticks.size() * sizeof(std::uint64_t), ticks.data(), sizeof(std::uint64_t),
+                                VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
+          "vkGetQueryPoolResults");
+    const DeviceInfo& info = device_.info();
+    const std::uint64_t mask =
+        info.timestampValidBits >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << info.timestampValidBits) - 1;
+    for (std::size_t i = 0; i < timed_.size(); ++i) {
+        const std::uint64_t ticksSpent = ((ticks[2 * i + 1] & mask) - (ticks[2 * i] & mask)) & mask;
+        auto entry = std::find_if(profile_.begin(), profile_.end(),
+                                  [&](const OpProfile& p) { return p.kind == timed_[i].kind; });
+        if (entry == profile_.end()) entry = profile_.insert(profile_.end(), OpProfile{timed_[i].kind});
+        ++entry->dispatches;
+        entry->seconds += static_cast<double>(ticksSpent) * static_cast<double>(info.timestampPeriod) * 1e-9;
+        entry->flops += timed_[i].flops;
+        entry->bytes += timed_[i].bytes;
+    }
+    timed_.clear();
 }
 
 Groups Recorder::groupsFor(std::uint64_t invocations, std::uint32_t localSize) {

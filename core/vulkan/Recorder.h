@@ -24,6 +24,13 @@
 // through the device's staging ring; when it is full the Recorder submits what it has, waits, and goes
 // on (results are the same, only the number of submissions grows). Only one Recorder at a time may
 // use the staging ring.
+//
+// Profiling (off by default): each dispatch is bracketed by two timestamp queries written at the
+// compute stage, and after each submission its time is added to the entry of its kind (the label
+// describeNext() gave, else the shader's name), with the work the caller declared (FLOPs, bytes
+// moved) for GFLOP/s and GB/s. Dispatches that the device overlaps are timed from the end of the
+// earlier ones, so each kind's share is approximate while the total is the submission's GPU time.
+// A full query pool (kQueriesPerSubmit) makes the Recorder submit early, as a full staging ring does.
 #include "vulkan/Memory.h"
 #include "vulkan/Pipeline.h"
 
@@ -33,6 +40,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <span>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -95,6 +103,25 @@ public:
     };
     const Stats& stats() const noexcept { return stats_; }
 
+    // Per-kind totals of the dispatches timed since profiling was turned on (or resetProfile()).
+    struct OpProfile {
+        std::string kind;
+        std::size_t dispatches = 0;
+        double seconds = 0;
+        double flops = 0;  // as declared by describeNext (0: not a FLOP-bound kernel)
+        double bytes = 0;  // declared, else the sizes of the bound ranges
+    };
+    // Turns per-dispatch timestamps on or off. Returns false (and stays off) when the device's compute
+    // queue has no timestamps.
+    bool setProfiling(bool on);
+    bool profiling() const noexcept { return profiling_; }
+    // Names the kind of the next dispatch and the work it does; ignored when not profiling.
+    void describeNext(std::string kind, double flops, double bytes);
+    // Entries in order of first appearance; complete only after submit().
+    const std::vector<OpProfile>& profile() const noexcept { return profile_; }
+    void resetProfile() { profile_.clear(); }
+    static constexpr std::uint32_t kQueriesPerSubmit = 4096;
+
 private:
     struct PendingDownload {
         VkDeviceSize stagingOffset;
@@ -118,6 +145,19 @@ private:
     std::vector<VkDescriptorPool> pools_;
     std::size_t currentPool_ = 0;
     Stats stats_;
+
+    struct TimedDispatch {
+        std::string kind;
+        double flops, bytes;
+    };
+    void collectTimings();
+    bool profiling_ = false;
+    VkQueryPool queries_ = VK_NULL_HANDLE;
+    bool queriesReset_ = false;         // in the command buffer being recorded
+    std::vector<TimedDispatch> timed_;  // query pair 2i, 2i+1 brackets timed_[i]
+    std::string nextKind_;
+    double nextFlops_ = 0, nextBytes_ = -1;  // -1: not described
+    std::vector<OpProfile> profile_;
 };
 
 }  // namespace raven::vulkan

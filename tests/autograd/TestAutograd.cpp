@@ -2,8 +2,8 @@
 // of every op in OpCases.h.
 #include <QtTest>
 
-#include "autograd/Ops.h"
 #include "autograd/OpCases.h"
+#include "autograd/Ops.h"
 #include "base/Error.h"
 #include "common/GradCheck.h"
 

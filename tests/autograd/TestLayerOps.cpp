@@ -209,15 +209,15 @@ void TestLayerOps::badShapesAreRavenErrors() {
     } catch (const Error& e) {
         QVERIFY2(containsAll(e.message(), {"conv2d", "[2,3,5,5]", "[4,2,3,3]"}), e.what());
     }
-    QVERIFY_THROWS_EXCEPTION(Error, conv2d(Variable(ones({3, 5, 5})), w));                      // rank 3
-    QVERIFY_THROWS_EXCEPTION(Error, conv2d(img, w, Variable(ones({3}))));                       // bias size
-    QVERIFY_THROWS_EXCEPTION(Error, conv2d(img, Variable(ones({4, 3, 7, 3}))));                 // kernel too tall
+    QVERIFY_THROWS_EXCEPTION(Error, conv2d(Variable(ones({3, 5, 5})), w));                          // rank 3
+    QVERIFY_THROWS_EXCEPTION(Error, conv2d(img, w, Variable(ones({3}))));                           // bias size
+    QVERIFY_THROWS_EXCEPTION(Error, conv2d(img, Variable(ones({4, 3, 7, 3}))));                     // kernel too tall
     QVERIFY_THROWS_EXCEPTION(Error, conv2d(img, Variable(ones({4, 1, 3, 3})), {}, {.groups = 2}));  // 3 % 2
     QVERIFY_THROWS_EXCEPTION(Error, conv2d(img, w, {}, {.stride = 0}));
     QVERIFY_THROWS_EXCEPTION(Error, conv2d(img, w, {}, {.dilation = {3, 1}}));  // span 7 > 5
-    QVERIFY_THROWS_EXCEPTION(Error, maxPool2d(img, 3, 1, 2));                  // padding > kernel / 2
-    QVERIFY_THROWS_EXCEPTION(Error, maxPool2d(img, 6));                        // kernel > input
-    QVERIFY_THROWS_EXCEPTION(Error, avgPool2d(Variable(ones({5, 5})), 2));     // rank 2
+    QVERIFY_THROWS_EXCEPTION(Error, maxPool2d(img, 3, 1, 2));                   // padding > kernel / 2
+    QVERIFY_THROWS_EXCEPTION(Error, maxPool2d(img, 6));                         // kernel > input
+    QVERIFY_THROWS_EXCEPTION(Error, avgPool2d(Variable(ones({5, 5})), 2));      // rank 2
     try {
         layerNorm(Variable(ones({2, 3, 4})), {3});
         QFAIL("layerNorm over [3] of [2,3,4] must throw");
@@ -226,7 +226,8 @@ void TestLayerOps::badShapesAreRavenErrors() {
     }
     QVERIFY_THROWS_EXCEPTION(Error, layerNorm(Variable(ones({2, 4})), {4}, Variable(ones({3}))));
     const Tensor rm = zeros({3}), rv = ones({3});
-    QVERIFY_THROWS_EXCEPTION(Error, batchNorm(Variable(ones({2, 3})), Variable(), Variable(), Tensor(), Tensor(), false));
+    QVERIFY_THROWS_EXCEPTION(Error,
+                             batchNorm(Variable(ones({2, 3})), Variable(), Variable(), Tensor(), Tensor(), false));
     QVERIFY_THROWS_EXCEPTION(Error, batchNorm(Variable(ones({1, 3})), Variable(), Variable(), rm, rv, true));
     QVERIFY_THROWS_EXCEPTION(Error, batchNorm(Variable(ones({2, 4})), Variable(), Variable(), rm, rv, true));
     QVERIFY_THROWS_EXCEPTION(Error, batchNorm(Variable(ones({2, 3})), Variable(ones({2})), Variable(), rm, rv, true));
@@ -246,8 +247,8 @@ void TestLayerOps::badShapesAreRavenErrors() {
     } catch (const Error& e) {
         QVERIFY2(containsAll(e.message(), {"scaledDotProductAttention", "[2,3,4]", "[2,5,3]"}), e.what());
     }
-    QVERIFY_THROWS_EXCEPTION(Error, scaledDotProductAttention(q, k, Variable(ones({2, 4, 6}))));    // Tk
-    QVERIFY_THROWS_EXCEPTION(Error, scaledDotProductAttention(q, Variable(ones({3, 5, 4})), v));    // batch
+    QVERIFY_THROWS_EXCEPTION(Error, scaledDotProductAttention(q, k, Variable(ones({2, 4, 6}))));     // Tk
+    QVERIFY_THROWS_EXCEPTION(Error, scaledDotProductAttention(q, Variable(ones({3, 5, 4})), v));     // batch
     QVERIFY_THROWS_EXCEPTION(Error, scaledDotProductAttention(q, k, Variable(ones({1, 2, 5, 6}))));  // rank
     QVERIFY_THROWS_EXCEPTION(Error, scaledDotProductAttention(q, k, v, false, -1.0f));
 }

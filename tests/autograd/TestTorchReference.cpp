@@ -33,7 +33,8 @@ QString findTorchPython() {
     QStringList candidates;
     const QString configured = qEnvironmentVariable("RAVEN_PYTHON");
     if (!configured.isEmpty()) candidates << configured;
-    candidates << "python3" << "/usr/bin/python3";
+    candidates << "python3"
+               << "/usr/bin/python3";
     for (const QString& python : candidates) {
         QProcess probe;
         probe.start(python, {"-c", "import torch, numpy"});

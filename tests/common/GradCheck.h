@@ -27,8 +27,8 @@
 namespace raven::test {
 
 struct GradCheckOptions {
-    float eps = 1e-2f;    // step of the central difference
-    double atol = 2e-3;   // |numeric - analytic| <= atol + rtol * |numeric|
+    float eps = 1e-2f;   // step of the central difference
+    double atol = 2e-3;  // |numeric - analytic| <= atol + rtol * |numeric|
     double rtol = 2e-2;
     uint64_t seed = 1234;  // of the upstream gradient
     // Inputs that get no gradient check (e.g. integer targets passed as tensors).
@@ -83,8 +83,8 @@ inline GradCheckResult checkGradients(const DifferentiableFn& f, const std::vect
             };
             // The actual step is what float32 can represent, not eps itself.
             const float up = base[j] + options.eps, down = base[j] - options.eps;
-            const double numeric = (evaluate(up) - evaluate(down)) /
-                                   (static_cast<double>(up) - static_cast<double>(down));
+            const double numeric =
+                (evaluate(up) - evaluate(down)) / (static_cast<double>(up) - static_cast<double>(down));
             const double error = std::fabs(numeric - static_cast<double>(analytic[j]));
             const double allowed = options.atol + options.rtol * std::fabs(numeric);
             result.worstError = std::max(result.worstError, error / allowed);

@@ -9,10 +9,10 @@
 #include <QString>
 #include <QtTest>
 
+#include <zlib.h>
 #include <cstdint>
 #include <string>
 #include <vector>
-#include <zlib.h>
 
 namespace raven::testing {
 
@@ -60,7 +60,8 @@ inline QByteArray idxU8(const std::vector<std::uint32_t>& dims, const std::vecto
 inline QByteArray npy(const std::string& descr, bool fortran, const std::vector<std::int64_t>& shape,
                       const QByteArray& data, int version = 1) {
     std::string dict = "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") + ", 'shape': (";
-    for (std::size_t i = 0; i < shape.size(); ++i) dict += std::to_string(shape[i]) + (shape.size() == 1 || i + 1 < shape.size() ? ", " : "");
+    for (std::size_t i = 0; i < shape.size(); ++i)
+        dict += std::to_string(shape[i]) + (shape.size() == 1 || i + 1 < shape.size() ? ", " : "");
     dict += "), }";
     const std::size_t prefix = version == 1 ? 10 : 12;
     while ((prefix + dict.size() + 1) % 64 != 0) dict += ' ';

@@ -32,7 +32,9 @@ class TestCsv : public QObject {
 
 private slots:
     void headerAndClassNames() {
-        const QString path = write("iris.csv", "\xEF\xBB\xBFsepal,petal,species\r\n1.5,2,virginica\r\n2.5,-3e-1,setosa\r\n\r\n3.5,+4,virginica\r\n4.5,5,\"versi, color\"\r\n");
+        const QString path = write("iris.csv",
+                                   "\xEF\xBB\xBFsepal,petal,species\r\n1.5,2,virginica\r\n2.5,-3e-1,setosa\r\n\r\n3.5,+"
+                                   "4,virginica\r\n4.5,5,\"versi, color\"\r\n");
         CsvImportOptions o;
         o.testFraction = 0.25;
         const Dataset ds = importCsv(path, o);
@@ -95,11 +97,13 @@ private slots:
     void errors() {
         expectError([&] { importCsv(write("bad.csv", "a,b,label\n1,2,0\n3,4,1\n5,x7,0\n")); },
                     {"bad.csv:4, column 2 ('b'): 'x7' is not a number"});
-        expectError([&] { importCsv(write("fields.csv", "1,2,0\n3,4,1\n\n5,0\n")); }, {"fields.csv:4: 2 fields, but the first line has 3"});
+        expectError([&] { importCsv(write("fields.csv", "1,2,0\n3,4,1\n\n5,0\n")); },
+                    {"fields.csv:4: 2 fields, but the first line has 3"});
         expectError([&] { importCsv(write("empty.csv", "1,,0\n")); }, {"empty.csv:1, column 2", "'' is not a number"});
         CsvImportOptions named;
         named.labelColumn = "target";
-        expectError([&] { importCsv(write("noname.csv", "a,b,label\n1,2,0\n"), named); }, {"no column named 'target'", "a, b, label"});
+        expectError([&] { importCsv(write("noname.csv", "a,b,label\n1,2,0\n"), named); },
+                    {"no column named 'target'", "a, b, label"});
         named.header = CsvHeader::Absent;
         expectError([&] { importCsv(write("nohead.csv", "1,2,0\n"), named); }, {"no header"});
         expectError([&] { importCsv(write("quote.csv", "1,\"2,0\n")); }, {"quote.csv:1", "quoted field"});

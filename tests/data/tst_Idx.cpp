@@ -82,14 +82,16 @@ private slots:
 
         // Truncated data: the header promises 5 images of 12 bytes.
         writeFile(dir + "/trunc", good.left(good.size() - 13));
-        expectError([&] { readIdxSamples(dir + "/trunc", labelsPath); }, {"trunc", "truncated", "sample 3 is the first incomplete"});
+        expectError([&] { readIdxSamples(dir + "/trunc", labelsPath); },
+                    {"trunc", "truncated", "sample 3 is the first incomplete"});
 
         // Wrong magic.
         QByteArray bad = good;
         bad[0] = char(0x1f);
         bad[1] = char(0x00);
         writeFile(dir + "/magic", bad);
-        expectError([&] { readIdxSamples(dir + "/magic", labelsPath); }, {"magic", "wrong magic number at byte 0", "0x1f"});
+        expectError([&] { readIdxSamples(dir + "/magic", labelsPath); },
+                    {"magic", "wrong magic number at byte 0", "0x1f"});
 
         // Truncated gzip stream.
         const QByteArray gz = gzip(good);
@@ -104,7 +106,8 @@ private slots:
 
         // Label count mismatch.
         writeFile(dir + "/labels4", idxU8({4}, labels(4)));
-        expectError([&] { readIdxSamples(images, dir + "/labels4"); }, {"holds 5 samples", "labels4", "holds 4 labels"});
+        expectError([&] { readIdxSamples(images, dir + "/labels4"); },
+                    {"holds 5 samples", "labels4", "holds 4 labels"});
 
         // Images and labels swapped.
         expectError([&] { readIdxSamples(labelsPath, images); }, {"one dimension", "swap"});

@@ -84,7 +84,9 @@ private slots:
         std::sort(xs.begin(), xs.end());
         QCOMPARE(xs, (std::vector<float>{-2.5f, 1.25f, 3.0f}));
         for (std::int64_t i = 0; i < 3; ++i)
-            if (d.train.features(i)[0] == -2.5f) QCOMPARE(std::vector<int>(d.train.labels(i).begin(), d.train.labels(i).end()), (std::vector<int>{0, 2}));
+            if (d.train.features(i)[0] == -2.5f)
+                QCOMPARE(std::vector<int>(d.train.labels(i).begin(), d.train.labels(i).end()),
+                         (std::vector<int>{0, 2}));
     }
 
     void filesWrittenByNumpy() {
@@ -122,26 +124,52 @@ private slots:
         const std::vector<std::int32_t> y = {0, 1, 2};
         const QString xs = write("ex.npy", npy("<f4", false, {3, 4}, rawBytes(x)));
         const QString ys = write("ey.npy", npy("<i4", false, {3}, rawBytes(y)));
-        expectError([&] { importNpy(write("f.npy", npy("<f4", true, {3, 4}, rawBytes(x))), ys); },
-                    {"f.npy", "Fortran (column-major) order", });
-        expectError([&] { importNpy(write("be.npy", npy(">f4", false, {3, 4}, rawBytes(x))), ys); }, {"be.npy", "big-endian"});
-        expectError([&] { importNpy(xs, write("yf.npy", npy("<f4", false, {3}, rawBytes(std::vector<float>{0, 1, 2})))); },
-                    {"yf.npy", "non-integer"});
-        expectError([&] { importNpy(xs, write("y2.npy", npy("<i4", false, {2}, rawBytes(std::vector<std::int32_t>{0, 1})))); },
-                    {"ex.npy holds 3 samples", "y2.npy holds 2 labels"});
+        expectError(
+            [&] {
+                importNpy(write("f.npy", npy("<f4", true, {3, 4}, rawBytes(x))), ys);
+            },
+            {
+                "f.npy",
+                "Fortran (column-major) order",
+            });
+        expectError(
+            [&] {
+                importNpy(write("be.npy", npy(">f4", false, {3, 4}, rawBytes(x))), ys);
+            },
+            {"be.npy", "big-endian"});
+        expectError(
+            [&] {
+                importNpy(xs, write("yf.npy", npy("<f4", false, {3}, rawBytes(std::vector<float>{0, 1, 2}))));
+            },
+            {"yf.npy", "non-integer"});
+        expectError(
+            [&] {
+                importNpy(xs, write("y2.npy", npy("<i4", false, {2}, rawBytes(std::vector<std::int32_t>{0, 1}))));
+            },
+            {"ex.npy holds 3 samples", "y2.npy holds 2 labels"});
         const QByteArray whole = npy("<f4", false, {3, 4}, rawBytes(x));
-        expectError([&] { importNpy(write("t.npy", whole.left(whole.size() - 20)), ys); }, {"t.npy", "truncated", "row 1 is the first incomplete"});
+        expectError([&] { importNpy(write("t.npy", whole.left(whole.size() - 20)), ys); },
+                    {"t.npy", "truncated", "row 1 is the first incomplete"});
         QByteArray magic = whole;
         magic[1] = 'X';
         expectError([&] { importNpy(write("m.npy", magic), ys); }, {"m.npy", "wrong magic"});
         QByteArray v9 = whole;
         v9[6] = char(9);
         expectError([&] { importNpy(write("v.npy", v9), ys); }, {"v.npy", "version 9"});
-        expectError([&] { importNpy(xs, write("neg.npy", npy("<i4", false, {3}, rawBytes(std::vector<std::int32_t>{0, -1, 2})))); },
-                    {"neg.npy: sample 1 has label -1"});
-        expectError([&] { importNpy(write("nanx.npy", npy("<f4", false, {3, 4}, rawBytes(std::vector<float>{1, 2, 3, 4, 5, 6, NAN, 8, 9, 10, 11, 12}))), ys); },
-                    {"nanx.npy: sample 1", "element 2"});
-        expectError([&] { importNpy(write("c.npy", npy("<c8", false, {3}, rawBytes(x))), ys); }, {"c.npy", "unsupported dtype '<c8'"});
+        expectError(
+            [&] {
+                importNpy(xs, write("neg.npy", npy("<i4", false, {3}, rawBytes(std::vector<std::int32_t>{0, -1, 2}))));
+            },
+            {"neg.npy: sample 1 has label -1"});
+        expectError(
+            [&] {
+                importNpy(write("nanx.npy", npy("<f4", false, {3, 4},
+                                                rawBytes(std::vector<float>{1, 2, 3, 4, 5, 6, NAN, 8, 9, 10, 11, 12}))),
+                          ys);
+            },
+            {"nanx.npy: sample 1", "element 2"});
+        expectError([&] { importNpy(write("c.npy", npy("<c8", false, {3}, rawBytes(x))), ys); },
+                    {"c.npy", "unsupported dtype '<c8'"});
         QByteArray brokenDict = whole;
         brokenDict.replace("'shape': (3, 4)", "'shape': [3, 4]");
         expectError([&] { importNpy(write("d.npy", brokenDict), ys); }, {"d.npy", "header dict is malformed"});

@@ -80,14 +80,16 @@ private slots:
         }
         const QByteArray bytes = encodeShard(s, t);
         QVERIFY(bytes.startsWith("RVNSHARD"));
-        const std::int64_t header = 8 + 4 * 4 + 4 * std::int64_t(s.featureShape().size()) + 4 + 4 * std::int64_t(s.labelShape().size());
+        const std::int64_t header =
+            8 + 4 * 4 + 4 * std::int64_t(s.featureShape().size()) + 4 + 4 * std::int64_t(s.labelShape().size());
         QCOMPARE(std::int64_t(bytes.size()),
                  header + s.count() * s.featureSize() * elementBytes(t) + s.count() * s.labelSize() * 4);
         const Shard back = decodeShard(bytes, "test");
         QCOMPARE(toString(back.elementType), toString(t));
         QVERIFY(back.samples == s);
         QCOMPARE(encodeShard(back.samples, t), bytes);  // deterministic encoding
-        QCOMPARE(contentHash(bytes), QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex()));
+        QCOMPARE(contentHash(bytes),
+                 QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex()));
     }
 
     void decodeErrors() {
@@ -124,9 +126,8 @@ private slots:
         QFile::remove(store.pathOf(hash));
         writeFile(store.pathOf(hash), damaged);
         const std::string shortName = hash.left(8).toStdString() + "...";
-        expectError([&] { store.read(hash); },
-                    {shortName.c_str(), "content hash does not match its name", "the file is corrupt", "delete it",
-                     "re-import or re-fetch"});
+        expectError([&] { store.read(hash); }, {shortName.c_str(), "content hash does not match its name",
+                                                "the file is corrupt", "delete it", "re-import or re-fetch"});
         const QString missing(64, QChar('0'));
         expectError([&] { store.read(missing); }, {"00000000... is missing"});
         expectError([&] { store.read("../etc/passwd"); }, {"not a shard name"});
@@ -192,8 +193,10 @@ private slots:
         QJsonObject norm = m.toJson();
         norm.remove("normalization");
         expectError([&] { Manifest::fromJson(norm, "m.json"); }, {"missing \"normalization\""});
-        expectError([&] { Manifest::fromBytes("{\"format\": \"raven-dataset\",", "m.json"); }, {"m.json: not valid JSON"});
-        expectError([&] { Manifest::fromBytes("{\"format\": \"other\"}", "m.json"); }, {"not a Raven dataset manifest"});
+        expectError([&] { Manifest::fromBytes("{\"format\": \"raven-dataset\",", "m.json"); },
+                    {"m.json: not valid JSON"});
+        expectError([&] { Manifest::fromBytes("{\"format\": \"other\"}", "m.json"); },
+                    {"not a Raven dataset manifest"});
 
         // A shard from another dataset under the right name is caught by shape.
         Samples wrong({3}, {});
@@ -233,8 +236,8 @@ private slots:
         QCOMPARE(batch.yShape, (Shape{2}));
         QCOMPARE(batch.y, (std::vector<std::int32_t>{1, 0}));
         QVERIFY(qAbs(batch.x[0] - 1 / std::sqrt(5.0f)) < 1e-6f);  // (5 - 4) / sqrt(5)
-        QCOMPARE(batch.x[2], 1.0f);                                  // (20 - 15) / 5
-        QCOMPARE(batch.x[6], -1.0f);                                 // (10 - 15) / 5
+        QCOMPARE(batch.x[2], 1.0f);                               // (20 - 15) / 5
+        QCOMPARE(batch.x[6], -1.0f);                              // (10 - 15) / 5
         Samples constant({2}, {});
         const float c[] = {3, 3};
         constant.append(c, y0);

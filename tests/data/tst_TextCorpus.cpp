@@ -69,9 +69,12 @@ private slots:
 
     void errors() {
         QByteArray bad = "line one\nline two \xC3\x28 here\n";
-        expectError([&] { textCorpusDataset(bad, "bad.txt", {.contextLength = 4}); }, {"bad.txt: invalid UTF-8 at byte 18 (line 2)"});
-        expectError([&] { textCorpusDataset("abc", "short.txt", {.contextLength = 8}); }, {"short.txt", "3 characters"});
-        expectError([&] { textCorpusDataset("\xED\xA0\x80xyzxyzxyz", "surrogate.txt", {.contextLength = 2}); }, {"byte 0"});
+        expectError([&] { textCorpusDataset(bad, "bad.txt", {.contextLength = 4}); },
+                    {"bad.txt: invalid UTF-8 at byte 18 (line 2)"});
+        expectError([&] { textCorpusDataset("abc", "short.txt", {.contextLength = 8}); },
+                    {"short.txt", "3 characters"});
+        expectError([&] { textCorpusDataset("\xED\xA0\x80xyzxyzxyz", "surrogate.txt", {.contextLength = 2}); },
+                    {"byte 0"});
         expectError([&] { importTextCorpus(tmp_.filePath("none.txt")); }, {"none.txt: no such file"});
     }
 };

@@ -220,8 +220,7 @@ void TestCpuBackend::threadPoolRethrowsAndCoversRange() {
         if (b > 500) throw std::runtime_error("chunk failed");
     }));
     // Invalid targets are raven::Errors from inside the kernel's threads.
-    QVERIFY_THROWS_EXCEPTION(std::runtime_error,
-                             crossEntropyPerSample(zeros({4000, 3}), full({4000}, 1.5f)));
+    QVERIFY_THROWS_EXCEPTION(std::runtime_error, crossEntropyPerSample(zeros({4000, 3}), full({4000}, 1.5f)));
 }
 
 QTEST_APPLESS_MAIN(TestCpuBackend)

@@ -76,9 +76,9 @@ void TestTensor::factoriesFillAndRead() {
 
 void TestTensor::viewsShareStorage() {
     const Tensor t = fromVector({2, 3, 4}, iota(24));
-    for (const Tensor& v : {t.view({6, 4}), t.reshape({4, -1}), t.transpose(0, 2), t.permute({1, 2, 0}),
-                            t.narrow(1, 1, 2), t.flatten(), t.unsqueeze(1), t.narrow(0, 0, 1).squeeze(0),
-                            t.narrow(2, 0, 1).expand({2, 3, 5})}) {
+    for (const Tensor& v :
+         {t.view({6, 4}), t.reshape({4, -1}), t.transpose(0, 2), t.permute({1, 2, 0}), t.narrow(1, 1, 2), t.flatten(),
+          t.unsqueeze(1), t.narrow(0, 0, 1).squeeze(0), t.narrow(2, 0, 1).expand({2, 3, 5})}) {
         QVERIFY(v.sharesStorageWith(t));
     }
     QCOMPARE(t.reshape({4, -1}).shape(), (Shape{4, 6}));
@@ -103,7 +103,8 @@ void TestTensor::transposeAndPermuteReorder() {
     const std::vector<float> v = p.toVector();
     for (int k = 0; k < 4; ++k)
         for (int i = 0; i < 2; ++i)
-            for (int j = 0; j < 3; ++j) QCOMPARE(v[static_cast<size_t>(k * 6 + i * 3 + j)], static_cast<float>(i * 12 + j * 4 + k));
+            for (int j = 0; j < 3; ++j)
+                QCOMPARE(v[static_cast<size_t>(k * 6 + i * 3 + j)], static_cast<float>(i * 12 + j * 4 + k));
 }
 
 void TestTensor::narrowAndExpand() {

@@ -4,9 +4,9 @@
 // determinism, a whole MLP training step equal to the CPU's and recorded as one submission, kernel
 // errors reported at the sync point, and the layer ops' wiring. Every test ends with zero validation
 // messages (synchronization validation included).
+#include "../vulkan/VulkanTestSupport.h"
 #include "BackendComparison.h"
 #include "common/GradCheck.h"
-#include "../vulkan/VulkanTestSupport.h"
 
 #include "autograd/Ops.h"
 #include "autograd/Variable.h"
@@ -109,7 +109,8 @@ private slots:
         QTest::addColumn<float>("s");
         QTest::addRow("add") << static_cast<int>(ScalarOp::Add) << 1.5f;
         QTest::addRow("mul") << static_cast<int>(ScalarOp::Mul) << -0.25f;
-        for (float e : {2.0f, 1.0f, 0.5f, 3.0f, -1.5f, 0.0f}) QTest::addRow("pow %g", e) << static_cast<int>(ScalarOp::Pow) << e;
+        for (float e : {2.0f, 1.0f, 0.5f, 3.0f, -1.5f, 0.0f})
+            QTest::addRow("pow %g", e) << static_cast<int>(ScalarOp::Pow) << e;
     }
     void scalarOps() {
         QFETCH(int, op);
@@ -156,7 +157,8 @@ private slots:
 
     void copies() {
         auto [c, g] = both({5, 7, 3}, 3);
-        compare(gpu_->contiguousCopy(c.dim() ? g.permute({2, 0, 1}) : g), cpuBackend().contiguousCopy(c.permute({2, 0, 1})));
+        compare(gpu_->contiguousCopy(c.dim() ? g.permute({2, 0, 1}) : g),
+                cpuBackend().contiguousCopy(c.permute({2, 0, 1})));
         compare(concat({g, g.narrow(1, 2, 4)}, 1), concat({c, c.narrow(1, 2, 4)}, 1));
         // copyInto a strided destination (every other column) from a broadcast source.
         Tensor dstG = gpu_->fill({4, 10}, -1.0f), dstC = cpuBackend().fill({4, 10}, -1.0f);
@@ -336,8 +338,8 @@ private slots:
             [](const std::vector<Variable>& v) { return sum(sigmoid(gelu(v[0])), {1}); },
             [](const std::vector<Variable>& v) { return max(raven::matmul(v[0], v[1]) / v[2], {-1}); },
         };
-        std::vector<std::vector<Shape>> shapes = {
-            {{3, 5}, {4, 5}, {4}}, {{3, 5}}, {{4, 3}}, {{3, 5}}, {{3, 4}}, {{2, 3, 4}, {2, 4, 5}, {5}}};
+        std::vector<std::vector<Shape>> shapes = {{{3, 5}, {4, 5}, {4}},      {{3, 5}}, {{4, 3}}, {{3, 5}}, {{3, 4}},
+                                                  {{2, 3, 4}, {2, 4, 5}, {5}}};
         std::vector<Tensor> inputs;
         for (const Shape& s : shapes[static_cast<size_t>(which)]) {
             Tensor t = uniform(s, -1.0f, 1.0f, gen, *gpu_);

@@ -5,11 +5,11 @@
 // exp (attention) within 1e-6. Gathers in the CPU's order (pool backward, embedding backward) and
 // dropout must agree exactly. Also: dropout masks bit-identical to the CPU's Philox, two runs
 // bit-identical, dispatches split across the device's group limit, and zero validation messages.
-#include "vulkan/VulkanTestSupport.h"
 #include "base/Error.h"
 #include "cpu/kernels/Kernels.h"
 #include "vulkan/Device.h"
 #include "vulkan/Instance.h"
+#include "vulkan/VulkanTestSupport.h"
 #include "vulkan/layers/HostRun.h"
 #include "vulkan/layers/Layers.h"
 
@@ -50,14 +50,14 @@ bool bitIdentical(const std::vector<float>& a, const std::vector<float>& b) {
     return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
-#define EXPECT_CLOSE(gpu, cpu, tolerance)                                                                          \
-    do {                                                                                                           \
-        const double error_ = nmse(gpu, cpu);                                                                      \
-        QVERIFY2(error_ <= (tolerance), qPrintable(QStringLiteral("%1: normalized MSE %2 (%3 vs %4 values)")       \
-                                                       .arg(#gpu)                                                  \
-                                                       .arg(error_)                                                \
-                                                       .arg((gpu).size())                                          \
-                                                       .arg((cpu).size())));                                       \
+#define EXPECT_CLOSE(gpu, cpu, tolerance)                                                                    \
+    do {                                                                                                     \
+        const double error_ = nmse(gpu, cpu);                                                                \
+        QVERIFY2(error_ <= (tolerance), qPrintable(QStringLiteral("%1: normalized MSE %2 (%3 vs %4 values)") \
+                                                       .arg(#gpu)                                            \
+                                                       .arg(error_)                                          \
+                                                       .arg((gpu).size())                                    \
+                                                       .arg((cpu).size())));                                 \
     } while (0)
 
 constexpr double kFp32 = 1e-7;
@@ -98,25 +98,65 @@ private slots:
         QTest::addColumn<kernels::Conv2dShape>("shape");
         QTest::addColumn<bool>("withBias");
         QTest::newRow("all ones") << kernels::Conv2dShape{} << true;
-        QTest::newRow("1x1 conv, odd sizes") << kernels::Conv2dShape{.batch = 3, .inChannels = 5, .height = 7,
-                                                                      .width = 3, .outChannels = 6} << false;
-        QTest::newRow("3x3 pad 1") << kernels::Conv2dShape{.batch = 2, .inChannels = 3, .height = 9, .width = 11,
-                                                           .outChannels = 4, .kernelH = 3, .kernelW = 3, .padH = 1,
-                                                           .padW = 1} << true;
-        QTest::newRow("stride 2, dilation 2, uneven padding")
-            << kernels::Conv2dShape{.batch = 2, .inChannels = 2, .height = 10, .width = 13, .outChannels = 3,
-                                    .kernelH = 3, .kernelW = 2, .strideH = 2, .strideW = 3, .padH = 2, .padW = 1,
-                                    .dilationH = 2, .dilationW = 1}
-            << true;
-        QTest::newRow("groups 3") << kernels::Conv2dShape{.batch = 2, .inChannels = 6, .height = 6, .width = 5,
-                                                          .outChannels = 9, .kernelH = 3, .kernelW = 3, .strideH = 2,
-                                                          .padH = 1, .padW = 1, .groups = 3} << true;
-        QTest::newRow("depthwise") << kernels::Conv2dShape{.batch = 1, .inChannels = 4, .height = 5, .width = 5,
-                                                           .outChannels = 4, .kernelH = 3, .kernelW = 3, .padH = 1,
-                                                           .padW = 1, .groups = 4} << false;
-        QTest::newRow("large tiles") << kernels::Conv2dShape{.batch = 2, .inChannels = 7, .height = 12, .width = 12,
-                                                             .outChannels = 67, .kernelH = 3, .kernelW = 3,
-                                                             .padH = 1, .padW = 1} << true;
+        QTest::newRow("1x1 conv, odd sizes")
+            << kernels::Conv2dShape{.batch = 3, .inChannels = 5, .height = 7, .width = 3, .outChannels = 6} << false;
+        QTest::newRow("3x3 pad 1") << kernels::Conv2dShape{.batch = 2,
+                                                           .inChannels = 3,
+                                                           .height = 9,
+                                                           .width = 11,
+                                                           .outChannels = 4,
+                                                           .kernelH = 3,
+                                                           .kernelW = 3,
+                                                           .padH = 1,
+                                                           .padW = 1}
+                                   << true;
+        QTest::newRow("stride 2, dilation 2, uneven padding") << kernels::Conv2dShape{.batch = 2,
+                                                                                      .inChannels = 2,
+                                                                                      .height = 10,
+                                                                                      .width = 13,
+                                                                                      .outChannels = 3,
+                                                                                      .kernelH = 3,
+                                                                                      .kernelW = 2,
+                                                                                      .strideH = 2,
+                                                                                      .strideW = 3,
+                                                                                      .padH = 2,
+                                                                                      .padW = 1,
+                                                                                      .dilationH = 2,
+                                                                                      .dilationW = 1}
+                                                              << true;
+        QTest::newRow("groups 3") << kernels::Conv2dShape{.batch = 2,
+                                                          .inChannels = 6,
+                                                          .height = 6,
+                                                          .width = 5,
+                                                          .outChannels = 9,
+                                                          .kernelH = 3,
+                                                          .kernelW = 3,
+                                                          .strideH = 2,
+                                                          .padH = 1,
+                                                          .padW = 1,
+                                                          .groups = 3}
+                                  << true;
+        QTest::newRow("depthwise") << kernels::Conv2dShape{.batch = 1,
+                                                           .inChannels = 4,
+                                                           .height = 5,
+                                                           .width = 5,
+                                                           .outChannels = 4,
+                                                           .kernelH = 3,
+                                                           .kernelW = 3,
+                                                           .padH = 1,
+                                                           .padW = 1,
+                                                           .groups = 4}
+                                   << false;
+        QTest::newRow("large tiles") << kernels::Conv2dShape{.batch = 2,
+                                                             .inChannels = 7,
+                                                             .height = 12,
+                                                             .width = 12,
+                                                             .outChannels = 67,
+                                                             .kernelH = 3,
+                                                             .kernelW = 3,
+                                                             .padH = 1,
+                                                             .padW = 1}
+                                     << true;
     }
     void conv2dMatchesCpu() {
         QFETCH(kernels::Conv2dShape, shape);
@@ -147,23 +187,43 @@ private slots:
         QTest::addColumn<kernels::Pool2dShape>("shape");
         QTest::addColumn<bool>("withNan");
         QTest::newRow("1x1") << kernels::Pool2dShape{} << false;
-        QTest::newRow("2x2 stride 2, odd input") << kernels::Pool2dShape{.batch = 2, .channels = 3, .height = 7,
-                                                                         .width = 5, .kernelH = 2, .kernelW = 2,
-                                                                         .strideH = 2, .strideW = 2} << false;
-        QTest::newRow("3x3 stride 1 pad 1, overlapping")
-            << kernels::Pool2dShape{.batch = 1, .channels = 2, .height = 6, .width = 7, .kernelH = 3, .kernelW = 3,
-                                    .strideH = 1, .strideW = 1, .padH = 1, .padW = 1}
-            << true;
-        QTest::newRow("3x2 stride (2,1) pad (1,0)")
-            << kernels::Pool2dShape{.batch = 3, .channels = 1, .height = 5, .width = 4, .kernelH = 3, .kernelW = 2,
-                                    .strideH = 2, .strideW = 1, .padH = 1}
-            << false;
+        QTest::newRow("2x2 stride 2, odd input") << kernels::Pool2dShape{.batch = 2,
+                                                                         .channels = 3,
+                                                                         .height = 7,
+                                                                         .width = 5,
+                                                                         .kernelH = 2,
+                                                                         .kernelW = 2,
+                                                                         .strideH = 2,
+                                                                         .strideW = 2}
+                                                 << false;
+        QTest::newRow("3x3 stride 1 pad 1, overlapping") << kernels::Pool2dShape{.batch = 1,
+                                                                                 .channels = 2,
+                                                                                 .height = 6,
+                                                                                 .width = 7,
+                                                                                 .kernelH = 3,
+                                                                                 .kernelW = 3,
+                                                                                 .strideH = 1,
+                                                                                 .strideW = 1,
+                                                                                 .padH = 1,
+                                                                                 .padW = 1}
+                                                         << true;
+        QTest::newRow("3x2 stride (2,1) pad (1,0)") << kernels::Pool2dShape{.batch = 3,
+                                                                            .channels = 1,
+                                                                            .height = 5,
+                                                                            .width = 4,
+                                                                            .kernelH = 3,
+                                                                            .kernelW = 2,
+                                                                            .strideH = 2,
+                                                                            .strideW = 1,
+                                                                            .padH = 1}
+                                                    << false;
     }
     void maxPool2dMatchesCpu() {
         QFETCH(kernels::Pool2dShape, shape);
         QFETCH(bool, withNan);
         const auto s = shape;
-        const std::size_t nx = s.batch * s.channels * s.height * s.width, ny = s.batch * s.channels * s.outH() * s.outW();
+        const std::size_t nx = s.batch * s.channels * s.height * s.width,
+                          ny = s.batch * s.channels * s.outH() * s.outW();
         // Few distinct values, so that ties (the first maximum wins) happen.
         auto x = randomVector(nx, 5);
         for (float& v : x) v = std::round(v * 4.0f) / 4.0f;
@@ -183,19 +243,29 @@ private slots:
     void avgPool2dMatchesCpu_data() {
         QTest::addColumn<kernels::Pool2dShape>("shape");
         QTest::addColumn<bool>("countIncludePad");
-        const kernels::Pool2dShape padded{.batch = 2, .channels = 3, .height = 7, .width = 6, .kernelH = 3,
-                                          .kernelW = 3, .strideH = 2, .strideW = 2, .padH = 1, .padW = 1};
+        const kernels::Pool2dShape padded{.batch = 2,
+                                          .channels = 3,
+                                          .height = 7,
+                                          .width = 6,
+                                          .kernelH = 3,
+                                          .kernelW = 3,
+                                          .strideH = 2,
+                                          .strideW = 2,
+                                          .padH = 1,
+                                          .padW = 1};
         QTest::newRow("1x1") << kernels::Pool2dShape{} << true;
         QTest::newRow("padded, count pad") << padded << true;
         QTest::newRow("padded, count inputs only") << padded << false;
-        QTest::newRow("2x3 stride 1") << kernels::Pool2dShape{.batch = 1, .channels = 2, .height = 5, .width = 6,
-                                                              .kernelH = 2, .kernelW = 3} << true;
+        QTest::newRow("2x3 stride 1")
+            << kernels::Pool2dShape{.batch = 1, .channels = 2, .height = 5, .width = 6, .kernelH = 2, .kernelW = 3}
+            << true;
     }
     void avgPool2dMatchesCpu() {
         QFETCH(kernels::Pool2dShape, shape);
         QFETCH(bool, countIncludePad);
         const auto s = shape;
-        const std::size_t nx = s.batch * s.channels * s.height * s.width, ny = s.batch * s.channels * s.outH() * s.outW();
+        const std::size_t nx = s.batch * s.channels * s.height * s.width,
+                          ny = s.batch * s.channels * s.outH() * s.outW();
         const auto x = randomVector(nx, 7), dy = randomVector(ny, 8);
         std::vector<float> y(ny), dx(nx);
         kernels::avg_pool2d_forward(s, x.data(), y.data(), countIncludePad);
@@ -244,8 +314,8 @@ private slots:
         QTest::newRow("2-D, training") << kernels::BatchNormShape{.batch = 5, .channels = 3} << true << true;
         QTest::newRow("4-D odd, training")
             << kernels::BatchNormShape{.batch = 3, .channels = 4, .spatial = 35, .momentum = 0.3f} << true << false;
-        QTest::newRow("batch 1, training") << kernels::BatchNormShape{.batch = 1, .channels = 2, .spatial = 9} << true
-                                           << true;
+        QTest::newRow("batch 1, training")
+            << kernels::BatchNormShape{.batch = 1, .channels = 2, .spatial = 9} << true << true;
         QTest::newRow("4-D, evaluation") << kernels::BatchNormShape{.batch = 2, .channels = 5, .spatial = 6} << false
                                          << true;
     }
@@ -281,8 +351,8 @@ private slots:
         QTest::addColumn<kernels::EmbeddingShape>("shape");
         QTest::newRow("one entry") << kernels::EmbeddingShape{};
         QTest::newRow("repeats") << kernels::EmbeddingShape{.vocabulary = 11, .dim = 70, .count = 300};
-        QTest::newRow("padding index") << kernels::EmbeddingShape{.vocabulary = 5, .dim = 3, .count = 17,
-                                                                  .paddingIndex = 2};
+        QTest::newRow("padding index") << kernels::EmbeddingShape{
+            .vocabulary = 5, .dim = 3, .count = 17, .paddingIndex = 2};
     }
     void embeddingMatchesCpu() {
         QFETCH(kernels::EmbeddingShape, shape);
@@ -303,7 +373,8 @@ private slots:
         const kernels::EmbeddingShape s{.vocabulary = 4, .dim = 2, .count = 2};
         const std::vector<float> weight(8, 1.0f);
         QVERIFY_THROWS_EXCEPTION(raven::Error, host::embeddingForward(*device_, s, std::vector<float>{1, 4}, weight));
-        QVERIFY_THROWS_EXCEPTION(raven::Error, host::embeddingForward(*device_, s, std::vector<float>{0.5f, 1}, weight));
+        QVERIFY_THROWS_EXCEPTION(raven::Error,
+                                 host::embeddingForward(*device_, s, std::vector<float>{0.5f, 1}, weight));
         // On the device alone (no host check), a bad index gives a NaN row rather than a stray read.
         Buffer idx = device_->createBuffer(2 * sizeof(float)), w = device_->createBuffer(8 * sizeof(float)),
                y = device_->createBuffer(4 * sizeof(float));
@@ -323,10 +394,10 @@ private slots:
         QTest::newRow("p 0.5, odd count") << kernels::DropoutShape{.count = 1001, .p = 0.5f, .seed = 42};
         QTest::newRow("p 0.1, offset not a multiple of 4")
             << kernels::DropoutShape{.count = 333, .p = 0.1f, .seed = 0x123456789abcdefull, .offset = 7};
-        QTest::newRow("offset crossing 2^32") << kernels::DropoutShape{
-            .count = 64, .p = 0.3f, .seed = 5, .offset = (1ull << 32) - 30};
-        QTest::newRow("high offset bits") << kernels::DropoutShape{.count = 40, .p = 0.7f, .seed = ~0ull,
-                                                                   .offset = 0xfffffff3ull << 30};
+        QTest::newRow("offset crossing 2^32")
+            << kernels::DropoutShape{.count = 64, .p = 0.3f, .seed = 5, .offset = (1ull << 32) - 30};
+        QTest::newRow("high offset bits")
+            << kernels::DropoutShape{.count = 40, .p = 0.7f, .seed = ~0ull, .offset = 0xfffffff3ull << 30};
         QTest::newRow("p 0") << kernels::DropoutShape{.count = 9, .p = 0.0f, .seed = 1};
         QTest::newRow("p 1") << kernels::DropoutShape{.count = 9, .p = 1.0f, .seed = 1};
         QTest::newRow("count 1") << kernels::DropoutShape{.count = 1, .p = 0.5f, .seed = 3, .offset = 2};
@@ -349,15 +420,12 @@ private slots:
         QTest::addColumn<kernels::AttentionShape>("shape");
         QTest::newRow("T = 1") << kernels::AttentionShape{.batch = 2, .heads = 1, .headDim = 3, .valueDim = 5};
         QTest::newRow("T = 1, causal") << kernels::AttentionShape{.headDim = 4, .valueDim = 4, .causal = true};
-        QTest::newRow("causal, odd") << kernels::AttentionShape{.batch = 2, .heads = 3, .queryLength = 7,
-                                                                .keyLength = 7, .headDim = 5, .valueDim = 6,
-                                                                .causal = true};
-        QTest::newRow("Tq != Tk, scale") << kernels::AttentionShape{.batch = 1, .heads = 2, .queryLength = 5,
-                                                                    .keyLength = 9, .headDim = 8, .valueDim = 3,
-                                                                    .scale = 0.7f};
-        QTest::newRow("causal, Tq < Tk") << kernels::AttentionShape{.batch = 1, .heads = 1, .queryLength = 4,
-                                                                    .keyLength = 37, .headDim = 33, .valueDim = 40,
-                                                                    .causal = true};
+        QTest::newRow("causal, odd") << kernels::AttentionShape{
+            .batch = 2, .heads = 3, .queryLength = 7, .keyLength = 7, .headDim = 5, .valueDim = 6, .causal = true};
+        QTest::newRow("Tq != Tk, scale") << kernels::AttentionShape{
+            .batch = 1, .heads = 2, .queryLength = 5, .keyLength = 9, .headDim = 8, .valueDim = 3, .scale = 0.7f};
+        QTest::newRow("causal, Tq < Tk") << kernels::AttentionShape{
+            .batch = 1, .heads = 1, .queryLength = 4, .keyLength = 37, .headDim = 33, .valueDim = 40, .causal = true};
     }
     void attentionMatchesCpu() {
         QFETCH(kernels::AttentionShape, shape);
@@ -391,8 +459,15 @@ private slots:
 
     // The same inputs twice on the same device: every output equal to the last bit.
     void runsAreBitIdentical() {
-        const kernels::Conv2dShape conv{.batch = 3, .inChannels = 4, .height = 9, .width = 9, .outChannels = 40,
-                                        .kernelH = 3, .kernelW = 3, .padH = 1, .padW = 1};
+        const kernels::Conv2dShape conv{.batch = 3,
+                                        .inChannels = 4,
+                                        .height = 9,
+                                        .width = 9,
+                                        .outChannels = 40,
+                                        .kernelH = 3,
+                                        .kernelW = 3,
+                                        .padH = 1,
+                                        .padW = 1};
         const auto x = randomVector(3 * 4 * 81, 27), w = randomVector(40 * 4 * 9, 28), b = randomVector(40, 29);
         const auto dy = randomVector(3 * 40 * 81, 30);
         const auto first = host::conv2dBackward(*device_, conv, x, w, dy);
@@ -400,20 +475,24 @@ private slots:
         QVERIFY(bitIdentical(first.input, second.input));
         QVERIFY(bitIdentical(first.weight, second.weight));
         QVERIFY(bitIdentical(first.bias, second.bias));
-        QVERIFY(bitIdentical(host::conv2dForward(*device_, conv, x, w, b), host::conv2dForward(*device_, conv, x, w, b)));
+        QVERIFY(
+            bitIdentical(host::conv2dForward(*device_, conv, x, w, b), host::conv2dForward(*device_, conv, x, w, b)));
 
         const kernels::LayerNormShape ln{.rows = 9, .features = 517};
         const auto lx = randomVector(9 * 517, 31), ldy = randomVector(9 * 517, 32), lw = randomVector(517, 33);
-        const auto lf1 = host::layerNormForward(*device_, ln, lx, lw, lw), lf2 = host::layerNormForward(*device_, ln, lx, lw, lw);
+        const auto lf1 = host::layerNormForward(*device_, ln, lx, lw, lw),
+                   lf2 = host::layerNormForward(*device_, ln, lx, lw, lw);
         QVERIFY(bitIdentical(lf1.y, lf2.y));
         const auto lb1 = host::layerNormBackward(*device_, ln, lx, lw, lf1.mean, lf1.invstd, ldy);
         const auto lb2 = host::layerNormBackward(*device_, ln, lx, lw, lf1.mean, lf1.invstd, ldy);
         QVERIFY(bitIdentical(lb1.input, lb2.input) && bitIdentical(lb1.weight, lb2.weight));
 
-        const kernels::AttentionShape at{.batch = 2, .heads = 2, .queryLength = 6, .keyLength = 6, .headDim = 4,
-                                         .valueDim = 4, .causal = true};
-        const auto q = randomVector(96, 34), k = randomVector(96, 35), v = randomVector(96, 36), g = randomVector(96, 37);
-        const auto af1 = host::attentionForward(*device_, at, q, k, v), af2 = host::attentionForward(*device_, at, q, k, v);
+        const kernels::AttentionShape at{
+            .batch = 2, .heads = 2, .queryLength = 6, .keyLength = 6, .headDim = 4, .valueDim = 4, .causal = true};
+        const auto q = randomVector(96, 34), k = randomVector(96, 35), v = randomVector(96, 36),
+                   g = randomVector(96, 37);
+        const auto af1 = host::attentionForward(*device_, at, q, k, v),
+                   af2 = host::attentionForward(*device_, at, q, k, v);
         QVERIFY(bitIdentical(af1.out, af2.out) && bitIdentical(af1.probs, af2.probs));
         const auto ab1 = host::attentionBackward(*device_, at, q, k, v, af1.probs, g);
         const auto ab2 = host::attentionBackward(*device_, at, q, k, v, af1.probs, g);
@@ -425,13 +504,23 @@ private slots:
     // several vkCmdDispatchBase calls, and the shaders must index by the base-including IDs.
     void splitDispatchesGiveTheSameResults() {
         auto tiny = openDevice({.maxGroupsPerDispatch = 2});
-        const kernels::Conv2dShape conv{.batch = 2, .inChannels = 6, .height = 11, .width = 10, .outChannels = 9,
-                                        .kernelH = 3, .kernelW = 3, .padH = 1, .padW = 1, .groups = 3};
+        const kernels::Conv2dShape conv{.batch = 2,
+                                        .inChannels = 6,
+                                        .height = 11,
+                                        .width = 10,
+                                        .outChannels = 9,
+                                        .kernelH = 3,
+                                        .kernelW = 3,
+                                        .padH = 1,
+                                        .padW = 1,
+                                        .groups = 3};
         const auto x = randomVector(2 * 6 * 110, 38), w = randomVector(9 * 2 * 9, 39), b = randomVector(9, 40);
         const auto dy = randomVector(2 * 9 * 110, 41);
         QVERIFY(bitIdentical(host::conv2dForward(*tiny, conv, x, w, b), host::conv2dForward(*device_, conv, x, w, b)));
-        const auto g1 = host::conv2dBackward(*tiny, conv, x, w, dy), g2 = host::conv2dBackward(*device_, conv, x, w, dy);
-        QVERIFY(bitIdentical(g1.input, g2.input) && bitIdentical(g1.weight, g2.weight) && bitIdentical(g1.bias, g2.bias));
+        const auto g1 = host::conv2dBackward(*tiny, conv, x, w, dy),
+                   g2 = host::conv2dBackward(*device_, conv, x, w, dy);
+        QVERIFY(bitIdentical(g1.input, g2.input) && bitIdentical(g1.weight, g2.weight) &&
+                bitIdentical(g1.bias, g2.bias));
 
         const kernels::LayerNormShape ln{.rows = 7, .features = 5};
         const auto lx = randomVector(35, 42);
@@ -442,14 +531,15 @@ private slots:
         std::vector<float> idx(20);
         for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<float>((i * 7) % 9);
         const auto edy = randomVector(60, 43);
-        QVERIFY(bitIdentical(host::embeddingBackward(*tiny, emb, idx, edy), host::embeddingBackward(*device_, emb, idx, edy)));
+        QVERIFY(bitIdentical(host::embeddingBackward(*tiny, emb, idx, edy),
+                             host::embeddingBackward(*device_, emb, idx, edy)));
 
         const kernels::DropoutShape drop{.count = 5000, .p = 0.4f, .seed = 9};
         const auto dx = randomVector(5000, 44, 0.5f, 1.0f);
         QVERIFY(bitIdentical(host::dropoutForward(*tiny, drop, dx), host::dropoutForward(*device_, drop, dx)));
 
-        const kernels::AttentionShape at{.batch = 3, .heads = 2, .queryLength = 5, .keyLength = 5, .headDim = 3,
-                                         .valueDim = 2, .causal = true};
+        const kernels::AttentionShape at{
+            .batch = 3, .heads = 2, .queryLength = 5, .keyLength = 5, .headDim = 3, .valueDim = 2, .causal = true};
         const auto q = randomVector(90, 45), k = randomVector(90, 46), v = randomVector(60, 47);
         QVERIFY(bitIdentical(host::attentionForward(*tiny, at, q, k, v).probs,
                              host::attentionForward(*device_, at, q, k, v).probs));
@@ -459,8 +549,8 @@ private slots:
         const kernels::Conv2dShape conv{.batch = 1, .inChannels = 2, .height = 4, .width = 4, .outChannels = 2};
         Buffer small = device_->createBuffer(4 * sizeof(float));
         Recorder rec(*device_);
-        QVERIFY_THROWS_EXCEPTION(raven::Error, layers::conv2dForward(*device_, rec, conv, small.range(), small.range(),
-                                                                     {}, small.range()));
+        QVERIFY_THROWS_EXCEPTION(
+            raven::Error, layers::conv2dForward(*device_, rec, conv, small.range(), small.range(), {}, small.range()));
         QVERIFY_THROWS_EXCEPTION(raven::Error, layers::conv2dForward(*device_, rec, {.groups = 2}, small.range(),
                                                                      small.range(), {}, small.range()));
     }

@@ -6,11 +6,11 @@
 #include <vector>
 
 #include "cpu/kernels/Checks.h"
-#include "cpu/kernels/EigenMaps.h"
+#include "cpu/kernels/Gemm.h"
+#include "cpu/kernels/Scratch.h"
 
 namespace raven::cpu::kernels {
 
-using detail::matrix;
 using detail::requireAtLeast;
 
 void Conv2dShape::validate() const {
@@ -130,19 +130,21 @@ void conv2d_forward(const Conv2dShape& s, const float* x, const float* weight, c
     const bool pointwise = isPointwise(s);
 
     forEachItem(parallel, s.batch, [&](int64_t begin, int64_t end) {
-        std::vector<float> colBuffer(pointwise ? 0 : static_cast<size_t>(colRows * groups * positions));
+        float* colBuffer = pointwise ? nullptr : scratch(ScratchSlot::Columns, colRows * groups * positions);
         for (int64_t n = begin; n < end; ++n) {
             const float* col = x + n * inSize;
             if (!pointwise) {
-                im2col(s, col, colBuffer.data());
-                col = colBuffer.data();
+                im2col(s, col, colBuffer);
+                col = colBuffer;
             }
             for (int64_t g = 0; g < groups; ++g) {
-                auto out = matrix(y + (n * s.outChannels + g * kPerGroup) * positions, kPerGroup, positions);
-                out.noalias() = matrix(weight + g * kPerGroup * colRows, kPerGroup, colRows) *
-                                matrix(col + g * colRows * positions, colRows, positions);
+                float* out = y + (n * s.outChannels + g * kPerGroup) * positions;
                 if (bias)
-                    for (int64_t k = 0; k < kPerGroup; ++k) out.row(k).array() += bias[g * kPerGroup + k];
+                    for (int64_t k = 0; k < kPerGroup; ++k)
+                        std::fill(out + k * positions, out + (k + 1) * positions, bias[g * kPerGroup + k]);
+                // out [kPerGroup, positions] (+)= weight [kPerGroup, colRows] col [colRows, positions]
+                sgemm(kPerGroup, positions, colRows, weight + g * kPerGroup * colRows, colRows, false,
+                      col + g * colRows * positions, positions, false, bias ? 1.0f : 0.0f, out, positions);
             }
         }
     });
@@ -160,12 +162,18 @@ void conv2d_backward(const Conv2dShape& s, const float* x, const float* weight, 
     if (dbias) {
         forEachItem(parallel, s.outChannels, [&](int64_t begin, int64_t end) {
             for (int64_t k = begin; k < end; ++k) {
-                double sum = 0.0;
+                // Eight interleaved double lanes (position p goes to lane p % 8), combined pairwise at
+                // the end: a fixed order that the compiler can vectorise, unlike one running sum.
+                double lanes[8] = {};
                 for (int64_t n = 0; n < s.batch; ++n) {
                     const float* row = dy + n * outSize + k * positions;
-                    for (int64_t p = 0; p < positions; ++p) sum += row[p];
+                    int64_t p = 0;
+                    for (; p + 8 <= positions; p += 8)
+                        for (int l = 0; l < 8; ++l) lanes[l] += static_cast<double>(row[p + l]);
+                    for (int l = 0; p < positions; ++p, ++l) lanes[l] += static_cast<double>(row[p]);
                 }
-                dbias[k] = static_cast<float>(sum);
+                dbias[k] = static_cast<float>(((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) +
+                                              ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7])));
             }
         });
     }
@@ -173,37 +181,36 @@ void conv2d_backward(const Conv2dShape& s, const float* x, const float* weight, 
 
     const int64_t chunk = samplesPerChunk(s.batch), chunks = ceilDiv(s.batch, chunk);
     // Chunk 0 sums into dweight itself, chunk c > 0 into partials[c - 1]; they are added in order below.
-    std::vector<float> partials(dweight ? static_cast<size_t>((chunks - 1) * weightSize) : 0);
+    // (the caller's thread's scratch: the workers write disjoint parts of it)
+    float* partials = dweight && chunks > 1 ? scratch(ScratchSlot::Partials, (chunks - 1) * weightSize) : nullptr;
 
     forEachItem(parallel, chunks, [&](int64_t begin, int64_t end) {
-        std::vector<float> colBuffer(pointwise || !dweight ? 0 : static_cast<size_t>(colRows * groups * positions));
-        std::vector<float> dcolBuffer(pointwise || !dx ? 0 : static_cast<size_t>(colRows * groups * positions));
+        const int64_t colSize = colRows * groups * positions;
+        float* colBuffer = pointwise || !dweight ? nullptr : scratch(ScratchSlot::Columns, colSize);
+        float* dcolBuffer = pointwise || !dx ? nullptr : scratch(ScratchSlot::ColumnGradients, colSize);
         for (int64_t c = begin; c < end; ++c) {
-            float* sums = dweight ? (c == 0 ? dweight : partials.data() + (c - 1) * weightSize) : nullptr;
+            float* sums = dweight ? (c == 0 ? dweight : partials + (c - 1) * weightSize) : nullptr;
             for (int64_t n = c * chunk; n < std::min(s.batch, (c + 1) * chunk); ++n) {
                 const float* dyn = dy + n * outSize;
                 if (dweight) {
                     const float* col = x + n * inSize;
                     if (!pointwise) {
-                        im2col(s, col, colBuffer.data());
-                        col = colBuffer.data();
+                        im2col(s, col, colBuffer);
+                        col = colBuffer;
                     }
-                    for (int64_t g = 0; g < groups; ++g) {
-                        auto dw = matrix(sums + g * kPerGroup * colRows, kPerGroup, colRows);
-                        auto grad = matrix(dyn + g * kPerGroup * positions, kPerGroup, positions);
-                        auto cols = matrix(col + g * colRows * positions, colRows, positions);
-                        if (n == c * chunk)
-                            dw.noalias() = grad * cols.transpose();
-                        else
-                            dw.noalias() += grad * cols.transpose();
-                    }
+                    // dw [kPerGroup, colRows] (+)= dy [kPerGroup, positions] col^T [positions, colRows]
+                    for (int64_t g = 0; g < groups; ++g)
+                        sgemm(kPerGroup, colRows, positions, dyn + g * kPerGroup * positions, positions, false,
+                              col + g * colRows * positions, positions, true, n == c * chunk ? 0.0f : 1.0f,
+                              sums + g * kPerGroup * colRows, colRows);
                 }
                 if (dx) {
-                    float* dcol = pointwise ? dx + n * inSize : dcolBuffer.data();
+                    float* dcol = pointwise ? dx + n * inSize : dcolBuffer;
+                    // dcol [colRows, positions] = weight^T [colRows, kPerGroup] dy [kPerGroup, positions]
                     for (int64_t g = 0; g < groups; ++g)
-                        matrix(dcol + g * colRows * positions, colRows, positions).noalias() =
-                            matrix(weight + g * kPerGroup * colRows, kPerGroup, colRows).transpose() *
-                            matrix(dyn + g * kPerGroup * positions, kPerGroup, positions);
+                        sgemm(colRows, positions, kPerGroup, weight + g * kPerGroup * colRows, colRows, true,
+                              dyn + g * kPerGroup * positions, positions, false, 0.0f, dcol + g * colRows * positions,
+                              positions);
                     if (!pointwise) {
                         std::fill(dx + n * inSize, dx + (n + 1) * inSize, 0.0f);
                         col2im(s, dcol, dx + n * inSize);
@@ -215,7 +222,7 @@ void conv2d_backward(const Conv2dShape& s, const float* x, const float* weight, 
 
     if (dweight)
         for (int64_t c = 1; c < chunks; ++c) {
-            const float* part = partials.data() + (c - 1) * weightSize;
+            const float* part = partials + (c - 1) * weightSize;
             for (int64_t i = 0; i < weightSize; ++i) dweight[i] += part[i];
         }
 }

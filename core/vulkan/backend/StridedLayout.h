@@ -19,8 +19,8 @@ inline constexpr std::size_t kMaxRank = 6;
 
 template <std::size_t N>
 struct StridedLayout {
-    std::vector<int64_t> shape;                       // outermost first; no size-1 dimensions
-    std::array<std::vector<int64_t>, N> strides;      // per operand, in elements
+    std::vector<int64_t> shape;                   // outermost first; no size-1 dimensions
+    std::array<std::vector<int64_t>, N> strides;  // per operand, in elements
 };
 
 template <std::size_t N>

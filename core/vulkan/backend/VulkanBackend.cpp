@@ -5,6 +5,8 @@
 #include "vulkan/backend/StridedLayout.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace raven {
@@ -54,6 +56,13 @@ VulkanBackend::VulkanBackend(std::shared_ptr<vulkan::Instance> instance, const V
     maxDeferredBytes_ = options.maxDeferredBytes;
     if (maxDeferredBytes_ == 0)
         maxDeferredBytes_ = std::clamp<VkDeviceSize>(info.deviceLocalBytes / 4, 64ull << 20, 1ull << 30);
+    const char* profile = std::getenv("RAVEN_VULKAN_PROFILE");
+    if (profile && *profile && std::string(profile) != "0") {
+        printProfileAtExit_ = setProfiling(true);
+        if (!printProfileAtExit_)
+            std::fprintf(stderr, "raven: RAVEN_VULKAN_PROFILE: %s has no timestamps on its compute queue\n",
+                         info.name.c_str());
+    }
 }
 
 VulkanBackend::~VulkanBackend() {
@@ -65,12 +74,35 @@ VulkanBackend::~VulkanBackend() {
     }
     retired_.clear();
     checks_.clear();
+    if (printProfileAtExit_ && !profile().empty())
+        std::fprintf(stderr, "raven: per-kernel GPU time on %s\n%s", device_->info().name.c_str(),
+                     profileTable().c_str());
     recorder_.reset();
 }
 
-std::string VulkanBackend::name() const {
-    return "vulkan:" + device_->info().name;
+std::string VulkanBackend::profileTable() const {
+    std::string out;
+    char line[256];
+    std::snprintf(line, sizeof line, "%-28s %9s %11s %11s %10s %9s\n", "kernel", "dispatches", "total ms",
+                  "us/dispatch", "GFLOP/s", "GB/s");
+    out += line;
+    double seconds = 0;
+    std::size_t dispatches = 0;
+    for (const vulkan::Recorder::OpProfile& p : profile()) {
+        const double s = std::max(p.seconds, 1e-12);
+        std::snprintf(line, sizeof line, "%-28s %9zu %11.3f %11.2f %10.1f %9.1f\n", p.kind.c_str(), p.dispatches,
+                      p.seconds * 1e3, p.seconds * 1e6 / static_cast<double>(std::max<std::size_t>(p.dispatches, 1)),
+                      p.flops / s * 1e-9, p.bytes / s * 1e-9);
+        out += line;
+        seconds += p.seconds;
+        dispatches += p.dispatches;
+    }
+    std::snprintf(line, sizeof line, "%-28s %9zu %11.3f\n", "total", dispatches, seconds * 1e3);
+    out += line;
+    return out;
 }
+
+std::string VulkanBackend::name() const { return "vulkan:" + device_->info().name; }
 
 void VulkanBackend::retire(vulkan::Buffer buffer) noexcept {
     if (!buffer.valid()) return;
@@ -87,7 +119,8 @@ void VulkanBackend::flush() {
     std::vector<StatusCheck> checks = std::move(checks_);
     checks_.clear();
     for (const StatusCheck& check : checks) {
-        if (check.value != UINT32_MAX) fail(check.describe(check.value), "fix the input data; the backend is usable again");
+        if (check.value != UINT32_MAX)
+            fail(check.describe(check.value), "fix the input data; the backend is usable again");
     }
 }
 
@@ -103,9 +136,7 @@ std::shared_ptr<Storage> VulkanBackend::allocate(int64_t numel) {
     return std::make_shared<VulkanStorage>(*this, numel, device_->createBuffer(bytes));
 }
 
-Tensor VulkanBackend::empty(const Shape& shape) {
-    return Tensor(allocate(numelOf(shape)), shape);
-}
+Tensor VulkanBackend::empty(const Shape& shape) { return Tensor(allocate(numelOf(shape)), shape); }
 
 const BufferRange& VulkanBackend::rangeOf(const Tensor& t) const {
     RAVEN_ASSERT(t.defined(), "VulkanBackend: undefined tensor");
@@ -136,9 +167,7 @@ std::vector<float> VulkanBackend::readToHost(const Tensor& t) {
     return out;
 }
 
-void VulkanBackend::synchronize() {
-    flush();
-}
+void VulkanBackend::synchronize() { flush(); }
 
 void VulkanBackend::fillWords(const BufferRange& range, std::uint64_t offset, std::uint64_t n, std::uint32_t value) {
     if (n == 0) return;
@@ -187,6 +216,7 @@ void VulkanBackend::copyInto(const Tensor& dst, const Tensor& src) {
         std::copy_n(block.shape.begin(), vkb::kMaxRank, push.shape);
         std::copy_n(block.strides[0].begin(), vkb::kMaxRank, push.dstStride);
         std::copy_n(block.strides[1].begin(), vkb::kMaxRank, push.srcStride);
+        recorder_->describeNext("copy", 0, 8.0 * block.count);
         recorder_->dispatch(copy, {{rangeOf(src), Access::Read}, {rangeOf(dst), Access::Write}}, push,
                             Recorder::groupsFor(block.count, local));
     });

@@ -27,6 +27,11 @@
 //    place to change that) and the compiler may fuse a*b+c into an fma.
 //  - Limits: one tensor's storage must fit one storage-buffer binding (maxStorageBufferRange bytes:
 //    128 MiB on lavapipe, 4 GiB on most GPUs) and hold fewer than 2^32 elements.
+//  - Profiling: with setProfiling(true), or RAVEN_VULKAN_PROFILE=1 in the environment, every dispatch
+//    is timed with a pair of timestamp queries (vulkan::Recorder) and profile() gives, per kind of
+//    kernel (matmul, add, gelu_erf, adam_update, ...), the dispatches, GPU time, and GFLOP/s or GB/s
+//    from the work each kernel declares; complete after a sync point. With the environment variable
+//    the table is printed to stderr when the backend is destroyed.
 //  - Layer kernels (conv2d, pooling, norms, embedding, dropout, attention) are the recorder functions of
 //    core/vulkan/layers (raven_vulkan_layers); their operands are first made contiguous from the start of
 //    their storage (bindings need aligned offsets). Bad embedding indices are reported like bad targets.
@@ -133,6 +138,20 @@ public:
     AttentionGrads attentionBackward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& probs,
                                      const Tensor& gradOut, bool causal, float scale, GradsWanted wanted) override;
 
+    // Fused optimizer updates (VulkanOptim.cpp): compute-shaders/optim_adam.comp and optim_sgd.comp.
+    AdamUpdate adamUpdate(const Tensor& param, const Tensor& grad, const Tensor& expAvg, const Tensor& expAvgSq,
+                          const AdamStepScalars& s) override;
+    SgdUpdate sgdUpdate(const Tensor& param, const Tensor& grad, const Tensor& momentumBuffer,
+                        const SgdStepScalars& s) override;
+
+    // --- profiling (see the model above) ---
+    // Returns false when the device has no timestamps on its compute queue (profiling stays off).
+    bool setProfiling(bool on) { return recorder_->setProfiling(on); }
+    const std::vector<vulkan::Recorder::OpProfile>& profile() const noexcept { return recorder_->profile(); }
+    void resetProfile() { recorder_->resetProfile(); }
+    // One line per kind: dispatches, total ms, ms per dispatch, GFLOP/s and GB/s, and a total line.
+    std::string profileTable() const;
+
     // --- for the kernel files of this backend ---
     // A new uninitialised contiguous tensor.
     Tensor empty(const Shape& shape);
@@ -169,6 +188,7 @@ private:
     std::vector<StatusCheck> checks_;
     std::uint32_t elementwiseGroup_ = 64;
     std::int64_t liveStorages_ = 0;
+    bool printProfileAtExit_ = false;
 };
 
 // A Vulkan backend on the device `selector` names (index or name substring; "" = the best device, see

@@ -34,7 +34,19 @@ constexpr uint32_t kScalarBase = 10;
 static_assert(static_cast<uint32_t>(UnaryOp::GeluErf) + 1 == kScalarBase, "elementwise_unary.comp numbers the ops");
 static_assert(static_cast<uint32_t>(BinaryOp::GeluErfBackward) == 11, "elementwise_binary.comp numbers the ops");
 
-Tensor runUnary(VulkanBackend& backend, uint32_t op, const Tensor& x, float s) {
+const char* scalarOpName(ScalarOp op) {
+    switch (op) {
+        case ScalarOp::Add:
+            return "add_scalar";
+        case ScalarOp::Mul:
+            return "mul_scalar";
+        case ScalarOp::Pow:
+            return "pow_scalar";
+    }
+    return "scalar";
+}
+
+Tensor runUnary(VulkanBackend& backend, uint32_t op, const char* kind, const Tensor& x, float s) {
     Tensor out = backend.empty(x.shape());
     if (out.numel() == 0) return out;
     const uint32_t local = backend.elementwiseWorkgroupSize();
@@ -49,6 +61,7 @@ Tensor runUnary(VulkanBackend& backend, uint32_t op, const Tensor& x, float s) {
         push.s = s;
         std::copy_n(block.shape.begin(), vkb::kMaxRank, push.shape);
         std::copy_n(block.strides[1].begin(), vkb::kMaxRank, push.xStride);
+        backend.recorder().describeNext(kind, static_cast<double>(block.count), 8.0 * block.count);
         backend.recorder().dispatch(pipeline,
                                     {{backend.rangeOf(x), Access::Read}, {backend.rangeOf(out), Access::Write}}, push,
                                     Recorder::groupsFor(block.count, local));
@@ -59,11 +72,11 @@ Tensor runUnary(VulkanBackend& backend, uint32_t op, const Tensor& x, float s) {
 }  // namespace
 
 Tensor VulkanBackend::unary(UnaryOp op, const Tensor& x) {
-    return runUnary(*this, static_cast<uint32_t>(op), x, 0.0f);
+    return runUnary(*this, static_cast<uint32_t>(op), unaryOpName(op), x, 0.0f);
 }
 
 Tensor VulkanBackend::scalar(ScalarOp op, const Tensor& x, float s) {
-    return runUnary(*this, kScalarBase + static_cast<uint32_t>(op), x, s);
+    return runUnary(*this, kScalarBase + static_cast<uint32_t>(op), scalarOpName(op), x, s);
 }
 
 Tensor VulkanBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b) {
@@ -84,6 +97,7 @@ Tensor VulkanBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b) {
         std::copy_n(block.shape.begin(), vkb::kMaxRank, push.shape);
         std::copy_n(block.strides[1].begin(), vkb::kMaxRank, push.aStride);
         std::copy_n(block.strides[2].begin(), vkb::kMaxRank, push.bStride);
+        recorder().describeNext(binaryOpName(op), static_cast<double>(block.count), 12.0 * block.count);
         recorder().dispatch(kernel,
                             {{rangeOf(a), Access::Read}, {rangeOf(b), Access::Read}, {rangeOf(out), Access::Write}},
                             push, Recorder::groupsFor(block.count, local));

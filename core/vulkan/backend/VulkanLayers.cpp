@@ -49,8 +49,8 @@ void checkIndices(VulkanBackend& backend, const Tensor& indices, int64_t limit, 
     const vulkan::Pipeline& pipeline = backend.pipeline({"check_indices", 2, sizeof(CheckPush), {local}});
     const CheckPush push{vkb::narrowToU32(indices.numel()), vkb::narrowToU32(indices.offset()),
                          static_cast<float>(limit)};
-    backend.recorder().dispatch(pipeline, {{backend.rangeOf(indices), Access::Read}, {status, Access::ReadWrite}},
-                                push, vulkan::Recorder::groupsFor(static_cast<uint64_t>(indices.numel()), local));
+    backend.recorder().dispatch(pipeline, {{backend.rangeOf(indices), Access::Read}, {status, Access::ReadWrite}}, push,
+                                vulkan::Recorder::groupsFor(static_cast<uint64_t>(indices.numel()), local));
 }
 
 k::Conv2dShape convShape(const Shape& x, const Shape& weightShape, const Conv2dGeometry& g) {
@@ -237,7 +237,8 @@ NormResult VulkanBackend::batchNorm(const Tensor& xIn, const Tensor& weightIn, c
                                     float eps) {
     const Tensor x = bindable(*this, xIn), weight = bindable(*this, weightIn), bias = bindable(*this, biasIn);
     for (const Tensor* running : {&runningMean, &runningVar})
-        RAVEN_ASSERT(!running->defined() || running->isContiguous(), "batchNorm: running statistics must be contiguous");
+        RAVEN_ASSERT(!running->defined() || running->isContiguous(),
+                     "batchNorm: running statistics must be contiguous");
     // Updated in place: a view that does not start its storage is updated through a copy, written back.
     const Tensor mean = bindable(*this, runningMean), var = bindable(*this, runningVar);
     const k::BatchNormShape s = batchNormShape(x, momentum, eps);
@@ -346,8 +347,7 @@ AttentionGrads VulkanBackend::attentionBackward(const Tensor& qIn, const Tensor&
     if (wantV) grads.value = make(v.shape());
     if (probs.numel() == 0 || gradOut.numel() == 0) return grads;
     Tensor scratch;
-    if (wantQ || wantK)
-        scratch = empty({static_cast<int64_t>(layers::attentionBackwardScratchFloats(s))});
+    if (wantQ || wantK) scratch = empty({static_cast<int64_t>(layers::attentionBackwardScratchFloats(s))});
     layers::attentionBackward(device(), recorder(), s, whole(*this, q), whole(*this, key), whole(*this, v),
                               whole(*this, probs), whole(*this, gradOut), whole(*this, grads.query),
                               whole(*this, grads.key), whole(*this, grads.value), whole(*this, scratch));

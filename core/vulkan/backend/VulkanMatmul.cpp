@@ -98,11 +98,17 @@ Tensor VulkanBackend::matmul(const Tensor& aIn, const Tensor& bIn, const Tensor&
     // Stage loads so that neighbouring invocations read neighbouring addresses of transposed views too.
     const uint32_t aRowsFast = (push.aColStride != 1 && push.aRowStride == 1) ? 1 : 0;
     const uint32_t bKFast = (push.bColStride != 1 && push.bRowStride == 1) ? 1 : 0;
-    const vulkan::Pipeline& gemm = pipeline(
-        {"gemm_tiled", 4, sizeof(GemmPush),
-         {tile.bm, tile.bn, tile.bk, tile.tm, tile.tn, tile.threads(), aRowsFast, bKFast}});
+    const vulkan::Pipeline& gemm =
+        pipeline({"gemm_tiled",
+                  4,
+                  sizeof(GemmPush),
+                  {tile.bm, tile.bn, tile.bk, tile.tm, tile.tn, tile.threads(), aRowsFast, bKFast}});
     const vulkan::Groups groups{vkb::narrowToU32((n + tile.bn - 1) / tile.bn),
                                 vkb::narrowToU32((m + tile.bm - 1) / tile.bm), vkb::narrowToU32(batch)};
+    const double mnk =
+        static_cast<double>(batch) * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+    recorder().describeNext("matmul", 2.0 * mnk,
+                            4.0 * static_cast<double>(batch) * static_cast<double>(m * k + k * n + m * n));
     recorder().dispatch(gemm,
                         {{rangeOf(a), Access::Read},
                          {rangeOf(b), Access::Read},

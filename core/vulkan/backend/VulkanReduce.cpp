@@ -36,9 +36,9 @@ void reduceRows(VulkanBackend& backend, uint32_t op, const Tensor& src, int64_t 
         Tensor partial = backend.empty({rows * chunks});
         const RowsPush push{vkb::narrowToU32(rowLength), static_cast<uint32_t>(kChunk), vkb::narrowToU32(chunks),
                             vkb::narrowToU32(from.offset()), 0};
-        backend.recorder().dispatch(
-            pipeline, {{backend.rangeOf(from), Access::Read}, {backend.rangeOf(partial), Access::Write}}, push,
-            Recorder::groupsFor(static_cast<uint64_t>(rows * chunks), 1));
+        backend.recorder().dispatch(pipeline,
+                                    {{backend.rangeOf(from), Access::Read}, {backend.rangeOf(partial), Access::Write}},
+                                    push, Recorder::groupsFor(static_cast<uint64_t>(rows * chunks), 1));
         from = partial;
         rowLength = chunks;
     }

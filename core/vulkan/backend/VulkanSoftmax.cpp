@@ -28,13 +28,9 @@ struct CrossEntropyPush {
     float smoothing, smoothPerClass;
 };
 
-Tensor dense(VulkanBackend& backend, const Tensor& t) {
-    return t.isContiguous() ? t : backend.contiguousCopy(t);
-}
+Tensor dense(VulkanBackend& backend, const Tensor& t) { return t.isContiguous() ? t : backend.contiguousCopy(t); }
 
-int64_t lastAxis(const Tensor& t) {
-    return t.dim() == 0 ? 1 : t.size(-1);
-}
+int64_t lastAxis(const Tensor& t) { return t.dim() == 0 ? 1 : t.size(-1); }
 
 Tensor softmaxRows(VulkanBackend& backend, const Tensor& xIn, uint32_t log) {
     const Tensor x = dense(backend, xIn);
@@ -54,21 +50,19 @@ Tensor softmaxBackwardRows(VulkanBackend& backend, const Tensor& yIn, const Tens
     Tensor out = backend.empty(y.shape());
     if (y.numel() == 0) return out;
     const int64_t cols = lastAxis(y), rows = y.numel() / cols;
-    const vulkan::Pipeline& pipeline =
-        backend.pipeline({"softmax_backward", 3, sizeof(SoftmaxBackwardPush), {log}});
+    const vulkan::Pipeline& pipeline = backend.pipeline({"softmax_backward", 3, sizeof(SoftmaxBackwardPush), {log}});
     const SoftmaxBackwardPush push{vkb::narrowToU32(cols), vkb::narrowToU32(y.offset()), vkb::narrowToU32(g.offset()),
                                    0};
-    backend.recorder().dispatch(pipeline,
-                                {{backend.rangeOf(y), Access::Read},
-                                 {backend.rangeOf(g), Access::Read},
-                                 {backend.rangeOf(out), Access::Write}},
-                                push, Recorder::groupsFor(static_cast<uint64_t>(rows), 1));
+    backend.recorder().dispatch(
+        pipeline,
+        {{backend.rangeOf(y), Access::Read}, {backend.rangeOf(g), Access::Read}, {backend.rangeOf(out), Access::Write}},
+        push, Recorder::groupsFor(static_cast<uint64_t>(rows), 1));
     return out;
 }
 
 // mode 0: the per-sample loss [N]; mode 1: dL/dlogits [N, C] (gradLoss defined).
-Tensor crossEntropyRows(VulkanBackend& backend, const Tensor& logitsIn, const Tensor& targetsIn,
-                        const Tensor& gradIn, float smoothing, uint32_t mode) {
+Tensor crossEntropyRows(VulkanBackend& backend, const Tensor& logitsIn, const Tensor& targetsIn, const Tensor& gradIn,
+                        float smoothing, uint32_t mode) {
     const Tensor x = dense(backend, logitsIn), t = dense(backend, targetsIn);
     const Tensor g = gradIn.defined() ? dense(backend, gradIn) : t;
     const int64_t n = x.size(0), c = x.size(1);
@@ -80,8 +74,7 @@ Tensor crossEntropyRows(VulkanBackend& backend, const Tensor& logitsIn, const Te
         return std::string(op) + " (Vulkan): the target of sample " + std::to_string(sample) +
                " is not a class index in [0, " + std::to_string(c) + ")";
     });
-    const vulkan::Pipeline& pipeline =
-        backend.pipeline({"cross_entropy", 5, sizeof(CrossEntropyPush), {mode}});
+    const vulkan::Pipeline& pipeline = backend.pipeline({"cross_entropy", 5, sizeof(CrossEntropyPush), {mode}});
     const CrossEntropyPush push{vkb::narrowToU32(c),
                                 vkb::narrowToU32(x.offset()),
                                 vkb::narrowToU32(t.offset()),

@@ -51,8 +51,8 @@ void attentionForward(Device& device, Recorder& recorder, const AttentionShape& 
     requireFloats("attention", "out", out, d.out());
     requireFloats("attention", "probs", probs, d.probs());
     // scores = scale * q k^T, into probs; then the softmax in place; then out = probs v.
-    matmul(device, recorder, d.bh, d.tq, d.tk, d.d, plain(d.tq, d.d), transposed(d.tk, d.d), shape.effectiveScale(),
-           q, k, probs);
+    matmul(device, recorder, d.bh, d.tq, d.tk, d.d, plain(d.tq, d.d), transposed(d.tk, d.d), shape.effectiveScale(), q,
+           k, probs);
     struct {
         std::uint32_t rows, queryLength, keyLength, causal;
     } params{static_cast<std::uint32_t>(d.bh * d.tq), u32(shape.queryLength), u32(shape.keyLength),
@@ -75,15 +75,14 @@ void attentionBackward(Device& device, Recorder& recorder, const AttentionShape&
     requireFloats("attention backward", "dout", dout, d.out());
     if (present(dv)) {
         requireFloats("attention backward", "dv", dv, d.v());
-        matmul(device, recorder, d.bh, d.tk, d.dv, d.tq, transposed(d.tq, d.tk), plain(d.tq, d.dv), 1.0f, probs,
-               dout, dv);
+        matmul(device, recorder, d.bh, d.tk, d.dv, d.tq, transposed(d.tq, d.tk), plain(d.tq, d.dv), 1.0f, probs, dout,
+               dv);
     }
     if (!present(dq) && !present(dk)) return;
     requireFloats("attention backward", "v", v, d.v());
     requireFloats("attention backward", "scratch", scratch, d.probs());
     // dP = dout v^T into scratch, then dS in place.
-    matmul(device, recorder, d.bh, d.tq, d.tk, d.dv, plain(d.tq, d.dv), transposed(d.tk, d.dv), 1.0f, dout, v,
-           scratch);
+    matmul(device, recorder, d.bh, d.tq, d.tk, d.dv, plain(d.tq, d.dv), transposed(d.tk, d.dv), 1.0f, dout, v, scratch);
     struct {
         std::uint32_t rows, keyLength;
         float scale;
@@ -100,8 +99,7 @@ void attentionBackward(Device& device, Recorder& recorder, const AttentionShape&
     if (present(dk)) {
         requireFloats("attention backward", "q", q, d.q());
         requireFloats("attention backward", "dk", dk, d.k());
-        matmul(device, recorder, d.bh, d.tk, d.d, d.tq, transposed(d.tq, d.tk), plain(d.tq, d.d), 1.0f, scratch, q,
-               dk);
+        matmul(device, recorder, d.bh, d.tk, d.d, d.tq, transposed(d.tq, d.tk), plain(d.tq, d.d), 1.0f, scratch, q, dk);
     }
 }
 

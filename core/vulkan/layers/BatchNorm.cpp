@@ -76,14 +76,8 @@ void batchNormBackward(Device& device, Recorder& recorder, const BatchNormShape&
     struct {
         std::uint32_t batch, channels, spatial;
         std::uint32_t training, hasWeight, wantInput, wantWeight, wantBias;
-    } params{u32(shape.batch),
-             u32(shape.channels),
-             u32(shape.spatial),
-             training ? 1u : 0u,
-             present(weight) ? 1u : 0u,
-             present(dx) ? 1u : 0u,
-             present(dweight) ? 1u : 0u,
-             present(dbias) ? 1u : 0u};
+    } params{u32(shape.batch),          u32(shape.channels),   u32(shape.spatial),         training ? 1u : 0u,
+             present(weight) ? 1u : 0u, present(dx) ? 1u : 0u, present(dweight) ? 1u : 0u, present(dbias) ? 1u : 0u};
     // An output not wanted is bound to one that is (and never written through that binding).
     const BufferRange someOutput = present(dx) ? dx : present(dweight) ? dweight : dbias;
     const Pipeline& pipeline =

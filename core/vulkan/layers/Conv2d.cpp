@@ -19,10 +19,9 @@ struct ConvParams {
 };
 
 ConvParams paramsOf(const Conv2dShape& s, bool hasBias) {
-    return {u32(s.batch),   u32(s.inChannels), u32(s.height),    u32(s.width),     u32(s.outChannels),
-            u32(s.kernelH), u32(s.kernelW),    u32(s.strideH),   u32(s.strideW),   u32(s.padH),
-            u32(s.padW),    u32(s.dilationH),  u32(s.dilationW), u32(s.groups),    u32(s.outH()),
-            u32(s.outW()),  hasBias ? 1u : 0u};
+    return {u32(s.batch),     u32(s.inChannels), u32(s.height),  u32(s.width),  u32(s.outChannels), u32(s.kernelH),
+            u32(s.kernelW),   u32(s.strideH),    u32(s.strideW), u32(s.padH),   u32(s.padW),        u32(s.dilationH),
+            u32(s.dilationW), u32(s.groups),     u32(s.outH()),  u32(s.outW()), hasBias ? 1u : 0u};
 }
 
 struct Sizes {
@@ -49,9 +48,15 @@ void gemm(Device& device, Recorder& recorder, const Conv2dShape& s, Mode mode, B
     const std::uint64_t cg = s.inChannels / s.groups, kg = s.outChannels / s.groups;
     std::uint64_t m = 0, n = 0;
     switch (mode) {
-        case Mode::Forward: m = kg, n = static_cast<std::uint64_t>(s.batch) * s.outH() * s.outW(); break;
-        case Mode::InputGradient: m = cg, n = static_cast<std::uint64_t>(s.batch) * s.height * s.width; break;
-        case Mode::WeightGradient: m = kg, n = cg * taps; break;
+        case Mode::Forward:
+            m = kg, n = static_cast<std::uint64_t>(s.batch) * s.outH() * s.outW();
+            break;
+        case Mode::InputGradient:
+            m = cg, n = static_cast<std::uint64_t>(s.batch) * s.height * s.width;
+            break;
+        case Mode::WeightGradient:
+            m = kg, n = cg * taps;
+            break;
     }
     const GemmTiles t = chooseGemmTiles(device, m, n);
     const Pipeline& pipeline = device.pipelines().get(
@@ -76,8 +81,8 @@ void conv2dForward(Device& device, Recorder& recorder, const Conv2dShape& shape,
 }
 
 void conv2dBackward(Device& device, Recorder& recorder, const Conv2dShape& shape, const BufferRange& x,
-                    const BufferRange& weight, const BufferRange& dy, const BufferRange& dx,
-                    const BufferRange& dweight, const BufferRange& dbias) {
+                    const BufferRange& weight, const BufferRange& dy, const BufferRange& dx, const BufferRange& dweight,
+                    const BufferRange& dbias) {
     shape.validate();
     checkIndexable(shape);
     const Sizes sizes = sizesOf(shape);

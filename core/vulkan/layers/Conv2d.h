@@ -35,7 +35,7 @@ void conv2dForward(Device& device, Recorder& recorder, const cpu::kernels::Conv2
 // WRITES dx [N, C, H, W], dweight [K, C/groups, kH, kW] and dbias [K] from dy [N, K, outH, outW]; each
 // may be absent when not wanted. x is read only for dweight, weight only for dx.
 void conv2dBackward(Device& device, Recorder& recorder, const cpu::kernels::Conv2dShape& shape, const BufferRange& x,
-                    const BufferRange& weight, const BufferRange& dy, const BufferRange& dx,
-                    const BufferRange& dweight, const BufferRange& dbias);
+                    const BufferRange& weight, const BufferRange& dy, const BufferRange& dx, const BufferRange& dweight,
+                    const BufferRange& dbias);
 
 }  // namespace raven::vulkan::layers

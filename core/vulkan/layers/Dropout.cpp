@@ -30,8 +30,7 @@ void applyMask(Device& device, Recorder& recorder, const DropoutShape& shape, co
              static_cast<std::uint32_t>(shape.offset >> 32)};
     const std::uint32_t local = linearWorkgroupSize(device);
     const Pipeline& pipeline = device.pipelines().get({"layer_dropout", 2, sizeof params, {local}});
-    recorder.dispatch(pipeline, {{in, Access::Read}, {out, Access::Write}}, params,
-                      Recorder::groupsFor(count, local));
+    recorder.dispatch(pipeline, {{in, Access::Read}, {out, Access::Write}}, params, Recorder::groupsFor(count, local));
 }
 
 }  // namespace

@@ -20,7 +20,7 @@ void dropoutForward(Device& device, Recorder& recorder, const cpu::kernels::Drop
                     const BufferRange& y);
 
 // WRITES dx = dy * mask / (1 - p), the mask regenerated from seed and offset.
-void dropoutBackward(Device& device, Recorder& recorder, const cpu::kernels::DropoutShape& shape,
-                     const BufferRange& dy, const BufferRange& dx);
+void dropoutBackward(Device& device, Recorder& recorder, const cpu::kernels::DropoutShape& shape, const BufferRange& dy,
+                     const BufferRange& dx);
 
 }  // namespace raven::vulkan::layers

@@ -63,8 +63,7 @@ std::vector<float> conv2dForward(Device& device, const cpu::kernels::Conv2dShape
     return y;
 }
 
-LayerGradients conv2dBackward(Device& device, const cpu::kernels::Conv2dShape& s, F x, F weight, F dy,
-                              Wanted wanted) {
+LayerGradients conv2dBackward(Device& device, const cpu::kernels::Conv2dShape& s, F x, F weight, F dy, Wanted wanted) {
     s.validate();
     HostRun run(device);
     LayerGradients g;
@@ -104,8 +103,8 @@ std::vector<float> avgPool2dForward(Device& device, const cpu::kernels::Pool2dSh
     HostRun run(device);
     std::vector<float> y;
     const BufferRange in = run.input(x);
-    layers::avgPool2dForward(device, run.recorder(), s, in, run.output(sz(s.batch * s.channels * s.outH() * s.outW()), y),
-                             countIncludePad);
+    layers::avgPool2dForward(device, run.recorder(), s, in,
+                             run.output(sz(s.batch * s.channels * s.outH() * s.outW()), y), countIncludePad);
     run.run();
     return y;
 }
@@ -148,8 +147,8 @@ LayerGradients layerNormBackward(Device& device, const cpu::kernels::LayerNormSh
     return g;
 }
 
-NormOutput batchNormForward(Device& device, const cpu::kernels::BatchNormShape& s, bool training, F x, F weight,
-                            F bias, std::vector<float>& runningMean, std::vector<float>& runningVar) {
+NormOutput batchNormForward(Device& device, const cpu::kernels::BatchNormShape& s, bool training, F x, F weight, F bias,
+                            std::vector<float>& runningMean, std::vector<float>& runningVar) {
     s.validate(training);
     HostRun run(device);
     NormOutput o;
@@ -168,8 +167,8 @@ LayerGradients batchNormBackward(Device& device, const cpu::kernels::BatchNormSh
     s.validate(training);
     HostRun run(device);
     LayerGradients g;
-    const BufferRange in = run.input(x), w = run.input(weight), m = run.input(savedMean),
-                      inv = run.input(savedInvstd), grad = run.input(dy);
+    const BufferRange in = run.input(x), w = run.input(weight), m = run.input(savedMean), inv = run.input(savedInvstd),
+                      grad = run.input(dy);
     const BufferRange dx = run.output(sz(s.batch * s.channels * s.spatial), g.input, wanted[0]);
     const BufferRange dw = run.output(sz(s.channels), g.weight, wanted[1]);
     const BufferRange db = run.output(sz(s.channels), g.bias, wanted[2]);
@@ -261,9 +260,9 @@ AttentionGradients attentionBackward(Device& device, const cpu::kernels::Attenti
     const BufferRange dq = run.output(sz(bh * s.queryLength * s.headDim), g.query, wanted[0]);
     const BufferRange dk = run.output(sz(bh * s.keyLength * s.headDim), g.key, wanted[1]);
     const BufferRange dv = run.output(sz(bh * s.keyLength * s.valueDim), g.value, wanted[2]);
-    const BufferRange scratch =
-        (wanted[0] || wanted[1]) ? run.scratch(sz(static_cast<std::int64_t>(attentionBackwardScratchFloats(s))))
-                                 : BufferRange{};
+    const BufferRange scratch = (wanted[0] || wanted[1])
+                                    ? run.scratch(sz(static_cast<std::int64_t>(attentionBackwardScratchFloats(s))))
+                                    : BufferRange{};
     layers::attentionBackward(device, run.recorder(), s, rq, rk, rv, p, grad, dq, dk, dv, scratch);
     run.run();
     return g;

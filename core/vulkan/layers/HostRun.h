@@ -111,8 +111,8 @@ std::vector<float> dropoutForward(Device& device, const cpu::kernels::DropoutSha
 std::vector<float> dropoutBackward(Device& device, const cpu::kernels::DropoutShape& shape, F dy);
 
 AttentionOutput attentionForward(Device& device, const cpu::kernels::AttentionShape& shape, F q, F k, F v);
-AttentionGradients attentionBackward(Device& device, const cpu::kernels::AttentionShape& shape, F q, F k, F v,
-                                     F probs, F dout, Wanted wanted = {true, true, true});
+AttentionGradients attentionBackward(Device& device, const cpu::kernels::AttentionShape& shape, F q, F k, F v, F probs,
+                                     F dout, Wanted wanted = {true, true, true});
 
 }  // namespace host
 }  // namespace raven::vulkan::layers

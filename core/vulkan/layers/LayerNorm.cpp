@@ -9,8 +9,8 @@ namespace raven::vulkan::layers {
 using cpu::kernels::LayerNormShape;
 
 void layerNormForward(Device& device, Recorder& recorder, const LayerNormShape& shape, const BufferRange& x,
-                      const BufferRange& weight, const BufferRange& bias, const BufferRange& y,
-                      const BufferRange& mean, const BufferRange& rstd) {
+                      const BufferRange& weight, const BufferRange& bias, const BufferRange& y, const BufferRange& mean,
+                      const BufferRange& rstd) {
     shape.validate();
     const std::uint64_t rows = static_cast<std::uint64_t>(shape.rows), total = rows * shape.features;
     requireIndexable("layer_norm", "x", total);

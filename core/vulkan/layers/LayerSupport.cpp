@@ -54,10 +54,14 @@ GemmTiles chooseGemmTiles(const Device& device, std::uint64_t m, std::uint64_t n
     // large products; a small side gets fewer rows (or columns) per invocation so that little of a
     // tile is wasted on padding. Every device offers 128 invocations and 16 KiB, so 8x8 always fits.
     GemmTiles tiles{16, 16, 4, 4, 16};
-    if (m <= 16) tiles.rm = 1;
-    else if (m <= 32) tiles.rm = 2;
-    if (n <= 16) tiles.rn = 1;
-    else if (n <= 32) tiles.rn = 2;
+    if (m <= 16)
+        tiles.rm = 1;
+    else if (m <= 32)
+        tiles.rm = 2;
+    if (n <= 16)
+        tiles.rn = 1;
+    else if (n <= 32)
+        tiles.rn = 2;
     if (fits(device, tiles)) return tiles;
     return GemmTiles{8, 8, 1, 1, 16};
 }

@@ -29,8 +29,17 @@ Sizes checked(const char* op, const Pool2dShape& s) {
 }
 
 PoolParams paramsOf(const Pool2dShape& s, bool countIncludePad) {
-    return {u32(s.batch * s.channels), u32(s.height),  u32(s.width), u32(s.kernelH), u32(s.kernelW), u32(s.strideH),
-            u32(s.strideW),            u32(s.padH),    u32(s.padW),  u32(s.outH()),  u32(s.outW()),
+    return {u32(s.batch * s.channels),
+            u32(s.height),
+            u32(s.width),
+            u32(s.kernelH),
+            u32(s.kernelW),
+            u32(s.strideH),
+            u32(s.strideW),
+            u32(s.padH),
+            u32(s.padW),
+            u32(s.outH()),
+            u32(s.outW()),
             countIncludePad ? 1u : 0u};
 }
 
@@ -47,8 +56,8 @@ void maxPool2dForward(Device& device, Recorder& recorder, const Pool2dShape& sha
     requireFloats("max_pool2d", "y", y, sizes.output);
     requireFloats("max_pool2d", "argmax", argmax, sizes.output);
     const Pipeline& pipeline = pipelineFor(device, "layer_max_pool2d_forward", 3);
-    recorder.dispatch(pipeline, {{x, Access::Read}, {y, Access::Write}, {argmax, Access::Write}},
-                      paramsOf(shape, true), Recorder::groupsFor(sizes.output, pipeline.desc.specialization[0]));
+    recorder.dispatch(pipeline, {{x, Access::Read}, {y, Access::Write}, {argmax, Access::Write}}, paramsOf(shape, true),
+                      Recorder::groupsFor(sizes.output, pipeline.desc.specialization[0]));
 }
 
 void maxPool2dBackward(Device& device, Recorder& recorder, const Pool2dShape& shape, const BufferRange& argmax,

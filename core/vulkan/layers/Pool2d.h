@@ -20,14 +20,14 @@ class Recorder;
 namespace raven::vulkan::layers {
 
 // y and argmax [N, C, outH, outW] from x [N, C, H, W].
-void maxPool2dForward(Device& device, Recorder& recorder, const cpu::kernels::Pool2dShape& shape,
-                      const BufferRange& x, const BufferRange& y, const BufferRange& argmax);
+void maxPool2dForward(Device& device, Recorder& recorder, const cpu::kernels::Pool2dShape& shape, const BufferRange& x,
+                      const BufferRange& y, const BufferRange& argmax);
 // WRITES dx [N, C, H, W] from dy [N, C, outH, outW] and the forward's argmax.
 void maxPool2dBackward(Device& device, Recorder& recorder, const cpu::kernels::Pool2dShape& shape,
                        const BufferRange& argmax, const BufferRange& dy, const BufferRange& dx);
 
-void avgPool2dForward(Device& device, Recorder& recorder, const cpu::kernels::Pool2dShape& shape,
-                      const BufferRange& x, const BufferRange& y, bool countIncludePad = true);
+void avgPool2dForward(Device& device, Recorder& recorder, const cpu::kernels::Pool2dShape& shape, const BufferRange& x,
+                      const BufferRange& y, bool countIncludePad = true);
 // WRITES dx [N, C, H, W] from dy [N, C, outH, outW].
 void avgPool2dBackward(Device& device, Recorder& recorder, const cpu::kernels::Pool2dShape& shape,
                        const BufferRange& dy, const BufferRange& dx, bool countIncludePad = true);

@@ -1,0 +1,415 @@
+// raven-bench-vulkan: how fast the Vulkan backend is, measured the way torch_peer.py measures PyTorch
+// on the same GPU (run.sh runs both and prints one table; docs/benchmarks.md, "Vulkan").
+//
+//   raven-bench-vulkan [--what gemm,elementwise,train] [--device SEL] [--profile] [--smoke]
+//                      [--seconds S]
+//
+//  - gemm: C = A B through VulkanBackend::matmul (the path every Linear takes) at 1024^3, 4096^3,
+//    8192^3 and M x N x K = 4096 x 512 x 14336, in TFLOP/s (2 M N K per product).
+//  - elementwise: add, mul, gelu (erf) and the fused Adam update (Backend::adamUpdate) on 2^26 floats,
+//    in GB/s (bytes each kernel must read and write), beside the device's copy bandwidth measured in the
+//    same run twice: vkCmdCopyBuffer and Raven's copy shader.
+//  - train: steps/s of the Fashion-MNIST MLP (784-256-128-10, ReLU) and CNN (conv3x3 32 - maxpool -
+//    conv3x3 64 - maxpool - fc128 - fc10) at batch 128, built from autograd ops, cross-entropy, Adam
+//    (lr 1e-3) through Backend::adamUpdate. Each step uploads a batch of random data of the right
+//    shapes, runs forward, backward and the update, and reads the loss: one submission per step.
+//    (--smoke: batch 16.)
+// Every figure: warm-up first (pipelines compiled), then timed windows of repeated work ended by a
+// sync point (wall clock around synchronize), the best window reported. Results are lines
+// `RESULT {json}`; `DEVICE ...` names the device. --profile: after the timed windows, one more window
+// with per-dispatch timestamps, and its per-kernel table (VulkanBackend::profileTable).
+// --smoke: tiny sizes, one short window each (the test suite runs it on lavapipe with validation on);
+// exits non-zero on a validation message or a figure that is not positive and finite.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "autograd/LayerOps.h"
+#include "autograd/Ops.h"
+#include "autograd/Variable.h"
+#include "base/Error.h"
+#include "tensor/Random.h"
+#include "tensor/TensorOps.h"
+#include "vulkan/Check.h"
+#include "vulkan/Device.h"
+#include "vulkan/backend/VulkanBackend.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using raven::Tensor;
+using raven::Variable;
+using raven::VulkanBackend;
+
+struct Options {
+    std::vector<std::string> what{"gemm", "elementwise", "train"};
+    std::string device;
+    bool profile = false;
+    bool smoke = false;
+    double seconds = 0.5;  // per timed window
+    int windows = 3;
+};
+
+[[noreturn]] void usage(const std::string& problem) {
+    std::cerr << "raven-bench-vulkan: " << problem << "\n"
+              << "usage: raven-bench-vulkan [--what gemm,elementwise,train] [--device SEL] [--profile] [--smoke]\n"
+              << "       [--seconds S]\n";
+    std::exit(2);
+}
+
+Options parse(int argc, char** argv) {
+    Options o;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) usage(a + " needs a value");
+            return argv[++i];
+        };
+        if (a == "--what") {
+            o.what.clear();
+            std::stringstream list(value());
+            for (std::string item; std::getline(list, item, ',');) {
+                if (item != "gemm" && item != "elementwise" && item != "train") usage("unknown benchmark " + item);
+                o.what.push_back(item);
+            }
+        } else if (a == "--device") {
+            o.device = value();
+        } else if (a == "--profile") {
+            o.profile = true;
+        } else if (a == "--smoke") {
+            o.smoke = true;
+        } else if (a == "--seconds") {
+            o.seconds = std::atof(value().c_str());
+            if (!(o.seconds > 0)) usage("--seconds takes a positive number");
+        } else if (a == "-h" || a == "--help") {
+            usage("help");
+        } else {
+            usage("unknown argument " + a);
+        }
+    }
+    if (o.smoke) {
+        o.seconds = 0.02;
+        o.windows = 1;
+    }
+    return o;
+}
+
+bool g_allSane = true;
+
+// One line for run.sh: RESULT {"bench": ..., "case": ..., "value": ..., "unit": ..., ...extra}.
+void result(const std::string& bench, const std::string& name, double value, const std::string& unit,
+            const std::string& extra = "") {
+    if (!std::isfinite(value) || value <= 0) {
+        g_allSane = false;
+        std::cerr << "raven-bench-vulkan: " << bench << " " << name << " gave " << value << " " << unit << "\n";
+    }
+    std::printf("RESULT {\"bench\": \"%s\", \"case\": \"%s\", \"value\": %.6g, \"unit\": \"%s\"%s}\n", bench.c_str(),
+                name.c_str(), value, unit.c_str(), extra.c_str());
+    std::fflush(stdout);
+}
+
+// Runs `work` (which records one unit of work) repeatedly: warm-up, then windows of about
+// opt.seconds each, every window ended by a sync point. Returns the best seconds per unit.
+double timeBest(VulkanBackend& backend, const Options& opt, const std::function<void()>& work, int warmup = 2) {
+    for (int i = 0; i < warmup; ++i) work();
+    backend.synchronize();
+    auto t0 = Clock::now();
+    work();
+    backend.synchronize();
+    const double once = std::chrono::duration<double>(Clock::now() - t0).count();
+    const int reps = static_cast<int>(std::clamp(opt.seconds / std::max(once, 1e-6), 1.0, 1000.0));
+    double best = once;
+    for (int w = 0; w < opt.windows; ++w) {
+        t0 = Clock::now();
+        for (int r = 0; r < reps; ++r) work();
+        backend.synchronize();
+        best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count() / reps);
+    }
+    return best;
+}
+
+// With --profile: one more pass of `work` with timestamps on, and the per-kernel table.
+void profileOnce(VulkanBackend& backend, const Options& opt, const std::string& title,
+                 const std::function<void()>& work) {
+    if (!opt.profile) return;
+    const int reps = opt.smoke ? 1 : 3;
+    backend.synchronize();
+    if (!backend.setProfiling(true)) {
+        std::printf("PROFILE %s: the device has no timestamps on its compute queue\n", title.c_str());
+        return;
+    }
+    backend.resetProfile();
+    for (int r = 0; r < reps; ++r) work();
+    backend.synchronize();
+    backend.setProfiling(false);
+    std::printf("PROFILE %s (%d repetitions)\n%s", title.c_str(), reps, backend.profileTable().c_str());
+    std::fflush(stdout);
+}
+
+Tensor randomTensor(const raven::Shape& shape, raven::Generator& gen, VulkanBackend& backend, float scale = 1.0f) {
+    return raven::uniform(shape, -scale, scale, gen, backend);
+}
+
+// --- (a) SGEMM ---
+
+void benchGemm(VulkanBackend& backend, const Options& opt) {
+    struct Case {
+        int64_t m, n, k;
+    };
+    std::vector<Case> cases = {{1024, 1024, 1024}, {4096, 4096, 4096}, {8192, 8192, 8192}, {4096, 512, 14336}};
+    if (opt.smoke) cases = {{64, 64, 64}, {128, 128, 128}, {96, 32, 160}};
+    raven::Generator gen(1);
+    for (const Case& c : cases) {
+        const std::string name = std::to_string(c.m) + "x" + std::to_string(c.n) + "x" + std::to_string(c.k);
+        const Tensor a = randomTensor({c.m, c.k}, gen, backend);
+        const Tensor b = randomTensor({c.k, c.n}, gen, backend);
+        Tensor keep;
+        const auto work = [&] { keep = backend.matmul(a, b, Tensor()); };
+        const double seconds = timeBest(backend, opt, work);
+        const double flops = 2.0 * static_cast<double>(c.m) * static_cast<double>(c.n) * static_cast<double>(c.k);
+        result("gemm", name, flops / seconds * 1e-12, "TFLOP/s", ", \"ms\": " + std::to_string(seconds * 1e3));
+        profileOnce(backend, opt, "gemm " + name, work);
+    }
+}
+
+// --- (b) elementwise and the Adam update, beside the copy bandwidth ---
+
+// vkCmdCopyBuffer src -> dst `reps` times in one command buffer (a barrier between copies, since each
+// overwrites the last), timed around the submission. Seconds per copy.
+double timeCopyBuffer(VulkanBackend& backend, const Tensor& src, const Tensor& dst, int reps) {
+    backend.synchronize();
+    raven::vulkan::Device& device = backend.device();
+    VkCommandBufferAllocateInfo info{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
+    info.commandPool = device.commandPool();
+    info.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+    info.commandBufferCount = 1;
+    VkCommandBuffer cmd = VK_NULL_HANDLE;
+    raven::vulkan::check(vkAllocateCommandBuffers(device.handle(), &info, &cmd), "vkAllocateCommandBuffers");
+    VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+    begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
+    raven::vulkan::check(vkBeginCommandBuffer(cmd, &begin), "vkBeginCommandBuffer");
+    const auto& s = backend.rangeOf(src);
+    const auto& d = backend.rangeOf(dst);
+    const VkBufferCopy region{s.offset, d.offset, static_cast<VkDeviceSize>(src.numel()) * sizeof(float)};
+    for (int r = 0; r < reps; ++r) {
+        if (r > 0) {
+            VkMemoryBarrier barrier{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+            barrier.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
+            barrier.dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
+            vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &barrier, 0,
+                                 nullptr, 0, nullptr);
+        }
+        vkCmdCopyBuffer(cmd, s.buffer, d.buffer, 1, &region);
+    }
+    raven::vulkan::check(vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
+    const auto t0 = Clock::now();
+    device.submitAndWait(cmd);
+    const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    vkFreeCommandBuffers(device.handle(), device.commandPool(), 1, &cmd);
+    return seconds / reps;
+}
+
+void benchElementwise(VulkanBackend& backend, const Options& opt) {
+    const int64_t n = opt.smoke ? (int64_t{1} << 18) : (int64_t{1} << 26);
+    const double bytes = 4.0 * static_cast<double>(n);
+    raven::Generator gen(2);
+    const Tensor a = randomTensor({n}, gen, backend), b = randomTensor({n}, gen, backend);
+    const Tensor m = randomTensor({n}, gen, backend, 0.1f);
+    const Tensor v = raven::mul(m, m);
+    const std::string size = ", \"n\": " + std::to_string(n);
+
+    // The copy bandwidth first: the figure the kernels below are judged against.
+    const Tensor dst = backend.empty({n});
+    timeCopyBuffer(backend, a, dst, 2);  // warm-up
+    double copySeconds = 1e30;
+    for (int w = 0; w < opt.windows; ++w)
+        copySeconds = std::min(copySeconds, timeCopyBuffer(backend, a, dst, opt.smoke ? 4 : 50));
+    result("elementwise", "copy (vkCmdCopyBuffer)", 2 * bytes / copySeconds * 1e-9, "GB/s", size);
+
+    struct Kernel {
+        std::string name;
+        double accesses;  // floats read and written per element
+        std::function<void()> work;
+    };
+    Tensor keep;
+    raven::AdamUpdate keepAdam;
+    raven::AdamStepScalars scalars;
+    scalars.stepSize = 1e-3f / (1.0f - 0.9f);
+    scalars.invSqrtCorrection2 = static_cast<float>(1.0 / std::sqrt(1.0 - 0.999));
+    const std::vector<Kernel> kernels = {
+        {"copy (shader)", 2, [&] { keep = backend.contiguousCopy(a); }},
+        {"add", 3, [&] { keep = backend.binary(raven::BinaryOp::Add, a, b); }},
+        {"mul", 3, [&] { keep = backend.binary(raven::BinaryOp::Mul, a, b); }},
+        {"gelu", 2, [&] { keep = backend.unary(raven::UnaryOp::GeluErf, a); }},
+        {"adam update", 7, [&] { keepAdam = backend.adamUpdate(a, b, m, v, scalars); }},
+    };
+    for (const Kernel& k : kernels) {
+        const double seconds = timeBest(backend, opt, k.work);
+        result("elementwise", k.name, k.accesses * bytes / seconds * 1e-9, "GB/s", size);
+        profileOnce(backend, opt, "elementwise " + k.name, k.work);
+    }
+}
+
+// --- (c) training steps ---
+
+struct Net {
+    std::vector<Variable> params;
+    std::function<Variable(const Variable&)> forward;
+    raven::Shape input;
+};
+
+Variable parameter(const raven::Shape& shape, int64_t fanIn, raven::Generator& gen, VulkanBackend& backend) {
+    const float bound = 1.0f / std::sqrt(static_cast<float>(fanIn));
+    return Variable(raven::uniform(shape, -bound, bound, gen, backend), true);
+}
+
+Net mlp(int64_t batch, raven::Generator& gen, VulkanBackend& backend) {
+    Net net;
+    net.input = {batch, 784};
+    const int64_t sizes[] = {784, 256, 128, 10};
+    for (int l = 0; l < 3; ++l) {
+        net.params.push_back(parameter({sizes[l + 1], sizes[l]}, sizes[l], gen, backend));
+        net.params.push_back(parameter({sizes[l + 1]}, sizes[l], gen, backend));
+    }
+    const auto p = net.params;
+    net.forward = [p](const Variable& x) {
+        Variable h = raven::relu(raven::linear(x, p[0], p[1]));
+        h = raven::relu(raven::linear(h, p[2], p[3]));
+        return raven::linear(h, p[4], p[5]);
+    };
+    return net;
+}
+
+Net cnn(int64_t batch, raven::Generator& gen, VulkanBackend& backend) {
+    Net net;
+    net.input = {batch, 1, 28, 28};
+    net.params = {parameter({32, 1, 3, 3}, 9, gen, backend),        parameter({32}, 9, gen, backend),
+                  parameter({64, 32, 3, 3}, 288, gen, backend),     parameter({64}, 288, gen, backend),
+                  parameter({128, 64 * 7 * 7}, 3136, gen, backend), parameter({128}, 3136, gen, backend),
+                  parameter({10, 128}, 128, gen, backend),          parameter({10}, 128, gen, backend)};
+    const auto p = net.params;
+    net.forward = [p](const Variable& x) {
+        raven::Conv2dOptions same;
+        same.padding = 1;
+        Variable h = raven::maxPool2d(raven::relu(raven::conv2d(x, p[0], p[1], same)), 2);
+        h = raven::maxPool2d(raven::relu(raven::conv2d(h, p[2], p[3], same)), 2);
+        h = raven::relu(raven::linear(raven::flatten(h, 1), p[4], p[5]));
+        return raven::linear(h, p[6], p[7]);
+    };
+    return net;
+}
+
+// torch.optim.Adam(lr=1e-3) over the net's parameters, one Backend::adamUpdate per parameter; the new
+// values replace the parameters' (as an in-place update would).
+class Adam {
+public:
+    explicit Adam(std::size_t count) : m_(count), v_(count) {}
+    void step(VulkanBackend& backend, std::vector<Variable>& params) {
+        ++t_;
+        raven::AdamStepScalars s;
+        s.stepSize = static_cast<float>(1e-3 / (1.0 - std::pow(0.9, t_)));
+        s.invSqrtCorrection2 = static_cast<float>(1.0 / std::sqrt(1.0 - std::pow(0.999, t_)));
+        for (std::size_t i = 0; i < params.size(); ++i) {
+            raven::AdamUpdate r = backend.adamUpdate(params[i].tensor(), params[i].grad(), m_[i], v_[i], s);
+            params[i].setTensor(r.param);
+            params[i].zeroGrad();
+            m_[i] = r.expAvg;
+            v_[i] = r.expAvgSq;
+        }
+    }
+
+private:
+    std::vector<Tensor> m_, v_;
+    double t_ = 0;
+};
+
+void benchTrain(VulkanBackend& backend, const Options& opt) {
+    const int64_t batch = opt.smoke ? 16 : 128;
+    for (const std::string model : {"mlp", "cnn"}) {
+        raven::Generator gen(3);
+        Net net = model == "mlp" ? mlp(batch, gen, backend) : cnn(batch, gen, backend);
+        Adam adam(net.params.size());
+        // A few batches of random data of the right shapes, uploaded again every step as a real batch is.
+        const int64_t inputNumel = raven::numelOf(net.input);
+        std::vector<std::vector<float>> inputs(4, std::vector<float>(static_cast<std::size_t>(inputNumel)));
+        std::vector<std::vector<float>> targets(4, std::vector<float>(static_cast<std::size_t>(batch)));
+        for (std::size_t i = 0; i < inputs.size(); ++i) {
+            for (float& x : inputs[i]) x = gen.nextFloat();
+            for (float& y : targets[i]) y = static_cast<float>(gen.nextBelow(10));
+        }
+        std::size_t next = 0;
+        float lastLoss = 0;
+        const auto step = [&] {
+            const std::size_t i = next++ % inputs.size();
+            const Tensor x = backend.upload(net.input, inputs[i].data());
+            const Tensor y = backend.upload({batch}, targets[i].data());
+            const Variable loss = raven::crossEntropy(net.forward(Variable(x)), y);
+            loss.backward();
+            adam.step(backend, net.params);
+            lastLoss = loss.item();  // the sync point: one submission per step
+        };
+        const std::size_t submitsBefore = backend.submissionCount();
+        const double seconds = timeBest(backend, opt, step, opt.smoke ? 1 : 10);
+        const double perStep = static_cast<double>(backend.submissionCount() - submitsBefore) /
+                               static_cast<double>(std::max<std::size_t>(next, 1));
+        if (!std::isfinite(lastLoss)) {
+            g_allSane = false;
+            std::cerr << "raven-bench-vulkan: " << model << " loss is " << lastLoss << "\n";
+        }
+        char extra[160];
+        std::snprintf(extra, sizeof extra,
+                      ", \"batch\": %lld, \"samples_per_s\": %.1f, \"submits_per_step\": %.2f, \"loss\": %.4f",
+                      static_cast<long long>(batch), batch / seconds, perStep, lastLoss);
+        result("train", model, 1.0 / seconds, "steps/s", extra);
+        profileOnce(backend, opt, "train " + model, step);
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const Options opt = parse(argc, argv);
+    try {
+        auto instance = std::make_shared<raven::vulkan::Instance>();
+        raven::VulkanBackendOptions options;
+        options.device.selector = opt.device;
+        // Every repetition allocates its output; freed ones wait for the next submission, and past this
+        // many bytes the backend submits early, which puts a sync inside a timed window. 4 GiB keeps
+        // that to one in 16 products at 8192^2 (the default, at most 1 GiB, would sync every 4).
+        if (!opt.smoke) options.maxDeferredBytes = VkDeviceSize{4} << 30;
+        int status = 0;
+        {
+            VulkanBackend backend(instance, options);
+            const raven::vulkan::DeviceInfo& info = backend.device().info();
+            std::printf("DEVICE %s (driver %s %s)%s\n", info.name.c_str(), info.driverName.c_str(),
+                        info.driverInfo.c_str(), opt.smoke ? " [smoke sizes]" : "");
+            std::fflush(stdout);
+            for (const std::string& what : opt.what) {
+                if (what == "gemm") benchGemm(backend, opt);
+                if (what == "elementwise") benchElementwise(backend, opt);
+                if (what == "train") benchTrain(backend, opt);
+            }
+            backend.synchronize();
+        }
+        if (instance->validationMessageCount() > 0) {
+            std::cerr << "raven-bench-vulkan: " << instance->validationMessageCount() << " validation message(s):\n";
+            for (const std::string& m : instance->validationMessages()) std::cerr << "  " << m << "\n";
+            status = 1;
+        }
+        if (!g_allSane) status = 1;
+        return status;
+    } catch (const raven::vulkan::NoVulkanDevice& e) {
+        std::cerr << "raven-bench-vulkan: no Vulkan device: " << e.what() << "\n";
+        return 3;
+    } catch (const std::exception& e) {
+        std::cerr << "raven-bench-vulkan: " << e.what() << "\n";
+        return 1;
+    }
+}
