@@ -8,6 +8,7 @@
 #include "vulkan/backend/VulkanBackend.h"
 
 #include "base/Error.h"
+#include "cpu/kernels/BackendShapes.h"
 #include "cpu/kernels/Kernels.h"
 #include "vulkan/layers/Layers.h"
 
@@ -53,59 +54,10 @@ void checkIndices(VulkanBackend& backend, const Tensor& indices, int64_t limit, 
                                 vulkan::Recorder::groupsFor(static_cast<uint64_t>(indices.numel()), local));
 }
 
-k::Conv2dShape convShape(const Shape& x, const Shape& weightShape, const Conv2dGeometry& g) {
-    RAVEN_ASSERT(x.size() == 4 && weightShape.size() == 4, "conv2d: x and weight must be 4-D");
-    return k::Conv2dShape{.batch = x[0],
-                          .inChannels = x[1],
-                          .height = x[2],
-                          .width = x[3],
-                          .outChannels = weightShape[0],
-                          .kernelH = weightShape[2],
-                          .kernelW = weightShape[3],
-                          .strideH = g.strideH,
-                          .strideW = g.strideW,
-                          .padH = g.padH,
-                          .padW = g.padW,
-                          .dilationH = g.dilationH,
-                          .dilationW = g.dilationW,
-                          .groups = g.groups};
-}
-
-k::Pool2dShape poolShape(const Shape& x, const Pool2dWindow& w) {
-    RAVEN_ASSERT(x.size() == 4, "pool2d: x must be 4-D");
-    return k::Pool2dShape{.batch = x[0],
-                          .channels = x[1],
-                          .height = x[2],
-                          .width = x[3],
-                          .kernelH = w.kernelH,
-                          .kernelW = w.kernelW,
-                          .strideH = w.strideH,
-                          .strideW = w.strideW,
-                          .padH = w.padH,
-                          .padW = w.padW};
-}
-
-k::BatchNormShape batchNormShape(const Tensor& x, float momentum, float eps) {
-    RAVEN_ASSERT(x.dim() >= 2, "batchNorm: x must have a batch and a channel dimension");
-    return k::BatchNormShape{.batch = x.size(0),
-                             .channels = x.size(1),
-                             .spatial = x.numel() / std::max<int64_t>(x.size(0) * x.size(1), 1),
-                             .eps = eps,
-                             .momentum = momentum};
-}
-
-k::AttentionShape attentionShape(const Tensor& q, const Tensor& key, const Tensor& v, bool causal, float scale) {
-    RAVEN_ASSERT(q.dim() == 4 && key.dim() == 4 && v.dim() == 4, "attention: q, k, v must be 4-D");
-    return k::AttentionShape{.batch = q.size(0),
-                             .heads = q.size(1),
-                             .queryLength = q.size(2),
-                             .keyLength = key.size(2),
-                             .headDim = q.size(3),
-                             .valueDim = v.size(3),
-                             .causal = causal,
-                             .scale = scale};
-}
-
+using k::attentionShape;
+using k::batchNormShape;
+using k::convShape;
+using k::poolShape;
 }  // namespace
 
 // --- convolution ---
