@@ -11,6 +11,7 @@
 #include "ProgressLine.h"
 #include "base/Error.h"
 #include "cpu/CpuBackend.h"
+#include "data/Sharding.h"
 #include "nn/Architecture.h"
 #include "nn/Model.h"
 #include "nn/ModelCheckpoint.h"
@@ -70,6 +71,10 @@ int trainCommand(const QStringList& args) {
                   {"max-steps", "Stop after this many steps (0: no limit).", "n", "0"},
                   {"train-samples", "Use only the first n training samples (0: all).", "n", "0"},
                   {"seed", "Shuffling seed.", "n", "1"},
+                  {"shuffle-block",
+                   "Shuffle blocks of n consecutive samples (default: the shard size, 32, when the batch size is a "
+                   "multiple of it, so that a distributed job with the same seed visits the same batches; else 1).",
+                   "n"},
                   {"device", "cpu, vulkan (the best GPU) or vulkan:N (see raven devices).", "device", "cpu"},
                   {"threads", "CPU threads (default: all).", "n"},
                   {{"o", "out"}, "Where to write the checkpoint.", "file.safetensors"}});
@@ -91,6 +96,10 @@ int trainCommand(const QStringList& args) {
     options.maxSteps = count(p, "max-steps", 0);
     options.trainSamples = count(p, "train-samples", 0);
     options.shuffleSeed = std::uint64_t(count(p, "seed", 0));
+    if (p.isSet("shuffle-block"))
+        options.shuffleBlock = count(p, "shuffle-block", 1);
+    else if (options.batchSize % data::kDefaultShardSize == 0)
+        options.shuffleBlock = data::kDefaultShardSize;
 
     const auto& arch = model.architecture();
     std::printf("model   %s: %lld parameters, %.1f MFLOP per sample forward\n", model.spec().name.c_str(),

@@ -23,6 +23,34 @@ struct DeviceBatch {
     std::int64_t size = 0;
 };
 
+// One epoch's visiting order and where each batch starts in it.
+struct EpochOrder {
+    std::vector<std::int64_t> samples;
+    std::vector<std::int64_t> batchStarts;  // plus samples.size() at the end
+};
+
+EpochOrder epochOrder(std::int64_t n, const TrainOptions& options, int epoch) {
+    EpochOrder out;
+    const std::uint64_t seed = options.shuffleSeed + static_cast<std::uint64_t>(epoch);
+    const std::int64_t block = options.shuffleBlock;
+    if (block <= 1) {
+        out.samples = data::seededPermutation(n, seed);
+        for (std::int64_t b = 0; b < n; b += options.batchSize) out.batchStarts.push_back(b);
+    } else {
+        const std::int64_t blocks = (n + block - 1) / block;
+        const std::int64_t blocksPerBatch = options.batchSize / block;
+        const std::vector<std::int64_t> blockOrder = data::seededPermutation(blocks, seed);
+        out.samples.reserve(static_cast<std::size_t>(n));
+        for (std::int64_t k = 0; k < blocks; ++k) {
+            if (k % blocksPerBatch == 0) out.batchStarts.push_back(static_cast<std::int64_t>(out.samples.size()));
+            const std::int64_t first = blockOrder[static_cast<std::size_t>(k)] * block;
+            for (std::int64_t i = first; i < std::min(first + block, n); ++i) out.samples.push_back(i);
+        }
+    }
+    out.batchStarts.push_back(n);
+    return out;
+}
+
 DeviceBatch upload(const data::Batch& batch, Backend& backend) {
     DeviceBatch out;
     out.size = batch.size();
@@ -37,6 +65,10 @@ Trainer::Trainer(Model& model, const data::Dataset& dataset, TrainOptions option
     : model_(model), dataset_(dataset), options_(std::move(options)) {
     RAVEN_CHECK(options_.epochs >= 1 && options_.batchSize >= 1, "training: epochs and batch size must be at least 1",
                 "");
+    RAVEN_CHECK(options_.shuffleBlock >= 1 && options_.batchSize % options_.shuffleBlock == 0,
+                "training: the batch size " + std::to_string(options_.batchSize) +
+                    " is not a multiple of the shuffle block " + std::to_string(options_.shuffleBlock),
+                "choose a batch size of k * " + std::to_string(options_.shuffleBlock) + " samples");
     RAVEN_CHECK(!dataset_.train.empty(), "training: dataset " + dataset_.name + " has no training samples", "");
     RAVEN_CHECK(dataset_.featureShape() == model_.architecture().inputShape(),
                 "training: dataset " + dataset_.name + " has samples " + data::shapeString(dataset_.featureShape()) +
@@ -71,18 +103,18 @@ TrainSummary Trainer::run() {
     bool done = false;
     for (int epoch = 0; epoch < options_.epochs && !done; ++epoch) {
         model_.train();
-        const std::vector<std::int64_t> order =
-            data::seededPermutation(n, options_.shuffleSeed + static_cast<std::uint64_t>(epoch));
+        const EpochOrder order = epochOrder(n, options_, epoch);
         EpochSummary epochSummary;
         epochSummary.epoch = epoch;
         const auto epochStart = Clock::now();
         auto reportStart = epochStart;
         Tensor epochLoss, reportLoss;
         std::int64_t epochBatches = 0, reportBatches = 0, reportSamples = 0, epochSamples = 0;
-        for (std::int64_t begin = 0; begin < n; begin += options_.batchSize) {
-            const std::int64_t size = std::min(options_.batchSize, n - begin);
+        for (std::size_t b = 0; b + 1 < order.batchStarts.size(); ++b) {
+            const std::int64_t begin = order.batchStarts[b];
+            const std::int64_t size = order.batchStarts[b + 1] - begin;
             const data::Batch batch = data::makeBatch(
-                train, std::span<const std::int64_t>(order.data() + begin, static_cast<std::size_t>(size)),
+                train, std::span<const std::int64_t>(order.samples.data() + begin, static_cast<std::size_t>(size)),
                 dataset_.normalization);
             const DeviceBatch device = upload(batch, model_.backend());
             if (options_.schedule) optimizer_->setLearningRate(options_.schedule->at(optimizer_->stepCount()));

@@ -10,8 +10,8 @@
 //   nn::TrainSummary summary = trainer.run();      // test loss and accuracy after every epoch
 //
 // Batches come from data::makeBatch, so the dataset's normalization applies. Each epoch visits the
-// training split in a seeded order (data::seededPermutation(n, shuffleSeed + epoch)); the last short
-// batch is kept. Two tasks, told apart by the dataset's label shape:
+// training split in a seeded order (data::seededPermutation(n, shuffleSeed + epoch), or of blocks
+// with shuffleBlock); the last short batch is kept. Two tasks, told apart by the dataset's label shape:
 //  - classification: labels [] (one class per sample), logits [B, C];
 //  - language model: labels [T] (the next token at every position), logits [B, T, V]; loss and
 //    accuracy are over all positions.
@@ -34,6 +34,10 @@ struct TrainOptions {
     int epochs = 1;
     std::int64_t batchSize = 128;
     std::uint64_t shuffleSeed = 1;
+    // > 1: shuffle blocks of this many consecutive samples instead of single samples, and cut each
+    // batch from whole blocks (batchSize must be a multiple). With the dataset's shard size this
+    // visits the same batches as a distributed job with the same seed (training/StepPlan.h).
+    std::int64_t shuffleBlock = 1;
     OptimizerConfig optimizer;           // Adam, lr 1e-3
     std::optional<LrSchedule> schedule;  // its base replaced by optimizer.lr; constant when absent
     double clipNorm = 0.0;               // > 0: clip gradients to this global norm
