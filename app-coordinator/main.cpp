@@ -1,28 +1,153 @@
-// raven-coordinator: the headless server that keeps each job's model, cuts datasets into shards,
-// leases work units to workers and pays credits. The engine it runs lives in core/coordinator.
+// raven-coordinator: the headless server that keeps each job's model, leases work units over the
+// dataset's shards to contributors' workers, aggregates their gradients and keeps the credits
+// ledger. The engine lives in core/coordinator; this is its command line.
+//
+//   raven-coordinator serve --data-dir D [--listen host:port] [--open-enrollment]
+//   raven-coordinator add-contributor NAME --data-dir D            prints the worker's token
+//   raven-coordinator add-requester NAME --deposit CREDITS --data-dir D   prints the API key
+//   raven-coordinator status --data-dir D                          jobs, steps, budgets
+// Without a command it serves (what the systemd unit runs).
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QDir>
+
+#include <cmath>
 #include <cstdio>
+#include <optional>
 
 #include "AppInfo.h"
-#include "base/Version.h"
+#include "ShutdownSignals.h"
+#include "base/Error.h"
+#include "coordinator/Admin.h"
+#include "coordinator/Coordinator.h"
 
-int main(int argc, char** argv) {
-    QCoreApplication app(argc, argv);
-    raven::app::identify("raven-coordinator");
+namespace {
 
+using raven::coordinator::CoordinatorOptions;
+
+struct Listen {
+    QHostAddress address;
+    quint16 port = 0;
+};
+
+Listen parseListen(const QString& text) {
+    const int colon = text.lastIndexOf(':');
+    RAVEN_CHECK(colon > 0, "--listen " + text.toStdString() + " is not host:port", "e.g. --listen 0.0.0.0:7443");
+    QString host = text.left(colon);
+    if (host.startsWith('[') && host.endsWith(']')) host = host.mid(1, host.size() - 2);
+    bool ok = false;
+    const uint port = text.mid(colon + 1).toUInt(&ok);
+    RAVEN_CHECK(ok && port <= 65535, "--listen " + text.toStdString() + ": bad port", "e.g. --listen 0.0.0.0:7443");
+    QHostAddress address;
+    if (host == QLatin1String("localhost"))
+        address = QHostAddress::LocalHost;
+    else
+        RAVEN_CHECK(address.setAddress(host),
+                    "--listen " + text.toStdString() + ": \"" + host.toStdString() + "\" is not an IP address",
+                    "use 0.0.0.0 for every interface or 127.0.0.1 for this machine only");
+    return {address, static_cast<quint16>(port)};
+}
+
+int positiveInt(const QCommandLineParser& parser, const QString& option, int fallback) {
+    if (!parser.isSet(option)) return fallback;
+    bool ok = false;
+    const int value = parser.value(option).toInt(&ok);
+    RAVEN_CHECK(ok && value > 0, "--" + option.toStdString() + " must be a positive integer", "");
+    return value;
+}
+
+int serve(const QCommandLineParser& parser, const QString& dataDir) {
+    CoordinatorOptions options;
+    options.dataDir = dataDir;
+    const Listen listen = parseListen(parser.value("listen"));
+    options.address = listen.address;
+    options.port = listen.port;
+    options.openEnrollment = parser.isSet("open-enrollment");
+    options.heartbeatIntervalMs = positiveInt(parser, "heartbeat-ms", options.heartbeatIntervalMs);
+    options.leaseTimeoutMs = positiveInt(parser, "lease-timeout-ms", options.leaseTimeoutMs);
+    options.unitDeadlineMs = positiveInt(parser, "unit-deadline-ms", options.unitDeadlineMs);
+    options.shardsPerUnit = positiveInt(parser, "shards-per-unit", 0);
+    raven::coordinator::Coordinator coordinator(options);
+    coordinator.start();
+    std::printf("raven-coordinator serving %s\nfingerprint %s\ndata %s\n", qPrintable(coordinator.url().toString()),
+                qPrintable(coordinator.fingerprint()), qPrintable(QDir(dataDir).absolutePath()));
+    std::fflush(stdout);
+    raven::app::quitOnTerminationSignals();
+    const int code = QCoreApplication::exec();
+    std::fprintf(stderr, "raven-coordinator: stopped\n");
+    return code;
+}
+
+int run(QCoreApplication& app) {
     QCommandLineParser parser;
     raven::app::addStandardOptions(
         parser,
         "Raven coordinator: keeps the model of each training job, schedules shards of work to\n"
-        "contributors' workers, aggregates their gradients and keeps the credits ledger.");
-    parser.addOption({"listen", "Address and port to serve on.", "host:port", "0.0.0.0:7443"});
+        "contributors' workers, aggregates their gradients and keeps the credits ledger.\n\n"
+        "Commands:\n"
+        "  serve                 serve jobs until SIGTERM/SIGINT (the default)\n"
+        "  add-contributor NAME  register a contributor and print its worker's token\n"
+        "  add-requester NAME    register a requester (--deposit CREDITS) and print its API key\n"
+        "  status                list jobs with their step, state and budget");
+    parser.addPositionalArgument("command", "serve, add-contributor, add-requester or status.", "[command]");
+    parser.addPositionalArgument("name", "The contributor's or requester's name.", "[name]");
     parser.addOption({"data-dir", "Where jobs, shards and the ledger are stored.", "dir"});
+    parser.addOption({"listen", "Address and port to serve on.", "host:port", "0.0.0.0:7443"});
+    parser.addOption({"open-enrollment", "Admit workers without a token: each gets one on first contact."});
+    parser.addOption({"deposit", "Credits to deposit for a new requester.", "credits", "0"});
+    parser.addOption({"heartbeat-ms", "How often workers must send a heartbeat.", "ms"});
+    parser.addOption({"lease-timeout-ms", "A worker silent this long loses its leases.", "ms"});
+    parser.addOption({"unit-deadline-ms", "A leased work unit is re-issued after this.", "ms"});
+    parser.addOption({"shards-per-unit", "Shards per work unit (default: chosen per step).", "n"});
     parser.process(app);
 
-    std::fprintf(stderr,
-                 "raven-coordinator %s: this build has no distributed engine (core/coordinator) yet, so it\n"
-                 "cannot serve jobs. Train on one machine with `raven train --local` meanwhile.\n",
-                 raven::kVersion);
-    return 1;
+    const QStringList args = parser.positionalArguments();
+    const QString command = args.value(0, QStringLiteral("serve"));
+    const QString dataDir = parser.value("data-dir");
+    RAVEN_CHECK(!dataDir.isEmpty(), "no --data-dir given", "e.g. --data-dir /var/lib/raven-coordinator");
+
+    if (command == QLatin1String("serve")) return serve(parser, dataDir);
+
+    RAVEN_CHECK(command == QLatin1String("add-contributor") || command == QLatin1String("add-requester") ||
+                    command == QLatin1String("status"),
+                "unknown command \"" + command.toStdString() + "\"", "see raven-coordinator --help");
+    RAVEN_CHECK(QDir().mkpath(dataDir), "cannot create " + dataDir.toStdString(), "check the path");
+    // The store alone (not a Coordinator): safe beside a running server on the same directory.
+    raven::ledger::CoordinatorStore store(QDir(dataDir).filePath("coordinator.sqlite"));
+    raven::ledger::Ledger ledger(store);
+    if (command == QLatin1String("status")) {
+        std::fputs(qPrintable(raven::coordinator::admin::statusReport(dataDir, store, ledger)), stdout);
+        return 0;
+    }
+    RAVEN_CHECK(args.size() == 2, command.toStdString() + " needs exactly one NAME",
+                "e.g. raven-coordinator " + command.toStdString() + " ana --data-dir D");
+    if (command == QLatin1String("add-contributor")) {
+        std::printf("%s\n", qPrintable(raven::coordinator::admin::addContributor(store, args[1])));
+        std::fprintf(stderr, "contributor %s added; give this token to its worker (shown only once)\n",
+                     qPrintable(args[1]));
+        return 0;
+    }
+    bool ok = false;
+    const double credits = parser.value("deposit").toDouble(&ok);
+    RAVEN_CHECK(ok && credits >= 0 && credits < 9e12, "--deposit must be a number of credits >= 0",
+                "e.g. --deposit 100");
+    const auto micro = static_cast<raven::ledger::MicroCredits>(
+        std::llround(credits * static_cast<double>(raven::ledger::kMicroCreditsPerCredit)));
+    std::printf("%s\n", qPrintable(raven::coordinator::admin::addRequester(store, ledger, args[1], micro)));
+    std::fprintf(stderr, "requester %s added with %s credits; give this API key to them (shown only once)\n",
+                 qPrintable(args[1]), qPrintable(parser.value("deposit")));
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    QCoreApplication app(argc, argv);
+    raven::app::identify("raven-coordinator");
+    try {
+        return run(app);
+    } catch (const raven::Error& e) {
+        std::fprintf(stderr, "raven-coordinator: %s\n", e.what());
+        return 1;
+    }
 }

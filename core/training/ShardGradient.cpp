@@ -14,7 +14,8 @@ std::int64_t parameterCount(const nn::Model& model) {
     return n;
 }
 
-GradientSums computeGradientSums(nn::Model& model, const data::Samples& samples, const data::Normalization& normalization) {
+GradientSums computeGradientSums(nn::Model& model, const data::Samples& samples,
+                                 const data::Normalization& normalization) {
     RAVEN_CHECK(!samples.empty(), "gradient: a work unit with no samples", "the unit's shards are empty");
     const data::Batch batch = data::makeBatch(samples, 0, samples.count(), normalization);
     Backend& backend = model.backend();

@@ -33,7 +33,8 @@ std::int64_t parameterCount(const nn::Model& model);
 
 // Forward and backward over all `samples` as one batch (in training mode), normalized as
 // data::makeBatch does. raven::Error for an empty block or samples of the wrong shape.
-GradientSums computeGradientSums(nn::Model& model, const data::Samples& samples, const data::Normalization& normalization);
+GradientSums computeGradientSums(nn::Model& model, const data::Samples& samples,
+                                 const data::Normalization& normalization);
 
 // sum(parts) / totalSamples as one tensor per parameter, on the model's backend, in parameter
 // order: what Optimizer::step takes. Parts are added in the order given, so a caller that keeps a

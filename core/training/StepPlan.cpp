@@ -33,12 +33,14 @@ std::vector<data::ShardRef> StepPlan::shardsOfStep(std::int64_t step) const {
     const int epoch = epochOf(step);
     // One permutation per epoch; recomputing it per step keeps the plan stateless (it is cheap:
     // about 2k shards for Fashion-MNIST).
-    const std::vector<std::int64_t> order = data::seededPermutation(shards, options_.seed + static_cast<std::uint64_t>(epoch));
+    const std::vector<std::int64_t> order =
+        data::seededPermutation(shards, options_.seed + static_cast<std::uint64_t>(epoch));
     const std::int64_t begin = (step % stepsPerEpoch_) * shardsPerStep_;
     const std::int64_t end = std::min(begin + shardsPerStep_, shards);
     std::vector<data::ShardRef> out;
     out.reserve(static_cast<std::size_t>(end - begin));
-    for (std::int64_t k = begin; k < end; ++k) out.push_back(train_[static_cast<std::size_t>(order[static_cast<std::size_t>(k)])]);
+    for (std::int64_t k = begin; k < end; ++k)
+        out.push_back(train_[static_cast<std::size_t>(order[static_cast<std::size_t>(k)])]);
     return out;
 }
 
@@ -54,7 +56,8 @@ std::vector<std::vector<data::ShardRef>> StepPlan::cut(const std::vector<data::S
     std::vector<std::vector<data::ShardRef>> units;
     for (std::size_t i = 0; i < shards.size(); i += static_cast<std::size_t>(shardsPerUnit)) {
         const std::size_t end = std::min(shards.size(), i + static_cast<std::size_t>(shardsPerUnit));
-        units.emplace_back(shards.begin() + static_cast<std::ptrdiff_t>(i), shards.begin() + static_cast<std::ptrdiff_t>(end));
+        units.emplace_back(shards.begin() + static_cast<std::ptrdiff_t>(i),
+                           shards.begin() + static_cast<std::ptrdiff_t>(end));
     }
     return units;
 }

@@ -3,8 +3,8 @@
 // real shards but not Fashion-MNIST's size.
 #include <cmath>
 
-#include "data/Dataset.h"
 #include <span>
+#include "data/Dataset.h"
 
 namespace raven::testing {
 

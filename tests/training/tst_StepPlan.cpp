@@ -35,7 +35,8 @@ private slots:
         std::vector<std::vector<QString>> epochs(3);
         std::int64_t samples = 0;
         for (std::int64_t s = 0; s < plan.totalSteps(); ++s) {
-            for (const data::ShardRef& shard : plan.shardsOfStep(s)) epochs[size_t(plan.epochOf(s))].push_back(shard.hash);
+            for (const data::ShardRef& shard : plan.shardsOfStep(s))
+                epochs[size_t(plan.epochOf(s))].push_back(shard.hash);
             if (s < 4) samples += plan.samplesOfStep(s);
         }
         QCOMPARE(samples, 330);

@@ -1,0 +1,80 @@
+#include "coordinator/Admin.h"
+
+#include <QDateTime>
+#include <QDir>
+
+#include "base/Error.h"
+#include "coordinator/JobConfig.h"
+#include "coordinator/JobFiles.h"
+#include "data/Manifest.h"
+#include "ledger/Secrets.h"
+#include "ledger/Transaction.h"
+#include "training/StepPlan.h"
+
+namespace raven::coordinator::admin {
+
+namespace {
+
+QString credits(ledger::MicroCredits micro) {
+    return QString::number(static_cast<double>(micro) / static_cast<double>(ledger::kMicroCreditsPerCredit), 'f', 6);
+}
+
+}  // namespace
+
+QString addContributor(ledger::CoordinatorStore& store, const QString& name) {
+    RAVEN_CHECK(!name.trimmed().isEmpty(), "a contributor needs a name", "e.g. add-contributor gpu-box");
+    const QByteArray token = ledger::newSecret();
+    store.addContributor(name.trimmed(), token, {}, 0.0, QDateTime::currentDateTimeUtc());
+    return QString::fromLatin1(token);
+}
+
+QString addRequester(ledger::CoordinatorStore& store, ledger::Ledger& ledger, const QString& name,
+                     ledger::MicroCredits deposit) {
+    RAVEN_CHECK(!name.trimmed().isEmpty(), "a requester needs a name", "e.g. add-requester ana --deposit 100");
+    RAVEN_CHECK(deposit >= 0, "a deposit cannot be negative", "give 0 or more credits");
+    const QByteArray key = ledger::newSecret();
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    ledger::Transaction tx(store.connection());
+    const ledger::RequesterId id = store.addRequester(name.trimmed(), key, now);
+    if (deposit > 0) ledger.deposit(id, deposit, now);
+    tx.commit();
+    return QString::fromLatin1(key);
+}
+
+QString statusReport(const QString& dataDir, const ledger::CoordinatorStore& store, const ledger::Ledger& ledger) {
+    const QList<ledger::Job> jobs = store.jobs();
+    if (jobs.isEmpty()) return QStringLiteral("no jobs\n");
+    QString out = QStringLiteral("%1  %2  %3  %4  %5  %6  %7\n")
+                      .arg("job", 5)
+                      .arg("state", -13)
+                      .arg("step", 13)
+                      .arg("budget", 14)
+                      .arg("spent", 14)
+                      .arg("escrow", 14)
+                      .arg("name");
+    for (const ledger::Job& job : jobs) {
+        QString total = QStringLiteral("?");
+        try {
+            const QString manifestPath = QDir(dataDir).filePath("datasets/" + job.dataset + ".json");
+            total = QString::number(
+                training::StepPlan(data::Manifest::load(manifestPath), JobConfig::fromJson(job.hyperparameters).plan)
+                    .totalSteps());
+        } catch (const raven::Error&) {
+        }
+        QString state = ledger::nameOf(job.state);
+        if (job.state == ledger::JobState::Cancelled && !JobFiles(dataDir, job.id).failure().isEmpty())
+            state = QStringLiteral("failed");
+        const ledger::JobSpend spend = ledger.jobSpend(job.id);
+        out += QStringLiteral("%1  %2  %3  %4  %5  %6  %7\n")
+                   .arg(job.id, 5)
+                   .arg(state, -13)
+                   .arg(QStringLiteral("%1/%2").arg(job.modelVersion).arg(total), 13)
+                   .arg(credits(job.budget), 14)
+                   .arg(credits(spend.paid), 14)
+                   .arg(credits(spend.escrow), 14)
+                   .arg(job.name);
+    }
+    return out;
+}
+
+}  // namespace raven::coordinator::admin

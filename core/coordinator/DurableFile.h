@@ -1,0 +1,19 @@
+#pragma once
+// Files the coordinator's crash safety rests on: written whole or not at all, and on the disk (not
+// only in the page cache) before the caller goes on to tell the store or a peer about them.
+//
+//   writeDurably(dir.filePath("state.safetensors"), bytes);   // then store.setJobModelVersion(...)
+//
+// QSaveFile writes a temporary file, fsyncs it and renames it over the target; the directory is
+// fsynced afterwards so that the rename itself survives a power cut.
+#include <QByteArray>
+#include <QString>
+
+namespace raven::coordinator {
+
+// raven::Error naming the file when it cannot be written.
+void writeDurably(const QString& path, const QByteArray& bytes);
+// The whole file; raven::Error naming it when it cannot be read.
+QByteArray readWhole(const QString& path);
+
+}  // namespace raven::coordinator

@@ -1,0 +1,165 @@
+#pragma once
+// Engine: the coordinator's parts wired together behind Coordinator (internal to core/coordinator).
+//
+//   ProtocolServer --messageReceived--> dispatch() --> one handler per request kind:
+//     EngineSessions.cpp      Authenticate, RegisterContributor, Heartbeat; connections coming and going
+//     EngineContributors.cpp  LeaseRequest, LeaseHandBack, FetchShard/Manifest/Weights, SubmitResult
+//     EngineRequesters.cpp    uploads, CreateJob, ListJobs, ControlJob, metrics, checkpoints, credits
+//     EngineJobs.cpp          resuming jobs at start-up, stepping them, ending them
+//
+// Each handler either answers or throws RequestError (answered as Error{code}); dispatch() catches
+// everything per message, so a bad request or a failing handler never ends the process or another
+// connection. A timer expires leases and hands back the leases of silent workers.
+#include <QDateTime>
+#include <QLockFile>
+#include <QObject>
+#include <QTimer>
+
+#include <map>
+#include <memory>
+#include <set>
+#include <vector>
+
+#include "coordinator/Coordinator.h"
+#include "coordinator/DataLibrary.h"
+#include "coordinator/JobRunner.h"
+#include "coordinator/Metrics.h"
+#include "coordinator/Scheduler.h"
+#include "coordinator/Transfers.h"
+#include "ledger/LeaseBook.h"
+#include "protocol/GradientCodec.h"
+#include "protocol/ProtocolServer.h"
+
+namespace raven::coordinator {
+
+class Engine : public QObject {
+public:
+    Engine(Coordinator& owner, const CoordinatorOptions& options);
+    ~Engine() override;
+
+    void start();
+    QUrl url() const;
+    QString fingerprint() const;
+    ledger::CoordinatorStore& store() { return *store_; }
+    ledger::Ledger& ledger() { return *ledger_; }
+
+private:
+    using ConnectionId = protocol::ConnectionId;
+    enum class Principal { None, Contributor, Requester };
+
+    // One connection past its Hello.
+    struct Session {
+        ConnectionId id = 0;
+        Principal principal = Principal::None;
+        qint64 principalId = 0;  // contributor or requester id
+        double gflops = 0.0;
+        int maxConcurrentLeases = 0;
+        QDateTime lastHeard;
+        bool lapsed = false;  // silent past leaseTimeoutMs: its leases were handed back
+        std::map<std::string, std::unique_ptr<protocol::ResultAssembler>> results;  // by work unit id
+        std::map<std::string, wire::ResultAck> droppedResults;  // unit id -> the answer its rest gets
+        std::map<std::string, std::unique_ptr<protocol::ContentAssembler>> uploads;  // by shard hash
+    };
+
+    // --- Engine.cpp: wiring ---------------------------------------------------------------------
+    void onMessage(ConnectionId id, const wire::Envelope& envelope);
+    void dispatch(Session& session, const wire::Envelope& envelope);
+    void answer(ConnectionId id, std::uint64_t requestId, wire::Envelope envelope);
+    void requireContributor(const Session& session, const char* request) const;
+    void requireRequester(const Session& session, const char* request) const;
+    void requireAuthenticated(const Session& session, const char* request) const;
+    void tick();
+
+    // --- EngineSessions.cpp -----------------------------------------------------------------------
+    void onConnected(ConnectionId id);
+    void onDisconnected(ConnectionId id);
+    void onAuthenticate(Session& s, const wire::Envelope& e);
+    void onRegister(Session& s, const wire::Envelope& e);
+    void onHeartbeat(Session& s, const wire::Envelope& e);
+    // The contributor's leases end (it left or fell silent) unless another live session speaks for it.
+    void releaseContributor(const Session& s, const QString& why);
+    bool contributorOnlineElsewhere(const Session& s) const;
+    double totalConnectedGflops() const;
+    int connectedContributors() const;
+
+    // --- EngineContributors.cpp -------------------------------------------------------------------
+    void onLeaseRequest(Session& s, const wire::Envelope& e);
+    // Leases what the scheduler gives this worker now, as a LeaseGrant (possibly empty).
+    wire::Envelope grantLeases(Session& s, int maxUnits);
+    // Parked lease requests (long polling): answered as soon as a step's units appear, units come
+    // back, or kParkMs pass, so that idle workers start the next step without polling delay.
+    void serveParkedLeases();
+    // Idle workers duplicate a leased unit only once its lease is older than this (several typical
+    // unit turnarounds), so that a normal step end does not double the work.
+    qint64 speculateAfterMs() const;
+    void onHandBack(Session& s, const wire::Envelope& e);
+    void onFetchShard(Session& s, const wire::Envelope& e);
+    void onFetchManifest(Session& s, const wire::Envelope& e);
+    void onFetchWeights(Session& s, const wire::Envelope& e);
+    void onSubmitResult(Session& s, const wire::Envelope& e);
+    wire::ResultAck judgeResult(Session& s, ledger::WorkUnitId unitId, const protocol::WorkResult& result);
+    wire::ResultAck rejectResult(Session& s, ledger::WorkUnitId unitId, const QString& reason, bool countAgainst);
+    wire::WorkUnit wireUnit(const ledger::WorkUnit& unit, const JobRunner& runner) const;
+
+    // --- EngineRequesters.cpp ---------------------------------------------------------------------
+    void onUploadDataset(Session& s, const wire::Envelope& e);
+    void onUploadShard(Session& s, const wire::Envelope& e);
+    void onUploadModelSpec(Session& s, const wire::Envelope& e);
+    void onCreateJob(Session& s, const wire::Envelope& e);
+    void onListJobs(Session& s, const wire::Envelope& e);
+    void onControlJob(Session& s, const wire::Envelope& e);
+    void onSubscribe(Session& s, const wire::Envelope& e);
+    void onUnsubscribe(Session& s, const wire::Envelope& e);
+    void onDownloadCheckpoint(Session& s, const wire::Envelope& e);
+    void onBalance(Session& s, const wire::Envelope& e);
+    void onContributorStats(Session& s, const wire::Envelope& e);
+    // The requester's own job, or a refusal (NOT_FOUND / PERMISSION_DENIED).
+    ledger::Job ownJob(const Session& s, const std::string& jobId) const;
+
+    // --- EngineJobs.cpp ---------------------------------------------------------------------------
+    void resumeJobs();
+    std::unique_ptr<JobRunner> openRunner(const ledger::Job& job);
+    JobRunner* runner(ledger::JobId job) const;
+    // Creates the current step's units, or applies the step when all its units are done, as often as
+    // that moves the job on; ends the job when its plan is done. Failures fail the job.
+    void advance(ledger::JobId job);
+    void stepOnce(JobRunner& runner, const QList<ledger::WorkUnit>& units);
+    void completeJob(JobRunner& runner);
+    void failJob(ledger::JobId job, const QString& why);
+    void endJob(ledger::JobId job, ledger::JobState finalState, const QString& signalName);
+    void retire(ledger::JobId job);
+    std::vector<Scheduler::JobSlot> leasableJobs() const;
+    std::int64_t shardsPerUnit(const JobRunner& runner) const;
+    wire::JobInfo jobInfo(const ledger::Job& job) const;
+    void announceState(ledger::JobId job, const QString& message);
+    void workersLeft(const QList<ledger::ActiveLease>& leases, const QString& why);
+
+    Coordinator& owner_;
+    const CoordinatorOptions& options_;
+    QLockFile lock_;
+    std::unique_ptr<ledger::CoordinatorStore> store_;
+    std::unique_ptr<ledger::Ledger> ledger_;
+    std::unique_ptr<ledger::LeaseBook> leases_;
+    std::unique_ptr<Scheduler> scheduler_;
+    std::unique_ptr<DataLibrary> library_;
+    std::unique_ptr<protocol::ProtocolServer> server_;
+    std::unique_ptr<Metrics> metrics_;
+    Transfers transfers_;
+    QTimer ticker_;
+    std::map<ConnectionId, Session> sessions_;
+    std::map<ledger::JobId, std::unique_ptr<JobRunner>> runners_;
+    std::vector<std::unique_ptr<JobRunner>> retired_;  // ended during a handler; freed on the next turn
+    std::map<ledger::JobId, QDateTime> stepStarted_;
+    std::map<ledger::JobId, std::set<ledger::ContributorId>> jobWorkers_;  // for WORKER_JOINED / LEFT
+    mutable std::map<ledger::JobId, qint64> totalSteps_;                   // JobInfo of ended jobs
+    struct ParkedLease {
+        ConnectionId connection = 0;
+        std::uint64_t requestId = 0;
+        int maxUnits = 1;
+        QDateTime until;
+    };
+    std::vector<ParkedLease> parked_;
+    double turnaroundMs_ = 0.0;  // moving average of lease-to-result time of accepted units
+};
+
+}  // namespace raven::coordinator

@@ -1,0 +1,339 @@
+// Contributors: leasing work, fetching what it needs, and results: assembled, checked, kept on disk,
+// then accepted exactly once through the LeaseBook (which pays).
+#include <cmath>
+
+#include "coordinator/Engine.h"
+#include "coordinator/RequestError.h"
+#include "coordinator/WireIds.h"
+#include "protocol/Framing.h"
+
+namespace raven::coordinator {
+
+namespace {
+
+// How long a lease request with nothing to lease waits for work before it is answered empty.
+constexpr int kParkMs = 1000;
+
+// Results one connection may have half-sent at once (each holds up to a model's gradient).
+constexpr std::size_t kResultsInFlight = 16;
+
+bool isLastPart(const wire::SubmitResult& part) {
+    const wire::ContentChunk& c = part.gradient().content();
+    return c.offset() + c.data().size() >= c.total_bytes();
+}
+
+}  // namespace
+
+wire::WorkUnit Engine::wireUnit(const ledger::WorkUnit& unit, const JobRunner& runner) const {
+    wire::WorkUnit w;
+    w.set_id(idText(unit.id));
+    w.set_job_id(idText(unit.job));
+    w.set_model_version(static_cast<std::uint64_t>(unit.modelVersion));
+    for (const QString& hash : unit.shardHashes) w.add_shard_hashes(hash.toStdString());
+    w.set_deadline_ms(unixMs(unit.leaseDeadline));
+    w.set_model_spec_sha256(runner.config().modelSpecSha256.toStdString());
+    w.set_local_steps(1);
+    w.set_kernel_mode(wire::KERNEL_MODE_FAST);
+    w.set_gradient_encoding(runner.config().gradientEncoding);
+    w.set_gradient_zstd(runner.config().gradientZstd);
+    w.set_model_spec_json(runner.specJson());
+    w.set_dataset_id(runner.manifest().id.toStdString());
+    return w;
+}
+
+void Engine::onLeaseRequest(Session& s, const wire::Envelope& e) {
+    requireContributor(s, "LeaseRequest");
+    const int maxUnits = static_cast<int>(std::clamp<std::uint32_t>(e.lease_request().max_units(), 1, 256));
+    wire::Envelope reply = grantLeases(s, maxUnits);
+    if (reply.lease_grant().units_size() == 0) {
+        parked_.push_back({s.id, e.request_id(), maxUnits, utcNow().addMSecs(kParkMs)});
+        return;
+    }
+    answer(s.id, e.request_id(), std::move(reply));
+}
+
+wire::Envelope Engine::grantLeases(Session& s, int maxUnits) {
+    const QDateTime now = utcNow();
+    const QDateTime deadline = now.addMSecs(options_.unitDeadlineMs);
+    // A unit's latest lease was granted unitDeadlineMs before its deadline.
+    const QDateTime speculateIfDeadlineBefore = deadline.addMSecs(-speculateAfterMs());
+    const Scheduler::Grant grant =
+        scheduler_->lease({s.principalId, s.gflops, s.maxConcurrentLeases}, maxUnits, leasableJobs(),
+                          totalConnectedGflops(), deadline, now, speculateIfDeadlineBefore);
+    wire::Envelope reply;
+    wire::LeaseGrant& out = *reply.mutable_lease_grant();
+    for (const ledger::WorkUnit& unit : grant.units) {
+        const JobRunner* r = runner(unit.job);
+        if (!r) continue;  // cannot happen: only running jobs with runners are leased
+        *out.add_units() = wireUnit(unit, *r);
+        if (jobWorkers_[unit.job].insert(s.principalId).second)
+            metrics_->event(unit.job, wire::JOB_EVENT_KIND_WORKER_JOINED,
+                            QStringLiteral("contributor %1 joined").arg(s.principalId));
+    }
+    // Parked requests are answered when work appears; an empty grant is the end of a parking.
+    if (out.units_size() == 0) out.set_retry_after_ms(20);
+    for (const ledger::JobId job : grant.outOfBudget) {
+        metrics_->event(job, wire::JOB_EVENT_KIND_BUDGET_LOW,
+                        QStringLiteral("the job's escrow cannot pay for more work units; leasing stopped"));
+        announceState(job, QStringLiteral("out of budget"));
+    }
+    return reply;
+}
+
+void Engine::serveParkedLeases() {
+    if (parked_.empty()) return;
+    const QDateTime now = utcNow();
+    std::vector<ParkedLease> waiting;
+    waiting.swap(parked_);
+    for (const ParkedLease& p : waiting) {
+        auto it = sessions_.find(p.connection);
+        if (it == sessions_.end() || it->second.principal != Principal::Contributor) continue;  // gone
+        try {
+            wire::Envelope reply = grantLeases(it->second, p.maxUnits);
+            if (reply.lease_grant().units_size() == 0 && now < p.until) {
+                parked_.push_back(p);
+                continue;
+            }
+            answer(p.connection, p.requestId, std::move(reply));
+        } catch (const std::exception& e) {
+            qWarning("coordinator: a parked lease request failed: %s", e.what());
+            server_->send(p.connection, protocol::makeError(wire::ERROR_CODE_INTERNAL, QString::fromUtf8(e.what()),
+                                                            QStringLiteral("ask again"), p.requestId));
+        }
+    }
+}
+
+qint64 Engine::speculateAfterMs() const {
+    return std::max<qint64>(1000, static_cast<qint64>(4.0 * turnaroundMs_));
+}
+
+void Engine::onHandBack(Session& s, const wire::Envelope& e) {
+    requireContributor(s, "LeaseHandBack");
+    QMap<ledger::JobId, int> reissued;
+    for (const std::string& text : e.lease_hand_back().work_unit_ids()) {
+        const ledger::WorkUnitId id = parseId(text, "work_unit_id");
+        const std::optional<ledger::WorkUnit> unit = store_->workUnit(id);
+        if (unit && leases_->handBack(id, s.principalId, utcNow())) ++reissued[unit->job];
+    }
+    for (auto it = reissued.begin(); it != reissued.end(); ++it)
+        metrics_->event(it.key(), wire::JOB_EVENT_KIND_WORK_REISSUED,
+                        QStringLiteral("%1 work unit(s) handed back by contributor %2 and re-issued")
+                            .arg(it.value())
+                            .arg(s.principalId));
+    wire::Envelope reply;
+    reply.mutable_ack();
+    answer(s.id, e.request_id(), std::move(reply));
+}
+
+void Engine::onFetchShard(Session& s, const wire::Envelope& e) {
+    requireAuthenticated(s, "FetchShard");
+    const wire::FetchShard& f = e.fetch_shard();
+    const QString hash = QString::fromStdString(f.shard_sha256());
+    if (!data::ShardStore::isShardName(hash))
+        refuse(wire::ERROR_CODE_INVALID_ARGUMENT, QStringLiteral("\"%1\" is not a shard name").arg(hash.left(80)),
+               QStringLiteral("a shard is named by 64 lowercase hex digits, as work units list them"));
+    if (!library_->shards().contains(hash))
+        refuse(wire::ERROR_CODE_NOT_FOUND, QStringLiteral("no shard %1 on this coordinator").arg(hash),
+               QStringLiteral("fetch the shards your work units list"));
+    const QByteArray bytes = library_->shards().read(hash);
+    const auto chunks =
+        asInvalidArgument([&] { return transfers_.chunks("shard:" + hash, bytes, f.accept_zstd(), f.offset()); });
+    for (const wire::ContentChunk& chunk : chunks) {
+        wire::Envelope reply;
+        *reply.mutable_shard_chunk()->mutable_content() = chunk;
+        answer(s.id, e.request_id(), std::move(reply));
+    }
+}
+
+void Engine::onFetchManifest(Session& s, const wire::Envelope& e) {
+    requireAuthenticated(s, "FetchManifest");
+    const wire::FetchManifest& f = e.fetch_manifest();
+    const QString id = QString::fromStdString(f.dataset_id());
+    if (!library_->hasDataset(id))
+        refuse(wire::ERROR_CODE_NOT_FOUND, QStringLiteral("no dataset \"%1\" on this coordinator").arg(id.left(80)),
+               QStringLiteral("fetch the dataset_id your work unit names"));
+    const QByteArray bytes = library_->manifestBytes(id);
+    for (const wire::ContentChunk& chunk : transfers_.chunks("manifest:" + id, bytes, f.accept_zstd(), 0)) {
+        wire::Envelope reply;
+        reply.mutable_manifest_chunk()->set_dataset_id(id.toStdString());
+        *reply.mutable_manifest_chunk()->mutable_content() = chunk;
+        answer(s.id, e.request_id(), std::move(reply));
+    }
+}
+
+void Engine::onFetchWeights(Session& s, const wire::Envelope& e) {
+    requireContributor(s, "FetchWeights");
+    const wire::FetchWeights& f = e.fetch_weights();
+    const ledger::JobId job = parseId(f.job_id(), "job_id");
+    const JobRunner* r = runner(job);
+    if (!r)
+        refuse(wire::ERROR_CODE_NOT_FOUND, QStringLiteral("job %1 is not running").arg(job),
+               QStringLiteral("drop its work units and lease again"));
+    const auto version = static_cast<qint64>(std::min<std::uint64_t>(f.model_version(), 1ull << 62));
+    const QByteArray* weights = r->weights(version);
+    if (!weights)
+        refuse(wire::ERROR_CODE_NOT_FOUND,
+               QStringLiteral("job %1 has no weights of version %2 any more (it is at version %3)")
+                   .arg(job)
+                   .arg(version)
+                   .arg(r->version()),
+               QStringLiteral("the work unit is stale: drop it and lease again"));
+    const auto chunks = asInvalidArgument([&] {
+        return transfers_.chunks(QStringLiteral("weights:%1:%2").arg(job).arg(version), *weights, f.accept_zstd(),
+                                 f.offset());
+    });
+    for (const wire::ContentChunk& chunk : chunks) {
+        wire::Envelope reply;
+        wire::WeightsChunk& w = *reply.mutable_weights_chunk();
+        w.set_job_id(idText(job));
+        w.set_model_version(static_cast<std::uint64_t>(version));
+        *w.mutable_content() = chunk;
+        answer(s.id, e.request_id(), std::move(reply));
+    }
+}
+
+wire::ResultAck Engine::rejectResult(Session& s, ledger::WorkUnitId unitId, const QString& reason, bool countAgainst) {
+    if (countAgainst && store_->workUnit(unitId)) leases_->rejectResult(unitId, s.principalId, reason, utcNow());
+    wire::ResultAck ack;
+    ack.set_work_unit_id(idText(unitId));
+    ack.set_status(wire::RESULT_STATUS_REJECTED);
+    ack.set_reason(reason.toStdString());
+    return ack;
+}
+
+void Engine::onSubmitResult(Session& s, const wire::Envelope& e) {
+    requireContributor(s, "SubmitResult");
+    const wire::SubmitResult& part = e.submit_result();
+    const ledger::WorkUnitId unitId = parseId(part.work_unit_id(), "work_unit_id");
+    const std::string& key = part.work_unit_id();
+    const auto reply = [&](wire::ResultAck ack) {
+        wire::Envelope out;
+        *out.mutable_result_ack() = std::move(ack);
+        answer(s.id, e.request_id(), std::move(out));
+    };
+
+    // Answers now and ignores the result's remaining parts, answering its last part again (the
+    // worker may wait on either).
+    const auto answerEarly = [&](const wire::ResultAck& ack) {
+        if (!isLastPart(part)) s.droppedResults[key] = ack;
+        reply(ack);
+    };
+    const bool first = part.gradient().content().offset() == 0;
+    if (first) {
+        s.results.erase(key);
+        s.droppedResults.erase(key);
+    } else if (auto dropped = s.droppedResults.find(key); dropped != s.droppedResults.end()) {
+        if (isLastPart(part)) {
+            reply(dropped->second);
+            s.droppedResults.erase(dropped);
+        }
+        return;
+    }
+    auto it = s.results.find(key);
+    if (it == s.results.end()) {
+        if (!first)
+            refuse(wire::ERROR_CODE_INVALID_ARGUMENT,
+                   QStringLiteral("a part of the result for work unit %1 arrived without its beginning").arg(unitId),
+                   QStringLiteral("send a result's parts in order, starting at offset 0"));
+        if (s.results.size() >= kResultsInFlight)
+            refuse(wire::ERROR_CODE_INVALID_ARGUMENT, QStringLiteral("too many results half-sent on this connection"),
+                   QStringLiteral("send each result's parts in order, one result after the other"));
+        const std::optional<ledger::WorkUnit> unit = store_->workUnit(unitId);
+        if (unit && unit->state == ledger::WorkUnitState::Done) {  // a straggler's copy, or sent twice
+            wire::ResultAck ack;
+            ack.set_work_unit_id(idText(unitId));
+            ack.set_status(wire::RESULT_STATUS_DUPLICATE);
+            ack.set_reason("another result for this work unit was counted first");
+            return answerEarly(ack);
+        }
+        const JobRunner* r = unit ? runner(unit->job) : nullptr;
+        if (!r)
+            return answerEarly(rejectResult(s, unitId,
+                                            unit ? QStringLiteral("job %1 has ended").arg(unit->job)
+                                                 : QStringLiteral("there is no work unit %1").arg(unitId),
+                                            false));
+        it = s.results
+                 .emplace(key,
+                          std::make_unique<protocol::ResultAssembler>(static_cast<std::uint64_t>(r->parameterCount())))
+                 .first;
+    }
+    try {
+        it->second->add(part);
+    } catch (const raven::Error& error) {
+        s.results.erase(it);
+        return answerEarly(rejectResult(s, unitId, QString::fromStdString(error.message()), true));
+    }
+    if (!it->second->complete()) return;
+    const protocol::WorkResult result = it->second->result();
+    s.results.erase(it);
+    const ledger::JobId job = store_->workUnit(unitId)->job;
+    const wire::ResultAck ack = judgeResult(s, unitId, result);
+    const bool accepted = ack.status() == wire::RESULT_STATUS_ACCEPTED;
+    reply(ack);
+    if (accepted) advance(job);
+}
+
+wire::ResultAck Engine::judgeResult(Session& s, ledger::WorkUnitId unitId, const protocol::WorkResult& result) {
+    const std::optional<ledger::WorkUnit> unit = store_->workUnit(unitId);
+    wire::ResultAck ack;
+    ack.set_work_unit_id(idText(unitId));
+    if (unit->state == ledger::WorkUnitState::Done) {
+        ack.set_status(wire::RESULT_STATUS_DUPLICATE);
+        ack.set_reason("another result for this work unit was counted first");
+        return ack;
+    }
+    JobRunner* r = runner(unit->job);
+    if (!r) return rejectResult(s, unitId, QStringLiteral("job %1 has ended").arg(unit->job), false);
+    if (unit->modelVersion != r->version())
+        return rejectResult(s, unitId,
+                            QStringLiteral("the unit is for model version %1 but job %2 is at version %3")
+                                .arg(unit->modelVersion)
+                                .arg(unit->job)
+                                .arg(r->version()),
+                            false);
+    const std::int64_t samples = r->samplesOf(unit->shardHashes);
+    if (result.sampleCount != static_cast<std::uint64_t>(samples))
+        return rejectResult(s, unitId,
+                            QStringLiteral("the result sums over %1 samples but the unit's shards hold %2")
+                                .arg(result.sampleCount)
+                                .arg(samples),
+                            true);
+    if (!std::isfinite(result.loss))
+        return rejectResult(s, unitId, QStringLiteral("the result's loss is not finite"), true);
+    for (std::size_t i = 0; i < result.gradient.size(); ++i)
+        if (!std::isfinite(result.gradient[i]))
+            return rejectResult(s, unitId, QStringLiteral("gradient value %1 is not finite").arg(i), true);
+
+    // On disk before the store counts it: an accepted result must survive a crash.
+    r->saveResult(unitId, s.principalId, result);
+    const ledger::AcceptResult accepted = leases_->acceptResult(unitId, s.principalId, utcNow());
+    switch (accepted.outcome) {
+        case ledger::AcceptOutcome::Accepted: {
+            const QDateTime leasedAt = unit->leaseDeadline.addMSecs(-options_.unitDeadlineMs);
+            const double ms = static_cast<double>(std::max<qint64>(0, leasedAt.msecsTo(utcNow())));
+            turnaroundMs_ = turnaroundMs_ > 0.0 ? 0.8 * turnaroundMs_ + 0.2 * ms : ms;
+            ack.set_status(wire::RESULT_STATUS_ACCEPTED);
+            ack.set_credited_micro_credits(accepted.paid);
+            return ack;
+        }
+        case ledger::AcceptOutcome::Duplicate:  // not reached: the unit was checked not done above
+            ack.set_status(wire::RESULT_STATUS_DUPLICATE);
+            ack.set_reason("another result for this work unit was counted first");
+            return ack;
+        case ledger::AcceptOutcome::NotLeased:
+            r->discardResult(unitId);
+            return rejectResult(
+                s, unitId,
+                QStringLiteral("you hold no lease on work unit %1 (handed back, or never leased)").arg(unitId), false);
+        case ledger::AcceptOutcome::OutOfBudget:
+            r->discardResult(unitId);
+            announceState(unit->job, QStringLiteral("out of budget"));
+            return rejectResult(s, unitId, QStringLiteral("job %1 is out of budget").arg(unit->job), false);
+        case ledger::AcceptOutcome::JobEnded:
+            r->discardResult(unitId);
+            return rejectResult(s, unitId, QStringLiteral("job %1 has ended").arg(unit->job), false);
+    }
+    return ack;
+}
+
+}  // namespace raven::coordinator

@@ -1,0 +1,237 @@
+// Jobs: resuming them at start-up from their files, stepping them as their units complete, ending
+// them. The crash-safety argument is in docs/coordinator.md; in short, the state file is written
+// (atomically, fsynced) before the store hears of a new version, and a result file before the
+// store counts its unit, so the store never claims more than the files hold.
+#include <QJsonDocument>
+
+#include <algorithm>
+#include <cmath>
+
+#include "base/Error.h"
+#include "coordinator/Engine.h"
+#include "coordinator/WireIds.h"
+
+namespace raven::coordinator {
+
+std::unique_ptr<JobRunner> Engine::openRunner(const ledger::Job& job) {
+    JobConfig config = JobConfig::fromJson(job.hyperparameters);
+    std::optional<std::string> spec = library_->spec(config.modelSpecSha256);
+    RAVEN_CHECK(spec.has_value(),
+                "job " + idText(job.id) + ": its model spec " + config.modelSpecSha256.toStdString() + " is missing",
+                "restore specs/ in the data directory from a backup");
+    return std::make_unique<JobRunner>(job, std::move(config), std::move(*spec), library_->manifest(job.dataset),
+                                       library_->shards(), JobFiles(options_.dataDir, job.id), job.modelVersion);
+}
+
+JobRunner* Engine::runner(ledger::JobId job) const {
+    const auto it = runners_.find(job);
+    return it == runners_.end() ? nullptr : it->second.get();
+}
+
+void Engine::resumeJobs() {
+    const QDateTime now = utcNow();
+    // Leases from before this start are dead: their workers' connections ended with the old process.
+    // Handing them back re-issues their units; results accepted before the restart stay done.
+    std::set<ledger::ContributorId> holders;
+    for (const ledger::ActiveLease& lease : leases_->activeLeases()) holders.insert(lease.contributor);
+    for (const ledger::ContributorId c : holders) leases_->handBackAll(c, now);
+
+    for (const ledger::Job& job : store_->jobs()) {
+        if (ledger::isTerminal(job.state)) continue;
+        try {
+            if (job.state == ledger::JobState::Queued) {
+                RAVEN_CHECK(job.budget > 0, "job " + idText(job.id) + " was never funded", "");
+                store_->setJobState(job.id, ledger::JobState::Running, now);
+            }
+            std::unique_ptr<JobRunner> r = openRunner(job);
+            // The state file is the truth: a crash between writing it and telling the store leaves the
+            // store one version behind.
+            if (r->version() != job.modelVersion) {
+                RAVEN_CHECK(r->version() == job.modelVersion + 1,
+                            "job " + idText(job.id) + ": the store is at model version " +
+                                std::to_string(job.modelVersion) + " but its state file at " +
+                                std::to_string(r->version()),
+                            "restore the job's directory from a backup, or cancel the job");
+                store_->setJobModelVersion(job.id, r->version(), now);
+            }
+            QList<ledger::WorkUnitId> done;
+            for (const ledger::WorkUnit& unit : store_->workUnits(job.id, r->version(), ledger::WorkUnitState::Done)) {
+                RAVEN_CHECK(r->hasResult(unit.id),
+                            "job " + idText(job.id) + ": the result of accepted work unit " + idText(unit.id) +
+                                " is missing from " + r->files().resultsDir().toStdString(),
+                            "restore the job's directory from a backup, or cancel the job");
+                done << unit.id;
+            }
+            r->removeResultsExcept(done);
+            runners_[job.id] = std::move(r);
+            stepStarted_[job.id] = now;
+        } catch (const raven::Error& error) {
+            failJob(job.id, QString::fromStdString(error.message()));
+            continue;
+        }
+        advance(job.id);
+    }
+    retired_.clear();
+}
+
+std::int64_t Engine::shardsPerUnit(const JobRunner& r) const {
+    if (options_.shardsPerUnit > 0) return options_.shardsPerUnit;
+    // About two units per connected worker: enough to spread a step, few enough to keep per-unit
+    // overhead (weights fetch, result upload) small against the compute.
+    const std::int64_t workers = std::max(1, connectedContributors());
+    const std::int64_t shards = r.plan().shardsPerStep();
+    return std::max<std::int64_t>(1, (shards + 2 * workers - 1) / (2 * workers));
+}
+
+std::vector<Scheduler::JobSlot> Engine::leasableJobs() const {
+    std::vector<std::pair<ledger::Job, qint64>> running;
+    for (const auto& [id, r] : runners_) {
+        const std::optional<ledger::Job> job = store_->job(id);
+        if (job && job->state == ledger::JobState::Running) running.emplace_back(*job, r->version());
+    }
+    std::stable_sort(running.begin(), running.end(), [this](const auto& a, const auto& b) {
+        const int pa = runner(a.first.id)->config().priority, pb = runner(b.first.id)->config().priority;
+        return pa != pb ? pa > pb : a.first.id < b.first.id;
+    });
+    std::vector<Scheduler::JobSlot> order;
+    for (const auto& [job, version] : running) order.push_back({job.id, version});
+    return order;
+}
+
+void Engine::advance(ledger::JobId id) {
+    JobRunner* r = runner(id);
+    if (!r) return;
+    try {
+        for (;;) {
+            if (r->planDone()) return completeJob(*r);
+            const QList<ledger::WorkUnit> units = store_->workUnits(id, r->version());
+            if (units.isEmpty()) {
+                store_->addWorkUnits(id, r->version(), r->unitsOfCurrentStep(shardsPerUnit(*r)));
+                stepStarted_[id] = utcNow();
+                return;
+            }
+            for (const ledger::WorkUnit& unit : units)
+                if (unit.state != ledger::WorkUnitState::Done) return;
+            stepOnce(*r, units);
+        }
+    } catch (const raven::Error& error) {
+        failJob(id, QString::fromStdString(error.message()));
+    } catch (const std::exception& error) {
+        failJob(id, QString::fromUtf8(error.what()));
+    }
+}
+
+void Engine::stepOnce(JobRunner& r, const QList<ledger::WorkUnit>& units) {
+    const QDateTime started = stepStarted_.count(r.id()) ? stepStarted_[r.id()] : utcNow();
+    const StepReport report = r.applyStep(units);
+    const QDateTime now = utcNow();
+    store_->setJobModelVersion(r.id(), report.step, now);
+    r.removeResultsExcept({});
+    scheduler_->forgetJob(r.id());
+    stepStarted_[r.id()] = now;
+
+    wire::MetricsUpdate update;
+    update.set_step(static_cast<std::uint64_t>(report.step));
+    update.set_timestamp_ms(unixMs(now));
+    update.set_train_loss(report.trainLoss);
+    const double seconds = std::max(0.001, static_cast<double>(started.msecsTo(now)) / 1000.0);
+    update.set_samples_per_second(static_cast<double>(report.samples) / seconds);
+    update.set_active_workers(static_cast<std::uint32_t>(report.contributors.size()));
+    (*update.mutable_extra())["train_accuracy"] = report.accuracy;
+    const std::int64_t evalEvery = r.config().evalEverySteps;
+    const bool evaluate = r.planDone() || (evalEvery > 0 && report.step % evalEvery == 0);
+    std::optional<nn::EvalResult> eval;
+    if (evaluate) eval = r.evaluate();
+    if (eval) {
+        update.set_eval_loss(eval->loss);
+        update.set_eval_accuracy(eval->accuracy);
+    }
+    metrics_->publish(r.id(), update);
+    emit owner_.jobStepped(r.id(), report.step, report.trainLoss);
+    if (eval) emit owner_.jobEvaluated(r.id(), report.step, eval->loss, eval->accuracy);
+
+    if (r.planDone() || report.step % r.config().checkpointEverySteps == 0) {
+        r.writeCheckpoint();
+        metrics_->event(r.id(), wire::JOB_EVENT_KIND_CHECKPOINT_WRITTEN,
+                        QStringLiteral("checkpoint of model version %1 written").arg(report.step));
+    }
+}
+
+void Engine::completeJob(JobRunner& r) {
+    // After a crash right at the end the final checkpoint may be missing: write it again.
+    if (!r.files().checkpointVersions().contains(r.version())) r.writeCheckpoint();
+    endJob(r.id(), ledger::JobState::Done, QStringLiteral("done"));
+}
+
+void Engine::endJob(ledger::JobId job, ledger::JobState finalState, const QString& signalName) {
+    ledger_->endJob(job, finalState, utcNow());
+    announceState(job, signalName == QLatin1String("failed") ? JobFiles(options_.dataDir, job).failure() : signalName);
+    retire(job);
+    emit owner_.jobEnded(job, signalName);
+}
+
+void Engine::failJob(ledger::JobId job, const QString& why) {
+    qWarning("coordinator: job %lld failed: %s", static_cast<long long>(job), qPrintable(why));
+    try {
+        JobFiles(options_.dataDir, job).recordFailure(why);
+        const std::optional<ledger::Job> row = store_->job(job);
+        if (row && !ledger::isTerminal(row->state)) {
+            endJob(job, ledger::JobState::Cancelled, QStringLiteral("failed"));
+        } else {
+            retire(job);
+        }
+    } catch (const std::exception& e) {
+        qWarning("coordinator: could not stop job %lld: %s", static_cast<long long>(job), e.what());
+        retire(job);
+    }
+}
+
+void Engine::retire(ledger::JobId job) {
+    auto it = runners_.find(job);
+    if (it != runners_.end()) {
+        retired_.push_back(std::move(it->second));  // a caller up the stack may still hold it
+        runners_.erase(it);
+    }
+    stepStarted_.erase(job);
+    jobWorkers_.erase(job);
+    scheduler_->forgetJob(job);
+}
+
+void Engine::announceState(ledger::JobId job, const QString& message) {
+    const std::optional<ledger::Job> row = store_->job(job);
+    if (!row) return;
+    const bool failed =
+        row->state == ledger::JobState::Cancelled && !JobFiles(options_.dataDir, job).failure().isEmpty();
+    metrics_->event(job, wire::JOB_EVENT_KIND_STATE_CHANGED, message, wireState(row->state, failed));
+}
+
+wire::JobInfo Engine::jobInfo(const ledger::Job& job) const {
+    wire::JobInfo info;
+    const QString failure = JobFiles(options_.dataDir, job.id).failure();
+    info.set_job_id(idText(job.id));
+    info.set_name(job.name.toStdString());
+    info.set_state(wireState(job.state, job.state == ledger::JobState::Cancelled && !failure.isEmpty()));
+    info.set_step(static_cast<std::uint64_t>(job.modelVersion));
+    info.set_model_version(static_cast<std::uint64_t>(job.modelVersion));
+    qint64 total = 0;
+    if (const JobRunner* r = runner(job.id)) {
+        total = r->totalSteps();
+    } else if (auto it = totalSteps_.find(job.id); it != totalSteps_.end()) {
+        total = it->second;
+    } else {
+        try {
+            total = training::StepPlan(library_->manifest(job.dataset), JobConfig::fromJson(job.hyperparameters).plan)
+                        .totalSteps();
+        } catch (const raven::Error&) {
+            total = 0;  // the dataset is gone: the job cannot say
+        }
+        totalSteps_[job.id] = total;
+    }
+    info.set_total_steps(static_cast<std::uint64_t>(total));
+    info.set_budget_micro_credits(job.budget);
+    info.set_spent_micro_credits(ledger_->jobSpend(job.id).paid);
+    info.set_message(failure.toStdString());
+    return info;
+}
+
+}  // namespace raven::coordinator

@@ -1,0 +1,168 @@
+// Sessions: who is on each connection, and what happens when a contributor comes, registers,
+// keeps in touch, falls silent or leaves.
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QSet>
+
+#include "coordinator/Engine.h"
+#include "coordinator/RequestError.h"
+#include "coordinator/WireIds.h"
+#include "ledger/Secrets.h"
+
+namespace raven::coordinator {
+
+void Engine::onConnected(ConnectionId id) {
+    Session& s = sessions_[id];
+    s.id = id;
+    s.lastHeard = utcNow();
+}
+
+void Engine::onDisconnected(ConnectionId id) {
+    try {
+        metrics_->dropConnection(id);
+        auto it = sessions_.find(id);
+        if (it == sessions_.end()) return;
+        const Session session = std::move(it->second);
+        sessions_.erase(it);
+        if (session.principal == Principal::Contributor && !session.lapsed) {
+            releaseContributor(session, QStringLiteral("disconnected"));
+            serveParkedLeases();
+        }
+    } catch (const std::exception& e) {
+        qWarning("coordinator: cleaning up connection %llu failed: %s", static_cast<unsigned long long>(id), e.what());
+    }
+    retired_.clear();
+}
+
+bool Engine::contributorOnlineElsewhere(const Session& s) const {
+    for (const auto& [id, other] : sessions_)
+        if (id != s.id && other.principal == Principal::Contributor && other.principalId == s.principalId &&
+            !other.lapsed)
+            return true;
+    return false;
+}
+
+void Engine::releaseContributor(const Session& s, const QString& why) {
+    if (contributorOnlineElsewhere(s)) return;
+    const QList<ledger::ActiveLease> held = leases_->activeLeases(s.principalId);
+    leases_->handBackAll(s.principalId, utcNow());
+    workersLeft(held, why);
+}
+
+void Engine::workersLeft(const QList<ledger::ActiveLease>& leases, const QString& why) {
+    QMap<ledger::JobId, QSet<ledger::ContributorId>> left;
+    QMap<ledger::JobId, int> units;
+    for (const ledger::ActiveLease& l : leases) {
+        left[l.job].insert(l.contributor);
+        ++units[l.job];
+    }
+    for (auto it = left.begin(); it != left.end(); ++it) {
+        for (const ledger::ContributorId c : it.value()) {
+            jobWorkers_[it.key()].erase(c);
+            metrics_->event(it.key(), wire::JOB_EVENT_KIND_WORKER_LEFT,
+                            QStringLiteral("contributor %1 left (%2)").arg(c).arg(why));
+        }
+        metrics_->event(it.key(), wire::JOB_EVENT_KIND_WORK_REISSUED,
+                        QStringLiteral("%1 work unit(s) re-issued").arg(units.value(it.key())));
+    }
+}
+
+double Engine::totalConnectedGflops() const {
+    std::map<ledger::ContributorId, double> byContributor;
+    for (const auto& [id, s] : sessions_)
+        if (s.principal == Principal::Contributor && !s.lapsed)
+            byContributor[s.principalId] = std::max(byContributor[s.principalId], Scheduler::weightOf(s.gflops));
+    double total = 0.0;
+    for (const auto& [c, g] : byContributor) total += g;
+    return total;
+}
+
+int Engine::connectedContributors() const {
+    QSet<ledger::ContributorId> ids;
+    for (const auto& [id, s] : sessions_)
+        if (s.principal == Principal::Contributor && !s.lapsed) ids.insert(s.principalId);
+    return static_cast<int>(ids.size());
+}
+
+void Engine::onAuthenticate(Session& s, const wire::Envelope& e) {
+    const wire::Authenticate& a = e.authenticate();
+    wire::Envelope reply;
+    wire::AuthResult& result = *reply.mutable_auth_result();
+    std::optional<qint64> who;
+    Principal kind = Principal::None;
+    if (a.credential_case() == wire::Authenticate::kContributorToken) {
+        who = store_->contributorByToken(QByteArray::fromStdString(a.contributor_token()));
+        kind = Principal::Contributor;
+    } else if (a.credential_case() == wire::Authenticate::kApiKey) {
+        who = store_->requesterByApiKey(QByteArray::fromStdString(a.api_key()));
+        kind = Principal::Requester;
+    }
+    if (!who) {
+        result.set_accepted(false);
+        result.set_reason(a.credential_case() == wire::Authenticate::CREDENTIAL_NOT_SET
+                              ? "Authenticate carries no credential: send a contributor token or an API key"
+                              : "unknown credential: this coordinator issued no such token or API key; ask its "
+                                "operator for one (raven-coordinator add-contributor / add-requester)");
+        answer(s.id, e.request_id(), std::move(reply));
+        return;
+    }
+    if (s.principal == Principal::Contributor && (kind != Principal::Contributor || *who != s.principalId) && !s.lapsed)
+        releaseContributor(s, QStringLiteral("authenticated as someone else"));
+    s.principal = kind;
+    s.principalId = *who;
+    if (kind == Principal::Contributor) {
+        const std::optional<ledger::Contributor> c = store_->contributor(*who);
+        s.gflops = c ? c->measuredGflops : 0.0;
+    }
+    result.set_accepted(true);
+    result.set_principal_id(idText(*who));
+    answer(s.id, e.request_id(), std::move(reply));
+}
+
+void Engine::onRegister(Session& s, const wire::Envelope& e) {
+    const wire::RegisterContributor& r = e.register_contributor();
+    QJsonArray devices;
+    double gflops = 0.0;
+    for (const wire::Device& d : r.devices()) {
+        QJsonObject device;
+        device["name"] = QString::fromStdString(d.name()).left(200);
+        device["type"] = static_cast<int>(d.type());
+        device["memory_bytes"] = static_cast<qint64>(std::min<std::uint64_t>(d.memory_bytes(), 1ull << 62));
+        device["measured_gflops"] = d.measured_gflops();
+        device["backend"] = QString::fromStdString(d.backend()).left(40);
+        devices.append(device);
+        if (std::isfinite(d.measured_gflops()) && d.measured_gflops() > 0) gflops += d.measured_gflops();
+    }
+    wire::Envelope reply;
+    wire::RegisterReply& out = *reply.mutable_register_reply();
+    if (s.principal == Principal::None) {
+        if (!options_.openEnrollment)
+            refuse(wire::ERROR_CODE_UNAUTHENTICATED, QStringLiteral("RegisterContributor before Authenticate"),
+                   QStringLiteral("this coordinator admits contributors by token only: ask its operator for one "
+                                  "(raven-coordinator add-contributor) and authenticate with it"));
+        const QByteArray token = ledger::newSecret();
+        const QString name = r.display_name().empty() ? QStringLiteral("contributor")
+                                                      : QString::fromStdString(r.display_name()).left(100);
+        s.principalId = store_->addContributor(name, token, devices, gflops, utcNow());
+        s.principal = Principal::Contributor;
+        out.set_contributor_token(token.toStdString());
+    } else {
+        requireContributor(s, "RegisterContributor");
+        store_->updateContributorDevices(s.principalId, devices, gflops);
+    }
+    s.gflops = gflops;
+    s.maxConcurrentLeases = static_cast<int>(std::min<std::uint32_t>(r.max_concurrent_leases(), 1024));
+    out.set_contributor_id(idText(s.principalId));
+    out.set_heartbeat_interval_ms(static_cast<std::uint32_t>(options_.heartbeatIntervalMs));
+    out.set_lease_timeout_ms(static_cast<std::uint32_t>(options_.leaseTimeoutMs));
+    answer(s.id, e.request_id(), std::move(reply));
+}
+
+void Engine::onHeartbeat(Session& s, const wire::Envelope& e) {
+    requireAuthenticated(s, "Heartbeat");
+    wire::Envelope reply;
+    reply.mutable_heartbeat_ack()->set_server_time_ms(unixMs(utcNow()));
+    answer(s.id, e.request_id(), std::move(reply));
+}
+
+}  // namespace raven::coordinator

@@ -1,0 +1,97 @@
+#include "coordinator/JobConfig.h"
+
+#include <QJsonDocument>
+
+#include <google/protobuf/util/json_util.h>
+
+#include "base/Error.h"
+
+namespace raven::coordinator {
+
+namespace {
+
+const QString kPriorityKey = QStringLiteral("priority");
+const QString kSpecKey = QStringLiteral("model_spec_sha256");
+const QString kHyperparametersKey = QStringLiteral("hyperparameters");
+
+nn::OptimizerConfig optimizerOf(const wire::Hyperparameters& h) {
+    const std::string name = h.optimizer().empty() ? std::string("adam") : h.optimizer();
+    nn::OptimizerConfig c;
+    if (name == "sgd" || name == "momentum") {
+        c = nn::OptimizerConfig::defaults(nn::OptimizerKind::Sgd);
+        c.momentum = h.momentum() != 0.0 ? h.momentum() : (name == "momentum" ? 0.9 : 0.0);
+    } else if (name == "adam" || name == "adamw") {
+        c = nn::OptimizerConfig::defaults(name == "adam" ? nn::OptimizerKind::Adam : nn::OptimizerKind::AdamW);
+        if (h.beta1() != 0.0) c.beta1 = h.beta1();
+        if (h.beta2() != 0.0) c.beta2 = h.beta2();
+        if (h.epsilon() != 0.0) c.eps = h.epsilon();
+    } else {
+        raven::fail("hyperparameters: unknown optimizer \"" + name + "\"", "use sgd, momentum, adam or adamw");
+    }
+    if (h.learning_rate() != 0.0) c.lr = h.learning_rate();
+    if (h.weight_decay() != 0.0 || name != "adamw") c.weightDecay = h.weight_decay();
+    c.validate();
+    return c;
+}
+
+}  // namespace
+
+JobConfig JobConfig::fromWire(const wire::Hyperparameters& h, int priority, const QString& specSha256) {
+    JobConfig c;
+    c.hyperparameters = h;
+    c.modelSpecSha256 = specSha256;
+    c.priority = priority;
+    c.optimizer = optimizerOf(h);
+    RAVEN_CHECK(h.global_batch() > 0, "hyperparameters: global_batch is 0",
+                "give the samples per step, a multiple of the dataset's shard size (e.g. 128)");
+    c.plan.globalBatch = static_cast<std::int64_t>(h.global_batch());
+    c.plan.epochs = h.epochs() == 0 ? 1 : static_cast<int>(std::min<std::uint32_t>(h.epochs(), 1'000'000));
+    RAVEN_CHECK(h.max_steps() <= (1ull << 40), "hyperparameters: max_steps is absurdly large", "use 0 for no limit");
+    c.plan.maxSteps = static_cast<std::int64_t>(h.max_steps());
+    c.plan.seed = h.seed();
+    c.evalEverySteps = h.eval_every_steps();
+    c.checkpointEverySteps = h.checkpoint_every_steps() == 0 ? kDefaultCheckpointEverySteps
+                                                             : static_cast<std::int64_t>(h.checkpoint_every_steps());
+    switch (h.gradient_encoding()) {
+        case wire::GRADIENT_ENCODING_UNSPECIFIED:
+        case wire::GRADIENT_ENCODING_FP32:
+            c.gradientEncoding = wire::GRADIENT_ENCODING_FP32;
+            break;
+        case wire::GRADIENT_ENCODING_FP16:
+        case wire::GRADIENT_ENCODING_BF16:
+            c.gradientEncoding = h.gradient_encoding();
+            break;
+        default:
+            raven::fail("hyperparameters: unknown gradient_encoding " + std::to_string(h.gradient_encoding()),
+                        "use fp32, fp16 or bf16");
+    }
+    c.gradientZstd = h.gradient_zstd();
+    return c;
+}
+
+QJsonObject JobConfig::toJson() const {
+    std::string text;
+    google::protobuf::util::JsonPrintOptions options;
+    options.always_print_primitive_fields = true;
+    options.preserve_proto_field_names = true;
+    const auto status = google::protobuf::util::MessageToJsonString(hyperparameters, &text, options);
+    RAVEN_ASSERT(status.ok(), "hyperparameters always convert to JSON");
+    QJsonObject json;
+    json[kHyperparametersKey] = QJsonDocument::fromJson(QByteArray::fromStdString(text)).object();
+    json[kPriorityKey] = priority;
+    json[kSpecKey] = modelSpecSha256;
+    return json;
+}
+
+JobConfig JobConfig::fromJson(const QJsonObject& json) {
+    wire::Hyperparameters h;
+    const QByteArray text = QJsonDocument(json.value(kHyperparametersKey).toObject()).toJson(QJsonDocument::Compact);
+    google::protobuf::util::JsonParseOptions options;
+    options.ignore_unknown_fields = true;
+    const auto status = google::protobuf::util::JsonStringToMessage(text.toStdString(), &h, options);
+    RAVEN_CHECK(status.ok(), "a job's stored hyperparameters do not parse: " + std::string(status.message()),
+                "the store was edited by hand or by a newer Raven");
+    return fromWire(h, json.value(kPriorityKey).toInt(), json.value(kSpecKey).toString());
+}
+
+}  // namespace raven::coordinator

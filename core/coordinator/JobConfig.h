@@ -1,0 +1,45 @@
+#pragma once
+// JobConfig: a job's settings as the coordinator runs them, read from the requester's
+// wire::Hyperparameters with Raven's defaults filled in, and kept in the store's hyperparameters
+// column (JSON) so that a restarted coordinator runs the job exactly as before.
+//
+//   JobConfig config = JobConfig::fromWire(create.hyperparameters(), create.priority(), specSha);
+//   store.addJob({requester, name, specObject, config.toJson(), datasetId}, now);
+//   JobConfig again = JobConfig::fromJson(store.job(id)->hyperparameters);   // == config
+//
+// Zero means "the default" for the fields proto3 cannot leave unset: learning_rate (the optimizer's
+// default), beta1/beta2/epsilon (0.9, 0.999, 1e-8), epochs (1), momentum for "momentum" (0.9),
+// weight_decay for "adamw" (0.01), checkpoint_every_steps (50), gradient_encoding (fp32);
+// eval_every_steps 0 evaluates at the end only; an empty optimizer is "adam".
+#include <QJsonObject>
+#include <QString>
+
+#include <cstdint>
+
+#include "nn/Optimizer.h"
+#include "protocol/raven.pb.h"
+#include "training/StepPlan.h"
+
+namespace raven::coordinator {
+
+inline constexpr std::int64_t kDefaultCheckpointEverySteps = 50;
+
+struct JobConfig {
+    wire::Hyperparameters hyperparameters;  // as the requester sent them
+    QString modelSpecSha256;                // the spec's name (specs/<sha>.json)
+    int priority = 0;                       // higher leases first
+    nn::OptimizerConfig optimizer;
+    training::StepPlanOptions plan;
+    std::int64_t evalEverySteps = 0;  // 0: at the end only
+    std::int64_t checkpointEverySteps = kDefaultCheckpointEverySteps;
+    wire::GradientEncoding gradientEncoding = wire::GRADIENT_ENCODING_FP32;
+    bool gradientZstd = false;
+
+    // raven::Error naming the field for an unknown optimizer, a negative rate, betas outside [0, 1),
+    // a global batch of 0. The plan's own checks (batch vs shard size) need the manifest: StepPlan.
+    static JobConfig fromWire(const wire::Hyperparameters& hyperparameters, int priority, const QString& specSha256);
+    QJsonObject toJson() const;
+    static JobConfig fromJson(const QJsonObject& json);
+};
+
+}  // namespace raven::coordinator

@@ -1,0 +1,49 @@
+#pragma once
+// JobFiles: where a job's files live in the data directory, and the checkpoints a requester may
+// download (also after the job ended, when no JobRunner holds it any more).
+//
+//   jobs/<id>/state.safetensors        weights + optimizer state + step (nn::toCheckpoint): the truth
+//   jobs/<id>/results/<unit>.f32       an accepted gradient (little-endian float32, parameter order)
+//   jobs/<id>/results/<unit>.json      its sample count, summed loss, correct count, contributor
+//   jobs/<id>/v<version>.safetensors   checkpoints kept for download (the newest three)
+//   jobs/<id>/metrics.jsonl            every MetricsUpdate, one JSON object a line
+//   jobs/<id>/failure.txt              why the coordinator stopped the job (state failed)
+#include <QByteArray>
+#include <QDir>
+#include <QString>
+
+#include <optional>
+
+#include "ledger/StoreTypes.h"
+
+namespace raven::coordinator {
+
+class JobFiles {
+public:
+    JobFiles(const QString& dataDir, ledger::JobId job);
+
+    const QDir& dir() const { return dir_; }
+    QString statePath() const { return dir_.filePath("state.safetensors"); }
+    QString resultsDir() const { return dir_.filePath("results"); }
+    QString gradientPath(ledger::WorkUnitId unit) const;
+    QString resultInfoPath(ledger::WorkUnitId unit) const;
+    QString checkpointPath(qint64 version) const;
+    QString metricsPath() const { return dir_.filePath("metrics.jsonl"); }
+    QString failurePath() const { return dir_.filePath("failure.txt"); }
+
+    // Creates the folders (raven::Error when it cannot).
+    void create() const;
+    // The versions of the v<version>.safetensors files, ascending.
+    QList<qint64> checkpointVersions() const;
+    // A downloadable checkpoint: `version` 0 or the current one is the state file; another version
+    // its v<version> file. nullopt when it is not kept.
+    std::optional<QByteArray> checkpoint(qint64 version, qint64 currentVersion) const;
+    // Why the job failed; empty when it did not.
+    QString failure() const;
+    void recordFailure(const QString& why) const;
+
+private:
+    QDir dir_;
+};
+
+}  // namespace raven::coordinator

@@ -1,0 +1,251 @@
+#include "coordinator/JobRunner.h"
+
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "autograd/Variable.h"
+#include "base/Error.h"
+#include "checkpoint/Checkpoint.h"
+#include "coordinator/DurableFile.h"
+#include "data/Batch.h"
+#include "data/Sharding.h"
+#include "nn/ModelCheckpoint.h"
+#include "tensor/Backend.h"
+#include "training/ShardGradient.h"
+
+namespace raven::coordinator {
+
+namespace {
+
+constexpr int kKeptCheckpoints = 3;
+constexpr std::int64_t kEvalBatch = 256;
+
+QByteArray toBytes(const std::vector<std::byte>& bytes) {
+    return QByteArray(reinterpret_cast<const char*>(bytes.data()), static_cast<qsizetype>(bytes.size()));
+}
+
+std::string jobText(ledger::JobId id) { return "job " + std::to_string(id); }
+
+}  // namespace
+
+JobRunner::JobRunner(const ledger::Job& job, JobConfig config, std::string specJson, data::Manifest manifest,
+                     const data::ShardStore& shards, JobFiles files, qint64 storeVersion)
+    : id_(job.id),
+      config_(std::move(config)),
+      specJson_(std::move(specJson)),
+      manifest_(std::move(manifest)),
+      shards_(shards),
+      files_(std::move(files)),
+      plan_(manifest_, config_.plan) {
+    model_ = std::make_unique<nn::Model>(nn::ModelSpec::parse(specJson_, jobText(id_) + " spec"));
+    parameterCount_ = training::parameterCount(*model_);
+    flopsPerSample_ = model_->architecture().trainingFlopsPerSample();
+    for (const data::ShardRef& s : manifest_.train.shards) samplesByShard_[s.hash] = s.samples;
+    files_.create();
+    if (QFile::exists(files_.statePath())) {
+        const Checkpoint state = Checkpoint::read(files_.statePath().toStdString());
+        nn::loadParameters(*model_, state);
+        optimizer_ = nn::optimizerFromCheckpoint(state, model_->parameterNames());
+        RAVEN_CHECK(optimizer_ != nullptr, files_.statePath().toStdString() + " holds no optimizer state",
+                    "the file was replaced by hand; restore it from a v<version>.safetensors checkpoint");
+        version_ = state.step;
+    } else {
+        RAVEN_CHECK(storeVersion == 0,
+                    jobText(id_) + " is at model version " + std::to_string(storeVersion) + " but " +
+                        files_.statePath().toStdString() + " is missing",
+                    "restore the job's directory from a backup, or cancel the job");
+        optimizer_ = nn::makeOptimizer(config_.optimizer, model_->parameterNames());
+        version_ = 0;
+        writeState();
+    }
+    weights_[version_] = currentWeights();
+}
+
+JobRunner::~JobRunner() = default;
+
+QList<ledger::NewWorkUnit> JobRunner::unitsOfCurrentStep(std::int64_t shardsPerUnit) const {
+    QList<ledger::NewWorkUnit> units;
+    for (const std::vector<data::ShardRef>& cut :
+         training::StepPlan::cut(plan_.shardsOfStep(version_), shardsPerUnit)) {
+        ledger::NewWorkUnit unit;
+        std::int64_t samples = 0;
+        for (const data::ShardRef& s : cut) {
+            unit.shardHashes << s.hash;
+            samples += s.samples;
+        }
+        unit.flops = std::max<qint64>(1, std::llround(static_cast<double>(samples) * flopsPerSample_));
+        units << unit;
+    }
+    return units;
+}
+
+std::int64_t JobRunner::samplesOf(const QStringList& shardHashes) const {
+    std::int64_t n = 0;
+    for (const QString& hash : shardHashes) {
+        const auto it = samplesByShard_.find(hash);
+        RAVEN_CHECK(it != samplesByShard_.end(),
+                    jobText(id_) + ": shard " + hash.toStdString() + " is not in its dataset", "");
+        n += it->second;
+    }
+    return n;
+}
+
+const QByteArray* JobRunner::weights(qint64 version) const {
+    const auto it = weights_.find(version);
+    return it == weights_.end() ? nullptr : &it->second;
+}
+
+QByteArray JobRunner::currentWeights() const {
+    Checkpoint weights = nn::toCheckpoint(*model_);
+    weights.step = version_;
+    return toBytes(weights.toSafeTensors().toBytes());
+}
+
+void JobRunner::writeState() {
+    writeDurably(files_.statePath(), toBytes(nn::toCheckpoint(*model_, optimizer_.get()).toSafeTensors().toBytes()));
+}
+
+void JobRunner::saveResult(ledger::WorkUnitId unit, ledger::ContributorId contributor,
+                           const protocol::WorkResult& result) {
+    QByteArray values(static_cast<qsizetype>(result.gradient.size() * sizeof(float)), Qt::Uninitialized);
+    std::memcpy(values.data(), result.gradient.data(), static_cast<std::size_t>(values.size()));  // little-endian hosts
+    QJsonObject info;
+    info["samples"] = static_cast<qint64>(result.sampleCount);
+    info["loss_sum"] = result.loss;
+    info["correct"] = static_cast<qint64>(result.correct);
+    info["contributor"] = contributor;
+    info["compute_ms"] = static_cast<qint64>(result.computeMs);
+    writeDurably(files_.gradientPath(unit), values);
+    writeDurably(files_.resultInfoPath(unit), QJsonDocument(info).toJson(QJsonDocument::Compact));
+}
+
+void JobRunner::discardResult(ledger::WorkUnitId unit) {
+    QFile::remove(files_.resultInfoPath(unit));
+    QFile::remove(files_.gradientPath(unit));
+}
+
+bool JobRunner::hasResult(ledger::WorkUnitId unit) const {
+    return QFile::exists(files_.gradientPath(unit)) && QFile::exists(files_.resultInfoPath(unit));
+}
+
+StoredResult JobRunner::loadResult(ledger::WorkUnitId unit) const {
+    const QByteArray values = readWhole(files_.gradientPath(unit));
+    RAVEN_CHECK(values.size() == static_cast<qsizetype>(parameterCount_) * static_cast<qsizetype>(sizeof(float)),
+                files_.gradientPath(unit).toStdString() + " does not hold " + std::to_string(parameterCount_) +
+                    " float32 values",
+                "the file was damaged; the coordinator cannot apply this step");
+    const QJsonObject info = QJsonDocument::fromJson(readWhole(files_.resultInfoPath(unit))).object();
+    StoredResult r;
+    r.gradient.resize(static_cast<std::size_t>(parameterCount_));
+    std::memcpy(r.gradient.data(), values.constData(), static_cast<std::size_t>(values.size()));
+    r.samples = info.value("samples").toInteger();
+    r.lossSum = info.value("loss_sum").toDouble();
+    r.correct = info.value("correct").toInteger();
+    r.contributor = info.value("contributor").toInteger();
+    return r;
+}
+
+void JobRunner::removeResultsExcept(const QList<ledger::WorkUnitId>& keep) {
+    const QDir dir(files_.resultsDir());
+    for (const QString& file : dir.entryList(QDir::Files)) {
+        bool ok = false;
+        const qint64 unit = file.section('.', 0, 0).toLongLong(&ok);
+        if (!ok || !keep.contains(unit)) QFile::remove(dir.filePath(file));
+    }
+}
+
+StepReport JobRunner::applyStep(const QList<ledger::WorkUnit>& units) {
+    RAVEN_CHECK(!planDone(), jobText(id_) + " has taken all its " + std::to_string(plan_.totalSteps()) + " steps", "");
+    std::vector<StoredResult> results;
+    results.reserve(static_cast<std::size_t>(units.size()));
+    StepReport report;
+    double lossSum = 0.0;
+    std::int64_t correct = 0;
+    for (const ledger::WorkUnit& unit : units) {  // id order: the sum is the same whatever order results came in
+        RAVEN_CHECK(unit.state == ledger::WorkUnitState::Done && unit.modelVersion == version_,
+                    jobText(id_) + ": work unit " + std::to_string(unit.id) + " is not a done unit of step " +
+                        std::to_string(version_),
+                    "");
+        results.push_back(loadResult(unit.id));
+        report.samples += results.back().samples;
+        lossSum += results.back().lossSum;
+        correct += results.back().correct;
+        if (!report.contributors.contains(results.back().contributor))
+            report.contributors << results.back().contributor;
+    }
+    RAVEN_CHECK(report.samples == plan_.samplesOfStep(version_),
+                jobText(id_) + ": the results of step " + std::to_string(version_) + " cover " +
+                    std::to_string(report.samples) + " samples instead of " +
+                    std::to_string(plan_.samplesOfStep(version_)),
+                "");
+    std::vector<const std::vector<float>*> parts;
+    for (const StoredResult& r : results) parts.push_back(&r.gradient);
+    const std::vector<Tensor> mean = training::averageGradients(*model_, parts, report.samples);
+    optimizer_->step(model_->parameterTensors(), mean);
+    ++version_;
+    writeState();
+    weights_[version_] = currentWeights();
+    while (weights_.size() > 2) weights_.erase(weights_.begin());
+    report.step = version_;
+    report.trainLoss = lossSum / static_cast<double>(report.samples);
+    report.accuracy = static_cast<double>(correct) / static_cast<double>(report.samples);
+    return report;
+}
+
+std::optional<nn::EvalResult> JobRunner::evaluate() {
+    if (manifest_.test.shards.empty()) return std::nullopt;
+    if (!test_) {
+        data::Samples all(manifest_.featureShape, manifest_.labelShape);
+        for (const data::ShardRef& shard : manifest_.test.shards) {
+            const data::Samples part = data::loadShardSamples(manifest_, shard, shards_);
+            for (std::int64_t i = 0; i < part.count(); ++i) all.append(part.features(i), part.labels(i));
+        }
+        test_ = std::move(all);
+    }
+    const bool classes = model_->spec().loss.kind == nn::LossKind::CrossEntropy;
+    model_->eval();
+    NoGradGuard noGrad;
+    Backend& backend = model_->backend();
+    double lossSum = 0.0;
+    std::int64_t correct = 0, predictions = 0;
+    for (std::int64_t begin = 0; begin < test_->count(); begin += kEvalBatch) {
+        const std::int64_t size = std::min(kEvalBatch, test_->count() - begin);
+        const data::Batch batch = data::makeBatch(*test_, begin, size, manifest_.normalization);
+        const Tensor x = backend.upload(batch.xShape, batch.x.data());
+        const std::vector<float> labels(batch.y.begin(), batch.y.end());
+        const Tensor y = backend.upload(batch.yShape, labels.data());
+        const Variable output = model_->forward(x);
+        const auto rows = static_cast<std::int64_t>(batch.y.size());
+        lossSum += static_cast<double>(model_->loss(output, y).tensor().item()) * static_cast<double>(rows);
+        if (classes) {
+            const std::vector<float> logits = output.toVector();
+            const std::int64_t width = output.size(-1);
+            for (std::int64_t r = 0; r < rows; ++r) {
+                const float* row = logits.data() + r * width;
+                correct += (std::max_element(row, row + width) - row) == batch.y[static_cast<std::size_t>(r)] ? 1 : 0;
+            }
+        }
+        predictions += rows;
+    }
+    model_->train();
+    nn::EvalResult result;
+    result.samples = test_->count();
+    result.loss = predictions ? lossSum / static_cast<double>(predictions) : 0.0;
+    result.accuracy = predictions ? static_cast<double>(correct) / static_cast<double>(predictions) : 0.0;
+    return result;
+}
+
+QString JobRunner::writeCheckpoint() {
+    const QString path = files_.checkpointPath(version_);
+    writeDurably(path, toBytes(nn::toCheckpoint(*model_, optimizer_.get()).toSafeTensors().toBytes()));
+    QList<qint64> versions = files_.checkpointVersions();
+    while (versions.size() > kKeptCheckpoints) QFile::remove(files_.checkpointPath(versions.takeFirst()));
+    return path;
+}
+
+}  // namespace raven::coordinator

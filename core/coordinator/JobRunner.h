@@ -1,0 +1,125 @@
+#pragma once
+// JobRunner: one running job's arithmetic: its model and optimizer (CPU backend), its step plan
+// over the dataset's shards, the accepted gradients of the step in progress, and the state file
+// that makes all of it survive a crash.
+//
+//   JobRunner runner(job, config, specJson, manifest, shards, files);   // loads state.safetensors
+//   store.addWorkUnits(job.id, runner.version(), runner.unitsOfCurrentStep(2));
+//   ... each accepted result: runner.saveResult(unit, result) BEFORE LeaseBook::acceptResult ...
+//   StepReport r = runner.applyStep(store.workUnits(job.id, runner.version()));   // version + 1, on disk
+//   store.setJobModelVersion(job.id, runner.version(), now);
+//   runner.removeResults(stepUnits);
+//
+// Model version V = optimizer steps taken = the step whose units are being computed. The state file
+// holds version V's weights, optimizer state and step count (nn::toCheckpoint with the optimizer);
+// it is replaced atomically and fsynced before the store hears of V + 1, so after a crash the file
+// is the truth and the store is corrected from it (Engine). Results are averaged in unit id order,
+// so the new weights do not depend on the order results arrived in.
+#include <QByteArray>
+#include <QList>
+#include <QStringList>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "coordinator/JobConfig.h"
+#include "coordinator/JobFiles.h"
+#include "data/Manifest.h"
+#include "data/ShardStore.h"
+#include "ledger/StoreTypes.h"
+#include "nn/Model.h"
+#include "nn/Optimizer.h"
+#include "nn/Trainer.h"
+#include "protocol/GradientCodec.h"
+#include "training/StepPlan.h"
+
+namespace raven::coordinator {
+
+struct StepReport {
+    qint64 step = 0;                            // steps taken now (the new model version)
+    double trainLoss = 0.0;                     // mean loss over the step's samples
+    double accuracy = 0.0;                      // fraction of the step's samples predicted correctly
+    std::int64_t samples = 0;                   // in the step
+    QList<ledger::ContributorId> contributors;  // who computed the step's units
+};
+
+// A unit's accepted result as it is kept until its step is applied.
+struct StoredResult {
+    std::vector<float> gradient;
+    std::int64_t samples = 0;
+    double lossSum = 0.0;
+    std::int64_t correct = 0;
+    ledger::ContributorId contributor = 0;
+};
+
+class JobRunner {
+public:
+    // Loads the state file, or writes the initial state (the spec's seeded init) when there is none
+    // and `storeVersion` is 0. raven::Error when the spec, the plan or the state file is unusable.
+    JobRunner(const ledger::Job& job, JobConfig config, std::string specJson, data::Manifest manifest,
+              const data::ShardStore& shards, JobFiles files, qint64 storeVersion);
+    ~JobRunner();
+
+    ledger::JobId id() const { return id_; }
+    const JobConfig& config() const { return config_; }
+    const std::string& specJson() const { return specJson_; }
+    const data::Manifest& manifest() const { return manifest_; }
+    const JobFiles& files() const { return files_; }
+    const training::StepPlan& plan() const { return plan_; }
+    qint64 version() const { return version_; }
+    qint64 totalSteps() const { return plan_.totalSteps(); }
+    bool planDone() const { return version_ >= plan_.totalSteps(); }
+    std::int64_t parameterCount() const { return parameterCount_; }
+
+    // The current step's units: its shards in plan order, at most `shardsPerUnit` per unit, each
+    // priced at samples * training FLOPs per sample.
+    QList<ledger::NewWorkUnit> unitsOfCurrentStep(std::int64_t shardsPerUnit) const;
+    // Samples in these training shards; raven::Error for a hash the manifest does not list.
+    std::int64_t samplesOf(const QStringList& shardHashes) const;
+
+    // Parameters and buffers of a version (safetensors, as nn::toCheckpoint(model) writes them):
+    // what FetchWeights serves. Only the current and the previous version are kept; else nullptr.
+    const QByteArray* weights(qint64 version) const;
+
+    // Keeps an accepted result on disk (fsynced) until its step is applied.
+    void saveResult(ledger::WorkUnitId unit, ledger::ContributorId contributor, const protocol::WorkResult& result);
+    void discardResult(ledger::WorkUnitId unit);
+    bool hasResult(ledger::WorkUnitId unit) const;
+    StoredResult loadResult(ledger::WorkUnitId unit) const;
+    // Result files of units not in `keep` (left over from a step applied just before a crash).
+    void removeResultsExcept(const QList<ledger::WorkUnitId>& keep);
+
+    // Steps the optimizer on the mean gradient of `units` (all done, all of the current version, in
+    // id order) and writes the new state durably. raven::Error when a result is missing or the units
+    // do not cover the step's samples.
+    StepReport applyStep(const QList<ledger::WorkUnit>& units);
+
+    // Loss and accuracy on the test split (nullopt when the dataset has none).
+    std::optional<nn::EvalResult> evaluate();
+    // Writes v<version>.safetensors (model + optimizer) and keeps the newest three; returns the path.
+    QString writeCheckpoint();
+
+private:
+    void writeState();
+    QByteArray currentWeights() const;
+
+    ledger::JobId id_;
+    JobConfig config_;
+    std::string specJson_;
+    data::Manifest manifest_;
+    const data::ShardStore& shards_;
+    JobFiles files_;
+    training::StepPlan plan_;
+    std::unique_ptr<nn::Model> model_;
+    std::unique_ptr<nn::Optimizer> optimizer_;
+    std::int64_t parameterCount_ = 0;
+    double flopsPerSample_ = 0.0;
+    qint64 version_ = 0;
+    std::map<QString, std::int64_t> samplesByShard_;
+    std::map<qint64, QByteArray> weights_;  // the current version and the one before
+    std::optional<data::Samples> test_;     // loaded on first evaluation
+};
+
+}  // namespace raven::coordinator

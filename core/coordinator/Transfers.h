@@ -1,0 +1,40 @@
+#pragma once
+// Transfers: the coordinator's outgoing contents (shards, manifests, weights, checkpoints) as the
+// ContentChunks that answer a fetch, from any offset so that a broken transfer resumes.
+//
+//   for (wire::ContentChunk& c : transfers.chunks("shard:" + hash, bytes, accept_zstd, offset)) send(c);
+//
+// Hashing and compressing a content costs more than sending it, and every worker of a step fetches
+// the same weights, so the last few contents' hashes and zstd frames are kept by key.
+#include <QByteArray>
+#include <QString>
+
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "protocol/raven.pb.h"
+
+namespace raven::coordinator {
+
+class Transfers {
+public:
+    // The chunks (at most protocol::kChunkBytes each) of the travelling bytes from `offset` on; one
+    // empty chunk for an empty content. `key` names this exact content (its bytes never change under
+    // that key). raven::Error when offset is beyond the travelling bytes.
+    std::vector<wire::ContentChunk> chunks(const QString& key, const QByteArray& raw, bool zstd, std::uint64_t offset);
+
+private:
+    struct Prepared {
+        QString key;
+        bool zstd = false;
+        std::string sha256;
+        QByteArray travelling;
+        std::uint64_t rawBytes = 0;
+    };
+    const Prepared& prepare(const QString& key, const QByteArray& raw, bool zstd);
+
+    std::deque<Prepared> cache_;  // most recent first
+};
+
+}  // namespace raven::coordinator
