@@ -4,6 +4,7 @@
 // dL/dlogits [N, C] = gradLoss[n] * (softmax(x_n) - q_n)). Targets are class indices held as floats;
 // a target that is not an integer in [0, C) makes that sample's outputs NaN and lowers the status
 // word to the smallest such sample index (an integer atomic: the host reports it at the next sync).
+// Large batches come in several dispatches of rows (VulkanSoftmax.cpp): rowBase numbers the first.
 #include "raven_math.glsl"
 #include "raven_workgroup_reduce.glsl"
 
@@ -24,6 +25,7 @@ layout(push_constant) uniform Params {
     uint outOffset;
     float smoothing;       // s
     float smoothPerClass;  // s / C, rounded as the CPU backend rounds it
+    uint rowBase;          // the sample index of row 0 of this dispatch
 } p;
 
 void main() {
@@ -32,7 +34,7 @@ void main() {
     uint xb = p.xOffset + row * p.cols;
     float t = targets[p.tOffset + row];
     bool valid = t >= 0.0 && floor(t) == t && t < float(p.cols);
-    if (!valid && lane == 0) atomicMin(firstBadSample, row);
+    if (!valid && lane == 0) atomicMin(firstBadSample, p.rowBase + row);
     uint cls = valid ? uint(t) : 0u;
 
     float m = -R_INF;

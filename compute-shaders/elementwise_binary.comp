@@ -1,12 +1,14 @@
 #version 450
 // c[i] = f(a[...], b[...]) over two strided views of one shape (stride-0 broadcast included); c
-// contiguous. The function is a specialization constant, numbered as raven::BinaryOp; for the
+// contiguous, or (OUT_STRIDED) a tile of a contiguous result that was cut to fit a binding window
+// (cStride). The function is a specialization constant, numbered as raven::BinaryOp; for the
 // backward ops a is the upstream gradient and b the saved forward input or output.
 #include "raven_math.glsl"
 #include "raven_strided.glsl"
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint OP = 0;
+layout(constant_id = 2) const uint OUT_STRIDED = 0;
 
 layout(std430, set = 0, binding = 0) readonly buffer A { float a[]; };
 layout(std430, set = 0, binding = 1) readonly buffer B { float b[]; };
@@ -21,6 +23,7 @@ layout(push_constant) uniform Params {
     uint shape[R_MAX_RANK];
     uint aStride[R_MAX_RANK];
     uint bStride[R_MAX_RANK];
+    uint cStride[R_MAX_RANK];  // OUT_STRIDED only
 } p;
 
 float apply(float u, float v) {
@@ -47,5 +50,7 @@ void main() {
     uint ai, bi;
     R_STRIDED_OFFSET(ai, i, p.aOffset, p.rank, p.shape, p.aStride);
     R_STRIDED_OFFSET(bi, i, p.bOffset, p.rank, p.shape, p.bStride);
-    c[p.cOffset + i] = apply(a[ai], b[bi]);
+    uint ci = p.cOffset + i;
+    if (OUT_STRIDED == 1) R_STRIDED_OFFSET(ci, i, p.cOffset, p.rank, p.shape, p.cStride);
+    c[ci] = apply(a[ai], b[bi]);
 }

@@ -1,5 +1,6 @@
 #version 450
-// y[i] = f(x[...]) for every element of a strided view x (broadcast stride 0 included); y contiguous.
+// y[i] = f(x[...]) for every element of a strided view x (broadcast stride 0 included); y contiguous,
+// or (OUT_STRIDED) a tile of a contiguous result that was cut to fit a binding window (yStride).
 // The function is a specialization constant (one pipeline per op); the scalar ops (x + s, x * s,
 // x ^ s) take s from the push constants. Numbering: VulkanElementwise.cpp.
 #include "raven_math.glsl"
@@ -7,6 +8,7 @@
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint OP = 0;
+layout(constant_id = 2) const uint OUT_STRIDED = 0;
 
 layout(std430, set = 0, binding = 0) readonly buffer X { float x[]; };
 layout(std430, set = 0, binding = 1) writeonly buffer Y { float y[]; };
@@ -19,6 +21,7 @@ layout(push_constant) uniform Params {
     float s;
     uint shape[R_MAX_RANK];
     uint xStride[R_MAX_RANK];
+    uint yStride[R_MAX_RANK];  // OUT_STRIDED only
 } p;
 
 float apply(float v) {
@@ -45,5 +48,7 @@ void main() {
     if (i >= p.n) return;
     uint xi;
     R_STRIDED_OFFSET(xi, i, p.xOffset, p.rank, p.shape, p.xStride);
-    y[p.yOffset + i] = apply(x[xi]);
+    uint yi = p.yOffset + i;
+    if (OUT_STRIDED == 1) R_STRIDED_OFFSET(yi, i, p.yOffset, p.rank, p.shape, p.yStride);
+    y[yi] = apply(x[xi]);
 }

@@ -4,6 +4,10 @@
 // operations and their order are those of the composed elementwise kernels (Backend::adamUpdate's
 // default), each result `precise` so that no multiply-add is fused; sqrt and division come from
 // raven_math.glsl as in the elementwise shaders. One element per invocation, no accumulation.
+// The step's scalars come from a small buffer rather than push constants: they change every step (the
+// bias corrections), and a training step whose commands stay the same is resubmitted without being
+// recorded again (vulkan/Recorder.h). A parameter larger than one binding comes in several dispatches
+// of element ranges (offsets in the push constants).
 #include "raven_math.glsl"
 
 layout(local_size_x_id = 0) in;
@@ -22,7 +26,13 @@ layout(push_constant) uniform Params {
     uint gradOffset;
     uint expAvgOffset;
     uint expAvgSqOffset;
+    uint paramOutOffset;
+    uint expAvgOutOffset;
+    uint expAvgSqOutOffset;
     uint firstStep;  // 1: the moments start at zero (bindings 2 and 3 are not read)
+} q;
+
+layout(std430, set = 0, binding = 7) readonly buffer Scalars {
     float beta1;
     float oneMinusBeta1;
     float beta2;
@@ -36,9 +46,9 @@ layout(push_constant) uniform Params {
 
 void main() {
     uint i = gl_GlobalInvocationID.x;
-    if (i >= s.n) return;
-    float p = param[s.paramOffset + i];
-    precise float g = grad[s.gradOffset + i];
+    if (i >= q.n) return;
+    float p = param[q.paramOffset + i];
+    precise float g = grad[q.gradOffset + i];
     precise float pDecayed = p;
     if (s.decayFactor != 1.0) pDecayed = p * s.decayFactor;
     if (s.weightDecay != 0.0) {
@@ -50,10 +60,10 @@ void main() {
     precise float gg = g * g;
     precise float gga = gg * s.oneMinusBeta2;
     precise float v = gga;
-    if (s.firstStep == 0u) {
-        precise float mb = expAvg[s.expAvgOffset + i] * s.beta1;
+    if (q.firstStep == 0u) {
+        precise float mb = expAvg[q.expAvgOffset + i] * s.beta1;
         m = mb + ga;
-        precise float vb = expAvgSq[s.expAvgSqOffset + i] * s.beta2;
+        precise float vb = expAvgSq[q.expAvgSqOffset + i] * s.beta2;
         v = vb + gga;
     }
     precise float root = r_sqrt(v);
@@ -61,7 +71,7 @@ void main() {
     precise float denom = scaled + s.eps;
     precise float ratio = r_div(m, denom);
     precise float stepped = ratio * s.stepSize;
-    paramOut[i] = pDecayed - stepped;
-    expAvgOut[i] = m;
-    expAvgSqOut[i] = v;
+    paramOut[q.paramOutOffset + i] = pDecayed - stepped;
+    expAvgOut[q.expAvgOutOffset + i] = m;
+    expAvgSqOut[q.expAvgSqOutOffset + i] = v;
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds raven-bench-vulkan on a GPU machine without Qt and without glslc: what `cmake --preset
-# gpu-bench` configures (Release, RAVEN_WITH_QT=OFF) plus RAVEN_SPIRV_DIR pointing at the carried
+# gpu-bench` configures (Release, RAVEN_WITH_QT=OFF), warnings not fatal, RAVEN_SPIRV_DIR at the carried
 # SPIR-V, and the carried Vulkan/Eigen development files wherever the machine lacks its own (see
 # pack-gpu-carry.sh). Ninja when installed, else Makefiles. Run from anywhere; builds into
 # <repo>/build/gpu-bench (the preset's folder), or $RAVEN_GPU_BUILD_DIR.
@@ -25,7 +25,10 @@ for a in "$@"; do
 done
 [ -d "$carry/spirv" ] || { echo "gpu-build.sh: no SPIR-V in $carry/spirv (run pack-gpu-carry.sh where glslc is)" >&2; exit 2; }
 
-opts=(-DCMAKE_BUILD_TYPE=Release -DRAVEN_WITH_QT=OFF -DRAVEN_BUILD_TESTS=OFF -DRAVEN_SPIRV_DIR="$carry/spirv")
+# Warnings stay warnings here: GCC 12 at -O3 reports false -Wrestrict positives inside std::string
+# (GCC bug 105329) in files that build cleanly at -O2, and a benchmark run must not fail on them.
+opts=(-DCMAKE_BUILD_TYPE=Release -DRAVEN_WITH_QT=OFF -DRAVEN_BUILD_TESTS=OFF -DRAVEN_WERROR=OFF
+      -DRAVEN_SPIRV_DIR="$carry/spirv")
 if [ $force = 1 ] || [ ! -f /usr/include/vulkan/vulkan.h ]; then
   opts+=(-DVulkan_INCLUDE_DIR="$carry/include")
 fi

@@ -5,15 +5,16 @@
 //                      [--seconds S]
 //
 //  - gemm: C = A B through VulkanBackend::matmul (the path every Linear takes) at 1024^3, 4096^3,
-//    8192^3 and M x N x K = 4096 x 512 x 14336, in TFLOP/s (2 M N K per product).
+//    8192^3 and M x N x K = 4096 x 512 x 14336, in TFLOP/s (2 M N K per product), with the GEMM
+//    variant the backend chose (tile, vec4 loads, split-k; docs/vulkan.md).
 //  - elementwise: add, mul, gelu (erf) and the fused Adam update (Backend::adamUpdate) on 2^26 floats,
 //    in GB/s (bytes each kernel must read and write), beside the device's copy bandwidth measured in the
 //    same run twice: vkCmdCopyBuffer and Raven's copy shader.
 //  - train: steps/s of the Fashion-MNIST MLP (784-256-128-10, ReLU) and CNN (conv3x3 32 - maxpool -
 //    conv3x3 64 - maxpool - fc128 - fc10) at batch 128, built from autograd ops, cross-entropy, Adam
 //    (lr 1e-3) through Backend::adamUpdate. Each step uploads a batch of random data of the right
-//    shapes, runs forward, backward and the update, and reads the loss: one submission per step.
-//    (--smoke: batch 16.)
+//    shapes, runs forward, backward and the update, and reads the loss: one submission per step, whose
+//    command buffer is recorded once and then resubmitted (recorded/step shows it). (--smoke: batch 16.)
 // Every figure: warm-up first (pipelines compiled), then timed windows of repeated work ended by a
 // sync point (wall clock around synchronize), the best window reported. Results are lines
 // `RESULT {json}`; `DEVICE ...` names the device. --profile: after the timed windows, one more window
@@ -39,6 +40,7 @@
 #include "tensor/TensorOps.h"
 #include "vulkan/Check.h"
 #include "vulkan/Device.h"
+#include "vulkan/backend/GemmTiles.h"
 #include "vulkan/backend/VulkanBackend.h"
 
 namespace {
@@ -174,7 +176,10 @@ void benchGemm(VulkanBackend& backend, const Options& opt) {
         const auto work = [&] { keep = backend.matmul(a, b, Tensor()); };
         const double seconds = timeBest(backend, opt, work);
         const double flops = 2.0 * static_cast<double>(c.m) * static_cast<double>(c.n) * static_cast<double>(c.k);
-        result("gemm", name, flops / seconds * 1e-12, "TFLOP/s", ", \"ms\": " + std::to_string(seconds * 1e3));
+        const std::string variant =
+            raven::vkb::describe(raven::vkb::chooseGemmVariant(backend.device().info(), c.m, c.n, c.k, 1));
+        result("gemm", name, flops / seconds * 1e-12, "TFLOP/s",
+               ", \"ms\": " + std::to_string(seconds * 1e3) + ", \"variant\": \"" + variant + "\"");
         profileOnce(backend, opt, "gemm " + name, work);
     }
 }
@@ -355,18 +360,25 @@ void benchTrain(VulkanBackend& backend, const Options& opt) {
             adam.step(backend, net.params);
             lastLoss = loss.item();  // the sync point: one submission per step
         };
+        // Three steps reach the steady state (optimizer state allocated, command buffers recorded).
+        for (int i = 0; i < 3; ++i) step();
+        const std::size_t stepsBefore = next;
         const std::size_t submitsBefore = backend.submissionCount();
+        const std::size_t recordedBefore = backend.stats().commandBuffersRecorded;
         const double seconds = timeBest(backend, opt, step, opt.smoke ? 1 : 10);
-        const double perStep = static_cast<double>(backend.submissionCount() - submitsBefore) /
-                               static_cast<double>(std::max<std::size_t>(next, 1));
+        const double steps = static_cast<double>(std::max<std::size_t>(next - stepsBefore, 1));
+        const double perStep = static_cast<double>(backend.submissionCount() - submitsBefore) / steps;
+        const double recordedPerStep =
+            static_cast<double>(backend.stats().commandBuffersRecorded - recordedBefore) / steps;
         if (!std::isfinite(lastLoss)) {
             g_allSane = false;
             std::cerr << "raven-bench-vulkan: " << model << " loss is " << lastLoss << "\n";
         }
-        char extra[160];
+        char extra[200];
         std::snprintf(extra, sizeof extra,
-                      ", \"batch\": %lld, \"samples_per_s\": %.1f, \"submits_per_step\": %.2f, \"loss\": %.4f",
-                      static_cast<long long>(batch), batch / seconds, perStep, lastLoss);
+                      ", \"batch\": %lld, \"samples_per_s\": %.1f, \"submits_per_step\": %.2f, "
+                      "\"recorded_per_step\": %.2f, \"loss\": %.4f",
+                      static_cast<long long>(batch), batch / seconds, perStep, recordedPerStep, lastLoss);
         result("train", model, 1.0 / seconds, "steps/s", extra);
         profileOnce(backend, opt, "train " + model, step);
     }

@@ -125,6 +125,10 @@ for r in ours:
         extra = "%.0f%% of copy" % (100.0 * r["value"] / copy)
     if r["bench"] == "train":
         extra = "%.0f samples/s, %.2f submits/step" % (r["samples_per_s"], r["submits_per_step"])
+        if "recorded_per_step" in r:
+            extra += ", %.2f recorded/step" % r["recorded_per_step"]
+    if r["bench"] == "gemm" and "variant" in r:
+        extra = r["variant"]
     print("| %s | %s | %s | %.4g | %s | %s | %s |" % (
         r["bench"], r["case"], r["unit"], r["value"], "%.4g" % pv if pv else "-",
         "%.2f" % (r["value"] / pv) if pv else "-", extra))

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <string>
 
 namespace raven::vulkan {
 namespace {
@@ -14,6 +15,26 @@ namespace {
 constexpr VkDeviceSize kDefaultStagingSize = 16ull << 20;
 // A submission that has not finished after this long is treated as a hung device.
 constexpr std::uint64_t kFenceTimeoutNs = 600ull * 1000 * 1000 * 1000;
+
+// A byte count from the environment ("65536", "64K", "128M"); 0 when unset or unreadable.
+VkDeviceSize bytesFromEnvironment(const char* name) {
+    const char* text = std::getenv(name);
+    if (!text || !*text) return 0;
+    char* end = nullptr;
+    const unsigned long long value = std::strtoull(text, &end, 10);
+    const std::string unit = end ? std::string(end) : std::string();
+    if (unit.empty()) return value;
+    if (unit == "K" || unit == "k") return value << 10;
+    if (unit == "M" || unit == "m") return value << 20;
+    if (unit == "G" || unit == "g") return value << 30;
+    return 0;
+}
+
+bool flagFromEnvironment(const char* name, bool fallback) {
+    const char* text = std::getenv(name);
+    if (!text || !*text) return fallback;
+    return std::string(text) != "0";
+}
 
 std::string selectorFrom(const DeviceOptions& options) {
     if (!options.selector.empty()) return options.selector;
@@ -70,6 +91,13 @@ Device::Device(std::shared_ptr<Instance> instance, const DeviceOptions& options)
                 groupLimit_[axis] = std::min(groupLimit_[axis], options.maxGroupsPerDispatch);
         }
         memory_ = std::make_unique<MemoryPool>(device_, info_, options.blockSize);
+        const VkDeviceSize requested = options.maxBindingBytes > 0
+                                           ? options.maxBindingBytes
+                                           : bytesFromEnvironment("RAVEN_VULKAN_MAX_BINDING_BYTES");
+        maxBindingBytes_ = info_.maxStorageBufferRange;
+        if (requested > 0) maxBindingBytes_ = std::min(maxBindingBytes_, std::max(requested, kMinBindingBytes));
+        maxBindingBytes_ -= maxBindingBytes_ % memory_->alignment();
+        reuseCommandBuffers_ = options.reuseCommandBuffers && flagFromEnvironment("RAVEN_VULKAN_REUSE", true);
         staging_ = std::make_unique<StagingRing>(device_, info_,
                                                  options.stagingSize > 0 ? options.stagingSize : kDefaultStagingSize);
         const std::filesystem::path dir = options.pipelineCacheDir.value_or(PipelineCache::defaultDirectory());

@@ -46,7 +46,19 @@ struct DeviceOptions {
     // Largest workgroup count per dimension in one vkCmdDispatch; 0 = the device's limit. Tests lower
     // it to exercise the split into several dispatches that large tensors need.
     std::uint32_t maxGroupsPerDispatch = 0;
+    // Largest byte range of one storage-buffer binding; 0 = $RAVEN_VULKAN_MAX_BINDING_BYTES, else the
+    // device's maxStorageBufferRange. Only lowers the device's limit, never below kMinBindingBytes.
+    // Tests lower it so that small tensors take the path that splits operands too large for one
+    // binding (every real device allows at least 128 MiB, so that path is otherwise hard to reach).
+    VkDeviceSize maxBindingBytes = 0;
+    // Keep recorded command buffers and submit them again when the same work is recorded again (see
+    // Recorder.h). Off with $RAVEN_VULKAN_REUSE=0, for comparisons.
+    bool reuseCommandBuffers = true;
 };
+
+// The smallest binding limit a test may set: every kernel's unit of work (a reduction chunk of 4096
+// floats, a GEMM tile row) fits in it.
+inline constexpr VkDeviceSize kMinBindingBytes = VkDeviceSize{64} << 10;
 
 class Device {
 public:
@@ -82,6 +94,13 @@ public:
 
     // The most workgroups one vkCmdDispatch may have along axis 0..2 (see DeviceOptions).
     std::uint32_t maxGroupsPerDispatch(int axis) const noexcept { return groupLimit_[static_cast<std::size_t>(axis)]; }
+    // The largest byte range one storage-buffer binding may have (maxStorageBufferRange or the lower
+    // limit of DeviceOptions), a multiple of bindingAlignment().
+    VkDeviceSize maxBindingBytes() const noexcept { return maxBindingBytes_; }
+    // Binding offsets are multiples of this (minStorageBufferOffsetAlignment, and at least 16 so that
+    // every binding may be read as vec4s); the memory pool aligns every buffer to it.
+    VkDeviceSize bindingAlignment() const noexcept { return memory_->alignment(); }
+    bool reuseCommandBuffers() const noexcept { return reuseCommandBuffers_; }
 
 private:
     void destroy() noexcept;
@@ -93,6 +112,8 @@ private:
     VkCommandPool commandPool_ = VK_NULL_HANDLE;
     VkFence fence_ = VK_NULL_HANDLE;
     std::array<std::uint32_t, 3> groupLimit_{};
+    VkDeviceSize maxBindingBytes_ = 0;
+    bool reuseCommandBuffers_ = true;
     std::unique_ptr<MemoryPool> memory_;
     std::unique_ptr<StagingRing> staging_;
     std::unique_ptr<PipelineCache> pipelines_;

@@ -282,8 +282,11 @@ std::string subgroupOperationsString(VkSubgroupFeatureFlags operations) {
         {VK_SUBGROUP_FEATURE_QUAD_BIT, "quad"},
     };
     std::string out;
-    for (const auto& [bit, name] : names)
-        if (operations & bit) out += (out.empty() ? "" : " ") + std::string(name);
+    for (const auto& [bit, name] : names) {
+        if (!(operations & bit)) continue;
+        if (!out.empty()) out += ' ';  // appending, not "" + name: GCC 12 -O3 warns falsely on that (bug 105329)
+        out += name;
+    }
     return out.empty() ? "none" : out;
 }
 

@@ -82,7 +82,8 @@ MemoryPool::~MemoryPool() {
 }
 
 MemoryPool::Block& MemoryPool::newBlock(VkDeviceSize size, bool dedicated) {
-    auto block = std::make_unique<Block>(Block{VK_NULL_HANDLE, VK_NULL_HANDLE, RangeAllocator(size), dedicated});
+    auto block = std::make_unique<Block>(
+        Block{VK_NULL_HANDLE, VK_NULL_HANDLE, RangeAllocator(size), dedicated, blocksCreated_++});
     VkBufferCreateInfo bufferInfo{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
     bufferInfo.size = size;
     bufferInfo.usage =
@@ -124,25 +125,47 @@ void MemoryPool::destroy(Block& block) noexcept {
     block.memory = VK_NULL_HANDLE;
 }
 
+MemoryPool::Block* MemoryPool::findRoom(VkDeviceSize reserved, std::optional<std::uint64_t>& offset) {
+    for (auto& block : blocks_) {
+        if (block->dedicated) continue;
+        offset = block->ranges.allocate(reserved, alignment_);
+        if (offset) return block.get();
+    }
+    return nullptr;
+}
+
+MemoryPool::Block& MemoryPool::newBlockOrReleaseKept(VkDeviceSize size, bool dedicated) {
+    try {
+        return newBlock(size, dedicated);
+    } catch (const Error&) {
+        if (keptBytes_ == 0) throw;
+    }
+    releaseKept();  // the driver refused: give back what is only kept, then try once more
+    return newBlock(size, dedicated);
+}
+
 Buffer MemoryPool::allocate(VkDeviceSize bytes) {
     RAVEN_CHECK(bytes > 0, "a Vulkan buffer of 0 bytes was requested", "allocate at least one element");
     const VkDeviceSize reserved = (bytes + alignment_ - 1) / alignment_ * alignment_;
     Block* home = nullptr;
     std::optional<std::uint64_t> offset;
-    if (reserved > blockSize_) {
-        home = &newBlock(reserved, true);
+    if (auto it = kept_.find(reserved); it != kept_.end() && !it->second.empty()) {
+        const KeptRange lowest = *it->second.begin();
+        it->second.erase(it->second.begin());
+        home = lowest.block;
+        offset = lowest.offset;
+        keptBytes_ -= reserved;
+    } else if (reserved > blockSize_) {
+        home = &newBlockOrReleaseKept(reserved, true);
         offset = home->ranges.allocate(reserved, alignment_);
     } else {
-        for (auto& block : blocks_) {
-            if (block->dedicated) continue;
-            offset = block->ranges.allocate(reserved, alignment_);
-            if (offset) {
-                home = block.get();
-                break;
-            }
+        home = findRoom(reserved, offset);
+        if (!home && keptBytes_ > 0) {
+            releaseKept();  // kept ranges of other sizes may merge into room for this one
+            home = findRoom(reserved, offset);
         }
         if (!home) {
-            home = &newBlock(blockSize_, false);
+            home = &newBlockOrReleaseKept(blockSize_, false);
             offset = home->ranges.allocate(reserved, alignment_);
         }
     }
@@ -152,18 +175,34 @@ Buffer MemoryPool::allocate(VkDeviceSize bytes) {
 }
 
 void MemoryPool::release(Block* block, VkDeviceSize offset, VkDeviceSize reserved) noexcept {
-    block->ranges.free(offset, reserved);
     --liveBuffers_;
-    if (block->dedicated && block->ranges.empty()) {
-        destroy(*block);
-        std::erase_if(blocks_, [block](const auto& b) { return b.get() == block; });
+    try {
+        kept_[reserved].insert({block->id, offset, block});
+        keptBytes_ += reserved;
+    } catch (...) {
+        block->ranges.free(offset, reserved);  // no memory to remember it: merge it back at once
     }
 }
 
+void MemoryPool::releaseKept() noexcept {
+    for (auto& [reserved, ranges] : kept_)
+        for (const KeptRange& r : ranges) r.block->ranges.free(r.offset, reserved);
+    kept_.clear();
+    keptBytes_ = 0;
+    std::erase_if(blocks_, [this](const std::unique_ptr<Block>& block) {
+        if (!block->dedicated || !block->ranges.empty()) return false;
+        destroy(*block);
+        ++generation_;
+        return true;
+    });
+}
+
 void MemoryPool::trim() {
+    releaseKept();
     std::erase_if(blocks_, [this](const std::unique_ptr<Block>& block) {
         if (!block->ranges.empty()) return false;
         destroy(*block);
+        ++generation_;
         return true;
     });
 }
@@ -177,6 +216,8 @@ MemoryPool::Stats MemoryPool::stats() const {
         s.bytesInUse += block->ranges.used();
         s.bytesHeld += block->ranges.capacity();
     }
+    s.bytesInUse -= keptBytes_;
+    s.bytesKept = keptBytes_;
     return s;
 }
 

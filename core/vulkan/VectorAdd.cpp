@@ -26,11 +26,10 @@ void vectorAdd(Device& device, Recorder& recorder, const BufferRange& a, const B
     const std::uint32_t local = vectorAddWorkgroupSize(device);
     const Pipeline& pipeline = device.pipelines().get({"vector_add", 3, sizeof(std::uint32_t), {local}});
 
-    // One binding may span at most maxStorageBufferRange bytes: go in parts that start at aligned offsets.
-    const DeviceInfo& info = device.info();
-    const std::uint64_t alignment = std::max<std::uint64_t>(info.minStorageBufferOffsetAlignment, sizeof(float));
+    // One binding may span at most maxBindingBytes(): go in parts that start at aligned offsets.
+    const std::uint64_t alignment = device.bindingAlignment();
     const std::uint64_t partBytes =
-        std::min<std::uint64_t>(info.maxStorageBufferRange, UINT32_MAX) / alignment * alignment;
+        std::min<std::uint64_t>(device.maxBindingBytes(), UINT32_MAX) / alignment * alignment;
     const std::uint64_t partElements = partBytes / sizeof(float);
     for (std::uint64_t start = 0; start < n; start += partElements) {
         const std::uint64_t count = std::min(partElements, n - start);

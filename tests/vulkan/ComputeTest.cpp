@@ -1,7 +1,8 @@
 // The Vulkan compute path end to end on a real device (lavapipe in CI): vector addition against the
 // CPU, the memory pool, the staging ring, dispatch splitting, barriers between dependent dispatches,
-// and the pipeline cache in memory and on disk. Every test also ends with zero validation messages
-// (synchronization validation included, which checks the barriers).
+// command buffers resubmitted when the same work is recorded again (and recorded anew when it is not,
+// or when a buffer it named was given back), and the pipeline cache in memory and on disk. Every test also ends with
+// zero validation messages (synchronization validation included, which checks the barriers).
 #include "VulkanTestSupport.h"
 #include "base/Error.h"
 #include "vulkan/Device.h"
@@ -211,21 +212,26 @@ private slots:
         }
         QCOMPARE(pool.stats().blockAllocations, std::size_t(1));
 
-        // Larger than a block: a dedicated block, given back as soon as it is freed.
-        {
+        // Larger than a block: a dedicated block, kept when freed for the next request of its size.
+        for (int step = 0; step < 3; ++step) {
             Buffer big = device->createBuffer(3 << 20);
             QCOMPARE(pool.stats().blocks, std::size_t(2));
             QCOMPARE(pool.stats().blockAllocations, std::size_t(2));
-            const auto values = randomVector((3 << 20) / 4, 9);
+            const auto values = randomVector((3 << 20) / 4, 9 + static_cast<unsigned>(step));
             device->upload(big.range(), values);
             std::vector<float> back(values.size());
             device->download(big.range(), std::span<float>(back));
             QCOMPARE(back, values);
         }
-        QCOMPARE(pool.stats().blocks, std::size_t(1));
-        pool.trim();
+        QCOMPARE(pool.stats().blocks, std::size_t(2));
+        QCOMPARE(pool.stats().bytesInUse, VkDeviceSize(0));
+        QVERIFY(pool.stats().bytesKept >= VkDeviceSize(3 << 20));
+        const std::uint64_t generation = pool.generation();
+        pool.trim();  // kept ranges merge back, and empty blocks go back to the driver
         QCOMPARE(pool.stats().blocks, std::size_t(0));
+        QCOMPARE(pool.stats().bytesKept, VkDeviceSize(0));
         QCOMPARE(pool.stats().liveBuffers, std::size_t(0));
+        QVERIFY(pool.generation() != generation);
     }
 
     // Transfers larger than the staging ring go in chunks, with a submission whenever it is full.
@@ -247,6 +253,61 @@ private slots:
         const auto other = randomVector(values.size(), 11);
         const auto sum = vectorAdd(*device, values, other);
         for (std::size_t i = 0; i < values.size(); ++i) QCOMPARE(sum[i], values[i] + other[i]);
+    }
+
+    // The same work recorded again (new data through the same staging slices) resubmits the command
+    // buffer recorded the first time; other work is recorded anew.
+    void resubmitsIdenticalWork() {
+        for (const bool reuse : {true, false}) {
+            auto device = openDevice({.reuseCommandBuffers = reuse});
+            const std::size_t n = 3000;
+            Buffer da = device->createBuffer(n * 4), db = device->createBuffer(n * 4), dc = device->createBuffer(n * 4);
+            Recorder rec(*device);
+            const auto round = [&](std::size_t count, unsigned seed) {
+                const auto a = randomVector(count, seed), b = randomVector(count, seed + 100);
+                std::vector<float> c(count);
+                rec.upload(da.range(0, count * 4), a);
+                rec.upload(db.range(0, count * 4), b);
+                vectorAdd(*device, rec, da.range(), db.range(), dc.range(), count);
+                rec.download(dc.range(0, count * 4), std::span<float>(c));
+                rec.submit();
+                for (std::size_t i = 0; i < count; ++i)
+                    if (c[i] != a[i] + b[i]) return false;
+                return true;
+            };
+            for (unsigned r = 0; r < 3; ++r) QVERIFY(round(n, 20 + r));
+            QCOMPARE(rec.stats().commandBuffersRecorded, reuse ? std::size_t(1) : std::size_t(3));
+            QCOMPARE(rec.stats().commandBuffersReused, reuse ? std::size_t(2) : std::size_t(0));
+            QVERIFY(round(n - 1, 30));  // another shape: another recording
+            QCOMPARE(rec.stats().commandBuffersRecorded, reuse ? std::size_t(2) : std::size_t(4));
+            QVERIFY(round(n, 31));  // the first one is still kept
+            QCOMPARE(rec.stats().commandBuffersReused, reuse ? std::size_t(3) : std::size_t(0));
+            QCOMPARE(rec.stats().submits, std::size_t(5));
+        }
+    }
+
+    // A command buffer that names a buffer since given back to the driver is never resubmitted, even
+    // when a new buffer gets the same handle and offsets.
+    void recordsAgainAfterABlockIsFreed() {
+        auto device = openDevice({.blockSize = 1 << 20});
+        Recorder rec(*device);
+        const std::size_t n = (1 << 20) / 4 + 1000;  // more than a block: a dedicated one
+        for (unsigned r = 0; r < 4; ++r) {
+            Buffer big = device->createBuffer(n * 4);  // the block kept from the round before (pool.trim(): a new one)
+            const auto values = randomVector(n, 40 + r);
+            std::vector<float> back(n);
+            rec.upload(big.range(), values);
+            rec.download(big.range(), std::span<float>(back));
+            rec.submit();
+            QCOMPARE(back, values);
+            if (r == 1) {
+                big = Buffer();
+                device->memory().trim();
+            }
+        }
+        // Round 2 reuses round 1's recording; round 3 cannot (the block was given back); round 4 can.
+        QCOMPARE(rec.stats().commandBuffersRecorded, std::size_t(2));
+        QCOMPARE(rec.stats().commandBuffersReused, std::size_t(2));
     }
 
     void pipelineCacheHitsOnSecondUse() {

@@ -2,6 +2,7 @@
 #include "vulkan/backend/VulkanBackend.h"
 
 #include "base/Error.h"
+#include "vulkan/backend/BindingWindow.h"
 #include "vulkan/backend/StridedLayout.h"
 
 #include <algorithm>
@@ -74,6 +75,7 @@ VulkanBackend::~VulkanBackend() {
     }
     retired_.clear();
     checks_.clear();
+    scalars_.clear();
     if (printProfileAtExit_ && !profile().empty())
         std::fprintf(stderr, "raven: per-kernel GPU time on %s\n%s", device_->info().name.c_str(),
                      profileTable().c_str());
@@ -106,6 +108,9 @@ std::string VulkanBackend::name() const { return "vulkan:" + device_->info().nam
 
 void VulkanBackend::retire(vulkan::Buffer buffer) noexcept {
     if (!buffer.valid()) return;
+    // With nothing recorded, no work can still use it: free it now, so that the next allocation of its
+    // size gets it back (a step that starts after a sync point then allocates as the last one did).
+    if (recorder_->empty()) return;
     retiredBytes_ += buffer.size();
     retired_.push_back(std::move(buffer));
 }
@@ -116,6 +121,7 @@ void VulkanBackend::flush() {
     recorder_->submit();
     retired_.clear();
     retiredBytes_ = 0;
+    scalars_.clear();
     std::vector<StatusCheck> checks = std::move(checks_);
     checks_.clear();
     for (const StatusCheck& check : checks) {
@@ -129,9 +135,13 @@ std::shared_ptr<Storage> VulkanBackend::allocate(int64_t numel) {
     if (retiredBytes_ > maxDeferredBytes_) flush();
     const auto bytes = static_cast<VkDeviceSize>(std::max<int64_t>(numel, 1)) * sizeof(float);
     const vulkan::DeviceInfo& info = device_->info();
-    RAVEN_CHECK(bytes <= info.maxStorageBufferRange && numel < static_cast<int64_t>(UINT32_MAX),
-                "a tensor of " + std::to_string(numel) + " floats does not fit one storage buffer of " + info.name +
-                    " (at most " + std::to_string(info.maxStorageBufferRange) + " bytes)",
+    // Kernels index with 32-bit element offsets (counted from a binding window's start, so a storage may
+    // exceed one binding); a storage is one allocation.
+    const VkDeviceSize largest = info.maxMemoryAllocationSize > 0 ? info.maxMemoryAllocationSize : ~VkDeviceSize{0};
+    RAVEN_CHECK(bytes <= largest && numel < static_cast<int64_t>(UINT32_MAX),
+                "a tensor of " + std::to_string(numel) + " floats is larger than one allocation on " + info.name +
+                    " allows (" + std::to_string(std::min<VkDeviceSize>(largest, VkDeviceSize{UINT32_MAX} * 4)) +
+                    " bytes)",
                 "use smaller batches or layers, or the CPU backend");
     return std::make_shared<VulkanStorage>(*this, numel, device_->createBuffer(bytes));
 }
@@ -173,9 +183,30 @@ void VulkanBackend::fillWords(const BufferRange& range, std::uint64_t offset, st
     if (n == 0) return;
     const std::uint32_t local = elementwiseGroup_;
     const vulkan::Pipeline& fill = pipeline({"fill_words", 1, sizeof(FillPush), {local}});
-    const FillPush push{vkb::narrowToU32(static_cast<int64_t>(n)), vkb::narrowToU32(static_cast<int64_t>(offset)),
-                        value};
-    recorder_->dispatch(fill, {{range, Access::Write}}, push, Recorder::groupsFor(n, local));
+    const vkb::BindingWindows windows(*device_);
+    const auto total = static_cast<int64_t>(n);
+    const int64_t part = windows.fitsWhole(range) ? total : windows.capacity();
+    for (int64_t done = 0; done < total; done += part) {
+        const int64_t count = std::min(part, total - done);
+        const int64_t first = static_cast<int64_t>(offset) + done;
+        const vkb::BindingWindow w = windows.over(range, first, count);
+        const FillPush push{vkb::narrowToU32(count), vkb::narrowToU32(first - w.start), value};
+        recorder_->dispatch(fill, {{w.range, Access::Write}}, push,
+                            Recorder::groupsFor(static_cast<std::uint64_t>(count), local));
+    }
+}
+
+BufferRange VulkanBackend::stepScalars(std::span<const float> values) {
+    const std::span<const std::byte> bytes = std::as_bytes(values);
+    for (const ScalarBlock& block : scalars_)
+        if (block.bytes.size() == bytes.size() && std::equal(bytes.begin(), bytes.end(), block.bytes.begin()))
+            return block.buffer.range();
+    ScalarBlock block;
+    block.buffer = device_->createBuffer(bytes.size());
+    block.bytes.assign(bytes.begin(), bytes.end());
+    recorder_->upload(block.buffer.range(), bytes);
+    scalars_.push_back(std::move(block));
+    return scalars_.back().buffer.range();
 }
 
 BufferRange VulkanBackend::statusWord(std::function<std::string(std::uint32_t)> describe) {
@@ -207,18 +238,26 @@ void VulkanBackend::copyInto(const Tensor& dst, const Tensor& src) {
     const std::uint32_t local = elementwiseGroup_;
     const vulkan::Pipeline& copy = pipeline({"copy_strided", 2, sizeof(CopyPush), {local}});
     const auto layout = vkb::coalesce<2>(dst.shape(), {&dst.strides(), &src.strides()});
+    const vkb::BindingWindows windows(*device_);
+    const BufferRange &dstStorage = rangeOf(dst), &srcStorage = rangeOf(src);
+    const std::array<bool, 2> windowed{!windows.fitsWhole(dstStorage), !windows.fitsWhole(srcStorage)};
     vkb::forEachBlock(layout, [&](const vkb::StridedBlock<2>& block) {
-        CopyPush push{};
-        push.n = block.count;
-        push.rank = block.rank;
-        push.dstOffset = vkb::narrowToU32(dst.offset() + block.offsets[0]);
-        push.srcOffset = vkb::narrowToU32(src.offset() + block.offsets[1]);
-        std::copy_n(block.shape.begin(), vkb::kMaxRank, push.shape);
-        std::copy_n(block.strides[0].begin(), vkb::kMaxRank, push.dstStride);
-        std::copy_n(block.strides[1].begin(), vkb::kMaxRank, push.srcStride);
-        recorder_->describeNext("copy", 0, 8.0 * block.count);
-        recorder_->dispatch(copy, {{rangeOf(src), Access::Read}, {rangeOf(dst), Access::Write}}, push,
-                            Recorder::groupsFor(block.count, local));
+        vkb::splitToFit(block, windowed, windows.capacity(), [&](const vkb::StridedBlock<2>& part) {
+            const int64_t dstFirst = dst.offset() + part.offsets[0], srcFirst = src.offset() + part.offsets[1];
+            const vkb::BindingWindow dw = windows.over(dstStorage, dstFirst, vkb::reachOf(part, 0));
+            const vkb::BindingWindow sw = windows.over(srcStorage, srcFirst, vkb::reachOf(part, 1));
+            CopyPush push{};
+            push.n = part.count;
+            push.rank = part.rank;
+            push.dstOffset = vkb::narrowToU32(dstFirst - dw.start);
+            push.srcOffset = vkb::narrowToU32(srcFirst - sw.start);
+            std::copy_n(part.shape.begin(), vkb::kMaxRank, push.shape);
+            std::copy_n(part.strides[0].begin(), vkb::kMaxRank, push.dstStride);
+            std::copy_n(part.strides[1].begin(), vkb::kMaxRank, push.srcStride);
+            recorder_->describeNext("copy", 0, 8.0 * part.count);
+            recorder_->dispatch(copy, {{sw.range, Access::Read}, {dw.range, Access::Write}}, push,
+                                Recorder::groupsFor(part.count, local));
+        });
     });
 }
 

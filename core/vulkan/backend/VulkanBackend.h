@@ -13,7 +13,11 @@
 //    submissionCount() tells.
 //  - Freeing: a Storage destroyed while recorded work may still use its buffer hands the buffer to the
 //    backend, which frees it after the next submission has completed (a reused range could otherwise be
-//    overwritten before an earlier kernel read it).
+//    overwritten before an earlier kernel read it); with nothing recorded it is freed at once.
+//  - Reuse: the memory pool gives the same ranges to the same sequence of allocations (Memory.h), and
+//    step-dependent scalars travel in small uploaded buffers (stepScalars), so a training step records
+//    the same commands every step and the Recorder resubmits its command buffer instead of recording
+//    it again (stats().commandBuffersReused; Recorder.h).
 //  - Strided views: elementwise, copy and GEMM kernels read any strides (stride-0 broadcast views and
 //    transposed views included) after the host merges dimensions that are contiguous together; a view
 //    needing more than 6 dimensions is processed in several dispatches. Row kernels (softmax,
@@ -25,8 +29,11 @@
 //    inputs give bit-identical outputs run after run on one device. Between devices results may differ
 //    in the last bits: exp/log come from the driver (compute-shaders/include/raven_math.glsl is the one
 //    place to change that) and the compiler may fuse a*b+c into an fma.
-//  - Limits: one tensor's storage must fit one storage-buffer binding (maxStorageBufferRange bytes:
-//    128 MiB on lavapipe, 4 GiB on most GPUs) and hold fewer than 2^32 elements.
+//  - Limits: a tensor holds fewer than 2^32 elements in one allocation. One larger than a storage-buffer
+//    binding (maxStorageBufferRange: 128 MiB on lavapipe, 2-4 GiB on most GPUs) is bound in windows by
+//    the elementwise, copy, reduction, softmax, cross-entropy, optimizer and GEMM kernels, with the same
+//    results (BindingWindow.h); the layer kernels bind operands whole and report one that is too large.
+//  - GEMM: tile, vec4 loads and split-k chosen per device and shape (GemmTiles.h, docs/vulkan.md).
 //  - Profiling: with setProfiling(true), or RAVEN_VULKAN_PROFILE=1 in the environment, every dispatch
 //    is timed with a pair of timestamp queries (vulkan::Recorder) and profile() gives, per kind of
 //    kernel (matmul, add, gelu_erf, adam_update, ...), the dispatches, GPU time, and GFLOP/s or GB/s
@@ -49,6 +56,7 @@
 
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -166,6 +174,12 @@ public:
     // A uint buffer that a kernel lowers (atomicMin) to report a bad input; at the next sync point a value
     // other than UINT32_MAX throws raven::Error(describe(value)).
     vulkan::BufferRange statusWord(std::function<std::string(std::uint32_t)> describe);
+    // A small device buffer holding `values` for the work recorded until the next sync point (uploaded
+    // through staging; the same values asked again give the same buffer). Kernels read scalars that
+    // change from step to step (learning rate, bias corrections) from here rather than from push
+    // constants, so that a training step records the same commands every step and its command buffer
+    // is reused (Recorder.h).
+    vulkan::BufferRange stepScalars(std::span<const float> values);
 
 private:
     friend class VulkanStorage;
@@ -186,6 +200,11 @@ private:
     VkDeviceSize retiredBytes_ = 0;
     VkDeviceSize maxDeferredBytes_ = 0;
     std::vector<StatusCheck> checks_;
+    struct ScalarBlock {
+        vulkan::Buffer buffer;
+        std::vector<std::byte> bytes;
+    };
+    std::vector<ScalarBlock> scalars_;  // until the next submission has completed
     std::uint32_t elementwiseGroup_ = 64;
     std::int64_t liveStorages_ = 0;
     bool printProfileAtExit_ = false;

@@ -1,9 +1,11 @@
 // Elementwise kernels: compute-shaders/elementwise_unary.comp (unary and scalar ops) and
 // elementwise_binary.comp, one pipeline per op (the op is a specialization constant). Inputs of any
-// strides are read in place; the output is contiguous.
+// strides are read in place; the output is contiguous. Operands larger than one binding are bound in
+// windows, the view cut along its outer dimensions (BindingWindow.h).
 #include "vulkan/backend/VulkanBackend.h"
 
 #include "base/Error.h"
+#include "vulkan/backend/BindingWindow.h"
 #include "vulkan/backend/StridedLayout.h"
 
 #include <algorithm>
@@ -20,6 +22,7 @@ struct UnaryPush {
     float s;
     uint32_t shape[vkb::kMaxRank];
     uint32_t xStride[vkb::kMaxRank];
+    uint32_t yStride[vkb::kMaxRank];  // a tile of the output (cut to fit a binding window)
 };
 
 struct BinaryPush {
@@ -27,6 +30,7 @@ struct BinaryPush {
     uint32_t shape[vkb::kMaxRank];
     uint32_t aStride[vkb::kMaxRank];
     uint32_t bStride[vkb::kMaxRank];
+    uint32_t cStride[vkb::kMaxRank];  // a tile of the output (cut to fit a binding window)
 };
 
 // The shader's numbering: UnaryOp in order, then the scalar ops.
@@ -50,21 +54,32 @@ Tensor runUnary(VulkanBackend& backend, uint32_t op, const char* kind, const Ten
     Tensor out = backend.empty(x.shape());
     if (out.numel() == 0) return out;
     const uint32_t local = backend.elementwiseWorkgroupSize();
-    const vulkan::Pipeline& pipeline = backend.pipeline({"elementwise_unary", 2, sizeof(UnaryPush), {local, op}});
+    const vulkan::Pipeline& dense = backend.pipeline({"elementwise_unary", 2, sizeof(UnaryPush), {local, op, 0}});
     const auto layout = vkb::coalesce<2>(out.shape(), {&out.strides(), &x.strides()});
+    const vkb::BindingWindows windows(backend.device());
+    const vulkan::BufferRange &yStorage = backend.rangeOf(out), &xStorage = backend.rangeOf(x);
+    const std::array<bool, 2> windowed{!windows.fitsWhole(yStorage), !windows.fitsWhole(xStorage)};
     vkb::forEachBlock(layout, [&](const vkb::StridedBlock<2>& block) {
-        UnaryPush push{};
-        push.n = block.count;
-        push.rank = block.rank;
-        push.yOffset = vkb::narrowToU32(block.offsets[0]);
-        push.xOffset = vkb::narrowToU32(x.offset() + block.offsets[1]);
-        push.s = s;
-        std::copy_n(block.shape.begin(), vkb::kMaxRank, push.shape);
-        std::copy_n(block.strides[1].begin(), vkb::kMaxRank, push.xStride);
-        backend.recorder().describeNext(kind, static_cast<double>(block.count), 8.0 * block.count);
-        backend.recorder().dispatch(pipeline,
-                                    {{backend.rangeOf(x), Access::Read}, {backend.rangeOf(out), Access::Write}}, push,
-                                    Recorder::groupsFor(block.count, local));
+        vkb::splitToFit(block, windowed, windows.capacity(), [&](const vkb::StridedBlock<2>& part) {
+            const int64_t yFirst = part.offsets[0], xFirst = x.offset() + part.offsets[1];
+            const vkb::BindingWindow yw = windows.over(yStorage, yFirst, vkb::reachOf(part, 0));
+            const vkb::BindingWindow xw = windows.over(xStorage, xFirst, vkb::reachOf(part, 1));
+            UnaryPush push{};
+            push.n = part.count;
+            push.rank = part.rank;
+            push.yOffset = vkb::narrowToU32(yFirst - yw.start);
+            push.xOffset = vkb::narrowToU32(xFirst - xw.start);
+            push.s = s;
+            std::copy_n(part.shape.begin(), vkb::kMaxRank, push.shape);
+            std::copy_n(part.strides[1].begin(), vkb::kMaxRank, push.xStride);
+            std::copy_n(part.strides[0].begin(), vkb::kMaxRank, push.yStride);
+            const vulkan::Pipeline& pipeline =
+                vkb::isDense(part, 0) ? dense
+                                      : backend.pipeline({"elementwise_unary", 2, sizeof(UnaryPush), {local, op, 1}});
+            backend.recorder().describeNext(kind, static_cast<double>(part.count), 8.0 * part.count);
+            backend.recorder().dispatch(pipeline, {{xw.range, Access::Read}, {yw.range, Access::Write}}, push,
+                                        Recorder::groupsFor(part.count, local));
+        });
     });
     return out;
 }
@@ -84,23 +99,38 @@ Tensor VulkanBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b) {
     Tensor out = empty(a.shape());
     if (out.numel() == 0) return out;
     const uint32_t local = elementwiseWorkgroupSize();
-    const vulkan::Pipeline& kernel =
-        pipeline({"elementwise_binary", 3, sizeof(BinaryPush), {local, static_cast<uint32_t>(op)}});
+    const vulkan::Pipeline& dense =
+        pipeline({"elementwise_binary", 3, sizeof(BinaryPush), {local, static_cast<uint32_t>(op), 0}});
     const auto layout = vkb::coalesce<3>(out.shape(), {&out.strides(), &a.strides(), &b.strides()});
+    const vkb::BindingWindows windows(device());
+    const vulkan::BufferRange &cStorage = rangeOf(out), &aStorage = rangeOf(a), &bStorage = rangeOf(b);
+    const std::array<bool, 3> windowed{!windows.fitsWhole(cStorage), !windows.fitsWhole(aStorage),
+                                       !windows.fitsWhole(bStorage)};
     vkb::forEachBlock(layout, [&](const vkb::StridedBlock<3>& block) {
-        BinaryPush push{};
-        push.n = block.count;
-        push.rank = block.rank;
-        push.cOffset = vkb::narrowToU32(block.offsets[0]);
-        push.aOffset = vkb::narrowToU32(a.offset() + block.offsets[1]);
-        push.bOffset = vkb::narrowToU32(b.offset() + block.offsets[2]);
-        std::copy_n(block.shape.begin(), vkb::kMaxRank, push.shape);
-        std::copy_n(block.strides[1].begin(), vkb::kMaxRank, push.aStride);
-        std::copy_n(block.strides[2].begin(), vkb::kMaxRank, push.bStride);
-        recorder().describeNext(binaryOpName(op), static_cast<double>(block.count), 12.0 * block.count);
-        recorder().dispatch(kernel,
-                            {{rangeOf(a), Access::Read}, {rangeOf(b), Access::Read}, {rangeOf(out), Access::Write}},
-                            push, Recorder::groupsFor(block.count, local));
+        vkb::splitToFit(block, windowed, windows.capacity(), [&](const vkb::StridedBlock<3>& part) {
+            const int64_t cFirst = part.offsets[0], aFirst = a.offset() + part.offsets[1],
+                          bFirst = b.offset() + part.offsets[2];
+            const vkb::BindingWindow cw = windows.over(cStorage, cFirst, vkb::reachOf(part, 0));
+            const vkb::BindingWindow aw = windows.over(aStorage, aFirst, vkb::reachOf(part, 1));
+            const vkb::BindingWindow bw = windows.over(bStorage, bFirst, vkb::reachOf(part, 2));
+            BinaryPush push{};
+            push.n = part.count;
+            push.rank = part.rank;
+            push.cOffset = vkb::narrowToU32(cFirst - cw.start);
+            push.aOffset = vkb::narrowToU32(aFirst - aw.start);
+            push.bOffset = vkb::narrowToU32(bFirst - bw.start);
+            std::copy_n(part.shape.begin(), vkb::kMaxRank, push.shape);
+            std::copy_n(part.strides[1].begin(), vkb::kMaxRank, push.aStride);
+            std::copy_n(part.strides[2].begin(), vkb::kMaxRank, push.bStride);
+            std::copy_n(part.strides[0].begin(), vkb::kMaxRank, push.cStride);
+            const vulkan::Pipeline& kernel =
+                vkb::isDense(part, 0)
+                    ? dense
+                    : pipeline({"elementwise_binary", 3, sizeof(BinaryPush), {local, static_cast<uint32_t>(op), 1}});
+            recorder().describeNext(binaryOpName(op), static_cast<double>(part.count), 12.0 * part.count);
+            recorder().dispatch(kernel, {{aw.range, Access::Read}, {bw.range, Access::Read}, {cw.range, Access::Write}},
+                                push, Recorder::groupsFor(part.count, local));
+        });
     });
     return out;
 }

@@ -1,11 +1,16 @@
 // Fused optimizer updates: compute-shaders/optim_adam.comp and optim_sgd.comp, one dispatch per
 // parameter. Operands that are not contiguous (rare: parameters and their state are) are copied to
-// contiguous first; the element offsets of views travel in push constants. Undefined state (the first
-// step) binds the gradient in its place, which the shader then does not read.
+// contiguous first; the element offsets of views travel in push constants, the step's scalars in a
+// small buffer (VulkanBackend::stepScalars) so that the commands of a step repeat exactly. Undefined
+// state (the first step) binds the gradient in its place, which the shader then does not read. A
+// parameter larger than one binding is updated in element ranges bound as windows (BindingWindow.h).
+#include "vulkan/backend/BindingWindow.h"
 #include "vulkan/backend/StridedLayout.h"
 #include "vulkan/backend/VulkanBackend.h"
 
 #include "base/Error.h"
+
+#include <array>
 
 namespace raven {
 
@@ -15,20 +20,39 @@ using vulkan::Recorder;
 namespace {
 
 struct AdamPush {
-    uint32_t n, paramOffset, gradOffset, expAvgOffset, expAvgSqOffset, firstStep;
-    float beta1, oneMinusBeta1, beta2, oneMinusBeta2, invSqrtCorrection2, eps, stepSize, weightDecay, decayFactor;
+    uint32_t n, paramOffset, gradOffset, expAvgOffset, expAvgSqOffset, paramOutOffset, expAvgOutOffset,
+        expAvgSqOutOffset, firstStep;
 };
 
 struct SgdPush {
-    uint32_t n, paramOffset, gradOffset, bufOffset, useMomentum, firstStep, nesterov;
-    float lr, weightDecay, momentum, oneMinusDampening;
+    uint32_t n, paramOffset, gradOffset, bufOffset, paramOutOffset, bufOutOffset, useMomentum, firstStep, nesterov;
 };
 
 Tensor contiguousOn(VulkanBackend& backend, const Tensor& t) {
     return t.isContiguous() ? t : backend.contiguousCopy(t);
 }
 
-uint32_t offsetOf(const Tensor& t) { return vkb::narrowToU32(t.offset()); }
+// Calls fn(bindings, offsets, count) for element ranges of n that fit one binding window in every operand
+// (all of n at once when every storage fits one binding). The operands are contiguous with n elements.
+template <std::size_t N, class Fn>
+void forRanges(VulkanBackend& backend, int64_t n, const std::array<const Tensor*, N>& operands, Fn fn) {
+    const vkb::BindingWindows windows(backend.device());
+    bool whole = true;
+    for (const Tensor* t : operands) whole = whole && windows.fitsWhole(backend.rangeOf(*t));
+    const int64_t part = whole ? n : windows.capacity();
+    for (int64_t first = 0; first < n; first += part) {
+        const int64_t count = std::min(part, n - first);
+        std::array<vulkan::BufferRange, N> ranges;
+        std::array<uint32_t, N> offsets{};
+        for (std::size_t k = 0; k < N; ++k) {
+            const int64_t begin = operands[k]->offset() + first;
+            const vkb::BindingWindow w = windows.over(backend.rangeOf(*operands[k]), begin, count);
+            ranges[k] = w.range;
+            offsets[k] = vkb::narrowToU32(begin - w.start);
+        }
+        fn(ranges, offsets, count);
+    }
+}
 
 }  // namespace
 
@@ -45,21 +69,27 @@ AdamUpdate VulkanBackend::adamUpdate(const Tensor& paramIn, const Tensor& gradIn
     const bool first = !expAvgIn.defined();
     const Tensor m = first ? grad : contiguousOn(*this, expAvgIn);
     const Tensor v = first ? grad : contiguousOn(*this, expAvgSqIn);
-    const AdamPush push{vkb::narrowToU32(n),  offsetOf(param), offsetOf(grad),  offsetOf(m),   offsetOf(v),
-                        first ? 1u : 0u,      s.beta1,         s.oneMinusBeta1, s.beta2,       s.oneMinusBeta2,
-                        s.invSqrtCorrection2, s.eps,           s.stepSize,      s.weightDecay, s.decayFactor};
+    const float scalars[] = {s.beta1, s.oneMinusBeta1, s.beta2,       s.oneMinusBeta2, s.invSqrtCorrection2,
+                             s.eps,   s.stepSize,      s.weightDecay, s.decayFactor};
+    const vulkan::BufferRange scalarRange = stepScalars(scalars);
     const uint32_t local = elementwiseWorkgroupSize();
-    const vulkan::Pipeline& kernel = pipeline({"optim_adam", 7, sizeof(AdamPush), {local}});
-    recorder().describeNext("adam_update", 0, 4.0 * static_cast<double>(n) * (first ? 5 : 7));
-    recorder().dispatch(kernel,
-                        {{rangeOf(param), Access::Read},
-                         {rangeOf(grad), Access::Read},
-                         {rangeOf(m), Access::Read},
-                         {rangeOf(v), Access::Read},
-                         {rangeOf(r.param), Access::Write},
-                         {rangeOf(r.expAvg), Access::Write},
-                         {rangeOf(r.expAvgSq), Access::Write}},
-                        push, Recorder::groupsFor(static_cast<uint64_t>(n), local));
+    const vulkan::Pipeline& kernel = pipeline({"optim_adam", 8, sizeof(AdamPush), {local}});
+    forRanges<7>(*this, n, {&param, &grad, &m, &v, &r.param, &r.expAvg, &r.expAvgSq},
+                 [&](const auto& b, const auto& o, int64_t count) {
+                     const AdamPush push{vkb::narrowToU32(count), o[0], o[1], o[2], o[3], o[4], o[5], o[6],
+                                         first ? 1u : 0u};
+                     recorder().describeNext("adam_update", 0, 4.0 * static_cast<double>(count) * (first ? 5 : 7));
+                     recorder().dispatch(kernel,
+                                         {{b[0], Access::Read},
+                                          {b[1], Access::Read},
+                                          {b[2], Access::Read},
+                                          {b[3], Access::Read},
+                                          {b[4], Access::Write},
+                                          {b[5], Access::Write},
+                                          {b[6], Access::Write},
+                                          {scalarRange, Access::Read}},
+                                         push, Recorder::groupsFor(static_cast<uint64_t>(count), local));
+                 });
     return r;
 }
 
@@ -74,21 +104,26 @@ SgdUpdate VulkanBackend::sgdUpdate(const Tensor& paramIn, const Tensor& gradIn, 
     const Tensor param = contiguousOn(*this, paramIn), grad = contiguousOn(*this, gradIn);
     const bool first = !bufIn.defined();
     const Tensor buf = first || !useMomentum ? grad : contiguousOn(*this, bufIn);
-    const SgdPush push{vkb::narrowToU32(n),   offsetOf(param), offsetOf(grad),       offsetOf(buf),
-                       useMomentum ? 1u : 0u, first ? 1u : 0u, s.nesterov ? 1u : 0u, s.lr,
-                       s.weightDecay,         s.momentum,      s.oneMinusDampening};
+    const float scalars[] = {s.lr, s.weightDecay, s.momentum, s.oneMinusDampening};
+    const vulkan::BufferRange scalarRange = stepScalars(scalars);
     const uint32_t local = elementwiseWorkgroupSize();
-    const vulkan::Pipeline& kernel = pipeline({"optim_sgd", 5, sizeof(SgdPush), {local}});
+    const vulkan::Pipeline& kernel = pipeline({"optim_sgd", 6, sizeof(SgdPush), {local}});
     const double accesses = 3.0 + (useMomentum ? (first ? 1.0 : 2.0) : 0.0);
-    recorder().describeNext("sgd_update", 0, 4.0 * static_cast<double>(n) * accesses);
     const Tensor& bufOut = useMomentum ? r.momentumBuffer : r.param;
-    recorder().dispatch(kernel,
-                        {{rangeOf(param), Access::Read},
-                         {rangeOf(grad), Access::Read},
-                         {rangeOf(buf), Access::Read},
-                         {rangeOf(r.param), Access::Write},
-                         {rangeOf(bufOut), Access::Write}},
-                        push, Recorder::groupsFor(static_cast<uint64_t>(n), local));
+    forRanges<5>(*this, n, {&param, &grad, &buf, &r.param, &bufOut}, [&](const auto& b, const auto& o, int64_t count) {
+        const SgdPush push{
+            vkb::narrowToU32(count), o[0], o[1], o[2], o[3], o[4], useMomentum ? 1u : 0u, first ? 1u : 0u,
+            s.nesterov ? 1u : 0u};
+        recorder().describeNext("sgd_update", 0, 4.0 * static_cast<double>(count) * accesses);
+        recorder().dispatch(kernel,
+                            {{b[0], Access::Read},
+                             {b[1], Access::Read},
+                             {b[2], Access::Read},
+                             {b[3], Access::Write},
+                             {b[4], Access::Write},
+                             {scalarRange, Access::Read}},
+                            push, Recorder::groupsFor(static_cast<uint64_t>(count), local));
+    });
     return r;
 }
 

@@ -2,9 +2,12 @@
 // middle of a contiguous tensor with enough outputs (bias gradients), reduce_rows.comp otherwise (the
 // kept axes first, the reduced ones last, copied to that layout on the device when needed). Rows longer
 // than kChunk are reduced in passes over chunks of kChunk elements: the order depends on the shape only.
+// Operands larger than one binding are bound in windows (BindingWindow.h): reduce_rows by runs of whole
+// workgroups, reduce_cols by blocks of [A, R, C] whose parts along R continue each other's sums.
 #include "vulkan/backend/VulkanBackend.h"
 
 #include "base/Error.h"
+#include "vulkan/backend/BindingWindow.h"
 #include "vulkan/backend/StridedLayout.h"
 
 #include <algorithm>
@@ -19,12 +22,40 @@ namespace {
 constexpr int64_t kChunk = 4096;
 
 struct RowsPush {
-    uint32_t rowLength, chunk, chunksPerRow, xOffset, yOffset;
+    uint32_t rowLength, chunk, chunksPerRow, xOffset, yOffset, groupBase, rowBase, firstBegin;
 };
 
 struct ColsPush {
-    uint32_t outer, reduced, inner, xOffset, yOffset;
+    uint32_t outer, reduced, inner, xOffset, yOffset, xOuterStride, xReducedStride, yOuterStride, accumulate;
 };
+
+// One pass of reduce_rows: y[g] for the groups * chunksPerRow workgroups over contiguous rows of `from`.
+void rowsPass(VulkanBackend& backend, const vulkan::Pipeline& pipeline, const Tensor& from, int64_t rowLength,
+              int64_t chunk, int64_t chunksPerRow, int64_t groups, const Tensor& y) {
+    const vkb::BindingWindows windows(backend.device());
+    const vulkan::BufferRange &xStorage = backend.rangeOf(from), &yStorage = backend.rangeOf(y);
+    const bool whole = windows.fitsWhole(xStorage) && windows.fitsWhole(yStorage);
+    // Consecutive workgroups read consecutive elements, at most min(chunk, rowLength) each.
+    const int64_t perGroup = std::max<int64_t>(1, std::min(chunk, rowLength));
+    const int64_t groupsPerDispatch = whole ? groups : std::max<int64_t>(1, windows.capacity() / perGroup);
+    for (int64_t g0 = 0; g0 < groups; g0 += groupsPerDispatch) {
+        const int64_t g1 = std::min(groups, g0 + groupsPerDispatch);
+        const int64_t rowBase = g0 / chunksPerRow, firstBegin = (g0 % chunksPerRow) * chunk;
+        const int64_t lastRow = (g1 - 1) / chunksPerRow;
+        const int64_t lastEnd = std::min(rowLength, ((g1 - 1) % chunksPerRow + 1) * chunk);
+        const int64_t xFirst = from.offset() + rowBase * rowLength + firstBegin;
+        const int64_t xReach = (lastRow - rowBase) * rowLength + lastEnd - firstBegin;
+        const int64_t yFirst = y.offset() + g0;
+        const vkb::BindingWindow xw = windows.over(xStorage, xFirst, std::max<int64_t>(xReach, 1));
+        const vkb::BindingWindow yw = windows.over(yStorage, yFirst, g1 - g0);
+        const RowsPush push{vkb::narrowToU32(rowLength),         vkb::narrowToU32(chunk),
+                            vkb::narrowToU32(chunksPerRow),      vkb::narrowToU32(xFirst - xw.start),
+                            vkb::narrowToU32(yFirst - yw.start), vkb::narrowToU32(g0),
+                            vkb::narrowToU32(rowBase),           vkb::narrowToU32(firstBegin)};
+        backend.recorder().dispatch(pipeline, {{xw.range, Access::Read}, {yw.range, Access::Write}}, push,
+                                    Recorder::groupsFor(static_cast<uint64_t>(g1 - g0), 1));
+    }
+}
 
 // out[row] = op over the contiguous rows [rows, rowLength] of src (from src.offset()).
 void reduceRows(VulkanBackend& backend, uint32_t op, const Tensor& src, int64_t rows, int64_t rowLength,
@@ -34,19 +65,53 @@ void reduceRows(VulkanBackend& backend, uint32_t op, const Tensor& src, int64_t 
     while (rowLength > kChunk) {
         const int64_t chunks = (rowLength + kChunk - 1) / kChunk;
         Tensor partial = backend.empty({rows * chunks});
-        const RowsPush push{vkb::narrowToU32(rowLength), static_cast<uint32_t>(kChunk), vkb::narrowToU32(chunks),
-                            vkb::narrowToU32(from.offset()), 0};
-        backend.recorder().dispatch(pipeline,
-                                    {{backend.rangeOf(from), Access::Read}, {backend.rangeOf(partial), Access::Write}},
-                                    push, Recorder::groupsFor(static_cast<uint64_t>(rows * chunks), 1));
+        rowsPass(backend, pipeline, from, rowLength, kChunk, chunks, rows * chunks, partial);
         from = partial;
         rowLength = chunks;
     }
-    const RowsPush push{vkb::narrowToU32(rowLength), vkb::narrowToU32(std::max<int64_t>(rowLength, 1)), 1,
-                        vkb::narrowToU32(from.offset()), vkb::narrowToU32(out.offset())};
-    backend.recorder().dispatch(pipeline,
-                                {{backend.rangeOf(from), Access::Read}, {backend.rangeOf(out), Access::Write}}, push,
-                                Recorder::groupsFor(static_cast<uint64_t>(rows), 1));
+    rowsPass(backend, pipeline, from, rowLength, std::max<int64_t>(rowLength, 1), 1, rows, out);
+}
+
+// y[a, c] = op over r of the contiguous [A, R, C] block x (from x.offset()); y is contiguous [A, C].
+void reduceCols(VulkanBackend& backend, uint32_t op, const Tensor& x, int64_t outer, int64_t reduced, int64_t inner,
+                const Tensor& y) {
+    const uint32_t local = backend.elementwiseWorkgroupSize();
+    const vulkan::Pipeline& cols = backend.pipeline({"reduce_cols", 2, sizeof(ColsPush), {local, op}});
+    const vkb::BindingWindows windows(backend.device());
+    const vulkan::BufferRange &xStorage = backend.rangeOf(x), &yStorage = backend.rangeOf(y);
+    // An empty reduced axis still writes every output (0 or -inf): one part along r, of length 0.
+    const int64_t rSpan = std::max<int64_t>(reduced, 1);
+    int64_t ac = outer, rc = rSpan, cc = inner;
+    if (!windows.fitsWhole(xStorage) || !windows.fitsWhole(yStorage)) {
+        const int64_t cap = windows.capacity();
+        cc = std::min(inner, cap);
+        rc = std::min(rSpan, (cap - cc) / inner + 1);
+        const int64_t xInner = (rc - 1) * inner + cc;
+        ac = std::min({outer, (cap - xInner) / (rSpan * inner) + 1, (cap - cc) / inner + 1});
+    }
+    for (int64_t a0 = 0; a0 < outer; a0 += ac)
+        for (int64_t c0 = 0; c0 < inner; c0 += cc)
+            for (int64_t r0 = 0; r0 < rSpan; r0 += rc) {
+                const int64_t na = std::min(ac, outer - a0), nc = std::min(cc, inner - c0),
+                              nr = std::min(rc, reduced - r0);  // 0 when the axis is empty
+                const int64_t xFirst = x.offset() + (a0 * reduced + r0) * inner + c0;
+                const int64_t yFirst = y.offset() + a0 * inner + c0;
+                const vkb::BindingWindow xw = windows.over(
+                    xStorage, xFirst, (na - 1) * reduced * inner + std::max<int64_t>(nr - 1, 0) * inner + nc);
+                const vkb::BindingWindow yw = windows.over(yStorage, yFirst, (na - 1) * inner + nc);
+                const ColsPush push{vkb::narrowToU32(na),
+                                    vkb::narrowToU32(nr),
+                                    vkb::narrowToU32(nc),
+                                    vkb::narrowToU32(xFirst - xw.start),
+                                    vkb::narrowToU32(yFirst - yw.start),
+                                    vkb::narrowToU32(reduced * inner),
+                                    vkb::narrowToU32(inner),
+                                    vkb::narrowToU32(inner),
+                                    r0 > 0 ? 1u : 0u};
+                backend.recorder().dispatch(
+                    cols, {{xw.range, Access::Read}, {yw.range, r0 > 0 ? Access::ReadWrite : Access::Write}}, push,
+                    Recorder::groupsFor(static_cast<uint64_t>(na * nc), local));
+            }
 }
 
 }  // namespace
@@ -77,12 +142,7 @@ Tensor VulkanBackend::reduce(ReduceOp op, const Tensor& x, const std::vector<int
     int64_t c = 1;
     for (int64_t d = axes.back() + 1; d < rank; ++d) c *= x.shape()[static_cast<size_t>(d)];
     if (x.isContiguous() && run && c > 1 && (outCount >= 256 || r <= 1024)) {
-        const uint32_t local = elementwiseWorkgroupSize();
-        const vulkan::Pipeline& cols = pipeline({"reduce_cols", 2, sizeof(ColsPush), {local, opId}});
-        const ColsPush push{vkb::narrowToU32(outCount / c), vkb::narrowToU32(r), vkb::narrowToU32(c),
-                            vkb::narrowToU32(x.offset()), 0};
-        recorder().dispatch(cols, {{rangeOf(x), Access::Read}, {rangeOf(out), Access::Write}}, push,
-                            Recorder::groupsFor(static_cast<uint64_t>(outCount), local));
+        reduceCols(*this, opId, x, outCount / c, r, c, out);
         return out;
     }
 

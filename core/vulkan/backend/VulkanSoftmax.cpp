@@ -1,6 +1,8 @@
 // Softmax, log-softmax (and their gradients) along the last axis, and cross-entropy with label
 // smoothing: compute-shaders/softmax_rows.comp, softmax_backward.comp and cross_entropy.comp, one
-// workgroup per row of a contiguous copy.
+// workgroup per row of a contiguous copy. Operands larger than one binding are bound in windows of
+// whole rows (BindingWindow.h); a single row must fit one binding.
+#include "vulkan/backend/BindingWindow.h"
 #include "vulkan/backend/StridedLayout.h"
 #include "vulkan/backend/VulkanBackend.h"
 
@@ -26,7 +28,38 @@ struct SoftmaxBackwardPush {
 struct CrossEntropyPush {
     uint32_t cols, xOffset, tOffset, gOffset, outOffset;
     float smoothing, smoothPerClass;
+    uint32_t rowBase;
 };
+
+// Calls fn(firstRow, rowCount) for runs of rows such that every operand (at most `cols` floats per row)
+// fits one binding window: all rows at once when every operand fits one binding.
+template <class Fn>
+void forRowRuns(VulkanBackend& backend, int64_t rows, int64_t cols, std::initializer_list<const Tensor*> operands,
+                const char* op, Fn fn) {
+    const vkb::BindingWindows windows(backend.device());
+    bool whole = true;
+    for (const Tensor* t : operands) whole = whole && windows.fitsWhole(backend.rangeOf(*t));
+    if (whole) {
+        fn(int64_t{0}, rows);
+        return;
+    }
+    RAVEN_CHECK(cols <= windows.capacity(),
+                std::string(op) + " (Vulkan): a row of " + std::to_string(cols) +
+                    " floats is larger than one storage-buffer binding of " + backend.device().info().name,
+                "split the last axis, or use the CPU backend");
+    const int64_t perRun = windows.capacity() / cols;
+    for (int64_t first = 0; first < rows; first += perRun) fn(first, std::min(perRun, rows - first));
+}
+
+// The binding of rows [first, first + count) of a contiguous tensor with `cols` floats per row, and the
+// element offset of its first row in that binding.
+std::pair<vulkan::BufferRange, uint32_t> rowsOf(VulkanBackend& backend, const Tensor& t, int64_t first, int64_t count,
+                                                int64_t cols) {
+    const vkb::BindingWindows windows(backend.device());
+    const int64_t begin = t.offset() + first * cols;
+    const vkb::BindingWindow w = windows.over(backend.rangeOf(t), begin, std::max<int64_t>(count * cols, 1));
+    return {w.range, vkb::narrowToU32(begin - w.start)};
+}
 
 Tensor dense(VulkanBackend& backend, const Tensor& t) { return t.isContiguous() ? t : backend.contiguousCopy(t); }
 
@@ -38,9 +71,13 @@ Tensor softmaxRows(VulkanBackend& backend, const Tensor& xIn, uint32_t log) {
     if (x.numel() == 0) return out;
     const int64_t cols = lastAxis(x), rows = x.numel() / cols;
     const vulkan::Pipeline& pipeline = backend.pipeline({"softmax_rows", 2, sizeof(SoftmaxPush), {log}});
-    const SoftmaxPush push{vkb::narrowToU32(cols), vkb::narrowToU32(x.offset()), 0};
-    backend.recorder().dispatch(pipeline, {{backend.rangeOf(x), Access::Read}, {backend.rangeOf(out), Access::Write}},
-                                push, Recorder::groupsFor(static_cast<uint64_t>(rows), 1));
+    forRowRuns(backend, rows, cols, {&x, &out}, "softmax", [&](int64_t first, int64_t count) {
+        const auto [xr, xo] = rowsOf(backend, x, first, count, cols);
+        const auto [yr, yo] = rowsOf(backend, out, first, count, cols);
+        const SoftmaxPush push{vkb::narrowToU32(cols), xo, yo};
+        backend.recorder().dispatch(pipeline, {{xr, Access::Read}, {yr, Access::Write}}, push,
+                                    Recorder::groupsFor(static_cast<uint64_t>(count), 1));
+    });
     return out;
 }
 
@@ -51,12 +88,14 @@ Tensor softmaxBackwardRows(VulkanBackend& backend, const Tensor& yIn, const Tens
     if (y.numel() == 0) return out;
     const int64_t cols = lastAxis(y), rows = y.numel() / cols;
     const vulkan::Pipeline& pipeline = backend.pipeline({"softmax_backward", 3, sizeof(SoftmaxBackwardPush), {log}});
-    const SoftmaxBackwardPush push{vkb::narrowToU32(cols), vkb::narrowToU32(y.offset()), vkb::narrowToU32(g.offset()),
-                                   0};
-    backend.recorder().dispatch(
-        pipeline,
-        {{backend.rangeOf(y), Access::Read}, {backend.rangeOf(g), Access::Read}, {backend.rangeOf(out), Access::Write}},
-        push, Recorder::groupsFor(static_cast<uint64_t>(rows), 1));
+    forRowRuns(backend, rows, cols, {&y, &g, &out}, "softmax backward", [&](int64_t first, int64_t count) {
+        const auto [yr, yo] = rowsOf(backend, y, first, count, cols);
+        const auto [gr, go] = rowsOf(backend, g, first, count, cols);
+        const auto [dr, dxo] = rowsOf(backend, out, first, count, cols);
+        const SoftmaxBackwardPush push{vkb::narrowToU32(cols), yo, go, dxo};
+        backend.recorder().dispatch(pipeline, {{yr, Access::Read}, {gr, Access::Read}, {dr, Access::Write}}, push,
+                                    Recorder::groupsFor(static_cast<uint64_t>(count), 1));
+    });
     return out;
 }
 
@@ -75,20 +114,22 @@ Tensor crossEntropyRows(VulkanBackend& backend, const Tensor& logitsIn, const Te
                " is not a class index in [0, " + std::to_string(c) + ")";
     });
     const vulkan::Pipeline& pipeline = backend.pipeline({"cross_entropy", 5, sizeof(CrossEntropyPush), {mode}});
-    const CrossEntropyPush push{vkb::narrowToU32(c),
-                                vkb::narrowToU32(x.offset()),
-                                vkb::narrowToU32(t.offset()),
-                                vkb::narrowToU32(g.offset()),
-                                0,
-                                smoothing,
-                                smoothing / static_cast<float>(c)};
-    backend.recorder().dispatch(pipeline,
-                                {{backend.rangeOf(x), Access::Read},
-                                 {backend.rangeOf(t), Access::Read},
-                                 {backend.rangeOf(g), Access::Read},
-                                 {backend.rangeOf(out), Access::Write},
-                                 {status, Access::ReadWrite}},
-                                push, Recorder::groupsFor(static_cast<uint64_t>(n), 1));
+    const int64_t outCols = mode == 0 ? 1 : c;
+    forRowRuns(backend, n, c, {&x, &t, &g, &out}, op, [&](int64_t first, int64_t count) {
+        const auto [xr, xo] = rowsOf(backend, x, first, count, c);
+        const auto [tr, to] = rowsOf(backend, t, first, count, 1);
+        const auto [gr, go] = rowsOf(backend, g, first, count, 1);
+        const auto [orr, oo] = rowsOf(backend, out, first, count, outCols);
+        const CrossEntropyPush push{
+            vkb::narrowToU32(c), xo, to, go, oo, smoothing, smoothing / static_cast<float>(c), vkb::narrowToU32(first)};
+        backend.recorder().dispatch(pipeline,
+                                    {{xr, Access::Read},
+                                     {tr, Access::Read},
+                                     {gr, Access::Read},
+                                     {orr, Access::Write},
+                                     {status, Access::ReadWrite}},
+                                    push, Recorder::groupsFor(static_cast<uint64_t>(count), 1));
+    });
     return out;
 }
 

@@ -20,8 +20,8 @@
 //    results. Across devices results differ by float rounding only (tile and workgroup sizes change the
 //    summation order); dropout masks are the CPU's bit for bit everywhere.
 //  - Shapes travel in push constants with 32-bit indices: a tensor of more than 2^32 elements is a
-//    raven::Error. Each operand is one binding, so it must fit the device's maxStorageBufferRange (the
-//    Recorder checks).
+//    raven::Error. Each operand is one binding, so it must fit Device::maxBindingBytes() (the device's
+//    maxStorageBufferRange; the Recorder checks and throws a raven::Error naming the limit).
 // HostRun.h runs any of them on host vectors (upload, submit, download) for tests and tools.
 #include "vulkan/layers/Attention.h"
 #include "vulkan/layers/BatchNorm.h"
