@@ -6,6 +6,7 @@
 //   raven-coordinator add-contributor NAME --data-dir D            prints the worker's token
 //   raven-coordinator add-requester NAME --deposit CREDITS --data-dir D   prints the API key
 //   raven-coordinator status --data-dir D                          jobs, steps, budgets
+//   raven-coordinator audit --data-dir D                           ledger balanced, every sample counted once
 // Without a command it serves (what the systemd unit runs).
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -88,8 +89,9 @@ int run(QCoreApplication& app) {
         "  serve                 serve jobs until SIGTERM/SIGINT (the default)\n"
         "  add-contributor NAME  register a contributor and print its worker's token\n"
         "  add-requester NAME    register a requester (--deposit CREDITS) and print its API key\n"
-        "  status                list jobs with their step, state and budget");
-    parser.addPositionalArgument("command", "serve, add-contributor, add-requester or status.", "[command]");
+        "  status                list jobs with their step, state and budget\n"
+        "  audit                 check the ledger, and that every step counted each sample exactly once");
+    parser.addPositionalArgument("command", "serve, add-contributor, add-requester, status or audit.", "[command]");
     parser.addPositionalArgument("name", "The contributor's or requester's name.", "[name]");
     parser.addOption({"data-dir", "Where jobs, shards and the ledger are stored.", "dir"});
     parser.addOption({"listen", "Address and port to serve on.", "host:port", "0.0.0.0:7443"});
@@ -109,12 +111,17 @@ int run(QCoreApplication& app) {
     if (command == QLatin1String("serve")) return serve(parser, dataDir);
 
     RAVEN_CHECK(command == QLatin1String("add-contributor") || command == QLatin1String("add-requester") ||
-                    command == QLatin1String("status"),
+                    command == QLatin1String("status") || command == QLatin1String("audit"),
                 "unknown command \"" + command.toStdString() + "\"", "see raven-coordinator --help");
     RAVEN_CHECK(QDir().mkpath(dataDir), "cannot create " + dataDir.toStdString(), "check the path");
     // The store alone (not a Coordinator): safe beside a running server on the same directory.
     raven::ledger::CoordinatorStore store(QDir(dataDir).filePath("coordinator.sqlite"));
     raven::ledger::Ledger ledger(store);
+    if (command == QLatin1String("audit")) {
+        const auto audit = raven::coordinator::admin::auditReport(dataDir, store, ledger);
+        std::fputs(qPrintable(audit.report), stdout);
+        return audit.ok ? 0 : 3;
+    }
     if (command == QLatin1String("status")) {
         std::fputs(qPrintable(raven::coordinator::admin::statusReport(dataDir, store, ledger)), stdout);
         return 0;

@@ -20,5 +20,14 @@ int datasetCommand(const QStringList& args);
 int trainCommand(const QStringList& args);
 int evalCommand(const QStringList& args);
 int gradCommand(const QStringList& args);
+// Distributed jobs on a coordinator (CoordinatorConnection.h says how one is reached).
+int submitCommand(const QStringList& args);
+int jobsCommand(const QStringList& args);
+int watchCommand(const QStringList& args);
+int pullCommand(const QStringList& args);
+int pauseCommand(const QStringList& args);
+int resumeCommand(const QStringList& args);
+int cancelCommand(const QStringList& args);
+int balanceCommand(const QStringList& args);
 
 }  // namespace raven::cli

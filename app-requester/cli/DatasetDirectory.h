@@ -24,9 +24,10 @@ public:
     // A dataset directory, or a folder of IDX files imported on the fly.
     static data::Dataset open(const QString& path);
 
-private:
     QString manifestPath() const;
     QString shardsPath() const;
+
+private:
     QString path_;
 };
 

@@ -1,13 +1,16 @@
-// raven train --local: train a model spec on a dataset on this machine, with a progress bar, the test
+// raven train --local: train a model spec on a dataset in this process, with a progress bar, the test
 // loss and accuracy after every epoch, and a checkpoint (safetensors, PyTorch names) at the end.
+// raven train --workers N: the same through the distributed engine on this machine (ClusterTraining.h).
 #include <QCommandLineParser>
 #include <QFileInfo>
 #include <cstdio>
 
 #include "AppInfo.h"
+#include "ClusterTraining.h"
 #include "Commands.h"
 #include "ComputeDevice.h"
 #include "DatasetDirectory.h"
+#include "JobInputs.h"
 #include "ProgressLine.h"
 #include "base/Error.h"
 #include "cpu/CpuBackend.h"
@@ -20,84 +23,59 @@
 
 namespace raven::cli {
 
-namespace {
-
-double number(const QCommandLineParser& p, const char* name) {
-    bool ok = false;
-    const double v = p.value(QString::fromLatin1(name)).toDouble(&ok);
-    RAVEN_CHECK(ok, std::string("--") + name + " must be a number, not '" + p.value(name).toStdString() + "'", "");
-    return v;
-}
-
-std::int64_t count(const QCommandLineParser& p, const char* name, std::int64_t min) {
-    bool ok = false;
-    const qlonglong v = p.value(QString::fromLatin1(name)).toLongLong(&ok);
-    RAVEN_CHECK(ok && v >= min, std::string("--") + name + " must be a whole number >= " + std::to_string(min), "");
-    return v;
-}
-
-nn::OptimizerConfig optimizerFrom(const QCommandLineParser& p) {
-    const std::string kind = p.value("optimizer").toStdString();
-    nn::OptimizerKind k = nn::OptimizerKind::Adam;
-    if (kind == "sgd")
-        k = nn::OptimizerKind::Sgd;
-    else if (kind == "adamw")
-        k = nn::OptimizerKind::AdamW;
-    else
-        RAVEN_CHECK(kind == "adam", "unknown optimizer '" + kind + "'", "use adam, adamw or sgd");
-    nn::OptimizerConfig c = nn::OptimizerConfig::defaults(k);
-    c.lr = number(p, "lr");
-    if (p.isSet("momentum")) c.momentum = number(p, "momentum");
-    if (p.isSet("weight-decay")) c.weightDecay = number(p, "weight-decay");
-    c.validate();
-    return c;
-}
-
-}  // namespace
-
 int trainCommand(const QStringList& args) {
     QCommandLineParser p;
     app::addStandardOptions(p, "Train a model on a dataset on this machine.");
-    p.addOptions({{"local", "Train here rather than on a coordinator's contributors."},
-                  {{"m", "model"}, "The model spec (JSON, see docs/model-spec.md).", "spec.json"},
-                  {{"d", "data"}, "A dataset directory (raven dataset import) or a folder of IDX files.", "dir"},
-                  {{"e", "epochs"}, "Passes over the training split.", "n", "1"},
-                  {{"b", "batch-size"}, "Samples per optimizer step.", "n", "128"},
-                  {"optimizer", "adam, adamw or sgd.", "kind", "adam"},
-                  {"lr", "Learning rate.", "rate", "0.001"},
-                  {"momentum", "SGD momentum.", "m"},
-                  {"weight-decay", "Weight decay.", "wd"},
-                  {"clip-norm", "Clip gradients to this global norm (0: off).", "norm", "0"},
-                  {"max-steps", "Stop after this many steps (0: no limit).", "n", "0"},
-                  {"train-samples", "Use only the first n training samples (0: all).", "n", "0"},
-                  {"seed", "Shuffling seed.", "n", "1"},
-                  {"shuffle-block",
-                   "Shuffle blocks of n consecutive samples (default: the shard size, 32, when the batch size is a "
-                   "multiple of it, so that a distributed job with the same seed visits the same batches; else 1).",
-                   "n"},
-                  {"device", "cpu, vulkan (the best GPU) or vulkan:N (see raven devices).", "device", "cpu"},
-                  {"threads", "CPU threads (default: all).", "n"},
-                  {{"o", "out"}, "Where to write the checkpoint.", "file.safetensors"}});
+    p.addOptions(
+        {{"local", "Train in this process."},
+         {"workers",
+          "Train through an embedded coordinator and n raven-worker processes on this machine, as "
+          "volunteers' machines would (each with --threads threads, default 1).",
+          "n"},
+         {"gradients", "With --workers: fp32, fp16 or bf16 gradients on the wire.", "encoding", "fp32"},
+         {"zstd", "With --workers: compress gradients with zstd."},
+         {"cluster-dir", "With --workers: keep the coordinator's data here (default: a temporary folder).", "dir"},
+         {{"m", "model"}, "The model spec (JSON, see docs/model-spec.md).", "spec.json"},
+         {{"d", "data"}, "A dataset directory (raven dataset import) or a folder of IDX files.", "dir"},
+         {{"e", "epochs"}, "Passes over the training split.", "n", "1"},
+         {{"b", "batch-size"}, "Samples per optimizer step.", "n", "128"},
+         {"optimizer", "adam, adamw, sgd or momentum (sgd with momentum 0.9 unless --momentum).", "kind", "adam"},
+         {"lr", "Learning rate.", "rate", "0.001"},
+         {"momentum", "SGD momentum.", "m"},
+         {"weight-decay", "Weight decay.", "wd"},
+         {"clip-norm", "Clip gradients to this global norm (0: off).", "norm", "0"},
+         {"max-steps", "Stop after this many steps (0: no limit).", "n", "0"},
+         {"train-samples", "Use only the first n training samples (0: all).", "n", "0"},
+         {"seed", "Shuffling seed.", "n", "1"},
+         {"shuffle-block",
+          "Shuffle blocks of n consecutive samples (default: the shard size, 32, when the batch size is a "
+          "multiple of it, so that a distributed job with the same seed visits the same batches; else 1).",
+          "n"},
+         {"device", "cpu, vulkan (the best GPU) or vulkan:N (see raven devices).", "device", "cpu"},
+         {"threads", "CPU threads (default: all).", "n"},
+         {{"o", "out"}, "Where to write the checkpoint.", "file.safetensors"}});
     p.process(args);
-    RAVEN_CHECK(p.isSet("local"), "raven train needs --local (distributed training runs through a coordinator)",
-                "add --local to train on this machine");
+    RAVEN_CHECK(p.isSet("local") != p.isSet("workers"), "raven train needs either --local or --workers N",
+                "--local trains in this process; --workers N trains through an embedded coordinator and N local "
+                "workers; to use a remote coordinator's contributors, use raven submit");
     RAVEN_CHECK(p.isSet("model") && p.isSet("data"), "raven train needs --model and --data",
                 "e.g. raven train --local --model examples/mlp.json --data /usr/share/datasets/fashion-mnist");
-    if (p.isSet("threads")) cpuBackendInstance().setThreadCount(int(count(p, "threads", 1)));
+    if (p.isSet("workers")) return trainOnLocalCluster(p);
+    if (p.isSet("threads")) cpuBackendInstance().setThreadCount(int(countOption(p, "threads", 1)));
 
     ComputeDevice device(p.value("device"));
     nn::Model model(nn::ModelSpec::load(p.value("model").toStdString()), device.backend());
     const data::Dataset dataset = DatasetDirectory::open(p.value("data"));
     nn::TrainOptions options;
-    options.epochs = int(count(p, "epochs", 1));
-    options.batchSize = count(p, "batch-size", 1);
-    options.optimizer = optimizerFrom(p);
-    options.clipNorm = number(p, "clip-norm");
-    options.maxSteps = count(p, "max-steps", 0);
-    options.trainSamples = count(p, "train-samples", 0);
-    options.shuffleSeed = std::uint64_t(count(p, "seed", 0));
+    options.epochs = int(countOption(p, "epochs", 1));
+    options.batchSize = countOption(p, "batch-size", 1);
+    options.optimizer = optimizerFromOptions(p);
+    options.clipNorm = numberOption(p, "clip-norm");
+    options.maxSteps = countOption(p, "max-steps", 0);
+    options.trainSamples = countOption(p, "train-samples", 0);
+    options.shuffleSeed = std::uint64_t(countOption(p, "seed", 0));
     if (p.isSet("shuffle-block"))
-        options.shuffleBlock = count(p, "shuffle-block", 1);
+        options.shuffleBlock = countOption(p, "shuffle-block", 1);
     else if (options.batchSize % data::kDefaultShardSize == 0)
         options.shuffleBlock = data::kDefaultShardSize;
 

@@ -1,5 +1,7 @@
 #include "coordinator/Admin.h"
 
+#include <optional>
+
 #include <QDateTime>
 #include <QDir>
 
@@ -73,6 +75,57 @@ QString statusReport(const QString& dataDir, const ledger::CoordinatorStore& sto
                    .arg(credits(spend.paid), 14)
                    .arg(credits(spend.escrow), 14)
                    .arg(job.name);
+    }
+    return out;
+}
+
+AuditOutcome auditReport(const QString& dataDir, const ledger::CoordinatorStore& store, const ledger::Ledger& ledger) {
+    AuditOutcome out;
+    const ledger::AuditReport books = ledger.audit();
+    out.report += QStringLiteral("ledger: %1 entries, %2 postings, %3 accounts: %4\n")
+                      .arg(books.entries)
+                      .arg(books.postings)
+                      .arg(books.accounts)
+                      .arg(books.ok() ? QStringLiteral("balanced") : QStringLiteral("PROBLEMS"));
+    for (const QString& problem : books.problems) out.report += "  " + problem + "\n";
+    out.ok = books.ok();
+    for (const ledger::Job& job : store.jobs()) {
+        const QString manifestPath = QDir(dataDir).filePath("datasets/" + job.dataset + ".json");
+        std::optional<training::StepPlan> plan;
+        try {
+            plan.emplace(data::Manifest::load(manifestPath), JobConfig::fromJson(job.hyperparameters).plan);
+        } catch (const raven::Error& e) {
+            out.report += QStringLiteral("job %1: cannot rebuild its plan: %2\n").arg(job.id).arg(e.what());
+            out.ok = false;
+            continue;
+        }
+        QStringList problems;
+        qint64 units = 0;
+        for (qint64 step = 0; step < job.modelVersion; ++step) {
+            QStringList counted;
+            for (const ledger::WorkUnit& unit : store.workUnits(job.id, step, ledger::WorkUnitState::Done)) {
+                counted += unit.shardHashes;
+                ++units;
+            }
+            QStringList planned;
+            for (const data::ShardRef& shard : plan->shardsOfStep(step)) planned << shard.hash;
+            counted.sort();
+            planned.sort();
+            if (counted != planned)
+                problems << QStringLiteral("step %1 summed %2 shard(s) where its plan has %3")
+                                .arg(step)
+                                .arg(counted.size())
+                                .arg(planned.size());
+        }
+        out.report += QStringLiteral("job %1 (%2, %3): %4 step(s) applied from %5 work unit(s); %6\n")
+                          .arg(job.id)
+                          .arg(job.name, ledger::nameOf(job.state))
+                          .arg(job.modelVersion)
+                          .arg(units)
+                          .arg(problems.isEmpty() ? QStringLiteral("every shard of every step counted exactly once")
+                                                  : QStringLiteral("%1 step(s) WRONG").arg(problems.size()));
+        for (const QString& problem : problems.mid(0, 20)) out.report += "  " + problem + "\n";
+        out.ok = out.ok && problems.isEmpty();
     }
     return out;
 }

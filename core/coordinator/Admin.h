@@ -23,4 +23,14 @@ QString addRequester(ledger::CoordinatorStore& store, ledger::Ledger& ledger, co
 // One line per job: id, state, step / total, budget, spent, escrow, name.
 QString statusReport(const QString& dataDir, const ledger::CoordinatorStore& store, const ledger::Ledger& ledger);
 
+// `raven-coordinator audit`: the ledger's own audit (Ledger::audit) and, for every job, that each
+// step applied so far summed exactly the shards its plan names, each once: the done work units of
+// version v together cover plan.shardsOfStep(v) as a multiset, so every sample of every step was
+// counted exactly once, whatever crashes, re-issues and duplicates happened on the way.
+struct AuditOutcome {
+    QString report;  // one line per job, then the problems
+    bool ok = true;
+};
+AuditOutcome auditReport(const QString& dataDir, const ledger::CoordinatorStore& store, const ledger::Ledger& ledger);
+
 }  // namespace raven::coordinator::admin

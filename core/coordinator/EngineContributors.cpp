@@ -103,9 +103,7 @@ void Engine::serveParkedLeases() {
     }
 }
 
-qint64 Engine::speculateAfterMs() const {
-    return std::max<qint64>(1000, static_cast<qint64>(4.0 * turnaroundMs_));
-}
+qint64 Engine::speculateAfterMs() const { return std::max<qint64>(1000, static_cast<qint64>(4.0 * turnaroundMs_)); }
 
 void Engine::onHandBack(Session& s, const wire::Envelope& e) {
     requireContributor(s, "LeaseHandBack");

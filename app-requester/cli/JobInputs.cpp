@@ -1,0 +1,117 @@
+#include "JobInputs.h"
+
+#include <QCryptographicHash>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QStandardPaths>
+#include <cstdio>
+
+#include "DatasetDirectory.h"
+#include "StatusLine.h"
+#include "base/Error.h"
+#include "data/IdxImporter.h"
+#include "data/Sharding.h"
+#include "requester/Credits.h"
+
+namespace raven::cli {
+
+double numberOption(const QCommandLineParser& p, const char* name) {
+    bool ok = false;
+    const double v = p.value(QString::fromLatin1(name)).toDouble(&ok);
+    RAVEN_CHECK(ok, std::string("--") + name + " must be a number, not '" + p.value(name).toStdString() + "'", "");
+    return v;
+}
+
+qint64 countOption(const QCommandLineParser& p, const char* name, qint64 min) {
+    bool ok = false;
+    const qlonglong v = p.value(QString::fromLatin1(name)).toLongLong(&ok);
+    RAVEN_CHECK(ok && v >= min,
+                std::string("--") + name + " must be a whole number >= " + std::to_string(min) + ", not '" +
+                    p.value(name).toStdString() + "'",
+                "");
+    return v;
+}
+
+nn::OptimizerConfig optimizerFromOptions(const QCommandLineParser& p) {
+    const QString kind = p.value("optimizer").toLower();
+    nn::OptimizerKind k = nn::OptimizerKind::Adam;
+    if (kind == "sgd" || kind == "momentum")
+        k = nn::OptimizerKind::Sgd;
+    else if (kind == "adamw")
+        k = nn::OptimizerKind::AdamW;
+    else
+        RAVEN_CHECK(kind == "adam", "unknown optimizer '" + kind.toStdString() + "'",
+                    "use adam, adamw, sgd or momentum");
+    nn::OptimizerConfig c = nn::OptimizerConfig::defaults(k);
+    c.lr = numberOption(p, "lr");
+    if (p.isSet("momentum")) c.momentum = numberOption(p, "momentum");
+    if (kind == "momentum" && !p.isSet("momentum")) c.momentum = 0.9;
+    if (p.isSet("weight-decay")) c.weightDecay = numberOption(p, "weight-decay");
+    c.validate();
+    return c;
+}
+
+LocalDataset localDataset(const QString& path) {
+    const DatasetDirectory dir(path);
+    if (QFileInfo::exists(dir.manifestPath())) return {dir.manifest(), dir.shardsPath()};
+    RAVEN_CHECK(QFileInfo(path).isDir(), "no dataset at " + path.toStdString(),
+                "give a dataset directory made by `raven dataset import`, or a folder of IDX files");
+    const data::Dataset dataset = data::importIdxDirectory(path);
+    // One cache folder per source folder; shards are content-addressed, so publishing again is cheap.
+    const QByteArray key =
+        QCryptographicHash::hash(QFileInfo(path).absoluteFilePath().toUtf8(), QCryptographicHash::Sha256)
+            .toHex()
+            .left(16);
+    const DatasetDirectory cache(
+        QDir(QStandardPaths::writableLocation(QStandardPaths::CacheLocation)).filePath("datasets/" + key));
+    const data::Manifest manifest = cache.publish(dataset, data::kDefaultShardSize);
+    std::fprintf(stderr, "imported %s as dataset %s (shards in %s)\n", qPrintable(path), qPrintable(manifest.id),
+                 qPrintable(cache.path()));
+    return {manifest, cache.shardsPath()};
+}
+
+QString readSpecText(const QString& path) {
+    QFile file(path);
+    RAVEN_CHECK(file.open(QIODevice::ReadOnly),
+                "cannot read the model spec " + path.toStdString() + ": " + file.errorString().toStdString(),
+                "check the path given to --model");
+    return QString::fromUtf8(file.readAll());
+}
+
+wire::JobInfo submitJob(requester::BlockingRequester& coordinator, const LocalDataset& dataset,
+                        const nn::ModelSpec& spec, const QString& specText, wire::CreateJob job) {
+    const std::uint32_t batch = job.hyperparameters().global_batch();
+    RAVEN_CHECK(
+        batch % dataset.manifest.shardSize == 0,
+        "the batch size " + std::to_string(batch) + " is not a multiple of the dataset's shard size (" +
+            std::to_string(dataset.manifest.shardSize) + ")",
+        "contributors compute whole shards: use a multiple such as " + std::to_string(dataset.manifest.shardSize * 4));
+    StatusLine line;
+    const requester::DatasetUploaded uploaded = coordinator.uploadDataset(
+        dataset.manifest, data::ShardStore(dataset.shardsDirectory), [&](const requester::UploadProgress& u) {
+            if (u.shardsToSend > 0)
+                line.show(QStringLiteral("uploading shards %1/%2 %3 %4 kB")
+                              .arg(u.shardsSent)
+                              .arg(u.shardsToSend)
+                              .arg(StatusLine::bar(u.shardsSent, u.shardsToSend))
+                              .arg(u.bytesSent / 1000));
+        });
+    line.clear();
+    std::fprintf(stderr, "dataset %s \"%s\": %d shards, %d uploaded (%lld kB), %d already on the coordinator\n",
+                 qPrintable(uploaded.datasetId), dataset.manifest.name.c_str(), uploaded.shardsTotal,
+                 uploaded.shardsSent, (long long)(uploaded.bytesSent / 1000),
+                 uploaded.shardsTotal - uploaded.shardsSent);
+
+    const QString specHash = coordinator.uploadModelSpec(QString::fromStdString(spec.name), specText);
+    job.set_dataset_id(uploaded.datasetId.toStdString());
+    job.set_model_spec_sha256(specHash.toStdString());
+    const wire::JobInfo created = coordinator.createJob(job);
+    std::fprintf(stderr, "job %s \"%s\" %s: %llu steps, budget %s credits\n", created.job_id().c_str(),
+                 created.name().c_str(), qPrintable(requester::jobStateName(created.state())),
+                 (unsigned long long)created.total_steps(),
+                 qPrintable(requester::formatCredits(created.budget_micro_credits())));
+    return created;
+}
+
+}  // namespace raven::cli

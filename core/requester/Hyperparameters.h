@@ -1,0 +1,28 @@
+#pragma once
+// A job's hyperparameters as the wire carries them (wire::Hyperparameters), from the same
+// nn::OptimizerConfig that `raven train --local` uses, so that a distributed job and a local run
+// with the same options mean the same thing.
+//
+//   nn::OptimizerConfig adam = nn::OptimizerConfig::defaults(nn::OptimizerKind::Adam);
+//   wire::Hyperparameters h;
+//   setOptimizer(h, adam);            // "adam", lr 0.001, betas 0.9/0.999, eps 1e-8, weight decay 0
+//   h.set_global_batch(128);
+//   h.set_gradient_encoding(gradientEncodingFromName("bf16"));
+#include <QString>
+
+#include "nn/Optimizer.h"
+#include "protocol/raven.pb.h"
+
+namespace raven::requester {
+
+// Writes every optimizer field explicitly (the coordinator never guesses a default): "sgd", or
+// "momentum" for SGD with momentum > 0, "adam", "adamw"; the rate, momentum, betas, epsilon and
+// weight decay. raven::Error (from OptimizerConfig::validate) for settings PyTorch would refuse.
+void setOptimizer(wire::Hyperparameters& hyperparameters, const nn::OptimizerConfig& config);
+
+// "fp32", "fp16", "bf16" (case-insensitive); raven::Error naming the choices for anything else.
+wire::GradientEncoding gradientEncodingFromName(const QString& name);
+// "fp32" (also for UNSPECIFIED, which means fp32), "fp16", "bf16".
+QString gradientEncodingName(wire::GradientEncoding encoding);
+
+}  // namespace raven::requester
