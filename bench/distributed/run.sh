@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Distributed training throughput on one machine (issue 5 item 9): the Fashion-MNIST MLP trained by a
+# raven-coordinator and K raven-worker processes (CPU backend, one thread each) for K = 1, 2, 4, 8,
+# first over loopback, then through a link of 50 ms round trip and 100 Mbit/s between the
+# coordinator and its workers. Prints, per K: samples/s, scaling efficiency against K times the
+# one-worker figure (and against min(K, cores) times it: workers beyond the cores share them),
+# coordinator CPU time per work unit, and the bytes each sample costs on the wire.
+#
+#   bench/distributed/run.sh [--bin BUILD_DIR] [--workers "1 2 4 8"] [--steps 30] [--batch 1024]
+#                            [--wan-steps 10] [--no-wan]
+#
+# The WAN link: tc netem in network namespaces needs the kernel's sch_netem module; where `tc` cannot
+# create a netem qdisc (as on these CI machines), the benchmark puts bench/distributed/link_emulator.py
+# (a userspace relay that delays and rate-limits each direction) between the workers and the
+# coordinator, and says so.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../.." && pwd)
+bin=$src/build/ci
+workers="1 2 4 8"
+steps=30
+wan_steps=10
+batch=1024
+wan=1
+while [ $# -gt 0 ]; do
+    case $1 in
+        --bin) bin=$2; shift 2 ;;
+        --workers) workers=$2; shift 2 ;;
+        --steps) steps=$2; shift 2 ;;
+        --wan-steps) wan_steps=$2; shift 2 ;;
+        --batch) batch=$2; shift 2 ;;
+        --no-wan) wan=0; shift ;;
+        *) echo "unknown option $1 (see the header of $0)"; exit 2 ;;
+    esac
+done
+raven=$bin/app-requester/raven
+coordinator=$bin/app-coordinator/raven-coordinator
+worker=$bin/app-contributor/raven-worker
+for p in "$raven" "$coordinator" "$worker"; do
+    [ -x "$p" ] || { echo "missing $p: build first (scripts/build.sh ci) or pass --bin"; exit 1; }
+done
+data=/usr/share/datasets/fashion-mnist
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+cd "$work"
+free_port() { /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+dir=$work/coordinator
+mkdir -p "$dir"
+key=$("$coordinator" add-requester bench --deposit 100000 --data-dir "$dir" 2>/dev/null)
+"$coordinator" serve --data-dir "$dir" --listen "127.0.0.1:$port" >coordinator.log 2>&1 &
+cpid=$!
+pids+=("$cpid")
+for _ in $(seq 100); do grep -q serving coordinator.log && break; sleep 0.1; done
+export RAVEN_API_KEY=$key RAVEN_KNOWN_HOSTS=$work/known_hosts XDG_CACHE_HOME=$work/xdg
+cores=$(nproc)
+cpu_seconds() { awk '{ print ($14 + $15) / 100 }' "/proc/$1/stat"; }
+state() { "$coordinator" status --data-dir "$dir" | awk -v j="$1" '$1 == j { print $2 }'; }
+units_of() { "$coordinator" audit --data-dir "$dir" | sed -n "s/^job $1 .* from \([0-9]*\) work unit.*/\1/p"; }
+
+# One measured run: K workers against URL for STEPS steps; prints one table row.
+run() {  # K URL STEPS LABEL
+    local k=$1 url=$2 n=$3 label=$4 job t0 t1 c0 c1 units sent received samples
+    RAVEN_COORDINATOR=$url "$raven" submit --model "$src/examples/mlp.json" --data "$data" --batch-size "$batch" \
+        --max-steps "$n" --budget 1000 >job.txt 2>>submit.log
+    job=$(cat job.txt)
+    local wpids=()
+    c0=$(cpu_seconds "$cpid")
+    t0=$(date +%s.%N)
+    for i in $(seq "$k"); do
+        token=$("$coordinator" add-contributor "bench-$label-$k-$i" --data-dir "$dir" 2>/dev/null)
+        "$worker" --coordinator "$url" --token "$token" --device cpu --threads 1 --cache-dir "$work/cache-$i" \
+            --known-hosts "$work/known_hosts" >"w-$label-$k-$i.log" 2>&1 &
+        wpids+=($!)
+    done
+    while [ "$(state "$job")" = running ]; do sleep 0.2; done
+    t1=$(date +%s.%N)
+    c1=$(cpu_seconds "$cpid")
+    for p in "${wpids[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${wpids[@]}"; do wait "$p" 2>/dev/null || true; done
+    units=$(units_of "$job")
+    # Each worker's summary: "sent X MB (Y bytes per sample), received Z MB".
+    read -r sent received samples < <(cat w-"$label"-"$k"-*.log | awk '
+        /summary:/ { for (i = 1; i <= NF; i++) {
+            if ($i == "sent") s += $(i + 1); if ($i == "received") r += $(i + 1); if ($i == "samples,") n += $(i - 1) } }
+        END { print s, r, n }')
+    awk -v k="$k" -v n="$n" -v b="$batch" -v t0="$t0" -v t1="$t1" -v c0="$c0" -v c1="$c1" -v u="$units" \
+        -v s="$sent" -v r="$received" -v m="$samples" -v label="$label" -v base="${base:-0}" -v cores="$cores" 'BEGIN {
+        sps = n * b / (t1 - t0)
+        if (k == 1) { print sps > ("base-" label) }
+        if (base == 0) base = sps
+        eff = sps / (k * base); effc = sps / ((k < cores ? k : cores) * base)
+        printf "| %s | %d | %.0f | %.0f%% | %.0f%% | %.1f | %.0f | %.0f |\n", label, k, sps, 100 * eff, 100 * effc,
+               1000 * (c1 - c0) / (u > 0 ? u : 1), (m > 0 ? s * 1e6 / m : 0), (m > 0 ? r * 1e6 / m : 0) }'
+}
+
+echo "Raven distributed training benchmark: examples/mlp.json on Fashion-MNIST, global batch $batch,"
+echo "CPU workers with one thread each, on $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs) ($cores cores)."
+echo "Efficiency = samples/s / (K x one worker's); 'per core' divides by min(K, cores) instead."
+echo
+echo "| link | workers | samples/s | efficiency | per core | coordinator ms CPU / unit | bytes sent / sample | bytes received / sample |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+# The dataset's upload is not measured: a warm-up job of one step puts it on the coordinator.
+RAVEN_COORDINATOR="wss://127.0.0.1:$port" "$raven" submit --model "$src/examples/mlp.json" --data "$data" \
+    --batch-size "$batch" --max-steps 1 --budget 10 >warmup.txt 2>>submit.log
+"$coordinator" add-contributor warmup --data-dir "$dir" >warmup.token 2>/dev/null
+"$worker" --coordinator "wss://127.0.0.1:$port" --token "$(cat warmup.token)" --device cpu --threads 1 \
+    --cache-dir "$work/cache-warm" --known-hosts "$work/known_hosts" >warmup.log 2>&1 &
+wp=$!
+while [ "$(state "$(cat warmup.txt)")" = running ]; do sleep 0.2; done
+kill "$wp"; wait "$wp" 2>/dev/null || true
+# Every worker starts with the shards cached, as long-running contributors have them.
+for i in $(seq 8); do cp -r "$work/cache-warm" "$work/cache-$i"; done
+
+base=0
+for k in $workers; do
+    row=$(run "$k" "wss://127.0.0.1:$port" "$steps" loopback)
+    echo "$row"
+    [ "$k" = 1 ] && base=$(cat base-loopback)
+done
+
+[ "$wan" = 1 ] || exit 0
+link="userspace link emulator (tc netem unavailable: $(tc qdisc add dev lo root netem delay 1ms 2>&1 | head -1 || true))"
+if ip netns add raven-netem-probe 2>/dev/null; then
+    if ip netns exec raven-netem-probe tc qdisc add dev lo root netem delay 1ms 2>/dev/null; then
+        link="tc netem is available in network namespaces; this script still uses its userspace link emulator"
+    fi
+    ip netns del raven-netem-probe
+fi
+wport=$(free_port)
+/usr/bin/python3 "$here/link_emulator.py" --listen "127.0.0.1:$wport" --target "127.0.0.1:$port" \
+    --delay-ms 25 --mbit 100 >link.log 2>&1 &
+pids+=($!)
+sleep 0.5
+base=0
+for k in $workers; do
+    row=$(run "$k" "wss://127.0.0.1:$wport" "$wan_steps" "50ms-100Mbit")
+    echo "$row"
+    [ "$k" = 1 ] && base=$(cat base-50ms-100Mbit)
+done
+echo
+echo "WAN link: 25 ms each way (50 ms round trip), 100 Mbit/s each way, by $link."
