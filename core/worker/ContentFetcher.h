@@ -1,0 +1,92 @@
+#pragma once
+// ContentFetcher: gets the contents a work unit needs (its dataset's manifest, its shards, the model's
+// weights at its version) from the worker's ContentCache when it holds them, and otherwise from the
+// coordinator as a stream of chunks (FetchManifest, FetchShard, FetchWeights; docs/protocol.md),
+// verified and then cached.
+//
+//   ContentFetcher fetcher(&cache);
+//   fetcher.setClient(&client);                       // a ready ProtocolClient, authenticated
+//   fetcher.fetchShard(hash, [](const FetchResult& r) { if (r.ok) use(*r.bytes); else log(r.message); });
+//
+// Verification: a chunk stream is checked by protocol::ContentAssembler (sizes, order, and the SHA-256
+// of the raw content against the one its chunks announce); a shard's announced SHA-256 must also be
+// the one asked for, and a manifest must parse and carry the dataset id asked for. The cache checks
+// its own checksum on every read. Nothing unverified reaches a model.
+//
+// Several units that need the same content at once share one transfer. The last two weights are
+// also kept in memory, since consecutive units of a job need the same version. When a version of a
+// job's weights is stored, the job's other versions become the cache's first victims
+// (ContentCache::Retention::EvictFirst): the coordinator serves only the current version and the
+// one before it.
+//
+// Callbacks run on the thread of the client's event loop. When the connection ends, transfers in
+// flight fail with ERROR_CODE_UNAVAILABLE (ProtocolClient::request's rule) and must be asked again.
+#include <QByteArray>
+#include <QHash>
+#include <QString>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "protocol/raven.pb.h"
+
+namespace raven::protocol {
+class ProtocolClient;
+}
+
+namespace raven::worker {
+
+class ContentCache;
+
+struct FetchResult {
+    bool ok = false;
+    std::shared_ptr<const QByteArray> bytes;              // the verified content when ok
+    wire::ErrorCode code = wire::ERROR_CODE_UNSPECIFIED;  // when not ok: the coordinator's code, or
+                                                          // INTERNAL for content that failed verification
+    QString message;
+};
+
+class ContentFetcher {
+public:
+    using Done = std::function<void(const FetchResult&)>;
+
+    // `cache` may be null (nothing is kept on disk); it must outlive the fetcher.
+    explicit ContentFetcher(ContentCache* cache);
+    void setClient(protocol::ProtocolClient* client) { client_ = client; }
+
+    void fetchManifest(const QString& datasetId, Done done);
+    void fetchShard(const QString& sha256, Done done);
+    void fetchWeights(const QString& jobId, std::uint64_t version, Done done);
+
+    // Travelling bytes received from the coordinator (cache hits cost nothing).
+    std::int64_t bytesReceived() const { return bytesReceived_; }
+    // Contents served from the cache / fetched over the network.
+    std::int64_t cacheHits() const { return cacheHits_; }
+    std::int64_t transfers() const { return transfers_; }
+
+    // The cache names of each kind of content.
+    static QString manifestName(const QString& datasetId) { return "manifests/" + datasetId; }
+    static QString shardName(const QString& sha256) { return "shards/" + sha256; }
+    static QString weightsName(const QString& jobId, std::uint64_t version) {
+        return "weights/" + jobId + "/" + QString::number(version);
+    }
+
+private:
+    using Verify = std::function<QString(const QByteArray&)>;  // empty string: fine
+    void fetch(const QString& name, wire::Envelope request, Verify verify, std::uint64_t maxRawBytes, Done done);
+    void finish(const QString& name, const FetchResult& result);
+    void remember(const QString& name, const std::shared_ptr<const QByteArray>& bytes);
+
+    ContentCache* cache_;
+    protocol::ProtocolClient* client_ = nullptr;
+    QHash<QString, std::vector<Done>> waiting_;  // transfers in flight, by cache name
+    std::deque<std::pair<QString, std::shared_ptr<const QByteArray>>> recentWeights_;
+    std::int64_t bytesReceived_ = 0;
+    std::int64_t cacheHits_ = 0;
+    std::int64_t transfers_ = 0;
+};
+
+}  // namespace raven::worker

@@ -1,0 +1,98 @@
+#pragma once
+// UnitComputer: what a worker does with a work unit once its inputs are on hand; the arithmetic side
+// of the worker, with no network in it (Worker.h fetches the inputs and submits the result).
+//
+//   UnitComputer computer("cpu", 0);
+//   computer.open();                                   // the device and its speed (on the compute thread)
+//   ComputedUnit done = computer.compute({unit, manifest, shardBytes, weightBytes});
+//   if (done.error.isEmpty()) for (auto& part : done.parts) send(part);   // SubmitResult chunks
+//
+// compute() checks that the spec text hashes to the unit's model_spec_sha256, builds the model (or
+// reuses the one built for that spec: a few are kept, least recently used dropped), loads the
+// version's weights into it (a safetensors file of parameters and buffers, as nn::toCheckpoint writes
+// it; parsed once per job and version), decodes the shards and checks them against the manifest,
+// concatenates their samples in the unit's order, and computes training::computeGradientSums: the
+// summed-loss gradient the coordinator averages. The gradient leaves as the unit's encoding
+// (fp32/fp16/bf16), zstd-compressed when the unit asks (protocol::makeSubmitResults).
+//
+// Threads: one UnitComputer belongs to one thread at a time (the worker's compute thread); the
+// Vulkan backend and the models are not shared. compute() never throws: a unit that cannot be
+// computed (a spec that does not build, weights of other shapes, a shard of another dataset) comes
+// back with `error` set, so the worker hands it back with that reason and keeps serving.
+#include <QByteArray>
+#include <QString>
+
+#include <list>
+#include <memory>
+#include <vector>
+
+#include "data/Manifest.h"
+#include "protocol/raven.pb.h"
+#include "worker/WorkerDevice.h"
+
+namespace raven {
+struct Checkpoint;
+namespace nn {
+class Model;
+}
+}  // namespace raven
+
+namespace raven::worker {
+
+struct UnitInputs {
+    wire::WorkUnit unit;
+    std::shared_ptr<const data::Manifest> manifest;  // of unit.dataset_id
+    std::vector<QByteArray> shards;                  // the bytes of unit.shard_hashes, in that order
+    std::shared_ptr<const QByteArray> weights;       // safetensors of (job, model_version)
+};
+
+struct ComputedUnit {
+    QString workUnitId;
+    std::vector<wire::SubmitResult> parts;  // the SubmitResult messages, in order
+    std::int64_t samples = 0;
+    double lossSum = 0.0;
+    std::int64_t correct = 0;
+    double flops = 0.0;          // samples * the architecture's training FLOPs per sample
+    double seconds = 0.0;        // wall time of the computation
+    std::int64_t wireBytes = 0;  // serialized size of the parts
+    QString error;               // set when the unit could not be computed
+};
+
+struct DeviceReport {
+    wire::Device device;  // with measured_gflops
+    QString summary;      // for people: "CPU: ... (2 threads)"
+    QString note;         // set when the device asked for could not be used
+    QString error;        // set when no device could be opened at all
+};
+
+class UnitComputer {
+public:
+    UnitComputer(QString deviceSelector, int threads);
+    ~UnitComputer();
+    UnitComputer(const UnitComputer&) = delete;
+    UnitComputer& operator=(const UnitComputer&) = delete;
+
+    // Opens the device (once) and measures its speed (once per process). Never throws.
+    DeviceReport open();
+    // See above; opens the device first when open() was not called. Never throws.
+    ComputedUnit compute(const UnitInputs& inputs);
+
+    // How many models are kept built (one per spec).
+    static constexpr std::size_t kModelsKept = 4;
+
+private:
+    struct CachedModel;
+    CachedModel& modelFor(const wire::WorkUnit& unit);
+    void loadWeights(CachedModel& cached, const UnitInputs& inputs);
+
+    QString selector_;
+    int threads_ = 0;
+    std::unique_ptr<WorkerDevice> device_;            // declared first: destroyed after the models' tensors
+    std::list<std::unique_ptr<CachedModel>> models_;  // most recently used first
+};
+
+// The samples of one shard's bytes, checked against the manifest's shapes, element type, sample count
+// and classes (data::loadShardSamples for bytes in memory). raven::Error naming the shard otherwise.
+data::Samples shardSamples(const data::Manifest& manifest, const data::ShardRef& shard, const QByteArray& bytes);
+
+}  // namespace raven::worker

@@ -1,0 +1,715 @@
+#include "worker/Worker.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QFutureWatcher>
+#include <QHostInfo>
+#include <QSaveFile>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <algorithm>
+
+#include "base/Error.h"
+#include "base/Version.h"
+#include "data/ShardStore.h"
+#include "protocol/Framing.h"
+#include "protocol/ProtocolClient.h"
+#include "worker/ContentCache.h"
+#include "worker/ContentFetcher.h"
+
+namespace raven::worker {
+
+// A unit the worker holds, from its lease to the coordinator's answer.
+struct Worker::Unit {
+    enum class Stage {
+        Fetching,    // inputs arriving
+        Ready,       // inputs on hand, waiting for the compute thread
+        Computing,   // on the compute thread
+        Computed,    // result on hand, not sent (or to be sent again after a reconnect)
+        Submitting,  // sent, waiting for the ResultAck
+    };
+    wire::WorkUnit unit;
+    QString id;
+    std::uint64_t serial = 0;  // tells this lease from an earlier one of the same unit
+    Stage stage = Stage::Fetching;
+    int missing = 0;  // inputs still to arrive
+    std::shared_ptr<const data::Manifest> manifest;
+    std::vector<QByteArray> shards;
+    std::shared_ptr<const QByteArray> weights;
+    std::optional<ComputedUnit> result;
+};
+
+namespace {
+
+int clampMs(std::uint64_t value, int low, int high, int fallback) {
+    if (value == 0) return fallback;
+    return static_cast<int>(
+        std::clamp<std::uint64_t>(value, static_cast<std::uint64_t>(low), static_cast<std::uint64_t>(high)));
+}
+
+QString seconds(int ms) { return QString::number(ms / 1000.0, 'f', 1) + QStringLiteral(" s"); }
+
+}  // namespace
+
+Worker::Worker(WorkerOptions options, QObject* parent) : QObject(parent), options_(std::move(options)) {
+    options_.maxConcurrentLeases = std::max(1, options_.maxConcurrentLeases);
+    if (options_.displayName.isEmpty())
+        options_.displayName = QStringLiteral("raven-worker on %1").arg(QHostInfo::localHostName());
+    computePool_.setMaxThreadCount(1);
+    computePool_.setExpiryTimeout(-1);  // one thread for the worker's life: the device belongs to it
+    computer_ = std::make_unique<UnitComputer>(options_.device, options_.threads);
+
+    protocol::PeerInfo self{wire::ROLE_CONTRIBUTOR, {}, {}, options_.displayName};
+    client_ = new protocol::ProtocolClient({self, options_.knownHostsPath}, this);
+    connect(client_, &protocol::ProtocolClient::ready, this, &Worker::onReady);
+    connect(client_, &protocol::ProtocolClient::disconnected, this, &Worker::onDisconnected);
+    connect(client_, &protocol::ProtocolClient::refused, this, &Worker::giveUp);
+
+    reconnectTimer_.setSingleShot(true);
+    connect(&reconnectTimer_, &QTimer::timeout, this, &Worker::connectNow);
+    connect(&heartbeatTimer_, &QTimer::timeout, this, &Worker::sendHeartbeat);
+    leaseRetryTimer_.setSingleShot(true);
+    connect(&leaseRetryTimer_, &QTimer::timeout, this, &Worker::leaseMore);
+    stopGraceTimer_.setSingleShot(true);
+    connect(&stopGraceTimer_, &QTimer::timeout, this, &Worker::onStopGraceOver);
+    closeFallbackTimer_.setSingleShot(true);
+    connect(&closeFallbackTimer_, &QTimer::timeout, this, [this] {
+        connectionOpen_ = false;
+        finish();
+    });
+}
+
+Worker::~Worker() {
+    // The client's pending handlers point into the fetcher and this object: it goes first, silently.
+    client_->disconnect(this);
+    delete client_;
+    client_ = nullptr;
+    computePool_.waitForDone();  // the compute thread may still use computer_
+}
+
+// --- session ----------------------------------------------------------------------------------------
+
+void Worker::start() {
+    if (started_) return;
+    started_ = true;
+    try {
+        if (!options_.cacheDir.isEmpty())
+            cache_ = std::make_unique<ContentCache>(options_.cacheDir, options_.cacheBytes);
+    } catch (const Error& e) {
+        giveUp(QString::fromStdString(e.what()));
+        return;
+    }
+    if (cache_) {
+        // After a restart no cached version is known to be current: weights go first when room is needed.
+        for (const QString& name : cache_->names(QStringLiteral("weights/")))
+            cache_->setRetention(name, ContentCache::Retention::EvictFirst);
+    }
+    fetcher_ = std::make_unique<ContentFetcher>(cache_.get());
+    fetcher_->setClient(client_);
+
+    token_ = options_.token.trimmed();
+    if (token_.isEmpty() && !options_.tokenFile.isEmpty()) {
+        QFile file(options_.tokenFile);
+        if (file.open(QIODevice::ReadOnly)) token_ = QString::fromUtf8(file.readAll()).trimmed();
+    }
+    if (token_.isEmpty() && !options_.enroll) {
+        giveUp(
+            QStringLiteral("no contributor token: pass the token the coordinator's operator gave you (--token), "
+                           "or --enroll with --token-file to join a coordinator with open enrollment"));
+        return;
+    }
+    if (options_.coordinator.scheme() != QLatin1String("wss") || options_.coordinator.host().isEmpty()) {
+        giveUp(QStringLiteral("coordinator URL '%1' is not wss://host:port: Raven talks to coordinators over TLS only")
+                   .arg(options_.coordinator.toString()));
+        return;
+    }
+
+    // The device opens and measures itself on the compute thread while the connection is made.
+    auto* watcher = new QFutureWatcher<DeviceReport>(this);
+    connect(watcher, &QFutureWatcher<DeviceReport>::finished, this, [this, watcher] {
+        const DeviceReport report = watcher->result();
+        watcher->deleteLater();
+        onDeviceReady(report);
+    });
+    UnitComputer* computer = computer_.get();
+    watcher->setFuture(QtConcurrent::run(&computePool_, [computer] { return computer->open(); }));
+    connectNow();
+}
+
+void Worker::onDeviceReady(const DeviceReport& report) {
+    if (!report.error.isEmpty()) {
+        giveUp(QStringLiteral("cannot compute on this machine: %1").arg(report.error));
+        return;
+    }
+    if (!report.note.isEmpty()) emit statusMessage(report.note);
+    device_ = report.device;
+    deviceSummary_ = report.summary;
+    emit statusMessage(QStringLiteral("computing on %1, %2 GFLOP/s measured")
+                           .arg(report.summary)
+                           .arg(report.device.measured_gflops(), 0, 'f', 1));
+    if (registerWhenMeasured_) {
+        registerWhenMeasured_ = false;
+        registerContributor();
+    }
+}
+
+void Worker::connectNow() {
+    if (stopping_) return;
+    connectionOpen_ = true;
+    try {
+        client_->open(options_.coordinator);
+    } catch (const Error& e) {
+        connectionOpen_ = false;
+        giveUp(QString::fromStdString(e.what()));
+    }
+}
+
+bool Worker::isConnectionError(const wire::Envelope& reply) const {
+    // ProtocolClient fails pending requests with UNAVAILABLE when the connection ends; the
+    // disconnection handler deals with everything then.
+    return reply.has_error() && !client_->isReady();
+}
+
+void Worker::onReady() {
+    if (stopping_) {
+        client_->close();
+        return;
+    }
+    if (token_.isEmpty()) {
+        enrolling_ = true;
+        registerContributor();
+    } else {
+        authenticate();
+    }
+}
+
+void Worker::authenticate() {
+    wire::Envelope request;
+    request.mutable_authenticate()->set_contributor_token(token_.toStdString());
+    client_->request(request, [this](const wire::Envelope& reply) {
+        if (isConnectionError(reply)) return protocol::ProtocolClient::ReplyFlow::Done;
+        if (reply.has_auth_result() && reply.auth_result().accepted()) {
+            contributorId_ = QString::fromStdString(reply.auth_result().principal_id());
+            registerContributor();
+        } else if (reply.has_auth_result() ||
+                   (reply.has_error() && (reply.error().code() == wire::ERROR_CODE_UNAUTHENTICATED ||
+                                          reply.error().code() == wire::ERROR_CODE_PERMISSION_DENIED))) {
+            const std::string why = reply.has_auth_result() ? reply.auth_result().reason() : reply.error().message();
+            giveUp(QStringLiteral("the coordinator at %1 refused the contributor token (%2): check --token, or ask its "
+                                  "operator for a new one")
+                       .arg(options_.coordinator.toString(), QString::fromStdString(why)));
+        } else {
+            emit statusMessage(QStringLiteral("authentication failed: %1; reconnecting")
+                                   .arg(reply.has_error() ? QString::fromStdString(reply.error().message())
+                                                          : protocol::payloadName(reply)));
+            client_->close();
+        }
+        return protocol::ProtocolClient::ReplyFlow::Done;
+    });
+}
+
+void Worker::registerContributor() {
+    if (!device_) {
+        registerWhenMeasured_ = true;
+        return;
+    }
+    if (!client_->isReady()) return;
+    wire::Envelope request;
+    wire::RegisterContributor* r = request.mutable_register_contributor();
+    r->set_display_name(options_.displayName.toStdString());
+    *r->add_devices() = *device_;
+    r->set_cache_bytes(cache_ ? static_cast<std::uint64_t>(cache_->maxBytes()) : 0);
+    r->set_max_concurrent_leases(static_cast<std::uint32_t>(options_.maxConcurrentLeases));
+    client_->request(request, [this](const wire::Envelope& reply) {
+        if (isConnectionError(reply)) return protocol::ProtocolClient::ReplyFlow::Done;
+        if (reply.has_register_reply()) {
+            onRegistered(reply.register_reply());
+        } else if (reply.has_error() && reply.error().code() == wire::ERROR_CODE_UNAUTHENTICATED) {
+            giveUp(enrolling_
+                       ? QStringLiteral("the coordinator at %1 does not admit new contributors by themselves "
+                                        "(no open enrollment): ask its operator for a token and pass --token")
+                             .arg(options_.coordinator.toString())
+                       : QStringLiteral("the coordinator at %1 refused to register this contributor: %2")
+                             .arg(options_.coordinator.toString(), QString::fromStdString(reply.error().message())));
+        } else {
+            emit statusMessage(QStringLiteral("registration failed: %1; reconnecting")
+                                   .arg(reply.has_error() ? QString::fromStdString(reply.error().message())
+                                                          : protocol::payloadName(reply)));
+            client_->close();
+        }
+        return protocol::ProtocolClient::ReplyFlow::Done;
+    });
+}
+
+void Worker::saveToken(const QString& token) {
+    if (options_.tokenFile.isEmpty()) {
+        emit statusMessage(QStringLiteral("enrolled; no --token-file to keep the token in, so note it: %1").arg(token));
+        return;
+    }
+    QDir().mkpath(QFileInfo(options_.tokenFile).absolutePath());
+    QSaveFile file(options_.tokenFile);
+    if (file.open(QIODevice::WriteOnly) && file.write(token.toUtf8() + '\n') >= 0 && file.commit()) {
+        QFile::setPermissions(options_.tokenFile, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+        emit statusMessage(QStringLiteral("enrolled; the contributor token is saved in %1").arg(options_.tokenFile));
+    } else {
+        // The credits earned belong to this token: a person must be able to find it again.
+        emit statusMessage(QStringLiteral("enrolled, but the token could not be saved in %1 (%2); note it: %3")
+                               .arg(options_.tokenFile, file.errorString(), token));
+    }
+}
+
+void Worker::onRegistered(const wire::RegisterReply& reply) {
+    contributorId_ = QString::fromStdString(reply.contributor_id());
+    if (!reply.contributor_token().empty()) {
+        token_ = QString::fromStdString(reply.contributor_token());
+        enrolling_ = false;
+        saveToken(token_);
+    }
+    heartbeatIntervalMs_ = clampMs(reply.heartbeat_interval_ms(), 50, 60000, 2000);
+    leaseTimeoutMs_ = std::max(clampMs(reply.lease_timeout_ms(), 200, 600000, 10000), 2 * heartbeatIntervalMs_);
+    registered_ = true;
+    backoff_.reset();
+    emit statusMessage(
+        QStringLiteral("registered with %1 as contributor %2").arg(options_.coordinator.toString(), contributorId_));
+    emit connected(contributorId_);
+
+    sinceHeartbeatAck_.start();
+    heartbeatTimer_.start(heartbeatIntervalMs_);
+    sendHeartbeat();
+    if (!handBackLater_.isEmpty()) {
+        const QStringList ids = std::exchange(handBackLater_, {});
+        handBack(ids, QStringLiteral("worker reconnected before these units' inputs arrived"));
+    }
+    std::vector<Unit*> unsent;  // collected first: a failed send drops its unit from units_
+    for (auto& [id, unit] : units_)
+        if (unit->stage == Unit::Stage::Computed) unsent.push_back(unit.get());
+    for (Unit* unit : unsent) submit(*unit);
+    if (stopping_) {
+        checkStopDone();
+        return;
+    }
+    leaseMore();
+}
+
+void Worker::onDisconnected(const QString& reason) {
+    const bool wasRegistered = registered_;
+    connectionOpen_ = false;
+    registered_ = false;
+    leaseOutstanding_ = false;
+    pendingHandBacks_ = 0;
+    heartbeatTimer_.stop();
+    leaseRetryTimer_.stop();
+    closeFallbackTimer_.stop();
+    // Units still gathering inputs are given back once a session is up again; results survive.
+    QStringList dropped;
+    for (auto it = units_.begin(); it != units_.end();) {
+        Unit& unit = *it->second;
+        if (unit.stage == Unit::Stage::Fetching || unit.stage == Unit::Stage::Ready) {
+            dropped.append(unit.id);
+            it = units_.erase(it);
+            continue;
+        }
+        if (unit.stage == Unit::Stage::Submitting) unit.stage = Unit::Stage::Computed;
+        ++it;
+    }
+    if (gaveUp_ || stopping_) {
+        finish();
+        return;
+    }
+    handBackLater_.append(dropped);
+    const int delay = backoff_.nextDelayMs();
+    emit statusMessage(
+        QStringLiteral("%1 %2: %3; retrying in %4 (attempt %5)")
+            .arg(wasRegistered ? QStringLiteral("lost the connection to") : QStringLiteral("cannot reach"),
+                 options_.coordinator.toString(), reason, seconds(delay))
+            .arg(backoff_.attempts()));
+    reconnectTimer_.start(delay);
+}
+
+void Worker::sendHeartbeat() {
+    if (!registered_) return;
+    if (sinceHeartbeatAck_.elapsed() > leaseTimeoutMs_) {
+        emit statusMessage(QStringLiteral("the coordinator has not answered a heartbeat for %1; reconnecting")
+                               .arg(seconds(static_cast<int>(sinceHeartbeatAck_.elapsed()))));
+        client_->close();
+        return;
+    }
+    wire::Envelope request;
+    wire::Heartbeat* h = request.mutable_heartbeat();
+    h->set_sent_at_ms(static_cast<std::uint64_t>(QDateTime::currentMSecsSinceEpoch()));
+    for (const auto& [id, unit] : units_) h->add_active_work_unit_ids(id.toStdString());
+    client_->request(request, [this](const wire::Envelope& reply) {
+        if (reply.has_heartbeat_ack()) sinceHeartbeatAck_.start();
+        return protocol::ProtocolClient::ReplyFlow::Done;
+    });
+}
+
+// --- leasing ----------------------------------------------------------------------------------------
+
+void Worker::leaseMore() {
+    if (!registered_ || stopping_ || leaseOutstanding_ || leaseRetryTimer_.isActive()) return;
+    const int room = options_.maxConcurrentLeases - static_cast<int>(units_.size());
+    if (room <= 0) return;
+    wire::Envelope request;
+    request.mutable_lease_request()->set_max_units(static_cast<std::uint32_t>(room));
+    leaseOutstanding_ = true;
+    client_->request(request, [this](const wire::Envelope& reply) {
+        if (isConnectionError(reply)) return protocol::ProtocolClient::ReplyFlow::Done;
+        leaseOutstanding_ = false;
+        if (reply.has_lease_grant()) {
+            const wire::LeaseGrant& grant = reply.lease_grant();
+            for (const wire::WorkUnit& unit : grant.units()) acceptUnit(unit);
+            if (stopping_)
+                checkStopDone();
+            else if (grant.units_size() == 0)
+                leaseRetryTimer_.start(clampMs(grant.retry_after_ms(), 20, 60000, 1000));
+            else
+                leaseMore();
+        } else {
+            emit statusMessage(QStringLiteral("no work leased: %1")
+                                   .arg(reply.has_error() ? QString::fromStdString(reply.error().message())
+                                                          : protocol::payloadName(reply)));
+            if (!stopping_) leaseRetryTimer_.start(2000);
+            checkStopDone();
+        }
+        return protocol::ProtocolClient::ReplyFlow::Done;
+    });
+}
+
+void Worker::acceptUnit(const wire::WorkUnit& leased) {
+    const QString id = QString::fromStdString(leased.id());
+    if (id.isEmpty() || units_.count(id)) return;  // a lease extended, not a new unit
+    if (stopping_) {
+        handBack({id}, QStringLiteral("worker shutting down"));
+        return;
+    }
+    QString problem;
+    if (leased.job_id().empty() || leased.dataset_id().empty() || leased.shard_hashes_size() == 0)
+        problem = QStringLiteral("it names no job, dataset or shards");
+    for (const std::string& hash : leased.shard_hashes())
+        if (!data::ShardStore::isShardName(QString::fromStdString(hash)))
+            problem = QStringLiteral("'%1' is not a shard name").arg(QString::fromStdString(hash).left(80));
+    if (!problem.isEmpty()) {
+        emit statusMessage(QStringLiteral("work unit %1 is malformed (%2): handed back").arg(id, problem));
+        handBack({id}, QStringLiteral("malformed work unit: %1").arg(problem));
+        return;
+    }
+
+    auto owned = std::make_unique<Unit>();
+    Unit& unit = *owned;
+    unit.unit = leased;
+    unit.id = id;
+    unit.serial = nextSerial_++;
+    unit.shards.resize(static_cast<std::size_t>(leased.shard_hashes_size()));
+    unit.missing = leased.shard_hashes_size() + 2;  // the shards, the manifest and the weights
+    units_[id] = std::move(owned);
+    const std::uint64_t serial = unit.serial;
+
+    // Each input's arrival finds its unit again by id and serial: the unit may be gone meanwhile.
+    auto find = [this](const QString& unitId, std::uint64_t s) -> Unit* {
+        auto it = units_.find(unitId);
+        return it != units_.end() && it->second->serial == s && it->second->stage == Unit::Stage::Fetching
+                   ? it->second.get()
+                   : nullptr;
+    };
+    auto failed = [this, id](const FetchResult& r, const QString& what) {
+        if (!client_->isReady() && r.code == wire::ERROR_CODE_UNAVAILABLE) return;  // reconnect deals with it
+        dropUnit(id, QStringLiteral("cannot get %1: %2").arg(what, r.message), true);
+    };
+
+    const QString datasetId = QString::fromStdString(leased.dataset_id());
+    if (auto known = manifests_.find(datasetId); known != manifests_.end()) {
+        unit.manifest = *known;
+        --unit.missing;
+    } else {
+        fetcher_->fetchManifest(datasetId, [this, id, serial, datasetId, find, failed](const FetchResult& r) {
+            Unit* u = find(id, serial);
+            if (!u) return;
+            if (!r.ok) return failed(r, QStringLiteral("the manifest of dataset %1").arg(datasetId.left(8)));
+            try {
+                auto manifest = std::make_shared<const data::Manifest>(
+                    data::Manifest::fromBytes(*r.bytes, "manifest of dataset " + datasetId.toStdString()));
+                if (manifests_.size() >= 8) manifests_.clear();  // a few datasets at a time, at most
+                manifests_.insert(datasetId, manifest);
+                u->manifest = std::move(manifest);
+            } catch (const Error& e) {
+                dropUnit(id, QString::fromStdString(e.message()), true);
+                return;
+            }
+            inputArrived(id, serial);
+        });
+    }
+    for (int i = 0; i < leased.shard_hashes_size(); ++i) {
+        const QString hash = QString::fromStdString(leased.shard_hashes(i));
+        fetcher_->fetchShard(hash, [this, id, serial, i, hash, find, failed](const FetchResult& r) {
+            Unit* u = find(id, serial);
+            if (!u) return;
+            if (!r.ok) return failed(r, QStringLiteral("shard %1...").arg(hash.left(8)));
+            u->shards[static_cast<std::size_t>(i)] = *r.bytes;
+            inputArrived(id, serial);
+        });
+    }
+    const QString job = QString::fromStdString(leased.job_id());
+    const std::uint64_t version = leased.model_version();
+    fetcher_->fetchWeights(job, version, [this, id, serial, job, version, find, failed](const FetchResult& r) {
+        Unit* u = find(id, serial);
+        if (!u) return;
+        if (!r.ok && r.code == wire::ERROR_CODE_NOT_FOUND) {
+            // The job has moved past this version (or ended): the unit is stale, and nobody waits for it.
+            dropUnit(id, QStringLiteral("stale: version %1 of job %2 is no longer served").arg(version).arg(job),
+                     false);
+            return;
+        }
+        if (!r.ok) return failed(r, QStringLiteral("the weights of job %1 version %2").arg(job).arg(version));
+        u->weights = r.bytes;
+        inputArrived(id, serial);
+    });
+}
+
+void Worker::inputArrived(const QString& id, std::uint64_t serial) {
+    auto it = units_.find(id);
+    if (it == units_.end() || it->second->serial != serial) return;
+    Unit& unit = *it->second;
+    if (unit.stage != Unit::Stage::Fetching) return;
+    stats_.bytesReceived = fetcher_->bytesReceived();
+    if (unit.missing > 0) --unit.missing;
+    if (unit.missing > 0) return;
+    unit.stage = Unit::Stage::Ready;
+    maybeCompute();
+}
+
+void Worker::dropUnit(const QString& id, const QString& why, bool giveBack) {
+    auto it = units_.find(id);
+    if (it == units_.end()) return;
+    units_.erase(it);
+    emit statusMessage(QStringLiteral("work unit %1 %2: %3").arg(id, giveBack ? "handed back" : "dropped", why));
+    if (giveBack) handBack({id}, why.left(500));
+    checkStopDone();
+    // A unit that failed may well be leased to this worker again at once: pause a moment first, so
+    // that a broken job or dataset does not become a busy loop.
+    if (giveBack && !stopping_ && !leaseRetryTimer_.isActive()) leaseRetryTimer_.start(1000);
+    leaseMore();
+}
+
+void Worker::handBack(const QStringList& ids, const QString& reason) {
+    if (ids.isEmpty()) return;
+    if (!registered_) {
+        handBackLater_.append(ids);
+        return;
+    }
+    wire::Envelope request;
+    wire::LeaseHandBack* h = request.mutable_lease_hand_back();
+    for (const QString& id : ids) h->add_work_unit_ids(id.toStdString());
+    h->set_reason(reason.toStdString());
+    ++pendingHandBacks_;
+    client_->request(request, [this](const wire::Envelope& reply) {
+        if (isConnectionError(reply)) return protocol::ProtocolClient::ReplyFlow::Done;
+        pendingHandBacks_ = std::max(0, pendingHandBacks_ - 1);
+        if (reply.has_error())
+            emit statusMessage(
+                QStringLiteral("handing back work units: %1").arg(QString::fromStdString(reply.error().message())));
+        checkStopDone();
+        return protocol::ProtocolClient::ReplyFlow::Done;
+    });
+}
+
+// --- computing and submitting -----------------------------------------------------------------------
+
+void Worker::maybeCompute() {
+    if (computing_) return;
+    Unit* next = nullptr;
+    for (auto& [id, unit] : units_)
+        if (unit->stage == Unit::Stage::Ready && (!next || unit->serial < next->serial)) next = unit.get();
+    if (!next) return;
+    next->stage = Unit::Stage::Computing;
+    computing_ = true;
+    UnitInputs inputs;
+    inputs.unit = next->unit;
+    inputs.manifest = next->manifest;
+    inputs.shards = std::move(next->shards);
+    inputs.weights = std::move(next->weights);
+    next->shards.clear();
+
+    const QString id = next->id;
+    const std::uint64_t serial = next->serial;
+    auto* watcher = new QFutureWatcher<ComputedUnit>(this);
+    connect(watcher, &QFutureWatcher<ComputedUnit>::finished, this, [this, watcher, id, serial] {
+        ComputedUnit result = watcher->result();
+        watcher->deleteLater();
+        onComputed(id, serial, std::move(result));
+    });
+    UnitComputer* computer = computer_.get();
+    watcher->setFuture(
+        QtConcurrent::run(&computePool_, [computer, in = std::move(inputs)] { return computer->compute(in); }));
+}
+
+void Worker::onComputed(const QString& id, std::uint64_t serial, ComputedUnit result) {
+    computing_ = false;
+    auto it = units_.find(id);
+    if (it != units_.end() && it->second->serial == serial && it->second->stage == Unit::Stage::Computing) {
+        Unit& unit = *it->second;
+        if (!result.error.isEmpty()) {
+            dropUnit(id, QStringLiteral("cannot compute it: %1").arg(result.error), true);
+        } else {
+            stats_.samples += result.samples;
+            stats_.flops += result.flops;
+            unit.result = std::move(result);
+            unit.stage = Unit::Stage::Computed;
+            if (registered_) submit(unit);
+        }
+    }
+    if (!stopping_) maybeCompute();
+    checkStopDone();
+}
+
+void Worker::submit(Unit& unit) {
+    RAVEN_ASSERT(unit.result && !unit.result->parts.empty(), "a computed unit has SubmitResult parts");
+    unit.stage = Unit::Stage::Submitting;
+    const QString id = unit.id;
+    const std::uint64_t serial = unit.serial;
+    try {
+        std::vector<wire::Envelope> envelopes(unit.result->parts.size());
+        for (std::size_t i = 0; i < envelopes.size(); ++i)
+            *envelopes[i].mutable_submit_result() = unit.result->parts[i];
+        // Every part carries the first part's request id, so that one handler sees the ResultAck, or an
+        // Error the coordinator sends for any part.
+        const std::uint64_t requestId = client_->request(envelopes[0], [this, id, serial](const wire::Envelope& reply) {
+            onAnswered(id, serial, reply);
+            return protocol::ProtocolClient::ReplyFlow::Done;
+        });
+        for (std::size_t i = 1; i < envelopes.size(); ++i) {
+            envelopes[i].set_request_id(requestId);
+            client_->send(envelopes[i]);
+        }
+        stats_.bytesSent += unit.result->wireBytes;
+    } catch (const Error& e) {
+        dropUnit(id, QStringLiteral("cannot send its result: %1").arg(QString::fromStdString(e.message())), true);
+    }
+}
+
+void Worker::onAnswered(const QString& id, std::uint64_t serial, const wire::Envelope& reply) {
+    if (isConnectionError(reply)) return;  // sent again after the reconnection
+    auto it = units_.find(id);
+    if (it == units_.end() || it->second->serial != serial) return;
+    const ComputedUnit& result = *it->second->result;
+    int status = wire::RESULT_STATUS_REJECTED;
+    if (reply.has_result_ack()) {
+        const wire::ResultAck& ack = reply.result_ack();
+        status = ack.status();
+        stats_.microCredits += ack.credited_micro_credits();
+        if (status != wire::RESULT_STATUS_ACCEPTED && !ack.reason().empty())
+            emit statusMessage(QStringLiteral("work unit %1: %2").arg(id, QString::fromStdString(ack.reason())));
+    } else {
+        emit statusMessage(QStringLiteral("work unit %1: the coordinator answered %2")
+                               .arg(id, reply.has_error() ? QString::fromStdString(reply.error().message())
+                                                          : protocol::payloadName(reply)));
+    }
+    if (status == wire::RESULT_STATUS_ACCEPTED)
+        ++stats_.unitsAccepted;
+    else if (status == wire::RESULT_STATUS_DUPLICATE)
+        ++stats_.unitsDuplicate;
+    else
+        ++stats_.unitsRejected;
+    const qint64 samples = result.samples;
+    const double secs = result.seconds;
+    units_.erase(it);
+    stats_.bytesReceived = fetcher_->bytesReceived();
+    emit unitFinished(id, status, samples, secs);
+    checkStopDone();
+    leaseMore();
+}
+
+// --- stopping ---------------------------------------------------------------------------------------
+
+void Worker::stop() {
+    if (finished_ || stopping_) return;
+    stopping_ = true;
+    reconnectTimer_.stop();
+    leaseRetryTimer_.stop();
+    if (!started_ || !connectionOpen_) {
+        QTimer::singleShot(0, this, &Worker::finish);  // nothing to close; stopped() after stop() returns
+        return;
+    }
+    emit statusMessage(QStringLiteral("stopping: handing back the work units not started"));
+    if (!registered_) {
+        client_->close();
+        closeFallbackTimer_.start(5000);
+        return;
+    }
+    QStringList ids;
+    for (auto it = units_.begin(); it != units_.end();) {
+        const Unit::Stage stage = it->second->stage;
+        if (stage == Unit::Stage::Fetching || stage == Unit::Stage::Ready) {
+            ids.append(it->first);
+            it = units_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    handBack(ids, QStringLiteral("worker shutting down"));
+    stopGraceStage_ = 0;
+    stopGraceTimer_.start(kStopGraceMs);
+    checkStopDone();
+}
+
+void Worker::onStopGraceOver() {
+    if (!stopping_ || finished_) return;
+    if (stopGraceStage_++ == 0 && registered_) {
+        // The unit being computed took too long: give everything back and leave.
+        QStringList ids;
+        for (const auto& [id, unit] : units_) ids.append(id);
+        units_.clear();
+        emit statusMessage(QStringLiteral("stopping: the unit being computed did not finish in %1; handed back")
+                               .arg(seconds(kStopGraceMs)));
+        handBack(ids, QStringLiteral("worker shutting down"));
+        stopGraceTimer_.start(5000);  // the hand-back's answer, at most this long
+        checkStopDone();
+        return;
+    }
+    client_->close();
+    closeFallbackTimer_.start(5000);
+}
+
+void Worker::checkStopDone() {
+    if (!stopping_ || finished_ || !registered_) return;
+    // A lease request in flight may still grant units: they are handed back before closing.
+    if (!units_.empty() || pendingHandBacks_ > 0 || leaseOutstanding_) return;
+    stopGraceTimer_.stop();
+    client_->close();
+    closeFallbackTimer_.start(5000);
+}
+
+void Worker::giveUp(const QString& reason) {
+    if (gaveUp_ || finished_) return;
+    gaveUp_ = true;
+    stopping_ = true;
+    reconnectTimer_.stop();
+    leaseRetryTimer_.stop();
+    heartbeatTimer_.stop();
+    emit statusMessage(reason);
+    emit refused(reason);
+    if (connectionOpen_) {
+        client_->close();  // disconnected() finishes
+        closeFallbackTimer_.start(5000);
+    } else {
+        QTimer::singleShot(0, this, &Worker::finish);
+    }
+}
+
+void Worker::finish() {
+    if (finished_) return;
+    finished_ = true;
+    stopping_ = true;
+    reconnectTimer_.stop();
+    heartbeatTimer_.stop();
+    leaseRetryTimer_.stop();
+    stopGraceTimer_.stop();
+    closeFallbackTimer_.stop();
+    if (fetcher_) stats_.bytesReceived = fetcher_->bytesReceived();
+    emit statusMessage(QStringLiteral("stopped"));
+    emit stopped();
+}
+
+}  // namespace raven::worker

@@ -1,0 +1,185 @@
+#pragma once
+// Worker: a contributor's engine. It lends this machine to a coordinator: connects, proves who it is,
+// takes work units, computes their gradients and sends them back, for as long as it runs.
+//
+//   worker::WorkerOptions options;
+//   options.coordinator = QUrl("wss://coordinator.example:7443");
+//   options.token = token;                        // or enroll = true + tokenFile (open enrollment)
+//   options.cacheDir = "/var/cache/raven-worker";
+//   worker::Worker worker(options);
+//   connect(&worker, &worker::Worker::unitFinished, ...);   // one per result the coordinator answered
+//   connect(&worker, &worker::Worker::refused, ...);        // bad token, changed certificate: it gave up
+//   worker.start();  ...  worker.stop();                    // stopped() once it is done
+//
+// The session (docs/worker.md and docs/protocol.md have the messages):
+//  1. Connect (protocol::ProtocolClient, role contributor; the coordinator's certificate is pinned on
+//     first contact), Authenticate with the token, RegisterContributor with the device and its
+//     measured speed (WorkerDevice.h: once per process, on the compute thread, under a second). With
+//     enroll and no token yet, register first: the coordinator creates the contributor and returns its
+//     token, which the worker saves to tokenFile and uses from then on.
+//  2. Heartbeat every heartbeat_interval_ms with the units it holds. A coordinator that has not
+//     answered one for lease_timeout_ms is taken for gone: the worker reconnects.
+//  3. Lease loop: LeaseRequest for up to maxConcurrentLeases units; none: ask again after
+//     retry_after_ms. For each unit, its manifest, shards and weights come from the ContentCache or
+//     the coordinator (ContentFetcher.h), then the compute thread computes the summed-loss gradient
+//     (UnitComputer.h) and the protocol thread submits it as SubmitResult chunks and reads the
+//     ResultAck. Units compute one at a time, in lease order; the next unit's inputs arrive meanwhile.
+//     Weights that are no longer served (Error{NOT_FOUND}: the job moved on) make the unit stale: it
+//     is dropped and the worker leases again. A unit that cannot be computed is handed back with why.
+//  4. When the connection drops or the coordinator cannot be reached: reconnect after 0.5 s, doubling
+//     to 30 s, with jitter (Backoff.h), back to 0.5 s after a session that registered. Units whose
+//     inputs were still arriving are handed back once registered again; computed results are sent
+//     again (the coordinator accepts a late result while nobody else delivered first). A refusal that
+//     retrying cannot cure (incompatible versions, a rejected token, a changed certificate, a cache
+//     folder held by another worker) emits refused() and stops.
+//  5. stop(): hands back the units not being computed (reason "worker shutting down"), lets the unit
+//     being computed finish and its result be answered (at most kStopGraceMs, then it is handed back
+//     too), closes, and emits stopped().
+//
+// Threads: the protocol, the cache and every signal live on the thread that owns the Worker (its event
+// loop must run); the computation runs on one thread of the worker's own, so that heartbeats and the
+// next unit's downloads go on meanwhile.
+#include <QElapsedTimer>
+#include <QHash>
+#include <QObject>
+#include <QString>
+#include <QThreadPool>
+#include <QTimer>
+#include <QUrl>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "protocol/raven.pb.h"
+#include "worker/Backoff.h"
+#include "worker/UnitComputer.h"
+
+namespace raven::protocol {
+class ProtocolClient;
+}
+
+namespace raven::worker {
+
+class ContentCache;
+class ContentFetcher;
+
+struct WorkerOptions {
+    QUrl coordinator;
+    QString token;           // empty + enroll: ask for open enrollment, save the token to tokenFile
+    QString tokenFile;       // where an enrolled token is kept (read at start when token is empty)
+    bool enroll = false;     // without a token: register without one (the coordinator's open enrollment)
+    QString knownHostsPath;  // empty: protocol default
+    QString cacheDir;        // shards, manifests, weights; created if missing; empty: nothing kept on disk
+    qint64 cacheBytes = 2LL << 30;
+    QString device = "cpu";  // "cpu", "vulkan", "vulkan:N"; a Vulkan failure falls back to CPU with a message
+    int threads = 0;         // CPU threads (0: all)
+    int maxConcurrentLeases = 1;
+    QString displayName;  // empty: "raven-worker on <host name>"
+};
+
+class Worker : public QObject {
+    Q_OBJECT
+public:
+    explicit Worker(WorkerOptions options, QObject* parent = nullptr);
+    ~Worker() override;
+
+    void start();  // connect, authenticate/enroll, register (with a benchmark), lease loop
+    void stop();   // graceful: hands back leases not started, finishes nothing new; emits stopped()
+
+    struct Stats {
+        qint64 unitsAccepted = 0, unitsRejected = 0, unitsDuplicate = 0;
+        qint64 samples = 0;  // samples of the units computed (whatever the coordinator said of them)
+        double flops = 0;    // their training FLOPs (Architecture::trainingFlopsPerSample per sample)
+        qint64 bytesSent = 0, bytesReceived = 0;  // results submitted; contents fetched (cache hits are free)
+        qint64 microCredits = 0;                  // credited by the coordinator's ResultAcks
+    };
+    const Stats& stats() const { return stats_; }
+    // The contributor id the coordinator gave (empty until registered) and the token in use.
+    const QString& contributorId() const { return contributorId_; }
+    const QString& token() const { return token_; }
+    // The device computing (empty until measured), e.g. "CPU: Intel(R) Xeon(R) ... (2 threads)".
+    const QString& deviceSummary() const { return deviceSummary_; }
+    bool isRegistered() const { return registered_; }
+
+    // How long stop() lets the unit being computed finish before handing it back.
+    static constexpr int kStopGraceMs = 30000;
+
+signals:
+    void connected(QString contributorId);
+    void unitFinished(QString workUnitId, int status /*wire::ResultStatus*/, qint64 samples, double seconds);
+    void statusMessage(QString text);  // for logs and the tray app
+    void refused(QString reason);      // version mismatch, bad token, changed certificate: do not retry
+    void stopped();
+
+private:
+    struct Unit;
+
+    void connectNow();
+    void onReady();
+    void onDisconnected(const QString& reason);
+    void authenticate();
+    void registerContributor();
+    void onRegistered(const wire::RegisterReply& reply);
+    void onDeviceReady(const DeviceReport& report);
+    void sendHeartbeat();
+    void leaseMore();
+    void acceptUnit(const wire::WorkUnit& unit);
+    void inputArrived(const QString& id, std::uint64_t serial);
+    void maybeCompute();
+    void onComputed(const QString& id, std::uint64_t serial, ComputedUnit result);
+    void submit(Unit& unit);
+    void onAnswered(const QString& id, std::uint64_t serial, const wire::Envelope& reply);
+    void handBack(const QStringList& ids, const QString& reason);
+    void dropUnit(const QString& id, const QString& why, bool giveBack);
+    void giveUp(const QString& reason);
+    void checkStopDone();
+    void onStopGraceOver();
+    void finish();
+    void saveToken(const QString& token);
+    bool isConnectionError(const wire::Envelope& reply) const;
+
+    WorkerOptions options_;
+    QString token_;
+    QString contributorId_;
+    QString deviceSummary_;
+    Stats stats_;
+
+    std::unique_ptr<ContentCache> cache_;
+    std::unique_ptr<ContentFetcher> fetcher_;
+    std::unique_ptr<UnitComputer> computer_;
+    QThreadPool computePool_;  // one thread: the computation never blocks the protocol
+    protocol::ProtocolClient* client_ = nullptr;
+
+    bool started_ = false;
+    bool stopping_ = false;
+    bool gaveUp_ = false;
+    bool finished_ = false;
+    bool connectionOpen_ = false;
+    bool registered_ = false;
+    bool registerWhenMeasured_ = false;
+    bool enrolling_ = false;
+    std::optional<wire::Device> device_;
+    int heartbeatIntervalMs_ = 2000;
+    int leaseTimeoutMs_ = 10000;
+    QElapsedTimer sinceHeartbeatAck_;
+    bool leaseOutstanding_ = false;
+    int pendingHandBacks_ = 0;
+    bool computing_ = false;
+    std::uint64_t nextSerial_ = 1;
+    std::map<QString, std::unique_ptr<Unit>> units_;  // the units held, by id
+    QStringList handBackLater_;                       // to give back once registered again
+    QHash<QString, std::shared_ptr<const data::Manifest>> manifests_;
+
+    Backoff backoff_;
+    QTimer reconnectTimer_;
+    QTimer heartbeatTimer_;
+    QTimer leaseRetryTimer_;
+    QTimer stopGraceTimer_;
+    QTimer closeFallbackTimer_;
+    int stopGraceStage_ = 0;
+};
+
+}  // namespace raven::worker

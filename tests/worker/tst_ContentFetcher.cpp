@@ -1,0 +1,152 @@
+// ContentFetcher over a real TLS connection: a content comes once from the coordinator and then from
+// the cache; a cache file damaged on disk is fetched again; concurrent requests share one transfer;
+// a shard whose bytes do not match its name is refused and not cached; the coordinator's errors
+// arrive with their code. The server side is the protocol suite's TestCoordinator, which serves shards.
+#include <QTemporaryDir>
+#include <QTest>
+
+#include "base/Error.h"
+#include "data/Shard.h"
+#include "protocol/ProtocolClient.h"
+#include "protocol/TestPeers.h"
+#include "worker/ContentCache.h"
+#include "worker/ContentFetcher.h"
+
+using namespace raven;
+using namespace raven::worker;
+using raven::protocol::ProtocolClient;
+
+namespace {
+
+QByteArray bytesOf(char fill, int size) {
+    QByteArray b(size, fill);
+    for (int i = 0; i < size; i += 7) b[i] = static_cast<char>(i % 251);
+    return b;
+}
+
+}  // namespace
+
+class TestContentFetcher : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir dir_;
+    protocol::ServerIdentity identity_;
+    std::unique_ptr<protocol::ProtocolServer> server_;
+    std::unique_ptr<test::TestCoordinator> coordinator_;
+    std::unique_ptr<ProtocolClient> client_;
+    QByteArray shard_ = bytesOf('s', 3 * 1024 * 1024 / 2);  // two chunks
+    QString hash_;
+
+    // Fetches a shard and waits for the answer.
+    FetchResult fetchShard(ContentFetcher& fetcher, const QString& hash) {
+        std::optional<FetchResult> got;
+        fetcher.fetchShard(hash, [&](const FetchResult& r) { got = r; });
+        if (!QTest::qWaitFor([&] { return got.has_value(); }, 10000)) return {};
+        return *got;
+    }
+
+private slots:
+    void initTestCase() {
+        identity_ = protocol::ServerIdentity::generate(QStringLiteral("raven-test"));
+        server_ = std::make_unique<protocol::ProtocolServer>(identity_);
+        coordinator_ = std::make_unique<test::TestCoordinator>(*server_);
+        server_->listen();
+        hash_ = data::contentHash(shard_);
+        coordinator_->shards.insert(hash_, shard_);
+        ProtocolClient::Options options{protocol::PeerInfo{wire::ROLE_CONTRIBUTOR}, dir_.filePath("known_hosts")};
+        client_ = std::make_unique<ProtocolClient>(options);
+        client_->open(server_->url());
+        QVERIFY(QTest::qWaitFor([&] { return client_->isReady(); }, 10000));
+    }
+
+    void cachedAfterTheFirstTransfer() {
+        QTemporaryDir cacheDir;
+        ContentCache cache(cacheDir.path(), 64 << 20);
+        ContentFetcher fetcher(&cache);
+        fetcher.setClient(client_.get());
+        FetchResult first = fetchShard(fetcher, hash_);
+        QVERIFY2(first.ok, qPrintable(first.message));
+        QCOMPARE(*first.bytes, shard_);
+        QCOMPARE(fetcher.transfers(), 1);
+        QVERIFY(fetcher.bytesReceived() > 0);
+        QVERIFY(cache.contains(ContentFetcher::shardName(hash_)));
+
+        const std::int64_t received = fetcher.bytesReceived();
+        FetchResult second = fetchShard(fetcher, hash_);
+        QVERIFY(second.ok);
+        QCOMPARE(*second.bytes, shard_);
+        QCOMPARE(fetcher.transfers(), 1);
+        QCOMPARE(fetcher.cacheHits(), 1);
+        QCOMPARE(fetcher.bytesReceived(), received);
+    }
+
+    void corruptCacheFileIsFetchedAgain() {
+        QTemporaryDir cacheDir;
+        ContentCache cache(cacheDir.path(), 64 << 20);
+        ContentFetcher fetcher(&cache);
+        fetcher.setClient(client_.get());
+        QVERIFY(fetchShard(fetcher, hash_).ok);
+        {
+            QFile file(cacheDir.filePath("shards/" + hash_ + ".rvc"));
+            QVERIFY(file.open(QIODevice::ReadWrite));
+            file.seek(ContentCache::kHeaderBytes + 1000);
+            file.write("\x7f\x7f", 2);
+        }
+        FetchResult again = fetchShard(fetcher, hash_);
+        QVERIFY2(again.ok, qPrintable(again.message));
+        QCOMPARE(*again.bytes, shard_);
+        QCOMPARE(fetcher.transfers(), 2);
+        QCOMPARE(cache.corruptEntries(), 1);
+        QCOMPARE(*cache.get(ContentFetcher::shardName(hash_)), shard_);  // the good bytes are back on disk
+    }
+
+    void concurrentRequestsShareOneTransfer() {
+        ContentFetcher fetcher(nullptr);
+        fetcher.setClient(client_.get());
+        int answers = 0;
+        for (int i = 0; i < 3; ++i)
+            fetcher.fetchShard(hash_, [&](const FetchResult& r) { answers += r.ok && *r.bytes == shard_ ? 1 : 100; });
+        QVERIFY(QTest::qWaitFor([&] { return answers >= 3; }, 10000));
+        QCOMPARE(answers, 3);
+        QCOMPARE(fetcher.transfers(), 1);
+    }
+
+    void refusesBytesThatDoNotMatchTheName() {
+        QTemporaryDir cacheDir;
+        ContentCache cache(cacheDir.path(), 64 << 20);
+        ContentFetcher fetcher(&cache);
+        fetcher.setClient(client_.get());
+        const QString liar = data::contentHash("what was asked for");
+        coordinator_->shards.insert(liar, bytesOf('x', 5000));  // a hostile or broken coordinator
+        FetchResult r = fetchShard(fetcher, liar);
+        QVERIFY(!r.ok);
+        QCOMPARE(r.code, wire::ERROR_CODE_INTERNAL);
+        QVERIFY2(r.message.contains("do not hash to its name"), qPrintable(r.message));
+        QVERIFY(!cache.contains(ContentFetcher::shardName(liar)));
+    }
+
+    void coordinatorErrorsKeepTheirCode() {
+        ContentFetcher fetcher(nullptr);
+        fetcher.setClient(client_.get());
+        FetchResult missing = fetchShard(fetcher, data::contentHash("nobody has this"));
+        QVERIFY(!missing.ok);
+        QCOMPARE(missing.code, wire::ERROR_CODE_NOT_FOUND);
+
+        std::optional<FetchResult> weights;
+        fetcher.fetchWeights("5", 3, [&](const FetchResult& r) { weights = r; });
+        QVERIFY(QTest::qWaitFor([&] { return weights.has_value(); }, 10000));
+        QVERIFY(!weights->ok);
+        QCOMPARE(weights->code, wire::ERROR_CODE_INVALID_ARGUMENT);  // the test coordinator serves shards only
+    }
+
+    void withoutAConnection() {
+        ContentFetcher fetcher(nullptr);
+        FetchResult r;
+        fetcher.fetchShard(hash_, [&](const FetchResult& got) { r = got; });
+        QVERIFY(!r.ok);
+        QCOMPARE(r.code, wire::ERROR_CODE_UNAVAILABLE);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestContentFetcher)
+#include "tst_ContentFetcher.moc"

@@ -1,0 +1,180 @@
+// UnitComputer: a work unit's inputs in, SubmitResult parts out, with no network. The gradient must
+// be exactly what training::computeGradientSums gives on the unit's shards concatenated in order (the
+// arithmetic the coordinator averages, tests/training proves equal to local training); the model built
+// for a spec is reused with each version's weights; a unit that cannot be computed says why.
+#include <QTest>
+
+#include "UnitFixture.h"
+#include "base/Error.h"
+#include "training/ShardGradient.h"
+#include "training/SyntheticDataset.h"
+
+using namespace raven;
+using namespace raven::worker;
+
+class TestUnitComputer : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir dir_;
+    std::unique_ptr<data::ShardStore> store_;
+    std::shared_ptr<const data::Manifest> manifest_;
+    const std::string spec_ = testing::kSyntheticMlpSpec;
+
+    // computeGradientSums on a fresh CPU model with `weights`, over the shards in order.
+    training::GradientSums reference(const std::vector<data::ShardRef>& shards, const QByteArray& weights) {
+        nn::Model model(nn::ModelSpec::parse(spec_));
+        const auto* bytes = reinterpret_cast<const std::byte*>(weights.constData());
+        nn::loadParameters(model,
+                           Checkpoint::fromSafeTensors(
+                               SafeTensors::fromBytes({bytes, static_cast<std::size_t>(weights.size())}, "w"), "w"));
+        data::Samples samples(manifest_->featureShape, manifest_->labelShape);
+        for (const data::ShardRef& s : shards) {
+            const data::Samples part = data::loadShardSamples(*manifest_, s, *store_);
+            for (std::int64_t i = 0; i < part.count(); ++i) samples.append(part.features(i), part.labels(i));
+        }
+        return training::computeGradientSums(model, samples, manifest_->normalization);
+    }
+
+    std::vector<data::ShardRef> trainShards(std::size_t first, std::size_t count) const {
+        return {manifest_->train.shards.begin() + static_cast<std::ptrdiff_t>(first),
+                manifest_->train.shards.begin() + static_cast<std::ptrdiff_t>(first + count)};
+    }
+
+private slots:
+    void initTestCase() {
+        store_ = std::make_unique<data::ShardStore>(dir_.path());
+        manifest_ = std::make_shared<const data::Manifest>(
+            data::publishDataset(testing::syntheticDataset(330, 40), *store_, 32));
+    }
+
+    void gradientEqualsTheSharedArithmetic() {
+        UnitComputer computer("cpu", 1);
+        const DeviceReport device = computer.open();
+        QVERIFY2(device.error.isEmpty(), qPrintable(device.error));
+        QCOMPARE(device.device.backend(), std::string("cpu"));
+        QVERIFY(device.device.measured_gflops() > 0);
+
+        nn::Model initial(nn::ModelSpec::parse(spec_));
+        const QByteArray weights = testing::weightsBytes(initial);
+        // The last shard of the split is short (10 samples): units need not be full.
+        std::vector<data::ShardRef> shards = trainShards(5, 3);
+        shards.push_back(manifest_->train.shards.back());
+        const wire::WorkUnit unit = testing::makeUnit("11", *manifest_, spec_, shards);
+        const ComputedUnit done = computer.compute(testing::makeInputs(unit, manifest_, *store_, weights));
+        QVERIFY2(done.error.isEmpty(), qPrintable(done.error));
+        QCOMPARE(done.workUnitId, QStringLiteral("11"));
+
+        const training::GradientSums expected = reference(shards, weights);
+        const protocol::WorkResult got =
+            testing::decodeResult(done, static_cast<std::uint64_t>(training::parameterCount(initial)));
+        QCOMPARE(got.workUnitId, std::string("11"));
+        QCOMPARE(got.sampleCount, std::uint64_t(3 * 32 + 10));
+        QCOMPARE(done.samples, std::int64_t(106));
+        QCOMPARE(got.gradient, expected.gradient);  // bit for bit: fp32 travels exactly
+        QCOMPARE(got.loss, expected.lossSum);
+        QCOMPARE(got.correct, static_cast<std::uint64_t>(expected.correct));
+        QCOMPARE(done.flops, 106 * initial.architecture().trainingFlopsPerSample());
+        QVERIFY(done.wireBytes >= static_cast<std::int64_t>(4 * got.gradient.size()));
+    }
+
+    void reusesTheModelWithEachVersionsWeights() {
+        UnitComputer computer("cpu", 1);
+        nn::Model model(nn::ModelSpec::parse(spec_));
+        const QByteArray v0 = testing::weightsBytes(model);
+        model.initialize(99);  // "version 1": other weights for the same spec
+        const QByteArray v1 = testing::weightsBytes(model);
+        const auto shards = trainShards(0, 2);
+        for (int round = 0; round < 2; ++round) {
+            for (std::uint64_t version : {0u, 1u}) {
+                const QByteArray& w = version == 0 ? v0 : v1;
+                const wire::WorkUnit unit = testing::makeUnit("u", *manifest_, spec_, shards, version);
+                const ComputedUnit done = computer.compute(testing::makeInputs(unit, manifest_, *store_, w));
+                QVERIFY2(done.error.isEmpty(), qPrintable(done.error));
+                QCOMPARE(testing::decodeResult(done, 163).gradient, reference(shards, w).gradient);
+            }
+        }
+    }
+
+    void halfPrecisionAndZstd() {
+        UnitComputer computer("cpu", 1);
+        nn::Model model(nn::ModelSpec::parse(spec_));
+        const QByteArray weights = testing::weightsBytes(model);
+        const auto shards = trainShards(2, 2);
+        const std::vector<float> exact = reference(shards, weights).gradient;
+        for (auto encoding : {wire::GRADIENT_ENCODING_FP16, wire::GRADIENT_ENCODING_BF16}) {
+            const wire::WorkUnit unit = testing::makeUnit("h", *manifest_, spec_, shards, 0, encoding, true);
+            const ComputedUnit done = computer.compute(testing::makeInputs(unit, manifest_, *store_, weights));
+            QVERIFY2(done.error.isEmpty(), qPrintable(done.error));
+            QCOMPARE(done.parts.front().gradient().encoding(), encoding);
+            QVERIFY(done.parts.front().gradient().content().zstd());
+            const std::vector<float> got = testing::decodeResult(done, exact.size()).gradient;
+            float scale = 0;
+            for (float v : exact) scale = std::max(scale, std::fabs(v));
+            for (std::size_t i = 0; i < exact.size(); ++i) QVERIFY(std::fabs(got[i] - exact[i]) <= scale / 128);
+        }
+    }
+
+    void badUnitsSayWhy_data() {
+        QTest::addColumn<int>("flaw");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("spec does not hash to its name") << 0 << "does not hash to its name";
+        QTest::newRow("shard from the test split") << 1 << "is not in the training split";
+        QTest::newRow("damaged shard bytes") << 2 << "do not hash to its name";
+        QTest::newRow("weights of another model") << 3 << "";
+        QTest::newRow("no manifest") << 4 << "without its dataset's manifest";
+        QTest::newRow("verifiable kernels") << 5 << "verifiable";
+    }
+
+    void badUnitsSayWhy() {
+        QFETCH(int, flaw);
+        QFETCH(QString, expected);
+        UnitComputer computer("cpu", 1);
+        nn::Model model(nn::ModelSpec::parse(spec_));
+        const QByteArray weights = testing::weightsBytes(model);
+        auto shards = trainShards(0, 2);
+        if (flaw == 1) shards.push_back(manifest_->test.shards.front());
+        wire::WorkUnit unit = testing::makeUnit("bad", *manifest_, spec_, shards);
+        if (flaw == 0) unit.set_model_spec_sha256(std::string(64, 'a'));
+        if (flaw == 5) unit.set_kernel_mode(wire::KERNEL_MODE_VERIFIABLE);
+        UnitInputs in = testing::makeInputs(unit, manifest_, *store_, weights);
+        if (flaw == 2) in.shards[1][40] = static_cast<char>(in.shards[1][40] ^ 1);
+        if (flaw == 3) {
+            nn::Model other(
+                nn::ModelSpec::parse(std::string(spec_).replace(spec_.find("\"out\": 16"), 9, "\"out\": 12")));
+            in.weights = std::make_shared<const QByteArray>(testing::weightsBytes(other));
+        }
+        if (flaw == 4) in.manifest.reset();
+        const ComputedUnit done = computer.compute(in);
+        QVERIFY(!done.error.isEmpty());
+        QVERIFY(done.parts.empty());
+        QVERIFY2(done.error.contains(expected), qPrintable(done.error));
+
+        // The computer keeps serving: a good unit right after is computed correctly.
+        const wire::WorkUnit good = testing::makeUnit("good", *manifest_, spec_, trainShards(0, 2));
+        const ComputedUnit ok = computer.compute(testing::makeInputs(good, manifest_, *store_, weights));
+        QVERIFY2(ok.error.isEmpty(), qPrintable(ok.error));
+        QCOMPARE(testing::decodeResult(ok, 163).gradient, reference(trainShards(0, 2), weights).gradient);
+    }
+
+    void unknownDeviceIsAnError() {
+        UnitComputer computer("tpu", 1);
+        const DeviceReport report = computer.open();
+        QVERIFY(report.error.contains("unknown device"));
+    }
+
+    void vulkanFallsBackToTheCpu() {
+        // No Vulkan driver reachable: an ICD file that does not exist.
+        qputenv("VK_DRIVER_FILES", "/nonexistent/raven_icd.json");
+        qputenv("VK_ICD_FILENAMES", "/nonexistent/raven_icd.json");
+        UnitComputer computer("vulkan", 1);
+        const DeviceReport report = computer.open();
+        qunsetenv("VK_DRIVER_FILES");
+        qunsetenv("VK_ICD_FILENAMES");
+        QVERIFY2(report.error.isEmpty(), qPrintable(report.error));
+        QCOMPARE(report.device.backend(), std::string("cpu"));
+        QVERIFY2(report.note.contains("computing on the CPU instead"), qPrintable(report.note));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestUnitComputer)
+#include "tst_UnitComputer.moc"
