@@ -27,13 +27,7 @@ int trainOnLocalCluster(const QCommandLineParser& p) {
     job.set_name(spec.name);
     job.set_budget_micro_credits(1000 * ledger::kMicroCreditsPerCredit);
     wire::Hyperparameters& h = *job.mutable_hyperparameters();
-    requester::setOptimizer(h, optimizerFromOptions(p));
-    h.set_epochs(std::uint32_t(countOption(p, "epochs", 1)));
-    h.set_global_batch(std::uint32_t(countOption(p, "batch-size", 1)));
-    h.set_max_steps(std::uint64_t(countOption(p, "max-steps", 0)));
-    h.set_seed(std::uint64_t(countOption(p, "seed", 0)));
-    h.set_gradient_encoding(requester::gradientEncodingFromName(p.value("gradients")));
-    h.set_gradient_zstd(p.isSet("zstd"));
+    setTrainingOptions(h, p);
     // Evaluate after every epoch, as the local trainer does.
     const std::int64_t shardsPerStep = std::max<std::int64_t>(1, h.global_batch() / dataset.manifest.shardSize);
     const auto shards = static_cast<std::int64_t>(dataset.manifest.train.shards.size());

@@ -13,6 +13,7 @@
 #include "data/IdxImporter.h"
 #include "data/Sharding.h"
 #include "requester/Credits.h"
+#include "requester/Hyperparameters.h"
 
 namespace raven::cli {
 
@@ -77,6 +78,16 @@ QString readSpecText(const QString& path) {
                 "cannot read the model spec " + path.toStdString() + ": " + file.errorString().toStdString(),
                 "check the path given to --model");
     return QString::fromUtf8(file.readAll());
+}
+
+void setTrainingOptions(wire::Hyperparameters& h, const QCommandLineParser& p) {
+    requester::setOptimizer(h, optimizerFromOptions(p));
+    h.set_epochs(std::uint32_t(countOption(p, "epochs", 1)));
+    h.set_global_batch(std::uint32_t(countOption(p, "batch-size", 1)));
+    h.set_max_steps(std::uint64_t(countOption(p, "max-steps", 0)));
+    h.set_seed(std::uint64_t(countOption(p, "seed", 0)));
+    h.set_gradient_encoding(requester::gradientEncodingFromName(p.value("gradients")));
+    h.set_gradient_zstd(p.isSet("zstd"));
 }
 
 wire::JobInfo submitJob(requester::BlockingRequester& coordinator, const LocalDataset& dataset,

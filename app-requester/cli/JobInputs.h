@@ -20,6 +20,10 @@ qint64 countOption(const QCommandLineParser& p, const char* name, qint64 min);
 // --optimizer adam|adamw|sgd|momentum with --lr, --momentum, --weight-decay; validated.
 nn::OptimizerConfig optimizerFromOptions(const QCommandLineParser& p);
 
+// The hyperparameters both commands share: --optimizer and its settings, --epochs, --batch-size,
+// --max-steps, --seed, --gradients, --zstd.
+void setTrainingOptions(wire::Hyperparameters& h, const QCommandLineParser& p);
+
 // The dataset to upload: a `raven dataset import` directory as it is, or a folder of IDX files
 // imported and cut into shards under the user's cache folder first.
 struct LocalDataset {

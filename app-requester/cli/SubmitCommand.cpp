@@ -61,15 +61,9 @@ int submitCommand(const QStringList& args) {
     RAVEN_CHECK(job.budget_micro_credits() > 0, "--budget must be more than 0 credits", "");
     job.set_priority(int(countOption(p, "priority", -1000000)));
     wire::Hyperparameters& h = *job.mutable_hyperparameters();
-    requester::setOptimizer(h, optimizerFromOptions(p));
-    h.set_epochs(std::uint32_t(countOption(p, "epochs", 1)));
-    h.set_global_batch(std::uint32_t(countOption(p, "batch-size", 1)));
-    h.set_max_steps(std::uint64_t(countOption(p, "max-steps", 0)));
-    h.set_seed(std::uint64_t(countOption(p, "seed", 0)));
+    setTrainingOptions(h, p);
     h.set_eval_every_steps(std::uint32_t(countOption(p, "eval-every", 0)));
     h.set_checkpoint_every_steps(std::uint32_t(countOption(p, "checkpoint-every", 0)));
-    h.set_gradient_encoding(requester::gradientEncodingFromName(p.value("gradients")));
-    h.set_gradient_zstd(p.isSet("zstd"));
 
     const LocalDataset dataset = localDataset(p.value("data"));
     auto coordinator = connectToCoordinator(p);
