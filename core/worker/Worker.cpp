@@ -297,6 +297,7 @@ void Worker::onDisconnected(const QString& reason) {
     const bool wasRegistered = registered_;
     connectionOpen_ = false;
     registered_ = false;
+    registerWhenMeasured_ = false;  // the next session registers after its own authentication
     leaseOutstanding_ = false;
     pendingHandBacks_ = 0;
     heartbeatTimer_.stop();
@@ -329,7 +330,8 @@ void Worker::onDisconnected(const QString& reason) {
 }
 
 void Worker::sendHeartbeat() {
-    if (!registered_) return;
+    // registered_ stays set while a close is under way; the client refuses to send by then.
+    if (!registered_ || !client_->isReady()) return;
     if (sinceHeartbeatAck_.elapsed() > leaseTimeoutMs_) {
         emit statusMessage(QStringLiteral("the coordinator has not answered a heartbeat for %1; reconnecting")
                                .arg(seconds(static_cast<int>(sinceHeartbeatAck_.elapsed()))));
@@ -349,7 +351,7 @@ void Worker::sendHeartbeat() {
 // --- leasing ----------------------------------------------------------------------------------------
 
 void Worker::leaseMore() {
-    if (!registered_ || stopping_ || leaseOutstanding_ || leaseRetryTimer_.isActive()) return;
+    if (!registered_ || !client_->isReady() || stopping_ || leaseOutstanding_ || leaseRetryTimer_.isActive()) return;
     const int room = options_.maxConcurrentLeases - static_cast<int>(units_.size());
     if (room <= 0) return;
     wire::Envelope request;
@@ -495,7 +497,7 @@ void Worker::dropUnit(const QString& id, const QString& why, bool giveBack) {
 
 void Worker::handBack(const QStringList& ids, const QString& reason) {
     if (ids.isEmpty()) return;
-    if (!registered_) {
+    if (!registered_ || !client_->isReady()) {
         handBackLater_.append(ids);
         return;
     }
@@ -557,7 +559,7 @@ void Worker::onComputed(const QString& id, std::uint64_t serial, ComputedUnit re
             stats_.flops += result.flops;
             unit.result = std::move(result);
             unit.stage = Unit::Stage::Computed;
-            if (registered_) submit(unit);
+            if (registered_) submit(unit);  // otherwise after the next registration
         }
     }
     if (!stopping_) maybeCompute();
@@ -566,6 +568,7 @@ void Worker::onComputed(const QString& id, std::uint64_t serial, ComputedUnit re
 
 void Worker::submit(Unit& unit) {
     RAVEN_ASSERT(unit.result && !unit.result->parts.empty(), "a computed unit has SubmitResult parts");
+    if (!client_->isReady()) return;  // stays Computed: sent once registered again
     unit.stage = Unit::Stage::Submitting;
     const QString id = unit.id;
     const std::uint64_t serial = unit.serial;
