@@ -15,6 +15,7 @@
 #include "data/Sharding.h"
 #include "nn/Model.h"
 #include "training/SyntheticDataset.h"
+#include "training/WeightComparison.h"
 #include "worker/Worker.h"
 
 namespace raven::test {
@@ -32,14 +33,7 @@ inline data::Manifest publishDatasetDirectory(const data::Dataset& dataset, cons
     return manifest;
 }
 
-inline std::vector<float> flatParameters(const nn::Model& model) {
-    std::vector<float> out;
-    for (const nn::NamedVariable& p : model.parameters()) {
-        const std::vector<float> v = p.value.tensor().toVector();
-        out.insert(out.end(), v.begin(), v.end());
-    }
-    return out;
-}
+using testing::flatWeights;
 
 class Deployment {
 public:

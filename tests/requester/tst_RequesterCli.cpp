@@ -185,7 +185,7 @@ private slots:
         const auto pulled = nn::loadModel(d.path("pulled.safetensors").toStdString());
         const auto held =
             nn::loadModel(d.path(QStringLiteral("coordinator/jobs/%1/state.safetensors").arg(id)).toStdString());
-        QVERIFY(test::flatParameters(*pulled) == test::flatParameters(*held));
+        QVERIFY(test::flatWeights(*pulled) == test::flatWeights(*held));
 
         const ledger::MicroCredits spent = d.coordinator->ledger().jobSpend(id.toLongLong()).paid;
         QVERIFY(spent > 0);

@@ -74,15 +74,10 @@ std::vector<float> trainLocally(const data::Dataset& dataset, const nn::Optimize
     options.evaluateEachEpoch = false;
     nn::Trainer trainer(model, dataset, options);
     trainer.run();
-    return test::flatParameters(model);
+    return test::flatWeights(model);
 }
 
-double maxRelativeDifference(const std::vector<float>& a, const std::vector<float>& b) {
-    double worst = 0.0, scale = 0.0;
-    for (float v : b) scale = std::max(scale, double(std::fabs(v)));
-    for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, double(std::fabs(a[i] - b[i])) / scale);
-    return worst;
-}
+using testing::maxRelativeDifference;
 
 }  // namespace
 
@@ -367,8 +362,8 @@ private slots:
         QVERIFY(nn::optimizerFromCheckpoint(checkpoint, pulled->parameterNames()) != nullptr);
         const auto held =
             nn::loadModel(d.path(QStringLiteral("coordinator/jobs/%1/state.safetensors").arg(id)).toStdString());
-        QVERIFY(test::flatParameters(*pulled) == test::flatParameters(*held));
-        const double diff = maxRelativeDifference(test::flatParameters(*pulled), trainLocally(dataset_, adam(), 2));
+        QVERIFY(test::flatWeights(*pulled) == test::flatWeights(*held));
+        const double diff = maxRelativeDifference(test::flatWeights(*pulled), trainLocally(dataset_, adam(), 2));
         QVERIFY2(diff < 1e-5, qPrintable(QString::number(diff)));
 
         // An earlier version the coordinator keeps (checkpoints every 3 steps: 3 and 6), and one it does not.
@@ -403,7 +398,7 @@ private slots:
         d.stopWorkers();
         r.downloadCheckpoint(id, 0, d.path("sgd.safetensors"));
         const auto pulled = nn::loadModel(d.path("sgd.safetensors").toStdString());
-        const double diff = maxRelativeDifference(test::flatParameters(*pulled), trainLocally(dataset_, sgd, 1));
+        const double diff = maxRelativeDifference(test::flatWeights(*pulled), trainLocally(dataset_, sgd, 1));
         QVERIFY2(diff < 1e-5, qPrintable(QString::number(diff)));
     }
 

@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "SyntheticDataset.h"
+#include "WeightComparison.h"
 #include "base/Error.h"
 #include "data/Sharding.h"
 #include "nn/Trainer.h"
@@ -18,25 +19,8 @@
 using namespace raven;
 using namespace raven::training;
 
-namespace {
-
-std::vector<float> flatWeights(const nn::Model& model) {
-    std::vector<float> out;
-    for (const nn::NamedVariable& p : model.parameters()) {
-        const std::vector<float> v = p.value.tensor().toVector();
-        out.insert(out.end(), v.begin(), v.end());
-    }
-    return out;
-}
-
-double maxRelativeDifference(const std::vector<float>& a, const std::vector<float>& b) {
-    double worst = 0.0, scale = 0.0;
-    for (float v : b) scale = std::max(scale, double(std::fabs(v)));
-    for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, double(std::fabs(a[i] - b[i])) / scale);
-    return worst;
-}
-
-}  // namespace
+using testing::flatWeights;
+using testing::maxRelativeDifference;
 
 class TestEquivalence : public QObject {
     Q_OBJECT
