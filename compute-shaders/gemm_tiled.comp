@@ -24,6 +24,8 @@
 // Order of accumulation: every element of C adds its products in ascending k, one at a time, whatever
 // the tile sizes and loads (padding adds exact zeros), then the bias: the result does not depend on
 // the variant chosen, nor on a cut along K; only split-k (chosen from the shape alone) changes it.
+#extension GL_GOOGLE_include_directive : require
+
 layout(local_size_x_id = 5) in;
 layout(constant_id = 0) const uint BM = 64;
 layout(constant_id = 1) const uint BN = 64;
@@ -37,26 +39,7 @@ const uint THREADS_M = BM / TM;
 const uint THREADS_N = BN / TN;
 const uint THREADS = THREADS_M * THREADS_N;
 
-// The vec4 views alias the same bindings (the host only picks them for aligned operands).
-layout(std430, set = 0, binding = 0) readonly buffer A { float a[]; };
-layout(std430, set = 0, binding = 0) readonly buffer A4 { vec4 a4[]; };
-layout(std430, set = 0, binding = 1) readonly buffer B { float b[]; };
-layout(std430, set = 0, binding = 1) readonly buffer B4 { vec4 b4[]; };
-layout(std430, set = 0, binding = 2) readonly buffer Bias { float bias[]; };
-layout(std430, set = 0, binding = 3) buffer C { float c[]; };
-
-layout(push_constant) uniform Params {
-    uint M, N, K;
-    uint aOffset, bOffset, cOffset, biasOffset;
-    uint flags;  // 1: add the bias; 2: accumulate onto C
-    uint biasStride;
-    uint aRowStride, aColStride, bRowStride, bColStride;
-    uint ldc, cBatchStride;
-    uint splits, kSplit, cSplitStride;
-    uint batchShape[3];
-    uint aBatchStride[3];
-    uint bBatchStride[3];
-} p;
+#include "raven_gemm.glsl"
 
 shared float As[BK * BM];
 shared float Bs[BK * BN];
@@ -67,26 +50,16 @@ void main() {
     uint tn = tid % THREADS_N;
     uint row0 = gl_WorkGroupID.y * BM;
     uint col0 = gl_WorkGroupID.x * BN;
-    uint split = gl_WorkGroupID.z % p.splits;
-    uint batch = gl_WorkGroupID.z / p.splits;
-    uint kBegin = split * p.kSplit;
-    uint kEnd = min(p.K, kBegin + p.kSplit);
-
-    uint aBase = p.aOffset, bBase = p.bOffset, rem = batch;
-    for (int d = 2; d >= 0; --d) {
-        uint index = rem % p.batchShape[d];
-        rem /= p.batchShape[d];
-        aBase += index * p.aBatchStride[d];
-        bBase += index * p.bBatchStride[d];
-    }
-    uint cBase = p.cOffset + batch * p.cBatchStride + split * p.cSplitStride;
+    GemmSlice slice = gemmSlice();
+    uint aBase = slice.aBase, bBase = slice.bBase, cBase = slice.cBase;
+    uint kBegin = slice.kBegin, kEnd = slice.kEnd;
 
     float acc[TM * TN];
     for (uint i = 0; i < TM; ++i) {
         for (uint j = 0; j < TN; ++j) {
             uint r = row0 + tm + i * THREADS_M;
             uint col = col0 + tn + j * THREADS_N;
-            bool inside = (p.flags & 2u) != 0u && r < p.M && col < p.N;
+            bool inside = (p.flags & GEMM_ACCUMULATE) != 0u && r < p.M && col < p.N;
             acc[i * TN + j] = inside ? c[cBase + r * p.ldc + col] : 0.0;
         }
     }
@@ -167,7 +140,7 @@ void main() {
             uint col = col0 + tn + j * THREADS_N;
             if (col >= p.N) continue;
             float v = acc[i * TN + j];
-            if ((p.flags & 1u) != 0u) v += bias[p.biasOffset + col * p.biasStride];
+            if ((p.flags & GEMM_ADD_BIAS) != 0u) v += bias[p.biasOffset + col * p.biasStride];
             c[cBase + r * p.ldc + col] = v;
         }
     }

@@ -1,8 +1,8 @@
 // raven-bench-vulkan: how fast the Vulkan backend is, measured the way torch_peer.py measures PyTorch
 // on the same GPU (run.sh runs both and prints one table; docs/benchmarks.md, "Vulkan").
 //
-//   raven-bench-vulkan [--what gemm,elementwise,train] [--device SEL] [--profile] [--smoke]
-//                      [--seconds S]
+//   raven-bench-vulkan [--what gemm,elementwise,train,sweep] [--device SEL] [--profile] [--smoke]
+//                      [--seconds S] [--shapes MxNxK,...]
 //
 //  - gemm: C = A B through VulkanBackend::matmul (the path every Linear takes) at 1024^3, 4096^3,
 //    8192^3 and M x N x K = 4096 x 512 x 14336, in TFLOP/s (2 M N K per product), with the GEMM
@@ -15,6 +15,11 @@
 //    (lr 1e-3) through Backend::adamUpdate. Each step uploads a batch of random data of the right
 //    shapes, runs forward, backward and the update, and reads the loss: one submission per step, whose
 //    command buffer is recorded once and then resubmitted (recorded/step shows it). (--smoke: batch 16.)
+//  - sweep (not run unless asked): every GEMM variant the device allows at 1024^3, 2048^3, 4096^3,
+//    8192^3, 4096x512x14336 and 512x512x8192: each tile and kernel, scalar loads, and split-k into 1-16
+//    slices, in TFLOP/s beside the variant the backend chooses, each checked against the chosen one's
+//    result (and the chosen one against the CPU backend up to 4096^3): the data to tune
+//    GemmVariants.cpp with on a new GPU (docs/vulkan.md).
 // Every figure: warm-up first (pipelines compiled), then timed windows of repeated work ended by a
 // sync point (wall clock around synchronize), the best window reported. Results are lines
 // `RESULT {json}`; `DEVICE ...` names the device. --profile: after the timed windows, one more window
@@ -50,8 +55,16 @@ using raven::Tensor;
 using raven::Variable;
 using raven::VulkanBackend;
 
+// An M x N x K product.
+struct GemmShape {
+    int64_t m, n, k;
+    std::string name() const { return std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k); }
+    double flops() const { return 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k); }
+};
+
 struct Options {
     std::vector<std::string> what{"gemm", "elementwise", "train"};
+    std::vector<GemmShape> shapes;  // --shapes: instead of gemm's and sweep's own
     std::string device;
     bool profile = false;
     bool smoke = false;
@@ -61,8 +74,8 @@ struct Options {
 
 [[noreturn]] void usage(const std::string& problem) {
     std::cerr << "raven-bench-vulkan: " << problem << "\n"
-              << "usage: raven-bench-vulkan [--what gemm,elementwise,train] [--device SEL] [--profile] [--smoke]\n"
-              << "       [--seconds S]\n";
+              << "usage: raven-bench-vulkan [--what gemm,elementwise,train,sweep] [--device SEL] [--profile]\n"
+              << "       [--smoke] [--seconds S] [--shapes MxNxK,...]\n";
     std::exit(2);
 }
 
@@ -78,8 +91,19 @@ Options parse(int argc, char** argv) {
             o.what.clear();
             std::stringstream list(value());
             for (std::string item; std::getline(list, item, ',');) {
-                if (item != "gemm" && item != "elementwise" && item != "train") usage("unknown benchmark " + item);
+                if (item != "gemm" && item != "elementwise" && item != "train" && item != "sweep")
+                    usage("unknown benchmark " + item);
                 o.what.push_back(item);
+            }
+        } else if (a == "--shapes") {
+            std::stringstream list(value());
+            for (std::string item; std::getline(list, item, ',');) {
+                GemmShape g{};
+                char x1 = 0, x2 = 0;
+                std::stringstream one(item);
+                if (!(one >> g.m >> x1 >> g.n >> x2 >> g.k) || x1 != 'x' || x2 != 'x' || g.m < 1 || g.n < 1 || g.k < 1)
+                    usage("--shapes takes products like 1024x1024x1024, not " + item);
+                o.shapes.push_back(g);
             }
         } else if (a == "--device") {
             o.device = value();
@@ -162,25 +186,121 @@ Tensor randomTensor(const raven::Shape& shape, raven::Generator& gen, VulkanBack
 // --- (a) SGEMM ---
 
 void benchGemm(VulkanBackend& backend, const Options& opt) {
-    struct Case {
-        int64_t m, n, k;
-    };
-    std::vector<Case> cases = {{1024, 1024, 1024}, {4096, 4096, 4096}, {8192, 8192, 8192}, {4096, 512, 14336}};
+    std::vector<GemmShape> cases = {{1024, 1024, 1024}, {4096, 4096, 4096}, {8192, 8192, 8192}, {4096, 512, 14336}};
     if (opt.smoke) cases = {{64, 64, 64}, {128, 128, 128}, {96, 32, 160}};
+    if (!opt.shapes.empty()) cases = opt.shapes;
     raven::Generator gen(1);
-    for (const Case& c : cases) {
-        const std::string name = std::to_string(c.m) + "x" + std::to_string(c.n) + "x" + std::to_string(c.k);
+    for (const GemmShape& c : cases) {
+        const std::string name = c.name();
         const Tensor a = randomTensor({c.m, c.k}, gen, backend);
         const Tensor b = randomTensor({c.k, c.n}, gen, backend);
         Tensor keep;
         const auto work = [&] { keep = backend.matmul(a, b, Tensor()); };
         const double seconds = timeBest(backend, opt, work);
-        const double flops = 2.0 * static_cast<double>(c.m) * static_cast<double>(c.n) * static_cast<double>(c.k);
+        const double flops = c.flops();
         const std::string variant =
             raven::vkb::describe(raven::vkb::chooseGemmVariant(backend.device().info(), c.m, c.n, c.k, 1));
         result("gemm", name, flops / seconds * 1e-12, "TFLOP/s",
                ", \"ms\": " + std::to_string(seconds * 1e3) + ", \"variant\": \"" + variant + "\"");
         profileOnce(backend, opt, "gemm " + name, work);
+    }
+}
+
+// --- the GEMM variants, one against another ---
+
+// The chosen variant first, then each other tile the device allows, scalar loads, and split-k into
+// 1, 2, 4, 8 and 16 slices of at least 256 (each slice a multiple of 64 deep, as chooseSplitK makes them).
+std::vector<raven::vkb::GemmVariant> sweepVariants(const raven::vulkan::DeviceInfo& info, int64_t m, int64_t n,
+                                                   int64_t k) {
+    namespace vkb = raven::vkb;
+    const vkb::GemmVariant chosen = vkb::chooseGemmVariant(info, m, n, k, 1);
+    std::vector<vkb::GemmVariant> out{chosen};
+    const auto add = [&](const vkb::GemmVariant& v) {
+        for (const vkb::GemmVariant& seen : out)
+            if (vkb::describe(seen) == vkb::describe(v)) return;
+        out.push_back(v);
+    };
+    for (const vkb::GemmTile& tile : vkb::gemmTiles()) {
+        if (!vkb::gemmTileAllowed(info, tile)) continue;
+        vkb::GemmVariant v = chosen;
+        v.tile = tile;
+        add(v);
+    }
+    vkb::GemmVariant scalar = chosen;
+    scalar.vectorLoads = false;
+    add(scalar);
+    for (const int64_t slices : {1, 2, 4, 8, 16}) {
+        if (slices > 1 && k / slices < 256) continue;
+        vkb::GemmVariant v = chosen;
+        v.splitK = {};
+        if (slices > 1) {
+            const int64_t depth = ((k + slices - 1) / slices + 63) / 64 * 64;
+            v.splitK = {static_cast<uint32_t>((k + depth - 1) / depth), depth};
+        }
+        add(v);
+    }
+    return out;
+}
+
+double normalizedMse(const std::vector<float>& got, const std::vector<float>& want) {
+    double err = 0, ref = 0;
+    for (std::size_t i = 0; i < want.size(); ++i) {
+        const double d = static_cast<double>(got[i]) - want[i];
+        err += d * d;
+        ref += static_cast<double>(want[i]) * want[i];
+    }
+    return ref > 0 ? err / ref : err;
+}
+
+void benchSweep(VulkanBackend& backend, const Options& opt) {
+    std::vector<GemmShape> cases = {{1024, 1024, 1024}, {2048, 2048, 2048}, {4096, 4096, 4096},
+                                    {8192, 8192, 8192}, {4096, 512, 14336}, {512, 512, 8192}};
+    if (opt.smoke) cases = {{96, 64, 1100}, {130, 67, 70}};
+    if (!opt.shapes.empty()) cases = opt.shapes;
+    Options quick = opt;
+    quick.windows = opt.smoke ? 1 : 2;
+    raven::Generator gen(3);
+    const raven::vulkan::DeviceInfo& info = backend.device().info();
+    for (const GemmShape& c : cases) {
+        const std::string name = c.name();
+        const Tensor a = randomTensor({c.m, c.k}, gen, backend);
+        const Tensor b = randomTensor({c.k, c.n}, gen, backend);
+        const double flops = c.flops();
+        std::vector<float> reference;
+        for (const raven::vkb::GemmVariant& v : sweepVariants(info, c.m, c.n, c.k)) {
+            Tensor keep;
+            const auto work = [&] { keep = raven::vkb::matmulWith(backend, a, b, Tensor(), v); };
+            const double seconds = timeBest(backend, quick, work, 1);
+            std::string check;
+            const std::vector<float> got = keep.toVector();
+            // A wrong variant fails the run like a validation message (fp32 tolerance of the tests).
+            const auto judge = [&](double nmse, const char* against) {
+                char text[32];
+                std::snprintf(text, sizeof text, "%.3g", nmse);
+                if (nmse <= 1e-7) return std::string(text);
+                g_allSane = false;
+                std::cerr << "raven-bench-vulkan: sweep " << name << " " << raven::vkb::describe(v)
+                          << ": normalized MSE " << text << " against " << against << "\n";
+                return std::string(text);
+            };
+            if (reference.empty()) {
+                reference = got;
+                if (flops <= 2.0 * 68719476736.0) {  // the CPU reference up to 4096^3
+                    const Tensor ca = raven::fromVector(a.shape(), a.toVector());
+                    const Tensor cb = raven::fromVector(b.shape(), b.toVector());
+                    check =
+                        ", \"chosen\": true, \"nmse_vs_cpu\": " +
+                        judge(normalizedMse(got, raven::cpuBackend().matmul(ca, cb, Tensor()).toVector()), "the CPU");
+                } else {
+                    check = ", \"chosen\": true";
+                }
+            } else {
+                check = ", \"nmse_vs_chosen\": " + judge(normalizedMse(got, reference), "the chosen variant");
+            }
+            result("sweep", name, flops / seconds * 1e-12, "TFLOP/s",
+                   ", \"ms\": " + std::to_string(seconds * 1e3) + ", \"variant\": \"" + raven::vkb::describe(v) + "\"" +
+                       check);
+        }
     }
 }
 
@@ -407,6 +527,7 @@ int main(int argc, char** argv) {
                 if (what == "gemm") benchGemm(backend, opt);
                 if (what == "elementwise") benchElementwise(backend, opt);
                 if (what == "train") benchTrain(backend, opt);
+                if (what == "sweep") benchSweep(backend, opt);
             }
             backend.synchronize();
         }

@@ -3,11 +3,15 @@
 # one table: ours, PyTorch's, the ratio, the device names, and for elementwise kernels their share of
 # our measured copy bandwidth. Builds nothing (docs/benchmarks.md, "Vulkan", has the build commands).
 #
-#   bench/vulkan/run.sh --bin BUILD/bench/vulkan/raven-bench-vulkan [--what gemm,elementwise,train]
-#                       [--device SEL] [--profile] [--smoke] [--seconds S] [--log FILE]
+#   bench/vulkan/run.sh --bin BUILD/bench/vulkan/raven-bench-vulkan [--what gemm,elementwise,train,sweep]
+#                       [--device SEL] [--profile] [--smoke] [--seconds S] [--shapes MxNxK,...]
+#                       [--log FILE]
 #
 # When torch has no CUDA device (a machine without an NVIDIA GPU) it says so and prints ours only.
 # --profile: the program also prints its per-kernel GPU time tables (Vulkan timestamps).
+# sweep (only when named): every GEMM variant at each shape, Raven's alone (the data for tuning the
+# variant choice, docs/vulkan.md); the fastest of each shape is marked, and with gemm on the same
+# --shapes each variant stands beside cuBLAS.
 # --smoke: tiny sizes, for the test suite (label bench-smoke): fails when the program fails (it checks
 # validation messages and that every figure is positive and finite) or a figure is missing.
 set -euo pipefail
@@ -15,6 +19,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 bin=""
 what="gemm,elementwise,train"
+shapes=""
 log=""
 args=()
 peer_args=()
@@ -42,10 +47,11 @@ while [ $# -gt 0 ]; do
     --what) what="$2"; shift 2 ;;
     --device) args+=(--device "$2"); shift 2 ;;
     --seconds) args+=(--seconds "$2"); peer_args+=(--seconds "$2"); shift 2 ;;
+    --shapes) shapes="$2"; args+=(--shapes "$2"); peer_args+=(--shapes "$2"); shift 2 ;;
     --profile) args+=(--profile); shift ;;
     --smoke) args+=(--smoke); peer_args+=(--smoke); shift ;;
     --log) log="$2"; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -67,22 +73,26 @@ if ! "$bin" --what "$what" "${args[@]}" | tee "$ours"; then
 fi
 
 peer_note=""
-echo "== torch_peer.py --what $what ${peer_args[*]:-} ($python)"
+# The peer has no sweep: it measures the named benchmarks it knows.
+peer_what="$(tr ',' '\n' <<<"$what" | grep -v '^sweep$' | paste -sd, - || true)"
+echo "== torch_peer.py --what ${peer_what:-nothing} ${peer_args[*]:-} ($python)"
 if [ "$torch_kind" = none ]; then
   peer_note="no PyTorch in $python (set RAVEN_PYTHON): Raven's figures only"
 elif [ "$torch_kind" = cpu ]; then
   peer_note="PyTorch in $python sees no CUDA device: Raven's figures only (the peer needs an NVIDIA GPU)"
+elif [ -z "$peer_what" ]; then
+  peer_note="the sweep has no peer: Raven's figures only"
 else
-  if ! "$python" "$here/torch_peer.py" --what "$what" "${peer_args[@]}" | tee "$peer"; then
+  if ! "$python" "$here/torch_peer.py" --what "$peer_what" "${peer_args[@]}" | tee "$peer"; then
     echo "run.sh: torch_peer.py failed" >&2
     exit 1
   fi
 fi
 echo "$peer_note"
 
-table="$("$python" - "$ours" "$peer" "$what" "$peer_note" <<'PY'
+table="$("$python" - "$ours" "$peer" "$what" "$peer_note" "$shapes" <<'PY'
 import json, math, sys
-ours_file, peer_file, what, note = sys.argv[1:5]
+ours_file, peer_file, what, note, shapes = sys.argv[1:6]
 
 def read(path):
     device, rows = "", []
@@ -95,7 +105,9 @@ def read(path):
 
 our_device, ours = read(ours_file)
 peer_device, peer = read(peer_file)
-expected = {"gemm": 3, "elementwise": 6, "train": 2}
+expected = {"gemm": 3, "elementwise": 6, "train": 2, "sweep": 4}
+if shapes:
+    expected["gemm"] = expected["sweep"] = len(shapes.split(","))
 missing = [b for b in what.split(",") if sum(r["bench"] == b for r in ours) < expected[b]]
 if missing:
     print("run.sh: raven-bench-vulkan printed too few results for: " + ", ".join(missing), file=sys.stderr)
@@ -107,7 +119,8 @@ if bad:
 
 def peer_value(row):
     for p in peer:
-        if p["bench"] == row["bench"] and (p["case"] == row["case"] or
+        bench = "gemm" if row["bench"] == "sweep" else row["bench"]
+        if p["bench"] == bench and (p["case"] == row["case"] or
                                            (row["case"].startswith("copy") and p["case"] == "copy")):
             return p["value"]
     return None
@@ -129,6 +142,13 @@ for r in ours:
             extra += ", %.2f recorded/step" % r["recorded_per_step"]
     if r["bench"] == "gemm" and "variant" in r:
         extra = r["variant"]
+    if r["bench"] == "sweep":
+        fastest = max(x["value"] for x in ours if x["bench"] == "sweep" and x["case"] == r["case"])
+        extra = r["variant"] + (" **chosen**" if r.get("chosen") else "") + (" **fastest**" if r["value"] == fastest else "")
+        if "nmse_vs_cpu" in r:
+            extra += ", nMSE vs CPU %.1e" % r["nmse_vs_cpu"]
+        if "nmse_vs_chosen" in r:
+            extra += ", nMSE vs chosen %.1e" % r["nmse_vs_chosen"]
     print("| %s | %s | %s | %.4g | %s | %s | %s |" % (
         r["bench"], r["case"], r["unit"], r["value"], "%.4g" % pv if pv else "-",
         "%.2f" % (r["value"] / pv) if pv else "-", extra))

@@ -24,6 +24,7 @@ def main():
     parser.add_argument("--what", default="gemm,elementwise,train")
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--seconds", type=float, default=0.5)
+    parser.add_argument("--shapes", default="", help="MxNxK,... instead of the gemm benchmark's own")
     args = parser.parse_args()
     try:
         import torch
@@ -73,6 +74,8 @@ def main():
         cases = [(1024, 1024, 1024), (4096, 4096, 4096), (8192, 8192, 8192), (4096, 512, 14336)]
         if args.smoke:
             cases = [(64, 64, 64), (128, 128, 128), (96, 32, 160)]
+        if args.shapes:
+            cases = [tuple(int(x) for x in shape.split("x")) for shape in args.shapes.split(",")]
         for m, n, k in cases:
             a = torch.rand(m, k, device=dev, generator=gen) * 2 - 1
             b = torch.rand(k, n, device=dev, generator=gen) * 2 - 1

@@ -6,17 +6,20 @@
 
 #define R_MAX_RANK 6
 
-// The offset of row-major element i of a view with the given rank, shape and strides.
+// The offset of row-major element i of a view with the given rank, shape and strides. i must be below
+// the product of the shape: then the outermost coordinate is what remains after the inner ones, with
+// no division (a contiguous view, coalesced to rank 1, needs none at all; integer division is the
+// costliest part of these kernels, and on CPU implementations it is not even vectorized).
 #define R_STRIDED_OFFSET(result, i, base, rankValue, shapeArray, strideArray) \
     {                                                                          \
         uint rem_ = (i);                                                       \
         uint off_ = (base);                                                    \
-        for (int d_ = int(rankValue) - 1; d_ >= 0; --d_) {                     \
+        for (int d_ = int(rankValue) - 1; d_ > 0; --d_) {                      \
             uint size_ = shapeArray[d_];                                       \
             off_ += (rem_ % size_) * strideArray[d_];                          \
             rem_ /= size_;                                                     \
         }                                                                      \
-        result = off_;                                                         \
+        result = off_ + rem_ * strideArray[0];                                 \
     }
 
 #endif

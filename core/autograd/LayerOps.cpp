@@ -16,7 +16,12 @@ using Grads = std::vector<Tensor>;
 
 std::string str(int64_t v) { return std::to_string(v); }
 
-std::string pairToString(Size2d s) { return "(" + str(s.h) + ", " + str(s.w) + ")"; }
+// Appended piece by piece: `"(" + std::string` trips GCC 12's false -Wrestrict at -O3 (bug 105329).
+std::string pairToString(Size2d s) {
+    std::string out = "(";
+    out.append(str(s.h)).append(", ").append(str(s.w)).append(")");
+    return out;
+}
 
 const Tensor& tensorOrNone(const Variable& v) {
     static const Tensor none;

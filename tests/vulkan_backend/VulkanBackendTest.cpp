@@ -15,7 +15,6 @@
 #include "nn/Optimizer.h"
 #include "tensor/Random.h"
 #include "tensor/TensorOps.h"
-#include "vulkan/backend/GemmTiles.h"
 #include "vulkan/backend/VulkanBackend.h"
 
 #include <QTest>
@@ -240,18 +239,6 @@ private slots:
         Tensor cbias, gbias;
         if (bias) std::tie(cbias, gbias) = both({vb.size(-1)}, 33);
         compare(gpu_->matmul(va, vb, gbias), cpuBackend().matmul(aView(ca), bView(cb), cbias));
-    }
-
-    void gemmTilesFollowTheDevice() {
-        vulkan::DeviceInfo small = gpu_->device().info();
-        small.maxComputeWorkGroupInvocations = 128;
-        small.maxComputeSharedMemorySize = 16384;
-        const auto tile = vkb::chooseGemmTile(small, 4096, 4096);
-        QVERIFY(tile.threads() <= 128);
-        QVERIFY(tile.sharedBytes() <= 16384);
-        const auto big = vkb::chooseGemmTile(gpu_->device().info(), 4096, 4096);
-        QCOMPARE(big.bm, 64u);
-        QCOMPARE(vkb::chooseGemmTile(gpu_->device().info(), 3, 4096).bm, 16u);
     }
 
     void softmaxFamily_data() {

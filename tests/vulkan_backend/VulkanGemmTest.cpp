@@ -1,6 +1,6 @@
 // The GEMM variants of the Vulkan backend (core/vulkan/backend/GemmTiles.h) against the CPU backend on
-// lavapipe: every tile (large, medium, small, tiny, minimal) with scalar and vec4 loads, with and without
-// split-k, on awkward shapes (1, not multiples of a tile, smaller than a tile, K much larger than M*N,
+// lavapipe: every tile (large and medium in both kernels, small, tiny, minimal) with scalar and vec4 loads, with and
+// without split-k, on awkward shapes (1, not multiples of a tile, smaller than a tile, K much larger than M*N,
 // transposed and batched operands), normalized MSE <= 1e-7; variants that promise the same order of
 // accumulation give bit-identical results; each variant repeats bit for bit; and the choice of tiles per
 // device and of split-k per shape. Every test ends with zero validation messages.
@@ -181,7 +181,7 @@ private slots:
         gpu.maxComputeSharedMemorySize = 49152;
         gpu.subgroupSize = 32;
         QCOMPARE(vkb::chooseGemmTile(gpu, 4096, 4096), vkb::kLargeTile);
-        QCOMPARE(vkb::chooseGemmTile(gpu, 1024, 1024).bm, 64u);              // 64 large tiles would leave SMs idle
+        QCOMPARE(vkb::chooseGemmTile(gpu, 1024, 1024), vkb::kMediumTile);    // 64 large tiles would leave SMs idle
         QCOMPARE(vkb::chooseGemmTile(gpu, 1024, 1024, 4), vkb::kLargeTile);  // a batch of 4 fills them
         QCOMPARE(vkb::chooseGemmTile(gpu, 40, 4096).bm, 32u);
         QCOMPARE(vkb::chooseGemmTile(gpu, 3, 4096).bm, 16u);
@@ -196,8 +196,16 @@ private slots:
         QVERIFY(tile.sharedBytes() <= 16384);
         QCOMPARE(tile, vkb::kMinimalTile);
 
-        // lavapipe: a CPU device never gets the large tile.
-        QCOMPARE(vkb::chooseGemmTile(gpu_->device().info(), 4096, 4096).bm, 64u);
+        // lavapipe: a CPU device takes the large tile without the GPU's minimum number of workgroups.
+        QCOMPARE(vkb::chooseGemmTile(gpu_->device().info(), 4096, 4096), vkb::kLargeTile);
+        QCOMPARE(vkb::chooseGemmTile(gpu_->device().info(), 256, 256), vkb::kLargeTile);
+        QCOMPARE(vkb::chooseGemmTile(gpu_->device().info(), 100, 100), vkb::kMediumTile);
+
+        // The blocked kernel's own conditions: register blocks of whole 4x4 squares, and staged slices
+        // that divide evenly among the invocations.
+        QVERIFY(!vkb::gemmTileAllowed(gpu, {32, 32, 16, 2, 2, vkb::GemmKernel::Blocked}));
+        QVERIFY(!vkb::gemmTileAllowed(gpu, {128, 128, 4, 8, 8, vkb::GemmKernel::Blocked}));
+        QVERIFY(vkb::gemmTileAllowed(gpu, {128, 128, 4, 8, 8}));  // the interleaved one stages any slice
         for (const vkb::GemmTile& t : vkb::gemmTiles()) {
             QCOMPARE(t.bm % t.tm, 0u);
             QCOMPARE(t.bn % t.tn, 0u);

@@ -250,6 +250,18 @@ private slots:
             return vkb::matmulWith(*vulkan, in[0], in[1], in[2], v);
         };
         check({{130, 520}, {520, 130}, {130}}, manySlices);
+        // The blocked GPU kernel continues the sums too, storing C as floats (N = 3) and as vec4 (N = 8).
+        for (const vkb::GemmTile& tile : {vkb::kLargeTile, vkb::kMediumTile}) {
+            const auto blocked = [tile](Backend& b, const std::vector<Tensor>& in) {
+                auto* vulkan = dynamic_cast<VulkanBackend*>(&b);
+                if (!vulkan) return b.matmul(in[0], in[1], in[2]);
+                vkb::GemmVariant v;
+                v.tile = tile;
+                return vkb::matmulWith(*vulkan, in[0], in[1], in[2], v);
+            };
+            check({{4, 20000}, {20000, 3}, {3}}, blocked);
+            check({{8, 20000}, {20000, 8}, {8}}, blocked);
+        }
     }
 
     void wholeBindingOpsFailClearly() {

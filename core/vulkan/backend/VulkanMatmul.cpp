@@ -1,5 +1,5 @@
-// Batched GEMM with a fused bias: compute-shaders/gemm_tiled.comp in the variant GemmVariants.cpp
-// chooses, and gemm_splitk_reduce.comp after a split-k product. Operands of any strides are read in
+// Batched GEMM with a fused bias: compute-shaders/gemm_tiled.comp or gemm_blocked.comp in the variant
+// GemmVariants.cpp chooses, and gemm_splitk_reduce.comp after a split-k product. Operands of any strides are read in
 // place (transposed weights included); batch dimensions are merged where both operands allow, and
 // copied to contiguous only when more than three distinct batch dimensions remain.
 //
@@ -47,7 +47,7 @@ struct ReducePush {
 constexpr uint32_t kAddBias = 1, kAccumulate = 2;
 constexpr std::size_t kBatchRank = 3;
 
-// The load modes of gemm_tiled.comp.
+// The load modes of gemm_tiled.comp and gemm_blocked.comp.
 constexpr uint32_t kLoadPlain = 0, kLoadTransposed = 1, kLoadVec4 = 2, kLoadVec4Transposed = 3;
 
 // One dispatch of gemm_tiled.comp, offsets in elements of each operand's storage.
@@ -105,6 +105,13 @@ uint32_t loadModeB(const GemmJob& job, int64_t offset, const GemmTile& tile, boo
     return scalar;
 }
 
+// Whether gemm_blocked may read and write C as vec4: every row of every batch element and slice starts
+// on a multiple of 4 floats, and a row holds whole vec4s.
+bool vectorStoresC(const GemmJob& job, int64_t offset) {
+    return offset % 4 == 0 && job.n % 4 == 0 && job.ldc % 4 == 0 && job.cBatchStride % 4 == 0 &&
+           job.cSplitStride % 4 == 0;
+}
+
 void dispatchGemm(VulkanBackend& backend, const GemmOperands& ops, const GemmJob& job, const GemmVariant& variant) {
     const BindingWindows windows(backend.device());
     const BindingWindow aw = windows.over(backend.rangeOf(ops.a), job.aOffset, job.reachA());
@@ -141,11 +148,11 @@ void dispatchGemm(VulkanBackend& backend, const GemmOperands& ops, const GemmJob
     const GemmTile& tile = variant.tile;
     const uint32_t aLoad = loadModeA(job, job.aOffset - aw.start, tile, variant.vectorLoads);
     const uint32_t bLoad = loadModeB(job, job.bOffset - bw.start, tile, variant.vectorLoads);
+    std::vector<uint32_t> constants{tile.bm, tile.bn, tile.bk, tile.tm, tile.tn, tile.threads(), aLoad, bLoad};
+    const bool blocked = tile.kernel == GemmKernel::Blocked;
+    if (blocked) constants.push_back(variant.vectorLoads && vectorStoresC(job, job.cOffset - cw.start) ? 1 : 0);
     const vulkan::Pipeline& gemm =
-        backend.pipeline({"gemm_tiled",
-                          4,
-                          sizeof(GemmPush),
-                          {tile.bm, tile.bn, tile.bk, tile.tm, tile.tn, tile.threads(), aLoad, bLoad}});
+        backend.pipeline({blocked ? "gemm_blocked" : "gemm_tiled", 4, sizeof(GemmPush), std::move(constants)});
     const vulkan::Groups groups{narrowToU32((job.n + tile.bn - 1) / tile.bn),
                                 narrowToU32((job.m + tile.bm - 1) / tile.bm),
                                 narrowToU32(job.batchCount() * job.splits)};
