@@ -27,10 +27,10 @@ void main() {
     gemmTile(p.M, p.N, p.K, m0, n0);
     const uint base = gl_WorkGroupID.z * p.M * p.N;
     for (uint i = 0; i < RM; ++i) {
-        const uint m = m0 + gl_LocalInvocationID.y + i * WY;
+        const uint m = m0 + gemmRow(i);
         if (m >= p.M) continue;
         for (uint j = 0; j < RN; ++j) {
-            const uint n = n0 + gl_LocalInvocationID.x + j * WX;
+            const uint n = n0 + gemmCol(j);
             if (n < p.N) result[base + m * p.N + n] = p.alpha * gemmAcc[i][j];
         }
     }

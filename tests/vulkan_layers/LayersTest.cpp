@@ -63,6 +63,17 @@ bool bitIdentical(const std::vector<float>& a, const std::vector<float>& b) {
 constexpr double kFp32 = 1e-7;
 constexpr double kExp = 1e-6;
 
+// A convolution whose weight gradient is split over the batch (K = 8 * 24 * 24 = 4608; Conv2d.h).
+const kernels::Conv2dShape kSplitConv{.batch = 8,
+                                      .inChannels = 2,
+                                      .height = 24,
+                                      .width = 24,
+                                      .outChannels = 5,
+                                      .kernelH = 3,
+                                      .kernelW = 3,
+                                      .padH = 1,
+                                      .padW = 1};
+
 std::vector<float> asFloats(const std::vector<int64_t>& v) { return {v.begin(), v.end()}; }
 
 }  // namespace
@@ -157,6 +168,33 @@ private slots:
                                                              .padH = 1,
                                                              .padW = 1}
                                      << true;
+        // The narrow tiles (LayerSupport.cpp): 20 and 24 channels against many positions (32 x 128), and
+        // many channels against 16 and 25 positions (256 x 16, 128 x 32).
+        QTest::newRow("channels 17-32") << kernels::Conv2dShape{.batch = 3,
+                                                                .inChannels = 24,
+                                                                .height = 9,
+                                                                .width = 10,
+                                                                .outChannels = 20,
+                                                                .kernelH = 3,
+                                                                .kernelW = 3,
+                                                                .padH = 1,
+                                                                .padW = 1}
+                                        << true;
+        QTest::newRow("few positions, many channels")
+            << kernels::Conv2dShape{.batch = 1, .inChannels = 5, .height = 4, .width = 4, .outChannels = 70} << true;
+        QTest::newRow("25 positions, 40 channels")
+            << kernels::Conv2dShape{.batch = 1, .inChannels = 3, .height = 5, .width = 5, .outChannels = 40} << false;
+        // K = batch * outH * outW = 4608 with a 5 x 18 weight gradient: four slices, the last shorter.
+        QTest::newRow("weight gradient split over the batch") << kSplitConv << true;
+        QTest::newRow("split with groups") << kernels::Conv2dShape{.batch = 6,
+                                                                   .inChannels = 4,
+                                                                   .height = 30,
+                                                                   .width = 30,
+                                                                   .outChannels = 6,
+                                                                   .kernelH = 3,
+                                                                   .kernelW = 3,
+                                                                   .groups = 2}
+                                           << false;
     }
     void conv2dMatchesCpu() {
         QFETCH(kernels::Conv2dShape, shape);
@@ -457,6 +495,33 @@ private slots:
         QVERIFY(bitIdentical(onlyValue.value, grads.value));
     }
 
+    // The weight gradient's split depends on the shape alone (the Fashion-MNIST CNN's two convolutions
+    // at batch 128, a small product, a large weight).
+    void conv2dWeightGradientSplit() {
+        using layers::weightGradientSplit;
+        const kernels::Conv2dShape conv1{.batch = 128,
+                                         .inChannels = 1,
+                                         .height = 28,
+                                         .width = 28,
+                                         .outChannels = 32,
+                                         .kernelH = 3,
+                                         .kernelW = 3,
+                                         .padH = 1,
+                                         .padW = 1};
+        QCOMPARE(weightGradientSplit(conv1).splits, 56u);  // 32 x 9 gradient: one tile, K = 100352
+        QCOMPARE(weightGradientSplit(conv1).kSplit, 1792u);
+        kernels::Conv2dShape conv2 = conv1;
+        conv2.inChannels = 32, conv2.height = 14, conv2.width = 14, conv2.outChannels = 64;
+        QCOMPARE(weightGradientSplit(conv2).splits, 20u);  // 64 x 288: five tiles, K = 25088
+        QCOMPARE(layers::conv2dBackwardScratchFloats(conv2), std::uint64_t{20} * 64 * 288);
+        QCOMPARE(weightGradientSplit(kSplitConv).splits, 4u);
+        QCOMPARE(weightGradientSplit(kernels::Conv2dShape{.batch = 2, .height = 8, .width = 8}).splits, 1u);
+        kernels::Conv2dShape wide = conv2;
+        wide.inChannels = 256, wide.outChannels = 256;  // 256 x 2304: 144 tiles already
+        QCOMPARE(weightGradientSplit(wide).splits, 2u);
+        QCOMPARE(layers::conv2dBackwardScratchFloats(kernels::Conv2dShape{}), std::uint64_t{0});
+    }
+
     // The same inputs twice on the same device: every output equal to the last bit.
     void runsAreBitIdentical() {
         const kernels::Conv2dShape conv{.batch = 3,
@@ -521,6 +586,11 @@ private slots:
                    g2 = host::conv2dBackward(*device_, conv, x, w, dy);
         QVERIFY(bitIdentical(g1.input, g2.input) && bitIdentical(g1.weight, g2.weight) &&
                 bitIdentical(g1.bias, g2.bias));
+        // A split weight gradient: slices along z, and the second pass, in several dispatches.
+        const auto sx = randomVector(8 * 2 * 24 * 24, 43), sdy = randomVector(8 * 5 * 24 * 24, 44);
+        const auto sw = randomVector(5 * 2 * 9, 45);
+        QVERIFY(bitIdentical(host::conv2dBackward(*tiny, kSplitConv, sx, sw, sdy).weight,
+                             host::conv2dBackward(*device_, kSplitConv, sx, sw, sdy).weight));
 
         const kernels::LayerNormShape ln{.rows = 7, .features = 5};
         const auto lx = randomVector(35, 42);

@@ -89,8 +89,12 @@ LayerGrads VulkanBackend::conv2dBackward(const Tensor& xIn, const Tensor& weight
     if (wantWeight) grads.weight = make(weight.shape());
     if (wantBias) grads.bias = make({s.outChannels});
     if (gradY.numel() == 0) return grads;
+    Tensor scratch;
+    if (wantWeight && layers::conv2dBackwardScratchFloats(s) > 0)
+        scratch = empty({static_cast<int64_t>(layers::conv2dBackwardScratchFloats(s))});
     layers::conv2dBackward(device(), recorder(), s, whole(*this, x), whole(*this, weight), whole(*this, gradY),
-                           whole(*this, grads.input), whole(*this, grads.weight), whole(*this, grads.bias));
+                           whole(*this, grads.input), whole(*this, grads.weight), whole(*this, grads.bias),
+                           whole(*this, scratch));
     return grads;
 }
 

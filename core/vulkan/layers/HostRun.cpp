@@ -71,7 +71,11 @@ LayerGradients conv2dBackward(Device& device, const cpu::kernels::Conv2dShape& s
     const BufferRange dw =
         run.output(sz(s.outChannels * (s.inChannels / s.groups) * s.kernelH * s.kernelW), g.weight, wanted[1]);
     const BufferRange db = run.output(sz(s.outChannels), g.bias, wanted[2]);
-    layers::conv2dBackward(device, run.recorder(), s, run.input(x), run.input(weight), run.input(dy), dx, dw, db);
+    const std::uint64_t scratchFloats = wanted[1] ? layers::conv2dBackwardScratchFloats(s) : 0;
+    const BufferRange scratch =
+        scratchFloats > 0 ? run.scratch(static_cast<std::size_t>(scratchFloats)) : BufferRange{};
+    layers::conv2dBackward(device, run.recorder(), s, run.input(x), run.input(weight), run.input(dy), dx, dw, db,
+                           scratch);
     run.run();
     return g;
 }

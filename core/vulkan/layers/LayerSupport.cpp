@@ -50,18 +50,23 @@ bool fits(const Device& device, const GemmTiles& t) {
 }  // namespace
 
 GemmTiles chooseGemmTiles(const Device& device, std::uint64_t m, std::uint64_t n) {
-    // 16x16 invocations of 4x4 outputs (a 64x64 tile, 8 KiB of shared memory) keep a GPU busy on
-    // large products; a small side gets fewer rows (or columns) per invocation so that little of a
-    // tile is wasted on padding. Every device offers 128 invocations and 16 KiB, so 8x8 always fits.
+    // 256 invocations of 4x4 outputs (the vec4 layout of layer_gemm_tile.glsl) keep a GPU busy on large
+    // products: 64x64 tiles, or 32x128 / 16x256 (and their transposes) when one side is small, so
+    // that little of a tile is wasted on padding (a convolution's channels against batch x positions).
+    // When both sides are small, fewer outputs per invocation. Every device offers 128 invocations
+    // and 16 KiB of shared memory, so 8x8 invocations of one output always fit.
     GemmTiles tiles{16, 16, 4, 4, 16};
-    if (m <= 16)
-        tiles.rm = 1;
-    else if (m <= 32)
-        tiles.rm = 2;
-    if (n <= 16)
-        tiles.rn = 1;
-    else if (n <= 32)
-        tiles.rn = 2;
+    const bool smallM = m <= 32, smallN = n <= 32;
+    if (smallM && !smallN) {
+        tiles = m <= 16 ? GemmTiles{64, 4, 4, 4, 8} : GemmTiles{32, 8, 4, 4, 16};
+    } else if (smallN && !smallM) {
+        tiles = n <= 16 ? GemmTiles{4, 64, 4, 4, 8} : GemmTiles{8, 32, 4, 4, 16};
+    } else if (smallM && smallN) {
+        tiles.rm = m <= 16 ? 1 : 2;
+        tiles.rn = n <= 16 ? 1 : 2;
+    }
+    // layer_gemm_tile.glsl stages its tiles as vec4: both sides multiples of 4.
+    static_assert(GemmTiles{8, 8, 1, 1, 16}.tileM() % 4 == 0 && GemmTiles{8, 8, 1, 1, 16}.tileN() % 4 == 0);
     if (fits(device, tiles)) return tiles;
     return GemmTiles{8, 8, 1, 1, 16};
 }

@@ -35,11 +35,11 @@ std::uint32_t reductionWorkgroupSize(const Device& device);
 // Tiles of layer_gemm_tile.glsl: a wx x wy workgroup, each invocation rm x rn outputs, K in steps of tk.
 struct GemmTiles {
     std::uint32_t wx = 8, wy = 8, rm = 1, rn = 1, tk = 16;
-    std::uint32_t tileM() const { return wy * rm; }
-    std::uint32_t tileN() const { return wx * rn; }
+    constexpr std::uint32_t tileM() const { return wy * rm; }
+    constexpr std::uint32_t tileN() const { return wx * rn; }
 };
-// Large tiles for large products, smaller ones when M or N is small, within the device's shared
-// memory and invocation limits.
+// Large tiles for large products, narrow ones when M or N is small, within the device's shared memory
+// and invocation limits (LayerSupport.cpp says which).
 GemmTiles chooseGemmTiles(const Device& device, std::uint64_t m, std::uint64_t n);
 // Workgroups covering an M x N result with `batches` along z.
 Groups gemmGroups(const GemmTiles& tiles, std::uint64_t m, std::uint64_t n, std::uint64_t batches);
