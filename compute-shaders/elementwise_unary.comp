@@ -9,9 +9,12 @@
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint OP = 0;
 layout(constant_id = 2) const uint OUT_STRIDED = 0;
+layout(constant_id = 3) const uint VEC4 = 0;
 
 layout(std430, set = 0, binding = 0) readonly buffer X { float x[]; };
+layout(std430, set = 0, binding = 0) readonly buffer X4 { vec4 x4[]; };
 layout(std430, set = 0, binding = 1) writeonly buffer Y { float y[]; };
+layout(std430, set = 0, binding = 1) writeonly buffer Y4 { vec4 y4[]; };
 
 layout(push_constant) uniform Params {
     uint n;
@@ -45,6 +48,19 @@ float apply(float v) {
 
 void main() {
     uint i = gl_GlobalInvocationID.x;
+    if (VEC4 == 1) {
+        // One run of consecutive elements, every operand starting on a multiple of 4 (the host checks):
+        // four elements per invocation, each computed as on the scalar path; the tail one at a time.
+        uint first = i * 4;
+        if (first >= p.n) return;
+        if (first + 4 <= p.n) {
+            vec4 v = x4[p.xOffset / 4 + i];
+            y4[p.yOffset / 4 + i] = vec4(apply(v.x), apply(v.y), apply(v.z), apply(v.w));
+        } else {
+            for (uint j = first; j < p.n; ++j) y[p.yOffset + j] = apply(x[p.xOffset + j]);
+        }
+        return;
+    }
     if (i >= p.n) return;
     uint xi;
     R_STRIDED_OFFSET(xi, i, p.xOffset, p.rank, p.shape, p.xStride);

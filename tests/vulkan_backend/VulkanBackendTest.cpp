@@ -154,6 +154,33 @@ private slots:
         }
     }
 
+    // Runs of consecutive aligned elements take four per invocation (VulkanElementwise.cpp): the same
+    // bits as one per invocation, which a view starting one element in forces, at lengths around 4.
+    void vectorRunsEqualScalarRuns() {
+        for (const int64_t n : {int64_t{1}, int64_t{3}, int64_t{4}, int64_t{5}, int64_t{1027}}) {
+            const auto va = randomValues(n, 7, 0.1f, 3.0f), vb = randomValues(n, 8, 0.1f, 3.0f);
+            const Tensor a = fromVector({n}, va, *gpu_), b = fromVector({n}, vb, *gpu_);
+            std::vector<float> padded{0.0f};
+            padded.insert(padded.end(), va.begin(), va.end());
+            const Tensor shifted = fromVector({n + 1}, padded, *gpu_).narrow(0, 1, n);  // a's values, offset 1
+            const auto same = [](const Tensor& x, const Tensor& y) {
+                const auto u = x.toVector(), v = y.toVector();
+                return u.size() == v.size() && std::memcmp(u.data(), v.data(), u.size() * sizeof(float)) == 0;
+            };
+            for (int op = 0; op <= static_cast<int>(UnaryOp::GeluErf); ++op) {
+                const auto u = static_cast<UnaryOp>(op);
+                QVERIFY2(same(gpu_->unary(u, a), gpu_->unary(u, shifted)),
+                         qPrintable(QString("%1 at n = %2").arg(unaryOpName(u)).arg(n)));
+            }
+            for (int op = 0; op <= static_cast<int>(BinaryOp::GeluErfBackward); ++op) {
+                const auto o = static_cast<BinaryOp>(op);
+                QVERIFY2(same(gpu_->binary(o, a, b), gpu_->binary(o, shifted, b)),
+                         qPrintable(QString("%1 at n = %2").arg(binaryOpName(o)).arg(n)));
+            }
+            QVERIFY(same(gpu_->contiguousCopy(shifted), a));
+        }
+    }
+
     void copies() {
         auto [c, g] = both({5, 7, 3}, 3);
         compare(gpu_->contiguousCopy(c.dim() ? g.permute({2, 0, 1}) : g),

@@ -84,6 +84,17 @@ bool isDense(const StridedBlock<N>& block, std::size_t k) {
     return true;
 }
 
+// Whether the elementwise kernels may take four elements per invocation as vec4 (their VEC4 path): the
+// block is one run of consecutive elements in every operand, each starting on a multiple of 4 floats
+// from the start of its bound window (`offsets`, in elements).
+template <std::size_t N>
+bool isVectorRun(const StridedBlock<N>& block, const std::array<int64_t, N>& offsets) {
+    if (block.rank != 1) return false;
+    for (std::size_t k = 0; k < N; ++k)
+        if (block.strides[k][0] != 1 || offsets[k] % 4 != 0) return false;
+    return true;
+}
+
 // Calls fn(const StridedBlock<N>&) for the tiles of `block`, in order, such that each operand k with
 // windowed[k] reaches at most `capacity` elements in each tile. The tile starts as the whole block and is
 // halved along the dimension that contributes most to the reach of the operand that reaches furthest,

@@ -236,7 +236,6 @@ void VulkanBackend::copyInto(const Tensor& dst, const Tensor& src) {
     RAVEN_ASSERT(dst.shape() == src.shape(), "VulkanBackend::copyInto: shapes differ");
     if (dst.numel() == 0) return;
     const std::uint32_t local = elementwiseGroup_;
-    const vulkan::Pipeline& copy = pipeline({"copy_strided", 2, sizeof(CopyPush), {local}});
     const auto layout = vkb::coalesce<2>(dst.shape(), {&dst.strides(), &src.strides()});
     const vkb::BindingWindows windows(*device_);
     const BufferRange &dstStorage = rangeOf(dst), &srcStorage = rangeOf(src);
@@ -254,9 +253,11 @@ void VulkanBackend::copyInto(const Tensor& dst, const Tensor& src) {
             std::copy_n(part.shape.begin(), vkb::kMaxRank, push.shape);
             std::copy_n(part.strides[0].begin(), vkb::kMaxRank, push.dstStride);
             std::copy_n(part.strides[1].begin(), vkb::kMaxRank, push.srcStride);
+            const bool vec4 = vkb::isVectorRun(part, {int64_t{push.dstOffset}, int64_t{push.srcOffset}});
+            const vulkan::Pipeline& copy = pipeline({"copy_strided", 2, sizeof(CopyPush), {local, vec4 ? 1u : 0u}});
             recorder_->describeNext("copy", 0, 8.0 * part.count);
             recorder_->dispatch(copy, {{sw.range, Access::Read}, {dw.range, Access::Write}}, push,
-                                Recorder::groupsFor(part.count, local));
+                                Recorder::groupsFor(vec4 ? (part.count + 3) / 4 : part.count, local));
         });
     });
 }

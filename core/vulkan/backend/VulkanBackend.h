@@ -20,7 +20,9 @@
 //    it again (stats().commandBuffersReused; Recorder.h).
 //  - Strided views: elementwise, copy and GEMM kernels read any strides (stride-0 broadcast views and
 //    transposed views included) after the host merges dimensions that are contiguous together; a view
-//    needing more than 6 dimensions is processed in several dispatches. Row kernels (softmax,
+//    needing more than 6 dimensions is processed in several dispatches. Runs of consecutive elements
+//    that start on a multiple of 4 (a contiguous tensor, usually) go four per invocation as vec4, in
+//    the elementwise, copy and Adam kernels, with the same bits as one per invocation. Row kernels (softmax,
 //    cross-entropy) and reductions over scattered axes read a contiguous copy made on the device.
 //  - Errors found by a kernel (cross-entropy targets outside [0, C)) cannot be thrown when the kernel is
 //    recorded; they are reported as raven::Error by the next sync point.

@@ -1,7 +1,8 @@
 // Elementwise kernels: compute-shaders/elementwise_unary.comp (unary and scalar ops) and
 // elementwise_binary.comp, one pipeline per op (the op is a specialization constant). Inputs of any
 // strides are read in place; the output is contiguous. Operands larger than one binding are bound in
-// windows, the view cut along its outer dimensions (BindingWindow.h).
+// windows, the view cut along its outer dimensions (BindingWindow.h). Runs of consecutive, aligned
+// elements take the shaders' VEC4 path: four elements per invocation, the same arithmetic per element.
 #include "vulkan/backend/VulkanBackend.h"
 
 #include "base/Error.h"
@@ -54,7 +55,6 @@ Tensor runUnary(VulkanBackend& backend, uint32_t op, const char* kind, const Ten
     Tensor out = backend.empty(x.shape());
     if (out.numel() == 0) return out;
     const uint32_t local = backend.elementwiseWorkgroupSize();
-    const vulkan::Pipeline& dense = backend.pipeline({"elementwise_unary", 2, sizeof(UnaryPush), {local, op, 0}});
     const auto layout = vkb::coalesce<2>(out.shape(), {&out.strides(), &x.strides()});
     const vkb::BindingWindows windows(backend.device());
     const vulkan::BufferRange &yStorage = backend.rangeOf(out), &xStorage = backend.rangeOf(x);
@@ -73,12 +73,13 @@ Tensor runUnary(VulkanBackend& backend, uint32_t op, const char* kind, const Ten
             std::copy_n(part.shape.begin(), vkb::kMaxRank, push.shape);
             std::copy_n(part.strides[1].begin(), vkb::kMaxRank, push.xStride);
             std::copy_n(part.strides[0].begin(), vkb::kMaxRank, push.yStride);
+            const bool vec4 = vkb::isVectorRun(part, {int64_t{push.yOffset}, int64_t{push.xOffset}});
+            const uint32_t strided = vkb::isDense(part, 0) ? 0 : 1;
             const vulkan::Pipeline& pipeline =
-                vkb::isDense(part, 0) ? dense
-                                      : backend.pipeline({"elementwise_unary", 2, sizeof(UnaryPush), {local, op, 1}});
+                backend.pipeline({"elementwise_unary", 2, sizeof(UnaryPush), {local, op, strided, vec4 ? 1u : 0u}});
             backend.recorder().describeNext(kind, static_cast<double>(part.count), 8.0 * part.count);
             backend.recorder().dispatch(pipeline, {{xw.range, Access::Read}, {yw.range, Access::Write}}, push,
-                                        Recorder::groupsFor(part.count, local));
+                                        Recorder::groupsFor(vec4 ? (part.count + 3) / 4 : part.count, local));
         });
     });
     return out;
@@ -99,8 +100,6 @@ Tensor VulkanBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b) {
     Tensor out = empty(a.shape());
     if (out.numel() == 0) return out;
     const uint32_t local = elementwiseWorkgroupSize();
-    const vulkan::Pipeline& dense =
-        pipeline({"elementwise_binary", 3, sizeof(BinaryPush), {local, static_cast<uint32_t>(op), 0}});
     const auto layout = vkb::coalesce<3>(out.shape(), {&out.strides(), &a.strides(), &b.strides()});
     const vkb::BindingWindows windows(device());
     const vulkan::BufferRange &cStorage = rangeOf(out), &aStorage = rangeOf(a), &bStorage = rangeOf(b);
@@ -123,13 +122,16 @@ Tensor VulkanBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b) {
             std::copy_n(part.strides[1].begin(), vkb::kMaxRank, push.aStride);
             std::copy_n(part.strides[2].begin(), vkb::kMaxRank, push.bStride);
             std::copy_n(part.strides[0].begin(), vkb::kMaxRank, push.cStride);
-            const vulkan::Pipeline& kernel =
-                vkb::isDense(part, 0)
-                    ? dense
-                    : pipeline({"elementwise_binary", 3, sizeof(BinaryPush), {local, static_cast<uint32_t>(op), 1}});
+            const bool vec4 =
+                vkb::isVectorRun(part, {int64_t{push.cOffset}, int64_t{push.aOffset}, int64_t{push.bOffset}});
+            const uint32_t strided = vkb::isDense(part, 0) ? 0 : 1;
+            const vulkan::Pipeline& kernel = pipeline({"elementwise_binary",
+                                                       3,
+                                                       sizeof(BinaryPush),
+                                                       {local, static_cast<uint32_t>(op), strided, vec4 ? 1u : 0u}});
             recorder().describeNext(binaryOpName(op), static_cast<double>(part.count), 12.0 * part.count);
             recorder().dispatch(kernel, {{aw.range, Access::Read}, {bw.range, Access::Read}, {cw.range, Access::Write}},
-                                push, Recorder::groupsFor(part.count, local));
+                                push, Recorder::groupsFor(vec4 ? (part.count + 3) / 4 : part.count, local));
         });
     });
     return out;

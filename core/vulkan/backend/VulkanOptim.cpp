@@ -10,6 +10,8 @@
 
 #include "base/Error.h"
 
+#include <algorithm>
+
 #include <array>
 
 namespace raven {
@@ -73,23 +75,26 @@ AdamUpdate VulkanBackend::adamUpdate(const Tensor& paramIn, const Tensor& gradIn
                              s.eps,   s.stepSize,      s.weightDecay, s.decayFactor};
     const vulkan::BufferRange scalarRange = stepScalars(scalars);
     const uint32_t local = elementwiseWorkgroupSize();
-    const vulkan::Pipeline& kernel = pipeline({"optim_adam", 8, sizeof(AdamPush), {local}});
-    forRanges<7>(*this, n, {&param, &grad, &m, &v, &r.param, &r.expAvg, &r.expAvgSq},
-                 [&](const auto& b, const auto& o, int64_t count) {
-                     const AdamPush push{vkb::narrowToU32(count), o[0], o[1], o[2], o[3], o[4], o[5], o[6],
-                                         first ? 1u : 0u};
-                     recorder().describeNext("adam_update", 0, 4.0 * static_cast<double>(count) * (first ? 5 : 7));
-                     recorder().dispatch(kernel,
-                                         {{b[0], Access::Read},
-                                          {b[1], Access::Read},
-                                          {b[2], Access::Read},
-                                          {b[3], Access::Read},
-                                          {b[4], Access::Write},
-                                          {b[5], Access::Write},
-                                          {b[6], Access::Write},
-                                          {scalarRange, Access::Read}},
-                                         push, Recorder::groupsFor(static_cast<uint64_t>(count), local));
-                 });
+    forRanges<7>(
+        *this, n, {&param, &grad, &m, &v, &r.param, &r.expAvg, &r.expAvgSq},
+        [&](const auto& b, const auto& o, int64_t count) {
+            // Four elements per invocation where every operand starts on a multiple of 4.
+            const bool vec4 = std::all_of(o.begin(), o.end(), [](uint32_t x) { return x % 4 == 0; });
+            const vulkan::Pipeline& kernel = pipeline({"optim_adam", 8, sizeof(AdamPush), {local, vec4 ? 1u : 0u}});
+            const AdamPush push{vkb::narrowToU32(count), o[0], o[1], o[2], o[3], o[4], o[5], o[6], first ? 1u : 0u};
+            recorder().describeNext("adam_update", 0, 4.0 * static_cast<double>(count) * (first ? 5 : 7));
+            recorder().dispatch(kernel,
+                                {{b[0], Access::Read},
+                                 {b[1], Access::Read},
+                                 {b[2], Access::Read},
+                                 {b[3], Access::Read},
+                                 {b[4], Access::Write},
+                                 {b[5], Access::Write},
+                                 {b[6], Access::Write},
+                                 {scalarRange, Access::Read}},
+                                push,
+                                Recorder::groupsFor(static_cast<uint64_t>(vec4 ? (count + 3) / 4 : count), local));
+        });
     return r;
 }
 
