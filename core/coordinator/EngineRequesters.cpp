@@ -321,6 +321,7 @@ void Engine::onContributorStats(Session& s, const wire::Envelope& e) {
         wire::DailyCredits& d = *out.add_per_day();
         d.set_date(day.day.toString(Qt::ISODate).toStdString());
         d.set_micro_credits(day.amount);
+        d.set_work_units(static_cast<std::uint64_t>(day.workUnits));
     }
     answer(s.id, e.request_id(), std::move(reply));
 }

@@ -62,6 +62,7 @@ struct CreditResult {
 struct DailyCredits {
     QDate day;  // UTC
     MicroCredits amount = 0;
+    qint64 workUnits = 0;  // accepted from the contributor that day
 };
 
 struct ContributorStats {

@@ -45,6 +45,13 @@ ContributorStats Ledger::contributorStats(ContributorId contributor, int days, c
         const QDate day = fromSqlTime(q.value(0)).date();
         stats.perDay[static_cast<qsizetype>(first.daysTo(day))].amount += q.value(1).toLongLong();
     }
+    QSqlQuery units = sql_.exec(QStringLiteral("SELECT accepted_at FROM work_units "
+                                               "WHERE accepted_from = ? AND accepted_at >= ? AND accepted_at < ?"),
+                                {contributor, from, until});
+    while (units.next()) {
+        const QDate day = fromSqlTime(units.value(0)).date();
+        ++stats.perDay[static_cast<qsizetype>(first.daysTo(day))].workUnits;
+    }
     return stats;
 }
 

@@ -271,6 +271,8 @@ private slots:
         QCOMPARE(statsB.contributor_stats().per_day_size(), 3);
         const wire::Envelope statsOfA = a->call(statsQuery);
         QCOMPARE(statsOfA.contributor_stats().work_units_accepted(), 1u);
+        QCOMPARE(statsOfA.contributor_stats().per_day(2).work_units(), 1u);  // today's
+        QCOMPARE(statsB.contributor_stats().per_day(2).work_units(), 0u);
         QCOMPARE(statsOfA.contributor_stats().work_units_rejected(), 3u);
         statsQuery.mutable_contributor_stats_query()->set_contributor_id(statsB.contributor_stats().contributor_id());
         QCOMPARE(a->call(statsQuery).error().code(), wire::ERROR_CODE_PERMISSION_DENIED);

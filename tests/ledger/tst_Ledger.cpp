@@ -230,12 +230,16 @@ void LedgerTest::contributorStatsAndJobSpend() {
     QCOMPARE(carol.perDay[1].amount, 0);
     QCOMPARE(carol.perDay[2].day, today.date());
     QCOMPARE(carol.perDay[2].amount, 3 * kCredit);  // the credit from 5 days ago is outside the window
+    QCOMPARE(carol.perDay[0].workUnits, 1);
+    QCOMPARE(carol.perDay[1].workUnits, 0);
+    QCOMPARE(carol.perDay[2].workUnits, 1);
 
     const ContributorStats dave = w.ledger->contributorStats(w.dave, 1, today);
     QCOMPARE(dave.workUnitsAccepted, 1);
     QCOMPARE(dave.resultsRejected, 0);
     QCOMPARE(dave.perDay.size(), 1);
     QCOMPARE(dave.perDay[0].amount, 4 * kCredit);
+    QCOMPARE(dave.perDay[0].workUnits, 1);
     QVERIFY_THROWS_EXCEPTION(raven::Error, w.ledger->contributorStats(w.dave, 0, today));
 
     const JobSpend spend = w.ledger->jobSpend(w.job);
