@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Everything a short GPU lease is for, in one command run from the repository root on the GPU machine:
-# the Vulkan loader where the machine has only the driver, the Qt-free build, then the benchmarks beside
-# PyTorch/CUDA, the per-kernel profile and the GEMM sweep, each log in OUT_DIR. Needs build/gpu-carry
-# (pack-gpu-carry.sh, run where glslc is). docs/benchmarks.md, "Vulkan", has the whole procedure.
+# the Vulkan loader where the machine has only the driver, the Qt-free build, the backend checked
+# against the CPU backend on the GPU, then the benchmarks beside PyTorch/CUDA, the per-kernel profile
+# and the GEMM sweep, each log in OUT_DIR. Needs build/gpu-carry (pack-gpu-carry.sh, run where glslc
+# is). docs/benchmarks.md, "Vulkan", has the whole procedure.
 #
 #   bench/vulkan/gpu-session.sh [--out OUT_DIR] [PHASE ...]
 #
-# PHASE: build | bench (gemm, elementwise, train beside PyTorch) | profile (train and gemm with
-# per-kernel GPU times) | sweep (every GEMM variant, beside cuBLAS). Default: all four, in that order
-# (about 6 minutes on an H100). OUT_DIR: $OUT, else build/gpu-logs. Loader packages (.deb) in .gl/ are
-# unpacked into / first when no libvulkan.so.1 is installed (the device tool's instructions).
+# PHASE: build | check (the backend against the CPU backend, DeviceCheck.h) | bench (gemm, elementwise,
+# train beside PyTorch) | profile (train and gemm with per-kernel GPU times) | sweep (every GEMM
+# variant, beside cuBLAS). Default: all five, in that order (about 7 minutes on an H100). OUT_DIR:
+# $OUT, else build/gpu-logs. Loader packages (.deb) in .gl/ are unpacked into / first when no
+# libvulkan.so.1 is installed (the device tool's instructions).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -19,12 +21,12 @@ phases=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out="$2"; shift 2 ;;
-    build|bench|profile|sweep) phases+=("$1"); shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    build|check|bench|profile|sweep) phases+=("$1"); shift ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "gpu-session.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-[ ${#phases[@]} -gt 0 ] || phases=(build bench profile sweep)
+[ ${#phases[@]} -gt 0 ] || phases=(build check bench profile sweep)
 mkdir -p "$out"
 
 if ! ldconfig -p | grep -q 'libvulkan.so.1 '; then
@@ -48,6 +50,7 @@ for phase in "${phases[@]}"; do
   echo "== gpu-session.sh: $phase ($(date -u +%H:%M:%S))"
   case "$phase" in
     build) "$here/gpu-build.sh" 2>&1 | tee "$out/build.txt" | tail -n 3 ;;
+    check) "$here/run.sh" --bin "$bin" --what check --log "$out/vulkan-check.txt" ;;
     bench) "$here/run.sh" --bin "$bin" --log "$out/vulkan.txt" ;;
     profile) "$here/run.sh" --bin "$bin" --what gemm,train --profile --log "$out/vulkan-profile.txt" ;;
     sweep)

@@ -1,7 +1,7 @@
 // raven-bench-vulkan: how fast the Vulkan backend is, measured the way torch_peer.py measures PyTorch
 // on the same GPU (run.sh runs both and prints one table; docs/benchmarks.md, "Vulkan").
 //
-//   raven-bench-vulkan [--what gemm,elementwise,train,sweep] [--device SEL] [--profile] [--smoke]
+//   raven-bench-vulkan [--what gemm,elementwise,train,sweep,check] [--device SEL] [--profile] [--smoke]
 //                      [--seconds S] [--shapes MxNxK,...]
 //
 //  - gemm: C = A B through VulkanBackend::matmul (the path every Linear takes) at 1024^3, 4096^3,
@@ -20,6 +20,9 @@
 //    slices, in TFLOP/s beside the variant the backend chooses, each checked against the chosen one's
 //    result (and the chosen one against the CPU backend up to 4096^3): the data to tune
 //    GemmVariants.cpp with on a new GPU (docs/vulkan.md).
+//  - check (not run unless asked): the backend against the CPU backend on this device
+//    (DeviceCheck.h), one `CHECK name: normalized MSE x (tolerance t) ok|FAILED` line each; a failure
+//    fails the run. What the test suite checks on lavapipe, for a GPU machine without Qt.
 // Every figure: warm-up first (pipelines compiled), then timed windows of repeated work ended by a
 // sync point (wall clock around synchronize), the best window reported. Results are lines
 // `RESULT {json}`; `DEVICE ...` names the device. --profile: after the timed windows, one more window
@@ -37,6 +40,7 @@
 #include <string>
 #include <vector>
 
+#include "DeviceCheck.h"
 #include "autograd/LayerOps.h"
 #include "autograd/Ops.h"
 #include "autograd/Variable.h"
@@ -74,7 +78,7 @@ struct Options {
 
 [[noreturn]] void usage(const std::string& problem) {
     std::cerr << "raven-bench-vulkan: " << problem << "\n"
-              << "usage: raven-bench-vulkan [--what gemm,elementwise,train,sweep] [--device SEL] [--profile]\n"
+              << "usage: raven-bench-vulkan [--what gemm,elementwise,train,sweep,check] [--device SEL] [--profile]\n"
               << "       [--smoke] [--seconds S] [--shapes MxNxK,...]\n";
     std::exit(2);
 }
@@ -91,7 +95,7 @@ Options parse(int argc, char** argv) {
             o.what.clear();
             std::stringstream list(value());
             for (std::string item; std::getline(list, item, ',');) {
-                if (item != "gemm" && item != "elementwise" && item != "train" && item != "sweep")
+                if (item != "gemm" && item != "elementwise" && item != "train" && item != "sweep" && item != "check")
                     usage("unknown benchmark " + item);
                 o.what.push_back(item);
             }
@@ -528,6 +532,18 @@ int main(int argc, char** argv) {
                 if (what == "elementwise") benchElementwise(backend, opt);
                 if (what == "train") benchTrain(backend, opt);
                 if (what == "sweep") benchSweep(backend, opt);
+                if (what == "check") {
+                    const int failures =
+                        raven::bench::checkAgainstCpu(backend, opt.smoke, [](const raven::bench::CheckRow& row) {
+                            std::printf("CHECK %s: normalized MSE %.3g (tolerance %.0e) %s\n", row.name.c_str(),
+                                        row.nmse, row.tolerance, row.passed() ? "ok" : "FAILED");
+                            std::fflush(stdout);
+                        });
+                    if (failures > 0) {
+                        std::cerr << "raven-bench-vulkan: " << failures << " check(s) FAILED against the CPU backend\n";
+                        g_allSane = false;
+                    }
+                }
             }
             backend.synchronize();
         }

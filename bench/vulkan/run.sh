@@ -3,7 +3,7 @@
 # one table: ours, PyTorch's, the ratio, the device names, and for elementwise kernels their share of
 # our measured copy bandwidth. Builds nothing (docs/benchmarks.md, "Vulkan", has the build commands).
 #
-#   bench/vulkan/run.sh --bin BUILD/bench/vulkan/raven-bench-vulkan [--what gemm,elementwise,train,sweep]
+#   bench/vulkan/run.sh --bin BUILD/bench/vulkan/raven-bench-vulkan [--what gemm,elementwise,train,sweep,check]
 #                       [--device SEL] [--profile] [--smoke] [--seconds S] [--shapes MxNxK,...]
 #                       [--log FILE]
 #
@@ -11,7 +11,8 @@
 # --profile: the program also prints its per-kernel GPU time tables (Vulkan timestamps).
 # sweep (only when named): every GEMM variant at each shape, Raven's alone (the data for tuning the
 # variant choice, docs/vulkan.md); the fastest of each shape is marked, and with gemm on the same
-# --shapes each variant stands beside cuBLAS.
+# --shapes each variant stands beside cuBLAS. check (only when named): the backend against the CPU
+# backend on this device (DeviceCheck.h); the run fails if any check does.
 # --smoke: tiny sizes, for the test suite (label bench-smoke): fails when the program fails (it checks
 # validation messages and that every figure is positive and finite) or a figure is missing.
 set -euo pipefail
@@ -74,14 +75,14 @@ fi
 
 peer_note=""
 # The peer has no sweep: it measures the named benchmarks it knows.
-peer_what="$(tr ',' '\n' <<<"$what" | grep -v '^sweep$' | paste -sd, - || true)"
+peer_what="$(tr ',' '\n' <<<"$what" | grep -vE '^(sweep|check)$' | paste -sd, - || true)"
 echo "== torch_peer.py --what ${peer_what:-nothing} ${peer_args[*]:-} ($python)"
 if [ "$torch_kind" = none ]; then
   peer_note="no PyTorch in $python (set RAVEN_PYTHON): Raven's figures only"
 elif [ "$torch_kind" = cpu ]; then
   peer_note="PyTorch in $python sees no CUDA device: Raven's figures only (the peer needs an NVIDIA GPU)"
 elif [ -z "$peer_what" ]; then
-  peer_note="the sweep has no peer: Raven's figures only"
+  peer_note="the sweep and the check have no peer: Raven's figures only"
 else
   if ! "$python" "$here/torch_peer.py" --what "$peer_what" "${peer_args[@]}" | tee "$peer"; then
     echo "run.sh: torch_peer.py failed" >&2
@@ -105,7 +106,7 @@ def read(path):
 
 our_device, ours = read(ours_file)
 peer_device, peer = read(peer_file)
-expected = {"gemm": 3, "elementwise": 6, "train": 2, "sweep": 4}
+expected = {"gemm": 3, "elementwise": 6, "train": 2, "sweep": 4, "check": 0}
 if shapes:
     expected["gemm"] = expected["sweep"] = len(shapes.split(","))
 missing = [b for b in what.split(",") if sum(r["bench"] == b for r in ours) < expected[b]]
@@ -113,6 +114,15 @@ if missing:
     print("run.sh: raven-bench-vulkan printed too few results for: " + ", ".join(missing), file=sys.stderr)
     sys.exit(1)
 bad = [r for r in ours + peer if not (math.isfinite(r["value"]) and r["value"] > 0)]
+checks = [l for l in open(ours_file) if l.startswith("CHECK ")]
+if "check" in what.split(","):
+    failed = [l for l in checks if l.rstrip().endswith("FAILED")]
+    print("Checks against the CPU backend on this device: %d run, %d failed" % (len(checks), len(failed)))
+    for l in failed:
+        print("  " + l.strip())
+    if not checks:
+        print("run.sh: raven-bench-vulkan printed no checks", file=sys.stderr)
+        sys.exit(1)
 if bad:
     print("run.sh: figures that are not positive and finite: %s" % bad, file=sys.stderr)
     sys.exit(1)

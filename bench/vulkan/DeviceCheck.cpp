@@ -1,0 +1,202 @@
+#include "DeviceCheck.h"
+
+#include "tensor/Backend.h"
+#include "tensor/Random.h"
+#include "tensor/Tensor.h"
+#include "tensor/TensorOps.h"
+#include "vulkan/backend/GemmTiles.h"
+#include "vulkan/backend/VulkanBackend.h"
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+namespace raven::bench {
+namespace {
+
+constexpr double kFp32 = 1e-7;       // the test suite's tolerance for fp32 kernels
+constexpr double kTranscend = 1e-6;  // exp, log, tanh, erf come from the driver
+
+double normalizedMse(const std::vector<float>& got, const std::vector<float>& want) {
+    if (got.size() != want.size()) return INFINITY;
+    double err = 0, ref = 0;
+    for (std::size_t i = 0; i < want.size(); ++i) {
+        const double d = static_cast<double>(got[i]) - want[i];
+        if (std::isnan(got[i]) != std::isnan(want[i])) return INFINITY;
+        if (!std::isnan(d)) err += d * d;
+        if (!std::isnan(want[i])) ref += static_cast<double>(want[i]) * want[i];
+    }
+    return ref > 0 ? err / ref : err;
+}
+
+// A pair of equal tensors, one on each backend.
+struct Pair {
+    Tensor cpu, gpu;
+};
+
+class Checker {
+public:
+    Checker(VulkanBackend& gpu, const std::function<void(const CheckRow&)>& report) : gpu_(gpu), report_(report) {}
+
+    Pair random(const Shape& shape, float low = -2.0f, float high = 2.0f) {
+        const Tensor c = uniform(shape, low, high, gen_, cpuBackend());
+        return {c, fromVector(shape, c.toVector(), gpu_)};
+    }
+    Pair of(const Shape& shape, const std::vector<float>& values) {
+        return {fromVector(shape, values), fromVector(shape, values, gpu_)};
+    }
+
+    void expect(const std::string& name, const Tensor& gpuResult, const Tensor& cpuResult, double tolerance = kFp32) {
+        const CheckRow row{name, normalizedMse(gpuResult.toVector(), cpuResult.toVector()), tolerance};
+        if (!row.passed()) ++failures_;
+        report_(row);
+    }
+
+    VulkanBackend& gpu() { return gpu_; }
+    Backend& cpu() { return cpuBackend(); }
+    int failures() const { return failures_; }
+
+private:
+    VulkanBackend& gpu_;
+    const std::function<void(const CheckRow&)>& report_;
+    Generator gen_{7};
+    int failures_ = 0;
+};
+
+std::string shapeName(const Shape& s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) out += (i ? "x" : "") + std::to_string(s[i]);
+    return out;
+}
+
+void checkGemm(Checker& c, bool smoke) {
+    struct Case {
+        int64_t m, n, k;
+    };
+    std::vector<Case> cases = {{1, 1, 1}, {17, 33, 9}, {130, 67, 70}, {129, 132, 24}, {8, 8, 4096}, {257, 255, 300}};
+    if (!smoke) cases.push_back({1024, 1024, 1024});
+    for (const Case& k : cases) {
+        const Pair a = c.random({k.m, k.k}), b = c.random({k.k, k.n}), bias = c.random({k.n});
+        const Tensor want = c.cpu().matmul(a.cpu, b.cpu, bias.cpu);
+        const std::string name = std::to_string(k.m) + "x" + std::to_string(k.n) + "x" + std::to_string(k.k);
+        for (const vkb::GemmTile& tile : vkb::gemmTiles()) {
+            if (!vkb::gemmTileAllowed(c.gpu().device().info(), tile)) continue;
+            vkb::GemmVariant v = vkb::chooseGemmVariant(c.gpu().device().info(), k.m, k.n, k.k, 1);
+            v.tile = tile;
+            c.expect("gemm " + name + " " + vkb::describe(v), vkb::matmulWith(c.gpu(), a.gpu, b.gpu, bias.gpu, v), want);
+        }
+        c.expect("gemm " + name + " chosen, transposed operands",
+                 c.gpu().matmul(a.gpu.transpose(0, 1).contiguous().transpose(0, 1), b.gpu, bias.gpu), want);
+    }
+    const Pair a = c.random({3, 2, 9, 5}), b = c.random({3, 2, 5, 8});
+    c.expect("gemm batched [3,2,9,5]x[3,2,5,8]", c.gpu().matmul(a.gpu, b.gpu, Tensor()),
+             c.cpu().matmul(a.cpu, b.cpu, Tensor()));
+}
+
+void checkElementwise(Checker& c, bool smoke) {
+    for (const int64_t n : {int64_t{1}, int64_t{5}, smoke ? int64_t{1027} : int64_t{1} << 22}) {
+        const Pair x = c.random({n}, 0.1f, 3.0f), y = c.random({n}, 0.1f, 3.0f);
+        for (int op = 0; op <= static_cast<int>(UnaryOp::GeluErf); ++op) {
+            const auto u = static_cast<UnaryOp>(op);
+            c.expect(std::string("unary ") + unaryOpName(u) + " n=" + std::to_string(n), c.gpu().unary(u, x.gpu),
+                     c.cpu().unary(u, x.cpu), kTranscend);
+        }
+        for (int op = 0; op <= static_cast<int>(BinaryOp::GeluErfBackward); ++op) {
+            const auto b = static_cast<BinaryOp>(op);
+            c.expect(std::string("binary ") + binaryOpName(b) + " n=" + std::to_string(n),
+                     c.gpu().binary(b, x.gpu, y.gpu), c.cpu().binary(b, x.cpu, y.cpu), kTranscend);
+        }
+    }
+    // Strided, broadcast and offset views (one element per invocation).
+    const Pair m = c.random({33, 65}), row = c.random({1, 65});
+    c.expect("binary add broadcast row", c.gpu().binary(BinaryOp::Add, m.gpu, row.gpu.expand({33, 65})),
+             c.cpu().binary(BinaryOp::Add, m.cpu, row.cpu.expand({33, 65})));
+    c.expect("unary tanh transposed", c.gpu().unary(UnaryOp::Tanh, m.gpu.transpose(0, 1)),
+             c.cpu().unary(UnaryOp::Tanh, m.cpu.transpose(0, 1)), kTranscend);
+    c.expect("copy narrowed", c.gpu().contiguousCopy(m.gpu.narrow(1, 1, 63)),
+             c.cpu().contiguousCopy(m.cpu.narrow(1, 1, 63)), 0);
+}
+
+void checkReductionsAndSoftmax(Checker& c) {
+    const Pair x = c.random({37, 1029});
+    for (const std::vector<int>& axes : {std::vector<int>{0}, std::vector<int>{1}, std::vector<int>{0, 1}}) {
+        const std::string which = axes.size() == 2 ? "all" : "axis " + std::to_string(axes[0]);
+        c.expect("sum " + which, c.gpu().reduce(ReduceOp::Sum, x.gpu, axes, false),
+                 c.cpu().reduce(ReduceOp::Sum, x.cpu, axes, false));
+        c.expect("max " + which, c.gpu().reduce(ReduceOp::Max, x.gpu, axes, false),
+                 c.cpu().reduce(ReduceOp::Max, x.cpu, axes, false), 0);
+    }
+    c.expect("softmax", c.gpu().softmax(x.gpu), c.cpu().softmax(x.cpu), kTranscend);
+    c.expect("logSoftmax", c.gpu().logSoftmax(x.gpu), c.cpu().logSoftmax(x.cpu), kTranscend);
+    const Pair logits = c.random({128, 10});
+    std::vector<float> labels(128);
+    for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<float>((i * 7) % 10);
+    const Pair targets = c.of({128}, labels), one = c.of({128}, std::vector<float>(128, 1.0f / 128));
+    c.expect("cross-entropy", c.gpu().crossEntropy(logits.gpu, targets.gpu, 0.1f),
+             c.cpu().crossEntropy(logits.cpu, targets.cpu, 0.1f), kTranscend);
+    c.expect("cross-entropy backward", c.gpu().crossEntropyBackward(logits.gpu, targets.gpu, one.gpu, 0.1f),
+             c.cpu().crossEntropyBackward(logits.cpu, targets.cpu, one.cpu, 0.1f), kTranscend);
+}
+
+void checkConvolutionAndPooling(Checker& c, bool smoke) {
+    struct Case {
+        const char* name;
+        Shape x, w;
+        Conv2dGeometry g;
+    };
+    const int64_t batch = smoke ? 8 : 128;
+    const Case cases[] = {
+        {"CNN conv1", {batch, 1, 28, 28}, {32, 1, 3, 3}, {1, 1, 1, 1, 1, 1, 1}},
+        {"CNN conv2", {batch, 32, 14, 14}, {64, 32, 3, 3}, {1, 1, 1, 1, 1, 1, 1}},
+        {"stride 2 groups 2", {3, 4, 11, 10}, {6, 2, 3, 3}, {2, 2, 1, 0, 1, 1, 2}},
+        {"1x1 odd", {3, 5, 7, 3}, {6, 5, 1, 1}, {}},
+    };
+    for (const Case& k : cases) {
+        const Pair x = c.random(k.x), w = c.random(k.w, -0.5f, 0.5f), b = c.random({k.w[0]});
+        const Tensor yc = c.cpu().conv2d(x.cpu, w.cpu, b.cpu, k.g);
+        c.expect(std::string("conv2d ") + k.name + " " + shapeName(k.x) + " forward",
+                 c.gpu().conv2d(x.gpu, w.gpu, b.gpu, k.g), yc);
+        const Pair dy = c.random(yc.shape());
+        const LayerGrads gc = c.cpu().conv2dBackward(x.cpu, w.cpu, dy.cpu, k.x, k.g, {true, true, true});
+        const LayerGrads gg = c.gpu().conv2dBackward(x.gpu, w.gpu, dy.gpu, k.x, k.g, {true, true, true});
+        c.expect(std::string("conv2d ") + k.name + " input gradient", gg.input, gc.input);
+        c.expect(std::string("conv2d ") + k.name + " weight gradient", gg.weight, gc.weight);
+        c.expect(std::string("conv2d ") + k.name + " bias gradient", gg.bias, gc.bias);
+    }
+    const Pair x = c.random({batch, 32, 28, 28});
+    const Pool2dWindow window{2, 2, 2, 2, 0, 0};
+    const MaxPool2dResult pc = c.cpu().maxPool2d(x.cpu, window), pg = c.gpu().maxPool2d(x.gpu, window);
+    c.expect("max pool forward", pg.values, pc.values, 0);
+    const Pair dy = c.random(pc.values.shape());
+    c.expect("max pool backward", c.gpu().maxPool2dBackward(pg.argmax, dy.gpu, x.gpu.shape(), window),
+             c.cpu().maxPool2dBackward(pc.argmax, dy.cpu, x.cpu.shape(), window), 0);
+}
+
+void checkAdam(Checker& c, bool smoke) {
+    for (const int64_t n : {int64_t{10}, int64_t{1027}, smoke ? int64_t{4096} : int64_t{1} << 20}) {
+        const Pair p = c.random({n}), g = c.random({n}), m = c.random({n}, -0.1f, 0.1f), v = c.random({n}, 0.0f, 0.01f);
+        AdamStepScalars s;
+        s.stepSize = 1e-3f / (1.0f - 0.9f * 0.9f);
+        s.invSqrtCorrection2 = 1.0f / std::sqrt(1.0f - 0.999f * 0.999f);
+        s.weightDecay = 0.01f;
+        const AdamUpdate want = c.cpu().adamUpdate(p.cpu, g.cpu, m.cpu, v.cpu, s);
+        const AdamUpdate got = c.gpu().adamUpdate(p.gpu, g.gpu, m.gpu, v.gpu, s);
+        const std::string name = "adam n=" + std::to_string(n);
+        c.expect(name + " param", got.param, want.param);
+        c.expect(name + " moments", concat({got.expAvg, got.expAvgSq}, 0), concat({want.expAvg, want.expAvgSq}, 0));
+    }
+}
+
+}  // namespace
+
+int checkAgainstCpu(VulkanBackend& backend, bool smoke, const std::function<void(const CheckRow&)>& report) {
+    Checker c(backend, report);
+    checkGemm(c, smoke);
+    checkElementwise(c, smoke);
+    checkReductionsAndSoftmax(c);
+    checkConvolutionAndPooling(c, smoke);
+    checkAdam(c, smoke);
+    return c.failures();
+}
+
+}  // namespace raven::bench
