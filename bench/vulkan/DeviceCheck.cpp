@@ -83,7 +83,8 @@ void checkGemm(Checker& c, bool smoke) {
             if (!vkb::gemmTileAllowed(c.gpu().device().info(), tile)) continue;
             vkb::GemmVariant v = vkb::chooseGemmVariant(c.gpu().device().info(), k.m, k.n, k.k, 1);
             v.tile = tile;
-            c.expect("gemm " + name + " " + vkb::describe(v), vkb::matmulWith(c.gpu(), a.gpu, b.gpu, bias.gpu, v), want);
+            c.expect("gemm " + name + " " + vkb::describe(v), vkb::matmulWith(c.gpu(), a.gpu, b.gpu, bias.gpu, v),
+                     want);
         }
         c.expect("gemm " + name + " chosen, transposed operands",
                  c.gpu().matmul(a.gpu.transpose(0, 1).contiguous().transpose(0, 1), b.gpu, bias.gpu), want);

@@ -54,7 +54,7 @@ for phase in "${phases[@]}"; do
     bench) "$here/run.sh" --bin "$bin" --log "$out/vulkan.txt" ;;
     profile) "$here/run.sh" --bin "$bin" --what gemm,train --profile --log "$out/vulkan-profile.txt" ;;
     sweep)
-      shapes=1024x1024x1024,2048x2048x2048,4096x4096x4096,8192x8192x8192,4096x512x14336,512x512x8192
+      shapes=1024x1024x1024,2048x2048x2048,4096x4096x4096,8192x8192x8192,4096x512x14336,512x512x8192,128x256x784,784x256x128
       "$here/run.sh" --bin "$bin" --what gemm,sweep --shapes "$shapes" --log "$out/vulkan-sweep.txt" ;;
   esac
 done

@@ -16,10 +16,10 @@
 //    shapes, runs forward, backward and the update, and reads the loss: one submission per step, whose
 //    command buffer is recorded once and then resubmitted (recorded/step shows it). (--smoke: batch 16.)
 //  - sweep (not run unless asked): every GEMM variant the device allows at 1024^3, 2048^3, 4096^3,
-//    8192^3, 4096x512x14336 and 512x512x8192: each tile and kernel, scalar loads, and split-k into 1-16
-//    slices, in TFLOP/s beside the variant the backend chooses, each checked against the chosen one's
-//    result (and the chosen one against the CPU backend up to 4096^3): the data to tune
-//    GemmVariants.cpp with on a new GPU (docs/vulkan.md).
+//    8192^3, 4096x512x14336, 512x512x8192 and the MLP's 128x256x784 and 784x256x128: each tile and kernel, scalar
+//    loads, and split-k into 1-16 slices, in TFLOP/s beside the variant the backend chooses, each checked against the
+//    chosen one's result (and the chosen one against the CPU backend up to 4096^3): the data to tune GemmVariants.cpp
+//    with on a new GPU (docs/vulkan.md).
 //  - check (not run unless asked): the backend against the CPU backend on this device
 //    (DeviceCheck.h), one `CHECK name: normalized MSE x (tolerance t) ok|FAILED` line each; a failure
 //    fails the run. What the test suite checks on lavapipe, for a GPU machine without Qt.
@@ -257,8 +257,8 @@ double normalizedMse(const std::vector<float>& got, const std::vector<float>& wa
 }
 
 void benchSweep(VulkanBackend& backend, const Options& opt) {
-    std::vector<GemmShape> cases = {{1024, 1024, 1024}, {2048, 2048, 2048}, {4096, 4096, 4096},
-                                    {8192, 8192, 8192}, {4096, 512, 14336}, {512, 512, 8192}};
+    std::vector<GemmShape> cases = {{1024, 1024, 1024}, {2048, 2048, 2048}, {4096, 4096, 4096}, {8192, 8192, 8192},
+                                    {4096, 512, 14336}, {512, 512, 8192},   {128, 256, 784},    {784, 256, 128}};
     if (opt.smoke) cases = {{96, 64, 1100}, {130, 67, 70}};
     if (!opt.shapes.empty()) cases = opt.shapes;
     Options quick = opt;
