@@ -15,9 +15,11 @@
 //
 // Index arithmetic is most of this kernel's cost (a gathered element needs its column and tap decoded
 // by integer divisions): the kernel's height, width and strides are specialization constants, so
-// divisions by them are multiplications, and an invocation keeps its last decoded column (in modes 0
-// and 1 an invocation loads the same column of B at every step of K).
+// divisions by them are multiplications; divisions by outH * outW and outW use constants the host
+// computed (raven_divide.glsl); and an invocation keeps its last decoded column (in modes 0 and 1 an
+// invocation loads the same column of B at every step of K).
 #extension GL_GOOGLE_include_directive : require
+#include "raven_divide.glsl"
 
 layout(constant_id = 5) const uint MODE = 0;
 layout(constant_id = 6) const uint KERNEL_H = 1;
@@ -36,7 +38,11 @@ layout(push_constant) uniform Params {
     uint kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW;  // the first four: see KERNEL_H..
     uint groups, outH, outW, hasBias;
     uint splits, kSplit;  // mode 2 only; 1 and K otherwise
+    uint positionsMagic[3], outWMagic[3];  // r_divide by outH * outW and by outW
 } p;
+
+uvec3 positionsMagic() { return uvec3(p.positionsMagic[0], p.positionsMagic[1], p.positionsMagic[2]); }
+uvec3 outWMagic() { return uvec3(p.outWMagic[0], p.outWMagic[1], p.outWMagic[2]); }
 
 uint cPerGroup() { return p.inChannels / p.groups; }
 uint kPerGroup() { return p.outChannels / p.groups; }
@@ -55,8 +61,8 @@ int memoRow, memoCol;
 float im2col(uint tap, uint column) {
     if (column != memoColumn) {
         const uint positions = p.outH * p.outW;
-        const uint n = column / positions, q = column % positions;
-        const uint oh = q / p.outW, ow = q % p.outW;
+        const uint n = r_divide(column, positionsMagic()), q = column - n * positions;
+        const uint oh = r_divide(q, outWMagic()), ow = q - oh * p.outW;
         memoColumn = column;
         memoBase = (n * p.inChannels + group() * cPerGroup()) * p.height * p.width;
         memoRow = int(oh * STRIDE_H) - int(p.padH);
@@ -99,7 +105,7 @@ float loadA(uint m, uint k) {
         return opA[((group() * kPerGroup() + kk) * cPerGroup() + m) * taps() + t];
     }
     const uint positions = p.outH * p.outW;
-    const uint n = k / positions, q = k % positions;
+    const uint n = r_divide(k, positionsMagic()), q = k - n * positions;
     return opA[(n * p.outChannels + group() * kPerGroup() + m) * positions + q];
 }
 

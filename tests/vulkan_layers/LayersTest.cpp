@@ -10,6 +10,7 @@
 #include "vulkan/Device.h"
 #include "vulkan/Instance.h"
 #include "vulkan/VulkanTestSupport.h"
+#include "vulkan/layers/DivisionMagic.h"
 #include "vulkan/layers/HostRun.h"
 #include "vulkan/layers/Layers.h"
 
@@ -493,6 +494,33 @@ private slots:
         const auto onlyValue = host::attentionBackward(*device_, s, q, k, v, probs, dout, {false, false, true});
         QVERIFY(onlyValue.query.empty() && onlyValue.key.empty());
         QVERIFY(bitIdentical(onlyValue.value, grads.value));
+    }
+
+    // The host's division constants divide every 32-bit numerator exactly (the shader computes the
+    // same; the convolution tests check it there), for divisors at the edges and convolution extents.
+    void divisionMagicDividesExactly() {
+        std::vector<std::uint32_t> divisors{1,           2,
+                                            3,           5,
+                                            7,           14,
+                                            28,          196,
+                                            784,         1000,
+                                            65535,       65536,
+                                            65537,       (1u << 31) - 1,
+                                            1u << 31,    (1u << 31) + 1,
+                                            0xfffffffeu, 0xffffffffu};
+        std::uint64_t state = 12345;
+        const auto next = [&state] {
+            state = state * 6364136223846793005ull + 1442695040888963407ull;
+            return static_cast<std::uint32_t>(state >> 32);
+        };
+        for (int i = 0; i < 200; ++i) divisors.push_back(std::max<std::uint32_t>(next() >> (next() % 32), 1));
+        for (const std::uint32_t d : divisors) {
+            const layers::DivisionMagic magic = layers::divisionMagic(d);
+            std::vector<std::uint32_t> numerators{0, 1, d - 1, d, d + 1, 2 * d, 0x7fffffffu, 0xfffffffeu, 0xffffffffu};
+            for (int i = 0; i < 2000; ++i) numerators.push_back(next());
+            for (const std::uint32_t n : numerators)
+                QVERIFY2(magic.divide(n) == n / d, qPrintable(QString("%1 / %2").arg(n).arg(d)));
+        }
     }
 
     // The weight gradient's split depends on the shape alone (the Fashion-MNIST CNN's two convolutions
