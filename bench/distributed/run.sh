@@ -86,7 +86,21 @@ run() {  # K URL STEPS LABEL
         /summary:/ { for (i = 1; i <= NF; i++) {
             if ($i == "sent") s += $(i + 1); if ($i == "received") r += $(i + 1); if ($i == "samples,") n += $(i - 1) } }
         END { print s, r, n }')
-    awk -v k="$k" -v n="$n" -v b="$batch" -v t0="$t0" -v t1="$t1" -v c0="$c0" -v c1="$c1" -v u="$units" \
+    # Training time from the coordinator's own step timestamps (jobs/<id>/metrics.jsonl): from the end of
+    # step 1 to the end of step n - 1, so that neither the workers' start (self-benchmark, registration,
+    # first weights) nor the evaluation that ends the job is counted; the wall clock is the fallback.
+    local steady
+    steady=$(awk -v last=$((n - 1)) '
+        match($0, /"step":"[0-9]+"/) { step = substr($0, RSTART + 8, RLENGTH - 9) + 0 }
+        match($0, /"timestamp_ms":"[0-9]+"/) { ms = substr($0, RSTART + 16, RLENGTH - 17) / 1000 }
+        step == 1 { first = ms } step == last { final = ms }
+        END { if (first && final > first) printf "%.6f %.6f", first, final }' "$dir/jobs/$job/metrics.jsonl" 2>/dev/null)
+    local measured=$n
+    if [ "$n" -ge 3 ] && [ -n "$steady" ]; then
+        read -r t0 t1 <<<"$steady"
+        measured=$((n - 2))
+    fi
+    awk -v k="$k" -v n="$measured" -v b="$batch" -v t0="$t0" -v t1="$t1" -v c0="$c0" -v c1="$c1" -v u="$units" \
         -v s="$sent" -v r="$received" -v m="$samples" -v label="$label" -v base="${base:-0}" -v cores="$cores" 'BEGIN {
         sps = n * b / (t1 - t0)
         if (k == 1) { print sps > ("base-" label) }
