@@ -17,18 +17,6 @@ namespace {
 constexpr double kFp32 = 1e-7;       // the test suite's tolerance for fp32 kernels
 constexpr double kTranscend = 1e-6;  // exp, log, tanh, erf come from the driver
 
-double normalizedMse(const std::vector<float>& got, const std::vector<float>& want) {
-    if (got.size() != want.size()) return INFINITY;
-    double err = 0, ref = 0;
-    for (std::size_t i = 0; i < want.size(); ++i) {
-        const double d = static_cast<double>(got[i]) - want[i];
-        if (std::isnan(got[i]) != std::isnan(want[i])) return INFINITY;
-        if (!std::isnan(d)) err += d * d;
-        if (!std::isnan(want[i])) ref += static_cast<double>(want[i]) * want[i];
-    }
-    return ref > 0 ? err / ref : err;
-}
-
 // A pair of equal tensors, one on each backend.
 struct Pair {
     Tensor cpu, gpu;
@@ -189,6 +177,18 @@ void checkAdam(Checker& c, bool smoke) {
 }
 
 }  // namespace
+
+double normalizedMse(const std::vector<float>& got, const std::vector<float>& want) {
+    if (got.size() != want.size()) return INFINITY;
+    double err = 0, ref = 0;
+    for (std::size_t i = 0; i < want.size(); ++i) {
+        if (std::isnan(got[i]) != std::isnan(want[i])) return INFINITY;
+        const double d = static_cast<double>(got[i]) - want[i];
+        if (!std::isnan(d)) err += d * d;
+        if (!std::isnan(want[i])) ref += static_cast<double>(want[i]) * want[i];
+    }
+    return ref > 0 ? err / ref : err;
+}
 
 int checkAgainstCpu(VulkanBackend& backend, bool smoke, const std::function<void(const CheckRow&)>& report) {
     Checker c(backend, report);

@@ -9,6 +9,7 @@
 //   const int failures = raven::bench::checkAgainstCpu(backend, smoke, printRow);
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace raven {
 class VulkanBackend;
@@ -23,6 +24,10 @@ struct CheckRow {
     double tolerance = 0;
     bool passed() const { return nmse <= tolerance; }
 };
+
+// sum (got - want)^2 / sum want^2 (the error alone when want is all zeros); NaN must match NaN, and
+// sizes must agree, else infinity. What every check (and the GEMM sweep) is judged by.
+double normalizedMse(const std::vector<float>& got, const std::vector<float>& want);
 
 // Runs every check, calling `report` for each; returns how many failed. `smoke`: smaller shapes.
 int checkAgainstCpu(VulkanBackend& backend, bool smoke, const std::function<void(const CheckRow&)>& report);

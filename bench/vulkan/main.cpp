@@ -246,16 +246,6 @@ std::vector<raven::vkb::GemmVariant> sweepVariants(const raven::vulkan::DeviceIn
     return out;
 }
 
-double normalizedMse(const std::vector<float>& got, const std::vector<float>& want) {
-    double err = 0, ref = 0;
-    for (std::size_t i = 0; i < want.size(); ++i) {
-        const double d = static_cast<double>(got[i]) - want[i];
-        err += d * d;
-        ref += static_cast<double>(want[i]) * want[i];
-    }
-    return ref > 0 ? err / ref : err;
-}
-
 void benchSweep(VulkanBackend& backend, const Options& opt) {
     std::vector<GemmShape> cases = {{1024, 1024, 1024}, {2048, 2048, 2048}, {4096, 4096, 4096}, {8192, 8192, 8192},
                                     {4096, 512, 14336}, {512, 512, 8192},   {128, 256, 784},    {784, 256, 128}};
@@ -294,12 +284,14 @@ void benchSweep(VulkanBackend& backend, const Options& opt) {
                     const Tensor cb = raven::fromVector(b.shape(), b.toVector());
                     check =
                         ", \"chosen\": true, \"nmse_vs_cpu\": " +
-                        judge(normalizedMse(got, raven::cpuBackend().matmul(ca, cb, Tensor()).toVector()), "the CPU");
+                        judge(raven::bench::normalizedMse(got, raven::cpuBackend().matmul(ca, cb, Tensor()).toVector()),
+                              "the CPU");
                 } else {
                     check = ", \"chosen\": true";
                 }
             } else {
-                check = ", \"nmse_vs_chosen\": " + judge(normalizedMse(got, reference), "the chosen variant");
+                check =
+                    ", \"nmse_vs_chosen\": " + judge(raven::bench::normalizedMse(got, reference), "the chosen variant");
             }
             result("sweep", name, flops / seconds * 1e-12, "TFLOP/s",
                    ", \"ms\": " + std::to_string(seconds * 1e3) + ", \"variant\": \"" + raven::vkb::describe(v) + "\"" +
