@@ -528,20 +528,16 @@ private:
 // `raven train --local` with the batches a distributed job visits (shuffleBlock = shard size).
 inline std::map<std::string, std::vector<float>> localTraining(const data::Dataset& dataset,
                                                                const wire::Hyperparameters& h) {
-    nn::Model model(nn::ModelSpec::parse(testing::kSyntheticMlpSpec));
     nn::TrainOptions options;
     options.epochs = static_cast<int>(h.epochs());
     options.batchSize = h.global_batch();
     options.shuffleSeed = h.seed();
-    options.shuffleBlock = 32;
     options.maxSteps = static_cast<std::int64_t>(h.max_steps());
     options.optimizer = nn::OptimizerConfig::defaults(nn::OptimizerKind::Adam);
     options.optimizer.lr = h.learning_rate();
-    options.evaluateEachEpoch = false;
-    nn::Trainer trainer(model, dataset, options);
-    trainer.run();
+    const std::unique_ptr<nn::Model> model = testing::trainSyntheticMlpLocally(dataset, options);
     std::map<std::string, std::vector<float>> out;
-    for (const auto& [name, tensor] : model.stateDict()) out[name] = tensor.toVector();
+    for (const auto& [name, tensor] : model->stateDict()) out[name] = tensor.toVector();
     return out;
 }
 

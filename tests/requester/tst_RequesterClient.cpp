@@ -64,17 +64,12 @@ nn::OptimizerConfig adam() {
 }
 
 std::vector<float> trainLocally(const data::Dataset& dataset, const nn::OptimizerConfig& optimizer, int epochs) {
-    nn::Model model(nn::ModelSpec::parse(testing::kSyntheticMlpSpec));
     nn::TrainOptions options;
     options.epochs = epochs;
     options.batchSize = 64;
     options.shuffleSeed = 4;
-    options.shuffleBlock = 32;
     options.optimizer = optimizer;
-    options.evaluateEachEpoch = false;
-    nn::Trainer trainer(model, dataset, options);
-    trainer.run();
-    return test::flatWeights(model);
+    return test::flatWeights(*testing::trainSyntheticMlpLocally(dataset, options));
 }
 
 using testing::maxRelativeDifference;

@@ -2,9 +2,11 @@
 // A small seeded classification dataset (three classes of 6-element vectors) for tests that need
 // real shards but not Fashion-MNIST's size.
 #include <cmath>
-
+#include <memory>
 #include <span>
+
 #include "data/Dataset.h"
+#include "nn/Trainer.h"
 
 namespace raven::testing {
 
@@ -52,5 +54,17 @@ inline const char* kSyntheticMlpSpec = R"({
   "loss": {"kind": "cross_entropy"},
   "init": {"scheme": "kaiming_uniform", "seed": 3}
 })";
+
+// `raven train --local` of the synthetic MLP with the batches a distributed job visits (shuffleBlock =
+// the shard size, 32; no evaluation): the reference the distributed tests compare with. `options`
+// gives the epochs, batch size, seed, step limit and optimizer.
+inline std::unique_ptr<nn::Model> trainSyntheticMlpLocally(const data::Dataset& dataset, nn::TrainOptions options) {
+    auto model = std::make_unique<nn::Model>(nn::ModelSpec::parse(kSyntheticMlpSpec));
+    options.shuffleBlock = 32;
+    options.evaluateEachEpoch = false;
+    nn::Trainer trainer(*model, dataset, options);
+    trainer.run();
+    return model;
+}
 
 }  // namespace raven::testing

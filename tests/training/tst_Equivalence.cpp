@@ -65,17 +65,12 @@ class TestEquivalence : public QObject {
     }
 
     std::vector<float> local(const nn::OptimizerConfig& config, int epochs) {
-        nn::Model model(nn::ModelSpec::parse(testing::kSyntheticMlpSpec));
         nn::TrainOptions options;
         options.epochs = epochs;
         options.batchSize = 64;
         options.shuffleSeed = 4;
-        options.shuffleBlock = 32;
         options.optimizer = config;
-        options.evaluateEachEpoch = false;
-        nn::Trainer trainer(model, dataset_, options);
-        trainer.run();
-        return flatWeights(model);
+        return flatWeights(*testing::trainSyntheticMlpLocally(dataset_, options));
     }
 
 private slots:

@@ -40,4 +40,11 @@ inline std::vector<float> randomValues(int64_t n, unsigned seed, float low = -2.
 using ViewFn = std::function<Tensor(const Tensor&)>;
 inline Tensor identityView(const Tensor& t) { return t; }
 
+// The view with every dimension in reverse order (a view that coalesces into nothing simpler).
+inline Tensor permuteReverse(const Tensor& t) {
+    std::vector<int64_t> order;
+    for (int64_t d = t.dim(); d-- > 0;) order.push_back(d);
+    return t.permute(order);
+}
+
 }  // namespace raven::test

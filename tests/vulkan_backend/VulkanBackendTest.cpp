@@ -23,6 +23,7 @@
 
 using namespace raven;
 using raven::test::normalizedMse;
+using raven::test::permuteReverse;
 using raven::test::randomValues;
 using raven::test::ViewFn;
 
@@ -33,12 +34,6 @@ namespace {
 constexpr double kTolerance = 1e-7;  // normalized MSE, fp32 (transcendental ops included)
 
 Shape shapeOf(std::initializer_list<int64_t> s) { return Shape(s); }
-
-Tensor permuteReverse(const Tensor& t) {
-    std::vector<int64_t> order;
-    for (int64_t d = t.dim(); d-- > 0;) order.push_back(d);
-    return t.permute(order);
-}
 
 }  // namespace
 

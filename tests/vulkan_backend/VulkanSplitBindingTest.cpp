@@ -21,6 +21,7 @@
 
 using namespace raven;
 using raven::test::normalizedMse;
+using raven::test::permuteReverse;
 using raven::test::randomValues;
 
 namespace {
@@ -30,12 +31,6 @@ constexpr VkDeviceSize kLimit = vulkan::kMinBindingBytes;  // 64 KiB = 16384 flo
 
 // An op on one backend, given its inputs uploaded there.
 using Op = std::function<Tensor(Backend&, const std::vector<Tensor>&)>;
-
-Tensor permuteReverse(const Tensor& t) {
-    std::vector<int64_t> order;
-    for (int64_t d = t.dim(); d-- > 0;) order.push_back(d);
-    return t.permute(order);
-}
 
 }  // namespace
 
