@@ -68,6 +68,22 @@ int serve(const QCommandLineParser& parser, const QString& dataDir) {
     options.leaseTimeoutMs = positiveInt(parser, "lease-timeout-ms", options.leaseTimeoutMs);
     options.unitDeadlineMs = positiveInt(parser, "unit-deadline-ms", options.unitDeadlineMs);
     options.shardsPerUnit = positiveInt(parser, "shards-per-unit", 0);
+    auto& peers = options.peers;
+    peers.maxConnections = positiveInt(parser, "max-connections", peers.maxConnections);
+    peers.maxConnectionsPerAddress = positiveInt(parser, "max-connections-per-address", peers.maxConnectionsPerAddress);
+    peers.handshakeTimeoutMs = positiveInt(parser, "handshake-timeout-ms", peers.handshakeTimeoutMs);
+    peers.loginTimeoutMs = positiveInt(parser, "login-timeout-ms", peers.loginTimeoutMs);
+    peers.maxQueuedBytes = qint64(positiveInt(parser, "max-queued-mib", int(peers.maxQueuedBytes >> 20))) << 20;
+    peers.enrollmentsPerAddressPerHour =
+        positiveInt(parser, "enrollments-per-hour", peers.enrollmentsPerAddressPerHour);
+    auto& jobs = options.jobs;
+    jobs.maxParameters =
+        qint64(positiveInt(parser, "max-parameters-m", int(jobs.maxParameters / 1'000'000))) * 1'000'000;
+    jobs.maxActivationBytesPerSample =
+        qint64(positiveInt(parser, "max-sample-activations-mib", int(jobs.maxActivationBytesPerSample >> 20))) << 20;
+    jobs.maxUnitFlops = positiveInt(parser, "max-unit-gflop", int(jobs.maxUnitFlops / 1e9)) * 1e9;
+    jobs.maxUnitActivationBytes =
+        qint64(positiveInt(parser, "max-unit-activations-mib", int(jobs.maxUnitActivationBytes >> 20))) << 20;
     raven::coordinator::Coordinator coordinator(options);
     coordinator.start();
     std::printf("raven-coordinator serving %s\nfingerprint %s\ndata %s\n", qPrintable(coordinator.url().toString()),
@@ -101,6 +117,28 @@ int run(QCoreApplication& app) {
     parser.addOption({"lease-timeout-ms", "A worker silent this long loses its leases.", "ms"});
     parser.addOption({"unit-deadline-ms", "A leased work unit is re-issued after this.", "ms"});
     parser.addOption({"shards-per-unit", "Shards per work unit (default: chosen per step).", "n"});
+    // Limits on what strangers may cost (docs/security.md has each with its reason).
+    const raven::coordinator::CoordinatorOptions defaults;
+    const auto limit = [&](const char* name, const QString& what, qint64 value, const char* unit) {
+        parser.addOption({name, QStringLiteral("%1 (default %2).").arg(what).arg(value), unit});
+    };
+    limit("max-connections", "Connections in all, held below the file-descriptor limit", defaults.peers.maxConnections,
+          "n");
+    limit("max-connections-per-address", "Connections from one IP address", defaults.peers.maxConnectionsPerAddress,
+          "n");
+    limit("handshake-timeout-ms", "Time to finish TLS and the WebSocket upgrade", defaults.peers.handshakeTimeoutMs,
+          "ms");
+    limit("login-timeout-ms", "Time from connecting to authenticating", defaults.peers.loginTimeoutMs, "ms");
+    limit("max-queued-mib", "Answers waiting unread for one peer before it is closed",
+          defaults.peers.maxQueuedBytes >> 20, "MiB");
+    limit("enrollments-per-hour", "Open enrollments per IP address per hour",
+          defaults.peers.enrollmentsPerAddressPerHour, "n");
+    limit("max-parameters-m", "Millions of parameters a model may have", defaults.jobs.maxParameters / 1'000'000, "n");
+    limit("max-sample-activations-mib", "Activation memory of one sample",
+          defaults.jobs.maxActivationBytesPerSample >> 20, "MiB");
+    limit("max-unit-gflop", "GFLOPs of one work unit", static_cast<qint64>(defaults.jobs.maxUnitFlops / 1e9), "n");
+    limit("max-unit-activations-mib", "Activation memory of one work unit", defaults.jobs.maxUnitActivationBytes >> 20,
+          "MiB");
     parser.process(app);
 
     const QStringList args = parser.positionalArguments();
@@ -155,6 +193,9 @@ int main(int argc, char** argv) {
         return run(app);
     } catch (const raven::Error& e) {
         std::fprintf(stderr, "raven-coordinator: %s\n", e.what());
+        return 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "raven-coordinator: internal error: %s\n", e.what());
         return 1;
     }
 }

@@ -3,6 +3,7 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QEventLoop>
+#include <QFile>
 #include <QFileInfo>
 #include <QStandardPaths>
 #include <QTimer>
@@ -45,11 +46,20 @@ LocalCluster::LocalCluster(LocalClusterOptions options) : options_(std::move(opt
     apiKey_ = coordinator_->addRequester(QStringLiteral("local"), kLocalDeposit);
     for (int i = 0; i < options_.workers; ++i) {
         const QString name = QStringLiteral("local-worker-%1").arg(i + 1);
-        const QString token = coordinator_->addContributor(name);
+        // The token goes in an owner-only file, never on the command line where `ps` shows it.
+        const QString tokenFile = QDir(options_.directory).filePath(name + ".token");
+        {
+            QFile file(tokenFile);
+            file.remove();
+            RAVEN_CHECK(file.open(QIODevice::WriteOnly, QFileDevice::ReadOwner | QFileDevice::WriteOwner) &&
+                            file.write(coordinator_->addContributor(name).toUtf8() + '\n') > 0,
+                        "cannot write " + tokenFile.toStdString() + ": " + file.errorString().toStdString(),
+                        "check that the training directory is writable");
+        }
         auto process = std::make_unique<QProcess>();
         process->setProgram(program);
-        process->setArguments({"--coordinator", url().toString(), "--token", token, "--device", options_.device,
-                               "--threads", QString::number(options_.threadsPerWorker), "--cache-dir",
+        process->setArguments({"--coordinator", url().toString(), "--token-file", tokenFile, "--device",
+                               options_.device, "--threads", QString::number(options_.threadsPerWorker), "--cache-dir",
                                QDir(options_.directory).filePath("cache-" + name), "--known-hosts", knownHostsPath(),
                                "--name", name});
         // The workers' unit lines would drown the progress bar; their messages are kept in a log.

@@ -57,6 +57,23 @@ struct CoordinatorOptions {
     int unitDeadlineMs = 60000;      // a leased unit is re-issued after this
     std::int64_t shardsPerUnit = 0;  // 0: chosen per step (docs/coordinator.md, Scheduling)
     ledger::CreditRate rate;
+
+    // What a stranger may cost this process (docs/security.md has each with its reason).
+    struct PeerLimits {
+        int maxConnections = 4096;            // all stages; held below the file-descriptor limit
+        int maxConnectionsPerAddress = 64;    // from one IP address
+        int handshakeTimeoutMs = 10000;       // TCP accepted -> TLS and WebSocket upgrade done
+        int loginTimeoutMs = 15000;           // connected -> Authenticate (or open enrollment) done
+        qint64 maxQueuedBytes = 256LL << 20;  // answers waiting unread for one peer
+        int enrollmentsPerAddressPerHour = 20;
+    } peers;
+    // What a job may ask of the volunteers' machines (checked when a spec is uploaded and a job created).
+    struct JobLimits {
+        std::int64_t maxParameters = 64'000'000;                // 256 MB of fp32 weights
+        std::int64_t maxActivationBytesPerSample = 64LL << 20;  // kept for the backward pass
+        double maxUnitFlops = 5e12;                             // one unit: ~minutes on a weak GPU
+        std::int64_t maxUnitActivationBytes = 2LL << 30;        // samples per unit x per-sample memory
+    } jobs;
 };
 
 class Coordinator : public QObject {

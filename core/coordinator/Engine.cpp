@@ -8,6 +8,7 @@
 #include "base/Error.h"
 #include "coordinator/RequestError.h"
 #include "coordinator/WireIds.h"
+#include "protocol/BoundedText.h"
 #include "protocol/Framing.h"
 
 namespace raven::coordinator {
@@ -25,10 +26,24 @@ int tickIntervalMs(const CoordinatorOptions& o) {
     return std::clamp(std::min(o.leaseTimeoutMs, o.unitDeadlineMs) / 4, 20, 1000);
 }
 
+protocol::ProtocolServer::Options serverOptions(const CoordinatorOptions& o) {
+    protocol::ProtocolServer::Options server;
+    server.handshakeTimeoutMs = o.peers.handshakeTimeoutMs;
+    server.helloTimeoutMs = std::min(protocol::kHelloTimeoutMs, o.peers.loginTimeoutMs);
+    server.maxConnections = o.peers.maxConnections;
+    server.maxConnectionsPerAddress = o.peers.maxConnectionsPerAddress;
+    server.maxQueuedBytes = o.peers.maxQueuedBytes;
+    return server;
+}
+
 }  // namespace
 
 Engine::Engine(Coordinator& owner, const CoordinatorOptions& options)
-    : owner_(owner), options_(options), lock_(makeDataDir(options.dataDir)) {
+    : owner_(owner),
+      options_(options),
+      lock_(makeDataDir(options.dataDir)),
+      enrollments_(options.peers.enrollmentsPerAddressPerHour, std::chrono::hours(1)),
+      bounds_(options.jobs) {
     // One coordinator per data directory: two would lease the same units and step the same jobs.
     lock_.setStaleLockTime(0);
     RAVEN_CHECK(lock_.tryLock(0),
@@ -42,7 +57,8 @@ Engine::Engine(Coordinator& owner, const CoordinatorOptions& options)
     leases_ = std::make_unique<ledger::LeaseBook>(*store_, *ledger_);
     scheduler_ = std::make_unique<Scheduler>(*store_, *leases_);
     library_ = std::make_unique<DataLibrary>(options.dataDir);
-    server_ = std::make_unique<protocol::ProtocolServer>(protocol::ServerIdentity::loadOrCreate(options.dataDir));
+    server_ = std::make_unique<protocol::ProtocolServer>(protocol::ServerIdentity::loadOrCreate(options.dataDir),
+                                                         serverOptions(options));
     metrics_ = std::make_unique<Metrics>(*server_, options.dataDir);
 
     const ledger::AuditReport audit = ledger_->audit();
@@ -118,12 +134,12 @@ void Engine::onMessage(ConnectionId id, const wire::Envelope& envelope) {
         server_->send(id, protocol::makeError(e.code, e.message, e.hint, envelope.request_id()));
     } catch (const raven::Error& e) {
         qWarning("coordinator: %s from connection %llu failed: %s", qPrintable(protocol::payloadName(envelope)),
-                 static_cast<unsigned long long>(id), e.what());
+                 static_cast<unsigned long long>(id), qPrintable(protocol::boundText(QString::fromUtf8(e.what()))));
         server_->send(id, protocol::makeError(wire::ERROR_CODE_INTERNAL, QString::fromStdString(e.message()),
                                               QString::fromStdString(e.hint()), envelope.request_id()));
     } catch (const std::exception& e) {
         qWarning("coordinator: %s from connection %llu failed: %s", qPrintable(protocol::payloadName(envelope)),
-                 static_cast<unsigned long long>(id), e.what());
+                 static_cast<unsigned long long>(id), qPrintable(protocol::boundText(QString::fromUtf8(e.what()))));
         server_->send(id,
                       protocol::makeError(wire::ERROR_CODE_INTERNAL, QString::fromUtf8(e.what()),
                                           QStringLiteral("the coordinator's log has details"), envelope.request_id()));
@@ -190,6 +206,7 @@ void Engine::tick() {
         for (auto it = reissued.begin(); it != reissued.end(); ++it)
             metrics_->event(it.key(), wire::JOB_EVENT_KIND_WORK_REISSUED,
                             QStringLiteral("%1 work unit(s) re-issued: their lease deadline passed").arg(it.value()));
+        closeSilentStrangers(now);
         // Workers silent for too long lose their leases (their connection may linger for minutes).
         for (auto& [id, session] : sessions_) {
             if (session.principal != Principal::Contributor || session.lapsed) continue;
@@ -202,6 +219,18 @@ void Engine::tick() {
         qWarning("coordinator: lease upkeep failed: %s", e.what());
     }
     retired_.clear();
+}
+
+void Engine::closeSilentStrangers(const QDateTime& now) {
+    std::vector<ConnectionId> strangers;
+    for (const auto& [id, session] : sessions_)
+        if (session.principal == Principal::None && session.connectedAt.msecsTo(now) >= options_.peers.loginTimeoutMs)
+            strangers.push_back(id);
+    for (const ConnectionId id : strangers)
+        server_->closeConnection(
+            id, wire::ERROR_CODE_UNAUTHENTICATED,
+            QStringLiteral("no Authenticate within %1 ms of connecting").arg(options_.peers.loginTimeoutMs),
+            QStringLiteral("authenticate right after Hello with a contributor token or an API key"));
 }
 
 }  // namespace raven::coordinator

@@ -15,6 +15,7 @@
 #include <QObject>
 #include <QTimer>
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -22,8 +23,11 @@
 
 #include "coordinator/Coordinator.h"
 #include "coordinator/DataLibrary.h"
+#include "coordinator/JobBounds.h"
 #include "coordinator/JobRunner.h"
 #include "coordinator/Metrics.h"
+#include "coordinator/RateLimiter.h"
+#include "coordinator/ResultPlausibility.h"
 #include "coordinator/Scheduler.h"
 #include "coordinator/Transfers.h"
 #include "ledger/LeaseBook.h"
@@ -55,6 +59,8 @@ private:
         double gflops = 0.0;
         int maxConcurrentLeases = 0;
         QDateTime lastHeard;
+        QDateTime connectedAt;  // a session that does not log in within loginTimeoutMs is closed
+        QHostAddress peer;
         bool lapsed = false;  // silent past leaseTimeoutMs: its leases were handed back
         std::map<std::string, std::unique_ptr<protocol::ResultAssembler>> results;  // by work unit id
         std::map<std::string, wire::ResultAck> droppedResults;  // unit id -> the answer its rest gets
@@ -69,6 +75,8 @@ private:
     void requireRequester(const Session& session, const char* request) const;
     void requireAuthenticated(const Session& session, const char* request) const;
     void tick();
+    // Closes connections that never authenticated (a stranger holding sockets open).
+    void closeSilentStrangers(const QDateTime& now);
 
     // --- EngineSessions.cpp -----------------------------------------------------------------------
     void onConnected(ConnectionId id);
@@ -96,6 +104,8 @@ private:
     void onFetchShard(Session& s, const wire::Envelope& e);
     void onFetchManifest(Session& s, const wire::Envelope& e);
     void onFetchWeights(Session& s, const wire::Envelope& e);
+    // The units this contributor holds a lease on now: what it may fetch content for.
+    QList<ledger::WorkUnit> leasedUnits(const Session& s) const;
     void onSubmitResult(Session& s, const wire::Envelope& e);
     wire::ResultAck judgeResult(Session& s, ledger::WorkUnitId unitId, const protocol::WorkResult& result);
     wire::ResultAck rejectResult(Session& s, ledger::WorkUnitId unitId, const QString& reason, bool countAgainst);
@@ -159,6 +169,10 @@ private:
         QDateTime until;
     };
     std::vector<ParkedLease> parked_;
+    std::map<ledger::JobId, ResultPlausibility> plausibility_;                 // per job, from its accepted results
+    RateLimiter enrollments_;                                                  // open enrollments per address
+    std::map<ledger::ContributorId, std::deque<QDateTime>> recentlyAccepted_;  // lease caps from delivery
+    JobBounds bounds_;
     double turnaroundMs_ = 0.0;  // moving average of lease-to-result time of accepted units
 };
 

@@ -5,6 +5,7 @@
 #include "coordinator/Engine.h"
 #include "coordinator/RequestError.h"
 #include "coordinator/WireIds.h"
+#include "protocol/BoundedText.h"
 #include "protocol/Framing.h"
 
 namespace raven::coordinator {
@@ -16,6 +17,11 @@ constexpr int kParkMs = 1000;
 
 // Results one connection may have half-sent at once (each holds up to a model's gradient).
 constexpr std::size_t kResultsInFlight = 16;
+// Answers kept for the remaining parts of results answered early; beyond it the oldest is forgotten
+// (its sender then gets "arrived without its beginning" for a late part, which it survives).
+constexpr std::size_t kDroppedResultsKept = 64;
+// Units a worker may hold before any of its results came back.
+constexpr int kStartingLeases = 2;
 
 bool isLastPart(const wire::SubmitResult& part) {
     const wire::ContentChunk& c = part.gradient().content();
@@ -57,9 +63,15 @@ wire::Envelope Engine::grantLeases(Session& s, int maxUnits) {
     const QDateTime deadline = now.addMSecs(options_.unitDeadlineMs);
     // A unit's latest lease was granted unitDeadlineMs before its deadline.
     const QDateTime speculateIfDeadlineBefore = deadline.addMSecs(-speculateAfterMs());
-    const Scheduler::Grant grant =
-        scheduler_->lease({s.principalId, s.gflops, s.maxConcurrentLeases}, maxUnits, leasableJobs(),
-                          totalConnectedGflops(), deadline, now, speculateIfDeadlineBefore);
+    // Holdings follow what the worker has delivered, not the speed or limit it declared: a few units
+    // to start with, then up to twice the results accepted from it within the last unit deadline.
+    // A worker that declares a huge speed and no limit cannot hoard a step's units.
+    auto& delivered = recentlyAccepted_[s.principalId];
+    while (!delivered.empty() && delivered.front().msecsTo(now) > options_.unitDeadlineMs) delivered.pop_front();
+    const int observedCap = kStartingLeases + 2 * static_cast<int>(delivered.size());
+    const int holdCap = s.maxConcurrentLeases > 0 ? std::min(s.maxConcurrentLeases, observedCap) : observedCap;
+    const Scheduler::Grant grant = scheduler_->lease({s.principalId, s.gflops, holdCap}, maxUnits, leasableJobs(),
+                                                     totalConnectedGflops(), deadline, now, speculateIfDeadlineBefore);
     wire::Envelope reply;
     wire::LeaseGrant& out = *reply.mutable_lease_grant();
     for (const ledger::WorkUnit& unit : grant.units) {
@@ -123,16 +135,29 @@ void Engine::onHandBack(Session& s, const wire::Envelope& e) {
     answer(s.id, e.request_id(), std::move(reply));
 }
 
+QList<ledger::WorkUnit> Engine::leasedUnits(const Session& s) const {
+    QList<ledger::WorkUnit> units;
+    for (const ledger::ActiveLease& lease : leases_->activeLeases(s.principalId))
+        if (const std::optional<ledger::WorkUnit> unit = store_->workUnit(lease.workUnit)) units << *unit;
+    return units;
+}
+
 void Engine::onFetchShard(Session& s, const wire::Envelope& e) {
-    requireAuthenticated(s, "FetchShard");
+    requireContributor(s, "FetchShard");
     const wire::FetchShard& f = e.fetch_shard();
-    const QString hash = QString::fromStdString(f.shard_sha256());
-    if (!data::ShardStore::isShardName(hash))
-        refuse(wire::ERROR_CODE_INVALID_ARGUMENT, QStringLiteral("\"%1\" is not a shard name").arg(hash.left(80)),
+    if (!data::ShardStore::isShardName(QString::fromStdString(f.shard_sha256().substr(0, 80))))
+        refuse(wire::ERROR_CODE_INVALID_ARGUMENT,
+               QStringLiteral("\"%1\" is not a shard name").arg(protocol::quotePeer(f.shard_sha256(), 80)),
                QStringLiteral("a shard is named by 64 lowercase hex digits, as work units list them"));
-    if (!library_->shards().contains(hash))
-        refuse(wire::ERROR_CODE_NOT_FOUND, QStringLiteral("no shard %1 on this coordinator").arg(hash),
-               QStringLiteral("fetch the shards your work units list"));
+    const QString hash = QString::fromStdString(f.shard_sha256());
+    // A requester's data goes only to the workers computing on it: a shard is served to a
+    // contributor whose current lease lists it, never to whoever knows its hash.
+    bool leased = false;
+    for (const ledger::WorkUnit& unit : leasedUnits(s)) leased = leased || unit.shardHashes.contains(hash);
+    if (!leased || !library_->shards().contains(hash))
+        refuse(wire::ERROR_CODE_NOT_FOUND,
+               QStringLiteral("no shard %1 for you: none of your leases lists it").arg(hash),
+               QStringLiteral("fetch the shards your work units list, while you hold their leases"));
     const QByteArray bytes = library_->shards().read(hash);
     const auto chunks =
         asInvalidArgument([&] { return transfers_.chunks("shard:" + hash, bytes, f.accept_zstd(), f.offset()); });
@@ -144,12 +169,17 @@ void Engine::onFetchShard(Session& s, const wire::Envelope& e) {
 }
 
 void Engine::onFetchManifest(Session& s, const wire::Envelope& e) {
-    requireAuthenticated(s, "FetchManifest");
+    requireContributor(s, "FetchManifest");
     const wire::FetchManifest& f = e.fetch_manifest();
-    const QString id = QString::fromStdString(f.dataset_id());
-    if (!library_->hasDataset(id))
-        refuse(wire::ERROR_CODE_NOT_FOUND, QStringLiteral("no dataset \"%1\" on this coordinator").arg(id.left(80)),
-               QStringLiteral("fetch the dataset_id your work unit names"));
+    const QString id = QString::fromStdString(f.dataset_id().substr(0, 80));
+    bool leased = false;
+    for (const ledger::WorkUnit& unit : leasedUnits(s))
+        if (const JobRunner* r = runner(unit.job)) leased = leased || r->manifest().id == id;
+    if (!leased || !library_->hasDataset(id))
+        refuse(wire::ERROR_CODE_NOT_FOUND,
+               QStringLiteral("no dataset \"%1\" for you: none of your leases uses it")
+                   .arg(protocol::quotePeer(f.dataset_id(), 80)),
+               QStringLiteral("fetch the dataset_id your work unit names, while you hold its lease"));
     const QByteArray bytes = library_->manifestBytes(id);
     for (const wire::ContentChunk& chunk : transfers_.chunks("manifest:" + id, bytes, f.accept_zstd(), 0)) {
         wire::Envelope reply;
@@ -168,6 +198,15 @@ void Engine::onFetchWeights(Session& s, const wire::Envelope& e) {
         refuse(wire::ERROR_CODE_NOT_FOUND, QStringLiteral("job %1 is not running").arg(job),
                QStringLiteral("drop its work units and lease again"));
     const auto version = static_cast<qint64>(std::min<std::uint64_t>(f.model_version(), 1ull << 62));
+    bool leased = false;
+    for (const ledger::WorkUnit& unit : leasedUnits(s))
+        leased = leased || (unit.job == job && unit.modelVersion == version);
+    if (!leased)
+        refuse(wire::ERROR_CODE_NOT_FOUND,
+               QStringLiteral("no weights of job %1 version %2 for you: none of your leases is for them")
+                   .arg(job)
+                   .arg(version),
+               QStringLiteral("the work unit is stale or was never yours: drop it and lease again"));
     const QByteArray* weights = r->weights(version);
     if (!weights)
         refuse(wire::ERROR_CODE_NOT_FOUND,
@@ -195,7 +234,7 @@ wire::ResultAck Engine::rejectResult(Session& s, ledger::WorkUnitId unitId, cons
     wire::ResultAck ack;
     ack.set_work_unit_id(idText(unitId));
     ack.set_status(wire::RESULT_STATUS_REJECTED);
-    ack.set_reason(reason.toStdString());
+    ack.set_reason(protocol::boundText(reason).toStdString());
     return ack;
 }
 
@@ -203,7 +242,7 @@ void Engine::onSubmitResult(Session& s, const wire::Envelope& e) {
     requireContributor(s, "SubmitResult");
     const wire::SubmitResult& part = e.submit_result();
     const ledger::WorkUnitId unitId = parseId(part.work_unit_id(), "work_unit_id");
-    const std::string& key = part.work_unit_id();
+    const std::string key = idText(unitId);  // canonical: never the peer's spelling of the id
     const auto reply = [&](wire::ResultAck ack) {
         wire::Envelope out;
         *out.mutable_result_ack() = std::move(ack);
@@ -213,7 +252,10 @@ void Engine::onSubmitResult(Session& s, const wire::Envelope& e) {
     // Answers now and ignores the result's remaining parts, answering its last part again (the
     // worker may wait on either).
     const auto answerEarly = [&](const wire::ResultAck& ack) {
-        if (!isLastPart(part)) s.droppedResults[key] = ack;
+        if (!isLastPart(part)) {
+            if (s.droppedResults.size() >= kDroppedResultsKept) s.droppedResults.erase(s.droppedResults.begin());
+            s.droppedResults[key] = ack;
+        }
         reply(ack);
     };
     const bool first = part.gradient().content().offset() == 0;
@@ -290,17 +332,10 @@ wire::ResultAck Engine::judgeResult(Session& s, ledger::WorkUnitId unitId, const
                                 .arg(r->version()),
                             false);
     const std::int64_t samples = r->samplesOf(unit->shardHashes);
-    if (result.sampleCount != static_cast<std::uint64_t>(samples))
-        return rejectResult(s, unitId,
-                            QStringLiteral("the result sums over %1 samples but the unit's shards hold %2")
-                                .arg(result.sampleCount)
-                                .arg(samples),
-                            true);
-    if (!std::isfinite(result.loss))
-        return rejectResult(s, unitId, QStringLiteral("the result's loss is not finite"), true);
-    for (std::size_t i = 0; i < result.gradient.size(); ++i)
-        if (!std::isfinite(result.gradient[i]))
-            return rejectResult(s, unitId, QStringLiteral("gradient value %1 is not finite").arg(i), true);
+    const ResultFacts facts = ResultFacts::of(result.gradient, result.sampleCount, result.loss, result.correct);
+    ResultPlausibility& plausible = plausibility_[unit->job];
+    if (const std::optional<QString> why = plausible.judge(facts, static_cast<std::uint64_t>(samples)))
+        return rejectResult(s, unitId, *why, true);
 
     // On disk before the store counts it: an accepted result must survive a crash.
     r->saveResult(unitId, s.principalId, result);
@@ -310,6 +345,8 @@ wire::ResultAck Engine::judgeResult(Session& s, ledger::WorkUnitId unitId, const
             const QDateTime leasedAt = unit->leaseDeadline.addMSecs(-options_.unitDeadlineMs);
             const double ms = static_cast<double>(std::max<qint64>(0, leasedAt.msecsTo(utcNow())));
             turnaroundMs_ = turnaroundMs_ > 0.0 ? 0.8 * turnaroundMs_ + 0.2 * ms : ms;
+            plausible.learn(facts);
+            recentlyAccepted_[s.principalId].push_back(utcNow());
             ack.set_status(wire::RESULT_STATUS_ACCEPTED);
             ack.set_credited_micro_credits(accepted.paid);
             return ack;

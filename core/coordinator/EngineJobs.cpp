@@ -10,6 +10,7 @@
 #include "base/Error.h"
 #include "coordinator/Engine.h"
 #include "coordinator/WireIds.h"
+#include "protocol/BoundedText.h"
 
 namespace raven::coordinator {
 
@@ -67,6 +68,13 @@ void Engine::resumeJobs() {
             stepStarted_[job.id] = now;
         } catch (const raven::Error& error) {
             failJob(job.id, QString::fromStdString(error.message()));
+            continue;
+        } catch (const std::exception& error) {
+            // Whatever a job's files or spec make of this start (std::bad_alloc, ...), the
+            // coordinator starts and serves every other job.
+            failJob(
+                job.id,
+                QStringLiteral("the coordinator could not resume the job: %1").arg(QString::fromUtf8(error.what())));
             continue;
         }
         advance(job.id);
@@ -170,7 +178,8 @@ void Engine::endJob(ledger::JobId job, ledger::JobState finalState, const QStrin
     emit owner_.jobEnded(job, signalName);
 }
 
-void Engine::failJob(ledger::JobId job, const QString& why) {
+void Engine::failJob(ledger::JobId job, const QString& reason) {
+    const QString why = protocol::boundText(reason);  // may quote a requester's spec
     qWarning("coordinator: job %lld failed: %s", static_cast<long long>(job), qPrintable(why));
     try {
         JobFiles(options_.dataDir, job).recordFailure(why);
@@ -194,6 +203,7 @@ void Engine::retire(ledger::JobId job) {
     }
     stepStarted_.erase(job);
     jobWorkers_.erase(job);
+    plausibility_.erase(job);
     scheduler_->forgetJob(job);
 }
 
@@ -230,7 +240,7 @@ wire::JobInfo Engine::jobInfo(const ledger::Job& job) const {
     info.set_total_steps(static_cast<std::uint64_t>(total));
     info.set_budget_micro_credits(job.budget);
     info.set_spent_micro_credits(ledger_->jobSpend(job.id).paid);
-    info.set_message(failure.toStdString());
+    info.set_message(protocol::boundText(failure).toStdString());
     return info;
 }
 

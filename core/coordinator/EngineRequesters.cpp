@@ -8,6 +8,7 @@
 #include "coordinator/WireIds.h"
 #include "ledger/Transaction.h"
 #include "nn/Architecture.h"
+#include "protocol/BoundedText.h"
 
 namespace raven::coordinator {
 
@@ -105,7 +106,12 @@ void Engine::onUploadShard(Session& s, const wire::Envelope& e) {
 void Engine::onUploadModelSpec(Session& s, const wire::Envelope& e) {
     requireRequester(s, "UploadModelSpec");
     const wire::UploadModelSpec& u = e.upload_model_spec();
-    const QString sha = asInvalidArgument([&] { return library_->addSpec(u.spec_json(), u.name()); });
+    const std::string label = u.name().empty() ? "the uploaded spec" : protocol::quotePeer(u.name(), 80).toStdString();
+    const nn::Architecture arch =
+        asInvalidArgument([&] { return nn::Architecture(nn::ModelSpec::parse(u.spec_json(), label)); });
+    if (const std::optional<QString> why = bounds_.checkSpec(arch))
+        refuse(wire::ERROR_CODE_INVALID_ARGUMENT, *why, JobBounds::hint());
+    const QString sha = asInvalidArgument([&] { return library_->addSpec(u.spec_json(), label); });
     wire::Envelope reply;
     reply.mutable_upload_model_spec_reply()->set_model_spec_sha256(sha.toStdString());
     answer(s.id, e.request_id(), std::move(reply));
@@ -132,8 +138,14 @@ void Engine::onCreateJob(Session& s, const wire::Envelope& e) {
                QStringLiteral("upload it first (UploadModelSpec) and use the SHA-256 it answers"));
     const JobConfig config =
         asInvalidArgument([&] { return JobConfig::fromWire(c.hyperparameters(), c.priority(), specSha); });
-    asInvalidArgument([&] { return training::StepPlan(manifest, config.plan); });
+    const training::StepPlan plan = asInvalidArgument([&] { return training::StepPlan(manifest, config.plan); });
     const nn::ModelSpec parsed = asInvalidArgument([&] { return nn::ModelSpec::parse(*spec, "the job's model spec"); });
+    {
+        // The largest unit this job can have: a whole step (one worker, or a fixed shardsPerUnit).
+        const nn::Architecture arch = asInvalidArgument([&] { return nn::Architecture(parsed); });
+        if (const std::optional<QString> why = bounds_.checkUnit(arch, static_cast<double>(plan.samplesOfStep(0))))
+            refuse(wire::ERROR_CODE_INVALID_ARGUMENT, *why, JobBounds::hint());
+    }
     if (parsed.inputShape != manifest.featureShape)
         refuse(wire::ERROR_CODE_INVALID_ARGUMENT,
                QStringLiteral("the model takes inputs of shape %1 but dataset %2's samples are %3")
@@ -169,6 +181,10 @@ void Engine::onCreateJob(Session& s, const wire::Envelope& e) {
         runners_[id] = openRunner(*store_->job(id));
     } catch (const raven::Error& error) {
         failJob(id, QString::fromStdString(error.message()));
+    } catch (const std::exception& error) {
+        // std::bad_alloc and the like: the job cannot run here; it fails, its escrow goes back.
+        failJob(id,
+                QStringLiteral("the coordinator could not set the job up: %1").arg(QString::fromUtf8(error.what())));
     }
     advance(id);
     wire::Envelope reply;
@@ -288,11 +304,14 @@ void Engine::onBalance(Session& s, const wire::Envelope& e) {
 void Engine::onContributorStats(Session& s, const wire::Envelope& e) {
     requireAuthenticated(s, "ContributorStatsQuery");
     const wire::ContributorStatsQuery& q = e.contributor_stats_query();
+    // A contributor's earnings and devices are its own: requesters see who computed their jobs
+    // through the job's metrics, never another party's statistics.
+    if (s.principal != Principal::Contributor)
+        refuse(wire::ERROR_CODE_PERMISSION_DENIED,
+               QStringLiteral("contributor statistics are for the contributor alone"),
+               QStringLiteral("connect with the contributor's token to see its statistics"));
     ledger::ContributorId who = 0;
     if (q.contributor_id().empty()) {
-        if (s.principal != Principal::Contributor)
-            refuse(wire::ERROR_CODE_INVALID_ARGUMENT, QStringLiteral("a requester has no contributor statistics"),
-                   QStringLiteral("name the contributor_id to look up"));
         who = s.principalId;
     } else {
         who = parseId(q.contributor_id(), "contributor_id");

@@ -15,6 +15,8 @@ void Engine::onConnected(ConnectionId id) {
     Session& s = sessions_[id];
     s.id = id;
     s.lastHeard = utcNow();
+    s.connectedAt = s.lastHeard;
+    s.peer = server_->peerAddress(id);
 }
 
 void Engine::onDisconnected(ConnectionId id) {
@@ -140,6 +142,15 @@ void Engine::onRegister(Session& s, const wire::Envelope& e) {
             refuse(wire::ERROR_CODE_UNAUTHENTICATED, QStringLiteral("RegisterContributor before Authenticate"),
                    QStringLiteral("this coordinator admits contributors by token only: ask its operator for one "
                                   "(raven-coordinator add-contributor) and authenticate with it"));
+        const QDateTime now = utcNow();
+        const QString address = s.peer.isNull() ? QStringLiteral("unknown") : s.peer.toString();
+        if (!enrollments_.tryAcquire(address, now))
+            refuse(wire::ERROR_CODE_UNAVAILABLE,
+                   QStringLiteral("%1 enrollments from %2 in the last hour, the most this coordinator allows")
+                       .arg(options_.peers.enrollmentsPerAddressPerHour)
+                       .arg(address),
+                   QStringLiteral("reuse the token an earlier enrollment returned, or try again after %1 UTC")
+                       .arg(enrollments_.nextAllowed(address, now).toString(QStringLiteral("HH:mm"))));
         const QByteArray token = ledger::newSecret();
         const QString name = r.display_name().empty() ? QStringLiteral("contributor")
                                                       : QString::fromStdString(r.display_name()).left(100);
@@ -151,7 +162,9 @@ void Engine::onRegister(Session& s, const wire::Envelope& e) {
         store_->updateContributorDevices(s.principalId, devices, gflops);
     }
     s.gflops = gflops;
-    s.maxConcurrentLeases = static_cast<int>(std::min<std::uint32_t>(r.max_concurrent_leases(), 1024));
+    // 0 declares no limit of the worker's own; either way what it holds follows what it delivers
+    // (grantLeases), never what it declares.
+    s.maxConcurrentLeases = static_cast<int>(std::min<std::uint32_t>(r.max_concurrent_leases(), 256));
     out.set_contributor_id(idText(s.principalId));
     out.set_heartbeat_interval_ms(static_cast<std::uint32_t>(options_.heartbeatIntervalMs));
     out.set_lease_timeout_ms(static_cast<std::uint32_t>(options_.leaseTimeoutMs));

@@ -22,6 +22,11 @@ namespace raven::coordinator {
 
 namespace {
 
+bool allFinite(const Tensor& t) {
+    const std::vector<float> values = t.toVector();
+    return std::all_of(values.begin(), values.end(), [](float v) { return std::isfinite(v); });
+}
+
 constexpr int kKeptCheckpoints = 3;
 constexpr std::int64_t kEvalBatch = 256;
 
@@ -186,7 +191,19 @@ StepReport JobRunner::applyStep(const QList<ledger::WorkUnit>& units) {
     std::vector<const std::vector<float>*> parts;
     for (const StoredResult& r : results) parts.push_back(&r.gradient);
     const std::vector<Tensor> mean = training::averageGradients(*model_, parts, report.samples);
+    // Never a non-finite step: every result was finite and plausible on its own, so a step that
+    // overflows is the job's own doing (learning rate, model); it fails with the reason instead of
+    // making every later result unacceptable. The state file is untouched until writeState().
+    for (const Tensor& g : mean)
+        RAVEN_CHECK(allFinite(g),
+                    jobText(id_) + ": the averaged gradient of step " + std::to_string(version_) + " is not finite",
+                    "lower the learning rate or enable gradient clipping, then submit the job again");
     optimizer_->step(model_->parameterTensors(), mean);
+    for (const Tensor& w : model_->parameterTensors())
+        RAVEN_CHECK(allFinite(w),
+                    jobText(id_) + ": step " + std::to_string(version_ + 1) +
+                        " made the weights non-finite (training diverged)",
+                    "lower the learning rate or enable gradient clipping, then submit the job again");
     ++version_;
     writeState();
     weights_[version_] = currentWeights();

@@ -6,6 +6,7 @@
 
 #include "coordinator/JobFiles.h"
 #include "coordinator/WireIds.h"
+#include "protocol/BoundedText.h"
 
 namespace raven::coordinator {
 
@@ -80,7 +81,7 @@ void Metrics::event(ledger::JobId job, wire::JobEventKind kind, const QString& m
     ev.set_kind(kind);
     ev.set_timestamp_ms(unixMs(utcNow()));
     if (state) ev.set_state(*state);
-    ev.set_message(message.toStdString());
+    ev.set_message(protocol::boundText(message).toStdString());
     send(job, e);
 }
 

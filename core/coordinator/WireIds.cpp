@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "coordinator/RequestError.h"
+#include "protocol/BoundedText.h"
 
 namespace raven::coordinator {
 
@@ -12,9 +13,10 @@ qint64 parseId(const std::string& text, const char* what) {
     qint64 value = 0;
     const char* end = text.data() + text.size();
     const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-    if (text.empty() || ec != std::errc() || ptr != end || value <= 0)
+    // The length bound first: leading zeros would otherwise let "000...0001" of any size name id 1.
+    if (text.empty() || text.size() > 19 || ec != std::errc() || ptr != end || value <= 0)
         refuse(wire::ERROR_CODE_INVALID_ARGUMENT,
-               QStringLiteral("%1 \"%2\" is not an id").arg(QLatin1String(what), QString::fromStdString(text).left(40)),
+               QStringLiteral("%1 \"%2\" is not an id").arg(QLatin1String(what), protocol::quotePeer(text, 40)),
                QStringLiteral("ids are positive decimal numbers, as the coordinator gave them"));
     return value;
 }

@@ -49,6 +49,13 @@ void ContentAssembler::add(const wire::ContentChunk& chunk) {
                     "raise the receiver's bound if such contents are expected");
         RAVEN_CHECK(chunk.zstd() || chunk.total_bytes() == chunk.raw_bytes(),
                     where + ": uncompressed content whose sizes differ", "the sender is inconsistent");
+        // zstd never grows content by more than its frame overhead (ZSTD_compressBound): a larger
+        // announced travelling size is a lie meant to make the receiver reserve memory.
+        const std::uint64_t rawBound = std::min<std::uint64_t>(chunk.raw_bytes(), maxRawBytes_);
+        RAVEN_CHECK(chunk.total_bytes() <= rawBound + rawBound / 128 + 1024,
+                    where + " announces " + std::to_string(chunk.total_bytes()) + " compressed bytes for " +
+                        std::to_string(chunk.raw_bytes()) + " raw bytes",
+                    "the sender is inconsistent");
         RAVEN_CHECK(chunk.offset() == 0, where + ": the first chunk starts at offset " + std::to_string(chunk.offset()),
                     "to resume a transfer, start a new assembler and prepend the bytes already received");
         started_ = true;
@@ -56,7 +63,8 @@ void ContentAssembler::add(const wire::ContentChunk& chunk) {
         rawBytes_ = chunk.raw_bytes();
         totalBytes_ = chunk.total_bytes();
         sha256_ = QString::fromStdString(chunk.content_sha256());
-        travelling_.reserve(static_cast<qsizetype>(std::min<std::uint64_t>(totalBytes_, 1ull << 28)));
+        // Grown as chunks arrive, not reserved from the announcement: memory follows bytes received.
+        travelling_.reserve(static_cast<qsizetype>(std::min<std::uint64_t>(totalBytes_, 4 * kChunkBytes)));
     } else {
         RAVEN_CHECK(chunk.content_sha256() == sha256_.toStdString() && chunk.zstd() == zstd_ &&
                         chunk.raw_bytes() == rawBytes_ && chunk.total_bytes() == totalBytes_,

@@ -1,6 +1,7 @@
 #include "protocol/Framing.h"
 
 #include "base/Error.h"
+#include "protocol/BoundedText.h"
 #include "protocol/Protocol.h"
 
 namespace raven::protocol {
@@ -53,8 +54,8 @@ wire::Envelope makeError(wire::ErrorCode code, const QString& message, const QSt
     envelope.set_request_id(requestId);
     auto* error = envelope.mutable_error();
     error->set_code(code);
-    error->set_message(message.toStdString());
-    error->set_hint(hint.toStdString());
+    error->set_message(boundText(message).toStdString());
+    error->set_hint(boundText(hint).toStdString());
     return envelope;
 }
 

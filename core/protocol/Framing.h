@@ -26,7 +26,7 @@ QByteArray encodeFrame(const wire::Envelope& envelope);
 // The payload's field name ("hello", "submit_result"), or "nothing" when none is set.
 QString payloadName(const wire::Envelope& envelope);
 
-// An envelope with an Error payload.
+// An envelope with an Error payload; message and hint are cut to kMaxReasonBytes (BoundedText.h).
 wire::Envelope makeError(wire::ErrorCode code, const QString& message, const QString& hint = {},
                          std::uint64_t requestId = 0);
 

@@ -1,6 +1,7 @@
 #include "protocol/Handshake.h"
 
 #include "base/Version.h"
+#include "protocol/BoundedText.h"
 
 namespace raven::protocol {
 namespace {
@@ -41,7 +42,7 @@ wire::HelloReply answerHello(const wire::Hello& hello, const PeerInfo& self) {
             QStringLiteral("incompatible versions: this %1 (Raven %2) speaks %3, the %4 (Raven %5) speaks %6; "
                            "update the older side")
                 .arg(roleName(self.role), softwareOf(self), describe(self.versions), roleName(hello.role()),
-                     QString::fromStdString(hello.software_version()), describe(theirs))
+                     quotePeer(hello.software_version(), 64), describe(theirs))
                 .toStdString());
         return reply;
     }

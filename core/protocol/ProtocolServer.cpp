@@ -1,15 +1,44 @@
 #include "protocol/ProtocolServer.h"
 
+#include <QLoggingCategory>
 #include <QSslConfiguration>
+#include <QSslSocket>
+#include <QTcpServer>
 #include <QTimer>
 #include <QWebSocket>
 #include <QWebSocketServer>
 
+#include <unistd.h>
+
+#include <functional>
+#include <memory>
+
 #include "base/Error.h"
+#include "protocol/BoundedText.h"
 #include "protocol/Framing.h"
 #include "protocol/PeerSocket.h"
 
 namespace raven::protocol {
+
+namespace {
+
+// A QTcpServer that hands each accepted descriptor to a callback instead of queueing a QTcpSocket,
+// so that the server decides (admission, TLS) before anything is allocated for the peer.
+class TcpListener : public QTcpServer {
+public:
+    std::function<void(qintptr)> onIncoming;
+
+protected:
+    void incomingConnection(qintptr descriptor) override { onIncoming(descriptor); }
+};
+
+// One admitted connection's place in the limits, given back exactly once whichever way it ends.
+struct Admission {
+    QHostAddress peer;
+    bool released = false;
+};
+
+}  // namespace
 
 struct ProtocolServer::Connection {
     ConnectionId id = 0;
@@ -17,6 +46,8 @@ struct ProtocolServer::Connection {
     QTimer* helloTimer = nullptr;      // child of socket
     std::optional<wire::Hello> hello;  // set once the handshake was accepted
     QString ourReason;                 // why we closed it, when we did
+    QHostAddress peer;
+    qint64 queued = 0;  // bytes handed to the socket and not yet written
 };
 
 ProtocolServer::ProtocolServer(ServerIdentity identity, QObject* parent)
@@ -26,13 +57,15 @@ ProtocolServer::ProtocolServer(ServerIdentity identity, Options options, QObject
     : QObject(parent), identity_(std::move(identity)), options_(std::move(options)) {
     RAVEN_CHECK(!identity_.certificate.isNull() && !identity_.privateKey.isNull(),
                 "the protocol server needs a TLS certificate and key", "use ServerIdentity::loadOrCreate(dataDir)");
-    server_ = new QWebSocketServer(QStringLiteral("raven-coordinator"), QWebSocketServer::SecureMode, this);
-    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
-    tls.setLocalCertificate(identity_.certificate);
-    tls.setPrivateKey(identity_.privateKey);
-    tls.setPeerVerifyMode(QSslSocket::VerifyNone);  // clients prove who they are with tokens, not certificates
-    tls.setProtocol(QSsl::TlsV1_2OrLater);
-    server_->setSslConfiguration(tls);
+    limits_ = ConnectionLimits({options_.maxConnections, options_.maxConnectionsPerAddress});
+    auto* listener = new TcpListener;
+    listener->setParent(this);
+    listener->onIncoming = [this](qintptr descriptor) { onIncoming(descriptor); };
+    listener->setListenBacklogSize(1024);  // bursts wait in the kernel, not refused by it
+    listener_ = listener;
+    server_ = new QWebSocketServer(QStringLiteral("raven-coordinator"), QWebSocketServer::NonSecureMode, this);
+    server_->setHandshakeTimeout(options_.handshakeTimeoutMs);
+    server_->setMaxPendingConnections(1 << 20);  // acceptPending() drains them as they come
     connect(server_, &QWebSocketServer::newConnection, this, &ProtocolServer::acceptPending);
 }
 
@@ -42,14 +75,14 @@ ProtocolServer::~ProtocolServer() {
 }
 
 void ProtocolServer::listen(const QHostAddress& address, quint16 port) {
-    RAVEN_CHECK(server_->listen(address, port),
+    RAVEN_CHECK(listener_->listen(address, port),
                 "cannot listen on " + address.toString().toStdString() + ":" + std::to_string(port) + ": " +
-                    server_->errorString().toStdString(),
+                    listener_->errorString().toStdString(),
                 "pick another port, or stop the program that uses it");
 }
 
 void ProtocolServer::close() {
-    server_->close();
+    listener_->close();
     std::vector<ConnectionId> ids;
     for (const auto& [id, connection] : connections_) ids.push_back(id);
     for (ConnectionId id : ids) {
@@ -60,10 +93,10 @@ void ProtocolServer::close() {
     }
 }
 
-quint16 ProtocolServer::port() const { return server_->serverPort(); }
+quint16 ProtocolServer::port() const { return listener_->serverPort(); }
 
 QUrl ProtocolServer::url() const {
-    QHostAddress address = server_->serverAddress();
+    QHostAddress address = listener_->serverAddress();
     // Listening on every interface: clients on this machine reach it on loopback.
     for (QHostAddress::SpecialAddress any : {QHostAddress::Any, QHostAddress::AnyIPv4})
         if (address == any) address = QHostAddress::LocalHost;
@@ -76,11 +109,32 @@ QUrl ProtocolServer::url() const {
 }
 
 bool ProtocolServer::send(ConnectionId id, const wire::Envelope& envelope) {
-    const QByteArray bytes = encodeFrame(envelope);
     Connection* connection = find(id);
     if (!connection || !connection->hello || !connection->ourReason.isEmpty() ||
         connection->socket->state() != QAbstractSocket::ConnectedState)
         return false;
+    QByteArray bytes;
+    try {
+        bytes = encodeFrame(envelope);
+    } catch (const raven::Error& e) {
+        // Our bug (unbounded text, unchunked content), never the peer's: it gets an answer, we a log line.
+        qWarning("protocol server: not sending %s to connection %llu: %s", qPrintable(payloadName(envelope)),
+                 static_cast<unsigned long long>(id), e.what());
+        bytes = encodeFrame(
+            makeError(wire::ERROR_CODE_INTERNAL, QStringLiteral("the coordinator could not encode its answer"),
+                      QStringLiteral("the coordinator's log has details; tell its operator"), envelope.request_id()));
+        connection->socket->sendBinaryMessage(bytes);
+        return false;
+    }
+    if (connection->queued + bytes.size() > options_.maxQueuedBytes) {
+        violate(*connection, wire::ERROR_CODE_UNAVAILABLE,
+                QStringLiteral("%1 bytes wait unread for this peer, above the bound of %2")
+                    .arg(connection->queued + bytes.size())
+                    .arg(options_.maxQueuedBytes),
+                QStringLiteral("read what you asked for before asking for more"));
+        return false;
+    }
+    connection->queued += bytes.size();
     connection->socket->sendBinaryMessage(bytes);
     return true;
 }
@@ -107,13 +161,88 @@ std::optional<wire::Hello> ProtocolServer::peerHello(ConnectionId id) const {
     return connection ? connection->hello : std::nullopt;
 }
 
+QHostAddress ProtocolServer::peerAddress(ConnectionId id) const {
+    const Connection* connection = find(id);
+    return connection ? connection->peer : QHostAddress();
+}
+
+qint64 ProtocolServer::queuedBytes(ConnectionId id) const {
+    const Connection* connection = find(id);
+    return connection ? connection->queued : 0;
+}
+
+int ProtocolServer::openConnections() const { return limits_.total(); }
+
+void ProtocolServer::onIncoming(qintptr descriptor) {
+    auto* socket = new QSslSocket(this);
+    if (!socket->setSocketDescriptor(descriptor)) {
+        ::close(static_cast<int>(descriptor));
+        delete socket;
+        return;
+    }
+    const QHostAddress peer = socket->peerAddress();
+    if (const std::optional<QString> refusal = limits_.admit(peer)) {
+        // No TLS, no message: a refused peer costs one accept() and one close().
+        if (refused_++ % 1000 == 0)
+            qWarning("protocol server: refusing connections (%lld so far): %s", static_cast<long long>(refused_),
+                     qPrintable(*refusal));
+        socket->abort();
+        socket->deleteLater();
+        return;
+    }
+    auto admission = std::make_shared<Admission>(Admission{peer});
+    const auto release = [this, admission] {
+        if (admission->released) return;
+        admission->released = true;
+        limits_.release(admission->peer);
+    };
+    // Whichever way the socket ends (closed by either side, upgrade refused, deleted with its
+    // WebSocket), its place in the limits is given back once.
+    connect(socket, &QAbstractSocket::disconnected, this, release);
+    connect(socket, &QObject::destroyed, this, release);
+
+    auto* deadline = new QTimer(socket);
+    deadline->setSingleShot(true);
+    connect(deadline, &QTimer::timeout, this, [release, socket] {
+        release();
+        socket->abort();
+        socket->deleteLater();
+    });
+    deadline->start(options_.handshakeTimeoutMs);
+    const auto failed = [release, socket, deadline] {
+        if (!deadline->isActive()) return;  // handed over or already ended
+        deadline->stop();
+        release();
+        socket->abort();
+        socket->deleteLater();
+    };
+    connect(socket, &QAbstractSocket::errorOccurred, this, failed);
+    connect(socket, &QSslSocket::encrypted, this, [this, socket, deadline] {
+        // From here the WebSocket server owns the upgrade (and its handshake timeout), then the
+        // Connection's Hello timer takes over.
+        deadline->stop();  // also turns `failed` above into a no-op
+        server_->handleConnection(socket);
+    });
+    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+    tls.setLocalCertificate(identity_.certificate);
+    tls.setPrivateKey(identity_.privateKey);
+    tls.setPeerVerifyMode(QSslSocket::VerifyNone);  // clients prove who they are with tokens, not certificates
+    tls.setProtocol(QSsl::TlsV1_2OrLater);
+    socket->setSslConfiguration(tls);
+    socket->startServerEncryption();
+}
+
 void ProtocolServer::acceptPending() {
     while (QWebSocket* socket = server_->nextPendingConnection()) {
         auto connection = std::make_unique<Connection>();
         const ConnectionId id = nextId_++;
         connection->id = id;
         connection->socket = socket;
+        connection->peer = socket->peerAddress();
         applyBounds(*socket);
+        connect(socket, &QWebSocket::bytesWritten, this, [this, id](qint64 written) {
+            if (Connection* c = find(id)) c->queued = std::max<qint64>(0, c->queued - written);
+        });
         connect(socket, &QWebSocket::binaryMessageReceived, this,
                 [this, id](const QByteArray& bytes) { onMessage(id, bytes); });
         connect(socket, &QWebSocket::textMessageReceived, this, [this, id](const QString&) {
@@ -152,7 +281,16 @@ void ProtocolServer::onMessage(ConnectionId id, const QByteArray& bytes) {
                 QStringLiteral("%1 after the handshake was done").arg(payloadName(frame.envelope)));
         return;
     }
-    emit messageReceived(id, frame.envelope);
+    try {
+        emit messageReceived(id, frame.envelope);
+    } catch (const std::exception& e) {
+        // Handlers answer their own errors; this is the last guard, so that nothing a peer sends can
+        // unwind through Qt's event loop and end the process.
+        qWarning("protocol server: handling %s from connection %llu failed: %s",
+                 qPrintable(payloadName(frame.envelope)), static_cast<unsigned long long>(id), e.what());
+        if (Connection* c = find(id))
+            violate(*c, wire::ERROR_CODE_INTERNAL, QStringLiteral("the coordinator failed to handle this message"));
+    }
 }
 
 void ProtocolServer::onHello(Connection& connection, const wire::Envelope& envelope) {

@@ -3,13 +3,20 @@
 // turns each accepted connection into a peer with a ConnectionId once its Hello is accepted.
 //
 // Per connection, in order:
-//  1. TLS with the server's identity (ServerIdentity.h), then the WebSocket upgrade.
+//  0. Admission (ConnectionLimits.h): a connection over the per-address or total bound is closed at
+//     once, before any TLS work.
+//  1. TLS with the server's identity (ServerIdentity.h), then the WebSocket upgrade, together within
+//     Options::handshakeTimeoutMs. TLS is ours (a QTcpServer handing finished QSslSockets to a plain
+//     QWebSocketServer): Qt 6.4's secure QWebSocketServer stops accepting for good after a burst of
+//     connections that never finish TLS.
 //  2. The first message must be Hello within Options::helloTimeoutMs. It is answered with
 //     HelloReply (answerHello in Handshake.h); a refused peer gets the reason and is closed.
 //  3. peerConnected(id, hello), then messageReceived(id, envelope) for every later message, until
 //     peerDisconnected(id, reason).
 // A message that breaks the framing rules (not binary, above kMaxMessageBytes, not an Envelope, a
-// second Hello) closes that connection alone, with an Error and a WebSocket close reason.
+// second Hello) closes that connection alone, with an Error and a WebSocket close reason. So does a
+// peer that lets more than Options::maxQueuedBytes of our messages wait unread (back-pressure: the
+// server never buffers without bound for a peer that does not read).
 //
 //   ProtocolServer server(ServerIdentity::loadOrCreate(dataDir));
 //   server.listen(QHostAddress::Any, 7443);
@@ -28,6 +35,7 @@
 #include <optional>
 #include <vector>
 
+#include "protocol/ConnectionLimits.h"
 #include "protocol/Handshake.h"
 #include "protocol/ServerIdentity.h"
 #include "protocol/raven.pb.h"
@@ -35,6 +43,7 @@
 class QWebSocket;
 class QWebSocketServer;
 class QTimer;
+class QTcpServer;
 
 namespace raven::protocol {
 
@@ -47,6 +56,10 @@ public:
     struct Options {
         PeerInfo self{wire::ROLE_COORDINATOR, {}, {}, QStringLiteral("raven-coordinator")};
         int helloTimeoutMs = kHelloTimeoutMs;
+        int handshakeTimeoutMs = 10000;       // TCP accepted -> TLS done and WebSocket upgraded
+        int maxConnections = 4096;            // all stages; held below the file-descriptor limit
+        int maxConnectionsPerAddress = 64;    // from one IP address
+        qint64 maxQueuedBytes = 256LL << 20;  // sent to one peer and not yet written to its socket
     };
 
     explicit ProtocolServer(ServerIdentity identity, QObject* parent = nullptr);
@@ -64,8 +77,9 @@ public:
     // The certificate fingerprint clients pin ("sha256:AB:...").
     QString fingerprint() const { return identity_.fingerprint(); }
 
-    // Sends to a connected peer; false when that connection is gone (it may have just left).
-    // Throws raven::Error when the envelope exceeds the bound (chunk it, Chunking.h).
+    // Sends to a connected peer; false when that connection is gone (it may have just left), or when
+    // the message cannot go: above the frame bound (a bug of ours: logged, and the peer gets
+    // Error{INTERNAL} instead) or above the peer's unread-bytes bound (the peer is closed). Never throws.
     bool send(ConnectionId id, const wire::Envelope& envelope);
     // send() with envelope.request_id set to the request it answers.
     bool reply(ConnectionId id, std::uint64_t requestId, wire::Envelope envelope);
@@ -75,6 +89,13 @@ public:
     // Peers past the handshake.
     std::vector<ConnectionId> connections() const;
     std::optional<wire::Hello> peerHello(ConnectionId id) const;
+    // The peer's IP address (null when the connection is gone), for per-address limits above this one.
+    QHostAddress peerAddress(ConnectionId id) const;
+    // Bytes sent to a peer that its socket has not written yet.
+    qint64 queuedBytes(ConnectionId id) const;
+    // Connections in every stage (TLS, upgrade, Hello, sessions), and those refused at admission.
+    int openConnections() const;
+    qint64 refusedConnections() const { return refused_; }
 
 signals:
     // A peer's Hello was accepted.
@@ -87,6 +108,7 @@ signals:
 private:
     struct Connection;
 
+    void onIncoming(qintptr descriptor);
     void acceptPending();
     void onMessage(ConnectionId id, const QByteArray& bytes);
     void onHello(Connection& connection, const wire::Envelope& envelope);
@@ -96,7 +118,10 @@ private:
 
     ServerIdentity identity_;
     Options options_;
-    QWebSocketServer* server_ = nullptr;
+    QTcpServer* listener_ = nullptr;      // accepts TCP and runs TLS
+    QWebSocketServer* server_ = nullptr;  // upgrades finished TLS sockets to WebSockets
+    ConnectionLimits limits_;
+    qint64 refused_ = 0;
     std::map<ConnectionId, std::unique_ptr<Connection>> connections_;
     ConnectionId nextId_ = 1;
 };

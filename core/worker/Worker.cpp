@@ -250,7 +250,10 @@ void Worker::saveToken(const QString& token) {
     }
     QDir().mkpath(QFileInfo(options_.tokenFile).absolutePath());
     QSaveFile file(options_.tokenFile);
-    if (file.open(QIODevice::WriteOnly) && file.write(token.toUtf8() + '\n') >= 0 && file.commit()) {
+    // Owner-only before the token is written, so that it is never readable by others, not even briefly.
+    const bool opened =
+        file.open(QIODevice::WriteOnly) && file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    if (opened && file.write(token.toUtf8() + '\n') >= 0 && file.commit()) {
         QFile::setPermissions(options_.tokenFile, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
         emit statusMessage(QStringLiteral("enrolled; the contributor token is saved in %1").arg(options_.tokenFile));
     } else {

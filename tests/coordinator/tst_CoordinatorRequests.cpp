@@ -172,8 +172,11 @@ private slots:
         QVERIFY(second.isEmpty());
         QVERIFY(QFile::exists(QDir(d_->options.dataDir).filePath("datasets/" + d_->manifest.id + ".json")));
 
-        // The worker's view: the manifest with the id it names, and shards by hash.
+        // The worker's view, while it holds a lease: the manifest with the id it names, and shards by hash.
         auto contributor = d_->contributor();
+        d_->submitJob(*requester, adamHyperparameters(1));
+        const wire::Envelope grant = contributor->call(leaseRequest(1));
+        QCOMPARE(grant.lease_grant().units_size(), 1);
         wire::Envelope fm;
         fm.mutable_fetch_manifest()->set_dataset_id(d_->manifest.id.toStdString());
         fm.mutable_fetch_manifest()->set_accept_zstd(true);
@@ -181,7 +184,7 @@ private slots:
         QVERIFY(!manifest.error);
         QCOMPARE(data::Manifest::fromBytes(manifest.bytes, "fetched").id, d_->manifest.id);
         wire::Envelope fs;
-        const QString hash = d_->manifest.train.shards[3].hash;
+        const QString hash = QString::fromStdString(grant.lease_grant().units(0).shard_hashes(0));
         fs.mutable_fetch_shard()->set_shard_sha256(hash.toStdString());
         const auto shard = contributor->fetch(fs);
         QCOMPARE(shard.bytes, d_->published->read(hash));

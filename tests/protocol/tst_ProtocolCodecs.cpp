@@ -218,6 +218,38 @@ private slots:
         }
     }
 
+    void compressedContentCannotAnnounceMoreThanItsRawSize() {
+        // A small raw size with a huge "compressed" size: refused before anything is reserved.
+        auto chunks = splitContent(QByteArray(100, 'z'), true);
+        chunks[0].set_total_bytes(1ull << 40);
+        ContentAssembler assembler;
+        QVERIFY_THROWS_EXCEPTION(raven::Error, assembler.add(chunks[0]));
+        // Honest compressed content of every size still assembles.
+        for (const int size : {0, 1, 1000, int(kChunkBytes) * 2 + 7}) {
+            QByteArray random(size, Qt::Uninitialized);
+            for (char& c : random) c = static_cast<char>(QRandomGenerator::global()->generate());
+            ContentAssembler honest;
+            for (const auto& chunk : splitContent(random, true)) honest.add(chunk);
+            QVERIFY(honest.complete());
+            QCOMPARE(honest.content(), random);
+        }
+    }
+
+    void bytesEchoedToPeersAreBounded() {
+        const wire::Envelope error =
+            makeError(wire::ERROR_CODE_INVALID_ARGUMENT, QString(100000, 'm'), QString(100000, 'h'));
+        QVERIFY(error.error().message().size() < 2 * 2048);
+        QVERIFY(error.error().hint().size() < 2 * 2048);
+        wire::Hello hello = makeHello(PeerInfo{wire::ROLE_CONTRIBUTOR, {}, {}, QStringLiteral("x")});
+        hello.set_protocol_version(99);
+        hello.set_min_protocol_version(99);
+        hello.set_software_version(std::string(9 << 20, 'v'));  // bigger than a frame
+        const wire::HelloReply reply =
+            answerHello(hello, PeerInfo{wire::ROLE_COORDINATOR, {}, {}, QStringLiteral("c")});
+        QVERIFY(!reply.accepted());
+        QVERIFY(reply.reason().size() < 1024);
+    }
+
     void gradientEncodingRoundTrip_data() {
         QTest::addColumn<wire::GradientEncoding>("encoding");
         QTest::addColumn<bool>("zstd");
