@@ -172,6 +172,7 @@ private:
     std::map<ledger::JobId, ResultPlausibility> plausibility_;                 // per job, from its accepted results
     RateLimiter enrollments_;                                                  // open enrollments per address
     std::map<ledger::ContributorId, std::deque<QDateTime>> recentlyAccepted_;  // lease caps from delivery
+    std::map<ledger::WorkUnitId, std::set<ledger::ContributorId>> unitRejections_;  // who failed each unit
     JobBounds bounds_;
     double turnaroundMs_ = 0.0;  // moving average of lease-to-result time of accepted units
 };

@@ -22,6 +22,8 @@ constexpr std::size_t kResultsInFlight = 16;
 constexpr std::size_t kDroppedResultsKept = 64;
 // Units a worker may hold before any of its results came back.
 constexpr int kStartingLeases = 2;
+// Distinct contributors whose results for one unit were all rejected before the job is failed.
+constexpr int kRejectionsBeforeJobFails = 8;
 
 bool isLastPart(const wire::SubmitResult& part) {
     const wire::ContentChunk& c = part.gradient().content();
@@ -230,7 +232,24 @@ void Engine::onFetchWeights(Session& s, const wire::Envelope& e) {
 }
 
 wire::ResultAck Engine::rejectResult(Session& s, ledger::WorkUnitId unitId, const QString& reason, bool countAgainst) {
-    if (countAgainst && store_->workUnit(unitId)) leases_->rejectResult(unitId, s.principalId, reason, utcNow());
+    if (countAgainst) {
+        if (const std::optional<ledger::WorkUnit> unit = store_->workUnit(unitId)) {
+            leases_->rejectResult(unitId, s.principalId, reason, utcNow());
+            // When many different contributors all fail the same unit, the unit (the job) is at fault,
+            // not them: the job fails with the reason instead of re-issuing the unit forever and
+            // keeping workers from every other job.
+            std::set<ledger::ContributorId>& rejectedBy = unitRejections_[unitId];
+            rejectedBy.insert(s.principalId);
+            if (static_cast<int>(rejectedBy.size()) >= kRejectionsBeforeJobFails) {
+                unitRejections_.erase(unitId);
+                failJob(unit->job, QStringLiteral("work unit %1 was rejected for %2 different contributors (last: %3); "
+                                                  "the job cannot proceed")
+                                       .arg(unitId)
+                                       .arg(kRejectionsBeforeJobFails)
+                                       .arg(reason));
+            }
+        }
+    }
     wire::ResultAck ack;
     ack.set_work_unit_id(idText(unitId));
     ack.set_status(wire::RESULT_STATUS_REJECTED);

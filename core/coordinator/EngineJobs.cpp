@@ -136,6 +136,7 @@ void Engine::stepOnce(JobRunner& r, const QList<ledger::WorkUnit>& units) {
     store_->setJobModelVersion(r.id(), report.step, now);
     r.removeResultsExcept({});
     scheduler_->forgetJob(r.id());
+    for (const ledger::WorkUnit& unit : units) unitRejections_.erase(unit.id);
     stepStarted_[r.id()] = now;
 
     wire::MetricsUpdate update;

@@ -235,6 +235,7 @@ private slots:
         QCOMPARE(grantB.lease_grant().units_size(), 2);  // both units of step 0
         const wire::WorkUnit again = grantB.lease_grant().units(0);
         QCOMPARE(again.id(), unit.id());
+        QVERIFY(fetchForUnit(*b, cacheB, again));  // inputs are served while the lease is held
         // Until B's lease is old enough, A's requests wait (parked) and come back empty.
         // B keeps its leases alive with heartbeats meanwhile.
         wire::Envelope beat;
@@ -253,7 +254,6 @@ private slots:
         QVERIFY(ack.result_ack().credited_micro_credits() > 0);
         QCOMPARE(ack.result_ack().credited_micro_credits(),
                  d_->coordinator->ledger().priceOf(d_->coordinator->store().workUnit(std::stoll(unit.id()))->flops));
-        QVERIFY(fetchForUnit(*b, cacheB, again));
         ack = submit(*b, cacheB.compute(again));
         QCOMPARE(ack.result_ack().status(), wire::RESULT_STATUS_DUPLICATE);
         QCOMPARE(ack.result_ack().credited_micro_credits(), 0);
@@ -288,6 +288,8 @@ private slots:
         weights.mutable_fetch_weights()->set_model_version(5);
         QCOMPARE(b->fetch(weights).error->code(), wire::ERROR_CODE_NOT_FOUND);
         weights.mutable_fetch_weights()->set_model_version(1);
+        QCOMPARE(b->fetch(weights).error->code(), wire::ERROR_CODE_NOT_FOUND);  // no lease of B's needs them yet
+        QCOMPARE(b->call(leaseRequest(1)).lease_grant().units(0).model_version(), 1u);
         QVERIFY(!b->fetch(weights).error);
     }
 
@@ -303,6 +305,8 @@ private slots:
         const wire::Envelope grantA = a->call(leaseRequest(1));
         QCOMPARE(grantA.lease_grant().units_size(), 1);
         const std::string unit = grantA.lease_grant().units(0).id();
+        UnitComputer cacheA(d_->workerDir("a"));
+        QVERIFY(fetchForUnit(*a, cacheA, grantA.lease_grant().units(0)));  // while A holds the lease
         // B gets the other unit now, and A's once its deadline has passed (A has not spoken since).
         const wire::Envelope first = b->call(leaseRequest(4));
         QCOMPARE(first.lease_grant().units_size(), 1);
@@ -311,8 +315,6 @@ private slots:
                                   ledger::WorkUnitState::Expired, 5000);
         QCOMPARE(b->call(leaseRequest(4)).lease_grant().units(0).id(), unit);
         // Late work is still good work: A's result, first in, counts.
-        UnitComputer cacheA(d_->workerDir("a"));
-        QVERIFY(fetchForUnit(*a, cacheA, grantA.lease_grant().units(0)));
         QCOMPARE(submit(*a, cacheA.compute(grantA.lease_grant().units(0))).result_ack().status(),
                  wire::RESULT_STATUS_ACCEPTED);
 
@@ -352,13 +354,22 @@ private slots:
         const wire::Envelope urgent = requester->call(
             createJobRequest(d_->manifest.id.toStdString(), spec, adamHyperparameters(1), 1'000'000, 5));
         const std::string newer = d_->submitJob(*requester, adamHyperparameters(1));
-        auto worker = d_->contributor();
-        const wire::Envelope grant = worker->call(leaseRequest(6));
-        QCOMPARE(grant.lease_grant().units_size(), 6);
-        QCOMPARE(grant.lease_grant().units(0).job_id(), urgent.job_info().job_id());
-        QCOMPARE(grant.lease_grant().units(1).job_id(), urgent.job_info().job_id());
-        QCOMPARE(grant.lease_grant().units(2).job_id(), older);
-        QCOMPARE(grant.lease_grant().units(4).job_id(), newer);
+        // New workers hold two units each until they deliver (docs/security.md): three of them take
+        // the urgent job's step, then the older job's, then the newer one's.
+        // (Each new worker lowers the next one's share: the first two take two units, the third one.)
+        std::vector<std::string> order;
+        std::vector<std::unique_ptr<SyncClient>> workers;
+        for (int i = 0; i < 3; ++i) {
+            workers.push_back(d_->contributor());
+            const wire::Envelope grant = workers.back()->call(leaseRequest(6));
+            QVERIFY(grant.lease_grant().units_size() >= 1);  // a speed-proportional share, at most two
+            QVERIFY(grant.lease_grant().units_size() <= 2);
+            for (const wire::WorkUnit& u : grant.lease_grant().units()) order.push_back(u.job_id());
+        }
+        QCOMPARE(order[0], urgent.job_info().job_id());
+        QCOMPARE(order[1], urgent.job_info().job_id());
+        QCOMPARE(order[2], older);
+        QCOMPARE(order[4], newer);
     }
 
     void budgetExhaustionStopsLeasing() {

@@ -219,6 +219,28 @@ private slots:
         QVERIFY2(diff < 1e-5, qPrintable(QString::number(diff)));
     }
 
+    void aUnitThatEveryoneFailsFailsItsJobAndRefundsIt() {
+        d_->options.shardsPerUnit = 2;  // one unit per step: every contributor gets the same unit
+        d_->start();
+        requester_ = d_->requester();
+        job_ = d_->submitJob(*requester_, adamHyperparameters(2));
+        for (int i = 0; i < 8; ++i) {
+            auto worker = d_->contributor();
+            const wire::Envelope grant = worker->call(leaseRequest(1));
+            QCOMPARE(grant.lease_grant().units_size(), 1);
+            protocol::WorkResult wrong;
+            wrong.workUnitId = grant.lease_grant().units(0).id();
+            wrong.gradient.assign(16 * 6 + 16 + 3 * 16 + 3, 0.01f);
+            wrong.sampleCount = 1;  // the unit holds 64
+            wrong.loss = 1.0;
+            QCOMPARE(submit(*worker, wrong).result_ack().status(), wire::RESULT_STATUS_REJECTED);
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(d_->jobInfo(*requester_, job_)->state(), wire::JOB_STATE_FAILED, 5000);
+        QVERIFY2(d_->jobInfo(*requester_, job_)->message().find("cannot proceed") != std::string::npos,
+                 d_->jobInfo(*requester_, job_)->message().c_str());
+        QCOMPARE(d_->coordinator->ledger().jobSpend(std::stoll(job_)).escrow, 0);
+    }
+
     void hugeModelsAreRefusedBeforeAnythingIsAllocated() {
         d_->start();
         startHonestTraffic();
