@@ -1,0 +1,150 @@
+// End to end: the contributor app's engine (ContributorApp: settings, policy, the in-process Worker,
+// the ledger's figures) joins a real coordinator on loopback through an invite, computes the units
+// of a real job on the CPU until the job is done, and its dashboard shows exactly the credits and
+// unit counts the coordinator's ledger holds. Then the coordinator goes away: the figures stay,
+// marked offline, with the next try shown. And the bad conditions: a changed certificate and a
+// revoked token stop the app with a sentence that says so (the state turns "error").
+#include <QLabel>
+#include <QSignalSpy>
+#include <QTest>
+
+#include "ContributorApp.h"
+#include "ContributorWindow.h"
+#include "DashboardPage.h"
+#include "Invite.h"
+#include "coordinator/CoordinatorTestKit.h"
+#include "protocol/KnownHosts.h"
+
+using namespace raven;
+using namespace raven::contributor;
+
+namespace {
+
+std::unique_ptr<DesktopMonitor> noDesktop() {
+    auto desktop = std::make_unique<DesktopMonitor>(QDBusConnection(QStringLiteral("raven-no-session")),
+                                                    QDBusConnection(QStringLiteral("raven-no-system")));
+    desktop->setX11Display(QStringLiteral("none"));
+    return desktop;
+}
+
+}  // namespace
+
+class TestContributorEndToEnd : public QObject {
+    Q_OBJECT
+
+    // An app joined to `d`'s coordinator through an invite with `token` (and `fingerprint`).
+    std::unique_ptr<ContributorApp> joinedApp(test::Deployment& d, const QString& token,
+                                              const QString& fingerprint = {}) {
+        auto app = std::make_unique<ContributorApp>(d.dir.filePath("contributor.ini"), noDesktop());
+        app->setStateDir(d.dir.filePath("contributor-state"));
+        Invite invite{d.coordinator->url().host(), d.coordinator->url().port(),
+                      fingerprint.isEmpty() ? d.coordinator->fingerprint() : fingerprint, token, QString()};
+        QString why;
+        if (!joinCoordinator(app->config(), app->service().knownHostsPath(), invite, "e2e-box", &why))
+            qFatal("join: %s", qPrintable(why));
+        app->config().set(ConfigKey::ComputeWhen, "always");
+        app->config().set(ConfigKey::CpuThreads, 1);
+        app->config().set(ConfigKey::CacheMegabytes, 64);
+        app->ledger().setRefreshIntervalMs(1000);
+        return app;
+    }
+
+private slots:
+    void computesAndShowsTheLedgersCredits() {
+        test::Deployment d;
+        d.start();
+        auto requester = d.requester();
+        const std::string job = d.submitJob(*requester, test::adamHyperparameters(1));
+        auto app = joinedApp(d, d.coordinator->addContributor("e2e-box"));
+        ContributorWindow window(*app);
+        window.show();
+        app->start(100000);
+        QCOMPARE(app->service().stateName(), QStringLiteral("computing"));
+
+        // 11 shards, one unit each, one epoch: the job ends when all are accepted.
+        QVERIFY2(QTest::qWaitFor([&] { return app->service().sessionStats().unitsAccepted >= 11; }, 60000),
+                 qPrintable(app->log().lines().join("\n")));
+        QCOMPARE(app->recentUnits().rowCount(), 11);
+        QCOMPARE(app->recentUnits().index(0, RecentUnitsModel::Outcome).data().toString(), QStringLiteral("accepted"));
+
+        const qint64 id = app->service().contributorId().toLongLong();
+        QVERIFY(id > 0);
+        ledger::ContributorStats ledgerSays;
+        // The dashboard's figures converge on the ledger's (asked again after each unit).
+        QVERIFY2(
+            QTest::qWaitFor(
+                [&] {
+                    ledgerSays = d.coordinator->ledger().contributorStats(id, 30, QDateTime::currentDateTimeUtc());
+                    const auto& t = app->credits().totals();
+                    return t.known && t.microCredits == ledgerSays.earned && t.unitsAccepted == 11;
+                },
+                20000),
+            qPrintable(
+                QString("dashboard %1 vs ledger %2").arg(app->credits().totals().microCredits).arg(ledgerSays.earned)));
+        QVERIFY(ledgerSays.earned > 0);
+        QCOMPARE(ledgerSays.workUnitsAccepted, 11);
+        QCOMPARE(app->credits().totals().flops, static_cast<double>(ledgerSays.flopsAccepted));
+        QCOMPARE(app->credits().totals().todayMicroCredits, ledgerSays.earned);
+        // The worker's own sum of ResultAck credits agrees with the ledger too.
+        QCOMPARE(app->service().sessionStats().microCredits, ledgerSays.earned);
+
+        // The chart: 30 days, today's bar the credits earned.
+        const QList<double> bars = window.dashboard()->chartValues();
+        QCOMPARE(bars.size(), 30);
+        QCOMPARE(qRound64(bars.last() * 1e6), ledgerSays.earned);
+        auto* allTime = window.findChild<QLabel*>("allTimeFigures");
+        QVERIFY2(allTime->text().contains(CreditsModel::creditsText(ledgerSays.earned)), qPrintable(allTime->text()));
+        QVERIFY(window.findChild<QLabel*>("connectionState")->text().contains("connected to wss://"));
+        if (const QString dir = qEnvironmentVariable("RAVEN_SCREENSHOT_DIR"); !dir.isEmpty()) {
+            window.resize(1100, 860);
+            QTest::qWait(300);
+            QVERIFY(window.grab().save(dir + "/contributor-dashboard.png"));
+        }
+
+        // The coordinator goes away: the last figures stay, marked, with the next try.
+        d.coordinator.reset();
+        QVERIFY(QTest::qWaitFor([&] { return app->ledger().connection() == LedgerStats::Connection::Offline; }, 15000));
+        QVERIFY(app->credits().totals().known);
+        QVERIFY(app->credits().totals().offline);
+        QCOMPARE(app->credits().totals().microCredits, ledgerSays.earned);
+        QVERIFY2(app->ledger().connectionSentence().contains("next try in"),
+                 qPrintable(app->ledger().connectionSentence()));
+        QTRY_VERIFY(window.findChild<QLabel*>("figuresAsOf")->text().contains("Offline"));
+
+        QSignalSpy done(app.get(), &ContributorApp::shutDownComplete);
+        app->shutdown();
+        QVERIFY(done.wait(40000));
+    }
+
+    void changedCertificateIsRefused() {
+        test::Deployment d;
+        d.start();
+        const QString wrong = "sha256:" + QStringList(32, "00").join(':');
+        auto app = joinedApp(d, d.coordinator->addContributor("e2e-box"), wrong);
+        QSignalSpy problem(&app->service(), &ContributionService::problemRaised);
+        app->start(100000);
+        QVERIFY(problem.wait(20000));
+        QCOMPARE(app->service().stateName(), QStringLiteral("error"));
+        QVERIFY2(app->service().statusSentence().contains("certificate"), qPrintable(app->service().statusSentence()));
+        QVERIFY2(app->service().statusSentence().contains(d.coordinator->fingerprint()),
+                 qPrintable(app->service().statusSentence()));
+        QVERIFY(QTest::qWaitFor([&] { return app->ledger().connection() == LedgerStats::Connection::Refused; }, 10000));
+        QVERIFY(!app->service().workerRunning());
+    }
+
+    void revokedTokenIsRefused() {
+        test::Deployment d;
+        d.start();
+        auto app = joinedApp(d, QStringLiteral("not-a-token-this-coordinator-gave"));
+        QSignalSpy problem(&app->service(), &ContributionService::problemRaised);
+        app->start(100000);
+        QVERIFY(problem.wait(20000));
+        QCOMPARE(app->service().stateName(), QStringLiteral("error"));
+        QVERIFY2(app->service().statusSentence().startsWith("stopped: "), qPrintable(app->service().statusSentence()));
+        QVERIFY(QTest::qWaitFor([&] { return app->ledger().connection() == LedgerStats::Connection::Refused; }, 10000));
+        QVERIFY2(app->ledger().connectionSentence().contains("token"), qPrintable(app->ledger().connectionSentence()));
+    }
+};
+
+QTEST_MAIN(TestContributorEndToEnd)
+#include "tst_ContributorEndToEnd.moc"
