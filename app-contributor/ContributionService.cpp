@@ -44,6 +44,7 @@ ContributionService::~ContributionService() {
 }
 
 void ContributionService::start() {
+    started_ = true;
     desktop_.setExclusivePrograms(
         config_.get(ConfigKey::ExclusivePrograms).toString().split(QLatin1Char(','), Qt::SkipEmptyParts));
     reevaluate();
@@ -61,7 +62,7 @@ void ContributionService::resume() {
 }
 
 void ContributionService::snooze(const QDateTime& until) {
-    config_.set(ConfigKey::SnoozedUntil, until.toString(Qt::ISODate));
+    config_.set(ConfigKey::SnoozedUntil, until.toString(Qt::ISODateWithMs));
     emit logLine(QStringLiteral("snoozed until %1").arg(until.toString(QStringLiteral("ddd HH:mm"))));
 }
 
@@ -103,7 +104,7 @@ double ContributionService::busyShare() const {
 }
 
 void ContributionService::reevaluate() {
-    if (shuttingDown_) return;
+    if (shuttingDown_ || !started_) return;
     PolicyInputs in;
     in.now = QDateTime::currentDateTime();
     in.configured = config_.isSetUp();
@@ -200,10 +201,8 @@ void ContributionService::startWorker() {
     connect(w, &worker::Worker::stopped, this, [this, w] {
         // A worker stops by itself only after a refusal (it gave up); stopWorker() moved it otherwise.
         if (worker_.get() == w) {
-            accumulate(w->stats());
-            worker_.release()->deleteLater();
-            emit connectedChanged(false);
-            emit workChanged();
+            stopping_ = std::move(worker_);
+            onWorkerStopped();
         }
     });
     emit logLine(QStringLiteral("starting: %1 on %2").arg(decision_.reason, device.selector));
@@ -223,11 +222,8 @@ void ContributionService::accumulate(const worker::Worker::Stats& now) {
 }
 
 void ContributionService::stopWorker() {
-    if (!worker_ || stopping_) {
-        // One stop at a time; a second worker waits for the first to hand its leases back.
-        if (worker_ && stopping_) return;
-        if (!worker_) return;
-    }
+    // One stop at a time: no worker starts while another is stopping (applyDecision waits for it).
+    if (!worker_ || stopping_) return;
     stopping_ = std::move(worker_);
     worker::Worker* w = stopping_.get();
     disconnect(w, &worker::Worker::stopped, this, nullptr);
@@ -239,18 +235,20 @@ void ContributionService::stopWorker() {
 }
 
 void ContributionService::onWorkerStopped() {
-    if (stopping_) {
-        accumulate(stopping_->stats());
-        stopping_.release()->deleteLater();
-    }
+    if (stopping_) accumulate(stopping_->stats());
     emit connectedChanged(false);
     emit workChanged();
-    if (shuttingDown_) {
-        emit shutDownComplete();
-        return;
-    }
-    applyDecision();
-    emit decisionChanged();
+    // The next worker starts only once this one is gone: it holds the cache folder's lock until its
+    // destructor, and it is still inside its own stopped() now.
+    QTimer::singleShot(0, this, [this] {
+        stopping_.reset();
+        if (shuttingDown_) {
+            emit shutDownComplete();
+            return;
+        }
+        applyDecision();
+        emit decisionChanged();
+    });
 }
 
 }  // namespace raven::contributor

@@ -104,9 +104,10 @@ private:
     PolicyDecision decision_;
     QTimer clock_;  // re-evaluates at the decision's recheckAt
     std::unique_ptr<worker::Worker> worker_;
-    std::unique_ptr<worker::Worker> stopping_;  // stopped, waiting for its stopped()
+    std::unique_ptr<worker::Worker> stopping_;  // stopping, or stopped and about to be deleted
     int runningThreads_ = -1;
     QString runningDevice_;
+    bool started_ = false;
     bool shuttingDown_ = false;
     QString problem_;
     QString cacheDir_, knownHostsPath_;

@@ -18,9 +18,8 @@ ControlChannel::ControlChannel(QString name, QObject* parent) : QObject(parent),
 QString ControlChannel::defaultName() { return QStringLiteral("raven-contributor-%1").arg(::getuid()); }
 
 bool ControlChannel::listen() {
-    if (server_.listen(name_)) return true;
-    if (server_.serverError() != QAbstractSocket::AddressInUseError) return false;
-    // Someone answering means another instance; silence means a socket left by a crash.
+    // Ask first: with access options set, Qt's listen() replaces an existing socket instead of
+    // failing. Someone answering means another instance; silence means a socket left by a crash.
     if (send(name_, QStringLiteral("ping"), 1000)) return false;
     QLocalServer::removeServer(name_);
     return server_.listen(name_);

@@ -180,7 +180,8 @@ void SettingsPage::load(ConfigKey key) {
         combo->setCurrentText(v.toString());
     else if (auto* line = qobject_cast<QLineEdit*>(editor)) {
         // A refused value stays in the editor (to be corrected), so only overwrite when it is not.
-        if (errors_.value(static_cast<int>(key))->isHidden()) line->setText(v.toString());
+        const QLabel* error = errors_.value(static_cast<int>(key));
+        if (!error || error->isHidden()) line->setText(v.toString());
     }
     loading_ = false;
 }

@@ -10,8 +10,8 @@
 #include "ConsoleWindow.h"
 #include "ContributorApp.h"
 #include "ContributorWindow.h"
-#include "DevicesPage.h"
 #include "DeviceTable.h"
+#include "DevicesPage.h"
 
 namespace {
 
