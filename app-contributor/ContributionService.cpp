@@ -87,9 +87,14 @@ QString ContributionService::stateName() const {
 
 QString ContributionService::statusSentence() const {
     if (!problem_.isEmpty()) return QStringLiteral("stopped: ") + problem_;
-    if (decision_.computing() && !currentJob_.isEmpty())
-        return decision_.reason + QStringLiteral(" — job %1").arg(currentJob_);
-    return decision_.reason;
+    if (!decision_.computing()) return decision_.reason;
+    // Allowed to compute; say what that amounts to right now.
+    if (!worker_ || !worker_->isRegistered())
+        return decision_.reason + QStringLiteral(" — connecting to the coordinator");
+    // The job stays named between its units; a worker quiet for 5 s has none in hand.
+    const bool working = !currentUnit_.isEmpty() || (idleSince_.isValid() && idleSince_.elapsed() < 5000);
+    if (working && !currentJob_.isEmpty()) return decision_.reason + QStringLiteral(" — job %1").arg(currentJob_);
+    return decision_.reason + QStringLiteral(" — no work from the coordinator right now");
 }
 
 double ContributionService::busyShare() const {
@@ -189,6 +194,7 @@ void ContributionService::startWorker() {
         computeStartMs_ = -1;
         while (!busy_.empty() && busy_.front().endMs < uptime_.elapsed() - kBusyWindowMs) busy_.pop_front();
         currentUnit_.clear();
+        idleSince_.start();
         emit workChanged();
     });
     connect(w, &worker::Worker::unitFinished, this,

@@ -120,6 +120,7 @@ private:
     };
     std::deque<Busy> busy_;
     QElapsedTimer uptime_;
+    QElapsedTimer idleSince_;  // since the last unit left the compute thread
     qint64 computeStartMs_ = -1;
     qint64 firstUnitMs_ = -1;
 };

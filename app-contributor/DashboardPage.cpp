@@ -179,12 +179,17 @@ void DashboardPage::refreshChart() {
     for (int r = 0; r < m.rowCount(); ++r) {
         *bars_ << m.credits(r);
         top = std::max(top, m.credits(r));
-        // Every fifth day labelled, and today, so the axis stays readable.
-        labels << ((r % 5 == 4 || r == m.rowCount() - 1) ? m.day(r).toString(QStringLiteral("MM-dd"))
-                                                         : QString(r, QLatin1Char(' ')));
+        // Every fifth day and today, by day of the month (a date is wider than a bar); categories
+        // must differ, so the unlabelled ones are blanks of different lengths.
+        labels << ((r % 5 == 4 || r == m.rowCount() - 1) ? QString::number(m.day(r).day())
+                                                         : QString(r + 1, QLatin1Char(' ')));
     }
     days_->clear();
     days_->append(labels);
+    days_->setTitleText(m.rowCount() > 0
+                            ? tr("day of the month (UTC), %1 to %2")
+                                  .arg(m.day(0).toString(Qt::ISODate), m.day(m.rowCount() - 1).toString(Qt::ISODate))
+                            : QString());
     credits_->setRange(0.0, top > 0 ? top * 1.1 : 1.0);
 }
 

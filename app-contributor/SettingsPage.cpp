@@ -42,8 +42,8 @@ QString helpFor(ConfigKey key) {
                 "When computing is allowed, e.g. \"Mon-Fri 18:00-08:00; Sat,Sun all\". Empty: any time.");
         case ConfigKey::GpuCapPercent:
             return QObject::tr(
-                "The share of time the device computes: it rests between work units to keep to it "
-                "(fans and heat stay down). The dashboard shows the share achieved.");
+                "The share of time the device computes (it rests between units); the dashboard shows the "
+                "share achieved.");
         case ConfigKey::CpuThreads:
             return QObject::tr("Threads used when computing on the CPU; 0 uses all of them.");
         case ConfigKey::CacheMegabytes:
@@ -136,8 +136,9 @@ void SettingsPage::addEditor(QFormLayout* form, const ContributorConfig::KeyInfo
     auto* error = new QLabel(form->parentWidget());
     error->setObjectName(editorName(k) + QStringLiteral("Error"));
     error->setStyleSheet(QStringLiteral("color: #c62828;"));
-    error->setWordWrap(true);
     error->hide();
+    // A form row in a scroll area may squeeze its editor when a label below it hides again.
+    editor->setMinimumHeight(editor->sizeHint().height());
     auto* cell = new QWidget(form->parentWidget());
     auto* cellLayout = new QVBoxLayout(cell);
     cellLayout->setContentsMargins(0, 0, 0, 0);
@@ -146,7 +147,7 @@ void SettingsPage::addEditor(QFormLayout* form, const ContributorConfig::KeyInfo
     const QString help = helpFor(k);
     if (!help.isEmpty()) {
         auto* hint = new QLabel(help, cell);
-        hint->setWordWrap(true);
+        // Not wrapped: a wrapped label in a form inside a scroll area gets clipped to one line.
         hint->setStyleSheet(QStringLiteral("color: palette(mid);"));
         cellLayout->addWidget(hint);
     }
@@ -160,11 +161,9 @@ void SettingsPage::addEditor(QFormLayout* form, const ContributorConfig::KeyInfo
 
 void SettingsPage::showRefusal(ConfigKey key, const QString& why) {
     QLabel* error = errors_.value(static_cast<int>(key));
-    QWidget* editor = editors_.value(static_cast<int>(key));
-    if (!error || !editor) return;
+    if (!error) return;
     error->setText(why.isEmpty() ? QString() : tr("Not saved: %1").arg(why));
     error->setVisible(!why.isEmpty());
-    editor->setStyleSheet(why.isEmpty() ? QString() : QStringLiteral("border: 1px solid #c62828;"));
 }
 
 void SettingsPage::load(ConfigKey key) {

@@ -16,6 +16,15 @@
 
 namespace raven::contributor {
 
+namespace {
+// A fingerprint in two lines of 16 bytes, so that it fits and can be compared by eye.
+QString twoLines(const QString& fingerprint) {
+    const int middle = fingerprint.indexOf(QLatin1Char(':'), 7 + 16 * 3 - 1);
+    return middle < 0 ? fingerprint
+                      : fingerprint.left(middle + 1) + QStringLiteral("<br>") + fingerprint.mid(middle + 1);
+}
+}  // namespace
+
 SetupDialog::SetupDialog(ContributorConfig& config, QString knownHostsPath, QWidget* parent)
     : QDialog(parent), config_(config), knownHostsPath_(std::move(knownHostsPath)) {
     setObjectName("setupDialog");
@@ -38,7 +47,9 @@ SetupDialog::SetupDialog(ContributorConfig& config, QString knownHostsPath, QWid
     auto* local = new QPushButton(tr("Find on this &machine"), this);
     local->setObjectName("findLocalButton");
     addressRow->addWidget(local);
-    form->addRow(tr("&Invite or address:"), addressRow);
+    auto* addressLabel = new QLabel(tr("&Invite or address:"), this);
+    addressLabel->setBuddy(address_);
+    form->addRow(addressLabel, addressRow);
     token_ = new QLineEdit(this);
     token_->setObjectName("tokenEdit");
     token_->setPlaceholderText(tr("the contributor token from the coordinator's operator"));
@@ -92,7 +103,7 @@ SetupDialog::SetupDialog(ContributorConfig& config, QString knownHostsPath, QWid
         probedFingerprint_ = fp;
         fingerprint_->setText(tr("<b>%1</b><br>Compare it with the fingerprint the operator gave you; it is "
                                  "pinned when you start, and a different certificate later is refused.")
-                                  .arg(fp));
+                                  .arg(twoLines(fp)));
         confirm_->show();
     });
     connect(probe_, &FingerprintProbe::failed, this,
@@ -104,6 +115,7 @@ SetupDialog::SetupDialog(ContributorConfig& config, QString knownHostsPath, QWid
 
 void SetupDialog::addressEdited() {
     const QString text = address_->text().trimmed();
+    problem_->clear();
     probedFingerprint_.clear();
     confirm_->hide();
     confirm_->setChecked(false);
@@ -111,7 +123,7 @@ void SetupDialog::addressEdited() {
         QString why;
         const auto invite = Invite::parse(text, &why);
         token_->setEnabled(!invite);
-        fingerprint_->setText(invite ? tr("%1 (carried by the invite)").arg(invite->fingerprint)
+        fingerprint_->setText(invite ? tr("%1<br>(carried by the invite)").arg(twoLines(invite->fingerprint))
                                      : tr("This invite cannot be used: %1").arg(why));
         if (invite && !invite->name.isEmpty() && name_->text().isEmpty()) name_->setText(invite->name);
         return;

@@ -1,10 +1,12 @@
 // End to end: the contributor app's engine (ContributorApp: settings, policy, the in-process Worker,
-// the ledger's figures) joins a real coordinator on loopback through an invite, computes the units
+// the ledger's figures) joins a real coordinator on loopback through the invite that
+// `raven-coordinator invite` prints, computes the units
 // of a real job on the CPU until the job is done, and its dashboard shows exactly the credits and
 // unit counts the coordinator's ledger holds. Then the coordinator goes away: the figures stay,
 // marked offline, with the next try shown. And the bad conditions: a changed certificate and a
 // revoked token stop the app with a sentence that says so (the state turns "error").
 #include <QLabel>
+#include <QProcess>
 #include <QSignalSpy>
 #include <QTest>
 
@@ -35,10 +37,13 @@ class TestContributorEndToEnd : public QObject {
     // An app joined to `d`'s coordinator through an invite with `token` (and `fingerprint`).
     std::unique_ptr<ContributorApp> joinedApp(test::Deployment& d, const QString& token,
                                               const QString& fingerprint = {}) {
+        return joinedApp(d,
+                         Invite{d.coordinator->url().host(), d.coordinator->url().port(),
+                                fingerprint.isEmpty() ? d.coordinator->fingerprint() : fingerprint, token, QString()});
+    }
+    std::unique_ptr<ContributorApp> joinedApp(test::Deployment& d, const Invite& invite) {
         auto app = std::make_unique<ContributorApp>(d.dir.filePath("contributor.ini"), noDesktop());
         app->setStateDir(d.dir.filePath("contributor-state"));
-        Invite invite{d.coordinator->url().host(), d.coordinator->url().port(),
-                      fingerprint.isEmpty() ? d.coordinator->fingerprint() : fingerprint, token, QString()};
         QString why;
         if (!joinCoordinator(app->config(), app->service().knownHostsPath(), invite, "e2e-box", &why))
             qFatal("join: %s", qPrintable(why));
@@ -55,7 +60,21 @@ private slots:
         d.start();
         auto requester = d.requester();
         const std::string job = d.submitJob(*requester, test::adamHyperparameters(1));
-        auto app = joinedApp(d, d.coordinator->addContributor("e2e-box"));
+        // The operator's invite, made by `raven-coordinator invite` beside the running coordinator.
+        QProcess operatorCli;
+        operatorCli.start(
+            qEnvironmentVariable("RAVEN_BINARY_DIR") + "/app-coordinator/raven-coordinator",
+            {"invite", "e2e-box", "--host", QStringLiteral("127.0.0.1:%1").arg(d.coordinator->url().port()),
+             "--data-dir", d.options.dataDir});
+        QVERIFY(operatorCli.waitForFinished(30000));
+        QCOMPARE(operatorCli.exitCode(), 0);
+        const QString line = QString::fromUtf8(operatorCli.readAllStandardOutput()).trimmed();
+        QString why;
+        const auto invite = Invite::parse(line, &why);
+        QVERIFY2(invite, qPrintable(why + ": " + line));
+        QCOMPARE(invite->fingerprint, d.coordinator->fingerprint());
+        QCOMPARE(invite->name, QStringLiteral("e2e-box"));
+        auto app = joinedApp(d, *invite);
         ContributorWindow window(*app);
         window.show();
         app->start(100000);
