@@ -117,7 +117,7 @@ void ContributorWindow::createTray() {
         notice_->show();
         return;
     }
-    tray_ = new QSystemTrayIcon(this);
+    tray_ = new QSystemTrayIcon(stateIcon(app_.service().stateName()), this);
     auto* menu = new QMenu(this);
     menu->setObjectName("trayMenu");
     menu->addAction(actions_->status);

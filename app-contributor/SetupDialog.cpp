@@ -55,8 +55,7 @@ SetupDialog::SetupDialog(ContributorConfig& config, QString knownHostsPath, QWid
     token_->setPlaceholderText(tr("the contributor token from the coordinator's operator"));
     form->addRow(tr("&Token:"), token_);
     fingerprint_ = new QLabel(this);
-    fingerprint_->setObjectName("fingerprintLabel");
-    fingerprint_->setWordWrap(true);
+    fingerprint_->setObjectName("fingerprintLabel");  // lines broken by hand: a fingerprint has no spaces
     fingerprint_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     form->addRow(tr("Certificate:"), fingerprint_);
     confirm_ = new QCheckBox(tr("I have &compared this fingerprint with the one the operator gave me"), this);
@@ -106,8 +105,9 @@ SetupDialog::SetupDialog(ContributorConfig& config, QString knownHostsPath, QWid
                                   .arg(twoLines(fp)));
         confirm_->show();
     });
-    connect(probe_, &FingerprintProbe::failed, this,
-            [this](const QString& why) { fingerprint_->setText(tr("Could not reach the coordinator: %1").arg(why)); });
+    connect(probe_, &FingerprintProbe::failed, this, [this](const QString& why) {
+        fingerprint_->setText(tr("Could not reach the coordinator:<br>%1").arg(why.toHtmlEscaped()));
+    });
     connect(address_, &QLineEdit::editingFinished, this, &SetupDialog::addressEdited);
     connect(local, &QPushButton::clicked, this, &SetupDialog::findLocal);
     address_->setText(config_.get(ConfigKey::CoordinatorUrl).toString());

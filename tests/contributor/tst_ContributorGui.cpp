@@ -39,7 +39,9 @@ std::unique_ptr<DesktopMonitor> noDesktop() {
 
 void maybeSave(QWidget& w, const QString& name) {
     const QString dir = qEnvironmentVariable("RAVEN_SCREENSHOT_DIR");
-    if (!dir.isEmpty()) QVERIFY(w.grab().save(dir + "/" + name + ".png"));
+    if (dir.isEmpty()) return;
+    QTest::qWait(100);  // let pending layout requests settle first
+    QVERIFY(w.grab().save(dir + "/" + name + ".png"));
 }
 
 }  // namespace
