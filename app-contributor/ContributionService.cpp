@@ -132,8 +132,9 @@ void ContributionService::reevaluate() {
 
 void ContributionService::applyDecision() {
     if (!decision_.computing() || !problem_.isEmpty()) return stopWorker();
-    if (worker_ && decision_.cpuThreads != runningThreads_) stopWorker();  // threads are fixed per worker
-    if (stopping_) return;                                                 // starts again once the old one has stopped
+    // Threads are fixed per worker, and matter only on the CPU (a GPU worker keeps computing).
+    if (worker_ && runningDevice_ == QLatin1String("cpu") && decision_.cpuThreads != runningThreads_) stopWorker();
+    if (stopping_) return;  // starts again once the old one has stopped
     if (!worker_) startWorker();
     if (worker_) worker_->setDutyCycle(decision_.gpuPercent);
 }
