@@ -136,7 +136,13 @@ void ContributionService::applyDecision() {
     if (worker_ && runningDevice_ == QLatin1String("cpu") && decision_.cpuThreads != runningThreads_) stopWorker();
     if (stopping_) return;  // starts again once the old one has stopped
     if (!worker_) startWorker();
-    if (worker_) worker_->setDutyCycle(decision_.gpuPercent);
+    if (worker_ && worker_->dutyCycle() != decision_.gpuPercent) {
+        // A new cap: the busy share shown is measured afresh, against it.
+        busy_.clear();
+        firstUnitMs_ = uptime_.elapsed();
+        if (computeStartMs_ >= 0) computeStartMs_ = firstUnitMs_;
+        worker_->setDutyCycle(decision_.gpuPercent);
+    }
 }
 
 worker::WorkerOptions ContributionService::workerOptions() const {
@@ -147,7 +153,7 @@ worker::WorkerOptions ContributionService::workerOptions() const {
     o.cacheDir = cacheDir_;
     o.cacheBytes = qint64(config_.get(ConfigKey::CacheMegabytes).toInt()) << 20;
     o.threads = decision_.cpuThreads;
-    o.maxConcurrentLeases = 2;  // the next unit downloads while one computes
+    o.maxConcurrentLeases = 4;  // the next units download while one computes
     o.displayName = config_.get(ConfigKey::MachineName).toString();
     return o;
 }

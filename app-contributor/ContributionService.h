@@ -18,8 +18,9 @@
 // (Worker::stop(): units not started are handed back, the one computing may finish). A change of
 // threads or device restarts it; a change of share only sets the duty cycle.
 //
-// The busy share: the time the compute thread spent on units over the last minute of wall time,
-// measured from the worker's computeStarted/computeEnded, shown beside the cap.
+// The busy share: the time the compute thread spent on units over the last minute of wall time (or
+// since the cap last changed), measured from the worker's computeStarted/computeEnded, shown beside
+// the cap.
 #include <QDateTime>
 #include <QElapsedTimer>
 #include <QObject>
