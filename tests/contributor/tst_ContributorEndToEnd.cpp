@@ -5,8 +5,11 @@
 // unit counts the coordinator's ledger holds. Then the coordinator goes away: the figures stay,
 // marked offline, with the next try shown. And the bad conditions: a changed certificate and a
 // revoked token stop the app with a sentence that says so (the state turns "error").
+#include <QCheckBox>
 #include <QLabel>
+#include <QLineEdit>
 #include <QProcess>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QTest>
 
@@ -15,6 +18,7 @@
 #include "ContributorWindow.h"
 #include "DashboardPage.h"
 #include "Invite.h"
+#include "SetupDialog.h"
 #include "coordinator/CoordinatorTestKit.h"
 #include "protocol/KnownHosts.h"
 
@@ -177,6 +181,46 @@ private slots:
         QSignalSpy done(app.get(), &ContributorApp::shutDownComplete);
         app->shutdown();
         QVERIFY(done.wait(40000));
+    }
+
+    // Setup with an address instead of an invite: the dialog connects once, shows the certificate's
+    // fingerprint, refuses to go on until the person confirms it, then pins exactly that one.
+    void setupByAddressConfirmsTheFingerprint() {
+        test::Deployment d;
+        d.start();
+        auto app = std::make_unique<ContributorApp>(d.dir.filePath("by-address.ini"), noDesktop());
+        app->setStateDir(d.dir.filePath("by-address-state"));
+        SetupDialog dialog(app->config(), app->service().knownHostsPath());
+        dialog.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+        auto* address = dialog.findChild<QLineEdit*>("inviteEdit");
+        auto* token = dialog.findChild<QLineEdit*>("tokenEdit");
+        auto* fingerprint = dialog.findChild<QLabel*>("fingerprintLabel");
+        auto* confirm = dialog.findChild<QCheckBox*>("confirmFingerprint");
+        auto* start = dialog.findChild<QPushButton*>("startButton");
+        auto* problem = dialog.findChild<QLabel*>("setupProblem");
+        QVERIFY(address && token && fingerprint && confirm && start && problem);
+        address->setFocus();
+        QTest::keyClicks(address, d.coordinator->url().toString());
+        QTest::keyClick(address, Qt::Key_Tab);
+        QTRY_VERIFY_WITH_TIMEOUT(fingerprint->text().remove("<br>").contains(d.coordinator->fingerprint()), 10000);
+        QTest::keyClicks(token, d.coordinator->addContributor("by-address"));
+        QTest::mouseClick(start, Qt::LeftButton);
+        QVERIFY2(problem->text().contains("compare the certificate fingerprint"), qPrintable(problem->text()));
+        QVERIFY(!app->config().isSetUp());
+        confirm->click();
+        QTest::mouseClick(start, Qt::LeftButton);
+        QCOMPARE(dialog.result(), int(QDialog::Accepted));
+        QVERIFY(app->config().isSetUp());
+        const QString hostPort =
+            QStringLiteral("%1:%2").arg(d.coordinator->url().host()).arg(d.coordinator->url().port());
+        QCOMPARE(
+            protocol::KnownHosts(app->service().knownHostsPath()).check(hostPort, d.coordinator->fingerprint()).verdict,
+            protocol::KnownHosts::Verdict::Trusted);
+        // And the app then works with it.
+        app->config().set(ConfigKey::ComputeWhen, "always");
+        app->start(100000);
+        QVERIFY(QTest::qWaitFor([&] { return app->ledger().connection() == LedgerStats::Connection::Online; }, 20000));
     }
 
     void changedCertificateIsRefused() {
