@@ -85,8 +85,10 @@ void DesktopMonitor::pollNow() {
     askLocked();
     askPower();
     const QString running = runningProgram(procDir_, exclusiveNames_);
-    if (running != exclusive_) {
+    const QString fullScreen = x11_->fullScreenWindow();
+    if (running != exclusive_ || fullScreen != fullScreen_) {
         exclusive_ = running;
+        fullScreen_ = fullScreen;
         emit changed();
     }
 }
@@ -242,6 +244,7 @@ void DesktopMonitor::fill(PolicyInputs& in) const {
     in.preparingForSleep = sleeping_;
     in.onBattery = onBattery_;
     in.exclusiveProgram = exclusive_;
+    in.fullScreenWindow = fullScreen_;
 }
 
 std::optional<bool> DesktopMonitor::onBatteryFromSysfs(const QString& dir) {

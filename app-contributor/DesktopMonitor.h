@@ -16,6 +16,8 @@
 // Battery: UPower's OnBattery; without UPower, /sys/class/power_supply (on battery when a mains
 // supply exists and none is online, or when a battery says "Discharging").
 // Exclusive programs: a /proc/<pid>/comm equal to one of the names the person listed.
+// Full-screen: on X11, the window manager's active window in _NET_WM_STATE_FULLSCREEN (X11Idle.h);
+// Wayland compositors do not tell other programs, so there it stays unknown.
 //
 // Tests hand it the buses (a private session bus from dbus-run-session serves as both) and a
 // power_supply folder of their own, and play Mutter, ScreenSaver, logind and UPower on it.
@@ -55,6 +57,7 @@ public:
     bool preparingForSleep() const { return sleeping_; }
     std::optional<bool> onBattery() const { return onBattery_; }
     QString exclusiveProgram() const { return exclusive_; }
+    QString fullScreenWindow() const { return fullScreen_; }
     QString powerSource() const { return powerSource_; }  // "UPower", "sysfs" or empty
 
     // Reads a power_supply folder: on battery or not, nullopt when it has no supplies. Pure; tested alone.
@@ -96,6 +99,7 @@ private:
     std::optional<bool> onBattery_;
     QString powerSource_;
     QString exclusive_;
+    QString fullScreen_;
 };
 
 }  // namespace raven::contributor

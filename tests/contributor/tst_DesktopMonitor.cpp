@@ -3,7 +3,8 @@
 // GNOME's Mutter idle monitor, the freedesktop ScreenSaver, logind (session and manager) and UPower.
 // Each reading is checked as the services change: the idle layers in order (Mutter, then
 // ScreenSaver, then logind) and named; lock from logind or the screensaver; PrepareForSleep; battery
-// from UPower and, without it, from a power_supply folder; exclusive programs from a /proc folder.
+// from UPower and, without it, from a power_supply folder; exclusive programs from a /proc folder;
+// and, under an Xvfb of its own, the X server's idle time and a full-screen active window.
 #include <QDBusConnection>
 #include <QDBusConnectionInterface>
 #include <QDBusMessage>
@@ -16,6 +17,7 @@
 
 #include "ComputePolicy.h"
 #include "DesktopMonitor.h"
+#include "FakeWindowManager.h"
 
 using namespace raven::contributor;
 
@@ -201,6 +203,24 @@ private slots:
         QVERIFY2(xdotool.waitForFinished(10000) && xdotool.exitCode() == 0, "xdotool is missing or failed");
         poll(*m);
         QVERIFY2(m->idle()->idleMs < 1000, qPrintable(QString::number(m->idle()->idleMs)));
+
+        // A full-screen window, as an EWMH window manager publishes it: the root's _NET_ACTIVE_WINDOW
+        // names a window whose _NET_WM_STATE holds _NET_WM_STATE_FULLSCREEN.
+        QVERIFY(m->fullScreenWindow().isEmpty());
+        FakeWindowManager windowManager(display);
+        QVERIFY(windowManager.connected());
+        windowManager.showFullScreen(QStringLiteral("Space Game"));
+        poll(*m);
+        QCOMPARE(m->fullScreenWindow(), QStringLiteral("Space Game"));
+        PolicyInputs in;
+        in.now = QDateTime::currentDateTime();
+        m->fill(in);
+        QCOMPARE(ComputePolicy::decide(in, PolicyLimits()).reason,
+                 QStringLiteral("paused: a full-screen window is open (Space Game)"));
+        // It leaves full screen.
+        windowManager.leaveFullScreen();
+        poll(*m);
+        QVERIFY(m->fullScreenWindow().isEmpty());
     }
 
     void lockFromLogindOrScreenSaver() {
