@@ -4,6 +4,7 @@
 //
 //   raven-coordinator serve --data-dir D [--listen host:port] [--open-enrollment]
 //   raven-coordinator add-contributor NAME --data-dir D            prints the worker's token
+//   raven-coordinator invite NAME --host H:P --data-dir D           prints a raven:// invite for the tray app
 //   raven-coordinator add-requester NAME --deposit CREDITS --data-dir D   prints the API key
 //   raven-coordinator status --data-dir D                          jobs, steps, budgets
 //   raven-coordinator audit --data-dir D                           ledger balanced, every sample counted once
@@ -17,6 +18,7 @@
 #include <optional>
 
 #include "AppInfo.h"
+#include "InviteCommand.h"
 #include "ShutdownSignals.h"
 #include "base/Error.h"
 #include "coordinator/Admin.h"
@@ -104,14 +106,18 @@ int run(QCoreApplication& app) {
         "Commands:\n"
         "  serve                 serve jobs until SIGTERM/SIGINT (the default)\n"
         "  add-contributor NAME  register a contributor and print its worker's token\n"
+        "  invite NAME           register a contributor and print an invite line for raven-contributor\n"
+        "                        (--host: the address volunteers reach this coordinator at)\n"
         "  add-requester NAME    register a requester (--deposit CREDITS) and print its API key\n"
         "  status                list jobs with their step, state and budget\n"
         "  audit                 check the ledger, and that every step counted each sample exactly once");
-    parser.addPositionalArgument("command", "serve, add-contributor, add-requester, status or audit.", "[command]");
+    parser.addPositionalArgument("command", "serve, add-contributor, invite, add-requester, status or audit.",
+                                 "[command]");
     parser.addPositionalArgument("name", "The contributor's or requester's name.", "[name]");
     parser.addOption({"data-dir", "Where jobs, shards and the ledger are stored.", "dir"});
     parser.addOption({"listen", "Address and port to serve on.", "host:port", "0.0.0.0:7443"});
     parser.addOption({"open-enrollment", "Admit workers without a token: each gets one on first contact."});
+    parser.addOption({"host", "For invite: the host:port volunteers connect to.", "host:port"});
     parser.addOption({"deposit", "Credits to deposit for a new requester.", "credits", "0"});
     parser.addOption({"heartbeat-ms", "How often workers must send a heartbeat.", "ms"});
     parser.addOption({"lease-timeout-ms", "A worker silent this long loses its leases.", "ms"});
@@ -148,7 +154,8 @@ int run(QCoreApplication& app) {
 
     if (command == QLatin1String("serve")) return serve(parser, dataDir);
 
-    RAVEN_CHECK(command == QLatin1String("add-contributor") || command == QLatin1String("add-requester") ||
+    RAVEN_CHECK(command == QLatin1String("add-contributor") || command == QLatin1String("invite") ||
+                    command == QLatin1String("add-requester") ||
                     command == QLatin1String("status") || command == QLatin1String("audit"),
                 "unknown command \"" + command.toStdString() + "\"", "see raven-coordinator --help");
     RAVEN_CHECK(QDir().mkpath(dataDir), "cannot create " + dataDir.toStdString(), "check the path");
@@ -166,6 +173,15 @@ int run(QCoreApplication& app) {
     }
     RAVEN_CHECK(args.size() == 2, command.toStdString() + " needs exactly one NAME",
                 "e.g. raven-coordinator " + command.toStdString() + " ana --data-dir D");
+    if (command == QLatin1String("invite")) {
+        RAVEN_CHECK(parser.isSet("host"), "invite needs --host HOST:PORT",
+                    "the address volunteers reach this coordinator at, e.g. --host raven.example.org:7443");
+        std::printf("%s\n", qPrintable(raven::coordinator::makeInvite(store, dataDir, args[1], parser.value("host"))));
+        std::fprintf(stderr,
+                     "contributor %s added; give this invite to them (it holds their token and is shown only once)\n",
+                     qPrintable(args[1]));
+        return 0;
+    }
     if (command == QLatin1String("add-contributor")) {
         std::printf("%s\n", qPrintable(raven::coordinator::admin::addContributor(store, args[1])));
         std::fprintf(stderr, "contributor %s added; give this token to its worker (shown only once)\n",

@@ -19,6 +19,11 @@ packages=(
   libopenblas-dev
   # tests: display server, screenshots, the real dataset, the reference peer and its BLAS
   xvfb xauth imagemagick dataset-fashion-mnist fortunes python3 python3-numpy python3-torch libopenblas0
+  # the contributor app's tests: a private session bus (dbus-run-session) for the fake desktop
+  # services; a tray host and a clicker for the tray-menu screenshot (tools/desktop-shot.sh)
+  dbus trayer xdotool
+  # the contributor app's X11 idle time (MIT-SCREEN-SAVER)
+  libx11-dev libxss-dev
   # packaging checks and tooling
   appstream desktop-file-utils clang-format clang-tidy
 )

@@ -91,6 +91,7 @@ DeviceInfo describe(VkPhysicalDevice physical, std::uint32_t index) {
     VkPhysicalDeviceSubgroupProperties subgroup{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
     VkPhysicalDeviceMaintenance3Properties maintenance3{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES};
     VkPhysicalDeviceDriverProperties driver{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
+    VkPhysicalDeviceIDProperties ids{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES};
     VkPhysicalDeviceSubgroupSizeControlPropertiesEXT sizeControl{
         VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES_EXT};
     const bool hasSizeControl =
@@ -103,6 +104,7 @@ DeviceInfo describe(VkPhysicalDevice physical, std::uint32_t index) {
         };
         append(subgroup);
         append(maintenance3);
+        append(ids);
         if (is12) append(driver);
         if (hasSizeControl) append(sizeControl);
         vkGetPhysicalDeviceProperties2(physical, &properties);
@@ -118,6 +120,7 @@ DeviceInfo describe(VkPhysicalDevice physical, std::uint32_t index) {
     info.deviceId = p.deviceID;
     info.driverVersion = p.driverVersion;
     std::memcpy(info.pipelineCacheUUID.data(), p.pipelineCacheUUID, VK_UUID_SIZE);
+    if (is11) std::memcpy(info.deviceUUID.data(), ids.deviceUUID, VK_UUID_SIZE);
     if (is12) {
         info.driverName = driver.driverName;
         info.driverInfo = driver.driverInfo;

@@ -36,6 +36,9 @@ struct DeviceInfo {
     std::string driverInfo;           // free text from the driver, e.g. "Mesa 22.3.6 (LLVM 15.0.6)"
     std::uint32_t apiVersion = 0;     // highest Vulkan version the device supports (VK_API_VERSION_*)
     std::array<std::uint8_t, VK_UUID_SIZE> pipelineCacheUUID{};
+    // VkPhysicalDeviceIDProperties::deviceUUID: the same device across reboots, driver updates and a
+    // changed enumeration order (all zero before Vulkan 1.1).
+    std::array<std::uint8_t, VK_UUID_SIZE> deviceUUID{};
 
     std::uint64_t deviceLocalBytes = 0;         // sum of the DEVICE_LOCAL heaps
     std::uint64_t maxMemoryAllocationSize = 0;  // largest single vkAllocateMemory

@@ -74,6 +74,10 @@ Worker::Worker(WorkerOptions options, QObject* parent) : QObject(parent), option
     connect(&leaseRetryTimer_, &QTimer::timeout, this, &Worker::leaseMore);
     stopGraceTimer_.setSingleShot(true);
     connect(&stopGraceTimer_, &QTimer::timeout, this, &Worker::onStopGraceOver);
+    restTimer_.setSingleShot(true);
+    connect(&restTimer_, &QTimer::timeout, this, [this] {
+        if (!stopping_) maybeCompute();
+    });
     closeFallbackTimer_.setSingleShot(true);
     connect(&closeFallbackTimer_, &QTimer::timeout, this, [this] {
         connectionOpen_ = false;
@@ -522,8 +526,16 @@ void Worker::handBack(const QStringList& ids, const QString& reason) {
 
 // --- computing and submitting -----------------------------------------------------------------------
 
+void Worker::setDutyCycle(int percent) {
+    dutyCyclePercent_ = std::clamp(percent, 1, 100);
+    if (dutyCyclePercent_ == 100 && restTimer_.isActive()) {
+        restTimer_.stop();
+        if (!stopping_) maybeCompute();
+    }
+}
+
 void Worker::maybeCompute() {
-    if (computing_) return;
+    if (computing_ || restTimer_.isActive()) return;
     Unit* next = nullptr;
     for (auto& [id, unit] : units_)
         if (unit->stage == Unit::Stage::Ready && (!next || unit->serial < next->serial)) next = unit.get();
@@ -539,6 +551,7 @@ void Worker::maybeCompute() {
 
     const QString id = next->id;
     const std::uint64_t serial = next->serial;
+    emit computeStarted(id, QString::fromStdString(next->unit.job_id()));
     auto* watcher = new QFutureWatcher<ComputedUnit>(this);
     connect(watcher, &QFutureWatcher<ComputedUnit>::finished, this, [this, watcher, id, serial] {
         ComputedUnit result = watcher->result();
@@ -552,6 +565,9 @@ void Worker::maybeCompute() {
 
 void Worker::onComputed(const QString& id, std::uint64_t serial, ComputedUnit result) {
     computing_ = false;
+    emit computeEnded(id, result.seconds);
+    if (dutyCyclePercent_ < 100 && result.seconds > 0)
+        restTimer_.start(static_cast<int>(result.seconds * 1000.0 * (100 - dutyCyclePercent_) / dutyCyclePercent_));
     auto it = units_.find(id);
     if (it != units_.end() && it->second->serial == serial && it->second->stage == Unit::Stage::Computing) {
         Unit& unit = *it->second;

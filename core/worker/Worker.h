@@ -107,12 +107,21 @@ public:
     // How long stop() lets the unit being computed finish before handing it back.
     static constexpr int kStopGraceMs = 30000;
 
+    // The share of time the compute thread may work, 1..100 (the contributor app's GPU usage cap):
+    // after a unit that took t seconds, the next starts t * (100 - percent) / percent seconds later.
+    // Takes effect from the unit being computed now; 100 (the default) never rests.
+    void setDutyCycle(int percent);
+    int dutyCycle() const { return dutyCyclePercent_; }
+
 signals:
     void connected(QString contributorId);
     void unitFinished(QString workUnitId, int status /*wire::ResultStatus*/, qint64 samples, double seconds);
     void statusMessage(QString text);  // for logs and the tray app
     void refused(QString reason);      // version mismatch, bad token, changed certificate: do not retry
     void stopped();
+    // The compute thread took a unit up / put it down (seconds of computation), for the busy share.
+    void computeStarted(QString workUnitId, QString jobId);
+    void computeEnded(QString workUnitId, double seconds);
 
 private:
     struct Unit;
@@ -180,6 +189,8 @@ private:
     QTimer stopGraceTimer_;
     QTimer closeFallbackTimer_;
     int stopGraceStage_ = 0;
+    int dutyCyclePercent_ = 100;
+    QTimer restTimer_;  // the rest between units that the duty cycle asks for
 };
 
 }  // namespace raven::worker

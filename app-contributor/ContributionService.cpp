@@ -1,0 +1,267 @@
+#include "ContributionService.h"
+
+#include <QDir>
+#include <QStandardPaths>
+
+#include "ComputeDevices.h"
+#include "DesktopMonitor.h"
+
+namespace raven::contributor {
+
+namespace {
+
+// Busy-share window: long enough to average several units, short enough to follow a changed cap.
+constexpr qint64 kBusyWindowMs = 60000;
+
+}  // namespace
+
+ContributionService::ContributionService(ContributorConfig& config, DesktopMonitor& desktop, QObject* parent)
+    : QObject(parent), config_(config), desktop_(desktop) {
+    uptime_.start();
+    clock_.setSingleShot(true);
+    connect(&clock_, &QTimer::timeout, this, &ContributionService::reevaluate);
+    connect(&desktop_, &DesktopMonitor::changed, this, &ContributionService::reevaluate);
+    connect(&config_, &ContributorConfig::changed, this, [this](ConfigKey key) {
+        if (key == ConfigKey::ExclusivePrograms)
+            desktop_.setExclusivePrograms(
+                config_.get(ConfigKey::ExclusivePrograms).toString().split(QLatin1Char(','), Qt::SkipEmptyParts));
+        // The coordinator, token, name or device changed: the running worker speaks for the old one.
+        if (key == ConfigKey::CoordinatorUrl || key == ConfigKey::ContributorToken || key == ConfigKey::MachineName ||
+            key == ConfigKey::Devices || key == ConfigKey::CacheMegabytes) {
+            stopWorker();
+            problem_.clear();  // a refusal was for the old settings
+        }
+        reevaluate();
+    });
+    cacheDir_ = QStandardPaths::writableLocation(QStandardPaths::CacheLocation);
+    knownHostsPath_ = QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).filePath("known_hosts");
+}
+
+ContributionService::~ContributionService() {
+    // Without a clean shutdown() the worker is simply dropped: its leases expire at the coordinator.
+    if (worker_) worker_->disconnect(this);
+    if (stopping_) stopping_->disconnect(this);
+}
+
+void ContributionService::start() {
+    started_ = true;
+    desktop_.setExclusivePrograms(
+        config_.get(ConfigKey::ExclusivePrograms).toString().split(QLatin1Char(','), Qt::SkipEmptyParts));
+    reevaluate();
+}
+
+void ContributionService::pause() {
+    config_.set(ConfigKey::PausedByUser, true);
+    emit logLine(QStringLiteral("paused by you"));
+}
+
+void ContributionService::resume() {
+    config_.set(ConfigKey::SnoozedUntil, QString());
+    config_.set(ConfigKey::PausedByUser, false);
+    emit logLine(QStringLiteral("resumed by you"));
+}
+
+void ContributionService::snooze(const QDateTime& until) {
+    config_.set(ConfigKey::SnoozedUntil, until.toString(Qt::ISODateWithMs));
+    emit logLine(QStringLiteral("snoozed until %1").arg(until.toString(QStringLiteral("ddd HH:mm"))));
+}
+
+void ContributionService::shutdown() {
+    shuttingDown_ = true;
+    clock_.stop();
+    stopWorker();
+    if (!stopping_) emit shutDownComplete();
+}
+
+void ContributionService::clearProblem() {
+    if (problem_.isEmpty()) return;
+    problem_.clear();
+    emit decisionChanged();
+    reevaluate();
+}
+
+QString ContributionService::stateName() const {
+    if (!problem_.isEmpty()) return QStringLiteral("error");
+    return ComputePolicy::stateName(decision_.state);
+}
+
+QString ContributionService::statusSentence() const {
+    if (!problem_.isEmpty()) return QStringLiteral("stopped: ") + problem_;
+    if (!decision_.computing()) return decision_.reason;
+    // Allowed to compute; say what that amounts to right now.
+    if (!worker_ || !worker_->isRegistered())
+        return decision_.reason + QStringLiteral(" — connecting to the coordinator");
+    // The job stays named between its units; a worker quiet for 5 s has none in hand.
+    const bool working = !currentUnit_.isEmpty() || (idleSince_.isValid() && idleSince_.elapsed() < 5000);
+    if (working && !currentJob_.isEmpty()) return decision_.reason + QStringLiteral(" — job %1").arg(currentJob_);
+    return decision_.reason + QStringLiteral(" — no work from the coordinator right now");
+}
+
+double ContributionService::busyShare() const {
+    if (firstUnitMs_ < 0) return -1.0;
+    const qint64 now = uptime_.elapsed();
+    const qint64 from = std::max(firstUnitMs_, now - kBusyWindowMs);
+    if (now - from < 1) return -1.0;
+    qint64 busy = 0;
+    for (const Busy& b : busy_) busy += std::max<qint64>(0, std::min(b.endMs, now) - std::max(b.startMs, from));
+    if (computeStartMs_ >= 0) busy += now - std::max(computeStartMs_, from);
+    return std::clamp(static_cast<double>(busy) / static_cast<double>(now - from), 0.0, 1.0);
+}
+
+void ContributionService::reevaluate() {
+    if (shuttingDown_ || !started_) return;
+    PolicyInputs in;
+    in.now = QDateTime::currentDateTime();
+    in.configured = config_.isSetUp();
+    in.pausedByUser = config_.get(ConfigKey::PausedByUser).toBool();
+    in.snoozedUntil = QDateTime::fromString(config_.get(ConfigKey::SnoozedUntil).toString(), Qt::ISODate);
+    desktop_.fill(in);
+    const PolicyDecision next = ComputePolicy::decide(in, config_.policyLimits());
+    const bool changed = next.state != decision_.state || next.reason != decision_.reason ||
+                         next.gpuPercent != decision_.gpuPercent || next.cpuThreads != decision_.cpuThreads;
+    const bool stateChanged = next.state != decision_.state;
+    decision_ = next;
+    if (stateChanged) emit logLine(decision_.reason);
+    if (decision_.recheckAt.isValid())
+        clock_.start(static_cast<int>(std::clamp<qint64>(in.now.msecsTo(decision_.recheckAt), 200, 3600000)));
+    else
+        clock_.stop();
+    applyDecision();
+    if (changed) emit decisionChanged();
+}
+
+void ContributionService::applyDecision() {
+    if (!decision_.computing() || !problem_.isEmpty()) return stopWorker();
+    // Threads are fixed per worker, and matter only on the CPU (a GPU worker keeps computing).
+    if (worker_ && runningDevice_ == QLatin1String("cpu") && decision_.cpuThreads != runningThreads_) stopWorker();
+    if (stopping_) return;  // starts again once the old one has stopped
+    if (!worker_) startWorker();
+    if (worker_ && worker_->dutyCycle() != decision_.gpuPercent) {
+        // A new cap: the busy share shown is measured afresh, against it.
+        busy_.clear();
+        firstUnitMs_ = uptime_.elapsed();
+        if (computeStartMs_ >= 0) computeStartMs_ = firstUnitMs_;
+        worker_->setDutyCycle(decision_.gpuPercent);
+    }
+}
+
+worker::WorkerOptions ContributionService::workerOptions() const {
+    worker::WorkerOptions o;
+    o.coordinator = QUrl(config_.get(ConfigKey::CoordinatorUrl).toString());
+    o.token = config_.get(ConfigKey::ContributorToken).toString();
+    o.knownHostsPath = knownHostsPath_;
+    o.cacheDir = cacheDir_;
+    o.cacheBytes = qint64(config_.get(ConfigKey::CacheMegabytes).toInt()) << 20;
+    o.threads = decision_.cpuThreads;
+    o.maxConcurrentLeases = 4;  // the next units download while one computes
+    o.displayName = config_.get(ConfigKey::MachineName).toString();
+    return o;
+}
+
+void ContributionService::startWorker() {
+    worker::WorkerOptions options = workerOptions();
+    const QString chosen = config_.get(ConfigKey::Devices).toString();
+    // Only look for Vulkan devices when one is chosen: enumeration loads every driver.
+    const WorkerDevice device = chosen.contains(QLatin1String("vulkan:"))
+                                    ? workerDeviceFor(chosen, listComputeDevices())
+                                    : WorkerDevice{QStringLiteral("cpu"), QStringLiteral("cpu"), QString()};
+    if (!device.note.isEmpty()) emit logLine(device.note);
+    options.device = device.selector;
+    runningThreads_ = decision_.cpuThreads;
+    runningDevice_ = device.id;
+    lastSeen_ = {};
+    worker_ = std::make_unique<worker::Worker>(options);
+    worker::Worker* w = worker_.get();
+    connect(w, &worker::Worker::statusMessage, this, &ContributionService::logLine);
+    connect(w, &worker::Worker::connected, this, [this, w](const QString& id) {
+        contributorId_ = id;
+        deviceSummary_ = w->deviceSummary();
+        emit logLine(QStringLiteral("connected to %1 as contributor %2")
+                         .arg(config_.get(ConfigKey::CoordinatorUrl).toString(), id));
+        emit connectedChanged(true);
+        emit workChanged();
+    });
+    connect(w, &worker::Worker::refused, this, [this](const QString& reason) {
+        problem_ = reason;
+        emit logLine(QStringLiteral("the coordinator refused this machine: %1").arg(reason));
+        emit problemRaised(reason);
+        emit decisionChanged();
+    });
+    connect(w, &worker::Worker::computeStarted, this, [this](const QString& unit, const QString& job) {
+        currentUnit_ = unit;
+        currentJob_ = job;
+        jobOfUnit_.insert(unit, job);
+        computeStartMs_ = uptime_.elapsed();
+        if (firstUnitMs_ < 0) firstUnitMs_ = computeStartMs_;
+        emit workChanged();
+        emit decisionChanged();  // the sentence names the job
+    });
+    connect(w, &worker::Worker::computeEnded, this, [this](const QString&, double) {
+        if (computeStartMs_ >= 0) busy_.push_back({computeStartMs_, uptime_.elapsed()});
+        computeStartMs_ = -1;
+        while (!busy_.empty() && busy_.front().endMs < uptime_.elapsed() - kBusyWindowMs) busy_.pop_front();
+        currentUnit_.clear();
+        idleSince_.start();
+        emit workChanged();
+    });
+    connect(w, &worker::Worker::unitFinished, this,
+            [this, w](const QString& id, int status, qint64 samples, double seconds) {
+                const qint64 credited = w->stats().microCredits - lastSeen_.microCredits;  // this unit's ResultAck
+                accumulate(w->stats());
+                emit unitFinished(id, jobOfUnit_.take(id), status, samples, seconds, credited);
+                emit workChanged();
+            });
+    connect(w, &worker::Worker::stopped, this, [this, w] {
+        // A worker stops by itself only after a refusal (it gave up); stopWorker() moved it otherwise.
+        if (worker_.get() == w) {
+            stopping_ = std::move(worker_);
+            onWorkerStopped();
+        }
+    });
+    emit logLine(QStringLiteral("starting: %1 on %2").arg(decision_.reason, device.selector));
+    w->start();
+}
+
+void ContributionService::accumulate(const worker::Worker::Stats& now) {
+    totals_.unitsAccepted += now.unitsAccepted - lastSeen_.unitsAccepted;
+    totals_.unitsRejected += now.unitsRejected - lastSeen_.unitsRejected;
+    totals_.unitsDuplicate += now.unitsDuplicate - lastSeen_.unitsDuplicate;
+    totals_.samples += now.samples - lastSeen_.samples;
+    totals_.flops += now.flops - lastSeen_.flops;
+    totals_.bytesSent += now.bytesSent - lastSeen_.bytesSent;
+    totals_.bytesReceived += now.bytesReceived - lastSeen_.bytesReceived;
+    totals_.microCredits += now.microCredits - lastSeen_.microCredits;
+    lastSeen_ = now;
+}
+
+void ContributionService::stopWorker() {
+    // One stop at a time: no worker starts while another is stopping (applyDecision waits for it).
+    if (!worker_ || stopping_) return;
+    stopping_ = std::move(worker_);
+    worker::Worker* w = stopping_.get();
+    disconnect(w, &worker::Worker::stopped, this, nullptr);
+    connect(w, &worker::Worker::stopped, this, &ContributionService::onWorkerStopped);
+    computeStartMs_ = -1;
+    currentUnit_.clear();
+    currentJob_.clear();
+    w->stop();
+}
+
+void ContributionService::onWorkerStopped() {
+    if (stopping_) accumulate(stopping_->stats());
+    emit connectedChanged(false);
+    emit workChanged();
+    // The next worker starts only once this one is gone: it holds the cache folder's lock until its
+    // destructor, and it is still inside its own stopped() now.
+    QTimer::singleShot(0, this, [this] {
+        stopping_.reset();
+        if (shuttingDown_) {
+            emit shutDownComplete();
+            return;
+        }
+        applyDecision();
+        emit decisionChanged();
+    });
+}
+
+}  // namespace raven::contributor

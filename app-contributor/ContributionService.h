@@ -1,0 +1,129 @@
+#pragma once
+// ContributionService: the app's engine room, with no widget in it. It runs core/worker's Worker in
+// this process while the policy allows, and stops it (handing its leases back) when it does not.
+//
+//   ContributorConfig config;  DesktopMonitor desktop;
+//   ContributionService service(config, desktop);
+//   connect(&service, &ContributionService::decisionChanged, ...);   // the tray and window show it
+//   service.start();          // evaluates the policy now and whenever an input or setting changes
+//   service.pause();  service.snooze(QDateTime::currentDateTime().addSecs(3600));  service.resume();
+//   service.shutdown();       // Quit: stops the worker cleanly, then emits shutDownComplete()
+//
+// Why in process: the worker engine already computes off the GUI thread (its own compute thread)
+// and speaks to the coordinator on this thread's event loop; a child process would add a second
+// control channel for nothing. Closing the window never stops it; only shutdown() does.
+//
+// Policy -> worker: Computing starts a Worker (device and CPU threads from the settings and the
+// decision) and sets its duty cycle to the decision's GPU share; any other state stops it
+// (Worker::stop(): units not started are handed back, the one computing may finish). A change of
+// threads or device restarts it; a change of share only sets the duty cycle.
+//
+// The busy share: the time the compute thread spent on units over the last minute of wall time (or
+// since the cap last changed), measured from the worker's computeStarted/computeEnded, shown beside
+// the cap.
+#include <QDateTime>
+#include <QElapsedTimer>
+#include <QObject>
+#include <QTimer>
+
+#include <deque>
+#include <memory>
+
+#include "ComputePolicy.h"
+#include "ContributorConfig.h"
+#include "worker/Worker.h"
+
+namespace raven::contributor {
+
+class DesktopMonitor;
+
+class ContributionService : public QObject {
+    Q_OBJECT
+public:
+    ContributionService(ContributorConfig& config, DesktopMonitor& desktop, QObject* parent = nullptr);
+    ~ContributionService() override;
+
+    void start();
+    void pause();
+    void resume();  // also ends a snooze
+    void snooze(const QDateTime& until);
+    // Stops the worker (hands its leases back) and emits shutDownComplete(); nothing starts again.
+    void shutdown();
+
+    const PolicyDecision& decision() const { return decision_; }
+    // The person's own pause or snooze is on (Resume undoes either).
+    bool heldByPerson() const {
+        return config_.get(ConfigKey::PausedByUser).toBool() || decision_.state == PolicyDecision::State::Snoozed;
+    }
+    // The decision's reason, with what is being computed ("computing at 50% (GPU cap): job 3").
+    QString statusSentence() const;
+    QString stateName() const;  // "computing", "waiting", "paused", "snoozed", "not set up", "error"
+    // The last refusal or failure that needs the person (bad token, changed certificate); empty: none.
+    const QString& problem() const { return problem_; }
+    void clearProblem();
+
+    bool workerRunning() const { return worker_ != nullptr; }
+    worker::Worker* worker() const { return worker_.get(); }
+    // The worker's own counts since the app started (the ledger's figures come from StatsClient).
+    const worker::Worker::Stats& sessionStats() const { return totals_; }
+    QString currentUnit() const { return currentUnit_; }
+    QString currentJob() const { return currentJob_; }
+    QString deviceSummary() const { return deviceSummary_; }
+    QString contributorId() const { return contributorId_; }
+    // Busy share of the compute thread over the last minute (0..1); -1 before the first unit.
+    double busyShare() const;
+
+    // Where the engine keeps its shards and pins; tests point these at temporary folders.
+    void setCacheDir(const QString& dir) { cacheDir_ = dir; }
+    void setKnownHostsPath(const QString& path) { knownHostsPath_ = path; }
+    QString knownHostsPath() const { return knownHostsPath_; }
+
+    // Evaluate the policy now (also called by every input and setting change and by the clock).
+    void reevaluate();
+
+signals:
+    void decisionChanged();  // state or reason changed
+    void workChanged();      // a unit started or finished, stats moved
+    // One per result the coordinator answered; microCredits is what its ResultAck credited.
+    void unitFinished(QString workUnitId, QString jobId, int status, qint64 samples, double seconds,
+                      qint64 microCredits);
+    void logLine(QString text);
+    void problemRaised(QString text);  // needs the person: a notification, an error icon
+    void connectedChanged(bool connected);
+    void shutDownComplete();
+
+private:
+    void applyDecision();
+    void startWorker();
+    void stopWorker();
+    void onWorkerStopped();
+    worker::WorkerOptions workerOptions() const;
+    void accumulate(const worker::Worker::Stats& now);
+
+    ContributorConfig& config_;
+    DesktopMonitor& desktop_;
+    PolicyDecision decision_;
+    QTimer clock_;  // re-evaluates at the decision's recheckAt
+    std::unique_ptr<worker::Worker> worker_;
+    std::unique_ptr<worker::Worker> stopping_;  // stopping, or stopped and about to be deleted
+    int runningThreads_ = -1;
+    QString runningDevice_;
+    bool started_ = false;
+    bool shuttingDown_ = false;
+    QString problem_;
+    QString cacheDir_, knownHostsPath_;
+    QString currentUnit_, currentJob_, deviceSummary_, contributorId_;
+    worker::Worker::Stats totals_;    // over every worker this app ran
+    worker::Worker::Stats lastSeen_;  // the running worker's stats at the last accumulate()
+    QHash<QString, QString> jobOfUnit_;
+    struct Busy {
+        qint64 startMs, endMs;
+    };
+    std::deque<Busy> busy_;
+    QElapsedTimer uptime_;
+    QElapsedTimer idleSince_;  // since the last unit left the compute thread
+    qint64 computeStartMs_ = -1;
+    qint64 firstUnitMs_ = -1;
+};
+
+}  // namespace raven::contributor
