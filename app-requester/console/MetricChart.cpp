@@ -1,0 +1,191 @@
+#include "MetricChart.h"
+
+#include <QCursor>
+#include <QKeyEvent>
+#include <QLineSeries>
+#include <QLogValueAxis>
+#include <QScatterSeries>
+#include <QToolTip>
+#include <QValueAxis>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace raven::console {
+
+MetricChart::MetricChart(const QString& title, const QString& yTitle, QWidget* parent)
+    : QChartView(new QChart, parent), yTitle_(yTitle) {
+    chart()->setTitle(title);
+    chart()->legend()->setAlignment(Qt::AlignBottom);
+    chart()->setMargins(QMargins(4, 4, 4, 4));
+    setRenderHint(QPainter::Antialiasing);
+    setRubberBand(QChartView::RectangleRubberBand);
+    setFocusPolicy(Qt::StrongFocus);
+    setMinimumSize(320, 220);
+    auto* x = new QValueAxis;
+    x->setLabelFormat("%g");
+    x_ = x;
+    chart()->addAxis(x_, Qt::AlignBottom);
+    markers_ = new QScatterSeries;
+    markers_->setName(tr("events"));
+    markers_->setMarkerSize(9);
+    markers_->setColor(QColor(230, 120, 0));
+    markers_->setBorderColor(Qt::white);
+    chart()->addSeries(markers_);
+    connect(markers_, &QScatterSeries::hovered, this, [this](const QPointF& p, bool on) {
+        if (!on) return QToolTip::hideText();
+        const auto points = markers_->points();
+        for (int i = 0; i < points.size(); ++i)
+            if (points[i] == p && i < markerTips_.size()) QToolTip::showText(QCursor::pos(), markerTips_[i], this);
+    });
+    rebuildYAxis();
+}
+
+void MetricChart::attach(QAbstractSeries* series) {
+    series->attachAxis(x_);
+    series->attachAxis(y_);
+}
+
+int MetricChart::addLine(const QString& name, const QColor& color, bool faded, bool dashed) {
+    auto* s = new QLineSeries;
+    s->setName(name);
+    QPen pen(faded ? QColor(color.red(), color.green(), color.blue(), 70) : color);
+    pen.setWidthF(faded ? 1.0 : 2.0);
+    if (dashed) pen.setStyle(Qt::DashLine);
+    s->setPen(pen);
+    chart()->addSeries(s);
+    attach(s);
+    lines_ << s;
+    // Keep the event markers drawn on top of the lines.
+    chart()->removeSeries(markers_);
+    chart()->addSeries(markers_);
+    attach(markers_);
+    return int(lines_.size()) - 1;
+}
+
+void MetricChart::setPoints(int series, const QList<QPointF>& points) {
+    if (!logY_) {
+        lines_[series]->replace(points);
+        return;
+    }
+    // A log axis cannot show zero or less: those points are left out of this view only.
+    QList<QPointF> positive;
+    positive.reserve(points.size());
+    for (const QPointF& p : points)
+        if (p.y() > 0) positive << p;
+    lines_[series]->replace(positive);
+}
+
+int MetricChart::pointCount(int series) const { return int(lines_[series]->count()); }
+
+void MetricChart::setMarkers(const QList<QPointF>& points, const QStringList& tips) {
+    QList<QPointF> shown;
+    QStringList shownTips;
+    for (int i = 0; i < points.size(); ++i)
+        if (!logY_ || points[i].y() > 0) {
+            shown << points[i];
+            shownTips << tips.value(i);
+        }
+    markers_->replace(shown);
+    markerTips_ = shownTips;
+}
+
+void MetricChart::setXTitle(const QString& title) { x_->setTitleText(title); }
+
+void MetricChart::setLogY(bool on) {
+    if (on == logY_) return;
+    logY_ = on;
+    rebuildYAxis();
+}
+
+void MetricChart::rebuildYAxis() {
+    if (y_) {
+        for (QAbstractSeries* s : chart()->series()) s->detachAxis(y_);
+        chart()->removeAxis(y_);
+        delete y_;
+    }
+    if (logY_) {
+        auto* log = new QLogValueAxis;
+        log->setBase(10);
+        log->setLabelFormat("%g");
+        log->setMinorTickCount(-1);
+        y_ = log;
+    } else {
+        auto* lin = new QValueAxis;
+        lin->setLabelFormat("%g");
+        y_ = lin;
+    }
+    y_->setTitleText(yTitle_);
+    chart()->addAxis(y_, Qt::AlignLeft);
+    for (QAbstractSeries* s : chart()->series()) s->attachAxis(y_);
+}
+
+void MetricChart::fitAxes() {
+    if (zoomed_) return;
+    double x0 = std::numeric_limits<double>::max(), x1 = std::numeric_limits<double>::lowest();
+    double y0 = x0, y1 = x1;
+    for (QLineSeries* s : lines_)
+        for (const QPointF& p : s->points()) {
+            x0 = std::min(x0, p.x());
+            x1 = std::max(x1, p.x());
+            y0 = std::min(y0, p.y());
+            y1 = std::max(y1, p.y());
+        }
+    if (x0 > x1) {
+        x0 = 0;
+        x1 = 1;
+        y0 = logY_ ? 0.1 : 0;
+        y1 = 1;
+    }
+    if (x1 - x0 < 1e-9) x1 = x0 + 1;
+    if (logY_) {
+        y0 = std::pow(10.0, std::floor(std::log10(std::max(y0, 1e-12))));
+        y1 = std::pow(10.0, std::ceil(std::log10(std::max(y1, y0 * 10))));
+    } else {
+        const double pad = std::max((y1 - y0) * 0.05, 1e-9);
+        y0 = y0 >= 0 && y0 - pad < 0 ? 0 : y0 - pad;
+        y1 += pad;
+    }
+    x_->setRange(x0, x1);
+    y_->setRange(y0, y1);
+}
+
+void MetricChart::keyPressEvent(QKeyEvent* event) {
+    switch (event->key()) {
+        case Qt::Key_Left:
+            chart()->scroll(-width() / 10.0, 0);
+            break;
+        case Qt::Key_Right:
+            chart()->scroll(width() / 10.0, 0);
+            break;
+        case Qt::Key_Up:
+            chart()->scroll(0, height() / 10.0);
+            break;
+        case Qt::Key_Down:
+            chart()->scroll(0, -height() / 10.0);
+            break;
+        case Qt::Key_Plus:
+        case Qt::Key_Equal:
+            chart()->zoom(1.25);
+            break;
+        case Qt::Key_Minus:
+            chart()->zoom(0.8);
+            break;
+        case Qt::Key_Home:
+            zoomed_ = false;
+            fitAxes();
+            return;
+        default:
+            QChartView::keyPressEvent(event);
+            return;
+    }
+    zoomed_ = true;
+}
+
+void MetricChart::mouseReleaseEvent(QMouseEvent* event) {
+    // A drag zooms in (the rubber band); a right click zooms out one step (QChartView's own).
+    zoomed_ = true;
+    QChartView::mouseReleaseEvent(event);
+}
+
+}  // namespace raven::console
