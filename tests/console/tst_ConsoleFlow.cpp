@@ -31,6 +31,8 @@
 #include "ConsoleWindow.h"
 #include "DatasetLibrary.h"
 #include "ImportDialog.h"
+#include "JobWatcher.h"
+#include "JobsPage.h"
 #include "JobsService.h"
 #include "MetricChart.h"
 #include "ModelDocument.h"
@@ -65,6 +67,15 @@ void answerNextMessageBox(QMessageBox::StandardButton button) {
     });
 }
 
+// A page by its keyboard shortcut (Ctrl+1 ... Ctrl+7), as a person goes there; shortcuts need the
+// window to be the active one.
+void goTo(ConsoleWindow& window, int digit) {
+    QApplication::setActiveWindow(&window);
+    QVERIFY(QTest::qWaitForWindowActive(&window));
+    QTest::keyClick(&window, Qt::Key(Qt::Key_0 + digit), Qt::ControlModifier);
+    QCOMPARE(int(window.currentPage()), digit - 1);
+}
+
 const raven::wire::JobInfo* jobOf(ConsoleWindow& window, const QString& id) { return window.jobs().job(id); }
 
 }  // namespace
@@ -92,7 +103,7 @@ private slots:
         QVERIFY2(status->text().contains("1 local worker"), qPrintable(status->text()));
 
         // --- Datasets: import a Fashion-MNIST subset through the dialog, in the background.
-        QTest::keyClick(&window, Qt::Key_1, Qt::ControlModifier);
+        goTo(window, 1);
         QCOMPARE(window.currentPage(), ConsoleWindow::Datasets);
         QTest::mouseClick(child<QPushButton>(&window, "importDataset"), Qt::LeftButton);
         auto* dialog = window.findChild<ImportDialog*>("importDialog");
@@ -118,7 +129,7 @@ private slots:
         maybeSave(window, "console-datasets");
 
         // --- Models: a template, checked against the dataset; broken JSON is refused at the editor.
-        QTest::keyClick(&window, Qt::Key_2, Qt::ControlModifier);
+        goTo(window, 2);
         auto* templates = child<QComboBox>(&window, "modelTemplate");
         auto* modelProblem = child<QLabel>(&window, "modelProblem");
         templates->setCurrentIndex(int(ModelTemplate::Cnn));
@@ -136,14 +147,16 @@ private slots:
         QVERIFY(json->toPlainText().contains("fashion-mnist-mlp"));
 
         // --- New job: a budget above the balance is refused beside the budget; then submit.
-        QTest::keyClick(&window, Qt::Key_3, Qt::ControlModifier);
+        goTo(window, 3);
         auto* balance = child<QLabel>(&window, "jobBalance");
         QTRY_VERIFY_WITH_TIMEOUT(balance->text().contains("1000000 credits"), 10000);
         child<QSpinBox>(&window, "jobEpochs")->setValue(2);
         auto* budget = child<QDoubleSpinBox>(&window, "jobBudget");
         auto* submit = child<QPushButton>(&window, "submitJob");
         budget->setValue(2'000'000);
-        QVERIFY(child<QLabel>(&window, "budgetProblem")->isVisible());
+        QVERIFY2(child<QLabel>(&window, "budgetProblem")->isVisible(),
+                 qPrintable(child<QLabel>(&window, "budgetProblem")->text() + " / " +
+                            child<QLabel>(&window, "jobEstimate")->text()));
         QVERIFY(child<QLabel>(&window, "budgetProblem")->text().contains("more than your balance"));
         QVERIFY(!submit->isEnabled());
         child<QSpinBox>(&window, "jobBatch")->setValue(100);
@@ -175,13 +188,13 @@ private slots:
         QCOMPARE(watch->lossChart()->pointCount(0), 16);
         maybeSave(window, "console-training");
         child<QCheckBox>(&window, "watchLogScale")->setChecked(false);
-        QTest::keyClick(&window, Qt::Key_4, Qt::ControlModifier);
+        goTo(window, 4);
         QVERIFY(jobList->model()->rowCount() == 1);
         QCOMPARE(jobList->model()->index(0, 2).data().toString(), QString("completed"));
         maybeSave(window, "console-jobs");
 
         // --- Results: download the checkpoint, evaluate it, open a cell of the confusion matrix.
-        QTest::keyClick(&window, Qt::Key_6, Qt::ControlModifier);
+        goTo(window, 6);
         QTest::mouseClick(child<QPushButton>(&window, "downloadCheckpoint"), Qt::LeftButton);
         QTRY_VERIFY_WITH_TIMEOUT(!window.resultsPage()->checkpointPath().isEmpty(), 30000);
         QVERIFY(QFileInfo(window.resultsPage()->checkpointPath()).size() > 235146 * 4);
@@ -207,13 +220,13 @@ private slots:
         maybeSave(window, "console-results");
 
         // --- A second, longer job: pause, resume, then cancel through the confirmation.
-        QTest::keyClick(&window, Qt::Key_3, Qt::ControlModifier);
+        goTo(window, 3);
         child<QSpinBox>(&window, "jobEpochs")->setValue(200);
         QTRY_VERIFY(submit->isEnabled());
         QTest::mouseClick(submit, Qt::LeftButton);
         QTRY_VERIFY_WITH_TIMEOUT(window.watcher().jobId() != jobId, 30000);
         const QString second = window.watcher().jobId();
-        QTest::keyClick(&window, Qt::Key_4, Qt::ControlModifier);
+        goTo(window, 4);
         QTRY_VERIFY(jobOf(window, second) && jobOf(window, second)->state() == raven::wire::JOB_STATE_RUNNING);
         window.jobsPage()->selectJob(second);
         QTRY_VERIFY(child<QPushButton>(&window, "pauseJob")->isEnabled());

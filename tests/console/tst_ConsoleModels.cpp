@@ -117,7 +117,7 @@ private slots:
         csv.sources = {dir.filePath("bad.csv")};
         QString failure;
         QCOMPARE(importAndWait(library, csv, &failure), -1);
-        QVERIFY2(failure.contains("bad.csv") && failure.contains("line 3"), qPrintable(failure));
+        QVERIFY2(failure.contains("bad.csv:3, column 2"), qPrintable(failure));
         ImportRequest npy;
         npy.format = DatasetFormat::Npy;
         npy.sources = {dir.filePath("x.npy"), dir.filePath("x.npy")};
@@ -191,7 +191,7 @@ private slots:
         QCOMPARE(doc.check().parameters, 235146);  // 784*256+256 + 256*128+128 + 128*10+10
         QCOMPARE(table.index(1, LayerTableModel::Output).data().toString(), QString("[256]"));
         QCOMPARE(table.index(1, LayerTableModel::Parameters).data(Qt::EditRole).toLongLong(), 200960);
-        QCOMPARE(doc.check().layers[1].flops, 2.0 * 784 * 256);
+        QCOMPARE(doc.check().layers[1].flops, 2.0 * 784 * 256 + 256);  // multiply-adds, then the bias
         QCOMPARE(doc.check().layers[1].activationBytes, 256 * 4);
 
         // Editing a field in the form: the JSON follows, and a misfit is reported at its layer.

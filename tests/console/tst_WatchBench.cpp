@@ -27,19 +27,25 @@ private slots:
             QFile f(dir.filePath("job-1.jsonl"));
             QVERIFY(f.open(QIODevice::WriteOnly));
             for (int s = 1; s <= kSteps; ++s) {
-                QJsonObject o{{"m", s}, {"t", qint64(s) * 50}, {"loss", 2.3 / (1 + s / 1000.0) + 0.05 * ((s * 7919) % 13) / 13.0},
-                              {"sps", 5000 + (s % 97)}, {"w", 4}};
+                QJsonObject o{{"m", s},
+                              {"t", qint64(s) * 50},
+                              {"loss", 2.3 / (1 + s / 1000.0) + 0.05 * ((s * 7919) % 13) / 13.0},
+                              {"sps", 5000 + (s % 97)},
+                              {"w", 4}};
                 if (s % 1000 == 0) {
                     o["el"] = 2.2 / (1 + s / 1000.0);
                     o["ea"] = 0.9 * s / kSteps;
                 }
                 f.write(QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n');
                 if (s % 500 == 0)
-                    f.write(QJsonDocument(QJsonObject{{"e", 3}, {"t", qint64(s) * 50}, {"s", s}, {"msg", "a worker joined"}})
+                    f.write(QJsonDocument(
+                                QJsonObject{{"e", 3}, {"t", qint64(s) * 50}, {"s", s}, {"msg", "a worker joined"}})
                                 .toJson(QJsonDocument::Compact) +
                             '\n');
                 if (s % 100 == 0)
-                    f.write(QJsonDocument(QJsonObject{{"c", qint64(s) * 10}, {"b", qint64(kSteps) * 12}, {"t", qint64(s) * 50}, {"s", s}})
+                    f.write(QJsonDocument(
+                                QJsonObject{
+                                    {"c", qint64(s) * 10}, {"b", qint64(kSteps) * 12}, {"t", qint64(s) * 50}, {"s", s}})
                                 .toJson(QJsonDocument::Compact) +
                             '\n');
             }
