@@ -70,7 +70,7 @@ ConsoleWindow::ConsoleWindow(ConsoleOptions options, QWidget* parent)
 
     sidebar_ = new QListWidget;
     sidebar_->setObjectName("sidebar");
-    sidebar_->setMaximumWidth(190);
+    sidebar_->setFixedWidth(170);
     pages_ = new QStackedWidget;
     const QString names[] = {tr("Datasets"), tr("Models"),  tr("New job"),     tr("Jobs"),
                              tr("Training"), tr("Results"), tr("This machine")};
@@ -80,11 +80,11 @@ ConsoleWindow::ConsoleWindow(ConsoleOptions options, QWidget* parent)
         if (i == Training || i == Results) item->setText("    " + names[i]);  // a job's own pages, under Jobs
         pages_->addWidget(widgets[i]);
     }
-    auto* split = new QSplitter;
-    split->addWidget(sidebar_);
-    split->addWidget(pages_);
-    split->setStretchFactor(1, 1);
-    setCentralWidget(split);
+    auto* central = new QWidget;
+    auto* layout = new QHBoxLayout(central);
+    layout->addWidget(sidebar_);
+    layout->addWidget(pages_, 1);
+    setCentralWidget(central);
     connect(sidebar_, &QListWidget::currentRowChanged, pages_, &QStackedWidget::setCurrentIndex);
 
     connectionLabel_ = new QLabel;

@@ -1,12 +1,12 @@
 #include "DatasetsPage.h"
 
 #include <QBarCategoryAxis>
-#include <QBarSeries>
 #include <QBarSet>
 #include <QChart>
 #include <QChartView>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QHorizontalBarSeries>
 #include <QLabel>
 #include <QListView>
 #include <QLocale>
@@ -55,6 +55,7 @@ DatasetsPage::DatasetsPage(DatasetLibrary& library, ConnectionService& connectio
     list_->setModel(model_);
     list_->setSelectionBehavior(QAbstractItemView::SelectRows);
     list_->setSelectionMode(QAbstractItemView::SingleSelection);
+    list_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     list_->horizontalHeader()->setStretchLastSection(true);
     list_->verticalHeader()->hide();
 
@@ -93,14 +94,13 @@ DatasetsPage::DatasetsPage(DatasetLibrary& library, ConnectionService& connectio
     auto* previewSplit = new QSplitter(Qt::Horizontal);
     previewSplit->addWidget(sampleViews_);
     previewSplit->addWidget(balance_);
-    previewSplit->setStretchFactor(0, 3);
-    previewSplit->setStretchFactor(1, 2);
+    previewSplit->setSizes({620, 520});
     previewLayout->addWidget(previewSplit, 1);
 
     auto* split = new QSplitter(Qt::Vertical);
     split->addWidget(list_);
     split->addWidget(preview);
-    split->setStretchFactor(1, 3);
+    split->setSizes({140, 600});
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(buttons);
     layout->addWidget(split, 1);
@@ -200,20 +200,21 @@ void DatasetsPage::showPreview(const DatasetPreview& p) {
             names << p.className(int(c));
             most = std::max({most, p.trainPerClass[c], p.testPerClass[c]});
         }
-        auto* series = new QBarSeries;
+        // Horizontal bars: class names are read in full along the left axis.
+        auto* series = new QHorizontalBarSeries;
         series->append(train);
         series->append(test);
         chart->addSeries(series);
-        auto* x = new QBarCategoryAxis;
-        x->append(names);
-        x->setLabelsAngle(names.size() > 6 ? -45 : 0);
-        auto* y = new QValueAxis;
-        y->setRange(0, double(most) * 1.05);
-        y->setLabelFormat("%d");
-        chart->addAxis(x, Qt::AlignBottom);
-        chart->addAxis(y, Qt::AlignLeft);
-        series->attachAxis(x);
-        series->attachAxis(y);
+        auto* classes = new QBarCategoryAxis;
+        classes->append(names);
+        auto* counts = new QValueAxis;
+        counts->setRange(0, double(most));
+        counts->applyNiceNumbers();
+        counts->setLabelFormat("%d");
+        chart->addAxis(classes, Qt::AlignLeft);
+        chart->addAxis(counts, Qt::AlignBottom);
+        series->attachAxis(classes);
+        series->attachAxis(counts);
     } else {
         chart->setTitle(
             tr("Samples per class: not shown for sequence labels (%1 tokens in the vocabulary)").arg(m.classes.size()));

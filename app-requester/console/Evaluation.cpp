@@ -6,10 +6,10 @@
 
 #include "autograd/Variable.h"
 #include "base/Error.h"
-#include "tensor/Backend.h"
 #include "data/Batch.h"
 #include "data/Sharding.h"
 #include "nn/ModelCheckpoint.h"
+#include "tensor/Backend.h"
 
 namespace raven::console {
 

@@ -26,6 +26,10 @@ MetricChart::MetricChart(const QString& title, const QString& yTitle, QWidget* p
     x->setLabelFormat("%g");
     x_ = x;
     chart()->addAxis(x_, Qt::AlignBottom);
+    // Zoom and pan change the visible range: hand Qt Charts the columns of the new range.
+    connect(x, &QValueAxis::rangeChanged, this, [this] {
+        if (!fitting_) render();
+    });
     markers_ = new QScatterSeries;
     markers_->setName(tr("events"));
     markers_->setMarkerSize(9);
@@ -56,6 +60,7 @@ int MetricChart::addLine(const QString& name, const QColor& color, bool faded, b
     chart()->addSeries(s);
     attach(s);
     lines_ << s;
+    full_ << QList<QPointF>();
     // Keep the event markers drawn on top of the lines.
     chart()->removeSeries(markers_);
     chart()->addSeries(markers_);
@@ -65,18 +70,62 @@ int MetricChart::addLine(const QString& name, const QColor& color, bool faded, b
 
 void MetricChart::setPoints(int series, const QList<QPointF>& points) {
     if (!logY_) {
-        lines_[series]->replace(points);
-        return;
+        full_[series] = points;
+    } else {
+        // A log axis cannot show zero or less: those points are left out of this view only.
+        QList<QPointF> positive;
+        positive.reserve(points.size());
+        for (const QPointF& p : points)
+            if (p.y() > 0) positive << p;
+        full_[series] = positive;
     }
-    // A log axis cannot show zero or less: those points are left out of this view only.
-    QList<QPointF> positive;
-    positive.reserve(points.size());
-    for (const QPointF& p : points)
-        if (p.y() > 0) positive << p;
-    lines_[series]->replace(positive);
 }
 
-int MetricChart::pointCount(int series) const { return int(lines_[series]->count()); }
+int MetricChart::pointCount(int series) const { return int(full_[series].size()); }
+int MetricChart::drawnPointCount(int series) const { return int(lines_[series]->count()); }
+
+void MetricChart::render() {
+    auto* x = static_cast<QValueAxis*>(x_);
+    const double x0 = x->min(), x1 = x->max();
+    const int columns = std::max(64, int(chart()->plotArea().width()));
+    const double width = (x1 - x0) / columns;
+    for (int s = 0; s < lines_.size(); ++s) {
+        const QList<QPointF>& all = full_[s];
+        if (all.size() <= 4 * columns || width <= 0) {
+            lines_[s]->replace(all);
+            continue;
+        }
+        QList<QPointF> drawn;
+        drawn.reserve(4 * columns + 2);
+        // Points are in x order. Keep one point on each side of the visible range so that the line
+        // reaches the edges.
+        qsizetype i =
+            std::lower_bound(all.begin(), all.end(), x0, [](const QPointF& p, double v) { return p.x() < v; }) -
+            all.begin();
+        if (i > 0) drawn << all[--i];
+        while (i < all.size() && all[i].x() <= x1) {
+            const auto column = qint64((all[i].x() - x0) / width);
+            QPointF first = all[i], last = all[i], low = all[i], high = all[i];
+            for (++i; i < all.size() && all[i].x() <= x1 && qint64((all[i].x() - x0) / width) == column; ++i) {
+                last = all[i];
+                if (all[i].y() < low.y()) low = all[i];
+                if (all[i].y() > high.y()) high = all[i];
+            }
+            drawn << first;
+            // The extremes in the order they happened, so the line goes through them as it did.
+            if (low.x() <= high.x()) {
+                if (low != first) drawn << low;
+                if (high != last && high != low) drawn << high;
+            } else {
+                if (high != first) drawn << high;
+                if (low != last && low != high) drawn << low;
+            }
+            if (last != first) drawn << last;
+        }
+        if (i < all.size()) drawn << all[i];
+        lines_[s]->replace(drawn);
+    }
+}
 
 void MetricChart::setMarkers(const QList<QPointF>& points, const QStringList& tips) {
     QList<QPointF> shown;
@@ -121,11 +170,12 @@ void MetricChart::rebuildYAxis() {
 }
 
 void MetricChart::fitAxes() {
-    if (zoomed_) return;
+    if (zoomed_) return render();
+    fitting_ = true;
     double x0 = std::numeric_limits<double>::max(), x1 = std::numeric_limits<double>::lowest();
     double y0 = x0, y1 = x1;
-    for (QLineSeries* s : lines_)
-        for (const QPointF& p : s->points()) {
+    for (const QList<QPointF>& points : full_)
+        for (const QPointF& p : points) {
             x0 = std::min(x0, p.x());
             x1 = std::max(x1, p.x());
             y0 = std::min(y0, p.y());
@@ -148,6 +198,11 @@ void MetricChart::fitAxes() {
     }
     x_->setRange(x0, x1);
     y_->setRange(y0, y1);
+    // Round tick labels (0, 5, 10 rather than 1, 4.75, 8.5) on linear axes.
+    static_cast<QValueAxis*>(x_)->applyNiceNumbers();
+    if (auto* linear = qobject_cast<QValueAxis*>(y_)) linear->applyNiceNumbers();
+    fitting_ = false;
+    render();
 }
 
 void MetricChart::keyPressEvent(QKeyEvent* event) {

@@ -54,6 +54,7 @@ ModelsPage::ModelsPage(ModelDocument& document, DatasetLibrary& library, QWidget
     table_->setSelectionBehavior(QAbstractItemView::SelectRows);
     table_->setSelectionMode(QAbstractItemView::SingleSelection);
     table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    table_->horizontalHeader()->setSectionResizeMode(LayerTableModel::Settings, QHeaderView::Stretch);
     table_->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed |
                             QAbstractItemView::AnyKeyPressed);
     auto* add = new QPushButton(tr("&Add layer…"));
@@ -90,8 +91,7 @@ ModelsPage::ModelsPage(ModelDocument& document, DatasetLibrary& library, QWidget
     auto* split = new QSplitter;
     split->addWidget(form);
     split->addWidget(json_);
-    split->setStretchFactor(0, 3);
-    split->setStretchFactor(1, 2);
+    split->setSizes({760, 380});
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(top);
     layout->addWidget(split, 1);

@@ -37,6 +37,7 @@ ResultsPage::ResultsPage(ResultsService& results, DatasetLibrary& library, QWidg
     summary_ = new QLabel;
     summary_->setObjectName("resultsSummary");
     summary_->setWordWrap(true);
+    summary_->setAlignment(Qt::AlignTop | Qt::AlignLeft);
     confusion_ = new ConfusionMatrixModel(this);
     matrix_ = new QTableView;
     matrix_->setObjectName("confusionMatrix");
@@ -63,15 +64,18 @@ ResultsPage::ResultsPage(ResultsService& results, DatasetLibrary& library, QWidg
     cellLayout->setContentsMargins(0, 0, 0, 0);
     cellLayout->addWidget(cellTitle_);
     cellLayout->addWidget(cellSamples_, 1);
+    auto* top = new QSplitter(Qt::Horizontal);
+    top->addWidget(matrix_);
+    top->addWidget(summary_);
+    top->setSizes({800, 300});
     auto* split = new QSplitter(Qt::Vertical);
-    split->addWidget(matrix_);
+    split->addWidget(top);
     split->addWidget(cell);
     split->setStretchFactor(0, 3);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(header_);
     layout->addLayout(buttons);
     layout->addWidget(status_);
-    layout->addWidget(summary_);
     layout->addWidget(split, 1);
 
     connect(download_, &QPushButton::clicked, this, [this] {

@@ -109,7 +109,9 @@ SubmitPage::SubmitPage(DatasetLibrary& library, ModelDocument& document, JobsSer
     auto* budgetRow = new QHBoxLayout;
     budgetRow->addWidget(budget_);
     budgetRow->addWidget(balance_, 1);
-    form->addRow(tr("B&udget:"), budgetRow);
+    auto* budgetLabel = new QLabel(tr("B&udget:"));
+    budgetLabel->setBuddy(budget_);
+    form->addRow(budgetLabel, budgetRow);
     budgetProblem_ = problemLabel("budgetProblem");
     form->addRow(budgetProblem_);
 
@@ -227,7 +229,7 @@ void SubmitPage::refresh() {
                                             s.maxSteps, connection_.creditRate());
         estimate_->setText(
             tr("<b>Estimated cost: %1 credits</b> for %L2 steps over %L3 samples (%4 FLOPs of "
-               "training at %5 credits per 10<sup>12</sup> FLOPs).%6")
+               "training at the coordinator's price of %5 per 10<sup>12</sup> FLOPs).%6")
                 .arg(requester::formatCredits(e.microCredits))
                 .arg(e.steps)
                 .arg(e.samples)

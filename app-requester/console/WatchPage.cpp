@@ -8,6 +8,7 @@
 #include <QLabel>
 #include <QListWidget>
 #include <QSlider>
+#include <QTimer>
 #include <QVBoxLayout>
 #include <algorithm>
 
@@ -88,7 +89,15 @@ WatchPage::WatchPage(JobWatcher& watcher, JobsService& jobs, QWidget* parent)
     layout->addWidget(new QLabel(tr("Events:")));
     layout->addWidget(events_);
 
-    connect(&watcher_, &JobWatcher::historyChanged, this, &WatchPage::redraw);
+    redrawSoon_ = new QTimer(this);
+    redrawSoon_->setSingleShot(true);
+    redrawSoon_->setInterval(250);
+    connect(redrawSoon_, &QTimer::timeout, this, &WatchPage::redraw);
+    connect(&watcher_, &JobWatcher::historyChanged, this, [this] {
+        // A job just opened is drawn at once; what follows is gathered.
+        if (watcher_.jobId() != drawnJob_) return redraw();
+        if (!redrawSoon_->isActive()) redrawSoon_->start();
+    });
     connect(&jobs_, &JobsService::jobsChanged, this, &WatchPage::updateHeader);
     connect(xAxis_, &QComboBox::currentIndexChanged, this, &WatchPage::redraw);
     connect(smoothing_, &QSlider::valueChanged, this, &WatchPage::redraw);
@@ -139,6 +148,7 @@ void WatchPage::redraw() {
     const bool byTime = xAxis_->currentIndex() == ByMinutes;
     const QString xTitle = byTime ? tr("minutes") : tr("step");
     for (MetricChart* c : {loss_, accuracy_, throughput_, credits_}) c->setXTitle(xTitle);
+    drawnJob_ = watcher_.jobId();
     const JobHistory* h = watcher_.history();
     QList<QPointF> raw, smooth, evalLoss, accuracy, throughput, spent, budget, forecast, markers;
     QStringList tips;

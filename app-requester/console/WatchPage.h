@@ -5,6 +5,7 @@
 // the curves and as a list; the ETA. It draws what JobWatcher keeps (on disk, so it opens at once).
 #include <QWidget>
 
+class QTimer;
 class QCheckBox;
 class QComboBox;
 class QLabel;
@@ -30,6 +31,10 @@ public:
 private:
     void updateHeader();
 
+    // New points arrive one step at a time; the page redraws at most every 250 ms so that a long
+    // history (a full rebuild of every series) never takes the GUI thread's time away.
+    QTimer* redrawSoon_;
+    QString drawnJob_;
     JobWatcher& watcher_;
     JobsService& jobs_;
     QLabel* header_;

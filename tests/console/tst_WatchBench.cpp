@@ -1,7 +1,8 @@
 // The watch page's responsiveness with a long job: 100,000 steps of history (plus evaluations,
-// spend and events) opened from disk and drawn in full (no point dropped). Prints the time to load
-// the history, to rebuild every series (redraw) and to paint the page (grab), and fails when a
-// redraw takes more than a second: a sign that something became quadratic.
+// spend and events) opened from disk and drawn in full (MetricChart hands Qt Charts each pixel
+// column's first, lowest, highest and last point, so no spike is lost). Prints the time to load the
+// history, to rebuild every series (redraw) and to paint the page (grab), and fails when a redraw
+// takes more than 200 ms (the figure in docs/benchmarks.md is far below; a sign of a regression).
 #include <QElapsedTimer>
 #include <QFile>
 #include <QJsonDocument>
@@ -66,6 +67,9 @@ private slots:
         QCOMPARE(page.lossChart()->pointCount(0), kSteps);
         QCOMPARE(page.lossChart()->pointCount(1), kSteps);
         QCOMPARE(page.accuracyChart()->pointCount(0), kSteps / 1000);
+        // Qt Charts gets a few points per pixel column, with every column's lowest and highest.
+        const int drawn = page.lossChart()->drawnPointCount(0);
+        QVERIFY2(drawn < 4 * 1300 && drawn > 100, qPrintable(QString::number(drawn)));
 
         qint64 best = std::numeric_limits<qint64>::max();
         for (int i = 0; i < 3; ++i) {
@@ -80,9 +84,11 @@ private slots:
             paint = std::min(paint, t.elapsed());
             QVERIFY(!shot.isNull());
         }
-        qInfo("watch page, %d steps per series: open (read + draw) %lld ms, redraw %lld ms, paint %lld ms", kSteps,
-              openMs, best, paint);
-        QVERIFY2(best < 1000, "a redraw of 100,000 points took more than a second");
+        qInfo(
+            "watch page, %d steps per series: open (read + draw) %lld ms, redraw %lld ms, paint %lld ms "
+            "(%d points of the raw loss handed to Qt Charts)",
+            kSteps, openMs, best, paint, drawn);
+        QVERIFY2(best < 200, "a redraw of 100,000 points took more than 200 ms");
     }
 };
 
