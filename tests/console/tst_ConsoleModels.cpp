@@ -9,7 +9,10 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <QTcpServer>
+
 #include "ConfusionMatrixModel.h"
+#include "ConnectionService.h"
 #include "CostEstimate.h"
 #include "DatasetLibrary.h"
 #include "DatasetListModel.h"
@@ -19,6 +22,7 @@
 #include "LayerTableModel.h"
 #include "ModelDocument.h"
 #include "SamplePreviewModel.h"
+#include "coordinator/Coordinator.h"
 #include "nn/Model.h"
 #include "nn/ModelCheckpoint.h"
 #include "nn/ModelSpec.h"
@@ -315,6 +319,52 @@ private slots:
         QCOMPARE(int(again.events().size()), 1);
         QCOMPARE(again.events()[0].message, QString("local-worker-1 joined"));
         QCOMPARE(int(again.spend().size()), 1);
+    }
+
+    // A coordinator that goes away is tried again until it is back; one that comes back with another
+    // certificate is refused, and the status says so with both fingerprints.
+    void lostCoordinatorIsRetriedAndAChangedCertificateRefused() {
+        QTemporaryDir dir;
+        QTcpServer probe;
+        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+        const quint16 port = probe.serverPort();
+        probe.close();
+        auto start = [&](const QString& data) {
+            raven::coordinator::CoordinatorOptions o;
+            o.dataDir = dir.filePath(data);
+            o.port = port;
+            auto c = std::make_unique<raven::coordinator::Coordinator>(o);
+            c->start();
+            return c;
+        };
+        auto coordinator = start("a");
+        const QString key = coordinator->addRequester("ana", 10 * raven::ledger::kMicroCreditsPerCredit);
+        const QString pinned = coordinator->fingerprint();
+        ConnectionService connection;
+        QSignalSpy connected(&connection, &ConnectionService::connected);
+        QSignalSpy lost(&connection, &ConnectionService::connectionLost);
+        connection.connectRemote(coordinator->url(), key, dir.filePath("known_hosts"));
+        QVERIFY(connected.wait(20000));
+        QCOMPARE(connection.state(), ConnectionState::Connected);
+        QVERIFY2(connection.statusText().contains(coordinator->url().toString()), qPrintable(connection.statusText()));
+
+        coordinator.reset();
+        QTRY_COMPARE_WITH_TIMEOUT(connection.state(), ConnectionState::Retrying, 20000);
+        QCOMPARE(lost.count(), 1);
+        QVERIFY2(connection.statusText().contains("Trying again in"), qPrintable(connection.statusText()));
+        coordinator = start("a");  // the same data: the same certificate
+        QTRY_COMPARE_WITH_TIMEOUT(connected.count(), 2, 40000);
+        QCOMPARE(connection.state(), ConnectionState::Connected);
+
+        coordinator.reset();
+        auto impostor = start("b");  // another certificate at the same address
+        QVERIFY(impostor->fingerprint() != pinned);
+        const QString tail = impostor->fingerprint().right(11);
+        QTRY_VERIFY_WITH_TIMEOUT(connection.statusText().contains(tail), 40000);
+        QVERIFY2(connection.statusText().contains(pinned.right(11)), qPrintable(connection.statusText()));
+        QCOMPARE(connection.state(), ConnectionState::Retrying);
+        QCOMPARE(connected.count(), 2);
+        connection.disconnectFromCoordinator();
     }
 
     void confusionMatrixOfARealCheckpoint() {
