@@ -17,6 +17,7 @@
 
 #include <QVBoxLayout>
 
+#include "ComparePage.h"
 #include "ConnectionDialog.h"
 #include "ConnectionService.h"
 #include "DatasetLibrary.h"
@@ -58,6 +59,7 @@ ConsoleWindow::ConsoleWindow(ConsoleOptions options, QWidget* parent)
     jobsPage_ = new JobsPage(*jobs_);
     watchPage_ = new WatchPage(*watcher_, *jobs_);
     resultsPage_ = new ResultsPage(*results_, *library_);
+    comparePage_ = new ComparePage(*jobs_, *watcher_);
     auto* devicesPage = new QWidget;
     auto* devicesLayout = new QVBoxLayout(devicesPage);
     auto* devicesHeading =
@@ -72,9 +74,10 @@ ConsoleWindow::ConsoleWindow(ConsoleOptions options, QWidget* parent)
     sidebar_->setObjectName("sidebar");
     sidebar_->setFixedWidth(170);
     pages_ = new QStackedWidget;
-    const QString names[] = {tr("Datasets"), tr("Models"),  tr("New job"),     tr("Jobs"),
-                             tr("Training"), tr("Results"), tr("This machine")};
-    QWidget* widgets[] = {datasetsPage_, modelsPage_, submitPage_, jobsPage_, watchPage_, resultsPage_, devicesPage};
+    const QString names[] = {tr("Datasets"), tr("Models"),  tr("New job"), tr("Jobs"),
+                             tr("Training"), tr("Results"), tr("Compare"), tr("This machine")};
+    QWidget* widgets[] = {datasetsPage_, modelsPage_,  submitPage_,  jobsPage_,
+                          watchPage_,    resultsPage_, comparePage_, devicesPage};
     for (int i = 0; i < PageCount; ++i) {
         auto* item = new QListWidgetItem(names[i], sidebar_);
         if (i == Training || i == Results) item->setText("    " + names[i]);  // a job's own pages, under Jobs
@@ -138,8 +141,8 @@ void ConsoleWindow::buildMenus() {
     file->addSeparator();
     file->addAction(tr("&Quit"), qApp, &QApplication::quit)->setShortcut(QKeySequence::Quit);
     auto* go = menuBar()->addMenu(tr("&Go"));
-    const QString names[] = {tr("&Datasets"), tr("&Models"),  tr("&New job"),     tr("&Jobs"),
-                             tr("&Training"), tr("&Results"), tr("This &machine")};
+    const QString names[] = {tr("&Datasets"), tr("&Models"),  tr("&New job"), tr("&Jobs"),
+                             tr("&Training"), tr("&Results"), tr("&Compare"), tr("This &machine")};
     for (int i = 0; i < PageCount; ++i)
         go->addAction(names[i], this, [this, i] {
               showPage(Page(i));

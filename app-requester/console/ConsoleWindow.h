@@ -1,7 +1,7 @@
 #pragma once
-// The requester console's main window: a sidebar with Datasets, Models, New job, Jobs and the open
-// job's own pages (Training, Results), the pages beside it, and the connection's state always in the
-// status bar. The window only arranges: the services (ConnectionService, DatasetLibrary, JobsService,
+// The requester console's main window: a sidebar with Datasets, Models, New job, Jobs, the open
+// job's own pages (Training, Results), Compare and This machine, the pages beside it, and the connection's state always
+// in the status bar. The window only arranges: the services (ConnectionService, DatasetLibrary, JobsService,
 // JobWatcher, ResultsService) do the work, the item models show it, the pages hold the controls.
 #include <QMainWindow>
 
@@ -16,6 +16,7 @@ class DeviceTable;
 
 namespace raven::console {
 
+class ComparePage;
 class ConnectionService;
 class DatasetLibrary;
 class DatasetsPage;
@@ -38,7 +39,7 @@ struct ConsoleOptions {
 class ConsoleWindow : public QMainWindow {
     Q_OBJECT
 public:
-    enum Page { Datasets, Models, NewJob, Jobs, Training, Results, Devices, PageCount };
+    enum Page { Datasets, Models, NewJob, Jobs, Training, Results, Compare, Devices, PageCount };
 
     explicit ConsoleWindow(ConsoleOptions options = {}, QWidget* parent = nullptr);
     ~ConsoleWindow() override;
@@ -59,6 +60,7 @@ public:
     JobsPage* jobsPage() const { return jobsPage_; }
     WatchPage* watchPage() const { return watchPage_; }
     ResultsPage* resultsPage() const { return resultsPage_; }
+    ComparePage* comparePage() const { return comparePage_; }
     // Where evaluation and local training run: this machine's compute devices.
     app::DeviceTable* devices() const { return devices_; }
 
@@ -83,6 +85,7 @@ private:
     JobsPage* jobsPage_;
     WatchPage* watchPage_;
     ResultsPage* resultsPage_;
+    ComparePage* comparePage_;
     app::DeviceTable* devices_;
     QLabel* connectionLabel_;
     QSpinBox* workers_;

@@ -43,6 +43,22 @@ SettingsProblems checkSettings(const JobSettings& s, const data::Manifest& datas
     return p;
 }
 
+QJsonObject describeJob(const JobSettings& s, const data::Manifest& dataset, const QString& modelName) {
+    static const char* optimizers[] = {"Adam", "AdamW", "SGD", "SGD with momentum 0.9"};
+    return {{"dataset", QString::fromStdString(dataset.name)},
+            {"training samples", qint64(dataset.train.samples)},
+            {"model", modelName},
+            {"optimizer", QString::fromLatin1(optimizers[int(s.optimizer)])},
+            {"learning rate", s.learningRate},
+            {"batch", s.batch},
+            {"epochs", s.epochs},
+            {"stop after steps", qint64(s.maxSteps)},
+            {"evaluate every", s.evalEverySteps},
+            {"checkpoint every", s.checkpointEverySteps},
+            {"priority", s.priority},
+            {"budget (credits)", requester::formatCredits(s.budgetMicroCredits)}};
+}
+
 wire::CreateJob makeCreateJob(const JobSettings& s, const data::Manifest& dataset) {
     wire::CreateJob job;
     job.set_name(s.name.trimmed().toStdString());

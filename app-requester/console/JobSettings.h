@@ -2,6 +2,7 @@
 // JobSettings: what the submit form asks, in the requester's words, and how it becomes the
 // coordinator's CreateJob (the same hyperparameters `raven submit` sends), with the checks that
 // belong to each field, so that the form shows a problem beside the field it is about.
+#include <QJsonObject>
 #include <QString>
 #include <cstdint>
 
@@ -35,6 +36,11 @@ struct SettingsProblems {
 
 // `balance` < 0: not known yet (no budget check against it).
 SettingsProblems checkSettings(const JobSettings& s, const data::Manifest& dataset, std::int64_t balance);
+
+// The job's settings as people compare them (the compare page's diff, the watch page's x axis by
+// samples and epochs): dataset and its training samples, model, optimizer, learning rate, batch,
+// epochs, stop after, evaluation and checkpoint intervals, priority, budget.
+QJsonObject describeJob(const JobSettings& s, const data::Manifest& dataset, const QString& modelName);
 
 // raven::Error for settings the optimizer refuses (checkSettings catches those first).
 wire::CreateJob makeCreateJob(const JobSettings& s, const data::Manifest& dataset);

@@ -25,6 +25,7 @@ public:
     // Opens the job's history from disk and follows the job; an empty id stops following.
     void watch(const QString& jobId);
     const QString& jobId() const { return jobId_; }
+    const QString& historyDirectory() const { return directory_; }
     // Null before watch().
     const JobHistory* history() const { return history_.get(); }
 

@@ -34,17 +34,20 @@ const wire::JobInfo* JobsService::job(const QString& id) const {
     return nullptr;
 }
 
-QString JobsService::datasetOf(const QString& jobId) const {
+QJsonObject JobsService::recorded(const QString& jobId) const {
     QFile file(recordFile_);
     if (!file.open(QIODevice::ReadOnly)) return {};
-    return QJsonDocument::fromJson(file.readAll()).object().value(jobId).toString();
+    return QJsonDocument::fromJson(file.readAll()).object().value(jobId).toObject();
 }
 
-void JobsService::remember(const QString& jobId, const QString& datasetId) {
+QString JobsService::datasetOf(const QString& jobId) const { return recorded(jobId)["dataset"].toString(); }
+QJsonObject JobsService::configOf(const QString& jobId) const { return recorded(jobId)["config"].toObject(); }
+
+void JobsService::remember(const QString& jobId, const QString& datasetId, const QJsonObject& config) {
     QJsonObject all;
     QFile in(recordFile_);
     if (in.open(QIODevice::ReadOnly)) all = QJsonDocument::fromJson(in.readAll()).object();
-    all[jobId] = datasetId;
+    all[jobId] = QJsonObject{{"dataset", datasetId}, {"config", config}};
     QSaveFile out(recordFile_);
     if (!out.open(QIODevice::WriteOnly) || out.write(QJsonDocument(all).toJson()) < 0 || !out.commit())
         qWarning().noquote() << "cannot record job" << jobId << "in" << recordFile_ << ":" << out.errorString();
@@ -116,8 +119,9 @@ void JobsService::createJob(const SubmitRequest& request, const QString& dataset
                         job.set_model_spec_sha256(specHash.toStdString());
                         emit self->submitStage(tr("Creating the job…"), 0, 0);
                         c->createJob(job, {whileAlive(self,
-                                                      [datasetId](JobsService* me, const wire::JobInfo& info) {
-                                                          me->jobCreated(info, datasetId);
+                                                      [datasetId, config = request.config](JobsService* me,
+                                                                                           const wire::JobInfo& info) {
+                                                          me->jobCreated(info, datasetId, config);
                                                       }),
                                            whileAlive(self, [](JobsService* me, const requester::Failure& f) {
                                                me->failSubmit(f.text());
@@ -128,10 +132,10 @@ void JobsService::createJob(const SubmitRequest& request, const QString& dataset
          })});
 }
 
-void JobsService::jobCreated(const wire::JobInfo& info, const QString& datasetId) {
+void JobsService::jobCreated(const wire::JobInfo& info, const QString& datasetId, const QJsonObject& config) {
     submitting_ = false;
     const QString id = QString::fromStdString(info.job_id());
-    remember(id, datasetId);
+    remember(id, datasetId, config);
     jobs_.push_back(info);
     emit jobsChanged();
     emit submitted(id);

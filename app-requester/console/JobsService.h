@@ -2,6 +2,7 @@
 // JobsService: the requester's jobs and funds on the connected coordinator, kept fresh (every 2 s
 // while connected), and the actions on them: submit (upload the dataset's missing shards and the
 // spec, then create the job), pause, resume, cancel. Asynchronous: every outcome is a signal.
+#include <QJsonObject>
 #include <QObject>
 #include <QString>
 #include <QTimer>
@@ -19,6 +20,7 @@ struct SubmitRequest {
     QString specName;
     QString specText;
     wire::CreateJob job;  // everything but the dataset id and the spec's hash
+    QJsonObject config;   // the settings as people read them (JobSettings.h, describeJob), kept here
 };
 
 class JobsService : public QObject {
@@ -35,6 +37,8 @@ public:
 
     // The id of the dataset the job was submitted with from this console; empty when unknown.
     QString datasetOf(const QString& jobId) const;
+    // The job's settings as submitted from this console (describeJob); empty when unknown.
+    QJsonObject configOf(const QString& jobId) const;
 
     void refresh();
     void submit(const SubmitRequest& request);
@@ -51,10 +55,11 @@ signals:
 
 private:
     void createJob(const SubmitRequest& request, const QString& datasetId);
-    void jobCreated(const wire::JobInfo& info, const QString& datasetId);
+    void jobCreated(const wire::JobInfo& info, const QString& datasetId, const QJsonObject& config);
     void failSubmit(const QString& message);
 
-    void remember(const QString& jobId, const QString& datasetId);
+    void remember(const QString& jobId, const QString& datasetId, const QJsonObject& config);
+    QJsonObject recorded(const QString& jobId) const;
 
     ConnectionService& connection_;
     QString recordFile_;

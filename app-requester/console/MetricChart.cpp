@@ -13,7 +13,7 @@
 
 namespace raven::console {
 
-MetricChart::MetricChart(const QString& title, const QString& yTitle, QWidget* parent)
+MetricChart::MetricChart(const QString& title, const QString& yTitle, bool events, QWidget* parent)
     : QChartView(new QChart, parent), yTitle_(yTitle) {
     chart()->setTitle(title);
     chart()->legend()->setAlignment(Qt::AlignBottom);
@@ -30,18 +30,20 @@ MetricChart::MetricChart(const QString& title, const QString& yTitle, QWidget* p
     connect(x, &QValueAxis::rangeChanged, this, [this] {
         if (!fitting_) render();
     });
-    markers_ = new QScatterSeries;
-    markers_->setName(tr("events"));
-    markers_->setMarkerSize(9);
-    markers_->setColor(QColor(230, 120, 0));
-    markers_->setBorderColor(Qt::white);
-    chart()->addSeries(markers_);
-    connect(markers_, &QScatterSeries::hovered, this, [this](const QPointF& p, bool on) {
-        if (!on) return QToolTip::hideText();
-        const auto points = markers_->points();
-        for (int i = 0; i < points.size(); ++i)
-            if (points[i] == p && i < markerTips_.size()) QToolTip::showText(QCursor::pos(), markerTips_[i], this);
-    });
+    if (events) {
+        markers_ = new QScatterSeries;
+        markers_->setName(tr("events"));
+        markers_->setMarkerSize(9);
+        markers_->setColor(QColor(230, 120, 0));
+        markers_->setBorderColor(Qt::white);
+        chart()->addSeries(markers_);
+        connect(markers_, &QScatterSeries::hovered, this, [this](const QPointF& p, bool on) {
+            if (!on) return QToolTip::hideText();
+            const auto points = markers_->points();
+            for (int i = 0; i < points.size(); ++i)
+                if (points[i] == p && i < markerTips_.size()) QToolTip::showText(QCursor::pos(), markerTips_[i], this);
+        });
+    }
     rebuildYAxis();
 }
 
@@ -62,9 +64,11 @@ int MetricChart::addLine(const QString& name, const QColor& color, bool faded, b
     lines_ << s;
     full_ << QList<QPointF>();
     // Keep the event markers drawn on top of the lines.
-    chart()->removeSeries(markers_);
-    chart()->addSeries(markers_);
-    attach(markers_);
+    if (markers_) {
+        chart()->removeSeries(markers_);
+        chart()->addSeries(markers_);
+        attach(markers_);
+    }
     return int(lines_.size()) - 1;
 }
 
@@ -135,6 +139,7 @@ void MetricChart::setMarkers(const QList<QPointF>& points, const QStringList& ti
             shown << points[i];
             shownTips << tips.value(i);
         }
+    if (!markers_) return;
     markers_->replace(shown);
     markerTips_ = shownTips;
 }

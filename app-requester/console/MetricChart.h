@@ -22,7 +22,8 @@ namespace raven::console {
 class MetricChart : public QChartView {
     Q_OBJECT
 public:
-    MetricChart(const QString& title, const QString& yTitle, QWidget* parent = nullptr);
+    // `events`: the chart shows event markers (setMarkers) and says so in its legend.
+    MetricChart(const QString& title, const QString& yTitle, bool events = false, QWidget* parent = nullptr);
 
     // Adds a line series; returns its index. `faded` draws it light behind the others.
     int addLine(const QString& name, const QColor& color, bool faded = false, bool dashed = false);

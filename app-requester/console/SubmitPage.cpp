@@ -253,6 +253,7 @@ void SubmitPage::submit() {
     r.specText = document_.text();
     try {
         r.job = makeCreateJob(settings(), r.dataset.manifest);
+        r.config = describeJob(settings(), r.dataset.manifest, document_.name());
     } catch (const std::exception& e) {
         status_->setText(QString::fromUtf8(e.what()));
         return;

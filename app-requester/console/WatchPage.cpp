@@ -56,7 +56,7 @@ WatchPage::WatchPage(JobWatcher& watcher, JobsService& jobs, QWidget* parent)
     controls->addStretch();
     controls->addWidget(new QLabel(tr("<small>drag to zoom, right click or Home to zoom out, arrows to pan</small>")));
 
-    loss_ = new MetricChart(tr("Training loss"), tr("loss"));
+    loss_ = new MetricChart(tr("Training loss"), tr("loss"), true);
     loss_->setObjectName("lossChart");
     lossRaw_ = loss_->addLine(tr("train (raw)"), QColor(30, 100, 200), true);
     lossSmooth_ = loss_->addLine(tr("train (smoothed)"), QColor(30, 100, 200));

@@ -26,6 +26,8 @@
 #include <QTest>
 #include <QTimer>
 
+#include "ComparePage.h"
+#include "ConfigDiffModel.h"
 #include "ConfusionMatrixModel.h"
 #include "ConnectionService.h"
 #include "ConsoleWindow.h"
@@ -243,6 +245,20 @@ private slots:
         answerNextMessageBox(QMessageBox::Yes);
         QTest::mouseClick(child<QPushButton>(&window, "cancelJob"), Qt::LeftButton);
         QTRY_VERIFY_WITH_TIMEOUT(jobOf(window, second)->state() == raven::wire::JOB_STATE_CANCELLED, 20000);
+
+        // --- Compare: both runs overlaid, and their settings side by side with the difference marked.
+        goTo(window, 7);
+        window.comparePage()->compare({jobId, second});
+        QCOMPARE(window.comparePage()->lossChart()->pointCount(0), 16);
+        QVERIFY(window.comparePage()->lossChart()->pointCount(1) > 0);
+        auto* diff = window.comparePage()->diff();
+        QAbstractItemModelTester diffTester(diff, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QStringList differing;
+        for (int r = 0; r < diff->rowCount(); ++r)
+            if (diff->index(r, 0).data(ConfigDiffModel::DiffersRole).toBool())
+                differing << diff->headerData(r, Qt::Vertical).toString();
+        QCOMPARE(differing, QStringList({"epochs"}));
+        maybeSave(window, "console-compare");
     }
 };
 

@@ -5,12 +5,14 @@
 // QAbstractItemModelTester, which checks each signal and answer against the model's contract.
 #include <QAbstractItemModelTester>
 #include <QFile>
+#include <QFont>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include <QTcpServer>
 
+#include "ConfigDiffModel.h"
 #include "ConfusionMatrixModel.h"
 #include "ConnectionService.h"
 #include "CostEstimate.h"
@@ -281,6 +283,40 @@ private slots:
         QVERIFY(!checkSettings(s, m, 20'000'000).any());
         s.learningRate = -1;
         QVERIFY(!checkSettings(s, m, 20'000'000).learningRate.isEmpty());
+    }
+
+    void configDiffMarksWhatDiffers() {
+        raven::data::Manifest m;
+        m.name = "fashion";
+        m.train.samples = 1024;
+        JobSettings a;
+        a.budgetMicroCredits = 5'000'000;
+        JobSettings b = a;
+        b.learningRate = 0.01;
+        ConfigDiffModel diff;
+        QAbstractItemModelTester tester(&diff, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        diff.setJobs({"job 1", "job 2", "job 3"}, {describeJob(a, m, "mlp"), describeJob(b, m, "mlp"), QJsonObject()});
+        QCOMPARE(diff.columnCount(), 3);
+        QCOMPARE(diff.rowCount(), 12);
+        int differing = 0;
+        for (int r = 0; r < diff.rowCount(); ++r) {
+            const bool differs = diff.index(r, 0).data(ConfigDiffModel::DiffersRole).toBool();
+            differing += differs;
+            if (diff.headerData(r, Qt::Vertical).toString() == "learning rate") {
+                QVERIFY(differs);
+                QCOMPARE(diff.index(r, 0).data().toString(), QString("0.001"));
+                QCOMPARE(diff.index(r, 1).data().toString(), QString("0.01"));
+                QVERIFY(diff.index(r, 1).data(Qt::FontRole).value<QFont>().bold());
+            }
+        }
+        // Every row differs from the job with no recorded settings; without it only the rate does.
+        QCOMPARE(differing, 12);
+        diff.setJobs({"job 1", "job 2"}, {describeJob(a, m, "mlp"), describeJob(b, m, "mlp")});
+        differing = 0;
+        for (int r = 0; r < diff.rowCount(); ++r)
+            differing += diff.index(r, 0).data(ConfigDiffModel::DiffersRole).toBool();
+        QCOMPARE(differing, 1);
+        QCOMPARE(diff.index(0, 2).data().toString(), QString());
     }
 
     void historySurvivesARestart() {
