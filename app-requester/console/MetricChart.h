@@ -38,6 +38,7 @@ public:
     // Every point of the series (what was set), and what is handed to Qt Charts now.
     int pointCount(int series) const;
     int drawnPointCount(int series) const;
+    const QList<QPointF>& points(int series) const { return full_[series]; }
 
 protected:
     void keyPressEvent(QKeyEvent* event) override;

@@ -5,6 +5,7 @@
 #include <QDateTime>
 #include <QGridLayout>
 #include <QHBoxLayout>
+#include <QJsonObject>
 #include <QLabel>
 #include <QListWidget>
 #include <QSlider>
@@ -21,7 +22,7 @@
 namespace raven::console {
 
 namespace {
-enum XAxis { ByStep, ByMinutes };
+enum XAxis { ByStep, BySamples, ByEpoch, ByMinutes };
 }
 
 WatchPage::WatchPage(JobWatcher& watcher, JobsService& jobs, QWidget* parent)
@@ -31,7 +32,7 @@ WatchPage::WatchPage(JobWatcher& watcher, JobsService& jobs, QWidget* parent)
     header_->setWordWrap(true);
     xAxis_ = new QComboBox;
     xAxis_->setObjectName("watchXAxis");
-    xAxis_->addItems({tr("Step"), tr("Wall time (minutes)")});
+    xAxis_->addItems({tr("Step"), tr("Samples seen"), tr("Epoch"), tr("Wall time (minutes)")});
     smoothing_ = new QSlider(Qt::Horizontal);
     smoothing_->setObjectName("watchSmoothing");
     smoothing_->setRange(0, 99);
@@ -145,8 +146,22 @@ void WatchPage::updateHeader() {
 void WatchPage::redraw() {
     const double alpha = smoothing_->value() / 100.0;
     smoothingValue_->setText(QString::number(alpha, 'f', 2));
-    const bool byTime = xAxis_->currentIndex() == ByMinutes;
-    const QString xTitle = byTime ? tr("minutes") : tr("step");
+    const int axis = xAxis_->currentIndex();
+    const bool byTime = axis == ByMinutes;
+    // Samples and epochs from the step: step x batch samples, an epoch per training split. Both are
+    // known for jobs submitted from this console (their settings are kept); others stay by step.
+    const QJsonObject config = jobs_.configOf(watcher_.jobId());
+    const double batch = config["batch"].toDouble(), trainSamples = config["training samples"].toDouble();
+    double scale = 1;
+    QString xTitle = byTime ? tr("minutes") : tr("step");
+    if (axis == BySamples || axis == ByEpoch) {
+        if (batch > 0 && trainSamples > 0) {
+            scale = axis == BySamples ? batch : batch / trainSamples;
+            xTitle = axis == BySamples ? tr("samples seen") : tr("epoch");
+        } else {
+            xTitle = tr("step (the batch of a job submitted elsewhere is not known here)");
+        }
+    }
     for (MetricChart* c : {loss_, accuracy_, throughput_, credits_}) c->setXTitle(xTitle);
     drawnJob_ = watcher_.jobId();
     const JobHistory* h = watcher_.history();
@@ -157,7 +172,7 @@ void WatchPage::redraw() {
         const auto& m = h->metrics();
         const std::int64_t t0 = !m.empty() ? m.front().timeMs : (h->spend().empty() ? 0 : h->spend().front().timeMs);
         auto xOf = [&](std::uint64_t step, std::int64_t timeMs) {
-            return byTime ? double(timeMs - t0) / 60000.0 : double(step);
+            return byTime ? double(timeMs - t0) / 60000.0 : double(step) * scale;
         };
         raw.reserve(qsizetype(m.size()));
         smooth.reserve(qsizetype(m.size()));
@@ -182,8 +197,9 @@ void WatchPage::redraw() {
         if (job && !byTime && job->step() > 0 && !spent.isEmpty() && !requester::isFinished(job->state())) {
             // Spend so far per step, carried to the last step.
             const double perStep = spent.back().y() / double(job->step());
-            forecast << spent.back() << QPointF(double(job->total_steps()), perStep * double(job->total_steps()));
-            budget << QPointF(double(job->total_steps()), budget.back().y());
+            const double end = double(job->total_steps()) * scale;
+            forecast << spent.back() << QPointF(end, perStep * double(job->total_steps()));
+            budget << QPointF(end, budget.back().y());
         }
         for (const EventPoint& e : h->events()) {
             // On the smoothed curve at the event's step (the last point at or before it).
@@ -191,7 +207,7 @@ void WatchPage::redraw() {
                                                 [](std::uint64_t step, const MetricPoint& p) { return step < p.step; });
             const auto at = qsizetype(after - m.begin()) - 1;
             const double y = smooth.isEmpty() ? 0 : smooth[std::max<qsizetype>(at, 0)].y();
-            const double x = byTime ? double(e.timeMs - t0) / 60000.0 : double(e.step);
+            const double x = xOf(e.step, e.timeMs);
             markers << QPointF(x, y);
             const QString when = QDateTime::fromMSecsSinceEpoch(e.timeMs).toString("HH:mm:ss");
             tips << tr("%1 (step %2): %3").arg(when).arg(e.step).arg(e.message);

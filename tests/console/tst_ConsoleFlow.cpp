@@ -186,6 +186,15 @@ private slots:
         QVERIFY(!window.watcher().history()->events().empty());
         QVERIFY(child<QListWidget>(&window, "watchEvents")->count() > 0);
         QTRY_VERIFY(child<QLabel>(&window, "watchHeader")->text().contains("completed"));
+        // By epoch: 8 steps of 128 samples make an epoch of the 1,024-sample subset.
+        auto* xAxis = child<QComboBox>(&window, "watchXAxis");
+        xAxis->setCurrentIndex(2);
+        QCOMPARE(watch->lossChart()->pointCount(0), 16);
+        QCOMPARE(watch->accuracyChart()->points(0).back().x(), 2.0);
+        QCOMPARE(watch->accuracyChart()->points(0).front().x(), 1.0);
+        xAxis->setCurrentIndex(1);  // samples seen
+        QCOMPARE(watch->lossChart()->points(0).back().x(), 16.0 * 128);
+        xAxis->setCurrentIndex(0);
         child<QCheckBox>(&window, "watchLogScale")->setChecked(true);
         QCOMPARE(watch->lossChart()->pointCount(0), 16);
         maybeSave(window, "console-training");
