@@ -30,6 +30,11 @@ WatchPage::WatchPage(JobWatcher& watcher, JobsService& jobs, QWidget* parent)
     header_ = new QLabel(tr("Open a job on the Jobs page to watch it."));
     header_->setObjectName("watchHeader");
     header_->setWordWrap(true);
+    problem_ = new QLabel;
+    problem_->setObjectName("watchProblem");
+    problem_->setWordWrap(true);
+    problem_->setStyleSheet("color: #b00020");
+    problem_->hide();
     xAxis_ = new QComboBox;
     xAxis_->setObjectName("watchXAxis");
     xAxis_->addItems({tr("Step"), tr("Samples seen"), tr("Epoch"), tr("Wall time (minutes)")});
@@ -85,6 +90,7 @@ WatchPage::WatchPage(JobWatcher& watcher, JobsService& jobs, QWidget* parent)
     grid->addWidget(credits_, 1, 1);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(header_);
+    layout->addWidget(problem_);
     layout->addLayout(controls);
     layout->addLayout(grid, 1);
     layout->addWidget(new QLabel(tr("Events:")));
@@ -100,6 +106,12 @@ WatchPage::WatchPage(JobWatcher& watcher, JobsService& jobs, QWidget* parent)
         if (!redrawSoon_->isActive()) redrawSoon_->start();
     });
     connect(&jobs_, &JobsService::jobsChanged, this, &WatchPage::updateHeader);
+    // A history that cannot be written (a full disk) or a job the coordinator refuses to stream:
+    // said above the charts, which keep what they have.
+    connect(&watcher_, &JobWatcher::problem, this, [this](const QString& message) {
+        problem_->setText("⚠ " + message);
+        problem_->show();
+    });
     connect(xAxis_, &QComboBox::currentIndexChanged, this, &WatchPage::redraw);
     connect(smoothing_, &QSlider::valueChanged, this, &WatchPage::redraw);
     connect(logScale_, &QCheckBox::toggled, this, [this](bool on) {
@@ -163,6 +175,7 @@ void WatchPage::redraw() {
         }
     }
     for (MetricChart* c : {loss_, accuracy_, throughput_, credits_}) c->setXTitle(xTitle);
+    if (drawnJob_ != watcher_.jobId()) problem_->hide();
     drawnJob_ = watcher_.jobId();
     const JobHistory* h = watcher_.history();
     QList<QPointF> raw, smooth, evalLoss, accuracy, throughput, spent, budget, forecast, markers;

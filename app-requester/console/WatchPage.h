@@ -38,6 +38,7 @@ private:
     JobWatcher& watcher_;
     JobsService& jobs_;
     QLabel* header_;
+    QLabel* problem_;
     QComboBox* xAxis_;
     QSlider* smoothing_;
     QLabel* smoothingValue_;

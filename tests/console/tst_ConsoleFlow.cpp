@@ -128,6 +128,11 @@ private slots:
         QVERIFY(!grid->model()->index(0, 0).data().toString().isEmpty());  // a class name
         auto* facts = child<QLabel>(&window, "datasetFacts");
         QVERIFY2(facts->text().contains("1,024 training and 500 test samples in 48 shards"), qPrintable(facts->text()));
+        QTest::mouseClick(child<QPushButton>(&window, "uploadDataset"), Qt::LeftButton);
+        auto* uploadStatus = child<QLabel>(&window, "uploadStatus");
+        QTRY_VERIFY_WITH_TIMEOUT(uploadStatus->text().startsWith("On the coordinator"), 30000);
+        QVERIFY2(uploadStatus->text().contains("48 shards sent now, 0 were there already"),
+                 qPrintable(uploadStatus->text()));
         maybeSave(window, "console-datasets");
 
         // --- Models: a template, checked against the dataset; broken JSON is refused at the editor.

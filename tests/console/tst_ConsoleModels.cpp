@@ -113,6 +113,55 @@ private slots:
         QCOMPARE(again.datasets()[0].manifest.id, library.datasets()[0].manifest.id);
     }
 
+    void importsTextAndNumpy() {
+        QTemporaryDir dir;
+        writeFile(dir.filePath("poem.txt"), QByteArray("the quick brown fox jumps over the lazy dog. ").repeated(20));
+        // x: 10 samples of 3 float32 features; y: their classes 0..2 as int64 (np.save's layout).
+        auto npy = [](const char* descr, const char* shape, const QByteArray& data) {
+            QByteArray header =
+                QByteArray("{'descr': '") + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+            while ((10 + header.size() + 1) % 64) header += ' ';
+            header += '\n';
+            QByteArray out("\x93NUMPY\x01\x00", 8);
+            out += char(header.size() & 0xff);
+            out += char(header.size() >> 8);
+            return out + header + data;
+        };
+        QByteArray x, y;
+        for (int i = 0; i < 10; ++i) {
+            for (int f = 0; f < 3; ++f) {
+                const float v = float(i * 3 + f);
+                x.append(reinterpret_cast<const char*>(&v), 4);
+            }
+            const qint64 label = i % 3;
+            y.append(reinterpret_cast<const char*>(&label), 8);
+        }
+        writeFile(dir.filePath("x.npy"), npy("<f4", "(10, 3)", x));
+        writeFile(dir.filePath("y.npy"), npy("<i8", "(10,)", y));
+        DatasetLibrary library(dir.filePath("library"));
+        ImportRequest text;
+        text.format = DatasetFormat::TextCorpus;
+        text.sources = {dir.filePath("poem.txt")};
+        text.contextLength = 16;
+        QString failure;
+        int row = importAndWait(library, text, &failure);
+        QVERIFY2(row >= 0, qPrintable(failure));
+        const DatasetPreview p = buildPreview(library.datasets()[std::size_t(row)].path);
+        QCOMPARE(p.kind, PreviewKind::Text);
+        QVERIFY2(p.text.contains("fox") || p.text.contains("lazy"), qPrintable(p.text));
+        QCOMPARE(p.manifest.featureShape, (raven::data::Shape{16}));
+        ImportRequest numpy;
+        numpy.format = DatasetFormat::Npy;
+        numpy.sources = {dir.filePath("x.npy"), dir.filePath("y.npy")};
+        numpy.testFraction = 0.2;
+        row = importAndWait(library, numpy, &failure);
+        QVERIFY2(row >= 0, qPrintable(failure));
+        const auto& m = library.datasets()[std::size_t(row)].manifest;
+        QCOMPARE(m.featureShape, (raven::data::Shape{3}));
+        QCOMPARE(m.train.samples + m.test.samples, 10);
+        QCOMPARE(int(m.classes.size()), 3);
+    }
+
     void brokenFilesSayWhereAndKeepNothing() {
         QTemporaryDir dir;
         writeFile(dir.filePath("bad.csv"), "a,b,label\n1,2,0\n3,oops,1\n");
