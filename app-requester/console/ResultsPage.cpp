@@ -1,5 +1,7 @@
 #include "ResultsPage.h"
 
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QIcon>
@@ -28,6 +30,11 @@ ResultsPage::ResultsPage(ResultsService& results, DatasetLibrary& library, QWidg
     download_->setObjectName("downloadCheckpoint");
     evaluate_ = new QPushButton(tr("&Evaluate on the test split"));
     evaluate_->setObjectName("evaluateCheckpoint");
+    export_ = new QPushButton(tr("E&xport with preprocessing…"));
+    export_->setObjectName("exportModel");
+    export_->setToolTip(
+        tr("The model without the optimizer state, with the dataset's normalization, class names and "
+           "input shape in the file, so it predicts right elsewhere"));
     progress_ = new QProgressBar;
     progress_->hide();
     status_ = new QLabel;
@@ -58,6 +65,7 @@ ResultsPage::ResultsPage(ResultsService& results, DatasetLibrary& library, QWidg
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(download_);
     buttons->addWidget(evaluate_);
+    buttons->addWidget(export_);
     buttons->addWidget(progress_, 1);
     auto* cell = new QWidget;
     auto* cellLayout = new QVBoxLayout(cell);
@@ -96,6 +104,7 @@ ResultsPage::ResultsPage(ResultsService& results, DatasetLibrary& library, QWidg
         download_->setEnabled(true);
         checkpoint_ = path;
         evaluate_->setEnabled(!datasetPath_.isEmpty());
+        export_->setEnabled(!datasetPath_.isEmpty());
         status_->setText(
             tr("Checkpoint after step %1 saved as %2 (safetensors: PyTorch loads it by name).").arg(v).arg(path));
     });
@@ -119,6 +128,17 @@ ResultsPage::ResultsPage(ResultsService& results, DatasetLibrary& library, QWidg
         status_->setText(tr("⚠ The evaluation failed: %1").arg(message));
     });
     connect(matrix_, &QTableView::activated, this, &ResultsPage::openCell);
+    connect(export_, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export the model"),
+                                                          QFileInfo(checkpoint_).dir().filePath("model.safetensors"),
+                                                          tr("safetensors (*.safetensors)"));
+        if (!path.isEmpty()) exportTo(path);
+    });
+    connect(&results_, &ResultsService::exported, this, [this](const QString& path) {
+        status_->setText(tr("Exported as %1 with the dataset's normalization, class names and input shape.").arg(path));
+    });
+    connect(&results_, &ResultsService::exportFailed, this,
+            [this](const QString& message) { status_->setText(tr("⚠ The export failed: %1").arg(message)); });
     setJob({}, {});
 }
 
@@ -134,11 +154,17 @@ void ResultsPage::setJob(const QString& jobId, const QString& datasetPath) {
     status_->clear();
     download_->setEnabled(!jobId.isEmpty());
     evaluate_->setEnabled(false);
+    export_->setEnabled(false);
     header_->setText(jobId.isEmpty() ? tr("Open a job on the Jobs page to see its results.")
                                      : tr("<h2>Results of job %1</h2>").arg(jobId));
     if (!jobId.isEmpty() && datasetPath.isEmpty())
         status_->setText(
             tr("The job's dataset is not on this machine, so it can be downloaded but not evaluated here."));
+}
+
+void ResultsPage::exportTo(const QString& path) {
+    if (checkpoint_.isEmpty() || datasetPath_.isEmpty()) return;
+    results_.exportModel(checkpoint_, datasetPath_, path);
 }
 
 void ResultsPage::showEvaluation(const Evaluation& e) {

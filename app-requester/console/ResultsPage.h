@@ -24,6 +24,8 @@ public:
     // The job whose results the page shows, and the dataset (directory) it was trained on.
     void setJob(const QString& jobId, const QString& datasetPath);
     const QString& checkpointPath() const { return checkpoint_; }
+    // What the Export button does after asking where.
+    void exportTo(const QString& path);
     ConfusionMatrixModel* confusion() const { return confusion_; }
 
 private:
@@ -36,6 +38,7 @@ private:
     QLabel* header_;
     QPushButton* download_;
     QPushButton* evaluate_;
+    QPushButton* export_;
     QProgressBar* progress_;
     QLabel* status_;
     QLabel* summary_;

@@ -4,6 +4,7 @@
 #include <QtConcurrent>
 
 #include "ConnectionService.h"
+#include "ModelExport.h"
 #include "WhileAlive.h"
 #include "requester/RequesterClient.h"
 
@@ -37,6 +38,16 @@ void ResultsService::download(const QString& jobId) {
         whileAlive(this, [](ResultsService* self, const requester::DownloadProgress& p) {
             emit self->downloadProgress(qint64(p.receivedBytes), qint64(p.totalBytes));
         }));
+}
+
+void ResultsService::exportModel(const QString& checkpointPath, const QString& datasetPath, const QString& outPath) {
+    try {
+        console::exportModel(checkpointPath, data::Manifest::load(QDir(datasetPath).filePath("manifest.json")),
+                             outPath);
+        emit exported(outPath);
+    } catch (const std::exception& e) {
+        emit exportFailed(QString::fromUtf8(e.what()));
+    }
 }
 
 bool ResultsService::isEvaluating() const { return evaluation_ && evaluation_->isRunning(); }

@@ -24,6 +24,9 @@ public:
     // evaluated(evaluation) or evaluationFailed.
     void evaluate(const QString& checkpointPath, const QString& datasetPath);
     bool isEvaluating() const;
+    // Writes the model with its dataset's preprocessing to `outPath` (ModelExport.h); exported(path)
+    // or exportFailed. Quick (one file copied with metadata), so it runs on the calling thread.
+    void exportModel(const QString& checkpointPath, const QString& datasetPath, const QString& outPath);
 
 signals:
     void downloadProgress(qint64 received, qint64 total);
@@ -31,6 +34,8 @@ signals:
     void downloadFailed(const QString& message);
     void evaluated(const raven::console::Evaluation& evaluation);
     void evaluationFailed(const QString& message);
+    void exported(const QString& path);
+    void exportFailed(const QString& message);
 
 private:
     ConnectionService& connection_;

@@ -233,6 +233,13 @@ private slots:
         matrix->setCurrentIndex(worst);
         QTest::keyClick(matrix, Qt::Key_Return);
         QTRY_COMPARE(child<QListWidget>(&window, "cellSamples")->count(), std::min(64, worst.data().toInt()));
+        const QString exported = dir.filePath("fashion-mlp.safetensors");
+        QVERIFY(child<QPushButton>(&window, "exportModel")->isEnabled());
+        window.resultsPage()->exportTo(exported);  // what Export does once the file dialog has its answer
+        QVERIFY2(child<QLabel>(&window, "resultsStatus")->text().startsWith("Exported as"),
+                 qPrintable(child<QLabel>(&window, "resultsStatus")->text()));
+        QVERIFY(QFileInfo(exported).size() > 235146 * 4);
+        QVERIFY(QFileInfo(exported).size() < QFileInfo(window.resultsPage()->checkpointPath()).size());
         maybeSave(window, "console-results");
 
         // --- A second, longer job: pause, resume, then cancel through the confirmation.

@@ -6,6 +6,9 @@
 #include <QAbstractItemModelTester>
 #include <QFile>
 #include <QFont>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -23,7 +26,9 @@
 #include "JobSettings.h"
 #include "LayerTableModel.h"
 #include "ModelDocument.h"
+#include "ModelExport.h"
 #include "SamplePreviewModel.h"
+#include "checkpoint/Checkpoint.h"
 #include "coordinator/Coordinator.h"
 #include "nn/Model.h"
 #include "nn/ModelCheckpoint.h"
@@ -474,6 +479,22 @@ private slots:
             }
         QCOMPARE(total, 300);
         QCOMPARE(e.accuracy, double(diagonal) / 300);
+        // The export carries the preprocessing and still loads as a Raven model with the same outputs.
+        const QString exported = dir.filePath("exported.safetensors");
+        exportModel(checkpoint, library.datasets()[0].manifest, exported);
+        const raven::Checkpoint packed = raven::Checkpoint::read(exported.toStdString());
+        QVERIFY(packed.optimizer.empty());
+        QCOMPARE(QString::fromStdString(packed.extraMetadata.at("raven.input_shape")), QString("[1,28,28]"));
+        QVERIFY(QString::fromStdString(packed.extraMetadata.at("raven.classes"))
+                    .startsWith("[\"T-shirt/top\",\"Trouser\""));
+        const auto normalization =
+            QJsonDocument::fromJson(QByteArray::fromStdString(packed.extraMetadata.at("raven.normalization"))).object();
+        QCOMPARE(normalization["kind"].toString(), QString("per-channel"));
+        QCOMPARE(normalization["mean"].toArray().size(), 1);
+        QVERIFY(normalization["std"].toArray()[0].toDouble() > 10);  // raw bytes 0..255
+        const Evaluation again = evaluateCheckpoint(exported, library.datasets()[0].path, cancelled);
+        QCOMPARE(again.confusion, e.confusion);
+
         ConfusionMatrixModel matrix;
         QAbstractItemModelTester tester(&matrix, QAbstractItemModelTester::FailureReportingMode::QtTest);
         matrix.setEvaluation(e);
