@@ -1,5 +1,5 @@
 // raven train --workers N: the distributed engine on one machine. A coordinator runs in this process
-// and N raven-worker processes contribute to it over loopback TLS (LocalCluster.h); the dataset and
+// and N raven-worker processes contribute to it over loopback TLS (requester/LocalCluster.h); the dataset and
 // the spec are uploaded and the job is created as `raven submit` does, followed as `raven watch`
 // does, and its final checkpoint is downloaded and evaluated on the test split.
 #include <QDir>
@@ -10,11 +10,11 @@
 #include "DatasetDirectory.h"
 #include "JobInputs.h"
 #include "JobWatch.h"
-#include "LocalCluster.h"
 #include "base/Error.h"
 #include "nn/ModelCheckpoint.h"
 #include "nn/Trainer.h"
 #include "requester/Hyperparameters.h"
+#include "requester/LocalCluster.h"
 
 namespace raven::cli {
 
@@ -38,12 +38,12 @@ int trainOnLocalCluster(const QCommandLineParser& p) {
     const QString directory = p.isSet("cluster-dir") ? p.value("cluster-dir") : scratch.path();
     RAVEN_CHECK(p.isSet("cluster-dir") || scratch.isValid(), "cannot create a temporary directory for the coordinator",
                 "pass --cluster-dir DIR");
-    LocalClusterOptions options;
+    requester::LocalClusterOptions options;
     options.directory = directory;
     options.workers = int(countOption(p, "workers", 1));
     options.threadsPerWorker = p.isSet("threads") ? int(countOption(p, "threads", 1)) : 1;
     options.device = p.value("device");
-    LocalCluster cluster(options);
+    requester::LocalCluster cluster(options);
     std::printf("cluster embedded coordinator at %s, %d raven-worker process(es) on %s (logs in %s)\n",
                 qPrintable(cluster.url().toString()), options.workers, qPrintable(options.device),
                 qPrintable(directory));

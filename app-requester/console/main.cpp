@@ -16,9 +16,15 @@ int main(int argc, char** argv) {
         parser,
         "Raven Console: import datasets, configure models, submit training jobs with a budget,\n"
         "watch them train and download the trained model.");
+    parser.addOptions({{"data-dir", "Keep datasets, the embedded coordinator and histories here.", "dir"},
+                       {"workers", "Local workers for the coordinator on this machine.", "n", "2"}});
     parser.process(app);
 
-    raven::console::ConsoleWindow window;
+    raven::console::ConsoleOptions options;
+    options.dataDirectory = parser.value("data-dir");
+    options.localWorkers = std::max(0, parser.value("workers").toInt());
+    options.connectAtStart = true;
+    raven::console::ConsoleWindow window(options);
     window.show();
     return app.exec();
 }

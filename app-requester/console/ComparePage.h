@@ -1,0 +1,45 @@
+#pragma once
+// ComparePage: two or more jobs overlaid: their smoothed training loss and their test accuracy on
+// shared axes, and the diff of their settings (ConfigDiffModel). It reads the histories kept on
+// disk by JobWatcher (a job appears once it has been opened on the Training page).
+#include <QWidget>
+
+class QLabel;
+class QListWidget;
+class QTableView;
+class QVBoxLayout;
+
+namespace raven::console {
+
+class ConfigDiffModel;
+class JobWatcher;
+class JobsService;
+class MetricChart;
+
+class ComparePage : public QWidget {
+    Q_OBJECT
+public:
+    ComparePage(JobsService& jobs, JobWatcher& watcher, QWidget* parent = nullptr);
+    // Ticks the jobs to compare (as the person does in the list) and redraws.
+    void compare(const QStringList& jobIds);
+    MetricChart* lossChart() const { return loss_; }
+    MetricChart* accuracyChart() const { return accuracy_; }
+    ConfigDiffModel* diff() const { return diff_; }
+
+private:
+    void refillJobs();
+    void redraw();
+    QStringList checkedJobs() const;
+
+    JobsService& jobs_;
+    JobWatcher& watcher_;
+    QListWidget* list_;
+    QVBoxLayout* charts_;
+    MetricChart* loss_ = nullptr;
+    MetricChart* accuracy_ = nullptr;
+    ConfigDiffModel* diff_;
+    QTableView* diffView_;
+    QLabel* note_;
+};
+
+}  // namespace raven::console

@@ -1,0 +1,100 @@
+#include "JobsPage.h"
+
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QTableView>
+#include <QVBoxLayout>
+
+#include "JobListModel.h"
+#include "JobsService.h"
+#include "requester/Credits.h"
+
+namespace raven::console {
+
+JobsPage::JobsPage(JobsService& jobs, QWidget* parent) : QWidget(parent), jobs_(jobs) {
+    model_ = new JobListModel(jobs_, this);
+    table_ = new QTableView;
+    table_->setObjectName("jobList");
+    table_->setModel(model_);
+    table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+    table_->setSelectionMode(QAbstractItemView::SingleSelection);
+    table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    table_->horizontalHeader()->setStretchLastSection(true);
+    table_->verticalHeader()->hide();
+    watch_ = new QPushButton(tr("&Watch"));
+    watch_->setObjectName("watchJob");
+    pause_ = new QPushButton(tr("&Pause"));
+    pause_->setObjectName("pauseJob");
+    resume_ = new QPushButton(tr("&Resume"));
+    resume_->setObjectName("resumeJob");
+    cancel_ = new QPushButton(tr("&Cancel job…"));
+    cancel_->setObjectName("cancelJob");
+    problem_ = new QLabel;
+    problem_->setObjectName("jobsProblem");
+    problem_->setWordWrap(true);
+    auto* buttons = new QHBoxLayout;
+    for (auto* b : {watch_, pause_, resume_, cancel_}) buttons->addWidget(b);
+    buttons->addWidget(problem_, 1);
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(new QLabel(tr("<h2>Your jobs</h2>")));
+    layout->addLayout(buttons);
+    layout->addWidget(table_, 1);
+
+    connect(watch_, &QPushButton::clicked, this, [this] {
+        if (!currentJob().isEmpty()) emit openJob(currentJob());
+    });
+    connect(table_, &QTableView::activated, this,
+            [this](const QModelIndex& i) { emit openJob(i.data(JobListModel::IdRole).toString()); });
+    connect(pause_, &QPushButton::clicked, this, [this] { act(wire::JOB_ACTION_PAUSE); });
+    connect(resume_, &QPushButton::clicked, this, [this] { act(wire::JOB_ACTION_RESUME); });
+    connect(cancel_, &QPushButton::clicked, this, [this] { act(wire::JOB_ACTION_CANCEL); });
+    connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &JobsPage::updateButtons);
+    connect(model_, &QAbstractItemModel::dataChanged, this, &JobsPage::updateButtons);
+    connect(model_, &QAbstractItemModel::modelReset, this, &JobsPage::updateButtons);
+    connect(&jobs_, &JobsService::controlFailed, problem_, &QLabel::setText);
+    updateButtons();
+}
+
+QString JobsPage::currentJob() const {
+    const QModelIndex i = table_->currentIndex();
+    return i.isValid() ? model_->index(i.row(), 0).data(JobListModel::IdRole).toString() : QString();
+}
+
+void JobsPage::selectJob(const QString& id) {
+    for (int r = 0; r < model_->rowCount(); ++r)
+        if (model_->index(r, 0).data(JobListModel::IdRole).toString() == id)
+            table_->setCurrentIndex(model_->index(r, 0));
+}
+
+void JobsPage::updateButtons() {
+    const wire::JobInfo* job = jobs_.job(currentJob());
+    const bool finished = !job || requester::isFinished(job->state());
+    watch_->setEnabled(job != nullptr);
+    pause_->setEnabled(!finished && job->state() != wire::JOB_STATE_PAUSED);
+    resume_->setEnabled(job && job->state() == wire::JOB_STATE_PAUSED);
+    cancel_->setEnabled(!finished);
+}
+
+void JobsPage::act(int action) {
+    const QString id = currentJob();
+    const wire::JobInfo* job = jobs_.job(id);
+    if (!job) return;
+    problem_->clear();
+    if (action == wire::JOB_ACTION_CANCEL) {
+        const auto answer = QMessageBox::question(
+            this, tr("Cancel job %1?").arg(id),
+            tr("Cancelling ends job %1 \"%2\" for good at step %3 of %4: it cannot be resumed. What is left of "
+               "its budget returns to your balance.")
+                .arg(id, QString::fromStdString(job->name()))
+                .arg(job->step())
+                .arg(job->total_steps()),
+            QMessageBox::Yes | QMessageBox::No, QMessageBox::No);
+        if (answer != QMessageBox::Yes) return;
+    }
+    jobs_.control(id, wire::JobAction(action));
+}
+
+}  // namespace raven::console

@@ -1,0 +1,267 @@
+#include "SubmitPage.h"
+
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSignalBlocker>
+#include <QSpinBox>
+#include <QVBoxLayout>
+#include <cmath>
+
+#include "ConnectionService.h"
+#include "CostEstimate.h"
+#include "DatasetLibrary.h"
+#include "JobSettings.h"
+#include "JobsService.h"
+#include "LayerTableModel.h"
+#include "ModelDocument.h"
+#include "requester/Credits.h"
+
+namespace raven::console {
+
+namespace {
+QLabel* problemLabel(const char* name) {
+    auto* l = new QLabel;
+    l->setObjectName(QString::fromLatin1(name));
+    l->setWordWrap(true);
+    l->setStyleSheet("color: #b00020");
+    l->hide();
+    return l;
+}
+void showProblem(QLabel* label, const QString& text) {
+    label->setText(text);
+    label->setVisible(!text.isEmpty());
+}
+}  // namespace
+
+SubmitPage::SubmitPage(DatasetLibrary& library, ModelDocument& document, JobsService& jobs,
+                       ConnectionService& connection, QWidget* parent)
+    : QWidget(parent), library_(library), document_(document), jobs_(jobs), connection_(connection) {
+    auto* form = new QFormLayout;
+    name_ = new QLineEdit;
+    name_->setObjectName("jobName");
+    name_->setPlaceholderText(tr("the model's name"));
+    form->addRow(tr("Job &name:"), name_);
+    dataset_ = new QComboBox;
+    dataset_->setObjectName("jobDataset");
+    form->addRow(tr("&Dataset:"), dataset_);
+    model_ = new QLabel;
+    model_->setObjectName("jobModel");
+    model_->setWordWrap(true);
+    form->addRow(tr("Model:"), model_);
+    optimizer_ = new QComboBox;
+    optimizer_->setObjectName("jobOptimizer");
+    optimizer_->addItems({tr("Adam"), tr("AdamW"), tr("SGD"), tr("SGD with momentum 0.9")});
+    form->addRow(tr("&Optimizer:"), optimizer_);
+    lr_ = new QDoubleSpinBox;
+    lr_->setObjectName("jobLearningRate");
+    lr_->setDecimals(6);
+    lr_->setRange(0.000001, 10);
+    lr_->setSingleStep(0.0001);
+    lr_->setValue(0.001);
+    form->addRow(tr("&Learning rate (constant):"), lr_);
+    lrProblem_ = problemLabel("learningRateProblem");
+    form->addRow(lrProblem_);
+    batch_ = new QSpinBox;
+    batch_->setObjectName("jobBatch");
+    batch_->setRange(1, 65536);
+    batch_->setSingleStep(32);
+    batch_->setValue(128);
+    batch_->setSuffix(tr(" samples per step"));
+    form->addRow(tr("&Batch size:"), batch_);
+    batchProblem_ = problemLabel("batchProblem");
+    form->addRow(batchProblem_);
+    epochs_ = new QSpinBox;
+    epochs_->setObjectName("jobEpochs");
+    epochs_->setRange(1, 10000);
+    form->addRow(tr("&Epochs:"), epochs_);
+    maxSteps_ = new QSpinBox;
+    maxSteps_->setObjectName("jobMaxSteps");
+    maxSteps_->setRange(0, 100'000'000);
+    maxSteps_->setSpecialValueText(tr("as the epochs take"));
+    form->addRow(tr("&Stop after steps:"), maxSteps_);
+    evalEvery_ = new QSpinBox;
+    evalEvery_->setObjectName("jobEvalEvery");
+    evalEvery_->setRange(0, 1'000'000);
+    evalEvery_->setSpecialValueText(tr("after every epoch"));
+    form->addRow(tr("E&valuate every (steps):"), evalEvery_);
+    checkpointEvery_ = new QSpinBox;
+    checkpointEvery_->setRange(0, 1'000'000);
+    checkpointEvery_->setSpecialValueText(tr("the coordinator's default"));
+    form->addRow(tr("&Checkpoint every (steps):"), checkpointEvery_);
+    priority_ = new QSpinBox;
+    priority_->setRange(-100, 100);
+    priority_->setToolTip(tr("Higher runs first among your jobs that have budget"));
+    form->addRow(tr("&Priority:"), priority_);
+    budget_ = new QDoubleSpinBox;
+    budget_->setObjectName("jobBudget");
+    budget_->setDecimals(6);
+    budget_->setRange(0, 1e12);
+    budget_->setValue(10);
+    budget_->setSuffix(tr(" credits"));
+    balance_ = new QLabel;
+    balance_->setObjectName("jobBalance");
+    auto* budgetRow = new QHBoxLayout;
+    budgetRow->addWidget(budget_);
+    budgetRow->addWidget(balance_, 1);
+    auto* budgetLabel = new QLabel(tr("B&udget:"));
+    budgetLabel->setBuddy(budget_);
+    form->addRow(budgetLabel, budgetRow);
+    budgetProblem_ = problemLabel("budgetProblem");
+    form->addRow(budgetProblem_);
+
+    estimate_ = new QLabel;
+    estimate_->setObjectName("jobEstimate");
+    estimate_->setWordWrap(true);
+    submit_ = new QPushButton(tr("Su&bmit the job"));
+    submit_->setObjectName("submitJob");
+    progress_ = new QProgressBar;
+    progress_->hide();
+    status_ = new QLabel;
+    status_->setObjectName("submitStatus");
+    status_->setWordWrap(true);
+
+    auto* layout = new QVBoxLayout(this);
+    auto* title = new QLabel(tr("<h2>New training job</h2>"));
+    layout->addWidget(title);
+    layout->addLayout(form);
+    layout->addWidget(estimate_);
+    auto* actions = new QHBoxLayout;
+    actions->addWidget(submit_);
+    actions->addWidget(progress_, 1);
+    layout->addLayout(actions);
+    layout->addWidget(status_);
+    layout->addStretch();
+
+    auto refillDatasets = [this] {
+        const QString chosen = dataset_->currentData().toString();
+        QSignalBlocker block(dataset_);
+        dataset_->clear();
+        for (const auto& d : library_.datasets())
+            dataset_->addItem(QString::fromStdString(d.manifest.name), d.manifest.id);
+        const int again = dataset_->findData(chosen);
+        dataset_->setCurrentIndex(again >= 0 ? again : 0);
+        refresh();
+    };
+    connect(&library_, &DatasetLibrary::datasetsChanged, this, refillDatasets);
+    refillDatasets();
+    for (auto* spin : {batch_, epochs_, maxSteps_, evalEvery_, checkpointEvery_, priority_})
+        connect(spin, &QSpinBox::valueChanged, this, &SubmitPage::refresh);
+    connect(lr_, &QDoubleSpinBox::valueChanged, this, &SubmitPage::refresh);
+    connect(budget_, &QDoubleSpinBox::valueChanged, this, &SubmitPage::refresh);
+    connect(optimizer_, &QComboBox::currentIndexChanged, this, &SubmitPage::refresh);
+    connect(dataset_, &QComboBox::currentIndexChanged, this, &SubmitPage::refresh);
+    connect(&document_, &ModelDocument::changed, this, &SubmitPage::refresh);
+    connect(&jobs_, &JobsService::balanceChanged, this, &SubmitPage::refresh);
+    connect(&connection_, &ConnectionService::stateChanged, this, &SubmitPage::refresh);
+    connect(submit_, &QPushButton::clicked, this, &SubmitPage::submit);
+    connect(&jobs_, &JobsService::submitStage, this, [this](const QString& stage, int done, int total) {
+        status_->setText(stage);
+        progress_->setRange(0, total);
+        progress_->setValue(done);
+    });
+    connect(&jobs_, &JobsService::submitted, this, [this](const QString& id) {
+        progress_->hide();
+        status_->setText(tr("Job %1 submitted.").arg(id));
+        refresh();
+        emit submitted(id);
+    });
+    connect(&jobs_, &JobsService::submitFailed, this, [this](const QString& message) {
+        progress_->hide();
+        status_->setText(tr("⚠ Not submitted: %1").arg(message));
+        refresh();
+    });
+    refresh();
+}
+
+int SubmitPage::datasetRow() const {
+    const QString id = dataset_->currentData().toString();
+    for (std::size_t i = 0; i < library_.datasets().size(); ++i)
+        if (library_.datasets()[i].manifest.id == id) return int(i);
+    return -1;
+}
+
+JobSettings SubmitPage::settings() const {
+    JobSettings s;
+    s.name = name_->text().trimmed().isEmpty() ? document_.name() : name_->text().trimmed();
+    s.optimizer = OptimizerChoice(optimizer_->currentIndex());
+    s.learningRate = lr_->value();
+    s.batch = batch_->value();
+    s.epochs = epochs_->value();
+    s.maxSteps = maxSteps_->value();
+    s.evalEverySteps = evalEvery_->value();
+    s.checkpointEverySteps = checkpointEvery_->value();
+    s.priority = priority_->value();
+    s.budgetMicroCredits = std::int64_t(std::llround(budget_->value() * double(requester::kMicroCreditsPerCredit)));
+    return s;
+}
+
+void SubmitPage::refresh() {
+    const std::int64_t balance = jobs_.balance();
+    balance_->setText(balance >= 0 ? tr("your balance: %1 credits").arg(requester::formatCredits(balance))
+                                   : tr("your balance: known once connected"));
+    const ModelCheck& check = document_.check();
+    model_->setText(check.ok() ? tr("%1 — %2 parameters (edit it on the Models page)")
+                                     .arg(document_.name(), compactNumber(double(check.parameters)))
+                               : tr("⚠ %1: %2 (fix it on the Models page)").arg(document_.name(), check.problem));
+    const int row = datasetRow();
+    bool ready = check.ok() && document_.jsonProblem().isEmpty() && row >= 0 && !jobs_.isSubmitting() &&
+                 connection_.client() != nullptr;
+    if (row < 0) {
+        estimate_->setText(tr("Import a dataset on the Datasets page first."));
+        submit_->setEnabled(false);
+        return;
+    }
+    const auto& manifest = library_.datasets()[std::size_t(row)].manifest;
+    const JobSettings s = settings();
+    const SettingsProblems problems = checkSettings(s, manifest, balance);
+    showProblem(lrProblem_, problems.learningRate);
+    showProblem(batchProblem_, problems.batch);
+    showProblem(budgetProblem_, problems.budget);
+    ready = ready && !problems.any();
+    if (check.ok()) {
+        const CostEstimate e = estimateCost(3 * check.forwardFlops, manifest.train.samples, s.epochs, s.batch,
+                                            s.maxSteps, connection_.creditRate());
+        estimate_->setText(
+            tr("<b>Estimated cost: %1 credits</b> for %L2 steps over %L3 samples (%4 FLOPs of "
+               "training at the coordinator's price of %5 per 10<sup>12</sup> FLOPs).%6")
+                .arg(requester::formatCredits(e.microCredits))
+                .arg(e.steps)
+                .arg(e.samples)
+                .arg(compactNumber(e.flops), requester::formatCredits(connection_.creditRate().perTeraflop))
+                .arg(e.microCredits > s.budgetMicroCredits
+                         ? tr(" The budget covers only part of it: the job stops when it is spent.")
+                         : QString()));
+    } else {
+        estimate_->setText(tr("The estimate needs a valid model."));
+    }
+    submit_->setEnabled(ready);
+    submit_->setToolTip(connection_.client() ? QString() : tr("Not connected to a coordinator"));
+}
+
+void SubmitPage::submit() {
+    const int row = datasetRow();
+    if (row < 0 || !document_.check().ok()) return;
+    SubmitRequest r;
+    r.dataset = library_.datasets()[std::size_t(row)];
+    r.specName = document_.name();
+    r.specText = document_.text();
+    try {
+        r.job = makeCreateJob(settings(), r.dataset.manifest);
+        r.config = describeJob(settings(), r.dataset.manifest, document_.name());
+    } catch (const std::exception& e) {
+        status_->setText(QString::fromUtf8(e.what()));
+        return;
+    }
+    progress_->setRange(0, 0);
+    progress_->show();
+    submit_->setEnabled(false);
+    jobs_.submit(r);
+}
+
+}  // namespace raven::console

@@ -1,0 +1,287 @@
+// The requester's whole flow on the real console window (offscreen platform), against a real
+// coordinator embedded in the console and a real raven-worker process it starts (RAVEN_WORKER names
+// the built one): import a Fashion-MNIST subset through the import dialog, see its preview, start a
+// model from a template (and see bad JSON and a budget above the balance refused at their place),
+// submit, watch the charts receive points until the job completes, download the checkpoint,
+// evaluate it into a confusion matrix and open a cell's samples; then pause, resume and cancel a
+// second job through the confirmation. With RAVEN_SCREENSHOT_DIR set, each page is saved as a PNG
+// there (docs/screenshots/console-*.png come from this run).
+#include <QAbstractItemModelTester>
+#include <QApplication>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFileInfo>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListView>
+#include <QListWidget>
+#include <QLocale>
+#include <QMessageBox>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimer>
+
+#include "ComparePage.h"
+#include "ConfigDiffModel.h"
+#include "ConfusionMatrixModel.h"
+#include "ConnectionService.h"
+#include "ConsoleWindow.h"
+#include "DatasetLibrary.h"
+#include "ImportDialog.h"
+#include "JobWatcher.h"
+#include "JobsPage.h"
+#include "JobsService.h"
+#include "MetricChart.h"
+#include "ModelDocument.h"
+#include "ResultsPage.h"
+#include "WatchPage.h"
+#include "requester/Credits.h"
+
+using namespace raven::console;
+
+namespace {
+
+template <typename T>
+T* child(QWidget* parent, const char* name) {
+    T* w = parent->findChild<T*>(QString::fromLatin1(name));
+    if (!w) qFatal("no %s named %s", T::staticMetaObject.className(), name);
+    return w;
+}
+
+void maybeSave(QWidget& w, const QString& name) {
+    const QString dir = qEnvironmentVariable("RAVEN_SCREENSHOT_DIR");
+    if (dir.isEmpty()) return;
+    QTest::qWait(300);  // let charts and views finish their layout
+    QVERIFY(w.grab().save(dir + "/" + name + ".png"));
+}
+
+// Answers the next message box with `button` once it shows.
+void answerNextMessageBox(QMessageBox::StandardButton button) {
+    QTimer::singleShot(0, [button] {
+        QTRY_VERIFY(qobject_cast<QMessageBox*>(QApplication::activeModalWidget()));
+        auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+        QTest::mouseClick(box->button(button), Qt::LeftButton);
+    });
+}
+
+// A page by its keyboard shortcut (Ctrl+1 ... Ctrl+7), as a person goes there; shortcuts need the
+// window to be the active one.
+void goTo(ConsoleWindow& window, int digit) {
+    QApplication::setActiveWindow(&window);
+    QVERIFY(QTest::qWaitForWindowActive(&window));
+    QTest::keyClick(&window, Qt::Key(Qt::Key_0 + digit), Qt::ControlModifier);
+    QCOMPARE(int(window.currentPage()), digit - 1);
+}
+
+const raven::wire::JobInfo* jobOf(ConsoleWindow& window, const QString& id) { return window.jobs().job(id); }
+
+}  // namespace
+
+class ConsoleFlowTest : public QObject {
+    Q_OBJECT
+private slots:
+    // Numbers as the checks below spell them ("2,048"), whatever the machine's locale.
+    void initTestCase() { QLocale::setDefault(QLocale(QLocale::English, QLocale::UnitedStates)); }
+
+    void importBuildSubmitWatchDownloadEvaluate() {
+        QTemporaryDir dir;
+        ConsoleOptions options;
+        options.dataDirectory = dir.path();
+        options.localWorkers = 1;
+        options.connectAtStart = true;
+        ConsoleWindow window(options);
+        window.resize(1360, 860);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        auto* jobList = child<QTableView>(&window, "jobList");
+        QAbstractItemModelTester jobsTester(jobList->model(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+        auto* status = child<QLabel>(&window, "connectionStatus");
+        QTRY_VERIFY_WITH_TIMEOUT(window.connection().state() == ConnectionState::Connected, 30000);
+        QVERIFY2(status->text().contains("1 local worker"), qPrintable(status->text()));
+
+        // --- Datasets: import a Fashion-MNIST subset through the dialog, in the background.
+        goTo(window, 1);
+        QCOMPARE(window.currentPage(), ConsoleWindow::Datasets);
+        QTest::mouseClick(child<QPushButton>(&window, "importDataset"), Qt::LeftButton);
+        auto* dialog = window.findChild<ImportDialog*>("importDialog");
+        QVERIFY(dialog && dialog->isVisible());
+        // First a folder without IDX files: the problem is shown in the dialog, which stays open.
+        QTest::keyClicks(child<QLineEdit>(dialog, "importSource"), dir.path());
+        QTest::mouseClick(child<QPushButton>(dialog, "importStart"), Qt::LeftButton);
+        auto* problem = child<QLabel>(dialog, "importProblem");
+        QTRY_VERIFY_WITH_TIMEOUT(problem->isVisible(), 20000);
+        QVERIFY2(problem->text().contains("train-images"), qPrintable(problem->text()));
+        child<QLineEdit>(dialog, "importSource")->clear();
+        QTest::keyClicks(child<QLineEdit>(dialog, "importSource"), "/usr/share/datasets/fashion-mnist");
+        child<QSpinBox>(dialog, "importMaxTrain")->setValue(1024);
+        child<QSpinBox>(dialog, "importMaxTest")->setValue(500);
+        QTest::mouseClick(child<QPushButton>(dialog, "importStart"), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(window.datasets().datasets().size() == 1, 60000);
+        QTRY_VERIFY(!window.findChild<ImportDialog*>("importDialog"));  // closed and gone
+        auto* grid = child<QListView>(&window, "sampleGrid");
+        QTRY_VERIFY_WITH_TIMEOUT(grid->model()->rowCount() == 48, 20000);
+        QVERIFY(!grid->model()->index(0, 0).data().toString().isEmpty());  // a class name
+        auto* facts = child<QLabel>(&window, "datasetFacts");
+        QVERIFY2(facts->text().contains("1,024 training and 500 test samples in 48 shards"), qPrintable(facts->text()));
+        QTest::mouseClick(child<QPushButton>(&window, "uploadDataset"), Qt::LeftButton);
+        auto* uploadStatus = child<QLabel>(&window, "uploadStatus");
+        QTRY_VERIFY_WITH_TIMEOUT(uploadStatus->text().startsWith("On the coordinator"), 30000);
+        QVERIFY2(uploadStatus->text().contains("48 shards sent now, 0 were there already"),
+                 qPrintable(uploadStatus->text()));
+        maybeSave(window, "console-datasets");
+
+        // --- Models: a template, checked against the dataset; broken JSON is refused at the editor.
+        goTo(window, 2);
+        auto* templates = child<QComboBox>(&window, "modelTemplate");
+        auto* modelProblem = child<QLabel>(&window, "modelProblem");
+        templates->setCurrentIndex(int(ModelTemplate::Cnn));
+        QTest::mouseClick(child<QPushButton>(&window, "useTemplate"), Qt::LeftButton);
+        QVERIFY2(modelProblem->text().contains("fits the dataset"), qPrintable(modelProblem->text()));
+        QCOMPARE(child<QTableView>(&window, "layerTable")->model()->rowCount(), 10);
+        maybeSave(window, "console-models");
+        auto* json = child<QPlainTextEdit>(&window, "modelJson");
+        json->selectAll();
+        QTest::keyClicks(json, "{ \"name\": ");
+        QVERIFY2(modelProblem->text().contains("JSON line 1"), qPrintable(modelProblem->text()));
+        templates->setCurrentIndex(int(ModelTemplate::Mlp));
+        QTest::mouseClick(child<QPushButton>(&window, "useTemplate"), Qt::LeftButton);
+        QVERIFY2(modelProblem->text().contains("fits the dataset"), qPrintable(modelProblem->text()));
+        QVERIFY(json->toPlainText().contains("fashion-mnist-mlp"));
+
+        // --- New job: a budget above the balance is refused beside the budget; then submit.
+        goTo(window, 3);
+        auto* balance = child<QLabel>(&window, "jobBalance");
+        QTRY_VERIFY_WITH_TIMEOUT(balance->text().contains("1000000 credits"), 10000);
+        child<QSpinBox>(&window, "jobEpochs")->setValue(2);
+        auto* budget = child<QDoubleSpinBox>(&window, "jobBudget");
+        auto* submit = child<QPushButton>(&window, "submitJob");
+        budget->setValue(2'000'000);
+        QVERIFY2(child<QLabel>(&window, "budgetProblem")->isVisible(),
+                 qPrintable(child<QLabel>(&window, "budgetProblem")->text() + " / " +
+                            child<QLabel>(&window, "jobEstimate")->text()));
+        QVERIFY(child<QLabel>(&window, "budgetProblem")->text().contains("more than your balance"));
+        QVERIFY(!submit->isEnabled());
+        child<QSpinBox>(&window, "jobBatch")->setValue(100);
+        QVERIFY(child<QLabel>(&window, "batchProblem")->text().contains("multiple of 32"));
+        child<QSpinBox>(&window, "jobBatch")->setValue(128);
+        budget->setValue(100);
+        QVERIFY(!child<QLabel>(&window, "budgetProblem")->isVisible());
+        const QString estimate = child<QLabel>(&window, "jobEstimate")->text();
+        QVERIFY2(estimate.contains("for 16 steps over 2,048 samples"), qPrintable(estimate));
+        QTRY_VERIFY(submit->isEnabled());
+        maybeSave(window, "console-submit");
+        QTest::mouseClick(submit, Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(window.currentPage() == ConsoleWindow::Training, 30000);
+        const QString jobId = window.watcher().jobId();
+        QVERIFY(!jobId.isEmpty());
+
+        // --- Training: the charts receive points until the job completes.
+        auto* watch = window.watchPage();
+        QTRY_VERIFY_WITH_TIMEOUT(
+            jobOf(window, jobId) && jobOf(window, jobId)->state() == raven::wire::JOB_STATE_COMPLETED, 90000);
+        QTRY_VERIFY_WITH_TIMEOUT(watch->lossChart()->pointCount(0) == 16, 10000);
+        QCOMPARE(watch->lossChart()->pointCount(1), 16);         // smoothed
+        QTRY_COMPARE(watch->accuracyChart()->pointCount(0), 2);  // after each epoch
+        QVERIFY(window.watcher().history()->metrics().back().evalAccuracy.value() > 0.3);
+        QVERIFY(!window.watcher().history()->events().empty());
+        QVERIFY(child<QListWidget>(&window, "watchEvents")->count() > 0);
+        QTRY_VERIFY(child<QLabel>(&window, "watchHeader")->text().contains("completed"));
+        // By epoch: 8 steps of 128 samples make an epoch of the 1,024-sample subset.
+        auto* xAxis = child<QComboBox>(&window, "watchXAxis");
+        xAxis->setCurrentIndex(2);
+        QCOMPARE(watch->lossChart()->pointCount(0), 16);
+        QCOMPARE(watch->accuracyChart()->points(0).back().x(), 2.0);
+        QCOMPARE(watch->accuracyChart()->points(0).front().x(), 1.0);
+        xAxis->setCurrentIndex(1);  // samples seen
+        QCOMPARE(watch->lossChart()->points(0).back().x(), 16.0 * 128);
+        xAxis->setCurrentIndex(0);
+        child<QCheckBox>(&window, "watchLogScale")->setChecked(true);
+        QCOMPARE(watch->lossChart()->pointCount(0), 16);
+        maybeSave(window, "console-training");
+        child<QCheckBox>(&window, "watchLogScale")->setChecked(false);
+        goTo(window, 4);
+        QVERIFY(jobList->model()->rowCount() == 1);
+        QCOMPARE(jobList->model()->index(0, 2).data().toString(), QString("completed"));
+        maybeSave(window, "console-jobs");
+
+        // --- Results: download the checkpoint, evaluate it, open a cell of the confusion matrix.
+        goTo(window, 6);
+        QTest::mouseClick(child<QPushButton>(&window, "downloadCheckpoint"), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.resultsPage()->checkpointPath().isEmpty(), 30000);
+        QVERIFY(QFileInfo(window.resultsPage()->checkpointPath()).size() > 235146 * 4);
+        auto* evaluate = child<QPushButton>(&window, "evaluateCheckpoint");
+        QVERIFY(evaluate->isEnabled());
+        QTest::mouseClick(evaluate, Qt::LeftButton);
+        auto* matrix = child<QTableView>(&window, "confusionMatrix");
+        QAbstractItemModelTester matrixTester(matrix->model(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QTRY_VERIFY_WITH_TIMEOUT(matrix->model()->rowCount() == 10, 60000);
+        QVERIFY2(child<QLabel>(&window, "resultsSummary")->text().contains("on 500 samples"),
+                 qPrintable(child<QLabel>(&window, "resultsSummary")->text()));
+        // The biggest mistake: open it.
+        QModelIndex worst;
+        for (int r = 0; r < 10; ++r)
+            for (int c = 0; c < 10; ++c)
+                if (r != c && (!worst.isValid() || matrix->model()->index(r, c).data().toInt() > worst.data().toInt()))
+                    worst = matrix->model()->index(r, c);
+        QVERIFY(worst.data().toInt() > 0);
+        matrix->setFocus();
+        matrix->setCurrentIndex(worst);
+        QTest::keyClick(matrix, Qt::Key_Return);
+        QTRY_COMPARE(child<QListWidget>(&window, "cellSamples")->count(), std::min(64, worst.data().toInt()));
+        const QString exported = dir.filePath("fashion-mlp.safetensors");
+        QVERIFY(child<QPushButton>(&window, "exportModel")->isEnabled());
+        window.resultsPage()->exportTo(exported);  // what Export does once the file dialog has its answer
+        QVERIFY2(child<QLabel>(&window, "resultsStatus")->text().startsWith("Exported as"),
+                 qPrintable(child<QLabel>(&window, "resultsStatus")->text()));
+        QVERIFY(QFileInfo(exported).size() > 235146 * 4);
+        QVERIFY(QFileInfo(exported).size() < QFileInfo(window.resultsPage()->checkpointPath()).size());
+        maybeSave(window, "console-results");
+
+        // --- A second, longer job: pause, resume, then cancel through the confirmation.
+        goTo(window, 3);
+        child<QSpinBox>(&window, "jobEpochs")->setValue(200);
+        QTRY_VERIFY(submit->isEnabled());
+        QTest::mouseClick(submit, Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(window.watcher().jobId() != jobId, 30000);
+        const QString second = window.watcher().jobId();
+        goTo(window, 4);
+        QTRY_VERIFY(jobOf(window, second) && jobOf(window, second)->state() == raven::wire::JOB_STATE_RUNNING);
+        window.jobsPage()->selectJob(second);
+        QTRY_VERIFY(child<QPushButton>(&window, "pauseJob")->isEnabled());
+        QTest::mouseClick(child<QPushButton>(&window, "pauseJob"), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(jobOf(window, second)->state() == raven::wire::JOB_STATE_PAUSED, 20000);
+        QTRY_VERIFY(child<QPushButton>(&window, "resumeJob")->isEnabled());
+        QTest::mouseClick(child<QPushButton>(&window, "resumeJob"), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(jobOf(window, second)->state() != raven::wire::JOB_STATE_PAUSED, 20000);
+        // "No" keeps the job; "Yes" cancels it.
+        answerNextMessageBox(QMessageBox::No);
+        QTest::mouseClick(child<QPushButton>(&window, "cancelJob"), Qt::LeftButton);
+        QTest::qWait(2500);
+        QVERIFY(jobOf(window, second)->state() != raven::wire::JOB_STATE_CANCELLED);
+        answerNextMessageBox(QMessageBox::Yes);
+        QTest::mouseClick(child<QPushButton>(&window, "cancelJob"), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(jobOf(window, second)->state() == raven::wire::JOB_STATE_CANCELLED, 20000);
+
+        // --- Compare: both runs overlaid, and their settings side by side with the difference marked.
+        goTo(window, 7);
+        window.comparePage()->compare({jobId, second});
+        QCOMPARE(window.comparePage()->lossChart()->pointCount(0), 16);
+        QVERIFY(window.comparePage()->lossChart()->pointCount(1) > 0);
+        auto* diff = window.comparePage()->diff();
+        QAbstractItemModelTester diffTester(diff, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QStringList differing;
+        for (int r = 0; r < diff->rowCount(); ++r)
+            if (diff->index(r, 0).data(ConfigDiffModel::DiffersRole).toBool())
+                differing << diff->headerData(r, Qt::Vertical).toString();
+        QCOMPARE(differing, QStringList({"epochs"}));
+        maybeSave(window, "console-compare");
+    }
+};
+
+QTEST_MAIN(ConsoleFlowTest)
+#include "tst_ConsoleFlow.moc"
