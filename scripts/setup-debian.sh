@@ -21,6 +21,8 @@ packages=(
   xvfb xauth imagemagick dataset-fashion-mnist fortunes python3 python3-numpy python3-torch libopenblas0
   # packaging checks and tooling
   appstream desktop-file-utils clang-format clang-tidy
+  # fuzzing (scripts/fuzz.sh, the preset fuzz): clang 14 and its runtime libraries (libFuzzer, ASan, UBSan)
+  clang libclang-rt-14-dev
 )
 
 missing=()
