@@ -3,7 +3,7 @@
 //   fuzz_replay_npy [--seconds S] [--mutations N] [--seed K] corpus-dir-or-file...
 //
 // Every file (directories are read recursively) goes through LLVMFuzzerTestOneInput as is; then
-// up to N mutated copies (default 20000), stopping after S seconds (default 10): bit flips, bytes
+// up to N mutated copies (default 200000), stopping after S seconds (default 10): bit flips, bytes
 // set to boundary values, 16/32/64-bit boundary integers in both byte orders, long digit runs
 // (for text formats), insertions, deletions, duplicated ranges, truncations and splices of two
 // inputs. The mutations are seeded (--seed, default 1), so a failure reproduces; the input being
@@ -165,7 +165,7 @@ void run(const QByteArray& input) {
 
 int main(int argc, char** argv) {
     double seconds = 10;
-    long mutations = 20000;
+    long mutations = 200000;
     std::uint64_t seed = 1;
     std::vector<QString> paths;
     for (int i = 1; i < argc; ++i) {
