@@ -4,8 +4,8 @@
 # its seed corpus for N inputs, and prints one summary line per target.
 #
 # Usage: scripts/fuzz.sh [--runs N] [--jobs J] [--max-len BYTES] [target...]
-#   --runs N      inputs per target (default 10000000: about an hour per target on one core;
-#                 give fewer on a shared machine)
+#   --runs N      inputs per target (default 10000000: minutes for the protocol, manifest and spec
+#                 parsers, one to two hours for gradient and the importers on one core)
 #   --jobs J      build parallelism (default 2)
 #   --max-len B   the largest input libFuzzer generates (default 16384)
 #   target        frame chunking gradient safetensors idx npy csv manifest model_spec (default: all)
@@ -31,7 +31,7 @@ while [ $# -gt 0 ]; do
     --runs) runs="$2"; shift 2 ;;
     --jobs) jobs="$2"; shift 2 ;;
     --max-len) maxlen="$2"; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
