@@ -26,6 +26,8 @@ packages=(
   libx11-dev libxss-dev
   # packaging checks and tooling
   appstream desktop-file-utils clang-format clang-tidy
+  # fuzzing (scripts/fuzz.sh, the preset fuzz): clang 14 and its runtime libraries (libFuzzer, ASan, UBSan)
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 
+#include "base/Checked.h"
 #include "base/Error.h"
 #include "checkpoint/HalfFloat.h"
 #include "checkpoint/SafeTensorsInternal.h"
@@ -68,9 +69,12 @@ void narrow(std::span<const float> values, std::vector<std::byte>& out, T (*conv
 }  // namespace
 
 std::int64_t NamedArray::elementCount() const {
-    std::int64_t count = 1;
-    for (const std::int64_t dim : shape) count *= dim;
-    return count;
+    const auto count = checkedProduct(shape);
+    RAVEN_CHECK(count.has_value(),
+                "tensor '" + name + "' has shape " + safetensors::detail::shapeText(shape) +
+                    ", whose element count does not fit in 64 bits",
+                "the file is corrupt or crafted: re-download it or write it again");
+    return *count;
 }
 
 std::vector<float> NamedArray::toFloat32() const {

@@ -50,7 +50,8 @@ struct NamedArray {
     std::vector<std::int64_t> shape;  // row-major; empty for a scalar
     std::vector<std::byte> data;      // elementCount() * dtypeSize(dtype) bytes
 
-    // Product of the shape (1 for a scalar, 0 if any dimension is 0).
+    // Product of the shape (1 for a scalar, 0 if any dimension is 0); a raven::Error when it does not fit
+    // in 64 bits.
     std::int64_t elementCount() const;
     // The elements as float32: F32 as is, F16 and BF16 exactly, F64 rounded to nearest, integers and
     // BOOL by value (exact up to 2^24). Data whose size does not fit the

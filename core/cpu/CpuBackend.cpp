@@ -85,6 +85,10 @@ private:
 
 // Whole 64-byte lines: aligned_alloc needs a multiple of the alignment.
 size_t blockBytes(int64_t numel) {
+    // At most 2^60 floats: the byte count and its rounding up then fit in size_t.
+    RAVEN_CHECK(numel <= (int64_t{1} << 60),
+                "a tensor of " + std::to_string(numel) + " elements is larger than any memory can hold",
+                "use smaller shapes");
     return (static_cast<size_t>(std::max<int64_t>(numel, 1)) * sizeof(float) + 63) / 64 * 64;
 }
 }  // namespace

@@ -197,7 +197,7 @@ Dataset importCsv(const QString& path, const CsvImportOptions& options) {
     Dataset ds;
     std::vector<std::int32_t> labels;
     if (numeric) {
-        ds.classes = numberedClasses(maxIndex + 1);
+        ds.classes = numberedClasses(maxIndex + 1, str(path));
         for (const auto& t : labelTexts) labels.push_back(static_cast<std::int32_t>(*parseIndex(t)));
     } else {
         std::map<std::string, std::int32_t> index;

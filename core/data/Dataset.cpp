@@ -27,7 +27,11 @@ ElementType elementTypeFromString(const std::string& s) {
 
 std::int64_t elementBytes(ElementType type) { return type == ElementType::U8 ? 1 : 4; }
 
-std::vector<std::string> numberedClasses(std::int64_t n) {
+std::vector<std::string> numberedClasses(std::int64_t n, const std::string& origin) {
+    RAVEN_CHECK(n <= kMaxClasses,
+                (origin.empty() ? std::string() : origin + ": ") + "label " + std::to_string(n - 1) + " would make " +
+                    std::to_string(n) + " classes, more than Raven's limit of " + std::to_string(kMaxClasses),
+                "labels are class indices 0, 1, 2, ...: check that the right column or file holds the labels");
     std::vector<std::string> names;
     for (std::int64_t i = 0; i < n; ++i) names.push_back(std::to_string(i));
     return names;

@@ -41,7 +41,13 @@ struct Dataset {
     void validate(const std::string& origin) const;
 };
 
-// Class names "0", "1", ... "n-1", for formats that carry no names.
-std::vector<std::string> numberedClasses(std::int64_t n);
+// The most classes a dataset may have: far above any real classifier or vocabulary (ImageNet-21k has
+// 21,841 classes, large tokenizers about 256k), low enough that a label read from a file cannot make
+// Raven build billions of class names.
+inline constexpr std::int64_t kMaxClasses = std::int64_t{1} << 20;
+
+// Class names "0", "1", ... "n-1", for formats that carry no names. More than kMaxClasses (a label
+// of n-1 read from a file) is a raven::Error; `origin` names that file in it.
+std::vector<std::string> numberedClasses(std::int64_t n, const std::string& origin = {});
 
 }  // namespace raven::data

@@ -1,5 +1,6 @@
 #include "data/IdxImporter.h"
 
+#include "base/Checked.h"
 #include "base/Error.h"
 #include "data/FileBytes.h"
 
@@ -100,12 +101,20 @@ IdxArray readIdxArray(const QString& path, const char* what) {
     a.header = parseHeader(reinterpret_cast<const unsigned char*>(a.bytes.constData()), a.bytes.size(), path);
     a.dataOffset = 4 + 4 * static_cast<std::int64_t>(a.header.dims.size());
     const auto count = a.header.dims[0];
-    const auto perSample =
-        elementCount(Shape(a.header.dims.begin() + 1, a.header.dims.end())) * typeSize(a.header.type);
-    const auto expected = a.dataOffset + count * perSample;
+    // Each dimension is below 2^32 but a product of several is not bounded: checked, so that a crafted
+    // header cannot wrap the size check below (a wrapped size of 0 bytes would pass it).
+    const auto perSampleValues = checkedProduct(std::span(a.header.dims).subspan(1));
+    const auto perSample = perSampleValues ? mulOrNothing(*perSampleValues, typeSize(a.header.type)) : std::nullopt;
+    const auto dataBytes = perSample ? mulOrNothing(count, *perSample) : std::nullopt;
+    const auto expectedBytes = dataBytes ? addOrNothing(a.dataOffset, *dataBytes) : std::nullopt;
+    if (!expectedBytes)
+        fail(str(path) + ": the header's dimensions " + shapeString(a.header.dims) +
+                 " describe more than 2^63 bytes of data, which no file holds",
+             "the header is corrupt or crafted: this is not a real IDX file; fetch it again from its source");
+    const auto expected = *expectedBytes;
     const auto size = static_cast<std::int64_t>(a.bytes.size());
     if (size < expected) {
-        const auto complete = (size - a.dataOffset) / perSample;
+        const auto complete = (size - a.dataOffset) / *perSample;
         fail(str(path) + ": truncated: the header promises " + std::to_string(count) + " " + what + "s (" +
                  std::to_string(expected) + " bytes) but the data ends at byte " + std::to_string(size) + "; " + what +
                  " " + std::to_string(complete) + " is the first incomplete one",
@@ -203,14 +212,14 @@ Dataset importIdx(const IdxFiles& files, const IdxImportOptions& options) {
     ds.train = readIdxSamples(files.trainImages, files.trainLabels, &trainType);
     ds.test = readIdxSamples(files.testImages, files.testLabels, &testType);
     ds.elementType = trainType == ElementType::U8 && testType == ElementType::U8 ? ElementType::U8 : ElementType::F32;
-    std::int32_t maxLabel = 0;
-    for (auto v : ds.train.allLabels()) maxLabel = std::max(maxLabel, v);
-    for (auto v : ds.test.allLabels()) maxLabel = std::max(maxLabel, v);
+    std::int64_t maxLabel = 0;  // int64: a label of 2^31 - 1 makes 2^31 classes
+    for (std::int64_t v : ds.train.allLabels()) maxLabel = std::max(maxLabel, v);
+    for (std::int64_t v : ds.test.allLabels()) maxLabel = std::max(maxLabel, v);
     if (options.classNames.empty()) {
-        ds.classes = numberedClasses(maxLabel + 1);
+        ds.classes = numberedClasses(maxLabel + 1, str(files.trainLabels) + " / " + str(files.testLabels));
     } else {
         ds.classes = options.classNames;
-        RAVEN_CHECK(maxLabel < static_cast<std::int32_t>(ds.classes.size()),
+        RAVEN_CHECK(maxLabel < static_cast<std::int64_t>(ds.classes.size()),
                     str(files.trainLabels) + " / " + str(files.testLabels) + ": label " + std::to_string(maxLabel) +
                         " but only " + std::to_string(ds.classes.size()) + " class names were given",
                     "give one class name per label value");

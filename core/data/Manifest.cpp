@@ -1,5 +1,6 @@
 #include "data/Manifest.h"
 
+#include "base/Checked.h"
 #include "base/Error.h"
 #include "data/FileBytes.h"
 #include "data/ShardStore.h"
@@ -123,7 +124,9 @@ SplitManifest readSplit(const JsonReader& r, const QJsonObject& root, const char
         if (!ShardStore::isShardName(sr.hash))
             r.bad(where + ".hash '" + str(sr.hash) + "' is not a SHA-256 in lowercase hex");
         if (sr.samples == 0) r.bad(where + " is empty");
-        sum += sr.samples;
+        const auto next = addOrNothing(sum, sr.samples);  // each below 2^53, but there may be many
+        if (!next) r.bad(std::string(key) + ": its shards hold more than 2^63 samples");
+        sum = *next;
         s.shards.push_back(sr);
     }
     if (sum != s.samples)
@@ -163,6 +166,9 @@ Manifest Manifest::fromJson(const QJsonObject& json, const std::string& origin) 
     m.featureShape = r.shape(r.member(json, "featureShape"), "featureShape");
     m.labelShape = r.shape(r.member(json, "labelShape"), "labelShape");
     if (m.featureShape.empty()) r.bad("featureShape is empty");
+    if (!checkedProduct(m.featureShape) || !checkedProduct(m.labelShape))
+        r.bad("featureShape " + shapeString(m.featureShape) + " or labelShape " + shapeString(m.labelShape) +
+              " has more elements than fit in 64 bits");
     try {
         m.elementType = elementTypeFromString(r.string(r.member(json, "elementType"), "elementType").toStdString());
         const QJsonObject norm = r.object(r.member(json, "normalization"), "normalization");

@@ -1,5 +1,6 @@
 #include "data/NpyImporter.h"
 
+#include "base/Checked.h"
 #include "base/Error.h"
 #include "data/FileBytes.h"
 #include "data/Split.h"
@@ -67,7 +68,11 @@ private:
                 std::int64_t v = 0;
                 bool any = false;
                 while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') {
-                    v = v * 10 + (s_[pos_++] - '0');
+                    const auto tens = mulOrNothing(v, 10);
+                    const auto next = tens ? addOrNothing(*tens, s_[pos_] - '0') : std::nullopt;
+                    if (!next) bad("a dimension does not fit in 64 bits");
+                    v = *next;
+                    ++pos_;
                     any = true;
                 }
                 if (!any) bad("expected a dimension");
@@ -190,7 +195,16 @@ NpyArray readNpy(const QString& path) {
     RAVEN_CHECK(!a.shape.empty(), str(path) + ": the array is a scalar (shape ())",
                 "save one row per sample: shape (N, ...)");
     a.dataOffset = headerStart + headerLen;
-    const auto expected = a.dataOffset + a.count() * a.itemSize;
+    // The shape's product and the byte count are checked: wrapped, a crafted shape would "need" few
+    // bytes and pass the size check below.
+    const auto values = checkedProduct(a.shape);
+    const auto dataBytes = values ? mulOrNothing(*values, a.itemSize) : std::nullopt;
+    const auto expectedBytes = dataBytes ? addOrNothing(a.dataOffset, *dataBytes) : std::nullopt;
+    if (!expectedBytes)
+        fail(str(path) + ": shape " + shapeString(a.shape) + " of '" + *descr +
+                 "' describes more than 2^63 bytes of data, which no file holds",
+             "the header is corrupt or crafted: write the file again with numpy.save");
+    const auto expected = *expectedBytes;
     if (size < expected) {
         const auto perRow = a.count() / std::max<std::int64_t>(1, a.shape[0]) * a.itemSize;
         fail(str(path) + ": truncated: shape " + shapeString(a.shape) + " needs " + std::to_string(expected) +
@@ -228,7 +242,7 @@ Dataset importNpy(const QString& xPath, const QString& yPath, const NpyImportOpt
 
     std::vector<float> features(static_cast<std::size_t>(x.count()));
     if (x.kind == 'f' && x.itemSize == 4) {
-        std::memcpy(features.data(), x.bytes.constData() + x.dataOffset, features.size() * 4);
+        if (!features.empty()) std::memcpy(features.data(), x.bytes.constData() + x.dataOffset, features.size() * 4);
     } else {
         for (std::int64_t i = 0; i < x.count(); ++i)
             features[static_cast<std::size_t>(i)] = static_cast<float>(x.at(i));
@@ -262,7 +276,7 @@ Dataset importNpy(const QString& xPath, const QString& yPath, const NpyImportOpt
 
     Dataset ds;
     ds.name = options.name.empty() ? str(QFileInfo(xPath).completeBaseName()) : options.name;
-    ds.classes = options.classNames.empty() ? numberedClasses(maxLabel + 1) : options.classNames;
+    ds.classes = options.classNames.empty() ? numberedClasses(maxLabel + 1, str(yPath)) : options.classNames;
     ds.elementType = x.kind == 'u' && x.itemSize == 1 ? ElementType::U8 : ElementType::F32;
     std::tie(ds.train, ds.test) = splitSamples(all, options.testFraction, options.seed);
     ds.validate(str(xPath) + " + " + str(yPath));

@@ -1,13 +1,16 @@
 #include "data/Samples.h"
 
+#include "base/Checked.h"
 #include "base/Error.h"
 
 namespace raven::data {
 
 std::int64_t elementCount(const Shape& shape) {
-    std::int64_t n = 1;
-    for (auto d : shape) n *= d;
-    return n;
+    const auto n = checkedProduct(shape);
+    if (!n)
+        fail("shape " + shapeString(shape) + " has more elements than fit in 64 bits",
+             "the file or manifest that gave this shape is corrupt or crafted: use a real dataset");
+    return *n;
 }
 
 std::string shapeString(const Shape& shape) {

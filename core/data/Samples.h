@@ -21,7 +21,8 @@ namespace raven::data {
 
 using Shape = std::vector<std::int64_t>;
 
-// Number of elements in a shape; 1 for the scalar shape [].
+// Number of elements in a shape; 1 for the scalar shape []. A product that does not fit in 64 bits
+// (a crafted header's shape) is a raven::Error, never a wrapped count.
 std::int64_t elementCount(const Shape& shape);
 // "[1,28,28]", "[]": for messages.
 std::string shapeString(const Shape& shape);

@@ -9,6 +9,12 @@
 namespace raven::nn {
 
 Architecture::Architecture(ModelSpec spec) : spec_(std::move(spec)) {
+    const char* smaller = "use smaller sizes: no model can hold that many values";
+    try {
+        elementCount(spec_.inputShape);
+    } catch (const SizeOverflow& e) {
+        specError(spec_.origin, "input", "field \"shape\": " + e.message(), smaller);
+    }
     Shape shape = spec_.inputShape;
     for (const LayerSpec& layer : spec_.layers) {
         layers_.push_back(buildLayer(layer, shape, "", spec_.origin));
@@ -19,6 +25,14 @@ Architecture::Architecture(ModelSpec spec) : spec_(std::move(spec)) {
         for (const ParameterDecl& d : layer->parameters())
             parameters_.push_back({layer->name() + "." + d.name, layer, d});
         for (const ParameterDecl& d : layer->buffers()) buffers_.push_back({layer->name() + "." + d.name, layer, d});
+    }
+    // Each layer's own count fits (buildLayer checks it); the model's total must fit too.
+    try {
+        parameterCount_ = 0;
+        for (const ParameterInfo& p : parameters_)
+            parameterCount_ = sizeAdd(parameterCount_, elementCount(p.decl.shape));
+    } catch (const SizeOverflow& e) {
+        specError(spec_.origin, "", "the parameter count overflows 64 bits: " + e.message(), smaller);
     }
 }
 
@@ -32,11 +46,7 @@ std::vector<const Layer*> Architecture::allLayers() const {
     return out;
 }
 
-std::int64_t Architecture::parameterCount() const {
-    std::int64_t n = 0;
-    for (const ParameterInfo& p : parameters_) n += elementCount(p.decl.shape);
-    return n;
-}
+std::int64_t Architecture::parameterCount() const { return parameterCount_; }
 
 double Architecture::forwardFlopsPerSample() const {
     double flops = 0.0;

@@ -38,6 +38,8 @@ public:
     const Shape& inputShape() const { return spec_.inputShape; }
     const Shape& outputShape() const { return outputShape_; }
 
+    // Every count here is checked when the spec is built: a spec whose shapes, parameters or their
+    // total do not fit in 64 bits is a raven::Error naming the layer, never a wrapped number.
     std::int64_t parameterCount() const;
     // Forward FLOPs of one sample (a multiply-add counts 2); the loss is not counted.
     double forwardFlopsPerSample() const;
@@ -54,6 +56,7 @@ private:
     std::vector<ParameterInfo> parameters_;
     std::vector<ParameterInfo> buffers_;
     Shape outputShape_;
+    std::int64_t parameterCount_ = 0;  // checked for overflow when built
 };
 
 std::string shapeText(const Shape& shape);

@@ -1,5 +1,6 @@
 #include "nn/LayerRegistry.h"
 
+#include "base/Checked.h"
 #include "nn/layers/LayerKinds.h"
 
 namespace raven::nn {
@@ -48,16 +49,43 @@ std::string layerKindList() {
 
 std::unique_ptr<Layer> buildLayer(const LayerSpec& spec, const Shape& inputShape, const std::string& prefix,
                                   const std::string& origin) {
-    for (const Kind& k : kKinds)
-        if (spec.kind == k.name)
-            return k.make(LayerInput{spec, inputShape, prefix.empty() ? spec.name : prefix + "." + spec.name, origin});
+    for (const Kind& k : kKinds) {
+        if (spec.kind != k.name) continue;
+        try {
+            std::unique_ptr<Layer> layer =
+                k.make(LayerInput{spec, inputShape, prefix.empty() ? spec.name : prefix + "." + spec.name, origin});
+            // Every shape the layer declares must have a count that fits, and so must their sum, so that
+            // parameter counts, FLOPs and allocations later never wrap.
+            elementCount(layer->outputShape());
+            [[maybe_unused]] std::int64_t total = 0;
+            for (const auto* decls : {&layer->parameters(), &layer->buffers()})
+                for (const ParameterDecl& d : *decls) total = sizeAdd(total, elementCount(d.shape));
+            return layer;
+        } catch (const SizeOverflow& e) {
+            specError(origin, spec.place, e.message(),
+                      "use smaller sizes: no model can hold that many values (check the input shape and the "
+                      "layer's fields)");
+        }
+    }
     specError(origin, spec.place, "unknown layer kind \"" + spec.kind + "\"", "known kinds: " + layerKindList());
 }
 
 std::int64_t elementCount(const Shape& shape) {
-    std::int64_t n = 1;
-    for (std::int64_t s : shape) n *= s;
-    return n;
+    const auto n = checkedProduct(shape);
+    if (!n) throw SizeOverflow("the shape " + shapeText(shape) + " has more elements than fit in 64 bits");
+    return *n;
+}
+
+std::int64_t sizeMul(std::int64_t a, std::int64_t b) {
+    const auto r = mulOrNothing(a, b);
+    if (!r) throw SizeOverflow(std::to_string(a) + " * " + std::to_string(b) + " does not fit in 64 bits");
+    return *r;
+}
+
+std::int64_t sizeAdd(std::int64_t a, std::int64_t b) {
+    const auto r = addOrNothing(a, b);
+    if (!r) throw SizeOverflow(std::to_string(a) + " + " + std::to_string(b) + " does not fit in 64 bits");
+    return *r;
 }
 
 std::string shapeText(const Shape& shape) {

@@ -24,7 +24,13 @@ QByteArray zstdDecompress(QByteArrayView compressed, std::uint64_t expectedRawBy
     RAVEN_CHECK(declared != ZSTD_CONTENTSIZE_ERROR,
                 "payload of " + std::to_string(compressed.size()) + " bytes is marked zstd but is not a zstd frame",
                 "the sender's zstd flag is wrong, or the transfer was corrupted; fetch it again");
-    RAVEN_CHECK(declared == ZSTD_CONTENTSIZE_UNKNOWN || declared == expectedRawBytes,
+    // Raven's senders always write the frame's content size (ZSTD_compress does). Without it, the
+    // receiver would have to size its buffer from the peer's announcement alone: 115 bytes could
+    // make it allocate its whole bound.
+    RAVEN_CHECK(declared != ZSTD_CONTENTSIZE_UNKNOWN,
+                "zstd payload of " + std::to_string(compressed.size()) + " bytes does not declare its content size",
+                "compress with ZSTD_compress (protocol::zstdCompress), which records the size in the frame");
+    RAVEN_CHECK(declared == expectedRawBytes,
                 "zstd payload declares " + std::to_string(declared) + " bytes where " +
                     std::to_string(expectedRawBytes) + " were announced",
                 "the sender is inconsistent or the transfer was corrupted; fetch it again");

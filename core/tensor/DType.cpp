@@ -91,7 +91,9 @@ float bfloat16ToFloat(uint16_t bits) { return std::bit_cast<float>(static_cast<u
 std::vector<std::byte> encodeValues(const std::vector<float>& values, DType dtype) {
     std::vector<std::byte> out(values.size() * dtypeSize(dtype));
     if (dtype == DType::F32) {
-        std::memcpy(out.data(), values.data(), out.size());  // x86/ARM hosts are little-endian
+        // x86/ARM hosts are little-endian. memcpy needs valid pointers even for 0 bytes (an empty
+        // vector's data() may be null).
+        if (!out.empty()) std::memcpy(out.data(), values.data(), out.size());
         return out;
     }
     for (size_t i = 0; i < values.size(); ++i) {
@@ -110,7 +112,7 @@ std::vector<float> decodeValues(const std::byte* bytes, size_t byteCount, DType 
                 "the data is truncated or its element type is wrong");
     std::vector<float> out(byteCount / size);
     if (dtype == DType::F32) {
-        std::memcpy(out.data(), bytes, byteCount);
+        if (!out.empty()) std::memcpy(out.data(), bytes, byteCount);  // no memcpy from null, even of 0 bytes
         return out;
     }
     for (size_t i = 0; i < out.size(); ++i) {

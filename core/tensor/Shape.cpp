@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/Checked.h"
 #include "base/Error.h"
 
 namespace raven {
@@ -15,10 +16,23 @@ std::string shapeToString(const Shape& shape) {
     return s + "]";
 }
 
+namespace {
+[[noreturn]] void tooLarge(const Shape& shape, const std::string& what) {
+    fail("shape " + shapeToString(shape) + ": " + what + " does not fit in 64 bits",
+         "use smaller sizes: no tensor can hold that many elements (check the input or spec it comes from)");
+}
+}  // namespace
+
 int64_t numelOf(const Shape& shape) {
-    int64_t n = 1;
-    for (int64_t d : shape) n *= d;
-    return n;
+    const auto n = checkedProduct(shape);
+    if (!n) tooLarge(shape, "the element count");
+    return *n;
+}
+
+int64_t byteSizeOf(const Shape& shape, int64_t elementBytes) {
+    const auto bytes = mulOrNothing(numelOf(shape), elementBytes);
+    if (!bytes) tooLarge(shape, "the size in bytes (" + std::to_string(elementBytes) + " per element)");
+    return *bytes;
 }
 
 Strides contiguousStrides(const Shape& shape) {
@@ -26,7 +40,10 @@ Strides contiguousStrides(const Shape& shape) {
     int64_t s = 1;
     for (size_t i = shape.size(); i-- > 0;) {
         strides[i] = s;
-        s *= std::max<int64_t>(shape[i], 1);
+        if (i == 0) break;  // the outermost size scales no stride
+        const auto next = mulOrNothing(s, std::max<int64_t>(shape[i], 1));
+        if (!next) tooLarge(shape, "a stride");
+        s = *next;
     }
     return strides;
 }

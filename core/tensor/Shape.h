@@ -19,10 +19,16 @@ using Strides = std::vector<int64_t>;
 // "[3,4]" (and "[]" for a scalar), for error messages.
 std::string shapeToString(const Shape& shape);
 
-// Number of elements: the product of the sizes (1 for a scalar).
+// Number of elements: the product of the sizes (1 for a scalar). Sizes come from files, specs and
+// peers, so the product is checked: one that does not fit in int64_t is a raven::Error naming the
+// shape (never a wrapped, small count that would pass a size check).
 int64_t numelOf(const Shape& shape);
 
-// Row-major strides of a contiguous tensor of this shape.
+// numelOf(shape) * elementBytes, checked the same way.
+int64_t byteSizeOf(const Shape& shape, int64_t elementBytes);
+
+// Row-major strides of a contiguous tensor of this shape; a raven::Error when one does not fit in
+// int64_t.
 Strides contiguousStrides(const Shape& shape);
 
 // Maps a possibly negative axis (-1 = last) into [0, rank); throws naming `op` and the shape if out of range.

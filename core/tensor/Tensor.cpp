@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/Checked.h"
 #include "base/Error.h"
 #include "tensor/Backend.h"
 #include "tensor/Random.h"
@@ -22,7 +23,8 @@ Shape inferShape(Shape shape, int64_t numel, const Shape& from, const char* op) 
             inferred = static_cast<int>(i);
         } else {
             RAVEN_CHECK(shape[i] >= 0, std::string(op) + ": negative size in " + shapeToString(shape), "");
-            known *= shape[i];
+            known = checkedMul(known, shape[i], std::string(op) + ": the sizes of " + shapeToString(shape),
+                               "the new shape must have the same number of elements");
         }
     }
     if (inferred >= 0 && known != 0 && numel % known == 0) shape[static_cast<size_t>(inferred)] = numel / known;

@@ -180,6 +180,22 @@ private slots:
         QVERIFY(!tensors.remove("fc1.weight"));
     }
 
+    // A shape whose product does not fit in 64 bits (here 2^64, which wraps to 0) is an error, never a
+    // wrapped count.
+    void elementCountIsChecked() {
+        QCOMPARE((NamedArray{"fits", DType::U8, {std::int64_t{1} << 31, std::int64_t{1} << 31}, {}}.elementCount()),
+                 std::int64_t{1} << 62);
+        QCOMPARE((NamedArray{"empty", DType::U8, {std::int64_t{1} << 40, 0, std::int64_t{1} << 40}, {}}.elementCount()),
+                 std::int64_t{0});
+        try {
+            NamedArray{"huge", DType::U8, {std::int64_t{1} << 62, 4}, {}}.elementCount();
+            QFAIL("no error for a shape of 2^64 elements");
+        } catch (const raven::Error& error) {
+            QVERIFY(error.message().find("'huge'") != std::string::npos);
+            QVERIFY(error.message().find("64 bits") != std::string::npos);
+        }
+    }
+
     void unreadableAndUnwritablePlacesAreErrors() {
         QTemporaryDir dir;
         const std::string missing = dir.filePath("missing.safetensors").toStdString();

@@ -126,6 +126,35 @@ private slots:
         options.classNames = {"a", "b"};
         expectError([&] { importIdxDirectory(named, options); }, {"label 2", "2 class names"});
     }
+
+    // Each dimension of an IDX header is below 2^32, but their product is not: 1 x 2^31 x 2^31 x 4 bytes
+    // is 2^64, which wrapped to 0 and passed the size check with a header-only file; the importer
+    // then aborted (the CLI with it). Now it is an error naming the file and the dimensions.
+    void craftedHeaderCannotWrapTheSizeCheck() {
+        const QString dir = writeSet("crafted", false);
+        const QString crafted = dir + "/train-images-idx3-ubyte";
+        writeFile(crafted, idxU8({1, 0x80000000u, 0x80000000u, 4}, {}));
+        writeFile(dir + "/train-labels-idx1-ubyte", idxU8({1}, {0}));
+        expectError([&] { readIdxSamples(crafted, dir + "/train-labels-idx1-ubyte"); },
+                    {"train-images-idx3-ubyte", "[1,2147483648,2147483648,4]", "more than 2^63 bytes"});
+        expectError([&] { importIdxDirectory(dir); }, {"more than 2^63 bytes"});
+        // A product that fits but exceeds the file is the usual truncation error.
+        writeFile(crafted, idxU8({1, 0x80000000u, 0x80000000u}, {}));
+        expectError([&] { readIdxSamples(crafted, dir + "/train-labels-idx1-ubyte"); }, {"truncated"});
+    }
+
+    // A label read from a file decides how many classes a dataset has: 2^31 - 1 (an i32 label file)
+    // overflowed "max label + 1" and would have named two billion classes. Above kMaxClasses it is
+    // an error naming the labels file.
+    void labelsBeyondTheClassLimitAreRefused() {
+        const QString dir = writeSet("biglabel", false);
+        QByteArray labels32("\0\0\x0c\x01", 4);
+        appendBigEndian32(labels32, 5);
+        for (std::uint32_t v : {0u, 1u, 0x7fffffffu, 2u, 1u}) appendBigEndian32(labels32, v);
+        writeFile(dir + "/train-labels-idx1-ubyte", labels32);
+        expectError([&] { importIdxDirectory(dir); },
+                    {"train-labels-idx1-ubyte", "label 2147483647", "more than Raven's limit of 1048576"});
+    }
 };
 
 QTEST_GUILESS_MAIN(TestIdx)

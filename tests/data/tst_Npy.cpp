@@ -174,6 +174,31 @@ private slots:
         brokenDict.replace("'shape': (3, 4)", "'shape': [3, 4]");
         expectError([&] { importNpy(write("d.npy", brokenDict), ys); }, {"d.npy", "header dict is malformed"});
     }
+
+    // A shape whose product wraps (2^32 x 2^32 bytes = 2^64, wrapped to 0) passed the size check with
+    // a header-only file; a dimension of 20 digits overflowed the parser. Both are errors now.
+    void craftedShapeCannotWrapTheSizeCheck() {
+        expectError(
+            [&] {
+                readNpy(write("wrap.npy", npy("|u1", false, {std::int64_t{1} << 32, std::int64_t{1} << 32}, {})));
+            },
+            {"wrap.npy", "[4294967296,4294967296]", "more than 2^63 bytes"});
+        expectError(
+            [&] {
+                readNpy(write("wrap8.npy", npy("<f8", false, {std::int64_t{1} << 61, 1}, {})));
+            },
+            {"wrap8.npy", "more than 2^63 bytes"});
+        QByteArray digits = npy("|u1", false, {12345}, {});
+        digits.replace("(12345, )", "(99999999999999999999, )");
+        expectError([&] { readNpy(write("digits.npy", digits)); }, {"digits.npy", "does not fit in 64 bits"});
+    }
+
+    // One large label must not make Raven build millions of class names.
+    void labelsBeyondTheClassLimitAreRefused() {
+        const QString xs = write("lx.npy", npy("<f4", false, {3, 2}, rawBytes(std::vector<float>(6, 1.0f))));
+        const QString ys = write("ly.npy", npy("<i8", false, {3}, rawBytes(std::vector<std::int64_t>{0, 2000000, 1})));
+        expectError([&] { importNpy(xs, ys); }, {"ly.npy", "label 2000000", "more than Raven's limit of 1048576"});
+    }
 };
 
 QTEST_GUILESS_MAIN(TestNpy)

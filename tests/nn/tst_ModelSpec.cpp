@@ -119,6 +119,16 @@ private slots:
         QTest::newRow("kernel too large")
             << R"([{"name": "r", "kind": "reshape", "shape": [1, 4, 4]}, {"name": "p", "kind": "max_pool2d", "kernel_size": 5}])"
             << R"(layers[1] "p" (max_pool2d): field "kernel_size": is larger than the padded input [1,4,4])";
+        // Sizes multiply past 64 bits: each is an error naming the layer, never a wrapped count.
+        QTest::newRow("weight overflows")
+            << R"([{"name": "fc", "kind": "linear", "out": 9000000000000000}, {"name": "fc2", "kind": "linear", "out": 9000}])"
+            << R"(layers[1] "fc2" (linear): the shape [9000,9000000000000000] has more elements than fit in 64 bits)";
+        QTest::newRow("conv span overflows")
+            << R"([{"name": "r", "kind": "reshape", "shape": [1, 4, 4]}, {"name": "c", "kind": "conv2d", "out_channels": 1, "kernel_size": 9000000000000000, "dilation": 9000000000000000}])"
+            << R"(layers[1] "c" (conv2d): 9000000000000000 * 8999999999999999 does not fit in 64 bits)";
+        QTest::newRow("parameter total overflows")
+            << R"([{"name": "a", "kind": "linear", "out": 9000000000000000}, {"name": "b", "kind": "linear", "out": 1000, "bias": false}, {"name": "c", "kind": "linear", "out": 9000000000000000, "bias": false}])"
+            << R"(the parameter count overflows 64 bits)";
         QTest::newRow("layers on a plain layer") << R"([{"name": "a", "kind": "relu", "layers": []}])"
                                                  << R"(only a residual block holds layers)";
     }
@@ -134,6 +144,19 @@ private slots:
             const QString message = QString::fromStdString(e.message());
             QVERIFY2(message.startsWith("model spec test.json: "), qPrintable(message));
             QVERIFY2(message.contains(expected), qPrintable(message));
+        }
+    }
+
+    void inputShapeOverflowIsAnError() {
+        try {
+            Architecture arch(ModelSpec::parse(
+                R"({"input": {"shape": [1000000000, 1000000000, 1000000000]}, "layers": [{"name": "a", "kind": "relu"}]})",
+                "big.json"));
+            QFAIL("no error");
+        } catch (const raven::Error& e) {
+            QVERIFY2(QString::fromStdString(e.message()).contains("input: field \"shape\": the shape"), e.what());
+            QVERIFY2(QString::fromStdString(e.message()).contains("more elements than fit in 64 bits"), e.what());
+            QVERIFY(!e.hint().empty());
         }
     }
 

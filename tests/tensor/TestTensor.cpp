@@ -48,6 +48,7 @@ private slots:
     void reshapeCopiesOnlyWhenNeeded();
     void writesThroughAViewReachTheBase();
     void shapeErrorsNameBothShapes();
+    void shapeArithmeticIsChecked();
     void halfRoundTripsEveryValue();
     void halfRoundsToNearestEven();
     void halfEdgeCases();
@@ -157,6 +158,20 @@ void TestTensor::shapeErrorsNameBothShapes() {
     QVERIFY(mentions(errorOf([&] { a.permute({0, 0}); }), {"[3,4]"}));
 }
 
+// Sizes from files, specs and peers can multiply past 64 bits; wrapped, [2^32, 2^32] would count 0
+// elements and pass any size check. Each such product is an error naming the shape.
+void TestTensor::shapeArithmeticIsChecked() {
+    const int64_t big = int64_t{1} << 32;
+    QCOMPARE(numelOf({big, big / 4}), int64_t{1} << 62);  // fits
+    QCOMPARE(numelOf({0, big, big, big}), int64_t{0});    // empty, whatever the other sizes
+    QVERIFY(mentions(errorOf([&] { numelOf({big, big}); }), {"[4294967296,4294967296]", "64 bits"}));
+    QVERIFY(mentions(errorOf([&] { numelOf({3, big, big}); }), {"element count", "64 bits"}));
+    QVERIFY(mentions(errorOf([&] { byteSizeOf({big, big / 4}, 4); }), {"bytes", "64 bits"}));
+    QVERIFY(mentions(errorOf([&] { contiguousStrides({2, big, big}); }), {"stride", "64 bits"}));
+    QVERIFY(mentions(errorOf([&] { ones({big, big}); }), {"64 bits"}));
+    QVERIFY(mentions(errorOf([&] { ones({2, 3}).reshape({big, big, -1}); }), {"64 bits"}));
+}
+
 void TestTensor::halfRoundTripsEveryValue() {
     int nans = 0;
     for (uint32_t bits = 0; bits < 0x10000u; ++bits) {
@@ -235,6 +250,11 @@ void TestTensor::bytesRoundTrip() {
     const std::byte odd[3] = {};
     QVERIFY_THROWS_EXCEPTION(Error, decodeValues(odd, 3, DType::F16));
     QVERIFY_THROWS_EXCEPTION(Error, dtypeFromName("F64"));
+    // No values (an empty gradient from a peer): no memcpy from or to null (UBSan, preset dev, caught it).
+    for (DType d : {DType::F32, DType::F16, DType::BF16}) {
+        QVERIFY(decodeValues(nullptr, 0, d).empty());
+        QVERIFY(encodeValues({}, d).empty());
+    }
 }
 
 void TestTensor::generatorIsSeededAndPortable() {

@@ -25,16 +25,19 @@ public:
             f.fail("groups", std::to_string(p_.groups) + " groups must divide both the input channels (" +
                                  std::to_string(p_.channels) + ") and out_channels (" + std::to_string(p_.outChannels) +
                                  ")");
-        const std::int64_t spanH = p_.dilationH * (p_.kernelH - 1) + 1;
-        const std::int64_t spanW = p_.dilationW * (p_.kernelW - 1) + 1;
-        if (inputShape_[1] + 2 * p_.padH < spanH || inputShape_[2] + 2 * p_.padW < spanW)
+        const std::int64_t spanH = sizeMul(p_.dilationH, p_.kernelH - 1) + 1;
+        const std::int64_t spanW = sizeMul(p_.dilationW, p_.kernelW - 1) + 1;
+        const std::int64_t paddedH = sizeAdd(inputShape_[1], sizeMul(2, p_.padH));
+        const std::int64_t paddedW = sizeAdd(inputShape_[2], sizeMul(2, p_.padW));
+        if (paddedH < spanH || paddedW < spanW)
             f.fail("kernel_size", "the kernel (" + std::to_string(spanH) + "x" + std::to_string(spanW) +
                                       " with dilation) is larger than the padded input " + shapeText(inputShape_));
-        const std::int64_t outH = (inputShape_[1] + 2 * p_.padH - spanH) / p_.strideH + 1;
-        const std::int64_t outW = (inputShape_[2] + 2 * p_.padW - spanW) / p_.strideW + 1;
-        const std::int64_t fanIn = p_.channels / p_.groups * p_.kernelH * p_.kernelW;
+        const std::int64_t outH = (paddedH - spanH) / p_.strideH + 1;
+        const std::int64_t outW = (paddedW - spanW) / p_.strideW + 1;
+        const std::int64_t receptive = sizeMul(p_.kernelH, p_.kernelW);
+        const std::int64_t fanIn = sizeMul(p_.channels / p_.groups, receptive);
         // PyTorch's fan_out for a conv weight: out_channels * receptive field.
-        const std::int64_t fanOut = p_.outChannels / p_.groups * p_.kernelH * p_.kernelW;
+        const std::int64_t fanOut = sizeMul(p_.outChannels / p_.groups, receptive);
         ParameterDecl weight{"weight",
                              {p_.outChannels, p_.channels / p_.groups, p_.kernelH, p_.kernelW},
                              ParameterRole::Weight,
@@ -50,7 +53,7 @@ public:
             parameters_.push_back(bias);
         }
         outputShape_ = {p_.outChannels, outH, outW};
-        const double outputs = static_cast<double>(p_.outChannels * outH * outW);
+        const double outputs = static_cast<double>(elementCount(outputShape_));
         flops_ = outputs * (2.0 * static_cast<double>(fanIn) + (p_.bias ? 1.0 : 0.0));
     }
 

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "base/Error.h"
 #include "nn/Layer.h"
 #include "nn/SpecFields.h"
 
@@ -32,7 +33,16 @@ std::unique_ptr<Layer> makeSelfAttention(const LayerInput& in);
 std::unique_ptr<Layer> makeResidual(const LayerInput& in);
 
 // Helpers shared by the kinds.
+//
+// Sizes come from a requester's spec, so arithmetic on them is checked: elementCount, sizeMul and
+// sizeAdd throw SizeOverflow when the exact result does not fit in int64_t, and buildLayer turns it
+// into a spec error naming the layer. (Outside buildLayer it is still a raven::Error.)
+struct SizeOverflow : Error {
+    using Error::Error;
+};
 std::int64_t elementCount(const Shape& shape);
+std::int64_t sizeMul(std::int64_t a, std::int64_t b);
+std::int64_t sizeAdd(std::int64_t a, std::int64_t b);
 std::string shapeText(const Shape& shape);
 // Reads the optional per-layer "init" field into decl (hasScheme/scheme).
 void readInitOverride(SpecFields& fields, ParameterDecl& decl);

@@ -21,12 +21,15 @@ public:
         f.finish();
         if (2 * p_.padH > p_.kernelH || 2 * p_.padW > p_.kernelW)
             f.fail("padding", "must be at most half the kernel size (PyTorch's rule)");
-        if (inputShape_[1] + 2 * p_.padH < p_.kernelH || inputShape_[2] + 2 * p_.padW < p_.kernelW)
+        const std::int64_t paddedH = sizeAdd(inputShape_[1], sizeMul(2, p_.padH));
+        const std::int64_t paddedW = sizeAdd(inputShape_[2], sizeMul(2, p_.padW));
+        if (paddedH < p_.kernelH || paddedW < p_.kernelW)
             f.fail("kernel_size", "is larger than the padded input " + shapeText(inputShape_));
-        const std::int64_t outH = (inputShape_[1] + 2 * p_.padH - p_.kernelH) / p_.strideH + 1;
-        const std::int64_t outW = (inputShape_[2] + 2 * p_.padW - p_.kernelW) / p_.strideW + 1;
+        const std::int64_t outH = (paddedH - p_.kernelH) / p_.strideH + 1;
+        const std::int64_t outW = (paddedW - p_.kernelW) / p_.strideW + 1;
         outputShape_ = {inputShape_[0], outH, outW};
-        flops_ = static_cast<double>(elementCount(outputShape_) * p_.kernelH * p_.kernelW);
+        flops_ = static_cast<double>(elementCount(outputShape_)) * static_cast<double>(p_.kernelH) *
+                 static_cast<double>(p_.kernelW);
     }
 
     Variable forward(const Variable& x, LayerState&) const override { return ops::pool2d(x, p_); }

@@ -17,7 +17,7 @@ public:
             Shape target = f.shape("shape", true);
             std::int64_t known = 1;
             for (std::int64_t s : target)
-                if (s != -1) known *= s;
+                if (s != -1) known = sizeMul(known, s);
             for (std::int64_t& s : target)
                 if (s == -1) s = count % known == 0 ? count / known : -1;
             if (elementCount(target) != count)

@@ -27,8 +27,9 @@ public:
         f.finish();
         if (d % heads_ != 0)
             f.fail("heads", std::to_string(heads_) + " heads do not divide d_model " + std::to_string(d));
-        parameters_.push_back({"in_proj_weight", {3 * d, d}, ParameterRole::XavierWeight, d, 3 * d});
-        if (bias_) parameters_.push_back({"in_proj_bias", {3 * d}, ParameterRole::Zeros});
+        const std::int64_t d3 = sizeMul(3, d);
+        parameters_.push_back({"in_proj_weight", {d3, d}, ParameterRole::XavierWeight, d, d3});
+        if (bias_) parameters_.push_back({"in_proj_bias", {d3}, ParameterRole::Zeros});
         parameters_.push_back({"out_proj.weight", {d, d}, ParameterRole::Weight, d, d});
         if (bias_) parameters_.push_back({"out_proj.bias", {d}, ParameterRole::Zeros});
         const double T = static_cast<double>(t), D = static_cast<double>(d), H = static_cast<double>(heads_);
