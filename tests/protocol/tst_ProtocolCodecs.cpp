@@ -235,6 +235,14 @@ private slots:
         }
     }
 
+    void zstdFramesMustDeclareTheirSize() {
+        // A valid, empty zstd frame whose header leaves the content size out (FHD = 0, window byte,
+        // one empty raw last block): decoding it must not size a buffer from the announcement.
+        const QByteArray unsized("\x28\xB5\x2F\xFD\x00\x00\x01\x00\x00", 9);
+        QVERIFY_THROWS_EXCEPTION(raven::Error, zstdDecompress(unsized, 1ull << 40));
+        QCOMPARE(zstdDecompress(zstdCompress(QByteArray("abc")), 3), QByteArray("abc"));
+    }
+
     void bytesEchoedToPeersAreBounded() {
         const wire::Envelope error =
             makeError(wire::ERROR_CODE_INVALID_ARGUMENT, QString(100000, 'm'), QString(100000, 'h'));
