@@ -54,10 +54,17 @@ ProtocolServer::ProtocolServer(ServerIdentity identity, QObject* parent)
     : ProtocolServer(std::move(identity), Options{}, parent) {}
 
 ProtocolServer::ProtocolServer(ServerIdentity identity, Options options, QObject* parent)
-    : QObject(parent), identity_(std::move(identity)), options_(std::move(options)) {
+    : QObject(parent),
+      identity_(std::move(identity)),
+      options_(std::move(options)),
+      limits_({options_.maxConnections, options_.maxConnectionsPerAddress}) {
     RAVEN_CHECK(!identity_.certificate.isNull() && !identity_.privateKey.isNull(),
                 "the protocol server needs a TLS certificate and key", "use ServerIdentity::loadOrCreate(dataDir)");
-    limits_ = ConnectionLimits({options_.maxConnections, options_.maxConnectionsPerAddress});
+    tls_ = QSslConfiguration::defaultConfiguration();
+    tls_.setLocalCertificate(identity_.certificate);
+    tls_.setPrivateKey(identity_.privateKey);
+    tls_.setPeerVerifyMode(QSslSocket::VerifyNone);  // clients prove who they are with tokens, not certificates
+    tls_.setProtocol(QSsl::TlsV1_2OrLater);
     auto* listener = new TcpListener;
     listener->setParent(this);
     listener->onIncoming = [this](qintptr descriptor) { onIncoming(descriptor); };
@@ -223,12 +230,7 @@ void ProtocolServer::onIncoming(qintptr descriptor) {
         deadline->stop();  // also turns `failed` above into a no-op
         server_->handleConnection(socket);
     });
-    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
-    tls.setLocalCertificate(identity_.certificate);
-    tls.setPrivateKey(identity_.privateKey);
-    tls.setPeerVerifyMode(QSslSocket::VerifyNone);  // clients prove who they are with tokens, not certificates
-    tls.setProtocol(QSsl::TlsV1_2OrLater);
-    socket->setSslConfiguration(tls);
+    socket->setSslConfiguration(tls_);
     socket->startServerEncryption();
 }
 

@@ -27,6 +27,7 @@
 // Single-threaded: everything happens on the thread that owns the server, in its event loop.
 #include <QHostAddress>
 #include <QObject>
+#include <QSslConfiguration>
 #include <QString>
 #include <QUrl>
 #include <cstdint>
@@ -120,6 +121,7 @@ private:
     Options options_;
     QTcpServer* listener_ = nullptr;      // accepts TCP and runs TLS
     QWebSocketServer* server_ = nullptr;  // upgrades finished TLS sockets to WebSockets
+    QSslConfiguration tls_;               // built once: every accepted socket shares it
     ConnectionLimits limits_;
     qint64 refused_ = 0;
     std::map<ConnectionId, std::unique_ptr<Connection>> connections_;
