@@ -25,7 +25,10 @@ ModelCost ModelCost::of(const nn::Architecture& arch) {
 }
 
 std::optional<QString> JobBounds::checkSpec(const nn::Architecture& arch) const {
-    const ModelCost cost = ModelCost::of(arch);
+    return checkCost(ModelCost::of(arch));
+}
+
+std::optional<QString> JobBounds::checkCost(const ModelCost& cost) const {
     if (cost.parameters > static_cast<double>(limits_.maxParameters))
         return QStringLiteral("the model has %1 parameters, above this coordinator's limit of %2")
             .arg(cost.parameters, 0, 'g', 4)
@@ -38,8 +41,8 @@ std::optional<QString> JobBounds::checkSpec(const nn::Architecture& arch) const 
 }
 
 std::optional<QString> JobBounds::checkUnit(const nn::Architecture& arch, double samplesPerUnit) const {
-    if (auto why = checkSpec(arch)) return why;
     const ModelCost cost = ModelCost::of(arch);
+    if (auto why = checkCost(cost)) return why;
     const double flops = cost.trainingFlopsPerSample * samplesPerUnit;
     if (flops > limits_.maxUnitFlops)
         return QStringLiteral("one work unit (%1 samples) takes %2 FLOPs, above this coordinator's limit of %3")

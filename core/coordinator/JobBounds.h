@@ -36,6 +36,8 @@ public:
     static QString hint();
 
 private:
+    std::optional<QString> checkCost(const ModelCost& cost) const;
+
     CoordinatorOptions::JobLimits limits_;
 };
 
