@@ -11,9 +11,9 @@
 
 #include "ConfigDiffModel.h"
 #include "JobHistory.h"
+#include "JobSettings.h"
 #include "JobWatcher.h"
 #include "JobsService.h"
-#include "JobSettings.h"
 #include "MetricChart.h"
 #include "RunHistories.h"
 #include "requester/Credits.h"

@@ -1,8 +1,8 @@
 #include "DatasetImport.h"
 
 #include <QDir>
-#include <QSize>
 #include <QFileInfo>
+#include <QSize>
 #include <algorithm>
 
 #include "base/Error.h"

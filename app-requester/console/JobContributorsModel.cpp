@@ -58,27 +58,42 @@ QVariant JobContributorsModel::data(const QModelIndex& index, int role) const {
         return index.column() == Contributor ? QVariant() : QVariant(Qt::AlignRight | Qt::AlignVCenter);
     if (role == SortRole) {
         switch (index.column()) {
-            case Contributor: return name;
-            case Units: return qulonglong(c.work_units());
-            case Samples: return qulonglong(c.samples());
-            case SamplesPerSecond: return samplesPerSecond(c);
-            case Share: return share;
-            case Credits: return qlonglong(c.micro_credits());
-            case Rejected: return qulonglong(c.results_rejected());
-            default: return {};
+            case Contributor:
+                return name;
+            case Units:
+                return qulonglong(c.work_units());
+            case Samples:
+                return qulonglong(c.samples());
+            case SamplesPerSecond:
+                return samplesPerSecond(c);
+            case Share:
+                return share;
+            case Credits:
+                return qlonglong(c.micro_credits());
+            case Rejected:
+                return qulonglong(c.results_rejected());
+            default:
+                return {};
         }
     }
     if (role != Qt::DisplayRole) return {};
     switch (index.column()) {
         case Contributor:
             return name.isEmpty() ? tr("contributor %1").arg(QString::fromStdString(c.contributor_id())) : name;
-        case Units: return locale.toString(qulonglong(c.work_units()));
-        case Samples: return locale.toString(qulonglong(c.samples()));
-        case SamplesPerSecond: return locale.toString(samplesPerSecond(c), 'f', 1);
-        case Share: return locale.toString(100.0 * share, 'f', 1) + QStringLiteral(" %");
-        case Credits: return requester::formatCredits(c.micro_credits());
-        case Rejected: return locale.toString(qulonglong(c.results_rejected()));
-        default: return {};
+        case Units:
+            return locale.toString(qulonglong(c.work_units()));
+        case Samples:
+            return locale.toString(qulonglong(c.samples()));
+        case SamplesPerSecond:
+            return locale.toString(samplesPerSecond(c), 'f', 1);
+        case Share:
+            return locale.toString(100.0 * share, 'f', 1) + QStringLiteral(" %");
+        case Credits:
+            return requester::formatCredits(c.micro_credits());
+        case Rejected:
+            return locale.toString(qulonglong(c.results_rejected()));
+        default:
+            return {};
     }
 }
 
@@ -109,8 +124,8 @@ QString JobContributorsModel::summary() const {
         credits += c.micro_credits();
     }
     const QLocale locale;
-    const QString who = rows_.contributors_size() == 1 ? tr("1 contributor")
-                                                         : tr("%1 contributors").arg(rows_.contributors_size());
+    const QString who =
+        rows_.contributors_size() == 1 ? tr("1 contributor") : tr("%1 contributors").arg(rows_.contributors_size());
     return tr("%1 computed %2 work units (%3 samples) and earned %4 credits.")
         .arg(who, locale.toString(qulonglong(units)), locale.toString(qulonglong(samples)),
              requester::formatCredits(credits));

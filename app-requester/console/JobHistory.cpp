@@ -72,9 +72,14 @@ void JobHistory::append(const QByteArray& line) {
 
 bool JobHistory::add(const wire::MetricsUpdate& u) {
     if (!metrics_.empty() && u.step() <= metrics_.back().step) return false;
-    MetricPoint p{
-        u.step(), std::int64_t(u.timestamp_ms()), u.train_loss(), u.samples_per_second(), int(u.active_workers()), {},
-        {},   {}};
+    MetricPoint p{u.step(),
+                  std::int64_t(u.timestamp_ms()),
+                  u.train_loss(),
+                  u.samples_per_second(),
+                  int(u.active_workers()),
+                  {},
+                  {},
+                  {}};
     QJsonObject o{{"m", qint64(p.step)},
                   {"t", qint64(p.timeMs)},
                   {"loss", p.trainLoss},
@@ -82,7 +87,8 @@ bool JobHistory::add(const wire::MetricsUpdate& u) {
                   {"w", p.workers}};
     if (u.has_eval_loss()) o["el"] = *(p.evalLoss = u.eval_loss());
     if (u.has_eval_accuracy()) o["ea"] = *(p.evalAccuracy = u.eval_accuracy());
-    if (const auto lr = u.extra().find("learning_rate"); lr != u.extra().end()) o["lr"] = *(p.learningRate = lr->second);
+    if (const auto lr = u.extra().find("learning_rate"); lr != u.extra().end())
+        o["lr"] = *(p.learningRate = lr->second);
     metrics_.push_back(p);
     append(QJsonDocument(o).toJson(QJsonDocument::Compact));
     return true;

@@ -71,7 +71,8 @@ SettingsProblems checkSettings(const JobSettings& s, const data::Manifest& datas
     if (s.schedule == ScheduleChoice::StepDecay && s.decayEvery <= 0)
         p.schedule = QObject::tr("Say after how many steps the rate decays, e.g. 100.");
     else if (s.schedule == ScheduleChoice::StepDecay && (s.decayFactor <= 0 || s.decayFactor > 1))
-        p.schedule = QObject::tr("The decay factor multiplies the rate: give a number above 0 and at most 1, e.g. 0.5.");
+        p.schedule =
+            QObject::tr("The decay factor multiplies the rate: give a number above 0 and at most 1, e.g. 0.5.");
     else if ((s.schedule == ScheduleChoice::Cosine || s.schedule == ScheduleChoice::WarmupCosine) &&
              s.minLearningRate >= s.learningRate)
         p.schedule = QObject::tr("The cosine schedule ends at the final rate: make it lower than the learning rate.");
@@ -79,8 +80,8 @@ SettingsProblems checkSettings(const JobSettings& s, const data::Manifest& datas
         p.schedule = QObject::tr("Give the warm-up a number of steps, e.g. 100, or choose plain cosine.");
     else if (s.schedule == ScheduleChoice::WarmupCosine && dataset.shardSize > 0 && s.batch > 0) {
         const std::int64_t perEpoch = (std::int64_t(dataset.train.samples) + s.batch - 1) / s.batch;
-        const std::int64_t steps = s.maxSteps > 0 ? std::min<std::int64_t>(s.maxSteps, perEpoch * s.epochs)
-                                                  : perEpoch * s.epochs;
+        const std::int64_t steps =
+            s.maxSteps > 0 ? std::min<std::int64_t>(s.maxSteps, perEpoch * s.epochs) : perEpoch * s.epochs;
         if (s.warmupSteps >= steps)
             p.schedule = QObject::tr("The warm-up (%1 steps) is as long as the whole job (%2 steps): shorten it.")
                              .arg(s.warmupSteps)
@@ -120,7 +121,8 @@ QJsonObject describeJob(const wire::JobInfo& job, const QJsonObject& recorded) {
     else
         optimizer = QStringLiteral("SGD with momentum %1").arg(h.momentum() == 0 ? 0.9 : h.momentum());
     if (!recorded.contains("dataset")) out["dataset"] = QString::fromStdString(job.dataset_id()).left(12);
-    if (!recorded.contains("model")) out["model"] = QObject::tr("spec %1").arg(QString::fromStdString(job.model_spec_sha256()).left(12));
+    if (!recorded.contains("model"))
+        out["model"] = QObject::tr("spec %1").arg(QString::fromStdString(job.model_spec_sha256()).left(12));
     out["optimizer"] = optimizer;
     out["learning rate"] = h.learning_rate();
     out["learning-rate schedule"] = requester::describeLrSchedule(h.lr_schedule());
@@ -129,7 +131,7 @@ QJsonObject describeJob(const wire::JobInfo& job, const QJsonObject& recorded) {
     out["stop after steps"] = qint64(h.max_steps());
     out["evaluate every"] = qint64(h.eval_every_steps());
     out["checkpoint every"] = h.checkpoint_every_steps() == 0 ? QJsonValue(QObject::tr("the coordinator's default"))
-                                                             : QJsonValue(qint64(h.checkpoint_every_steps()));
+                                                              : QJsonValue(qint64(h.checkpoint_every_steps()));
     out["priority"] = job.priority();
     out["budget (credits)"] = requester::formatCredits(job.budget_micro_credits());
     return out;

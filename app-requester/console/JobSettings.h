@@ -41,9 +41,7 @@ struct JobSettings {
 
 struct SettingsProblems {
     QString batch, budget, learningRate, schedule;
-    bool any() const {
-        return !batch.isEmpty() || !budget.isEmpty() || !learningRate.isEmpty() || !schedule.isEmpty();
-    }
+    bool any() const { return !batch.isEmpty() || !budget.isEmpty() || !learningRate.isEmpty() || !schedule.isEmpty(); }
 };
 
 // `balance` < 0: not known yet (no budget check against it).

@@ -87,20 +87,21 @@ void JobWatcher::refreshContributors() {
     if (!client || jobId_.isEmpty()) return;
     // A finished job's figures no longer change: asked once more after it ended, then not again.
     const wire::JobInfo* job = jobs_.job(jobId_);
-    if (job && requester::isFinished(job->state()) && contributors_.job_id() == job->job_id())
-        contributorsPoll_.stop();
-    client->jobContributors(
-        jobId_, {whileAlive(this,
-                            [](JobWatcher* self, const wire::JobContributors& c) {
-                                if (QString::fromStdString(c.job_id()) != self->jobId_) return;  // an older job's
-                                if (c.SerializeAsString() == self->contributors_.SerializeAsString()) return;
-                                self->contributors_ = c;
-                                emit self->contributorsChanged();
-                            }),
-                 whileAlive(this, [](JobWatcher* self, const requester::Failure& f) {
-                     // A lost connection is the status bar's to tell; a refusal is this page's.
-                     if (f.code != wire::ERROR_CODE_UNAVAILABLE) emit self->problem(f.text());
-                 })});
+    if (job && requester::isFinished(job->state()) && contributors_.job_id() == job->job_id()) contributorsPoll_.stop();
+    client->jobContributors(jobId_,
+                            {whileAlive(this,
+                                        [](JobWatcher* self, const wire::JobContributors& c) {
+                                            if (QString::fromStdString(c.job_id()) != self->jobId_)
+                                                return;  // an older job's
+                                            if (c.SerializeAsString() == self->contributors_.SerializeAsString())
+                                                return;
+                                            self->contributors_ = c;
+                                            emit self->contributorsChanged();
+                                        }),
+                             whileAlive(this, [](JobWatcher* self, const requester::Failure& f) {
+                                 // A lost connection is the status bar's to tell; a refusal is this page's.
+                                 if (f.code != wire::ERROR_CODE_UNAVAILABLE) emit self->problem(f.text());
+                             })});
 }
 
 }  // namespace raven::console

@@ -90,8 +90,7 @@ public:
             g_.addNode("LayerNormalization",
                        {x, affine ? weight(l.name() + ".weight") : constant(out + "/ones", {features}, 1.0f),
                         affine ? weight(l.name() + ".bias") : constant(out + "/zeros", {features}, 0.0f)},
-                       {out},
-                       {{"axis", std::int64_t(-1)}, {"epsilon", float(f.number("eps", 1e-5, 0.0, 1.0))}});
+                       {out}, {{"axis", std::int64_t(-1)}, {"epsilon", float(f.number("eps", 1e-5, 0.0, 1.0))}});
             return out;
         }
         if (k == "batch_norm") {
@@ -154,7 +153,9 @@ private:
         g_.addInitializer(name, {}, {value});
         return name;
     }
-    std::string ints(const std::string& name, const Ints& values) { return ints(name, {std::int64_t(values.size())}, values); }
+    std::string ints(const std::string& name, const Ints& values) {
+        return ints(name, {std::int64_t(values.size())}, values);
+    }
     std::string ints(const std::string& name, const Ints& dims, const Ints& values) {
         g_.addInt64Initializer(name, dims, values);
         return name;
@@ -221,7 +222,8 @@ private:
             // Position i sees 0..i: -inf above the diagonal, broadcast over batch and heads.
             std::vector<float> mask(std::size_t(t * t), 0.0f);
             for (std::int64_t i = 0; i < t; ++i)
-                for (std::int64_t j = i + 1; j < t; ++j) mask[std::size_t(i * t + j)] = -std::numeric_limits<float>::infinity();
+                for (std::int64_t j = i + 1; j < t; ++j)
+                    mask[std::size_t(i * t + j)] = -std::numeric_limits<float>::infinity();
             const std::string maskName = g_.fresh(p + "/causal_mask");
             g_.addInitializer(maskName, {t, t}, mask);
             logits = g_.fresh(p + "/masked");
@@ -283,8 +285,8 @@ void exportOnnx(const QString& checkpointPath, const data::Manifest& dataset, co
     // QSaveFile reports a full disk as "Unknown error": errno, cleared before each step, says ENOSPC.
     const auto failWrite = [&] {
         const int cause = errno;
-        raven::fail("cannot write '" + outPath.toStdString() + "': " +
-                        (cause != 0 ? std::string(std::strerror(cause)) : file.errorString().toStdString()),
+        raven::fail("cannot write '" + outPath.toStdString() +
+                        "': " + (cause != 0 ? std::string(std::strerror(cause)) : file.errorString().toStdString()),
                     "choose a folder you can write to, with space for " + std::to_string(bytes.size() / 1024) + " KiB");
     };
     errno = 0;

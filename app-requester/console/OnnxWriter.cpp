@@ -119,7 +119,8 @@ void OnnxGraph::addInt64Initializer(const std::string& name, const std::vector<s
 }
 
 void OnnxGraph::addNode(const std::string& opType, const std::vector<std::string>& inputs,
-                        const std::vector<std::string>& outputs, const std::map<std::string, OnnxAttribute>& attributes) {
+                        const std::vector<std::string>& outputs,
+                        const std::map<std::string, OnnxAttribute>& attributes) {
     QByteArray n;
     for (const std::string& i : inputs) stringField(n, node::kInput, i);
     for (const std::string& o : outputs) stringField(n, node::kOutput, o);

@@ -144,12 +144,12 @@ ResultsPage::ResultsPage(ResultsService& results, DatasetLibrary& library, QWidg
             exportTo(path);
     });
     connect(&results_, &ResultsService::exported, this, [this](const QString& path) {
-        status_->setText(path.endsWith(".onnx", Qt::CaseInsensitive)
-                             ? tr("Exported as %1 (ONNX opset 17): the dataset's normalization is inside the graph, "
-                                  "so give it raw inputs; class names and input shape are in its metadata.")
-                                   .arg(path)
-                             : tr("Exported as %1 with the dataset's normalization, class names and input shape.")
-                                   .arg(path));
+        status_->setText(
+            path.endsWith(".onnx", Qt::CaseInsensitive)
+                ? tr("Exported as %1 (ONNX opset 17): the dataset's normalization is inside the graph, "
+                     "so give it raw inputs; class names and input shape are in its metadata.")
+                      .arg(path)
+                : tr("Exported as %1 with the dataset's normalization, class names and input shape.").arg(path));
     });
     connect(&results_, &ResultsService::exportFailed, this,
             [this](const QString& message) { status_->setText(tr("⚠ The export failed: %1").arg(message)); });

@@ -5,10 +5,10 @@
 #include <QDateTime>
 #include <QGridLayout>
 #include <QHBoxLayout>
+#include <QHeaderView>
 #include <QJsonObject>
 #include <QLabel>
 #include <QListWidget>
-#include <QHeaderView>
 #include <QSlider>
 #include <QSortFilterProxyModel>
 #include <QTableView>
@@ -18,6 +18,7 @@
 
 #include "JobContributorsModel.h"
 #include "JobHistory.h"
+#include "JobSettings.h"
 #include "JobWatcher.h"
 #include "JobsService.h"
 #include "MetricChart.h"
@@ -201,19 +202,23 @@ void WatchPage::redraw() {
     smoothingValue_->setText(QString::number(alpha, 'f', 2));
     const int axis = xAxis_->currentIndex();
     const bool byTime = axis == ByMinutes;
-    // Samples and epochs from the step: step x batch samples, an epoch per training split. Both are
-    // known for jobs submitted from this console (their settings are kept); others stay by step.
-    const QJsonObject config = jobs_.configOf(watcher_.jobId());
+    // Samples and epochs from the step: step x batch samples, an epoch per training split. The batch
+    // comes with every job from the coordinator; the training split's size only with jobs submitted
+    // from this console (their settings are kept), so others are drawn by samples but not by epoch.
+    const wire::JobInfo* info = jobs_.job(watcher_.jobId());
+    const QJsonObject recorded = jobs_.configOf(watcher_.jobId());
+    const QJsonObject config = info ? describeJob(*info, recorded) : recorded;
     const double batch = config["batch"].toDouble(), trainSamples = config["training samples"].toDouble();
     double scale = 1;
     QString xTitle = byTime ? tr("minutes") : tr("step");
-    if (axis == BySamples || axis == ByEpoch) {
-        if (batch > 0 && trainSamples > 0) {
-            scale = axis == BySamples ? batch : batch / trainSamples;
-            xTitle = axis == BySamples ? tr("samples seen") : tr("epoch");
-        } else {
-            xTitle = tr("step (the batch of a job submitted elsewhere is not known here)");
-        }
+    if (axis == BySamples && batch > 0) {
+        scale = batch;
+        xTitle = tr("samples seen");
+    } else if (axis == ByEpoch && batch > 0 && trainSamples > 0) {
+        scale = batch / trainSamples;
+        xTitle = tr("epoch");
+    } else if (axis == BySamples || axis == ByEpoch) {
+        xTitle = tr("step (the size of the training split of a job submitted elsewhere is not known here)");
     }
     for (MetricChart* c : {loss_, accuracy_, throughput_, credits_}) c->setXTitle(xTitle);
     if (drawnJob_ != watcher_.jobId()) problem_->hide();

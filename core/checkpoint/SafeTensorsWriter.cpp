@@ -85,8 +85,8 @@ void SafeTensors::write(const std::string& path) const {
     // before each step, holds the system's own reason.
     const auto failWrite = [&]() {
         const int cause = errno;
-        fail("cannot write '" + path + "': " +
-                 (cause != 0 ? std::string(std::strerror(cause)) : file.errorString().toStdString()),
+        fail("cannot write '" + path +
+                 "': " + (cause != 0 ? std::string(std::strerror(cause)) : file.errorString().toStdString()),
              "check that the folder exists, that Raven may write there and that the disk has room");
     };
     errno = 0;

@@ -9,12 +9,13 @@ QList<JobContributorFigures> jobContributors(const ledger::CoordinatorStore& sto
     const ledger::SqlConnection& sql = store.connection();
     std::map<ledger::ContributorId, JobContributorFigures> byContributor;
     // The payments: each work_unit_credit entry of the job posts +price to the contributor's account.
-    QSqlQuery paid = sql.exec(QStringLiteral("SELECT a.owner, COUNT(*), SUM(e.flops), SUM(p.amount), MAX(w.accepted_at) "
-                                             "FROM entries e JOIN postings p ON p.entry = e.id "
-                                             "JOIN accounts a ON a.id = p.account AND a.kind = 'contributor' "
-                                             "JOIN work_units w ON w.id = e.work_unit "
-                                             "WHERE e.kind = 'work_unit_credit' AND e.job = ? GROUP BY a.owner"),
-                              {job});
+    QSqlQuery paid =
+        sql.exec(QStringLiteral("SELECT a.owner, COUNT(*), SUM(e.flops), SUM(p.amount), MAX(w.accepted_at) "
+                                "FROM entries e JOIN postings p ON p.entry = e.id "
+                                "JOIN accounts a ON a.id = p.account AND a.kind = 'contributor' "
+                                "JOIN work_units w ON w.id = e.work_unit "
+                                "WHERE e.kind = 'work_unit_credit' AND e.job = ? GROUP BY a.owner"),
+                 {job});
     while (paid.next()) {
         JobContributorFigures& f = byContributor[paid.value(0).toLongLong()];
         f.contributor = paid.value(0).toLongLong();
@@ -44,9 +45,8 @@ QList<JobContributorFigures> jobContributors(const ledger::CoordinatorStore& sto
         if (const auto c = store.contributor(id)) figures.name = c->name;
         out << figures;
     }
-    std::stable_sort(out.begin(), out.end(), [](const JobContributorFigures& a, const JobContributorFigures& b) {
-        return a.flops > b.flops;
-    });
+    std::stable_sort(out.begin(), out.end(),
+                     [](const JobContributorFigures& a, const JobContributorFigures& b) { return a.flops > b.flops; });
     return out;
 }
 

@@ -15,8 +15,8 @@ namespace raven::coordinator {
 struct JobContributorFigures {
     ledger::ContributorId contributor = 0;
     QString name;
-    qint64 workUnits = 0;        // accepted (each paid once)
-    qint64 flops = 0;            // of those units, as paid
+    qint64 workUnits = 0;  // accepted (each paid once)
+    qint64 flops = 0;      // of those units, as paid
     ledger::MicroCredits earned = 0;
     qint64 resultsRejected = 0;  // of the job's units
     QDateTime firstLeased;       // its first lease of a unit of the job

@@ -70,10 +70,10 @@ void validateSchedule(const wire::LearningRateSchedule& s) {
                         "use 0 for the job's own length");
             RAVEN_CHECK(s.warmup_steps() <= kMaxSteps, "hyperparameters: warmup_steps is absurdly large",
                         "give the warm-up in optimizer steps, e.g. 100");
-            RAVEN_CHECK(s.warmup_start_factor() >= 0.0 && s.warmup_start_factor() <= 1.0,
-                        "hyperparameters: warmup_start_factor " + std::to_string(s.warmup_start_factor()) +
-                            " is not in (0, 1]",
-                        "give the fraction of the rate the warm-up starts at, e.g. 0.01");
+            RAVEN_CHECK(
+                s.warmup_start_factor() >= 0.0 && s.warmup_start_factor() <= 1.0,
+                "hyperparameters: warmup_start_factor " + std::to_string(s.warmup_start_factor()) + " is not in (0, 1]",
+                "give the fraction of the rate the warm-up starts at, e.g. 0.01");
             break;
         default:
             raven::fail("hyperparameters: unknown learning-rate schedule " + std::to_string(s.kind()),

@@ -116,7 +116,8 @@ QString lrScheduleText(const wire::LearningRateSchedule& s) {
             if (s.warmup_steps() != 0) parts << QStringLiteral("warmup=%1").arg(s.warmup_steps());
             if (s.warmup_start_factor() != 0.0) parts << QStringLiteral("start=%1").arg(s.warmup_start_factor());
             if (s.cycle_steps() != 0) parts << QStringLiteral("cycle=%1").arg(s.cycle_steps());
-            return parts.isEmpty() ? QStringLiteral("cosine") : QStringLiteral("cosine:") + parts.join(QLatin1Char(','));
+            return parts.isEmpty() ? QStringLiteral("cosine")
+                                   : QStringLiteral("cosine:") + parts.join(QLatin1Char(','));
         }
         default:
             return QStringLiteral("constant");

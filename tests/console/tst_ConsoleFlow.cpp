@@ -33,11 +33,11 @@
 #include "ConfusionMatrixModel.h"
 #include "ConnectionService.h"
 #include "ConsoleWindow.h"
+#include "DatasetLibrary.h"
+#include "ImportDialog.h"
 #include "JobContributorsModel.h"
 #include "JobHistory.h"
 #include "JobSettings.h"
-#include "DatasetLibrary.h"
-#include "ImportDialog.h"
 #include "JobWatcher.h"
 #include "JobsPage.h"
 #include "JobsService.h"
@@ -231,7 +231,9 @@ private slots:
         QVERIFY2(cell(JobContributorsModel::Contributor).contains("local"), qPrintable(cell(0)));
         QVERIFY(cell(JobContributorsModel::Units).toInt() >= 16);
         QCOMPARE(cell(JobContributorsModel::Share), QString("100.0 %"));
-        QCOMPARE(contributorsModel->index(0, JobContributorsModel::Credits).data(JobContributorsModel::SortRole).toLongLong(),
+        QCOMPARE(contributorsModel->index(0, JobContributorsModel::Credits)
+                     .data(JobContributorsModel::SortRole)
+                     .toLongLong(),
                  qlonglong(jobOf(window, jobId)->spent_micro_credits()));
         QVERIFY(contributorsModel->index(0, JobContributorsModel::SamplesPerSecond)
                     .data(JobContributorsModel::SortRole)

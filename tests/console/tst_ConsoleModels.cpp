@@ -4,19 +4,19 @@
 // and the confusion matrix of a real evaluation. Every item model runs under
 // QAbstractItemModelTester, which checks each signal and answer against the model's contract.
 #include <QAbstractItemModelTester>
+#include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QFont>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QSignalSpy>
-#include <QDir>
 #include <QProcess>
 #include <QSet>
+#include <QSignalSpy>
 #include <QTemporaryDir>
-#include <QTimer>
 #include <QTest>
+#include <QTimer>
 
 #include <QTcpServer>
 
@@ -40,8 +40,8 @@
 #include "SamplePreviewModel.h"
 #include "base/Error.h"
 #include "checkpoint/Checkpoint.h"
-#include "data/ShardStore.h"
 #include "coordinator/Coordinator.h"
+#include "data/ShardStore.h"
 #include "nn/Model.h"
 #include "nn/ModelCheckpoint.h"
 #include "nn/ModelSpec.h"
@@ -87,7 +87,8 @@ class TinyDisk {
 public:
     TinyDisk(const QString& path, int kilobytes) : path_(path) {
         QDir().mkpath(path);
-        mounted_ = QProcess::execute("mount", {"-t", "tmpfs", "-o", QString("size=%1k").arg(kilobytes), "tmpfs", path}) == 0;
+        mounted_ =
+            QProcess::execute("mount", {"-t", "tmpfs", "-o", QString("size=%1k").arg(kilobytes), "tmpfs", path}) == 0;
     }
     ~TinyDisk() {
         if (mounted_) QProcess::execute("umount", {path_});
@@ -661,7 +662,8 @@ private slots:
                  qPrintable(history.writeProblem()));
 
         TinyDisk disk(dir.filePath("tiny"), 200);
-        if (!disk.mounted()) QSKIP("mounting a tmpfs needs CAP_SYS_ADMIN (root): the import and export parts did not run");
+        if (!disk.mounted())
+            QSKIP("mounting a tmpfs needs CAP_SYS_ADMIN (root): the import and export parts did not run");
         // An import larger than the disk: the dialog's message names the shard and the cause, and
         // the half-written dataset is gone.
         DatasetLibrary full(dir.filePath("tiny/library"));
@@ -720,17 +722,18 @@ private slots:
             return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()) : QString();
         };
         const int perChannel = int(raven::data::NormalizationKind::PerChannel);
-        QTest::newRow("mlp template, pixels") << file(examples + "mlp.json") << perChannel << QVariantList{72.94}
-                                              << QVariantList{90.02} << 256.0;
-        QTest::newRow("cnn template, pixels") << file(examples + "cnn.json") << perChannel << QVariantList{72.94}
-                                              << QVariantList{90.02} << 256.0;
+        QTest::newRow("mlp template, pixels")
+            << file(examples + "mlp.json") << perChannel << QVariantList{72.94} << QVariantList{90.02} << 256.0;
+        QTest::newRow("cnn template, pixels")
+            << file(examples + "cnn.json") << perChannel << QVariantList{72.94} << QVariantList{90.02} << 256.0;
         QTest::newRow("transformer template, token ids")
             << file(examples + "transformer.json") << int(raven::data::NormalizationKind::None) << QVariantList{}
             << QVariantList{} << 128.0;
         // Every other kind: grouped and dilated convolution, batch norm with running statistics,
         // average pooling without the padding counted, tanh gelu, layer norm without affine, a
         // non-causal attention without biases, tanh, sigmoid, dropout, softmax, a bias-free linear.
-        QTest::newRow("every other kind, colour pixels") << QString(R"({
+        QTest::newRow("every other kind, colour pixels")
+            << QString(R"({
             "name": "kinds", "input": {"shape": [3, 12, 12]},
             "layers": [
               {"name": "c1", "kind": "conv2d", "out_channels": 6, "kernel_size": [3, 2], "padding": [1, 0], "stride": [1, 2], "groups": 3},
@@ -753,8 +756,7 @@ private slots:
               {"name": "sm", "kind": "softmax"}
             ],
             "loss": {"kind": "mse"}, "init": {"scheme": "xavier_uniform", "seed": 3}})")
-                                                         << perChannel << QVariantList{120.0, 100.0, 90.0}
-                                                         << QVariantList{60.0, 50.0, 70.0} << 256.0;
+            << perChannel << QVariantList{120.0, 100.0, 90.0} << QVariantList{60.0, 50.0, 70.0} << 256.0;
     }
 
     void onnxExportMatchesRavenOnRawInputs() {
@@ -816,9 +818,9 @@ private slots:
         const std::vector<float> ours = model.forward(raven::fromVector(batched, normalized)).tensor().toVector();
 
         QProcess peer;
-        peer.start("/usr/bin/python3", {qEnvironmentVariable("RAVEN_SOURCE_DIR") + "/tests/console/onnx_reference.py",
-                                        onnxPath, dir.filePath("inputs.bin"), QString::number(batch),
-                                        dir.filePath("outputs.bin")});
+        peer.start("/usr/bin/python3",
+                   {qEnvironmentVariable("RAVEN_SOURCE_DIR") + "/tests/console/onnx_reference.py", onnxPath,
+                    dir.filePath("inputs.bin"), QString::number(batch), dir.filePath("outputs.bin")});
         QVERIFY(peer.waitForFinished(120000));
         const QString said = QString::fromUtf8(peer.readAllStandardOutput() + peer.readAllStandardError());
         QVERIFY2(peer.exitCode() == 0, qPrintable(said));
@@ -830,9 +832,11 @@ private slots:
         const auto* theirs = reinterpret_cast<const float*>(bytes.constData());
         double worst = 0;
         for (std::size_t i = 0; i < ours.size(); ++i) {
-            const double error = std::fabs(double(ours[i]) - double(theirs[i])) / std::max(1.0, std::fabs(double(theirs[i])));
+            const double error =
+                std::fabs(double(ours[i]) - double(theirs[i])) / std::max(1.0, std::fabs(double(theirs[i])));
             worst = std::max(worst, error);
-            QVERIFY2(error <= 2e-4, qPrintable(QString("output %1: Raven %2, ONNX %3").arg(i).arg(ours[i]).arg(theirs[i])));
+            QVERIFY2(error <= 2e-4,
+                     qPrintable(QString("output %1: Raven %2, ONNX %3").arg(i).arg(ours[i]).arg(theirs[i])));
         }
         qInfo("%zu outputs, largest relative difference %.2g", ours.size(), worst);
     }

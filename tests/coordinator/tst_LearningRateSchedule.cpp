@@ -13,9 +13,9 @@
 #include <cmath>
 
 #include "base/Error.h"
-#include "nn/TorchPeer.h"
 #include "coordinator/JobConfig.h"
 #include "coordinator/LearningRateSchedule.h"
+#include "nn/TorchPeer.h"
 #include "requester/Hyperparameters.h"
 
 using namespace raven;
@@ -177,7 +177,8 @@ private slots:
         QCOMPARE(s.min_learning_rate(), 1e-5);
         QCOMPARE(s.warmup_steps(), std::uint64_t(100));
         QCOMPARE(s.warmup_start_factor(), 0.01);
-        QVERIFY(requester::lrScheduleFromText(requester::lrScheduleText(s)).SerializeAsString() == s.SerializeAsString());
+        QVERIFY(requester::lrScheduleFromText(requester::lrScheduleText(s)).SerializeAsString() ==
+                s.SerializeAsString());
         const auto step = requester::lrScheduleFromText(QStringLiteral("step:every=200,gamma=0.5"));
         QCOMPARE(step.kind(), wire::LEARNING_RATE_SCHEDULE_KIND_STEP);
         QCOMPARE(step.step_size(), std::uint64_t(200));
