@@ -766,9 +766,10 @@ private slots:
         QFETCH(QVariantList, std);
         QFETCH(double, inputRange);
         QProcess probe;
-        probe.start("/usr/bin/python3", {"-c", "import onnx, numpy"});
+        const QString python = qEnvironmentVariable("RAVEN_PYTHON", QStringLiteral("/usr/bin/python3"));
+        probe.start(python, {"-c", "import onnx, numpy"});
         if (!probe.waitForFinished(60000) || probe.exitCode() != 0)
-            QSKIP("no /usr/bin/python3 with onnx and numpy (install python3-onnx)");
+            QSKIP("no python3 with onnx and numpy (install python3-onnx, scripts/setup-debian.sh)");
         QTemporaryDir dir;
         QVERIFY(!spec.isEmpty());
         raven::nn::Model model(raven::nn::ModelSpec::parse(spec.toStdString(), "test spec"));
@@ -818,9 +819,8 @@ private slots:
         const std::vector<float> ours = model.forward(raven::fromVector(batched, normalized)).tensor().toVector();
 
         QProcess peer;
-        peer.start("/usr/bin/python3",
-                   {qEnvironmentVariable("RAVEN_SOURCE_DIR") + "/tests/console/onnx_reference.py", onnxPath,
-                    dir.filePath("inputs.bin"), QString::number(batch), dir.filePath("outputs.bin")});
+        peer.start(python, {qEnvironmentVariable("RAVEN_SOURCE_DIR") + "/tests/console/onnx_reference.py", onnxPath,
+                            dir.filePath("inputs.bin"), QString::number(batch), dir.filePath("outputs.bin")});
         QVERIFY(peer.waitForFinished(120000));
         const QString said = QString::fromUtf8(peer.readAllStandardOutput() + peer.readAllStandardError());
         QVERIFY2(peer.exitCode() == 0, qPrintable(said));
