@@ -19,6 +19,8 @@ packages=(
   libopenblas-dev
   # tests: display server, screenshots, the real dataset, the reference peer and its BLAS
   xvfb xauth imagemagick dataset-fashion-mnist fortunes python3 python3-numpy python3-torch libopenblas0
+  # the console's ONNX export is checked by loading it in ONNX's own checker and shape inference
+  python3-onnx
   # the contributor app's tests: a private session bus (dbus-run-session) for the fake desktop
   # services; a tray host and a clicker for the tray-menu screenshot (tools/desktop-shot.sh)
   dbus trayer xdotool

@@ -5,6 +5,7 @@
 #include <QDir>
 #include <QFileInfo>
 #include <cstdio>
+#include <tuple>
 
 #include "AppInfo.h"
 #include "Commands.h"
@@ -72,7 +73,11 @@ data::Dataset importByFormat(const QCommandLineParser& p, const QStringList& sou
         needSources(1, "one folder with a sub-folder of images per class");
         data::ImageFolderImportOptions o;
         o.name = name;
-        o.width = o.height = positiveInt(p, "image-size");
+        // The images' own size unless --image-size asks for another (a 16x16 folder stays 16x16).
+        if (p.isSet("image-size"))
+            o.width = o.height = positiveInt(p, "image-size");
+        else
+            std::tie(o.width, o.height) = data::imageFolderSize(sources[0]);
         o.grayscale = !p.isSet("rgb");
         o.testFraction = fraction(p);
         o.normalization = norm;
@@ -120,7 +125,7 @@ int importCommand(const QStringList& args) {
                   {"normalize", "none, global or per-channel.", "kind", "per-channel"},
                   {"test-fraction", "Share held out for testing (not idx, which has its own split).", "f", "0.1"},
                   {"label-column", "csv: the label column's name or index.", "column"},
-                  {"image-size", "images: resize to this many pixels square.", "n", "28"},
+                  {"image-size", "images: resize to this many pixels square (default: the images' own size).", "n"},
                   {"rgb", "images: keep three colour channels."},
                   {"context", "text: characters per sample.", "n", "64"},
                   {"shard-size", "Samples per shard.", "n", "32"}});

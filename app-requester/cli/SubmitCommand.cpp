@@ -33,6 +33,10 @@ int submitCommand(const QStringList& args) {
           "128"},
          {"optimizer", "adam, adamw, sgd or momentum (sgd with momentum 0.9 unless --momentum).", "kind", "adam"},
          {"lr", "Learning rate.", "rate", "0.001"},
+         {"lr-schedule",
+          "How the learning rate changes over the steps: constant, step:every=200,gamma=0.5, cosine, or "
+          "cosine:min=1e-5,warmup=100,start=0.01 (docs/training.md).",
+          "schedule", "constant"},
          {"momentum", "SGD momentum.", "m"},
          {"weight-decay", "Weight decay.", "wd"},
          {"seed", "Seed of the order in which shards are visited.", "n", "1"},
@@ -62,6 +66,7 @@ int submitCommand(const QStringList& args) {
     job.set_priority(int(countOption(p, "priority", -1000000)));
     wire::Hyperparameters& h = *job.mutable_hyperparameters();
     setTrainingOptions(h, p);
+    *h.mutable_lr_schedule() = requester::lrScheduleFromText(p.value("lr-schedule"));
     h.set_eval_every_steps(std::uint32_t(countOption(p, "eval-every", 0)));
     h.set_checkpoint_every_steps(std::uint32_t(countOption(p, "checkpoint-every", 0)));
 

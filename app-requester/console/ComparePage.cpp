@@ -11,9 +11,12 @@
 
 #include "ConfigDiffModel.h"
 #include "JobHistory.h"
+#include "JobSettings.h"
 #include "JobWatcher.h"
 #include "JobsService.h"
 #include "MetricChart.h"
+#include "RunHistories.h"
+#include "requester/Credits.h"
 
 namespace raven::console {
 
@@ -27,8 +30,8 @@ QColor runColour(int i) {
 }
 }  // namespace
 
-ComparePage::ComparePage(JobsService& jobs, JobWatcher& watcher, QWidget* parent)
-    : QWidget(parent), jobs_(jobs), watcher_(watcher) {
+ComparePage::ComparePage(JobsService& jobs, JobWatcher& watcher, ConnectionService& connection, QWidget* parent)
+    : QWidget(parent), jobs_(jobs), watcher_(watcher), histories_(new RunHistories(connection, watcher, this)) {
     list_ = new QListWidget;
     list_->setObjectName("compareJobs");
     list_->setMaximumWidth(260);
@@ -56,6 +59,7 @@ ComparePage::ComparePage(JobsService& jobs, JobWatcher& watcher, QWidget* parent
     layout->addWidget(right, 1);
     connect(&jobs_, &JobsService::jobsChanged, this, &ComparePage::refillJobs);
     connect(list_, &QListWidget::itemChanged, this, &ComparePage::redraw);
+    connect(histories_, &RunHistories::historiesChanged, this, &ComparePage::redraw);
     refillJobs();
     redraw();
 }
@@ -66,7 +70,8 @@ void ComparePage::refillJobs() {
     list_->clear();
     for (const auto& j : jobs_.jobs()) {
         const QString id = QString::fromStdString(j.job_id());
-        auto* item = new QListWidgetItem(tr("Job %1 %2").arg(id, QString::fromStdString(j.name())), list_);
+        auto* item = new QListWidgetItem(
+            tr("Job %1 %2 (%3)").arg(id, QString::fromStdString(j.name()), requester::jobStateName(j.state())), list_);
         item->setData(Qt::UserRole, id);
         item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
         item->setCheckState(checked.contains(id) ? Qt::Checked : Qt::Unchecked);
@@ -100,19 +105,21 @@ void ComparePage::redraw() {
     charts_->addWidget(accuracy_);
 
     const QStringList ids = checkedJobs();
+    histories_->setJobs(ids);
     QStringList titles, missing;
     std::vector<QJsonObject> configs;
     for (int i = 0; i < ids.size(); ++i) {
         const QString& id = ids[i];
-        const JobHistory history(watcher_.historyDirectory(), id);
+        const JobHistory* history = histories_->history(id);
         const wire::JobInfo* job = jobs_.job(id);
         const QString title = tr("job %1%2").arg(id, job ? " " + QString::fromStdString(job->name()) : QString());
         titles << title;
-        configs.push_back(jobs_.configOf(id));
-        if (history.metrics().empty()) missing << id;
+        configs.push_back(job ? describeJob(*job, jobs_.configOf(id)) : jobs_.configOf(id));
+        if (!history || history->metrics().empty()) missing << id;
         QList<QPointF> loss, accuracy;
         double ema = 0, debias = 0;
-        for (const MetricPoint& p : history.metrics()) {
+        static const std::vector<MetricPoint> none;
+        for (const MetricPoint& p : history ? history->metrics() : none) {
             // The watch page's default smoothing, debiased at the start.
             ema = 0.8 * ema + 0.2 * p.trainLoss;
             debias = 0.8 * debias + 0.2;
@@ -132,8 +139,9 @@ void ComparePage::redraw() {
     if (ids.size() < 2)
         note_->setText(tr("Tick two or more jobs (Space) to overlay their curves and see how their settings differ."));
     else if (!missing.isEmpty())
-        note_->setText(tr("No history on this machine yet for job %1: open it once on the Training page.")
-                           .arg(missing.join(", ")));
+        note_->setText(histories_->fetching() > 0
+                           ? tr("Fetching the history of job %1 from the coordinator…").arg(missing.join(", "))
+                           : tr("No training steps yet for job %1.").arg(missing.join(", ")));
     else
         note_->setText(tr("Settings that differ are in bold."));
 }

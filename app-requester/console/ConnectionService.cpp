@@ -37,10 +37,6 @@ void ConnectionService::setWorkerCount(int count) {
     }
 }
 
-ledger::CreditRate ConnectionService::creditRate() const {
-    return cluster_ ? cluster_->options().rate : ledger::CreditRate{};
-}
-
 void ConnectionService::disconnectFromCoordinator() {
     retry_.stop();
     if (client_) {

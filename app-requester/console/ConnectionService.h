@@ -52,10 +52,6 @@ public:
     // Local workers running (embedded only).
     int workerCount() const;
     void setWorkerCount(int count);
-    // The coordinator's price per 10^12 FLOPs: the embedded one's, or the protocol's default for a
-    // remote one (the wire does not carry the price yet).
-    ledger::CreditRate creditRate() const;
-
     // The delay before the next attempt (ms), doubled after each failure up to 30 s.
     int nextRetryMs() const { return retryMs_; }
 

@@ -59,7 +59,7 @@ ConsoleWindow::ConsoleWindow(ConsoleOptions options, QWidget* parent)
     jobsPage_ = new JobsPage(*jobs_);
     watchPage_ = new WatchPage(*watcher_, *jobs_);
     resultsPage_ = new ResultsPage(*results_, *library_);
-    comparePage_ = new ComparePage(*jobs_, *watcher_);
+    comparePage_ = new ComparePage(*jobs_, *watcher_, *connection_);
     auto* devicesPage = new QWidget;
     auto* devicesLayout = new QVBoxLayout(devicesPage);
     auto* devicesHeading =

@@ -1,9 +1,8 @@
 #include "DatasetImport.h"
 
 #include <QDir>
-#include <QDirIterator>
 #include <QFileInfo>
-#include <QImageReader>
+#include <QSize>
 #include <algorithm>
 
 #include "base/Error.h"
@@ -27,20 +26,6 @@ void need(const ImportRequest& r, qsizetype n, const char* what) {
     RAVEN_CHECK(r.sources.size() == n && std::all_of(r.sources.begin(), r.sources.end(),
                                                      [](const QString& s) { return !s.trimmed().isEmpty(); }),
                 std::string("this format needs ") + what, "choose it with Browse…");
-}
-
-// The size of the first image under `root` (sorted, as the importer reads them), so that images keep
-// their own size unless the person chooses one.
-QSize firstImageSize(const QString& root) {
-    QStringList files;
-    QDirIterator it(root, QDir::Files, QDirIterator::Subdirectories);
-    while (it.hasNext()) files << it.next();
-    std::sort(files.begin(), files.end());
-    for (const QString& f : files) {
-        const QSize size = QImageReader(f).size();
-        if (size.isValid()) return size;
-    }
-    fail("no readable image under " + root.toStdString(), "put PNG or JPEG images in one sub-folder per class");
 }
 
 data::Dataset readSources(const ImportRequest& r) {
@@ -69,7 +54,10 @@ data::Dataset readSources(const ImportRequest& r) {
             data::ImageFolderImportOptions o;
             o.name = name;
             QSize size(r.imageWidth, r.imageHeight);
-            if (size.width() <= 0 || size.height() <= 0) size = firstImageSize(r.sources[0]);
+            if (size.width() <= 0 || size.height() <= 0) {
+                const auto [width, height] = data::imageFolderSize(r.sources[0]);
+                size = QSize(width, height);
+            }
             o.width = size.width();
             o.height = size.height();
             o.grayscale = !r.rgb;

@@ -63,11 +63,16 @@ void DatasetLibrary::startImport(const ImportRequest& request) {
     auto stage = [self](const QString& text) {
         QMetaObject::invokeMethod(self, [self, text] { emit self->importStage(text); });
     };
-    auto future = QtConcurrent::run([request, cancelled, root, stage]() -> std::shared_ptr<ImportOutcome> {
+    // Percent of the shards written, told when it changes (-1 while the files are read: no fraction).
+    auto percent = [self](int value) {
+        QMetaObject::invokeMethod(self, [self, value] { emit self->importProgress(value); });
+    };
+    auto future = QtConcurrent::run([request, cancelled, root, stage, percent]() -> std::shared_ptr<ImportOutcome> {
         auto out = std::make_shared<ImportOutcome>();
         QString partial;
         try {
             stage(tr("Reading %1…").arg(request.sources.join(", ")));
+            percent(-1);
             const data::Dataset ds = importDataset(request, *cancelled);
             // A name that is a safe directory name and new in the library.
             QString base = QString::fromStdString(ds.name).replace(QRegularExpression("[^A-Za-z0-9._-]+"), "-");
@@ -77,7 +82,13 @@ void DatasetLibrary::startImport(const ImportRequest& request) {
             partial = dir;
             stage(tr("Cutting %1 samples into shards…").arg(ds.train.count() + ds.test.count()));
             data::ShardStore store(QDir(dir).filePath("shards"));
-            const data::Manifest manifest = data::publishDataset(ds, store);
+            int told = -1;
+            const data::Manifest manifest =
+                data::publishDataset(ds, store, data::kDefaultShardSize, [&](std::int64_t written, std::int64_t total) {
+                    if (*cancelled) throw ImportCancelled{};
+                    const int now = int(100 * written / std::max<std::int64_t>(1, total));
+                    if (now != told) percent(told = now);
+                });
             if (*cancelled) throw ImportCancelled{};
             // The manifest last: a directory without one is an import that did not finish.
             manifest.save(QDir(dir).filePath("manifest.json"));

@@ -58,6 +58,8 @@ public:
 signals:
     void datasetsChanged();
     void importStage(const QString& stage);
+    // 0..100: the shards written so far; -1 while the files are read (a busy bar).
+    void importProgress(int percent);
     void imported(int index);
     void importFailed(const QString& message, const QString& hint);
     void importCancelled();

@@ -91,7 +91,8 @@ ImportDialog::ImportDialog(DatasetLibrary& library, QWidget* parent) : QDialog(p
     stage_ = new QLabel;
     stage_->setObjectName("importStage");
     progress_ = new QProgressBar;
-    progress_->setRange(0, 0);  // the importers report no fraction: a busy bar while they run
+    progress_->setRange(0, 0);  // busy while the files are read; a percentage while shards are written
+    progress_->setObjectName("importProgress");
     progress_->hide();
     auto* buttons = new QDialogButtonBox;
     import_ = buttons->addButton(tr("&Import"), QDialogButtonBox::AcceptRole);
@@ -115,6 +116,10 @@ ImportDialog::ImportDialog(DatasetLibrary& library, QWidget* parent) : QDialog(p
     connect(import_, &QPushButton::clicked, this, &ImportDialog::startImport);
     connect(cancel_, &QPushButton::clicked, this, &ImportDialog::reject);
     connect(&library_, &DatasetLibrary::importStage, stage_, &QLabel::setText);
+    connect(&library_, &DatasetLibrary::importProgress, this, [this](int percent) {
+        progress_->setRange(0, percent < 0 ? 0 : 100);
+        if (percent >= 0) progress_->setValue(percent);
+    });
     connect(&library_, &DatasetLibrary::imported, this, [this] {
         setBusy(false);
         accept();
@@ -173,6 +178,7 @@ ImportRequest ImportDialog::request() const {
 
 void ImportDialog::startImport() {
     problem_->hide();
+    progress_->setRange(0, 0);
     setBusy(true);
     library_.startImport(request());
 }

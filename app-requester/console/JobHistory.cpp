@@ -48,9 +48,11 @@ void JobHistory::load() {
                           o["sps"].toDouble(),
                           o["w"].toInt(),
                           {},
+                          {},
                           {}};
             if (o.contains("el")) p.evalLoss = o["el"].toDouble();
             if (o.contains("ea")) p.evalAccuracy = o["ea"].toDouble();
+            if (o.contains("lr")) p.learningRate = o["lr"].toDouble();
             if (metrics_.empty() || p.step > metrics_.back().step) metrics_.push_back(p);
         } else if (o.contains("e")) {
             events_.push_back(
@@ -70,9 +72,14 @@ void JobHistory::append(const QByteArray& line) {
 
 bool JobHistory::add(const wire::MetricsUpdate& u) {
     if (!metrics_.empty() && u.step() <= metrics_.back().step) return false;
-    MetricPoint p{
-        u.step(), std::int64_t(u.timestamp_ms()), u.train_loss(), u.samples_per_second(), int(u.active_workers()), {},
-        {}};
+    MetricPoint p{u.step(),
+                  std::int64_t(u.timestamp_ms()),
+                  u.train_loss(),
+                  u.samples_per_second(),
+                  int(u.active_workers()),
+                  {},
+                  {},
+                  {}};
     QJsonObject o{{"m", qint64(p.step)},
                   {"t", qint64(p.timeMs)},
                   {"loss", p.trainLoss},
@@ -80,6 +87,8 @@ bool JobHistory::add(const wire::MetricsUpdate& u) {
                   {"w", p.workers}};
     if (u.has_eval_loss()) o["el"] = *(p.evalLoss = u.eval_loss());
     if (u.has_eval_accuracy()) o["ea"] = *(p.evalAccuracy = u.eval_accuracy());
+    if (const auto lr = u.extra().find("learning_rate"); lr != u.extra().end())
+        o["lr"] = *(p.learningRate = lr->second);
     metrics_.push_back(p);
     append(QJsonDocument(o).toJson(QJsonDocument::Compact));
     return true;

@@ -3,7 +3,7 @@
 // arrives, so that a job's charts open at once and survive a restart of the console.
 //
 // File: <directory>/job-<id>.jsonl, one JSON object per line, appended and flushed as they come:
-//   {"m":12,"t":1700000000123,"loss":0.52,"sps":5400,"w":2,"el":0.49,"ea":0.83}   a step's metrics
+//   {"m":12,"t":1700000000123,"loss":0.52,"sps":5400,"w":2,"el":0.49,"ea":0.83,"lr":0.001}   a step's metrics
 //   {"e":3,"t":...,"s":12,"msg":"local-worker-2 joined"}                       an event (JobEventKind)
 //   {"c":1500000,"b":10000000,"t":...,"s":12}                                  spent and budget
 // A line that does not parse (the end of a file cut by a crash) is skipped.
@@ -24,6 +24,7 @@ struct MetricPoint {
     double samplesPerSecond = 0;
     int workers = 0;
     std::optional<double> evalLoss, evalAccuracy;
+    std::optional<double> learningRate;  // the rate the step was taken with (coordinators that say)
 };
 
 struct EventPoint {

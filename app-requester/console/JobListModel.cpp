@@ -31,6 +31,10 @@ QVariant JobListModel::data(const QModelIndex& index, int role) const {
     if (!j) return {};
     if (role == IdRole) return ids_[index.row()];
     if (role == StateRole) return int(j->state());
+    const bool finished = requester::isFinished(j->state());
+    if (role == CanPauseRole) return !finished && j->state() != wire::JOB_STATE_PAUSED;
+    if (role == CanResumeRole) return j->state() == wire::JOB_STATE_PAUSED;
+    if (role == CanCancelRole) return !finished;
     if (role == Qt::ToolTipRole) return QString::fromStdString(j->message());
     if (role != Qt::DisplayRole) return {};
     switch (index.column()) {

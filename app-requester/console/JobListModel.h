@@ -14,6 +14,10 @@ public:
     enum Column { Job, Name, State, Progress, Spent, ColumnCount };
     static constexpr int IdRole = Qt::UserRole + 1;     // the job id
     static constexpr int StateRole = Qt::UserRole + 2;  // wire::JobState as int
+    // What can be done to the job in its state (bool), so that pages need not know the states.
+    static constexpr int CanPauseRole = Qt::UserRole + 3;
+    static constexpr int CanResumeRole = Qt::UserRole + 4;
+    static constexpr int CanCancelRole = Qt::UserRole + 5;
 
     explicit JobListModel(JobsService& jobs, QObject* parent = nullptr);
     int rowCount(const QModelIndex& parent = {}) const override;

@@ -22,6 +22,34 @@ nn::OptimizerConfig optimizerConfig(const JobSettings& s) {
 }
 }  // namespace
 
+QStringList scheduleChoiceNames() {
+    return {QObject::tr("constant"), QObject::tr("step decay"), QObject::tr("cosine"),
+            QObject::tr("linear warm-up, then cosine")};
+}
+
+wire::LearningRateSchedule scheduleOf(const JobSettings& s) {
+    wire::LearningRateSchedule w;
+    switch (s.schedule) {
+        case ScheduleChoice::Constant:
+            w.set_kind(wire::LEARNING_RATE_SCHEDULE_KIND_CONSTANT);
+            break;
+        case ScheduleChoice::StepDecay:
+            w.set_kind(wire::LEARNING_RATE_SCHEDULE_KIND_STEP);
+            w.set_step_size(std::uint64_t(std::max(0, s.decayEvery)));
+            w.set_gamma(s.decayFactor);
+            break;
+        case ScheduleChoice::WarmupCosine:
+            w.set_warmup_steps(std::uint64_t(std::max(0, s.warmupSteps)));
+            w.set_warmup_start_factor(0.01);  // from near zero, as warm-ups usually start
+            [[fallthrough]];
+        case ScheduleChoice::Cosine:
+            w.set_kind(wire::LEARNING_RATE_SCHEDULE_KIND_COSINE);
+            w.set_min_learning_rate(s.minLearningRate);
+            break;
+    }
+    return w;
+}
+
 SettingsProblems checkSettings(const JobSettings& s, const data::Manifest& dataset, std::int64_t balance) {
     SettingsProblems p;
     if (s.batch <= 0 || s.batch % dataset.shardSize != 0)
@@ -40,6 +68,25 @@ SettingsProblems checkSettings(const JobSettings& s, const data::Manifest& datas
     } catch (const Error& e) {
         p.learningRate = QString::fromStdString(e.message());
     }
+    if (s.schedule == ScheduleChoice::StepDecay && s.decayEvery <= 0)
+        p.schedule = QObject::tr("Say after how many steps the rate decays, e.g. 100.");
+    else if (s.schedule == ScheduleChoice::StepDecay && (s.decayFactor <= 0 || s.decayFactor > 1))
+        p.schedule =
+            QObject::tr("The decay factor multiplies the rate: give a number above 0 and at most 1, e.g. 0.5.");
+    else if ((s.schedule == ScheduleChoice::Cosine || s.schedule == ScheduleChoice::WarmupCosine) &&
+             s.minLearningRate >= s.learningRate)
+        p.schedule = QObject::tr("The cosine schedule ends at the final rate: make it lower than the learning rate.");
+    else if (s.schedule == ScheduleChoice::WarmupCosine && s.warmupSteps <= 0)
+        p.schedule = QObject::tr("Give the warm-up a number of steps, e.g. 100, or choose plain cosine.");
+    else if (s.schedule == ScheduleChoice::WarmupCosine && dataset.shardSize > 0 && s.batch > 0) {
+        const std::int64_t perEpoch = (std::int64_t(dataset.train.samples) + s.batch - 1) / s.batch;
+        const std::int64_t steps =
+            s.maxSteps > 0 ? std::min<std::int64_t>(s.maxSteps, perEpoch * s.epochs) : perEpoch * s.epochs;
+        if (s.warmupSteps >= steps)
+            p.schedule = QObject::tr("The warm-up (%1 steps) is as long as the whole job (%2 steps): shorten it.")
+                             .arg(s.warmupSteps)
+                             .arg(steps);
+    }
     return p;
 }
 
@@ -50,6 +97,7 @@ QJsonObject describeJob(const JobSettings& s, const data::Manifest& dataset, con
             {"model", modelName},
             {"optimizer", QString::fromLatin1(optimizers[int(s.optimizer)])},
             {"learning rate", s.learningRate},
+            {"learning-rate schedule", requester::describeLrSchedule(scheduleOf(s))},
             {"batch", s.batch},
             {"epochs", s.epochs},
             {"stop after steps", qint64(s.maxSteps)},
@@ -57,6 +105,36 @@ QJsonObject describeJob(const JobSettings& s, const data::Manifest& dataset, con
             {"checkpoint every", s.checkpointEverySteps},
             {"priority", s.priority},
             {"budget (credits)", requester::formatCredits(s.budgetMicroCredits)}};
+}
+
+QJsonObject describeJob(const wire::JobInfo& job, const QJsonObject& recorded) {
+    QJsonObject out = recorded;
+    if (!job.has_hyperparameters()) return out;  // a coordinator too old to say
+    const wire::Hyperparameters& h = job.hyperparameters();
+    QString optimizer;
+    if (h.optimizer() == "adam" || h.optimizer().empty())
+        optimizer = QStringLiteral("Adam");
+    else if (h.optimizer() == "adamw")
+        optimizer = QStringLiteral("AdamW");
+    else if (h.optimizer() == "sgd" && h.momentum() == 0)
+        optimizer = QStringLiteral("SGD");
+    else
+        optimizer = QStringLiteral("SGD with momentum %1").arg(h.momentum() == 0 ? 0.9 : h.momentum());
+    if (!recorded.contains("dataset")) out["dataset"] = QString::fromStdString(job.dataset_id()).left(12);
+    if (!recorded.contains("model"))
+        out["model"] = QObject::tr("spec %1").arg(QString::fromStdString(job.model_spec_sha256()).left(12));
+    out["optimizer"] = optimizer;
+    out["learning rate"] = h.learning_rate();
+    out["learning-rate schedule"] = requester::describeLrSchedule(h.lr_schedule());
+    out["batch"] = qint64(h.global_batch());
+    out["epochs"] = qint64(std::max<std::uint32_t>(1, h.epochs()));
+    out["stop after steps"] = qint64(h.max_steps());
+    out["evaluate every"] = qint64(h.eval_every_steps());
+    out["checkpoint every"] = h.checkpoint_every_steps() == 0 ? QJsonValue(QObject::tr("the coordinator's default"))
+                                                              : QJsonValue(qint64(h.checkpoint_every_steps()));
+    out["priority"] = job.priority();
+    out["budget (credits)"] = requester::formatCredits(job.budget_micro_credits());
+    return out;
 }
 
 wire::CreateJob makeCreateJob(const JobSettings& s, const data::Manifest& dataset) {
@@ -70,6 +148,7 @@ wire::CreateJob makeCreateJob(const JobSettings& s, const data::Manifest& datase
     h.set_epochs(std::uint32_t(s.epochs));
     h.set_max_steps(std::uint64_t(s.maxSteps));
     h.set_seed(1);
+    *h.mutable_lr_schedule() = scheduleOf(s);
     h.set_gradient_encoding(wire::GRADIENT_ENCODING_FP32);
     std::uint32_t evalEvery = std::uint32_t(s.evalEverySteps);
     if (evalEvery == 0) {

@@ -15,6 +15,9 @@ JobWatcher::JobWatcher(ConnectionService& connection, JobsService& jobs, QString
     connect(&connection_, &ConnectionService::connected, this, &JobWatcher::subscribe);
     connect(&connection_, &ConnectionService::connectionLost, this, [this] { subscription_ = 0; });
     connect(&jobs_, &JobsService::jobsChanged, this, &JobWatcher::recordSpend);
+    contributorsPoll_.setInterval(2000);
+    connect(&contributorsPoll_, &QTimer::timeout, this, &JobWatcher::refreshContributors);
+    connect(&connection_, &ConnectionService::connected, this, &JobWatcher::refreshContributors);
 }
 
 JobWatcher::~JobWatcher() { unsubscribe(); }
@@ -30,7 +33,12 @@ void JobWatcher::watch(const QString& jobId) {
     unsubscribe();
     jobId_ = jobId;
     history_.reset();
+    contributors_.Clear();
+    contributorsPoll_.stop();
+    emit contributorsChanged();
     if (!jobId.isEmpty()) {
+        refreshContributors();
+        contributorsPoll_.start();
         history_ = std::make_unique<JobHistory>(directory_, jobId);
         if (!history_->writeProblem().isEmpty()) emit problem(history_->writeProblem());
         recordSpend();
@@ -72,6 +80,28 @@ void JobWatcher::recordSpend() {
     if (job && history_->addSpend(QDateTime::currentMSecsSinceEpoch(), job->spent_micro_credits(),
                                   job->budget_micro_credits()))
         emit historyChanged();
+}
+
+void JobWatcher::refreshContributors() {
+    auto* client = connection_.client();
+    if (!client || jobId_.isEmpty()) return;
+    // A finished job's figures no longer change: asked once more after it ended, then not again.
+    const wire::JobInfo* job = jobs_.job(jobId_);
+    if (job && requester::isFinished(job->state()) && contributors_.job_id() == job->job_id()) contributorsPoll_.stop();
+    client->jobContributors(jobId_,
+                            {whileAlive(this,
+                                        [](JobWatcher* self, const wire::JobContributors& c) {
+                                            if (QString::fromStdString(c.job_id()) != self->jobId_)
+                                                return;  // an older job's
+                                            if (c.SerializeAsString() == self->contributors_.SerializeAsString())
+                                                return;
+                                            self->contributors_ = c;
+                                            emit self->contributorsChanged();
+                                        }),
+                             whileAlive(this, [](JobWatcher* self, const requester::Failure& f) {
+                                 // A lost connection is the status bar's to tell; a refusal is this page's.
+                                 if (f.code != wire::ERROR_CODE_UNAVAILABLE) emit self->problem(f.text());
+                             })});
 }
 
 }  // namespace raven::console

@@ -1,9 +1,11 @@
 #pragma once
 // JobWatcher: follows one job live into its JobHistory: the coordinator's metrics and events (the
-// past ones replayed first, skipped where the history on disk has them), and the spend from the
-// job list. Follows again after a lost connection comes back.
+// past ones replayed first, skipped where the history on disk has them), the spend from the job
+// list, and who computes the job (the coordinator's per-contributor figures, asked for every 2 s
+// while the job runs, and once for a finished one). Follows again after a lost connection comes back.
 #include <QObject>
 #include <QString>
+#include <QTimer>
 #include <memory>
 
 #include "JobHistory.h"
@@ -28,11 +30,16 @@ public:
     const QString& historyDirectory() const { return directory_; }
     // Null before watch().
     const JobHistory* history() const { return history_.get(); }
+    // Who computed the job, as the coordinator last said (empty until it answers).
+    const wire::JobContributors& contributors() const { return contributors_; }
+    // Asks the coordinator for the job's contributors now (the timer does it every 2 s).
+    void refreshContributors();
 
 signals:
     // New points, events or spend arrived (or the history was opened): the charts redraw.
     void historyChanged();
     void problem(const QString& message);
+    void contributorsChanged();
 
 private:
     void subscribe();
@@ -45,6 +52,8 @@ private:
     QString jobId_;
     std::unique_ptr<JobHistory> history_;
     std::uint64_t subscription_ = 0;
+    wire::JobContributors contributors_;
+    QTimer contributorsPoll_;
 };
 
 }  // namespace raven::console

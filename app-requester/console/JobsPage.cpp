@@ -70,12 +70,12 @@ void JobsPage::selectJob(const QString& id) {
 }
 
 void JobsPage::updateButtons() {
-    const wire::JobInfo* job = jobs_.job(currentJob());
-    const bool finished = !job || requester::isFinished(job->state());
-    watch_->setEnabled(job != nullptr);
-    pause_->setEnabled(!finished && job->state() != wire::JOB_STATE_PAUSED);
-    resume_->setEnabled(job && job->state() == wire::JOB_STATE_PAUSED);
-    cancel_->setEnabled(!finished);
+    const QModelIndex current = table_->currentIndex();
+    const QModelIndex row = current.isValid() ? model_->index(current.row(), 0) : QModelIndex();
+    watch_->setEnabled(row.isValid());
+    pause_->setEnabled(row.data(JobListModel::CanPauseRole).toBool());
+    resume_->setEnabled(row.data(JobListModel::CanResumeRole).toBool());
+    cancel_->setEnabled(row.data(JobListModel::CanCancelRole).toBool());
 }
 
 void JobsPage::act(int action) {

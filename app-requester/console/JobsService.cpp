@@ -64,8 +64,11 @@ void JobsService::refresh() {
                       {}});
     client->balance({whileAlive(this,
                                 [](JobsService* self, const wire::Balance& b) {
-                                    if (self->balance_ == b.micro_credits()) return;
+                                    if (self->balance_ == b.micro_credits() &&
+                                        self->price_ == b.micro_credits_per_teraflop())
+                                        return;
                                     self->balance_ = b.micro_credits();
+                                    self->price_ = b.micro_credits_per_teraflop();
                                     emit self->balanceChanged(self->balance_);
                                 }),
                      {}});

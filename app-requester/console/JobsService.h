@@ -34,6 +34,9 @@ public:
     const wire::JobInfo* job(const QString& id) const;
     // The requester's funds in micro-credits; -1 until known.
     std::int64_t balance() const { return balance_; }
+    // The coordinator's price in micro-credits per 10^12 FLOPs, as it says with the balance; -1 until
+    // known, 0 from a coordinator too old to say.
+    std::int64_t pricePerTeraflop() const { return price_; }
 
     // The id of the dataset the job was submitted with from this console; empty when unknown.
     QString datasetOf(const QString& jobId) const;
@@ -47,6 +50,7 @@ public:
 
 signals:
     void jobsChanged();
+    // The balance or the coordinator's price changed.
     void balanceChanged(qint64 microCredits);
     void submitStage(const QString& stage, int done, int total);
     void submitted(const QString& jobId);
@@ -66,6 +70,7 @@ private:
     QTimer poll_;
     std::vector<wire::JobInfo> jobs_;
     std::int64_t balance_ = -1;
+    std::int64_t price_ = -1;
     bool submitting_ = false;
 };
 

@@ -26,18 +26,22 @@ QJsonArray array(const std::vector<T>& values) {
 }
 }  // namespace
 
+std::map<std::string, std::string> preprocessingMetadata(const data::Manifest& dataset) {
+    return {{"raven.dataset", dataset.name},
+            {"raven.input_shape", compact(array(dataset.featureShape))},
+            {"raven.classes", compact(array(dataset.classes))},
+            {"raven.normalization",
+             compact(QJsonObject{{"kind", QString::fromStdString(data::toString(dataset.normalization.kind))},
+                                 {"mean", array(dataset.normalization.mean)},
+                                 {"std", array(dataset.normalization.std)}})}};
+}
+
 void exportModel(const QString& checkpointPath, const data::Manifest& dataset, const QString& outPath) {
     Checkpoint c = Checkpoint::read(checkpointPath.toStdString());
     // The model only: the optimizer's state is for resuming training, and doubles or triples the file.
     c.optimizer.clear();
     c.optimizerState = {};
-    c.extraMetadata["raven.dataset"] = dataset.name;
-    c.extraMetadata["raven.input_shape"] = compact(array(dataset.featureShape));
-    c.extraMetadata["raven.classes"] = compact(array(dataset.classes));
-    c.extraMetadata["raven.normalization"] =
-        compact(QJsonObject{{"kind", QString::fromStdString(data::toString(dataset.normalization.kind))},
-                            {"mean", array(dataset.normalization.mean)},
-                            {"std", array(dataset.normalization.std)}});
+    for (const auto& [key, value] : preprocessingMetadata(dataset)) c.extraMetadata[key] = value;
     c.write(outPath.toStdString());
 }
 

@@ -11,10 +11,15 @@
 // The file is still a Raven checkpoint (raven eval and nn::loadModel read it) and a plain
 // safetensors file for PyTorch.
 #include <QString>
+#include <map>
+#include <string>
 
 #include "data/Manifest.h"
 
 namespace raven::console {
+
+// The raven.* entries above for `dataset` (the ONNX export carries them too).
+std::map<std::string, std::string> preprocessingMetadata(const data::Manifest& dataset);
 
 // raven::Error when the checkpoint cannot be read or the file cannot be written.
 void exportModel(const QString& checkpointPath, const data::Manifest& dataset, const QString& outPath);

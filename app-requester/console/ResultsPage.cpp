@@ -30,11 +30,12 @@ ResultsPage::ResultsPage(ResultsService& results, DatasetLibrary& library, QWidg
     download_->setObjectName("downloadCheckpoint");
     evaluate_ = new QPushButton(tr("&Evaluate on the test split"));
     evaluate_->setObjectName("evaluateCheckpoint");
-    export_ = new QPushButton(tr("E&xport with preprocessing…"));
+    export_ = new QPushButton(tr("E&xport (safetensors or ONNX)…"));
     export_->setObjectName("exportModel");
     export_->setToolTip(
         tr("The model without the optimizer state, with the dataset's normalization, class names and "
-           "input shape in the file, so it predicts right elsewhere"));
+           "input shape, so it predicts right elsewhere: safetensors for PyTorch, or ONNX (opset 17) with "
+           "the normalization inside the graph, for raw inputs"));
     progress_ = new QProgressBar;
     progress_->hide();
     status_ = new QLabel;
@@ -129,13 +130,26 @@ ResultsPage::ResultsPage(ResultsService& results, DatasetLibrary& library, QWidg
     });
     connect(matrix_, &QTableView::activated, this, &ResultsPage::openCell);
     connect(export_, &QPushButton::clicked, this, [this] {
-        const QString path = QFileDialog::getSaveFileName(this, tr("Export the model"),
-                                                          QFileInfo(checkpoint_).dir().filePath("model.safetensors"),
-                                                          tr("safetensors (*.safetensors)"));
-        if (!path.isEmpty()) exportTo(path);
+        QString filter;
+        QString path = QFileDialog::getSaveFileName(
+            this, tr("Export the model"), QFileInfo(checkpoint_).dir().filePath("model.safetensors"),
+            tr("safetensors for PyTorch (*.safetensors);;ONNX, normalization inside (*.onnx)"), &filter);
+        if (path.isEmpty()) return;
+        // The chosen format decides the file's suffix, which decides the format written.
+        const bool onnx = filter.contains(QLatin1String("*.onnx"));
+        if (onnx != path.endsWith(QLatin1String(".onnx"), Qt::CaseInsensitive))
+            exportTo(QFileInfo(path).dir().filePath(QFileInfo(path).completeBaseName() +
+                                                    (onnx ? QStringLiteral(".onnx") : QStringLiteral(".safetensors"))));
+        else
+            exportTo(path);
     });
     connect(&results_, &ResultsService::exported, this, [this](const QString& path) {
-        status_->setText(tr("Exported as %1 with the dataset's normalization, class names and input shape.").arg(path));
+        status_->setText(
+            path.endsWith(".onnx", Qt::CaseInsensitive)
+                ? tr("Exported as %1 (ONNX opset 17): the dataset's normalization is inside the graph, "
+                     "so give it raw inputs; class names and input shape are in its metadata.")
+                      .arg(path)
+                : tr("Exported as %1 with the dataset's normalization, class names and input shape.").arg(path));
     });
     connect(&results_, &ResultsService::exportFailed, this,
             [this](const QString& message) { status_->setText(tr("⚠ The export failed: %1").arg(message)); });

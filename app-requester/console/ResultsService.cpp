@@ -1,5 +1,7 @@
 #include "ResultsService.h"
 
+#include "OnnxExport.h"
+
 #include <QDir>
 #include <QtConcurrent>
 
@@ -42,8 +44,11 @@ void ResultsService::download(const QString& jobId) {
 
 void ResultsService::exportModel(const QString& checkpointPath, const QString& datasetPath, const QString& outPath) {
     try {
-        console::exportModel(checkpointPath, data::Manifest::load(QDir(datasetPath).filePath("manifest.json")),
-                             outPath);
+        const data::Manifest dataset = data::Manifest::load(QDir(datasetPath).filePath("manifest.json"));
+        if (outPath.endsWith(QLatin1String(".onnx"), Qt::CaseInsensitive))
+            exportOnnx(checkpointPath, dataset, outPath);
+        else
+            console::exportModel(checkpointPath, dataset, outPath);
         emit exported(outPath);
     } catch (const std::exception& e) {
         emit exportFailed(QString::fromUtf8(e.what()));

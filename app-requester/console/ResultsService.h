@@ -24,8 +24,9 @@ public:
     // evaluated(evaluation) or evaluationFailed.
     void evaluate(const QString& checkpointPath, const QString& datasetPath);
     bool isEvaluating() const;
-    // Writes the model with its dataset's preprocessing to `outPath` (ModelExport.h); exported(path)
-    // or exportFailed. Quick (one file copied with metadata), so it runs on the calling thread.
+    // Writes the model with its dataset's preprocessing to `outPath`: ONNX with the normalization in
+    // the graph when the name ends in .onnx (OnnxExport.h), else safetensors (ModelExport.h);
+    // exported(path) or exportFailed. Quick (one file written), so it runs on the calling thread.
     void exportModel(const QString& checkpointPath, const QString& datasetPath, const QString& outPath);
 
 signals:

@@ -64,9 +64,62 @@ SubmitPage::SubmitPage(DatasetLibrary& library, ModelDocument& document, JobsSer
     lr_->setRange(0.000001, 10);
     lr_->setSingleStep(0.0001);
     lr_->setValue(0.001);
-    form->addRow(tr("&Learning rate (constant):"), lr_);
+    form->addRow(tr("&Learning rate:"), lr_);
     lrProblem_ = problemLabel("learningRateProblem");
     form->addRow(lrProblem_);
+    // The schedule and, beside it, only the settings of the chosen one.
+    schedule_ = new QComboBox;
+    schedule_->setObjectName("jobSchedule");
+    schedule_->addItems(scheduleChoiceNames());
+    auto labelled = [](const QString& text, QWidget* field) {
+        auto* box = new QWidget;
+        auto* row = new QHBoxLayout(box);
+        row->setContentsMargins(0, 0, 0, 0);
+        auto* label = new QLabel(text);
+        label->setBuddy(field);
+        row->addWidget(label);
+        row->addWidget(field);
+        return box;
+    };
+    decayEvery_ = new QSpinBox;
+    decayEvery_->setObjectName("jobDecayEvery");
+    decayEvery_->setRange(1, 10'000'000);
+    decayEvery_->setValue(100);
+    decayEvery_->setSuffix(tr(" steps"));
+    decayFactor_ = new QDoubleSpinBox;
+    decayFactor_->setObjectName("jobDecayFactor");
+    decayFactor_->setDecimals(3);
+    decayFactor_->setRange(0.001, 1);
+    decayFactor_->setSingleStep(0.05);
+    decayFactor_->setValue(0.5);
+    decayBox_ = new QWidget;
+    auto* decayRow = new QHBoxLayout(decayBox_);
+    decayRow->setContentsMargins(0, 0, 0, 0);
+    decayRow->addWidget(labelled(tr("×"), decayFactor_));
+    decayRow->addWidget(labelled(tr("ever&y"), decayEvery_));
+    warmup_ = new QSpinBox;
+    warmup_->setObjectName("jobWarmupSteps");
+    warmup_->setRange(1, 10'000'000);
+    warmup_->setValue(100);
+    warmup_->setSuffix(tr(" steps"));
+    warmupBox_ = labelled(tr("&warm-up"), warmup_);
+    minLr_ = new QDoubleSpinBox;
+    minLr_->setObjectName("jobMinLearningRate");
+    minLr_->setDecimals(7);
+    minLr_->setRange(0, 10);
+    minLr_->setSingleStep(0.00001);
+    minLrBox_ = labelled(tr("down &to"), minLr_);
+    auto* scheduleRow = new QHBoxLayout;
+    scheduleRow->addWidget(schedule_);
+    scheduleRow->addWidget(decayBox_);
+    scheduleRow->addWidget(warmupBox_);
+    scheduleRow->addWidget(minLrBox_);
+    scheduleRow->addStretch();
+    auto* scheduleLabel = new QLabel(tr("Learning-rate sc&hedule:"));
+    scheduleLabel->setBuddy(schedule_);
+    form->addRow(scheduleLabel, scheduleRow);
+    scheduleProblem_ = problemLabel("scheduleProblem");
+    form->addRow(scheduleProblem_);
     batch_ = new QSpinBox;
     batch_->setObjectName("jobBatch");
     batch_->setRange(1, 65536);
@@ -150,9 +203,11 @@ SubmitPage::SubmitPage(DatasetLibrary& library, ModelDocument& document, JobsSer
     };
     connect(&library_, &DatasetLibrary::datasetsChanged, this, refillDatasets);
     refillDatasets();
-    for (auto* spin : {batch_, epochs_, maxSteps_, evalEvery_, checkpointEvery_, priority_})
+    for (auto* spin : {batch_, epochs_, maxSteps_, evalEvery_, checkpointEvery_, priority_, decayEvery_, warmup_})
         connect(spin, &QSpinBox::valueChanged, this, &SubmitPage::refresh);
-    connect(lr_, &QDoubleSpinBox::valueChanged, this, &SubmitPage::refresh);
+    for (auto* spin : {lr_, decayFactor_, minLr_})
+        connect(spin, &QDoubleSpinBox::valueChanged, this, &SubmitPage::refresh);
+    connect(schedule_, &QComboBox::currentIndexChanged, this, &SubmitPage::refresh);
     connect(budget_, &QDoubleSpinBox::valueChanged, this, &SubmitPage::refresh);
     connect(optimizer_, &QComboBox::currentIndexChanged, this, &SubmitPage::refresh);
     connect(dataset_, &QComboBox::currentIndexChanged, this, &SubmitPage::refresh);
@@ -191,6 +246,11 @@ JobSettings SubmitPage::settings() const {
     s.name = name_->text().trimmed().isEmpty() ? document_.name() : name_->text().trimmed();
     s.optimizer = OptimizerChoice(optimizer_->currentIndex());
     s.learningRate = lr_->value();
+    s.schedule = ScheduleChoice(schedule_->currentIndex());
+    s.decayEvery = decayEvery_->value();
+    s.decayFactor = decayFactor_->value();
+    s.warmupSteps = warmup_->value();
+    s.minLearningRate = minLr_->value();
     s.batch = batch_->value();
     s.epochs = epochs_->value();
     s.maxSteps = maxSteps_->value();
@@ -203,6 +263,10 @@ JobSettings SubmitPage::settings() const {
 
 void SubmitPage::refresh() {
     const std::int64_t balance = jobs_.balance();
+    const auto choice = ScheduleChoice(schedule_->currentIndex());
+    decayBox_->setVisible(choice == ScheduleChoice::StepDecay);
+    warmupBox_->setVisible(choice == ScheduleChoice::WarmupCosine);
+    minLrBox_->setVisible(choice == ScheduleChoice::Cosine || choice == ScheduleChoice::WarmupCosine);
     balance_->setText(balance >= 0 ? tr("your balance: %1 credits").arg(requester::formatCredits(balance))
                                    : tr("your balance: known once connected"));
     const ModelCheck& check = document_.check();
@@ -223,20 +287,28 @@ void SubmitPage::refresh() {
     showProblem(lrProblem_, problems.learningRate);
     showProblem(batchProblem_, problems.batch);
     showProblem(budgetProblem_, problems.budget);
+    showProblem(scheduleProblem_, problems.schedule);
     ready = ready && !problems.any();
-    if (check.ok()) {
-        const CostEstimate e = estimateCost(3 * check.forwardFlops, manifest.train.samples, s.epochs, s.batch,
-                                            s.maxSteps, connection_.creditRate());
-        estimate_->setText(
-            tr("<b>Estimated cost: %1 credits</b> for %L2 steps over %L3 samples (%4 FLOPs of "
-               "training at the coordinator's price of %5 per 10<sup>12</sup> FLOPs).%6")
-                .arg(requester::formatCredits(e.microCredits))
-                .arg(e.steps)
-                .arg(e.samples)
-                .arg(compactNumber(e.flops), requester::formatCredits(connection_.creditRate().perTeraflop))
-                .arg(e.microCredits > s.budgetMicroCredits
-                         ? tr(" The budget covers only part of it: the job stops when it is spent.")
-                         : QString()));
+    if (check.ok() && jobs_.pricePerTeraflop() <= 0) {
+        estimate_->setText(jobs_.pricePerTeraflop() < 0
+                               ? tr("The estimate needs the coordinator's price, which it gives once connected.")
+                               : tr("This coordinator does not publish its price, so the cost cannot be "
+                                    "estimated; the budget is the most the job may spend."));
+    } else if (check.ok()) {
+        const ledger::CreditRate rate{jobs_.pricePerTeraflop()};
+        const CostEstimate e =
+            estimateCost(3 * check.forwardFlops, manifest.train.samples, s.epochs, s.batch, s.maxSteps, rate);
+        estimate_->setText(tr("<b>Estimated cost: %1 credits</b> for %L2 steps over %L3 samples (%4 FLOPs of "
+                              "training at the coordinator's price of %5 credits per 10<sup>12</sup> FLOPs); "
+                              "<b>your balance: %7 credits</b>.%6")
+                               .arg(requester::formatCredits(e.microCredits))
+                               .arg(e.steps)
+                               .arg(e.samples)
+                               .arg(compactNumber(e.flops), requester::formatCredits(rate.perTeraflop))
+                               .arg(e.microCredits > s.budgetMicroCredits
+                                        ? tr(" The budget covers only part of it: the job stops when it is spent.")
+                                        : QString())
+                               .arg(balance >= 0 ? requester::formatCredits(balance) : tr("not known yet")));
     } else {
         estimate_->setText(tr("The estimate needs a valid model."));
     }

@@ -45,6 +45,15 @@ private:
     QComboBox* optimizer_;
     QDoubleSpinBox* lr_;
     QLabel* lrProblem_;
+    QComboBox* schedule_;
+    QWidget* decayBox_;
+    QSpinBox* decayEvery_;
+    QDoubleSpinBox* decayFactor_;
+    QWidget* warmupBox_;
+    QSpinBox* warmup_;
+    QWidget* minLrBox_;
+    QDoubleSpinBox* minLr_;
+    QLabel* scheduleProblem_;
     QSpinBox* batch_;
     QLabel* batchProblem_;
     QSpinBox* epochs_;

@@ -5,15 +5,20 @@
 #include <QDateTime>
 #include <QGridLayout>
 #include <QHBoxLayout>
+#include <QHeaderView>
 #include <QJsonObject>
 #include <QLabel>
 #include <QListWidget>
 #include <QSlider>
+#include <QSortFilterProxyModel>
+#include <QTableView>
 #include <QTimer>
 #include <QVBoxLayout>
 #include <algorithm>
 
+#include "JobContributorsModel.h"
 #include "JobHistory.h"
+#include "JobSettings.h"
 #include "JobWatcher.h"
 #include "JobsService.h"
 #include "MetricChart.h"
@@ -81,7 +86,31 @@ WatchPage::WatchPage(JobWatcher& watcher, JobsService& jobs, QWidget* parent)
 
     events_ = new QListWidget;
     events_->setObjectName("watchEvents");
-    events_->setMaximumHeight(110);
+    events_->setMaximumHeight(150);
+
+    contributors_ = new JobContributorsModel(watcher_, this);
+    auto* sorted = new QSortFilterProxyModel(this);
+    sorted->setSourceModel(contributors_);
+    sorted->setSortRole(JobContributorsModel::SortRole);
+    contributorsTable_ = new QTableView;
+    contributorsTable_->setObjectName("watchContributors");
+    contributorsTable_->setModel(sorted);
+    contributorsTable_->setSortingEnabled(true);
+    contributorsTable_->sortByColumn(JobContributorsModel::Share, Qt::DescendingOrder);
+    contributorsTable_->setSelectionBehavior(QAbstractItemView::SelectRows);
+    contributorsTable_->verticalHeader()->hide();
+    // Every column in view: the page is half the window wide.
+    contributorsTable_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    contributorsTable_->horizontalHeader()->setSectionResizeMode(JobContributorsModel::Contributor,
+                                                                 QHeaderView::ResizeToContents);
+    contributorsTable_->setMaximumHeight(150);
+    contributorsSummary_ = new QLabel;
+    contributorsSummary_->setObjectName("watchContributorsSummary");
+    contributorsSummary_->setWordWrap(true);
+    auto updateSummary = [this] { contributorsSummary_->setText(contributors_->summary()); };
+    connect(contributors_, &QAbstractItemModel::modelReset, this, updateSummary);
+    connect(contributors_, &QAbstractItemModel::dataChanged, this, updateSummary);
+    updateSummary();
 
     auto* grid = new QGridLayout;
     grid->addWidget(loss_, 0, 0);
@@ -93,8 +122,19 @@ WatchPage::WatchPage(JobWatcher& watcher, JobsService& jobs, QWidget* parent)
     layout->addWidget(problem_);
     layout->addLayout(controls);
     layout->addLayout(grid, 1);
-    layout->addWidget(new QLabel(tr("Events:")));
-    layout->addWidget(events_);
+    auto* below = new QGridLayout;
+    auto* eventsLabel = new QLabel(tr("E&vents:"));
+    eventsLabel->setBuddy(events_);
+    auto* contributorsLabel = new QLabel(tr("Who computed this &job:"));
+    contributorsLabel->setBuddy(contributorsTable_);
+    below->addWidget(eventsLabel, 0, 0);
+    below->addWidget(events_, 1, 0);
+    below->addWidget(contributorsLabel, 0, 1);
+    below->addWidget(contributorsTable_, 1, 1);
+    below->addWidget(contributorsSummary_, 2, 1);
+    below->setColumnStretch(0, 1);
+    below->setColumnStretch(1, 1);
+    layout->addLayout(below);
 
     redrawSoon_ = new QTimer(this);
     redrawSoon_->setSingleShot(true);
@@ -146,6 +186,8 @@ void WatchPage::updateHeader() {
                                : tr(", about %1 min to go").arg(qRound(seconds / 60));
         }
     }
+    if (!m.empty() && m.back().learningRate)
+        eta += tr("; learning rate %1 at step %2").arg(*m.back().learningRate, 0, 'g', 4).arg(m.back().step);
     header_->setText(
         tr("<b>Job %1 \"%2\"</b>: %3, step %4 of %5, %6 of %7 credits spent%8")
             .arg(h->jobId(), QString::fromStdString(job->name()).toHtmlEscaped(), requester::jobStateName(job->state()))
@@ -160,19 +202,23 @@ void WatchPage::redraw() {
     smoothingValue_->setText(QString::number(alpha, 'f', 2));
     const int axis = xAxis_->currentIndex();
     const bool byTime = axis == ByMinutes;
-    // Samples and epochs from the step: step x batch samples, an epoch per training split. Both are
-    // known for jobs submitted from this console (their settings are kept); others stay by step.
-    const QJsonObject config = jobs_.configOf(watcher_.jobId());
+    // Samples and epochs from the step: step x batch samples, an epoch per training split. The batch
+    // comes with every job from the coordinator; the training split's size only with jobs submitted
+    // from this console (their settings are kept), so others are drawn by samples but not by epoch.
+    const wire::JobInfo* info = jobs_.job(watcher_.jobId());
+    const QJsonObject recorded = jobs_.configOf(watcher_.jobId());
+    const QJsonObject config = info ? describeJob(*info, recorded) : recorded;
     const double batch = config["batch"].toDouble(), trainSamples = config["training samples"].toDouble();
     double scale = 1;
     QString xTitle = byTime ? tr("minutes") : tr("step");
-    if (axis == BySamples || axis == ByEpoch) {
-        if (batch > 0 && trainSamples > 0) {
-            scale = axis == BySamples ? batch : batch / trainSamples;
-            xTitle = axis == BySamples ? tr("samples seen") : tr("epoch");
-        } else {
-            xTitle = tr("step (the batch of a job submitted elsewhere is not known here)");
-        }
+    if (axis == BySamples && batch > 0) {
+        scale = batch;
+        xTitle = tr("samples seen");
+    } else if (axis == ByEpoch && batch > 0 && trainSamples > 0) {
+        scale = batch / trainSamples;
+        xTitle = tr("epoch");
+    } else if (axis == BySamples || axis == ByEpoch) {
+        xTitle = tr("step (the size of the training split of a job submitted elsewhere is not known here)");
     }
     for (MetricChart* c : {loss_, accuracy_, throughput_, credits_}) c->setXTitle(xTitle);
     if (drawnJob_ != watcher_.jobId()) problem_->hide();

@@ -2,7 +2,8 @@
 // WatchPage: one job, live. Training loss (raw faded behind, smoothed in front, smoothing adjustable)
 // with the evaluation loss, test accuracy, samples/s, and credits spent against the budget with the
 // forecast to the end; the x axis by step or wall time; log scale; the job's events as markers on
-// the curves and as a list; the ETA. It draws what JobWatcher keeps (on disk, so it opens at once).
+// the curves and as a list; who computed the job (JobContributorsModel); the ETA. It draws what
+// JobWatcher keeps (on disk, so it opens at once).
 #include <QWidget>
 
 class QTimer;
@@ -11,9 +12,11 @@ class QComboBox;
 class QLabel;
 class QListWidget;
 class QSlider;
+class QTableView;
 
 namespace raven::console {
 
+class JobContributorsModel;
 class JobWatcher;
 class JobsService;
 class MetricChart;
@@ -25,6 +28,7 @@ public:
 
     MetricChart* lossChart() const { return loss_; }
     MetricChart* accuracyChart() const { return accuracy_; }
+    QTableView* contributorsTable() const { return contributorsTable_; }
     // Redraws everything from the history (the watcher's signal calls it; tests and benchmarks too).
     void redraw();
 
@@ -48,6 +52,9 @@ private:
     MetricChart* throughput_;
     MetricChart* credits_;
     QListWidget* events_;
+    JobContributorsModel* contributors_;
+    QTableView* contributorsTable_;
+    QLabel* contributorsSummary_;
     int lossRaw_ = 0, lossSmooth_ = 0, lossEval_ = 0, accuracyLine_ = 0, throughputLine_ = 0;
     int spentLine_ = 0, budgetLine_ = 0, forecastLine_ = 0;
 };

@@ -5,6 +5,8 @@
 #include <QJsonObject>
 #include <QSaveFile>
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "base/Error.h"
 #include "checkpoint/SafeTensors.h"
@@ -79,12 +81,18 @@ std::vector<std::byte> SafeTensors::toBytes() const {
 void SafeTensors::write(const std::string& path) const {
     const Layout layout = layOut(*this);
     QSaveFile file(QString::fromStdString(path));
+    // QSaveFile reports a failed write (a full disk: ENOSPC) as "Unknown error"; errno, cleared
+    // before each step, holds the system's own reason.
     const auto failWrite = [&]() {
-        fail("cannot write '" + path + "': " + file.errorString().toStdString(),
+        const int cause = errno;
+        fail("cannot write '" + path +
+                 "': " + (cause != 0 ? std::string(std::strerror(cause)) : file.errorString().toStdString()),
              "check that the folder exists, that Raven may write there and that the disk has room");
     };
+    errno = 0;
     if (!file.open(QIODevice::WriteOnly)) failWrite();
     const auto put = [&](const void* data, std::size_t size) {
+        errno = 0;
         if (size != 0 &&
             file.write(static_cast<const char*>(data), static_cast<qint64>(size)) != static_cast<qint64>(size))
             failWrite();
@@ -93,6 +101,7 @@ void SafeTensors::write(const std::string& path) const {
     put(prefix.constData(), 8);
     put(layout.header.constData(), static_cast<std::size_t>(layout.header.size()));
     for (const NamedArray* array : layout.order) put(array->data.data(), array->data.size());
+    errno = 0;
     if (!file.commit()) failWrite();
 }
 

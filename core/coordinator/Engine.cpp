@@ -189,6 +189,8 @@ void Engine::dispatch(Session& s, const wire::Envelope& e) {
             return onBalance(s, e);
         case wire::Envelope::kContributorStatsQuery:
             return onContributorStats(s, e);
+        case wire::Envelope::kJobContributorsQuery:
+            return onJobContributors(s, e);
         default:
             refuse(wire::ERROR_CODE_INVALID_ARGUMENT,
                    QStringLiteral("%1 is not a request a coordinator answers").arg(protocol::payloadName(e)),

@@ -123,6 +123,10 @@ private:
     void onDownloadCheckpoint(Session& s, const wire::Envelope& e);
     void onBalance(Session& s, const wire::Envelope& e);
     void onContributorStats(Session& s, const wire::Envelope& e);
+    // --- EngineJobQueries.cpp: read-only questions about a requester's job ------------------------
+    void onJobContributors(Session& s, const wire::Envelope& e);
+    // The job's dataset, spec, priority and hyperparameters into its JobInfo.
+    void describeSettings(const ledger::Job& job, wire::JobInfo& info) const;
     // The requester's own job, or a refusal (NOT_FOUND / PERMISSION_DENIED).
     ledger::Job ownJob(const Session& s, const std::string& jobId) const;
 

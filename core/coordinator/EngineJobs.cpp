@@ -147,6 +147,7 @@ void Engine::stepOnce(JobRunner& r, const QList<ledger::WorkUnit>& units) {
     update.set_samples_per_second(static_cast<double>(report.samples) / seconds);
     update.set_active_workers(static_cast<std::uint32_t>(report.contributors.size()));
     (*update.mutable_extra())["train_accuracy"] = report.accuracy;
+    (*update.mutable_extra())["learning_rate"] = report.learningRate;
     const std::int64_t evalEvery = r.config().evalEverySteps;
     const bool evaluate = r.planDone() || (evalEvery > 0 && report.step % evalEvery == 0);
     std::optional<nn::EvalResult> eval;
@@ -242,6 +243,7 @@ wire::JobInfo Engine::jobInfo(const ledger::Job& job) const {
     info.set_budget_micro_credits(job.budget);
     info.set_spent_micro_credits(ledger_->jobSpend(job.id).paid);
     info.set_message(protocol::boundText(failure).toStdString());
+    describeSettings(job, info);
     return info;
 }
 

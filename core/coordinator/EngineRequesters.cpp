@@ -298,6 +298,7 @@ void Engine::onBalance(Session& s, const wire::Envelope& e) {
     wire::Balance& out = *reply.mutable_balance();
     out.set_account((contributor ? "contributor:" : "requester:") + idText(s.principalId));
     out.set_micro_credits(ledger_->balance(account));
+    out.set_micro_credits_per_teraflop(ledger_->rate().perTeraflop);
     answer(s.id, e.request_id(), std::move(reply));
 }
 

@@ -5,6 +5,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "base/Error.h"
+#include "coordinator/LearningRateSchedule.h"
 
 namespace raven::coordinator {
 
@@ -66,6 +67,7 @@ JobConfig JobConfig::fromWire(const wire::Hyperparameters& h, int priority, cons
                         "use fp32, fp16 or bf16");
     }
     c.gradientZstd = h.gradient_zstd();
+    validateSchedule(h.lr_schedule());
     return c;
 }
 

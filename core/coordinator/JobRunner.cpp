@@ -12,6 +12,7 @@
 #include "base/Error.h"
 #include "checkpoint/Checkpoint.h"
 #include "coordinator/DurableFile.h"
+#include "coordinator/LearningRateSchedule.h"
 #include "data/Batch.h"
 #include "data/Sharding.h"
 #include "nn/ModelCheckpoint.h"
@@ -198,6 +199,10 @@ StepReport JobRunner::applyStep(const QList<ledger::WorkUnit>& units) {
         RAVEN_CHECK(allFinite(g),
                     jobText(id_) + ": the averaged gradient of step " + std::to_string(version_) + " is not finite",
                     "lower the learning rate or enable gradient clipping, then submit the job again");
+    // The schedule is a pure function of the step, so a replayed step after a crash uses the same rate.
+    report.learningRate =
+        learningRateAt(config_.hyperparameters.lr_schedule(), config_.optimizer.lr, version_, plan_.totalSteps());
+    optimizer_->setLearningRate(report.learningRate);
     optimizer_->step(model_->parameterTensors(), mean);
     for (const Tensor& w : model_->parameterTensors())
         RAVEN_CHECK(allFinite(w),

@@ -42,6 +42,7 @@ struct StepReport {
     double trainLoss = 0.0;                     // mean loss over the step's samples
     double accuracy = 0.0;                      // fraction of the step's samples predicted correctly
     std::int64_t samples = 0;                   // in the step
+    double learningRate = 0.0;                  // the rate the step was taken with (the schedule's)
     QList<ledger::ContributorId> contributors;  // who computed the step's units
 };
 

@@ -7,8 +7,9 @@
 //   metrics.publish(job, update);                                      // kept and streamed
 //   metrics.event(job, wire::JOB_EVENT_KIND_WORK_REISSUED, "2 units re-issued");
 //
-// Updates are appended to jobs/<id>/metrics.jsonl (one protobuf-JSON object a line), so the
-// history survives restarts; events are only streamed.
+// Updates are appended to jobs/<id>/metrics.jsonl and events to jobs/<id>/events.jsonl (one
+// protobuf-JSON object a line), so the history survives restarts; a replay sends both in time order,
+// so that a requester who opens a job late still sees who joined and when, at the right step.
 #include <QString>
 
 #include <map>
@@ -36,6 +37,8 @@ public:
                std::optional<wire::JobState> state = std::nullopt);
     // Past updates of the job, oldest first.
     const std::vector<wire::MetricsUpdate>& history(ledger::JobId job);
+    // Past events of the job, oldest first.
+    const std::vector<wire::JobEvent>& eventHistory(ledger::JobId job);
 
 private:
     struct Subscription {
@@ -52,6 +55,7 @@ private:
     QString dataDir_;
     std::set<Subscription> subscriptions_;
     std::map<ledger::JobId, std::vector<wire::MetricsUpdate>> history_;
+    std::map<ledger::JobId, std::vector<wire::JobEvent>> events_;
 };
 
 }  // namespace raven::coordinator

@@ -24,6 +24,19 @@ QStringList sortedEntries(const QDir& dir, QDir::Filters filters, const QStringL
 
 }  // namespace
 
+std::pair<int, int> imageFolderSize(const QString& root) {
+    const QDir dir(root);
+    for (const QString& label : sortedEntries(dir, QDir::Dirs)) {
+        const QDir classDir(dir.filePath(label));
+        for (const QString& file : sortedEntries(classDir, QDir::Files)) {
+            const QSize size = QImageReader(classDir.filePath(file)).size();
+            if (size.isValid()) return {size.width(), size.height()};
+        }
+    }
+    raven::fail("no readable image in the class folders under " + root.toStdString(),
+                "put PNG or JPEG images in one sub-folder per class");
+}
+
 Dataset importImageFolder(const QString& root, const ImageFolderImportOptions& options) {
     const QDir dir(root);
     RAVEN_CHECK(dir.exists(), str(root) + ": no such directory", "give a folder with one sub-folder per class");

@@ -14,6 +14,8 @@
 
 #include <QString>
 
+#include <utility>
+
 namespace raven::data {
 
 struct ImageFolderImportOptions {
@@ -27,5 +29,10 @@ struct ImageFolderImportOptions {
 };
 
 Dataset importImageFolder(const QString& root, const ImageFolderImportOptions& options = {});
+
+// The images' own size: the first readable image's, in the order the importer reads them (classes,
+// then files, by code point), so that a folder of 16x16 images stays 16x16 unless the person asks
+// otherwise. raven::Error when no image under `root` can be read.
+std::pair<int, int> imageFolderSize(const QString& root);
 
 }  // namespace raven::data

@@ -1,5 +1,8 @@
 #include "data/ShardStore.h"
 
+#include <cerrno>
+#include <cstring>
+
 #include "base/Error.h"
 #include "data/FileBytes.h"
 
@@ -32,7 +35,15 @@ QString ShardStore::put(const QByteArray& shardBytes) {
     RAVEN_CHECK(file.open(QIODevice::WriteOnly),
                 "cannot write shard " + str(hash) + " in " + str(dir_) + ": " + str(file.errorString()),
                 "check that the shard store directory is writable and the disk is not full");
-    file.write(shardBytes);
+    // QSaveFile reports a failed write (a full disk: ENOSPC) as "Unknown error"; the system's own
+    // reason is taken from errno right after the write.
+    errno = 0;
+    const bool written = file.write(shardBytes) == shardBytes.size() && file.flush();
+    const int cause = errno;
+    RAVEN_CHECK(written,
+                "cannot write shard " + str(hash) + " in " + str(dir_) + ": " +
+                    (cause != 0 ? std::string(std::strerror(cause)) : str(file.errorString())),
+                "check that the disk is not full");
     RAVEN_CHECK(file.commit(), "cannot write shard " + str(hash) + " in " + str(dir_) + ": " + str(file.errorString()),
                 "check that the disk is not full");
     return hash;

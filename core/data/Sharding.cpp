@@ -7,12 +7,18 @@ namespace raven::data {
 
 namespace {
 
-SplitManifest publishSplit(const Samples& samples, ElementType type, ShardStore& store, std::int64_t shardSize) {
+std::int64_t shardCount(const Samples& samples, std::int64_t shardSize) {
+    return (samples.count() + shardSize - 1) / shardSize;
+}
+
+SplitManifest publishSplit(const Samples& samples, ElementType type, ShardStore& store, std::int64_t shardSize,
+                           const std::function<void()>& written) {
     SplitManifest split;
     split.samples = samples.count();
     for (std::int64_t begin = 0; begin < samples.count(); begin += shardSize) {
         const auto n = std::min(shardSize, samples.count() - begin);
         split.shards.push_back({store.put(encodeShard(samples.slice(begin, n), type)), n});
+        if (written) written();
     }
     return split;
 }
@@ -35,6 +41,11 @@ Samples loadSplit(const Manifest& m, const SplitManifest& split, const ShardStor
 }  // namespace
 
 Manifest publishDataset(const Dataset& dataset, ShardStore& store, std::int64_t shardSize) {
+    return publishDataset(dataset, store, shardSize, {});
+}
+
+Manifest publishDataset(const Dataset& dataset, ShardStore& store, std::int64_t shardSize,
+                        const ShardProgress& progress) {
     RAVEN_CHECK(shardSize > 0, "shard size " + std::to_string(shardSize) + " is not positive",
                 "use e.g. 32 samples per shard");
     dataset.validate("dataset '" + dataset.name + "'");
@@ -46,8 +57,13 @@ Manifest publishDataset(const Dataset& dataset, ShardStore& store, std::int64_t 
     m.classes = dataset.classes;
     m.normalization = dataset.normalization;
     m.shardSize = shardSize;
-    m.train = publishSplit(dataset.train, dataset.elementType, store, shardSize);
-    m.test = publishSplit(dataset.test, dataset.elementType, store, shardSize);
+    const std::int64_t total = shardCount(dataset.train, shardSize) + shardCount(dataset.test, shardSize);
+    std::int64_t done = 0;
+    const std::function<void()> written = [&] {
+        if (progress) progress(++done, total);
+    };
+    m.train = publishSplit(dataset.train, dataset.elementType, store, shardSize, written);
+    m.test = publishSplit(dataset.test, dataset.elementType, store, shardSize, written);
     m.seal();
     return m;
 }

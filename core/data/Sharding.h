@@ -12,11 +12,18 @@
 #include "data/Manifest.h"
 #include "data/ShardStore.h"
 
+#include <functional>
+
 namespace raven::data {
 
 inline constexpr std::int64_t kDefaultShardSize = 32;
 
 Manifest publishDataset(const Dataset& dataset, ShardStore& store, std::int64_t shardSize = kDefaultShardSize);
+// The same, telling `progress` after each shard the shards written so far and in all (train and
+// test); an exception thrown by `progress` (a cancelled import) stops the publishing and propagates.
+using ShardProgress = std::function<void(std::int64_t written, std::int64_t total)>;
+Manifest publishDataset(const Dataset& dataset, ShardStore& store, std::int64_t shardSize,
+                        const ShardProgress& progress);
 
 // The samples of one shard of the manifest, verified by hash and checked against the manifest's
 // shapes, element type and count (what a contributor does for each work unit).

@@ -64,6 +64,11 @@ wire::Balance BlockingRequester::balance() {
     return wait<wire::Balance>([&](Reply<wire::Balance> r) { client_.balance(std::move(r)); });
 }
 
+wire::JobContributors BlockingRequester::jobContributors(const QString& jobId) {
+    return wait<wire::JobContributors>(
+        [&](Reply<wire::JobContributors> r) { client_.jobContributors(jobId, std::move(r)); });
+}
+
 wire::JobState BlockingRequester::watch(const QString& jobId, std::function<void(const wire::MetricsUpdate&)> metrics,
                                         std::function<void(const wire::JobEvent&)> event, bool includeHistory) {
     // Shared with callbacks that may still arrive after this returns (the state query below).

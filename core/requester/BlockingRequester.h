@@ -35,6 +35,7 @@ public:
     CheckpointDownloaded downloadCheckpoint(const QString& jobId, std::uint64_t modelVersion, const QString& path,
                                             std::function<void(const DownloadProgress&)> progress = {});
     wire::Balance balance();
+    wire::JobContributors jobContributors(const QString& jobId);
 
     // Follows the job until it reaches a final state and returns that state (at once when it already
     // has one). `metrics` and `event` see the stream (history first when `includeHistory`).

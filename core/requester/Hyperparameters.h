@@ -20,6 +20,19 @@ namespace raven::requester {
 // weight decay. raven::Error (from OptimizerConfig::validate) for settings PyTorch would refuse.
 void setOptimizer(wire::Hyperparameters& hyperparameters, const nn::OptimizerConfig& config);
 
+// A learning-rate schedule as people write it (`raven submit --lr-schedule`, raven.proto has the
+// formulas):
+//   constant
+//   step:every=200,gamma=0.5
+//   cosine                          to 0 over the job's steps
+//   cosine:min=1e-5,warmup=100,start=0.01,cycle=5000
+// raven::Error naming the part it does not understand, with the forms above as the hint.
+wire::LearningRateSchedule lrScheduleFromText(const QString& text);
+// The same form back ("cosine:min=1e-05,warmup=100"), what lrScheduleFromText reads.
+QString lrScheduleText(const wire::LearningRateSchedule& schedule);
+// One line for people: "cosine to 1e-05 after 100 warm-up steps", "step decay ×0.5 every 200 steps".
+QString describeLrSchedule(const wire::LearningRateSchedule& schedule);
+
 // "fp32", "fp16", "bf16" (case-insensitive); raven::Error naming the choices for anything else.
 wire::GradientEncoding gradientEncodingFromName(const QString& name);
 // "fp32" (also for UNSPECIFIED, which means fp32), "fp16", "bf16".

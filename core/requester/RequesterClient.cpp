@@ -242,4 +242,15 @@ void RequesterClient::balance(Reply<wire::Balance> reply) {
         std::move(reply.failed));
 }
 
+void RequesterClient::jobContributors(const QString& jobId, Reply<wire::JobContributors> reply) {
+    wire::Envelope request;
+    request.mutable_job_contributors_query()->set_job_id(jobId.toStdString());
+    call(
+        std::move(request), wire::Envelope::kJobContributors,
+        [done = std::move(reply.done)](const wire::Envelope& answer) {
+            if (done) done(answer.job_contributors());
+        },
+        std::move(reply.failed));
+}
+
 }  // namespace raven::requester

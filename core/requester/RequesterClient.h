@@ -131,8 +131,10 @@ public:
                             Reply<CheckpointDownloaded> reply,
                             std::function<void(const DownloadProgress&)> progress = {});
 
-    // The requester's own funds.
+    // The requester's own funds, and the coordinator's price per 10^12 FLOPs.
     void balance(Reply<wire::Balance> reply);
+    // Who computed one of this requester's jobs, from the coordinator's ledger (most FLOPs first).
+    void jobContributors(const QString& jobId, Reply<wire::JobContributors> reply);
 
 signals:
     void ready();

@@ -20,11 +20,13 @@
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QSortFilterProxyModel>
 #include <QSpinBox>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
+#include <cmath>
 
 #include "ComparePage.h"
 #include "ConfigDiffModel.h"
@@ -33,6 +35,9 @@
 #include "ConsoleWindow.h"
 #include "DatasetLibrary.h"
 #include "ImportDialog.h"
+#include "JobContributorsModel.h"
+#include "JobHistory.h"
+#include "JobSettings.h"
 #include "JobWatcher.h"
 #include "JobsPage.h"
 #include "JobsService.h"
@@ -169,10 +174,23 @@ private slots:
         child<QSpinBox>(&window, "jobBatch")->setValue(100);
         QVERIFY(child<QLabel>(&window, "batchProblem")->text().contains("multiple of 32"));
         child<QSpinBox>(&window, "jobBatch")->setValue(128);
-        budget->setValue(100);
+        // A budget near the cost, so that the credits chart shows the spend against it.
+        budget->setValue(0.004);
         QVERIFY(!child<QLabel>(&window, "budgetProblem")->isVisible());
+        // A step decay: the rate halves every 4 steps (checked below against what the coordinator used).
+        auto* schedule = child<QComboBox>(&window, "jobSchedule");
+        schedule->setCurrentIndex(int(ScheduleChoice::StepDecay));
+        QVERIFY(child<QSpinBox>(&window, "jobDecayEvery")->isVisible());
+        QVERIFY(!child<QSpinBox>(&window, "jobWarmupSteps")->isVisible());
+        child<QSpinBox>(&window, "jobDecayEvery")->setValue(4);
+        child<QDoubleSpinBox>(&window, "jobDecayFactor")->setValue(0.5);
+        QVERIFY(!child<QLabel>(&window, "scheduleProblem")->isVisible());
+        // The price is the coordinator's own, from the wire, with the balance beside the estimate.
+        QTRY_VERIFY(window.jobs().pricePerTeraflop() == raven::ledger::kMicroCreditsPerCredit);
         const QString estimate = child<QLabel>(&window, "jobEstimate")->text();
         QVERIFY2(estimate.contains("for 16 steps over 2,048 samples"), qPrintable(estimate));
+        QVERIFY2(estimate.contains("price of 1 credits per 10<sup>12</sup> FLOPs"), qPrintable(estimate));
+        QVERIFY2(estimate.contains("your balance: 1000000 credits"), qPrintable(estimate));
         QTRY_VERIFY(submit->isEnabled());
         maybeSave(window, "console-submit");
         QTest::mouseClick(submit, Qt::LeftButton);
@@ -189,7 +207,39 @@ private slots:
         QTRY_COMPARE(watch->accuracyChart()->pointCount(0), 2);  // after each epoch
         QVERIFY(window.watcher().history()->metrics().back().evalAccuracy.value() > 0.3);
         QVERIFY(!window.watcher().history()->events().empty());
+        // Events from before the page subscribed come too (the coordinator keeps them): the worker
+        // joining, at the step it happened.
+        const auto& events = window.watcher().history()->events();
+        QVERIFY(std::any_of(events.begin(), events.end(), [](const EventPoint& e) {
+            return e.kind == raven::wire::JOB_EVENT_KIND_WORKER_JOINED && e.step < 16;
+        }));
         QVERIFY(child<QListWidget>(&window, "watchEvents")->count() > 0);
+        // Every step was taken at the schedule's rate: 0.001 halved every 4 steps (the metrics of
+        // step k come from the optimizer step that made version k, taken at the rate of k - 1).
+        for (const MetricPoint& p : window.watcher().history()->metrics()) {
+            QVERIFY2(p.learningRate, qPrintable(QString("step %1 has no learning rate").arg(p.step)));
+            QCOMPARE(*p.learningRate, 0.001 * std::pow(0.5, double((p.step - 1) / 4)));
+        }
+        // Who computed it: the one local worker, all of it, paid what the job spent.
+        auto* contributors = child<QTableView>(&window, "watchContributors");
+        auto* contributorsModel = qobject_cast<QSortFilterProxyModel*>(contributors->model())->sourceModel();
+        QAbstractItemModelTester contributorsTester(contributorsModel,
+                                                    QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QTRY_COMPARE_WITH_TIMEOUT(contributorsModel->rowCount(), 1, 10000);
+        const auto cell = [&](int column) { return contributorsModel->index(0, column).data().toString(); };
+        QTRY_COMPARE(cell(JobContributorsModel::Samples), QString("2,048"));
+        QVERIFY2(cell(JobContributorsModel::Contributor).contains("local"), qPrintable(cell(0)));
+        QVERIFY(cell(JobContributorsModel::Units).toInt() >= 16);
+        QCOMPARE(cell(JobContributorsModel::Share), QString("100.0 %"));
+        QCOMPARE(contributorsModel->index(0, JobContributorsModel::Credits)
+                     .data(JobContributorsModel::SortRole)
+                     .toLongLong(),
+                 qlonglong(jobOf(window, jobId)->spent_micro_credits()));
+        QVERIFY(contributorsModel->index(0, JobContributorsModel::SamplesPerSecond)
+                    .data(JobContributorsModel::SortRole)
+                    .toDouble() > 0);
+        QVERIFY2(child<QLabel>(&window, "watchContributorsSummary")->text().startsWith("1 contributor computed"),
+                 qPrintable(child<QLabel>(&window, "watchContributorsSummary")->text()));
         QTRY_VERIFY(child<QLabel>(&window, "watchHeader")->text().contains("completed"));
         // By epoch: 8 steps of 128 samples make an epoch of the 1,024-sample subset.
         auto* xAxis = child<QComboBox>(&window, "watchXAxis");
@@ -240,11 +290,18 @@ private slots:
                  qPrintable(child<QLabel>(&window, "resultsStatus")->text()));
         QVERIFY(QFileInfo(exported).size() > 235146 * 4);
         QVERIFY(QFileInfo(exported).size() < QFileInfo(window.resultsPage()->checkpointPath()).size());
+        // The same model as ONNX (checked against Raven's outputs in console_models).
+        const QString onnx = dir.filePath("fashion-mlp.onnx");
+        window.resultsPage()->exportTo(onnx);
+        QVERIFY2(child<QLabel>(&window, "resultsStatus")->text().contains("ONNX opset 17"),
+                 qPrintable(child<QLabel>(&window, "resultsStatus")->text()));
+        QVERIFY(QFileInfo(onnx).size() > 235146 * 4);
         maybeSave(window, "console-results");
 
         // --- A second, longer job: pause, resume, then cancel through the confirmation.
         goTo(window, 3);
         child<QSpinBox>(&window, "jobEpochs")->setValue(200);
+        budget->setValue(100);
         QTRY_VERIFY(submit->isEnabled());
         QTest::mouseClick(submit, Qt::LeftButton);
         QTRY_VERIFY_WITH_TIMEOUT(window.watcher().jobId() != jobId, 30000);
@@ -268,17 +325,22 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(jobOf(window, second)->state() == raven::wire::JOB_STATE_CANCELLED, 20000);
 
         // --- Compare: both runs overlaid, and their settings side by side with the difference marked.
+        // Any job compares: the second's history is removed from this machine first, so its curve
+        // comes from the coordinator.
+        window.watcher().watch(jobId);
+        QVERIFY(QFile::remove(window.watcher().historyDirectory() + "/job-" + second + ".jsonl"));
         goTo(window, 7);
         window.comparePage()->compare({jobId, second});
         QCOMPARE(window.comparePage()->lossChart()->pointCount(0), 16);
-        QVERIFY(window.comparePage()->lossChart()->pointCount(1) > 0);
+        QTRY_VERIFY_WITH_TIMEOUT(window.comparePage()->lossChart()->pointCount(1) > 0, 20000);
+        QVERIFY(QFileInfo::exists(window.watcher().historyDirectory() + "/job-" + second + ".jsonl"));
         auto* diff = window.comparePage()->diff();
         QAbstractItemModelTester diffTester(diff, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QStringList differing;
         for (int r = 0; r < diff->rowCount(); ++r)
             if (diff->index(r, 0).data(ConfigDiffModel::DiffersRole).toBool())
                 differing << diff->headerData(r, Qt::Vertical).toString();
-        QCOMPARE(differing, QStringList({"epochs"}));
+        QCOMPARE(differing, QStringList({"budget (credits)", "epochs"}));
         maybeSave(window, "console-compare");
     }
 };

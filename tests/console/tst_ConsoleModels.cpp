@@ -4,16 +4,25 @@
 // and the confusion matrix of a real evaluation. Every item model runs under
 // QAbstractItemModelTester, which checks each signal and answer against the model's contract.
 #include <QAbstractItemModelTester>
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QFont>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcess>
+#include <QSet>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 
 #include <QTcpServer>
+
+#include <cmath>
+#include <random>
+#include <span>
 
 #include "ConfigDiffModel.h"
 #include "ConfusionMatrixModel.h"
@@ -27,9 +36,12 @@
 #include "LayerTableModel.h"
 #include "ModelDocument.h"
 #include "ModelExport.h"
+#include "OnnxExport.h"
 #include "SamplePreviewModel.h"
+#include "base/Error.h"
 #include "checkpoint/Checkpoint.h"
 #include "coordinator/Coordinator.h"
+#include "data/ShardStore.h"
 #include "nn/Model.h"
 #include "nn/ModelCheckpoint.h"
 #include "nn/ModelSpec.h"
@@ -68,6 +80,25 @@ ImportRequest fashionSubset(int train, int test) {
     r.maxTestSamples = test;
     return r;
 }
+
+// A real full disk: a tmpfs of `kilobytes` mounted on `path` while it lives (needs CAP_SYS_ADMIN, as
+// root in CI's container; mounted() says whether it could).
+class TinyDisk {
+public:
+    TinyDisk(const QString& path, int kilobytes) : path_(path) {
+        QDir().mkpath(path);
+        mounted_ =
+            QProcess::execute("mount", {"-t", "tmpfs", "-o", QString("size=%1k").arg(kilobytes), "tmpfs", path}) == 0;
+    }
+    ~TinyDisk() {
+        if (mounted_) QProcess::execute("umount", {path_});
+    }
+    bool mounted() const { return mounted_; }
+
+private:
+    QString path_;
+    bool mounted_ = false;
+};
 
 }  // namespace
 
@@ -206,6 +237,34 @@ private slots:
         QVERIFY(QDir(library.root()).entryList(QDir::Dirs | QDir::NoDotAndDotDot).isEmpty());
     }
 
+    // The import says how far it is: busy (-1) while the files are read, then the percentage of the
+    // shards written, up to 100; Cancel in the middle of the shards keeps nothing.
+    void importReportsPercentAndCancelsMidway() {
+        QTemporaryDir dir;
+        DatasetLibrary library(dir.filePath("library"));
+        QSignalSpy progress(&library, &DatasetLibrary::importProgress);
+        QVERIFY(importAndWait(library, fashionSubset(512, 128)) == 0);
+        QVERIFY(progress.count() >= 3);
+        QCOMPARE(progress.first().at(0).toInt(), -1);
+        QCOMPARE(progress.last().at(0).toInt(), 100);
+        for (int i = 2; i < progress.count(); ++i)
+            QVERIFY(progress.at(i).at(0).toInt() > progress.at(i - 1).at(0).toInt());
+
+        DatasetLibrary other(dir.filePath("other"));
+        QSignalSpy cancelled(&other, &DatasetLibrary::importCancelled);
+        int seen = -1;
+        connect(&other, &DatasetLibrary::importProgress, this, [&](int percent) {
+            if (percent >= 10 && seen < 10) other.cancelImport();
+            seen = percent;
+        });
+        other.startImport(fashionSubset(8192, 1024));
+        QVERIFY(QTest::qWaitFor([&] { return !cancelled.isEmpty() || !other.isImporting(); }, 60000));
+        QCOMPARE(cancelled.count(), 1);
+        QVERIFY2(seen >= 10, qPrintable(QString::number(seen)));  // cancelled while the shards were written
+        QVERIFY(other.datasets().empty());
+        QVERIFY(QDir(other.root()).entryList(QDir::Dirs | QDir::NoDotAndDotDot).isEmpty());
+    }
+
     void imagePreviewAndTheirOwnSize() {
         QTemporaryDir dir;
         // 16x12 images in two classes keep their size unless one is chosen.
@@ -337,6 +396,35 @@ private slots:
         QVERIFY(!checkSettings(s, m, 20'000'000).any());
         s.learningRate = -1;
         QVERIFY(!checkSettings(s, m, 20'000'000).learningRate.isEmpty());
+
+        // The schedule's settings are checked beside the schedule, and travel on the wire.
+        s.learningRate = 0.01;
+        s.schedule = ScheduleChoice::StepDecay;
+        s.decayFactor = 0;
+        QVERIFY(checkSettings(s, m, 20'000'000).schedule.contains("decay factor"));
+        s.decayFactor = 0.5;
+        s.decayEvery = 25;
+        QVERIFY(!checkSettings(s, m, 20'000'000).any());
+        m.train.samples = 1024;
+        m.train.shards.resize(32);
+        auto h = makeCreateJob(s, m).hyperparameters();
+        QCOMPARE(h.lr_schedule().kind(), raven::wire::LEARNING_RATE_SCHEDULE_KIND_STEP);
+        QCOMPARE(h.lr_schedule().step_size(), std::uint64_t(25));
+        QCOMPARE(h.lr_schedule().gamma(), 0.5);
+        s.schedule = ScheduleChoice::WarmupCosine;
+        s.minLearningRate = 0.02;
+        QVERIFY(checkSettings(s, m, 20'000'000).schedule.contains("lower than the learning rate"));
+        s.minLearningRate = 1e-4;
+        s.warmupSteps = 8;  // 1,024 samples in batches of 128: one epoch is 8 steps
+        QVERIFY(checkSettings(s, m, 20'000'000).schedule.contains("as long as the whole job (8 steps)"));
+        s.epochs = 3;
+        QVERIFY(!checkSettings(s, m, 20'000'000).any());
+        h = makeCreateJob(s, m).hyperparameters();
+        QCOMPARE(h.lr_schedule().kind(), raven::wire::LEARNING_RATE_SCHEDULE_KIND_COSINE);
+        QCOMPARE(h.lr_schedule().warmup_steps(), std::uint64_t(8));
+        QCOMPARE(h.lr_schedule().min_learning_rate(), 1e-4);
+        QCOMPARE(describeJob(s, m, "mlp")["learning-rate schedule"].toString(),
+                 QString("cosine to 0.0001 after 8 warm-up steps from ×0.01"));
     }
 
     void configDiffMarksWhatDiffers() {
@@ -351,7 +439,7 @@ private slots:
         QAbstractItemModelTester tester(&diff, QAbstractItemModelTester::FailureReportingMode::QtTest);
         diff.setJobs({"job 1", "job 2", "job 3"}, {describeJob(a, m, "mlp"), describeJob(b, m, "mlp"), QJsonObject()});
         QCOMPARE(diff.columnCount(), 3);
-        QCOMPARE(diff.rowCount(), 12);
+        QCOMPARE(diff.rowCount(), 13);
         int differing = 0;
         for (int r = 0; r < diff.rowCount(); ++r) {
             const bool differs = diff.index(r, 0).data(ConfigDiffModel::DiffersRole).toBool();
@@ -364,13 +452,31 @@ private slots:
             }
         }
         // Every row differs from the job with no recorded settings; without it only the rate does.
-        QCOMPARE(differing, 12);
+        QCOMPARE(differing, 13);
         diff.setJobs({"job 1", "job 2"}, {describeJob(a, m, "mlp"), describeJob(b, m, "mlp")});
         differing = 0;
         for (int r = 0; r < diff.rowCount(); ++r)
             differing += diff.index(r, 0).data(ConfigDiffModel::DiffersRole).toBool();
         QCOMPARE(differing, 1);
         QCOMPARE(diff.index(0, 2).data().toString(), QString());
+
+        // Any job compares, from what the coordinator says of it: a job submitted elsewhere (no
+        // record here) with a cosine schedule against this console's job.
+        raven::wire::JobInfo elsewhere;
+        elsewhere.set_dataset_id("0123456789abcdef");
+        elsewhere.set_model_spec_sha256("fedcba9876543210");
+        elsewhere.set_budget_micro_credits(5'000'000);
+        JobSettings c = a;
+        c.schedule = ScheduleChoice::Cosine;
+        *elsewhere.mutable_hyperparameters() = makeCreateJob(c, m).hyperparameters();
+        raven::wire::JobInfo here = elsewhere;
+        *here.mutable_hyperparameters() = makeCreateJob(a, m).hyperparameters();
+        diff.setJobs({"job 1", "job 4"}, {describeJob(here, describeJob(a, m, "mlp")), describeJob(elsewhere, {})});
+        QStringList differs;
+        for (int r = 0; r < diff.rowCount(); ++r)
+            if (diff.index(r, 0).data(ConfigDiffModel::DiffersRole).toBool())
+                differs << diff.headerData(r, Qt::Vertical).toString();
+        QCOMPARE(differs, QStringList({"dataset", "learning-rate schedule", "model", "training samples"}));
     }
 
     void historySurvivesARestart() {
@@ -455,6 +561,284 @@ private slots:
         QCOMPARE(connection.state(), ConnectionState::Retrying);
         QCOMPARE(connected.count(), 2);
         connection.disconnectFromCoordinator();
+    }
+
+    // An upload broken by the coordinator going away (its process ends mid-upload) resumes with only
+    // the shards the coordinator did not store: the count sent again is exactly the shards missing
+    // from its data folder, and the local dataset is untouched meanwhile. A shard cut mid-transfer
+    // is sent whole again (its chunks arrived in a session that ended with the connection).
+    void brokenUploadResumesWithOnlyTheMissingShards() {
+        QTemporaryDir dir;
+        DatasetLibrary library(dir.filePath("library"));
+        QCOMPARE(importAndWait(library, fashionSubset(4096, 512)), 0);
+        const QString datasetId = library.datasets()[0].manifest.id;
+        QSet<QString> distinct;
+        for (const auto* split : {&library.datasets()[0].manifest.train, &library.datasets()[0].manifest.test})
+            for (const auto& shard : split->shards) distinct.insert(shard.hash);
+        const int total = int(distinct.size());
+        QCOMPARE(total, 128 + 16);
+
+        QTcpServer probe;
+        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+        const quint16 port = probe.serverPort();
+        probe.close();
+        const QString coordinatorDir = dir.filePath("coordinator");
+        auto start = [&] {
+            raven::coordinator::CoordinatorOptions o;
+            o.dataDir = coordinatorDir;
+            o.port = port;
+            auto c = std::make_unique<raven::coordinator::Coordinator>(o);
+            c->start();
+            return c;
+        };
+        auto coordinator = start();
+        const QString key = coordinator->addRequester("ana", 10 * raven::ledger::kMicroCreditsPerCredit);
+        ConnectionService connection;
+        QSignalSpy connected(&connection, &ConnectionService::connected);
+        connection.connectRemote(coordinator->url(), key, dir.filePath("known_hosts"));
+        QVERIFY(connected.wait(20000));
+
+        // The coordinator goes away once a few shards are through.
+        QSignalSpy failed(&library, &DatasetLibrary::uploadFailed);
+        QSignalSpy uploaded(&library, &DatasetLibrary::uploaded);
+        int acknowledged = 0;
+        auto cut = connect(&library, &DatasetLibrary::uploadProgress, this, [&](int sent, int toSend) {
+            QCOMPARE(toSend, total);
+            acknowledged = sent;
+            if (sent == 4) QTimer::singleShot(0, this, [&] { coordinator.reset(); });
+        });
+        library.upload(0, *connection.client());
+        QTRY_VERIFY_WITH_TIMEOUT(!coordinator, 20000);
+        disconnect(cut);
+        QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 20000);
+        QVERIFY2(!failed.first().at(0).toString().isEmpty(), "the failure says what happened");
+        QCOMPARE(uploaded.count(), 0);
+        // What the coordinator kept: whole, verified shards only.
+        const auto shardsThere = [&] {
+            int n = 0;
+            for (const QString& name : QDir(coordinatorDir + "/shards").entryList(QDir::Files))
+                n += raven::data::ShardStore::isShardName(name) && distinct.contains(name) ? 1 : 0;
+            return n;
+        };
+        const int stored = shardsThere();
+        QVERIFY2(stored >= acknowledged && stored >= 4 && stored < total,
+                 qPrintable(QString("stored %1 of %2 (%3 acknowledged)").arg(stored).arg(total).arg(acknowledged)));
+        // Nothing is lost here: the dataset is still the same on disk.
+        QCOMPARE(int(DatasetLibrary(dir.filePath("library")).datasets().size()), 1);
+
+        // Back (the same data folder, so the same certificate): the upload sends only what is missing.
+        coordinator = start();
+        QTRY_COMPARE_WITH_TIMEOUT(connected.count(), 2, 40000);
+        QSignalSpy progress(&library, &DatasetLibrary::uploadProgress);
+        library.upload(0, *connection.client());
+        QTRY_COMPARE_WITH_TIMEOUT(uploaded.count(), 1, 60000);
+        QCOMPARE(uploaded.first().at(0).toString(), datasetId);
+        QCOMPARE(uploaded.first().at(1).toInt(), total - stored);  // shards sent again
+        QCOMPARE(uploaded.first().at(2).toInt(), total);
+        QVERIFY(!progress.isEmpty());
+        QCOMPARE(progress.last().at(1).toInt(), total - stored);
+        QCOMPARE(shardsThere(), total);
+        // A third upload sends nothing.
+        library.upload(0, *connection.client());
+        QTRY_COMPARE_WITH_TIMEOUT(uploaded.count(), 2, 20000);
+        QCOMPARE(uploaded.last().at(1).toInt(), 0);
+        connection.disconnectFromCoordinator();
+    }
+
+    // A full disk is told where it happened, and what was on screen stays. The job history writes to
+    // /dev/full (every write fails with ENOSPC, anywhere); the import and the export write to a real
+    // 200 KiB tmpfs that fills up.
+    void fullDiskIsToldWhereItHappened() {
+        QTemporaryDir dir;
+        QVERIFY(QFile::link("/dev/full", dir.filePath("job-7.jsonl")));
+        JobHistory history(dir.path(), "7");
+        raven::wire::MetricsUpdate u;
+        u.set_step(1);
+        u.set_train_loss(2.5);
+        QVERIFY(history.add(u));  // kept for the charts even though the disk refused it
+        QCOMPARE(int(history.metrics().size()), 1);
+        QVERIFY2(history.writeProblem().contains("No space left on device") &&
+                     history.writeProblem().contains("is the disk full?"),
+                 qPrintable(history.writeProblem()));
+
+        TinyDisk disk(dir.filePath("tiny"), 200);
+        if (!disk.mounted())
+            QSKIP("mounting a tmpfs needs CAP_SYS_ADMIN (root): the import and export parts did not run");
+        // An import larger than the disk: the dialog's message names the shard and the cause, and
+        // the half-written dataset is gone.
+        DatasetLibrary full(dir.filePath("tiny/library"));
+        QString failure;
+        QCOMPARE(importAndWait(full, fashionSubset(1024, 100), &failure), -1);
+        QVERIFY2(failure.contains("cannot write shard") && failure.contains("No space left on device") &&
+                     failure.contains("check that the disk is not full"),
+                 qPrintable(failure));
+        QVERIFY(full.datasets().empty());
+        QCOMPARE(QDir(dir.filePath("tiny/library")).entryList(QDir::Dirs | QDir::NoDotAndDotDot).size(), 0);
+
+        // An export onto the full disk: the message names the file; the checkpoint is untouched.
+        DatasetLibrary library(dir.filePath("library"));
+        QVERIFY(importAndWait(library, fashionSubset(64, 64)) >= 0);
+        raven::nn::Model model(
+            raven::nn::ModelSpec::load(qEnvironmentVariable("RAVEN_SOURCE_DIR").toStdString() + "/examples/mlp.json"));
+        const QString checkpoint = dir.filePath("mlp.safetensors");
+        raven::nn::saveCheckpoint(checkpoint.toStdString(), model);
+        const qint64 before = QFileInfo(checkpoint).size();
+        const QString target = dir.filePath("tiny/exported.safetensors");
+        QString exportFailure;
+        try {
+            exportModel(checkpoint, library.datasets()[0].manifest, target);
+        } catch (const raven::Error& e) {
+            exportFailure = QString::fromStdString(e.message() + " / " + e.hint());
+        }
+        QVERIFY2(exportFailure.contains(target) && exportFailure.contains("No space left on device"),
+                 qPrintable(exportFailure));
+        QVERIFY(!QFileInfo::exists(target));
+        QCOMPARE(QFileInfo(checkpoint).size(), before);
+        const QString onnxTarget = dir.filePath("tiny/exported.onnx");
+        try {
+            exportOnnx(checkpoint, library.datasets()[0].manifest, onnxTarget);
+            QFAIL("an ONNX file larger than the disk was written");
+        } catch (const raven::Error& e) {
+            QVERIFY2(e.message().find("No space left on device") != std::string::npos &&
+                         e.hint().find("with space for") != std::string::npos,
+                     e.message().c_str());
+        }
+        QVERIFY(!QFileInfo::exists(onnxTarget));
+    }
+
+    // The ONNX export of each kind of model, checked by ONNX itself (checker, strict shape inference)
+    // and evaluated by tests/console/onnx_reference.py's own NumPy operators on raw inputs; its
+    // outputs must be Raven's (normalization applied by Raven, the model in eval mode) within
+    // 2e-4 x max(1, |value|): float32 here against float64 there, through up to a dozen layers.
+    void onnxExportMatchesRavenOnRawInputs_data() {
+        QTest::addColumn<QString>("spec");
+        QTest::addColumn<int>("normalization");  // data::NormalizationKind
+        QTest::addColumn<QVariantList>("mean");
+        QTest::addColumn<QVariantList>("std");
+        QTest::addColumn<double>("inputRange");  // raw inputs are uniform integers in [0, range)
+        const QString examples = qEnvironmentVariable("RAVEN_SOURCE_DIR") + "/examples/";
+        auto file = [](const QString& path) {
+            QFile f(path);
+            return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()) : QString();
+        };
+        const int perChannel = int(raven::data::NormalizationKind::PerChannel);
+        QTest::newRow("mlp template, pixels")
+            << file(examples + "mlp.json") << perChannel << QVariantList{72.94} << QVariantList{90.02} << 256.0;
+        QTest::newRow("cnn template, pixels")
+            << file(examples + "cnn.json") << perChannel << QVariantList{72.94} << QVariantList{90.02} << 256.0;
+        QTest::newRow("transformer template, token ids")
+            << file(examples + "transformer.json") << int(raven::data::NormalizationKind::None) << QVariantList{}
+            << QVariantList{} << 128.0;
+        // Every other kind: grouped and dilated convolution, batch norm with running statistics,
+        // average pooling without the padding counted, tanh gelu, layer norm without affine, a
+        // non-causal attention without biases, tanh, sigmoid, dropout, softmax, a bias-free linear.
+        QTest::newRow("every other kind, colour pixels")
+            << QString(R"({
+            "name": "kinds", "input": {"shape": [3, 12, 12]},
+            "layers": [
+              {"name": "c1", "kind": "conv2d", "out_channels": 6, "kernel_size": [3, 2], "padding": [1, 0], "stride": [1, 2], "groups": 3},
+              {"name": "bn", "kind": "batch_norm"},
+              {"name": "c2", "kind": "conv2d", "out_channels": 4, "kernel_size": 3, "dilation": 2, "padding": 2, "bias": false},
+              {"name": "g", "kind": "gelu", "approximate": "tanh"},
+              {"name": "ap", "kind": "avg_pool2d", "kernel_size": 3, "stride": 2, "padding": 1, "count_include_pad": false},
+              {"name": "mp", "kind": "max_pool2d", "kernel_size": 2, "stride": 1, "padding": 1},
+              {"name": "r", "kind": "reshape", "shape": [4, -1]},
+              {"name": "blk", "kind": "residual", "layers": [
+                {"name": "ln", "kind": "layer_norm", "elementwise_affine": false},
+                {"name": "att", "kind": "self_attention", "heads": 2, "causal": false, "bias": false}
+              ]},
+              {"name": "t", "kind": "tanh"},
+              {"name": "flat", "kind": "flatten"},
+              {"name": "drop", "kind": "dropout", "p": 0.3},
+              {"name": "fc", "kind": "linear", "out": 7, "bias": false},
+              {"name": "s", "kind": "sigmoid"},
+              {"name": "bn1", "kind": "batch_norm"},
+              {"name": "sm", "kind": "softmax"}
+            ],
+            "loss": {"kind": "mse"}, "init": {"scheme": "xavier_uniform", "seed": 3}})")
+            << perChannel << QVariantList{120.0, 100.0, 90.0} << QVariantList{60.0, 50.0, 70.0} << 256.0;
+    }
+
+    void onnxExportMatchesRavenOnRawInputs() {
+        QFETCH(QString, spec);
+        QFETCH(int, normalization);
+        QFETCH(QVariantList, mean);
+        QFETCH(QVariantList, std);
+        QFETCH(double, inputRange);
+        QProcess probe;
+        const QString python = qEnvironmentVariable("RAVEN_PYTHON", QStringLiteral("/usr/bin/python3"));
+        probe.start(python, {"-c", "import onnx, numpy"});
+        if (!probe.waitForFinished(60000) || probe.exitCode() != 0)
+            QSKIP("no python3 with onnx and numpy (install python3-onnx, scripts/setup-debian.sh)");
+        QTemporaryDir dir;
+        QVERIFY(!spec.isEmpty());
+        raven::nn::Model model(raven::nn::ModelSpec::parse(spec.toStdString(), "test spec"));
+        // Running statistics that are not the identity, so that the export must carry them.
+        auto state = model.stateDict();
+        std::mt19937 random(7);
+        std::uniform_real_distribution<float> jitter(0.5f, 1.5f);
+        for (auto& [name, tensor] : state) {
+            if (name.ends_with("running_mean") || name.ends_with("running_var")) {
+                std::vector<float> v(std::size_t(tensor.numel()));
+                for (float& x : v) x = name.ends_with("running_var") ? jitter(random) : jitter(random) - 1.0f;
+                tensor = raven::fromVector(tensor.shape(), v);
+            }
+        }
+        model.loadStateDict(state);
+        const QString checkpoint = dir.filePath("model.safetensors");
+        raven::nn::saveCheckpoint(checkpoint.toStdString(), model);
+
+        raven::data::Manifest dataset;
+        dataset.name = "test";
+        dataset.featureShape = model.architecture().inputShape();
+        dataset.classes = {"a", "b"};
+        dataset.normalization.kind = raven::data::NormalizationKind(normalization);
+        for (const QVariant& m : mean) dataset.normalization.mean.push_back(m.toFloat());
+        for (const QVariant& s : std) dataset.normalization.std.push_back(s.toFloat());
+        const QString onnxPath = dir.filePath("model.onnx");
+        exportOnnx(checkpoint, dataset, onnxPath);
+
+        // Raw inputs, as a person would hand them to the ONNX model.
+        const int batch = 3;
+        const raven::nn::Shape& sample = model.architecture().inputShape();
+        std::int64_t perSample = 1;
+        for (auto s : sample) perSample *= s;
+        std::vector<float> raw(std::size_t(batch * perSample));
+        std::uniform_int_distribution<int> value(0, int(inputRange) - 1);
+        for (float& x : raw) x = float(value(random));
+        writeFile(dir.filePath("inputs.bin"),
+                  QByteArray(reinterpret_cast<const char*>(raw.data()), qsizetype(raw.size() * sizeof(float))));
+        // Raven: the dataset's normalization as training applies it, then the model in eval mode.
+        std::vector<float> normalized = raw;
+        for (int b = 0; b < batch; ++b)
+            dataset.normalization.apply(std::span<float>(normalized.data() + b * perSample, std::size_t(perSample)),
+                                        sample);
+        raven::nn::Shape batched{batch};
+        batched.insert(batched.end(), sample.begin(), sample.end());
+        model.eval();
+        const std::vector<float> ours = model.forward(raven::fromVector(batched, normalized)).tensor().toVector();
+
+        QProcess peer;
+        peer.start(python, {qEnvironmentVariable("RAVEN_SOURCE_DIR") + "/tests/console/onnx_reference.py", onnxPath,
+                            dir.filePath("inputs.bin"), QString::number(batch), dir.filePath("outputs.bin")});
+        QVERIFY(peer.waitForFinished(120000));
+        const QString said = QString::fromUtf8(peer.readAllStandardOutput() + peer.readAllStandardError());
+        QVERIFY2(peer.exitCode() == 0, qPrintable(said));
+        qInfo().noquote() << said.trimmed();
+        QFile out(dir.filePath("outputs.bin"));
+        QVERIFY(out.open(QIODevice::ReadOnly));
+        const QByteArray bytes = out.readAll();
+        QCOMPARE(bytes.size(), qsizetype(ours.size() * sizeof(float)));
+        const auto* theirs = reinterpret_cast<const float*>(bytes.constData());
+        double worst = 0;
+        for (std::size_t i = 0; i < ours.size(); ++i) {
+            const double error =
+                std::fabs(double(ours[i]) - double(theirs[i])) / std::max(1.0, std::fabs(double(theirs[i])));
+            worst = std::max(worst, error);
+            QVERIFY2(error <= 2e-4,
+                     qPrintable(QString("output %1: Raven %2, ONNX %3").arg(i).arg(ours[i]).arg(theirs[i])));
+        }
+        qInfo("%zu outputs, largest relative difference %.2g", ours.size(), worst);
     }
 
     void confusionMatrixOfARealCheckpoint() {

@@ -66,6 +66,14 @@ private slots:
         QCOMPARE(ds.normalization.mean.size(), std::size_t(3));
     }
 
+    // The size the console and `raven dataset import` keep when none is asked for: the first image's
+    // in the importer's order ("Bee" comes first by code point: its 16x16 JPEG).
+    void theImagesOwnSize() {
+        QCOMPARE(imageFolderSize(root_), (std::pair<int, int>(16, 16)));
+        QDir().mkpath(tmp_.filePath("blank/none"));
+        expectError([&] { imageFolderSize(tmp_.filePath("blank")); }, {"no readable image"});
+    }
+
     void grayscaleAndSplit() {
         ImageFolderImportOptions o;
         o.width = 2;

@@ -9,6 +9,7 @@
 
 #include "RequesterFixture.h"
 #include "nn/ModelCheckpoint.h"
+#include "requester/BlockingRequester.h"
 #include "requester/Credits.h"
 
 using namespace raven;
@@ -282,6 +283,27 @@ private slots:
         const Run noBudget = raven(d, {"submit", "--model", spec, "--data", d.path("data")});
         QCOMPARE(noBudget.exitCode, 1);
         QVERIFY2(noBudget.err.contains("--budget"), qPrintable(noBudget.err));
+
+        // Learning-rate schedules: a form the CLI does not know is explained before anything
+        // travels; one the coordinator refuses names its field; a good one arrives as written.
+        const QStringList submit{"submit",       "--model", spec,       "--data", d.path("data"),
+                                 "--batch-size", "32",      "--budget", "1",      "--lr-schedule"};
+        const Run unknownSchedule = raven(d, submit + QStringList{"linear"});
+        QCOMPARE(unknownSchedule.exitCode, 1);
+        QVERIFY2(unknownSchedule.err.contains("unknown learning-rate schedule 'linear'") &&
+                     unknownSchedule.err.contains("cosine:min=1e-5,warmup=100"),
+                 qPrintable(unknownSchedule.err));
+        const Run badGamma = raven(d, submit + QStringList{"step:every=10,gamma=1.5"});
+        QCOMPARE(badGamma.exitCode, 1);
+        QVERIFY2(badGamma.err.contains("gamma") && badGamma.err.contains("(0, 1]"), qPrintable(badGamma.err));
+        const Run cosine = raven(d, submit + QStringList{"cosine:min=1e-4,warmup=2,start=0.1"});
+        QVERIFY2(cosine.exitCode == 0, qPrintable(cosine.all()));
+        requester::BlockingRequester r(d.url(), d.apiKey, d.knownHosts());
+        const wire::LearningRateSchedule s = r.job(cosine.out.trimmed()).hyperparameters().lr_schedule();
+        QCOMPARE(s.kind(), wire::LEARNING_RATE_SCHEDULE_KIND_COSINE);
+        QCOMPARE(s.warmup_steps(), std::uint64_t(2));
+        QCOMPARE(s.warmup_start_factor(), 0.1);
+        QCOMPARE(s.min_learning_rate(), 1e-4);
     }
 };
 

@@ -374,6 +374,35 @@ private slots:
         const wire::JobInfo done = r.job(id);
         QVERIFY(done.spent_micro_credits() > 0);
         QCOMPARE(r.balance().micro_credits(), test::kDeposit - done.spent_micro_credits());
+        // The coordinator states its price, and the job's settings as it runs them.
+        QCOMPARE(qint64(r.balance().micro_credits_per_teraflop()), qint64(test::testRate().perTeraflop));
+        QCOMPARE(done.hyperparameters().global_batch(), 64u);
+        QCOMPARE(done.hyperparameters().eval_every_steps(), 2u);
+        QCOMPARE(QString::fromStdString(done.dataset_id()), up.datasetId);
+
+        // Who computed it, from the ledger: the two workers by name, paid what the job spent, every
+        // sample of the 2 epochs (256 x 2) trained once.
+        const wire::JobContributors who = r.jobContributors(id);
+        QCOMPARE(who.job_id(), id.toStdString());
+        std::int64_t paid = 0;
+        std::uint64_t samples = 0, units = 0;
+        for (const wire::JobContributor& c : who.contributors()) {
+            QVERIFY2(QString::fromStdString(c.display_name()).startsWith("worker "), c.display_name().c_str());
+            QVERIFY(!c.contributor_id().empty());
+            QVERIFY(c.last_accepted_ms() >= c.first_leased_ms() && c.first_leased_ms() > 0);
+            paid += c.micro_credits();
+            samples += c.samples();
+            units += c.work_units();
+        }
+        QVERIFY(who.contributors_size() >= 1 && who.contributors_size() <= 2);
+        QCOMPARE(qint64(paid), qint64(done.spent_micro_credits()));
+        QCOMPARE(samples, std::uint64_t(512));
+        QCOMPARE(units, std::uint64_t(16));  // one 32-sample shard per unit
+        // Another requester may not ask.
+        BlockingRequester bob(d.url(), d.coordinator->addRequester(QStringLiteral("bob"), test::kDeposit),
+                              d.knownHosts());
+        const raven::Error refused = errorOf([&] { bob.jobContributors(id); });
+        QVERIFY2(QString::fromStdString(refused.message()).contains("belongs to another requester"), refused.what());
     }
 
     void momentumSgdMeansWhatItMeansLocally() {
