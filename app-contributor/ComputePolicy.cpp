@@ -11,6 +11,8 @@ namespace {
 
 using State = PolicyDecision::State;
 
+constexpr int kTemperatureRecheckSeconds = 5;
+
 PolicyDecision make(State state, const QString& reason, const QDateTime& recheckAt = {}) {
     PolicyDecision d;
     d.state = state;
@@ -95,6 +97,29 @@ PolicyDecision ComputePolicy::decide(const PolicyInputs& in, const PolicyLimits&
         return make(State::Paused, QStringLiteral("paused: the computer is going to sleep (work handed back)"));
     if (limits.pauseOnBattery && in.onBattery.value_or(false))
         return make(State::Paused, QStringLiteral("paused: on battery (resumes on mains power)"));
+    if (limits.temperatureCapCelsius > 0 && in.deviceCelsius) {
+        const int celsius = qRound(*in.deviceCelsius);
+        const int resumeBelow = limits.temperatureCapCelsius - std::max(0, limits.temperatureHysteresis);
+        // The sensors are read every few seconds; ask again then.
+        PolicyDecision hot;
+        if (*in.deviceCelsius >= limits.temperatureCapCelsius)
+            hot = make(State::Paused, QStringLiteral("paused: %1 at %2 C (cap %3 C)")
+                                          .arg(in.heatDevice)
+                                          .arg(celsius)
+                                          .arg(limits.temperatureCapCelsius),
+                       in.now.addSecs(kTemperatureRecheckSeconds));
+        else if (in.coolingDown && *in.deviceCelsius > resumeBelow)
+            hot = make(State::Paused, QStringLiteral("paused: %1 at %2 C, cooling down to %3 C (cap %4 C)")
+                                          .arg(in.heatDevice)
+                                          .arg(celsius)
+                                          .arg(resumeBelow)
+                                          .arg(limits.temperatureCapCelsius),
+                       in.now.addSecs(kTemperatureRecheckSeconds));
+        if (hot.state == State::Paused) {
+            hot.heatPause = true;
+            return hot;
+        }
+    }
     if (!in.exclusiveProgram.isEmpty())
         return make(State::Paused,
                     QStringLiteral("paused: %1 is running (an exclusive program)").arg(in.exclusiveProgram));

@@ -13,6 +13,8 @@
 //  3. snoozed, until a time                                  -> Snoozed (with the countdown)
 //  4. the machine is about to suspend                        -> Paused (the unit is handed back)
 //  5. on battery, when the limit says so                     -> Paused
+//  5b. the device at or above the temperature cap             -> Paused, until it has cooled to the cap
+//      minus the hysteresis (so that it does not flap around the cap)
 //  6. a full-screen window or an "exclusive" program runs    -> Paused
 //  7. outside the weekly hours                               -> Waiting (until the next window)
 //  8. "only when idle" and the person was active recently    -> Waiting, or Computing at the lighter
@@ -46,6 +48,9 @@ struct PolicyInputs {
     std::optional<bool> onBattery;    // nullopt: no power supply information
     QString fullScreenWindow;         // the title of a full-screen window, empty: none
     QString exclusiveProgram;         // the running "exclusive" program, empty: none
+    std::optional<double> deviceCelsius;  // the computing device's temperature; nullopt: no sensor
+    QString heatDevice = QStringLiteral("GPU");  // what the temperature is of, "GPU" or "CPU"
+    bool coolingDown = false;  // the last decision paused for heat: resume only below the cap - hysteresis
 };
 
 // What the person chose (ContributorConfig holds it).
@@ -61,6 +66,8 @@ struct PolicyLimits {
     int gpuCapPercent = 100;  // share of time the device computes (duty cycle between units)
     int cpuThreads = 0;       // 0: all
     WeeklySchedule schedule;  // empty: any time
+    int temperatureCapCelsius = 0;  // 0: no cap
+    int temperatureHysteresis = 5;  // degrees below the cap before computing again
 };
 
 struct PolicyDecision {
@@ -72,6 +79,7 @@ struct PolicyDecision {
     // When the decision can change by the clock alone (snooze ends, idle threshold reached, window
     // opens); invalid when only an input change can change it.
     QDateTime recheckAt;
+    bool heatPause = false;  // paused by the temperature cap (the next decision is cooling down)
 
     bool computing() const { return state == State::Computing; }
     bool operator==(const PolicyDecision&) const = default;

@@ -8,16 +8,11 @@
 
 namespace raven::contributor {
 
-namespace {
-
-// Busy-share window: long enough to average several units, short enough to follow a changed cap.
-constexpr qint64 kBusyWindowMs = 60000;
-
-}  // namespace
-
 ContributionService::ContributionService(ContributorConfig& config, DesktopMonitor& desktop, QObject* parent)
     : QObject(parent), config_(config), desktop_(desktop) {
-    uptime_.start();
+    sensors_ = std::make_unique<TemperatureSensors>();
+    heatTimer_.setInterval(5000);
+    connect(&heatTimer_, &QTimer::timeout, this, &ContributionService::reevaluate);
     clock_.setSingleShot(true);
     connect(&clock_, &QTimer::timeout, this, &ContributionService::reevaluate);
     connect(&desktop_, &DesktopMonitor::changed, this, &ContributionService::reevaluate);
@@ -31,6 +26,7 @@ ContributionService::ContributionService(ContributorConfig& config, DesktopMonit
             stopWorker();
             problem_.clear();  // a refusal was for the old settings
         }
+        if (key == ConfigKey::Devices) heatSource_.reset();
         reevaluate();
     });
     cacheDir_ = QStandardPaths::writableLocation(QStandardPaths::CacheLocation);
@@ -45,6 +41,7 @@ ContributionService::~ContributionService() {
 
 void ContributionService::start() {
     started_ = true;
+    heatTimer_.start();
     desktop_.setExclusivePrograms(
         config_.get(ConfigKey::ExclusivePrograms).toString().split(QLatin1Char(','), Qt::SkipEmptyParts));
     reevaluate();
@@ -69,6 +66,7 @@ void ContributionService::snooze(const QDateTime& until) {
 void ContributionService::shutdown() {
     shuttingDown_ = true;
     clock_.stop();
+    heatTimer_.stop();
     stopWorker();
     if (!stopping_) emit shutDownComplete();
 }
@@ -98,14 +96,8 @@ QString ContributionService::statusSentence() const {
 }
 
 double ContributionService::busyShare() const {
-    if (firstUnitMs_ < 0) return -1.0;
-    const qint64 now = uptime_.elapsed();
-    const qint64 from = std::max(firstUnitMs_, now - kBusyWindowMs);
-    if (now - from < 1) return -1.0;
-    qint64 busy = 0;
-    for (const Busy& b : busy_) busy += std::max<qint64>(0, std::min(b.endMs, now) - std::max(b.startMs, from));
-    if (computeStartMs_ >= 0) busy += now - std::max(computeStartMs_, from);
-    return std::clamp(static_cast<double>(busy) / static_cast<double>(now - from), 0.0, 1.0);
+    // Measured by the worker's duty cycle itself: computation only, not its rests inside a unit.
+    return worker_ ? worker_->busyShare() : -1.0;
 }
 
 void ContributionService::reevaluate() {
@@ -116,6 +108,10 @@ void ContributionService::reevaluate() {
     in.pausedByUser = config_.get(ConfigKey::PausedByUser).toBool();
     in.snoozedUntil = QDateTime::fromString(config_.get(ConfigKey::SnoozedUntil).toString(), Qt::ISODate);
     desktop_.fill(in);
+    readTemperature();
+    in.deviceCelsius = temperature_.celsius;
+    in.heatDevice = heatDevice();
+    in.coolingDown = decision_.heatPause;
     const PolicyDecision next = ComputePolicy::decide(in, config_.policyLimits());
     const bool changed = next.state != decision_.state || next.reason != decision_.reason ||
                          next.gpuPercent != decision_.gpuPercent || next.cpuThreads != decision_.cpuThreads;
@@ -130,19 +126,41 @@ void ContributionService::reevaluate() {
     if (changed) emit decisionChanged();
 }
 
+QString ContributionService::heatDevice() const {
+    return heatSource_ && heatSource_->vulkanIndex >= 0 && heatSource_->kind != QLatin1String("CPU (Vulkan)")
+               ? QStringLiteral("GPU")
+               : QStringLiteral("CPU");
+}
+
+void ContributionService::readTemperature() {
+    if (!heatSource_) {
+        const QString chosen = config_.get(ConfigKey::Devices).toString();
+        // Vulkan is enumerated only when a GPU is chosen (it loads every driver).
+        std::vector<ComputeDevice> devices;
+        if (chosen.contains(QLatin1String("vulkan:"))) devices = listComputeDevices();
+        const WorkerDevice pick = workerDeviceFor(chosen, devices);
+        for (const ComputeDevice& d : devices)
+            if (d.id == pick.id) heatSource_ = d;
+        if (!heatSource_) {
+            ComputeDevice cpu;
+            cpu.id = cpu.name = cpu.kind = QStringLiteral("CPU");
+            heatSource_ = cpu;
+        }
+    }
+    const Temperature before = temperature_;
+    temperature_ = sensors_->read(*heatSource_);
+    if (!temperature_.celsius && temperature_.absence != before.absence)
+        emit logLine(QStringLiteral("no temperature for %1: %2").arg(heatSource_->name, temperature_.absence));
+}
+
 void ContributionService::applyDecision() {
     if (!decision_.computing() || !problem_.isEmpty()) return stopWorker();
     // Threads are fixed per worker, and matter only on the CPU (a GPU worker keeps computing).
     if (worker_ && runningDevice_ == QLatin1String("cpu") && decision_.cpuThreads != runningThreads_) stopWorker();
     if (stopping_) return;  // starts again once the old one has stopped
     if (!worker_) startWorker();
-    if (worker_ && worker_->dutyCycle() != decision_.gpuPercent) {
-        // A new cap: the busy share shown is measured afresh, against it.
-        busy_.clear();
-        firstUnitMs_ = uptime_.elapsed();
-        if (computeStartMs_ >= 0) computeStartMs_ = firstUnitMs_;
-        worker_->setDutyCycle(decision_.gpuPercent);
-    }
+    // A new cap: the worker measures the busy share afresh, against it.
+    if (worker_ && worker_->dutyCycle() != decision_.gpuPercent) worker_->setDutyCycle(decision_.gpuPercent);
 }
 
 worker::WorkerOptions ContributionService::workerOptions() const {
@@ -191,15 +209,10 @@ void ContributionService::startWorker() {
         currentUnit_ = unit;
         currentJob_ = job;
         jobOfUnit_.insert(unit, job);
-        computeStartMs_ = uptime_.elapsed();
-        if (firstUnitMs_ < 0) firstUnitMs_ = computeStartMs_;
         emit workChanged();
         emit decisionChanged();  // the sentence names the job
     });
     connect(w, &worker::Worker::computeEnded, this, [this](const QString&, double) {
-        if (computeStartMs_ >= 0) busy_.push_back({computeStartMs_, uptime_.elapsed()});
-        computeStartMs_ = -1;
-        while (!busy_.empty() && busy_.front().endMs < uptime_.elapsed() - kBusyWindowMs) busy_.pop_front();
         currentUnit_.clear();
         idleSince_.start();
         emit workChanged();
@@ -241,7 +254,6 @@ void ContributionService::stopWorker() {
     worker::Worker* w = stopping_.get();
     disconnect(w, &worker::Worker::stopped, this, nullptr);
     connect(w, &worker::Worker::stopped, this, &ContributionService::onWorkerStopped);
-    computeStartMs_ = -1;
     currentUnit_.clear();
     currentJob_.clear();
     w->stop();

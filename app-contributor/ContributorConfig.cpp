@@ -43,6 +43,12 @@ QString checkName(const QVariant& v) {
     return v.toString().size() > 64 ? QStringLiteral("a machine name has at most 64 characters") : QString();
 }
 
+QString checkTemperatureCap(const QVariant& v) {
+    const int c = v.toInt();
+    // Below 40 C a device at rest may already be there: the cap would never let it compute.
+    return c == 0 || c >= 40 ? QString() : QStringLiteral("a temperature cap is 0 (none) or 40 C and above");
+}
+
 int hardwareThreads() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
 
 }  // namespace
@@ -113,6 +119,24 @@ const std::vector<ContributorConfig::KeyInfo>& ContributorConfig::keys() {
         {K::GpuCapPercent, "Limits/GpuCapPercent", QMetaType::Int, 100, 10, 100, {}, {}, "GPU usage cap (%)"},
         {K::CpuThreads, "Limits/CpuThreads", QMetaType::Int, 0, 0, hardwareThreads(), {}, {}, "CPU threads (0: all)"},
         {K::CacheMegabytes, "Limits/CacheMegabytes", QMetaType::Int, 2048, 64, 1 << 20, {}, {}, "Disk cache (MiB)"},
+        {K::TemperatureCapCelsius,
+         "Limits/TemperatureCapCelsius",
+         QMetaType::Int,
+         0,
+         0,
+         105,
+         {},
+         checkTemperatureCap,
+         "Temperature cap (C, 0: none)"},
+        {K::TemperatureHysteresis,
+         "Limits/TemperatureHysteresis",
+         QMetaType::Int,
+         5,
+         1,
+         30,
+         {},
+         {},
+         "Cool down by (C)"},
         {K::StartAtLogin, "Desktop/StartAtLogin", QMetaType::Bool, false, {}, {}, {}, {}, "Start at login"},
         {K::PausedByUser, "State/PausedByUser", QMetaType::Bool, false, {}, {}, {}, {}, "Paused"},
         {K::SnoozedUntil,
@@ -209,6 +233,8 @@ PolicyLimits ContributorConfig::policyLimits() const {
     l.pauseOnFullScreen = get(ConfigKey::PauseOnFullScreen).toBool();
     l.gpuCapPercent = get(ConfigKey::GpuCapPercent).toInt();
     l.cpuThreads = get(ConfigKey::CpuThreads).toInt();
+    l.temperatureCapCelsius = get(ConfigKey::TemperatureCapCelsius).toInt();
+    l.temperatureHysteresis = get(ConfigKey::TemperatureHysteresis).toInt();
     l.schedule = WeeklySchedule::parse(get(ConfigKey::Schedule).toString()).value_or(WeeklySchedule());
     return l;
 }

@@ -42,6 +42,8 @@ enum class ConfigKey {
     GpuCapPercent,
     CpuThreads,  // 0: all
     CacheMegabytes,
+    TemperatureCapCelsius,  // 0: no cap
+    TemperatureHysteresis,  // degrees below the cap before computing again
     // Desktop.
     StartAtLogin,
     // State kept across restarts.

@@ -13,6 +13,7 @@
 #include "protocol/Chunking.h"
 #include "protocol/GradientCodec.h"
 #include "training/ShardGradient.h"
+#include "worker/PacedGradient.h"
 
 namespace raven::worker {
 namespace {
@@ -154,7 +155,9 @@ ComputedUnit UnitComputer::compute(const UnitInputs& inputs) {
 
         CachedModel& cached = modelFor(unit);
         loadWeights(cached, inputs);
-        training::GradientSums sums = training::computeGradientSums(*cached.model, samples, manifest.normalization);
+        training::GradientSums sums =
+            duty_ ? computeGradientSumsPaced(*cached.model, samples, manifest.normalization, *duty_)
+                  : training::computeGradientSums(*cached.model, samples, manifest.normalization);
 
         out.samples = sums.samples;
         out.lossSum = sums.lossSum;

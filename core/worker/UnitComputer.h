@@ -65,6 +65,8 @@ struct DeviceReport {
     QString error;        // set when no device could be opened at all
 };
 
+class DutyCycle;
+
 class UnitComputer {
 public:
     UnitComputer(QString deviceSelector, int threads);
@@ -76,6 +78,9 @@ public:
     DeviceReport open();
     // See above; opens the device first when open() was not called. Never throws.
     ComputedUnit compute(const UnitInputs& inputs);
+
+    // The duty cycle whose rests a capped unit takes between its chunks (PacedGradient.h); null: none.
+    void setDutyCycle(DutyCycle* duty) { duty_ = duty; }
 
     // How many models are kept built (one per spec).
     static constexpr std::size_t kModelsKept = 4;
@@ -89,6 +94,7 @@ private:
     int threads_ = 0;
     std::unique_ptr<WorkerDevice> device_;            // declared first: destroyed after the models' tensors
     std::list<std::unique_ptr<CachedModel>> models_;  // most recently used first
+    DutyCycle* duty_ = nullptr;
 };
 
 // The samples of one shard's bytes, checked against the manifest's shapes, element type, sample count

@@ -60,6 +60,7 @@ Worker::Worker(WorkerOptions options, QObject* parent) : QObject(parent), option
     computePool_.setMaxThreadCount(1);
     computePool_.setExpiryTimeout(-1);  // one thread for the worker's life: the device belongs to it
     computer_ = std::make_unique<UnitComputer>(options_.device, options_.threads);
+    computer_->setDutyCycle(&duty_);
 
     protocol::PeerInfo self{wire::ROLE_CONTRIBUTOR, {}, {}, options_.displayName};
     client_ = new protocol::ProtocolClient({self, options_.knownHostsPath}, this);
@@ -90,6 +91,7 @@ Worker::~Worker() {
     client_->disconnect(this);
     delete client_;
     client_ = nullptr;
+    duty_.cancelRests();
     computePool_.waitForDone();  // the compute thread may still use computer_
 }
 
@@ -528,6 +530,7 @@ void Worker::handBack(const QStringList& ids, const QString& reason) {
 
 void Worker::setDutyCycle(int percent) {
     dutyCyclePercent_ = std::clamp(percent, 1, 100);
+    duty_.setPercent(dutyCyclePercent_);
     if (dutyCyclePercent_ == 100 && restTimer_.isActive()) {
         restTimer_.stop();
         if (!stopping_) maybeCompute();
@@ -559,15 +562,21 @@ void Worker::maybeCompute() {
         onComputed(id, serial, std::move(result));
     });
     UnitComputer* computer = computer_.get();
-    watcher->setFuture(
-        QtConcurrent::run(&computePool_, [computer, in = std::move(inputs)] { return computer->compute(in); }));
+    DutyCycle* duty = &duty_;
+    watcher->setFuture(QtConcurrent::run(&computePool_, [computer, duty, in = std::move(inputs)] {
+        duty->workBegan();
+        ComputedUnit done = computer->compute(in);
+        duty->workEnded();
+        return done;
+    }));
 }
 
 void Worker::onComputed(const QString& id, std::uint64_t serial, ComputedUnit result) {
     computing_ = false;
     emit computeEnded(id, result.seconds);
-    if (dutyCyclePercent_ < 100 && result.seconds > 0)
-        restTimer_.start(static_cast<int>(result.seconds * 1000.0 * (100 - dutyCyclePercent_) / dutyCyclePercent_));
+    // The rest that keeps the busy share at the cap, the waits for data since the last rest counted in.
+    if (const auto rest = duty_.restDue(); dutyCyclePercent_ < 100 && rest.count() > 0)
+        restTimer_.start(static_cast<int>(rest.count()));
     auto it = units_.find(id);
     if (it != units_.end() && it->second->serial == serial && it->second->stage == Unit::Stage::Computing) {
         Unit& unit = *it->second;
@@ -648,6 +657,7 @@ void Worker::onAnswered(const QString& id, std::uint64_t serial, const wire::Env
 void Worker::stop() {
     if (finished_ || stopping_) return;
     stopping_ = true;
+    duty_.cancelRests();  // the unit being computed finishes without the cap's rests
     reconnectTimer_.stop();
     leaseRetryTimer_.stop();
     if (!started_ || !connectionOpen_) {

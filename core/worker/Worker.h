@@ -55,6 +55,7 @@
 
 #include "protocol/raven.pb.h"
 #include "worker/Backoff.h"
+#include "worker/DutyCycle.h"
 #include "worker/UnitComputer.h"
 
 namespace raven::protocol {
@@ -107,11 +108,15 @@ public:
     // How long stop() lets the unit being computed finish before handing it back.
     static constexpr int kStopGraceMs = 30000;
 
-    // The share of time the compute thread may work, 1..100 (the contributor app's GPU usage cap):
-    // after a unit that took t seconds, the next starts t * (100 - percent) / percent seconds later.
-    // Takes effect from the unit being computed now; 100 (the default) never rests.
+    // The share of time the compute thread may work, 1..100 (the contributor app's GPU usage cap),
+    // kept by DutyCycle.h: rests between units and between the chunks of a long unit, the waits for
+    // data counted as rest already taken. Takes effect at once; 100 (the default) never rests.
     void setDutyCycle(int percent);
     int dutyCycle() const { return dutyCyclePercent_; }
+    // The share of the last minute (since the duty cycle was last set) the device spent computing;
+    // -1 before any unit.
+    double busyShare() const { return duty_.busyShare(); }
+    const DutyCycle& dutyCycleMeter() const { return duty_; }
 
 signals:
     void connected(QString contributorId);
@@ -155,6 +160,7 @@ private:
     QString contributorId_;
     QString deviceSummary_;
     Stats stats_;
+    DutyCycle duty_;  // before the computer and its thread: a unit computing uses it until its end
 
     std::unique_ptr<ContentCache> cache_;
     std::unique_ptr<ContentFetcher> fetcher_;
