@@ -154,7 +154,11 @@ void ContributionService::readTemperature() {
 }
 
 void ContributionService::applyDecision() {
-    if (!decision_.computing() || !problem_.isEmpty()) return stopWorker();
+    if (!decision_.computing() || !problem_.isEmpty()) {
+        stopWorker();
+        readyForSleepIfStopped();
+        return;
+    }
     // Threads are fixed per worker, and matter only on the CPU (a GPU worker keeps computing).
     if (worker_ && runningDevice_ == QLatin1String("cpu") && decision_.cpuThreads != runningThreads_) stopWorker();
     if (stopping_) return;  // starts again once the old one has stopped
@@ -247,6 +251,14 @@ void ContributionService::accumulate(const worker::Worker::Stats& now) {
     lastSeen_ = now;
 }
 
+void ContributionService::readyForSleepIfStopped() {
+    // The units in hand are back with the coordinator (or computed and answered): logind may go on.
+    if (desktop_.preparingForSleep() && !worker_ && !stopping_) {
+        if (desktop_.holdsSleepLock()) emit logLine(QStringLiteral("work handed back: ready for sleep"));
+        desktop_.readyForSleep();
+    }
+}
+
 void ContributionService::stopWorker() {
     // One stop at a time: no worker starts while another is stopping (applyDecision waits for it).
     if (!worker_ || stopping_) return;
@@ -267,6 +279,7 @@ void ContributionService::onWorkerStopped() {
     // destructor, and it is still inside its own stopped() now.
     QTimer::singleShot(0, this, [this] {
         stopping_.reset();
+        readyForSleepIfStopped();
         if (shuttingDown_) {
             emit shutDownComplete();
             return;

@@ -105,6 +105,7 @@ private:
     void applyDecision();
     void startWorker();
     void stopWorker();
+    void readyForSleepIfStopped();
     void onWorkerStopped();
     worker::WorkerOptions workerOptions() const;
     void accumulate(const worker::Worker::Stats& now);
