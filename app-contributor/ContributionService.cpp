@@ -26,7 +26,10 @@ ContributionService::ContributionService(ContributorConfig& config, DesktopMonit
             stopWorker();
             problem_.clear();  // a refusal was for the old settings
         }
-        if (key == ConfigKey::Devices) heatSource_.reset();
+        if (key == ConfigKey::Devices) {
+            heatSource_.reset();
+            lostDevice_.clear();  // the person chose again
+        }
         reevaluate();
     });
     cacheDir_ = QStandardPaths::writableLocation(QStandardPaths::CacheLocation);
@@ -86,13 +89,15 @@ QString ContributionService::stateName() const {
 QString ContributionService::statusSentence() const {
     if (!problem_.isEmpty()) return QStringLiteral("stopped: ") + problem_;
     if (!decision_.computing()) return decision_.reason;
+    const QString onCpu = lostDevice_.isEmpty() ? QString() : QStringLiteral(" — on the CPU: the GPU was lost");
     // Allowed to compute; say what that amounts to right now.
     if (!worker_ || !worker_->isRegistered())
-        return decision_.reason + QStringLiteral(" — connecting to the coordinator");
+        return decision_.reason + QStringLiteral(" — connecting to the coordinator") + onCpu;
     // The job stays named between its units; a worker quiet for 5 s has none in hand.
     const bool working = !currentUnit_.isEmpty() || (idleSince_.isValid() && idleSince_.elapsed() < 5000);
-    if (working && !currentJob_.isEmpty()) return decision_.reason + QStringLiteral(" — job %1").arg(currentJob_);
-    return decision_.reason + QStringLiteral(" — no work from the coordinator right now");
+    if (working && !currentJob_.isEmpty())
+        return decision_.reason + QStringLiteral(" — job %1").arg(currentJob_) + onCpu;
+    return decision_.reason + QStringLiteral(" — no work from the coordinator right now") + onCpu;
 }
 
 double ContributionService::busyShare() const {
@@ -184,7 +189,9 @@ void ContributionService::startWorker() {
     worker::WorkerOptions options = workerOptions();
     const QString chosen = config_.get(ConfigKey::Devices).toString();
     // Only look for Vulkan devices when one is chosen: enumeration loads every driver.
-    const WorkerDevice device = chosen.contains(QLatin1String("vulkan:"))
+    const WorkerDevice device = !lostDevice_.isEmpty()
+                                    ? WorkerDevice{QStringLiteral("cpu"), QStringLiteral("cpu"), QString()}
+                                : chosen.contains(QLatin1String("vulkan:"))
                                     ? workerDeviceFor(chosen, listComputeDevices())
                                     : WorkerDevice{QStringLiteral("cpu"), QStringLiteral("cpu"), QString()};
     if (!device.note.isEmpty()) emit logLine(device.note);
@@ -221,6 +228,7 @@ void ContributionService::startWorker() {
         idleSince_.start();
         emit workChanged();
     });
+    connect(w, &worker::Worker::computeFailed, this, &ContributionService::onComputeFailed);
     connect(w, &worker::Worker::unitFinished, this,
             [this, w](const QString& id, int status, qint64 samples, double seconds) {
                 const qint64 credited = w->stats().microCredits - lastSeen_.microCredits;  // this unit's ResultAck
@@ -249,6 +257,21 @@ void ContributionService::accumulate(const worker::Worker::Stats& now) {
     totals_.bytesReceived += now.bytesReceived - lastSeen_.bytesReceived;
     totals_.microCredits += now.microCredits - lastSeen_.microCredits;
     lastSeen_ = now;
+}
+
+void ContributionService::onComputeFailed(const QString& unit, const QString& error) {
+    emit logLine(QStringLiteral("work unit %1 could not be computed (%2); it was handed back to the coordinator")
+                     .arg(unit, error.left(300)));
+    // A lost device fails every unit after it: compute on the CPU instead, and say so.
+    if (!error.contains(QLatin1String("VK_ERROR_DEVICE_LOST")) || runningDevice_ == QLatin1String("cpu")) return;
+    lostDevice_ = runningDevice_;
+    const QString text = QStringLiteral("The GPU stopped working in the middle of a work unit (the driver reset it). "
+                                        "Raven computes on the CPU now; choose the GPU again in Devices, or restart "
+                                        "Raven, once the driver has recovered.");
+    emit logLine(QStringLiteral("the GPU was lost (VK_ERROR_DEVICE_LOST): computing on the CPU"));
+    emit noticeRaised(QStringLiteral("Raven Contributor: GPU lost"), text);
+    stopWorker();  // applyDecision starts the CPU worker once this one has stopped
+    emit decisionChanged();
 }
 
 void ContributionService::readyForSleepIfStopped() {

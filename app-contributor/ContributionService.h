@@ -87,6 +87,10 @@ public:
     // Tests read sensors from a sysfs tree of their own.
     void setTemperatureSensors(std::unique_ptr<TemperatureSensors> sensors) { sensors_ = std::move(sensors); }
 
+    // A GPU lost mid-unit (VK_ERROR_DEVICE_LOST): the CPU computes instead until the Devices
+    // setting changes or the app starts again; empty when none was lost.
+    const QString& lostDevice() const { return lostDevice_; }
+
     // Evaluate the policy now (also called by every input and setting change and by the clock).
     void reevaluate();
 
@@ -98,6 +102,8 @@ signals:
                       qint64 microCredits);
     void logLine(QString text);
     void problemRaised(QString text);  // needs the person: a notification, an error icon
+    // Worth a notification but not an error state: the GPU was lost and the CPU took over.
+    void noticeRaised(QString title, QString text);
     void connectedChanged(bool connected);
     void shutDownComplete();
 
@@ -106,6 +112,7 @@ private:
     void startWorker();
     void stopWorker();
     void readyForSleepIfStopped();
+    void onComputeFailed(const QString& unit, const QString& error);
     void onWorkerStopped();
     worker::WorkerOptions workerOptions() const;
     void accumulate(const worker::Worker::Stats& now);
@@ -118,6 +125,7 @@ private:
     std::unique_ptr<worker::Worker> stopping_;  // stopping, or stopped and about to be deleted
     int runningThreads_ = -1;
     QString runningDevice_;
+    QString lostDevice_;  // a GPU that was lost mid-unit: the CPU computes until the devices change
     bool started_ = false;
     bool shuttingDown_ = false;
     QString problem_;

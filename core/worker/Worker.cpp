@@ -402,6 +402,15 @@ void Worker::acceptUnit(const wire::WorkUnit& leased) {
     for (const std::string& hash : leased.shard_hashes())
         if (!data::ShardStore::isShardName(QString::fromStdString(hash)))
             problem = QStringLiteral("'%1' is not a shard name").arg(QString::fromStdString(hash).left(80));
+    if (computeFailures_.value(id) >= kMaxComputeFailures) {
+        emit statusMessage(
+            QStringLiteral("work unit %1 failed to compute here %2 times: handed back without trying again")
+                .arg(id)
+                .arg(computeFailures_.value(id)));
+        handBack({id}, QStringLiteral("failed to compute on this worker %1 times").arg(computeFailures_.value(id)));
+        if (!leaseRetryTimer_.isActive()) leaseRetryTimer_.start(2000);
+        return;
+    }
     if (!problem.isEmpty()) {
         emit statusMessage(QStringLiteral("work unit %1 is malformed (%2): handed back").arg(id, problem));
         handBack({id}, QStringLiteral("malformed work unit: %1").arg(problem));
@@ -581,6 +590,9 @@ void Worker::onComputed(const QString& id, std::uint64_t serial, ComputedUnit re
     if (it != units_.end() && it->second->serial == serial && it->second->stage == Unit::Stage::Computing) {
         Unit& unit = *it->second;
         if (!result.error.isEmpty()) {
+            if (computeFailures_.size() > 1000) computeFailures_.clear();  // bounded
+            ++computeFailures_[id];
+            emit computeFailed(id, result.error);
             dropUnit(id, QStringLiteral("cannot compute it: %1").arg(result.error), true);
         } else {
             stats_.samples += result.samples;

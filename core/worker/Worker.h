@@ -127,6 +127,9 @@ signals:
     // The compute thread took a unit up / put it down (seconds of computation), for the busy share.
     void computeStarted(QString workUnitId, QString jobId);
     void computeEnded(QString workUnitId, double seconds);
+    // A unit the device could not compute (handed back to the coordinator with this reason). A device
+    // lost mid-unit says VK_ERROR_DEVICE_LOST here: the worker's device is then unusable.
+    void computeFailed(QString workUnitId, QString error);
 
 private:
     struct Unit;
@@ -187,6 +190,10 @@ private:
     std::map<QString, std::unique_ptr<Unit>> units_;  // the units held, by id
     QStringList handBackLater_;                       // to give back once registered again
     QHash<QString, std::shared_ptr<const data::Manifest>> manifests_;
+    // Units that failed to compute here, and how often: one that failed kMaxComputeFailures times is
+    // handed back at once when leased again (not retried forever on a device that cannot do it).
+    QHash<QString, int> computeFailures_;
+    static constexpr int kMaxComputeFailures = 2;
 
     Backoff backoff_;
     QTimer reconnectTimer_;

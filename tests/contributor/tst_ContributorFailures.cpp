@@ -1,0 +1,84 @@
+// Bad conditions the app meets while computing: a GPU lost in the middle of a unit makes the app
+// compute on the CPU, say so in the status and in a notification; a unit that merely fails is
+// logged as handed back, without a notification. A device loss cannot be caused on purpose on
+// lavapipe, so the worker's computeFailed signal is sent with the very message core/vulkan's check()
+// raises for VK_ERROR_DEVICE_LOST; everything after it (the worker stopped, a CPU worker started, the
+// sentence) is the app's real reaction.
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include "ComputeDevices.h"
+#include "ContributionService.h"
+#include "ContributorConfig.h"
+#include "DesktopMonitor.h"
+#include "base/Error.h"
+#include "vulkan/Check.h"
+
+using namespace raven;
+using namespace raven::contributor;
+
+class TestContributorFailures : public QObject {
+    Q_OBJECT
+
+private slots:
+    void lostGpuFallsBackToTheCpu() {
+        QString lavapipe;
+        for (const ComputeDevice& device : listComputeDevices())
+            if (device.name.contains("llvmpipe")) lavapipe = device.id;
+        QVERIFY2(!lavapipe.isEmpty(), "no lavapipe: the vulkan label's environment selects it");
+        QTemporaryDir dir;
+        ContributorConfig config(dir.filePath("contributor.ini"));
+        QVERIFY(config.set(ConfigKey::CoordinatorUrl, "wss://127.0.0.1:9"));  // nobody answers; enough here
+        QVERIFY(config.set(ConfigKey::ContributorToken, "token"));
+        QVERIFY(config.set(ConfigKey::ComputeWhen, "always"));
+        QVERIFY(config.set(ConfigKey::Devices, lavapipe));
+        DesktopMonitor desktop(QDBusConnection(QStringLiteral("raven-no-session")),
+                               QDBusConnection(QStringLiteral("raven-no-system")));
+        desktop.setX11Display(QStringLiteral("none"));
+        ContributionService service(config, desktop);
+        service.setCacheDir(dir.filePath("cache"));
+        service.setKnownHostsPath(dir.filePath("known_hosts"));
+        QStringList log;
+        connect(&service, &ContributionService::logLine, this, [&](const QString& line) { log << line; });
+        QSignalSpy notices(&service, &ContributionService::noticeRaised);
+        QSignalSpy problems(&service, &ContributionService::problemRaised);
+        service.start();
+        QVERIFY(service.workerRunning());
+        QVERIFY2(log.join('\n').contains("on vulkan:"), qPrintable(log.join('\n')));
+
+        // A unit that fails for its own reasons: logged, handed back, no notification.
+        emit service.worker()->computeFailed("17", "work unit 17 asks for 2 local steps");
+        QVERIFY2(log.last().contains("work unit 17 could not be computed") && log.last().contains("handed back"),
+                 qPrintable(log.last()));
+        QCOMPARE(notices.count(), 0);
+        QVERIFY(service.lostDevice().isEmpty());
+
+        QString lost;
+        try {
+            vulkan::check(VK_ERROR_DEVICE_LOST, "vkQueueSubmit");
+        } catch (const Error& e) {
+            lost = QString::fromUtf8(e.what());
+        }
+        QVERIFY(lost.contains("VK_ERROR_DEVICE_LOST"));
+        worker::Worker* gpuWorker = service.worker();
+        emit gpuWorker->computeFailed("18", lost);
+        QCOMPARE(notices.count(), 1);
+        QVERIFY2(notices.first().at(1).toString().contains("computes on the CPU now"),
+                 qPrintable(notices.first().at(1).toString()));
+        QCOMPARE(problems.count(), 0);  // not an error state: it goes on computing
+        QCOMPARE(service.lostDevice(), lavapipe);
+        // The GPU worker stops; a CPU worker takes over.
+        QVERIFY2(QTest::qWaitFor([&] { return log.join('\n').contains("starting: computing on cpu"); }, 10000),
+                 qPrintable(log.join('\n')));
+        QVERIFY(service.workerRunning());
+        QVERIFY2(service.statusSentence().contains("on the CPU: the GPU was lost"), qPrintable(service.statusSentence()));
+        QCOMPARE(service.stateName(), QStringLiteral("computing"));
+        // Choosing the devices again gives the GPU another chance.
+        QVERIFY(config.set(ConfigKey::Devices, lavapipe + ",cpu"));
+        QVERIFY(service.lostDevice().isEmpty());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestContributorFailures)
+#include "tst_ContributorFailures.moc"
