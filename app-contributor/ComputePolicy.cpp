@@ -39,6 +39,13 @@ QString when(const QDateTime& t, const QDateTime& now) {
 
 }  // namespace
 
+QString ComputePolicy::bytes(qint64 n) {
+    if (n >= 1000LL * 1000 * 1000) return QStringLiteral("%1 GB").arg(static_cast<double>(n) / 1e9, 0, 'f', 1);
+    if (n >= 1000LL * 1000) return QStringLiteral("%1 MB").arg(static_cast<double>(n) / 1e6, 0, 'f', 0);
+    if (n >= 1000) return QStringLiteral("%1 kB").arg(static_cast<double>(n) / 1e3, 0, 'f', 0);
+    return QStringLiteral("%1 bytes").arg(n);
+}
+
 QString ComputePolicy::duration(qint64 ms) {
     const qint64 s = std::max<qint64>(0, (ms + 500) / 1000);
     if (s < 60) return QStringLiteral("%1 s").arg(s);
@@ -120,6 +127,11 @@ PolicyDecision ComputePolicy::decide(const PolicyInputs& in, const PolicyLimits&
             return hot;
         }
     }
+    if (limits.dailyTransferBytes > 0 && in.transferredTodayBytes >= limits.dailyTransferBytes)
+        return make(State::Paused,
+                    QStringLiteral("paused: daily transfer cap reached (%1), resumes at midnight")
+                        .arg(bytes(limits.dailyTransferBytes)),
+                    QDateTime(in.now.date().addDays(1), QTime(0, 0)));
     if (!in.exclusiveProgram.isEmpty())
         return make(State::Paused,
                     QStringLiteral("paused: %1 is running (an exclusive program)").arg(in.exclusiveProgram));

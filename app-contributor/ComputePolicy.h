@@ -15,6 +15,7 @@
 //  5. on battery, when the limit says so                     -> Paused
 //  5b. the device at or above the temperature cap             -> Paused, until it has cooled to the cap
 //      minus the hysteresis (so that it does not flap around the cap)
+//  5c. the daily transfer cap reached                         -> Paused until midnight
 //  6. a full-screen window or an "exclusive" program runs    -> Paused
 //  7. outside the weekly hours                               -> Waiting (until the next window)
 //  8. "only when idle" and the person was active recently    -> Waiting, or Computing at the lighter
@@ -50,6 +51,7 @@ struct PolicyInputs {
     QString exclusiveProgram;         // the running "exclusive" program, empty: none
     std::optional<double> deviceCelsius;  // the computing device's temperature; nullopt: no sensor
     QString heatDevice = QStringLiteral("GPU");  // what the temperature is of, "GPU" or "CPU"
+    qint64 transferredTodayBytes = 0;  // up and down since local midnight
     bool coolingDown = false;  // the last decision paused for heat: resume only below the cap - hysteresis
 };
 
@@ -68,6 +70,7 @@ struct PolicyLimits {
     WeeklySchedule schedule;  // empty: any time
     int temperatureCapCelsius = 0;  // 0: no cap
     int temperatureHysteresis = 5;  // degrees below the cap before computing again
+    qint64 dailyTransferBytes = 0;  // 0: no cap
 };
 
 struct PolicyDecision {
@@ -89,6 +92,8 @@ class ComputePolicy {
 public:
     static PolicyDecision decide(const PolicyInputs& in, const PolicyLimits& limits);
 
+    // "2.0 GB", "750 MB": byte counts as the status sentences write them (powers of 1000).
+    static QString bytes(qint64 n);
     // "45 s", "12 min", "2 h 05 min": durations as the status sentences write them.
     static QString duration(qint64 ms);
     // "snoozed until 14:00 (1 h 12 min left)"; "until tomorrow 09:00" when it is not today.

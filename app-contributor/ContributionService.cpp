@@ -17,6 +17,9 @@ ContributionService::ContributionService(ContributorConfig& config, DesktopMonit
     connect(&clock_, &QTimer::timeout, this, &ContributionService::reevaluate);
     connect(&desktop_, &DesktopMonitor::changed, this, &ContributionService::reevaluate);
     connect(&config_, &ContributorConfig::changed, this, [this](ConfigKey key) {
+        // Counted after each unit, from inside the worker's signal: decide once that has returned.
+        if (key == ConfigKey::TransferToday)
+            return void(QMetaObject::invokeMethod(this, &ContributionService::reevaluate, Qt::QueuedConnection));
         if (key == ConfigKey::ExclusivePrograms)
             desktop_.setExclusivePrograms(
                 config_.get(ConfigKey::ExclusivePrograms).toString().split(QLatin1Char(','), Qt::SkipEmptyParts));
@@ -113,6 +116,7 @@ void ContributionService::reevaluate() {
     in.pausedByUser = config_.get(ConfigKey::PausedByUser).toBool();
     in.snoozedUntil = QDateTime::fromString(config_.get(ConfigKey::SnoozedUntil).toString(), Qt::ISODate);
     desktop_.fill(in);
+    in.transferredTodayBytes = transferredToday();
     readTemperature();
     in.deviceCelsius = temperature_.celsius;
     in.heatDevice = heatDevice();
@@ -247,7 +251,18 @@ void ContributionService::startWorker() {
     w->start();
 }
 
+qint64 ContributionService::transferredToday() const {
+    const QStringList parts = config_.get(ConfigKey::TransferToday).toString().split(QLatin1Char(' '));
+    if (parts.size() != 2 || QDate::fromString(parts[0], Qt::ISODate) != QDate::currentDate()) return 0;
+    return parts[1].toLongLong();
+}
+
 void ContributionService::accumulate(const worker::Worker::Stats& now) {
+    const qint64 moved = (now.bytesSent - lastSeen_.bytesSent) + (now.bytesReceived - lastSeen_.bytesReceived);
+    if (moved > 0)
+        config_.set(ConfigKey::TransferToday, QStringLiteral("%1 %2")
+                                                  .arg(QDate::currentDate().toString(Qt::ISODate))
+                                                  .arg(transferredToday() + moved));
     totals_.unitsAccepted += now.unitsAccepted - lastSeen_.unitsAccepted;
     totals_.unitsRejected += now.unitsRejected - lastSeen_.unitsRejected;
     totals_.unitsDuplicate += now.unitsDuplicate - lastSeen_.unitsDuplicate;

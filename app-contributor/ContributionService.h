@@ -90,6 +90,8 @@ public:
     // A GPU lost mid-unit (VK_ERROR_DEVICE_LOST): the CPU computes instead until the Devices
     // setting changes or the app starts again; empty when none was lost.
     const QString& lostDevice() const { return lostDevice_; }
+    // Bytes sent and received today (local day), kept across restarts, for the daily transfer cap.
+    qint64 transferredToday() const;
 
     // Evaluate the policy now (also called by every input and setting change and by the clock).
     void reevaluate();

@@ -39,6 +39,15 @@ QString checkSnooze(const QVariant& v) {
                : QStringLiteral("not a date and time (ISO 8601)");
 }
 
+QString checkTransferToday(const QVariant& v) {
+    const QStringList parts = v.toString().split(QLatin1Char(' '));
+    if (v.toString().isEmpty()) return {};
+    bool ok = false;
+    if (parts.size() != 2 || !QDate::fromString(parts[0], Qt::ISODate).isValid() || parts[1].toLongLong(&ok) < 0 || !ok)
+        return QStringLiteral("write a day and a byte count, e.g. 2026-12-01 123456");
+    return {};
+}
+
 QString checkName(const QVariant& v) {
     return v.toString().size() > 64 ? QStringLiteral("a machine name has at most 64 characters") : QString();
 }
@@ -137,6 +146,15 @@ const std::vector<ContributorConfig::KeyInfo>& ContributorConfig::keys() {
          {},
          {},
          "Cool down by (C)"},
+        {K::DailyTransferMegabytes,
+         "Limits/DailyTransferMegabytes",
+         QMetaType::Int,
+         0,
+         0,
+         10000000,
+         {},
+         {},
+         "Daily transfer cap (MB, 0: none)"},
         {K::StartAtLogin, "Desktop/StartAtLogin", QMetaType::Bool, false, {}, {}, {}, {}, "Start at login"},
         {K::PausedByUser, "State/PausedByUser", QMetaType::Bool, false, {}, {}, {}, {}, "Paused"},
         {K::SnoozedUntil,
@@ -148,6 +166,15 @@ const std::vector<ContributorConfig::KeyInfo>& ContributorConfig::keys() {
          {},
          checkSnooze,
          "Snoozed until"},
+        {K::TransferToday,
+         "State/TransferToday",
+         QMetaType::QString,
+         QString(),
+         {},
+         {},
+         {},
+         checkTransferToday,
+         "Transferred today"},
     };
     return table;
 }
@@ -235,6 +262,7 @@ PolicyLimits ContributorConfig::policyLimits() const {
     l.cpuThreads = get(ConfigKey::CpuThreads).toInt();
     l.temperatureCapCelsius = get(ConfigKey::TemperatureCapCelsius).toInt();
     l.temperatureHysteresis = get(ConfigKey::TemperatureHysteresis).toInt();
+    l.dailyTransferBytes = qint64(get(ConfigKey::DailyTransferMegabytes).toInt()) * 1000000;
     l.schedule = WeeklySchedule::parse(get(ConfigKey::Schedule).toString()).value_or(WeeklySchedule());
     return l;
 }

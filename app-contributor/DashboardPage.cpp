@@ -152,6 +152,10 @@ void DashboardPage::refreshWork() {
                      .arg(heat.source.toHtmlEscaped(), capText);
     else if (!heat.absence.isEmpty())
         lines << tr("Temperature: no sensor (%1)%2").arg(heat.absence.toHtmlEscaped(), capText);
+    const qint64 transferCap = qint64(app_.config().get(ConfigKey::DailyTransferMegabytes).toInt()) * 1000000;
+    lines << (transferCap > 0 ? tr("Transferred today: %1 of %2")
+                                    .arg(ComputePolicy::bytes(s.transferredToday()), ComputePolicy::bytes(transferCap))
+                              : tr("Transferred today: %1 (no cap)").arg(ComputePolicy::bytes(s.transferredToday())));
     const auto& session = s.sessionStats();
     lines << tr("Since the app started: %1 units accepted, %2")
                  .arg(session.unitsAccepted)

@@ -54,6 +54,10 @@ QString helpFor(ConfigKey key) {
                 "0: no cap.");
         case ConfigKey::TemperatureHysteresis:
             return QObject::tr("After a pause for heat, compute again once the device is this much below the cap.");
+        case ConfigKey::DailyTransferMegabytes:
+            return QObject::tr(
+                "Data sent and received per day (1000 MB = 1 GB); once reached, computing pauses until "
+                "midnight. 0: no cap.");
         case ConfigKey::StartAtLogin:
             return QObject::tr("Start Raven Contributor (in the tray) when you log in.");
         default:
@@ -69,6 +73,7 @@ bool shownHere(ConfigKey key) {
         case ConfigKey::Devices:
         case ConfigKey::PausedByUser:
         case ConfigKey::SnoozedUntil:
+        case ConfigKey::TransferToday:
             return false;
         default:
             return true;

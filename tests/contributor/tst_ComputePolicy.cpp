@@ -189,6 +189,21 @@ private slots:
             QTest::newRow("heat beats an exclusive program") << in << l << State::Paused << 0 << "paused: GPU at 90 C (cap 80 C)";
         }
 
+        // --- the daily transfer cap (2.0 GB) ---
+        {
+            PolicyLimits l = limits();
+            l.dailyTransferBytes = 2000LL * 1000 * 1000;
+            in = idleFor(away);
+            in.transferredTodayBytes = l.dailyTransferBytes;
+            QTest::newRow("daily transfer cap reached")
+                << in << l << State::Paused << 0 << "paused: daily transfer cap reached (2.0 GB), resumes at midnight";
+            in.transferredTodayBytes = l.dailyTransferBytes - 1;
+            QTest::newRow("daily transfer just under the cap") << in << l << State::Computing << 100 << "computing";
+            l.dailyTransferBytes = 0;
+            in.transferredTodayBytes = 50LL * 1000 * 1000 * 1000;
+            QTest::newRow("no transfer cap") << in << l << State::Computing << 100 << "computing";
+        }
+
         // --- combinations: which rule wins ---
         in = idleFor(away);
         in.pausedByUser = true;
@@ -254,6 +269,18 @@ private slots:
         if (state == State::Computing) QCOMPARE(d.gpuPercent, gpuPercent);
         // The same snapshot always gives the same decision: nothing hidden feeds it.
         QCOMPARE(ComputePolicy::decide(in, limits), d);
+    }
+
+    void transferCapResumesAtMidnight() {
+        PolicyLimits l = limits();
+        l.dailyTransferBytes = 750LL * 1000 * 1000;
+        PolicyInputs in = idleFor(10 * 60000);
+        in.transferredTodayBytes = 800LL * 1000 * 1000;
+        const PolicyDecision d = ComputePolicy::decide(in, l);
+        QCOMPARE(d.reason, QStringLiteral("paused: daily transfer cap reached (750 MB), resumes at midnight"));
+        QCOMPARE(d.recheckAt, QDateTime(QDate(2026, 12, 2), QTime(0, 0)));
+        QCOMPARE(ComputePolicy::bytes(999), QStringLiteral("999 bytes"));
+        QCOMPARE(ComputePolicy::bytes(2500LL * 1000 * 1000), QStringLiteral("2.5 GB"));
     }
 
     void lighterLimitUsesFewerThreads() {

@@ -88,6 +88,9 @@ private slots:
         QVERIFY2(QTest::qWaitFor([&] { return app->service().sessionStats().unitsAccepted >= 11; }, 60000),
                  qPrintable(app->log().lines().join("\n")));
         QCOMPARE(app->recentUnits().rowCount(), 11);
+        // Shards, weights and results moved today, counted for the daily transfer cap.
+        QVERIFY(app->service().transferredToday() >= app->service().sessionStats().bytesSent);
+        QVERIFY(app->service().sessionStats().bytesSent > 0);
         QCOMPARE(app->recentUnits().index(0, RecentUnitsModel::Outcome).data().toString(), QStringLiteral("accepted"));
 
         const qint64 id = app->service().contributorId().toLongLong();

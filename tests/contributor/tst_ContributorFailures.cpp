@@ -1,4 +1,4 @@
-// Bad conditions the app meets while computing: a GPU lost in the middle of a unit makes the app
+// The daily transfer cap, counted per local day across restarts. And bad conditions the app meets while computing: a GPU lost in the middle of a unit makes the app
 // compute on the CPU, say so in the status and in a notification; a unit that merely fails is
 // logged as handed back, without a notification. A device loss cannot be caused on purpose on
 // lavapipe, so the worker's computeFailed signal is sent with the very message core/vulkan's check()
@@ -22,6 +22,39 @@ class TestContributorFailures : public QObject {
     Q_OBJECT
 
 private slots:
+    void dailyTransferCapPausesUntilMidnight() {
+        QTemporaryDir dir;
+        ContributorConfig config(dir.filePath("contributor.ini"));
+        QVERIFY(config.set(ConfigKey::CoordinatorUrl, "wss://127.0.0.1:9"));
+        QVERIFY(config.set(ConfigKey::ContributorToken, "token"));
+        QVERIFY(config.set(ConfigKey::ComputeWhen, "always"));
+        QVERIFY(config.set(ConfigKey::DailyTransferMegabytes, 2000));
+        QString why;
+        QVERIFY(!config.set(ConfigKey::TransferToday, "yesterday lots", &why));
+        const QString today = QDate::currentDate().toString(Qt::ISODate);
+        // Yesterday's bytes do not count today.
+        QVERIFY(config.set(ConfigKey::TransferToday,
+                           QDate::currentDate().addDays(-1).toString(Qt::ISODate) + " 5000000000"));
+        DesktopMonitor desktop(QDBusConnection(QStringLiteral("raven-no-session")),
+                               QDBusConnection(QStringLiteral("raven-no-system")));
+        desktop.setX11Display(QStringLiteral("none"));
+        ContributionService service(config, desktop);
+        service.setCacheDir(dir.filePath("cache"));
+        service.setKnownHostsPath(dir.filePath("known_hosts"));
+        service.start();
+        QCOMPARE(service.transferredToday(), 0);
+        QCOMPARE(service.stateName(), QStringLiteral("computing"));
+        // Today's, as a restart finds them in the settings: over the cap.
+        QVERIFY(config.set(ConfigKey::TransferToday, today + " 2000000001"));
+        QTRY_COMPARE(service.statusSentence(),
+                     QStringLiteral("paused: daily transfer cap reached (2.0 GB), resumes at midnight"));
+        QCOMPARE(service.decision().recheckAt, QDateTime(QDate::currentDate().addDays(1), QTime(0, 0)));
+        QTRY_VERIFY(!service.workerRunning());
+        // A larger cap applies at once.
+        QVERIFY(config.set(ConfigKey::DailyTransferMegabytes, 3000));
+        QCOMPARE(service.stateName(), QStringLiteral("computing"));
+    }
+
     void lostGpuFallsBackToTheCpu() {
         QString lavapipe;
         for (const ComputeDevice& device : listComputeDevices())
