@@ -2,12 +2,19 @@
 // work and the waits: the share it keeps inside a long unit (rests between chunks), between units
 // with waits for data counted as rest already taken, a changed percent waking a rest, and the share
 // it measures. Shares are checked with a margin for a busy machine's scheduling (a few percent).
+// And the chunked gradient a capped unit computes equals the one-piece gradient (to float rounding).
 #include <QTest>
 
 #include <thread>
 
+#include "../training/SyntheticDataset.h"
+#include "nn/Model.h"
+#include "nn/ModelSpec.h"
+#include "training/ShardGradient.h"
 #include "worker/DutyCycle.h"
+#include "worker/PacedGradient.h"
 
+using namespace raven;
 using raven::worker::DutyCycle;
 using namespace std::chrono_literals;
 
@@ -91,6 +98,33 @@ private slots:
         QVERIFY2(clock.elapsed() < 1500, qPrintable(QString::number(clock.elapsed())));
         duty.workEnded();
         QCOMPARE(duty.restDue().count(), 0);
+    }
+
+    // 300 samples in chunks (a cap below 100 %) against one batch: the summed-loss gradient, the loss
+    // and the count of correct answers agree; the rests between the chunks happened.
+    void chunkedGradientEqualsOnePiece() {
+        const data::Dataset ds = testing::syntheticDataset(300, 1);
+        nn::Model model(nn::ModelSpec::parse(testing::kSyntheticMlpSpec));
+        const training::GradientSums whole = training::computeGradientSums(model, ds.train, ds.normalization);
+        DutyCycle duty;
+        duty.setPercent(50);
+        QVERIFY(worker::computesInChunks(model, ds.train, duty));
+        duty.workBegan();
+        const training::GradientSums paced = worker::computeGradientSumsPaced(model, ds.train, ds.normalization, duty);
+        duty.workEnded();
+        QCOMPARE(paced.samples, whole.samples);
+        QCOMPARE(paced.correct, whole.correct);
+        QVERIFY(std::abs(paced.lossSum - whole.lossSum) <= 1e-4 * std::abs(whole.lossSum));
+        QCOMPARE(paced.gradient.size(), whole.gradient.size());
+        double worst = 0, scale = 0;
+        for (std::size_t i = 0; i < whole.gradient.size(); ++i) {
+            worst = std::max(worst, static_cast<double>(std::abs(paced.gradient[i] - whole.gradient[i])));
+            scale = std::max(scale, static_cast<double>(std::abs(whole.gradient[i])));
+        }
+        QVERIFY2(worst <= 1e-4 * scale, qPrintable(QStringLiteral("%1 of %2").arg(worst).arg(scale)));
+        // Without a cap: one piece, as before.
+        duty.setPercent(100);
+        QVERIFY(!worker::computesInChunks(model, ds.train, duty));
     }
 
     void cancelEndsARest() {
