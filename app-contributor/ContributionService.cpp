@@ -25,7 +25,7 @@ ContributionService::ContributionService(ContributorConfig& config, DesktopMonit
                 config_.get(ConfigKey::ExclusivePrograms).toString().split(QLatin1Char(','), Qt::SkipEmptyParts));
         // The coordinator, token, name or device changed: the running worker speaks for the old one.
         if (key == ConfigKey::CoordinatorUrl || key == ConfigKey::ContributorToken || key == ConfigKey::MachineName ||
-            key == ConfigKey::Devices || key == ConfigKey::CacheMegabytes) {
+            key == ConfigKey::Devices || key == ConfigKey::CacheMegabytes || key == ConfigKey::CpuMemoryMegabytes) {
             stopWorker();
             problem_.clear();  // a refusal was for the old settings
         }
@@ -100,6 +100,9 @@ QString ContributionService::statusSentence() const {
     const bool working = !currentUnit_.isEmpty() || (idleSince_.isValid() && idleSince_.elapsed() < 5000);
     if (working && !currentJob_.isEmpty())
         return decision_.reason + QStringLiteral(" — job %1").arg(currentJob_) + onCpu;
+    // A unit handed back under the memory cap in the last minute says why nothing computes.
+    if (!lastRefusal_.isEmpty() && refusedSince_.isValid() && refusedSince_.elapsed() < 60000)
+        return decision_.reason + QStringLiteral(" — ") + lastRefusal_ + onCpu;
     return decision_.reason + QStringLiteral(" — no work from the coordinator right now") + onCpu;
 }
 
@@ -200,6 +203,10 @@ void ContributionService::startWorker() {
                                     : WorkerDevice{QStringLiteral("cpu"), QStringLiteral("cpu"), QString()};
     if (!device.note.isEmpty()) emit logLine(device.note);
     options.device = device.selector;
+    // The memory cap is the CPU device's: a GPU's own memory bounds what it computes there.
+    if (device.selector == QLatin1String("cpu"))
+        options.maxUnitBytes = qint64(config_.get(ConfigKey::CpuMemoryMegabytes).toInt()) * 1000000;
+    lastRefusal_.clear();
     runningThreads_ = decision_.cpuThreads;
     runningDevice_ = device.id;
     lastSeen_ = {};
@@ -233,6 +240,12 @@ void ContributionService::startWorker() {
         emit workChanged();
     });
     connect(w, &worker::Worker::computeFailed, this, &ContributionService::onComputeFailed);
+    connect(w, &worker::Worker::unitRefused, this, [this](const QString& unit, const QString& why) {
+        lastRefusal_ = QStringLiteral("work unit %1 handed back: it %2").arg(unit, why);
+        refusedSince_.start();
+        emit logLine(lastRefusal_);
+        emit decisionChanged();
+    });
     connect(w, &worker::Worker::unitFinished, this,
             [this, w](const QString& id, int status, qint64 samples, double seconds) {
                 const qint64 credited = w->stats().microCredits - lastSeen_.microCredits;  // this unit's ResultAck

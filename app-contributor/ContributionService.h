@@ -127,7 +127,9 @@ private:
     std::unique_ptr<worker::Worker> stopping_;  // stopping, or stopped and about to be deleted
     int runningThreads_ = -1;
     QString runningDevice_;
-    QString lostDevice_;  // a GPU that was lost mid-unit: the CPU computes until the devices change
+    QString lostDevice_;
+    QString lastRefusal_;        // the last unit handed back under a limit (the memory cap), for the status
+    QElapsedTimer refusedSince_;  // a GPU that was lost mid-unit: the CPU computes until the devices change
     bool started_ = false;
     bool shuttingDown_ = false;
     QString problem_;

@@ -42,6 +42,7 @@ enum class ConfigKey {
     GpuCapPercent,
     CpuThreads,  // 0: all
     CacheMegabytes,
+    CpuMemoryMegabytes,  // memory a unit may take on the CPU device, MB (10^6); 0: no cap
     TemperatureCapCelsius,  // 0: no cap
     TemperatureHysteresis,  // degrees below the cap before computing again
     DailyTransferMegabytes,  // bytes up and down per local day, in MB (10^6); 0: no cap

@@ -54,6 +54,10 @@ QString helpFor(ConfigKey key) {
                 "0: no cap.");
         case ConfigKey::TemperatureHysteresis:
             return QObject::tr("After a pause for heat, compute again once the device is this much below the cap.");
+        case ConfigKey::CpuMemoryMegabytes:
+            return QObject::tr(
+                "Memory a work unit may take when computing on the CPU; a larger unit is handed back to the "
+                "coordinator. 0: no cap.");
         case ConfigKey::DailyTransferMegabytes:
             return QObject::tr(
                 "Data sent and received per day (1000 MB = 1 GB); once reached, computing pauses until "

@@ -18,6 +18,7 @@
 #include "protocol/ProtocolClient.h"
 #include "worker/ContentCache.h"
 #include "worker/ContentFetcher.h"
+#include "worker/UnitMemory.h"
 
 namespace raven::worker {
 
@@ -552,6 +553,19 @@ void Worker::maybeCompute() {
     for (auto& [id, unit] : units_)
         if (unit->stage == Unit::Stage::Ready && (!next || unit->serial < next->serial)) next = unit.get();
     if (!next) return;
+    if (options_.maxUnitBytes > 0 && next->manifest) {
+        const std::int64_t need = unitMemoryBytes(next->unit, *next->manifest);
+        if (need > options_.maxUnitBytes) {
+            const QString id = next->id;
+            const QString why = QStringLiteral("needs about %1 MB of memory, above the memory cap of %2 MB")
+                                    .arg((need + 999999) / 1000000)
+                                    .arg(options_.maxUnitBytes / 1000000);
+            computeFailures_[id] = kMaxComputeFailures;  // if leased again: handed back before fetching
+            emit unitRefused(id, why);
+            dropUnit(id, why, true);
+            return maybeCompute();
+        }
+    }
     next->stage = Unit::Stage::Computing;
     computing_ = true;
     UnitInputs inputs;

@@ -79,6 +79,9 @@ struct WorkerOptions {
     int threads = 0;         // CPU threads (0: all)
     int maxConcurrentLeases = 1;
     QString displayName;  // empty: "raven-worker on <host name>"
+    // The contributor's memory cap (UnitMemory.h): a unit estimated to need more is handed back
+    // without computing (unitRefused). 0: none.
+    qint64 maxUnitBytes = 0;
 };
 
 class Worker : public QObject {
@@ -130,6 +133,8 @@ signals:
     // A unit the device could not compute (handed back to the coordinator with this reason). A device
     // lost mid-unit says VK_ERROR_DEVICE_LOST here: the worker's device is then unusable.
     void computeFailed(QString workUnitId, QString error);
+    // A unit this worker will not compute under its limits (the memory cap), handed back with `reason`.
+    void unitRefused(QString workUnitId, QString reason);
 
 private:
     struct Unit;
