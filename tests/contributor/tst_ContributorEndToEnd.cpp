@@ -189,6 +189,8 @@ private slots:
         QVERIFY2(app->service().statusSentence().contains("certificate"), qPrintable(app->service().statusSentence()));
         QVERIFY2(app->service().statusSentence().contains(d.coordinator->fingerprint()),
                  qPrintable(app->service().statusSentence()));
+        // Both fingerprints: the one pinned at setup and the one the coordinator shows now.
+        QVERIFY2(app->service().statusSentence().contains(wrong), qPrintable(app->service().statusSentence()));
         QVERIFY(QTest::qWaitFor([&] { return app->ledger().connection() == LedgerStats::Connection::Refused; }, 10000));
         QVERIFY(!app->service().workerRunning());
     }
