@@ -110,17 +110,19 @@ PolicyDecision ComputePolicy::decide(const PolicyInputs& in, const PolicyLimits&
         // The sensors are read every few seconds; ask again then.
         PolicyDecision hot;
         if (*in.deviceCelsius >= limits.temperatureCapCelsius)
-            hot = make(State::Paused, QStringLiteral("paused: %1 at %2 C (cap %3 C)")
-                                          .arg(in.heatDevice)
-                                          .arg(celsius)
-                                          .arg(limits.temperatureCapCelsius),
+            hot = make(State::Paused,
+                       QStringLiteral("paused: %1 at %2 C (cap %3 C)")
+                           .arg(in.heatDevice)
+                           .arg(celsius)
+                           .arg(limits.temperatureCapCelsius),
                        in.now.addSecs(kTemperatureRecheckSeconds));
         else if (in.coolingDown && *in.deviceCelsius > resumeBelow)
-            hot = make(State::Paused, QStringLiteral("paused: %1 at %2 C, cooling down to %3 C (cap %4 C)")
-                                          .arg(in.heatDevice)
-                                          .arg(celsius)
-                                          .arg(resumeBelow)
-                                          .arg(limits.temperatureCapCelsius),
+            hot = make(State::Paused,
+                       QStringLiteral("paused: %1 at %2 C, cooling down to %3 C (cap %4 C)")
+                           .arg(in.heatDevice)
+                           .arg(celsius)
+                           .arg(resumeBelow)
+                           .arg(limits.temperatureCapCelsius),
                        in.now.addSecs(kTemperatureRecheckSeconds));
         if (hot.state == State::Paused) {
             hot.heatPause = true;

@@ -39,19 +39,19 @@ struct IdleReading {
 
 // What the desktop says right now (DesktopMonitor gathers it; tests write it by hand).
 struct PolicyInputs {
-    QDateTime now;                    // local time
-    bool configured = true;           // a coordinator and a token are set up
-    bool pausedByUser = false;        // "Pause" in the tray or window, or --pause
-    QDateTime snoozedUntil;           // invalid: not snoozed
-    std::optional<IdleReading> idle;  // nullopt: no idle source answers
-    bool screenLocked = false;        // logind LockedHint or ScreenSaver Active
-    bool preparingForSleep = false;   // logind PrepareForSleep(true) until (false)
-    std::optional<bool> onBattery;    // nullopt: no power supply information
-    QString fullScreenWindow;         // the title of a full-screen window, empty: none
-    QString exclusiveProgram;         // the running "exclusive" program, empty: none
-    std::optional<double> deviceCelsius;  // the computing device's temperature; nullopt: no sensor
+    QDateTime now;                               // local time
+    bool configured = true;                      // a coordinator and a token are set up
+    bool pausedByUser = false;                   // "Pause" in the tray or window, or --pause
+    QDateTime snoozedUntil;                      // invalid: not snoozed
+    std::optional<IdleReading> idle;             // nullopt: no idle source answers
+    bool screenLocked = false;                   // logind LockedHint or ScreenSaver Active
+    bool preparingForSleep = false;              // logind PrepareForSleep(true) until (false)
+    std::optional<bool> onBattery;               // nullopt: no power supply information
+    QString fullScreenWindow;                    // the title of a full-screen window, empty: none
+    QString exclusiveProgram;                    // the running "exclusive" program, empty: none
+    std::optional<double> deviceCelsius;         // the computing device's temperature; nullopt: no sensor
     QString heatDevice = QStringLiteral("GPU");  // what the temperature is of, "GPU" or "CPU"
-    qint64 transferredTodayBytes = 0;  // up and down since local midnight
+    qint64 transferredTodayBytes = 0;            // up and down since local midnight
     bool coolingDown = false;  // the last decision paused for heat: resume only below the cap - hysteresis
 };
 
@@ -65,9 +65,9 @@ struct PolicyLimits {
     int activeGpuPercent = 25;  // the lighter limit while the person is active
     bool pauseOnBattery = true;
     bool pauseOnFullScreen = true;
-    int gpuCapPercent = 100;  // share of time the device computes (duty cycle between units)
-    int cpuThreads = 0;       // 0: all
-    WeeklySchedule schedule;  // empty: any time
+    int gpuCapPercent = 100;        // share of time the device computes (duty cycle between units)
+    int cpuThreads = 0;             // 0: all
+    WeeklySchedule schedule;        // empty: any time
     int temperatureCapCelsius = 0;  // 0: no cap
     int temperatureHysteresis = 5;  // degrees below the cap before computing again
     qint64 dailyTransferBytes = 0;  // 0: no cap

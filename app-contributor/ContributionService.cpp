@@ -273,9 +273,9 @@ qint64 ContributionService::transferredToday() const {
 void ContributionService::accumulate(const worker::Worker::Stats& now) {
     const qint64 moved = (now.bytesSent - lastSeen_.bytesSent) + (now.bytesReceived - lastSeen_.bytesReceived);
     if (moved > 0)
-        config_.set(ConfigKey::TransferToday, QStringLiteral("%1 %2")
-                                                  .arg(QDate::currentDate().toString(Qt::ISODate))
-                                                  .arg(transferredToday() + moved));
+        config_.set(
+            ConfigKey::TransferToday,
+            QStringLiteral("%1 %2").arg(QDate::currentDate().toString(Qt::ISODate)).arg(transferredToday() + moved));
     totals_.unitsAccepted += now.unitsAccepted - lastSeen_.unitsAccepted;
     totals_.unitsRejected += now.unitsRejected - lastSeen_.unitsRejected;
     totals_.unitsDuplicate += now.unitsDuplicate - lastSeen_.unitsDuplicate;
@@ -293,9 +293,10 @@ void ContributionService::onComputeFailed(const QString& unit, const QString& er
     // A lost device fails every unit after it: compute on the CPU instead, and say so.
     if (!error.contains(QLatin1String("VK_ERROR_DEVICE_LOST")) || runningDevice_ == QLatin1String("cpu")) return;
     lostDevice_ = runningDevice_;
-    const QString text = QStringLiteral("The GPU stopped working in the middle of a work unit (the driver reset it). "
-                                        "Raven computes on the CPU now; choose the GPU again in Devices, or restart "
-                                        "Raven, once the driver has recovered.");
+    const QString text = QStringLiteral(
+        "The GPU stopped working in the middle of a work unit (the driver reset it). "
+        "Raven computes on the CPU now; choose the GPU again in Devices, or restart "
+        "Raven, once the driver has recovered.");
     emit logLine(QStringLiteral("the GPU was lost (VK_ERROR_DEVICE_LOST): computing on the CPU"));
     emit noticeRaised(QStringLiteral("Raven Contributor: GPU lost"), text);
     stopWorker();  // applyDecision starts the CPU worker once this one has stopped

@@ -128,7 +128,7 @@ private:
     int runningThreads_ = -1;
     QString runningDevice_;
     QString lostDevice_;
-    QString lastRefusal_;        // the last unit handed back under a limit (the memory cap), for the status
+    QString lastRefusal_;         // the last unit handed back under a limit (the memory cap), for the status
     QElapsedTimer refusedSince_;  // a GPU that was lost mid-unit: the CPU computes until the devices change
     bool started_ = false;
     bool shuttingDown_ = false;

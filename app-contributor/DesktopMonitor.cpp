@@ -231,8 +231,8 @@ void DesktopMonitor::onPrepareForSleep(bool start) {
 void DesktopMonitor::takeSleepLock() {
     if (!system_.isConnected() || sleepLock_.isValid() || takingSleepLock_) return;
     takingSleepLock_ = true;
-    QDBusMessage inhibit = QDBusMessage::createMethodCall(kLogind, kLogindPath, QStringLiteral("org.freedesktop.login1.Manager"),
-                                                          QStringLiteral("Inhibit"));
+    QDBusMessage inhibit = QDBusMessage::createMethodCall(
+        kLogind, kLogindPath, QStringLiteral("org.freedesktop.login1.Manager"), QStringLiteral("Inhibit"));
     inhibit << QStringLiteral("sleep") << QStringLiteral("Raven Contributor")
             << QStringLiteral("hands the work in hand back to the coordinator before the computer sleeps")
             << QStringLiteral("delay");

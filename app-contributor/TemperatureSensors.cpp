@@ -31,8 +31,8 @@ std::optional<double> readMillidegrees(const QString& path) {
 
 QStringList entries(const QString& dir, const QString& pattern) {
     QStringList out;
-    for (const QString& name : QDir(dir).entryList({pattern}, QDir::Dirs | QDir::Files | QDir::System | QDir::NoDotAndDotDot,
-                                                   QDir::Name))
+    for (const QString& name :
+         QDir(dir).entryList({pattern}, QDir::Dirs | QDir::Files | QDir::System | QDir::NoDotAndDotDot, QDir::Name))
         out << QDir(dir).filePath(name);
     return out;
 }
@@ -80,16 +80,21 @@ Temperature amdGpuTemperature(const QString& sysfsRoot, const QString& pciAddres
         amdCards << card;
     }
     if (amdCards.isEmpty())
-        return {std::nullopt, {},
-                pciAddress.isEmpty() ? QStringLiteral("no amdgpu temperature sensor in sysfs")
-                                     : QStringLiteral("no amdgpu temperature sensor for PCI device %1").arg(pciAddress)};
+        return {std::nullopt,
+                {},
+                pciAddress.isEmpty()
+                    ? QStringLiteral("no amdgpu temperature sensor in sysfs")
+                    : QStringLiteral("no amdgpu temperature sensor for PCI device %1").arg(pciAddress)};
     if (amdCards.size() > 1)  // only without a PCI address: which card is it?
-        return {std::nullopt, {},
+        return {std::nullopt,
+                {},
                 QStringLiteral("%1 AMD cards and no PCI address from Vulkan to tell them apart").arg(amdCards.size())};
     for (const QString& hwmon : entries(amdCards.first() + QStringLiteral("/device/hwmon"), QStringLiteral("hwmon*")))
         if (Temperature t = fromHwmon(hwmon, {QStringLiteral("edge"), QStringLiteral("junction")}, true); t.celsius)
             return t;
-    return {std::nullopt, {}, QStringLiteral("the amdgpu sensor of %1 cannot be read").arg(QFileInfo(amdCards.first()).fileName())};
+    return {std::nullopt,
+            {},
+            QStringLiteral("the amdgpu sensor of %1 cannot be read").arg(QFileInfo(amdCards.first()).fileName())};
 }
 
 Temperature cpuPackageTemperature(const QString& sysfsRoot) {
@@ -127,7 +132,8 @@ struct Nvml::Api {
 Nvml::Nvml(const QString& library) : api_(std::make_unique<Api>()) {
     handle_ = dlopen(library.toLocal8Bit().constData(), RTLD_NOW | RTLD_LOCAL);
     if (!handle_) {
-        absence_ = QStringLiteral("no NVIDIA management library (%1): %2").arg(library, QString::fromLocal8Bit(dlerror()));
+        absence_ =
+            QStringLiteral("no NVIDIA management library (%1): %2").arg(library, QString::fromLocal8Bit(dlerror()));
         return;
     }
     auto symbol = [this](const char* name) { return dlsym(handle_, name); };
@@ -137,16 +143,17 @@ Nvml::Nvml(const QString& library) : api_(std::make_unique<Api>()) {
     api_->temperature = reinterpret_cast<int (*)(Api::Device, int, unsigned int*)>(symbol("nvmlDeviceGetTemperature"));
     api_->errorString = reinterpret_cast<const char* (*)(int)>(symbol("nvmlErrorString"));
     if (!api_->init || !api_->shutdown || !api_->handleByUuid || !api_->temperature) {
-        absence_ = QStringLiteral("%1 lacks the NVML functions Raven needs (nvmlInit_v2, "
-                                  "nvmlDeviceGetHandleByUUID, nvmlDeviceGetTemperature)")
+        absence_ = QStringLiteral(
+                       "%1 lacks the NVML functions Raven needs (nvmlInit_v2, "
+                       "nvmlDeviceGetHandleByUUID, nvmlDeviceGetTemperature)")
                        .arg(library);
         return;
     }
     if (const int rc = api_->init(); rc != 0) {
-        absence_ = QStringLiteral("NVML did not start (error %1%2)")
-                       .arg(rc)
-                       .arg(api_->errorString ? QStringLiteral(": ") + QString::fromUtf8(api_->errorString(rc))
-                                              : QString());
+        absence_ =
+            QStringLiteral("NVML did not start (error %1%2)")
+                .arg(rc)
+                .arg(api_->errorString ? QStringLiteral(": ") + QString::fromUtf8(api_->errorString(rc)) : QString());
         return;
     }
     initialized_ = true;

@@ -106,7 +106,8 @@ double DutyCycle::busyShare(Ms window) const {
     const Clock::time_point now = Clock::now();
     const Clock::time_point from = std::max(firstWork_, now - window);
     if (now - from < Ms(1)) return -1.0;
-    const double share = std::chrono::duration<double>(busyLocked(from, now)) / std::chrono::duration<double>(now - from);
+    const double share =
+        std::chrono::duration<double>(busyLocked(from, now)) / std::chrono::duration<double>(now - from);
     return std::clamp(share, 0.0, 1.0);
 }
 

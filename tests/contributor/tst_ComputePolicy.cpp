@@ -157,9 +157,11 @@ private slots:
             l.temperatureHysteresis = 5;
             in = idleFor(away);
             in.deviceCelsius = 86.2;
-            QTest::newRow("GPU above the temperature cap") << in << l << State::Paused << 0 << "paused: GPU at 86 C (cap 80 C)";
+            QTest::newRow("GPU above the temperature cap")
+                << in << l << State::Paused << 0 << "paused: GPU at 86 C (cap 80 C)";
             in.deviceCelsius = 80.0;
-            QTest::newRow("GPU at the temperature cap") << in << l << State::Paused << 0 << "paused: GPU at 80 C (cap 80 C)";
+            QTest::newRow("GPU at the temperature cap")
+                << in << l << State::Paused << 0 << "paused: GPU at 80 C (cap 80 C)";
             in.deviceCelsius = 79.0;
             QTest::newRow("just under the cap, not cooling down")
                 << in << l << State::Computing << 50 << "computing at 50% (GPU cap)";
@@ -183,10 +185,12 @@ private slots:
             in = idleFor(away);
             in.deviceCelsius = 90.0;
             in.onBattery = true;
-            QTest::newRow("battery beats heat") << in << l << State::Paused << 0 << "paused: on battery (resumes on mains power)";
+            QTest::newRow("battery beats heat")
+                << in << l << State::Paused << 0 << "paused: on battery (resumes on mains power)";
             in.onBattery = false;
             in.exclusiveProgram = QStringLiteral("steam");
-            QTest::newRow("heat beats an exclusive program") << in << l << State::Paused << 0 << "paused: GPU at 90 C (cap 80 C)";
+            QTest::newRow("heat beats an exclusive program")
+                << in << l << State::Paused << 0 << "paused: GPU at 90 C (cap 80 C)";
         }
 
         // --- the daily transfer cap (2.0 GB) ---

@@ -1,6 +1,6 @@
-// The daily transfer cap, counted per local day across restarts. And bad conditions the app meets while computing: a GPU lost in the middle of a unit makes the app
-// compute on the CPU, say so in the status and in a notification; a unit that merely fails is
-// logged as handed back, without a notification. A device loss cannot be caused on purpose on
+// The daily transfer cap, counted per local day across restarts. And bad conditions the app meets while computing: a
+// GPU lost in the middle of a unit makes the app compute on the CPU, say so in the status and in a notification; a unit
+// that merely fails is logged as handed back, without a notification. A device loss cannot be caused on purpose on
 // lavapipe, so the worker's computeFailed signal is sent with the very message core/vulkan's check()
 // raises for VK_ERROR_DEVICE_LOST; everything after it (the worker stopped, a CPU worker started, the
 // sentence) is the app's real reaction.
@@ -105,7 +105,8 @@ private slots:
         QVERIFY2(QTest::qWaitFor([&] { return log.join('\n').contains("starting: computing on cpu"); }, 10000),
                  qPrintable(log.join('\n')));
         QVERIFY(service.workerRunning());
-        QVERIFY2(service.statusSentence().contains("on the CPU: the GPU was lost"), qPrintable(service.statusSentence()));
+        QVERIFY2(service.statusSentence().contains("on the CPU: the GPU was lost"),
+                 qPrintable(service.statusSentence()));
         QCOMPARE(service.stateName(), QStringLiteral("computing"));
         // Choosing the devices again gives the GPU another chance.
         QVERIFY(config.set(ConfigKey::Devices, lavapipe + ",cpu"));

@@ -1,7 +1,7 @@
-// The CPU memory cap and the GPU usage cap, on real work. The GPU usage cap, measured: the contributor app's engine computes a real job from a real
-// coordinator on loopback, on a Vulkan device (lavapipe here), first without a cap (the job keeps
-// the device busy most of the time, so that the cap is what brings the share down), then at a 50 %
-// cap for a minute of work: the busy share the app measures and shows stays within 40-60 %.
+// The CPU memory cap and the GPU usage cap, on real work. The GPU usage cap, measured: the contributor app's engine
+// computes a real job from a real coordinator on loopback, on a Vulkan device (lavapipe here), first without a cap (the
+// job keeps the device busy most of the time, so that the cap is what brings the share down), then at a 50 % cap for a
+// minute of work: the busy share the app measures and shows stays within 40-60 %.
 //
 // The job: an MLP wide enough (6-512-512-3) that a unit of 640 samples is mostly arithmetic, not
 // dispatch overhead, and eight units to a step, so that the device rarely waits for the next step's
@@ -18,8 +18,8 @@
 #include "ContributorApp.h"
 #include "ContributorWindow.h"
 #include "DashboardPage.h"
-#include "SettingsPage.h"
 #include "Invite.h"
+#include "SettingsPage.h"
 #include "coordinator/CoordinatorTestKit.h"
 
 using namespace raven;
@@ -77,8 +77,11 @@ private slots:
         app.setStateDir(d.dir.filePath("memory-state"));
         QString why;
         QVERIFY2(joinCoordinator(app.config(), app.service().knownHostsPath(),
-                                 Invite{d.coordinator->url().host(), d.coordinator->url().port(),
-                                        d.coordinator->fingerprint(), d.coordinator->addContributor("memory"), {}},
+                                 Invite{d.coordinator->url().host(),
+                                        d.coordinator->url().port(),
+                                        d.coordinator->fingerprint(),
+                                        d.coordinator->addContributor("memory"),
+                                        {}},
                                  "memory-box", &why),
                  qPrintable(why));
         QVERIFY(app.config().set(ConfigKey::ComputeWhen, "always"));
@@ -89,7 +92,8 @@ private slots:
         app.start(100000);
         QVERIFY2(QTest::qWaitFor([&] { return app.service().statusSentence().contains("memory cap of 2 MB"); }, 30000),
                  qPrintable(app.log().lines().join("\n")));
-        QVERIFY2(app.service().statusSentence().contains(QRegularExpression("handed back: it needs about \\d+ MB of memory")),
+        QVERIFY2(app.service().statusSentence().contains(
+                     QRegularExpression("handed back: it needs about \\d+ MB of memory")),
                  qPrintable(app.service().statusSentence()));
         qInfo("%s", qPrintable(app.service().statusSentence()));
         QCOMPARE(units, 0);
@@ -106,7 +110,7 @@ private slots:
         d.dataset = testing::syntheticDataset(5120, 40);
         d.manifest = data::publishDataset(d.dataset, *d.published, 32);
         d.options.shardsPerUnit = 20;
-        d.options.unitDeadlineMs = 60000;  // a capped unit takes twice as long
+        d.options.unitDeadlineMs = 60000;       // a capped unit takes twice as long
         d.options.rate = ledger::CreditRate{};  // 1 credit per 10^12 FLOPs: the budget lasts the whole test
         d.start();
         auto requester = d.requester();
@@ -115,9 +119,9 @@ private slots:
         QVERIFY(spec.has_upload_model_spec_reply());
         wire::Hyperparameters h = test::adamHyperparameters(50);
         h.set_global_batch(5120);
-        const wire::Envelope job = requester->call(test::createJobRequest(
-            d.manifest.id.toStdString(), spec.upload_model_spec_reply().model_spec_sha256(), h,
-            50 * ledger::kMicroCreditsPerCredit));
+        const wire::Envelope job = requester->call(
+            test::createJobRequest(d.manifest.id.toStdString(), spec.upload_model_spec_reply().model_spec_sha256(), h,
+                                   50 * ledger::kMicroCreditsPerCredit));
         QVERIFY2(job.has_job_info(), test::text(job).c_str());
 
         auto desktop = std::make_unique<DesktopMonitor>(QDBusConnection(QStringLiteral("raven-no-session")),
@@ -127,8 +131,11 @@ private slots:
         app.setStateDir(d.dir.filePath("contributor-state"));
         QString why;
         QVERIFY2(joinCoordinator(app.config(), app.service().knownHostsPath(),
-                                 Invite{d.coordinator->url().host(), d.coordinator->url().port(),
-                                        d.coordinator->fingerprint(), d.coordinator->addContributor("gpu-cap"), {}},
+                                 Invite{d.coordinator->url().host(),
+                                        d.coordinator->url().port(),
+                                        d.coordinator->fingerprint(),
+                                        d.coordinator->addContributor("gpu-cap"),
+                                        {}},
                                  "gpu-cap-box", &why),
                  qPrintable(why));
         QVERIFY(app.config().set(ConfigKey::ComputeWhen, "always"));
@@ -148,7 +155,6 @@ private slots:
         }
         int units = 0;
         connect(&app.service(), &ContributionService::unitFinished, this, [&] { ++units; });
-
 
         // Uncapped: the job keeps the device busy (else a cap would have nothing to bring down).
         QVERIFY2(QTest::qWaitFor([&] { return units >= 2; }, 60000), qPrintable(app.log().lines().join("\n")));
