@@ -1,7 +1,9 @@
 #include "ContributionService.h"
 
 #include <QDir>
+#include <QFileInfo>
 #include <QStandardPaths>
+#include <QStorageInfo>
 
 #include "ComputeDevices.h"
 #include "DesktopMonitor.h"
@@ -92,7 +94,8 @@ QString ContributionService::stateName() const {
 QString ContributionService::statusSentence() const {
     if (!problem_.isEmpty()) return QStringLiteral("stopped: ") + problem_;
     if (!decision_.computing()) return decision_.reason;
-    const QString onCpu = lostDevice_.isEmpty() ? QString() : QStringLiteral(" — on the CPU: the GPU was lost");
+    const QString onCpu = (lostDevice_.isEmpty() ? QString() : QStringLiteral(" — on the CPU: the GPU was lost")) +
+                          (diskProblem_.isEmpty() ? QString() : QStringLiteral(" — disk full"));
     // Allowed to compute; say what that amounts to right now.
     if (!worker_ || !worker_->isRegistered())
         return decision_.reason + QStringLiteral(" — connecting to the coordinator") + onCpu;
@@ -120,6 +123,7 @@ void ContributionService::reevaluate() {
     in.snoozedUntil = QDateTime::fromString(config_.get(ConfigKey::SnoozedUntil).toString(), Qt::ISODate);
     desktop_.fill(in);
     in.transferredTodayBytes = transferredToday();
+    checkDisk();
     readTemperature();
     in.deviceCelsius = temperature_.celsius;
     in.heatDevice = heatDevice();
@@ -136,6 +140,30 @@ void ContributionService::reevaluate() {
         clock_.stop();
     applyDecision();
     if (changed) emit decisionChanged();
+}
+
+void ContributionService::checkDisk() {
+    // Below this the cache cannot take a unit's data: it is computed from memory and fetched again.
+    constexpr qint64 kDiskLowBytes = 100LL * 1000 * 1000;
+    QString dir = cacheDir_;
+    while (!dir.isEmpty() && !QFileInfo::exists(dir) && QFileInfo(dir).dir().path() != dir)
+        dir = QFileInfo(dir).dir().path();  // the folder may not exist yet: its disk is the parent's
+    const QStorageInfo disk(dir);
+    QString problem;
+    if (disk.isValid() && disk.isReady() && disk.bytesAvailable() < kDiskLowBytes)
+        problem = QStringLiteral(
+                      "the disk holding the cache (%1) is full (%2 free): work units still compute, but "
+                      "their data is downloaded again each time; free some space or lower Disk cache")
+                      .arg(disk.rootPath(), ComputePolicy::bytes(std::max<qint64>(0, disk.bytesAvailable())));
+    if (problem == diskProblem_) return;
+    const bool wasFine = diskProblem_.isEmpty();
+    diskProblem_ = problem;
+    if (!problem.isEmpty()) {
+        emit logLine(problem);
+        if (wasFine) emit noticeRaised(QStringLiteral("Raven Contributor: disk full"), problem);
+    } else {
+        emit logLine(QStringLiteral("the disk holding the cache has room again"));
+    }
 }
 
 QString ContributionService::heatDevice() const {

@@ -90,6 +90,9 @@ public:
     // A GPU lost mid-unit (VK_ERROR_DEVICE_LOST): the CPU computes instead until the Devices
     // setting changes or the app starts again; empty when none was lost.
     const QString& lostDevice() const { return lostDevice_; }
+    // Set while the disk holding the cache has almost no space left (checked every few seconds):
+    // "the disk holding the cache is full (12 MB free): ..."; empty otherwise.
+    const QString& diskProblem() const { return diskProblem_; }
     // Bytes sent and received today (local day), kept across restarts, for the daily transfer cap.
     qint64 transferredToday() const;
 
@@ -140,6 +143,8 @@ private:
     QHash<QString, QString> jobOfUnit_;
     QElapsedTimer idleSince_;  // since the last unit left the compute thread
     void readTemperature();
+    void checkDisk();
+    QString diskProblem_;
     std::unique_ptr<TemperatureSensors> sensors_;
     std::optional<ComputeDevice> heatSource_;  // the chosen device, resolved once per Devices setting
     Temperature temperature_;

@@ -55,6 +55,37 @@ private slots:
         QCOMPARE(service.stateName(), QStringLiteral("computing"));
     }
 
+    // A full disk under the cache: a notification and a log line that say what it costs and what to do.
+    // /proc is a real file system with no space available, as a full disk reports.
+    void fullDiskIsSaid() {
+        QTemporaryDir dir;
+        ContributorConfig config(dir.filePath("contributor.ini"));
+        QVERIFY(config.set(ConfigKey::CoordinatorUrl, "wss://127.0.0.1:9"));
+        QVERIFY(config.set(ConfigKey::ContributorToken, "token"));
+        QVERIFY(config.set(ConfigKey::ComputeWhen, "always"));
+        DesktopMonitor desktop(QDBusConnection(QStringLiteral("raven-no-session")),
+                               QDBusConnection(QStringLiteral("raven-no-system")));
+        desktop.setX11Display(QStringLiteral("none"));
+        ContributionService service(config, desktop);
+        service.setCacheDir("/proc/raven-contributor-cache");
+        service.setKnownHostsPath(dir.filePath("known_hosts"));
+        QStringList log;
+        connect(&service, &ContributionService::logLine, this, [&](const QString& line) { log << line; });
+        QSignalSpy notices(&service, &ContributionService::noticeRaised);
+        service.start();
+        QVERIFY2(service.diskProblem().contains("is full (0 bytes free)"), qPrintable(service.diskProblem()));
+        QCOMPARE(notices.count(), 1);
+        QCOMPARE(notices.first().at(0).toString(), QStringLiteral("Raven Contributor: disk full"));
+        QVERIFY(log.join('\n').contains("free some space or lower Disk cache"));
+        // Said once, not at every check.
+        service.reevaluate();
+        QCOMPARE(notices.count(), 1);
+        // Room again: the problem goes away.
+        service.setCacheDir(dir.filePath("cache"));
+        service.reevaluate();
+        QVERIFY(service.diskProblem().isEmpty());
+    }
+
     void lostGpuFallsBackToTheCpu() {
         QString lavapipe;
         for (const ComputeDevice& device : listComputeDevices())
