@@ -55,8 +55,9 @@ void DutyCycle::workEnded() {
     while (!pieces_.empty() && pieces_.front().end < now - kKeptHistory) pieces_.pop_front();
 }
 
-void DutyCycle::restBetweenChunks() {
+DutyCycle::Ms DutyCycle::restBetweenChunks() {
     workEnded();
+    const Clock::time_point restBegan = Clock::now();
     {
         std::unique_lock lock(mutex_);
         const Ms due = restDueLocked(Clock::now());
@@ -66,6 +67,7 @@ void DutyCycle::restBetweenChunks() {
         }
     }
     workBegan();
+    return std::chrono::floor<Ms>(Clock::now() - restBegan);
 }
 
 DutyCycle::Ms DutyCycle::restDue() const {

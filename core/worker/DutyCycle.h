@@ -39,7 +39,8 @@ public:
     void workEnded();
     // Ends the piece of work in progress, sleeps as long as restDue() says (woken early by setPercent or
     // cancelRests), and begins the next piece. For the compute thread, between chunks of a long unit.
-    void restBetweenChunks();
+    // Returns how long it rested.
+    Ms restBetweenChunks();
     // How long to rest now so that the share over the control window stays at or below the percent.
     Ms restDue() const;
     // Wakes any rest in progress (the worker is stopping): the unit then finishes at full speed.

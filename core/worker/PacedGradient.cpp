@@ -11,7 +11,8 @@ bool computesInChunks(const nn::Model& model, const data::Samples& samples, cons
 }
 
 training::GradientSums computeGradientSumsPaced(nn::Model& model, const data::Samples& samples,
-                                                const data::Normalization& normalization, DutyCycle& duty) {
+                                                const data::Normalization& normalization, DutyCycle& duty,
+                                                double* restedSeconds) {
     if (!computesInChunks(model, samples, duty)) return training::computeGradientSums(model, samples, normalization);
     training::GradientSums total;
     std::int64_t chunk = kFirstChunk;
@@ -33,7 +34,10 @@ training::GradientSums computeGradientSumsPaced(nn::Model& model, const data::Sa
         // The next chunk takes about kChunkSeconds at this chunk's speed.
         chunk = std::clamp<std::int64_t>(static_cast<std::int64_t>(kChunkSeconds * static_cast<double>(n) / seconds),
                                          kFirstChunk / 2, std::max<std::int64_t>(kFirstChunk, samples.count()));
-        if (begin < samples.count()) duty.restBetweenChunks();
+        if (begin < samples.count()) {
+            const auto rested = duty.restBetweenChunks();
+            if (restedSeconds) *restedSeconds += std::chrono::duration<double>(rested).count();
+        }
     }
     return total;
 }

@@ -23,7 +23,10 @@ inline constexpr std::int64_t kFirstChunk = 32;
 // Whether the unit is computed in chunks (see above).
 bool computesInChunks(const nn::Model& model, const data::Samples& samples, const DutyCycle& duty);
 
+// *restedSeconds (when given) gets the time spent resting between the chunks, which is not
+// computation: the unit's speed leaves it out.
 training::GradientSums computeGradientSumsPaced(nn::Model& model, const data::Samples& samples,
-                                                const data::Normalization& normalization, DutyCycle& duty);
+                                                const data::Normalization& normalization, DutyCycle& duty,
+                                                double* restedSeconds = nullptr);
 
 }  // namespace raven::worker

@@ -53,7 +53,7 @@ struct ComputedUnit {
     double lossSum = 0.0;
     std::int64_t correct = 0;
     double flops = 0.0;          // samples * the architecture's training FLOPs per sample
-    double seconds = 0.0;        // wall time of the computation
+    double seconds = 0.0;        // wall time of the computation (the duty cycle's rests inside it left out)
     std::int64_t wireBytes = 0;  // serialized size of the parts
     QString error;               // set when the unit could not be computed
 };
