@@ -2,6 +2,8 @@
 
 #include <QStringList>
 
+#include <algorithm>
+#include <string_view>
 #include <thread>
 
 #include "base/Error.h"
@@ -28,6 +30,29 @@ QString kindOf(vulkan::DeviceType type) {
     return QStringLiteral("other device");
 }
 
+// "0000:03:00.0" from VK_EXT_pci_bus_info, when the driver offers it (lavapipe does not).
+QString pciAddressOf(VkPhysicalDevice physical) {
+    std::uint32_t count = 0;
+    vkEnumerateDeviceExtensionProperties(physical, nullptr, &count, nullptr);
+    std::vector<VkExtensionProperties> extensions(count);
+    vkEnumerateDeviceExtensionProperties(physical, nullptr, &count, extensions.data());
+    const bool offered = std::any_of(extensions.begin(), extensions.end(), [](const VkExtensionProperties& e) {
+        return std::string_view(e.extensionName) == VK_EXT_PCI_BUS_INFO_EXTENSION_NAME;
+    });
+    if (!offered) return {};
+    VkPhysicalDevicePCIBusInfoPropertiesEXT pci{};
+    pci.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PCI_BUS_INFO_PROPERTIES_EXT;
+    VkPhysicalDeviceProperties2 properties{};
+    properties.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2;
+    properties.pNext = &pci;
+    vkGetPhysicalDeviceProperties2(physical, &properties);
+    return QStringLiteral("%1:%2:%3.%4")
+        .arg(pci.pciDomain, 4, 16, QLatin1Char('0'))
+        .arg(pci.pciBus, 2, 16, QLatin1Char('0'))
+        .arg(pci.pciDevice, 2, 16, QLatin1Char('0'))
+        .arg(pci.pciFunction, 1, 16, QLatin1Char('0'));
+}
+
 }  // namespace
 
 std::vector<ComputeDevice> listComputeDevices(QString* note) {
@@ -45,6 +70,10 @@ std::vector<ComputeDevice> listComputeDevices(QString* note) {
             c.memoryBytes = static_cast<qint64>(d.deviceLocalBytes);
             c.vulkanIndex = static_cast<int>(d.index);
             c.usable = d.usable;
+            c.vendorId = d.vendorId;
+            c.uuid = QByteArray(reinterpret_cast<const char*>(d.deviceUUID.data()),
+                                static_cast<qsizetype>(d.deviceUUID.size()));
+            c.pciAddress = pciAddressOf(d.physicalDevice);
             c.unusableReason = QString::fromStdString(d.unusableReason);
             out.push_back(c);
         }

@@ -7,7 +7,10 @@
 //   WorkerDevice pick = workerDeviceFor("vulkan:6c1a...,cpu", devices);
 //   options.device = pick.selector;                             // "vulkan:1" today, for core/worker
 //   if (!pick.note.isEmpty()) log(pick.note);                   // "the chosen GPU is absent: CPU"
+#include <QByteArray>
 #include <QString>
+
+#include <cstdint>
 
 #include <vector>
 
@@ -21,6 +24,11 @@ struct ComputeDevice {
     int vulkanIndex = -1;    // the loader's index today (what core/worker's "vulkan:N" means)
     bool usable = true;
     QString unusableReason;
+    // For the temperature sensors (TemperatureSensors.h): the PCI vendor, the 16 bytes of the UUID,
+    // and the PCI address "0000:03:00.0" where the driver offers VK_EXT_pci_bus_info (else empty).
+    std::uint32_t vendorId = 0;
+    QByteArray uuid;
+    QString pciAddress;
 };
 
 // Vulkan devices (when a driver is installed) and the CPU, last. Never throws; *note says why Vulkan

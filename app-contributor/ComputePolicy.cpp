@@ -11,6 +11,8 @@ namespace {
 
 using State = PolicyDecision::State;
 
+constexpr int kTemperatureRecheckSeconds = 5;
+
 PolicyDecision make(State state, const QString& reason, const QDateTime& recheckAt = {}) {
     PolicyDecision d;
     d.state = state;
@@ -36,6 +38,13 @@ QString when(const QDateTime& t, const QDateTime& now) {
 }
 
 }  // namespace
+
+QString ComputePolicy::bytes(qint64 n) {
+    if (n >= 1000LL * 1000 * 1000) return QStringLiteral("%1 GB").arg(static_cast<double>(n) / 1e9, 0, 'f', 1);
+    if (n >= 1000LL * 1000) return QStringLiteral("%1 MB").arg(static_cast<double>(n) / 1e6, 0, 'f', 0);
+    if (n >= 1000) return QStringLiteral("%1 kB").arg(static_cast<double>(n) / 1e3, 0, 'f', 0);
+    return QStringLiteral("%1 bytes").arg(n);
+}
 
 QString ComputePolicy::duration(qint64 ms) {
     const qint64 s = std::max<qint64>(0, (ms + 500) / 1000);
@@ -95,6 +104,36 @@ PolicyDecision ComputePolicy::decide(const PolicyInputs& in, const PolicyLimits&
         return make(State::Paused, QStringLiteral("paused: the computer is going to sleep (work handed back)"));
     if (limits.pauseOnBattery && in.onBattery.value_or(false))
         return make(State::Paused, QStringLiteral("paused: on battery (resumes on mains power)"));
+    if (limits.temperatureCapCelsius > 0 && in.deviceCelsius) {
+        const int celsius = qRound(*in.deviceCelsius);
+        const int resumeBelow = limits.temperatureCapCelsius - std::max(0, limits.temperatureHysteresis);
+        // The sensors are read every few seconds; ask again then.
+        PolicyDecision hot;
+        if (*in.deviceCelsius >= limits.temperatureCapCelsius)
+            hot = make(State::Paused,
+                       QStringLiteral("paused: %1 at %2 C (cap %3 C)")
+                           .arg(in.heatDevice)
+                           .arg(celsius)
+                           .arg(limits.temperatureCapCelsius),
+                       in.now.addSecs(kTemperatureRecheckSeconds));
+        else if (in.coolingDown && *in.deviceCelsius > resumeBelow)
+            hot = make(State::Paused,
+                       QStringLiteral("paused: %1 at %2 C, cooling down to %3 C (cap %4 C)")
+                           .arg(in.heatDevice)
+                           .arg(celsius)
+                           .arg(resumeBelow)
+                           .arg(limits.temperatureCapCelsius),
+                       in.now.addSecs(kTemperatureRecheckSeconds));
+        if (hot.state == State::Paused) {
+            hot.heatPause = true;
+            return hot;
+        }
+    }
+    if (limits.dailyTransferBytes > 0 && in.transferredTodayBytes >= limits.dailyTransferBytes)
+        return make(State::Paused,
+                    QStringLiteral("paused: daily transfer cap reached (%1), resumes at midnight")
+                        .arg(bytes(limits.dailyTransferBytes)),
+                    QDateTime(in.now.date().addDays(1), QTime(0, 0)));
     if (!in.exclusiveProgram.isEmpty())
         return make(State::Paused,
                     QStringLiteral("paused: %1 is running (an exclusive program)").arg(in.exclusiveProgram));

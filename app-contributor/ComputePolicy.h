@@ -13,6 +13,9 @@
 //  3. snoozed, until a time                                  -> Snoozed (with the countdown)
 //  4. the machine is about to suspend                        -> Paused (the unit is handed back)
 //  5. on battery, when the limit says so                     -> Paused
+//  5b. the device at or above the temperature cap             -> Paused, until it has cooled to the cap
+//      minus the hysteresis (so that it does not flap around the cap)
+//  5c. the daily transfer cap reached                         -> Paused until midnight
 //  6. a full-screen window or an "exclusive" program runs    -> Paused
 //  7. outside the weekly hours                               -> Waiting (until the next window)
 //  8. "only when idle" and the person was active recently    -> Waiting, or Computing at the lighter
@@ -36,16 +39,20 @@ struct IdleReading {
 
 // What the desktop says right now (DesktopMonitor gathers it; tests write it by hand).
 struct PolicyInputs {
-    QDateTime now;                    // local time
-    bool configured = true;           // a coordinator and a token are set up
-    bool pausedByUser = false;        // "Pause" in the tray or window, or --pause
-    QDateTime snoozedUntil;           // invalid: not snoozed
-    std::optional<IdleReading> idle;  // nullopt: no idle source answers
-    bool screenLocked = false;        // logind LockedHint or ScreenSaver Active
-    bool preparingForSleep = false;   // logind PrepareForSleep(true) until (false)
-    std::optional<bool> onBattery;    // nullopt: no power supply information
-    QString fullScreenWindow;         // the title of a full-screen window, empty: none
-    QString exclusiveProgram;         // the running "exclusive" program, empty: none
+    QDateTime now;                               // local time
+    bool configured = true;                      // a coordinator and a token are set up
+    bool pausedByUser = false;                   // "Pause" in the tray or window, or --pause
+    QDateTime snoozedUntil;                      // invalid: not snoozed
+    std::optional<IdleReading> idle;             // nullopt: no idle source answers
+    bool screenLocked = false;                   // logind LockedHint or ScreenSaver Active
+    bool preparingForSleep = false;              // logind PrepareForSleep(true) until (false)
+    std::optional<bool> onBattery;               // nullopt: no power supply information
+    QString fullScreenWindow;                    // the title of a full-screen window, empty: none
+    QString exclusiveProgram;                    // the running "exclusive" program, empty: none
+    std::optional<double> deviceCelsius;         // the computing device's temperature; nullopt: no sensor
+    QString heatDevice = QStringLiteral("GPU");  // what the temperature is of, "GPU" or "CPU"
+    qint64 transferredTodayBytes = 0;            // up and down since local midnight
+    bool coolingDown = false;  // the last decision paused for heat: resume only below the cap - hysteresis
 };
 
 // What the person chose (ContributorConfig holds it).
@@ -58,9 +65,12 @@ struct PolicyLimits {
     int activeGpuPercent = 25;  // the lighter limit while the person is active
     bool pauseOnBattery = true;
     bool pauseOnFullScreen = true;
-    int gpuCapPercent = 100;  // share of time the device computes (duty cycle between units)
-    int cpuThreads = 0;       // 0: all
-    WeeklySchedule schedule;  // empty: any time
+    int gpuCapPercent = 100;        // share of time the device computes (duty cycle between units)
+    int cpuThreads = 0;             // 0: all
+    WeeklySchedule schedule;        // empty: any time
+    int temperatureCapCelsius = 0;  // 0: no cap
+    int temperatureHysteresis = 5;  // degrees below the cap before computing again
+    qint64 dailyTransferBytes = 0;  // 0: no cap
 };
 
 struct PolicyDecision {
@@ -72,6 +82,7 @@ struct PolicyDecision {
     // When the decision can change by the clock alone (snooze ends, idle threshold reached, window
     // opens); invalid when only an input change can change it.
     QDateTime recheckAt;
+    bool heatPause = false;  // paused by the temperature cap (the next decision is cooling down)
 
     bool computing() const { return state == State::Computing; }
     bool operator==(const PolicyDecision&) const = default;
@@ -81,6 +92,8 @@ class ComputePolicy {
 public:
     static PolicyDecision decide(const PolicyInputs& in, const PolicyLimits& limits);
 
+    // "2.0 GB", "750 MB": byte counts as the status sentences write them (powers of 1000).
+    static QString bytes(qint64 n);
     // "45 s", "12 min", "2 h 05 min": durations as the status sentences write them.
     static QString duration(qint64 ms);
     // "snoozed until 14:00 (1 h 12 min left)"; "until tomorrow 09:00" when it is not today.

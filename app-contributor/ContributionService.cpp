@@ -1,35 +1,39 @@
 #include "ContributionService.h"
 
 #include <QDir>
+#include <QFileInfo>
 #include <QStandardPaths>
+#include <QStorageInfo>
 
 #include "ComputeDevices.h"
 #include "DesktopMonitor.h"
 
 namespace raven::contributor {
 
-namespace {
-
-// Busy-share window: long enough to average several units, short enough to follow a changed cap.
-constexpr qint64 kBusyWindowMs = 60000;
-
-}  // namespace
-
 ContributionService::ContributionService(ContributorConfig& config, DesktopMonitor& desktop, QObject* parent)
     : QObject(parent), config_(config), desktop_(desktop) {
-    uptime_.start();
+    sensors_ = std::make_unique<TemperatureSensors>();
+    heatTimer_.setInterval(5000);
+    connect(&heatTimer_, &QTimer::timeout, this, &ContributionService::reevaluate);
     clock_.setSingleShot(true);
     connect(&clock_, &QTimer::timeout, this, &ContributionService::reevaluate);
     connect(&desktop_, &DesktopMonitor::changed, this, &ContributionService::reevaluate);
     connect(&config_, &ContributorConfig::changed, this, [this](ConfigKey key) {
+        // Counted after each unit, from inside the worker's signal: decide once that has returned.
+        if (key == ConfigKey::TransferToday)
+            return void(QMetaObject::invokeMethod(this, &ContributionService::reevaluate, Qt::QueuedConnection));
         if (key == ConfigKey::ExclusivePrograms)
             desktop_.setExclusivePrograms(
                 config_.get(ConfigKey::ExclusivePrograms).toString().split(QLatin1Char(','), Qt::SkipEmptyParts));
         // The coordinator, token, name or device changed: the running worker speaks for the old one.
         if (key == ConfigKey::CoordinatorUrl || key == ConfigKey::ContributorToken || key == ConfigKey::MachineName ||
-            key == ConfigKey::Devices || key == ConfigKey::CacheMegabytes) {
+            key == ConfigKey::Devices || key == ConfigKey::CacheMegabytes || key == ConfigKey::CpuMemoryMegabytes) {
             stopWorker();
             problem_.clear();  // a refusal was for the old settings
+        }
+        if (key == ConfigKey::Devices) {
+            heatSource_.reset();
+            lostDevice_.clear();  // the person chose again
         }
         reevaluate();
     });
@@ -45,6 +49,7 @@ ContributionService::~ContributionService() {
 
 void ContributionService::start() {
     started_ = true;
+    heatTimer_.start();
     desktop_.setExclusivePrograms(
         config_.get(ConfigKey::ExclusivePrograms).toString().split(QLatin1Char(','), Qt::SkipEmptyParts));
     reevaluate();
@@ -69,6 +74,7 @@ void ContributionService::snooze(const QDateTime& until) {
 void ContributionService::shutdown() {
     shuttingDown_ = true;
     clock_.stop();
+    heatTimer_.stop();
     stopWorker();
     if (!stopping_) emit shutDownComplete();
 }
@@ -88,24 +94,24 @@ QString ContributionService::stateName() const {
 QString ContributionService::statusSentence() const {
     if (!problem_.isEmpty()) return QStringLiteral("stopped: ") + problem_;
     if (!decision_.computing()) return decision_.reason;
+    const QString onCpu = (lostDevice_.isEmpty() ? QString() : QStringLiteral(" — on the CPU: the GPU was lost")) +
+                          (diskProblem_.isEmpty() ? QString() : QStringLiteral(" — disk full"));
     // Allowed to compute; say what that amounts to right now.
     if (!worker_ || !worker_->isRegistered())
-        return decision_.reason + QStringLiteral(" — connecting to the coordinator");
+        return decision_.reason + QStringLiteral(" — connecting to the coordinator") + onCpu;
     // The job stays named between its units; a worker quiet for 5 s has none in hand.
     const bool working = !currentUnit_.isEmpty() || (idleSince_.isValid() && idleSince_.elapsed() < 5000);
-    if (working && !currentJob_.isEmpty()) return decision_.reason + QStringLiteral(" — job %1").arg(currentJob_);
-    return decision_.reason + QStringLiteral(" — no work from the coordinator right now");
+    if (working && !currentJob_.isEmpty())
+        return decision_.reason + QStringLiteral(" — job %1").arg(currentJob_) + onCpu;
+    // A unit handed back under the memory cap in the last minute says why nothing computes.
+    if (!lastRefusal_.isEmpty() && refusedSince_.isValid() && refusedSince_.elapsed() < 60000)
+        return decision_.reason + QStringLiteral(" — ") + lastRefusal_ + onCpu;
+    return decision_.reason + QStringLiteral(" — no work from the coordinator right now") + onCpu;
 }
 
 double ContributionService::busyShare() const {
-    if (firstUnitMs_ < 0) return -1.0;
-    const qint64 now = uptime_.elapsed();
-    const qint64 from = std::max(firstUnitMs_, now - kBusyWindowMs);
-    if (now - from < 1) return -1.0;
-    qint64 busy = 0;
-    for (const Busy& b : busy_) busy += std::max<qint64>(0, std::min(b.endMs, now) - std::max(b.startMs, from));
-    if (computeStartMs_ >= 0) busy += now - std::max(computeStartMs_, from);
-    return std::clamp(static_cast<double>(busy) / static_cast<double>(now - from), 0.0, 1.0);
+    // Measured by the worker's duty cycle itself: computation only, not its rests inside a unit.
+    return worker_ ? worker_->busyShare() : -1.0;
 }
 
 void ContributionService::reevaluate() {
@@ -116,6 +122,12 @@ void ContributionService::reevaluate() {
     in.pausedByUser = config_.get(ConfigKey::PausedByUser).toBool();
     in.snoozedUntil = QDateTime::fromString(config_.get(ConfigKey::SnoozedUntil).toString(), Qt::ISODate);
     desktop_.fill(in);
+    in.transferredTodayBytes = transferredToday();
+    checkDisk();
+    readTemperature();
+    in.deviceCelsius = temperature_.celsius;
+    in.heatDevice = heatDevice();
+    in.coolingDown = decision_.heatPause;
     const PolicyDecision next = ComputePolicy::decide(in, config_.policyLimits());
     const bool changed = next.state != decision_.state || next.reason != decision_.reason ||
                          next.gpuPercent != decision_.gpuPercent || next.cpuThreads != decision_.cpuThreads;
@@ -130,19 +142,69 @@ void ContributionService::reevaluate() {
     if (changed) emit decisionChanged();
 }
 
+void ContributionService::checkDisk() {
+    // Below this the cache cannot take a unit's data: it is computed from memory and fetched again.
+    constexpr qint64 kDiskLowBytes = 100LL * 1000 * 1000;
+    QString dir = cacheDir_;
+    while (!dir.isEmpty() && !QFileInfo::exists(dir) && QFileInfo(dir).dir().path() != dir)
+        dir = QFileInfo(dir).dir().path();  // the folder may not exist yet: its disk is the parent's
+    const QStorageInfo disk(dir);
+    QString problem;
+    if (disk.isValid() && disk.isReady() && disk.bytesAvailable() < kDiskLowBytes)
+        problem = QStringLiteral(
+                      "the disk holding the cache (%1) is full (%2 free): work units still compute, but "
+                      "their data is downloaded again each time; free some space or lower Disk cache")
+                      .arg(disk.rootPath(), ComputePolicy::bytes(std::max<qint64>(0, disk.bytesAvailable())));
+    if (problem == diskProblem_) return;
+    const bool wasFine = diskProblem_.isEmpty();
+    diskProblem_ = problem;
+    if (!problem.isEmpty()) {
+        emit logLine(problem);
+        if (wasFine) emit noticeRaised(QStringLiteral("Raven Contributor: disk full"), problem);
+    } else {
+        emit logLine(QStringLiteral("the disk holding the cache has room again"));
+    }
+}
+
+QString ContributionService::heatDevice() const {
+    return heatSource_ && heatSource_->vulkanIndex >= 0 && heatSource_->kind != QLatin1String("CPU (Vulkan)")
+               ? QStringLiteral("GPU")
+               : QStringLiteral("CPU");
+}
+
+void ContributionService::readTemperature() {
+    if (!heatSource_) {
+        const QString chosen = config_.get(ConfigKey::Devices).toString();
+        // Vulkan is enumerated only when a GPU is chosen (it loads every driver).
+        std::vector<ComputeDevice> devices;
+        if (chosen.contains(QLatin1String("vulkan:"))) devices = listComputeDevices();
+        const WorkerDevice pick = workerDeviceFor(chosen, devices);
+        for (const ComputeDevice& d : devices)
+            if (d.id == pick.id) heatSource_ = d;
+        if (!heatSource_) {
+            ComputeDevice cpu;
+            cpu.id = cpu.name = cpu.kind = QStringLiteral("CPU");
+            heatSource_ = cpu;
+        }
+    }
+    const Temperature before = temperature_;
+    temperature_ = sensors_->read(*heatSource_);
+    if (!temperature_.celsius && temperature_.absence != before.absence)
+        emit logLine(QStringLiteral("no temperature for %1: %2").arg(heatSource_->name, temperature_.absence));
+}
+
 void ContributionService::applyDecision() {
-    if (!decision_.computing() || !problem_.isEmpty()) return stopWorker();
+    if (!decision_.computing() || !problem_.isEmpty()) {
+        stopWorker();
+        readyForSleepIfStopped();
+        return;
+    }
     // Threads are fixed per worker, and matter only on the CPU (a GPU worker keeps computing).
     if (worker_ && runningDevice_ == QLatin1String("cpu") && decision_.cpuThreads != runningThreads_) stopWorker();
     if (stopping_) return;  // starts again once the old one has stopped
     if (!worker_) startWorker();
-    if (worker_ && worker_->dutyCycle() != decision_.gpuPercent) {
-        // A new cap: the busy share shown is measured afresh, against it.
-        busy_.clear();
-        firstUnitMs_ = uptime_.elapsed();
-        if (computeStartMs_ >= 0) computeStartMs_ = firstUnitMs_;
-        worker_->setDutyCycle(decision_.gpuPercent);
-    }
+    // A new cap: the worker measures the busy share afresh, against it.
+    if (worker_ && worker_->dutyCycle() != decision_.gpuPercent) worker_->setDutyCycle(decision_.gpuPercent);
 }
 
 worker::WorkerOptions ContributionService::workerOptions() const {
@@ -162,11 +224,17 @@ void ContributionService::startWorker() {
     worker::WorkerOptions options = workerOptions();
     const QString chosen = config_.get(ConfigKey::Devices).toString();
     // Only look for Vulkan devices when one is chosen: enumeration loads every driver.
-    const WorkerDevice device = chosen.contains(QLatin1String("vulkan:"))
+    const WorkerDevice device = !lostDevice_.isEmpty()
+                                    ? WorkerDevice{QStringLiteral("cpu"), QStringLiteral("cpu"), QString()}
+                                : chosen.contains(QLatin1String("vulkan:"))
                                     ? workerDeviceFor(chosen, listComputeDevices())
                                     : WorkerDevice{QStringLiteral("cpu"), QStringLiteral("cpu"), QString()};
     if (!device.note.isEmpty()) emit logLine(device.note);
     options.device = device.selector;
+    // The memory cap is the CPU device's: a GPU's own memory bounds what it computes there.
+    if (device.selector == QLatin1String("cpu"))
+        options.maxUnitBytes = qint64(config_.get(ConfigKey::CpuMemoryMegabytes).toInt()) * 1000000;
+    lastRefusal_.clear();
     runningThreads_ = decision_.cpuThreads;
     runningDevice_ = device.id;
     lastSeen_ = {};
@@ -191,18 +259,20 @@ void ContributionService::startWorker() {
         currentUnit_ = unit;
         currentJob_ = job;
         jobOfUnit_.insert(unit, job);
-        computeStartMs_ = uptime_.elapsed();
-        if (firstUnitMs_ < 0) firstUnitMs_ = computeStartMs_;
         emit workChanged();
         emit decisionChanged();  // the sentence names the job
     });
     connect(w, &worker::Worker::computeEnded, this, [this](const QString&, double) {
-        if (computeStartMs_ >= 0) busy_.push_back({computeStartMs_, uptime_.elapsed()});
-        computeStartMs_ = -1;
-        while (!busy_.empty() && busy_.front().endMs < uptime_.elapsed() - kBusyWindowMs) busy_.pop_front();
         currentUnit_.clear();
         idleSince_.start();
         emit workChanged();
+    });
+    connect(w, &worker::Worker::computeFailed, this, &ContributionService::onComputeFailed);
+    connect(w, &worker::Worker::unitRefused, this, [this](const QString& unit, const QString& why) {
+        lastRefusal_ = QStringLiteral("work unit %1 handed back: it %2").arg(unit, why);
+        refusedSince_.start();
+        emit logLine(lastRefusal_);
+        emit decisionChanged();
     });
     connect(w, &worker::Worker::unitFinished, this,
             [this, w](const QString& id, int status, qint64 samples, double seconds) {
@@ -222,7 +292,18 @@ void ContributionService::startWorker() {
     w->start();
 }
 
+qint64 ContributionService::transferredToday() const {
+    const QStringList parts = config_.get(ConfigKey::TransferToday).toString().split(QLatin1Char(' '));
+    if (parts.size() != 2 || QDate::fromString(parts[0], Qt::ISODate) != QDate::currentDate()) return 0;
+    return parts[1].toLongLong();
+}
+
 void ContributionService::accumulate(const worker::Worker::Stats& now) {
+    const qint64 moved = (now.bytesSent - lastSeen_.bytesSent) + (now.bytesReceived - lastSeen_.bytesReceived);
+    if (moved > 0)
+        config_.set(
+            ConfigKey::TransferToday,
+            QStringLiteral("%1 %2").arg(QDate::currentDate().toString(Qt::ISODate)).arg(transferredToday() + moved));
     totals_.unitsAccepted += now.unitsAccepted - lastSeen_.unitsAccepted;
     totals_.unitsRejected += now.unitsRejected - lastSeen_.unitsRejected;
     totals_.unitsDuplicate += now.unitsDuplicate - lastSeen_.unitsDuplicate;
@@ -234,6 +315,30 @@ void ContributionService::accumulate(const worker::Worker::Stats& now) {
     lastSeen_ = now;
 }
 
+void ContributionService::onComputeFailed(const QString& unit, const QString& error) {
+    emit logLine(QStringLiteral("work unit %1 could not be computed (%2); it was handed back to the coordinator")
+                     .arg(unit, error.left(300)));
+    // A lost device fails every unit after it: compute on the CPU instead, and say so.
+    if (!error.contains(QLatin1String("VK_ERROR_DEVICE_LOST")) || runningDevice_ == QLatin1String("cpu")) return;
+    lostDevice_ = runningDevice_;
+    const QString text = QStringLiteral(
+        "The GPU stopped working in the middle of a work unit (the driver reset it). "
+        "Raven computes on the CPU now; choose the GPU again in Devices, or restart "
+        "Raven, once the driver has recovered.");
+    emit logLine(QStringLiteral("the GPU was lost (VK_ERROR_DEVICE_LOST): computing on the CPU"));
+    emit noticeRaised(QStringLiteral("Raven Contributor: GPU lost"), text);
+    stopWorker();  // applyDecision starts the CPU worker once this one has stopped
+    emit decisionChanged();
+}
+
+void ContributionService::readyForSleepIfStopped() {
+    // The units in hand are back with the coordinator (or computed and answered): logind may go on.
+    if (desktop_.preparingForSleep() && !worker_ && !stopping_) {
+        if (desktop_.holdsSleepLock()) emit logLine(QStringLiteral("work handed back: ready for sleep"));
+        desktop_.readyForSleep();
+    }
+}
+
 void ContributionService::stopWorker() {
     // One stop at a time: no worker starts while another is stopping (applyDecision waits for it).
     if (!worker_ || stopping_) return;
@@ -241,7 +346,6 @@ void ContributionService::stopWorker() {
     worker::Worker* w = stopping_.get();
     disconnect(w, &worker::Worker::stopped, this, nullptr);
     connect(w, &worker::Worker::stopped, this, &ContributionService::onWorkerStopped);
-    computeStartMs_ = -1;
     currentUnit_.clear();
     currentJob_.clear();
     w->stop();
@@ -255,6 +359,7 @@ void ContributionService::onWorkerStopped() {
     // destructor, and it is still inside its own stopped() now.
     QTimer::singleShot(0, this, [this] {
         stopping_.reset();
+        readyForSleepIfStopped();
         if (shuttingDown_) {
             emit shutDownComplete();
             return;

@@ -18,9 +18,9 @@
 // (Worker::stop(): units not started are handed back, the one computing may finish). A change of
 // threads or device restarts it; a change of share only sets the duty cycle.
 //
-// The busy share: the time the compute thread spent on units over the last minute of wall time (or
-// since the cap last changed), measured from the worker's computeStarted/computeEnded, shown beside
-// the cap.
+// The busy share: the time the device spent computing over the last minute of wall time (or since
+// the cap last changed), measured by the worker's DutyCycle (its rests inside a unit not counted),
+// shown beside the cap.
 #include <QDateTime>
 #include <QElapsedTimer>
 #include <QObject>
@@ -29,8 +29,10 @@
 #include <deque>
 #include <memory>
 
+#include "ComputeDevices.h"
 #include "ComputePolicy.h"
 #include "ContributorConfig.h"
+#include "TemperatureSensors.h"
 #include "worker/Worker.h"
 
 namespace raven::contributor {
@@ -78,6 +80,22 @@ public:
     void setKnownHostsPath(const QString& path) { knownHostsPath_ = path; }
     QString knownHostsPath() const { return knownHostsPath_; }
 
+    // The temperature of the device chosen (read every few seconds; absent: no sensor, with why) and
+    // what it is of ("GPU", "CPU").
+    const Temperature& temperature() const { return temperature_; }
+    QString heatDevice() const;
+    // Tests read sensors from a sysfs tree of their own.
+    void setTemperatureSensors(std::unique_ptr<TemperatureSensors> sensors) { sensors_ = std::move(sensors); }
+
+    // A GPU lost mid-unit (VK_ERROR_DEVICE_LOST): the CPU computes instead until the Devices
+    // setting changes or the app starts again; empty when none was lost.
+    const QString& lostDevice() const { return lostDevice_; }
+    // Set while the disk holding the cache has almost no space left (checked every few seconds):
+    // "the disk holding the cache is full (12 MB free): ..."; empty otherwise.
+    const QString& diskProblem() const { return diskProblem_; }
+    // Bytes sent and received today (local day), kept across restarts, for the daily transfer cap.
+    qint64 transferredToday() const;
+
     // Evaluate the policy now (also called by every input and setting change and by the clock).
     void reevaluate();
 
@@ -89,6 +107,8 @@ signals:
                       qint64 microCredits);
     void logLine(QString text);
     void problemRaised(QString text);  // needs the person: a notification, an error icon
+    // Worth a notification but not an error state: the GPU was lost and the CPU took over.
+    void noticeRaised(QString title, QString text);
     void connectedChanged(bool connected);
     void shutDownComplete();
 
@@ -96,6 +116,8 @@ private:
     void applyDecision();
     void startWorker();
     void stopWorker();
+    void readyForSleepIfStopped();
+    void onComputeFailed(const QString& unit, const QString& error);
     void onWorkerStopped();
     worker::WorkerOptions workerOptions() const;
     void accumulate(const worker::Worker::Stats& now);
@@ -108,6 +130,9 @@ private:
     std::unique_ptr<worker::Worker> stopping_;  // stopping, or stopped and about to be deleted
     int runningThreads_ = -1;
     QString runningDevice_;
+    QString lostDevice_;
+    QString lastRefusal_;         // the last unit handed back under a limit (the memory cap), for the status
+    QElapsedTimer refusedSince_;  // a GPU that was lost mid-unit: the CPU computes until the devices change
     bool started_ = false;
     bool shuttingDown_ = false;
     QString problem_;
@@ -116,14 +141,14 @@ private:
     worker::Worker::Stats totals_;    // over every worker this app ran
     worker::Worker::Stats lastSeen_;  // the running worker's stats at the last accumulate()
     QHash<QString, QString> jobOfUnit_;
-    struct Busy {
-        qint64 startMs, endMs;
-    };
-    std::deque<Busy> busy_;
-    QElapsedTimer uptime_;
     QElapsedTimer idleSince_;  // since the last unit left the compute thread
-    qint64 computeStartMs_ = -1;
-    qint64 firstUnitMs_ = -1;
+    void readTemperature();
+    void checkDisk();
+    QString diskProblem_;
+    std::unique_ptr<TemperatureSensors> sensors_;
+    std::optional<ComputeDevice> heatSource_;  // the chosen device, resolved once per Devices setting
+    Temperature temperature_;
+    QTimer heatTimer_;  // the sensors are read again every few seconds
 };
 
 }  // namespace raven::contributor

@@ -39,8 +39,23 @@ QString checkSnooze(const QVariant& v) {
                : QStringLiteral("not a date and time (ISO 8601)");
 }
 
+QString checkTransferToday(const QVariant& v) {
+    const QStringList parts = v.toString().split(QLatin1Char(' '));
+    if (v.toString().isEmpty()) return {};
+    bool ok = false;
+    if (parts.size() != 2 || !QDate::fromString(parts[0], Qt::ISODate).isValid() || parts[1].toLongLong(&ok) < 0 || !ok)
+        return QStringLiteral("write a day and a byte count, e.g. 2026-12-01 123456");
+    return {};
+}
+
 QString checkName(const QVariant& v) {
     return v.toString().size() > 64 ? QStringLiteral("a machine name has at most 64 characters") : QString();
+}
+
+QString checkTemperatureCap(const QVariant& v) {
+    const int c = v.toInt();
+    // Below 40 C a device at rest may already be there: the cap would never let it compute.
+    return c == 0 || c >= 40 ? QString() : QStringLiteral("a temperature cap is 0 (none) or 40 C and above");
 }
 
 int hardwareThreads() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
@@ -113,6 +128,42 @@ const std::vector<ContributorConfig::KeyInfo>& ContributorConfig::keys() {
         {K::GpuCapPercent, "Limits/GpuCapPercent", QMetaType::Int, 100, 10, 100, {}, {}, "GPU usage cap (%)"},
         {K::CpuThreads, "Limits/CpuThreads", QMetaType::Int, 0, 0, hardwareThreads(), {}, {}, "CPU threads (0: all)"},
         {K::CacheMegabytes, "Limits/CacheMegabytes", QMetaType::Int, 2048, 64, 1 << 20, {}, {}, "Disk cache (MiB)"},
+        {K::CpuMemoryMegabytes,
+         "Limits/CpuMemoryMegabytes",
+         QMetaType::Int,
+         0,
+         0,
+         1 << 22,
+         {},
+         {},
+         "CPU memory cap (MB, 0: none)"},
+        {K::TemperatureCapCelsius,
+         "Limits/TemperatureCapCelsius",
+         QMetaType::Int,
+         0,
+         0,
+         105,
+         {},
+         checkTemperatureCap,
+         "Temperature cap (C, 0: none)"},
+        {K::TemperatureHysteresis,
+         "Limits/TemperatureHysteresis",
+         QMetaType::Int,
+         5,
+         1,
+         30,
+         {},
+         {},
+         "Cool down by (C)"},
+        {K::DailyTransferMegabytes,
+         "Limits/DailyTransferMegabytes",
+         QMetaType::Int,
+         0,
+         0,
+         10000000,
+         {},
+         {},
+         "Daily transfer cap (MB, 0: none)"},
         {K::StartAtLogin, "Desktop/StartAtLogin", QMetaType::Bool, false, {}, {}, {}, {}, "Start at login"},
         {K::PausedByUser, "State/PausedByUser", QMetaType::Bool, false, {}, {}, {}, {}, "Paused"},
         {K::SnoozedUntil,
@@ -124,6 +175,15 @@ const std::vector<ContributorConfig::KeyInfo>& ContributorConfig::keys() {
          {},
          checkSnooze,
          "Snoozed until"},
+        {K::TransferToday,
+         "State/TransferToday",
+         QMetaType::QString,
+         QString(),
+         {},
+         {},
+         {},
+         checkTransferToday,
+         "Transferred today"},
     };
     return table;
 }
@@ -209,6 +269,9 @@ PolicyLimits ContributorConfig::policyLimits() const {
     l.pauseOnFullScreen = get(ConfigKey::PauseOnFullScreen).toBool();
     l.gpuCapPercent = get(ConfigKey::GpuCapPercent).toInt();
     l.cpuThreads = get(ConfigKey::CpuThreads).toInt();
+    l.temperatureCapCelsius = get(ConfigKey::TemperatureCapCelsius).toInt();
+    l.temperatureHysteresis = get(ConfigKey::TemperatureHysteresis).toInt();
+    l.dailyTransferBytes = qint64(get(ConfigKey::DailyTransferMegabytes).toInt()) * 1000000;
     l.schedule = WeeklySchedule::parse(get(ConfigKey::Schedule).toString()).value_or(WeeklySchedule());
     return l;
 }

@@ -42,11 +42,16 @@ enum class ConfigKey {
     GpuCapPercent,
     CpuThreads,  // 0: all
     CacheMegabytes,
+    CpuMemoryMegabytes,      // memory a unit may take on the CPU device, MB (10^6); 0: no cap
+    TemperatureCapCelsius,   // 0: no cap
+    TemperatureHysteresis,   // degrees below the cap before computing again
+    DailyTransferMegabytes,  // bytes up and down per local day, in MB (10^6); 0: no cap
     // Desktop.
     StartAtLogin,
     // State kept across restarts.
     PausedByUser,
-    SnoozedUntil,  // ISO date-time, empty: not snoozed
+    SnoozedUntil,   // ISO date-time, empty: not snoozed
+    TransferToday,  // "2026-12-01 123456789": the local day and the bytes moved on it
 };
 
 class ContributorConfig : public QObject {

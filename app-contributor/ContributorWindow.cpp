@@ -96,6 +96,10 @@ ContributorWindow::ContributorWindow(ContributorApp& app, QWidget* parent) : QMa
         // Only what needs the person becomes a notification.
         if (tray_) tray_->showMessage(tr("Raven Contributor stopped"), why, QSystemTrayIcon::Critical);
     });
+    connect(&app_.service(), &ContributionService::noticeRaised, this,
+            [this](const QString& title, const QString& text) {
+                if (tray_) tray_->showMessage(title, text, QSystemTrayIcon::Warning);
+            });
     // The countdown of a snooze and the seconds of "active 12 s ago" move with the clock.
     auto* tick = new QTimer(this);
     connect(tick, &QTimer::timeout, this, &ContributorWindow::refreshStatus);

@@ -142,6 +142,20 @@ void DashboardPage::refreshWork() {
                      .arg(QString::number(busy * 100.0, 'f', 0))
                      .arg(s.decision().computing() ? s.decision().gpuPercent
                                                    : app_.config().get(ConfigKey::GpuCapPercent).toInt());
+    const Temperature& heat = s.temperature();
+    const int heatCap = app_.config().get(ConfigKey::TemperatureCapCelsius).toInt();
+    const QString capText = heatCap > 0 ? tr(", cap %1 C").arg(heatCap) : tr(", no cap");
+    if (heat.celsius)
+        lines << tr("Temperature: %1 %2 C (%3)%4")
+                     .arg(s.heatDevice())
+                     .arg(qRound(*heat.celsius))
+                     .arg(heat.source.toHtmlEscaped(), capText);
+    else if (!heat.absence.isEmpty())
+        lines << tr("Temperature: no sensor (%1)%2").arg(heat.absence.toHtmlEscaped(), capText);
+    const qint64 transferCap = qint64(app_.config().get(ConfigKey::DailyTransferMegabytes).toInt()) * 1000000;
+    lines << (transferCap > 0 ? tr("Transferred today: %1 of %2")
+                                    .arg(ComputePolicy::bytes(s.transferredToday()), ComputePolicy::bytes(transferCap))
+                              : tr("Transferred today: %1 (no cap)").arg(ComputePolicy::bytes(s.transferredToday())));
     const auto& session = s.sessionStats();
     lines << tr("Since the app started: %1 units accepted, %2")
                  .arg(session.unitsAccepted)

@@ -1,5 +1,6 @@
 #include "DesktopMonitor.h"
 
+#include <QDBusArgument>
 #include <QDBusMessage>
 #include <QDBusPendingCallWatcher>
 #include <QDBusVariant>
@@ -7,6 +8,7 @@
 #include <QDir>
 #include <QFile>
 
+#include <algorithm>
 #include <functional>
 
 #include "X11Idle.h"
@@ -59,6 +61,8 @@ DesktopMonitor::DesktopMonitor(QObject* parent)
 DesktopMonitor::DesktopMonitor(const QDBusConnection& session, const QDBusConnection& system, QObject* parent)
     : QObject(parent), session_(session), system_(system), x11_(std::make_unique<X11Idle>()) {
     connect(&poll_, &QTimer::timeout, this, &DesktopMonitor::pollNow);
+    sleepDeadline_.setSingleShot(true);
+    connect(&sleepDeadline_, &QTimer::timeout, this, &DesktopMonitor::readyForSleep);
     if (system_.isConnected())
         system_.connect(kLogind, kLogindPath, QStringLiteral("org.freedesktop.login1.Manager"),
                         QStringLiteral("PrepareForSleep"), this, SLOT(onPrepareForSleep(bool)));
@@ -75,6 +79,7 @@ void DesktopMonitor::setExclusivePrograms(const QStringList& names) {
 
 void DesktopMonitor::start(int pollMs) {
     poll_.start(pollMs);
+    takeSleepLock();
     pollNow();
 }
 
@@ -215,7 +220,45 @@ void DesktopMonitor::askPower() {
 void DesktopMonitor::onPrepareForSleep(bool start) {
     if (sleeping_ == start) return;
     sleeping_ = start;
+    if (start)
+        // logind suspends after its delay whatever we do: let go a little before, having done our best.
+        sleepDeadline_.start(std::max(200, inhibitDelayMs_ - 500));
+    else
+        takeSleepLock();
     emit changed();
+}
+
+void DesktopMonitor::takeSleepLock() {
+    if (!system_.isConnected() || sleepLock_.isValid() || takingSleepLock_) return;
+    takingSleepLock_ = true;
+    QDBusMessage inhibit = QDBusMessage::createMethodCall(
+        kLogind, kLogindPath, QStringLiteral("org.freedesktop.login1.Manager"), QStringLiteral("Inhibit"));
+    inhibit << QStringLiteral("sleep") << QStringLiteral("Raven Contributor")
+            << QStringLiteral("hands the work in hand back to the coordinator before the computer sleeps")
+            << QStringLiteral("delay");
+    ask(system_, inhibit, this, [this](const QDBusMessage& reply) {
+        takingSleepLock_ = false;
+        if (reply.type() != QDBusMessage::ReplyMessage || reply.arguments().isEmpty()) return;  // no logind
+        // Taken while already going to sleep (a late reply): it would only hold the suspend up.
+        const QDBusUnixFileDescriptor fd = qdbus_cast<QDBusUnixFileDescriptor>(reply.arguments().first());
+        if (!fd.isValid() || sleeping_) return;
+        sleepLock_ = fd;
+        emit sleepLockChanged(true);
+    });
+    ask(system_,
+        propertyGet(kLogind, kLogindPath, QStringLiteral("org.freedesktop.login1.Manager"),
+                    QStringLiteral("InhibitDelayMaxUSec")),
+        this, [this](const QDBusMessage& reply) {
+            if (const QVariant v = propertyValue(reply); v.isValid() && v.toULongLong() > 0)
+                inhibitDelayMs_ = static_cast<int>(std::min<qulonglong>(v.toULongLong() / 1000, 600000));
+        });
+}
+
+void DesktopMonitor::readyForSleep() {
+    sleepDeadline_.stop();
+    if (!sleepLock_.isValid()) return;
+    sleepLock_ = QDBusUnixFileDescriptor();  // closes our descriptor: logind goes ahead
+    emit sleepLockChanged(false);
 }
 
 void DesktopMonitor::setIdle(std::optional<IdleReading> reading) {

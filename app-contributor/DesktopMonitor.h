@@ -12,7 +12,13 @@
 //   3. X11 desktops: the X server's MIT-SCREEN-SAVER idle time (X11Idle.h)
 //   4. logind (system bus): the session's IdleHint and IdleSinceHint (µs since the epoch)
 // Screen locked: logind's LockedHint, or org.freedesktop.ScreenSaver GetActive.
-// Sleep: logind's Manager.PrepareForSleep(true) until PrepareForSleep(false).
+// Sleep: logind's Manager.PrepareForSleep(true) until PrepareForSleep(false). From start() on, the
+// monitor holds a logind *delay* inhibitor lock (Manager.Inhibit "sleep", mode "delay"): logind then
+// waits, before suspending, until the lock is released (at most its InhibitDelayMaxUSec, 5 s by
+// default). On PrepareForSleep(true) the service stops its worker (the units in hand go back to the
+// coordinator) and calls readyForSleep(), which releases the lock; the monitor releases it by itself
+// shortly before logind's limit in any case. After the resume (PrepareForSleep(false)) it takes the
+// lock again.
 // Battery: UPower's OnBattery; without UPower, /sys/class/power_supply (on battery when a mains
 // supply exists and none is online, or when a battery says "Discharging").
 // Exclusive programs: a /proc/<pid>/comm equal to one of the names the person listed.
@@ -22,6 +28,7 @@
 // Tests hand it the buses (a private session bus from dbus-run-session serves as both) and a
 // power_supply folder of their own, and play Mutter, ScreenSaver, logind and UPower on it.
 #include <QDBusConnection>
+#include <QDBusUnixFileDescriptor>
 #include <QObject>
 #include <QStringList>
 #include <QTimer>
@@ -59,6 +66,9 @@ public:
     QString exclusiveProgram() const { return exclusive_; }
     QString fullScreenWindow() const { return fullScreen_; }
     QString powerSource() const { return powerSource_; }  // "UPower", "sysfs" or empty
+    // The logind delay lock (see above): held now; and "ready, let it sleep" (releases it).
+    bool holdsSleepLock() const { return sleepLock_.isValid(); }
+    void readyForSleep();
 
     // Reads a power_supply folder: on battery or not, nullopt when it has no supplies. Pure; tested alone.
     static std::optional<bool> onBatteryFromSysfs(const QString& dir);
@@ -68,6 +78,7 @@ public:
 signals:
     void changed();  // any reading changed
     void polled();   // a poll finished (every answer in), for tests
+    void sleepLockChanged(bool held);
 
 private slots:
     void onPrepareForSleep(bool start);
@@ -83,6 +94,7 @@ private:
     void setLocked(bool locked);
     void setBattery(std::optional<bool> battery, const QString& source);
     void finishOne();
+    void takeSleepLock();
 
     QDBusConnection session_, system_;
     QTimer poll_;
@@ -100,6 +112,10 @@ private:
     QString powerSource_;
     QString exclusive_;
     QString fullScreen_;
+    QDBusUnixFileDescriptor sleepLock_;  // the inhibitor's file descriptor: closing it releases the lock
+    bool takingSleepLock_ = false;
+    int inhibitDelayMs_ = 5000;  // logind's InhibitDelayMaxUSec, read when the lock is taken
+    QTimer sleepDeadline_;       // releases the lock before logind stops waiting for it
 };
 
 }  // namespace raven::contributor

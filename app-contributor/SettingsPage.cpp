@@ -42,12 +42,26 @@ QString helpFor(ConfigKey key) {
                 "When computing is allowed, e.g. \"Mon-Fri 18:00-08:00; Sat,Sun all\". Empty: any time.");
         case ConfigKey::GpuCapPercent:
             return QObject::tr(
-                "The share of time the device computes (it rests between units); the dashboard shows the "
-                "share achieved.");
+                "The share of time the device computes (it rests between work units and inside long ones); "
+                "the dashboard shows the share achieved.");
         case ConfigKey::CpuThreads:
             return QObject::tr("Threads used when computing on the CPU; 0 uses all of them.");
         case ConfigKey::CacheMegabytes:
             return QObject::tr("Disk space for cached training data and model weights.");
+        case ConfigKey::TemperatureCapCelsius:
+            return QObject::tr(
+                "Pause when the device reaches this temperature (where it reports one: NVIDIA, AMD, the CPU); "
+                "0: no cap.");
+        case ConfigKey::TemperatureHysteresis:
+            return QObject::tr("After a pause for heat, compute again once the device is this much below the cap.");
+        case ConfigKey::CpuMemoryMegabytes:
+            return QObject::tr(
+                "Memory a work unit may take when computing on the CPU; a larger unit is handed back to the "
+                "coordinator. 0: no cap.");
+        case ConfigKey::DailyTransferMegabytes:
+            return QObject::tr(
+                "Data sent and received per day (1000 MB = 1 GB); once reached, computing pauses until "
+                "midnight. 0: no cap.");
         case ConfigKey::StartAtLogin:
             return QObject::tr("Start Raven Contributor (in the tray) when you log in.");
         default:
@@ -63,6 +77,7 @@ bool shownHere(ConfigKey key) {
         case ConfigKey::Devices:
         case ConfigKey::PausedByUser:
         case ConfigKey::SnoozedUntil:
+        case ConfigKey::TransferToday:
             return false;
         default:
             return true;

@@ -2,6 +2,7 @@
 
 #include <QElapsedTimer>
 
+#include <algorithm>
 #include <span>
 #include <unordered_map>
 
@@ -13,6 +14,7 @@
 #include "protocol/Chunking.h"
 #include "protocol/GradientCodec.h"
 #include "training/ShardGradient.h"
+#include "worker/PacedGradient.h"
 
 namespace raven::worker {
 namespace {
@@ -115,6 +117,7 @@ ComputedUnit UnitComputer::compute(const UnitInputs& inputs) {
     out.workUnitId = QString::fromStdString(unit.id());
     QElapsedTimer clock;
     clock.start();
+    double rested = 0;  // the duty cycle's rests inside the unit: wall time, not computation
     try {
         if (!device_) {
             const DeviceReport report = open();
@@ -154,7 +157,9 @@ ComputedUnit UnitComputer::compute(const UnitInputs& inputs) {
 
         CachedModel& cached = modelFor(unit);
         loadWeights(cached, inputs);
-        training::GradientSums sums = training::computeGradientSums(*cached.model, samples, manifest.normalization);
+        training::GradientSums sums =
+            duty_ ? computeGradientSumsPaced(*cached.model, samples, manifest.normalization, *duty_, &rested)
+                  : training::computeGradientSums(*cached.model, samples, manifest.normalization);
 
         out.samples = sums.samples;
         out.lossSum = sums.lossSum;
@@ -166,7 +171,7 @@ ComputedUnit UnitComputer::compute(const UnitInputs& inputs) {
         result.sampleCount = static_cast<std::uint64_t>(sums.samples);
         result.loss = sums.lossSum;
         result.correct = static_cast<std::uint64_t>(sums.correct);
-        result.computeMs = static_cast<std::uint64_t>(clock.elapsed());
+        result.computeMs = static_cast<std::uint64_t>(std::max<qint64>(0, clock.elapsed() - qint64(rested * 1000)));
         const wire::GradientEncoding encoding = unit.gradient_encoding() == wire::GRADIENT_ENCODING_UNSPECIFIED
                                                     ? wire::GRADIENT_ENCODING_FP32
                                                     : unit.gradient_encoding();
@@ -177,7 +182,7 @@ ComputedUnit UnitComputer::compute(const UnitInputs& inputs) {
         out.error = QString::fromUtf8(e.what());
         out.parts.clear();
     }
-    out.seconds = static_cast<double>(clock.nsecsElapsed()) / 1e9;
+    out.seconds = std::max(0.0, static_cast<double>(clock.nsecsElapsed()) / 1e9 - rested);
     return out;
 }
 

@@ -53,7 +53,7 @@ struct ComputedUnit {
     double lossSum = 0.0;
     std::int64_t correct = 0;
     double flops = 0.0;          // samples * the architecture's training FLOPs per sample
-    double seconds = 0.0;        // wall time of the computation
+    double seconds = 0.0;        // wall time of the computation (the duty cycle's rests inside it left out)
     std::int64_t wireBytes = 0;  // serialized size of the parts
     QString error;               // set when the unit could not be computed
 };
@@ -64,6 +64,8 @@ struct DeviceReport {
     QString note;         // set when the device asked for could not be used
     QString error;        // set when no device could be opened at all
 };
+
+class DutyCycle;
 
 class UnitComputer {
 public:
@@ -77,6 +79,9 @@ public:
     // See above; opens the device first when open() was not called. Never throws.
     ComputedUnit compute(const UnitInputs& inputs);
 
+    // The duty cycle whose rests a capped unit takes between its chunks (PacedGradient.h); null: none.
+    void setDutyCycle(DutyCycle* duty) { duty_ = duty; }
+
     // How many models are kept built (one per spec).
     static constexpr std::size_t kModelsKept = 4;
 
@@ -89,6 +94,7 @@ private:
     int threads_ = 0;
     std::unique_ptr<WorkerDevice> device_;            // declared first: destroyed after the models' tensors
     std::list<std::unique_ptr<CachedModel>> models_;  // most recently used first
+    DutyCycle* duty_ = nullptr;
 };
 
 // The samples of one shard's bytes, checked against the manifest's shapes, element type, sample count

@@ -18,6 +18,7 @@
 #include "protocol/ProtocolClient.h"
 #include "worker/ContentCache.h"
 #include "worker/ContentFetcher.h"
+#include "worker/UnitMemory.h"
 
 namespace raven::worker {
 
@@ -60,6 +61,7 @@ Worker::Worker(WorkerOptions options, QObject* parent) : QObject(parent), option
     computePool_.setMaxThreadCount(1);
     computePool_.setExpiryTimeout(-1);  // one thread for the worker's life: the device belongs to it
     computer_ = std::make_unique<UnitComputer>(options_.device, options_.threads);
+    computer_->setDutyCycle(&duty_);
 
     protocol::PeerInfo self{wire::ROLE_CONTRIBUTOR, {}, {}, options_.displayName};
     client_ = new protocol::ProtocolClient({self, options_.knownHostsPath}, this);
@@ -90,6 +92,7 @@ Worker::~Worker() {
     client_->disconnect(this);
     delete client_;
     client_ = nullptr;
+    duty_.cancelRests();
     computePool_.waitForDone();  // the compute thread may still use computer_
 }
 
@@ -400,6 +403,15 @@ void Worker::acceptUnit(const wire::WorkUnit& leased) {
     for (const std::string& hash : leased.shard_hashes())
         if (!data::ShardStore::isShardName(QString::fromStdString(hash)))
             problem = QStringLiteral("'%1' is not a shard name").arg(QString::fromStdString(hash).left(80));
+    if (computeFailures_.value(id) >= kMaxComputeFailures) {
+        emit statusMessage(
+            QStringLiteral("work unit %1 failed to compute here %2 times: handed back without trying again")
+                .arg(id)
+                .arg(computeFailures_.value(id)));
+        handBack({id}, QStringLiteral("failed to compute on this worker %1 times").arg(computeFailures_.value(id)));
+        if (!leaseRetryTimer_.isActive()) leaseRetryTimer_.start(2000);
+        return;
+    }
     if (!problem.isEmpty()) {
         emit statusMessage(QStringLiteral("work unit %1 is malformed (%2): handed back").arg(id, problem));
         handBack({id}, QStringLiteral("malformed work unit: %1").arg(problem));
@@ -528,6 +540,7 @@ void Worker::handBack(const QStringList& ids, const QString& reason) {
 
 void Worker::setDutyCycle(int percent) {
     dutyCyclePercent_ = std::clamp(percent, 1, 100);
+    duty_.setPercent(dutyCyclePercent_);
     if (dutyCyclePercent_ == 100 && restTimer_.isActive()) {
         restTimer_.stop();
         if (!stopping_) maybeCompute();
@@ -540,6 +553,19 @@ void Worker::maybeCompute() {
     for (auto& [id, unit] : units_)
         if (unit->stage == Unit::Stage::Ready && (!next || unit->serial < next->serial)) next = unit.get();
     if (!next) return;
+    if (options_.maxUnitBytes > 0 && next->manifest) {
+        const std::int64_t need = unitMemoryBytes(next->unit, *next->manifest);
+        if (need > options_.maxUnitBytes) {
+            const QString id = next->id;
+            const QString why = QStringLiteral("needs about %1 MB of memory, above the memory cap of %2 MB")
+                                    .arg((need + 999999) / 1000000)
+                                    .arg(options_.maxUnitBytes / 1000000);
+            computeFailures_[id] = kMaxComputeFailures;  // if leased again: handed back before fetching
+            emit unitRefused(id, why);
+            dropUnit(id, why, true);
+            return maybeCompute();
+        }
+    }
     next->stage = Unit::Stage::Computing;
     computing_ = true;
     UnitInputs inputs;
@@ -559,19 +585,28 @@ void Worker::maybeCompute() {
         onComputed(id, serial, std::move(result));
     });
     UnitComputer* computer = computer_.get();
-    watcher->setFuture(
-        QtConcurrent::run(&computePool_, [computer, in = std::move(inputs)] { return computer->compute(in); }));
+    DutyCycle* duty = &duty_;
+    watcher->setFuture(QtConcurrent::run(&computePool_, [computer, duty, in = std::move(inputs)] {
+        duty->workBegan();
+        ComputedUnit done = computer->compute(in);
+        duty->workEnded();
+        return done;
+    }));
 }
 
 void Worker::onComputed(const QString& id, std::uint64_t serial, ComputedUnit result) {
     computing_ = false;
     emit computeEnded(id, result.seconds);
-    if (dutyCyclePercent_ < 100 && result.seconds > 0)
-        restTimer_.start(static_cast<int>(result.seconds * 1000.0 * (100 - dutyCyclePercent_) / dutyCyclePercent_));
+    // The rest that keeps the busy share at the cap, the waits for data since the last rest counted in.
+    if (const auto rest = duty_.restDue(); dutyCyclePercent_ < 100 && rest.count() > 0)
+        restTimer_.start(static_cast<int>(rest.count()));
     auto it = units_.find(id);
     if (it != units_.end() && it->second->serial == serial && it->second->stage == Unit::Stage::Computing) {
         Unit& unit = *it->second;
         if (!result.error.isEmpty()) {
+            if (computeFailures_.size() > 1000) computeFailures_.clear();  // bounded
+            ++computeFailures_[id];
+            emit computeFailed(id, result.error);
             dropUnit(id, QStringLiteral("cannot compute it: %1").arg(result.error), true);
         } else {
             stats_.samples += result.samples;
@@ -648,6 +683,7 @@ void Worker::onAnswered(const QString& id, std::uint64_t serial, const wire::Env
 void Worker::stop() {
     if (finished_ || stopping_) return;
     stopping_ = true;
+    duty_.cancelRests();  // the unit being computed finishes without the cap's rests
     reconnectTimer_.stop();
     leaseRetryTimer_.stop();
     if (!started_ || !connectionOpen_) {

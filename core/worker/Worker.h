@@ -55,6 +55,7 @@
 
 #include "protocol/raven.pb.h"
 #include "worker/Backoff.h"
+#include "worker/DutyCycle.h"
 #include "worker/UnitComputer.h"
 
 namespace raven::protocol {
@@ -78,6 +79,9 @@ struct WorkerOptions {
     int threads = 0;         // CPU threads (0: all)
     int maxConcurrentLeases = 1;
     QString displayName;  // empty: "raven-worker on <host name>"
+    // The contributor's memory cap (UnitMemory.h): a unit estimated to need more is handed back
+    // without computing (unitRefused). 0: none.
+    qint64 maxUnitBytes = 0;
 };
 
 class Worker : public QObject {
@@ -107,11 +111,15 @@ public:
     // How long stop() lets the unit being computed finish before handing it back.
     static constexpr int kStopGraceMs = 30000;
 
-    // The share of time the compute thread may work, 1..100 (the contributor app's GPU usage cap):
-    // after a unit that took t seconds, the next starts t * (100 - percent) / percent seconds later.
-    // Takes effect from the unit being computed now; 100 (the default) never rests.
+    // The share of time the compute thread may work, 1..100 (the contributor app's GPU usage cap),
+    // kept by DutyCycle.h: rests between units and between the chunks of a long unit, the waits for
+    // data counted as rest already taken. Takes effect at once; 100 (the default) never rests.
     void setDutyCycle(int percent);
     int dutyCycle() const { return dutyCyclePercent_; }
+    // The share of the last minute (since the duty cycle was last set) the device spent computing;
+    // -1 before any unit.
+    double busyShare() const { return duty_.busyShare(); }
+    const DutyCycle& dutyCycleMeter() const { return duty_; }
 
 signals:
     void connected(QString contributorId);
@@ -122,6 +130,11 @@ signals:
     // The compute thread took a unit up / put it down (seconds of computation), for the busy share.
     void computeStarted(QString workUnitId, QString jobId);
     void computeEnded(QString workUnitId, double seconds);
+    // A unit the device could not compute (handed back to the coordinator with this reason). A device
+    // lost mid-unit says VK_ERROR_DEVICE_LOST here: the worker's device is then unusable.
+    void computeFailed(QString workUnitId, QString error);
+    // A unit this worker will not compute under its limits (the memory cap), handed back with `reason`.
+    void unitRefused(QString workUnitId, QString reason);
 
 private:
     struct Unit;
@@ -155,6 +168,7 @@ private:
     QString contributorId_;
     QString deviceSummary_;
     Stats stats_;
+    DutyCycle duty_;  // before the computer and its thread: a unit computing uses it until its end
 
     std::unique_ptr<ContentCache> cache_;
     std::unique_ptr<ContentFetcher> fetcher_;
@@ -181,6 +195,10 @@ private:
     std::map<QString, std::unique_ptr<Unit>> units_;  // the units held, by id
     QStringList handBackLater_;                       // to give back once registered again
     QHash<QString, std::shared_ptr<const data::Manifest>> manifests_;
+    // Units that failed to compute here, and how often: one that failed kMaxComputeFailures times is
+    // handed back at once when leased again (not retried forever on a device that cannot do it).
+    QHash<QString, int> computeFailures_;
+    static constexpr int kMaxComputeFailures = 2;
 
     Backoff backoff_;
     QTimer reconnectTimer_;

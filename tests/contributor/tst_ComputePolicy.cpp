@@ -150,6 +150,64 @@ private slots:
         QTest::newRow("weekly hours, all off") << idleFor(away) << with(limits(), "Mon-Sun off") << State::Waiting << 0
                                                << "waiting: your hours allow no time at all";
 
+        // --- the temperature cap (80 C, 5 C of hysteresis) ---
+        {
+            PolicyLimits l = limits(50);
+            l.temperatureCapCelsius = 80;
+            l.temperatureHysteresis = 5;
+            in = idleFor(away);
+            in.deviceCelsius = 86.2;
+            QTest::newRow("GPU above the temperature cap")
+                << in << l << State::Paused << 0 << "paused: GPU at 86 C (cap 80 C)";
+            in.deviceCelsius = 80.0;
+            QTest::newRow("GPU at the temperature cap")
+                << in << l << State::Paused << 0 << "paused: GPU at 80 C (cap 80 C)";
+            in.deviceCelsius = 79.0;
+            QTest::newRow("just under the cap, not cooling down")
+                << in << l << State::Computing << 50 << "computing at 50% (GPU cap)";
+            in.coolingDown = true;
+            QTest::newRow("just under the cap, cooling down")
+                << in << l << State::Paused << 0 << "paused: GPU at 79 C, cooling down to 75 C (cap 80 C)";
+            in.deviceCelsius = 75.0;
+            QTest::newRow("cooled to the cap minus the hysteresis")
+                << in << l << State::Computing << 50 << "computing at 50% (GPU cap)";
+            in = idleFor(away);
+            in.deviceCelsius = 91.0;
+            in.heatDevice = QStringLiteral("CPU");
+            QTest::newRow("CPU above the cap") << in << l << State::Paused << 0 << "paused: CPU at 91 C (cap 80 C)";
+            in.deviceCelsius.reset();  // no sensor: never guessed, the cap cannot apply
+            QTest::newRow("no sensor: the cap does not apply")
+                << in << l << State::Computing << 50 << "computing at 50% (GPU cap)";
+            PolicyLimits off = l;
+            off.temperatureCapCelsius = 0;
+            in.deviceCelsius = 99.0;
+            QTest::newRow("no cap set") << in << off << State::Computing << 50 << "computing at 50% (GPU cap)";
+            in = idleFor(away);
+            in.deviceCelsius = 90.0;
+            in.onBattery = true;
+            QTest::newRow("battery beats heat")
+                << in << l << State::Paused << 0 << "paused: on battery (resumes on mains power)";
+            in.onBattery = false;
+            in.exclusiveProgram = QStringLiteral("steam");
+            QTest::newRow("heat beats an exclusive program")
+                << in << l << State::Paused << 0 << "paused: GPU at 90 C (cap 80 C)";
+        }
+
+        // --- the daily transfer cap (2.0 GB) ---
+        {
+            PolicyLimits l = limits();
+            l.dailyTransferBytes = 2000LL * 1000 * 1000;
+            in = idleFor(away);
+            in.transferredTodayBytes = l.dailyTransferBytes;
+            QTest::newRow("daily transfer cap reached")
+                << in << l << State::Paused << 0 << "paused: daily transfer cap reached (2.0 GB), resumes at midnight";
+            in.transferredTodayBytes = l.dailyTransferBytes - 1;
+            QTest::newRow("daily transfer just under the cap") << in << l << State::Computing << 100 << "computing";
+            l.dailyTransferBytes = 0;
+            in.transferredTodayBytes = 50LL * 1000 * 1000 * 1000;
+            QTest::newRow("no transfer cap") << in << l << State::Computing << 100 << "computing";
+        }
+
         // --- combinations: which rule wins ---
         in = idleFor(away);
         in.pausedByUser = true;
@@ -211,9 +269,22 @@ private slots:
         const PolicyDecision d = ComputePolicy::decide(in, limits);
         QCOMPARE(d.reason, reason);
         QCOMPARE(d.state, state);
+        QCOMPARE(d.heatPause, reason.contains(QLatin1String(" C (cap ")));
         if (state == State::Computing) QCOMPARE(d.gpuPercent, gpuPercent);
         // The same snapshot always gives the same decision: nothing hidden feeds it.
         QCOMPARE(ComputePolicy::decide(in, limits), d);
+    }
+
+    void transferCapResumesAtMidnight() {
+        PolicyLimits l = limits();
+        l.dailyTransferBytes = 750LL * 1000 * 1000;
+        PolicyInputs in = idleFor(10 * 60000);
+        in.transferredTodayBytes = 800LL * 1000 * 1000;
+        const PolicyDecision d = ComputePolicy::decide(in, l);
+        QCOMPARE(d.reason, QStringLiteral("paused: daily transfer cap reached (750 MB), resumes at midnight"));
+        QCOMPARE(d.recheckAt, QDateTime(QDate(2026, 12, 2), QTime(0, 0)));
+        QCOMPARE(ComputePolicy::bytes(999), QStringLiteral("999 bytes"));
+        QCOMPARE(ComputePolicy::bytes(2500LL * 1000 * 1000), QStringLiteral("2.5 GB"));
     }
 
     void lighterLimitUsesFewerThreads() {

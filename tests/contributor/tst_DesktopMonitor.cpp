@@ -8,6 +8,7 @@
 #include <QDBusConnection>
 #include <QDBusConnectionInterface>
 #include <QDBusMessage>
+#include <QDBusUnixFileDescriptor>
 #include <QDir>
 #include <QFile>
 #include <QProcess>
@@ -15,7 +16,12 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <poll.h>
+#include <unistd.h>
+
 #include "ComputePolicy.h"
+#include "ContributionService.h"
+#include "ContributorConfig.h"
 #include "DesktopMonitor.h"
 #include "FakeWindowManager.h"
 
@@ -55,9 +61,40 @@ public:
     bool lockedHint = false;
 };
 
+// logind's manager: PrepareForSleep, and Inhibit as logind does it: the caller gets one end of a
+// pipe, and the lock is held until every copy of that end is closed (then the other end reads EOF).
 class FakeLogindManager : public QObject {
     Q_OBJECT
     Q_CLASSINFO("D-Bus Interface", "org.freedesktop.login1.Manager")
+    Q_PROPERTY(quint64 InhibitDelayMaxUSec MEMBER inhibitDelayMaxUSec)
+public:
+    quint64 inhibitDelayMaxUSec = 5000000;
+    QStringList lastInhibit;  // what, who, why, mode
+    int inhibits = 0;
+    std::vector<int> lockReadEnds;
+    ~FakeLogindManager() override {
+        for (int fd : lockReadEnds) ::close(fd);
+    }
+    // Locks still held: those whose read end has not reached EOF.
+    int locksHeld() const {
+        int held = 0;
+        for (int fd : lockReadEnds) {
+            pollfd p{fd, POLLIN, 0};
+            if (::poll(&p, 1, 0) == 0) ++held;  // nothing to read, no hang-up: the writer is still open
+        }
+        return held;
+    }
+public slots:
+    QDBusUnixFileDescriptor Inhibit(const QString& what, const QString& who, const QString& why, const QString& mode) {
+        lastInhibit = {what, who, why, mode};
+        ++inhibits;
+        int ends[2];
+        if (::pipe(ends) != 0) qFatal("pipe");
+        lockReadEnds.push_back(ends[0]);
+        QDBusUnixFileDescriptor fd(ends[1]);  // a copy of its own
+        ::close(ends[1]);
+        return fd;
+    }
 signals:
     void PrepareForSleep(bool start);
 };
@@ -255,6 +292,61 @@ private slots:
         emit manager.PrepareForSleep(false);
         QVERIFY(QTest::qWaitFor([&] { return !m->preparingForSleep(); }, 5000));
         QCOMPARE(changed.count(), 2);
+    }
+
+    // The delay lock: taken at start, held through PrepareForSleep(true) until the app is ready,
+    // released then, taken again after the resume; released by itself before logind's limit.
+    void sleepDelayLock() {
+        FakeLogindManager manager;
+        manager.inhibitDelayMaxUSec = 1500000;
+        Service c("org.freedesktop.login1", "/org/freedesktop/login1", &manager);
+        auto m = monitor();
+        m->start(100000);
+        QVERIFY(QTest::qWaitFor([&] { return m->holdsSleepLock(); }, 5000));
+        QCOMPARE(manager.lastInhibit.value(0), QStringLiteral("sleep"));
+        QCOMPARE(manager.lastInhibit.value(3), QStringLiteral("delay"));
+        QCOMPARE(manager.locksHeld(), 1);
+        emit manager.PrepareForSleep(true);
+        QVERIFY(QTest::qWaitFor([&] { return m->preparingForSleep(); }, 5000));
+        QCOMPARE(manager.locksHeld(), 1);  // logind waits for us
+        m->readyForSleep();
+        QVERIFY(QTest::qWaitFor([&] { return manager.locksHeld() == 0; }, 2000));
+        emit manager.PrepareForSleep(false);
+        QVERIFY(QTest::qWaitFor([&] { return m->holdsSleepLock() && manager.locksHeld() == 1; }, 5000));
+        QCOMPARE(manager.inhibits, 2);
+        // Nobody says ready: the lock goes a little before logind's 1.5 s.
+        QElapsedTimer clock;
+        clock.start();
+        emit manager.PrepareForSleep(true);
+        QVERIFY(QTest::qWaitFor([&] { return manager.locksHeld() == 0; }, 3000));
+        QVERIFY2(clock.elapsed() < 1500, qPrintable(QString::number(clock.elapsed())));
+        QVERIFY(!m->holdsSleepLock());
+    }
+
+    // The service stops its worker before sleep and only then lets logind go on.
+    void serviceHandsBackBeforeSleep() {
+        FakeLogindManager manager;
+        manager.inhibitDelayMaxUSec = 20000000;  // long: the release must come from the service
+        Service c("org.freedesktop.login1", "/org/freedesktop/login1", &manager);
+        auto m = monitor();
+        ContributorConfig config(dir_.filePath("sleep.ini"));
+        QVERIFY(config.set(ConfigKey::CoordinatorUrl, "wss://127.0.0.1:9"));  // nobody answers: the worker retries
+        QVERIFY(config.set(ConfigKey::ContributorToken, "token"));
+        QVERIFY(config.set(ConfigKey::ComputeWhen, "always"));
+        ContributionService service(config, *m);
+        service.setCacheDir(dir_.filePath("sleep-cache"));
+        service.setKnownHostsPath(dir_.filePath("sleep-known-hosts"));
+        connect(m.get(), &DesktopMonitor::changed, &service, &ContributionService::reevaluate);
+        m->start(100000);
+        service.start();
+        QVERIFY(service.workerRunning());
+        QVERIFY(QTest::qWaitFor([&] { return manager.locksHeld() == 1; }, 5000));
+        emit manager.PrepareForSleep(true);
+        QVERIFY(QTest::qWaitFor([&] { return manager.locksHeld() == 0; }, 5000));
+        QVERIFY(!service.workerRunning());
+        QCOMPARE(service.statusSentence(), QStringLiteral("paused: the computer is going to sleep (work handed back)"));
+        emit manager.PrepareForSleep(false);
+        QVERIFY(QTest::qWaitFor([&] { return manager.locksHeld() == 1 && service.workerRunning(); }, 5000));
     }
 
     void batteryFromUPowerThenSysfs() {
