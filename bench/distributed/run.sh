@@ -12,7 +12,7 @@
 # The WAN link: tc netem in network namespaces needs the kernel's sch_netem module; where `tc` cannot
 # create a netem qdisc (as on these CI machines), the benchmark puts bench/distributed/link_emulator.py
 # (a userspace relay that delays and rate-limits each direction) between the workers and the
-# coordinator, and says so.
+# coordinator, and says so. Paths may be relative to the folder the script is called from.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
@@ -33,6 +33,8 @@ while [ $# -gt 0 ]; do
         *) echo "unknown option $1 (see the header of $0)"; exit 2 ;;
     esac
 done
+# The script works in a temporary folder: a relative --bin means the folder it was called from.
+bin=$(realpath -m -- "$bin")
 raven=$bin/app-requester/raven
 coordinator=$bin/app-coordinator/raven-coordinator
 worker=$bin/app-contributor/raven-worker
