@@ -72,6 +72,7 @@ public:
     qint64 totalSteps() const { return plan_.totalSteps(); }
     bool planDone() const { return version_ >= plan_.totalSteps(); }
     std::int64_t parameterCount() const { return parameterCount_; }
+    const nn::Architecture& architecture() const { return model_->architecture(); }
 
     // The current step's units: its shards in plan order, at most `shardsPerUnit` per unit, each
     // priced at samples * training FLOPs per sample.
