@@ -84,7 +84,8 @@ public:
     // what FetchWeights serves. Only the current and the previous version are kept; else nullptr.
     const QByteArray* weights(qint64 version) const;
 
-    // Keeps an accepted result on disk (fsynced) until its step is applied.
+    // Keeps an accepted result on disk (fsynced) until its step is applied, and in memory, so that
+    // the step sums it without reading it back (after a restart it is read from disk once).
     void saveResult(ledger::WorkUnitId unit, ledger::ContributorId contributor, const protocol::WorkResult& result);
     void discardResult(ledger::WorkUnitId unit);
     bool hasResult(ledger::WorkUnitId unit) const;
@@ -104,6 +105,8 @@ public:
 
 private:
     void writeState();
+    // The accepted result of a unit from memory (moved out), or from disk after a restart.
+    StoredResult takeResult(ledger::WorkUnitId unit);
     QByteArray currentWeights() const;
 
     ledger::JobId id_;
@@ -120,6 +123,7 @@ private:
     qint64 version_ = 0;
     std::map<QString, std::int64_t> samplesByShard_;
     std::map<qint64, QByteArray> weights_;  // the current version and the one before
+    std::map<ledger::WorkUnitId, StoredResult> kept_;  // accepted results of the current step
     std::optional<data::Samples> test_;     // loaded on first evaluation
 };
 
