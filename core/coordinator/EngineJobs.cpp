@@ -119,7 +119,7 @@ void Engine::advance(ledger::JobId id) {
             if (units.isEmpty()) {
                 store_->addWorkUnits(id, r->version(), r->unitsOfCurrentStep(shardsPerUnit(*r)));
                 stepStarted_[id] = utcNow();
-                waterfalls_[id].begin(StepWaterfall::Clock::now());
+                if (!waterfalls_[id].begun()) waterfalls_[id].begin(StepWaterfall::Clock::now());
                 return;
             }
             for (const ledger::WorkUnit& unit : units)
@@ -155,6 +155,7 @@ void Engine::stepOnce(JobRunner& r, const QList<ledger::WorkUnit>& units) {
     update.set_active_workers(static_cast<std::uint32_t>(report.contributors.size()));
     (*update.mutable_extra())["train_accuracy"] = report.accuracy;
     waterfall.report(applied, &update);
+    waterfall.begin(applied);
     const std::int64_t evalEvery = r.config().evalEverySteps;
     const bool evaluate = r.planDone() || (evalEvery > 0 && report.step % evalEvery == 0);
     std::optional<nn::EvalResult> eval;

@@ -2,14 +2,15 @@
 // StepWaterfall: where one step's time went, as the coordinator sees it, for metrics.jsonl and the
 // benchmark (docs/benchmarks.md, "Distributed training").
 //
-//   waterfall.begin(now);                                   // the step's units exist
+//   waterfall.begin(now);                                   // the previous step applied
 //   waterfall.weightsSent(contributor, bytes, now);         // FetchWeights served
 //   waterfall.shardSent(bytes);                             // FetchShard served
 //   waterfall.accepted(contributor, {compute, upload, ingest, bytes, samples});   // each accepted result
 //   waterfall.applyStarted(now); ... waterfall.report(now, &update);              // the step applied
 //
-// Per worker of the step, its wall time (units created -> step applied) is cut into:
-//   weights out  units created -> its weights for the step served (the lease answered, the fetch)
+// Per worker of the step, its wall time (previous step applied -> this step applied) is cut into:
+//   weights out  previous step applied -> its weights for the step served (the step's units made,
+//                the lease answered, the fetch)
 //   compute      the compute time its results report (the worker's own clock)
 //   upload       first to last part of each of its results arriving
 //   ingest       a complete result -> accepted (checks, durable write, the ledger's transaction)
@@ -43,7 +44,10 @@ public:
         std::int64_t samples = 0;
     };
 
+    // Starts the account of a step at `now`: the previous step's application (so that making the
+    // next step's units counts too, under weights out), or the job's start or resumption.
     void begin(Clock::time_point now);
+    bool begun() const { return begun_ != Clock::time_point{}; }
     void weightsSent(ledger::ContributorId contributor, std::int64_t bytes, Clock::time_point now);
     void shardSent(std::int64_t bytes) { bytesOut_ += bytes; }
     void accepted(ledger::ContributorId contributor, const Result& result, Clock::time_point now);
