@@ -122,7 +122,7 @@ int run(QCoreApplication& app) {
     parser.addOption({"heartbeat-ms", "How often workers must send a heartbeat.", "ms"});
     parser.addOption({"lease-timeout-ms", "A worker silent this long loses its leases.", "ms"});
     parser.addOption({"unit-deadline-ms", "A leased work unit is re-issued after this.", "ms"});
-    parser.addOption({"shards-per-unit", "Shards per work unit (default: chosen per step).", "n"});
+    parser.addOption({"shards-per-unit", "Shards per work unit of new jobs, kept with each job (default: sized from the job's model).", "n"});
     // Limits on what strangers may cost (docs/security.md has each with its reason).
     const raven::coordinator::CoordinatorOptions defaults;
     const auto limit = [&](const char* name, const QString& what, qint64 value, const char* unit) {

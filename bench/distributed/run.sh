@@ -7,12 +7,20 @@
 # coordinator CPU time per work unit, and the bytes each sample costs on the wire.
 #
 #   bench/distributed/run.sh [--bin BUILD_DIR] [--workers "1 2 4 8"] [--steps 30] [--batch 1024]
-#                            [--wan-steps 10] [--no-wan]
+#                            [--shards-per-unit 16] [--wan-steps 10] [--no-wan]
+#
+# A second table gives, per K, the coordinator's own account of the measured steps
+# (jobs/<id>/metrics.jsonl, StepWaterfall.h): utilization = the workers' compute time / (K x wall
+# time), scaling efficiency against K times one worker's compute-only rate (samples per second of
+# pure computation, from the K = 1 run), and the waterfall of a step: weights out, compute, upload,
+# ingest, step, idle (ms, averaged over the step's workers). Every job is cut into units of
+# --shards-per-unit shards (default 16: two units of 512 samples at batch 1024), the same for every
+# K, so every K computes the same result bits.
 #
 # The WAN link: tc netem in network namespaces needs the kernel's sch_netem module; where `tc` cannot
 # create a netem qdisc (as on these CI machines), the benchmark puts bench/distributed/link_emulator.py
 # (a userspace relay that delays and rate-limits each direction) between the workers and the
-# coordinator, and says so.
+# coordinator, and says so. Paths may be relative to the folder the script is called from.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
@@ -21,6 +29,7 @@ workers="1 2 4 8"
 steps=30
 wan_steps=10
 batch=1024
+shards_per_unit=16
 wan=1
 while [ $# -gt 0 ]; do
     case $1 in
@@ -29,10 +38,13 @@ while [ $# -gt 0 ]; do
         --steps) steps=$2; shift 2 ;;
         --wan-steps) wan_steps=$2; shift 2 ;;
         --batch) batch=$2; shift 2 ;;
+        --shards-per-unit) shards_per_unit=$2; shift 2 ;;
         --no-wan) wan=0; shift ;;
         *) echo "unknown option $1 (see the header of $0)"; exit 2 ;;
     esac
 done
+# The script works in a temporary folder: a relative --bin means the folder it was called from.
+bin=$(realpath -m -- "$bin")
 raven=$bin/app-requester/raven
 coordinator=$bin/app-coordinator/raven-coordinator
 worker=$bin/app-contributor/raven-worker
@@ -50,7 +62,8 @@ port=$(free_port)
 dir=$work/coordinator
 mkdir -p "$dir"
 key=$("$coordinator" add-requester bench --deposit 100000 --data-dir "$dir" 2>/dev/null)
-"$coordinator" serve --data-dir "$dir" --listen "127.0.0.1:$port" >coordinator.log 2>&1 &
+"$coordinator" serve --data-dir "$dir" --listen "127.0.0.1:$port" --shards-per-unit "$shards_per_unit" \
+    >coordinator.log 2>&1 &
 cpid=$!
 pids+=("$cpid")
 for _ in $(seq 100); do grep -q serving coordinator.log && break; sleep 0.1; done
@@ -107,7 +120,30 @@ run() {  # K URL STEPS LABEL
         if (base == 0) base = sps
         eff = sps / (k * base); effc = sps / ((k < cores ? k : cores) * base)
         printf "| %s | %d | %.0f | %.0f%% | %.0f%% | %.1f | %.0f | %.0f |\n", label, k, sps, 100 * eff, 100 * effc,
-               1000 * (c1 - c0) / (u > 0 ? u : 1), (m > 0 ? s * 1e6 / m : 0), (m > 0 ? r * 1e6 / m : 0) }'
+               1000 * (c1 - c0) / (u > 0 ? u : 1), (m > 0 ? s * 1e6 / m : 0), (m > 0 ? r * 1e6 / m : 0) }' >>"rows-$label"
+    # The coordinator's account of the same steps (averages over steps 2 .. n - 1).
+    /usr/bin/python3 - "$dir/jobs/$job/metrics.jsonl" "$n" "$k" "$label" >>"waterfall-$label" <<'PY'
+import json, os, sys
+path, n, k, label = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+rows = [json.loads(line) for line in open(path) if line.strip()]
+steps = [r for r in rows if 2 <= int(r.get("step", 0)) <= max(2, n - 1) and "wall_ms" in r.get("extra", {})]
+if not steps:
+    print(f"| {label} | {k} | (no waterfall in metrics.jsonl) |"); sys.exit()
+mean = lambda key: sum(r["extra"].get(key, 0.0) for r in steps) / len(steps)
+rate = mean("compute_samples_per_s")
+base_file = f"compute-rate-{label}"
+if k == 1:
+    open(base_file, "w").write(str(rate))
+base = float(open(base_file).read()) if os.path.exists(base_file) else rate
+samples_per_s = sum(r.get("samples_per_second", 0.0) for r in steps) / len(steps)
+wall_s = sum(r["extra"]["wall_ms"] for r in steps) / 1000.0
+samples = sum(r["extra"]["wall_ms"] / 1000.0 * r.get("samples_per_second", 0.0) for r in steps)
+eff = (samples / wall_s) / (k * base) if base > 0 and wall_s > 0 else 0.0
+print(f"| {label} | {k} | {100 * mean('utilization'):.0f}% | {100 * eff:.0f}% | {mean('weights_out_ms'):.1f} | "
+      f"{mean('compute_ms'):.1f} | {mean('upload_ms'):.1f} | {mean('ingest_ms'):.1f} | {mean('step_ms'):.1f} | "
+      f"{mean('idle_ms'):.1f} | {mean('wall_ms'):.1f} | {mean('coordinator_cpu_ms_per_unit'):.1f} | "
+      f"{mean('bytes_in_per_sample'):.0f} | {mean('bytes_out_per_sample'):.0f} |")
+PY
 }
 
 echo "Raven distributed training benchmark: examples/mlp.json on Fashion-MNIST, global batch $batch,"
@@ -130,10 +166,19 @@ for i in $(seq 8); do cp -r "$work/cache-warm" "$work/cache-$i"; done
 
 base=0
 for k in $workers; do
-    row=$(run "$k" "wss://127.0.0.1:$port" "$steps" loopback)
-    echo "$row"
+    run "$k" "wss://127.0.0.1:$port" "$steps" loopback
+    tail -n 1 rows-loopback
     [ "$k" = 1 ] && base=$(cat base-loopback)
 done
+waterfall_table() {
+    echo
+    echo "Per step, as the coordinator saw it (averages over the measured steps; ms per worker):"
+    echo
+    echo "| link | workers | utilization | efficiency vs K x compute-only | weights out | compute | upload | ingest | step | idle | wall | coordinator ms CPU / unit | bytes in / sample | bytes out / sample |"
+    echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    cat "waterfall-$1"
+}
+waterfall_table loopback
 
 [ "$wan" = 1 ] || exit 0
 link="userspace link emulator (tc netem unavailable: $(tc qdisc add dev lo root netem delay 1ms 2>&1 | head -1 || true))"
@@ -148,11 +193,15 @@ wport=$(free_port)
     --delay-ms 25 --mbit 100 >link.log 2>&1 &
 pids+=($!)
 sleep 0.5
+echo
+echo "| link | workers | samples/s | efficiency | per core | coordinator ms CPU / unit | bytes sent / sample | bytes received / sample |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 base=0
 for k in $workers; do
-    row=$(run "$k" "wss://127.0.0.1:$wport" "$wan_steps" "50ms-100Mbit")
-    echo "$row"
+    run "$k" "wss://127.0.0.1:$wport" "$wan_steps" "50ms-100Mbit"
+    tail -n 1 rows-50ms-100Mbit
     [ "$k" = 1 ] && base=$(cat base-50ms-100Mbit)
 done
+waterfall_table 50ms-100Mbit
 echo
 echo "WAN link: 25 ms each way (50 ms round trip), 100 Mbit/s each way, by $link."

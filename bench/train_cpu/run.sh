@@ -4,7 +4,12 @@
 # bound that the machine's measured SGEMM rate sets (docs/benchmarks.md).
 #
 #   bench/train_cpu/run.sh --bin BUILD/bench/train_cpu/raven-bench-train-cpu [--threads N] [--rounds R]
-#                          [--data DIR] [--steps S] [--windows W] [--smoke] [--json FILE]
+#                          [--peer-threads "1 2"] [--data DIR] [--steps S] [--windows W] [--smoke] [--json FILE]
+#
+# The peer runs at each of --peer-threads (default: 1 and N): PyTorch on Debian spins idle OpenMP and
+# OpenBLAS threads, so on a small shared machine one thread is often its fastest setting. The table
+# compares Raven at N threads with the peer at its best thread count of the same round, and says which.
+# Paths may be relative to the current folder.
 #
 # Each round runs every measurement once per framework, interleaved (gemm, mlp, cnn; ours then the
 # peer), one process each so that every peak memory figure is its own. On a machine that others share,
@@ -16,6 +21,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 bin=""
 threads="$(nproc)"
+peer_threads=""
 rounds=3
 data=/usr/share/datasets/fashion-mnist
 smoke=0
@@ -28,6 +34,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --bin) bin="$2"; shift 2 ;;
     --threads) threads="$2"; shift 2 ;;
+    --peer-threads) peer_threads="$2"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
     --data) data="$2"; shift 2 ;;
     --steps|--windows|--warmup) extra+=("$1" "$2"); shift 2 ;;
@@ -37,6 +44,11 @@ while [ $# -gt 0 ]; do
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
+# Absolute paths, so that a relative one means the same wherever a command runs.
+[ -n "$bin" ] && bin="$(realpath -m -- "$bin")"
+data="$(realpath -m -- "$data")"
+[ -n "$json" ] && json="$(realpath -m -- "$json")"
+[ -n "$peer_threads" ] || peer_threads="$(printf '%s\n' 1 "$threads" | sort -nu | paste -sd' ' -)"
 if [ -z "$bin" ] || [ ! -x "$bin" ]; then
   echo "run.sh: give the benchmark program with --bin (build target raven-bench-train-cpu)" >&2
   exit 2
@@ -45,7 +57,7 @@ if [ -z "$python" ]; then
   echo "run.sh: python3 not found; the peer needs Debian's python3-torch" >&2
   exit 2
 fi
-common=(--threads "$threads" --data "$data" "${extra[@]}")
+common=(--data "$data" "${extra[@]}")
 if [ "$smoke" = 1 ]; then
   common+=(--smoke)
   rounds=1
@@ -87,10 +99,12 @@ load_start="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
 for round in $(seq 1 "$rounds"); do
   for what in gemm mlp cnn; do
     # shellcheck disable=SC2046  # steps_for prints zero or two words
-    measure raven "$bin" --what "$what" "${common[@]}" $(steps_for "$what")
+    measure raven "$bin" --what "$what" --threads "$threads" "${common[@]}" $(steps_for "$what")
     if [ "$peer_ok" = 1 ]; then
-      # shellcheck disable=SC2046
-      measure peer "$python" "$here/torch_peer.py" --what "$what" "${common[@]}" $(steps_for "$what")
+      for t in $peer_threads; do
+        # shellcheck disable=SC2046
+        measure peer "$python" "$here/torch_peer.py" --what "$what" --threads "$t" "${common[@]}" $(steps_for "$what")
+      done
     fi
   done
 done
@@ -129,7 +143,9 @@ machine = max(v for v in sgemm.values() if v)
 first = rows[0]["result"] if rows else {}
 peer_info = next((r["result"] for r in rows if r["side"] == "peer"), None)
 print(f"machine: {sys.argv[6]}, {sys.argv[7]} CPUs; load average {sys.argv[4]} before, {sys.argv[5]} after")
-print(f"threads: {first.get('threads')}   rounds: {max(r['round'] for r in rows)}")
+peer_counts = sorted({r["result"].get("threads") for r in rows if r["side"] == "peer"})
+print(f"threads: raven {first.get('threads')}, pytorch {', '.join(map(str, peer_counts)) or '-'} (its best counts)"
+      f"   rounds: {max(r['round'] for r in rows)}")
 print(f"raven GEMM:   {first.get('gemm')}")
 if peer_info:
     print(f"peer:         {peer_info['framework']}, BLAS {peer_info['gemm']}, mkldnn {peer_info.get('mkldnn')}")
@@ -154,13 +170,26 @@ def row(label, what, key, digits=0, higher_is_better=True):
         o = [r["result"][key] for r in by.get((what, "raven"), []) if r["round"] == rr]
         p = [r["result"][key] for r in by.get((what, "peer"), []) if r["round"] == rr]
         if o and p:
-            rounds.append(o[0] / p[0])
+            rounds.append(o[0] / (min(p) if key == "peak_rss_mib" else max(p)))
     sp_o, sp_p = spread(what, "raven", key), spread(what, "peer", key)
     per_round = ", ".join(f"{x:.2f}" for x in rounds) if len(rounds) > 1 else ""
     so = f"{fmt(sp_o[0], digits)}..{fmt(sp_o[1], digits)}" if sp_o and len(by.get((what, 'raven'), [])) > 1 else ""
     sq = f"{fmt(sp_p[0], digits)}..{fmt(sp_p[1], digits)}" if sp_p and len(by.get((what, 'peer'), [])) > 1 else ""
     print(f"{label:<26}{fmt(ours, digits):>12}{fmt(peer, digits):>12}{fmt(ratio, 2):>8}   {per_round:<22}{so:<20}{sq:<20}")
-    table["rows"].append({"measure": label, "raven": ours, "pytorch": peer, "ratio": ratio, "ratio_per_round": rounds})
+    entry = {"measure": label, "raven": ours, "pytorch": peer, "ratio": ratio, "ratio_per_round": rounds}
+    # The peer's best per thread count: which setting the comparison is against.
+    per_threads = {}
+    for r in by.get((what, "peer"), []):
+        t, v = r["result"].get("threads"), r["result"][key]
+        keep = min if key == "peak_rss_mib" else max
+        per_threads[t] = keep(per_threads[t], v) if t in per_threads else v
+    if len(per_threads) > 1 and key != "peak_rss_mib":
+        pick = (min if key == "peak_rss_mib" else max)(per_threads, key=per_threads.get)
+        text = ", ".join(f"{t} thread{'s' if t != 1 else ''}: {fmt(v, digits)}" for t, v in sorted(per_threads.items()))
+        print(f"{'  pytorch by threads':<26}{'':>12}{'best at ' + str(pick):>12}   ({text})")
+        entry["pytorch_by_threads"] = per_threads
+        entry["pytorch_best_threads"] = pick
+    table["rows"].append(entry)
 
 gemm_size = best("gemm", "raven", "size") or best("gemm", "peer", "size")
 row(f"SGEMM {gemm_size}^3 GFLOP/s", "gemm", "gflops", 1)

@@ -27,6 +27,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ ${#phases[@]} -gt 0 ] || phases=(build check bench profile sweep)
+out="$(realpath -m -- "$out")"
 mkdir -p "$out"
 
 if ! ldconfig -p | grep -q 'libvulkan.so.1 '; then

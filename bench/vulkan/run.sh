@@ -56,6 +56,9 @@ while [ $# -gt 0 ]; do
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
+# Absolute paths: a bare program name would otherwise be looked up on PATH.
+[ -n "$bin" ] && bin="$(realpath -m -- "$bin")"
+[ -n "$log" ] && log="$(realpath -m -- "$log")"
 if [ -z "$bin" ] || [ ! -x "$bin" ]; then
   echo "run.sh: give the benchmark program with --bin (build target raven-bench-vulkan)" >&2
   exit 2

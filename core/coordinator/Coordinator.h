@@ -37,6 +37,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "coordinator/UnitSizing.h"
 #include "ledger/Ledger.h"
 
 namespace raven::protocol {
@@ -55,7 +56,10 @@ struct CoordinatorOptions {
     int heartbeatIntervalMs = 2000;
     int leaseTimeoutMs = 10000;      // a connection-less or silent worker loses its leases after this
     int unitDeadlineMs = 60000;      // a leased unit is re-issued after this
-    std::int64_t shardsPerUnit = 0;  // 0: chosen per step (docs/coordinator.md, Scheduling)
+    // Shards per work unit of new jobs, recorded in each job (> steps' shards: a whole step);
+    // 0: sized from the job's model by unitSizing's nominal figures (UnitSizing.h).
+    std::int64_t shardsPerUnit = 0;
+    UnitSizing unitSizing;
     ledger::CreditRate rate;
 
     // What a stranger may cost this process (docs/security.md has each with its reason).

@@ -29,6 +29,7 @@
 #include "coordinator/RateLimiter.h"
 #include "coordinator/ResultPlausibility.h"
 #include "coordinator/Scheduler.h"
+#include "coordinator/StepWaterfall.h"
 #include "coordinator/Transfers.h"
 #include "ledger/LeaseBook.h"
 #include "protocol/GradientCodec.h"
@@ -63,6 +64,11 @@ private:
         QHostAddress peer;
         bool lapsed = false;  // silent past leaseTimeoutMs: its leases were handed back
         std::map<std::string, std::unique_ptr<protocol::ResultAssembler>> results;  // by work unit id
+        struct Arrival {
+            StepWaterfall::Clock::time_point first;  // its first part
+            std::int64_t bytes = 0;
+        };
+        std::map<std::string, Arrival> arrivals;  // of `results`, for the step's waterfall
         std::map<std::string, wire::ResultAck> droppedResults;  // unit id -> the answer its rest gets
         std::map<std::string, std::unique_ptr<protocol::ContentAssembler>> uploads;  // by shard hash
     };
@@ -143,7 +149,12 @@ private:
     void endJob(ledger::JobId job, ledger::JobState finalState, const QString& signalName);
     void retire(ledger::JobId job);
     std::vector<Scheduler::JobSlot> leasableJobs() const;
+    // The job's recorded cut (JobConfig::shardsPerUnit); for a job stored before cuts were recorded,
+    // the same sizing from the job alone.
     std::int64_t shardsPerUnit(const JobRunner& runner) const;
+    // The cut of a new job: options_.shardsPerUnit, or sized from its model (UnitSizing.h).
+    std::int64_t newJobShardsPerUnit(const nn::Architecture& model, const training::StepPlan& plan,
+                                     wire::GradientEncoding encoding) const;
     wire::JobInfo jobInfo(const ledger::Job& job) const;
     void announceState(ledger::JobId job, const QString& message);
     void workersLeft(const QList<ledger::ActiveLease>& leases, const QString& why);
@@ -164,6 +175,7 @@ private:
     std::map<ledger::JobId, std::unique_ptr<JobRunner>> runners_;
     std::vector<std::unique_ptr<JobRunner>> retired_;  // ended during a handler; freed on the next turn
     std::map<ledger::JobId, QDateTime> stepStarted_;
+    std::map<ledger::JobId, StepWaterfall> waterfalls_;  // the step in progress, for metrics.jsonl
     std::map<ledger::JobId, std::set<ledger::ContributorId>> jobWorkers_;  // for WORKER_JOINED / LEFT
     mutable std::map<ledger::JobId, qint64> totalSteps_;                   // JobInfo of ended jobs
     struct ParkedLease {

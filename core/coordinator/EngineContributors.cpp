@@ -155,7 +155,12 @@ void Engine::onFetchShard(Session& s, const wire::Envelope& e) {
     // A requester's data goes only to the workers computing on it: a shard is served to a
     // contributor whose current lease lists it, never to whoever knows its hash.
     bool leased = false;
-    for (const ledger::WorkUnit& unit : leasedUnits(s)) leased = leased || unit.shardHashes.contains(hash);
+    ledger::JobId job = 0;
+    for (const ledger::WorkUnit& unit : leasedUnits(s))
+        if (unit.shardHashes.contains(hash)) {
+            leased = true;
+            job = unit.job;
+        }
     if (!leased || !library_->shards().contains(hash))
         refuse(wire::ERROR_CODE_NOT_FOUND,
                QStringLiteral("no shard %1 for you: none of your leases lists it").arg(hash),
@@ -163,11 +168,14 @@ void Engine::onFetchShard(Session& s, const wire::Envelope& e) {
     const QByteArray bytes = library_->shards().read(hash);
     const auto chunks =
         asInvalidArgument([&] { return transfers_.chunks("shard:" + hash, bytes, f.accept_zstd(), f.offset()); });
+    std::int64_t sent = 0;
     for (const wire::ContentChunk& chunk : chunks) {
+        sent += static_cast<std::int64_t>(chunk.data().size());
         wire::Envelope reply;
         *reply.mutable_shard_chunk()->mutable_content() = chunk;
         answer(s.id, e.request_id(), std::move(reply));
     }
+    if (auto w = waterfalls_.find(job); w != waterfalls_.end()) w->second.shardSent(sent);
 }
 
 void Engine::onFetchManifest(Session& s, const wire::Envelope& e) {
@@ -221,7 +229,9 @@ void Engine::onFetchWeights(Session& s, const wire::Envelope& e) {
         return transfers_.chunks(QStringLiteral("weights:%1:%2").arg(job).arg(version), *weights, f.accept_zstd(),
                                  f.offset());
     });
+    std::int64_t sent = 0;
     for (const wire::ContentChunk& chunk : chunks) {
+        sent += static_cast<std::int64_t>(chunk.data().size());
         wire::Envelope reply;
         wire::WeightsChunk& w = *reply.mutable_weights_chunk();
         w.set_job_id(idText(job));
@@ -229,6 +239,9 @@ void Engine::onFetchWeights(Session& s, const wire::Envelope& e) {
         *w.mutable_content() = chunk;
         answer(s.id, e.request_id(), std::move(reply));
     }
+    if (version == r->version())
+        if (auto w = waterfalls_.find(job); w != waterfalls_.end())
+            w->second.weightsSent(s.principalId, sent, StepWaterfall::Clock::now());
 }
 
 wire::ResultAck Engine::rejectResult(Session& s, ledger::WorkUnitId unitId, const QString& reason, bool countAgainst) {
@@ -280,6 +293,7 @@ void Engine::onSubmitResult(Session& s, const wire::Envelope& e) {
     const bool first = part.gradient().content().offset() == 0;
     if (first) {
         s.results.erase(key);
+        s.arrivals.erase(key);
         s.droppedResults.erase(key);
     } else if (auto dropped = s.droppedResults.find(key); dropped != s.droppedResults.end()) {
         if (isLastPart(part)) {
@@ -316,18 +330,36 @@ void Engine::onSubmitResult(Session& s, const wire::Envelope& e) {
                           std::make_unique<protocol::ResultAssembler>(static_cast<std::uint64_t>(r->parameterCount())))
                  .first;
     }
+    Session::Arrival& arrival = s.arrivals[key];
+    if (first) arrival.first = StepWaterfall::Clock::now();
+    arrival.bytes += static_cast<std::int64_t>(part.gradient().content().data().size());
     try {
         it->second->add(part);
     } catch (const raven::Error& error) {
         s.results.erase(it);
+        s.arrivals.erase(key);
         return answerEarly(rejectResult(s, unitId, QString::fromStdString(error.message()), true));
     }
     if (!it->second->complete()) return;
     const protocol::WorkResult result = it->second->result();
     s.results.erase(it);
+    const Session::Arrival arrived = s.arrivals[key];
+    s.arrivals.erase(key);
+    const StepWaterfall::Clock::time_point complete = StepWaterfall::Clock::now();
     const ledger::JobId job = store_->workUnit(unitId)->job;
     const wire::ResultAck ack = judgeResult(s, unitId, result);
     const bool accepted = ack.status() == wire::RESULT_STATUS_ACCEPTED;
+    if (accepted)
+        if (auto w = waterfalls_.find(job); w != waterfalls_.end()) {
+            const StepWaterfall::Clock::time_point now = StepWaterfall::Clock::now();
+            StepWaterfall::Result r;
+            r.computeMs = static_cast<double>(result.computeMs);
+            r.uploadMs = std::chrono::duration<double, std::milli>(complete - arrived.first).count();
+            r.ingestMs = std::chrono::duration<double, std::milli>(now - complete).count();
+            r.bytes = arrived.bytes;
+            r.samples = static_cast<std::int64_t>(result.sampleCount);
+            w->second.accepted(s.principalId, r, now);
+        }
     reply(ack);
     if (accepted) advance(job);
 }

@@ -66,6 +66,7 @@ void Engine::resumeJobs() {
             r->removeResultsExcept(done);
             runners_[job.id] = std::move(r);
             stepStarted_[job.id] = now;
+            waterfalls_[job.id].begin(StepWaterfall::Clock::now());
         } catch (const raven::Error& error) {
             failJob(job.id, QString::fromStdString(error.message()));
             continue;
@@ -83,12 +84,14 @@ void Engine::resumeJobs() {
 }
 
 std::int64_t Engine::shardsPerUnit(const JobRunner& r) const {
-    if (options_.shardsPerUnit > 0) return options_.shardsPerUnit;
-    // About two units per connected worker: enough to spread a step, few enough to keep per-unit
-    // overhead (weights fetch, result upload) small against the compute.
-    const std::int64_t workers = std::max(1, connectedContributors());
-    const std::int64_t shards = r.plan().shardsPerStep();
-    return std::max<std::int64_t>(1, (shards + 2 * workers - 1) / (2 * workers));
+    if (r.config().shardsPerUnit > 0) return r.config().shardsPerUnit;
+    return newJobShardsPerUnit(r.architecture(), r.plan(), r.config().gradientEncoding);
+}
+
+std::int64_t Engine::newJobShardsPerUnit(const nn::Architecture& model, const training::StepPlan& plan,
+                                         wire::GradientEncoding encoding) const {
+    if (options_.shardsPerUnit > 0) return std::min(options_.shardsPerUnit, std::max<std::int64_t>(1, plan.shardsPerStep()));
+    return options_.unitSizing.shardsPerUnit(model, plan, gradientBytesPerValue(encoding));
 }
 
 std::vector<Scheduler::JobSlot> Engine::leasableJobs() const {
@@ -116,6 +119,7 @@ void Engine::advance(ledger::JobId id) {
             if (units.isEmpty()) {
                 store_->addWorkUnits(id, r->version(), r->unitsOfCurrentStep(shardsPerUnit(*r)));
                 stepStarted_[id] = utcNow();
+                if (!waterfalls_[id].begun()) waterfalls_[id].begin(StepWaterfall::Clock::now());
                 return;
             }
             for (const ledger::WorkUnit& unit : units)
@@ -131,9 +135,12 @@ void Engine::advance(ledger::JobId id) {
 
 void Engine::stepOnce(JobRunner& r, const QList<ledger::WorkUnit>& units) {
     const QDateTime started = stepStarted_.count(r.id()) ? stepStarted_[r.id()] : utcNow();
+    StepWaterfall& waterfall = waterfalls_[r.id()];
+    waterfall.applyStarted(StepWaterfall::Clock::now());
     const StepReport report = r.applyStep(units);
     const QDateTime now = utcNow();
     store_->setJobModelVersion(r.id(), report.step, now);
+    const StepWaterfall::Clock::time_point applied = StepWaterfall::Clock::now();
     r.removeResultsExcept({});
     scheduler_->forgetJob(r.id());
     for (const ledger::WorkUnit& unit : units) unitRejections_.erase(unit.id);
@@ -148,6 +155,7 @@ void Engine::stepOnce(JobRunner& r, const QList<ledger::WorkUnit>& units) {
     update.set_active_workers(static_cast<std::uint32_t>(report.contributors.size()));
     (*update.mutable_extra())["train_accuracy"] = report.accuracy;
     (*update.mutable_extra())["learning_rate"] = report.learningRate;
+    waterfall.report(applied, &update);
     const std::int64_t evalEvery = r.config().evalEverySteps;
     const bool evaluate = r.planDone() || (evalEvery > 0 && report.step % evalEvery == 0);
     std::optional<nn::EvalResult> eval;
@@ -204,6 +212,7 @@ void Engine::retire(ledger::JobId job) {
         runners_.erase(it);
     }
     stepStarted_.erase(job);
+    waterfalls_.erase(job);
     jobWorkers_.erase(job);
     plausibility_.erase(job);
     scheduler_->forgetJob(job);

@@ -136,7 +136,7 @@ void Engine::onCreateJob(Session& s, const wire::Envelope& e) {
         refuse(wire::ERROR_CODE_NOT_FOUND,
                QStringLiteral("no model spec \"%1\" on this coordinator").arg(specSha.left(80)),
                QStringLiteral("upload it first (UploadModelSpec) and use the SHA-256 it answers"));
-    const JobConfig config =
+    JobConfig config =
         asInvalidArgument([&] { return JobConfig::fromWire(c.hyperparameters(), c.priority(), specSha); });
     const training::StepPlan plan = asInvalidArgument([&] { return training::StepPlan(manifest, config.plan); });
     const nn::ModelSpec parsed = asInvalidArgument([&] { return nn::ModelSpec::parse(*spec, "the job's model spec"); });
@@ -145,6 +145,8 @@ void Engine::onCreateJob(Session& s, const wire::Envelope& e) {
         const nn::Architecture arch = asInvalidArgument([&] { return nn::Architecture(parsed); });
         if (const std::optional<QString> why = bounds_.checkUnit(arch, static_cast<double>(plan.samplesOfStep(0))))
             refuse(wire::ERROR_CODE_INVALID_ARGUMENT, *why, JobBounds::hint());
+        // How every step of this job is cut into units, fixed now and kept with the job.
+        config.shardsPerUnit = newJobShardsPerUnit(arch, plan, config.gradientEncoding);
     }
     if (parsed.inputShape != manifest.featureShape)
         refuse(wire::ERROR_CODE_INVALID_ARGUMENT,

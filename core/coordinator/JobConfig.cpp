@@ -14,6 +14,7 @@ namespace {
 const QString kPriorityKey = QStringLiteral("priority");
 const QString kSpecKey = QStringLiteral("model_spec_sha256");
 const QString kHyperparametersKey = QStringLiteral("hyperparameters");
+const QString kShardsPerUnitKey = QStringLiteral("shards_per_unit");
 
 nn::OptimizerConfig optimizerOf(const wire::Hyperparameters& h) {
     const std::string name = h.optimizer().empty() ? std::string("adam") : h.optimizer();
@@ -82,6 +83,7 @@ QJsonObject JobConfig::toJson() const {
     json[kHyperparametersKey] = QJsonDocument::fromJson(QByteArray::fromStdString(text)).object();
     json[kPriorityKey] = priority;
     json[kSpecKey] = modelSpecSha256;
+    if (shardsPerUnit > 0) json[kShardsPerUnitKey] = static_cast<qint64>(shardsPerUnit);
     return json;
 }
 
@@ -93,7 +95,9 @@ JobConfig JobConfig::fromJson(const QJsonObject& json) {
     const auto status = google::protobuf::util::JsonStringToMessage(text.toStdString(), &h, options);
     RAVEN_CHECK(status.ok(), "a job's stored hyperparameters do not parse: " + std::string(status.message()),
                 "the store was edited by hand or by a newer Raven");
-    return fromWire(h, json.value(kPriorityKey).toInt(), json.value(kSpecKey).toString());
+    JobConfig c = fromWire(h, json.value(kPriorityKey).toInt(), json.value(kSpecKey).toString());
+    c.shardsPerUnit = std::max<qint64>(0, json.value(kShardsPerUnitKey).toInteger());
+    return c;
 }
 
 }  // namespace raven::coordinator

@@ -34,6 +34,9 @@ struct JobConfig {
     std::int64_t checkpointEverySteps = kDefaultCheckpointEverySteps;
     wire::GradientEncoding gradientEncoding = wire::GRADIENT_ENCODING_FP32;
     bool gradientZstd = false;
+    // Shards per work unit, fixed when the job is created (UnitSizing.h) and kept with the job, so
+    // that every step is cut the same way whoever computes it; 0 only in jobs stored before it was.
+    std::int64_t shardsPerUnit = 0;
 
     // raven::Error naming the field for an unknown optimizer, a negative rate, betas outside [0, 1),
     // a global batch of 0. The plan's own checks (batch vs shard size) need the manifest: StepPlan.

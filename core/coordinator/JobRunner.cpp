@@ -128,15 +128,32 @@ void JobRunner::saveResult(ledger::WorkUnitId unit, ledger::ContributorId contri
     info["compute_ms"] = static_cast<qint64>(result.computeMs);
     writeDurably(files_.gradientPath(unit), values);
     writeDurably(files_.resultInfoPath(unit), QJsonDocument(info).toJson(QJsonDocument::Compact));
+    StoredResult& kept = kept_[unit];
+    kept.gradient = result.gradient;
+    kept.samples = static_cast<std::int64_t>(result.sampleCount);
+    kept.lossSum = result.loss;
+    kept.correct = static_cast<std::int64_t>(result.correct);
+    kept.contributor = contributor;
 }
 
 void JobRunner::discardResult(ledger::WorkUnitId unit) {
+    kept_.erase(unit);
     QFile::remove(files_.resultInfoPath(unit));
     QFile::remove(files_.gradientPath(unit));
 }
 
 bool JobRunner::hasResult(ledger::WorkUnitId unit) const {
     return QFile::exists(files_.gradientPath(unit)) && QFile::exists(files_.resultInfoPath(unit));
+}
+
+StoredResult JobRunner::takeResult(ledger::WorkUnitId unit) {
+    if (auto it = kept_.find(unit); it != kept_.end()) {
+        // Handed over, not copied: a result is summed once, by the step that applies it.
+        StoredResult r = std::move(it->second);
+        kept_.erase(it);
+        return r;
+    }
+    return loadResult(unit);
 }
 
 StoredResult JobRunner::loadResult(ledger::WorkUnitId unit) const {
@@ -157,6 +174,7 @@ StoredResult JobRunner::loadResult(ledger::WorkUnitId unit) const {
 }
 
 void JobRunner::removeResultsExcept(const QList<ledger::WorkUnitId>& keep) {
+    for (auto it = kept_.begin(); it != kept_.end();) it = keep.contains(it->first) ? std::next(it) : kept_.erase(it);
     const QDir dir(files_.resultsDir());
     for (const QString& file : dir.entryList(QDir::Files)) {
         bool ok = false;
@@ -177,7 +195,7 @@ StepReport JobRunner::applyStep(const QList<ledger::WorkUnit>& units) {
                     jobText(id_) + ": work unit " + std::to_string(unit.id) + " is not a done unit of step " +
                         std::to_string(version_),
                     "");
-        results.push_back(loadResult(unit.id));
+        results.push_back(takeResult(unit.id));
         report.samples += results.back().samples;
         lossSum += results.back().lossSum;
         correct += results.back().correct;

@@ -73,6 +73,7 @@ public:
     qint64 totalSteps() const { return plan_.totalSteps(); }
     bool planDone() const { return version_ >= plan_.totalSteps(); }
     std::int64_t parameterCount() const { return parameterCount_; }
+    const nn::Architecture& architecture() const { return model_->architecture(); }
 
     // The current step's units: its shards in plan order, at most `shardsPerUnit` per unit, each
     // priced at samples * training FLOPs per sample.
@@ -84,7 +85,8 @@ public:
     // what FetchWeights serves. Only the current and the previous version are kept; else nullptr.
     const QByteArray* weights(qint64 version) const;
 
-    // Keeps an accepted result on disk (fsynced) until its step is applied.
+    // Keeps an accepted result on disk (fsynced) until its step is applied, and in memory, so that
+    // the step sums it without reading it back (after a restart it is read from disk once).
     void saveResult(ledger::WorkUnitId unit, ledger::ContributorId contributor, const protocol::WorkResult& result);
     void discardResult(ledger::WorkUnitId unit);
     bool hasResult(ledger::WorkUnitId unit) const;
@@ -104,6 +106,8 @@ public:
 
 private:
     void writeState();
+    // The accepted result of a unit from memory (moved out), or from disk after a restart.
+    StoredResult takeResult(ledger::WorkUnitId unit);
     QByteArray currentWeights() const;
 
     ledger::JobId id_;
@@ -120,6 +124,7 @@ private:
     qint64 version_ = 0;
     std::map<QString, std::int64_t> samplesByShard_;
     std::map<qint64, QByteArray> weights_;  // the current version and the one before
+    std::map<ledger::WorkUnitId, StoredResult> kept_;  // accepted results of the current step
     std::optional<data::Samples> test_;     // loaded on first evaluation
 };
 

@@ -187,6 +187,10 @@ void ProtocolServer::onIncoming(qintptr descriptor) {
         delete socket;
         return;
     }
+    // No Nagle: answers are small frames that a worker waits on (a lease grant, a result's ack);
+    // with Nagle and the worker's delayed ACK each can stall for tens of milliseconds. (QWebSocket
+    // sets TCP_NODELAY on the client's side itself; this socket is ours, handed to the server.)
+    socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     const QHostAddress peer = socket->peerAddress();
     if (const std::optional<QString> refusal = limits_.admit(peer)) {
         // No TLS, no message: a refused peer costs one accept() and one close().

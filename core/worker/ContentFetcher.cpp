@@ -97,7 +97,10 @@ void ContentFetcher::fetch(const QString& name, wire::Envelope request, Verify v
         it->push_back(std::move(done));
         return;
     }
-    const bool cacheable = cache_ && ContentCache::isValidName(name);
+    // Weights stay in memory only: they go stale with the next step, and writing each version into
+    // the disk cache (QSaveFile: an fsync of the whole model) held the protocol thread every step.
+    const bool cacheable =
+        cache_ && ContentCache::isValidName(name) && !name.startsWith(QLatin1String("weights/"));
     if (cacheable) {
         if (std::optional<QByteArray> bytes = cache_->get(name)) {
             if (!verify || verify(*bytes).isEmpty()) {
@@ -153,11 +156,6 @@ void ContentFetcher::fetch(const QString& name, wire::Envelope request, Verify v
         if (cacheable) {
             try {
                 cache_->put(name, *bytes);
-                if (name.startsWith(QLatin1String("weights/"))) {
-                    const QString job = name.section(QLatin1Char('/'), 0, 1) + QLatin1Char('/');
-                    for (const QString& other : cache_->names(job))
-                        if (other != name) cache_->setRetention(other, ContentCache::Retention::EvictFirst);
-                }
             } catch (const Error&) {
                 // A full disk costs a later download, not this unit: the bytes are in memory.
             }

@@ -13,11 +13,9 @@
 // the one asked for, and a manifest must parse and carry the dataset id asked for. The cache checks
 // its own checksum on every read. Nothing unverified reaches a model.
 //
-// Several units that need the same content at once share one transfer. The last two weights are
-// also kept in memory, since consecutive units of a job need the same version. When a version of a
-// job's weights is stored, the job's other versions become the cache's first victims
-// (ContentCache::Retention::EvictFirst): the coordinator serves only the current version and the
-// one before it.
+// Several units that need the same content at once share one transfer. Weights are kept in memory
+// only (the last two versions), never on disk: consecutive units of a job need the same version, and
+// the next step makes it stale (the coordinator serves only the current version and the one before).
 //
 // Callbacks run on the thread of the client's event loop. When the connection ends, transfers in
 // flight fail with ERROR_CODE_UNAVAILABLE (ProtocolClient::request's rule) and must be asked again.

@@ -362,7 +362,11 @@ void Worker::sendHeartbeat() {
 
 void Worker::leaseMore() {
     if (!registered_ || !client_->isReady() || stopping_ || leaseOutstanding_ || leaseRetryTimer_.isActive()) return;
-    const int room = options_.maxConcurrentLeases - static_cast<int>(units_.size());
+    // Work is asked for ahead: a unit whose result is sent no longer counts, so the next one is on
+    // its way while the coordinator acknowledges (the acknowledgement costs the worker no time).
+    int unsent = 0;
+    for (const auto& [id, unit] : units_) unsent += unit->stage < Unit::Stage::Submitting ? 1 : 0;
+    const int room = options_.maxConcurrentLeases - unsent;
     if (room <= 0) return;
     wire::Envelope request;
     request.mutable_lease_request()->set_max_units(static_cast<std::uint32_t>(room));
@@ -641,6 +645,7 @@ void Worker::submit(Unit& unit) {
             client_->send(envelopes[i]);
         }
         stats_.bytesSent += unit.result->wireBytes;
+        leaseMore();
     } catch (const Error& e) {
         dropUnit(id, QStringLiteral("cannot send its result: %1").arg(QString::fromStdString(e.message())), true);
     }

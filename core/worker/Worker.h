@@ -19,8 +19,9 @@
 //     token, which the worker saves to tokenFile and uses from then on.
 //  2. Heartbeat every heartbeat_interval_ms with the units it holds. A coordinator that has not
 //     answered one for lease_timeout_ms is taken for gone: the worker reconnects.
-//  3. Lease loop: LeaseRequest for up to maxConcurrentLeases units; none: ask again after
-//     retry_after_ms. For each unit, its manifest, shards and weights come from the ContentCache or
+//  3. Lease loop: LeaseRequest for up to maxConcurrentLeases units not yet sent (a unit whose result
+//     is on its way no longer counts: the next is asked for ahead of the acknowledgement); none: ask
+//     again after retry_after_ms. For each unit, its manifest, shards and weights come from the ContentCache or
 //     the coordinator (ContentFetcher.h), then the compute thread computes the summed-loss gradient
 //     (UnitComputer.h) and the protocol thread submits it as SubmitResult chunks and reads the
 //     ResultAck. Units compute one at a time, in lease order; the next unit's inputs arrive meanwhile.
