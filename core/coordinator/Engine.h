@@ -115,6 +115,12 @@ private:
     void onSubmitResult(Session& s, const wire::Envelope& e);
     wire::ResultAck judgeResult(Session& s, ledger::WorkUnitId unitId, const protocol::WorkResult& result);
     wire::ResultAck rejectResult(Session& s, ledger::WorkUnitId unitId, const QString& reason, bool countAgainst);
+    // A unit that kRejectionsBeforeJobFails different contributors failed (rejected results, or
+    // "could not compute" hand-backs) fails its job: the unit is at fault, not they.
+    void noteUnitFailure(const ledger::WorkUnit& unit, ledger::ContributorId contributor, const QString& how,
+                         const QString& reason);
+    // "contributor 7 (Alice's desktop)": the name as the contributor gave it, bounded.
+    QString contributorLabel(ledger::ContributorId id) const;
     wire::WorkUnit wireUnit(const ledger::WorkUnit& unit, const JobRunner& runner) const;
 
     // --- EngineRequesters.cpp ---------------------------------------------------------------------

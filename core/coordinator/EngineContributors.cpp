@@ -82,7 +82,7 @@ wire::Envelope Engine::grantLeases(Session& s, int maxUnits) {
         *out.add_units() = wireUnit(unit, *r);
         if (jobWorkers_[unit.job].insert(s.principalId).second)
             metrics_->event(unit.job, wire::JOB_EVENT_KIND_WORKER_JOINED,
-                            QStringLiteral("contributor %1 joined").arg(s.principalId));
+                            QStringLiteral("%1 joined").arg(contributorLabel(s.principalId)));
     }
     // Parked requests are answered when work appears; an empty grant is the end of a parking.
     if (out.units_size() == 0) out.set_retry_after_ms(20);
@@ -121,17 +121,26 @@ qint64 Engine::speculateAfterMs() const { return std::max<qint64>(1000, static_c
 
 void Engine::onHandBack(Session& s, const wire::Envelope& e) {
     requireContributor(s, "LeaseHandBack");
+    const wire::LeaseHandBack& h = e.lease_hand_back();
     QMap<ledger::JobId, int> reissued;
-    for (const std::string& text : e.lease_hand_back().work_unit_ids()) {
+    std::vector<ledger::WorkUnit> failed;
+    for (const std::string& text : h.work_unit_ids()) {
         const ledger::WorkUnitId id = parseId(text, "work_unit_id");
         const std::optional<ledger::WorkUnit> unit = store_->workUnit(id);
-        if (unit && leases_->handBack(id, s.principalId, utcNow())) ++reissued[unit->job];
+        if (!unit || !leases_->handBack(id, s.principalId, utcNow())) continue;
+        ++reissued[unit->job];
+        if (h.could_not_compute()) failed.push_back(*unit);
     }
+    // Counted only for units this contributor really held, so that no one can fail a job by
+    // handing back units it was never given.
+    for (const ledger::WorkUnit& unit : failed)
+        noteUnitFailure(unit, s.principalId, QStringLiteral("impossible to compute for"),
+                        QString::fromStdString(h.reason()));
     for (auto it = reissued.begin(); it != reissued.end(); ++it)
         metrics_->event(it.key(), wire::JOB_EVENT_KIND_WORK_REISSUED,
-                        QStringLiteral("%1 work unit(s) handed back by contributor %2 and re-issued")
+                        QStringLiteral("%1 work unit(s) handed back by %2 and re-issued")
                             .arg(it.value())
-                            .arg(s.principalId));
+                            .arg(contributorLabel(s.principalId)));
     wire::Envelope reply;
     reply.mutable_ack();
     answer(s.id, e.request_id(), std::move(reply));
@@ -244,6 +253,19 @@ void Engine::onFetchWeights(Session& s, const wire::Envelope& e) {
             w->second.weightsSent(s.principalId, sent, StepWaterfall::Clock::now());
 }
 
+void Engine::noteUnitFailure(const ledger::WorkUnit& unit, ledger::ContributorId contributor, const QString& how,
+                             const QString& reason) {
+    std::set<ledger::ContributorId>& failedBy = unitRejections_[unit.id];
+    failedBy.insert(contributor);
+    if (static_cast<int>(failedBy.size()) < kRejectionsBeforeJobFails) return;
+    unitRejections_.erase(unit.id);
+    failJob(unit.job, QStringLiteral("work unit %1 was %2 %3 different contributors (last: %4); the job cannot proceed")
+                          .arg(unit.id)
+                          .arg(how)
+                          .arg(kRejectionsBeforeJobFails)
+                          .arg(protocol::boundText(reason)));
+}
+
 wire::ResultAck Engine::rejectResult(Session& s, ledger::WorkUnitId unitId, const QString& reason, bool countAgainst) {
     if (countAgainst) {
         if (const std::optional<ledger::WorkUnit> unit = store_->workUnit(unitId)) {
@@ -251,16 +273,7 @@ wire::ResultAck Engine::rejectResult(Session& s, ledger::WorkUnitId unitId, cons
             // When many different contributors all fail the same unit, the unit (the job) is at fault,
             // not them: the job fails with the reason instead of re-issuing the unit forever and
             // keeping workers from every other job.
-            std::set<ledger::ContributorId>& rejectedBy = unitRejections_[unitId];
-            rejectedBy.insert(s.principalId);
-            if (static_cast<int>(rejectedBy.size()) >= kRejectionsBeforeJobFails) {
-                unitRejections_.erase(unitId);
-                failJob(unit->job, QStringLiteral("work unit %1 was rejected for %2 different contributors (last: %3); "
-                                                  "the job cannot proceed")
-                                       .arg(unitId)
-                                       .arg(kRejectionsBeforeJobFails)
-                                       .arg(reason));
-            }
+            noteUnitFailure(*unit, s.principalId, QStringLiteral("rejected for"), reason);
         }
     }
     wire::ResultAck ack;

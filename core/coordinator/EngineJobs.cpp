@@ -156,6 +156,7 @@ void Engine::stepOnce(JobRunner& r, const QList<ledger::WorkUnit>& units) {
     (*update.mutable_extra())["train_accuracy"] = report.accuracy;
     (*update.mutable_extra())["learning_rate"] = report.learningRate;
     waterfall.report(applied, &update);
+    waterfall.begin(applied);
     const std::int64_t evalEvery = r.config().evalEverySteps;
     const bool evaluate = r.planDone() || (evalEvery > 0 && report.step % evalEvery == 0);
     std::optional<nn::EvalResult> eval;

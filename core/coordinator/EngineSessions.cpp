@@ -8,6 +8,7 @@
 #include "coordinator/RequestError.h"
 #include "coordinator/WireIds.h"
 #include "ledger/Secrets.h"
+#include "protocol/BoundedText.h"
 
 namespace raven::coordinator {
 
@@ -84,6 +85,12 @@ int Engine::connectedContributors() const {
     for (const auto& [id, s] : sessions_)
         if (s.principal == Principal::Contributor && !s.lapsed) ids.insert(s.principalId);
     return static_cast<int>(ids.size());
+}
+
+QString Engine::contributorLabel(ledger::ContributorId id) const {
+    const std::optional<ledger::Contributor> c = store_->contributor(id);
+    return c && !c->name.isEmpty() ? QStringLiteral("contributor %1 (%2)").arg(id).arg(protocol::quotePeer(c->name))
+                                   : QStringLiteral("contributor %1").arg(id);
 }
 
 void Engine::onAuthenticate(Session& s, const wire::Envelope& e) {

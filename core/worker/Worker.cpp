@@ -412,13 +412,14 @@ void Worker::acceptUnit(const wire::WorkUnit& leased) {
             QStringLiteral("work unit %1 failed to compute here %2 times: handed back without trying again")
                 .arg(id)
                 .arg(computeFailures_.value(id)));
-        handBack({id}, QStringLiteral("failed to compute on this worker %1 times").arg(computeFailures_.value(id)));
+        handBack({id}, QStringLiteral("failed to compute on this worker %1 times").arg(computeFailures_.value(id)),
+                 true);
         if (!leaseRetryTimer_.isActive()) leaseRetryTimer_.start(2000);
         return;
     }
     if (!problem.isEmpty()) {
         emit statusMessage(QStringLiteral("work unit %1 is malformed (%2): handed back").arg(id, problem));
-        handBack({id}, QStringLiteral("malformed work unit: %1").arg(problem));
+        handBack({id}, QStringLiteral("malformed work unit: %1").arg(problem), true);
         return;
     }
 
@@ -460,7 +461,7 @@ void Worker::acceptUnit(const wire::WorkUnit& leased) {
                 manifests_.insert(datasetId, manifest);
                 u->manifest = std::move(manifest);
             } catch (const Error& e) {
-                dropUnit(id, QString::fromStdString(e.message()), true);
+                dropUnit(id, QString::fromStdString(e.message()), true, true);
                 return;
             }
             inputArrived(id, serial);
@@ -505,12 +506,12 @@ void Worker::inputArrived(const QString& id, std::uint64_t serial) {
     maybeCompute();
 }
 
-void Worker::dropUnit(const QString& id, const QString& why, bool giveBack) {
+void Worker::dropUnit(const QString& id, const QString& why, bool giveBack, bool couldNotCompute) {
     auto it = units_.find(id);
     if (it == units_.end()) return;
     units_.erase(it);
     emit statusMessage(QStringLiteral("work unit %1 %2: %3").arg(id, giveBack ? "handed back" : "dropped", why));
-    if (giveBack) handBack({id}, why.left(500));
+    if (giveBack) handBack({id}, why.left(500), couldNotCompute);
     checkStopDone();
     // A unit that failed may well be leased to this worker again at once: pause a moment first, so
     // that a broken job or dataset does not become a busy loop.
@@ -518,7 +519,7 @@ void Worker::dropUnit(const QString& id, const QString& why, bool giveBack) {
     leaseMore();
 }
 
-void Worker::handBack(const QStringList& ids, const QString& reason) {
+void Worker::handBack(const QStringList& ids, const QString& reason, bool couldNotCompute) {
     if (ids.isEmpty()) return;
     if (!registered_ || !client_->isReady()) {
         handBackLater_.append(ids);
@@ -528,6 +529,7 @@ void Worker::handBack(const QStringList& ids, const QString& reason) {
     wire::LeaseHandBack* h = request.mutable_lease_hand_back();
     for (const QString& id : ids) h->add_work_unit_ids(id.toStdString());
     h->set_reason(reason.toStdString());
+    h->set_could_not_compute(couldNotCompute);
     ++pendingHandBacks_;
     client_->request(request, [this](const wire::Envelope& reply) {
         if (isConnectionError(reply)) return protocol::ProtocolClient::ReplyFlow::Done;
@@ -611,7 +613,7 @@ void Worker::onComputed(const QString& id, std::uint64_t serial, ComputedUnit re
             if (computeFailures_.size() > 1000) computeFailures_.clear();  // bounded
             ++computeFailures_[id];
             emit computeFailed(id, result.error);
-            dropUnit(id, QStringLiteral("cannot compute it: %1").arg(result.error), true);
+            dropUnit(id, QStringLiteral("cannot compute it: %1").arg(result.error), true, true);
         } else {
             stats_.samples += result.samples;
             stats_.flops += result.flops;

@@ -155,8 +155,10 @@ private:
     void onComputed(const QString& id, std::uint64_t serial, ComputedUnit result);
     void submit(Unit& unit);
     void onAnswered(const QString& id, std::uint64_t serial, const wire::Envelope& reply);
-    void handBack(const QStringList& ids, const QString& reason);
-    void dropUnit(const QString& id, const QString& why, bool giveBack);
+    // couldNotCompute: the units themselves are at fault here (malformed, unreadable, failing), which
+    // the coordinator counts towards failing their job; not for stopping or this worker's own limits.
+    void handBack(const QStringList& ids, const QString& reason, bool couldNotCompute = false);
+    void dropUnit(const QString& id, const QString& why, bool giveBack, bool couldNotCompute = false);
     void giveUp(const QString& reason);
     void checkStopDone();
     void onStopGraceOver();

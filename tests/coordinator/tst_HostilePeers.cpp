@@ -241,6 +241,45 @@ private slots:
         QCOMPARE(d_->coordinator->ledger().jobSpend(std::stoll(job_)).escrow, 0);
     }
 
+    void aUnitThatNoOneCanComputeFailsItsJobButStoppingWorkersDoNot() {
+        d_->options.shardsPerUnit = 2;  // one unit per step: every contributor gets the same unit
+        d_->start();
+        requester_ = d_->requester();
+        job_ = d_->submitJob(*requester_, adamHyperparameters(2));
+        auto handBack = [](SyncClient& worker, const std::string& unit, bool couldNotCompute) {
+            wire::Envelope e;
+            e.mutable_lease_hand_back()->add_work_unit_ids(unit);
+            e.mutable_lease_hand_back()->set_reason("cannot compute it: VK_ERROR_DEVICE_LOST");
+            e.mutable_lease_hand_back()->set_could_not_compute(couldNotCompute);
+            QVERIFY(worker.call(e).has_ack());
+        };
+        std::string unit;
+        // Eight workers that stop and give the unit back are not its fault...
+        for (int i = 0; i < 8; ++i) {
+            auto worker = d_->contributor();
+            const wire::Envelope grant = worker->call(leaseRequest(1));
+            QCOMPARE(grant.lease_grant().units_size(), 1);
+            unit = grant.lease_grant().units(0).id();
+            handBack(*worker, unit, false);
+        }
+        QCOMPARE(d_->jobInfo(*requester_, job_)->state(), wire::JOB_STATE_RUNNING);
+        // ...nor is a "could not compute" from contributors that never held it.
+        for (int i = 0; i < 8; ++i) handBack(*d_->contributor(), unit, true);
+        QCOMPARE(d_->jobInfo(*requester_, job_)->state(), wire::JOB_STATE_RUNNING);
+        // Eight different contributors that held it and could not compute it: the job fails, refunded.
+        for (int i = 0; i < 8; ++i) {
+            auto worker = d_->contributor();
+            const wire::Envelope grant = worker->call(leaseRequest(1));
+            QCOMPARE(grant.lease_grant().units_size(), 1);
+            handBack(*worker, grant.lease_grant().units(0).id(), true);
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(d_->jobInfo(*requester_, job_)->state(), wire::JOB_STATE_FAILED, 5000);
+        const std::string why = d_->jobInfo(*requester_, job_)->message();
+        QVERIFY2(why.find("impossible to compute for 8 different contributors") != std::string::npos, why.c_str());
+        QVERIFY2(why.find("VK_ERROR_DEVICE_LOST") != std::string::npos, why.c_str());
+        QCOMPARE(d_->coordinator->ledger().jobSpend(std::stoll(job_)).escrow, 0);
+    }
+
     void hugeModelsAreRefusedBeforeAnythingIsAllocated() {
         d_->start();
         startHonestTraffic();
