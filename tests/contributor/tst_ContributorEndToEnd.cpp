@@ -20,20 +20,10 @@
 #include "SetupDialog.h"
 #include "coordinator/CoordinatorTestKit.h"
 #include "protocol/KnownHosts.h"
+#include "QuietDesktop.h"
 
 using namespace raven;
 using namespace raven::contributor;
-
-namespace {
-
-std::unique_ptr<DesktopMonitor> noDesktop() {
-    auto desktop = std::make_unique<DesktopMonitor>(QDBusConnection(QStringLiteral("raven-no-session")),
-                                                    QDBusConnection(QStringLiteral("raven-no-system")));
-    desktop->setX11Display(QStringLiteral("none"));
-    return desktop;
-}
-
-}  // namespace
 
 class TestContributorEndToEnd : public QObject {
     Q_OBJECT
@@ -46,7 +36,7 @@ class TestContributorEndToEnd : public QObject {
                                 fingerprint.isEmpty() ? d.coordinator->fingerprint() : fingerprint, token, QString()});
     }
     std::unique_ptr<ContributorApp> joinedApp(test::Deployment& d, const Invite& invite) {
-        auto app = std::make_unique<ContributorApp>(d.dir.filePath("contributor.ini"), noDesktop());
+        auto app = std::make_unique<ContributorApp>(d.dir.filePath("contributor.ini"), quietDesktop());
         app->setStateDir(d.dir.filePath("contributor-state"));
         QString why;
         if (!joinCoordinator(app->config(), app->service().knownHostsPath(), invite, "e2e-box", &why))
@@ -142,7 +132,7 @@ private slots:
     void setupByAddressConfirmsTheFingerprint() {
         test::Deployment d;
         d.start();
-        auto app = std::make_unique<ContributorApp>(d.dir.filePath("by-address.ini"), noDesktop());
+        auto app = std::make_unique<ContributorApp>(d.dir.filePath("by-address.ini"), quietDesktop());
         app->setStateDir(d.dir.filePath("by-address-state"));
         SetupDialog dialog(app->config(), app->service().knownHostsPath());
         dialog.show();

@@ -14,6 +14,7 @@
 #include "DesktopMonitor.h"
 #include "base/Error.h"
 #include "vulkan/Check.h"
+#include "QuietDesktop.h"
 
 using namespace raven;
 using namespace raven::contributor;
@@ -35,10 +36,8 @@ private slots:
         // Yesterday's bytes do not count today.
         QVERIFY(config.set(ConfigKey::TransferToday,
                            QDate::currentDate().addDays(-1).toString(Qt::ISODate) + " 5000000000"));
-        DesktopMonitor desktop(QDBusConnection(QStringLiteral("raven-no-session")),
-                               QDBusConnection(QStringLiteral("raven-no-system")));
-        desktop.setX11Display(QStringLiteral("none"));
-        ContributionService service(config, desktop);
+        const auto desktop = quietDesktop();
+        ContributionService service(config, *desktop);
         service.setCacheDir(dir.filePath("cache"));
         service.setKnownHostsPath(dir.filePath("known_hosts"));
         service.start();
@@ -63,10 +62,8 @@ private slots:
         QVERIFY(config.set(ConfigKey::CoordinatorUrl, "wss://127.0.0.1:9"));
         QVERIFY(config.set(ConfigKey::ContributorToken, "token"));
         QVERIFY(config.set(ConfigKey::ComputeWhen, "always"));
-        DesktopMonitor desktop(QDBusConnection(QStringLiteral("raven-no-session")),
-                               QDBusConnection(QStringLiteral("raven-no-system")));
-        desktop.setX11Display(QStringLiteral("none"));
-        ContributionService service(config, desktop);
+        const auto desktop = quietDesktop();
+        ContributionService service(config, *desktop);
         service.setCacheDir("/proc/raven-contributor-cache");
         service.setKnownHostsPath(dir.filePath("known_hosts"));
         QStringList log;
@@ -97,10 +94,8 @@ private slots:
         QVERIFY(config.set(ConfigKey::ContributorToken, "token"));
         QVERIFY(config.set(ConfigKey::ComputeWhen, "always"));
         QVERIFY(config.set(ConfigKey::Devices, lavapipe));
-        DesktopMonitor desktop(QDBusConnection(QStringLiteral("raven-no-session")),
-                               QDBusConnection(QStringLiteral("raven-no-system")));
-        desktop.setX11Display(QStringLiteral("none"));
-        ContributionService service(config, desktop);
+        const auto desktop = quietDesktop();
+        ContributionService service(config, *desktop);
         service.setCacheDir(dir.filePath("cache"));
         service.setKnownHostsPath(dir.filePath("known_hosts"));
         QStringList log;

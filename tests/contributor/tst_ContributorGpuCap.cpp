@@ -21,6 +21,7 @@
 #include "Invite.h"
 #include "SettingsPage.h"
 #include "coordinator/CoordinatorTestKit.h"
+#include "QuietDesktop.h"
 
 using namespace raven;
 using namespace raven::contributor;
@@ -70,10 +71,7 @@ private slots:
                                                   spec.upload_model_spec_reply().model_spec_sha256(), h,
                                                   10 * ledger::kMicroCreditsPerCredit))
                     .has_job_info());
-        auto desktop = std::make_unique<DesktopMonitor>(QDBusConnection(QStringLiteral("raven-no-session")),
-                                                        QDBusConnection(QStringLiteral("raven-no-system")));
-        desktop->setX11Display(QStringLiteral("none"));
-        ContributorApp app(d.dir.filePath("memory.ini"), std::move(desktop));
+        ContributorApp app(d.dir.filePath("memory.ini"), quietDesktop());
         app.setStateDir(d.dir.filePath("memory-state"));
         QString why;
         QVERIFY2(joinCoordinator(app.config(), app.service().knownHostsPath(),
@@ -124,10 +122,7 @@ private slots:
                                    50 * ledger::kMicroCreditsPerCredit));
         QVERIFY2(job.has_job_info(), test::text(job).c_str());
 
-        auto desktop = std::make_unique<DesktopMonitor>(QDBusConnection(QStringLiteral("raven-no-session")),
-                                                        QDBusConnection(QStringLiteral("raven-no-system")));
-        desktop->setX11Display(QStringLiteral("none"));
-        ContributorApp app(d.dir.filePath("contributor.ini"), std::move(desktop));
+        ContributorApp app(d.dir.filePath("contributor.ini"), quietDesktop());
         app.setStateDir(d.dir.filePath("contributor-state"));
         QString why;
         QVERIFY2(joinCoordinator(app.config(), app.service().knownHostsPath(),

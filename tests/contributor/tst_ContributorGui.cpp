@@ -24,18 +24,11 @@
 #include "SettingsPage.h"
 #include "SetupDialog.h"
 #include "protocol/KnownHosts.h"
+#include "QuietDesktop.h"
 
 using namespace raven::contributor;
 
 namespace {
-
-// No desktop services at all: the buses are absent.
-std::unique_ptr<DesktopMonitor> noDesktop() {
-    auto desktop = std::make_unique<DesktopMonitor>(QDBusConnection(QStringLiteral("raven-no-session")),
-                                                    QDBusConnection(QStringLiteral("raven-no-system")));
-    desktop->setX11Display(QStringLiteral("none"));
-    return desktop;
-}
 
 void maybeSave(QWidget& w, const QString& name) {
     const QString dir = qEnvironmentVariable("RAVEN_SCREENSHOT_DIR");
@@ -52,7 +45,7 @@ class TestContributorGui : public QObject {
     int n_ = 0;
 
     std::unique_ptr<ContributorApp> makeApp() {
-        auto app = std::make_unique<ContributorApp>(dir_.filePath(QStringLiteral("gui-%1.ini").arg(++n_)), noDesktop());
+        auto app = std::make_unique<ContributorApp>(dir_.filePath(QStringLiteral("gui-%1.ini").arg(++n_)), quietDesktop());
         app->setStateDir(dir_.filePath(QStringLiteral("state-%1").arg(n_)));
         app->setAutostartDir(dir_.filePath(QStringLiteral("autostart-%1").arg(n_)));
         return app;

@@ -14,6 +14,7 @@
 #include "ContributorConfig.h"
 #include "DesktopMonitor.h"
 #include "TemperatureSensors.h"
+#include "QuietDesktop.h"
 
 using namespace raven::contributor;
 
@@ -189,10 +190,8 @@ private slots:
         QString why;
         QVERIFY(!config.set(ConfigKey::TemperatureCapCelsius, 20, &why));
         QVERIFY2(why.contains("40 C"), qPrintable(why));
-        DesktopMonitor desktop(QDBusConnection(QStringLiteral("raven-no-session")),
-                               QDBusConnection(QStringLiteral("raven-no-system")));
-        desktop.setX11Display(QStringLiteral("none"));
-        ContributionService service(config, desktop);
+        const auto desktop = quietDesktop();
+        ContributionService service(config, *desktop);
         service.setCacheDir(dir.filePath("cache"));
         service.setKnownHostsPath(dir.filePath("known_hosts"));
         service.setTemperatureSensors(std::make_unique<TemperatureSensors>(dir.filePath("sys")));
