@@ -45,7 +45,7 @@ struct Plan {
 Plan plan;
 
 [[noreturn]] void badValue(const QString& value) {
-    fail("RAVEN_CRASH_POINT=" + value.toStdString() + " is not a crash point",
+    fail("RAVEN_CRASH_POINT=" + value.toStdString() + " does not name a crash point and when to reach it",
          "use NAME, NAME:N (the Nth arrival, N >= 1) or NAME:pP (each arrival with probability 0 < P <= 1), "
          "NAME one of: " +
              crashPointNames().join(", ").toStdString() + "; or unset it to run without crash points");

@@ -92,7 +92,11 @@ while [ $((SECONDS - started)) -lt "$budget_s" ]; do
     round=$((round + 1))
     # Every point in each block of rounds, in a random order: short runs still reach them all.
     if [ $(((round - 1) % ${#points[@]})) -eq 0 ]; then
-        mapfile -t order < <(for p in "${points[@]}"; do echo "$RANDOM $p"; done | sort -n | cut -d' ' -f2)
+        order=("${points[@]}")  # Fisher-Yates here, not in a subshell (which reseeds RANDOM)
+        for ((i = ${#order[@]} - 1; i > 0; i--)); do
+            j=$((RANDOM % (i + 1))) t=${order[i]}
+            order[i]=${order[j]} order[j]=$t
+        done
     fi
     point=${order[(round - 1) % ${#points[@]}]}
     case $((RANDOM % 3)) in
@@ -105,7 +109,10 @@ while [ $((SECONDS - started)) -lt "$budget_s" ]; do
     echo "round $round: RAVEN_CRASH_POINT=$arm" >>crashed.log
     serve crashed "$port" "$arm"
     audit crashed
-    [ "$(state crashed "$job_crashed")" = done ] && { echo "round $round: the job is done"; break; }
+    s=$(state crashed "$job_crashed")
+    [ "$s" = done ] && { echo "round $round: the job is done"; break; }
+    [ "$s" = running ] || fail "round $round ($arm): after the restart the job is $s:" \
+        "$(cat "$work/crashed/jobs/$job_crashed/failure.txt" 2>/dev/null)"
     # Let it run into its crash point; one that is not reached in time is killed at a random instant.
     for _ in $(seq 100); do kill -0 "$cpid_crashed" 2>/dev/null || break; sleep 0.05; done
     if kill -0 "$cpid_crashed" 2>/dev/null; then
