@@ -52,7 +52,7 @@ start_job() {  # NAME PORT: submits the job and starts a worker; the job id in j
     serve "$name" "$port"
     id=$(RAVEN_COORDINATOR="wss://127.0.0.1:$port" RAVEN_API_KEY="$key" RAVEN_KNOWN_HOSTS="$work/known_hosts-$name" \
         XDG_CACHE_HOME="$work/xdg-$name" "$raven" submit --model "$src/examples/mlp.json" --data "$data" \
-        --batch-size 128 --max-steps 120 --checkpoint-every 4 --gradients fp32 --budget 100 --seed 5 \
+        --batch-size 128 --max-steps 80 --checkpoint-every 4 --gradients fp32 --budget 100 --seed 5 \
         2>"submit-$name.log") || fail "submit: $(cat "submit-$name.log")"
     eval "job_$name=$id"
     token=$("$coordinator" add-contributor "w-$name" --data-dir "$work/$name" 2>/dev/null)
@@ -99,8 +99,8 @@ while [ "$round" -lt "$rounds" ]; do
         done
     fi
     point=${order[(round - 1) % ${#points[@]}]}
-    case $((RANDOM % 3)) in
-        0) arm="$point:p0.$((RANDOM % 5 + 1))" ;;
+    case $((RANDOM % 3)) in  # a checkpoint every 4 steps: by chance it could outlast the job
+        0) [ "$point" = checkpoint-written ] && arm="$point:1" || arm="$point:p0.$((RANDOM % 5 + 1))" ;;
         *) case $point in  # a result arrives 4 times a step, the others once (a checkpoint every 4 steps)
                result-*) arm="$point:$((RANDOM % 8 + 1))" ;;
                *) arm="$point:$((RANDOM % 3 + 1))" ;;
