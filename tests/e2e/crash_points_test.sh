@@ -113,7 +113,7 @@ while [ "$round" -lt "$rounds" ]; do
     [ "$s" = done ] && { echo "round $round: the job is done"; break; }
     [ "$s" = running ] || fail "round $round ($arm): after the restart the job is $s:" \
         "$(cat "$work/crashed/jobs/$job_crashed/failure.txt" 2>/dev/null)"
-    # Let it run into its crash point; one that is not reached in time is killed at a random instant.
+    # Let it run into its crash point; one not reached within 5 s is SIGKILLed wherever it is.
     for _ in $(seq 100); do kill -0 "$cpid_crashed" 2>/dev/null || break; sleep 0.05; done
     if kill -0 "$cpid_crashed" 2>/dev/null; then
         kill -9 "$cpid_crashed"
