@@ -23,6 +23,7 @@
 #include "base/Error.h"
 #include "coordinator/Admin.h"
 #include "coordinator/Coordinator.h"
+#include "coordinator/CrashPoints.h"
 
 namespace {
 
@@ -60,6 +61,7 @@ int positiveInt(const QCommandLineParser& parser, const QString& option, int fal
 }
 
 int serve(const QCommandLineParser& parser, const QString& dataDir) {
+    raven::coordinator::armCrashPoints();  // a test facility; unset it costs one branch per point
     CoordinatorOptions options;
     options.dataDir = dataDir;
     const Listen listen = parseListen(parser.value("listen"));

@@ -2,6 +2,7 @@
 // then accepted exactly once through the LeaseBook (which pays).
 #include <cmath>
 
+#include "coordinator/CrashPoints.h"
 #include "coordinator/Engine.h"
 #include "coordinator/RequestError.h"
 #include "coordinator/WireIds.h"
@@ -403,7 +404,9 @@ wire::ResultAck Engine::judgeResult(Session& s, ledger::WorkUnitId unitId, const
 
     // On disk before the store counts it: an accepted result must survive a crash.
     r->saveResult(unitId, s.principalId, result);
+    crashPoint(CrashPoint::ResultSaved);
     const ledger::AcceptResult accepted = leases_->acceptResult(unitId, s.principalId, utcNow());
+    if (accepted.outcome == ledger::AcceptOutcome::Accepted) crashPoint(CrashPoint::ResultAccepted);
     switch (accepted.outcome) {
         case ledger::AcceptOutcome::Accepted: {
             const QDateTime leasedAt = unit->leaseDeadline.addMSecs(-options_.unitDeadlineMs);

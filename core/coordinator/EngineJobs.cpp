@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "base/Error.h"
+#include "coordinator/CrashPoints.h"
 #include "coordinator/Engine.h"
 #include "coordinator/WireIds.h"
 #include "protocol/BoundedText.h"
@@ -138,8 +139,10 @@ void Engine::stepOnce(JobRunner& r, const QList<ledger::WorkUnit>& units) {
     StepWaterfall& waterfall = waterfalls_[r.id()];
     waterfall.applyStarted(StepWaterfall::Clock::now());
     const StepReport report = r.applyStep(units);
+    crashPoint(CrashPoint::StateWritten);
     const QDateTime now = utcNow();
     store_->setJobModelVersion(r.id(), report.step, now);
+    crashPoint(CrashPoint::VersionStored);
     const StepWaterfall::Clock::time_point applied = StepWaterfall::Clock::now();
     r.removeResultsExcept({});
     scheduler_->forgetJob(r.id());

@@ -11,6 +11,7 @@
 #include "autograd/Variable.h"
 #include "base/Error.h"
 #include "checkpoint/Checkpoint.h"
+#include "coordinator/CrashPoints.h"
 #include "coordinator/DurableFile.h"
 #include "coordinator/LearningRateSchedule.h"
 #include "data/Batch.h"
@@ -127,6 +128,7 @@ void JobRunner::saveResult(ledger::WorkUnitId unit, ledger::ContributorId contri
     info["contributor"] = contributor;
     info["compute_ms"] = static_cast<qint64>(result.computeMs);
     writeDurably(files_.gradientPath(unit), values);
+    crashPoint(CrashPoint::ResultGradientWritten);
     writeDurably(files_.resultInfoPath(unit), QJsonDocument(info).toJson(QJsonDocument::Compact));
     StoredResult& kept = kept_[unit];
     kept.gradient = result.gradient;
@@ -283,6 +285,7 @@ std::optional<nn::EvalResult> JobRunner::evaluate() {
 QString JobRunner::writeCheckpoint() {
     const QString path = files_.checkpointPath(version_);
     writeDurably(path, toBytes(nn::toCheckpoint(*model_, optimizer_.get()).toSafeTensors().toBytes()));
+    crashPoint(CrashPoint::CheckpointWritten);
     QList<qint64> versions = files_.checkpointVersions();
     while (versions.size() > kKeptCheckpoints) QFile::remove(files_.checkpointPath(versions.takeFirst()));
     return path;
