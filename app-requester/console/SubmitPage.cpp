@@ -299,7 +299,7 @@ void SubmitPage::refresh() {
         const CostEstimate e =
             estimateCost(3 * check.forwardFlops, manifest.train.samples, s.epochs, s.batch, s.maxSteps, rate);
         estimate_->setText(tr("<b>Estimated cost: %1 credits</b> for %L2 steps over %L3 samples (%4 FLOPs of "
-                              "training at the coordinator's price of %5 credits per 10<sup>12</sup> FLOPs); "
+                              "training at the coordinator's price of %5 %8 per 10<sup>12</sup> FLOPs); "
                               "<b>your balance: %7 credits</b>.%6")
                                .arg(requester::formatCredits(e.microCredits))
                                .arg(e.steps)
@@ -308,7 +308,8 @@ void SubmitPage::refresh() {
                                .arg(e.microCredits > s.budgetMicroCredits
                                         ? tr(" The budget covers only part of it: the job stops when it is spent.")
                                         : QString())
-                               .arg(balance >= 0 ? requester::formatCredits(balance) : tr("not known yet")));
+                               .arg(balance >= 0 ? requester::formatCredits(balance) : tr("not known yet"))
+                               .arg(rate.perTeraflop == ledger::kMicroCreditsPerCredit ? tr("credit") : tr("credits")));
     } else {
         estimate_->setText(tr("The estimate needs a valid model."));
     }

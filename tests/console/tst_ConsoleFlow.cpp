@@ -189,7 +189,7 @@ private slots:
         QTRY_VERIFY(window.jobs().pricePerTeraflop() == raven::ledger::kMicroCreditsPerCredit);
         const QString estimate = child<QLabel>(&window, "jobEstimate")->text();
         QVERIFY2(estimate.contains("for 16 steps over 2,048 samples"), qPrintable(estimate));
-        QVERIFY2(estimate.contains("price of 1 credits per 10<sup>12</sup> FLOPs"), qPrintable(estimate));
+        QVERIFY2(estimate.contains("price of 1 credit per 10<sup>12</sup> FLOPs"), qPrintable(estimate));
         QVERIFY2(estimate.contains("your balance: 1000000 credits"), qPrintable(estimate));
         QTRY_VERIFY(submit->isEnabled());
         maybeSave(window, "console-submit");
