@@ -407,6 +407,11 @@ void Worker::acceptUnit(const wire::WorkUnit& leased) {
     for (const std::string& hash : leased.shard_hashes())
         if (!data::ShardStore::isShardName(QString::fromStdString(hash)))
             problem = QStringLiteral("'%1' is not a shard name").arg(QString::fromStdString(hash).left(80));
+    if (const auto refused = refusedHere_.constFind(id); refused != refusedHere_.constEnd()) {
+        handBack({id}, *refused);
+        if (!leaseRetryTimer_.isActive()) leaseRetryTimer_.start(2000);
+        return;
+    }
     if (computeFailures_.value(id) >= kMaxComputeFailures) {
         emit statusMessage(
             QStringLiteral("work unit %1 failed to compute here %2 times: handed back without trying again")
@@ -566,7 +571,8 @@ void Worker::maybeCompute() {
             const QString why = QStringLiteral("needs about %1 MB of memory, above the memory cap of %2 MB")
                                     .arg((need + 999999) / 1000000)
                                     .arg(options_.maxUnitBytes / 1000000);
-            computeFailures_[id] = kMaxComputeFailures;  // if leased again: handed back before fetching
+            if (refusedHere_.size() > 1000) refusedHere_.clear();  // bounded
+            refusedHere_.insert(id, why);  // if leased again: handed back before fetching
             emit unitRefused(id, why);
             dropUnit(id, why, true);
             return maybeCompute();

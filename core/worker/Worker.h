@@ -201,6 +201,9 @@ private:
     // Units that failed to compute here, and how often: one that failed kMaxComputeFailures times is
     // handed back at once when leased again (not retried forever on a device that cannot do it).
     QHash<QString, int> computeFailures_;
+    // Units above this worker's own limits (the memory cap), with why: handed back at once if leased
+    // again, and not counted against the unit at the coordinator, since the unit is not at fault.
+    QHash<QString, QString> refusedHere_;
     static constexpr int kMaxComputeFailures = 2;
 
     Backoff backoff_;
