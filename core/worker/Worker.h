@@ -67,6 +67,7 @@ namespace raven::worker {
 
 class ContentCache;
 class ContentFetcher;
+class RecordedCompute;
 
 struct WorkerOptions {
     QUrl coordinator;
@@ -83,6 +84,10 @@ struct WorkerOptions {
     // The contributor's memory cap (UnitMemory.h): a unit estimated to need more is handed back
     // without computing (unitRefused). 0: none.
     qint64 maxUnitBytes = 0;
+    // Benchmarks only (RecordedCompute.h): keep each unit's result and compute time in recordDir, or
+    // replay them from replayDir instead of computing. At most one of the two.
+    QString recordDir;
+    QString replayDir;
 };
 
 class Worker : public QObject {
@@ -176,6 +181,7 @@ private:
     std::unique_ptr<ContentCache> cache_;
     std::unique_ptr<ContentFetcher> fetcher_;
     std::unique_ptr<UnitComputer> computer_;
+    std::unique_ptr<RecordedCompute> recorded_;  // --record / --replay (benchmarks); null: computes
     QThreadPool computePool_;  // one thread: the computation never blocks the protocol
     protocol::ProtocolClient* client_ = nullptr;
 
