@@ -6,6 +6,7 @@
 #
 #   bench/distributed/matrix.sh [--bin BUILD_DIR] [--steps 20] [--models "mlp cnn"] [--workers "1 2 4 8"]
 #                               [--batches "1024 4096"] [--mode auto|real|emulated] [--units-per-step 8]
+#                               [--no-pin]
 #   bench/distributed/run.sh --matrix ...   (the same)
 #
 # Two modes, and every row says which one it ran in:
@@ -28,7 +29,9 @@
 # worker's compute-only rate from the K = 1 run), and the coordinator's waterfall of a step (ms:
 # weights out, compute, upload, ingest, step, idle; StepWaterfall.h). Then the goals of item 7, met
 # or not. Each (model, batch) is cut into --units-per-step units (default 8, so that 8 workers each
-# have one), the same for every K. Paths may be relative to the folder the script is called from.
+# have one), the same for every K. --no-pin leaves every process to the kernel's scheduler (for a
+# machine shared with other work, where a pinned process cannot move off a busy core); `auto` then
+# runs every K > 1 emulated. Paths may be relative to the folder the script is called from.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
@@ -39,6 +42,7 @@ workers="1 2 4 8"
 batches="1024 4096"
 mode=auto
 units_per_step=8
+no_pin=0
 while [ $# -gt 0 ]; do
     case $1 in
         --bin) bin=$2; shift 2 ;;
@@ -48,6 +52,7 @@ while [ $# -gt 0 ]; do
         --batches) batches=$2; shift 2 ;;
         --mode) mode=$2; shift 2 ;;
         --units-per-step) units_per_step=$2; shift 2 ;;
+        --no-pin) no_pin=1; shift ;;
         -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown option $1 (see $0 --help)"; exit 2 ;;
     esac
@@ -71,7 +76,7 @@ data=/usr/share/datasets/fashion-mnist
 [ -d "$data" ] || { echo "no Fashion-MNIST in $data: install the dataset-fashion-mnist package"; exit 1; }
 cores=$(nproc)
 pin=1
-command -v taskset >/dev/null && [ "$cores" -ge 2 ] || pin=0
+command -v taskset >/dev/null && [ "$cores" -ge 2 ] && [ "$no_pin" = 0 ] || pin=0
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
@@ -177,7 +182,7 @@ echo "Raven distributed benchmark matrix: Fashion-MNIST, $steps steps a run (ste
 echo "CPU workers with one thread each, on $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs) ($cores cores),"
 echo "$units_per_step units a step; load average at the start: $load."
 if [ "$pin" = 1 ]; then echo "Pinned with taskset: coordinator on core 0, workers on cores 1..$((cores - 1))."
-else echo "Not pinned (taskset missing or one core)."; fi
+else echo "Not pinned (--no-pin, taskset missing or one core)."; fi
 echo
 echo "| model | batch | workers | mode | samples/s | utilization | efficiency vs K x compute-only | weights out | compute | upload | ingest | step | idle | wall (ms) | bits equal |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
