@@ -161,7 +161,8 @@ run() {  # MODEL BATCH K MODE RECORD (1: the K = 1 run records for the emulated 
     for p in "${wpids[@]}"; do wait "$p" 2>/dev/null || true; done
     stop_coordinator
     local shown=$how
-    if [ "$how" = real ] && { [ "$pin" = 0 ] || [ "$k" -gt $((cores - 1)) ]; }; then shown="real, cores shared"; fi
+    if [ "$how" = real ] && [ "$pin" = 0 ]; then shown="real, not pinned"
+    elif [ "$how" = real ] && [ "$k" -gt $((cores - 1)) ]; then shown="real, cores shared"; fi
     [ "$how" = real ] && [ "$k" = 1 ] && [ "$record" = 1 ] && shown="$shown (recording)"
     /usr/bin/python3 "$here/matrix_report.py" row --metrics "$dir/jobs/$job/metrics.jsonl" --job-dir "$dir/jobs/$job" \
         --model "$model" --batch "$batch" --workers "$k" --mode "$shown" --steps "$steps" \
