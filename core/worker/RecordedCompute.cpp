@@ -96,8 +96,9 @@ bool RecordedCompute::has(const wire::WorkUnit& unit) const {
 }
 
 QString RecordedCompute::missingReason(const wire::WorkUnit& unit) const {
-    return QStringLiteral("no recorded result for job %1 version %2 (these shards) in %3: this worker replays a "
-                          "recorded run (--replay, a benchmark switch) and can only send what was recorded")
+    return QStringLiteral(
+               "no recorded result for job %1 version %2 (these shards) in %3: this worker replays a "
+               "recorded run (--replay, a benchmark switch) and can only send what was recorded")
         .arg(QString::fromStdString(unit.job_id()))
         .arg(unit.model_version())
         .arg(dir_);
@@ -132,8 +133,8 @@ void RecordedCompute::store(const wire::WorkUnit& unit, const ComputedUnit& done
     if (!ok) {
         QFile::remove(temporary);
         // The unit's result is still sent; only its replay will be missing, and the replaying worker says so.
-        qWarning("raven-worker: cannot record work unit %s in %s (%s): a replay will hand it back",
-                 unit.id().c_str(), qPrintable(dir_), qPrintable(file.errorString()));
+        qWarning("raven-worker: cannot record work unit %s in %s (%s): a replay will hand it back", unit.id().c_str(),
+                 qPrintable(dir_), qPrintable(file.errorString()));
     }
 }
 
@@ -147,11 +148,10 @@ ComputedUnit RecordedCompute::replay(const UnitInputs& inputs) {
         // What a real worker does with the inputs before its arithmetic, done for real: the spec's
         // hash, each shard hashed, decoded and checked against the manifest, the version's weights parsed.
         RAVEN_CHECK(inputs.manifest, "work unit " + unit.id() + " came without its dataset's manifest", "");
-        RAVEN_CHECK(
-            protocol::sha256Hex(QByteArray::fromStdString(unit.model_spec_json())).toStdString() ==
-                unit.model_spec_sha256(),
-            "work unit " + unit.id() + ": the model spec does not hash to its name " + unit.model_spec_sha256(),
-            "the coordinator sent a damaged unit");
+        RAVEN_CHECK(protocol::sha256Hex(QByteArray::fromStdString(unit.model_spec_json())).toStdString() ==
+                        unit.model_spec_sha256(),
+                    "work unit " + unit.id() + ": the model spec does not hash to its name " + unit.model_spec_sha256(),
+                    "the coordinator sent a damaged unit");
         RAVEN_CHECK(inputs.shards.size() == static_cast<std::size_t>(unit.shard_hashes_size()),
                     "work unit " + unit.id() + ": not all its shards arrived", "");
         const data::Manifest& manifest = *inputs.manifest;

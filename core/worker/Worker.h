@@ -85,7 +85,7 @@ struct WorkerOptions {
     // without computing (unitRefused). 0: none.
     qint64 maxUnitBytes = 0;
     // Benchmarks only (RecordedCompute.h): keep each unit's result and compute time in recordDir, or
-    // replay them from replayDir instead of computing. At most one of the two.
+    // replay them from replayDir instead of computing. At most one of the two (replayDir wins).
     QString recordDir;
     QString replayDir;
 };
@@ -181,9 +181,10 @@ private:
     std::unique_ptr<ContentCache> cache_;
     std::unique_ptr<ContentFetcher> fetcher_;
     std::unique_ptr<UnitComputer> computer_;
-    std::unique_ptr<RecordedCompute> recorded_;  // --record / --replay (benchmarks); null: computes
     QThreadPool computePool_;  // one thread: the computation never blocks the protocol
     protocol::ProtocolClient* client_ = nullptr;
+    // --record / --replay (RecordedCompute.h, benchmarks only); null: the worker computes.
+    std::unique_ptr<RecordedCompute> recorded_;
 
     bool started_ = false;
     bool stopping_ = false;

@@ -104,11 +104,11 @@ class TestRecordedCompute : public QObject {
     // Runs the job to its end, letting `onStep` act at each applied step; returns its final weights.
     Weights train(const std::string& job, const std::function<void(qint64)>& onStep) {
         const qint64 id = std::stoll(job);
-        const QMetaObject::Connection c = QObject::connect(
-            d_->coordinator.get(), &coordinator::Coordinator::jobStepped, d_->coordinator.get(),
-            [&, id](qint64 j, qint64 step, double) {
-                if (j == id) onStep(step);
-            });
+        const QMetaObject::Connection c =
+            QObject::connect(d_->coordinator.get(), &coordinator::Coordinator::jobStepped, d_->coordinator.get(),
+                             [&, id](qint64 j, qint64 step, double) {
+                                 if (j == id) onStep(step);
+                             });
         const bool done = QTest::qWaitFor(
             [&] {
                 const std::optional<ledger::Job> row = d_->coordinator->store().job(id);
@@ -167,7 +167,8 @@ private slots:
         QCOMPARE(unitsOf(replayedJob), units);
         QVERIFY2(refusedBy_.empty(), qPrintable("units refused: " + refusalReasons_.join("; ")));
         QCOMPARE(computeFailures_, 0);
-        qInfo("weights: recorded %s, replayed %s", weightsHash(recorded).constData(), weightsHash(replayed).constData());
+        qInfo("weights: recorded %s, replayed %s", weightsHash(recorded).constData(),
+              weightsHash(replayed).constData());
         QCOMPARE(weightsHash(replayed), weightsHash(recorded));
         QVERIFY(!recorded.empty());
     }
@@ -186,7 +187,8 @@ private slots:
             return false;
         };
         QVERIFY2(QTest::qWaitFor(refusedByAll, 40000),
-                 qPrintable(QStringLiteral("no unit was refused by all 8 workers; refusals: %1").arg(refusalReasons_.size())));
+                 qPrintable(
+                     QStringLiteral("no unit was refused by all 8 workers; refusals: %1").arg(refusalReasons_.size())));
         QTest::qWait(500);  // the last hand-back's answer
         QCOMPARE(d_->coordinator->store().job(id)->state, ledger::JobState::Running);
         QVERIFY(refusalReasons_.first().contains(QStringLiteral("no recorded result for job ") +
