@@ -76,6 +76,17 @@ int main(int argc, char** argv) {
     parser.addOption({"max-leases", "Work units held at once (the next one downloads while one computes).", "N", "2"});
     parser.addOption({"name", "The name the coordinator shows for this worker.", "name"});
     parser.addOption({"known-hosts", "The file of pinned coordinator certificates.", "file"});
+    // Benchmark switches (core/worker/RecordedCompute.h): not for contributors.
+    parser.addOption({"record",
+                      "For benchmarks: also keep each computed unit's result and compute time in this folder, "
+                      "for --replay.",
+                      "dir"});
+    parser.addOption({"replay",
+                      "For benchmarks: do everything but the arithmetic (TLS, leases, fetching, verifying and "
+                      "decoding the inputs, submitting): wait the recorded compute time and send the result "
+                      "recorded in this folder by --record. Replays only the recorded job (same data, model, "
+                      "seed, batch and job id); units without a recording are handed back.",
+                      "dir"});
     parser.process(app);
 
     raven::worker::WorkerOptions options;
@@ -113,6 +124,10 @@ int main(int argc, char** argv) {
     options.maxConcurrentLeases = parser.value("max-leases").toInt(&ok);
     if (!ok || options.maxConcurrentLeases < 1) return usageError("--max-leases wants a number of units, at least 1");
     options.displayName = parser.value("name");
+    if (parser.isSet("record") && parser.isSet("replay"))
+        return usageError("--record and --replay exclude each other: record a run first, then replay it");
+    options.recordDir = parser.value("record");
+    options.replayDir = parser.value("replay");
     options.knownHostsPath = parser.isSet("known-hosts") ? parser.value("known-hosts")
                              : stateDir.isEmpty()        ? QString()
                                                          : stateDir + "/known_hosts";

@@ -8,6 +8,11 @@
 #
 #   bench/distributed/run.sh [--bin BUILD_DIR] [--workers "1 2 4 8"] [--steps 30] [--batch 1024]
 #                            [--shards-per-unit 16] [--wan-steps 10] [--no-wan]
+#   bench/distributed/run.sh --matrix [options of matrix.sh]
+#
+# --matrix runs bench/distributed/matrix.sh instead (issue 17 item 7): MLP and CNN, 1/2/4/8 workers,
+# batch 1024 and 4096, real workers pinned to their own cores where the machine has them and
+# emulated ones (replaying a recorded run) otherwise; see its header.
 #
 # A second table gives, per K, the coordinator's own account of the measured steps
 # (jobs/<id>/metrics.jsonl, StepWaterfall.h): utilization = the workers' compute time / (K x wall
@@ -33,6 +38,7 @@ shards_per_unit=16
 wan=1
 while [ $# -gt 0 ]; do
     case $1 in
+        --matrix) shift; exec "$here/matrix.sh" "$@" ;;
         --bin) bin=$2; shift 2 ;;
         --workers) workers=$2; shift 2 ;;
         --steps) steps=$2; shift 2 ;;

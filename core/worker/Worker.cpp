@@ -18,6 +18,7 @@
 #include "protocol/ProtocolClient.h"
 #include "worker/ContentCache.h"
 #include "worker/ContentFetcher.h"
+#include "worker/RecordedCompute.h"
 #include "worker/UnitMemory.h"
 
 namespace raven::worker {
@@ -104,6 +105,10 @@ void Worker::start() {
     try {
         if (!options_.cacheDir.isEmpty())
             cache_ = std::make_unique<ContentCache>(options_.cacheDir, options_.cacheBytes);
+        if (!options_.recordDir.isEmpty() || !options_.replayDir.isEmpty())
+            recorded_ = std::make_unique<RecordedCompute>(
+                options_.replayDir.isEmpty() ? RecordedCompute::Mode::Record : RecordedCompute::Mode::Replay,
+                options_.replayDir.isEmpty() ? options_.recordDir : options_.replayDir);
     } catch (const Error& e) {
         giveUp(QString::fromStdString(e.what()));
         return;
@@ -578,6 +583,15 @@ void Worker::maybeCompute() {
             return maybeCompute();
         }
     }
+    if (recorded_ && !recorded_->has(next->unit)) {  // replaying: this worker's limit, not the unit's fault
+        const QString id = next->id;
+        const QString why = recorded_->missingReason(next->unit);
+        if (refusedHere_.size() > 1000) refusedHere_.clear();
+        refusedHere_.insert(id, why);
+        emit unitRefused(id, why);
+        dropUnit(id, why, true);
+        return maybeCompute();
+    }
     next->stage = Unit::Stage::Computing;
     computing_ = true;
     UnitInputs inputs;
@@ -597,10 +611,11 @@ void Worker::maybeCompute() {
         onComputed(id, serial, std::move(result));
     });
     UnitComputer* computer = computer_.get();
+    RecordedCompute* recorded = recorded_.get();
     DutyCycle* duty = &duty_;
-    watcher->setFuture(QtConcurrent::run(&computePool_, [computer, duty, in = std::move(inputs)] {
+    watcher->setFuture(QtConcurrent::run(&computePool_, [computer, recorded, duty, in = std::move(inputs)] {
         duty->workBegan();
-        ComputedUnit done = computer->compute(in);
+        ComputedUnit done = recorded ? recorded->compute(*computer, in) : computer->compute(in);
         duty->workEnded();
         return done;
     }));

@@ -67,6 +67,7 @@ namespace raven::worker {
 
 class ContentCache;
 class ContentFetcher;
+class RecordedCompute;
 
 struct WorkerOptions {
     QUrl coordinator;
@@ -83,6 +84,10 @@ struct WorkerOptions {
     // The contributor's memory cap (UnitMemory.h): a unit estimated to need more is handed back
     // without computing (unitRefused). 0: none.
     qint64 maxUnitBytes = 0;
+    // Benchmarks only (RecordedCompute.h): keep each unit's result and compute time in recordDir, or
+    // replay them from replayDir instead of computing. At most one of the two (replayDir wins).
+    QString recordDir;
+    QString replayDir;
 };
 
 class Worker : public QObject {
@@ -178,6 +183,8 @@ private:
     std::unique_ptr<UnitComputer> computer_;
     QThreadPool computePool_;  // one thread: the computation never blocks the protocol
     protocol::ProtocolClient* client_ = nullptr;
+    // --record / --replay (RecordedCompute.h, benchmarks only); null: the worker computes.
+    std::unique_ptr<RecordedCompute> recorded_;
 
     bool started_ = false;
     bool stopping_ = false;

@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# The distributed benchmark matrix of issue 17 item 7, in one command: the Fashion-MNIST MLP and CNN
+# (examples/mlp.json, examples/cnn.json), 1/2/4/8 workers, global batch 1024 and 4096, each run on a
+# fresh raven-coordinator (a copy of one that already holds the dataset), so that the job has the same
+# id, the same units and, being deterministic, the same result bits whatever the fleet.
+#
+#   bench/distributed/matrix.sh [--bin BUILD_DIR] [--steps 20] [--models "mlp cnn"] [--workers "1 2 4 8"]
+#                               [--batches "1024 4096"] [--mode auto|real|emulated] [--units-per-step 8]
+#                               [--no-pin]
+#   bench/distributed/run.sh --matrix ...   (the same)
+#
+# Two modes, and every row says which one it ran in:
+#  - real: K raven-worker processes (CPU backend, one thread each), each pinned with taskset to a core
+#    of its own, the coordinator on core 0. What it proves: the whole path, arithmetic included, with
+#    no worker sharing a core. `auto` runs K workers this way where K <= cores - 1.
+#  - emulated: the K workers replay (raven-worker --replay, core/worker/RecordedCompute.h) the K = 1
+#    run of the same model and batch, which ran real and recorded each unit's result and compute
+#    time (--record). A replaying worker does everything a real one does (TLS, leases, fetching,
+#    hashing and decoding shards, parsing weights, submitting; the coordinator's fsyncs are real)
+#    except the arithmetic: it waits the recorded compute time instead. What it proves: the
+#    coordinator, protocol, TLS, fsync, exactly-once and determinism under concurrency, with compute
+#    times from a real run rather than from K workers' arithmetic fighting over too few cores. The
+#    replaying workers share cores 1..cores-1; the coordinator keeps core 0.
+# "bits equal" compares the run's final weights (the tensors of the last checkpoint) with the K = 1
+# run's: in emulated mode that is the recording; in real mode it checks determinism across fleets.
+#
+# Per row: samples/s over the measured steps (step 2 .. steps-1, from the coordinator's step
+# timestamps), utilization = the workers' compute time / (K x wall), efficiency = samples/s / (K x one
+# worker's compute-only rate from the K = 1 run), and the coordinator's waterfall of a step (ms:
+# weights out, compute, upload, ingest, step, idle; StepWaterfall.h). Then the goals of item 7, met
+# or not. Each (model, batch) is cut into --units-per-step units (default 8, so that 8 workers each
+# have one), the same for every K. --no-pin leaves every process to the kernel's scheduler (for a
+# machine shared with other work, where a pinned process cannot move off a busy core); `auto` then
+# runs every K > 1 emulated. Paths may be relative to the folder the script is called from.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../.." && pwd)
+bin=$src/build/ci
+steps=20
+models="mlp cnn"
+workers="1 2 4 8"
+batches="1024 4096"
+mode=auto
+units_per_step=8
+no_pin=0
+while [ $# -gt 0 ]; do
+    case $1 in
+        --bin) bin=$2; shift 2 ;;
+        --steps) steps=$2; shift 2 ;;
+        --models) models=$2; shift 2 ;;
+        --workers) workers=$2; shift 2 ;;
+        --batches) batches=$2; shift 2 ;;
+        --mode) mode=$2; shift 2 ;;
+        --units-per-step) units_per_step=$2; shift 2 ;;
+        --no-pin) no_pin=1; shift ;;
+        -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "unknown option $1 (see $0 --help)"; exit 2 ;;
+    esac
+done
+case $mode in auto | real | emulated) ;; *) echo "--mode is auto, real or emulated, not '$mode'"; exit 2 ;; esac
+[ "$steps" -ge 4 ] 2>/dev/null || { echo "--steps wants at least 4 (the first and last steps are not measured)"; exit 2; }
+for m in $models; do
+    [ -f "$src/examples/$m.json" ] || { echo "no model examples/$m.json: --models takes names from examples/"; exit 2; }
+done
+# The K = 1 run comes first: it is every row's baseline, and the recording that emulated rows replay.
+workers="1 $(for k in $workers; do [ "$k" = 1 ] || echo "$k"; done | xargs)"
+bin=$(realpath -m -- "$bin")
+raven=$bin/app-requester/raven
+coordinator=$bin/app-coordinator/raven-coordinator
+worker=$bin/app-contributor/raven-worker
+for p in "$raven" "$coordinator" "$worker"; do
+    [ -x "$p" ] || { echo "missing $p: build first (scripts/build.sh ci) or pass --bin"; exit 1; }
+done
+"$worker" --help | grep -q -- --replay || { echo "$worker has no --replay: build the current raven-worker"; exit 1; }
+data=/usr/share/datasets/fashion-mnist
+[ -d "$data" ] || { echo "no Fashion-MNIST in $data: install the dataset-fashion-mnist package"; exit 1; }
+cores=$(nproc)
+pin=1
+command -v taskset >/dev/null && [ "$cores" -ge 2 ] && [ "$no_pin" = 0 ] || pin=0
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+cd "$work"
+free_port() { /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# For programs started in the background: exec, so that $! is the program itself, not a subshell.
+exec_on_core() { if [ "$pin" = 1 ]; then exec taskset -c "$1" "${@:2}"; else exec "${@:2}"; fi; }
+state() { "$coordinator" status --data-dir "$1" | awk -v j="$2" '$1 == j { print $2 }'; }
+
+# Starts a coordinator on DIR (core 0); sets cpid and port.
+serve() {  # DIR SHARDS_PER_UNIT LOG
+    port=$(free_port)
+    exec_on_core 0 "$coordinator" serve --data-dir "$1" --listen "127.0.0.1:$port" --shards-per-unit "$2" >"$3" 2>&1 &
+    cpid=$!
+    pids+=("$cpid")
+    for _ in $(seq 300); do grep -q serving "$3" && return 0; sleep 0.1; done
+    echo "the coordinator did not start: $(tail -3 "$3")"
+    exit 1
+}
+stop_coordinator() { kill "$cpid" 2>/dev/null || true; wait "$cpid" 2>/dev/null || true; }
+submit() {  # MODEL BATCH STEPS EXTRA...
+    RAVEN_COORDINATOR="wss://127.0.0.1:$port" "$raven" submit --model "$src/examples/$1.json" --data "$data" \
+        --batch-size "$2" --max-steps "$3" --budget 100000 "${@:4}" 2>>"$work/submit.log"
+}
+wait_job() {  # DIR JOB
+    while [ "$(state "$1" "$2")" = running ] || [ "$(state "$1" "$2")" = queued ]; do sleep 0.2; done
+    [ "$(state "$1" "$2")" = done ] || { echo "job $2 ended $(state "$1" "$2"), not done: see $1"; exit 1; }
+}
+
+# A coordinator that holds the dataset and every model's spec, and worker caches that hold every shard
+# the runs visit: a warm-up job of the MLP, at the largest batch for as many steps, by one worker
+# (the shards' order depends on the seed alone). Each run starts from a copy of both.
+base=$work/base
+mkdir -p "$base"
+key=$("$coordinator" add-requester bench --deposit 10000000 --data-dir "$base" 2>/dev/null)
+export RAVEN_API_KEY=$key RAVEN_KNOWN_HOSTS=$work/known_hosts XDG_CACHE_HOME=$work/xdg
+serve "$base" 16 "$work/warmup-coordinator.log"
+max_batch=$(for b in $batches; do echo "$b"; done | sort -n | tail -1)
+warm=$(submit mlp "$max_batch" "$steps")
+others=()  # one step of each other model: its spec is on the coordinator before any run
+for m in $models; do [ "$m" = mlp ] || others+=("$(submit "$m" 1024 1)"); done
+token=$("$coordinator" add-contributor warmup --data-dir "$base" 2>/dev/null)
+"$worker" --coordinator "wss://127.0.0.1:$port" --token "$token" --device cpu --threads 1 \
+    --cache-dir "$work/cache-warm" --known-hosts "$work/known_hosts" >warmup.log 2>&1 &
+wp=$!
+pids+=("$wp")
+for j in "$warm" "${others[@]}"; do wait_job "$base" "$j"; done
+kill "$wp"; wait "$wp" 2>/dev/null || true
+stop_coordinator
+for i in $(seq 8); do cp -r "$work/cache-warm" "$work/cache-$i"; done
+max_k=$(for k in $workers; do echo "$k"; done | sort -n | tail -1)
+for i in $(seq 9 "$max_k"); do cp -r "$work/cache-warm" "$work/cache-$i"; done
+
+# One run: K workers (real or replaying) train MODEL at BATCH for the given steps on a fresh copy of
+# the base coordinator; appends one row to rows.md.
+run() {  # MODEL BATCH K MODE RECORD (1: the K = 1 run records for the emulated rows)
+    local model=$1 batch=$2 k=$3 how=$4 record=$5 spu dir job wpids=() i core label
+    spu=$(( batch / 32 / units_per_step )); [ "$spu" -ge 1 ] || spu=1
+    label=$model-$batch-$k
+    dir=$work/run-$label
+    cp -a "$base" "$dir"
+    serve "$dir" "$spu" "$work/coordinator-$label.log"
+    job=$(submit "$model" "$batch" "$steps")
+    for i in $(seq "$k"); do
+        token=$("$coordinator" add-contributor "bench-$label-$i" --data-dir "$dir" 2>/dev/null)
+        local extra=() where
+        if [ "$how" = emulated ]; then
+            extra=(--replay "$work/recording-$model-$batch")
+            where=$(( cores > 1 ? 1 + (i - 1) % (cores - 1) : 0 ))
+        else
+            [ "$k" = 1 ] && [ "$record" = 1 ] && extra=(--record "$work/recording-$model-$batch")
+            where=$(( cores > 1 ? 1 + (i - 1) % (cores - 1) : 0 ))
+        fi
+        exec_on_core "$where" "$worker" --coordinator "wss://127.0.0.1:$port" --token "$token" --device cpu --threads 1 \
+            --cache-dir "$work/cache-$i" --known-hosts "$work/known_hosts" "${extra[@]}" >"w-$label-$i.log" 2>&1 &
+        wpids+=($!)
+        pids+=($!)
+    done
+    wait_job "$dir" "$job"
+    for p in "${wpids[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${wpids[@]}"; do wait "$p" 2>/dev/null || true; done
+    stop_coordinator
+    local shown=$how
+    if [ "$how" = real ] && [ "$pin" = 0 ]; then shown="real, not pinned"
+    elif [ "$how" = real ] && [ "$k" -gt $((cores - 1)) ]; then shown="real, cores shared"; fi
+    [ "$how" = real ] && [ "$k" = 1 ] && [ "$record" = 1 ] && shown="$shown (recording)"
+    /usr/bin/python3 "$here/matrix_report.py" row --metrics "$dir/jobs/$job/metrics.jsonl" --job-dir "$dir/jobs/$job" \
+        --model "$model" --batch "$batch" --workers "$k" --mode "$shown" --steps "$steps" \
+        --baseline "$work/baseline-$model-$batch.json" >>rows.md
+    tail -n 1 rows.md
+    rm -rf "$dir"
+}
+
+mode_of() {  # K: the mode its row runs in
+    if [ "$1" = 1 ] || [ "$mode" = real ]; then echo real
+    elif [ "$mode" = emulated ]; then echo emulated
+    elif [ "$pin" = 1 ] && [ "$1" -le $((cores - 1)) ]; then echo real
+    else echo emulated; fi
+}
+
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "Raven distributed benchmark matrix: Fashion-MNIST, $steps steps a run (steps 2..$((steps - 1)) measured),"
+echo "CPU workers with one thread each, on $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs) ($cores cores),"
+echo "$units_per_step units a step; load average at the start: $load."
+if [ "$pin" = 1 ]; then echo "Pinned with taskset: coordinator on core 0, workers on cores 1..$((cores - 1))."
+else echo "Not pinned (--no-pin, taskset missing or one core)."; fi
+echo
+echo "| model | batch | workers | mode | samples/s | utilization | efficiency vs K x compute-only | weights out | compute | upload | ingest | step | idle | wall (ms) | bits equal |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+for m in $models; do
+    for b in $batches; do
+        record=0
+        for k in $workers; do [ "$(mode_of "$k")" = emulated ] && record=1; done
+        for k in $workers; do run "$m" "$b" "$k" "$(mode_of "$k")" "$record"; done
+    done
+done
+echo
+echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
+echo
+/usr/bin/python3 "$here/matrix_report.py" goals --rows rows.md

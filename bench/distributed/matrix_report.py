@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""The rows and the goals of bench/distributed/matrix.sh, from the coordinator's own files.
+
+  matrix_report.py row --metrics jobs/<id>/metrics.jsonl --job-dir jobs/<id> --model mlp --batch 1024 \
+      --workers 4 --mode emulated --steps 20 --baseline baseline-mlp-1024.json
+  matrix_report.py goals --rows rows.md
+
+row: one Markdown row. The K = 1 run (the first of each model and batch) writes the baseline file: its
+compute-only rate (samples per second of pure computation) and its final weights' hash; later rows
+read it for their efficiency and their "bits equal". The weights' hash covers the tensors of the last
+checkpoint (v<version>.safetensors, the highest version): their names, dtypes, shapes and bytes, not
+its metadata.
+
+goals: the goals of issue 17 item 7 beside the figures of the rows, met or not.
+"""
+import argparse
+import hashlib
+import json
+import os
+import re
+import struct
+import sys
+
+
+def weights_hash(job_dir):
+    versions = [(int(m.group(1)), name) for name in os.listdir(job_dir)
+                if (m := re.fullmatch(r"v(\d+)\.safetensors", name))]
+    if not versions:
+        return None, None
+    version, name = max(versions)
+    with open(os.path.join(job_dir, name), "rb") as f:
+        blob = f.read()
+    (header_len,) = struct.unpack("<Q", blob[:8])
+    header = json.loads(blob[8:8 + header_len])
+    data = blob[8 + header_len:]
+    h = hashlib.sha256()
+    for tensor in sorted(k for k in header if k != "__metadata__"):
+        info = header[tensor]
+        begin, end = info["data_offsets"]
+        h.update(f"{tensor}:{info['dtype']}:{info['shape']}:".encode())
+        h.update(data[begin:end])
+    return version, h.hexdigest()
+
+
+def row(args):
+    rows = [json.loads(line) for line in open(args.metrics) if line.strip()]
+    measured = [r for r in rows
+                if 2 <= int(r.get("step", 0)) <= args.steps - 1 and "wall_ms" in r.get("extra", {})]
+    label = f"| {args.model} | {args.batch} | {args.workers} | {args.mode} |"
+    if not measured:
+        print(f"{label} (no measured steps in {args.metrics}) |")
+        return
+    mean = lambda key: sum(r["extra"].get(key, 0.0) for r in measured) / len(measured)
+    # samples/s between the end of step 1 and the end of the last measured step (coordinator clock).
+    stamps = {int(r["step"]): int(r["timestamp_ms"]) / 1000.0 for r in rows if "timestamp_ms" in r}
+    last = max(int(r["step"]) for r in measured)
+    if 1 in stamps and last in stamps and stamps[last] > stamps[1]:
+        sps = (last - 1) * args.batch / (stamps[last] - stamps[1])
+    else:
+        sps = sum(r.get("samples_per_second", 0.0) for r in measured) / len(measured)
+    version, digest = weights_hash(args.job_dir)
+    rate = mean("compute_samples_per_s")
+    if args.workers == 1 and not os.path.exists(args.baseline):
+        json.dump({"compute_samples_per_s": rate, "weights": digest, "version": version}, open(args.baseline, "w"))
+        equal = "(reference)"
+    else:
+        base = json.load(open(args.baseline)) if os.path.exists(args.baseline) else {}
+        rate = base.get("compute_samples_per_s", rate)
+        equal = "yes" if digest and digest == base.get("weights") else "no"
+    eff = sps / (args.workers * rate) if rate > 0 else 0.0
+    print(f"{label} {sps:.0f} | {100 * mean('utilization'):.0f}% | {100 * eff:.0f}% | "
+          f"{mean('weights_out_ms'):.1f} | {mean('compute_ms'):.1f} | {mean('upload_ms'):.1f} | "
+          f"{mean('ingest_ms'):.1f} | {mean('step_ms'):.1f} | {mean('idle_ms'):.1f} | {mean('wall_ms'):.1f} | "
+          f"{equal} |")
+
+
+# Issue 17 item 7: (what, model, batch or None for any, workers, least utilization)
+GOALS = [
+    ("one worker's step is compute", "cnn", None, 1, 0.85),
+    ("one worker's step is compute", "mlp", None, 1, 0.60),
+    ("utilization with 8 workers", "cnn", 4096, 8, 0.90),
+    ("utilization with 8 workers", "mlp", 4096, 8, 0.75),
+]
+
+
+def goals(args):
+    cells = {}
+    for line in open(args.rows):
+        parts = [p.strip() for p in line.strip().strip("|").split("|")]
+        if len(parts) < 6 or not parts[1].isdigit() or not parts[5].endswith("%"):
+            continue
+        cells[(parts[0], int(parts[1]), int(parts[2]))] = (parts[3], float(parts[5].rstrip("%")) / 100)
+    print("Goals of issue 17 item 7, beside this run's figures:")
+    print()
+    print("| goal | model | batch | workers | mode | figure | goal | met |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for what, model, batch, workers, least in GOALS:
+        found = [(b, cell) for (m, b, k), cell in sorted(cells.items()) if m == model and k == workers
+                 and (batch is None or b == batch)]
+        if not found:
+            print(f"| {what} | {model} | {batch or 'any'} | {workers} | - | not run | >= {100 * least:.0f}% | - |")
+        for b, (mode, figure) in found:
+            print(f"| {what} | {model} | {b} | {workers} | {mode} | {100 * figure:.0f}% | >= {100 * least:.0f}% | "
+                  f"{'yes' if figure >= least else 'no'} |")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("row")
+    r.add_argument("--metrics", required=True)
+    r.add_argument("--job-dir", required=True)
+    r.add_argument("--model", required=True)
+    r.add_argument("--batch", type=int, required=True)
+    r.add_argument("--workers", type=int, required=True)
+    r.add_argument("--mode", required=True)
+    r.add_argument("--steps", type=int, required=True)
+    r.add_argument("--baseline", required=True)
+    g = sub.add_parser("goals")
+    g.add_argument("--rows", required=True)
+    args = parser.parse_args()
+    row(args) if args.command == "row" else goals(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
