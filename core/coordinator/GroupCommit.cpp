@@ -17,7 +17,7 @@ GroupCommit::GroupCommit(QThreadPool& pool, QObject& context, Durable durable)
 void GroupCommit::add(CommitItem item) {
     units_.insert(item.checked.unit);
     waiting_.push_back(std::move(item));
-    if (!writing_) startBatch();
+    startBatch();
 }
 
 void GroupCommit::write(const std::vector<CommitItem>& batch) {
@@ -34,8 +34,8 @@ void GroupCommit::write(const std::vector<CommitItem>& batch) {
 }
 
 void GroupCommit::startBatch() {
-    if (waiting_.empty()) return;
-    writing_ = true;
+    if (waiting_.empty() || writing_ >= kBatchesInFlight) return;
+    ++writing_;
     auto batch = std::make_shared<std::vector<CommitItem>>();
     batch->swap(waiting_);
     lastBatch_ = batch->size();
@@ -49,7 +49,7 @@ void GroupCommit::startBatch() {
             &context_,
             [this, batch] {
                 for (const CommitItem& item : *batch) units_.erase(item.checked.unit);
-                writing_ = false;
+                --writing_;
                 try {
                     durable_(std::move(*batch));
                 } catch (const std::exception& e) {

@@ -6,11 +6,13 @@
 //
 // An accepted result must be on disk before the store counts (and pays) it. Doing that per result
 // costs two fsynced files, two directory fsyncs and a SQLite commit each, on the event loop. Here
-// the results waiting when no write is in flight form one batch: a worker thread writes all their
+// the results waiting when a write can start form one batch: a worker thread writes all their
 // gradient files (each fsynced, then renamed, each directory fsynced once), then all their info
 // files the same way, and only then hands the batch back to the event loop, which accepts the
-// whole batch in ONE store transaction, pays and answers each. Results that arrive meanwhile wait
-// for the next batch, so the batch grows with the load (as a database's group commit does).
+// whole batch in ONE store transaction, pays and answers each. Up to kBatchesInFlight batches are
+// written at once (their fsyncs overlap, and the file system's journal may commit them together);
+// results that arrive while that many are in flight wait for the next batch, so the batch grows
+// with the load (as a database's group commit does). Batches may come back in any order.
 //
 // Order per result, as before: gradient file, info file (crash point result-gradient-written in
 // between), both durable (result-saved), then the store's transaction (result-accepted). A unit
@@ -36,6 +38,7 @@ struct CommitItem {
 
 class GroupCommit {
 public:
+    static constexpr int kBatchesInFlight = 2;
     using Durable = std::function<void(std::vector<CommitItem>)>;
 
     // `durable` runs on `context`'s thread with each written batch (or a failed one, each item's
@@ -45,7 +48,7 @@ public:
     void add(CommitItem item);
     // Whether a result of this unit is waiting or being written.
     bool holds(ledger::WorkUnitId unit) const { return units_.count(unit) > 0; }
-    bool idle() const { return !writing_ && waiting_.empty(); }
+    bool idle() const { return writing_ == 0 && waiting_.empty(); }
     std::size_t lastBatchSize() const { return lastBatch_; }
 
     // The files of a batch, made durable on the calling thread (raven::Error when one fails).
@@ -58,8 +61,8 @@ private:
     QObject& context_;
     Durable durable_;
     std::vector<CommitItem> waiting_;
-    std::set<ledger::WorkUnitId> units_;  // of waiting_ and the batch being written
-    bool writing_ = false;
+    std::set<ledger::WorkUnitId> units_;  // of waiting_ and the batches being written
+    int writing_ = 0;                     // batches in flight
     std::size_t lastBatch_ = 0;
 };
 

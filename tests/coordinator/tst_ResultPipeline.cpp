@@ -130,26 +130,29 @@ private slots:
             }
             batches.push_back(units);
         });
-        commit.add({checked(10, {1.0f, 2.0f}), files, {}});  // starts a batch of one at once
-        commit.add({checked(11, {3.0f, 4.0f}), files, {}});  // these wait for the next batch
-        commit.add({checked(12, {5.0f, 6.0f}), files, {}});
+        static_assert(GroupCommit::kBatchesInFlight == 2);
+        commit.add({checked(10, {1.0f, 2.0f}), files, {}});  // a batch of one at once
+        commit.add({checked(11, {3.0f, 4.0f}), files, {}});  // and a second one beside it
+        commit.add({checked(12, {5.0f, 6.0f}), files, {}});  // these wait for a batch to come back
         commit.add({checked(13, {7.0f, 8.0f}), files, {}});
-        QVERIFY(commit.holds(10) && commit.holds(13));
+        commit.add({checked(14, {9.0f, 1.0f}), files, {}});
+        QVERIFY(commit.holds(10) && commit.holds(14));
         QVERIFY(!commit.idle());
         release.release();
-        QTRY_COMPARE(batches.size(), std::size_t(2));
+        QTRY_COMPARE(batches.size(), std::size_t(3));
         QCOMPARE(batches[0], (std::vector<ledger::WorkUnitId>{10}));
-        QCOMPARE(batches[1], (std::vector<ledger::WorkUnitId>{11, 12, 13}));
+        QCOMPARE(batches[1], (std::vector<ledger::WorkUnitId>{11}));
+        QCOMPARE(batches[2], (std::vector<ledger::WorkUnitId>{12, 13, 14}));
         QCOMPARE(commit.lastBatchSize(), std::size_t(3));
         QVERIFY(commit.idle());
-        QVERIFY(!commit.holds(10) && !commit.holds(13));
+        QVERIFY(!commit.holds(10) && !commit.holds(14));
         // Each result's two files, whole, with the payload's hash as received.
         QCOMPARE(floatsOf(readWhole(files.gradientPath(12))), (std::vector<float>{5.0f, 6.0f}));
         const QJsonObject info = QJsonDocument::fromJson(readWhole(files.resultInfoPath(12))).object();
         QCOMPARE(info.value("samples").toInteger(), 4);
         QCOMPARE(info.value("contributor").toInteger(), 3);
         QCOMPARE(info.value("payload_sha256").toString(), checked(12, {5.0f, 6.0f}).sha256);
-        QCOMPARE(QDir(files.resultsDir()).entryList(QDir::Files).size(), 8);  // no temporaries left
+        QCOMPARE(QDir(files.resultsDir()).entryList(QDir::Files).size(), 10);  // no temporaries left
     }
 
     void aBatchThatCannotBeWrittenComesBackWithTheReason() {
