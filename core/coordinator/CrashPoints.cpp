@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <random>
 
 #include "base/Error.h"
@@ -59,6 +60,9 @@ bool crashPointsArmed = false;
 
 void reachCrashPoint(CrashPoint point) {
     if (point != plan.point) return;
+    // Result points are reached on the coordinator's thread pool, by two batches at once.
+    static std::mutex arriving;
+    const std::lock_guard lock(arriving);
     ++plan.arrivals;
     const bool now = plan.nth > 0 ? plan.arrivals == plan.nth
                                   : std::uniform_real_distribution<double>(0.0, 1.0)(plan.random) < plan.probability;

@@ -4,6 +4,11 @@
 #include <QFileInfo>
 #include <QSaveFile>
 
+#include <memory>
+#include <set>
+
+#include <cstdio>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -31,6 +36,36 @@ void writeDurably(const QString& path, const QByteArray& bytes) {
                 "cannot write " + path.toStdString() + ": " + file.errorString().toStdString(),
                 "check that the data directory is writable and the disk not full");
     syncDirectory(QFileInfo(path).absolutePath());
+}
+
+void writeDurably(const std::vector<std::pair<QString, QByteArray>>& files) {
+    std::vector<std::unique_ptr<QFile>> temporaries;
+    const auto cleanUp = [&] {
+        for (const auto& t : temporaries) QFile::remove(t->fileName());
+    };
+    for (const auto& [path, bytes] : files) {
+        auto file = std::make_unique<QFile>(path + QStringLiteral(".partial"));
+        const bool written = file->open(QIODevice::WriteOnly | QIODevice::Truncate) &&
+                             file->write(bytes) == bytes.size() && file->flush() && ::fsync(file->handle()) == 0;
+        const QString why = file->errorString();
+        file->close();
+        temporaries.push_back(std::move(file));
+        if (!written) {
+            cleanUp();
+            RAVEN_CHECK(false, "cannot write " + path.toStdString() + ": " + why.toStdString(),
+                        "check that the data directory is writable and the disk not full");
+        }
+    }
+    std::set<QString> directories;
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        const QString& path = files[i].first;
+        RAVEN_CHECK(::rename(QFile::encodeName(temporaries[i]->fileName()).constData(),
+                             QFile::encodeName(path).constData()) == 0,
+                    "cannot rename a temporary file over " + path.toStdString(),
+                    "check that the data directory is writable");
+        directories.insert(QFileInfo(path).absolutePath());
+    }
+    for (const QString& directory : directories) syncDirectory(directory);
 }
 
 QByteArray readWhole(const QString& path) {

@@ -9,10 +9,17 @@
 #include <QByteArray>
 #include <QString>
 
+#include <utility>
+#include <vector>
+
 namespace raven::coordinator {
 
 // raven::Error naming the file when it cannot be written.
 void writeDurably(const QString& path, const QByteArray& bytes);
+// Group commit: every file written to a temporary, each fsynced, then all renamed over their targets
+// and each directory fsynced once (not once per file). A crash leaves any subset of the targets
+// replaced, each whole. raven::Error naming the first file that cannot be written (none renamed).
+void writeDurably(const std::vector<std::pair<QString, QByteArray>>& files);
 // The whole file; raven::Error naming it when it cannot be read.
 QByteArray readWhole(const QString& path);
 

@@ -56,6 +56,9 @@ Engine::Engine(Coordinator& owner, const CoordinatorOptions& options)
     ledger_ = std::make_unique<ledger::Ledger>(*store_, options.rate);
     leases_ = std::make_unique<ledger::LeaseBook>(*store_, *ledger_);
     scheduler_ = std::make_unique<Scheduler>(*store_, *leases_);
+    desk_ = std::make_unique<LeaseDesk>(*store_, *leases_, *scheduler_, options.unitDeadlineMs);
+    judge_ = std::make_unique<ResultJudge>(*store_, *leases_,
+                                           [this](ledger::JobId job, const QString& why) { failJob(job, why); });
     library_ = std::make_unique<DataLibrary>(options.dataDir);
     server_ = std::make_unique<protocol::ProtocolServer>(protocol::ServerIdentity::loadOrCreate(options.dataDir),
                                                          serverOptions(options));
@@ -72,6 +75,9 @@ Engine::Engine(Coordinator& owner, const CoordinatorOptions& options)
             [this](ConnectionId id, const QString&) { onDisconnected(id); });
     connect(&ticker_, &QTimer::timeout, this, [this] { tick(); });
     ticker_.setInterval(tickIntervalMs(options));
+    ingest_ = std::make_unique<ResultIngest>(pool_, *this);
+    commit_ = std::make_unique<GroupCommit>(pool_, *this,
+                                            [this](std::vector<CommitItem> batch) { onBatchDurable(std::move(batch)); });
 
     resumeJobs();
 }
@@ -80,6 +86,7 @@ Engine::~Engine() {
     // Not a shutdown protocol: leases stay in the store exactly as a crash would leave them (the next
     // start hands them back). Only stop the server's signals from reaching a half-destroyed engine.
     ticker_.stop();
+    pool_.waitForDone();  // its answers, queued to this object, die with it
     server_->disconnect(this);
     server_.reset();
 }
@@ -202,9 +209,7 @@ void Engine::tick() {
     try {
         const QDateTime now = utcNow();
         // Leases past their deadline: the units go back to the queue.
-        QMap<ledger::JobId, int> reissued;
-        for (const ledger::WorkUnitId id : leases_->expireLeases(now))
-            if (const auto unit = store_->workUnit(id)) ++reissued[unit->job];
+        const QMap<ledger::JobId, int> reissued = desk_->expire(now);
         for (auto it = reissued.begin(); it != reissued.end(); ++it)
             metrics_->event(it.key(), wire::JOB_EVENT_KIND_WORK_REISSUED,
                             QStringLiteral("%1 work unit(s) re-issued: their lease deadline passed").arg(it.value()));

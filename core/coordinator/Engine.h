@@ -1,5 +1,6 @@
 #pragma once
 // Engine: the coordinator's parts wired together behind Coordinator (internal to core/coordinator).
+// It dispatches messages and keeps sessions; the decisions live in small classes of their own.
 //
 //   ProtocolServer --messageReceived--> dispatch() --> one handler per request kind:
 //     EngineSessions.cpp      Authenticate, RegisterContributor, Heartbeat; connections coming and going
@@ -7,12 +8,24 @@
 //     EngineRequesters.cpp    uploads, CreateJob, ListJobs, ControlJob, metrics, checkpoints, credits
 //     EngineJobs.cpp          resuming jobs at start-up, stepping them, ending them
 //
+//   leasing      LeaseDesk (hold caps, parked requests, speculation threshold, hand-backs, expiry)
+//                over Scheduler (which units) over ledger::LeaseBook (the store's leases)
+//   a result     parts appended on the event loop -> ResultIngest (pool: decompress, hash once,
+//                decode, measure) -> ResultJudge (duplicate? plausible?) -> GroupCommit (pool: the
+//                batch's files durable) -> one store transaction for the batch (LeaseBook pays)
+//                -> ResultJudge's answer; JobRunner keeps the gradient in memory
+//   a step       all units done -> JobRunner::prepareStep (event loop) -> computeStep (pool: sum in
+//                unit order, optimizer, state file durable) -> finishStep, the store's version,
+//                the next step's units in one transaction, parked workers served (event loop)
+//
 // Each handler either answers or throws RequestError (answered as Error{code}); dispatch() catches
 // everything per message, so a bad request or a failing handler never ends the process or another
-// connection. A timer expires leases and hands back the leases of silent workers.
+// connection. Work that comes back from the pool is caught the same way. A timer expires leases and
+// hands back the leases of silent workers.
 #include <QDateTime>
 #include <QLockFile>
 #include <QObject>
+#include <QThreadPool>
 #include <QTimer>
 
 #include <deque>
@@ -23,11 +36,14 @@
 
 #include "coordinator/Coordinator.h"
 #include "coordinator/DataLibrary.h"
+#include "coordinator/GroupCommit.h"
 #include "coordinator/JobBounds.h"
 #include "coordinator/JobRunner.h"
+#include "coordinator/LeaseDesk.h"
 #include "coordinator/Metrics.h"
 #include "coordinator/RateLimiter.h"
-#include "coordinator/ResultPlausibility.h"
+#include "coordinator/ResultIngest.h"
+#include "coordinator/ResultJudge.h"
 #include "coordinator/Scheduler.h"
 #include "coordinator/StepWaterfall.h"
 #include "coordinator/Transfers.h"
@@ -69,6 +85,7 @@ private:
             std::int64_t bytes = 0;
         };
         std::map<std::string, Arrival> arrivals;  // of `results`, for the step's waterfall
+        int resultsChecking = 0;                  // complete results in ResultIngest, not yet answered
         std::map<std::string, wire::ResultAck> droppedResults;  // unit id -> the answer its rest gets
         std::map<std::string, std::unique_ptr<protocol::ContentAssembler>> uploads;  // by shard hash
     };
@@ -98,14 +115,11 @@ private:
 
     // --- EngineContributors.cpp -------------------------------------------------------------------
     void onLeaseRequest(Session& s, const wire::Envelope& e);
-    // Leases what the scheduler gives this worker now, as a LeaseGrant (possibly empty).
+    // Leases what the LeaseDesk gives this worker now, as a LeaseGrant (possibly empty): the one
+    // place a LeaseGrant is built.
     wire::Envelope grantLeases(Session& s, int maxUnits);
-    // Parked lease requests (long polling): answered as soon as a step's units appear, units come
-    // back, or kParkMs pass, so that idle workers start the next step without polling delay.
+    // Parked lease requests (LeaseDesk) answered when work may have appeared.
     void serveParkedLeases();
-    // Idle workers duplicate a leased unit only once its lease is older than this (several typical
-    // unit turnarounds), so that a normal step end does not double the work.
-    qint64 speculateAfterMs() const;
     void onHandBack(Session& s, const wire::Envelope& e);
     void onFetchShard(Session& s, const wire::Envelope& e);
     void onFetchManifest(Session& s, const wire::Envelope& e);
@@ -113,12 +127,15 @@ private:
     // The units this contributor holds a lease on now: what it may fetch content for.
     QList<ledger::WorkUnit> leasedUnits(const Session& s) const;
     void onSubmitResult(Session& s, const wire::Envelope& e);
-    wire::ResultAck judgeResult(Session& s, ledger::WorkUnitId unitId, const protocol::WorkResult& result);
-    wire::ResultAck rejectResult(Session& s, ledger::WorkUnitId unitId, const QString& reason, bool countAgainst);
-    // A unit that kRejectionsBeforeJobFails different contributors failed (rejected results, or
-    // "could not compute" hand-backs) fails its job: the unit is at fault, not they.
-    void noteUnitFailure(const ledger::WorkUnit& unit, ledger::ContributorId contributor, const QString& how,
-                         const QString& reason);
+    // A result back from ResultIngest (decoded, hashed, measured): judged (ResultJudge), then to
+    // GroupCommit; a second result for a unit GroupCommit holds waits in heldBack_.
+    void onResultChecked(CheckedResult checked);
+    void judgeChecked(CheckedResult checked);
+    // A batch whose files are durable: accepted in one store transaction, then each paid and answered.
+    void onBatchDurable(std::vector<CommitItem> batch);
+    // The judge's answer, and what the outcome means for the runner, the desk and the waterfall.
+    wire::ResultAck afterAcceptance(CommitItem& item, const ledger::AcceptResult& accepted);
+    void answerResult(const CheckedResult& checked, wire::ResultAck ack);
     // "contributor 7 (Alice's desktop)": the name as the contributor gave it, bounded.
     QString contributorLabel(ledger::ContributorId id) const;
     wire::WorkUnit wireUnit(const ledger::WorkUnit& unit, const JobRunner& runner) const;
@@ -149,7 +166,11 @@ private:
     // Creates the current step's units, or applies the step when all its units are done, as often as
     // that moves the job on; ends the job when its plan is done. Failures fail the job.
     void advance(ledger::JobId job);
-    void stepOnce(JobRunner& runner, const QList<ledger::WorkUnit>& units);
+    // The step of a job whose units are all done: prepared here, computed (sum, optimizer, state
+    // file) on the pool, finished in onStepComputed(); the event loop serves everything else meanwhile.
+    void startStep(JobRunner& runner, const QList<ledger::WorkUnit>& units);
+    void onStepComputed(ledger::JobId job, const JobRunner* runner, const QList<ledger::WorkUnit>& units,
+                        std::optional<StepProduct> product, const QString& failure);
     void completeJob(JobRunner& runner);
     void failJob(ledger::JobId job, const QString& why);
     void endJob(ledger::JobId job, ledger::JobState finalState, const QString& signalName);
@@ -184,19 +205,17 @@ private:
     std::map<ledger::JobId, StepWaterfall> waterfalls_;  // the step in progress, for metrics.jsonl
     std::map<ledger::JobId, std::set<ledger::ContributorId>> jobWorkers_;  // for WORKER_JOINED / LEFT
     mutable std::map<ledger::JobId, qint64> totalSteps_;                   // JobInfo of ended jobs
-    struct ParkedLease {
-        ConnectionId connection = 0;
-        std::uint64_t requestId = 0;
-        int maxUnits = 1;
-        QDateTime until;
-    };
-    std::vector<ParkedLease> parked_;
-    std::map<ledger::JobId, ResultPlausibility> plausibility_;                 // per job, from its accepted results
-    RateLimiter enrollments_;                                                  // open enrollments per address
-    std::map<ledger::ContributorId, std::deque<QDateTime>> recentlyAccepted_;  // lease caps from delivery
-    std::map<ledger::WorkUnitId, std::set<ledger::ContributorId>> unitRejections_;  // who failed each unit
+    std::unique_ptr<LeaseDesk> desk_;     // grants, parked requests, hold caps, hand-backs, expiry
+    std::unique_ptr<ResultJudge> judge_;  // duplicate / rejected / accepted, and failing units
+    RateLimiter enrollments_;             // open enrollments per address
     JobBounds bounds_;
-    double turnaroundMs_ = 0.0;  // moving average of lease-to-result time of accepted units
+    // Work off the event loop: result checks, group commits, optimizer steps. ~Engine waits for it
+    // before anything else goes (a step's state file is then written, the store not told: as a crash).
+    QThreadPool pool_;
+    std::unique_ptr<ResultIngest> ingest_;
+    std::unique_ptr<GroupCommit> commit_;
+    std::vector<CheckedResult> heldBack_;  // second results for units GroupCommit holds
+    bool resuming_ = false;                // in resumeJobs(): steps are applied synchronously
 };
 
 }  // namespace raven::coordinator

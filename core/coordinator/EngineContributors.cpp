@@ -1,11 +1,15 @@
 // Contributors: leasing work, fetching what it needs, and results: assembled, checked, kept on disk,
 // then accepted exactly once through the LeaseBook (which pays).
+#include <QFile>
+
+#include <algorithm>
 #include <cmath>
 
 #include "coordinator/CrashPoints.h"
 #include "coordinator/Engine.h"
 #include "coordinator/RequestError.h"
 #include "coordinator/WireIds.h"
+#include "ledger/Transaction.h"
 #include "protocol/BoundedText.h"
 #include "protocol/Framing.h"
 
@@ -13,18 +17,11 @@ namespace raven::coordinator {
 
 namespace {
 
-// How long a lease request with nothing to lease waits for work before it is answered empty.
-constexpr int kParkMs = 1000;
-
 // Results one connection may have half-sent at once (each holds up to a model's gradient).
 constexpr std::size_t kResultsInFlight = 16;
 // Answers kept for the remaining parts of results answered early; beyond it the oldest is forgotten
 // (its sender then gets "arrived without its beginning" for a late part, which it survives).
 constexpr std::size_t kDroppedResultsKept = 64;
-// Units a worker may hold before any of its results came back.
-constexpr int kStartingLeases = 2;
-// Distinct contributors whose results for one unit were all rejected before the job is failed.
-constexpr int kRejectionsBeforeJobFails = 8;
 
 bool isLastPart(const wire::SubmitResult& part) {
     const wire::ContentChunk& c = part.gradient().content();
@@ -55,26 +52,16 @@ void Engine::onLeaseRequest(Session& s, const wire::Envelope& e) {
     const int maxUnits = static_cast<int>(std::clamp<std::uint32_t>(e.lease_request().max_units(), 1, 256));
     wire::Envelope reply = grantLeases(s, maxUnits);
     if (reply.lease_grant().units_size() == 0) {
-        parked_.push_back({s.id, e.request_id(), maxUnits, utcNow().addMSecs(kParkMs)});
+        desk_->park({s.id, e.request_id(), maxUnits, {}}, utcNow());
         return;
     }
     answer(s.id, e.request_id(), std::move(reply));
 }
 
 wire::Envelope Engine::grantLeases(Session& s, int maxUnits) {
-    const QDateTime now = utcNow();
-    const QDateTime deadline = now.addMSecs(options_.unitDeadlineMs);
-    // A unit's latest lease was granted unitDeadlineMs before its deadline.
-    const QDateTime speculateIfDeadlineBefore = deadline.addMSecs(-speculateAfterMs());
-    // Holdings follow what the worker has delivered, not the speed or limit it declared: a few units
-    // to start with, then up to twice the results accepted from it within the last unit deadline.
-    // A worker that declares a huge speed and no limit cannot hoard a step's units.
-    auto& delivered = recentlyAccepted_[s.principalId];
-    while (!delivered.empty() && delivered.front().msecsTo(now) > options_.unitDeadlineMs) delivered.pop_front();
-    const int observedCap = kStartingLeases + 2 * static_cast<int>(delivered.size());
-    const int holdCap = s.maxConcurrentLeases > 0 ? std::min(s.maxConcurrentLeases, observedCap) : observedCap;
-    const Scheduler::Grant grant = scheduler_->lease({s.principalId, s.gflops, holdCap}, maxUnits, leasableJobs(),
-                                                     totalConnectedGflops(), deadline, now, speculateIfDeadlineBefore);
+    const Scheduler::Grant grant = desk_->grant({s.principalId, s.gflops, s.maxConcurrentLeases}, maxUnits,
+                                                leasableJobs(), totalConnectedGflops(), utcNow());
+    // The one place a LeaseGrant is built: whatever travels with a grant is added here.
     wire::Envelope reply;
     wire::LeaseGrant& out = *reply.mutable_lease_grant();
     for (const ledger::WorkUnit& unit : grant.units) {
@@ -96,48 +83,36 @@ wire::Envelope Engine::grantLeases(Session& s, int maxUnits) {
 }
 
 void Engine::serveParkedLeases() {
-    if (parked_.empty()) return;
-    const QDateTime now = utcNow();
-    std::vector<ParkedLease> waiting;
-    waiting.swap(parked_);
-    for (const ParkedLease& p : waiting) {
-        auto it = sessions_.find(p.connection);
-        if (it == sessions_.end() || it->second.principal != Principal::Contributor) continue;  // gone
-        try {
-            wire::Envelope reply = grantLeases(it->second, p.maxUnits);
-            if (reply.lease_grant().units_size() == 0 && now < p.until) {
-                parked_.push_back(p);
-                continue;
-            }
-            answer(p.connection, p.requestId, std::move(reply));
-        } catch (const std::exception& e) {
+    desk_->serveParked(
+        utcNow(),
+        [this](const LeaseDesk::ParkedLease& p) -> std::optional<wire::Envelope> {
+            auto it = sessions_.find(p.connection);
+            if (it == sessions_.end() || it->second.principal != Principal::Contributor) return std::nullopt;
+            return grantLeases(it->second, p.maxUnits);
+        },
+        [](const LeaseDesk::ParkedLease& p, const std::exception& e) {
             qWarning("coordinator: a parked lease request failed: %s", e.what());
-            server_->send(p.connection, protocol::makeError(wire::ERROR_CODE_INTERNAL, QString::fromUtf8(e.what()),
-                                                            QStringLiteral("ask again"), p.requestId));
-        }
-    }
+            return protocol::makeError(wire::ERROR_CODE_INTERNAL, QString::fromUtf8(e.what()),
+                                       QStringLiteral("ask again"), p.requestId);
+        },
+        [this](const LeaseDesk::ParkedLease& p, wire::Envelope reply) {
+            answer(p.connection, p.requestId, std::move(reply));
+        });
 }
-
-qint64 Engine::speculateAfterMs() const { return std::max<qint64>(1000, static_cast<qint64>(4.0 * turnaroundMs_)); }
 
 void Engine::onHandBack(Session& s, const wire::Envelope& e) {
     requireContributor(s, "LeaseHandBack");
     const wire::LeaseHandBack& h = e.lease_hand_back();
-    QMap<ledger::JobId, int> reissued;
-    std::vector<ledger::WorkUnit> failed;
-    for (const std::string& text : h.work_unit_ids()) {
-        const ledger::WorkUnitId id = parseId(text, "work_unit_id");
-        const std::optional<ledger::WorkUnit> unit = store_->workUnit(id);
-        if (!unit || !leases_->handBack(id, s.principalId, utcNow())) continue;
-        ++reissued[unit->job];
-        if (h.could_not_compute()) failed.push_back(*unit);
-    }
+    QList<ledger::WorkUnitId> ids;
+    for (const std::string& text : h.work_unit_ids()) ids << parseId(text, "work_unit_id");
+    const LeaseDesk::HandBack back = desk_->handBack(s.principalId, ids, utcNow());
     // Counted only for units this contributor really held, so that no one can fail a job by
     // handing back units it was never given.
-    for (const ledger::WorkUnit& unit : failed)
-        noteUnitFailure(unit, s.principalId, QStringLiteral("impossible to compute for"),
-                        QString::fromStdString(h.reason()));
-    for (auto it = reissued.begin(); it != reissued.end(); ++it)
+    if (h.could_not_compute())
+        for (const ledger::WorkUnit& unit : back.held)
+            judge_->noteUnitFailure(unit, s.principalId, QStringLiteral("impossible to compute for"),
+                                    QString::fromStdString(h.reason()));
+    for (auto it = back.reissued.begin(); it != back.reissued.end(); ++it)
         metrics_->event(it.key(), wire::JOB_EVENT_KIND_WORK_REISSUED,
                         QStringLiteral("%1 work unit(s) handed back by %2 and re-issued")
                             .arg(it.value())
@@ -254,36 +229,6 @@ void Engine::onFetchWeights(Session& s, const wire::Envelope& e) {
             w->second.weightsSent(s.principalId, sent, StepWaterfall::Clock::now());
 }
 
-void Engine::noteUnitFailure(const ledger::WorkUnit& unit, ledger::ContributorId contributor, const QString& how,
-                             const QString& reason) {
-    std::set<ledger::ContributorId>& failedBy = unitRejections_[unit.id];
-    failedBy.insert(contributor);
-    if (static_cast<int>(failedBy.size()) < kRejectionsBeforeJobFails) return;
-    unitRejections_.erase(unit.id);
-    failJob(unit.job, QStringLiteral("work unit %1 was %2 %3 different contributors (last: %4); the job cannot proceed")
-                          .arg(unit.id)
-                          .arg(how)
-                          .arg(kRejectionsBeforeJobFails)
-                          .arg(protocol::boundText(reason)));
-}
-
-wire::ResultAck Engine::rejectResult(Session& s, ledger::WorkUnitId unitId, const QString& reason, bool countAgainst) {
-    if (countAgainst) {
-        if (const std::optional<ledger::WorkUnit> unit = store_->workUnit(unitId)) {
-            leases_->rejectResult(unitId, s.principalId, reason, utcNow());
-            // When many different contributors all fail the same unit, the unit (the job) is at fault,
-            // not them: the job fails with the reason instead of re-issuing the unit forever and
-            // keeping workers from every other job.
-            noteUnitFailure(*unit, s.principalId, QStringLiteral("rejected for"), reason);
-        }
-    }
-    wire::ResultAck ack;
-    ack.set_work_unit_id(idText(unitId));
-    ack.set_status(wire::RESULT_STATUS_REJECTED);
-    ack.set_reason(protocol::boundText(reason).toStdString());
-    return ack;
-}
-
 void Engine::onSubmitResult(Session& s, const wire::Envelope& e) {
     requireContributor(s, "SubmitResult");
     const wire::SubmitResult& part = e.submit_result();
@@ -322,20 +267,17 @@ void Engine::onSubmitResult(Session& s, const wire::Envelope& e) {
             refuse(wire::ERROR_CODE_INVALID_ARGUMENT,
                    QStringLiteral("a part of the result for work unit %1 arrived without its beginning").arg(unitId),
                    QStringLiteral("send a result's parts in order, starting at offset 0"));
-        if (s.results.size() >= kResultsInFlight)
+        // Results being checked count too: a peer cannot queue unbounded work for the thread pool.
+        if (s.results.size() + static_cast<std::size_t>(s.resultsChecking) >= kResultsInFlight)
             refuse(wire::ERROR_CODE_INVALID_ARGUMENT, QStringLiteral("too many results half-sent on this connection"),
                    QStringLiteral("send each result's parts in order, one result after the other"));
         const std::optional<ledger::WorkUnit> unit = store_->workUnit(unitId);
         if (unit && unit->state == ledger::WorkUnitState::Done) {  // a straggler's copy, or sent twice
-            wire::ResultAck ack;
-            ack.set_work_unit_id(idText(unitId));
-            ack.set_status(wire::RESULT_STATUS_DUPLICATE);
-            ack.set_reason("another result for this work unit was counted first");
-            return answerEarly(ack);
+            return answerEarly(ResultJudge::duplicate(unitId));
         }
         const JobRunner* r = unit ? runner(unit->job) : nullptr;
         if (!r)
-            return answerEarly(rejectResult(s, unitId,
+            return answerEarly(judge_->reject(s.principalId, unitId,
                                             unit ? QStringLiteral("job %1 has ended").arg(unit->job)
                                                  : QStringLiteral("there is no work unit %1").arg(unitId),
                                             false));
@@ -347,93 +289,159 @@ void Engine::onSubmitResult(Session& s, const wire::Envelope& e) {
     Session::Arrival& arrival = s.arrivals[key];
     if (first) arrival.first = StepWaterfall::Clock::now();
     arrival.bytes += static_cast<std::int64_t>(part.gradient().content().data().size());
+    bool allIn = false;
     try {
-        it->second->add(part);
+        allIn = it->second->addPart(part);
     } catch (const raven::Error& error) {
         s.results.erase(it);
         s.arrivals.erase(key);
-        return answerEarly(rejectResult(s, unitId, QString::fromStdString(error.message()), true));
+        return answerEarly(judge_->reject(s.principalId, unitId, QString::fromStdString(error.message()), true));
     }
-    if (!it->second->complete()) return;
-    const protocol::WorkResult result = it->second->result();
+    if (!allIn) return;
+    // Every byte is in: decompressing, hashing, decoding and measuring happen on the pool.
+    ArrivedResult arrived;
+    arrived.connection = s.id;
+    arrived.requestId = e.request_id();
+    arrived.contributor = s.principalId;
+    arrived.unit = unitId;
+    arrived.job = store_->workUnit(unitId)->job;
+    arrived.assembler = std::move(it->second);
+    arrived.firstPart = s.arrivals[key].first;
+    arrived.complete = StepWaterfall::Clock::now();
+    arrived.bytes = s.arrivals[key].bytes;
     s.results.erase(it);
-    const Session::Arrival arrived = s.arrivals[key];
     s.arrivals.erase(key);
-    const StepWaterfall::Clock::time_point complete = StepWaterfall::Clock::now();
-    const ledger::JobId job = store_->workUnit(unitId)->job;
-    const wire::ResultAck ack = judgeResult(s, unitId, result);
-    const bool accepted = ack.status() == wire::RESULT_STATUS_ACCEPTED;
-    if (accepted)
-        if (auto w = waterfalls_.find(job); w != waterfalls_.end()) {
-            const StepWaterfall::Clock::time_point now = StepWaterfall::Clock::now();
-            StepWaterfall::Result r;
-            r.computeMs = static_cast<double>(result.computeMs);
-            r.uploadMs = std::chrono::duration<double, std::milli>(complete - arrived.first).count();
-            r.ingestMs = std::chrono::duration<double, std::milli>(now - complete).count();
-            r.bytes = arrived.bytes;
-            r.samples = static_cast<std::int64_t>(result.sampleCount);
-            w->second.accepted(s.principalId, r, now);
-        }
-    reply(ack);
-    if (accepted) advance(job);
+    ++s.resultsChecking;
+    ingest_->check(std::move(arrived), [this](CheckedResult checked) { onResultChecked(std::move(checked)); });
 }
 
-wire::ResultAck Engine::judgeResult(Session& s, ledger::WorkUnitId unitId, const protocol::WorkResult& result) {
-    const std::optional<ledger::WorkUnit> unit = store_->workUnit(unitId);
-    wire::ResultAck ack;
-    ack.set_work_unit_id(idText(unitId));
-    if (unit->state == ledger::WorkUnitState::Done) {
-        ack.set_status(wire::RESULT_STATUS_DUPLICATE);
-        ack.set_reason("another result for this work unit was counted first");
-        return ack;
-    }
-    JobRunner* r = runner(unit->job);
-    if (!r) return rejectResult(s, unitId, QStringLiteral("job %1 has ended").arg(unit->job), false);
-    if (unit->modelVersion != r->version())
-        return rejectResult(s, unitId,
-                            QStringLiteral("the unit is for model version %1 but job %2 is at version %3")
-                                .arg(unit->modelVersion)
-                                .arg(unit->job)
-                                .arg(r->version()),
-                            false);
-    const std::int64_t samples = r->samplesOf(unit->shardHashes);
-    const ResultFacts facts = ResultFacts::of(result.gradient, result.sampleCount, result.loss, result.correct);
-    ResultPlausibility& plausible = plausibility_[unit->job];
-    if (const std::optional<QString> why = plausible.judge(facts, static_cast<std::uint64_t>(samples)))
-        return rejectResult(s, unitId, *why, true);
+void Engine::answerResult(const CheckedResult& checked, wire::ResultAck ack) {
+    wire::Envelope out;
+    *out.mutable_result_ack() = std::move(ack);
+    answer(checked.connection, checked.requestId, std::move(out));  // nothing when the connection is gone
+}
 
-    // On disk before the store counts it: an accepted result must survive a crash.
-    r->saveResult(unitId, s.principalId, result);
-    crashPoint(CrashPoint::ResultSaved);
-    const ledger::AcceptResult accepted = leases_->acceptResult(unitId, s.principalId, utcNow());
-    if (accepted.outcome == ledger::AcceptOutcome::Accepted) crashPoint(CrashPoint::ResultAccepted);
-    switch (accepted.outcome) {
-        case ledger::AcceptOutcome::Accepted: {
-            const QDateTime leasedAt = unit->leaseDeadline.addMSecs(-options_.unitDeadlineMs);
-            const double ms = static_cast<double>(std::max<qint64>(0, leasedAt.msecsTo(utcNow())));
-            turnaroundMs_ = turnaroundMs_ > 0.0 ? 0.8 * turnaroundMs_ + 0.2 * ms : ms;
-            plausible.learn(facts);
-            recentlyAccepted_[s.principalId].push_back(utcNow());
-            ack.set_status(wire::RESULT_STATUS_ACCEPTED);
-            ack.set_credited_micro_credits(accepted.paid);
-            return ack;
+void Engine::onResultChecked(CheckedResult checked) {
+    if (auto it = sessions_.find(checked.connection); it != sessions_.end()) --it->second.resultsChecking;
+    try {
+        if (!checked.malformed && commit_->holds(checked.unit)) {
+            heldBack_.push_back(std::move(checked));  // judged once the first result's fate is known
+        } else {
+            judgeChecked(std::move(checked));
         }
-        case ledger::AcceptOutcome::Duplicate:  // not reached: the unit was checked not done above
-            ack.set_status(wire::RESULT_STATUS_DUPLICATE);
-            ack.set_reason("another result for this work unit was counted first");
-            return ack;
-        case ledger::AcceptOutcome::NotLeased:
-            r->discardResult(unitId);
-            return rejectResult(
-                s, unitId,
-                QStringLiteral("you hold no lease on work unit %1 (handed back, or never leased)").arg(unitId), false);
-        case ledger::AcceptOutcome::OutOfBudget:
-            r->discardResult(unitId);
-            announceState(unit->job, QStringLiteral("out of budget"));
-            return rejectResult(s, unitId, QStringLiteral("job %1 is out of budget").arg(unit->job), false);
-        case ledger::AcceptOutcome::JobEnded:
-            r->discardResult(unitId);
-            return rejectResult(s, unitId, QStringLiteral("job %1 has ended").arg(unit->job), false);
+        serveParkedLeases();
+    } catch (const std::exception& e) {
+        qWarning("coordinator: judging the result for work unit %lld failed: %s",
+                 static_cast<long long>(checked.unit), e.what());
+        server_->send(checked.connection,
+                      protocol::makeError(wire::ERROR_CODE_INTERNAL, QString::fromUtf8(e.what()),
+                                          QStringLiteral("send the result again"), checked.requestId));
+    }
+    retired_.clear();
+}
+
+void Engine::judgeChecked(CheckedResult checked) {
+    const JobRunner* r = runner(checked.job);
+    if (std::optional<wire::ResultAck> ack = judge_->beforeCommit(checked, r))
+        return answerResult(checked, std::move(*ack));
+    // On disk before the store counts it: an accepted result must survive a crash (GroupCommit).
+    commit_->add({std::move(checked), r->files(), QString()});
+}
+
+void Engine::onBatchDurable(std::vector<CommitItem> batch) {
+    const QDateTime now = utcNow();
+    std::vector<std::optional<ledger::AcceptResult>> outcomes(batch.size());
+    QString failure = batch.empty() ? QString() : batch.front().failure;
+    if (failure.isEmpty()) {
+        try {
+            // One transaction (one fsync of the store) for the whole batch; each acceptance inside is
+            // a savepoint, so one that fails leaves the others.
+            ledger::Transaction tx(store_->connection());
+            for (std::size_t i = 0; i < batch.size(); ++i) {
+                try {
+                    outcomes[i] = leases_->acceptResult(batch[i].checked.unit, batch[i].checked.contributor, now);
+                } catch (const raven::Error& e) {
+                    qWarning("coordinator: accepting the result for work unit %lld failed: %s",
+                             static_cast<long long>(batch[i].checked.unit), e.what());
+                }
+            }
+            tx.commit();
+        } catch (const std::exception& e) {
+            failure = QString::fromUtf8(e.what());
+            std::fill(outcomes.begin(), outcomes.end(), std::nullopt);
+        }
+    }
+    if (std::any_of(outcomes.begin(), outcomes.end(),
+                    [](const auto& o) { return o && o->outcome == ledger::AcceptOutcome::Accepted; }))
+        crashPoint(CrashPoint::ResultAccepted);
+    std::set<ledger::JobId> accepted;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        CommitItem& item = batch[i];
+        try {
+            if (!outcomes[i]) {
+                QFile::remove(item.files.gradientPath(item.checked.unit));
+                QFile::remove(item.files.resultInfoPath(item.checked.unit));
+                server_->send(item.checked.connection,
+                              protocol::makeError(wire::ERROR_CODE_INTERNAL,
+                                                  failure.isEmpty() ? QStringLiteral("the result could not be stored")
+                                                                    : failure,
+                                                  QStringLiteral("send the result again"), item.checked.requestId));
+                continue;
+            }
+            const wire::ResultAck ack = afterAcceptance(item, *outcomes[i]);
+            if (ack.status() == wire::RESULT_STATUS_ACCEPTED) accepted.insert(item.checked.job);
+            answerResult(item.checked, ack);
+        } catch (const std::exception& e) {
+            qWarning("coordinator: answering the result for work unit %lld failed: %s",
+                     static_cast<long long>(item.checked.unit), e.what());
+        }
+    }
+    for (const ledger::JobId job : accepted) advance(job);
+    // Second results for these units: now a duplicate, or the first one's place when it failed.
+    std::vector<CheckedResult> held;
+    held.swap(heldBack_);
+    for (CheckedResult& c : held) {
+        if (commit_->holds(c.unit)) {
+            heldBack_.push_back(std::move(c));
+            continue;
+        }
+        try {
+            judgeChecked(std::move(c));
+        } catch (const std::exception& e) {
+            qWarning("coordinator: judging a held-back result failed: %s", e.what());
+        }
+    }
+    serveParkedLeases();
+    retired_.clear();
+}
+
+wire::ResultAck Engine::afterAcceptance(CommitItem& item, const ledger::AcceptResult& accepted) {
+    CheckedResult& c = item.checked;
+    JobRunner* r = runner(c.job);
+    const wire::ResultAck ack = judge_->afterAcceptance(c, accepted);
+    if (accepted.outcome == ledger::AcceptOutcome::Accepted) {
+        const QDateTime now = utcNow();
+        const std::optional<ledger::WorkUnit> unit = store_->workUnit(c.unit);
+        desk_->delivered(c.contributor, unit->leaseDeadline.addMSecs(-options_.unitDeadlineMs), now);
+        const StepWaterfall::Clock::time_point done = StepWaterfall::Clock::now();
+        if (auto w = waterfalls_.find(c.job); w != waterfalls_.end()) {
+            StepWaterfall::Result step;
+            step.computeMs = static_cast<double>(c.result.computeMs);
+            step.uploadMs = std::chrono::duration<double, std::milli>(c.complete - c.firstPart).count();
+            step.ingestMs = std::chrono::duration<double, std::milli>(done - c.complete).count();
+            step.bytes = c.bytes;
+            step.samples = static_cast<std::int64_t>(c.result.sampleCount);
+            w->second.accepted(c.contributor, step, done);
+        }
+        // Kept in memory for the step (its durable copy is for a restart); the store says done.
+        if (r) r->keepResult(c.unit, c.contributor, std::move(c.result));
+    } else if (accepted.outcome != ledger::AcceptOutcome::Duplicate) {
+        // Not counted: its durable copy goes (a duplicate's files are the counted result's).
+        if (r) r->discardResult(c.unit);
+        QFile::remove(item.files.gradientPath(c.unit));
+        QFile::remove(item.files.resultInfoPath(c.unit));
+        if (accepted.outcome == ledger::AcceptOutcome::OutOfBudget)
+            announceState(c.job, QStringLiteral("out of budget"));
     }
     return ack;
 }

@@ -3,6 +3,7 @@
 // (atomically, fsynced) before the store hears of a new version, and a result file before the
 // store counts its unit, so the store never claims more than the files hold.
 #include <QJsonDocument>
+#include <QMetaObject>
 
 #include <algorithm>
 #include <cmath>
@@ -31,6 +32,7 @@ JobRunner* Engine::runner(ledger::JobId job) const {
 }
 
 void Engine::resumeJobs() {
+    resuming_ = true;
     const QDateTime now = utcNow();
     // Leases from before this start are dead: their workers' connections ended with the old process.
     // Handing them back re-issues their units; results accepted before the restart stay done.
@@ -81,6 +83,7 @@ void Engine::resumeJobs() {
         }
         advance(job.id);
     }
+    resuming_ = false;
     retired_.clear();
 }
 
@@ -114,19 +117,19 @@ void Engine::advance(ledger::JobId id) {
     JobRunner* r = runner(id);
     if (!r) return;
     try {
-        for (;;) {
-            if (r->planDone()) return completeJob(*r);
-            const QList<ledger::WorkUnit> units = store_->workUnits(id, r->version());
-            if (units.isEmpty()) {
-                store_->addWorkUnits(id, r->version(), r->unitsOfCurrentStep(shardsPerUnit(*r)));
-                stepStarted_[id] = utcNow();
-                if (!waterfalls_[id].begun()) waterfalls_[id].begin(StepWaterfall::Clock::now());
-                return;
-            }
-            for (const ledger::WorkUnit& unit : units)
-                if (unit.state != ledger::WorkUnitState::Done) return;
-            stepOnce(*r, units);
+        if (r->stepping()) return;  // onStepComputed() moves it on
+        if (r->planDone()) return completeJob(*r);
+        const QList<ledger::WorkUnit> units = store_->workUnits(id, r->version());
+        if (units.isEmpty()) {
+            // All the step's units in one transaction, leasable at once (serveParkedLeases).
+            store_->addWorkUnits(id, r->version(), r->unitsOfCurrentStep(shardsPerUnit(*r)));
+            stepStarted_[id] = utcNow();
+            if (!waterfalls_[id].begun()) waterfalls_[id].begin(StepWaterfall::Clock::now());
+            return;
         }
+        for (const ledger::WorkUnit& unit : units)
+            if (unit.state != ledger::WorkUnitState::Done) return;
+        startStep(*r, units);
     } catch (const raven::Error& error) {
         failJob(id, QString::fromStdString(error.message()));
     } catch (const std::exception& error) {
@@ -134,49 +137,107 @@ void Engine::advance(ledger::JobId id) {
     }
 }
 
-void Engine::stepOnce(JobRunner& r, const QList<ledger::WorkUnit>& units) {
-    const QDateTime started = stepStarted_.count(r.id()) ? stepStarted_[r.id()] : utcNow();
-    StepWaterfall& waterfall = waterfalls_[r.id()];
-    waterfall.applyStarted(StepWaterfall::Clock::now());
-    const StepReport report = r.applyStep(units);
-    crashPoint(CrashPoint::StateWritten);
-    const QDateTime now = utcNow();
-    store_->setJobModelVersion(r.id(), report.step, now);
-    crashPoint(CrashPoint::VersionStored);
-    const StepWaterfall::Clock::time_point applied = StepWaterfall::Clock::now();
-    r.removeResultsExcept({});
-    scheduler_->forgetJob(r.id());
-    for (const ledger::WorkUnit& unit : units) unitRejections_.erase(unit.id);
-    stepStarted_[r.id()] = now;
-
-    wire::MetricsUpdate update;
-    update.set_step(static_cast<std::uint64_t>(report.step));
-    update.set_timestamp_ms(unixMs(now));
-    update.set_train_loss(report.trainLoss);
-    const double seconds = std::max(0.001, static_cast<double>(started.msecsTo(now)) / 1000.0);
-    update.set_samples_per_second(static_cast<double>(report.samples) / seconds);
-    update.set_active_workers(static_cast<std::uint32_t>(report.contributors.size()));
-    (*update.mutable_extra())["train_accuracy"] = report.accuracy;
-    (*update.mutable_extra())["learning_rate"] = report.learningRate;
-    waterfall.report(applied, &update);
-    waterfall.begin(applied);
-    const std::int64_t evalEvery = r.config().evalEverySteps;
-    const bool evaluate = r.planDone() || (evalEvery > 0 && report.step % evalEvery == 0);
-    std::optional<nn::EvalResult> eval;
-    if (evaluate) eval = r.evaluate();
-    if (eval) {
-        update.set_eval_loss(eval->loss);
-        update.set_eval_accuracy(eval->accuracy);
+void Engine::startStep(JobRunner& r, const QList<ledger::WorkUnit>& units) {
+    waterfalls_[r.id()].applyStarted(StepWaterfall::Clock::now());
+    auto work = std::make_shared<StepWork>(r.prepareStep(units));
+    const ledger::JobId job = r.id();
+    const JobRunner* which = &r;
+    if (resuming_) {
+        // At start-up nobody waits on the event loop yet: the step due is applied before serving.
+        std::optional<StepProduct> product;
+        QString failure;
+        try {
+            product = JobRunner::computeStep(*work);
+        } catch (const raven::Error& e) {
+            failure = QString::fromStdString(e.message());
+        }
+        return onStepComputed(job, which, units, std::move(product), failure);
     }
-    metrics_->publish(r.id(), update);
-    emit owner_.jobStepped(r.id(), report.step, report.trainLoss);
-    if (eval) emit owner_.jobEvaluated(r.id(), report.step, eval->loss, eval->accuracy);
+    pool_.start([this, work, job, which, units]() mutable {
+        auto product = std::make_shared<std::optional<StepProduct>>();
+        auto failure = std::make_shared<QString>();
+        try {
+            *product = JobRunner::computeStep(*work);
+        } catch (const raven::Error& e) {
+            *failure = QString::fromStdString(e.message());
+        } catch (const std::exception& e) {
+            *failure = QString::fromUtf8(e.what());
+        }
+        work.reset();  // the gradients go now, not with the queued call
+        QMetaObject::invokeMethod(
+            this,
+            [this, job, which, units, product, failure] {
+                onStepComputed(job, which, units, std::move(*product), *failure);
+            },
+            Qt::QueuedConnection);
+    });
+}
 
-    if (r.planDone() || report.step % r.config().checkpointEverySteps == 0) {
-        r.writeCheckpoint();
-        metrics_->event(r.id(), wire::JOB_EVENT_KIND_CHECKPOINT_WRITTEN,
-                        QStringLiteral("checkpoint of model version %1 written").arg(report.step));
+void Engine::onStepComputed(ledger::JobId job, const JobRunner* which, const QList<ledger::WorkUnit>& units,
+                            std::optional<StepProduct> product, const QString& failure) {
+    JobRunner* found = runner(job);
+    if (found != which) return;  // the job ended meanwhile; its state file is one step ahead, as after a crash
+    JobRunner& r = *found;
+    try {
+        if (!product) {
+            failJob(job, failure);
+            if (!resuming_) retired_.clear();
+            return;
+        }
+        const QDateTime started = stepStarted_.count(job) ? stepStarted_[job] : utcNow();
+        StepWaterfall& waterfall = waterfalls_[job];
+        const StepReport report = r.finishStep(std::move(*product));
+        crashPoint(CrashPoint::StateWritten);
+        const QDateTime now = utcNow();
+        store_->setJobModelVersion(job, report.step, now);
+        crashPoint(CrashPoint::VersionStored);
+        const StepWaterfall::Clock::time_point applied = StepWaterfall::Clock::now();
+        r.removeResultsExcept({});
+        scheduler_->forgetJob(job);
+        judge_->stepApplied(units);
+        stepStarted_[job] = now;
+        // The next step's units first, so that parked workers start on them while this step's
+        // metrics, evaluation and checkpoint are written.
+        if (!r.planDone()) {
+            advance(job);
+            serveParkedLeases();
+        }
+
+        wire::MetricsUpdate update;
+        update.set_step(static_cast<std::uint64_t>(report.step));
+        update.set_timestamp_ms(unixMs(now));
+        update.set_train_loss(report.trainLoss);
+        const double seconds = std::max(0.001, static_cast<double>(started.msecsTo(now)) / 1000.0);
+        update.set_samples_per_second(static_cast<double>(report.samples) / seconds);
+        update.set_active_workers(static_cast<std::uint32_t>(report.contributors.size()));
+        (*update.mutable_extra())["train_accuracy"] = report.accuracy;
+        (*update.mutable_extra())["learning_rate"] = report.learningRate;
+        waterfall.report(applied, &update);
+        waterfall.begin(applied);
+        const std::int64_t evalEvery = r.config().evalEverySteps;
+        const bool evaluate = r.planDone() || (evalEvery > 0 && report.step % evalEvery == 0);
+        std::optional<nn::EvalResult> eval;
+        if (evaluate) eval = r.evaluate();
+        if (eval) {
+            update.set_eval_loss(eval->loss);
+            update.set_eval_accuracy(eval->accuracy);
+        }
+        metrics_->publish(job, update);
+        emit owner_.jobStepped(job, report.step, report.trainLoss);
+        if (eval) emit owner_.jobEvaluated(job, report.step, eval->loss, eval->accuracy);
+
+        if (r.planDone() || report.step % r.config().checkpointEverySteps == 0) {
+            r.writeCheckpoint();
+            metrics_->event(job, wire::JOB_EVENT_KIND_CHECKPOINT_WRITTEN,
+                            QStringLiteral("checkpoint of model version %1 written").arg(report.step));
+        }
+        if (r.planDone()) advance(job);  // ends it, after its last metrics
+    } catch (const raven::Error& error) {
+        failJob(job, QString::fromStdString(error.message()));
+    } catch (const std::exception& error) {
+        failJob(job, QString::fromUtf8(error.what()));
     }
+    if (!resuming_) retired_.clear();  // else resumeJobs() clears it, as a handler's caller does
 }
 
 void Engine::completeJob(JobRunner& r) {
@@ -218,7 +279,7 @@ void Engine::retire(ledger::JobId job) {
     stepStarted_.erase(job);
     waterfalls_.erase(job);
     jobWorkers_.erase(job);
-    plausibility_.erase(job);
+    judge_->forgetJob(job);
     scheduler_->forgetJob(job);
 }
 

@@ -117,21 +117,39 @@ void JobRunner::writeState() {
     writeDurably(files_.statePath(), toBytes(nn::toCheckpoint(*model_, optimizer_.get()).toSafeTensors().toBytes()));
 }
 
-void JobRunner::saveResult(ledger::WorkUnitId unit, ledger::ContributorId contributor,
-                           const protocol::WorkResult& result) {
+std::pair<QString, QByteArray> JobRunner::gradientFile(const JobFiles& files, ledger::WorkUnitId unit,
+                                                       const protocol::WorkResult& result) {
     QByteArray values(static_cast<qsizetype>(result.gradient.size() * sizeof(float)), Qt::Uninitialized);
     std::memcpy(values.data(), result.gradient.data(), static_cast<std::size_t>(values.size()));  // little-endian hosts
+    return {files.gradientPath(unit), values};
+}
+
+std::pair<QString, QByteArray> JobRunner::resultInfoFile(const JobFiles& files, ledger::WorkUnitId unit,
+                                                         ledger::ContributorId contributor,
+                                                         const protocol::WorkResult& result, const QString& sha256) {
     QJsonObject info;
     info["samples"] = static_cast<qint64>(result.sampleCount);
     info["loss_sum"] = result.loss;
     info["correct"] = static_cast<qint64>(result.correct);
     info["contributor"] = contributor;
     info["compute_ms"] = static_cast<qint64>(result.computeMs);
-    writeDurably(files_.gradientPath(unit), values);
+    if (!sha256.isEmpty()) info["payload_sha256"] = sha256;  // of the bytes as received (before decoding)
+    return {files.resultInfoPath(unit), QJsonDocument(info).toJson(QJsonDocument::Compact)};
+}
+
+void JobRunner::saveResult(ledger::WorkUnitId unit, ledger::ContributorId contributor,
+                           const protocol::WorkResult& result) {
+    const auto gradient = gradientFile(files_, unit, result);
+    writeDurably(gradient.first, gradient.second);
     crashPoint(CrashPoint::ResultGradientWritten);
-    writeDurably(files_.resultInfoPath(unit), QJsonDocument(info).toJson(QJsonDocument::Compact));
+    const auto info = resultInfoFile(files_, unit, contributor, result, QString());
+    writeDurably(info.first, info.second);
+    keepResult(unit, contributor, protocol::WorkResult(result));
+}
+
+void JobRunner::keepResult(ledger::WorkUnitId unit, ledger::ContributorId contributor, protocol::WorkResult&& result) {
     StoredResult& kept = kept_[unit];
-    kept.gradient = result.gradient;
+    kept.gradient = std::move(result.gradient);
     kept.samples = static_cast<std::int64_t>(result.sampleCount);
     kept.lossSum = result.loss;
     kept.correct = static_cast<std::int64_t>(result.correct);
@@ -181,15 +199,24 @@ void JobRunner::removeResultsExcept(const QList<ledger::WorkUnitId>& keep) {
     for (const QString& file : dir.entryList(QDir::Files)) {
         bool ok = false;
         const qint64 unit = file.section('.', 0, 0).toLongLong(&ok);
-        if (!ok || !keep.contains(unit)) QFile::remove(dir.filePath(file));
+        if (!ok || !keep.contains(unit) || file.endsWith(QLatin1String(".partial")))
+            QFile::remove(dir.filePath(file));
     }
 }
 
 StepReport JobRunner::applyStep(const QList<ledger::WorkUnit>& units) {
+    StepWork work = prepareStep(units);
+    return finishStep(computeStep(work));
+}
+
+StepWork JobRunner::prepareStep(const QList<ledger::WorkUnit>& units) {
     RAVEN_CHECK(!planDone(), jobText(id_) + " has taken all its " + std::to_string(plan_.totalSteps()) + " steps", "");
-    std::vector<StoredResult> results;
-    results.reserve(static_cast<std::size_t>(units.size()));
-    StepReport report;
+    RAVEN_CHECK(!stepping_, jobText(id_) + ": step " + std::to_string(version_) + " is already being applied", "");
+    StepWork work;
+    work.job = id_;
+    work.version = version_;
+    work.gradients.reserve(static_cast<std::size_t>(units.size()));
+    StepReport& report = work.report;
     double lossSum = 0.0;
     std::int64_t correct = 0;
     for (const ledger::WorkUnit& unit : units) {  // id order: the sum is the same whatever order results came in
@@ -197,46 +224,68 @@ StepReport JobRunner::applyStep(const QList<ledger::WorkUnit>& units) {
                     jobText(id_) + ": work unit " + std::to_string(unit.id) + " is not a done unit of step " +
                         std::to_string(version_),
                     "");
-        results.push_back(takeResult(unit.id));
-        report.samples += results.back().samples;
-        lossSum += results.back().lossSum;
-        correct += results.back().correct;
-        if (!report.contributors.contains(results.back().contributor))
-            report.contributors << results.back().contributor;
+        StoredResult r = takeResult(unit.id);
+        report.samples += r.samples;
+        lossSum += r.lossSum;
+        correct += r.correct;
+        if (!report.contributors.contains(r.contributor)) report.contributors << r.contributor;
+        work.gradients.push_back(std::move(r.gradient));
     }
     RAVEN_CHECK(report.samples == plan_.samplesOfStep(version_),
                 jobText(id_) + ": the results of step " + std::to_string(version_) + " cover " +
                     std::to_string(report.samples) + " samples instead of " +
                     std::to_string(plan_.samplesOfStep(version_)),
                 "");
-    std::vector<const std::vector<float>*> parts;
-    for (const StoredResult& r : results) parts.push_back(&r.gradient);
-    const std::vector<Tensor> mean = training::averageGradients(*model_, parts, report.samples);
-    // Never a non-finite step: every result was finite and plausible on its own, so a step that
-    // overflows is the job's own doing (learning rate, model); it fails with the reason instead of
-    // making every later result unacceptable. The state file is untouched until writeState().
-    for (const Tensor& g : mean)
-        RAVEN_CHECK(allFinite(g),
-                    jobText(id_) + ": the averaged gradient of step " + std::to_string(version_) + " is not finite",
-                    "lower the learning rate or enable gradient clipping, then submit the job again");
     // The schedule is a pure function of the step, so a replayed step after a crash uses the same rate.
     report.learningRate =
         learningRateAt(config_.hyperparameters.lr_schedule(), config_.optimizer.lr, version_, plan_.totalSteps());
-    optimizer_->setLearningRate(report.learningRate);
-    optimizer_->step(model_->parameterTensors(), mean);
-    for (const Tensor& w : model_->parameterTensors())
-        RAVEN_CHECK(allFinite(w),
-                    jobText(id_) + ": step " + std::to_string(version_ + 1) +
-                        " made the weights non-finite (training diverged)",
-                    "lower the learning rate or enable gradient clipping, then submit the job again");
-    ++version_;
-    writeState();
-    weights_[version_] = currentWeights();
-    while (weights_.size() > 2) weights_.erase(weights_.begin());
-    report.step = version_;
     report.trainLoss = lossSum / static_cast<double>(report.samples);
     report.accuracy = static_cast<double>(correct) / static_cast<double>(report.samples);
-    return report;
+    work.model = model_;
+    work.optimizer = optimizer_;
+    work.statePath = files_.statePath();
+    stepping_ = true;
+    return work;
+}
+
+StepProduct JobRunner::computeStep(StepWork& work) {
+    nn::Model& model = *work.model;
+    std::vector<const std::vector<float>*> parts;
+    for (const std::vector<float>& g : work.gradients) parts.push_back(&g);
+    const std::vector<Tensor> mean = training::averageGradients(model, parts, work.report.samples);
+    // Never a non-finite step: every result was finite and plausible on its own, so a step that
+    // overflows is the job's own doing (learning rate, model); it fails with the reason instead of
+    // making every later result unacceptable. The state file is untouched until it is written below.
+    for (const Tensor& g : mean)
+        RAVEN_CHECK(allFinite(g),
+                    jobText(work.job) + ": the averaged gradient of step " + std::to_string(work.version) +
+                        " is not finite",
+                    "lower the learning rate or enable gradient clipping, then submit the job again");
+    work.optimizer->setLearningRate(work.report.learningRate);
+    work.optimizer->step(model.parameterTensors(), mean);
+    for (const Tensor& w : model.parameterTensors())
+        RAVEN_CHECK(allFinite(w),
+                    jobText(work.job) + ": step " + std::to_string(work.version + 1) +
+                        " made the weights non-finite (training diverged)",
+                    "lower the learning rate or enable gradient clipping, then submit the job again");
+    writeDurably(work.statePath, toBytes(nn::toCheckpoint(model, work.optimizer.get()).toSafeTensors().toBytes()));
+    StepProduct product;
+    product.report = work.report;
+    product.report.step = work.version + 1;
+    Checkpoint weights = nn::toCheckpoint(model);
+    weights.step = work.version + 1;
+    product.weights = toBytes(weights.toSafeTensors().toBytes());
+    return product;
+}
+
+StepReport JobRunner::finishStep(StepProduct&& product) {
+    RAVEN_CHECK(stepping_ && product.report.step == version_ + 1,
+                jobText(id_) + ": a step finished that was not begun", "");
+    stepping_ = false;
+    version_ = product.report.step;
+    weights_[version_] = std::move(product.weights);
+    while (weights_.size() > 2) weights_.erase(weights_.begin());
+    return product.report;
 }
 
 std::optional<nn::EvalResult> JobRunner::evaluate() {

@@ -10,6 +10,12 @@
 //   store.setJobModelVersion(job.id, runner.version(), now);
 //   runner.removeResults(stepUnits);
 //
+// The coordinator does both halves off its event loop (Engine, GroupCommit): resultFiles() are
+// written in batches by a worker thread, then keepResult(); applyStep() is prepareStep() on the
+// event loop, computeStep() on a worker thread (sum, optimizer, state file), finishStep() back on
+// the event loop. Between prepareStep() and finishStep() only the StepWork touches the model and
+// optimizer; version() and weights() stay those of V until finishStep().
+//
 // Model version V = optimizer steps taken = the step whose units are being computed. The state file
 // holds version V's weights, optimizer state and step count (nn::toCheckpoint with the optimizer);
 // it is replaced atomically and fsynced before the store hears of V + 1, so after a crash the file
@@ -44,6 +50,23 @@ struct StepReport {
     std::int64_t samples = 0;                   // in the step
     double learningRate = 0.0;                  // the rate the step was taken with (the schedule's)
     QList<ledger::ContributorId> contributors;  // who computed the step's units
+};
+
+// A step between prepareStep() and finishStep(): all computeStep() needs, owned, so that it runs on
+// another thread (and survives the runner being retired meanwhile).
+struct StepWork {
+    ledger::JobId job = 0;
+    qint64 version = 0;  // the step taken: V -> V + 1
+    std::shared_ptr<nn::Model> model;
+    std::shared_ptr<nn::Optimizer> optimizer;
+    std::vector<std::vector<float>> gradients;  // in unit id order
+    StepReport report;                          // all but `step`, filled by prepareStep()
+    QString statePath;
+};
+// What computeStep() made: V + 1's state is durable in the state file; these are its weights.
+struct StepProduct {
+    StepReport report;
+    QByteArray weights;  // parameters and buffers of V + 1, as weights() serves them
 };
 
 // A unit's accepted result as it is kept until its step is applied.
@@ -88,6 +111,15 @@ public:
     // Keeps an accepted result on disk (fsynced) until its step is applied, and in memory, so that
     // the step sums it without reading it back (after a restart it is read from disk once).
     void saveResult(ledger::WorkUnitId unit, ledger::ContributorId contributor, const protocol::WorkResult& result);
+    // saveResult() in two halves, for group commit: the result's two files (gradient first) with
+    // their bytes, to be written by writeDurably() (any thread), then keepResult() once they are
+    // durable. `sha256` is the payload's hash as received (recorded, never recomputed).
+    static std::pair<QString, QByteArray> gradientFile(const JobFiles& files, ledger::WorkUnitId unit,
+                                                       const protocol::WorkResult& result);
+    static std::pair<QString, QByteArray> resultInfoFile(const JobFiles& files, ledger::WorkUnitId unit,
+                                                         ledger::ContributorId contributor,
+                                                         const protocol::WorkResult& result, const QString& sha256);
+    void keepResult(ledger::WorkUnitId unit, ledger::ContributorId contributor, protocol::WorkResult&& result);
     void discardResult(ledger::WorkUnitId unit);
     bool hasResult(ledger::WorkUnitId unit) const;
     StoredResult loadResult(ledger::WorkUnitId unit) const;
@@ -98,6 +130,14 @@ public:
     // id order) and writes the new state durably. raven::Error when a result is missing or the units
     // do not cover the step's samples.
     StepReport applyStep(const QList<ledger::WorkUnit>& units);
+    // applyStep() in three parts (see the top). prepareStep() takes the results and checks them
+    // (raven::Error as applyStep); computeStep() is a pure function of the work (the same bits as
+    // applyStep) that writes the state file and may run on any thread (raven::Error when the step is
+    // not finite); finishStep() makes V + 1 this runner's version.
+    StepWork prepareStep(const QList<ledger::WorkUnit>& units);
+    static StepProduct computeStep(StepWork& work);
+    StepReport finishStep(StepProduct&& product);
+    bool stepping() const { return stepping_; }
 
     // Loss and accuracy on the test split (nullopt when the dataset has none).
     std::optional<nn::EvalResult> evaluate();
@@ -117,8 +157,9 @@ private:
     const data::ShardStore& shards_;
     JobFiles files_;
     training::StepPlan plan_;
-    std::unique_ptr<nn::Model> model_;
-    std::unique_ptr<nn::Optimizer> optimizer_;
+    std::shared_ptr<nn::Model> model_;  // shared with a StepWork while a step is computed
+    std::shared_ptr<nn::Optimizer> optimizer_;
+    bool stepping_ = false;
     std::int64_t parameterCount_ = 0;
     double flopsPerSample_ = 0.0;
     qint64 version_ = 0;

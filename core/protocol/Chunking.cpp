@@ -39,6 +39,10 @@ std::vector<wire::ContentChunk> splitContent(const QByteArray& raw, bool zstd, s
 ContentAssembler::ContentAssembler(std::uint64_t maxRawBytes) : maxRawBytes_(maxRawBytes) {}
 
 void ContentAssembler::add(const wire::ContentChunk& chunk) {
+    if (addBytes(chunk)) finish();
+}
+
+bool ContentAssembler::addBytes(const wire::ContentChunk& chunk) {
     const std::string where = "content " + chunk.content_sha256().substr(0, 16);
     RAVEN_CHECK(!complete_, where + ": a chunk arrived after the content was complete",
                 "the sender repeats itself; start a new transfer");
@@ -80,8 +84,13 @@ void ContentAssembler::add(const wire::ContentChunk& chunk) {
                 "the sender is inconsistent");
     travelling_.append(chunk.data().data(), static_cast<qsizetype>(chunk.data().size()));
     received_ += chunk.data().size();
-    if (receivedBytes() < totalBytes_) return;
+    return receivedBytes() >= totalBytes_;
+}
 
+void ContentAssembler::finish() {
+    RAVEN_CHECK(started_ && !complete_ && receivedBytes() >= totalBytes_,
+                "content " + sha256_.toStdString().substr(0, 16) + " finished before all its bytes arrived",
+                "finish() follows the addBytes() that returned true");
     content_ = zstd_ ? zstdDecompress(travelling_, rawBytes_) : travelling_;
     travelling_ = QByteArray();
     const QString actual = sha256Hex(content_);

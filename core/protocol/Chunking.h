@@ -31,6 +31,11 @@ public:
     // sizes or flags, a gap or overlap, past the end) or the content exceeds the bound; when it completes
     // the content, also when decompression fails or the hash does not match.
     void add(const wire::ContentChunk& chunk);
+    // add() in two halves, for a receiver that finishes on another thread: addBytes() checks and
+    // appends a chunk and says whether the travelling bytes are all in; finish() then decompresses
+    // and checks the hash (the expensive part). The object may move between threads in between.
+    bool addBytes(const wire::ContentChunk& chunk);
+    void finish();
 
     bool complete() const { return complete_; }
     // The raw (decompressed, verified) content; valid once complete().

@@ -66,6 +66,10 @@ ResultAssembler::ResultAssembler(std::uint64_t expectedElements)
     : expectedElements_(expectedElements), content_(expectedElements * sizeof(float)) {}
 
 void ResultAssembler::add(const wire::SubmitResult& part) {
+    if (addPart(part)) finish();
+}
+
+bool ResultAssembler::addPart(const wire::SubmitResult& part) {
     const wire::GradientPayload& gradient = part.gradient();
     const std::string where = "result for work unit " + part.work_unit_id();
     if (!started_) {
@@ -87,8 +91,11 @@ void ResultAssembler::add(const wire::SubmitResult& part) {
                     where + ": a part of another result arrived in the middle of " + result_.workUnitId,
                     "send one result's parts in order before the next");
     }
-    content_.add(gradient.content());
-    if (!content_.complete()) return;
+    return content_.addBytes(gradient.content());
+}
+
+void ResultAssembler::finish() {
+    content_.finish();
     result_.gradient = decodeGradientValues(content_.content(), encoding_, expectedElements_);
     complete_ = true;
 }

@@ -44,6 +44,12 @@ public:
     explicit ResultAssembler(std::uint64_t expectedElements);
     // Throws raven::Error when the part does not fit (other unit, size, out of order, bad hash).
     void add(const wire::SubmitResult& part);
+    // add() in two halves (ContentAssembler::addBytes/finish): addPart() is cheap and says when
+    // every byte is in; finish() decompresses, hashes once and decodes, possibly on a worker thread.
+    bool addPart(const wire::SubmitResult& part);
+    void finish();
+    // The SHA-256 of the raw gradient bytes, computed once by finish().
+    const QString& sha256() const { return content_.sha256(); }
     bool complete() const { return complete_; }
     // Valid once complete(): the decoded float32 gradient and the rest of the result.
     const WorkResult& result() const { return result_; }

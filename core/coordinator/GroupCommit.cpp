@@ -1,0 +1,64 @@
+#include "coordinator/GroupCommit.h"
+
+#include <QMetaObject>
+
+#include <memory>
+
+#include "base/Error.h"
+#include "coordinator/CrashPoints.h"
+#include "coordinator/DurableFile.h"
+#include "coordinator/JobRunner.h"
+
+namespace raven::coordinator {
+
+GroupCommit::GroupCommit(QThreadPool& pool, QObject& context, Durable durable)
+    : pool_(pool), context_(context), durable_(std::move(durable)) {}
+
+void GroupCommit::add(CommitItem item) {
+    units_.insert(item.checked.unit);
+    waiting_.push_back(std::move(item));
+    startBatch();
+}
+
+void GroupCommit::write(const std::vector<CommitItem>& batch) {
+    std::vector<std::pair<QString, QByteArray>> gradients, infos;
+    for (const CommitItem& item : batch) {
+        gradients.push_back(JobRunner::gradientFile(item.files, item.checked.unit, item.checked.result));
+        infos.push_back(JobRunner::resultInfoFile(item.files, item.checked.unit, item.checked.contributor,
+                                                  item.checked.result, item.checked.sha256));
+    }
+    writeDurably(gradients);
+    crashPoint(CrashPoint::ResultGradientWritten);
+    writeDurably(infos);
+    crashPoint(CrashPoint::ResultSaved);
+}
+
+void GroupCommit::startBatch() {
+    if (waiting_.empty() || writing_ >= kBatchesInFlight) return;
+    ++writing_;
+    auto batch = std::make_shared<std::vector<CommitItem>>();
+    batch->swap(waiting_);
+    lastBatch_ = batch->size();
+    pool_.start([this, batch] {
+        try {
+            write(*batch);
+        } catch (const std::exception& e) {
+            for (CommitItem& item : *batch) item.failure = QString::fromUtf8(e.what());
+        }
+        QMetaObject::invokeMethod(
+            &context_,
+            [this, batch] {
+                for (const CommitItem& item : *batch) units_.erase(item.checked.unit);
+                --writing_;
+                try {
+                    durable_(std::move(*batch));
+                } catch (const std::exception& e) {
+                    qWarning("coordinator: accepting a batch of results failed: %s", e.what());
+                }
+                startBatch();
+            },
+            Qt::QueuedConnection);
+    });
+}
+
+}  // namespace raven::coordinator

@@ -1,0 +1,105 @@
+#include "coordinator/LeaseDesk.h"
+
+#include <QtGlobal>
+
+#include <algorithm>
+
+#include "ledger/Transaction.h"
+
+namespace raven::coordinator {
+
+LeaseDesk::LeaseDesk(ledger::CoordinatorStore& store, ledger::LeaseBook& leases, Scheduler& scheduler,
+                     qint64 unitDeadlineMs)
+    : store_(store), leases_(leases), scheduler_(scheduler), unitDeadlineMs_(unitDeadlineMs) {}
+
+int LeaseDesk::holdCap(ledger::ContributorId contributor, const QDateTime& now) {
+    auto& delivered = recentlyAccepted_[contributor];
+    while (!delivered.empty() && delivered.front().msecsTo(now) > unitDeadlineMs_) delivered.pop_front();
+    return kStartingLeases + 2 * static_cast<int>(delivered.size());
+}
+
+Scheduler::Grant LeaseDesk::grant(const Scheduler::Worker& worker, int maxUnits,
+                                  const std::vector<Scheduler::JobSlot>& jobs, double totalGflops,
+                                  const QDateTime& now) {
+    const QDateTime deadline = now.addMSecs(unitDeadlineMs_);
+    // A unit's latest lease was granted unitDeadlineMs before its deadline.
+    const QDateTime speculateIfDeadlineBefore = deadline.addMSecs(-speculateAfterMs());
+    const int observedCap = holdCap(worker.id, now);
+    Scheduler::Worker capped = worker;
+    capped.maxConcurrentLeases =
+        worker.maxConcurrentLeases > 0 ? std::min(worker.maxConcurrentLeases, observedCap) : observedCap;
+    // One transaction (one fsync of the store) for all the units of the grant, not one per unit.
+    ledger::Transaction tx(store_.connection());
+    Scheduler::Grant granted =
+        scheduler_.lease(capped, maxUnits, jobs, totalGflops, deadline, now, speculateIfDeadlineBefore);
+    tx.commit();
+    return granted;
+}
+
+void LeaseDesk::park(ParkedLease request, const QDateTime& now) {
+    request.until = now.addMSecs(kParkMs);
+    parked_.push_back(request);
+}
+
+void LeaseDesk::serveParked(const QDateTime& now,
+                            const std::function<std::optional<wire::Envelope>(const ParkedLease&)>& grantFor,
+                            const std::function<wire::Envelope(const ParkedLease&, const std::exception&)>& failed,
+                            const std::function<void(const ParkedLease&, wire::Envelope)>& send) {
+    if (parked_.empty()) return;
+    std::vector<ParkedLease> waiting;
+    waiting.swap(parked_);
+    std::vector<std::pair<ParkedLease, wire::Envelope>> answers;
+    try {
+        ledger::Transaction tx(store_.connection());  // each grant inside is a savepoint
+        for (const ParkedLease& p : waiting) {
+            try {
+                std::optional<wire::Envelope> reply = grantFor(p);
+                if (!reply) continue;  // its connection is gone
+                if (reply->lease_grant().units_size() == 0 && now < p.until) {
+                    parked_.push_back(p);
+                    continue;
+                }
+                answers.emplace_back(p, std::move(*reply));
+            } catch (const std::exception& e) {
+                answers.emplace_back(p, failed(p, e));
+            }
+        }
+        tx.commit();
+    } catch (const std::exception& e) {
+        qWarning("coordinator: granting parked lease requests failed: %s", e.what());
+        parked_ = waiting;  // still parked: the next chance answers them
+        return;
+    }
+    for (auto& [p, reply] : answers) send(p, std::move(reply));
+}
+
+void LeaseDesk::delivered(ledger::ContributorId contributor, const QDateTime& leasedAt, const QDateTime& now) {
+    const double ms = static_cast<double>(std::max<qint64>(0, leasedAt.msecsTo(now)));
+    turnaroundMs_ = turnaroundMs_ > 0.0 ? 0.8 * turnaroundMs_ + 0.2 * ms : ms;
+    recentlyAccepted_[contributor].push_back(now);
+}
+
+qint64 LeaseDesk::speculateAfterMs() const {
+    return std::max<qint64>(1000, static_cast<qint64>(4.0 * turnaroundMs_));
+}
+
+LeaseDesk::HandBack LeaseDesk::handBack(ledger::ContributorId contributor, const QList<ledger::WorkUnitId>& units,
+                                        const QDateTime& now) {
+    HandBack back;
+    for (const ledger::WorkUnitId id : units) {
+        const std::optional<ledger::WorkUnit> unit = store_.workUnit(id);
+        if (!unit || !leases_.handBack(id, contributor, now)) continue;
+        ++back.reissued[unit->job];
+        back.held << *unit;
+    }
+    return back;
+}
+
+QMap<ledger::JobId, int> LeaseDesk::expire(const QDateTime& now) {
+    QMap<ledger::JobId, int> reissued;
+    for (const ledger::WorkUnitId id : leases_.expireLeases(now))
+        if (const auto unit = store_.workUnit(id)) ++reissued[unit->job];
+    return reissued;
+}
+
+}  // namespace raven::coordinator

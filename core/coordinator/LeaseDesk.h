@@ -1,0 +1,92 @@
+#pragma once
+// LeaseDesk: how much work a worker may hold and when it gets it. The Scheduler picks the units;
+// the desk decides the terms and keeps the waiting line.
+//
+//   LeaseDesk desk(store, leases, scheduler, unitDeadlineMs);
+//   Scheduler::Grant g = desk.grant(worker, maxUnits, jobs, totalGflops, now);  // one transaction
+//   if (g.units.isEmpty()) desk.park({connection, requestId, maxUnits}, now);
+//   desk.serveParked(now, grantFor, send);     // when work may have appeared
+//   desk.delivered(contributor, leasedAt, now); // an accepted result
+//
+// - Holdings follow what the worker has delivered, not the speed or limit it declared: a few units
+//   to start with (kStartingLeases), then up to twice the results accepted from it within the last
+//   unit deadline. A worker that declares a huge speed and no limit cannot hoard a step's units.
+// - Speculation: idle workers duplicate a leased unit only once its lease is older than
+//   speculateAfterMs() (several typical unit turnarounds, measured from accepted results), so that
+//   a normal step end does not double the work.
+// - Parked requests (long polling): a request that gets nothing waits up to kParkMs and is answered
+//   as soon as a step's units appear, units come back, or its time is up, so that idle workers start
+//   the next step without polling delay. All grants made for parked requests at once are one store
+//   transaction, and their answers go out after it commits: no worker holds a lease the store lacks.
+// - Hand-backs and expiry go through the LeaseBook; the desk counts what was re-issued per job.
+#include <QDateTime>
+#include <QMap>
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "coordinator/Scheduler.h"
+#include "ledger/LeaseBook.h"
+#include "protocol/ProtocolServer.h"
+
+namespace raven::coordinator {
+
+class LeaseDesk {
+public:
+    // How long a lease request with nothing to lease waits for work before it is answered empty.
+    static constexpr int kParkMs = 1000;
+    // Units a worker may hold before any of its results came back.
+    static constexpr int kStartingLeases = 2;
+
+    struct ParkedLease {
+        protocol::ConnectionId connection = 0;
+        std::uint64_t requestId = 0;
+        int maxUnits = 1;
+        QDateTime until;  // set by park()
+    };
+    struct HandBack {
+        QMap<ledger::JobId, int> reissued;       // units per job that go back to the queue
+        QList<ledger::WorkUnit> held;            // the handed-back units the contributor really held
+    };
+
+    LeaseDesk(ledger::CoordinatorStore& store, ledger::LeaseBook& leases, Scheduler& scheduler, qint64 unitDeadlineMs);
+
+    // What the scheduler gives this worker now (possibly nothing), leased in one store transaction.
+    // `worker.maxConcurrentLeases` is the worker's own limit (0: none); the desk's cap applies too.
+    Scheduler::Grant grant(const Scheduler::Worker& worker, int maxUnits, const std::vector<Scheduler::JobSlot>& jobs,
+                           double totalGflops, const QDateTime& now);
+    void park(ParkedLease request, const QDateTime& now);
+    // Offers each parked request `grantFor` (nullopt: its connection is gone, drop it); an empty
+    // grant before the request's time is parked again. `send` gets the answers after the commit.
+    // An exception from `grantFor` becomes that request's answer via `failed`.
+    void serveParked(const QDateTime& now,
+                     const std::function<std::optional<wire::Envelope>(const ParkedLease&)>& grantFor,
+                     const std::function<wire::Envelope(const ParkedLease&, const std::exception&)>& failed,
+                     const std::function<void(const ParkedLease&, wire::Envelope)>& send);
+    std::size_t parkedCount() const { return parked_.size(); }
+
+    // An accepted result of a unit leased at `leasedAt`: the worker may hold more, and the typical
+    // turnaround (for speculation) moves.
+    void delivered(ledger::ContributorId contributor, const QDateTime& leasedAt, const QDateTime& now);
+    // The cap on units this contributor may hold now (before its own limit).
+    int holdCap(ledger::ContributorId contributor, const QDateTime& now);
+    qint64 speculateAfterMs() const;
+
+    HandBack handBack(ledger::ContributorId contributor, const QList<ledger::WorkUnitId>& units, const QDateTime& now);
+    // Leases past their deadline end; units per job that go back to the queue.
+    QMap<ledger::JobId, int> expire(const QDateTime& now);
+
+private:
+    ledger::CoordinatorStore& store_;
+    ledger::LeaseBook& leases_;
+    Scheduler& scheduler_;
+    qint64 unitDeadlineMs_;
+    std::vector<ParkedLease> parked_;
+    std::map<ledger::ContributorId, std::deque<QDateTime>> recentlyAccepted_;
+    double turnaroundMs_ = 0.0;  // moving average of lease-to-result time of accepted units
+};
+
+}  // namespace raven::coordinator

@@ -1,0 +1,137 @@
+// The lease desk over a real store on disk (the ledger tests' World): how much a worker may hold,
+// parked requests answered when work appears and only after their leases are committed, the
+// speculation threshold, hand-backs and expiry counted per job.
+#include "ledger/LedgerFixture.h"
+
+#include "coordinator/LeaseDesk.h"
+
+using namespace raven;
+using namespace raven::coordinator;
+using namespace raven::ledger;
+using namespace raven::ledger::test;
+
+namespace {
+
+constexpr qint64 kDeadlineMs = 60'000;
+
+struct Desk {
+    World w;
+    Scheduler scheduler{*w.store, *w.leases};
+    LeaseDesk desk{*w.store, *w.leases, scheduler, kDeadlineMs};
+
+    Desk() { w.fund(100 * kCredit, 100 * kCredit); }
+    std::vector<Scheduler::JobSlot> jobs() const { return {{w.job, 0}}; }
+    Scheduler::Grant grant(ContributorId c, int maxUnits, const QDateTime& now) {
+        return desk.grant({c, 10.0, 0}, maxUnits, jobs(), 10.0, now);
+    }
+};
+
+wire::Envelope grantEnvelope(const Scheduler::Grant& g) {
+    wire::Envelope e;
+    for (const WorkUnit& unit : g.units) e.mutable_lease_grant()->add_units()->set_id(std::to_string(unit.id));
+    return e;
+}
+
+}  // namespace
+
+class LeaseDeskTest : public QObject {
+    Q_OBJECT
+private slots:
+    void aNewWorkerHoldsFewUnitsUntilItDelivers() {
+        Desk d;
+        const QList<WorkUnitId> u = d.w.units(8);
+        QCOMPARE(d.grant(d.w.carol, 8, kT0).units.size(), LeaseDesk::kStartingLeases);
+        QCOMPARE(d.grant(d.w.carol, 8, kT0).units.size(), 0);  // holds its two: nothing more
+        // One result delivered: it may hold two more.
+        d.desk.delivered(d.w.carol, kT0, kT0.addSecs(1));
+        QCOMPARE(d.desk.holdCap(d.w.carol, kT0.addSecs(1)), LeaseDesk::kStartingLeases + 2);
+        QCOMPARE(d.grant(d.w.carol, 8, kT0.addSecs(1)).units.size(), 2);
+        // Deliveries older than a unit deadline no longer count.
+        QCOMPARE(d.desk.holdCap(d.w.carol, kT0.addMSecs(kDeadlineMs + 2000)), LeaseDesk::kStartingLeases);
+        // The worker's own limit applies too.
+        QCOMPARE(d.desk.grant({d.w.dave, 10.0, 1}, 8, d.jobs(), 10.0, kT0).units.size(), 1);
+        QCOMPARE(d.w.leases->activeLeases(d.w.dave).size(), 1);
+        Q_UNUSED(u);
+    }
+
+    void aParkedRequestIsAnsweredWhenWorkAppearsAfterItsLeasesAreCommitted() {
+        Desk d;
+        QVERIFY(d.grant(d.w.carol, 2, kT0).units.isEmpty());
+        d.desk.park({7, 42, 2, {}}, kT0);
+        QCOMPARE(d.desk.parkedCount(), std::size_t(1));
+        std::vector<std::pair<std::uint64_t, int>> sent;
+        const auto grantFor = [&](const LeaseDesk::ParkedLease& p) -> std::optional<wire::Envelope> {
+            return grantEnvelope(d.grant(d.w.carol, p.maxUnits, kT0.addMSecs(100)));
+        };
+        const auto failed = [](const LeaseDesk::ParkedLease&, const std::exception&) { return wire::Envelope(); };
+        const auto send = [&](const LeaseDesk::ParkedLease& p, wire::Envelope e) {
+            // Sent after the commit: another connection on the store file sees the leases.
+            CoordinatorStore other(d.w.path);
+            for (const wire::WorkUnit& unit : e.lease_grant().units())
+                QCOMPARE(other.workUnit(std::stoll(unit.id()))->state, WorkUnitState::Leased);
+            sent.emplace_back(p.requestId, e.lease_grant().units_size());
+        };
+        d.desk.serveParked(kT0.addMSecs(100), grantFor, failed, send);
+        QVERIFY(sent.empty());  // nothing to lease yet, and its time is not up: still parked
+        QCOMPARE(d.desk.parkedCount(), std::size_t(1));
+        d.w.units(3);
+        d.desk.serveParked(kT0.addMSecs(200), grantFor, failed, send);
+        QCOMPARE(sent.size(), std::size_t(1));
+        QCOMPARE(sent[0], (std::pair<std::uint64_t, int>(42, 2)));
+        QCOMPARE(d.desk.parkedCount(), std::size_t(0));
+    }
+
+    void aParkedRequestIsAnsweredEmptyWhenItsTimeIsUpOrDroppedWhenItsWorkerLeft() {
+        Desk d;
+        d.desk.park({7, 1, 1, {}}, kT0);
+        d.desk.park({8, 2, 1, {}}, kT0);
+        std::vector<std::uint64_t> answered;
+        d.desk.serveParked(
+            kT0.addMSecs(LeaseDesk::kParkMs),
+            [&](const LeaseDesk::ParkedLease& p) -> std::optional<wire::Envelope> {
+                if (p.connection == 8) return std::nullopt;  // that connection is gone
+                return grantEnvelope(d.grant(d.w.carol, p.maxUnits, kT0.addMSecs(LeaseDesk::kParkMs)));
+            },
+            [](const LeaseDesk::ParkedLease&, const std::exception&) { return wire::Envelope(); },
+            [&](const LeaseDesk::ParkedLease& p, const wire::Envelope& e) {
+                QCOMPARE(e.lease_grant().units_size(), 0);
+                answered.push_back(p.requestId);
+            });
+        QCOMPARE(answered, std::vector<std::uint64_t>{1});
+        QCOMPARE(d.desk.parkedCount(), std::size_t(0));
+    }
+
+    void speculationWaitsForSeveralTypicalTurnarounds() {
+        Desk d;
+        QCOMPARE(d.desk.speculateAfterMs(), qint64(1000));  // nothing measured: a floor
+        d.desk.delivered(d.w.carol, kT0, kT0.addMSecs(2000));
+        QCOMPARE(d.desk.speculateAfterMs(), qint64(8000));  // four turnarounds
+        d.desk.delivered(d.w.carol, kT0, kT0.addMSecs(100));
+        QCOMPARE(d.desk.speculateAfterMs(), qint64(4.0 * (0.8 * 2000 + 0.2 * 100)));
+    }
+
+    void handBacksCountOnlyUnitsReallyHeld() {
+        Desk d;
+        const QList<WorkUnitId> u = d.w.units(3);
+        QCOMPARE(d.w.leases->lease(u[0], d.w.carol, kT0.addSecs(60), kT0), LeaseOutcome::Granted);
+        QCOMPARE(d.w.leases->lease(u[1], d.w.dave, kT0.addSecs(60), kT0), LeaseOutcome::Granted);
+        const LeaseDesk::HandBack back = d.desk.handBack(d.w.carol, {u[0], u[1], u[2], 999}, kT0.addSecs(1));
+        QCOMPARE(back.held.size(), 1);
+        QCOMPARE(back.held[0].id, u[0]);
+        QCOMPARE(back.reissued.value(d.w.job), 1);
+        QCOMPARE(d.w.store->workUnit(u[1])->state, WorkUnitState::Leased);  // dave's stays his
+    }
+
+    void expiredLeasesAreCountedPerJob() {
+        Desk d;
+        const QList<WorkUnitId> u = d.w.units(2);
+        QCOMPARE(d.grant(d.w.carol, 2, kT0).units.size(), 2);
+        QVERIFY(d.desk.expire(kT0.addMSecs(kDeadlineMs - 1)).isEmpty());
+        const QMap<JobId, int> reissued = d.desk.expire(kT0.addMSecs(kDeadlineMs));
+        QCOMPARE(reissued.value(d.w.job), 2);
+        QCOMPARE(d.w.store->workUnit(u[0])->state, WorkUnitState::Expired);
+    }
+};
+
+QTEST_GUILESS_MAIN(LeaseDeskTest)
+#include "tst_LeaseDesk.moc"
