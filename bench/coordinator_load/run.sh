@@ -11,6 +11,10 @@
 #   bench/coordinator_load/run.sh [--bin BUILD_DIR] [--workers "100 1000 10000"] [--duration 20]
 #                                 [--active 100] [--units-per-worker 2] [--batch 16384]
 #                                 [--shards-per-unit 1] [--warmup 3] [--hold 5] [--smoke]
+#                                 [--coordinator PATH] [--label TEXT]
+#
+# --coordinator measures another raven-coordinator binary with the same tools (a before/after pair
+# run side by side on a loaded machine); --label names the rows.
 #
 # --active workers lease and submit; the others only hold their sessions (heartbeats). Units are
 # --shards-per-unit shards of 32 samples; the gradient is the MLP's 235,146 fp32 values (~0.94 MB)
@@ -29,6 +33,8 @@ shards_per_unit=1
 warmup=3
 hold=5
 smoke=0
+coordinator=
+label=
 while [ $# -gt 0 ]; do
     case $1 in
         --bin) bin=$2; shift 2 ;;
@@ -40,13 +46,15 @@ while [ $# -gt 0 ]; do
         --shards-per-unit) shards_per_unit=$2; shift 2 ;;
         --warmup) warmup=$2; shift 2 ;;
         --hold) hold=$2; shift 2 ;;
+        --coordinator) coordinator=$(realpath -m -- "$2"); shift 2 ;;
+        --label) label=$2; shift 2 ;;
         --smoke) smoke=1; workers=20; active=5; duration=3; warmup=1; hold=1; batch=1024; shift ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
         *) echo "unknown option $1 (see the header of $0, or --help)"; exit 2 ;;
     esac
 done
 bin=$(realpath -m -- "$bin")
-coordinator=$bin/app-coordinator/raven-coordinator
+coordinator=${coordinator:-$bin/app-coordinator/raven-coordinator}
 raven=$bin/app-requester/raven
 load=$bin/bench/coordinator_load/raven-bench-coordinator-load
 for p in "$coordinator" "$raven" "$load"; do
@@ -87,7 +95,7 @@ for n in $workers; do
     rc=0
     "$load" --coordinator "wss://127.0.0.1:$port" --coordinator-pid "$cpid" --workers "$n" --active "$active" \
         --units-per-worker "$units_per_worker" --duration "$duration" --warmup "$warmup" --hold "$hold" \
-        --known-hosts "$work/known_hosts" --label "N=$n" $header 2>"$work/load-$n.log" || rc=$?
+        --known-hosts "$work/known_hosts" --label "${label}N=$n" $header 2>"$work/load-$n.log" || rc=$?
     header=
     sed 's/^/    /' "$work/load-$n.log" >&2
     echo "    load average before N=$n: $load_avg" >&2
