@@ -27,6 +27,7 @@
 #include "ProcessSample.h"
 #include "base/Error.h"
 #include "protocol/ConnectionLimits.h"
+#include "protocol/EventDispatcher.h"
 
 namespace {
 
@@ -205,6 +206,18 @@ int main2(QCoreApplication& app) {
 
     LoadFleet fleet(options);
     run.fleet = &fleet;
+    // Progress while connecting (thousands of enrollments take minutes), and what failed so far.
+    QTimer progress;
+    QObject::connect(&progress, &QTimer::timeout, [&run, &progress] {
+        const LoadFleet& f = *run.fleet;
+        if (f.connectSeconds() > 0) return progress.stop();
+        const ProcessSample c = ProcessSample::of(run.coordinator);
+        std::fprintf(stderr, "%s: connecting: %d registered, %d lost%s; coordinator CPU %.1f s, %d descriptors\n",
+                     qPrintable(run.label), f.registered(), f.lost(),
+                     f.lostReasons().isEmpty() ? "" : qPrintable(QStringLiteral(" (%1)").arg(f.lostReasons().first())),
+                     c.cpuSeconds, c.openDescriptors);
+    });
+    progress.start(10000);
     fleet.connectAll([&run] {
         std::fprintf(stderr, "%s: %d of %d workers registered in %.1f s\n", qPrintable(run.label),
                      run.fleet->registered(), run.fleet->registered() + run.fleet->lost(), run.fleet->connectSeconds());
@@ -216,6 +229,7 @@ int main2(QCoreApplication& app) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    raven::protocol::preferScalableEventDispatcher();  // thousands of sockets, as the coordinator
     QCoreApplication app(argc, argv);
     try {
         return main2(app);
