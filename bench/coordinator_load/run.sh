@@ -9,12 +9,13 @@
 # after each, `raven-coordinator audit` checks the ledger (every accepted unit paid once).
 #
 #   bench/coordinator_load/run.sh [--bin BUILD_DIR] [--workers "100 1000 10000"] [--duration 20]
-#                                 [--active 100] [--units-per-worker 2] [--batch 16384]
+#                                 [--active 50] [--units-per-worker 1] [--batch 16384]
 #                                 [--shards-per-unit 1] [--warmup 3] [--hold 5] [--smoke]
-#                                 [--coordinator PATH] [--label TEXT]
+#                                 [--coordinator PATH] [--label TEXT] [--coordinator-args "..."]
 #
 # --coordinator measures another raven-coordinator binary with the same tools (a before/after pair
-# run side by side on a loaded machine); --label names the rows.
+# run side by side on a loaded machine); --label names the rows; --coordinator-args are added to its
+# `serve` command line (e.g. "--lease-timeout-ms 60000").
 #
 # --active workers lease and submit; the others only hold their sessions (heartbeats). Units are
 # --shards-per-unit shards of 32 samples; the gradient is the MLP's 235,146 fp32 values (~0.94 MB)
@@ -26,8 +27,8 @@ src=$(cd "$here/../.." && pwd)
 bin=$src/build/ci
 workers="100 1000 10000"
 duration=20
-active=100
-units_per_worker=2
+active=50
+units_per_worker=1
 batch=16384
 shards_per_unit=1
 warmup=3
@@ -35,6 +36,7 @@ hold=5
 smoke=0
 coordinator=
 label=
+coordinator_args=
 while [ $# -gt 0 ]; do
     case $1 in
         --bin) bin=$2; shift 2 ;;
@@ -48,8 +50,9 @@ while [ $# -gt 0 ]; do
         --hold) hold=$2; shift 2 ;;
         --coordinator) coordinator=$(realpath -m -- "$2"); shift 2 ;;
         --label) label=$2; shift 2 ;;
+        --coordinator-args) coordinator_args=$2; shift 2 ;;
         --smoke) smoke=1; workers=20; active=5; duration=3; warmup=1; hold=1; batch=1024; shift ;;
-        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
         *) echo "unknown option $1 (see the header of $0, or --help)"; exit 2 ;;
     esac
 done
@@ -83,7 +86,7 @@ for n in $workers; do
     limit=$((n + 1000))
     "$coordinator" serve --data-dir "$dir" --listen "127.0.0.1:$port" --open-enrollment \
         --max-connections "$limit" --max-connections-per-address "$limit" --enrollments-per-hour "$limit" \
-        --shards-per-unit "$shards_per_unit" >"$work/coordinator-$n.log" 2>&1 &
+        --shards-per-unit "$shards_per_unit" $coordinator_args >"$work/coordinator-$n.log" 2>&1 &
     cpid=$!
     for _ in $(seq 100); do grep -q serving "$work/coordinator-$n.log" && break; sleep 0.1; done
     grep -q serving "$work/coordinator-$n.log" || { cat "$work/coordinator-$n.log"; exit 1; }
