@@ -69,6 +69,8 @@ work=$(mktemp -d)
 cpid=
 cleanup() { [ -n "$cpid" ] && kill "$cpid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
+# The requester's own cache (the dataset's import) stays in the temporary folder too.
+export XDG_CACHE_HOME=$work/xdg
 free_port() { /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 echo "Coordinator capacity: examples/mlp.json on Fashion-MNIST, global batch $batch, $shards_per_unit shard(s) of 32 samples per unit,"
