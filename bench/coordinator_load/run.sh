@@ -14,8 +14,8 @@
 #                                 [--coordinator PATH] [--label TEXT] [--coordinator-args "..."]
 #
 # --coordinator measures another raven-coordinator binary with the same tools (a before/after pair
-# run side by side on a loaded machine); --label names the rows; --coordinator-args are added to its
-# `serve` command line (e.g. "--lease-timeout-ms 60000").
+# run side by side on a loaded machine); --label prefixes the notes under each row; --coordinator-args
+# are added to its `serve` command line (e.g. "--lease-timeout-ms 60000").
 #
 # --active workers lease and submit; the others only hold their sessions (heartbeats). Units are
 # --shards-per-unit shards of 32 samples; the gradient is the MLP's 235,146 fp32 values (~0.94 MB)
