@@ -30,9 +30,9 @@ public:
     struct Options {
         QUrl url;
         int workers = 100;
-        int active = 50;              // of them, those that lease and submit
-        int unitsPerWorker = 1;       // max_units of each LeaseRequest, max_concurrent_leases
-        int connectConcurrency = 128; // connections being opened at once
+        int active = 50;               // of them, those that lease and submit
+        int unitsPerWorker = 1;        // max_units of each LeaseRequest, max_concurrent_leases
+        int connectConcurrency = 128;  // connections being opened at once
         QString knownHostsPath;
     };
 

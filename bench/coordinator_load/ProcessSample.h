@@ -13,11 +13,11 @@
 namespace raven::bench {
 
 struct ProcessSample {
-    double cpuSeconds = 0.0;     // utime + stime
-    std::int64_t rssBytes = 0;   // VmRSS
+    double cpuSeconds = 0.0;    // utime + stime
+    std::int64_t rssBytes = 0;  // VmRSS
     int threads = 0;
-    int openDescriptors = 0;     // entries of /proc/<pid>/fd
-    bool valid = false;          // false when the process is gone or unreadable
+    int openDescriptors = 0;  // entries of /proc/<pid>/fd
+    bool valid = false;       // false when the process is gone or unreadable
 
     static ProcessSample of(pid_t pid);
 };

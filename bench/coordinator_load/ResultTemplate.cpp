@@ -55,7 +55,8 @@ void ResultTemplate::build(ProtocolClient& client, const wire::WorkUnit& unit, D
     request.mutable_fetch_manifest()->set_dataset_id(unit.dataset_id());
     request.mutable_fetch_manifest()->set_accept_zstd(true);
     fetchContent(
-        client, request, [](const wire::Envelope& e) { return e.has_manifest_chunk() ? &e.manifest_chunk().content() : nullptr; },
+        client, request,
+        [](const wire::Envelope& e) { return e.has_manifest_chunk() ? &e.manifest_chunk().content() : nullptr; },
         [this, &client](const QByteArray& bytes, const QString& error) {
             if (!error.isEmpty()) return fail(QStringLiteral("fetching the manifest: %1").arg(error));
             manifestBytes_ = bytes;
@@ -71,7 +72,8 @@ void ResultTemplate::fetchShards(ProtocolClient& client, std::size_t next) {
         f.set_model_version(unit_.model_version());
         f.set_accept_zstd(true);
         fetchContent(
-            client, request, [](const wire::Envelope& e) { return e.has_weights_chunk() ? &e.weights_chunk().content() : nullptr; },
+            client, request,
+            [](const wire::Envelope& e) { return e.has_weights_chunk() ? &e.weights_chunk().content() : nullptr; },
             [this](const QByteArray& bytes, const QString& error) {
                 if (!error.isEmpty()) return fail(QStringLiteral("fetching the weights: %1").arg(error));
                 weights_ = bytes;
@@ -83,7 +85,8 @@ void ResultTemplate::fetchShards(ProtocolClient& client, std::size_t next) {
     request.mutable_fetch_shard()->set_shard_sha256(unit_.shard_hashes(static_cast<int>(next)));
     request.mutable_fetch_shard()->set_accept_zstd(true);
     fetchContent(
-        client, request, [](const wire::Envelope& e) { return e.has_shard_chunk() ? &e.shard_chunk().content() : nullptr; },
+        client, request,
+        [](const wire::Envelope& e) { return e.has_shard_chunk() ? &e.shard_chunk().content() : nullptr; },
         [this, &client, next](const QByteArray& bytes, const QString& error) {
             if (!error.isEmpty()) return fail(QStringLiteral("fetching a shard: %1").arg(error));
             shards_.push_back(bytes);
@@ -93,7 +96,8 @@ void ResultTemplate::fetchShards(ProtocolClient& client, std::size_t next) {
 
 void ResultTemplate::compute() {
     try {
-        auto manifest = std::make_shared<const data::Manifest>(data::Manifest::fromBytes(manifestBytes_, "the job's manifest"));
+        auto manifest =
+            std::make_shared<const data::Manifest>(data::Manifest::fromBytes(manifestBytes_, "the job's manifest"));
         for (const data::SplitManifest* split : {&manifest->train, &manifest->test})
             for (const data::ShardRef& shard : split->shards) samplesOfShard_.insert(shard.hash, shard.samples);
         worker::UnitComputer computer(QStringLiteral("cpu"), 1);
@@ -135,11 +139,12 @@ void ResultTemplate::fail(const QString& error) {
 
 std::vector<wire::SubmitResult> ResultTemplate::partsFor(const wire::WorkUnit& unit) const {
     std::int64_t samples = 0;
-    for (const std::string& hash : unit.shard_hashes()) samples += samplesOfShard_.value(QString::fromStdString(hash), 0);
+    for (const std::string& hash : unit.shard_hashes())
+        samples += samplesOfShard_.value(QString::fromStdString(hash), 0);
     const auto loss = lossPerSample_ * static_cast<double>(samples);
-    const auto correct =
-        std::min<std::uint64_t>(static_cast<std::uint64_t>(samples),
-                                static_cast<std::uint64_t>(std::llround(correctPerSample_ * static_cast<double>(samples))));
+    const auto correct = std::min<std::uint64_t>(
+        static_cast<std::uint64_t>(samples),
+        static_cast<std::uint64_t>(std::llround(correctPerSample_ * static_cast<double>(samples))));
     std::vector<wire::SubmitResult> parts = parts_;
     for (wire::SubmitResult& part : parts) {
         part.set_work_unit_id(unit.id());

@@ -45,8 +45,9 @@ void SimulatedWorker::onReady() {
             phase_ = Phase::Holding;
             fleet_.onRegistered(*this, static_cast<int>(reply.register_reply().heartbeat_interval_ms()));
         } else {
-            lose(reply.has_error() ? QString::fromStdString(reply.error().message())
-                                   : QStringLiteral("unexpected %1 to RegisterContributor").arg(protocol::payloadName(reply)));
+            lose(reply.has_error()
+                     ? QString::fromStdString(reply.error().message())
+                     : QStringLiteral("unexpected %1 to RegisterContributor").arg(protocol::payloadName(reply)));
         }
         return ProtocolClient::ReplyFlow::Done;
     });

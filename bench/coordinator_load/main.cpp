@@ -52,8 +52,8 @@ struct Run {
     LoadFleet* fleet = nullptr;
     pid_t coordinator = 0;
     int holdS = 5, warmupS = 3, durationS = 20;
-    ProcessSample before;        // coordinator, before any worker connected
-    ProcessSample held;          // after all connected and settled
+    ProcessSample before;  // coordinator, before any worker connected
+    ProcessSample held;    // after all connected and settled
     double holdCpuPercent = 0.0;
     double holdHeartbeatP99 = 0.0;
     ProcessSample self0, work0;  // at the start of the measured window
@@ -62,9 +62,10 @@ struct Run {
 };
 
 void printHeader() {
-    std::printf("| workers | active | held | connect s | coord RSS MiB | KiB / worker | hold CPU %% | hold heartbeat p99 ms "
-                "| units/s | lease p50 ms | lease p99 ms | coord CPU %% | coord CPU ms / unit | heartbeat p99 ms | "
-                "generator CPU %% | lost |\n");
+    std::printf(
+        "| workers | active | held | connect s | coord RSS MiB | KiB / worker | hold CPU %% | hold heartbeat p99 ms "
+        "| units/s | lease p50 ms | lease p99 ms | coord CPU %% | coord CPU ms / unit | heartbeat p99 ms | "
+        "generator CPU %% | lost |\n");
     std::printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
     std::fflush(stdout);
 }
@@ -78,20 +79,21 @@ void finish(Run& run, int code) {
     const double cpu = work1.cpuSeconds - run.work0.cpuSeconds;
     const double unitsPerS = seconds > 0 ? static_cast<double>(w.accepted) / seconds : 0.0;
     const double rssDelta = static_cast<double>(run.held.rssBytes - run.before.rssBytes);
-    std::printf("| %d | %d | %d | %.1f | %.0f | %.1f | %.1f | %.1f | %.0f | %.1f | %.1f | %.0f | %.2f | %.1f | %.0f | %d |\n",
-                run.workers, fleet.working(), fleet.registered(), fleet.connectSeconds(), static_cast<double>(run.held.rssBytes) / (1 << 20),
-                fleet.registered() > 0 ? rssDelta / 1024.0 / fleet.registered() : 0.0, run.holdCpuPercent,
-                run.holdHeartbeatP99, unitsPerS, percentile(w.leaseMs, 0.5), percentile(w.leaseMs, 0.99),
-                seconds > 0 ? 100.0 * cpu / seconds : 0.0, w.accepted > 0 ? 1000.0 * cpu / static_cast<double>(w.accepted) : 0.0,
-                percentile(w.heartbeatMs, 0.99),
-                seconds > 0 ? 100.0 * (self1.cpuSeconds - run.self0.cpuSeconds) / seconds : 0.0, fleet.lost());
+    std::printf(
+        "| %d | %d | %d | %.1f | %.0f | %.1f | %.1f | %.1f | %.0f | %.1f | %.1f | %.0f | %.2f | %.1f | %.0f | %d |\n",
+        run.workers, fleet.working(), fleet.registered(), fleet.connectSeconds(),
+        static_cast<double>(run.held.rssBytes) / (1 << 20),
+        fleet.registered() > 0 ? rssDelta / 1024.0 / fleet.registered() : 0.0, run.holdCpuPercent, run.holdHeartbeatP99,
+        unitsPerS, percentile(w.leaseMs, 0.5), percentile(w.leaseMs, 0.99), seconds > 0 ? 100.0 * cpu / seconds : 0.0,
+        w.accepted > 0 ? 1000.0 * cpu / static_cast<double>(w.accepted) : 0.0, percentile(w.heartbeatMs, 0.99),
+        seconds > 0 ? 100.0 * (self1.cpuSeconds - run.self0.cpuSeconds) / seconds : 0.0, fleet.lost());
     std::fprintf(stderr,
                  "%s: window %.1f s: %lld accepted, %lld duplicate, %lld rejected, %lld empty grants, %lld errors; "
                  "coordinator %d threads, %d descriptors, RSS %.0f MiB at the end\n",
-                 qPrintable(run.label), seconds, static_cast<long long>(w.accepted), static_cast<long long>(w.duplicate),
-                 static_cast<long long>(w.rejected), static_cast<long long>(w.emptyGrants),
-                 static_cast<long long>(w.errors), work1.threads, work1.openDescriptors,
-                 static_cast<double>(work1.rssBytes) / (1 << 20));
+                 qPrintable(run.label), seconds, static_cast<long long>(w.accepted),
+                 static_cast<long long>(w.duplicate), static_cast<long long>(w.rejected),
+                 static_cast<long long>(w.emptyGrants), static_cast<long long>(w.errors), work1.threads,
+                 work1.openDescriptors, static_cast<double>(work1.rssBytes) / (1 << 20));
     if (fleet.resultTemplate().ready())
         std::fprintf(stderr, "%s: result: %s\n", qPrintable(run.label), qPrintable(fleet.resultTemplate().summary()));
     for (const QString& reason : fleet.lostReasons())
@@ -146,9 +148,10 @@ void hold(Run& run) {
         const double seconds = static_cast<double>(run.fleet->window().since.elapsed()) / 1000.0;
         run.holdCpuPercent = seconds > 0 ? 100.0 * (run.held.cpuSeconds - h0.cpuSeconds) / seconds : 0.0;
         run.holdHeartbeatP99 = percentile(run.fleet->window().heartbeatMs, 0.99);
-        std::fprintf(stderr, "%s: holding %d sessions: coordinator RSS %.0f MiB (%.0f before), %d descriptors, CPU %.1f%%\n",
-                     qPrintable(run.label), run.fleet->registered(), static_cast<double>(run.held.rssBytes) / (1 << 20),
-                     static_cast<double>(run.before.rssBytes) / (1 << 20), run.held.openDescriptors, run.holdCpuPercent);
+        std::fprintf(
+            stderr, "%s: holding %d sessions: coordinator RSS %.0f MiB (%.0f before), %d descriptors, CPU %.1f%%\n",
+            qPrintable(run.label), run.fleet->registered(), static_cast<double>(run.held.rssBytes) / (1 << 20),
+            static_cast<double>(run.before.rssBytes) / (1 << 20), run.held.openDescriptors, run.holdCpuPercent);
         work(run);
     });
 }
@@ -182,14 +185,15 @@ int main2(QCoreApplication& app) {
     options.active = positive(parser, "active");
     options.unitsPerWorker = std::max(1, positive(parser, "units-per-worker"));
     options.connectConcurrency = std::max(1, positive(parser, "connect-concurrency"));
-    options.knownHostsPath = parser.isSet("known-hosts") ? parser.value("known-hosts")
-                                                         : QDir::temp().filePath(QStringLiteral("raven-load-known-hosts"));
+    options.knownHostsPath = parser.isSet("known-hosts")
+                                 ? parser.value("known-hosts")
+                                 : QDir::temp().filePath(QStringLiteral("raven-load-known-hosts"));
     // Every simulated worker holds one descriptor: raise the soft limit to the hard one, and say so
     // plainly when even that is too low.
     const long files = raven::protocol::ConnectionLimits::raiseFileLimit();
     RAVEN_CHECK(files < 0 || options.workers + 64 <= files,
-                "--workers " + std::to_string(options.workers) + " needs more file descriptors than this process may open (" +
-                    std::to_string(files) + ")",
+                "--workers " + std::to_string(options.workers) +
+                    " needs more file descriptors than this process may open (" + std::to_string(files) + ")",
                 "raise the hard limit (ulimit -Hn, LimitNOFILE= in systemd) or use fewer workers");
 
     Run run;

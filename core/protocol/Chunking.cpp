@@ -17,9 +17,11 @@ QString sha256Hex(QByteArrayView bytes) {
     // capacity").
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
-    RAVEN_CHECK(EVP_Digest(bytes.data(), static_cast<std::size_t>(bytes.size()), digest, &length, EVP_sha256(), nullptr) == 1,
-                "SHA-256 failed in OpenSSL", "check the OpenSSL installation (libssl3)");
-    return QString::fromLatin1(QByteArray(reinterpret_cast<const char*>(digest), static_cast<qsizetype>(length)).toHex());
+    RAVEN_CHECK(
+        EVP_Digest(bytes.data(), static_cast<std::size_t>(bytes.size()), digest, &length, EVP_sha256(), nullptr) == 1,
+        "SHA-256 failed in OpenSSL", "check the OpenSSL installation (libssl3)");
+    return QString::fromLatin1(
+        QByteArray(reinterpret_cast<const char*>(digest), static_cast<qsizetype>(length)).toHex());
 }
 
 std::vector<wire::ContentChunk> splitContent(const QByteArray& raw, bool zstd, std::int64_t chunkBytes) {

@@ -57,8 +57,8 @@ private slots:
         std::vector<std::unique_ptr<ProtocolClient>> clients;
         int ready = 0, ended = 0;
         for (int i = 0; i < kClients; ++i) {
-            auto client = std::make_unique<ProtocolClient>(
-                ProtocolClient::Options{PeerInfo{wire::ROLE_CONTRIBUTOR, {}, {}, QStringLiteral("c%1").arg(i)}, knownHosts});
+            auto client = std::make_unique<ProtocolClient>(ProtocolClient::Options{
+                PeerInfo{wire::ROLE_CONTRIBUTOR, {}, {}, QStringLiteral("c%1").arg(i)}, knownHosts});
             connect(client.get(), &ProtocolClient::ready, this, [&ready] { ++ready; });
             connect(client.get(), &ProtocolClient::disconnected, this, [&ended] { ++ended; });
             client->open(server.url());
