@@ -24,6 +24,7 @@
 #include "coordinator/Admin.h"
 #include "coordinator/Coordinator.h"
 #include "coordinator/CrashPoints.h"
+#include "protocol/EventDispatcher.h"
 
 namespace {
 
@@ -205,6 +206,7 @@ int run(QCoreApplication& app) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    raven::protocol::preferScalableEventDispatcher();  // thousands of workers' sockets
     QCoreApplication app(argc, argv);
     raven::app::identify("raven-coordinator");
     try {

@@ -64,7 +64,7 @@ struct CoordinatorOptions {
 
     // What a stranger may cost this process (docs/security.md has each with its reason).
     struct PeerLimits {
-        int maxConnections = 4096;            // all stages; held below the file-descriptor limit
+        int maxConnections = 16384;           // all stages; held below the file-descriptor limit
         int maxConnectionsPerAddress = 64;    // from one IP address
         int handshakeTimeoutMs = 10000;       // TCP accepted -> TLS and WebSocket upgrade done
         int loginTimeoutMs = 15000;           // connected -> Authenticate (or open enrollment) done

@@ -3,7 +3,7 @@
 // address and in all, asked before anything is spent on a new TCP connection (no TLS, no buffers),
 // so that one stranger's burst cannot use up the file descriptors or crowd out everyone else.
 //
-//   ConnectionLimits limits({.maxConnections = 4096, .maxPerAddress = 64});
+//   ConnectionLimits limits({.maxConnections = 16384, .maxPerAddress = 64});
 //   if (auto refusal = limits.admit(address)) { socket.abort(); log(*refusal); }
 //   ...                                          // when that connection ends, whatever its stage:
 //   limits.release(address);
@@ -21,7 +21,7 @@ namespace raven::protocol {
 class ConnectionLimits {
 public:
     struct Config {
-        int maxConnections = 4096;  // every stage: TLS, upgrade, Hello, sessions
+        int maxConnections = 16384;  // every stage: TLS, upgrade, Hello, sessions (~80 KiB each held)
         int maxPerAddress = 64;     // from one IP address (IPv4-mapped IPv6 counts as its IPv4)
     };
 

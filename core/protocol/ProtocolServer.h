@@ -58,7 +58,7 @@ public:
         PeerInfo self{wire::ROLE_COORDINATOR, {}, {}, QStringLiteral("raven-coordinator")};
         int helloTimeoutMs = kHelloTimeoutMs;
         int handshakeTimeoutMs = 10000;       // TCP accepted -> TLS done and WebSocket upgraded
-        int maxConnections = 4096;            // all stages; held below the file-descriptor limit
+        int maxConnections = 16384;           // all stages; held below the file-descriptor limit
         int maxConnectionsPerAddress = 64;    // from one IP address
         qint64 maxQueuedBytes = 256LL << 20;  // sent to one peer and not yet written to its socket
     };

@@ -1,5 +1,6 @@
 // The protocol's rules and codecs without sockets: framing bounds, version negotiation, the
 // handshake decision, known-hosts pins, zstd, chunked contents and gradient encodings.
+#include <QCryptographicHash>
 #include <QRandomGenerator>
 #include <QTemporaryDir>
 #include <QTest>
@@ -26,6 +27,22 @@ class ProtocolCodecsTest : public QObject {
     Q_OBJECT
 
 private slots:
+    // Contents are named by their SHA-256: the FIPS 180-2 vectors, and agreement with Qt's own
+    // implementation on large contents of every length modulo the block size.
+    void sha256OfContents() {
+        QCOMPARE(sha256Hex(QByteArray()), QStringLiteral("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+        QCOMPARE(sha256Hex(QByteArray("abc")), QStringLiteral("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+        QCOMPARE(sha256Hex(QByteArray("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
+                 QStringLiteral("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"));
+        std::mt19937 random(17);
+        for (const int size : {1, 55, 56, 63, 64, 65, 940694, (1 << 20) + 3}) {
+            QByteArray bytes(size, Qt::Uninitialized);
+            for (char& c : bytes) c = static_cast<char>(random());
+            QCOMPARE(sha256Hex(bytes),
+                     QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex()));
+        }
+    }
+
     void framingRoundTrip() {
         wire::Envelope envelope;
         envelope.set_request_id(42);
