@@ -214,12 +214,26 @@ void Engine::tick() {
             metrics_->event(it.key(), wire::JOB_EVENT_KIND_WORK_REISSUED,
                             QStringLiteral("%1 work unit(s) re-issued: their lease deadline passed").arg(it.value()));
         closeSilentStrangers(now);
-        // Workers silent for too long lose their leases (their connection may linger for minutes).
+        // Workers silent for too long lose their leases (their connection may linger for minutes). All
+        // of a tick's lapses first, then one count of who is still heard: after a stall thousands may
+        // lapse at once, and asking per lapse whether the contributor is online elsewhere scans every
+        // session each time.
+        std::vector<Session*> lapsing;
         for (auto& [id, session] : sessions_) {
             if (session.principal != Principal::Contributor || session.lapsed) continue;
             if (session.lastHeard.msecsTo(now) < options_.leaseTimeoutMs) continue;
             session.lapsed = true;
-            releaseContributor(session, QStringLiteral("silent for %1 ms").arg(session.lastHeard.msecsTo(now)));
+            lapsing.push_back(&session);
+        }
+        if (!lapsing.empty()) {
+            std::set<ledger::ContributorId> heard;
+            for (const auto& [id, session] : sessions_)
+                if (session.principal == Principal::Contributor && !session.lapsed) heard.insert(session.principalId);
+            std::set<ledger::ContributorId> released;
+            for (Session* session : lapsing) {
+                if (heard.count(session->principalId) || !released.insert(session->principalId).second) continue;
+                releaseSilentContributor(*session, QStringLiteral("silent for %1 ms").arg(session->lastHeard.msecsTo(now)));
+            }
         }
         serveParkedLeases();
     } catch (const std::exception& e) {

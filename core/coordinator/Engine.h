@@ -109,6 +109,8 @@ private:
     void onHeartbeat(Session& s, const wire::Envelope& e);
     // The contributor's leases end (it left or fell silent) unless another live session speaks for it.
     void releaseContributor(const Session& s, const QString& why);
+    // The same once it is known that no other live session speaks for the contributor.
+    void releaseSilentContributor(const Session& s, const QString& why);
     bool contributorOnlineElsewhere(const Session& s) const;
     double totalConnectedGflops() const;
     int connectedContributors() const;
