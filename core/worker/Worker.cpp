@@ -37,7 +37,7 @@ struct Worker::Unit {
     Stage stage = Stage::Fetching;
     int missing = 0;  // inputs still to arrive
     std::shared_ptr<const data::Manifest> manifest;
-    std::vector<QByteArray> shards;
+    std::vector<std::shared_ptr<const DecodedShard>> shards;
     std::shared_ptr<const QByteArray> weights;
     std::optional<ComputedUnit> result;
 };
@@ -113,7 +113,12 @@ void Worker::start() {
         for (const QString& name : cache_->names(QStringLiteral("weights/")))
             cache_->setRetention(name, ContentCache::Retention::EvictFirst);
     }
-    fetcher_ = std::make_unique<ContentFetcher>(cache_.get());
+    try {
+        fetcher_ = std::make_unique<ContentFetcher>(cache_.get(), options_.shardMemoryBytes);
+    } catch (const Error& e) {
+        giveUp(QString::fromStdString(e.what()));
+        return;
+    }
     fetcher_->setClient(client_);
 
     token_ = options_.token.trimmed();
@@ -474,11 +479,12 @@ void Worker::acceptUnit(const wire::WorkUnit& leased) {
     }
     for (int i = 0; i < leased.shard_hashes_size(); ++i) {
         const QString hash = QString::fromStdString(leased.shard_hashes(i));
-        fetcher_->fetchShard(hash, [this, id, serial, i, hash, find, failed](const FetchResult& r) {
+        fetcher_->fetchDecodedShard(hash, [this, id, serial, i, hash, find, failed](const FetchResult& r) {
             Unit* u = find(id, serial);
             if (!u) return;
+            if (r.undecodable) return dropUnit(id, QStringLiteral("cannot compute it: %1").arg(r.message), true, true);
             if (!r.ok) return failed(r, QStringLiteral("shard %1...").arg(hash.left(8)));
-            u->shards[static_cast<std::size_t>(i)] = *r.bytes;
+            u->shards[static_cast<std::size_t>(i)] = r.shard;
             inputArrived(id, serial);
         });
     }

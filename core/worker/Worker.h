@@ -76,6 +76,7 @@ struct WorkerOptions {
     QString knownHostsPath;  // empty: protocol default
     QString cacheDir;        // shards, manifests, weights; created if missing; empty: nothing kept on disk
     qint64 cacheBytes = 2LL << 30;
+    qint64 shardMemoryBytes = 512LL << 20;  // decoded shards kept in memory (DecodedShards.h)
     QString device = "cpu";  // "cpu", "vulkan", "vulkan:N"; a Vulkan failure falls back to CPU with a message
     int threads = 0;         // CPU threads (0: all)
     int maxConcurrentLeases = 1;
