@@ -100,22 +100,69 @@ void ContentFetcher::fetchWeights(const QString& jobId, std::uint64_t version, D
 void ContentFetcher::remember(const QString& name, const std::shared_ptr<const QByteArray>& bytes) {
     if (!name.startsWith(QLatin1String("weights/"))) return;
     for (auto it = recentWeights_.begin(); it != recentWeights_.end(); ++it)
-        if (it->first == name) {
+        if (it->name == name) {
             recentWeights_.erase(it);
             break;
         }
-    recentWeights_.emplace_front(name, bytes);
+    // "weights/<job>/<version>": the name is made by weightsName, so its parts are there.
+    const QStringList parts = name.split(QLatin1Char('/'));
+    recentWeights_.push_front({name, parts.value(1), parts.value(2).toULongLong(), bytes});
     while (recentWeights_.size() > kWeightsInMemory) recentWeights_.pop_back();
+}
+
+std::vector<std::pair<QString, std::uint64_t>> ContentFetcher::weightsHeld() const {
+    std::vector<std::pair<QString, std::uint64_t>> held;
+    for (const HeldWeights& w : recentWeights_) held.emplace_back(w.job, w.version);
+    return held;
+}
+
+QStringList ContentFetcher::takePushedWeights(const wire::LeaseGrant& grant) {
+    QStringList problems;
+    int i = 0;
+    while (i < grant.weights_size()) {
+        // One content's chunks are consecutive: they start at offset 0 and end where it is complete.
+        const std::string job = grant.weights(i).job_id();
+        const std::uint64_t version = grant.weights(i).model_version();
+        const QString name = weightsName(QString::fromStdString(job), version);
+        protocol::ContentAssembler assembler(kMaxWeightsBytes);
+        QString problem;
+        for (; i < grant.weights_size() && grant.weights(i).job_id() == job &&
+               grant.weights(i).model_version() == version;
+             ++i) {
+            bytesReceived_ += static_cast<std::int64_t>(grant.weights(i).content().data().size());
+            if (!problem.isEmpty() || assembler.complete()) continue;
+            try {
+                assembler.add(grant.weights(i).content());
+            } catch (const Error& e) {
+                problem = QString::fromStdString(e.message());
+            }
+        }
+        if (problem.isEmpty() && !assembler.complete()) problem = QStringLiteral("its chunks end before the content");
+        if (!problem.isEmpty() || !ContentCache::isValidName(name)) {
+            problems.append(QStringLiteral("the weights of job %1 version %2 that came with the grant: %3")
+                                .arg(QString::fromStdString(job).left(40))
+                                .arg(version)
+                                .arg(problem.isEmpty() ? QStringLiteral("not a job id") : problem));
+            continue;
+        }
+        ++weightsPushed_;
+        FetchResult result;
+        result.ok = true;
+        result.bytes = std::make_shared<const QByteArray>(assembler.content());
+        remember(name, result.bytes);
+        finish(name, result);  // a FetchWeights of the same version already under way need not be waited for
+    }
+    return problems;
 }
 
 void ContentFetcher::fetch(const QString& name, wire::Envelope request, Verify verify, std::uint64_t maxRawBytes,
                            Done done) {
-    for (const auto& [held, bytes] : recentWeights_)
-        if (held == name) {
+    for (const HeldWeights& held : recentWeights_)
+        if (held.name == name) {
             ++cacheHits_;
             FetchResult hit;
             hit.ok = true;
-            hit.bytes = bytes;
+            hit.bytes = held.bytes;
             done(hit);
             return;
         }
@@ -148,6 +195,7 @@ void ContentFetcher::fetch(const QString& name, wire::Envelope request, Verify v
     }
     waiting_[name].push_back(std::move(done));
     ++transfers_;
+    if (name.startsWith(QLatin1String("weights/"))) ++weightsFetched_;
     auto assembler = std::make_shared<protocol::ContentAssembler>(maxRawBytes);
     auto handler = [this, name, verify, assembler, cacheable](const wire::Envelope& reply) {
         using Flow = protocol::ProtocolClient::ReplyFlow;

@@ -20,17 +20,22 @@
 // Several units that need the same content at once share one transfer. Weights are kept in memory
 // only (the last two versions), never on disk: consecutive units of a job need the same version, and
 // the next step makes it stale (the coordinator serves only the current version and the one before).
+// Weights pushed with a lease grant (takePushedWeights; docs/protocol.md, "Weights with the grant")
+// are verified as a FetchWeights answer is and kept the same way, so the units of that grant find
+// them in memory; weightsHeld() is what a LeaseRequest tells the coordinator the worker has.
 //
 // Callbacks run on the thread of the client's event loop. When the connection ends, transfers in
 // flight fail with ERROR_CODE_UNAVAILABLE (ProtocolClient::request's rule) and must be asked again.
 #include <QByteArray>
 #include <QHash>
 #include <QString>
+#include <QStringList>
 
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "protocol/raven.pb.h"
@@ -71,11 +76,20 @@ public:
     void fetchDecodedShard(const QString& sha256, Done done);
     void fetchWeights(const QString& jobId, std::uint64_t version, Done done);
 
+    // Takes the weights a LeaseGrant carries. Returns what was wrong with any (they are then
+    // fetched as usual when a unit needs them); empty when all were taken or there were none.
+    QStringList takePushedWeights(const wire::LeaseGrant& grant);
+    // The (job, model_version) weights held in memory, most recent first.
+    std::vector<std::pair<QString, std::uint64_t>> weightsHeld() const;
+
     // Travelling bytes received from the coordinator (cache hits cost nothing).
     std::int64_t bytesReceived() const { return bytesReceived_; }
     // Contents served from the cache / fetched over the network.
     std::int64_t cacheHits() const { return cacheHits_; }
     std::int64_t transfers() const { return transfers_; }
+    // Weights fetched with FetchWeights / taken from lease grants.
+    std::int64_t weightsFetched() const { return weightsFetched_; }
+    std::int64_t weightsPushed() const { return weightsPushed_; }
     const DecodedShards& decodedShards() const { return decoded_; }
 
     static constexpr std::int64_t kDecodedShardBytes = 512LL << 20;
@@ -93,15 +107,23 @@ private:
     void fetch(const QString& name, wire::Envelope request, Verify verify, std::uint64_t maxRawBytes, Done done);
     void finish(const QString& name, const FetchResult& result);
     void remember(const QString& name, const std::shared_ptr<const QByteArray>& bytes);
+    struct HeldWeights {
+        QString name;  // weightsName(job, version)
+        QString job;
+        std::uint64_t version = 0;
+        std::shared_ptr<const QByteArray> bytes;
+    };
 
     ContentCache* cache_;
     DecodedShards decoded_;
     protocol::ProtocolClient* client_ = nullptr;
     QHash<QString, std::vector<Done>> waiting_;  // transfers in flight, by cache name
-    std::deque<std::pair<QString, std::shared_ptr<const QByteArray>>> recentWeights_;
+    std::deque<HeldWeights> recentWeights_;  // most recent first
     std::int64_t bytesReceived_ = 0;
     std::int64_t cacheHits_ = 0;
     std::int64_t transfers_ = 0;
+    std::int64_t weightsFetched_ = 0;
+    std::int64_t weightsPushed_ = 0;
 };
 
 }  // namespace raven::worker

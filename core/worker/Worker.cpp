@@ -56,6 +56,8 @@ QString seconds(int ms) { return QString::number(ms / 1000.0, 'f', 1) + QStringL
 
 Worker::Worker(WorkerOptions options, QObject* parent) : QObject(parent), options_(std::move(options)) {
     options_.maxConcurrentLeases = std::max(1, options_.maxConcurrentLeases);
+    buffer_ = WorkBuffer(options_.workBufferLow > 0 ? options_.workBufferLow : options_.maxConcurrentLeases,
+                         options_.maxConcurrentLeases);
     if (options_.displayName.isEmpty())
         options_.displayName = QStringLiteral("raven-worker on %1").arg(QHostInfo::localHostName());
     computePool_.setMaxThreadCount(1);
@@ -365,22 +367,40 @@ void Worker::sendHeartbeat() {
 
 // --- leasing ----------------------------------------------------------------------------------------
 
+void Worker::noteFetches() {
+    stats_.bytesReceived = fetcher_->bytesReceived();
+    stats_.weightsFetched = fetcher_->weightsFetched();
+    stats_.weightsPushed = fetcher_->weightsPushed();
+}
+
 void Worker::leaseMore() {
     if (!registered_ || !client_->isReady() || stopping_ || leaseOutstanding_ || leaseRetryTimer_.isActive()) return;
-    // Work is asked for ahead: a unit whose result is sent no longer counts, so the next one is on
-    // its way while the coordinator acknowledges (the acknowledgement costs the worker no time).
-    int unsent = 0;
-    for (const auto& [id, unit] : units_) unsent += unit->stage < Unit::Stage::Submitting ? 1 : 0;
-    const int room = options_.maxConcurrentLeases - unsent;
+    // Work is asked for ahead (WorkBuffer.h): units computed no longer count, so the next ones are
+    // leased, and their inputs arrive, while this one computes and its result travels.
+    int onHand = 0;
+    for (const auto& [id, unit] : units_) onHand += unit->stage < Unit::Stage::Computed ? 1 : 0;
+    const int room = buffer_.toRequest(onHand);
     if (room <= 0) return;
     wire::Envelope request;
-    request.mutable_lease_request()->set_max_units(static_cast<std::uint32_t>(room));
+    wire::LeaseRequest& ask = *request.mutable_lease_request();
+    ask.set_max_units(static_cast<std::uint32_t>(room));
+    if (options_.weightsWithGrant) {
+        // The weights of the units granted come with the grant, unless they are held here already.
+        ask.set_push_weights(true);
+        ask.set_accept_zstd(true);
+        for (const auto& [job, version] : fetcher_->weightsHeld()) {
+            wire::WeightsHeld& held = *ask.add_held_weights();
+            held.set_job_id(job.toStdString());
+            held.set_model_version(version);
+        }
+    }
     leaseOutstanding_ = true;
     client_->request(request, [this](const wire::Envelope& reply) {
         if (isConnectionError(reply)) return protocol::ProtocolClient::ReplyFlow::Done;
         leaseOutstanding_ = false;
         if (reply.has_lease_grant()) {
             const wire::LeaseGrant& grant = reply.lease_grant();
+            for (const QString& problem : fetcher_->takePushedWeights(grant)) emit statusMessage(problem);
             for (const wire::WorkUnit& unit : grant.units()) acceptUnit(unit);
             if (stopping_)
                 checkStopDone();
@@ -510,7 +530,7 @@ void Worker::inputArrived(const QString& id, std::uint64_t serial) {
     if (it == units_.end() || it->second->serial != serial) return;
     Unit& unit = *it->second;
     if (unit.stage != Unit::Stage::Fetching) return;
-    stats_.bytesReceived = fetcher_->bytesReceived();
+    noteFetches();
     if (unit.missing > 0) --unit.missing;
     if (unit.missing > 0) return;
     unit.stage = Unit::Stage::Ready;
@@ -691,7 +711,7 @@ void Worker::onAnswered(const QString& id, std::uint64_t serial, const wire::Env
     const qint64 samples = result.samples;
     const double secs = result.seconds;
     units_.erase(it);
-    stats_.bytesReceived = fetcher_->bytesReceived();
+    noteFetches();
     emit unitFinished(id, status, samples, secs);
     checkStopDone();
     leaseMore();
@@ -784,7 +804,7 @@ void Worker::finish() {
     leaseRetryTimer_.stop();
     stopGraceTimer_.stop();
     closeFallbackTimer_.stop();
-    if (fetcher_) stats_.bytesReceived = fetcher_->bytesReceived();
+    if (fetcher_) noteFetches();
     emit statusMessage(QStringLiteral("stopped"));
     emit stopped();
 }

@@ -1,5 +1,6 @@
 // The worker against a real Coordinator on loopback (TLS, SQLite, job files in a temporary folder):
-// it trains a small job to completion with the weights of local training; stop() hands back what it
+// it trains a small job to completion with the weights of local training, its weights coming with
+// each grant (or fetched after it, as older workers do); stop() hands back what it
 // had not started and another worker finishes the job without waiting for deadlines; it reconnects
 // when the coordinator goes away and comes back on the same port; it gives up, without a retry loop,
 // on a bad token, a closed enrollment or a changed certificate; it keeps retrying an unreachable
@@ -147,6 +148,49 @@ private slots:
         QVERIFY(!worker.deviceSummary().isEmpty());
         expectLocalWeights(d, *requester, job, h);
 
+        worker.stop();
+        QVERIFY(QTest::qWaitFor([&] { return watch.stopped == 1; }, 10000));
+    }
+
+    void weightsComeWithTheGrant_data() {
+        QTest::addColumn<bool>("push");
+        QTest::newRow("with the grant") << true;
+        QTest::newRow("an older worker fetches them") << false;
+    }
+
+    // A worker that asks for its weights with the grant never sends FetchWeights: each version it
+    // computes arrives once, in the grant of its first unit of that version. A worker that does not ask
+    // (as older workers) fetches them after the grant. Both train to the weights of local training.
+    void weightsComeWithTheGrant() {
+        QFETCH(bool, push);
+        Deployment d;
+        d.start();
+        auto requester = d.requester();
+        const wire::Hyperparameters h = test::adamHyperparameters(1);
+        const std::string job = d.submitJob(*requester, h);
+        WorkerOptions o = optionsFor(d, "w1", d.coordinator->addContributor("w1"));
+        o.weightsWithGrant = push;
+        Worker worker(o);
+        Watch watch(worker);
+        worker.start();
+        QString state;
+        QVERIFY2(waitForJobEnd(d, std::stoll(job), 120000, &state), qPrintable(watch.log()));
+        QCOMPARE(state, QStringLiteral("done"));
+        QVERIFY(QTest::qWaitFor([&] { return watch.units.size() == 11; }, 10000));
+        const Worker::Stats& s = worker.stats();
+        QCOMPARE(s.unitsAccepted, 11);
+        const qint64 versions = d.coordinator->store().job(std::stoll(job))->modelVersion;
+        qInfo("%lld versions; weights pushed %lld, fetched %lld", static_cast<long long>(versions),
+              static_cast<long long>(s.weightsPushed), static_cast<long long>(s.weightsFetched));
+        if (push) {
+            QCOMPARE(s.weightsFetched, 0);
+            QVERIFY(s.weightsPushed > 0);
+            QVERIFY(s.weightsPushed <= versions);  // a version held is not sent again
+        } else {
+            QCOMPARE(s.weightsPushed, 0);
+            QVERIFY(s.weightsFetched > 0);
+        }
+        expectLocalWeights(d, *requester, job, h);
         worker.stop();
         QVERIFY(QTest::qWaitFor([&] { return watch.stopped == 1; }, 10000));
     }
