@@ -61,6 +61,7 @@
 #include "worker/DutyCycle.h"
 #include "worker/UnitComputer.h"
 #include "worker/WorkBuffer.h"
+#include "worker/WorkerPhase.h"
 
 namespace raven::protocol {
 class ProtocolClient;
@@ -115,7 +116,9 @@ public:
     const QString& token() const { return token_; }
     // The device computing (empty until measured), e.g. "CPU: Intel(R) Xeon(R) ... (2 threads)".
     const QString& deviceSummary() const { return deviceSummary_; }
-    bool isRegistered() const { return registered_; }
+    bool isRegistered() const { return worker::isRegistered(phase_); }
+    // Where the session stands (WorkerPhase.h).
+    WorkerPhase phase() const { return phase_; }
 
     // How long stop() lets the unit being computed finish before handing it back.
     static constexpr int kStopGraceMs = 30000;
@@ -136,6 +139,8 @@ signals:
     void statusMessage(QString text);  // for logs and the tray app
     void refused(QString reason);      // version mismatch, bad token, changed certificate: do not retry
     void stopped();
+    // Every change of phase (WorkerPhase.h), in order.
+    void phaseChanged(raven::worker::WorkerPhase from, raven::worker::WorkerPhase to);
     // The compute thread took a unit up / put it down (seconds of computation), for the busy share.
     void computeStarted(QString workUnitId, QString jobId);
     void computeEnded(QString workUnitId, double seconds);
@@ -148,6 +153,7 @@ signals:
 private:
     struct Unit;
 
+    void enter(WorkerPhase next);
     void connectNow();
     void onReady();
     void onDisconnected(const QString& reason);
@@ -188,14 +194,8 @@ private:
     QThreadPool computePool_;  // one thread: the computation never blocks the protocol
     protocol::ProtocolClient* client_ = nullptr;
 
-    bool started_ = false;
-    bool stopping_ = false;
-    bool gaveUp_ = false;
-    bool finished_ = false;
-    bool connectionOpen_ = false;
-    bool registered_ = false;
-    bool registerWhenMeasured_ = false;
-    bool enrolling_ = false;
+    WorkerPhase phase_ = WorkerPhase::Idle;
+    QString refusal_;  // why it gave up (refused() emitted); empty: it did not
     std::optional<wire::Device> device_;
     int heartbeatIntervalMs_ = 2000;
     int leaseTimeoutMs_ = 10000;

@@ -4,7 +4,8 @@
 // had not started and another worker finishes the job without waiting for deadlines; it reconnects
 // when the coordinator goes away and comes back on the same port; it gives up, without a retry loop,
 // on a bad token, a closed enrollment or a changed certificate; it keeps retrying an unreachable
-// coordinator; with open enrollment it saves the token it was given and uses it next time.
+// coordinator; with open enrollment it saves the token it was given and uses it next time. Every
+// change of the session's phase is one WorkerPhase.h allows.
 #include <QFile>
 #include <QSignalSpy>
 #include <QSqlDatabase>
@@ -33,6 +34,11 @@ struct Watch {
             units << id;
             statuses << status;
         });
+        // Every phase the session goes through, each change checked against WorkerPhase's table.
+        QObject::connect(&w, &Worker::phaseChanged, [this](worker::WorkerPhase from, worker::WorkerPhase to) {
+            phases << worker::nameOf(to);
+            if (!worker::canMove(from, to)) badMoves << worker::nameOf(from) + " -> " + worker::nameOf(to);
+        });
     }
     int count(const QString& part) const {
         int n = 0;
@@ -41,7 +47,7 @@ struct Watch {
     }
     QString log() const { return messages.join(QStringLiteral("\n  ")); }
 
-    QStringList messages, refusals, sessions, units;
+    QStringList messages, refusals, sessions, units, phases, badMoves;
     QList<int> statuses;
     int stopped = 0;
 };
@@ -150,6 +156,13 @@ private slots:
 
         worker.stop();
         QVERIFY(QTest::qWaitFor([&] { return watch.stopped == 1; }, 10000));
+        // One session, from connecting to stopped (the benchmark may or may not have made it wait).
+        QStringList phases = watch.phases;
+        phases.removeAll(QStringLiteral("awaiting_device"));
+        QCOMPARE(phases, QStringList({"connecting", "authenticating", "registering", "registered", "draining",
+                                      "closing", "stopped"}));
+        QVERIFY2(watch.badMoves.isEmpty(), qPrintable(watch.badMoves.join(", ")));
+        QCOMPARE(worker.phase(), worker::WorkerPhase::Stopped);
     }
 
     void weightsComeWithTheGrant_data() {
@@ -286,6 +299,9 @@ private slots:
         QCOMPARE(watch.sessions.size(), 2);
         QCOMPARE(watch.sessions[0], watch.sessions[1]);  // the same contributor, authenticated again
         QVERIFY(watch.refusals.isEmpty());
+        QVERIFY2(watch.phases.contains("reconnecting"), qPrintable(watch.phases.join(", ")));
+        QCOMPARE(watch.phases.count("registered"), 2);
+        QVERIFY2(watch.badMoves.isEmpty(), qPrintable(watch.badMoves.join(", ")));
         auto again = d.requester();
         expectLocalWeights(d, *again, job, h);
     }
@@ -303,6 +319,10 @@ private slots:
         QCOMPARE(watch.count("retrying"), 0);
         QVERIFY(watch.sessions.isEmpty());
         QCOMPARE(watch.stopped, 1);
+        QVERIFY2(watch.phases.mid(watch.phases.size() - 2) == QStringList({"closing", "stopped"}),
+                 qPrintable(watch.phases.join(", ")));
+        QVERIFY(!watch.phases.contains("registered"));
+        QVERIFY2(watch.badMoves.isEmpty(), qPrintable(watch.badMoves.join(", ")));
     }
 
     void unreachableCoordinatorIsRetried() {
