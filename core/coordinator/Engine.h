@@ -79,6 +79,7 @@ private:
         QDateTime connectedAt;  // a session that does not log in within loginTimeoutMs is closed
         QHostAddress peer;
         bool lapsed = false;  // silent past leaseTimeoutMs: its leases were handed back
+        wire::LeaseRequest leaseAsk;  // its latest LeaseRequest: which weights to push with the grant
         std::map<std::string, std::unique_ptr<protocol::ResultAssembler>> results;  // by work unit id
         struct Arrival {
             StepWaterfall::Clock::time_point first;  // its first part

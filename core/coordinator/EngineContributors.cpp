@@ -8,6 +8,7 @@
 #include "coordinator/CrashPoints.h"
 #include "coordinator/Engine.h"
 #include "coordinator/RequestError.h"
+#include "coordinator/WeightsPush.h"
 #include "coordinator/WireIds.h"
 #include "ledger/Transaction.h"
 #include "protocol/BoundedText.h"
@@ -50,6 +51,7 @@ wire::WorkUnit Engine::wireUnit(const ledger::WorkUnit& unit, const JobRunner& r
 void Engine::onLeaseRequest(Session& s, const wire::Envelope& e) {
     requireContributor(s, "LeaseRequest");
     const int maxUnits = static_cast<int>(std::clamp<std::uint32_t>(e.lease_request().max_units(), 1, 256));
+    s.leaseAsk = e.lease_request();
     wire::Envelope reply = grantLeases(s, maxUnits);
     if (reply.lease_grant().units_size() == 0) {
         desk_->park({s.id, e.request_id(), maxUnits, {}}, utcNow());
@@ -72,6 +74,14 @@ wire::Envelope Engine::grantLeases(Session& s, int maxUnits) {
             metrics_->event(unit.job, wire::JOB_EVENT_KIND_WORKER_JOINED,
                             QStringLiteral("%1 joined").arg(contributorLabel(s.principalId)));
     }
+    // The weights the worker lacks travel with the grant (WeightsPush.h).
+    const auto weightsOf = [this](ledger::JobId job, qint64 version) {
+        const JobRunner* r = runner(job);
+        return r ? r->weights(version) : nullptr;
+    };
+    for (const PushedWeights& p : pushWeights(s.leaseAsk, out, weightsOf, transfers_))
+        if (auto w = waterfalls_.find(p.job); w != waterfalls_.end() && p.version == runner(p.job)->version())
+            w->second.weightsSent(s.principalId, p.bytes, StepWaterfall::Clock::now());
     // Parked requests are answered when work appears; an empty grant is the end of a parking.
     if (out.units_size() == 0) out.set_retry_after_ms(20);
     for (const ledger::JobId job : grant.outOfBudget) {

@@ -29,14 +29,14 @@ std::string str(const QString& s) { return s.toStdString(); }
 
 QByteArray sha256(QByteArrayView bytes) { return QCryptographicHash::hash(bytes, QCryptographicHash::Sha256); }
 
-QByteArray makeHeader(const QByteArray& payload, ContentCache::Retention retention) {
+QByteArray makeHeader(const QByteArray& payload, ContentCache::Retention retention, const QByteArray& knownSha256) {
     QByteArray header(ContentCache::kHeaderBytes, '\0');
     char* h = header.data();
     std::copy(std::begin(kMagic), std::end(kMagic), h);
     qToLittleEndian<std::uint32_t>(kFormatVersion, h + 8);
     qToLittleEndian<std::uint32_t>(static_cast<std::uint32_t>(retention), h + kRetentionOffset);
     qToLittleEndian<std::uint64_t>(static_cast<std::uint64_t>(payload.size()), h + 16);
-    const QByteArray digest = sha256(payload);
+    const QByteArray digest = knownSha256.size() == 32 ? knownSha256 : sha256(payload);
     std::copy(digest.begin(), digest.end(), h + 24);
     return header;
 }
@@ -158,7 +158,8 @@ void ContentCache::makeRoom(std::int64_t bytes, const QString& keep) {
     }
 }
 
-bool ContentCache::put(const QString& name, const QByteArray& bytes, Retention retention) {
+bool ContentCache::put(const QString& name, const QByteArray& bytes, Retention retention,
+                       const QByteArray& knownSha256) {
     RAVEN_CHECK(isValidName(name), "'" + str(name) + "' is not a cache entry name",
                 "names are '/'-separated segments of letters, digits, '_', '-' and '.'");
     const std::int64_t fileBytes = kHeaderBytes + bytes.size();
@@ -171,7 +172,7 @@ bool ContentCache::put(const QString& name, const QByteArray& bytes, Retention r
     QSaveFile file(path);
     const auto failed = [&] { return "cannot write the cache entry " + str(path) + ": " + str(file.errorString()); };
     RAVEN_CHECK(file.open(QIODevice::WriteOnly), failed(), "check that " + str(dir_) + " is writable");
-    const QByteArray header = makeHeader(bytes, retention);
+    const QByteArray header = makeHeader(bytes, retention, knownSha256);
     const bool written = file.write(header) == header.size() && file.write(bytes) == bytes.size();
     if (!written || !file.commit()) {
         const std::string message = failed();
@@ -187,9 +188,10 @@ bool ContentCache::put(const QString& name, const QByteArray& bytes, Retention r
     return true;
 }
 
-std::optional<QByteArray> ContentCache::get(const QString& name) {
+std::optional<QByteArray> ContentCache::get(const QString& name, QByteArray* verifiedSha256) {
     auto it = entries_.find(name);
     if (it == entries_.end()) return std::nullopt;
+    ++reads_;
     QFile file(pathOf(name));
     std::optional<Header> header;
     QByteArray payload;
@@ -205,6 +207,7 @@ std::optional<QByteArray> ContentCache::get(const QString& name) {
         return std::nullopt;
     }
     touch(name, *it);
+    if (verifiedSha256) *verifiedSha256 = header->digest;
     return payload;
 }
 

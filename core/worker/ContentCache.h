@@ -16,6 +16,7 @@
 //    a crash leaves the old entry or the new one, never half of one.
 //  - Reads are verified: a payload whose SHA-256 is not the header's (a damaged disk, an edit) is
 //    deleted and get() answers nullopt, so the caller fetches it again. Nothing unverified is returned.
+//    The worker reads a shard from here once: decoded, it stays in memory (DecodedShards.h).
 //  - Bounded: the files (headers included) never exceed maxBytes. Before an entry is written the least
 //    recently used entries are deleted until it fits, EvictFirst entries (weights of versions the
 //    worker has moved past) before Keep ones. An entry larger than the whole bound is not stored.
@@ -54,10 +55,14 @@ public:
 
     // Stores `bytes` under `name`, replacing an entry of that name. Returns false, storing nothing,
     // when the entry alone exceeds maxBytes. raven::Error for a bad name or when the file cannot be
-    // written (disk full); the cache stays consistent either way.
-    bool put(const QString& name, const QByteArray& bytes, Retention retention = Retention::Keep);
-    // The verified payload, marked as just used; nullopt when absent, or when it was corrupt (then deleted).
-    std::optional<QByteArray> get(const QString& name);
+    // written (disk full); the cache stays consistent either way. knownSha256: the payload's raw
+    // 32-byte SHA-256 when the caller has just verified it (a transfer's), so it is not hashed again.
+    bool put(const QString& name, const QByteArray& bytes, Retention retention = Retention::Keep,
+             const QByteArray& knownSha256 = {});
+    // The verified payload, marked as just used; nullopt when absent, or when it was corrupt (then
+    // deleted). verifiedSha256: set to the raw SHA-256 the payload was just checked against, so a
+    // caller that names content by its hash compares names instead of hashing the bytes again.
+    std::optional<QByteArray> get(const QString& name, QByteArray* verifiedSha256 = nullptr);
     bool contains(const QString& name) const { return entries_.contains(name); }
     void remove(const QString& name);
     // Changes an entry's retention (a no-op for an absent one).
@@ -72,6 +77,8 @@ public:
     const QString& directory() const { return dir_; }
     // Entries deleted because their payload did not verify, since the cache opened.
     std::int64_t corruptEntries() const { return corrupt_; }
+    // Entries read (and so verified) by get(), since the cache opened.
+    std::int64_t reads() const { return reads_; }
 
     // Size of the header each entry's file adds to its payload.
     static constexpr std::int64_t kHeaderBytes = 56;
@@ -97,6 +104,7 @@ private:
     std::int64_t totalBytes_ = 0;
     std::int64_t clock_ = 0;  // the last lastUse handed out: recency must be strictly increasing
     std::int64_t corrupt_ = 0;
+    std::int64_t reads_ = 0;
 };
 
 }  // namespace raven::worker

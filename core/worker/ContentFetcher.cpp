@@ -32,13 +32,37 @@ FetchResult failure(wire::ErrorCode code, const QString& message) {
 
 }  // namespace
 
-ContentFetcher::ContentFetcher(ContentCache* cache) : cache_(cache) {}
+ContentFetcher::ContentFetcher(ContentCache* cache, std::int64_t decodedShardBytes)
+    : cache_(cache), decoded_(decodedShardBytes) {}
+
+void ContentFetcher::fetchDecodedShard(const QString& sha256, Done done) {
+    if (auto held = decoded_.find(sha256)) {
+        FetchResult hit;
+        hit.ok = true;
+        hit.shard = std::move(held);
+        done(hit);
+        return;
+    }
+    fetchShard(sha256, [this, sha256, done = std::move(done)](const FetchResult& r) {
+        if (!r.ok) return done(r);
+        FetchResult out;
+        try {
+            // A second unit waiting on the same transfer finds it decoded by the first.
+            out.shard = decoded_.insert(sha256, *r.bytes);
+            out.ok = true;
+        } catch (const Error& e) {
+            out = failure(wire::ERROR_CODE_INTERNAL, QString::fromStdString(e.message()));
+            out.undecodable = true;
+        }
+        done(out);
+    });
+}
 
 void ContentFetcher::fetchManifest(const QString& datasetId, Done done) {
     wire::Envelope request;
     request.mutable_fetch_manifest()->set_dataset_id(datasetId.toStdString());
     request.mutable_fetch_manifest()->set_accept_zstd(true);
-    Verify verify = [datasetId](const QByteArray& bytes) -> QString {
+    Verify verify = [datasetId](const QByteArray& bytes, const QString&) -> QString {
         try {
             const data::Manifest m = data::Manifest::fromBytes(bytes, "manifest of dataset " + datasetId.toStdString());
             if (m.id != datasetId)
@@ -55,8 +79,10 @@ void ContentFetcher::fetchShard(const QString& sha256, Done done) {
     wire::Envelope request;
     request.mutable_fetch_shard()->set_shard_sha256(sha256.toStdString());
     request.mutable_fetch_shard()->set_accept_zstd(true);
-    Verify verify = [sha256](const QByteArray& bytes) -> QString {
-        if (data::contentHash(bytes) == sha256) return {};
+    // The bytes were hashed once where they entered (the transfer's check, or the disk cache's):
+    // comparing that hash with the name asked for is the whole check, with no second pass over them.
+    Verify verify = [sha256](const QByteArray&, const QString& verifiedSha256) -> QString {
+        if (verifiedSha256 == sha256) return {};
         return QStringLiteral("shard %1...: the bytes received do not hash to its name").arg(sha256.left(8));
     };
     fetch(shardName(sha256), std::move(request), std::move(verify), kMaxShardBytes, std::move(done));
@@ -74,22 +100,69 @@ void ContentFetcher::fetchWeights(const QString& jobId, std::uint64_t version, D
 void ContentFetcher::remember(const QString& name, const std::shared_ptr<const QByteArray>& bytes) {
     if (!name.startsWith(QLatin1String("weights/"))) return;
     for (auto it = recentWeights_.begin(); it != recentWeights_.end(); ++it)
-        if (it->first == name) {
+        if (it->name == name) {
             recentWeights_.erase(it);
             break;
         }
-    recentWeights_.emplace_front(name, bytes);
+    // "weights/<job>/<version>": the name is made by weightsName, so its parts are there.
+    const QStringList parts = name.split(QLatin1Char('/'));
+    recentWeights_.push_front({name, parts.value(1), parts.value(2).toULongLong(), bytes});
     while (recentWeights_.size() > kWeightsInMemory) recentWeights_.pop_back();
+}
+
+std::vector<std::pair<QString, std::uint64_t>> ContentFetcher::weightsHeld() const {
+    std::vector<std::pair<QString, std::uint64_t>> held;
+    for (const HeldWeights& w : recentWeights_) held.emplace_back(w.job, w.version);
+    return held;
+}
+
+QStringList ContentFetcher::takePushedWeights(const wire::LeaseGrant& grant) {
+    QStringList problems;
+    int i = 0;
+    while (i < grant.weights_size()) {
+        // One content's chunks are consecutive: they start at offset 0 and end where it is complete.
+        const std::string job = grant.weights(i).job_id();
+        const std::uint64_t version = grant.weights(i).model_version();
+        const QString name = weightsName(QString::fromStdString(job), version);
+        protocol::ContentAssembler assembler(kMaxWeightsBytes);
+        QString problem;
+        for (; i < grant.weights_size() && grant.weights(i).job_id() == job &&
+               grant.weights(i).model_version() == version;
+             ++i) {
+            bytesReceived_ += static_cast<std::int64_t>(grant.weights(i).content().data().size());
+            if (!problem.isEmpty() || assembler.complete()) continue;
+            try {
+                assembler.add(grant.weights(i).content());
+            } catch (const Error& e) {
+                problem = QString::fromStdString(e.message());
+            }
+        }
+        if (problem.isEmpty() && !assembler.complete()) problem = QStringLiteral("its chunks end before the content");
+        if (!problem.isEmpty() || !ContentCache::isValidName(name)) {
+            problems.append(QStringLiteral("the weights of job %1 version %2 that came with the grant: %3")
+                                .arg(QString::fromStdString(job).left(40))
+                                .arg(version)
+                                .arg(problem.isEmpty() ? QStringLiteral("not a job id") : problem));
+            continue;
+        }
+        ++weightsPushed_;
+        FetchResult result;
+        result.ok = true;
+        result.bytes = std::make_shared<const QByteArray>(assembler.content());
+        remember(name, result.bytes);
+        finish(name, result);  // a FetchWeights of the same version already under way need not be waited for
+    }
+    return problems;
 }
 
 void ContentFetcher::fetch(const QString& name, wire::Envelope request, Verify verify, std::uint64_t maxRawBytes,
                            Done done) {
-    for (const auto& [held, bytes] : recentWeights_)
-        if (held == name) {
+    for (const HeldWeights& held : recentWeights_)
+        if (held.name == name) {
             ++cacheHits_;
             FetchResult hit;
             hit.ok = true;
-            hit.bytes = bytes;
+            hit.bytes = held.bytes;
             done(hit);
             return;
         }
@@ -102,8 +175,9 @@ void ContentFetcher::fetch(const QString& name, wire::Envelope request, Verify v
     const bool cacheable =
         cache_ && ContentCache::isValidName(name) && !name.startsWith(QLatin1String("weights/"));
     if (cacheable) {
-        if (std::optional<QByteArray> bytes = cache_->get(name)) {
-            if (!verify || verify(*bytes).isEmpty()) {
+        QByteArray digest;
+        if (std::optional<QByteArray> bytes = cache_->get(name, &digest)) {
+            if (!verify || verify(*bytes, QString::fromLatin1(digest.toHex())).isEmpty()) {
                 ++cacheHits_;
                 FetchResult hit;
                 hit.ok = true;
@@ -121,6 +195,7 @@ void ContentFetcher::fetch(const QString& name, wire::Envelope request, Verify v
     }
     waiting_[name].push_back(std::move(done));
     ++transfers_;
+    if (name.startsWith(QLatin1String("weights/"))) ++weightsFetched_;
     auto assembler = std::make_shared<protocol::ContentAssembler>(maxRawBytes);
     auto handler = [this, name, verify, assembler, cacheable](const wire::Envelope& reply) {
         using Flow = protocol::ProtocolClient::ReplyFlow;
@@ -147,7 +222,7 @@ void ContentFetcher::fetch(const QString& name, wire::Envelope request, Verify v
         if (!assembler->complete()) return Flow::More;
         auto bytes = std::make_shared<const QByteArray>(assembler->content());
         if (verify) {
-            const QString problem = verify(*bytes);
+            const QString problem = verify(*bytes, assembler->sha256());
             if (!problem.isEmpty()) {
                 finish(name, failure(wire::ERROR_CODE_INTERNAL, problem));
                 return Flow::Done;
@@ -155,7 +230,8 @@ void ContentFetcher::fetch(const QString& name, wire::Envelope request, Verify v
         }
         if (cacheable) {
             try {
-                cache_->put(name, *bytes);
+                cache_->put(name, *bytes, ContentCache::Retention::Keep,
+                            QByteArray::fromHex(assembler->sha256().toLatin1()));
             } catch (const Error&) {
                 // A full disk costs a later download, not this unit: the bytes are in memory.
             }

@@ -11,25 +11,35 @@
 // Verification: a chunk stream is checked by protocol::ContentAssembler (sizes, order, and the SHA-256
 // of the raw content against the one its chunks announce); a shard's announced SHA-256 must also be
 // the one asked for, and a manifest must parse and carry the dataset id asked for. The cache checks
-// its own checksum on every read. Nothing unverified reaches a model.
+// its own checksum on every read, and a shard read from it must carry its name as that checksum.
+// Nothing unverified reaches a model, and each shard's bytes are hashed once on their way in.
+//
+// Shards for computing come decoded (fetchDecodedShard): from memory (DecodedShards.h) when held,
+// otherwise fetched as above and decoded once; the disk cache is not read again while they stay there.
 //
 // Several units that need the same content at once share one transfer. Weights are kept in memory
 // only (the last two versions), never on disk: consecutive units of a job need the same version, and
 // the next step makes it stale (the coordinator serves only the current version and the one before).
+// Weights pushed with a lease grant (takePushedWeights; docs/protocol.md, "Weights with the grant")
+// are verified as a FetchWeights answer is and kept the same way, so the units of that grant find
+// them in memory; weightsHeld() is what a LeaseRequest tells the coordinator the worker has.
 //
 // Callbacks run on the thread of the client's event loop. When the connection ends, transfers in
 // flight fail with ERROR_CODE_UNAVAILABLE (ProtocolClient::request's rule) and must be asked again.
 #include <QByteArray>
 #include <QHash>
 #include <QString>
+#include <QStringList>
 
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "protocol/raven.pb.h"
+#include "worker/DecodedShards.h"
 
 namespace raven::protocol {
 class ProtocolClient;
@@ -45,25 +55,44 @@ struct FetchResult {
     wire::ErrorCode code = wire::ERROR_CODE_UNSPECIFIED;  // when not ok: the coordinator's code, or
                                                           // INTERNAL for content that failed verification
     QString message;
+    // fetchDecodedShard: the decoded shard when ok. undecodable: the bytes matched their hash but are
+    // not a shard (the dataset itself is broken, not the transfer).
+    std::shared_ptr<const DecodedShard> shard;
+    bool undecodable = false;
 };
 
 class ContentFetcher {
 public:
     using Done = std::function<void(const FetchResult&)>;
 
-    // `cache` may be null (nothing is kept on disk); it must outlive the fetcher.
-    explicit ContentFetcher(ContentCache* cache);
+    // `cache` may be null (nothing is kept on disk); it must outlive the fetcher. decodedShardBytes
+    // bounds the decoded shards kept in memory.
+    explicit ContentFetcher(ContentCache* cache, std::int64_t decodedShardBytes = kDecodedShardBytes);
     void setClient(protocol::ProtocolClient* client) { client_ = client; }
 
     void fetchManifest(const QString& datasetId, Done done);
     void fetchShard(const QString& sha256, Done done);
+    // The shard decoded (FetchResult::shard), from memory when held.
+    void fetchDecodedShard(const QString& sha256, Done done);
     void fetchWeights(const QString& jobId, std::uint64_t version, Done done);
+
+    // Takes the weights a LeaseGrant carries. Returns what was wrong with any (they are then
+    // fetched as usual when a unit needs them); empty when all were taken or there were none.
+    QStringList takePushedWeights(const wire::LeaseGrant& grant);
+    // The (job, model_version) weights held in memory, most recent first.
+    std::vector<std::pair<QString, std::uint64_t>> weightsHeld() const;
 
     // Travelling bytes received from the coordinator (cache hits cost nothing).
     std::int64_t bytesReceived() const { return bytesReceived_; }
     // Contents served from the cache / fetched over the network.
     std::int64_t cacheHits() const { return cacheHits_; }
     std::int64_t transfers() const { return transfers_; }
+    // Weights fetched with FetchWeights / taken from lease grants.
+    std::int64_t weightsFetched() const { return weightsFetched_; }
+    std::int64_t weightsPushed() const { return weightsPushed_; }
+    const DecodedShards& decodedShards() const { return decoded_; }
+
+    static constexpr std::int64_t kDecodedShardBytes = 512LL << 20;
 
     // The cache names of each kind of content.
     static QString manifestName(const QString& datasetId) { return "manifests/" + datasetId; }
@@ -73,18 +102,28 @@ public:
     }
 
 private:
-    using Verify = std::function<QString(const QByteArray&)>;  // empty string: fine
+    // Given the bytes and the SHA-256 (hex) they were verified against; empty string: fine.
+    using Verify = std::function<QString(const QByteArray&, const QString&)>;
     void fetch(const QString& name, wire::Envelope request, Verify verify, std::uint64_t maxRawBytes, Done done);
     void finish(const QString& name, const FetchResult& result);
     void remember(const QString& name, const std::shared_ptr<const QByteArray>& bytes);
+    struct HeldWeights {
+        QString name;  // weightsName(job, version)
+        QString job;
+        std::uint64_t version = 0;
+        std::shared_ptr<const QByteArray> bytes;
+    };
 
     ContentCache* cache_;
+    DecodedShards decoded_;
     protocol::ProtocolClient* client_ = nullptr;
     QHash<QString, std::vector<Done>> waiting_;  // transfers in flight, by cache name
-    std::deque<std::pair<QString, std::shared_ptr<const QByteArray>>> recentWeights_;
+    std::deque<HeldWeights> recentWeights_;  // most recent first
     std::int64_t bytesReceived_ = 0;
     std::int64_t cacheHits_ = 0;
     std::int64_t transfers_ = 0;
+    std::int64_t weightsFetched_ = 0;
+    std::int64_t weightsPushed_ = 0;
 };
 
 }  // namespace raven::worker

@@ -146,7 +146,8 @@ ComputedUnit RecordedCompute::replay(const UnitInputs& inputs) {
     clock.start();
     try {
         // What a real worker does with the inputs before its arithmetic, done for real: the spec's
-        // hash, each shard hashed, decoded and checked against the manifest, the version's weights parsed.
+        // hash, each shard checked against the manifest (hashed and decoded once where it entered, as for
+        // a computing worker: DecodedShards.h), the version's weights parsed.
         RAVEN_CHECK(inputs.manifest, "work unit " + unit.id() + " came without its dataset's manifest", "");
         RAVEN_CHECK(protocol::sha256Hex(QByteArray::fromStdString(unit.model_spec_json())).toStdString() ==
                         unit.model_spec_sha256(),
@@ -164,7 +165,9 @@ ComputedUnit RecordedCompute::replay(const UnitInputs& inputs) {
                         "work unit " + unit.id() + ": shard " + unit.shard_hashes(i).substr(0, 8) +
                             "... is not in the training split of dataset '" + manifest.name + "'",
                         "the coordinator sent an inconsistent unit");
-            samples += shardSamples(manifest, *ref->second, inputs.shards[static_cast<std::size_t>(i)]).count();
+            const DecodedShard& shard = *inputs.shards[static_cast<std::size_t>(i)];
+            checkShard(manifest, *ref->second, shard);
+            samples += shard.samples.count();
         }
         const std::string weightsKey = unit.job_id() + "/" + std::to_string(unit.model_version());
         if (weightsKey != weightsParsed_) {

@@ -8,7 +8,6 @@
 
 #include "base/Error.h"
 #include "checkpoint/Checkpoint.h"
-#include "data/Shard.h"
 #include "nn/Model.h"
 #include "nn/ModelCheckpoint.h"
 #include "protocol/Chunking.h"
@@ -30,11 +29,10 @@ struct UnitComputer::CachedModel {
     std::shared_ptr<const Checkpoint> parsed;  // those weights, parsed, for models whose buffers move
 };
 
-data::Samples shardSamples(const data::Manifest& m, const data::ShardRef& ref, const QByteArray& bytes) {
+void checkShard(const data::Manifest& m, const data::ShardRef& ref, const DecodedShard& shard) {
     const std::string origin = "shard " + str(ref.hash.left(8)) + "... of dataset '" + m.name + "'";
-    RAVEN_CHECK(data::contentHash(bytes) == ref.hash, origin + ": its bytes do not hash to its name",
-                "the shard was damaged on the way; it is fetched again");
-    data::Shard shard = data::decodeShard(bytes, origin);
+    RAVEN_CHECK(shard.hash == ref.hash, origin + ": the shard decoded for it is " + str(shard.hash.left(8)) + "...",
+                "the worker mixed up its shards; report this as a bug");
     RAVEN_CHECK(shard.samples.featureShape() == m.featureShape && shard.samples.labelShape() == m.labelShape,
                 origin + " holds samples of shape " + data::shapeString(shard.samples.featureShape()) + " -> " +
                     data::shapeString(shard.samples.labelShape()) + " but the dataset has " +
@@ -49,7 +47,6 @@ data::Samples shardSamples(const data::Manifest& m, const data::ShardRef& ref, c
                     origin + " holds label " + std::to_string(y) + " but the dataset has " +
                         std::to_string(m.classes.size()) + " classes",
                     "the coordinator sent a shard of another dataset");
-    return std::move(shard.samples);
 }
 
 UnitComputer::UnitComputer(QString deviceSelector, int threads)
@@ -144,16 +141,29 @@ ComputedUnit UnitComputer::compute(const UnitInputs& inputs) {
 
         std::unordered_map<std::string, const data::ShardRef*> refs;
         for (const data::ShardRef& ref : manifest.train.shards) refs.emplace(str(ref.hash), &ref);
-        data::Samples samples(manifest.featureShape, manifest.labelShape);
+        std::int64_t count = 0;
         for (int i = 0; i < unit.shard_hashes_size(); ++i) {
             auto ref = refs.find(unit.shard_hashes(i));
             RAVEN_CHECK(ref != refs.end(),
                         "work unit " + unit.id() + ": shard " + unit.shard_hashes(i).substr(0, 8) +
                             "... is not in the training split of dataset '" + manifest.name + "'",
                         "the coordinator sent an inconsistent unit");
-            const data::Samples part = shardSamples(manifest, *ref->second, inputs.shards[static_cast<std::size_t>(i)]);
-            for (std::int64_t k = 0; k < part.count(); ++k) samples.append(part.features(k), part.labels(k));
+            const auto& shard = inputs.shards[static_cast<std::size_t>(i)];
+            RAVEN_CHECK(shard, "work unit " + unit.id() + " came without its shard " + std::to_string(i), "");
+            checkShard(manifest, *ref->second, *shard);
+            count += shard->samples.count();
         }
+        // The shards are decoded already (DecodedShards.h); they are laid end to end in the unit's order.
+        std::vector<float> features;
+        std::vector<std::int32_t> labels;
+        features.reserve(static_cast<std::size_t>(count * inputs.shards.front()->samples.featureSize()));
+        labels.reserve(static_cast<std::size_t>(count * inputs.shards.front()->samples.labelSize()));
+        for (const auto& shard : inputs.shards) {
+            features.insert(features.end(), shard->samples.allFeatures().begin(), shard->samples.allFeatures().end());
+            labels.insert(labels.end(), shard->samples.allLabels().begin(), shard->samples.allLabels().end());
+        }
+        data::Samples samples(manifest.featureShape, manifest.labelShape);
+        samples.assign(std::move(features), std::move(labels));
 
         CachedModel& cached = modelFor(unit);
         loadWeights(cached, inputs);

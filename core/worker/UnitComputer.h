@@ -4,14 +4,14 @@
 //
 //   UnitComputer computer("cpu", 0);
 //   computer.open();                                   // the device and its speed (on the compute thread)
-//   ComputedUnit done = computer.compute({unit, manifest, shardBytes, weightBytes});
+//   ComputedUnit done = computer.compute({unit, manifest, decodedShards, weightBytes});
 //   if (done.error.isEmpty()) for (auto& part : done.parts) send(part);   // SubmitResult chunks
 //
 // compute() checks that the spec text hashes to the unit's model_spec_sha256, builds the model (or
 // reuses the one built for that spec: a few are kept, least recently used dropped), loads the
 // version's weights into it (a safetensors file of parameters and buffers, as nn::toCheckpoint writes
-// it; parsed once per job and version), decodes the shards and checks them against the manifest,
-// concatenates their samples in the unit's order, and computes training::computeGradientSums: the
+// it; parsed once per job and version), checks the shards (decoded once, by the time they get here:
+// DecodedShards.h) against the manifest, concatenates their samples in the unit's order, and computes training::computeGradientSums: the
 // summed-loss gradient the coordinator averages. The gradient leaves as the unit's encoding
 // (fp32/fp16/bf16), zstd-compressed when the unit asks (protocol::makeSubmitResults).
 //
@@ -28,6 +28,7 @@
 
 #include "data/Manifest.h"
 #include "protocol/raven.pb.h"
+#include "worker/DecodedShards.h"
 #include "worker/WorkerDevice.h"
 
 namespace raven {
@@ -42,7 +43,8 @@ namespace raven::worker {
 struct UnitInputs {
     wire::WorkUnit unit;
     std::shared_ptr<const data::Manifest> manifest;  // of unit.dataset_id
-    std::vector<QByteArray> shards;                  // the bytes of unit.shard_hashes, in that order
+    // unit.shard_hashes decoded, in that order (their bytes verified against their hash on the way in)
+    std::vector<std::shared_ptr<const DecodedShard>> shards;
     std::shared_ptr<const QByteArray> weights;       // safetensors of (job, model_version)
 };
 
@@ -97,8 +99,8 @@ private:
     DutyCycle* duty_ = nullptr;
 };
 
-// The samples of one shard's bytes, checked against the manifest's shapes, element type, sample count
-// and classes (data::loadShardSamples for bytes in memory). raven::Error naming the shard otherwise.
-data::Samples shardSamples(const data::Manifest& manifest, const data::ShardRef& shard, const QByteArray& bytes);
+// Checks a decoded shard against the manifest's entry for it: its hash, shapes, element type, sample
+// count and classes. raven::Error naming the shard otherwise.
+void checkShard(const data::Manifest& manifest, const data::ShardRef& ref, const DecodedShard& shard);
 
 }  // namespace raven::worker

@@ -38,7 +38,7 @@ struct Worker::Unit {
     Stage stage = Stage::Fetching;
     int missing = 0;  // inputs still to arrive
     std::shared_ptr<const data::Manifest> manifest;
-    std::vector<QByteArray> shards;
+    std::vector<std::shared_ptr<const DecodedShard>> shards;
     std::shared_ptr<const QByteArray> weights;
     std::optional<ComputedUnit> result;
 };
@@ -57,6 +57,8 @@ QString seconds(int ms) { return QString::number(ms / 1000.0, 'f', 1) + QStringL
 
 Worker::Worker(WorkerOptions options, QObject* parent) : QObject(parent), options_(std::move(options)) {
     options_.maxConcurrentLeases = std::max(1, options_.maxConcurrentLeases);
+    buffer_ = WorkBuffer(options_.workBufferLow > 0 ? options_.workBufferLow : options_.maxConcurrentLeases,
+                         options_.maxConcurrentLeases);
     if (options_.displayName.isEmpty())
         options_.displayName = QStringLiteral("raven-worker on %1").arg(QHostInfo::localHostName());
     computePool_.setMaxThreadCount(1);
@@ -79,13 +81,10 @@ Worker::Worker(WorkerOptions options, QObject* parent) : QObject(parent), option
     connect(&stopGraceTimer_, &QTimer::timeout, this, &Worker::onStopGraceOver);
     restTimer_.setSingleShot(true);
     connect(&restTimer_, &QTimer::timeout, this, [this] {
-        if (!stopping_) maybeCompute();
+        if (!isStopping(phase_)) maybeCompute();
     });
     closeFallbackTimer_.setSingleShot(true);
-    connect(&closeFallbackTimer_, &QTimer::timeout, this, [this] {
-        connectionOpen_ = false;
-        finish();
-    });
+    connect(&closeFallbackTimer_, &QTimer::timeout, this, &Worker::finish);
 }
 
 Worker::~Worker() {
@@ -99,9 +98,17 @@ Worker::~Worker() {
 
 // --- session ----------------------------------------------------------------------------------------
 
+void Worker::enter(WorkerPhase next) {
+    if (next == phase_) return;
+    const WorkerPhase from = phase_;
+    if (!canMove(from, next))  // a bug here, not a reason to stop contributing: said, and moved on
+        qWarning("raven-worker: unexpected phase change %s -> %s", qPrintable(nameOf(from)), qPrintable(nameOf(next)));
+    phase_ = next;
+    emit phaseChanged(from, next);
+}
+
 void Worker::start() {
-    if (started_) return;
-    started_ = true;
+    if (phase_ != WorkerPhase::Idle) return;
     try {
         if (!options_.cacheDir.isEmpty())
             cache_ = std::make_unique<ContentCache>(options_.cacheDir, options_.cacheBytes);
@@ -118,7 +125,12 @@ void Worker::start() {
         for (const QString& name : cache_->names(QStringLiteral("weights/")))
             cache_->setRetention(name, ContentCache::Retention::EvictFirst);
     }
-    fetcher_ = std::make_unique<ContentFetcher>(cache_.get());
+    try {
+        fetcher_ = std::make_unique<ContentFetcher>(cache_.get(), options_.shardMemoryBytes);
+    } catch (const Error& e) {
+        giveUp(QString::fromStdString(e.what()));
+        return;
+    }
     fetcher_->setClient(client_);
 
     token_ = options_.token.trimmed();
@@ -161,20 +173,16 @@ void Worker::onDeviceReady(const DeviceReport& report) {
     emit statusMessage(QStringLiteral("computing on %1, %2 GFLOP/s measured")
                            .arg(report.summary)
                            .arg(report.device.measured_gflops(), 0, 'f', 1));
-    if (registerWhenMeasured_) {
-        registerWhenMeasured_ = false;
-        registerContributor();
-    }
+    if (phase_ == WorkerPhase::AwaitingDevice) registerContributor();
 }
 
 void Worker::connectNow() {
-    if (stopping_) return;
-    connectionOpen_ = true;
+    if (isStopping(phase_)) return;
     try {
-        client_->open(options_.coordinator);
+        client_->open(options_.coordinator);  // its signals come later, from the event loop
+        enter(WorkerPhase::Connecting);
     } catch (const Error& e) {
-        connectionOpen_ = false;
-        giveUp(QString::fromStdString(e.what()));
+        giveUp(QString::fromStdString(e.what()));  // nothing opened: stops at once
     }
 }
 
@@ -185,19 +193,18 @@ bool Worker::isConnectionError(const wire::Envelope& reply) const {
 }
 
 void Worker::onReady() {
-    if (stopping_) {
+    if (isStopping(phase_)) {
         client_->close();
         return;
     }
-    if (token_.isEmpty()) {
-        enrolling_ = true;
-        registerContributor();
-    } else {
+    if (token_.isEmpty())
+        registerContributor();  // open enrollment: registering without a token creates the contributor
+    else
         authenticate();
-    }
 }
 
 void Worker::authenticate() {
+    enter(WorkerPhase::Authenticating);
     wire::Envelope request;
     request.mutable_authenticate()->set_contributor_token(token_.toStdString());
     client_->request(request, [this](const wire::Envelope& reply) {
@@ -224,22 +231,24 @@ void Worker::authenticate() {
 
 void Worker::registerContributor() {
     if (!device_) {
-        registerWhenMeasured_ = true;
+        enter(WorkerPhase::AwaitingDevice);  // onDeviceReady() registers
         return;
     }
-    if (!client_->isReady()) return;
+    if (!client_->isReady()) return;  // disconnected() follows
+    enter(WorkerPhase::Registering);
+    const bool enrolling = token_.isEmpty();
     wire::Envelope request;
     wire::RegisterContributor* r = request.mutable_register_contributor();
     r->set_display_name(options_.displayName.toStdString());
     *r->add_devices() = *device_;
     r->set_cache_bytes(cache_ ? static_cast<std::uint64_t>(cache_->maxBytes()) : 0);
     r->set_max_concurrent_leases(static_cast<std::uint32_t>(options_.maxConcurrentLeases));
-    client_->request(request, [this](const wire::Envelope& reply) {
+    client_->request(request, [this, enrolling](const wire::Envelope& reply) {
         if (isConnectionError(reply)) return protocol::ProtocolClient::ReplyFlow::Done;
         if (reply.has_register_reply()) {
             onRegistered(reply.register_reply());
         } else if (reply.has_error() && reply.error().code() == wire::ERROR_CODE_UNAUTHENTICATED) {
-            giveUp(enrolling_
+            giveUp(enrolling
                        ? QStringLiteral("the coordinator at %1 does not admit new contributors by themselves "
                                         "(no open enrollment): ask its operator for a token and pass --token")
                              .arg(options_.coordinator.toString())
@@ -279,12 +288,16 @@ void Worker::onRegistered(const wire::RegisterReply& reply) {
     contributorId_ = QString::fromStdString(reply.contributor_id());
     if (!reply.contributor_token().empty()) {
         token_ = QString::fromStdString(reply.contributor_token());
-        enrolling_ = false;
         saveToken(token_);
     }
     heartbeatIntervalMs_ = clampMs(reply.heartbeat_interval_ms(), 50, 60000, 2000);
     leaseTimeoutMs_ = std::max(clampMs(reply.lease_timeout_ms(), 200, 600000, 10000), 2 * heartbeatIntervalMs_);
-    registered_ = true;
+    if (isStopping(phase_)) {
+        // stop() or a refusal came while registering: the connection is closing, and that is all.
+        client_->close();
+        return;
+    }
+    enter(WorkerPhase::Registered);
     backoff_.reset();
     emit statusMessage(
         QStringLiteral("registered with %1 as contributor %2").arg(options_.coordinator.toString(), contributorId_));
@@ -301,18 +314,11 @@ void Worker::onRegistered(const wire::RegisterReply& reply) {
     for (auto& [id, unit] : units_)
         if (unit->stage == Unit::Stage::Computed) unsent.push_back(unit.get());
     for (Unit* unit : unsent) submit(*unit);
-    if (stopping_) {
-        checkStopDone();
-        return;
-    }
     leaseMore();
 }
 
 void Worker::onDisconnected(const QString& reason) {
-    const bool wasRegistered = registered_;
-    connectionOpen_ = false;
-    registered_ = false;
-    registerWhenMeasured_ = false;  // the next session registers after its own authentication
+    const bool wasRegistered = phase_ == WorkerPhase::Registered;
     leaseOutstanding_ = false;
     pendingHandBacks_ = 0;
     heartbeatTimer_.stop();
@@ -330,10 +336,11 @@ void Worker::onDisconnected(const QString& reason) {
         if (unit.stage == Unit::Stage::Submitting) unit.stage = Unit::Stage::Computed;
         ++it;
     }
-    if (gaveUp_ || stopping_) {
+    if (isStopping(phase_)) {
         finish();
         return;
     }
+    enter(WorkerPhase::Reconnecting);  // the next session registers after its own authentication
     handBackLater_.append(dropped);
     const int delay = backoff_.nextDelayMs();
     emit statusMessage(
@@ -345,8 +352,8 @@ void Worker::onDisconnected(const QString& reason) {
 }
 
 void Worker::sendHeartbeat() {
-    // registered_ stays set while a close is under way; the client refuses to send by then.
-    if (!registered_ || !client_->isReady()) return;
+    // Draining counts: the coordinator must not take a worker finishing its last unit for gone.
+    if (!worker::isRegistered(phase_) || !client_->isReady()) return;
     if (sinceHeartbeatAck_.elapsed() > leaseTimeoutMs_) {
         emit statusMessage(QStringLiteral("the coordinator has not answered a heartbeat for %1; reconnecting")
                                .arg(seconds(static_cast<int>(sinceHeartbeatAck_.elapsed()))));
@@ -365,24 +372,43 @@ void Worker::sendHeartbeat() {
 
 // --- leasing ----------------------------------------------------------------------------------------
 
+void Worker::noteFetches() {
+    stats_.bytesReceived = fetcher_->bytesReceived();
+    stats_.weightsFetched = fetcher_->weightsFetched();
+    stats_.weightsPushed = fetcher_->weightsPushed();
+}
+
 void Worker::leaseMore() {
-    if (!registered_ || !client_->isReady() || stopping_ || leaseOutstanding_ || leaseRetryTimer_.isActive()) return;
-    // Work is asked for ahead: a unit whose result is sent no longer counts, so the next one is on
-    // its way while the coordinator acknowledges (the acknowledgement costs the worker no time).
-    int unsent = 0;
-    for (const auto& [id, unit] : units_) unsent += unit->stage < Unit::Stage::Submitting ? 1 : 0;
-    const int room = options_.maxConcurrentLeases - unsent;
+    if (phase_ != WorkerPhase::Registered || !client_->isReady() || leaseOutstanding_ || leaseRetryTimer_.isActive())
+        return;
+    // Work is asked for ahead (WorkBuffer.h): units computed no longer count, so the next ones are
+    // leased, and their inputs arrive, while this one computes and its result travels.
+    int onHand = 0;
+    for (const auto& [id, unit] : units_) onHand += unit->stage < Unit::Stage::Computed ? 1 : 0;
+    const int room = buffer_.toRequest(onHand);
     if (room <= 0) return;
     wire::Envelope request;
-    request.mutable_lease_request()->set_max_units(static_cast<std::uint32_t>(room));
+    wire::LeaseRequest& ask = *request.mutable_lease_request();
+    ask.set_max_units(static_cast<std::uint32_t>(room));
+    if (options_.weightsWithGrant) {
+        // The weights of the units granted come with the grant, unless they are held here already.
+        ask.set_push_weights(true);
+        ask.set_accept_zstd(true);
+        for (const auto& [job, version] : fetcher_->weightsHeld()) {
+            wire::WeightsHeld& held = *ask.add_held_weights();
+            held.set_job_id(job.toStdString());
+            held.set_model_version(version);
+        }
+    }
     leaseOutstanding_ = true;
     client_->request(request, [this](const wire::Envelope& reply) {
         if (isConnectionError(reply)) return protocol::ProtocolClient::ReplyFlow::Done;
         leaseOutstanding_ = false;
         if (reply.has_lease_grant()) {
             const wire::LeaseGrant& grant = reply.lease_grant();
+            for (const QString& problem : fetcher_->takePushedWeights(grant)) emit statusMessage(problem);
             for (const wire::WorkUnit& unit : grant.units()) acceptUnit(unit);
-            if (stopping_)
+            if (isStopping(phase_))
                 checkStopDone();
             else if (grant.units_size() == 0)
                 leaseRetryTimer_.start(clampMs(grant.retry_after_ms(), 20, 60000, 1000));
@@ -392,7 +418,7 @@ void Worker::leaseMore() {
             emit statusMessage(QStringLiteral("no work leased: %1")
                                    .arg(reply.has_error() ? QString::fromStdString(reply.error().message())
                                                           : protocol::payloadName(reply)));
-            if (!stopping_) leaseRetryTimer_.start(2000);
+            if (!isStopping(phase_)) leaseRetryTimer_.start(2000);
             checkStopDone();
         }
         return protocol::ProtocolClient::ReplyFlow::Done;
@@ -402,7 +428,7 @@ void Worker::leaseMore() {
 void Worker::acceptUnit(const wire::WorkUnit& leased) {
     const QString id = QString::fromStdString(leased.id());
     if (id.isEmpty() || units_.count(id)) return;  // a lease extended, not a new unit
-    if (stopping_) {
+    if (isStopping(phase_)) {
         handBack({id}, QStringLiteral("worker shutting down"));
         return;
     }
@@ -479,11 +505,12 @@ void Worker::acceptUnit(const wire::WorkUnit& leased) {
     }
     for (int i = 0; i < leased.shard_hashes_size(); ++i) {
         const QString hash = QString::fromStdString(leased.shard_hashes(i));
-        fetcher_->fetchShard(hash, [this, id, serial, i, hash, find, failed](const FetchResult& r) {
+        fetcher_->fetchDecodedShard(hash, [this, id, serial, i, hash, find, failed](const FetchResult& r) {
             Unit* u = find(id, serial);
             if (!u) return;
+            if (r.undecodable) return dropUnit(id, QStringLiteral("cannot compute it: %1").arg(r.message), true, true);
             if (!r.ok) return failed(r, QStringLiteral("shard %1...").arg(hash.left(8)));
-            u->shards[static_cast<std::size_t>(i)] = *r.bytes;
+            u->shards[static_cast<std::size_t>(i)] = r.shard;
             inputArrived(id, serial);
         });
     }
@@ -509,7 +536,7 @@ void Worker::inputArrived(const QString& id, std::uint64_t serial) {
     if (it == units_.end() || it->second->serial != serial) return;
     Unit& unit = *it->second;
     if (unit.stage != Unit::Stage::Fetching) return;
-    stats_.bytesReceived = fetcher_->bytesReceived();
+    noteFetches();
     if (unit.missing > 0) --unit.missing;
     if (unit.missing > 0) return;
     unit.stage = Unit::Stage::Ready;
@@ -525,13 +552,13 @@ void Worker::dropUnit(const QString& id, const QString& why, bool giveBack, bool
     checkStopDone();
     // A unit that failed may well be leased to this worker again at once: pause a moment first, so
     // that a broken job or dataset does not become a busy loop.
-    if (giveBack && !stopping_ && !leaseRetryTimer_.isActive()) leaseRetryTimer_.start(1000);
+    if (giveBack && !isStopping(phase_) && !leaseRetryTimer_.isActive()) leaseRetryTimer_.start(1000);
     leaseMore();
 }
 
 void Worker::handBack(const QStringList& ids, const QString& reason, bool couldNotCompute) {
     if (ids.isEmpty()) return;
-    if (!registered_ || !client_->isReady()) {
+    if (!worker::isRegistered(phase_) || !client_->isReady()) {
         handBackLater_.append(ids);
         return;
     }
@@ -559,7 +586,7 @@ void Worker::setDutyCycle(int percent) {
     duty_.setPercent(dutyCyclePercent_);
     if (dutyCyclePercent_ == 100 && restTimer_.isActive()) {
         restTimer_.stop();
-        if (!stopping_) maybeCompute();
+        if (!isStopping(phase_)) maybeCompute();
     }
 }
 
@@ -640,10 +667,10 @@ void Worker::onComputed(const QString& id, std::uint64_t serial, ComputedUnit re
             stats_.flops += result.flops;
             unit.result = std::move(result);
             unit.stage = Unit::Stage::Computed;
-            if (registered_) submit(unit);  // otherwise after the next registration
+            if (worker::isRegistered(phase_)) submit(unit);  // otherwise after the next registration
         }
     }
-    if (!stopping_) maybeCompute();
+    if (!isStopping(phase_)) maybeCompute();
     checkStopDone();
 }
 
@@ -700,7 +727,7 @@ void Worker::onAnswered(const QString& id, std::uint64_t serial, const wire::Env
     const qint64 samples = result.samples;
     const double secs = result.seconds;
     units_.erase(it);
-    stats_.bytesReceived = fetcher_->bytesReceived();
+    noteFetches();
     emit unitFinished(id, status, samples, secs);
     checkStopDone();
     leaseMore();
@@ -709,21 +736,24 @@ void Worker::onAnswered(const QString& id, std::uint64_t serial, const wire::Env
 // --- stopping ---------------------------------------------------------------------------------------
 
 void Worker::stop() {
-    if (finished_ || stopping_) return;
-    stopping_ = true;
+    if (isStopping(phase_)) return;
+    const WorkerPhase was = phase_;
     duty_.cancelRests();  // the unit being computed finishes without the cap's rests
     reconnectTimer_.stop();
     leaseRetryTimer_.stop();
-    if (!started_ || !connectionOpen_) {
+    if (!holdsConnection(was)) {
+        enter(WorkerPhase::Closing);
         QTimer::singleShot(0, this, &Worker::finish);  // nothing to close; stopped() after stop() returns
         return;
     }
     emit statusMessage(QStringLiteral("stopping: handing back the work units not started"));
-    if (!registered_) {
+    if (was != WorkerPhase::Registered) {
+        enter(WorkerPhase::Closing);
         client_->close();
         closeFallbackTimer_.start(5000);
         return;
     }
+    enter(WorkerPhase::Draining);
     QStringList ids;
     for (auto it = units_.begin(); it != units_.end();) {
         const Unit::Stage stage = it->second->stage;
@@ -741,8 +771,8 @@ void Worker::stop() {
 }
 
 void Worker::onStopGraceOver() {
-    if (!stopping_ || finished_) return;
-    if (stopGraceStage_++ == 0 && registered_) {
+    if (phase_ != WorkerPhase::Draining) return;
+    if (stopGraceStage_++ == 0) {
         // The unit being computed took too long: give everything back and leave.
         QStringList ids;
         for (const auto& [id, unit] : units_) ids.append(id);
@@ -754,29 +784,33 @@ void Worker::onStopGraceOver() {
         checkStopDone();
         return;
     }
+    enter(WorkerPhase::Closing);
     client_->close();
     closeFallbackTimer_.start(5000);
 }
 
 void Worker::checkStopDone() {
-    if (!stopping_ || finished_ || !registered_) return;
+    if (phase_ != WorkerPhase::Draining) return;
     // A lease request in flight may still grant units: they are handed back before closing.
     if (!units_.empty() || pendingHandBacks_ > 0 || leaseOutstanding_) return;
     stopGraceTimer_.stop();
+    enter(WorkerPhase::Closing);
     client_->close();
     closeFallbackTimer_.start(5000);
 }
 
 void Worker::giveUp(const QString& reason) {
-    if (gaveUp_ || finished_) return;
-    gaveUp_ = true;
-    stopping_ = true;
+    if (!refusal_.isEmpty() || phase_ == WorkerPhase::Stopped) return;
+    refusal_ = reason.isEmpty() ? QStringLiteral("refused") : reason;
+    const WorkerPhase was = phase_;
     reconnectTimer_.stop();
     leaseRetryTimer_.stop();
     heartbeatTimer_.stop();
     emit statusMessage(reason);
     emit refused(reason);
-    if (connectionOpen_) {
+    if (was == WorkerPhase::Closing) return;  // already on its way to stopped()
+    enter(WorkerPhase::Closing);
+    if (holdsConnection(was)) {
         client_->close();  // disconnected() finishes
         closeFallbackTimer_.start(5000);
     } else {
@@ -785,15 +819,14 @@ void Worker::giveUp(const QString& reason) {
 }
 
 void Worker::finish() {
-    if (finished_) return;
-    finished_ = true;
-    stopping_ = true;
+    if (phase_ == WorkerPhase::Stopped) return;
+    enter(WorkerPhase::Stopped);
     reconnectTimer_.stop();
     heartbeatTimer_.stop();
     leaseRetryTimer_.stop();
     stopGraceTimer_.stop();
     closeFallbackTimer_.stop();
-    if (fetcher_) stats_.bytesReceived = fetcher_->bytesReceived();
+    if (fetcher_) noteFetches();
     emit statusMessage(QStringLiteral("stopped"));
     emit stopped();
 }

@@ -19,11 +19,13 @@
 //     token, which the worker saves to tokenFile and uses from then on.
 //  2. Heartbeat every heartbeat_interval_ms with the units it holds. A coordinator that has not
 //     answered one for lease_timeout_ms is taken for gone: the worker reconnects.
-//  3. Lease loop: LeaseRequest for up to maxConcurrentLeases units not yet sent (a unit whose result
-//     is on its way no longer counts: the next is asked for ahead of the acknowledgement); none: ask
-//     again after retry_after_ms. For each unit, its manifest, shards and weights come from the ContentCache or
-//     the coordinator (ContentFetcher.h), then the compute thread computes the summed-loss gradient
-//     (UnitComputer.h) and the protocol thread submits it as SubmitResult chunks and reads the
+//  3. Lease loop: work is asked for ahead with a low and a high water mark (WorkBuffer.h) of units
+//     not yet computed: below workBufferLow, a LeaseRequest for enough to reach maxConcurrentLeases
+//     (a computed unit no longer counts, acknowledged or not); none: ask again after retry_after_ms.
+//     The grant carries the weights of its units' versions that the worker does not hold
+//     (weightsWithGrant; docs/protocol.md). For each unit, its manifest, shards and weights come from
+//     memory, the ContentCache or the coordinator (ContentFetcher.h), then the compute thread
+//     computes the summed-loss gradient (UnitComputer.h) and the protocol thread submits it as SubmitResult chunks and reads the
 //     ResultAck. Units compute one at a time, in lease order; the next unit's inputs arrive meanwhile.
 //     Weights that are no longer served (Error{NOT_FOUND}: the job moved on) make the unit stale: it
 //     is dropped and the worker leases again. A unit that cannot be computed is handed back with why.
@@ -58,6 +60,8 @@
 #include "worker/Backoff.h"
 #include "worker/DutyCycle.h"
 #include "worker/UnitComputer.h"
+#include "worker/WorkBuffer.h"
+#include "worker/WorkerPhase.h"
 
 namespace raven::protocol {
 class ProtocolClient;
@@ -77,9 +81,13 @@ struct WorkerOptions {
     QString knownHostsPath;  // empty: protocol default
     QString cacheDir;        // shards, manifests, weights; created if missing; empty: nothing kept on disk
     qint64 cacheBytes = 2LL << 30;
+    qint64 shardMemoryBytes = 512LL << 20;  // decoded shards kept in memory (DecodedShards.h)
     QString device = "cpu";  // "cpu", "vulkan", "vulkan:N"; a Vulkan failure falls back to CPU with a message
     int threads = 0;         // CPU threads (0: all)
-    int maxConcurrentLeases = 1;
+    int maxConcurrentLeases = 1;  // the high water mark of the work buffer (WorkBuffer.h), told to the coordinator
+    int workBufferLow = 0;        // its low water mark; 0: the same as maxConcurrentLeases (kept topped up)
+    // Ask for the weights with each grant (LeaseRequest.push_weights) rather than fetching them after it.
+    bool weightsWithGrant = true;
     QString displayName;  // empty: "raven-worker on <host name>"
     // The contributor's memory cap (UnitMemory.h): a unit estimated to need more is handed back
     // without computing (unitRefused). 0: none.
@@ -105,6 +113,7 @@ public:
         double flops = 0;    // their training FLOPs (Architecture::trainingFlopsPerSample per sample)
         qint64 bytesSent = 0, bytesReceived = 0;  // results submitted; contents fetched (cache hits are free)
         qint64 microCredits = 0;                  // credited by the coordinator's ResultAcks
+        qint64 weightsFetched = 0, weightsPushed = 0;  // versions fetched / that came with a grant
     };
     const Stats& stats() const { return stats_; }
     // The contributor id the coordinator gave (empty until registered) and the token in use.
@@ -112,7 +121,9 @@ public:
     const QString& token() const { return token_; }
     // The device computing (empty until measured), e.g. "CPU: Intel(R) Xeon(R) ... (2 threads)".
     const QString& deviceSummary() const { return deviceSummary_; }
-    bool isRegistered() const { return registered_; }
+    bool isRegistered() const { return worker::isRegistered(phase_); }
+    // Where the session stands (WorkerPhase.h).
+    WorkerPhase phase() const { return phase_; }
 
     // How long stop() lets the unit being computed finish before handing it back.
     static constexpr int kStopGraceMs = 30000;
@@ -133,6 +144,8 @@ signals:
     void statusMessage(QString text);  // for logs and the tray app
     void refused(QString reason);      // version mismatch, bad token, changed certificate: do not retry
     void stopped();
+    // Every change of phase (WorkerPhase.h), in order.
+    void phaseChanged(raven::worker::WorkerPhase from, raven::worker::WorkerPhase to);
     // The compute thread took a unit up / put it down (seconds of computation), for the busy share.
     void computeStarted(QString workUnitId, QString jobId);
     void computeEnded(QString workUnitId, double seconds);
@@ -145,6 +158,7 @@ signals:
 private:
     struct Unit;
 
+    void enter(WorkerPhase next);
     void connectNow();
     void onReady();
     void onDisconnected(const QString& reason);
@@ -154,6 +168,7 @@ private:
     void onDeviceReady(const DeviceReport& report);
     void sendHeartbeat();
     void leaseMore();
+    void noteFetches();
     void acceptUnit(const wire::WorkUnit& unit);
     void inputArrived(const QString& id, std::uint64_t serial);
     void maybeCompute();
@@ -186,14 +201,8 @@ private:
     // --record / --replay (RecordedCompute.h, benchmarks only); null: the worker computes.
     std::unique_ptr<RecordedCompute> recorded_;
 
-    bool started_ = false;
-    bool stopping_ = false;
-    bool gaveUp_ = false;
-    bool finished_ = false;
-    bool connectionOpen_ = false;
-    bool registered_ = false;
-    bool registerWhenMeasured_ = false;
-    bool enrolling_ = false;
+    WorkerPhase phase_ = WorkerPhase::Idle;
+    QString refusal_;  // why it gave up (refused() emitted); empty: it did not
     std::optional<wire::Device> device_;
     int heartbeatIntervalMs_ = 2000;
     int leaseTimeoutMs_ = 10000;
@@ -213,6 +222,7 @@ private:
     QHash<QString, QString> refusedHere_;
     static constexpr int kMaxComputeFailures = 2;
 
+    WorkBuffer buffer_{1, 1};
     Backoff backoff_;
     QTimer reconnectTimer_;
     QTimer heartbeatTimer_;

@@ -44,7 +44,10 @@ inline worker::UnitInputs makeInputs(const wire::WorkUnit& unit, const std::shar
     worker::UnitInputs in;
     in.unit = unit;
     in.manifest = manifest;
-    for (const std::string& hash : unit.shard_hashes()) in.shards.push_back(store.read(QString::fromStdString(hash)));
+    for (const std::string& hash : unit.shard_hashes()) {
+        const QString name = QString::fromStdString(hash);
+        in.shards.push_back(worker::decodeVerifiedShard(name, store.read(name)));  // read() checks the hash
+    }
     in.weights = std::make_shared<const QByteArray>(weights);
     return in;
 }

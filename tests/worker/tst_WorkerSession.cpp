@@ -1,9 +1,11 @@
 // The worker against a real Coordinator on loopback (TLS, SQLite, job files in a temporary folder):
-// it trains a small job to completion with the weights of local training; stop() hands back what it
+// it trains a small job to completion with the weights of local training, its weights coming with
+// each grant (or fetched after it, as older workers do); stop() hands back what it
 // had not started and another worker finishes the job without waiting for deadlines; it reconnects
 // when the coordinator goes away and comes back on the same port; it gives up, without a retry loop,
 // on a bad token, a closed enrollment or a changed certificate; it keeps retrying an unreachable
-// coordinator; with open enrollment it saves the token it was given and uses it next time.
+// coordinator; with open enrollment it saves the token it was given and uses it next time. Every
+// change of the session's phase is one WorkerPhase.h allows.
 #include <QFile>
 #include <QSignalSpy>
 #include <QSqlDatabase>
@@ -32,6 +34,11 @@ struct Watch {
             units << id;
             statuses << status;
         });
+        // Every phase the session goes through, each change checked against WorkerPhase's table.
+        QObject::connect(&w, &Worker::phaseChanged, [this](worker::WorkerPhase from, worker::WorkerPhase to) {
+            phases << worker::nameOf(to);
+            if (!worker::canMove(from, to)) badMoves << worker::nameOf(from) + " -> " + worker::nameOf(to);
+        });
     }
     int count(const QString& part) const {
         int n = 0;
@@ -40,7 +47,7 @@ struct Watch {
     }
     QString log() const { return messages.join(QStringLiteral("\n  ")); }
 
-    QStringList messages, refusals, sessions, units;
+    QStringList messages, refusals, sessions, units, phases, badMoves;
     QList<int> statuses;
     int stopped = 0;
 };
@@ -149,6 +156,56 @@ private slots:
 
         worker.stop();
         QVERIFY(QTest::qWaitFor([&] { return watch.stopped == 1; }, 10000));
+        // One session, from connecting to stopped (the benchmark may or may not have made it wait).
+        QStringList phases = watch.phases;
+        phases.removeAll(QStringLiteral("awaiting_device"));
+        QCOMPARE(phases, QStringList({"connecting", "authenticating", "registering", "registered", "draining",
+                                      "closing", "stopped"}));
+        QVERIFY2(watch.badMoves.isEmpty(), qPrintable(watch.badMoves.join(", ")));
+        QCOMPARE(worker.phase(), worker::WorkerPhase::Stopped);
+    }
+
+    void weightsComeWithTheGrant_data() {
+        QTest::addColumn<bool>("push");
+        QTest::newRow("with the grant") << true;
+        QTest::newRow("an older worker fetches them") << false;
+    }
+
+    // A worker that asks for its weights with the grant never sends FetchWeights: each version it
+    // computes arrives once, in the grant of its first unit of that version. A worker that does not ask
+    // (as older workers) fetches them after the grant. Both train to the weights of local training.
+    void weightsComeWithTheGrant() {
+        QFETCH(bool, push);
+        Deployment d;
+        d.start();
+        auto requester = d.requester();
+        const wire::Hyperparameters h = test::adamHyperparameters(1);
+        const std::string job = d.submitJob(*requester, h);
+        WorkerOptions o = optionsFor(d, "w1", d.coordinator->addContributor("w1"));
+        o.weightsWithGrant = push;
+        Worker worker(o);
+        Watch watch(worker);
+        worker.start();
+        QString state;
+        QVERIFY2(waitForJobEnd(d, std::stoll(job), 120000, &state), qPrintable(watch.log()));
+        QCOMPARE(state, QStringLiteral("done"));
+        QVERIFY(QTest::qWaitFor([&] { return watch.units.size() == 11; }, 10000));
+        const Worker::Stats& s = worker.stats();
+        QCOMPARE(s.unitsAccepted, 11);
+        const qint64 versions = d.coordinator->store().job(std::stoll(job))->modelVersion;
+        qInfo("%lld versions; weights pushed %lld, fetched %lld", static_cast<long long>(versions),
+              static_cast<long long>(s.weightsPushed), static_cast<long long>(s.weightsFetched));
+        if (push) {
+            QCOMPARE(s.weightsFetched, 0);
+            QVERIFY(s.weightsPushed > 0);
+            QVERIFY(s.weightsPushed <= versions);  // a version held is not sent again
+        } else {
+            QCOMPARE(s.weightsPushed, 0);
+            QVERIFY(s.weightsFetched > 0);
+        }
+        expectLocalWeights(d, *requester, job, h);
+        worker.stop();
+        QVERIFY(QTest::qWaitFor([&] { return watch.stopped == 1; }, 10000));
     }
 
     void cacheHoldsWhatWasFetched() {
@@ -242,6 +299,9 @@ private slots:
         QCOMPARE(watch.sessions.size(), 2);
         QCOMPARE(watch.sessions[0], watch.sessions[1]);  // the same contributor, authenticated again
         QVERIFY(watch.refusals.isEmpty());
+        QVERIFY2(watch.phases.contains("reconnecting"), qPrintable(watch.phases.join(", ")));
+        QCOMPARE(watch.phases.count("registered"), 2);
+        QVERIFY2(watch.badMoves.isEmpty(), qPrintable(watch.badMoves.join(", ")));
         auto again = d.requester();
         expectLocalWeights(d, *again, job, h);
     }
@@ -259,6 +319,10 @@ private slots:
         QCOMPARE(watch.count("retrying"), 0);
         QVERIFY(watch.sessions.isEmpty());
         QCOMPARE(watch.stopped, 1);
+        QVERIFY2(watch.phases.mid(watch.phases.size() - 2) == QStringList({"closing", "stopped"}),
+                 qPrintable(watch.phases.join(", ")));
+        QVERIFY(!watch.phases.contains("registered"));
+        QVERIFY2(watch.badMoves.isEmpty(), qPrintable(watch.badMoves.join(", ")));
     }
 
     void unreachableCoordinatorIsRetried() {
