@@ -9,6 +9,7 @@
 #include "protocol/Chunking.h"
 #include "protocol/Framing.h"
 #include "protocol/ProtocolClient.h"
+#include "worker/DecodedShards.h"
 #include "worker/UnitComputer.h"
 
 namespace raven::bench {
@@ -106,7 +107,13 @@ void ResultTemplate::compute() {
         worker::UnitInputs inputs;
         inputs.unit = unit_;
         inputs.manifest = manifest;
-        inputs.shards = shards_;
+        for (std::size_t i = 0; i < shards_.size(); ++i) {
+            // Verified and decoded once, as a worker's content fetcher does before computing.
+            const QString hash = QString::fromStdString(unit_.shard_hashes(static_cast<int>(i)));
+            if (protocol::sha256Hex(shards_[i]) != hash)
+                return fail(QStringLiteral("shard %1 does not hash to its name").arg(hash.left(8)));
+            inputs.shards.push_back(worker::decodeVerifiedShard(hash, shards_[i]));
+        }
         inputs.weights = std::make_shared<const QByteArray>(weights_);
         worker::ComputedUnit computed = computer.compute(inputs);
         if (!computed.error.isEmpty()) return fail(QStringLiteral("computing the unit: %1").arg(computed.error));
