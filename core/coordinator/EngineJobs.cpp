@@ -196,6 +196,11 @@ void Engine::onStepComputed(ledger::JobId job, const JobRunner* which, const QLi
         scheduler_->forgetJob(job);
         judge_->stepApplied(units);
         stepStarted_[job] = now;
+        // This step's waterfall closes, and the next one's opens, before the next step's units are
+        // served: the weights that go out with those grants belong to the next step.
+        wire::MetricsUpdate update;
+        waterfall.report(applied, &update);
+        waterfall.begin(applied);
         // The next step's units first, so that parked workers start on them while this step's
         // metrics, evaluation and checkpoint are written.
         if (!r.planDone()) {
@@ -203,7 +208,6 @@ void Engine::onStepComputed(ledger::JobId job, const JobRunner* which, const QLi
             serveParkedLeases();
         }
 
-        wire::MetricsUpdate update;
         update.set_step(static_cast<std::uint64_t>(report.step));
         update.set_timestamp_ms(unixMs(now));
         update.set_train_loss(report.trainLoss);
@@ -212,8 +216,6 @@ void Engine::onStepComputed(ledger::JobId job, const JobRunner* which, const QLi
         update.set_active_workers(static_cast<std::uint32_t>(report.contributors.size()));
         (*update.mutable_extra())["train_accuracy"] = report.accuracy;
         (*update.mutable_extra())["learning_rate"] = report.learningRate;
-        waterfall.report(applied, &update);
-        waterfall.begin(applied);
         const std::int64_t evalEvery = r.config().evalEverySteps;
         const bool evaluate = r.planDone() || (evalEvery > 0 && report.step % evalEvery == 0);
         std::optional<nn::EvalResult> eval;
