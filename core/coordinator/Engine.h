@@ -25,6 +25,7 @@
 #include <QDateTime>
 #include <QLockFile>
 #include <QObject>
+#include <QSet>
 #include <QThreadPool>
 #include <QTimer>
 
@@ -41,6 +42,7 @@
 #include "coordinator/JobRunner.h"
 #include "coordinator/LeaseDesk.h"
 #include "coordinator/Metrics.h"
+#include "coordinator/PrefetchHints.h"
 #include "coordinator/RateLimiter.h"
 #include "coordinator/ResultIngest.h"
 #include "coordinator/ResultJudge.h"
@@ -80,6 +82,9 @@ private:
         QHostAddress peer;
         bool lapsed = false;  // silent past leaseTimeoutMs: its leases were handed back
         wire::LeaseRequest leaseAsk;  // its latest LeaseRequest: which weights to push with the grant
+        // Shards hinted to it for prefetching (PrefetchHints.h), per job: the version they were hinted
+        // at and the hashes. It may fetch these as it may its leased units' shards.
+        std::map<ledger::JobId, std::pair<qint64, QSet<QString>>> prefetchable;
         std::map<std::string, std::unique_ptr<protocol::ResultAssembler>> results;  // by work unit id
         struct Arrival {
             StepWaterfall::Clock::time_point first;  // its first part
@@ -123,6 +128,9 @@ private:
     wire::Envelope grantLeases(Session& s, int maxUnits);
     // Parked lease requests (LeaseDesk) answered when work may have appeared.
     void serveParkedLeases();
+    // The next step's shards at the places of `unit` (PrefetchHints.h), added to the grant once each
+    // and remembered as fetchable by this session.
+    void addPrefetchHints(Session& s, wire::LeaseGrant& out, const JobRunner& r, const ledger::WorkUnit& unit);
     void onHandBack(Session& s, const wire::Envelope& e);
     void onFetchShard(Session& s, const wire::Envelope& e);
     void onFetchManifest(Session& s, const wire::Envelope& e);
@@ -203,6 +211,7 @@ private:
     QTimer ticker_;
     std::map<ConnectionId, Session> sessions_;
     std::map<ledger::JobId, std::unique_ptr<JobRunner>> runners_;
+    PrefetchHints prefetchHints_;
     std::vector<std::unique_ptr<JobRunner>> retired_;  // ended during a handler; freed on the next turn
     std::map<ledger::JobId, QDateTime> stepStarted_;
     std::map<ledger::JobId, StepWaterfall> waterfalls_;  // the step in progress, for metrics.jsonl

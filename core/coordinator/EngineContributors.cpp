@@ -70,6 +70,7 @@ wire::Envelope Engine::grantLeases(Session& s, int maxUnits) {
         const JobRunner* r = runner(unit.job);
         if (!r) continue;  // cannot happen: only running jobs with runners are leased
         *out.add_units() = wireUnit(unit, *r);
+        addPrefetchHints(s, out, *r, unit);
         if (jobWorkers_[unit.job].insert(s.principalId).second)
             metrics_->event(unit.job, wire::JOB_EVENT_KIND_WORKER_JOINED,
                             QStringLiteral("%1 joined").arg(contributorLabel(s.principalId)));
@@ -90,6 +91,21 @@ wire::Envelope Engine::grantLeases(Session& s, int maxUnits) {
         announceState(job, QStringLiteral("out of budget"));
     }
     return reply;
+}
+
+void Engine::addPrefetchHints(Session& s, wire::LeaseGrant& out, const JobRunner& r, const ledger::WorkUnit& unit) {
+    const QStringList next = prefetchHints_.forUnit(r, shardsPerUnit(r), unit);
+    if (next.isEmpty()) return;
+    auto& [version, hashes] = s.prefetchable[unit.job];
+    if (version != unit.modelVersion) {
+        version = unit.modelVersion;
+        hashes.clear();
+    }
+    for (const QString& hash : next)
+        if (!hashes.contains(hash)) {
+            hashes.insert(hash);
+            out.add_prefetch_shards(hash.toStdString());
+        }
 }
 
 void Engine::serveParkedLeases() {
@@ -155,6 +171,12 @@ void Engine::onFetchShard(Session& s, const wire::Envelope& e) {
         if (unit.shardHashes.contains(hash)) {
             leased = true;
             job = unit.job;
+        }
+    // Or the coordinator hinted it for prefetching, with a lease of the same job (PrefetchHints.h).
+    for (const auto& [hinted, prefetch] : s.prefetchable)
+        if (!leased && prefetch.second.contains(hash) && runner(hinted)) {
+            leased = true;
+            job = hinted;
         }
     if (!leased || !library_->shards().contains(hash))
         refuse(wire::ERROR_CODE_NOT_FOUND,

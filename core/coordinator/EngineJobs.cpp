@@ -275,6 +275,7 @@ void Engine::failJob(ledger::JobId job, const QString& reason) {
 void Engine::retire(ledger::JobId job) {
     auto it = runners_.find(job);
     if (it != runners_.end()) {
+        prefetchHints_.forgetJob(it->first);
         retired_.push_back(std::move(it->second));  // a caller up the stack may still hold it
         runners_.erase(it);
     }

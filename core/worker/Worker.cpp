@@ -408,6 +408,7 @@ void Worker::leaseMore() {
             const wire::LeaseGrant& grant = reply.lease_grant();
             for (const QString& problem : fetcher_->takePushedWeights(grant)) emit statusMessage(problem);
             for (const wire::WorkUnit& unit : grant.units()) acceptUnit(unit);
+            prefetch(grant);
             if (isStopping(phase_))
                 checkStopDone();
             else if (grant.units_size() == 0)
@@ -423,6 +424,22 @@ void Worker::leaseMore() {
         }
         return protocol::ProtocolClient::ReplyFlow::Done;
     });
+}
+
+void Worker::prefetch(const wire::LeaseGrant& grant) {
+    // The shards of the next step this worker will probably be given (the coordinator's
+    // PrefetchHints.h), fetched and decoded now, while it computes: when their grant comes they are in
+    // memory. A wrong guess costs one transfer of shards the job needs anyway; a refused one, nothing.
+    constexpr int kMaxHints = 256;
+    int taken = 0;
+    for (const std::string& hint : grant.prefetch_shards()) {
+        if (++taken > kMaxHints) break;
+        const QString hash = QString::fromStdString(hint);
+        if (!data::ShardStore::isShardName(hash) || fetcher_->decodedShards().contains(hash)) continue;
+        fetcher_->fetchDecodedShard(hash, [this](const FetchResult& r) {
+            if (r.ok) ++stats_.shardsPrefetched;
+        });
+    }
 }
 
 void Worker::acceptUnit(const wire::WorkUnit& leased) {

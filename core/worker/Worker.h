@@ -114,6 +114,7 @@ public:
         qint64 bytesSent = 0, bytesReceived = 0;  // results submitted; contents fetched (cache hits are free)
         qint64 microCredits = 0;                  // credited by the coordinator's ResultAcks
         qint64 weightsFetched = 0, weightsPushed = 0;  // versions fetched / that came with a grant
+        qint64 shardsPrefetched = 0;  // shards fetched on the coordinator's hint, before a unit named them
     };
     const Stats& stats() const { return stats_; }
     // The contributor id the coordinator gave (empty until registered) and the token in use.
@@ -170,6 +171,7 @@ private:
     void leaseMore();
     void noteFetches();
     void acceptUnit(const wire::WorkUnit& unit);
+    void prefetch(const wire::LeaseGrant& grant);
     void inputArrived(const QString& id, std::uint64_t serial);
     void maybeCompute();
     void onComputed(const QString& id, std::uint64_t serial, ComputedUnit result);

@@ -208,6 +208,34 @@ private slots:
         QVERIFY(QTest::qWaitFor([&] { return watch.stopped == 1; }, 10000));
     }
 
+    // With each grant come the shards of the next step's unit at the same place (the coordinator's
+    // PrefetchHints.h): a lone worker fetches them while it computes, and the coordinator serves them
+    // although no lease of the worker lists them yet. The training is unchanged.
+    void nextStepShardsArePrefetched() {
+        Deployment d;
+        d.start();
+        auto requester = d.requester();
+        const wire::Hyperparameters h = test::adamHyperparameters(1);
+        const std::string job = d.submitJob(*requester, h);
+        Worker worker(optionsFor(d, "w1", d.coordinator->addContributor("w1")));
+        Watch watch(worker);
+        worker.start();
+        QString state;
+        QVERIFY2(waitForJobEnd(d, std::stoll(job), 120000, &state), qPrintable(watch.log()));
+        QCOMPARE(state, QStringLiteral("done"));
+        QVERIFY(QTest::qWaitFor([&] { return watch.units.size() == 11; }, 10000));
+        const qint64 versions = d.coordinator->store().job(std::stoll(job))->modelVersion;
+        qInfo("%lld versions; shards prefetched %lld", static_cast<long long>(versions),
+              static_cast<long long>(worker.stats().shardsPrefetched));
+        // Units of one shard here: every shard after the first step's came on a hint, each once.
+        const auto firstStep = d.coordinator->store().workUnits(std::stoll(job), 0).size();
+        QCOMPARE(worker.stats().shardsPrefetched, 11 - static_cast<qint64>(firstStep));
+        QCOMPARE(worker.stats().unitsAccepted, 11);
+        expectLocalWeights(d, *requester, job, h);
+        worker.stop();
+        QVERIFY(QTest::qWaitFor([&] { return watch.stopped == 1; }, 10000));
+    }
+
     void cacheHoldsWhatWasFetched() {
         // Once the worker is gone (its lock released), its cache holds each training shard of the
         // dataset and the manifest, for the next run.
