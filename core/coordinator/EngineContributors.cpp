@@ -52,6 +52,11 @@ void Engine::onLeaseRequest(Session& s, const wire::Envelope& e) {
     requireContributor(s, "LeaseRequest");
     const int maxUnits = static_cast<int>(std::clamp<std::uint32_t>(e.lease_request().max_units(), 1, 256));
     s.leaseAsk = e.lease_request();
+    // Kept with the session until the next request: a peer's list is bounded here, not by the 8 MiB
+    // message limit (a worker holds a few versions; past these, weights are only sent again).
+    constexpr int kHeldWeightsKept = 64;
+    if (const int held = s.leaseAsk.held_weights_size(); held > kHeldWeightsKept)
+        s.leaseAsk.mutable_held_weights()->DeleteSubrange(kHeldWeightsKept, held - kHeldWeightsKept);
     wire::Envelope reply = grantLeases(s, maxUnits);
     if (reply.lease_grant().units_size() == 0) {
         desk_->park({s.id, e.request_id(), maxUnits, {}}, utcNow());
