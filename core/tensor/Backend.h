@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "tensor/KernelMode.h"
 #include "tensor/Tensor.h"
 
 namespace raven {
@@ -166,6 +167,10 @@ public:
     virtual ~Backend() = default;
     virtual std::string name() const = 0;
 
+    // The kernels' mode (KernelMode.h), set by whoever computes a work unit before its first kernel.
+    void setKernelMode(KernelMode mode) { kernelMode_ = mode; }
+    KernelMode kernelMode() const { return kernelMode_; }
+
     // --- memory and transfers ---
     virtual std::shared_ptr<Storage> allocate(int64_t numel) = 0;
     // A new contiguous tensor holding numelOf(shape) values copied from `data`.
@@ -278,6 +283,9 @@ public:
                                   const AdamStepScalars& s);
     virtual SgdUpdate sgdUpdate(const Tensor& param, const Tensor& grad, const Tensor& momentumBuffer,
                                 const SgdStepScalars& s);
+
+protected:
+    KernelMode kernelMode_ = KernelMode::Fast;
 };
 
 // The composed updates: what every backend gives unless it fuses them.
