@@ -20,8 +20,14 @@ Scheduler::Grant Scheduler::lease(const Worker& worker, int maxUnits, const std:
     if (worker.maxConcurrentLeases > 0) room = std::min(room, worker.maxConcurrentLeases - held);
     if (room <= 0) return grant;
 
+    forgetEndedJobs(jobs);
+    std::map<ledger::JobId, QList<ledger::WorkUnitId>> issuable;
     int waiting = 0;
-    for (const JobSlot& slot : jobs) waiting += static_cast<int>(leases_.issuable(slot.job, kMaxWaitingCounted).size());
+    for (const JobSlot& slot : jobs) {
+        QList<ledger::WorkUnitId>& ids = issuable[slot.job];
+        ids = leases_.issuable(slot.job, kMaxWaitingCounted);
+        waiting += static_cast<int>(ids.size());
+    }
     const double share =
         static_cast<double>(waiting) * weightOf(worker.gflops) / std::max(totalGflops, weightOf(worker.gflops));
     int wanted = std::clamp(static_cast<int>(std::ceil(share - 1e-9)), 1, room);
@@ -29,10 +35,11 @@ Scheduler::Grant Scheduler::lease(const Worker& worker, int maxUnits, const std:
     for (const JobSlot& slot : jobs) {
         if (wanted <= 0) break;
         bool stop = false;
-        for (const ledger::WorkUnitId id : leases_.issuable(slot.job, wanted)) {
+        for (const ledger::WorkUnitId id : inPlaceOrder(slot, worker.id, issuable[slot.job])) {
             const ledger::LeaseOutcome outcome = leases_.lease(id, worker.id, deadline, now);
             if (outcome == ledger::LeaseOutcome::Granted || outcome == ledger::LeaseOutcome::Extended) {
                 grant.units << *store_.workUnit(id);
+                if (const int place = placeOf(slot, id); place >= 0) places_[slot.job].holder[place] = worker.id;
                 --wanted;
             } else if (outcome == ledger::LeaseOutcome::OutOfBudget) {
                 grant.outOfBudget << slot.job;
@@ -65,6 +72,58 @@ Scheduler::Grant Scheduler::lease(const Worker& worker, int maxUnits, const std:
         }
     }
     return grant;
+}
+
+bool Scheduler::knowsStep(const JobSlot& slot) {
+    Places& places = places_[slot.job];
+    if (places.version == slot.version) return true;
+    const QList<ledger::WorkUnit> step = store_.workUnits(slot.job, slot.version);
+    if (step.isEmpty()) return false;  // looked up again once the step's units exist
+    places.version = slot.version;
+    places.firstUnit = step.front().id;
+    return true;
+}
+
+int Scheduler::placeOf(const JobSlot& slot, ledger::WorkUnitId unit) {
+    if (!knowsStep(slot)) return -1;
+    const ledger::WorkUnitId place = unit - places_[slot.job].firstUnit;
+    // An id outside the step's run (a unit of an older step still waiting) has no place here.
+    return place >= 0 && place < kMaxWaitingCounted ? static_cast<int>(place) : -1;
+}
+
+ledger::ContributorId Scheduler::holderOfPlace(ledger::JobId job, int place) const {
+    const auto places = places_.find(job);
+    if (places == places_.end()) return 0;
+    const auto holder = places->second.holder.find(place);
+    return holder == places->second.holder.end() ? 0 : holder->second;
+}
+
+QList<ledger::WorkUnitId> Scheduler::inPlaceOrder(const JobSlot& slot, ledger::ContributorId worker,
+                                                  const QList<ledger::WorkUnitId>& waiting) {
+    if (!knowsStep(slot)) return waiting;
+    // 0: this worker's place, 1: nobody's yet, 2: another worker's; in id order within each.
+    std::vector<std::pair<int, ledger::WorkUnitId>> ranked;
+    ranked.reserve(static_cast<std::size_t>(waiting.size()));
+    for (const ledger::WorkUnitId id : waiting) {
+        const int place = placeOf(slot, id);
+        const ledger::ContributorId holder = place >= 0 ? holderOfPlace(slot.job, place) : 0;
+        ranked.emplace_back(holder == worker ? 0 : holder == 0 ? 1 : 2, id);
+    }
+    std::sort(ranked.begin(), ranked.end());
+    QList<ledger::WorkUnitId> ordered;
+    ordered.reserve(static_cast<qsizetype>(ranked.size()));
+    for (const auto& [rank, id] : ranked) ordered << id;
+    return ordered;
+}
+
+void Scheduler::forgetEndedJobs(const std::vector<JobSlot>& running) {
+    // Places outlive a step (forgetJob() is called at every step) but not their job.
+    if (places_.size() <= running.size()) return;
+    for (auto it = places_.begin(); it != places_.end();) {
+        const bool runs = std::any_of(running.begin(), running.end(),
+                                      [&](const JobSlot& slot) { return slot.job == it->first; });
+        it = runs ? std::next(it) : places_.erase(it);
+    }
 }
 
 void Scheduler::forgetJob(ledger::JobId job) {

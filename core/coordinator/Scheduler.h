@@ -10,6 +10,12 @@
 //   where mine and total are the measured GFLOP/s of this worker and of every connected worker (a
 //   worker that reported none counts as 1), at least 1, at most the request's max_units and what
 //   its max_concurrent_leases leaves. A fast worker takes more of a step; a slow one a little.
+// - Which units: a step's units in order, except that each worker keeps its place (the unit's
+//   position in its step's cut): a worker that computed the unit at place p of step V is offered
+//   place p of step V+1 first, then places nobody has held, and only then the places of other
+//   workers. The prefetch hints (PrefetchHints.h) name the next step's unit at the same place, so
+//   that a worker's hinted shards are the ones it will compute, with any number of workers. A place
+//   goes to whoever leases it last; nothing waits for a worker that is gone (its places are taken).
 // - Stragglers: a worker that gets nothing and holds nothing while a job's step still waits for
 //   leased units gets a speculative lease on the oldest of them that has been out for longer than
 //   the caller's threshold (a few typical unit times), once per unit: whichever result
@@ -20,7 +26,9 @@
 #include <QDateTime>
 #include <QList>
 
+#include <map>
 #include <set>
+#include <unordered_map>
 #include <vector>
 
 #include "ledger/LeaseBook.h"
@@ -56,10 +64,30 @@ public:
 
     static double weightOf(double gflops) { return gflops > 0.0 ? gflops : 1.0; }
 
+    // The place of `unit` in its step's cut (0, 1, ...), -1 when it is not of `slot`'s step.
+    int placeOf(const JobSlot& slot, ledger::WorkUnitId unit);
+    // The worker that last leased place `place` of `job` (0 when none).
+    ledger::ContributorId holderOfPlace(ledger::JobId job, int place) const;
+
 private:
+    // A job's places: who last leased each, and where the current step's units begin (a step's
+    // units are added in one transaction, in place order, so their ids are consecutive).
+    struct Places {
+        qint64 version = -1;
+        ledger::WorkUnitId firstUnit = 0;
+        std::unordered_map<int, ledger::ContributorId> holder;
+    };
+    // Whether the first unit of `slot`'s step is known (looked up once per step).
+    bool knowsStep(const JobSlot& slot);
+    // The waiting units of `slot`, this worker's places first, then places nobody held, then others'.
+    QList<ledger::WorkUnitId> inPlaceOrder(const JobSlot& slot, ledger::ContributorId worker,
+                                           const QList<ledger::WorkUnitId>& waiting);
+    void forgetEndedJobs(const std::vector<JobSlot>& running);
+
     ledger::CoordinatorStore& store_;
     ledger::LeaseBook& leases_;
     std::set<std::pair<ledger::JobId, ledger::WorkUnitId>> speculated_;
+    std::map<ledger::JobId, Places> places_;
 };
 
 }  // namespace raven::coordinator
