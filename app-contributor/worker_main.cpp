@@ -73,7 +73,20 @@ int main(int argc, char** argv) {
     parser.addOption({"threads", "CPU threads to compute with (0: all).", "N", "0"});
     parser.addOption({"cache-dir", "Folder for cached shards and weights.", "dir"});
     parser.addOption({"cache-bytes", "Most bytes the cache may take on disk.", "N", QString::number(2LL << 30)});
-    parser.addOption({"max-leases", "Work units held at once (the next one downloads while one computes).", "N", "2"});
+    parser.addOption(
+        {"max-leases", "Work units held at once (the next one downloads while one computes). Default 2.", "N", "2"});
+    parser.addOption({"ask-below",
+                      "Ask for more work when fewer than N units are waiting or computing, then enough to reach "
+                      "--max-leases. Default 0: the same as --max-leases (kept topped up); lower batches the requests.",
+                      "N", "0"});
+    parser.addOption({"fetch-weights-separately",
+                      "Fetch each model version's weights after the grant instead of asking for them with it "
+                      "(costs a round trip per step; for coordinators that mishandle pushed weights). Default: "
+                      "with the grant."});
+    parser.addOption({"shard-memory-bytes",
+                      "Most bytes of decoded training samples kept in memory (the rest are re-read from the "
+                      "cache folder when needed). Default 536870912 (512 MiB).",
+                      "N", QString::number(512LL << 20)});
     parser.addOption({"name", "The name the coordinator shows for this worker.", "name"});
     parser.addOption({"known-hosts", "The file of pinned coordinator certificates.", "file"});
     // Benchmark switches (core/worker/RecordedCompute.h): not for contributors.
@@ -123,6 +136,14 @@ int main(int argc, char** argv) {
     if (!ok || options.cacheBytes <= 0) return usageError("--cache-bytes wants a positive number of bytes");
     options.maxConcurrentLeases = parser.value("max-leases").toInt(&ok);
     if (!ok || options.maxConcurrentLeases < 1) return usageError("--max-leases wants a number of units, at least 1");
+    options.workBufferLow = parser.value("ask-below").toInt(&ok);
+    if (!ok || options.workBufferLow < 0 || options.workBufferLow > options.maxConcurrentLeases)
+        return usageError(QString("--ask-below wants a number of units from 0 to --max-leases (%1)")
+                              .arg(options.maxConcurrentLeases));
+    options.weightsWithGrant = !parser.isSet("fetch-weights-separately");
+    options.shardMemoryBytes = parser.value("shard-memory-bytes").toLongLong(&ok);
+    if (!ok || options.shardMemoryBytes <= 0)
+        return usageError("--shard-memory-bytes wants a positive number of bytes (the default is 536870912, 512 MiB)");
     options.displayName = parser.value("name");
     if (parser.isSet("record") && parser.isSet("replay"))
         return usageError("--record and --replay exclude each other: record a run first, then replay it");
@@ -155,6 +176,11 @@ int main(int argc, char** argv) {
                      static_cast<long long>(s.unitsRejected), static_cast<long long>(s.samples), s.flops / 1e12,
                      s.bytesSent / 1e6, s.samples > 0 ? static_cast<double>(s.bytesSent) / s.samples : 0.0,
                      s.bytesReceived / 1e6, s.microCredits / 1e6);
+        std::fprintf(stderr,
+                     "raven-worker: shards of the units granted: %lld in memory at the grant, %lld fetched after it; "
+                     "%lld prefetched on the coordinator's hints\n",
+                     static_cast<long long>(s.shardsInMemoryAtGrant), static_cast<long long>(s.shardsAfterGrant),
+                     static_cast<long long>(s.shardsPrefetched));
         app.exit(exitCode);
     });
 

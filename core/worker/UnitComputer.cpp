@@ -108,9 +108,29 @@ void UnitComputer::loadWeights(CachedModel& cached, const UnitInputs& inputs) {
     cached.weightsKey = key;
 }
 
-ComputedUnit UnitComputer::compute(const UnitInputs& inputs) {
+ComputedUnit UnitComputer::compute(const UnitInputs& inputs) { return encodeResult(computeGradient(inputs)); }
+
+ComputedUnit encodeResult(ComputedGradient gradient) {
+    ComputedUnit out = std::move(gradient.unit);
+    if (!out.error.isEmpty()) return out;
+    QElapsedTimer clock;
+    clock.start();
+    try {
+        out.parts = protocol::makeSubmitResults(gradient.result, gradient.encoding, gradient.zstd);
+        for (const wire::SubmitResult& part : out.parts)
+            out.wireBytes += static_cast<std::int64_t>(part.ByteSizeLong());
+    } catch (const std::exception& e) {
+        out.error = QString::fromUtf8(e.what());
+        out.parts.clear();
+    }
+    out.seconds += static_cast<double>(clock.nsecsElapsed()) / 1e9;
+    return out;
+}
+
+ComputedGradient UnitComputer::computeGradient(const UnitInputs& inputs) {
     const wire::WorkUnit& unit = inputs.unit;
-    ComputedUnit out;
+    ComputedGradient computed;
+    ComputedUnit& out = computed.unit;
     out.workUnitId = QString::fromStdString(unit.id());
     QElapsedTimer clock;
     clock.start();
@@ -175,25 +195,23 @@ ComputedUnit UnitComputer::compute(const UnitInputs& inputs) {
         out.lossSum = sums.lossSum;
         out.correct = sums.correct;
         out.flops = static_cast<double>(sums.samples) * cached.model->architecture().trainingFlopsPerSample();
-        protocol::WorkResult result;
+        protocol::WorkResult& result = computed.result;
         result.workUnitId = unit.id();
         result.gradient = std::move(sums.gradient);
         result.sampleCount = static_cast<std::uint64_t>(sums.samples);
         result.loss = sums.lossSum;
         result.correct = static_cast<std::uint64_t>(sums.correct);
         result.computeMs = static_cast<std::uint64_t>(std::max<qint64>(0, clock.elapsed() - qint64(rested * 1000)));
-        const wire::GradientEncoding encoding = unit.gradient_encoding() == wire::GRADIENT_ENCODING_UNSPECIFIED
-                                                    ? wire::GRADIENT_ENCODING_FP32
-                                                    : unit.gradient_encoding();
-        out.parts = protocol::makeSubmitResults(result, encoding, unit.gradient_zstd());
-        for (const wire::SubmitResult& part : out.parts)
-            out.wireBytes += static_cast<std::int64_t>(part.ByteSizeLong());
+        computed.encoding = unit.gradient_encoding() == wire::GRADIENT_ENCODING_UNSPECIFIED
+                                ? wire::GRADIENT_ENCODING_FP32
+                                : unit.gradient_encoding();
+        computed.zstd = unit.gradient_zstd();
     } catch (const std::exception& e) {
         out.error = QString::fromUtf8(e.what());
-        out.parts.clear();
+        computed.result.gradient.clear();
     }
     out.seconds = std::max(0.0, static_cast<double>(clock.nsecsElapsed()) / 1e9 - rested);
-    return out;
+    return computed;
 }
 
 }  // namespace raven::worker

@@ -7,6 +7,10 @@
 //   ComputedUnit done = computer.compute({unit, manifest, decodedShards, weightBytes});
 //   if (done.error.isEmpty()) for (auto& part : done.parts) send(part);   // SubmitResult chunks
 //
+//   // Or in two stages, so that one unit's result is encoded while the next one computes (Worker.h):
+//   ComputedGradient g = computer.computeGradient(inputs);   // on the compute thread
+//   ComputedUnit done = encodeResult(std::move(g));          // on any thread
+//
 // compute() checks that the spec text hashes to the unit's model_spec_sha256, builds the model (or
 // reuses the one built for that spec: a few are kept, least recently used dropped), loads the
 // version's weights into it (a safetensors file of parameters and buffers, as nn::toCheckpoint writes
@@ -27,6 +31,7 @@
 #include <vector>
 
 #include "data/Manifest.h"
+#include "protocol/GradientCodec.h"
 #include "protocol/raven.pb.h"
 #include "worker/DecodedShards.h"
 #include "worker/WorkerDevice.h"
@@ -60,6 +65,19 @@ struct ComputedUnit {
     QString error;               // set when the unit could not be computed
 };
 
+// A unit's gradient before its encoding: everything of the ComputedUnit but its parts, and what
+// encodeResult() needs to make them (the encoding and zstd the unit asked for).
+struct ComputedGradient {
+    ComputedUnit unit;  // parts empty; error set when the unit could not be computed
+    protocol::WorkResult result;
+    wire::GradientEncoding encoding = wire::GRADIENT_ENCODING_FP32;
+    bool zstd = false;
+};
+
+// The SubmitResult parts of a computed gradient (encoded, compressed when asked, chunked); its
+// seconds grow by the encoding's time. Never throws: a failure comes back as `error`.
+ComputedUnit encodeResult(ComputedGradient gradient);
+
 struct DeviceReport {
     wire::Device device;  // with measured_gflops
     QString summary;      // for people: "CPU: ... (2 threads)"
@@ -80,6 +98,8 @@ public:
     DeviceReport open();
     // See above; opens the device first when open() was not called. Never throws.
     ComputedUnit compute(const UnitInputs& inputs);
+    // compute() without the encoding (encodeResult() does it, on any thread). Never throws.
+    ComputedGradient computeGradient(const UnitInputs& inputs);
 
     // The duty cycle whose rests a capped unit takes between its chunks (PacedGradient.h); null: none.
     void setDutyCycle(DutyCycle* duty) { duty_ = duty; }

@@ -29,6 +29,7 @@ struct Worker::Unit {
         Fetching,    // inputs arriving
         Ready,       // inputs on hand, waiting for the compute thread
         Computing,   // on the compute thread
+        Encoding,    // gradient computed, being encoded on the encode thread while the next unit computes
         Computed,    // result on hand, not sent (or to be sent again after a reconnect)
         Submitting,  // sent, waiting for the ResultAck
     };
@@ -63,6 +64,7 @@ Worker::Worker(WorkerOptions options, QObject* parent) : QObject(parent), option
         options_.displayName = QStringLiteral("raven-worker on %1").arg(QHostInfo::localHostName());
     computePool_.setMaxThreadCount(1);
     computePool_.setExpiryTimeout(-1);  // one thread for the worker's life: the device belongs to it
+    encodePool_.setMaxThreadCount(1);    // results leave in the order they were computed
     computer_ = std::make_unique<UnitComputer>(options_.device, options_.threads);
     computer_->setDutyCycle(&duty_);
 
@@ -94,6 +96,7 @@ Worker::~Worker() {
     client_ = nullptr;
     duty_.cancelRests();
     computePool_.waitForDone();  // the compute thread may still use computer_
+    encodePool_.waitForDone();
 }
 
 // --- session ----------------------------------------------------------------------------------------
@@ -384,7 +387,7 @@ void Worker::leaseMore() {
     // Work is asked for ahead (WorkBuffer.h): units computed no longer count, so the next ones are
     // leased, and their inputs arrive, while this one computes and its result travels.
     int onHand = 0;
-    for (const auto& [id, unit] : units_) onHand += unit->stage < Unit::Stage::Computed ? 1 : 0;
+    for (const auto& [id, unit] : units_) onHand += unit->stage <= Unit::Stage::Computing ? 1 : 0;
     const int room = buffer_.toRequest(onHand);
     if (room <= 0) return;
     wire::Envelope request;
@@ -522,6 +525,7 @@ void Worker::acceptUnit(const wire::WorkUnit& leased) {
     }
     for (int i = 0; i < leased.shard_hashes_size(); ++i) {
         const QString hash = QString::fromStdString(leased.shard_hashes(i));
+        ++(fetcher_->decodedShards().contains(hash) ? stats_.shardsInMemoryAtGrant : stats_.shardsAfterGrant);
         fetcher_->fetchDecodedShard(hash, [this, id, serial, i, hash, find, failed](const FetchResult& r) {
             Unit* u = find(id, serial);
             if (!u) return;
@@ -648,31 +652,72 @@ void Worker::maybeCompute() {
     const QString id = next->id;
     const std::uint64_t serial = next->serial;
     emit computeStarted(id, QString::fromStdString(next->unit.job_id()));
-    auto* watcher = new QFutureWatcher<ComputedUnit>(this);
-    connect(watcher, &QFutureWatcher<ComputedUnit>::finished, this, [this, watcher, id, serial] {
-        ComputedUnit result = watcher->result();
-        watcher->deleteLater();
-        onComputed(id, serial, std::move(result));
-    });
     UnitComputer* computer = computer_.get();
-    RecordedCompute* recorded = recorded_.get();
     DutyCycle* duty = &duty_;
-    watcher->setFuture(QtConcurrent::run(&computePool_, [computer, recorded, duty, in = std::move(inputs)] {
+    if (RecordedCompute* recorded = recorded_.get()) {
+        // Recording keeps, and replaying sends, the encoded parts: one stage on the compute thread.
+        auto* watcher = new QFutureWatcher<ComputedUnit>(this);
+        connect(watcher, &QFutureWatcher<ComputedUnit>::finished, this, [this, watcher, id, serial] {
+            ComputedUnit result = watcher->result();
+            watcher->deleteLater();
+            computeFinished(id, result.seconds);
+            resultReady(id, serial, std::move(result), static_cast<int>(Unit::Stage::Computing));
+        });
+        watcher->setFuture(QtConcurrent::run(&computePool_, [computer, recorded, duty, in = std::move(inputs)] {
+            duty->workBegan();
+            ComputedUnit done = recorded->compute(*computer, in);
+            duty->workEnded();
+            return done;
+        }));
+        return;
+    }
+    auto* watcher = new QFutureWatcher<ComputedGradient>(this);
+    connect(watcher, &QFutureWatcher<ComputedGradient>::finished, this, [this, watcher, id, serial] {
+        ComputedGradient gradient = watcher->result();
+        watcher->deleteLater();
+        onGradient(id, serial, std::move(gradient));
+    });
+    watcher->setFuture(QtConcurrent::run(&computePool_, [computer, duty, in = std::move(inputs)] {
         duty->workBegan();
-        ComputedUnit done = recorded ? recorded->compute(*computer, in) : computer->compute(in);
+        ComputedGradient done = computer->computeGradient(in);
         duty->workEnded();
         return done;
     }));
 }
 
-void Worker::onComputed(const QString& id, std::uint64_t serial, ComputedUnit result) {
+void Worker::computeFinished(const QString& id, double seconds) {
     computing_ = false;
-    emit computeEnded(id, result.seconds);
+    emit computeEnded(id, seconds);
     // The rest that keeps the busy share at the cap, the waits for data since the last rest counted in.
     if (const auto rest = duty_.restDue(); dutyCyclePercent_ < 100 && rest.count() > 0)
         restTimer_.start(static_cast<int>(rest.count()));
+}
+
+void Worker::onGradient(const QString& id, std::uint64_t serial, ComputedGradient gradient) {
+    computeFinished(id, gradient.unit.seconds);
     auto it = units_.find(id);
-    if (it != units_.end() && it->second->serial == serial && it->second->stage == Unit::Stage::Computing) {
+    const bool held = it != units_.end() && it->second->serial == serial && it->second->stage == Unit::Stage::Computing;
+    if (!held || !gradient.unit.error.isEmpty()) {
+        resultReady(id, serial, std::move(gradient.unit), static_cast<int>(Unit::Stage::Computing));
+        return;
+    }
+    // The result is encoded, compressed and sent while the next unit computes: the compute thread
+    // waits for neither, and this thread for no arithmetic.
+    it->second->stage = Unit::Stage::Encoding;
+    auto* watcher = new QFutureWatcher<ComputedUnit>(this);
+    connect(watcher, &QFutureWatcher<ComputedUnit>::finished, this, [this, watcher, id, serial] {
+        ComputedUnit result = watcher->result();
+        watcher->deleteLater();
+        resultReady(id, serial, std::move(result), static_cast<int>(Unit::Stage::Encoding));
+    });
+    watcher->setFuture(
+        QtConcurrent::run(&encodePool_, [g = std::move(gradient)]() mutable { return encodeResult(std::move(g)); }));
+    if (!isStopping(phase_)) maybeCompute();
+}
+
+void Worker::resultReady(const QString& id, std::uint64_t serial, ComputedUnit result, int expectedStage) {
+    auto it = units_.find(id);
+    if (it != units_.end() && it->second->serial == serial && static_cast<int>(it->second->stage) == expectedStage) {
         Unit& unit = *it->second;
         if (!result.error.isEmpty()) {
             if (computeFailures_.size() > 1000) computeFailures_.clear();  // bounded
@@ -712,6 +757,7 @@ void Worker::submit(Unit& unit) {
             client_->send(envelopes[i]);
         }
         stats_.bytesSent += unit.result->wireBytes;
+        emit resultSent(id);
         leaseMore();
     } catch (const Error& e) {
         dropUnit(id, QStringLiteral("cannot send its result: %1").arg(QString::fromStdString(e.message())), true);

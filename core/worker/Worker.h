@@ -26,7 +26,9 @@
 //     (weightsWithGrant; docs/protocol.md). For each unit, its manifest, shards and weights come from
 //     memory, the ContentCache or the coordinator (ContentFetcher.h), then the compute thread
 //     computes the summed-loss gradient (UnitComputer.h) and the protocol thread submits it as SubmitResult chunks and reads the
-//     ResultAck. Units compute one at a time, in lease order; the next unit's inputs arrive meanwhile.
+//     ResultAck. Units compute one at a time, in lease order; the next unit's inputs arrive meanwhile,
+//     and the last unit's result is encoded and compressed on a thread of its own and sent while the
+//     next one computes.
 //     Weights that are no longer served (Error{NOT_FOUND}: the job moved on) make the unit stale: it
 //     is dropped and the worker leases again. A unit that cannot be computed is handed back with why.
 //  4. When the connection drops or the coordinator cannot be reached: reconnect after 0.5 s, doubling
@@ -115,6 +117,9 @@ public:
         qint64 microCredits = 0;                  // credited by the coordinator's ResultAcks
         qint64 weightsFetched = 0, weightsPushed = 0;  // versions fetched / that came with a grant
         qint64 shardsPrefetched = 0;  // shards fetched on the coordinator's hint, before a unit named them
+        // A granted unit's shards: already decoded in memory (prefetched, or kept from an earlier use),
+        // or fetched after the grant (on the critical path; a hint that missed or came late).
+        qint64 shardsInMemoryAtGrant = 0, shardsAfterGrant = 0;
     };
     const Stats& stats() const { return stats_; }
     // The contributor id the coordinator gave (empty until registered) and the token in use.
@@ -150,6 +155,8 @@ signals:
     // The compute thread took a unit up / put it down (seconds of computation), for the busy share.
     void computeStarted(QString workUnitId, QString jobId);
     void computeEnded(QString workUnitId, double seconds);
+    // A unit's result went out (its SubmitResult parts handed to the connection), before its answer.
+    void resultSent(QString workUnitId);
     // A unit the device could not compute (handed back to the coordinator with this reason). A device
     // lost mid-unit says VK_ERROR_DEVICE_LOST here: the worker's device is then unusable.
     void computeFailed(QString workUnitId, QString error);
@@ -174,7 +181,10 @@ private:
     void prefetch(const wire::LeaseGrant& grant);
     void inputArrived(const QString& id, std::uint64_t serial);
     void maybeCompute();
-    void onComputed(const QString& id, std::uint64_t serial, ComputedUnit result);
+    void computeFinished(const QString& id, double seconds);  // the compute thread is free again
+    void onGradient(const QString& id, std::uint64_t serial, ComputedGradient gradient);
+    // The unit's result, encoded (or its error); `expectedStage` is the Unit::Stage it must still be in.
+    void resultReady(const QString& id, std::uint64_t serial, ComputedUnit result, int expectedStage);
     void submit(Unit& unit);
     void onAnswered(const QString& id, std::uint64_t serial, const wire::Envelope& reply);
     // couldNotCompute: the units themselves are at fault here (malformed, unreadable, failing), which
@@ -199,6 +209,7 @@ private:
     std::unique_ptr<ContentFetcher> fetcher_;
     std::unique_ptr<UnitComputer> computer_;
     QThreadPool computePool_;  // one thread: the computation never blocks the protocol
+    QThreadPool encodePool_;   // one thread: results encoded and compressed while the next unit computes
     protocol::ProtocolClient* client_ = nullptr;
     // --record / --replay (RecordedCompute.h, benchmarks only); null: the worker computes.
     std::unique_ptr<RecordedCompute> recorded_;

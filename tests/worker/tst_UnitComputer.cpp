@@ -114,6 +114,48 @@ private slots:
         }
     }
 
+    // The worker's two stages (the gradient on the compute thread, its encoding on another while the
+    // next unit computes) send the bytes compute() sends, in every encoding; an error passes through.
+    void twoStagesSendTheSameBytes() {
+        UnitComputer computer("cpu", 1);
+        nn::Model model(nn::ModelSpec::parse(spec_));
+        const QByteArray weights = testing::weightsBytes(model);
+        const auto shards = trainShards(1, 3);
+        for (auto encoding : {wire::GRADIENT_ENCODING_FP32, wire::GRADIENT_ENCODING_FP16, wire::GRADIENT_ENCODING_BF16})
+            for (bool zstd : {false, true}) {
+                const wire::WorkUnit unit = testing::makeUnit("s", *manifest_, spec_, shards, 0, encoding, zstd);
+                const ComputedUnit whole = computer.compute(testing::makeInputs(unit, manifest_, *store_, weights));
+                ComputedGradient gradient =
+                    computer.computeGradient(testing::makeInputs(unit, manifest_, *store_, weights));
+                QVERIFY(gradient.unit.parts.empty());
+                QCOMPARE(gradient.encoding, encoding);
+                QCOMPARE(gradient.zstd, zstd);
+                const ComputedUnit staged = encodeResult(std::move(gradient));
+                QVERIFY2(staged.error.isEmpty(), qPrintable(staged.error));
+                QCOMPARE(staged.parts.size(), whole.parts.size());
+                QVERIFY(!staged.parts.empty());
+                for (std::size_t i = 0; i < staged.parts.size(); ++i) {
+                    // Equal but for the compute time each reports.
+                    wire::SubmitResult a = staged.parts[i], b = whole.parts[i];
+                    a.set_compute_ms(0);
+                    b.set_compute_ms(0);
+                    QCOMPARE(a.SerializeAsString(), b.SerializeAsString());
+                }
+                std::int64_t stagedBytes = 0;
+                for (const wire::SubmitResult& part : staged.parts)
+                    stagedBytes += static_cast<std::int64_t>(part.ByteSizeLong());
+                QCOMPARE(staged.wireBytes, stagedBytes);
+                QCOMPARE(staged.samples, whole.samples);
+                QVERIFY(staged.seconds > 0);
+            }
+        wire::WorkUnit bad = testing::makeUnit("bad", *manifest_, spec_, shards);
+        bad.set_model_spec_sha256(std::string(64, 'a'));
+        const ComputedUnit failed =
+            encodeResult(computer.computeGradient(testing::makeInputs(bad, manifest_, *store_, weights)));
+        QVERIFY(failed.error.contains("does not hash to its name"));
+        QVERIFY(failed.parts.empty());
+    }
+
     void badUnitsSayWhy_data() {
         QTest::addColumn<int>("flaw");
         QTest::addColumn<QString>("expected");

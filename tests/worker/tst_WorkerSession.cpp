@@ -7,6 +7,7 @@
 // coordinator; with open enrollment it saves the token it was given and uses it next time. Every
 // change of the session's phase is one WorkerPhase.h allows.
 #include <QFile>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QSqlDatabase>
 #include <QSqlQuery>
@@ -230,7 +231,50 @@ private slots:
         // Units of one shard here: every shard after the first step's came on a hint, each once.
         const auto firstStep = d.coordinator->store().workUnits(std::stoll(job), 0).size();
         QCOMPARE(worker.stats().shardsPrefetched, 11 - static_cast<qint64>(firstStep));
+        // Each granted unit's shard was either in memory at its grant or fetched after it.
+        QCOMPARE(worker.stats().shardsInMemoryAtGrant + worker.stats().shardsAfterGrant, 11);
+        QVERIFY(worker.stats().shardsAfterGrant >= static_cast<qint64>(firstStep));
         QCOMPARE(worker.stats().unitsAccepted, 11);
+        expectLocalWeights(d, *requester, job, h);
+        worker.stop();
+        QVERIFY(QTest::qWaitFor([&] { return watch.stopped == 1; }, 10000));
+    }
+
+    // A unit's result is encoded, compressed and sent while the next unit computes: the compute
+    // thread takes up the next unit without waiting for the last one's encoding. Of a job's 22 units
+    // (steps of two or three one-shard units) at least one starts computing before the previous result went
+    // out (it cannot when the encoding is on the compute thread: the result leaves first). The
+    // training is unchanged.
+    void resultsAreSentWhileTheNextUnitComputes() {
+        Deployment d;
+        d.start();
+        auto requester = d.requester();
+        const wire::Hyperparameters h = test::adamHyperparameters(2);
+        const std::string job = d.submitJob(*requester, h);
+        Worker worker(optionsFor(d, "w1", d.coordinator->addContributor("w1")));
+        Watch watch(worker);
+        QStringList events;  // "started U", "ended U", "sent U", in order
+        connect(&worker, &Worker::computeStarted, this,
+                [&](const QString& id, const QString&) { events << "started " + id; });
+        connect(&worker, &Worker::computeEnded, this, [&](const QString& id, double) { events << "ended " + id; });
+        connect(&worker, &Worker::resultSent, this, [&](const QString& id) { events << "sent " + id; });
+        worker.start();
+        QString state;
+        QVERIFY2(waitForJobEnd(d, std::stoll(job), 120000, &state), qPrintable(watch.log()));
+        QCOMPARE(state, QStringLiteral("done"));
+        QVERIFY(QTest::qWaitFor([&] { return watch.units.size() == 22; }, 10000));
+        int overlapped = 0;
+        for (qsizetype i = 0; i < events.size(); ++i) {
+            if (!events[i].startsWith("ended ")) continue;
+            const QString id = events[i].mid(6);
+            const qsizetype sent = events.indexOf("sent " + id, i);
+            QVERIFY2(sent > i, qPrintable("no result sent for " + id + ": " + events.join(", ")));
+            for (qsizetype j = i + 1; j < sent; ++j) overlapped += events[j].startsWith("started ") ? 1 : 0;
+        }
+        qInfo("%d of 22 units started before the previous result was sent", overlapped);
+        QVERIFY2(overlapped > 0, qPrintable(events.join(", ")));
+        QCOMPARE(events.filter(QRegularExpression("^sent ")).size(), 22);
+        QCOMPARE(worker.stats().unitsAccepted, 22);
         expectLocalWeights(d, *requester, job, h);
         worker.stop();
         QVERIFY(QTest::qWaitFor([&] { return watch.stopped == 1; }, 10000));
