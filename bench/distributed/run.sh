@@ -7,7 +7,7 @@
 # coordinator CPU time per work unit, and the bytes each sample costs on the wire.
 #
 #   bench/distributed/run.sh [--bin BUILD_DIR] [--workers "1 2 4 8"] [--steps 30] [--batch 1024]
-#                            [--shards-per-unit 16] [--wan-steps 10] [--no-wan]
+#                            [--shards-per-unit 16] [--wan-steps 10] [--no-wan] [--worker-bin BUILD_DIR]
 #   bench/distributed/run.sh --matrix [options of matrix.sh]
 #
 # --matrix runs bench/distributed/matrix.sh instead (issue 17 item 7): MLP and CNN, 1/2/4/8 workers,
@@ -21,6 +21,11 @@
 # ingest, step, idle (ms, averaged over the step's workers). Every job is cut into units of
 # --shards-per-unit shards (default 16: two units of 512 samples at batch 1024), the same for every
 # K, so every K computes the same result bits.
+#
+# A third table gives the prefetch hints' hit rate: of the granted units' shards, those already decoded
+# in the workers' memory at the grant, against those fetched after it (on the critical path); each
+# worker prints the counts on exit (workers older than these counts leave the table empty).
+# --worker-bin takes raven-worker from another build (to tell a coordinator's change from a worker's).
 #
 # The WAN link: tc netem in network namespaces needs the kernel's sch_netem module; where `tc` cannot
 # create a netem qdisc (as on these CI machines), the benchmark puts bench/distributed/link_emulator.py
@@ -46,6 +51,7 @@ while [ $# -gt 0 ]; do
         --batch) batch=$2; shift 2 ;;
         --shards-per-unit) shards_per_unit=$2; shift 2 ;;
         --no-wan) wan=0; shift ;;
+        --worker-bin) worker_bin=$2; shift 2 ;;
         *) echo "unknown option $1 (see the header of $0)"; exit 2 ;;
     esac
 done
@@ -53,7 +59,7 @@ done
 bin=$(realpath -m -- "$bin")
 raven=$bin/app-requester/raven
 coordinator=$bin/app-coordinator/raven-coordinator
-worker=$bin/app-contributor/raven-worker
+worker=$(realpath -m -- "${worker_bin:-$bin}")/app-contributor/raven-worker
 for p in "$raven" "$coordinator" "$worker"; do
     [ -x "$p" ] || { echo "missing $p: build first (scripts/build.sh ci) or pass --bin"; exit 1; }
 done
@@ -105,6 +111,12 @@ run() {  # K URL STEPS LABEL
         /summary:/ { for (i = 1; i <= NF; i++) {
             if ($i == "sent") s += $(i + 1); if ($i == "received") r += $(i + 1); if ($i == "samples,") n += $(i - 1) } }
         END { print s, r, n }')
+    # The prefetch hints' hit rate: "shards of the units granted: M in memory at the grant, A fetched after it".
+    cat w-"$label"-"$k"-*.log | awk -v k="$k" -v label="$label" '
+        /shards of the units granted:/ { seen = 1; for (i = 2; i < NF; i++) {
+            if ($i == "in" && $(i + 1) == "memory") m += $(i - 1); if ($i == "fetched" && $(i + 1) == "after") a += $(i - 1) } }
+        END { if (seen && m + a > 0) printf "| %s | %d | %d | %d | %.0f%% |\n", label, k, m, a, 100 * m / (m + a)
+              else printf "| %s | %d | | | (not reported) |\n", label, k }' >>"hints-$label"
     # Training time from the coordinator's own step timestamps (jobs/<id>/metrics.jsonl): from the end of
     # step 1 to the end of step n - 1, so that neither the workers' start (self-benchmark, registration,
     # first weights) nor the evaluation that ends the job is counted; the wall clock is the fallback.
@@ -183,6 +195,12 @@ waterfall_table() {
     echo "| link | workers | utilization | efficiency vs K x compute-only | weights out | compute | upload | ingest | step | idle | wall | coordinator ms CPU / unit | bytes in / sample | bytes out / sample |"
     echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
     cat "waterfall-$1"
+    echo
+    echo "Prefetch hints: the granted units' shards in memory at their grant, and fetched after it:"
+    echo
+    echo "| link | workers | in memory at the grant | fetched after the grant | hit rate |"
+    echo "| --- | --- | --- | --- | --- |"
+    cat "hints-$1"
 }
 waterfall_table loopback
 
