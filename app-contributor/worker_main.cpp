@@ -87,6 +87,10 @@ int main(int argc, char** argv) {
                       "Most bytes of decoded training samples kept in memory (the rest are re-read from the "
                       "cache folder when needed). Default 536870912 (512 MiB).",
                       "N", QString::number(512LL << 20)});
+    parser.addOption({"parallel-units",
+                      "Work units computed side by side, each with its share of --threads (at most --max-leases). "
+                      "Default 0: automatic, which is one at a time (measured: no gain on the CPU).",
+                      "N", "0"});
     parser.addOption({"name", "The name the coordinator shows for this worker.", "name"});
     parser.addOption({"known-hosts", "The file of pinned coordinator certificates.", "file"});
     // Benchmark switches (core/worker/RecordedCompute.h): not for contributors.
@@ -141,6 +145,8 @@ int main(int argc, char** argv) {
         return usageError(QString("--ask-below wants a number of units from 0 to --max-leases (%1)")
                               .arg(options.maxConcurrentLeases));
     options.weightsWithGrant = !parser.isSet("fetch-weights-separately");
+    options.computeLanes = parser.value("parallel-units").toInt(&ok);
+    if (!ok || options.computeLanes < 0) return usageError("--parallel-units wants a number of units, 0 for automatic");
     options.shardMemoryBytes = parser.value("shard-memory-bytes").toLongLong(&ok);
     if (!ok || options.shardMemoryBytes <= 0)
         return usageError("--shard-memory-bytes wants a positive number of bytes (the default is 536870912, 512 MiB)");

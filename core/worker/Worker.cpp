@@ -7,6 +7,7 @@
 #include <QFutureWatcher>
 #include <QHostInfo>
 #include <QSaveFile>
+#include <QThread>
 #include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include "protocol/Framing.h"
 #include "protocol/ProtocolClient.h"
 #include "worker/ContentCache.h"
+#include "worker/ComputeLanes.h"
 #include "worker/ContentFetcher.h"
 #include "worker/RecordedCompute.h"
 #include "worker/UnitMemory.h"
@@ -62,11 +64,18 @@ Worker::Worker(WorkerOptions options, QObject* parent) : QObject(parent), option
                          options_.maxConcurrentLeases);
     if (options_.displayName.isEmpty())
         options_.displayName = QStringLiteral("raven-worker on %1").arg(QHostInfo::localHostName());
-    computePool_.setMaxThreadCount(1);
-    computePool_.setExpiryTimeout(-1);  // one thread for the worker's life: the device belongs to it
-    encodePool_.setMaxThreadCount(1);    // results leave in the order they were computed
-    computer_ = std::make_unique<UnitComputer>(options_.device, options_.threads);
-    computer_->setDutyCycle(&duty_);
+    // Recording and replaying keep one stream of units (RecordedCompute.h is not shared by lanes).
+    const bool recording = !options_.recordDir.isEmpty() || !options_.replayDir.isEmpty();
+    const LanePlan lanes = ComputeLanes::plan(recording ? 1 : options_.computeLanes, options_.device, options_.threads,
+                                              QThread::idealThreadCount(), options_.maxConcurrentLeases);
+    computePool_.setMaxThreadCount(lanes.lanes);
+    computePool_.setExpiryTimeout(-1);  // a thread per lane for the worker's life: the device belongs to them
+    encodePool_.setMaxThreadCount(1);   // results leave in the order they were computed
+    for (int i = 0; i < lanes.lanes; ++i) {
+        lanes_.push_back(std::make_unique<UnitComputer>(options_.device, lanes.threadsOfLane(i)));
+        lanes_.back()->setDutyCycle(&duty_);
+    }
+    laneBusy_.assign(lanes_.size(), false);
 
     protocol::PeerInfo self{wire::ROLE_CONTRIBUTOR, {}, {}, options_.displayName};
     client_ = new protocol::ProtocolClient({self, options_.knownHostsPath}, this);
@@ -95,7 +104,7 @@ Worker::~Worker() {
     delete client_;
     client_ = nullptr;
     duty_.cancelRests();
-    computePool_.waitForDone();  // the compute thread may still use computer_
+    computePool_.waitForDone();  // the compute threads may still use lanes_
     encodePool_.waitForDone();
 }
 
@@ -160,7 +169,7 @@ void Worker::start() {
         watcher->deleteLater();
         onDeviceReady(report);
     });
-    UnitComputer* computer = computer_.get();
+    UnitComputer* computer = lanes_.front().get();  // the other lanes open with their first unit
     watcher->setFuture(QtConcurrent::run(&computePool_, [computer] { return computer->open(); }));
     connectNow();
 }
@@ -173,6 +182,11 @@ void Worker::onDeviceReady(const DeviceReport& report) {
     if (!report.note.isEmpty()) emit statusMessage(report.note);
     device_ = report.device;
     deviceSummary_ = report.summary;
+    if (lanes_.size() > 1) {
+        // One lane was measured, with its share of the threads: the worker computes lanes_.size() at once.
+        device_->set_measured_gflops(report.device.measured_gflops() * static_cast<double>(lanes_.size()));
+        deviceSummary_ += QStringLiteral(", %1 units side by side").arg(lanes_.size());
+    }
     emit statusMessage(QStringLiteral("computing on %1, %2 GFLOP/s measured")
                            .arg(report.summary)
                            .arg(report.device.measured_gflops(), 0, 'f', 1));
@@ -612,7 +626,11 @@ void Worker::setDutyCycle(int percent) {
 }
 
 void Worker::maybeCompute() {
-    if (computing_ || restTimer_.isActive()) return;
+    if (restTimer_.isActive()) return;
+    // Under a duty cycle below 100 % the lanes take turns: its rests are timed for one stream of work.
+    const auto busy = static_cast<std::size_t>(std::count(laneBusy_.begin(), laneBusy_.end(), true));
+    if (busy >= (dutyCyclePercent_ < 100 ? std::size_t(1) : lanes_.size())) return;
+    const int lane = static_cast<int>(std::find(laneBusy_.begin(), laneBusy_.end(), false) - laneBusy_.begin());
     Unit* next = nullptr;
     for (auto& [id, unit] : units_)
         if (unit->stage == Unit::Stage::Ready && (!next || unit->serial < next->serial)) next = unit.get();
@@ -641,7 +659,7 @@ void Worker::maybeCompute() {
         return maybeCompute();
     }
     next->stage = Unit::Stage::Computing;
-    computing_ = true;
+    laneBusy_[static_cast<std::size_t>(lane)] = true;
     UnitInputs inputs;
     inputs.unit = next->unit;
     inputs.manifest = next->manifest;
@@ -652,15 +670,15 @@ void Worker::maybeCompute() {
     const QString id = next->id;
     const std::uint64_t serial = next->serial;
     emit computeStarted(id, QString::fromStdString(next->unit.job_id()));
-    UnitComputer* computer = computer_.get();
+    UnitComputer* computer = lanes_[static_cast<std::size_t>(lane)].get();
     DutyCycle* duty = &duty_;
     if (RecordedCompute* recorded = recorded_.get()) {
         // Recording keeps, and replaying sends, the encoded parts: one stage on the compute thread.
         auto* watcher = new QFutureWatcher<ComputedUnit>(this);
-        connect(watcher, &QFutureWatcher<ComputedUnit>::finished, this, [this, watcher, id, serial] {
+        connect(watcher, &QFutureWatcher<ComputedUnit>::finished, this, [this, watcher, id, serial, lane] {
             ComputedUnit result = watcher->result();
             watcher->deleteLater();
-            computeFinished(id, result.seconds);
+            computeFinished(lane, id, result.seconds);
             resultReady(id, serial, std::move(result), static_cast<int>(Unit::Stage::Computing));
         });
         watcher->setFuture(QtConcurrent::run(&computePool_, [computer, recorded, duty, in = std::move(inputs)] {
@@ -672,10 +690,10 @@ void Worker::maybeCompute() {
         return;
     }
     auto* watcher = new QFutureWatcher<ComputedGradient>(this);
-    connect(watcher, &QFutureWatcher<ComputedGradient>::finished, this, [this, watcher, id, serial] {
+    connect(watcher, &QFutureWatcher<ComputedGradient>::finished, this, [this, watcher, id, serial, lane] {
         ComputedGradient gradient = watcher->result();
         watcher->deleteLater();
-        onGradient(id, serial, std::move(gradient));
+        onGradient(lane, id, serial, std::move(gradient));
     });
     watcher->setFuture(QtConcurrent::run(&computePool_, [computer, duty, in = std::move(inputs)] {
         duty->workBegan();
@@ -683,18 +701,19 @@ void Worker::maybeCompute() {
         duty->workEnded();
         return done;
     }));
+    maybeCompute();  // another lane may be free, and another unit ready
 }
 
-void Worker::computeFinished(const QString& id, double seconds) {
-    computing_ = false;
+void Worker::computeFinished(int lane, const QString& id, double seconds) {
+    laneBusy_[static_cast<std::size_t>(lane)] = false;
     emit computeEnded(id, seconds);
     // The rest that keeps the busy share at the cap, the waits for data since the last rest counted in.
     if (const auto rest = duty_.restDue(); dutyCyclePercent_ < 100 && rest.count() > 0)
         restTimer_.start(static_cast<int>(rest.count()));
 }
 
-void Worker::onGradient(const QString& id, std::uint64_t serial, ComputedGradient gradient) {
-    computeFinished(id, gradient.unit.seconds);
+void Worker::onGradient(int lane, const QString& id, std::uint64_t serial, ComputedGradient gradient) {
+    computeFinished(lane, id, gradient.unit.seconds);
     auto it = units_.find(id);
     const bool held = it != units_.end() && it->second->serial == serial && it->second->stage == Unit::Stage::Computing;
     if (!held || !gradient.unit.error.isEmpty()) {

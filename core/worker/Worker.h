@@ -26,7 +26,8 @@
 //     (weightsWithGrant; docs/protocol.md). For each unit, its manifest, shards and weights come from
 //     memory, the ContentCache or the coordinator (ContentFetcher.h), then the compute thread
 //     computes the summed-loss gradient (UnitComputer.h) and the protocol thread submits it as SubmitResult chunks and reads the
-//     ResultAck. Units compute one at a time, in lease order; the next unit's inputs arrive meanwhile,
+//     ResultAck. Units compute one at a time, in lease order (or side by side, in lanes: ComputeLanes.h,
+//     WorkerOptions::computeLanes); the next unit's inputs arrive meanwhile,
 //     and the last unit's result is encoded and compressed on a thread of its own and sent while the
 //     next one computes.
 //     Weights that are no longer served (Error{NOT_FOUND}: the job moved on) make the unit stale: it
@@ -42,8 +43,8 @@
 //     too), closes, and emits stopped().
 //
 // Threads: the protocol, the cache and every signal live on the thread that owns the Worker (its event
-// loop must run); the computation runs on one thread of the worker's own, so that heartbeats and the
-// next unit's downloads go on meanwhile.
+// loop must run); the computation runs on a thread of the worker's own per lane, and the results'
+// encoding on another, so that heartbeats and the next unit's downloads go on meanwhile.
 #include <QElapsedTimer>
 #include <QHash>
 #include <QObject>
@@ -87,6 +88,11 @@ struct WorkerOptions {
     QString device = "cpu";  // "cpu", "vulkan", "vulkan:N"; a Vulkan failure falls back to CPU with a message
     int threads = 0;         // CPU threads (0: all)
     int maxConcurrentLeases = 1;  // the high water mark of the work buffer (WorkBuffer.h), told to the coordinator
+    // Units computed side by side, each on a UnitComputer with its share of the threads (ComputeLanes.h);
+    // 0: automatic (one, as measured). With more than one, busyShare() undercounts (units that overlap
+    // are one piece of work to DutyCycle, ended by the first to finish), and a duty cycle below 100 %
+    // makes the lanes take turns.
+    int computeLanes = 1;
     int workBufferLow = 0;        // its low water mark; 0: the same as maxConcurrentLeases (kept topped up)
     // Ask for the weights with each grant (LeaseRequest.push_weights) rather than fetching them after it.
     bool weightsWithGrant = true;
@@ -181,8 +187,8 @@ private:
     void prefetch(const wire::LeaseGrant& grant);
     void inputArrived(const QString& id, std::uint64_t serial);
     void maybeCompute();
-    void computeFinished(const QString& id, double seconds);  // the compute thread is free again
-    void onGradient(const QString& id, std::uint64_t serial, ComputedGradient gradient);
+    void computeFinished(int lane, const QString& id, double seconds);  // the lane is free again
+    void onGradient(int lane, const QString& id, std::uint64_t serial, ComputedGradient gradient);
     // The unit's result, encoded (or its error); `expectedStage` is the Unit::Stage it must still be in.
     void resultReady(const QString& id, std::uint64_t serial, ComputedUnit result, int expectedStage);
     void submit(Unit& unit);
@@ -207,8 +213,9 @@ private:
 
     std::unique_ptr<ContentCache> cache_;
     std::unique_ptr<ContentFetcher> fetcher_;
-    std::unique_ptr<UnitComputer> computer_;
-    QThreadPool computePool_;  // one thread: the computation never blocks the protocol
+    std::vector<std::unique_ptr<UnitComputer>> lanes_;  // units computed side by side (ComputeLanes.h)
+    std::vector<bool> laneBusy_;
+    QThreadPool computePool_;  // a thread per lane: the computation never blocks the protocol
     QThreadPool encodePool_;   // one thread: results encoded and compressed while the next unit computes
     protocol::ProtocolClient* client_ = nullptr;
     // --record / --replay (RecordedCompute.h, benchmarks only); null: the worker computes.
@@ -222,7 +229,6 @@ private:
     QElapsedTimer sinceHeartbeatAck_;
     bool leaseOutstanding_ = false;
     int pendingHandBacks_ = 0;
-    bool computing_ = false;
     std::uint64_t nextSerial_ = 1;
     std::map<QString, std::unique_ptr<Unit>> units_;  // the units held, by id
     QStringList handBackLater_;                       // to give back once registered again

@@ -251,7 +251,12 @@ private slots:
         auto requester = d.requester();
         const wire::Hyperparameters h = test::adamHyperparameters(2);
         const std::string job = d.submitJob(*requester, h);
-        Worker worker(optionsFor(d, "w1", d.coordinator->addContributor("w1")));
+        // A step's units come in one grant (asked for only when none is on hand, up to three), so that
+        // the next unit is ready when one's gradient is done.
+        WorkerOptions o = optionsFor(d, "w1", d.coordinator->addContributor("w1"));
+        o.maxConcurrentLeases = 3;
+        o.workBufferLow = 1;
+        Worker worker(o);
         Watch watch(worker);
         QStringList events;  // "started U", "ended U", "sent U", in order
         connect(&worker, &Worker::computeStarted, this,
@@ -274,6 +279,41 @@ private slots:
         qInfo("%d of 22 units started before the previous result was sent", overlapped);
         QVERIFY2(overlapped > 0, qPrintable(events.join(", ")));
         QCOMPARE(events.filter(QRegularExpression("^sent ")).size(), 22);
+        QCOMPARE(worker.stats().unitsAccepted, 22);
+        expectLocalWeights(d, *requester, job, h);
+        worker.stop();
+        QVERIFY(QTest::qWaitFor([&] { return watch.stopped == 1; }, 10000));
+    }
+
+    // Two lanes (ComputeLanes.h), a thread each: units of one grant compute side by side, at least once
+    // two at a time, and the job's weights are those of local training (the bits do not depend on
+    // which lane computed what).
+    void unitsComputeSideBySideInLanes() {
+        Deployment d;
+        d.start();
+        auto requester = d.requester();
+        const wire::Hyperparameters h = test::adamHyperparameters(2);
+        const std::string job = d.submitJob(*requester, h);
+        WorkerOptions o = optionsFor(d, "w1", d.coordinator->addContributor("w1"));
+        o.threads = 2;
+        o.computeLanes = 2;
+        o.maxConcurrentLeases = 3;  // a step's units in one grant, as above
+        o.workBufferLow = 1;
+        Worker worker(o);
+        Watch watch(worker);
+        int computing = 0, mostAtOnce = 0;
+        connect(&worker, &Worker::computeStarted, this, [&](const QString&, const QString&) {
+            mostAtOnce = std::max(mostAtOnce, ++computing);
+        });
+        connect(&worker, &Worker::computeEnded, this, [&](const QString&, double) { --computing; });
+        worker.start();
+        QString state;
+        QVERIFY2(waitForJobEnd(d, std::stoll(job), 120000, &state), qPrintable(watch.log()));
+        QCOMPARE(state, QStringLiteral("done"));
+        QVERIFY(QTest::qWaitFor([&] { return watch.units.size() == 22; }, 10000));
+        qInfo("at most %d units computing at once; device: %s", mostAtOnce, qPrintable(worker.deviceSummary()));
+        QCOMPARE(mostAtOnce, 2);
+        QVERIFY(worker.deviceSummary().contains("2 units side by side"));
         QCOMPARE(worker.stats().unitsAccepted, 22);
         expectLocalWeights(d, *requester, job, h);
         worker.stop();
