@@ -8,6 +8,7 @@
 #
 #   bench/distributed/run.sh [--bin BUILD_DIR] [--workers "1 2 4 8"] [--steps 30] [--batch 1024]
 #                            [--shards-per-unit 16] [--wan-steps 10] [--no-wan] [--worker-bin BUILD_DIR]
+#                            [--worker-args "raven-worker options"]
 #   bench/distributed/run.sh --matrix [options of matrix.sh]
 #
 # --matrix runs bench/distributed/matrix.sh instead (issue 17 item 7): MLP and CNN, 1/2/4/8 workers,
@@ -25,7 +26,8 @@
 # A third table gives the prefetch hints' hit rate: of the granted units' shards, those already decoded
 # in the workers' memory at the grant, against those fetched after it (on the critical path); each
 # worker prints the counts on exit (workers older than these counts leave the table empty).
-# --worker-bin takes raven-worker from another build (to tell a coordinator's change from a worker's).
+# --worker-bin takes raven-worker from another build (to tell a coordinator's change from a worker's);
+# --worker-args adds options to every measured worker (e.g. "--ask-below 1 --max-leases 3").
 #
 # The WAN link: tc netem in network namespaces needs the kernel's sch_netem module; where `tc` cannot
 # create a netem qdisc (as on these CI machines), the benchmark puts bench/distributed/link_emulator.py
@@ -41,6 +43,7 @@ wan_steps=10
 batch=1024
 shards_per_unit=16
 wan=1
+worker_args=()
 while [ $# -gt 0 ]; do
     case $1 in
         --matrix) shift; exec "$here/matrix.sh" "$@" ;;
@@ -52,6 +55,7 @@ while [ $# -gt 0 ]; do
         --shards-per-unit) shards_per_unit=$2; shift 2 ;;
         --no-wan) wan=0; shift ;;
         --worker-bin) worker_bin=$2; shift 2 ;;
+        --worker-args) read -r -a worker_args <<<"$2"; shift 2 ;;
         *) echo "unknown option $1 (see the header of $0)"; exit 2 ;;
     esac
 done
@@ -97,7 +101,7 @@ run() {  # K URL STEPS LABEL
     for i in $(seq "$k"); do
         token=$("$coordinator" add-contributor "bench-$label-$k-$i" --data-dir "$dir" 2>/dev/null)
         "$worker" --coordinator "$url" --token "$token" --device cpu --threads 1 --cache-dir "$work/cache-$i" \
-            --known-hosts "$work/known_hosts" >"w-$label-$k-$i.log" 2>&1 &
+            --known-hosts "$work/known_hosts" "${worker_args[@]}" >"w-$label-$k-$i.log" 2>&1 &
         wpids+=($!)
     done
     while [ "$(state "$job")" = running ]; do sleep 0.2; done
