@@ -44,6 +44,10 @@ public:
     wire::ResultAck reject(ledger::ContributorId contributor, ledger::WorkUnitId unit, const QString& reason,
                            bool countAgainst);
     static wire::ResultAck duplicate(ledger::WorkUnitId unit);
+    // Why ResultPlausibility finds the result unbelievable for its unit; nullopt when it does not.
+    // beforeCommit() refuses on it for fast jobs; a verifiable job's doubtful result is replayed.
+    std::optional<QString> implausible(const CheckedResult& checked, const JobRunner& runner,
+                                       const ledger::WorkUnit& unit);
     // A contributor failed the unit (`how`: "rejected for", "impossible to compute for").
     void noteUnitFailure(const ledger::WorkUnit& unit, ledger::ContributorId contributor, const QString& how,
                          const QString& reason);

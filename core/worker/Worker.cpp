@@ -116,6 +116,9 @@ void Worker::start() {
             recorded_ = std::make_unique<RecordedCompute>(
                 options_.replayDir.isEmpty() ? RecordedCompute::Mode::Record : RecordedCompute::Mode::Replay,
                 options_.replayDir.isEmpty() ? options_.recordDir : options_.replayDir);
+#ifdef RAVEN_HOSTILE_WORKER
+        if (!options_.hostile.kind.isEmpty()) hostile_ = std::make_unique<HostileCompute>(options_.hostile);
+#endif
     } catch (const Error& e) {
         giveUp(QString::fromStdString(e.what()));
         return;
@@ -657,9 +660,15 @@ void Worker::maybeCompute() {
     UnitComputer* computer = computer_.get();
     RecordedCompute* recorded = recorded_.get();
     DutyCycle* duty = &duty_;
-    watcher->setFuture(QtConcurrent::run(&computePool_, [computer, recorded, duty, in = std::move(inputs)] {
+#ifdef RAVEN_HOSTILE_WORKER
+    HostileCompute* hostile = hostile_.get();  // test beds only: rewrites the result before it is sent
+#endif
+    watcher->setFuture(QtConcurrent::run(&computePool_, [=, in = std::move(inputs)] {
         duty->workBegan();
         ComputedUnit done = recorded ? recorded->compute(*computer, in) : computer->compute(in);
+#ifdef RAVEN_HOSTILE_WORKER
+        if (hostile) hostile->tamper(in.unit, done);
+#endif
         duty->workEnded();
         return done;
     }));
