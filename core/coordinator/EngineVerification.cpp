@@ -48,9 +48,10 @@ void Engine::endVerification(ledger::JobId job) {
     const VerificationStats s = verifier_->stats(job);
     if (s.results > 0)
         qInfo("coordinator: verification of job %lld: %lld results, %lld replayed, %lld caught; replayed / useful "
-              "compute %.3f; replays took %.2f s",
+              "compute %.3f (%.3f over the last %zu results); replays took %.2f s",
               static_cast<long long>(job), static_cast<long long>(s.results), static_cast<long long>(s.replayed),
-              static_cast<long long>(s.caught), s.overhead(), s.replaySeconds);
+              static_cast<long long>(s.caught), s.overhead(), s.recentOverhead, VerificationStats::kRecentResults,
+              s.replaySeconds);
     verifier_->forgetJob(job);
 }
 

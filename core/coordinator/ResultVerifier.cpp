@@ -32,6 +32,14 @@ ResultVerifier::ResultVerifier(VerificationSettings settings, std::uint64_t seed
 
 ResultVerifier::Outcome ResultVerifier::check(const CheckedResult& checked, const JobRunner& runner,
                                               const ledger::WorkUnit& unit, bool doubtful) {
+    const double replayedBefore = stats_[runner.id()].replayedFlops;
+    const Outcome outcome = judge(checked, runner, unit, doubtful);
+    noteRecent(runner.id(), static_cast<double>(unit.flops), stats_[runner.id()].replayedFlops - replayedBefore);
+    return outcome;
+}
+
+ResultVerifier::Outcome ResultVerifier::judge(const CheckedResult& checked, const JobRunner& runner,
+                                              const ledger::WorkUnit& unit, bool doubtful) {
     VerificationStats& stats = stats_[runner.id()];
     ++stats.results;
     stats.usefulFlops += static_cast<double>(unit.flops);
@@ -62,6 +70,18 @@ ResultVerifier::Outcome ResultVerifier::check(const CheckedResult& checked, cons
     policy_.caught(checked.contributor);
     caughtAfter_[checked.contributor] = judged;
     return {Verdict::Caught, QStringLiteral("work unit %1 replayed: %2").arg(unit.id).arg(why)};
+}
+
+void ResultVerifier::noteRecent(ledger::JobId job, double useful, double replayed) {
+    std::deque<std::pair<double, double>>& window = recent_[job];
+    window.emplace_back(useful, replayed);
+    while (window.size() > VerificationStats::kRecentResults) window.pop_front();
+    double u = 0, r = 0;
+    for (const auto& [a, b] : window) {
+        u += a;
+        r += b;
+    }
+    stats_[job].recentOverhead = u > 0 ? r / u : 0.0;
 }
 
 VerificationStats ResultVerifier::stats(ledger::JobId job) const {

@@ -26,6 +26,7 @@
 #include <QString>
 
 #include <cstdint>
+#include <deque>
 #include <map>
 
 #include "coordinator/JobRunner.h"
@@ -43,6 +44,9 @@ struct VerificationStats {
     double usefulFlops = 0.0;      // the work of the results judged
     double replayedFlops = 0.0;    // the coordinator's own replays (a mismatch costs two)
     double replaySeconds = 0.0;    // the replays' wall time on the coordinator
+    // The same ratio over the last kRecentResults results only: the steady state once trust has grown.
+    double recentOverhead = 0.0;
+    static constexpr std::size_t kRecentResults = 200;
     double overhead() const { return usefulFlops > 0 ? replayedFlops / usefulFlops : 0.0; }
 };
 
@@ -76,9 +80,13 @@ public:
     void forgetJob(ledger::JobId job) { replay_.forgetJob(job); }
 
 private:
+    Outcome judge(const CheckedResult& checked, const JobRunner& runner, const ledger::WorkUnit& unit, bool doubtful);
+    void noteRecent(ledger::JobId job, double usefulFlops, double replayedFlops);
+
     VerificationPolicy policy_;
     UnitReplay replay_;
     std::map<ledger::JobId, VerificationStats> stats_;
+    std::map<ledger::JobId, std::deque<std::pair<double, double>>> recent_;  // (useful, replayed) FLOPs
     std::map<ledger::ContributorId, std::int64_t> judged_;       // results judged, per contributor
     std::map<ledger::ContributorId, std::int64_t> caughtAfter_;  // judged_ when caught
 };
