@@ -7,9 +7,11 @@
 //   wire::ResultAck ack = judge.afterAcceptance(checked, leases.acceptResult(...));
 //
 // Before a result is made durable: a unit already done is a DUPLICATE; a unit of an ended job or of
-// another model version is REJECTED (not the sender's fault); a result that ResultPlausibility finds
-// unbelievable for its job, or that could not be decoded, is REJECTED and counted against the sender
-// (LeaseBook::rejectResult). A unit that kRejectionsBeforeJobFails different contributors failed
+// another model version is REJECTED (not the sender's fault), and so is one computed with other
+// kernels than the job's (KernelMode: an older worker); a result that ResultPlausibility finds
+// unbelievable for its fast job, or that could not be decoded, is REJECTED and counted against the
+// sender (LeaseBook::rejectResult). In a verifiable job an unbelievable result is replayed instead
+// (ResultVerifier), which decides. A unit that kRejectionsBeforeJobFails different contributors failed
 // (rejected results, or "could not compute" hand-backs) fails its job: the unit is at fault, not they.
 // After the store's transaction the outcome becomes the answer; an accepted result joins its job's
 // plausibility reference. The judge holds no files and sends nothing: Engine does both.

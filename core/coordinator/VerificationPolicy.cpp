@@ -1,6 +1,7 @@
 #include "coordinator/VerificationPolicy.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "base/Error.h"
@@ -27,14 +28,18 @@ VerificationPolicy::VerificationPolicy(VerificationSettings settings, std::uint6
     RAVEN_CHECK(settings_.floorRate > 0.0 && settings_.floorRate <= 1.0,
                 "verification: a floor rate of " + std::to_string(settings_.floorRate),
                 "give a share in (0, 1], e.g. 0.05 to replay at least one unit in twenty");
+    RAVEN_CHECK(settings_.halvingUnits >= 1,
+                "verification: the rate halving every " + std::to_string(settings_.halvingUnits) + " units",
+                "give 1 or more verified units per halving, e.g. 5");
 }
 
 double VerificationPolicy::rateFor(ledger::ContributorId contributor) const {
     const ContributorTrust t = trust(contributor);
     if (t.quarantined) return 0.0;
     if (t.verified < settings_.probationUnits) return 1.0;
-    const double decayed = static_cast<double>(settings_.probationUnits) / static_cast<double>(t.verified + 1);
-    return std::clamp(decayed, settings_.floorRate, 1.0);
+    const double halvings =
+        static_cast<double>(t.verified - settings_.probationUnits) / static_cast<double>(settings_.halvingUnits);
+    return std::clamp(std::exp2(-halvings), settings_.floorRate, 1.0);
 }
 
 double VerificationPolicy::drawFor(ledger::WorkUnitId unit) const {

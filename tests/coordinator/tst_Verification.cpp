@@ -138,6 +138,27 @@ private slots:
         QVERIFY(verifier.policy().rateFor(honest.contributorId) < 1.0);
         const coordinator::VerificationStats stats = verifier.stats(std::stoll(run.job));
         QVERIFY(stats.replayed < stats.results);
+
+        // Both sides read the standing over the protocol: the requester per job, the contributor its own.
+        auto requester = d.requester();
+        wire::Envelope query;
+        query.mutable_job_contributors_query()->set_job_id(run.job);
+        const wire::Envelope figures = requester->call(query);
+        QVERIFY2(figures.has_job_contributors(), text(figures).c_str());
+        for (const wire::JobContributor& c : figures.job_contributors().contributors()) {
+            const bool isCheater = std::stoll(c.contributor_id()) == cheater.contributorId;
+            QCOMPARE(c.quarantined(), isCheater);
+            QCOMPARE(static_cast<qint64>(c.work_units_verified()),
+                     isCheater ? 0 : static_cast<qint64>(trust.verified));
+        }
+        auto self = d.contributor();  // a fresh contributor reads its own standing: new, on probation
+        wire::Envelope statsQuery;
+        statsQuery.mutable_contributor_stats_query()->set_days(1);
+        const wire::Envelope mine = self->call(statsQuery);
+        QVERIFY2(mine.has_contributor_stats(), text(mine).c_str());
+        QVERIFY(!mine.contributor_stats().quarantined());
+        QCOMPARE(mine.contributor_stats().verification_rate(), 1.0);
+        QCOMPARE(mine.contributor_stats().work_units_verified(), 0u);
         qInfo("late cheater caught after %lld results; honest: %lld verified, rate now %.3f; overhead %.3f",
               static_cast<long long>(verifier.caughtAfter(cheater.contributorId)),
               static_cast<long long>(trust.verified), verifier.policy().rateFor(honest.contributorId),

@@ -1,5 +1,5 @@
 // Adaptive replication and the digest that two computations of a unit are compared by: a new
-// contributor is replayed on every unit, a trusted one at a rate falling as 1/verified to a floor,
+// contributor is replayed on every unit, a trusted one at a rate halving every few verified units to a floor,
 // a caught one never again (quarantined); which units are replayed is a keyed hash, stable and
 // spread evenly; the digest ignores a NaN's payload and nothing else.
 #include <QtTest>
@@ -30,19 +30,19 @@ class VerificationPolicyTest : public QObject {
     Q_OBJECT
 private slots:
     void aNewContributorIsReplayedOnEveryUnit() {
-        VerificationPolicy policy({10, 0.05}, 7);
-        for (int v = 0; v < 10; ++v) {
+        VerificationPolicy policy({10, 0.05, 5}, 7);
+        for (int v = 0; v <= 10; ++v) {
             QCOMPARE(policy.rateFor(3), 1.0);
             QCOMPARE(sampledShare(policy, 3, 500), 1.0);
             policy.verified(3);
         }
-        QCOMPARE(policy.trust(3).verified, 10);
+        QCOMPARE(policy.trust(3).verified, 11);
         QVERIFY(policy.rateFor(3) < 1.0);
         QCOMPARE(policy.rateFor(4), 1.0);  // another contributor is still new
     }
 
     void trustLowersTheRateToTheFloorAndNoFurther() {
-        VerificationPolicy policy({10, 0.05}, 7);
+        VerificationPolicy policy({10, 0.05, 5}, 7);
         double last = 1.0;
         for (int v = 0; v < 1000; ++v) {
             const double rate = policy.rateFor(1);
@@ -55,15 +55,23 @@ private slots:
         // The sampled share follows the rate (the draw is spread evenly over [0, 1)).
         const double share = sampledShare(policy, 1, 20000);
         QVERIFY2(share > 0.04 && share < 0.06, qPrintable(QString::number(share)));
-        VerificationPolicy halfway({10, 0.05}, 7);
-        for (int v = 0; v < 19; ++v) halfway.verified(2);
-        QCOMPARE(halfway.rateFor(2), 0.5);
+        VerificationPolicy halfway({10, 0.05, 5}, 7);
+        for (int v = 0; v < 15; ++v) halfway.verified(2);
+        QCOMPARE(halfway.rateFor(2), 0.5);  // one halving after probation
         const double half = sampledShare(halfway, 2, 20000);
         QVERIFY2(half > 0.48 && half < 0.52, qPrintable(QString::number(half)));
+        for (int v = 0; v < 5; ++v) halfway.verified(2);
+        QCOMPARE(halfway.rateFor(2), 0.25);
+        for (int v = 0; v < 11; ++v) halfway.verified(2);
+        QVERIFY(halfway.rateFor(2) > 0.05);  // 31 verified: 0.5^4.2
+        halfway.verified(2);
+        QCOMPARE(halfway.rateFor(2), 0.05);  // 32: the floor
     }
 
     void theDrawIsStableAndKeyed() {
-        VerificationPolicy a({0, 0.3}, 11), b({0, 0.3}, 11), other({0, 0.3}, 12);
+        VerificationPolicy a({0, 0.3, 1}, 11), b({0, 0.3, 1}, 11), other({0, 0.3, 1}, 12);
+        for (VerificationPolicy* p : {&a, &b, &other})
+            for (int v = 0; v < 10; ++v) p->verified(5);  // at the floor, 0.3
         int same = 0, differs = 0;
         for (int unit = 1; unit <= 2000; ++unit) {
             QCOMPARE(a.shouldVerify(5, unit), b.shouldVerify(5, unit));
@@ -75,7 +83,7 @@ private slots:
     }
 
     void aCaughtContributorIsQuarantinedForGood() {
-        VerificationPolicy policy({2, 0.1}, 1);
+        VerificationPolicy policy({2, 0.1, 5}, 1);
         for (int v = 0; v < 50; ++v) policy.verified(9);
         QVERIFY(!policy.quarantined(9));
         policy.caught(9);
@@ -92,6 +100,7 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(raven::Error, VerificationPolicy({-1, 0.05}, 1));
         QVERIFY_THROWS_EXCEPTION(raven::Error, VerificationPolicy({10, 0.0}, 1));
         QVERIFY_THROWS_EXCEPTION(raven::Error, VerificationPolicy({10, 1.5}, 1));
+        QVERIFY_THROWS_EXCEPTION(raven::Error, VerificationPolicy({10, 0.05, 0}, 1));
         try {
             VerificationPolicy({10, 0.0}, 1);
         } catch (const raven::Error& e) {
