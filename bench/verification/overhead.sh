@@ -41,7 +41,8 @@ run() {  # MODE
     done
     local end
     end=$(date +%s.%N)
-    printf '%-10s %d steps, %d workers: %.1f s (%s)\n' "$1" "$steps" "$workers" "$(echo "$end - $start" | bc)" "$state"
+    printf '%-10s %d steps, %d workers: %s s (%s)\n' "$1" "$steps" "$workers" \
+        "$(/usr/bin/python3 -c "print(round($end - $start, 1))")" "$state"
     grep "verification of job" "$at/coordinator.log" | sed 's/.*coordinator: /           /' || true
 }
 echo "load: $(uptime | sed 's/.*load average: //')"
