@@ -104,6 +104,13 @@ int main(int argc, char** argv) {
                       "recorded in this folder by --record. Replays only the recorded job (same data, model, "
                       "seed, batch and job id); units without a recording are handed back.",
                       "dir"});
+#ifdef RAVEN_HOSTILE_WORKER
+    // The verification test bed's hostile worker (core/worker/HostileCompute.h): test builds only.
+    parser.addOption({"cheat", "TEST BUILDS ONLY: cheat: random, scale, sign, zero, stale or copy.", "kind"});
+    parser.addOption({"cheat-rate", "TEST BUILDS ONLY: share of the units cheated on.", "p", "1"});
+    parser.addOption({"cheat-after", "TEST BUILDS ONLY: honest units first.", "n", "0"});
+    parser.addOption({"cheat-share", "TEST BUILDS ONLY: where hostile workers drop and copy results.", "dir"});
+#endif
     parser.process(app);
 
     raven::worker::WorkerOptions options;
@@ -159,6 +166,14 @@ int main(int argc, char** argv) {
                              : stateDir.isEmpty()        ? QString()
                                                          : stateDir + "/known_hosts";
 
+#ifdef RAVEN_HOSTILE_WORKER
+    options.hostile.kind = parser.value("cheat");
+    options.hostile.rate = parser.value("cheat-rate").toDouble(&ok);
+    if (!ok) return usageError("--cheat-rate wants a share in [0, 1]");
+    options.hostile.after = parser.value("cheat-after").toInt(&ok);
+    if (!ok || options.hostile.after < 0) return usageError("--cheat-after wants a number of units");
+    options.hostile.shareDir = parser.value("cheat-share");
+#endif
     raven::worker::Worker worker(options);
     int exitCode = 0;
     qint64 creditsBefore = 0;

@@ -12,6 +12,7 @@
 #include "base/Error.h"
 #include "data/IdxImporter.h"
 #include "data/Sharding.h"
+#include "protocol/WireKernelMode.h"
 #include "requester/Credits.h"
 #include "requester/Hyperparameters.h"
 
@@ -88,6 +89,10 @@ void setTrainingOptions(wire::Hyperparameters& h, const QCommandLineParser& p) {
     h.set_seed(std::uint64_t(countOption(p, "seed", 0)));
     h.set_gradient_encoding(requester::gradientEncodingFromName(p.value("gradients")));
     h.set_gradient_zstd(p.isSet("zstd"));
+    const std::optional<KernelMode> kernels = kernelModeFromName(p.value("kernels").toStdString());
+    RAVEN_CHECK(kernels, "--kernels must be fast or verifiable, not '" + p.value("kernels").toStdString() + "'",
+                "verifiable: every unit can be recomputed bit for bit and is checked (docs/verification.md)");
+    h.set_kernel_mode(protocol::wireKernelMode(*kernels));
 }
 
 wire::JobInfo submitJob(requester::BlockingRequester& coordinator, const LocalDataset& dataset,

@@ -46,6 +46,10 @@ int submitCommand(const QStringList& args) {
          {"gradients", "How contributors send gradients: fp32 (exact), fp16 or bf16 (half the bytes).", "encoding",
           "fp32"},
          {"zstd", "Contributors compress gradients with zstd."},
+         {"kernels",
+          "fast, or verifiable: bit-exact kernels, so that the coordinator can recompute any work unit and "
+          "catch a contributor that returns a wrong gradient (docs/verification.md).",
+          "mode", "fast"},
          {"budget", "Credits the job may spend (from your balance; the unspent rest comes back).", "credits"},
          {"priority", "Higher runs first among your jobs.", "p", "0"},
          {"watch", "Follow the job until it ends (as raven watch)."}});

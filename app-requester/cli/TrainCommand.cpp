@@ -34,6 +34,8 @@ int trainCommand(const QStringList& args) {
           "n"},
          {"gradients", "With --workers: fp32, fp16 or bf16 gradients on the wire.", "encoding", "fp32"},
          {"zstd", "With --workers: compress gradients with zstd."},
+         {"kernels", "With --workers: fast, or verifiable (every work unit can be recomputed and checked).", "mode",
+          "fast"},
          {"cluster-dir", "With --workers: keep the coordinator's data here (default: a temporary folder).", "dir"},
          {{"m", "model"}, "The model spec (JSON, see docs/model-spec.md).", "spec.json"},
          {{"d", "data"}, "A dataset directory (raven dataset import) or a folder of IDX files.", "dir"},

@@ -38,6 +38,7 @@
 #include <memory>
 
 #include "coordinator/UnitSizing.h"
+#include "coordinator/VerificationPolicy.h"
 #include "ledger/Ledger.h"
 
 namespace raven::protocol {
@@ -45,6 +46,8 @@ class ProtocolServer;
 }
 
 namespace raven::coordinator {
+
+class ResultVerifier;
 
 class Engine;
 
@@ -61,6 +64,10 @@ struct CoordinatorOptions {
     std::int64_t shardsPerUnit = 0;
     UnitSizing unitSizing;
     ledger::CreditRate rate;
+    // Which results of verifiable jobs are replayed (VerificationPolicy.h, docs/verification.md), and
+    // the secret seed of the draw (0: a random one at each start; tests fix it).
+    VerificationSettings verification;
+    std::uint64_t verificationSeed = 0;
 
     // What a stranger may cost this process (docs/security.md has each with its reason).
     struct PeerLimits {
@@ -104,6 +111,8 @@ public:
     ledger::CoordinatorStore& store();
     ledger::Ledger& ledger();
     const CoordinatorOptions& options() const { return options_; }
+    // Who was caught and quarantined, and what verifying each job cost (docs/verification.md).
+    const ResultVerifier& verifier() const;
 
 signals:
     void jobStepped(qint64 job, qint64 step, double trainLoss);  // step = steps taken so far

@@ -2,6 +2,7 @@
 
 #include <QDir>
 #include <QLoggingCategory>
+#include <QRandomGenerator>
 
 #include <algorithm>
 
@@ -60,6 +61,12 @@ Engine::Engine(Coordinator& owner, const CoordinatorOptions& options)
     judge_ = std::make_unique<ResultJudge>(*store_, *leases_,
                                            [this](ledger::JobId job, const QString& why) { failJob(job, why); });
     library_ = std::make_unique<DataLibrary>(options.dataDir);
+    // The draw's seed is secret: a contributor that could tell which units are replayed would cheat
+    // on the others.
+    verifier_ = std::make_unique<ResultVerifier>(
+        options.verification,
+        options.verificationSeed != 0 ? options.verificationSeed : QRandomGenerator::system()->generate64(),
+        library_->shards());
     server_ = std::make_unique<protocol::ProtocolServer>(protocol::ServerIdentity::loadOrCreate(options.dataDir),
                                                          serverOptions(options));
     metrics_ = std::make_unique<Metrics>(*server_, options.dataDir);

@@ -46,6 +46,7 @@
 #include "coordinator/RateLimiter.h"
 #include "coordinator/ResultIngest.h"
 #include "coordinator/ResultJudge.h"
+#include "coordinator/ResultVerifier.h"
 #include "coordinator/Scheduler.h"
 #include "coordinator/StepWaterfall.h"
 #include "coordinator/Transfers.h"
@@ -65,6 +66,7 @@ public:
     QString fingerprint() const;
     ledger::CoordinatorStore& store() { return *store_; }
     ledger::Ledger& ledger() { return *ledger_; }
+    const ResultVerifier& verifier() const { return *verifier_; }
 
 private:
     using ConnectionId = protocol::ConnectionId;
@@ -151,6 +153,15 @@ private:
     QString contributorLabel(ledger::ContributorId id) const;
     wire::WorkUnit wireUnit(const ledger::WorkUnit& unit, const JobRunner& runner) const;
 
+    // --- EngineVerification.cpp: results of verifiable jobs replayed (ResultVerifier.h) ----------
+    // The answer when the result may not be accepted (its sender is quarantined, or was just caught
+    // by this result's replay); nullopt: accept it.
+    std::optional<wire::ResultAck> verifyResult(const CheckedResult& checked, const JobRunner& runner);
+    // The contributor gets no more work: its leases are handed back (re-issued to others) at once.
+    void quarantine(ledger::ContributorId contributor, const QString& why);
+    // The job ended: what verifying it cost goes to the log (docs/verification.md); its replay model goes.
+    void endVerification(ledger::JobId job);
+
     // --- EngineRequesters.cpp ---------------------------------------------------------------------
     void onUploadDataset(Session& s, const wire::Envelope& e);
     void onUploadShard(Session& s, const wire::Envelope& e);
@@ -219,6 +230,7 @@ private:
     mutable std::map<ledger::JobId, qint64> totalSteps_;                   // JobInfo of ended jobs
     std::unique_ptr<LeaseDesk> desk_;     // grants, parked requests, hold caps, hand-backs, expiry
     std::unique_ptr<ResultJudge> judge_;  // duplicate / rejected / accepted, and failing units
+    std::unique_ptr<ResultVerifier> verifier_;  // replays of verifiable results, trust, quarantine
     RateLimiter enrollments_;             // open enrollments per address
     JobBounds bounds_;
     // Work off the event loop: result checks, group commits, optimizer steps. ~Engine waits for it

@@ -13,6 +13,7 @@
 #include "ledger/Transaction.h"
 #include "protocol/BoundedText.h"
 #include "protocol/Framing.h"
+#include "protocol/WireKernelMode.h"
 
 namespace raven::coordinator {
 
@@ -40,7 +41,7 @@ wire::WorkUnit Engine::wireUnit(const ledger::WorkUnit& unit, const JobRunner& r
     w.set_deadline_ms(unixMs(unit.leaseDeadline));
     w.set_model_spec_sha256(runner.config().modelSpecSha256.toStdString());
     w.set_local_steps(1);
-    w.set_kernel_mode(wire::KERNEL_MODE_FAST);
+    w.set_kernel_mode(protocol::wireKernelMode(runner.config().kernelMode));
     w.set_gradient_encoding(runner.config().gradientEncoding);
     w.set_gradient_zstd(runner.config().gradientZstd);
     w.set_model_spec_json(runner.specJson());
@@ -50,6 +51,11 @@ wire::WorkUnit Engine::wireUnit(const ledger::WorkUnit& unit, const JobRunner& r
 
 void Engine::onLeaseRequest(Session& s, const wire::Envelope& e) {
     requireContributor(s, "LeaseRequest");
+    if (verifier_->quarantined(s.principalId))
+        refuse(wire::ERROR_CODE_PERMISSION_DENIED,
+               QStringLiteral("you are quarantined: a result of yours did not match the coordinator's replay of its "
+                              "work unit"),
+               QStringLiteral("no more work is given to this contributor; see docs/verification.md"));
     const int maxUnits = static_cast<int>(std::clamp<std::uint32_t>(e.lease_request().max_units(), 1, 256));
     s.leaseAsk = e.lease_request();
     // Kept with the session until the next request: a peer's list is bounded here, not by the 8 MiB
@@ -66,6 +72,11 @@ void Engine::onLeaseRequest(Session& s, const wire::Envelope& e) {
 }
 
 wire::Envelope Engine::grantLeases(Session& s, int maxUnits) {
+    if (verifier_->quarantined(s.principalId)) {  // a request parked before it was caught
+        wire::Envelope none;
+        none.mutable_lease_grant()->set_retry_after_ms(60000);
+        return none;
+    }
     const Scheduler::Grant grant = desk_->grant({s.principalId, s.gflops, s.maxConcurrentLeases}, maxUnits,
                                                 leasableJobs(), totalConnectedGflops(), utcNow());
     // The one place a LeaseGrant is built: whatever travels with a grant is added here.
@@ -381,6 +392,7 @@ void Engine::judgeChecked(CheckedResult checked) {
     const JobRunner* r = runner(checked.job);
     if (std::optional<wire::ResultAck> ack = judge_->beforeCommit(checked, r))
         return answerResult(checked, std::move(*ack));
+    if (std::optional<wire::ResultAck> ack = verifyResult(checked, *r)) return answerResult(checked, std::move(*ack));
     // On disk before the store counts it: an accepted result must survive a crash (GroupCommit).
     commit_->add({std::move(checked), r->files(), QString()});
 }

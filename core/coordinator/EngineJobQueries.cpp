@@ -47,6 +47,8 @@ void Engine::onJobContributors(Session& s, const wire::Envelope& e) {
         c.set_results_rejected(static_cast<std::uint64_t>(f.resultsRejected));
         if (f.firstLeased.isValid()) c.set_first_leased_ms(unixMs(f.firstLeased));
         if (f.lastAccepted.isValid()) c.set_last_accepted_ms(unixMs(f.lastAccepted));
+        c.set_quarantined(verifier_->quarantined(f.contributor));
+        c.set_work_units_verified(static_cast<std::uint64_t>(verifier_->policy().trust(f.contributor).verified));
     }
     answer(s.id, e.request_id(), std::move(reply));
 }

@@ -283,6 +283,7 @@ void Engine::retire(ledger::JobId job) {
     waterfalls_.erase(job);
     jobWorkers_.erase(job);
     judge_->forgetJob(job);
+    endVerification(job);
     scheduler_->forgetJob(job);
 }
 

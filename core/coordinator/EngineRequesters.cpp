@@ -339,6 +339,9 @@ void Engine::onContributorStats(Session& s, const wire::Envelope& e) {
             .toULongLong());
     out.set_flops(static_cast<double>(stats.flopsAccepted));
     out.set_micro_credits(stats.earned);
+    out.set_quarantined(verifier_->quarantined(who));
+    out.set_work_units_verified(static_cast<std::uint64_t>(verifier_->policy().trust(who).verified));
+    out.set_verification_rate(verifier_->policy().rateFor(who));
     for (const ledger::DailyCredits& day : stats.perDay) {
         wire::DailyCredits& d = *out.add_per_day();
         d.set_date(day.day.toString(Qt::ISODate).toStdString());

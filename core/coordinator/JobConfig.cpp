@@ -6,6 +6,7 @@
 
 #include "base/Error.h"
 #include "coordinator/LearningRateSchedule.h"
+#include "protocol/WireKernelMode.h"
 
 namespace raven::coordinator {
 
@@ -68,6 +69,10 @@ JobConfig JobConfig::fromWire(const wire::Hyperparameters& h, int priority, cons
                         "use fp32, fp16 or bf16");
     }
     c.gradientZstd = h.gradient_zstd();
+    const std::optional<KernelMode> mode = protocol::kernelModeOf(h.kernel_mode());
+    RAVEN_CHECK(mode, "hyperparameters: unknown kernel_mode " + std::to_string(h.kernel_mode()),
+                "use fast or verifiable");
+    c.kernelMode = *mode;
     validateSchedule(h.lr_schedule());
     return c;
 }

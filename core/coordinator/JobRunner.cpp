@@ -133,6 +133,8 @@ std::pair<QString, QByteArray> JobRunner::resultInfoFile(const JobFiles& files, 
     info["correct"] = static_cast<qint64>(result.correct);
     info["contributor"] = contributor;
     info["compute_ms"] = static_cast<qint64>(result.computeMs);
+    // The kernels it was computed with: a verifiable result can be replayed bit for bit later.
+    info["kernel_mode"] = result.kernelMode == wire::KERNEL_MODE_VERIFIABLE ? "verifiable" : "fast";
     if (!sha256.isEmpty()) info["payload_sha256"] = sha256;  // of the bytes as received (before decoding)
     return {files.resultInfoPath(unit), QJsonDocument(info).toJson(QJsonDocument::Compact)};
 }

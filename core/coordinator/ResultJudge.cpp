@@ -2,6 +2,7 @@
 
 #include "coordinator/WireIds.h"
 #include "protocol/BoundedText.h"
+#include "protocol/WireKernelMode.h"
 
 namespace raven::coordinator {
 
@@ -30,11 +31,28 @@ std::optional<wire::ResultAck> ResultJudge::beforeCommit(const CheckedResult& ch
                           .arg(unit->job)
                           .arg(runner->version()),
                       false);
-    const std::int64_t samples = runner->samplesOf(unit->shardHashes);
-    if (const std::optional<QString> why =
-            plausibility_[unit->job].judge(checked.facts, static_cast<std::uint64_t>(samples)))
-        return reject(checked.contributor, unitId, *why, true);
+    // A result computed with other kernels than the job's cannot be verified (verifiable jobs) or was
+    // computed by a worker that ignored the unit; an older worker sends fast (proto3's default).
+    if (checked.result.kernelMode != protocol::wireKernelMode(runner->config().kernelMode))
+        return reject(checked.contributor, unitId,
+                      QStringLiteral("the result was computed with %1 kernels but job %2 asks for %3 kernels; "
+                                     "update raven-worker")
+                          .arg(checked.result.kernelMode == wire::KERNEL_MODE_VERIFIABLE ? "verifiable" : "fast")
+                          .arg(unit->job)
+                          .arg(QLatin1String(kernelModeName(runner->config().kernelMode).data())),
+                      false);
+    // A verifiable job's doubtful result is replayed instead of refused on a heuristic: the replay
+    // decides, and a cheater is quarantined (Engine::verifyResult).
+    if (runner->config().kernelMode == KernelMode::Fast)
+        if (const std::optional<QString> why = implausible(checked, *runner, *unit))
+            return reject(checked.contributor, unitId, *why, true);
     return std::nullopt;
+}
+
+std::optional<QString> ResultJudge::implausible(const CheckedResult& checked, const JobRunner& runner,
+                                                const ledger::WorkUnit& unit) {
+    const std::int64_t samples = runner.samplesOf(unit.shardHashes);
+    return plausibility_[unit.job].judge(checked.facts, static_cast<std::uint64_t>(samples));
 }
 
 wire::ResultAck ResultJudge::afterAcceptance(const CheckedResult& checked, const ledger::AcceptResult& accepted) {

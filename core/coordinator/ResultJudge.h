@@ -7,9 +7,11 @@
 //   wire::ResultAck ack = judge.afterAcceptance(checked, leases.acceptResult(...));
 //
 // Before a result is made durable: a unit already done is a DUPLICATE; a unit of an ended job or of
-// another model version is REJECTED (not the sender's fault); a result that ResultPlausibility finds
-// unbelievable for its job, or that could not be decoded, is REJECTED and counted against the sender
-// (LeaseBook::rejectResult). A unit that kRejectionsBeforeJobFails different contributors failed
+// another model version is REJECTED (not the sender's fault), and so is one computed with other
+// kernels than the job's (KernelMode: an older worker); a result that ResultPlausibility finds
+// unbelievable for its fast job, or that could not be decoded, is REJECTED and counted against the
+// sender (LeaseBook::rejectResult). In a verifiable job an unbelievable result is replayed instead
+// (ResultVerifier), which decides. A unit that kRejectionsBeforeJobFails different contributors failed
 // (rejected results, or "could not compute" hand-backs) fails its job: the unit is at fault, not they.
 // After the store's transaction the outcome becomes the answer; an accepted result joins its job's
 // plausibility reference. The judge holds no files and sends nothing: Engine does both.
@@ -44,6 +46,10 @@ public:
     wire::ResultAck reject(ledger::ContributorId contributor, ledger::WorkUnitId unit, const QString& reason,
                            bool countAgainst);
     static wire::ResultAck duplicate(ledger::WorkUnitId unit);
+    // Why ResultPlausibility finds the result unbelievable for its unit; nullopt when it does not.
+    // beforeCommit() refuses on it for fast jobs; a verifiable job's doubtful result is replayed.
+    std::optional<QString> implausible(const CheckedResult& checked, const JobRunner& runner,
+                                       const ledger::WorkUnit& unit);
     // A contributor failed the unit (`how`: "rejected for", "impossible to compute for").
     void noteUnitFailure(const ledger::WorkUnit& unit, ledger::ContributorId contributor, const QString& how,
                          const QString& reason);

@@ -54,6 +54,7 @@ std::vector<wire::SubmitResult> makeSubmitResults(const WorkResult& result, wire
         part.set_loss(result.loss);
         part.set_correct(result.correct);
         part.set_compute_ms(result.computeMs);
+        part.set_kernel_mode(result.kernelMode);
         wire::GradientPayload* gradient = part.mutable_gradient();
         gradient->set_encoding(encoding);
         gradient->set_element_count(result.gradient.size());
@@ -85,6 +86,7 @@ bool ResultAssembler::addPart(const wire::SubmitResult& part) {
         result_.loss = part.loss();
         result_.correct = part.correct();
         result_.computeMs = part.compute_ms();
+        result_.kernelMode = part.kernel_mode();
     } else {
         RAVEN_CHECK(part.work_unit_id() == result_.workUnitId && gradient.encoding() == encoding_ &&
                         gradient.element_count() == expectedElements_,

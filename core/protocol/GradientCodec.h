@@ -34,6 +34,7 @@ struct WorkResult {
     double loss = 0.0;
     std::uint64_t correct = 0;
     std::uint64_t computeMs = 0;
+    wire::KernelMode kernelMode = wire::KERNEL_MODE_FAST;  // the kernels it was computed with
 };
 std::vector<wire::SubmitResult> makeSubmitResults(const WorkResult& result, wire::GradientEncoding encoding, bool zstd);
 

@@ -12,6 +12,7 @@
 #include "nn/ModelCheckpoint.h"
 #include "protocol/Chunking.h"
 #include "protocol/GradientCodec.h"
+#include "protocol/WireKernelMode.h"
 #include "training/ShardGradient.h"
 #include "worker/PacedGradient.h"
 
@@ -150,8 +151,10 @@ ComputedGradient UnitComputer::computeGradient(const UnitInputs& inputs) {
                     "work unit " + unit.id() + " asks for " + std::to_string(unit.local_steps()) +
                         " local steps; this worker computes one gradient per unit",
                     "update raven-worker");
-        RAVEN_CHECK(unit.kernel_mode() == wire::KERNEL_MODE_FAST,
-                    "work unit " + unit.id() + " asks for verifiable kernels, which this worker does not have yet",
+        const std::optional<KernelMode> mode = protocol::kernelModeOf(unit.kernel_mode());
+        RAVEN_CHECK(mode,
+                    "work unit " + unit.id() + " asks for kernel mode " + std::to_string(unit.kernel_mode()) +
+                        ", which this worker does not know",
                     "update raven-worker");
         RAVEN_CHECK(
             inputs.shards.size() == static_cast<std::size_t>(unit.shard_hashes_size()) && !inputs.shards.empty(),
@@ -187,8 +190,13 @@ ComputedGradient UnitComputer::computeGradient(const UnitInputs& inputs) {
 
         CachedModel& cached = modelFor(unit);
         loadWeights(cached, inputs);
+        // Before the unit's first kernel: the mode is the unit's, whatever the previous unit's was.
+        device_->backend().setKernelMode(*mode);
+        // A verifiable unit is computed in one piece: the duty cycle's chunks would add its sum up in
+        // another order than a verifier's replay (PacedGradient.h).
+        const bool paced = duty_ && *mode == KernelMode::Fast;
         training::GradientSums sums =
-            duty_ ? computeGradientSumsPaced(*cached.model, samples, manifest.normalization, *duty_, &rested)
+            paced ? computeGradientSumsPaced(*cached.model, samples, manifest.normalization, *duty_, &rested)
                   : training::computeGradientSums(*cached.model, samples, manifest.normalization);
 
         out.samples = sums.samples;
@@ -202,6 +210,7 @@ ComputedGradient UnitComputer::computeGradient(const UnitInputs& inputs) {
         result.loss = sums.lossSum;
         result.correct = static_cast<std::uint64_t>(sums.correct);
         result.computeMs = static_cast<std::uint64_t>(std::max<qint64>(0, clock.elapsed() - qint64(rested * 1000)));
+        result.kernelMode = protocol::wireKernelMode(*mode);
         computed.encoding = unit.gradient_encoding() == wire::GRADIENT_ENCODING_UNSPECIFIED
                                 ? wire::GRADIENT_ENCODING_FP32
                                 : unit.gradient_encoding();

@@ -128,6 +128,9 @@ void Worker::start() {
             recorded_ = std::make_unique<RecordedCompute>(
                 options_.replayDir.isEmpty() ? RecordedCompute::Mode::Record : RecordedCompute::Mode::Replay,
                 options_.replayDir.isEmpty() ? options_.recordDir : options_.replayDir);
+#ifdef RAVEN_HOSTILE_WORKER
+        if (!options_.hostile.kind.isEmpty()) hostile_ = std::make_unique<HostileCompute>(options_.hostile);
+#endif
     } catch (const Error& e) {
         giveUp(QString::fromStdString(e.what()));
         return;
@@ -729,6 +732,20 @@ void Worker::onGradient(int lane, const QString& id, std::uint64_t serial, Compu
         watcher->deleteLater();
         resultReady(id, serial, std::move(result), static_cast<int>(Unit::Stage::Encoding));
     });
+#ifdef RAVEN_HOSTILE_WORKER
+    // Test beds only: the result is rewritten after its honest encoding, before it is sent. The
+    // encoding pool has one thread, so the cheater's memory of past units is touched by one at a time.
+    if (HostileCompute* hostile = hostile_.get()) {
+        watcher->setFuture(QtConcurrent::run(
+            &encodePool_, [hostile, unit = it->second->unit, g = std::move(gradient)]() mutable {
+                ComputedUnit done = encodeResult(std::move(g));
+                hostile->tamper(unit, done);
+                return done;
+            }));
+        if (!isStopping(phase_)) maybeCompute();
+        return;
+    }
+#endif
     watcher->setFuture(
         QtConcurrent::run(&encodePool_, [g = std::move(gradient)]() mutable { return encodeResult(std::move(g)); }));
     if (!isStopping(phase_)) maybeCompute();

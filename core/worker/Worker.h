@@ -62,6 +62,9 @@
 #include "protocol/raven.pb.h"
 #include "worker/Backoff.h"
 #include "worker/DutyCycle.h"
+#ifdef RAVEN_HOSTILE_WORKER
+#include "worker/HostileCompute.h"
+#endif
 #include "worker/UnitComputer.h"
 #include "worker/WorkBuffer.h"
 #include "worker/WorkerPhase.h"
@@ -104,6 +107,10 @@ struct WorkerOptions {
     // replay them from replayDir instead of computing. At most one of the two (replayDir wins).
     QString recordDir;
     QString replayDir;
+#ifdef RAVEN_HOSTILE_WORKER
+    // Test beds only (HostileCompute.h): cheat in the named way; empty kind: honest.
+    HostileOptions hostile;
+#endif
 };
 
 class Worker : public QObject {
@@ -220,6 +227,9 @@ private:
     protocol::ProtocolClient* client_ = nullptr;
     // --record / --replay (RecordedCompute.h, benchmarks only); null: the worker computes.
     std::unique_ptr<RecordedCompute> recorded_;
+#ifdef RAVEN_HOSTILE_WORKER
+    std::unique_ptr<HostileCompute> hostile_;
+#endif
 
     WorkerPhase phase_ = WorkerPhase::Idle;
     QString refusal_;  // why it gave up (refused() emitted); empty: it did not

@@ -27,6 +27,8 @@
 #include "protocol/Chunking.h"
 #include "protocol/GradientCodec.h"
 #include "protocol/ProtocolClient.h"
+#include "protocol/WireKernelMode.h"
+#include "tensor/Backend.h"
 #include "training/ShardGradient.h"
 #include "training/SyntheticDataset.h"
 
@@ -270,6 +272,7 @@ public:
                                                               static_cast<std::size_t>(bytes.size())),
                                    "fetched weights");
         nn::loadParameters(model, Checkpoint::fromSafeTensors(tensors, "fetched weights"));
+        model.backend().setKernelMode(protocol::kernelModeOf(unit.kernel_mode()).value());
         data::Samples samples(manifest.featureShape, manifest.labelShape);
         for (const std::string& hash : unit.shard_hashes()) {
             data::ShardRef ref{QString::fromStdString(hash), 0};
@@ -286,6 +289,7 @@ public:
         result.loss = sums.lossSum;
         result.correct = static_cast<std::uint64_t>(sums.correct);
         result.computeMs = 1;
+        result.kernelMode = unit.kernel_mode();
         return result;
     }
 
@@ -349,6 +353,8 @@ public:
         unsigned maxUnits = 2;
         // > 0: after this many accepted results, disconnect while holding the next leased units.
         int leaveAfterAccepted = 0;
+        // A hostile worker: changes its n-th result (0, 1, ...) before sending it (tst_Verification).
+        std::function<void(protocol::WorkResult&, int n)> tamper;
     };
 
     TestWorker(const QUrl& url, const std::string& token, const QString& dir, Behaviour behaviour)
@@ -360,6 +366,7 @@ public:
         QObject::connect(client_.get(), &ProtocolClient::ready, this, [this, token] {
             call(authenticateWithToken(token), [this](const wire::Envelope& e) {
                 if (!e.has_auth_result() || !e.auth_result().accepted()) return fail("authenticate: " + text(e));
+                contributorId = std::stoll(e.auth_result().principal_id());
                 call(registerContributor(behaviour_.gflops), [this](const wire::Envelope& r) {
                     if (!r.has_register_reply()) return fail("register: " + text(r));
                     askForWork();
@@ -375,6 +382,8 @@ public:
         client_->close();
     }
 
+    qint64 contributorId = 0;
+    int computed = 0;  // results sent
     int accepted = 0;
     int duplicates = 0;
     int rejected = 0;
@@ -452,7 +461,9 @@ private:
         queue_.erase(queue_.begin());
         prepare(unit, [this, unit](bool ok) {
             if (!ok) return next();  // stale: drop it
-            const protocol::WorkResult result = cache_.compute(unit);
+            protocol::WorkResult result = cache_.compute(unit);
+            if (behaviour_.tamper) behaviour_.tamper(result, computed);
+            ++computed;
             std::vector<wire::SubmitResult> parts =
                 protocol::makeSubmitResults(result, unit.gradient_encoding(), unit.gradient_zstd());
             for (std::size_t i = 0; i + 1 < parts.size(); ++i) {

@@ -3,6 +3,8 @@
 // must equal `raven train --local` (Trainer with shuffleBlock = shard size) with the same seed,
 // batch and optimizer, however many workers there are and whoever leaves. Every result counts once
 // and is paid once; duplicates and invalid results are not paid; a job out of money stops leasing.
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QtTest>
 
 #include "CoordinatorTestKit.h"
@@ -291,6 +293,40 @@ private slots:
         QCOMPARE(b->fetch(weights).error->code(), wire::ERROR_CODE_NOT_FOUND);  // no lease of B's needs them yet
         QCOMPARE(b->call(leaseRequest(1)).lease_grant().units(0).model_version(), 1u);
         QVERIFY(!b->fetch(weights).error);
+    }
+
+    // The job's kernel mode travels in each unit; a result computed with other kernels is refused
+    // (not counted against its sender: an older worker); the accepted one's durable record names it.
+    void aVerifiableJobsUnitsAndResultsCarryTheMode() {
+        auto requester = d_->requester();
+        wire::Hyperparameters h = adamHyperparameters(1);
+        h.set_kernel_mode(wire::KERNEL_MODE_VERIFIABLE);
+        const std::string job = d_->submitJob(*requester, h);
+        QCOMPARE(d_->jobInfo(*requester, job)->hyperparameters().kernel_mode(), wire::KERNEL_MODE_VERIFIABLE);
+        auto a = d_->contributor();
+        UnitComputer cache(d_->workerDir("a"));
+        const wire::Envelope grant = a->call(leaseRequest(1));
+        QCOMPARE(grant.lease_grant().units_size(), 1);
+        const wire::WorkUnit unit = grant.lease_grant().units(0);
+        QCOMPARE(unit.kernel_mode(), wire::KERNEL_MODE_VERIFIABLE);
+        QVERIFY(fetchForUnit(*a, cache, unit));
+        const protocol::WorkResult good = cache.compute(unit);
+        QCOMPARE(good.kernelMode, wire::KERNEL_MODE_VERIFIABLE);
+
+        protocol::WorkResult fast = good;
+        fast.kernelMode = wire::KERNEL_MODE_FAST;
+        wire::Envelope ack = submit(*a, fast);
+        QCOMPARE(ack.result_ack().status(), wire::RESULT_STATUS_REJECTED);
+        QVERIFY2(ack.result_ack().reason().find("update raven-worker") != std::string::npos,
+                 ack.result_ack().reason().c_str());
+        ack = submit(*a, good);  // its lease stands: the refusal was not counted against it
+        QCOMPARE(ack.result_ack().status(), wire::RESULT_STATUS_ACCEPTED);
+        const QString info = QDir(d_->options.dataDir)
+                                 .filePath(QStringLiteral("jobs/%1/results/%2.json").arg(job.c_str(), unit.id().c_str()));
+        QFile file(info);
+        QVERIFY2(file.open(QIODevice::ReadOnly), qPrintable(info));
+        QCOMPARE(QJsonDocument::fromJson(file.readAll()).object().value("kernel_mode").toString(),
+                 QStringLiteral("verifiable"));
     }
 
     void expiredAndSilentLeasesAreReissued() {

@@ -164,7 +164,7 @@ private slots:
         QTest::newRow("another shard in its place") << 2 << "the shard decoded for it is";
         QTest::newRow("weights of another model") << 3 << "";
         QTest::newRow("no manifest") << 4 << "without its dataset's manifest";
-        QTest::newRow("verifiable kernels") << 5 << "verifiable";
+        QTest::newRow("a kernel mode from a newer coordinator") << 5 << "kernel mode 7";
     }
 
     void badUnitsSayWhy() {
@@ -177,7 +177,7 @@ private slots:
         if (flaw == 1) shards.push_back(manifest_->test.shards.front());
         wire::WorkUnit unit = testing::makeUnit("bad", *manifest_, spec_, shards);
         if (flaw == 0) unit.set_model_spec_sha256(std::string(64, 'a'));
-        if (flaw == 5) unit.set_kernel_mode(wire::KERNEL_MODE_VERIFIABLE);
+        if (flaw == 5) unit.set_kernel_mode(static_cast<wire::KernelMode>(7));
         UnitInputs in = testing::makeInputs(unit, manifest_, *store_, weights);
         if (flaw == 2) in.shards[1] = in.shards[0];
         if (flaw == 3) {
@@ -196,6 +196,31 @@ private slots:
         const ComputedUnit ok = computer.compute(testing::makeInputs(good, manifest_, *store_, weights));
         QVERIFY2(ok.error.isEmpty(), qPrintable(ok.error));
         QCOMPARE(testing::decodeResult(ok, 163).gradient, reference(trainShards(0, 2), weights).gradient);
+    }
+
+    // A unit's kernel mode is set on the backend before its first kernel and travels back with the
+    // result; the next unit's mode is its own (a fast unit after a verifiable one is fast again).
+    void eachUnitIsComputedInItsKernelMode() {
+        nn::Model model(nn::ModelSpec::parse(spec_));
+        const QByteArray weights = testing::weightsBytes(model);
+        wire::WorkUnit verifiable = testing::makeUnit("v", *manifest_, spec_, trainShards(0, 2));
+        verifiable.set_kernel_mode(wire::KERNEL_MODE_VERIFIABLE);
+        UnitComputer one("cpu", 1);
+        const ComputedUnit first = one.compute(testing::makeInputs(verifiable, manifest_, *store_, weights));
+        QVERIFY2(first.error.isEmpty(), qPrintable(first.error));
+        QVERIFY(!first.parts.empty());
+        for (const wire::SubmitResult& part : first.parts) QCOMPARE(part.kernel_mode(), wire::KERNEL_MODE_VERIFIABLE);
+        // Replayed elsewhere (another thread count), a verifiable unit gives the same bits.
+        UnitComputer two("cpu", 2);
+        const ComputedUnit replay = two.compute(testing::makeInputs(verifiable, manifest_, *store_, weights));
+        QVERIFY2(replay.error.isEmpty(), qPrintable(replay.error));
+        QCOMPARE(testing::decodeResult(replay, 163).gradient, testing::decodeResult(first, 163).gradient);
+
+        const wire::WorkUnit fast = testing::makeUnit("f", *manifest_, spec_, trainShards(0, 2));
+        const ComputedUnit after = one.compute(testing::makeInputs(fast, manifest_, *store_, weights));
+        QVERIFY2(after.error.isEmpty(), qPrintable(after.error));
+        for (const wire::SubmitResult& part : after.parts) QCOMPARE(part.kernel_mode(), wire::KERNEL_MODE_FAST);
+        QCOMPARE(testing::decodeResult(after, 163).gradient, reference(trainShards(0, 2), weights).gradient);
     }
 
     void unknownDeviceIsAnError() {

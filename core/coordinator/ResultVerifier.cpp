@@ -1,0 +1,97 @@
+#include "coordinator/ResultVerifier.h"
+
+#include <QElapsedTimer>
+
+#include "coordinator/GradientDigest.h"
+
+namespace raven::coordinator {
+
+namespace {
+
+// What differs between a contributor's result and the replay; empty when they are the same.
+QString difference(const protocol::WorkResult& theirs, const QString& theirDigest, const protocol::WorkResult& mine,
+                   const QString& myDigest) {
+    if (theirDigest != myDigest)
+        return QStringLiteral("its gradient digest %1 is not the replay's %2").arg(theirDigest.left(16), myDigest.left(16));
+    if (theirs.sampleCount != mine.sampleCount)
+        return QStringLiteral("it counts %1 samples where the replay counts %2").arg(theirs.sampleCount).arg(mine.sampleCount);
+    // The loss is summed in double from the same float losses in the same order: equal bits too.
+    if (theirs.loss != mine.loss)
+        return QStringLiteral("its loss sum %1 is not the replay's %2").arg(theirs.loss, 0, 'g', 17).arg(mine.loss, 0, 'g', 17);
+    if (theirs.correct != mine.correct)
+        return QStringLiteral("it counts %1 correct predictions where the replay counts %2")
+            .arg(theirs.correct)
+            .arg(mine.correct);
+    return {};
+}
+
+}  // namespace
+
+ResultVerifier::ResultVerifier(VerificationSettings settings, std::uint64_t seed, const data::ShardStore& shards)
+    : policy_(settings, seed), replay_(shards) {}
+
+ResultVerifier::Outcome ResultVerifier::check(const CheckedResult& checked, const JobRunner& runner,
+                                              const ledger::WorkUnit& unit, bool doubtful) {
+    const double replayedBefore = stats_[runner.id()].replayedFlops;
+    const Outcome outcome = judge(checked, runner, unit, doubtful);
+    noteRecent(runner.id(), static_cast<double>(unit.flops), stats_[runner.id()].replayedFlops - replayedBefore);
+    return outcome;
+}
+
+ResultVerifier::Outcome ResultVerifier::judge(const CheckedResult& checked, const JobRunner& runner,
+                                              const ledger::WorkUnit& unit, bool doubtful) {
+    VerificationStats& stats = stats_[runner.id()];
+    ++stats.results;
+    stats.usefulFlops += static_cast<double>(unit.flops);
+    const std::int64_t judged = ++judged_[checked.contributor];
+    if (!doubtful && !policy_.shouldVerify(checked.contributor, unit.id)) return {};
+
+    QElapsedTimer clock;
+    clock.start();
+    ++stats.replayed;
+    stats.replayedFlops += static_cast<double>(unit.flops);
+    const protocol::WorkResult mine = replay_.compute(runner, unit);
+    const QString theirDigest = gradientDigest(checked.result.gradient);
+    QString why = difference(checked.result, theirDigest, mine, gradientDigest(mine.gradient));
+    if (why.isEmpty()) {
+        policy_.verified(checked.contributor);
+        stats.replaySeconds += static_cast<double>(clock.nsecsElapsed()) / 1e9;
+        return {Verdict::Matched, {}};
+    }
+    // The third computation: the coordinator's replay once more, on a fresh model, before anyone is
+    // accused (a fault of the coordinator's own must not cost an honest contributor its standing).
+    replay_.forgetJob(runner.id());
+    stats.replayedFlops += static_cast<double>(unit.flops);
+    const protocol::WorkResult again = replay_.compute(runner, unit);
+    stats.replaySeconds += static_cast<double>(clock.nsecsElapsed()) / 1e9;
+    if (!difference(mine, gradientDigest(mine.gradient), again, gradientDigest(again.gradient)).isEmpty())
+        return {Verdict::Undecided, QStringLiteral("the coordinator's own replays of work unit %1 disagree").arg(unit.id)};
+    ++stats.caught;
+    policy_.caught(checked.contributor);
+    caughtAfter_[checked.contributor] = judged;
+    return {Verdict::Caught, QStringLiteral("work unit %1 replayed: %2").arg(unit.id).arg(why)};
+}
+
+void ResultVerifier::noteRecent(ledger::JobId job, double useful, double replayed) {
+    std::deque<std::pair<double, double>>& window = recent_[job];
+    window.emplace_back(useful, replayed);
+    while (window.size() > VerificationStats::kRecentResults) window.pop_front();
+    double u = 0, r = 0;
+    for (const auto& [a, b] : window) {
+        u += a;
+        r += b;
+    }
+    stats_[job].recentOverhead = u > 0 ? r / u : 0.0;
+}
+
+VerificationStats ResultVerifier::stats(ledger::JobId job) const {
+    const auto it = stats_.find(job);
+    return it == stats_.end() ? VerificationStats{} : it->second;
+}
+
+std::int64_t ResultVerifier::caughtAfter(ledger::ContributorId contributor) const {
+    const auto it = caughtAfter_.find(contributor);
+    return it == caughtAfter_.end() ? 0 : it->second;
+}
+
+}  // namespace raven::coordinator

@@ -1,0 +1,171 @@
+// Verification end to end over real sockets (issue 18 item 4): a verifiable job computed by honest
+// in-test workers and by hostile ones that scale, flip or zero their gradients, or cheat only after
+// a while. Every cheater is caught by the coordinator's replay and quarantined, is paid nothing, and
+// no honest worker is accused; the trained weights equal a clean run's bit for bit, because a caught
+// result is refused before it is accepted and its unit is computed again by someone honest.
+#include <QtTest>
+
+#include <random>
+
+#include "CoordinatorTestKit.h"
+#include "coordinator/ResultVerifier.h"
+
+using namespace raven;
+using namespace raven::test;
+
+namespace {
+
+wire::Hyperparameters verifiableJob() {
+    wire::Hyperparameters h = adamHyperparameters(3);
+    h.set_global_batch(128);  // 4 units a step: work for many workers at once
+    h.set_kernel_mode(wire::KERNEL_MODE_VERIFIABLE);
+    return h;
+}
+
+void scale(protocol::WorkResult& r, int) {
+    for (float& g : r.gradient) g *= 2.0f;
+}
+void flipSign(protocol::WorkResult& r, int) {
+    for (float& g : r.gradient) g = -g;
+}
+void zero(protocol::WorkResult& r, int) { std::fill(r.gradient.begin(), r.gradient.end(), 0.0f); }
+
+struct Run {
+    std::map<std::string, std::vector<float>> weights;
+    std::string job;
+};
+
+}  // namespace
+
+class VerificationTest : public QObject {
+    Q_OBJECT
+
+    // Trains verifiableJob() on a fresh coordinator with workers that behave as given; the first
+    // `hostile` of them are the cheaters (started first, so that they get work early).
+    Run train(Deployment& d, std::vector<TestWorker::Behaviour> behaviours,
+              std::vector<std::unique_ptr<TestWorker>>& pool) {
+        d.options.verificationSeed = 42;
+        d.start();
+        auto requester = d.requester();
+        QSignalSpy ended(d.coordinator.get(), &coordinator::Coordinator::jobEnded);
+        Run run;
+        run.job = d.submitJob(*requester, verifiableJob());
+        for (std::size_t i = 0; i < behaviours.size(); ++i)
+            pool.push_back(std::make_unique<TestWorker>(d.coordinator->url(),
+                                                        d.coordinator->addContributor("w").toStdString(),
+                                                        d.workerDir(QStringLiteral("worker%1").arg(i)), behaviours[i]));
+        if (!QTest::qWaitFor([&] { return ended.size() == 1; }, 90000)) qFatal("the job did not end");
+        if (ended[0][1].toString() != QStringLiteral("done")) qFatal("the job ended %s", qPrintable(ended[0][1].toString()));
+        run.weights = checkpointWeights(d.downloadCheckpoint(*requester, run.job));
+        for (auto& w : pool) w->stop();
+        return run;
+    }
+
+private slots:
+    void cheatersAreCaughtAndTheModelStaysClean() {
+        Deployment clean;
+        std::vector<std::unique_ptr<TestWorker>> honestPool;
+        const Run reference = train(clean, {{1.0, 1, 0, {}}, {1.0, 1, 0, {}}, {1.0, 1, 0, {}}}, honestPool);
+        QVERIFY(clean.coordinator->ledger().audit().ok());
+
+        Deployment d;
+        std::vector<TestWorker::Behaviour> behaviours = {{1.0, 1, 0, scale}, {1.0, 1, 0, flipSign}, {1.0, 1, 0, zero}};
+        for (int i = 0; i < 7; ++i) behaviours.push_back({1.0, 1, 0, {}});
+        std::vector<std::unique_ptr<TestWorker>> pool;
+        const Run run = train(d, behaviours, pool);
+
+        // Nothing wrong remains in the model: the same bits as the clean run.
+        QCOMPARE(run.weights.size(), reference.weights.size());
+        for (const auto& [name, values] : reference.weights) QVERIFY2(run.weights.at(name) == values, name.c_str());
+
+        const coordinator::ResultVerifier& verifier = d.coordinator->verifier();
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        for (int i = 0; i < 3; ++i) {
+            const TestWorker& cheater = *pool[static_cast<std::size_t>(i)];
+            QVERIFY2(cheater.computed > 0, "a cheater got no work: the test proves nothing about it");
+            QVERIFY(verifier.quarantined(cheater.contributorId));
+            QCOMPARE(verifier.caughtAfter(cheater.contributorId), 1);  // its first result, on probation
+            QCOMPARE(cheater.accepted, 0);
+            QCOMPARE(cheater.credited, 0);
+            QCOMPARE(d.coordinator->ledger().contributorStats(cheater.contributorId, 1, now).earned, 0);
+            QVERIFY(!cheater.failures.empty());  // it was told, and refused work after
+        }
+        for (std::size_t i = 3; i < pool.size(); ++i) {
+            const TestWorker& honest = *pool[i];
+            QVERIFY2(honest.failures.empty(), honest.failureText().c_str());
+            QVERIFY(!verifier.quarantined(honest.contributorId));
+            QCOMPARE(verifier.caughtAfter(honest.contributorId), 0);
+        }
+        // Every unit paid once, to an honest worker.
+        const ledger::JobSpend spend = d.coordinator->ledger().jobSpend(std::stoll(run.job));
+        qint64 honestCredits = 0;
+        for (std::size_t i = 3; i < pool.size(); ++i) honestCredits += pool[i]->credited;
+        QTRY_COMPARE(honestCredits, spend.paid);
+        const coordinator::VerificationStats stats = verifier.stats(std::stoll(run.job));
+        QCOMPARE(stats.caught, 3);
+        qInfo("verification: %lld results judged, %lld replayed, %lld caught; replayed / useful compute = %.3f; "
+              "replays took %.3f s on the coordinator",
+              static_cast<long long>(stats.results), static_cast<long long>(stats.replayed),
+              static_cast<long long>(stats.caught), stats.overhead(), stats.replaySeconds);
+        QVERIFY(d.coordinator->ledger().audit().ok());
+    }
+
+    // Trust grows on probation and the rate falls; a worker that behaves for two units and then sends
+    // noise is caught on the unit it cheats, while still on probation, and paid only for the honest two.
+    void aLateCheaterIsCaughtWhereItCheats() {
+        Deployment d;
+        d.options.verification.probationUnits = 4;
+        auto noiseFromThird = [](protocol::WorkResult& r, int n) {
+            if (n < 2) return;
+            std::mt19937 random(7);
+            std::normal_distribution<float> noise(0.0f, 0.01f);
+            for (float& g : r.gradient) g = noise(random);
+        };
+        std::vector<std::unique_ptr<TestWorker>> pool;
+        const Run run = train(d, {{1.0, 1, 0, noiseFromThird}, {1.0, 1, 0, {}}}, pool);
+        const coordinator::ResultVerifier& verifier = d.coordinator->verifier();
+        const TestWorker& cheater = *pool[0];
+        const TestWorker& honest = *pool[1];
+        QVERIFY(cheater.computed >= 3);
+        QVERIFY(verifier.quarantined(cheater.contributorId));
+        QCOMPARE(verifier.caughtAfter(cheater.contributorId), 3);
+        QCOMPARE(cheater.accepted, 2);
+        QVERIFY(!verifier.quarantined(honest.contributorId));
+        QVERIFY2(honest.failures.empty(), honest.failureText().c_str());
+        // The honest one left probation: it is sampled now, no longer replayed on every unit.
+        const coordinator::ContributorTrust trust = verifier.policy().trust(honest.contributorId);
+        QVERIFY2(trust.verified >= 4, qPrintable(QString::number(trust.verified)));
+        QVERIFY(verifier.policy().rateFor(honest.contributorId) < 1.0);
+        const coordinator::VerificationStats stats = verifier.stats(std::stoll(run.job));
+        QVERIFY(stats.replayed < stats.results);
+
+        // Both sides read the standing over the protocol: the requester per job, the contributor its own.
+        auto requester = d.requester();
+        wire::Envelope query;
+        query.mutable_job_contributors_query()->set_job_id(run.job);
+        const wire::Envelope figures = requester->call(query);
+        QVERIFY2(figures.has_job_contributors(), text(figures).c_str());
+        for (const wire::JobContributor& c : figures.job_contributors().contributors()) {
+            const bool isCheater = std::stoll(c.contributor_id()) == cheater.contributorId;
+            QCOMPARE(c.quarantined(), isCheater);
+            QCOMPARE(static_cast<qint64>(c.work_units_verified()),
+                     isCheater ? 0 : static_cast<qint64>(trust.verified));
+        }
+        auto self = d.contributor();  // a fresh contributor reads its own standing: new, on probation
+        wire::Envelope statsQuery;
+        statsQuery.mutable_contributor_stats_query()->set_days(1);
+        const wire::Envelope mine = self->call(statsQuery);
+        QVERIFY2(mine.has_contributor_stats(), text(mine).c_str());
+        QVERIFY(!mine.contributor_stats().quarantined());
+        QCOMPARE(mine.contributor_stats().verification_rate(), 1.0);
+        QCOMPARE(mine.contributor_stats().work_units_verified(), 0u);
+        qInfo("late cheater caught after %lld results; honest: %lld verified, rate now %.3f; overhead %.3f",
+              static_cast<long long>(verifier.caughtAfter(cheater.contributorId)),
+              static_cast<long long>(trust.verified), verifier.policy().rateFor(honest.contributorId),
+              stats.overhead());
+        QVERIFY(d.coordinator->ledger().audit().ok());
+    }
+};
+
+QTEST_GUILESS_MAIN(VerificationTest)
+#include "tst_Verification.moc"
