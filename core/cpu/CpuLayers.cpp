@@ -8,7 +8,7 @@
 
 #include "base/Error.h"
 #include "cpu/CpuBackend.h"
-#include "cpu/kernels/BackendShapes.h"
+#include "tensor/BackendShapes.h"
 #include "cpu/kernels/Kernels.h"
 
 namespace raven {
@@ -56,10 +56,6 @@ std::vector<int64_t> toIndices(ThreadPool& pool, const Tensor& indices, const ch
     return out;
 }
 
-using k::attentionShape;
-using k::batchNormShape;
-using k::convShape;
-using k::poolShape;
 }  // namespace
 
 // --- convolution ---

@@ -11,35 +11,6 @@
 
 namespace raven::cpu::kernels {
 
-using detail::requireAtLeast;
-
-void Conv2dShape::validate() const {
-    const char* k = "conv2d";
-    requireAtLeast(k, "batch", batch, 1);
-    requireAtLeast(k, "inChannels", inChannels, 1);
-    requireAtLeast(k, "height", height, 1);
-    requireAtLeast(k, "width", width, 1);
-    requireAtLeast(k, "outChannels", outChannels, 1);
-    requireAtLeast(k, "kernelH", kernelH, 1);
-    requireAtLeast(k, "kernelW", kernelW, 1);
-    requireAtLeast(k, "strideH", strideH, 1);
-    requireAtLeast(k, "strideW", strideW, 1);
-    requireAtLeast(k, "padH", padH, 0);
-    requireAtLeast(k, "padW", padW, 0);
-    requireAtLeast(k, "dilationH", dilationH, 1);
-    requireAtLeast(k, "dilationW", dilationW, 1);
-    requireAtLeast(k, "groups", groups, 1);
-    if (inChannels % groups != 0 || outChannels % groups != 0)
-        fail("conv2d: input channels (" + std::to_string(inChannels) + ") and output channels (" +
-                 std::to_string(outChannels) + ") must both be divisible by groups (" + std::to_string(groups) + ")",
-             "choose a number of groups that divides both channel counts");
-    if (outH() < 1 || outW() < 1)
-        fail("conv2d: the kernel (" + std::to_string(dilationH * (kernelH - 1) + 1) + "x" +
-                 std::to_string(dilationW * (kernelW - 1) + 1) + " with dilation) is larger than the padded input (" +
-                 std::to_string(height + 2 * padH) + "x" + std::to_string(width + 2 * padW) + ")",
-             "use a smaller kernel or dilation, or more padding");
-}
-
 namespace {
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }

@@ -17,31 +17,11 @@
 #include <cstdint>
 
 #include "cpu/kernels/Parallel.h"
+#include "tensor/LayerShapes.h"
 
 namespace raven::cpu::kernels {
 
-struct Conv2dShape {
-    int64_t batch = 1;        // N
-    int64_t inChannels = 1;   // C
-    int64_t height = 1;       // H
-    int64_t width = 1;        // W
-    int64_t outChannels = 1;  // K
-    int64_t kernelH = 1;
-    int64_t kernelW = 1;
-    int64_t strideH = 1;
-    int64_t strideW = 1;
-    int64_t padH = 0;  // zeros added on each side
-    int64_t padW = 0;
-    int64_t dilationH = 1;
-    int64_t dilationW = 1;
-    int64_t groups = 1;
-
-    int64_t outH() const { return (height + 2 * padH - dilationH * (kernelH - 1) - 1) / strideH + 1; }
-    int64_t outW() const { return (width + 2 * padW - dilationW * (kernelW - 1) - 1) / strideW + 1; }
-    // Throws raven::Error naming the offending field when the shape is impossible (channels not divisible
-    // by groups, a kernel larger than the padded input, a non-positive stride, ...).
-    void validate() const;
-};
+using raven::Conv2dShape;  // tensor/LayerShapes.h
 
 // y = conv2d(x, weight, bias). bias may be null.
 void conv2d_forward(const Conv2dShape& shape, const float* x, const float* weight, const float* bias, float* y,
