@@ -63,7 +63,10 @@ AdamStepResult CpuBackend::adamStep(const Tensor& param, const Tensor& grad, con
 
 AdamUpdate CpuBackend::adamUpdate(const Tensor& param, const Tensor& grad, const Tensor& expAvg, const Tensor& expAvgSq,
                                   const AdamStepScalars& s) {
-    if (expAvg.defined() != expAvgSq.defined()) return Backend::adamUpdate(param, grad, expAvg, expAvgSq, s);
+    // The verifiable mode composes the step from its elementwise kernels (their sqrt and division are
+    // VerifiableMath's): the same operations in the same order, so a GPU can match it bit for bit.
+    if (expAvg.defined() != expAvgSq.defined() || kernelMode_ == KernelMode::Verifiable)
+        return Backend::adamUpdate(param, grad, expAvg, expAvgSq, s);
     AdamConstants c;
     c.beta1 = s.beta1;
     c.oneMinusBeta1 = s.oneMinusBeta1;

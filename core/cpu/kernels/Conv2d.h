@@ -16,21 +16,24 @@
 // samples, then positions, in order. No result depends on the number of threads.
 #include <cstdint>
 
+#include "cpu/kernels/Gemm.h"
 #include "cpu/kernels/Parallel.h"
+#include "cpu/kernels/VerifiableGemm.h"
 #include "tensor/LayerShapes.h"
 
 namespace raven::cpu::kernels {
 
 using raven::Conv2dShape;  // tensor/LayerShapes.h
 
-// y = conv2d(x, weight, bias). bias may be null.
+// y = conv2d(x, weight, bias). bias may be null. `gemm` computes the products: sgemm (fast) or
+// sgemmFixedOrder (the verifiable mode; every other step here already has a fixed order).
 void conv2d_forward(const Conv2dShape& shape, const float* x, const float* weight, const float* bias, float* y,
-                    const ParallelFor& parallel = {});
+                    const ParallelFor& parallel = {}, SgemmFn gemm = &sgemm);
 
 // Given dy (the gradient of the loss with respect to y, [N, K, outH, outW]), WRITES (overwrites)
 // dx [N, C, H, W], dweight [K, C/groups, kernelH, kernelW] and dbias [K]. Any of the three may be null
 // when that gradient is not wanted; x is needed only for dweight, weight only for dx.
 void conv2d_backward(const Conv2dShape& shape, const float* x, const float* weight, const float* dy, float* dx,
-                     float* dweight, float* dbias, const ParallelFor& parallel = {});
+                     float* dweight, float* dbias, const ParallelFor& parallel = {}, SgemmFn gemm = &sgemm);
 
 }  // namespace raven::cpu::kernels
