@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu/kernels/VerifiableGemm.h"
 #include "cpu/kernels/VerifiableMath.h"
 
 using namespace raven::verifiable;
@@ -61,6 +62,24 @@ std::uint64_t fingerprint(F f, float low, float step, int count) {
         for (int k = 0; k < 4; ++k) h = (h ^ ((b >> (8 * k)) & 0xffu)) * 1099511628211ull;
     }
     return h;
+}
+
+// sgemmFixedOrder on seeded operands, both layouts, beta 0 and 1: the fingerprint of its every sum.
+std::uint64_t gemmFingerprint() {
+    const int64_t m = 37, n = 53, k = 129;
+    std::mt19937 rng(11);
+    std::uniform_real_distribution<float> dist(-2.0f, 2.0f);
+    std::vector<float> a(static_cast<size_t>(m * k)), b(static_cast<size_t>(k * n)), c(static_cast<size_t>(m * n));
+    for (float& x : a) x = dist(rng);
+    for (float& x : b) x = dist(rng);
+    for (float& x : c) x = dist(rng);
+    std::vector<float> out = c;
+    raven::cpu::kernels::sgemmFixedOrder(m, n, k, a.data(), k, false, b.data(), n, false, 0.0f, out.data(), n);
+    std::vector<float> t = c;  // A read as the transpose of a k x m matrix, B of an n x k one, beta 1
+    raven::cpu::kernels::sgemmFixedOrder(m, n, k, a.data(), m, true, b.data(), k, true, 1.0f, t.data(), n);
+    out.insert(out.end(), t.begin(), t.end());
+    size_t i = 0;
+    return fingerprint([&](float) { return out[i++]; }, 0.0f, 1.0f, static_cast<int>(out.size()));
 }
 
 std::vector<std::string> normalizedLines(const std::string& path, const std::string& from, const std::string& to) {
@@ -169,7 +188,7 @@ private slots:
             fingerprint(vTanh, -10.0f, 0.002f, 10000),   fingerprint(vSigmoid, -30.0f, 0.006f, 10000),
             fingerprint(vErf, -5.0f, 0.001f, 10000),     fingerprint(vSqrt, 0.0f, 0.37f, 10000),
             fingerprint([](float x) { return vDiv(1.0f, x); }, -50.0f, 0.01f, 10000),
-            fingerprint([](float x) { return vPow(x, 1.7f); }, 0.0f, 0.01f, 10000)};
+            fingerprint([](float x) { return vPow(x, 1.7f); }, 0.0f, 0.01f, 10000), gemmFingerprint()};
         QString all;
         for (std::uint64_t h : got) all += QString::number(h, 16) + " ";
         qInfo("fingerprints: %s", qPrintable(all));
@@ -194,7 +213,7 @@ private slots:
 private:
     static constexpr const char* kGolden =
         "1021d353562f72da c0940d24f4406293 110adc5335f5d4d4 8a1e47bb7e1dff26 a7e17c7736377ea a1236635637bcca7 "
-        "8d8783bed4c3fed6 42acd77383d2302d";
+        "8d8783bed4c3fed6 42acd77383d2302d bc10b7df798796e0";
 };
 
 QTEST_APPLESS_MAIN(VerifiableMathTest)
