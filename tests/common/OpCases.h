@@ -387,6 +387,22 @@ inline const std::vector<OpCase>& opCases() {
                          Tolerance::within(kFp32), false});
         }
 
+        // Fused optimizer steps: the first step (no moments) and a later one, with both weight decays.
+        for (bool firstStep : {true, false}) {
+            t.push_back({std::string("adamUpdate [37,11]") + (firstStep ? " first step" : ""),
+                         {in({37, 11}), in({37, 11}), in({37, 11}), in({37, 11}, Values::Positive)},
+                         [firstStep](Backend& b, const std::vector<Tensor>& x) {
+                             AdamStepScalars s;
+                             s.weightDecay = 0.01f;
+                             s.decayFactor = 0.999f;
+                             s.invSqrtCorrection2 = 1.3f;
+                             const AdamUpdate u = firstStep ? b.adamUpdate(x[0], x[1], Tensor(), Tensor(), s)
+                                                            : b.adamUpdate(x[0], x[1], x[2], x[3], s);
+                             return std::vector<Tensor>{u.param, u.expAvg, u.expAvgSq};
+                         },
+                         Tolerance::within(kTranscendental)});
+        }
+
         // Kernels without a verifiable form yet: the verifiable mode refuses them (CpuBackend.h).
         t.push_back({"layerNorm [5,33]", {in({5, 33}), in({33}), in({33})},
                      [](Backend& b, const std::vector<Tensor>& x) {

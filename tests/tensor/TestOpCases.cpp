@@ -15,6 +15,7 @@
 
 using namespace raven;
 using raven::test::OpCase;
+using raven::test::OpInput;
 using raven::test::opCases;
 
 class OpCasesTest : public QObject {
@@ -118,6 +119,27 @@ private slots:
                 }
                 QCOMPARE(got[static_cast<size_t>(i * n + j)], acc);
             }
+    }
+
+    // The fused Adam pass gives the bits of the step composed of elementwise kernels, in both modes.
+    void fusedAdamEqualsComposed() {
+        for (bool verifiable : {false, true}) {
+            CpuBackend b(3);
+            b.setKernelMode(modeOf(verifiable));
+            const OpInput shape{{301, 7}};
+            const Tensor p = fromVector({301, 7}, raven::test::inputValues(shape, 1), b);
+            const Tensor g = fromVector({301, 7}, raven::test::inputValues(shape, 2), b);
+            const Tensor m = fromVector({301, 7}, raven::test::inputValues(shape, 3), b);
+            const Tensor v = b.unary(UnaryOp::Abs, fromVector({301, 7}, raven::test::inputValues(shape, 4), b));
+            AdamStepScalars s;
+            s.weightDecay = 0.01f;
+            s.invSqrtCorrection2 = 1.7f;
+            const AdamUpdate fused = b.adamUpdate(p, g, m, v, s);
+            const AdamUpdate composed = b.Backend::adamUpdate(p, g, m, v, s);
+            QCOMPARE(raven::test::firstBitDifference(fused.param.toVector(), composed.param.toVector()), int64_t{-1});
+            QCOMPARE(raven::test::firstBitDifference(fused.expAvgSq.toVector(), composed.expAvgSq.toVector()),
+                     int64_t{-1});
+        }
     }
 
     // (1 + 2^-12)^2 = 1 + 2^-11 + 2^-24 rounds (ties to even) to 1 + 2^-11, so a*b - (1 + 2^-11) is 0

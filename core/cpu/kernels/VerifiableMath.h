@@ -24,6 +24,7 @@
 
 namespace raven::verifiable {
 
+using glm::clamp;
 using glm::floatBitsToInt;
 using glm::floor;
 using glm::intBitsToFloat;
@@ -51,32 +52,24 @@ inline float scaleByPow2(float x, int e) {
     return r;
 }
 
-// x = m 2^e with m in [1, 2), for x finite and > 0 (subnormals included).
+// x = m 2^e with m in [1, 2), for x finite and > 0 (subnormals included). Branch-free (a select),
+// as every function below, so that a CPU compiler vectorizes loops over it.
 inline float splitExponent(float x, int& e) {
-    int bits = floatBitsToInt(x);
-    int biased = bits >> 23;
-    int shift = 0;
-    if (biased == 0) {
-        const float scaled = x * 16777216.0f;  // 2^24: a subnormal becomes normal, exactly
-        bits = floatBitsToInt(scaled);
-        biased = bits >> 23;
-        shift = 24;
-    }
-    e = biased - 127 - shift;
+    const float scaled = x * 16777216.0f;  // 2^24: a subnormal becomes normal, exactly
+    const bool subnormal = (floatBitsToInt(x) >> 23) == 0;
+    const int bits = subnormal ? floatBitsToInt(scaled) : floatBitsToInt(x);
+    e = (bits >> 23) - 127 - (subnormal ? 24 : 0);
     const float m = intBitsToFloat((bits & 0x007fffff) | 0x3f800000);
     return m;
 }
 
-// a / b for any a, b (IEEE's special cases). Within 1 ulp of the correctly rounded quotient.
+// a / b for any a, b (IEEE's special cases). Within 1 ulp of the correctly rounded quotient. The
+// quotient of the mantissas is computed for every argument; the special cases then replace it, the
+// later ones first in rank (a NaN operand above all).
 inline float vDiv(float a, float b) {
-    if (vIsNan(a) || vIsNan(b)) return intBitsToFloat(kNanBits);
     const int sign = signBit(a) ^ signBit(b);
     const float aa = vAbs(a);
     const float ab = vAbs(b);
-    if (ab == 0.0f) return aa == 0.0f ? intBitsToFloat(kNanBits) : withSign(intBitsToFloat(kInfBits), sign);
-    if (vIsInf(ab)) return vIsInf(aa) ? intBitsToFloat(kNanBits) : withSign(0.0f, sign);
-    if (vIsInf(aa)) return withSign(intBitsToFloat(kInfBits), sign);
-    if (aa == 0.0f) return withSign(0.0f, sign);
     int ea = 0;
     int eb = 0;
     const float ma = splitExponent(aa, ea);
@@ -91,22 +84,25 @@ inline float vDiv(float a, float b) {
     const float remainder = ma - q * mb;
     q = q + remainder * y;
     const int e = ea - eb;
-    if (e > 128) return withSign(intBitsToFloat(kInfBits), sign);
-    if (e < -152) return withSign(0.0f, sign);
-    const float r = scaleByPow2(q, e);
-    return withSign(r, sign);
+    float r = scaleByPow2(q, clamp(e, -152, 128));
+    r = e > 128 ? intBitsToFloat(kInfBits) : r;
+    r = e < -152 ? 0.0f : r;
+    r = aa == 0.0f ? 0.0f : r;
+    r = vIsInf(aa) ? intBitsToFloat(kInfBits) : r;
+    r = vIsInf(ab) ? 0.0f : r;
+    r = ab == 0.0f ? intBitsToFloat(kInfBits) : r;
+    const bool undefined = (aa == 0.0f && ab == 0.0f) || (vIsInf(aa) && vIsInf(ab)) || vIsNan(a) || vIsNan(b);
+    const float result = undefined ? intBitsToFloat(kNanBits) : withSign(r, sign);
+    return result;
 }
 
 // sqrt(x); -0 stays -0, x < 0 gives NaN. Within 1 ulp of the correctly rounded root.
 inline float vSqrt(float x) {
-    if (vIsNan(x) || x < 0.0f) return intBitsToFloat(kNanBits);
-    if (x == 0.0f || vIsInf(x)) return x;
     int e = 0;
     float m = splitExponent(x, e);
-    if ((e & 1) != 0) {
-        m = m * 2.0f;
-        e = e - 1;
-    }
+    const bool odd = (e & 1) != 0;
+    m = odd ? m * 2.0f : m;
+    e = odd ? e - 1 : e;
     // 1 / sqrt(m) on [1, 4): a linear start (error < 14%), then five Newton steps y' = y (1.5 - 0.5 m y^2).
     float y = 1.1f - 0.15f * m;
     for (int i = 0; i < 5; ++i) {
@@ -117,7 +113,9 @@ inline float vSqrt(float x) {
     float s = m * y;
     const float remainder = m - s * s;
     s = s + 0.5f * y * remainder;
-    const float r = s * exp2i(e / 2);
+    float r = s * exp2i(e / 2);
+    r = (x == 0.0f || vIsInf(x)) ? x : r;
+    r = (vIsNan(x) || x < 0.0f) ? intBitsToFloat(kNanBits) : r;
     return r;
 }
 
