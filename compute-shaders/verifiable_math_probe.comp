@@ -1,8 +1,8 @@
 #version 450
 // The verifiable math library (include/verifiable_math.glsl) applied elementwise: r[i] = fn(x[i], y[i]).
 // What tests/vulkan/VerifiableMathTest.cpp compares bit for bit with the C++ twin on a device, and the
-// first piece of the device gate (docs/verification.md). fn 9 is the contraction discriminator: a
-// `precise` a * b + b, which a device must round twice. A verifiable_* shader: the build checks its
+// device gate (core/vulkan/VerifiableGate.h). fn 9 is the contraction discriminator: a `precise`
+// a * b + b, which a device must round twice; fn 10-12 are a single +, x and -. A verifiable_* shader: the build checks its
 // SPIR-V for float arithmetic without NoContraction (compute-shaders/tools/check_no_contraction.py).
 #include "verifiable_math.glsl"
 
@@ -33,6 +33,9 @@ void main() {
         case 6u: v = vDiv(a, b); break;
         case 7u: v = vPow(a, b); break;
         case 8u: v = vExpm1(a); break;
+        case 10u: v = a + b; break;
+        case 11u: v = a * b; break;
+        case 12u: v = a - b; break;
         default: {
             precise float product = a * b;
             v = product + b;

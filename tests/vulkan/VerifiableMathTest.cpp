@@ -10,6 +10,7 @@
 #include "vulkan/Instance.h"
 #include "vulkan/Recorder.h"
 #include "vulkan/VectorAdd.h"
+#include "vulkan/VerifiableGate.h"
 
 #include <QTest>
 
@@ -135,6 +136,19 @@ private slots:
         }
         qInfo("%d arguments equal bit for bit; %d skipped (subnormal: this device %s subnormals)", compared, skipped,
               keeps ? "keeps" : "flushes");
+    }
+
+    // The device gate admits lavapipe (it rounds, keeps signed zeros and subnormals and does not
+    // contract), and every failure it can report is a sentence naming the case.
+    void deviceGateAdmitsLavapipe() {
+        const VerifiableGate gate = checkVerifiableGate(*device_);
+        qInfo("%s: %s", device_->info().name.c_str(), gate.summary().c_str());
+        QVERIFY2(gate.admitted, gate.summary().c_str());
+        QVERIFY(gate.failures.empty());
+        VerifiableGate refused;
+        refused.failures = {"subnormals: 2^-149 + 0 must stay 2^-149, not 0, the device gives 0 (0x0)"};
+        QCOMPARE(QString::fromStdString(refused.summary()),
+                 QString("verifiable units: no: subnormals: 2^-149 + 0 must stay 2^-149, not 0, the device gives 0 (0x0)"));
     }
 
     // a * b + b with a = 1.5, b = -(1 + 2^-23): the product -(1.5 + 1.5 * 2^-23) is not a float, so
