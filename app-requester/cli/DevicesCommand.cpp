@@ -1,5 +1,6 @@
-// raven devices [--check]: the compute devices Raven can use. With --check, each usable Vulkan device
-// runs a real shader (vector addition) and its result is compared with the CPU's.
+// raven devices [--check]: the compute devices Raven can use, and for each usable Vulkan device whether
+// it may take verifiable work units (the device gate, vulkan/VerifiableGate.h). With --check, each
+// usable Vulkan device also runs vector addition and its result is compared with the CPU's.
 #include <QCommandLineParser>
 #include <cmath>
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include "vulkan/DeviceInfo.h"
 #include "vulkan/Instance.h"
 #include "vulkan/VectorAdd.h"
+#include "vulkan/VerifiableGate.h"
 
 namespace raven::cli {
 
@@ -36,6 +38,16 @@ bool checkDevice(const std::shared_ptr<vulkan::Instance>& instance, const vulkan
     return wrong == 0;
 }
 
+// The device gate of the verifiable kernel mode, as one line per device.
+void printVerifiableGate(const std::shared_ptr<vulkan::Instance>& instance, const vulkan::DeviceInfo& info) {
+    try {
+        vulkan::Device device(instance, {.selector = std::to_string(info.index)});
+        std::printf("%s: %s\n", info.name.c_str(), vulkan::checkVerifiableGate(device).summary().c_str());
+    } catch (const std::exception& e) {
+        std::printf("%s: verifiable units: no (the gate could not run: %s)\n", info.name.c_str(), e.what());
+    }
+}
+
 }  // namespace
 
 int devicesCommand(const QStringList& args) {
@@ -51,6 +63,8 @@ int devicesCommand(const QStringList& args) {
         auto instance = std::make_shared<vulkan::Instance>();
         const auto devices = vulkan::listDevices(*instance);
         std::printf("%s", vulkan::describeDevices(devices).c_str());
+        for (const auto& info : devices)
+            if (info.usable) printVerifiableGate(instance, info);
         if (parser.isSet(check)) {
             for (const auto& info : devices) {
                 if (info.usable) allGood = checkDevice(instance, info) && allGood;
@@ -63,7 +77,8 @@ int devicesCommand(const QStringList& args) {
     } catch (const vulkan::NoVulkanDevice& e) {
         std::printf("No Vulkan device: %s\n", e.what());
     }
-    std::printf("CPU: %u hardware threads (the CPU backend)\n", std::thread::hardware_concurrency());
+    std::printf("CPU: %u hardware threads (the CPU backend; verifiable units: yes)\n",
+                std::thread::hardware_concurrency());
     return allGood ? 0 : 1;
 }
 

@@ -1,7 +1,7 @@
 // raven-bench-train-cpu: how fast the CPU backend trains, measured the way torch_peer.py measures PyTorch.
 //
 //   raven-bench-train-cpu --what mlp|cnn|gemm [--data DIR] [--threads N] [--steps S] [--windows W]
-//                         [--warmup N] [--spec FILE] [--smoke]
+//                         [--warmup N] [--spec FILE] [--mode fast|verifiable|both] [--smoke]
 //
 // One measurement per process, so that the peak resident set (VmHWM) belongs to that measurement:
 //  - mlp, cnn: examples/mlp.json or cnn.json (or --spec) trained with Adam (lr 1e-3) at batch 128 on
@@ -11,6 +11,9 @@
 //    loss, the sync point); the best window and the median are reported.
 //  - gemm: C = A B with A, B 2048x2048 through Backend::matmul (the path Linear and the benchmarks'
 //    models use), best of several runs, in GFLOP/s.
+// --mode picks the kernel mode (tensor/KernelMode.h); `both` alternates the two window by window in
+// the same process (the machine's load falls on both alike) and reports the verifiable mode's rate and
+// its time per step relative to the fast mode's (docs/benchmarks.md, "Verifiable kernels").
 // The result is one line: RESULT {json}, which run.sh reads. --smoke: a few steps, for the test suite.
 #include <QCoreApplication>
 #include <algorithm>
@@ -49,12 +52,14 @@ struct Options {
     int64_t batch = 128;
     int64_t gemmSize = 2048;
     bool smoke = false;
+    std::string mode = "fast";  // fast, verifiable or both
 };
 
 [[noreturn]] void usage(const std::string& problem) {
     std::cerr << "raven-bench-train-cpu: " << problem << "\n"
               << "usage: raven-bench-train-cpu --what mlp|cnn|gemm [--data DIR] [--threads N] [--steps S]\n"
-              << "       [--windows W] [--warmup N] [--batch B] [--gemm-size N] [--spec FILE] [--smoke]\n";
+              << "       [--windows W] [--warmup N] [--batch B] [--gemm-size N] [--spec FILE]\n"
+              << "       [--mode fast|verifiable|both] [--smoke]\n";
     std::exit(2);
 }
 
@@ -91,12 +96,15 @@ Options parse(int argc, char** argv) {
             o.batch = number(i);
         else if (a == "--gemm-size")
             o.gemmSize = number(i);
+        else if (a == "--mode")
+            o.mode = value(i);
         else if (a == "--smoke")
             o.smoke = true;
         else
             usage("unknown argument " + a);
     }
     if (o.what != "mlp" && o.what != "cnn" && o.what != "gemm") usage("--what must be mlp, cnn or gemm");
+    if (o.mode != "fast" && o.mode != "verifiable" && o.mode != "both") usage("--mode must be fast, verifiable or both");
     if (o.smoke) {
         o.steps = 3;
         o.windows = 2;
@@ -187,16 +195,41 @@ void runTraining(const Options& o, std::ostream& result) {
         return loss.tensor();
     };
 
+    const bool both = o.mode == "both";
+    const raven::KernelMode first = o.mode == "verifiable" ? raven::KernelMode::Verifiable : raven::KernelMode::Fast;
+    backend.setKernelMode(first);
     for (int i = 0; i < o.warmup; ++i) lastLoss = step().item();
-    std::vector<double> rates;
-    for (int w = 0; w < o.windows; ++w) {
+    if (both) {
+        backend.setKernelMode(raven::KernelMode::Verifiable);
+        for (int i = 0; i < o.warmup; ++i) lastLoss = step().item();
+    }
+    std::vector<double> rates, verifiableRates;
+    auto window = [&](std::vector<double>& into) {
         const auto t0 = Clock::now();
         Tensor loss;
         for (int i = 0; i < o.steps; ++i) loss = step();
         lastLoss = loss.item();  // the sync point of a lazy backend
-        rates.push_back(static_cast<double>(o.steps * o.batch) / seconds(t0));
+        into.push_back(static_cast<double>(o.steps * o.batch) / seconds(t0));
+    };
+    for (int w = 0; w < o.windows; ++w) {
+        backend.setKernelMode(first);
+        window(rates);
+        if (both) {
+            backend.setKernelMode(raven::KernelMode::Verifiable);
+            window(verifiableRates);
+        }
     }
     const double flops = trainingGemmFlops(model.architecture());
+    if (both) {
+        const double fastBest = *std::max_element(rates.begin(), rates.end());
+        const double verifiableBest = *std::max_element(verifiableRates.begin(), verifiableRates.end());
+        result << "\"verifiable_samples_per_s\": " << verifiableBest
+               << ", \"verifiable_samples_per_s_median\": " << median(verifiableRates)
+               << ", \"verifiable_samples_per_s_runs\": " << jsonList(verifiableRates)
+               << ", \"verifiable_time_ratio\": " << fastBest / verifiableBest
+               << ", \"verifiable_time_ratio_median\": " << median(rates) / median(verifiableRates) << ", ";
+    }
+    result << "\"mode\": \"" << o.mode << "\", ";
     result << "\"model\": \"" << model.spec().name << "\", \"batch\": " << o.batch << ", \"steps\": " << o.steps
            << ", \"samples_per_s\": " << *std::max_element(rates.begin(), rates.end())
            << ", \"samples_per_s_median\": " << median(rates) << ", \"samples_per_s_runs\": " << jsonList(rates)
@@ -216,8 +249,11 @@ int main(int argc, char** argv) {
         std::ostringstream result;
         result << "{\"framework\": \"raven\", \"what\": \"" << o.what << "\", \"threads\": " << cpu.threadCount()
                << ", \"gemm\": \"" << cpu.gemmName() << "\", ";
-        if (o.what == "gemm")
+        if (o.what == "gemm") {
+            if (o.mode == "both") throw raven::Error("--what gemm measures one mode at a time: use --mode fast or verifiable");
+            cpu.setKernelMode(o.mode == "verifiable" ? raven::KernelMode::Verifiable : raven::KernelMode::Fast);
             runGemm(o, result);
+        }
         else
             runTraining(o, result);
         result << ", \"peak_rss_mib\": " << raven::bench::peakResidentMiB() << "}";

@@ -1,5 +1,8 @@
 #include "DeviceCheck.h"
 
+#include "common/ErrorMetric.h"
+#include "common/OpCases.h"
+
 #include "tensor/Backend.h"
 #include "tensor/Random.h"
 #include "tensor/Tensor.h"
@@ -40,6 +43,11 @@ public:
         report_(row);
     }
 
+    void record(const CheckRow& row, const std::function<void(const CheckRow&)>& report) {
+        if (!row.passed()) ++failures_;
+        report(row);
+    }
+
     VulkanBackend& gpu() { return gpu_; }
     Backend& cpu() { return cpuBackend(); }
     int failures() const { return failures_; }
@@ -55,6 +63,16 @@ std::string shapeName(const Shape& s) {
     std::string out;
     for (std::size_t i = 0; i < s.size(); ++i) out += (i ? "x" : "") + std::to_string(s[i]);
     return out;
+}
+
+// Every row of the op table (tests/common/OpCases.h), judged by the row's own tolerance.
+void checkOpTable(Checker& c, const std::function<void(const CheckRow&)>& report) {
+    for (const raven::test::OpCase& row : raven::test::opCases()) {
+        const raven::test::CaseOutcome o = raven::test::compareBackends(row, c.gpu(), c.cpu());
+        CheckRow r{"table: " + row.name, o.worstNmse, row.tolerance.bitExact ? 0.0 : row.tolerance.nmse};
+        r.mismatch = !o.passed;
+        c.record(r, report);
+    }
 }
 
 void checkGemm(Checker& c, bool smoke) {
@@ -179,19 +197,12 @@ void checkAdam(Checker& c, bool smoke) {
 }  // namespace
 
 double normalizedMse(const std::vector<float>& got, const std::vector<float>& want) {
-    if (got.size() != want.size()) return INFINITY;
-    double err = 0, ref = 0;
-    for (std::size_t i = 0; i < want.size(); ++i) {
-        if (std::isnan(got[i]) != std::isnan(want[i])) return INFINITY;
-        const double d = static_cast<double>(got[i]) - want[i];
-        if (!std::isnan(d)) err += d * d;
-        if (!std::isnan(want[i])) ref += static_cast<double>(want[i]) * want[i];
-    }
-    return ref > 0 ? err / ref : err;
+    return raven::test::normalizedMse(got, want);
 }
 
 int checkAgainstCpu(VulkanBackend& backend, bool smoke, const std::function<void(const CheckRow&)>& report) {
     Checker c(backend, report);
+    checkOpTable(c, report);
     checkGemm(c, smoke);
     checkElementwise(c, smoke);
     checkReductionsAndSoftmax(c);

@@ -7,7 +7,7 @@
 
 #include "base/Checked.h"
 #include "base/Error.h"
-#include "checkpoint/HalfFloat.h"
+#include "tensor/DType.h"
 #include "checkpoint/SafeTensorsInternal.h"
 
 // The data section is little-endian; Raven copies it to and from memory without swapping bytes.
@@ -15,7 +15,8 @@ static_assert(std::endian::native == std::endian::little, "raven_checkpoint assu
 
 namespace raven {
 
-using safetensors::DType;
+// The file format's element type; tensor/DType.h, included for the 16-bit conversions, has a DType of its own.
+using FileDType = safetensors::DType;
 
 namespace safetensors::detail {
 
@@ -85,34 +86,34 @@ std::vector<float> NamedArray::toFloat32() const {
                 "the data must be product(shape) * element size bytes");
     std::vector<float> out(static_cast<std::size_t>(elementCount()));
     switch (dtype) {
-        case DType::F64:
+        case FileDType::F64:
             widen<double>(data, out);
             break;
-        case DType::F32:
+        case FileDType::F32:
             widen<float>(data, out);
             break;
-        case DType::F16:
-            widen16(data, out, safetensors::halfBitsToFloat);
+        case FileDType::F16:
+            widen16(data, out, raven::halfToFloat);
             break;
-        case DType::BF16:
-            widen16(data, out, safetensors::bfloat16BitsToFloat);
+        case FileDType::BF16:
+            widen16(data, out, raven::bfloat16ToFloat);
             break;
-        case DType::I64:
+        case FileDType::I64:
             widen<std::int64_t>(data, out);
             break;
-        case DType::I32:
+        case FileDType::I32:
             widen<std::int32_t>(data, out);
             break;
-        case DType::I16:
+        case FileDType::I16:
             widen<std::int16_t>(data, out);
             break;
-        case DType::I8:
+        case FileDType::I8:
             widen<std::int8_t>(data, out);
             break;
-        case DType::U8:
+        case FileDType::U8:
             widen<std::uint8_t>(data, out);
             break;
-        case DType::BOOL:
+        case FileDType::BOOL:
             widen<std::uint8_t>(data, out);
             break;  // 0 or 1 by the format
     }
@@ -120,25 +121,25 @@ std::vector<float> NamedArray::toFloat32() const {
 }
 
 NamedArray NamedArray::fromFloat32(std::string name, std::vector<std::int64_t> shape, std::span<const float> values,
-                                   DType dtype) {
+                                   FileDType dtype) {
     NamedArray array{std::move(name), dtype, std::move(shape), {}};
-    const auto bytes = safetensors::detail::byteCount(array.shape, DType::F32);
+    const auto bytes = safetensors::detail::byteCount(array.shape, FileDType::F32);
     RAVEN_CHECK(bytes && *bytes / 4 == values.size(),
                 "tensor '" + array.name + "' has shape " + safetensors::detail::shapeText(array.shape) + " but " +
                     std::to_string(values.size()) + " values were given",
                 "pass exactly product(shape) values, row-major");
     switch (dtype) {
-        case DType::F32:
+        case FileDType::F32:
             narrow<float>(values, array.data, [](float v) { return v; });
             break;
-        case DType::F64:
+        case FileDType::F64:
             narrow<double>(values, array.data, [](float v) { return static_cast<double>(v); });
             break;
-        case DType::F16:
-            narrow<std::uint16_t>(values, array.data, safetensors::floatToHalfBits);
+        case FileDType::F16:
+            narrow<std::uint16_t>(values, array.data, raven::floatToHalf);
             break;
-        case DType::BF16:
-            narrow<std::uint16_t>(values, array.data, safetensors::floatToBFloat16Bits);
+        case FileDType::BF16:
+            narrow<std::uint16_t>(values, array.data, raven::floatToBFloat16);
             break;
         default:
             fail("tensor '" + array.name + "': float32 values cannot be stored as " +
@@ -186,7 +187,7 @@ void SafeTensors::put(NamedArray array) {
 }
 
 void SafeTensors::putFloat32(std::string name, std::vector<std::int64_t> shape, std::span<const float> values,
-                             DType dtype) {
+                             FileDType dtype) {
     put(NamedArray::fromFloat32(std::move(name), std::move(shape), values, dtype));
 }
 

@@ -20,11 +20,19 @@
 //   (cpu/kernels/Kernels.h), which fix their accumulation order by the logical shape, given this pool as
 //   their ParallelFor. Integer data (indices, argmax) is converted from and to floats here.
 //
+// - Kernel modes (tensor/KernelMode.h): Fast as above. Verifiable: the transcendental functions and
+//   division of cpu/kernels/VerifiableMath.h (the GPU's verifiable_math.glsl twin) instead of libm's,
+//   the fixed-order product of cpu/kernels/VerifiableGemm.h instead of OpenBLAS, the same fixed-order
+//   reductions, and no fused multiply-add anywhere (built with -ffp-contract=off): results depend on
+//   the logical shapes alone, on any x86-64 CPU at any thread count. Kernels without a verifiable form
+//   yet (avg pooling, layer and batch norm, dropout, attention) throw raven::Error in that mode.
+//
 // Get the shared instance with cpuBackend() (tensor/Tensor.h); cpuBackendInstance() gives the
 // concrete type for the CPU-only settings.
 #include <memory>
 
 #include "cpu/ThreadPool.h"
+#include "cpu/kernels/VerifiableGemm.h"
 #include "tensor/Backend.h"
 
 namespace raven {
@@ -133,6 +141,11 @@ public:
     Tensor empty(const Shape& shape);
 
 private:
+    // Throws raven::Error when the kernel mode is Verifiable: `op` has no verifiable kernel yet.
+    void requireFastMode(const char* op) const;
+    // The matrix product of the current kernel mode (cpu/kernels/VerifiableGemm.h).
+    cpu::kernels::SgemmFn gemmForMode() const;
+
     std::unique_ptr<ThreadPool> pool_;
 };
 

@@ -1,5 +1,5 @@
 // Elementwise kernels of the CPU backend: the op is chosen once per call (a switch that instantiates
-// a loop per functor); the loops run over coalesced segments with fast paths for contiguous and
+// a loop per functor, per math policy: cpu/ElementwiseMath.h, chosen by the kernel mode); the loops run over coalesced segments with fast paths for contiguous and
 // broadcast (stride 0) inner strides, so the compiler can vectorise them.
 #include <algorithm>
 #include <cmath>
@@ -61,49 +61,45 @@ void binaryLoop(ThreadPool& pool, const Tensor& a, const Tensor& b, const Tensor
         });
     });
 }
-}  // namespace
 
-Tensor CpuBackend::unary(UnaryOp op, const Tensor& x) {
-    Tensor out = empty(x.shape());
-    ThreadPool& p = *pool_;
+template <class M>
+void unaryWith(ThreadPool& p, UnaryOp op, const Tensor& x, const Tensor& out) {
     switch (op) {
         case UnaryOp::Neg:
             unaryLoop(p, x, out, kCheapGrain, [](float v) { return -v; });
             break;
         case UnaryOp::Exp:
-            unaryLoop(p, x, out, kCostlyGrain, [](float v) { return std::exp(v); });
+            unaryLoop(p, x, out, kCostlyGrain, [](float v) { return M::exp(v); });
             break;
         case UnaryOp::Log:
-            unaryLoop(p, x, out, kCostlyGrain, [](float v) { return std::log(v); });
+            unaryLoop(p, x, out, kCostlyGrain, [](float v) { return M::log(v); });
             break;
         case UnaryOp::Sqrt:
-            unaryLoop(p, x, out, kCheapGrain, [](float v) { return std::sqrt(v); });
+            unaryLoop(p, x, out, kCheapGrain, [](float v) { return M::sqrt(v); });
             break;
         case UnaryOp::Abs:
             unaryLoop(p, x, out, kCheapGrain, [](float v) { return std::fabs(v); });
             break;
         case UnaryOp::Tanh:
-            unaryLoop(p, x, out, kCostlyGrain, [](float v) { return std::tanh(v); });
+            unaryLoop(p, x, out, kCostlyGrain, [](float v) { return M::tanh(v); });
             break;
         case UnaryOp::Sigmoid:
-            unaryLoop(p, x, out, kCostlyGrain, [](float v) { return cpu::math::sigmoid(v); });
+            unaryLoop(p, x, out, kCostlyGrain, [](float v) { return cpu::math::sigmoid<M>(v); });
             break;
         case UnaryOp::Relu:
             unaryLoop(p, x, out, kCheapGrain, [](float v) { return v > 0.0f ? v : 0.0f; });
             break;
         case UnaryOp::GeluTanh:
-            unaryLoop(p, x, out, kCostlyGrain, [](float v) { return cpu::math::geluTanh(v); });
+            unaryLoop(p, x, out, kCostlyGrain, [](float v) { return cpu::math::geluTanh<M>(v); });
             break;
         case UnaryOp::GeluErf:
-            unaryLoop(p, x, out, kCostlyGrain, [](float v) { return cpu::math::geluErf(v); });
+            unaryLoop(p, x, out, kCostlyGrain, [](float v) { return cpu::math::geluErf<M>(v); });
             break;
     }
-    return out;
 }
 
-Tensor CpuBackend::scalar(ScalarOp op, const Tensor& x, float s) {
-    Tensor out = empty(x.shape());
-    ThreadPool& p = *pool_;
+template <class M>
+void scalarWith(ThreadPool& p, ScalarOp op, const Tensor& x, float s, const Tensor& out) {
     switch (op) {
         case ScalarOp::Add:
             unaryLoop(p, x, out, kCheapGrain, [s](float v) { return v + s; });
@@ -112,25 +108,22 @@ Tensor CpuBackend::scalar(ScalarOp op, const Tensor& x, float s) {
             unaryLoop(p, x, out, kCheapGrain, [s](float v) { return v * s; });
             break;
         case ScalarOp::Pow:
-            // Exact, cheap forms for the common exponents; std::pow otherwise.
+            // Exact, cheap forms for the common exponents; the policy's pow otherwise.
             if (s == 2.0f) {
                 unaryLoop(p, x, out, kCheapGrain, [](float v) { return v * v; });
             } else if (s == 1.0f) {
                 unaryLoop(p, x, out, kCheapGrain, [](float v) { return v; });
             } else if (s == 0.5f) {
-                unaryLoop(p, x, out, kCheapGrain, [](float v) { return std::sqrt(v); });
+                unaryLoop(p, x, out, kCheapGrain, [](float v) { return M::sqrt(v); });
             } else {
-                unaryLoop(p, x, out, kCostlyGrain, [s](float v) { return std::pow(v, s); });
+                unaryLoop(p, x, out, kCostlyGrain, [s](float v) { return M::pow(v, s); });
             }
             break;
     }
-    return out;
 }
 
-Tensor CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b) {
-    RAVEN_ASSERT(a.shape() == b.shape(), "CpuBackend::binary: shapes differ");
-    Tensor out = empty(a.shape());
-    ThreadPool& p = *pool_;
+template <class M>
+void binaryWith(ThreadPool& p, BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
     namespace m = cpu::math;
     switch (op) {
         case BinaryOp::Add:
@@ -143,7 +136,7 @@ Tensor CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b) {
             binaryLoop(p, a, b, out, kCheapGrain, [](float x, float y) { return x * y; });
             break;
         case BinaryOp::Div:
-            binaryLoop(p, a, b, out, kCheapGrain, [](float x, float y) { return x / y; });
+            binaryLoop(p, a, b, out, kCheapGrain, [](float x, float y) { return M::div(x, y); });
             break;
         case BinaryOp::Maximum:
             binaryLoop(p, a, b, out, kCheapGrain, [](float x, float y) { return x > y ? x : y; });
@@ -164,12 +157,41 @@ Tensor CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b) {
             binaryLoop(p, a, b, out, kCheapGrain, [](float g, float y) { return g * y * (1.0f - y); });
             break;
         case BinaryOp::GeluTanhBackward:
-            binaryLoop(p, a, b, out, kCostlyGrain, [](float g, float x) { return g * m::geluTanhGrad(x); });
+            binaryLoop(p, a, b, out, kCostlyGrain, [](float g, float x) { return g * m::geluTanhGrad<M>(x); });
             break;
         case BinaryOp::GeluErfBackward:
-            binaryLoop(p, a, b, out, kCostlyGrain, [](float g, float x) { return g * m::geluErfGrad(x); });
+            binaryLoop(p, a, b, out, kCostlyGrain, [](float g, float x) { return g * m::geluErfGrad<M>(x); });
             break;
     }
+}
+
+}  // namespace
+
+Tensor CpuBackend::unary(UnaryOp op, const Tensor& x) {
+    Tensor out = empty(x.shape());
+    if (kernelMode_ == KernelMode::Verifiable)
+        unaryWith<cpu::math::VerifiableMath>(*pool_, op, x, out);
+    else
+        unaryWith<cpu::math::LibmMath>(*pool_, op, x, out);
+    return out;
+}
+
+Tensor CpuBackend::scalar(ScalarOp op, const Tensor& x, float s) {
+    Tensor out = empty(x.shape());
+    if (kernelMode_ == KernelMode::Verifiable)
+        scalarWith<cpu::math::VerifiableMath>(*pool_, op, x, s, out);
+    else
+        scalarWith<cpu::math::LibmMath>(*pool_, op, x, s, out);
+    return out;
+}
+
+Tensor CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b) {
+    RAVEN_ASSERT(a.shape() == b.shape(), "CpuBackend::binary: shapes differ");
+    Tensor out = empty(a.shape());
+    if (kernelMode_ == KernelMode::Verifiable)
+        binaryWith<cpu::math::VerifiableMath>(*pool_, op, a, b, out);
+    else
+        binaryWith<cpu::math::LibmMath>(*pool_, op, a, b, out);
     return out;
 }
 

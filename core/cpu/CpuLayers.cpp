@@ -8,7 +8,7 @@
 
 #include "base/Error.h"
 #include "cpu/CpuBackend.h"
-#include "cpu/kernels/BackendShapes.h"
+#include "tensor/BackendShapes.h"
 #include "cpu/kernels/Kernels.h"
 
 namespace raven {
@@ -56,11 +56,22 @@ std::vector<int64_t> toIndices(ThreadPool& pool, const Tensor& indices, const ch
     return out;
 }
 
-using k::attentionShape;
-using k::batchNormShape;
-using k::convShape;
-using k::poolShape;
 }  // namespace
+
+// The verifiable mode (KernelMode.h) has kernels for what the MLP and CNN use: elementwise ops,
+// reductions, matrix products, softmax and cross-entropy, convolution, max pooling, embedding. The
+// others below call this first, so that a verifiable unit is never computed by a kernel whose result
+// may differ between machines.
+void CpuBackend::requireFastMode(const char* op) const {
+    if (kernelMode_ == KernelMode::Verifiable)
+        fail(std::string("the CPU backend has no verifiable kernel for ") + op + " yet",
+             "run this job in the fast kernel mode, or use a model made of layers the verifiable mode "
+             "supports (linear, conv2d, max pooling, embedding, the elementwise activations)");
+}
+
+cpu::kernels::SgemmFn CpuBackend::gemmForMode() const {
+    return kernelMode_ == KernelMode::Verifiable ? &cpu::kernels::sgemmFixedOrder : &cpu::kernels::sgemm;
+}
 
 // --- convolution ---
 
@@ -70,7 +81,7 @@ Tensor CpuBackend::conv2d(const Tensor& xIn, const Tensor& weightIn, const Tenso
     const k::Conv2dShape s = convShape(x.shape(), weight.shape(), g);
     s.validate();
     Tensor y = empty({s.batch, s.outChannels, s.outH(), s.outW()});
-    k::conv2d_forward(s, hostData(x), hostData(weight), dataOrNull(bias), hostData(y), parallelOver(*pool_));
+    k::conv2d_forward(s, hostData(x), hostData(weight), dataOrNull(bias), hostData(y), parallelOver(*pool_), gemmForMode());
     return y;
 }
 
@@ -88,7 +99,7 @@ LayerGrads CpuBackend::conv2dBackward(const Tensor& xIn, const Tensor& weightIn,
     if (wantBias) grads.bias = empty({s.outChannels});
     k::conv2d_backward(s, dataOrNull(x), hostData(weight), hostData(gradY), wantX ? hostData(grads.input) : nullptr,
                        wantWeight ? hostData(grads.weight) : nullptr, wantBias ? hostData(grads.bias) : nullptr,
-                       parallelOver(*pool_));
+                       parallelOver(*pool_), gemmForMode());
     return grads;
 }
 
@@ -122,6 +133,7 @@ Tensor CpuBackend::maxPool2dBackward(const Tensor& argmaxIn, const Tensor& gradY
 }
 
 Tensor CpuBackend::avgPool2d(const Tensor& xIn, const Pool2dWindow& window, bool countIncludePad) {
+    requireFastMode("avgPool2d");
     const Tensor x = xIn.contiguous();
     const k::Pool2dShape s = poolShape(x.shape(), window);
     s.validate();
@@ -132,6 +144,7 @@ Tensor CpuBackend::avgPool2d(const Tensor& xIn, const Pool2dWindow& window, bool
 
 Tensor CpuBackend::avgPool2dBackward(const Tensor& gradYIn, const Shape& inputShape, const Pool2dWindow& window,
                                      bool countIncludePad) {
+    requireFastMode("avgPool2dBackward");
     const k::Pool2dShape s = poolShape(inputShape, window);
     s.validate();
     const Tensor gradY = gradYIn.contiguous();
@@ -144,6 +157,7 @@ Tensor CpuBackend::avgPool2dBackward(const Tensor& gradYIn, const Shape& inputSh
 
 NormResult CpuBackend::layerNorm(const Tensor& xIn, int64_t features, const Tensor& weightIn, const Tensor& biasIn,
                                  float eps) {
+    requireFastMode("layerNorm");
     const Tensor x = xIn.contiguous();
     const Tensor weight = weightIn.defined() ? weightIn.contiguous() : Tensor();
     const Tensor bias = biasIn.defined() ? biasIn.contiguous() : Tensor();
@@ -159,6 +173,7 @@ NormResult CpuBackend::layerNorm(const Tensor& xIn, int64_t features, const Tens
 LayerGrads CpuBackend::layerNormBackward(const Tensor& xIn, const Tensor& weightIn, const Tensor& meanIn,
                                          const Tensor& invStdIn, const Tensor& gradYIn, int64_t features,
                                          GradsWanted wanted) {
+    requireFastMode("layerNormBackward");
     const auto [wantX, wantWeight, wantBias] = wanted;
     const Tensor x = xIn.contiguous(), mean = meanIn.contiguous(), invStd = invStdIn.contiguous();
     const Tensor gradY = gradYIn.contiguous();
@@ -178,6 +193,7 @@ LayerGrads CpuBackend::layerNormBackward(const Tensor& xIn, const Tensor& weight
 NormResult CpuBackend::batchNorm(const Tensor& xIn, const Tensor& weightIn, const Tensor& biasIn,
                                  const Tensor& runningMean, const Tensor& runningVar, bool training, float momentum,
                                  float eps) {
+    requireFastMode("batchNorm");
     const Tensor x = xIn.contiguous();
     const Tensor weight = weightIn.defined() ? weightIn.contiguous() : Tensor();
     const Tensor bias = biasIn.defined() ? biasIn.contiguous() : Tensor();
@@ -198,6 +214,7 @@ NormResult CpuBackend::batchNorm(const Tensor& xIn, const Tensor& weightIn, cons
 LayerGrads CpuBackend::batchNormBackward(const Tensor& xIn, const Tensor& weightIn, const Tensor& meanIn,
                                          const Tensor& invStdIn, const Tensor& gradYIn, bool training,
                                          GradsWanted wanted) {
+    requireFastMode("batchNormBackward");
     const auto [wantX, wantWeight, wantBias] = wanted;
     const Tensor x = xIn.contiguous(), mean = meanIn.contiguous(), invStd = invStdIn.contiguous();
     const Tensor gradY = gradYIn.contiguous();
@@ -243,6 +260,7 @@ Tensor CpuBackend::embeddingBackward(const Tensor& indicesIn, const Tensor& grad
 }
 
 Tensor CpuBackend::dropout(const Tensor& xIn, float p, uint64_t seed, uint64_t offset) {
+    requireFastMode("dropout");
     const Tensor x = xIn.contiguous();
     const k::DropoutShape s{.count = x.numel(), .p = p, .seed = seed, .offset = offset};
     s.validate();
@@ -255,6 +273,7 @@ Tensor CpuBackend::dropout(const Tensor& xIn, float p, uint64_t seed, uint64_t o
 
 AttentionResult CpuBackend::attention(const Tensor& qIn, const Tensor& kIn, const Tensor& vIn, bool causal,
                                       float scale) {
+    requireFastMode("attention");
     const Tensor q = qIn.contiguous(), key = kIn.contiguous(), v = vIn.contiguous();
     const k::AttentionShape s = attentionShape(q, key, v, causal, scale);
     s.validate();
@@ -268,6 +287,7 @@ AttentionResult CpuBackend::attention(const Tensor& qIn, const Tensor& kIn, cons
 AttentionGrads CpuBackend::attentionBackward(const Tensor& qIn, const Tensor& kIn, const Tensor& vIn,
                                              const Tensor& probsIn, const Tensor& gradOutIn, bool causal, float scale,
                                              GradsWanted wanted) {
+    requireFastMode("attentionBackward");
     const auto [wantQ, wantK, wantV] = wanted;
     const Tensor q = qIn.contiguous(), key = kIn.contiguous(), v = vIn.contiguous();
     const Tensor probs = probsIn.contiguous(), gradOut = gradOutIn.contiguous();

@@ -10,6 +10,7 @@
 #include "base/Error.h"
 #include "cpu/CpuBackend.h"
 #include "cpu/kernels/Gemm.h"
+#include "cpu/kernels/VerifiableGemm.h"
 
 namespace raven {
 
@@ -82,6 +83,10 @@ Tensor CpuBackend::matmul(const Tensor& aIn, const Tensor& bIn, const Tensor& bi
     const float* pa = hostData(a);
     const float* pb = hostData(b);
 
+    // The verifiable mode's product has one summation order on every CPU (VerifiableGemm.h); the row
+    // blocks below do not change it, since each element is summed by one call.
+    const cpu::kernels::SgemmFn gemm =
+        kernelMode_ == KernelMode::Verifiable ? &cpu::kernels::sgemmFixedOrder : &cpu::kernels::sgemm;
     const int64_t rowsPer = rowsPerBlock(m, n, k);
     const int64_t blocks = (m + rowsPer - 1) / rowsPer;
 
@@ -93,8 +98,8 @@ Tensor CpuBackend::matmul(const Tensor& aIn, const Tensor& bIn, const Tensor& bi
             if (pbias)
                 for (int64_t r = 0; r < rows; ++r) std::copy(pbias, pbias + n, o + r * n);
             const float* aBlock = pa + batchOffset(a, bi) + r0 * (la.rowMajor ? la.outerStride : 1);
-            cpu::kernels::sgemm(rows, n, k, aBlock, la.outerStride, !la.rowMajor, pb + batchOffset(b, bi),
-                                lb.outerStride, !lb.rowMajor, pbias ? 1.0f : 0.0f, o, n);
+            gemm(rows, n, k, aBlock, la.outerStride, !la.rowMajor, pb + batchOffset(b, bi),
+                 lb.outerStride, !lb.rowMajor, pbias ? 1.0f : 0.0f, o, n);
         }
     });
     return out;

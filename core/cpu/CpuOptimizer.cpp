@@ -5,6 +5,7 @@
 
 #include "base/Error.h"
 #include "cpu/CpuBackend.h"
+#include "cpu/ElementwiseMath.h"
 
 namespace raven {
 
@@ -35,34 +36,44 @@ AdamStepResult CpuBackend::adamStep(const Tensor& param, const Tensor& grad, con
     float* mo = hostData(r.expAvg);
     float* vo = hostData(r.expAvgSq);
     const bool coupled = c.weightDecay != 0.0f, decoupled = c.decayFactor != 1.0f;
-    // Each line is one elementwise kernel of nn/Adam.cpp's composed step, rounded to float in turn.
-    pool_->parallelFor(param.numel(), kAdamGrain, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) {
-            float pi = p[i], gi = g[i];
-            if (decoupled) pi = pi * c.decayFactor;
-            if (coupled) {
-                const float decay = p[i] * c.weightDecay;
-                gi = gi + decay;
+    // Each line is one elementwise kernel of nn/Adam.cpp's composed step, rounded to float in turn; M
+    // supplies sqrt and division (the fast mode's <cmath>, or VerifiableMath, branch-free so that the
+    // loop vectorizes in the verifiable mode too).
+    const auto pass = [&]<class M>(M) {
+        pool_->parallelFor(param.numel(), kAdamGrain, [&](int64_t begin, int64_t end) {
+            for (int64_t i = begin; i < end; ++i) {
+                float pi = p[i], gi = g[i];
+                if (decoupled) pi = pi * c.decayFactor;
+                if (coupled) {
+                    const float decay = p[i] * c.weightDecay;
+                    gi = gi + decay;
+                }
+                const float ga = gi * c.oneMinusBeta1;
+                const float mi = first ? ga : m[i] * c.beta1 + ga;
+                const float gg = gi * gi;
+                const float gga = gg * c.oneMinusBeta2;
+                const float vi = first ? gga : v[i] * c.beta2 + gga;
+                const float root = M::sqrt(vi);
+                const float denom = root * c.invSqrtCorrection2 + c.eps;
+                const float ratio = M::div(mi, denom);
+                const float stepped = ratio * c.stepSize;
+                po[i] = pi - stepped;
+                mo[i] = mi;
+                vo[i] = vi;
             }
-            const float ga = gi * c.oneMinusBeta1;
-            const float mi = first ? ga : m[i] * c.beta1 + ga;
-            const float gg = gi * gi;
-            const float gga = gg * c.oneMinusBeta2;
-            const float vi = first ? gga : v[i] * c.beta2 + gga;
-            const float root = std::sqrt(vi);
-            const float denom = root * c.invSqrtCorrection2 + c.eps;
-            const float ratio = mi / denom;
-            const float stepped = ratio * c.stepSize;
-            po[i] = pi - stepped;
-            mo[i] = mi;
-            vo[i] = vi;
-        }
-    });
+        });
+    };
+    if (kernelMode_ == KernelMode::Verifiable)
+        pass(cpu::math::VerifiableMath{});
+    else
+        pass(cpu::math::LibmMath{});
     return r;
 }
 
 AdamUpdate CpuBackend::adamUpdate(const Tensor& param, const Tensor& grad, const Tensor& expAvg, const Tensor& expAvgSq,
                                   const AdamStepScalars& s) {
+    // In the verifiable mode too the fused pass gives the composed step's bits (its sqrt and division
+    // are then VerifiableMath's, as the elementwise kernels' are): tests/tensor checks it.
     if (expAvg.defined() != expAvgSq.defined()) return Backend::adamUpdate(param, grad, expAvg, expAvgSq, s);
     AdamConstants c;
     c.beta1 = s.beta1;

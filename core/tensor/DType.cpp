@@ -28,65 +28,75 @@ DType dtypeFromName(const std::string& name) {
     fail("unknown element type \"" + name + "\"", "use F32, F16 or BF16");
 }
 
+namespace {
+
+constexpr std::uint32_t kFloatExponentMask = 0x7f800000u;
+constexpr std::uint32_t kFloatAbsMask = 0x7fffffffu;
+
+// Shifts `value` right by `shift` (1..31) bits, rounding to nearest with ties to even.
+std::uint32_t shiftRightRoundingToEven(std::uint32_t value, unsigned shift) {
+    const std::uint32_t quotient = value >> shift;
+    const std::uint32_t remainder = value & ((1u << shift) - 1u);
+    const std::uint32_t halfway = 1u << (shift - 1u);
+    if (remainder > halfway || (remainder == halfway && (quotient & 1u))) return quotient + 1u;
+    return quotient;
+}
+
+}  // namespace
+
 uint16_t floatToHalf(float value) {
-    const uint32_t f = std::bit_cast<uint32_t>(value);
-    const uint32_t sign = (f >> 16) & 0x8000u;
-    const uint32_t absf = f & 0x7FFFFFFFu;
-    if (absf >= 0x7F800000u) {  // inf or NaN
-        const bool nan = absf > 0x7F800000u;
-        return static_cast<uint16_t>(sign | 0x7C00u | (nan ? (0x200u | ((absf >> 13) & 0x3FFu)) : 0u));
+    const std::uint32_t bits = std::bit_cast<std::uint32_t>(value);
+    const auto sign = static_cast<std::uint16_t>((bits >> 16) & 0x8000u);
+    const std::uint32_t magnitude = bits & kFloatAbsMask;
+
+    if (magnitude > kFloatExponentMask)  // NaN: keep the top payload bits, force the quiet bit
+        return static_cast<std::uint16_t>(sign | 0x7e00u | ((magnitude >> 13) & 0x3ffu));
+    // 65520 = 65504 (largest half) + half an ulp: from there on (ties to even included) it is infinity.
+    if (magnitude >= 0x477ff000u) return static_cast<std::uint16_t>(sign | 0x7c00u);
+    if (magnitude >= 0x38800000u) {  // a normal half (>= 2^-14): re-bias the exponent by 127-15
+        const std::uint32_t rebiased = magnitude - 0x38000000u;
+        return static_cast<std::uint16_t>(sign | shiftRightRoundingToEven(rebiased, 13));
     }
-    // 65520 = largest float that rounds to the largest half (65504) is just below it; from there on: inf.
-    if (absf >= 0x477FF000u) return static_cast<uint16_t>(sign | 0x7C00u);
-    if (absf < 0x38800000u) {
-        // Result is a half subnormal (or zero): value = m * 2^-24 with m in [0, 1024).
-        // Shift the full 24-bit significand so that the units are 2^-24, rounding to nearest even.
-        if (absf < 0x33000000u) return static_cast<uint16_t>(sign);  // below 2^-25: rounds to 0
-        const uint32_t exponent = absf >> 23;                        // biased, >= 102
-        const uint32_t mantissa = (absf & 0x7FFFFFu) | 0x800000u;
-        const uint32_t shift = 126u - exponent;  // 14 .. 24
-        const uint32_t result = mantissa >> shift;
-        const uint32_t rest = mantissa & ((1u << shift) - 1u);
-        const uint32_t halfway = 1u << (shift - 1u);
-        const uint32_t rounded = result + ((rest > halfway || (rest == halfway && (result & 1u))) ? 1u : 0u);
-        return static_cast<uint16_t>(sign | rounded);
-    }
-    // Normal: rebias exponent (127 -> 15), keep 10 mantissa bits, round to nearest even; a carry
-    // into the exponent is the correct result (up to inf, excluded above).
-    const uint32_t rebased = absf - 0x38000000u;  // (127-15) << 23
-    const uint32_t result = rebased >> 13;
-    const uint32_t rest = rebased & 0x1FFFu;
-    const uint32_t rounded = result + ((rest > 0x1000u || (rest == 0x1000u && (result & 1u))) ? 1u : 0u);
-    return static_cast<uint16_t>(sign | rounded);
+    // Below 2^-14: a subnormal half counts units of 2^-24. Anything at or below 2^-25 (half a unit,
+    // a tie that goes to the even zero) becomes zero.
+    if (magnitude <= 0x33000000u) return sign;
+    const std::uint32_t exponent = magnitude >> 23;                      // 102..112 here
+    const std::uint32_t mantissa = (magnitude & 0x7fffffu) | 0x800000u;  // with the implicit 1
+    // value = mantissa * 2^(exponent-150) = mantissa * 2^(exponent-126) units of 2^-24.
+    // Rounding up to 0x400 correctly yields the smallest normal half.
+    return static_cast<std::uint16_t>(sign | shiftRightRoundingToEven(mantissa, 126u - exponent));
 }
 
 float halfToFloat(uint16_t bits) {
-    const uint32_t sign = static_cast<uint32_t>(bits & 0x8000u) << 16;
-    const uint32_t exponent = (bits >> 10) & 0x1Fu;
-    const uint32_t mantissa = bits & 0x3FFu;
-    uint32_t f;
-    if (exponent == 0x1F) {
-        f = sign | 0x7F800000u | (mantissa << 13);
-    } else if (exponent != 0) {
-        f = sign | ((exponent + 112u) << 23) | (mantissa << 13);
-    } else if (mantissa == 0) {
-        f = sign;
-    } else {
-        // Subnormal half: exact in float as mantissa * 2^-24.
-        const float magnitude = static_cast<float>(mantissa) * 0x1p-24f;
-        return sign ? -magnitude : magnitude;
+    const std::uint32_t sign = static_cast<std::uint32_t>(bits & 0x8000u) << 16;
+    const std::uint32_t exponent = (bits >> 10) & 0x1fu;
+    std::uint32_t mantissa = bits & 0x3ffu;
+    if (exponent == 0x1fu)  // infinity or NaN (payload kept)
+        return std::bit_cast<float>(sign | kFloatExponentMask | (mantissa << 13));
+    if (exponent == 0) {
+        if (mantissa == 0) return std::bit_cast<float>(sign);
+        // Subnormal half: normalize it, every one is a normal float.
+        std::uint32_t floatExponent = 127 - 14;
+        while ((mantissa & 0x400u) == 0) {
+            mantissa <<= 1;
+            --floatExponent;
+        }
+        return std::bit_cast<float>(sign | (floatExponent << 23) | ((mantissa & 0x3ffu) << 13));
     }
-    return std::bit_cast<float>(f);
+    return std::bit_cast<float>(sign | ((exponent + 127 - 15) << 23) | (mantissa << 13));
 }
 
 uint16_t floatToBFloat16(float value) {
-    const uint32_t f = std::bit_cast<uint32_t>(value);
-    if ((f & 0x7FFFFFFFu) > 0x7F800000u) return static_cast<uint16_t>((f >> 16) | 0x40u);  // quiet NaN
-    const uint32_t rounding = 0x7FFFu + ((f >> 16) & 1u);
-    return static_cast<uint16_t>((f + rounding) >> 16);
+    const std::uint32_t bits = std::bit_cast<std::uint32_t>(value);
+    if ((bits & kFloatAbsMask) > kFloatExponentMask)  // NaN: truncating could leave an infinity
+        return static_cast<std::uint16_t>((bits >> 16) | 0x0040u);
+    // Rounding up out of the largest finite value carries into the exponent and yields infinity,
+    // which is the correctly rounded result.
+    const std::uint32_t rounded = bits + 0x7fffu + ((bits >> 16) & 1u);
+    return static_cast<std::uint16_t>(rounded >> 16);
 }
 
-float bfloat16ToFloat(uint16_t bits) { return std::bit_cast<float>(static_cast<uint32_t>(bits) << 16); }
+float bfloat16ToFloat(uint16_t bits) { return std::bit_cast<float>(static_cast<std::uint32_t>(bits) << 16); }
 
 std::vector<std::byte> encodeValues(const std::vector<float>& values, DType dtype) {
     std::vector<std::byte> out(values.size() * dtypeSize(dtype));

@@ -3,9 +3,16 @@
 // formats for the wire and for checkpoints (a gradient sent as fp16 is half the bytes). So a Tensor
 // always holds F32 values on its backend, and these functions convert at the boundary.
 //
-// Conversions from float round to nearest, ties to even (IEEE 754 default, as numpy and PyTorch do);
-// values beyond the target's range become infinity, NaN stays NaN (quiet), subnormals are kept.
-// Conversions to float are exact.
+// The one set of 16-bit conversions in Raven (the wire's gradients, safetensors checkpoints):
+//   F16 (IEEE binary16): 1 sign bit, 5 exponent bits, 10 mantissa bits; largest finite 65504,
+//       smallest normal 2^-14, subnormals down to 2^-24.
+//   BF16 (bfloat16): the upper half of a binary32 (1 sign, 8 exponent, 7 mantissa bits): the same
+//       range as float32 with about 3 significant decimal digits.
+// Widening (16 -> 32 bits) is exact for every value, subnormals, infinities and NaN payloads
+// included. Narrowing (32 -> 16 bits) rounds to nearest, ties to even, as PyTorch's .half() and
+// .bfloat16() do: values beyond the largest finite value round to infinity, values too small
+// become subnormals or (signed) zero, and a NaN stays a quiet NaN with its sign (its payload is
+// truncated, never turned into infinity).
 #include <cstddef>
 #include <cstdint>
 #include <string>

@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "base/Error.h"
-#include "checkpoint/HalfFloat.h"
+#include "tensor/DType.h"
 #include "checkpoint/SafeTensors.h"
 
 using raven::NamedArray;
@@ -141,9 +141,9 @@ private slots:
         for (std::size_t i = 0; i < values.size(); ++i) {
             QCOMPARE(f32[i], values[i]);
             QCOMPARE(f64[i], values[i]);
-            QCOMPARE(f16[i], raven::safetensors::halfBitsToFloat(raven::safetensors::floatToHalfBits(values[i])));
+            QCOMPARE(f16[i], raven::halfToFloat(raven::floatToHalf(values[i])));
             QCOMPARE(bf16[i],
-                     raven::safetensors::bfloat16BitsToFloat(raven::safetensors::floatToBFloat16Bits(values[i])));
+                     raven::bfloat16ToFloat(raven::floatToBFloat16(values[i])));
         }
         QCOMPARE(f16[2], 1.0f);       // a tie, to even
         QVERIFY(std::isinf(f16[4]));  // beyond the half range

@@ -1,32 +1,15 @@
 #pragma once
 // Comparing a Vulkan result with the CPU backend's: the same host data on both backends, the same
-// views applied to both, and the normalized mean squared error of the results.
+// views applied to both, and the normalized mean squared error of the results (common/ErrorMetric.h).
 #include <cmath>
 #include <functional>
 #include <random>
 #include <vector>
 
+#include "common/ErrorMetric.h"
 #include "tensor/Tensor.h"
 
 namespace raven::test {
-
-// sum((a - b)^2) / sum(b^2), in double; 0 when both are all zeros. NaN/inf must sit at the same places.
-inline double normalizedMse(const std::vector<float>& a, const std::vector<float>& b) {
-    if (a.size() != b.size()) return INFINITY;
-    double err = 0.0, ref = 0.0;
-    for (size_t i = 0; i < a.size(); ++i) {
-        if (!std::isfinite(a[i]) || !std::isfinite(b[i])) {
-            const bool same = (std::isnan(a[i]) && std::isnan(b[i])) || a[i] == b[i];
-            if (!same) return INFINITY;
-            continue;
-        }
-        const double d = static_cast<double>(a[i]) - static_cast<double>(b[i]);
-        err += d * d;
-        ref += static_cast<double>(b[i]) * static_cast<double>(b[i]);
-    }
-    if (ref == 0.0) return err == 0.0 ? 0.0 : INFINITY;
-    return err / ref;
-}
 
 inline std::vector<float> randomValues(int64_t n, unsigned seed, float low = -2.0f, float high = 2.0f) {
     std::mt19937 rng(seed);

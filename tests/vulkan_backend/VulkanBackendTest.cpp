@@ -1,12 +1,13 @@
-// The Vulkan backend against the CPU backend on lavapipe: every op family on awkward shapes (1, sizes
-// that are not multiples of a tile or smaller than one, batched and broadcast and transposed views,
-// views of more than six dimensions), finite-difference gradients through autograd on Vulkan,
+// The Vulkan backend against the CPU backend on lavapipe: the op table (tests/common/OpCases.h: every
+// op family on awkward shapes: 1, sizes that are not multiples of a tile or smaller than one, batched
+// and broadcast and transposed views, views of more than six dimensions), the special cases below, finite-difference gradients through autograd on Vulkan,
 // determinism, a whole MLP training step equal to the CPU's and recorded as one submission, kernel
 // errors reported at the sync point, and the layer ops' wiring. Every test ends with zero validation
 // messages (synchronization validation included).
 #include "../vulkan/VulkanTestSupport.h"
 #include "BackendComparison.h"
 #include "common/GradCheck.h"
+#include "common/OpCases.h"
 
 #include "autograd/Ops.h"
 #include "autograd/Variable.h"
@@ -69,49 +70,33 @@ private slots:
     void cleanupTestCase() { gpu_.reset(); }
     RAVEN_VULKAN_VALIDATION_CHECKS
 
-    void unaryOps_data() {
-        QTest::addColumn<int>("op");
-        QTest::addColumn<Shape>("shape");
-        QTest::addColumn<ViewFn>("view");
-        const ViewFn plain = raven::test::identityView;
-        const ViewFn transposed = [](const Tensor& t) { return t.transpose(0, 1); };
-        const ViewFn broadcast = [](const Tensor& t) { return t.expand({4, t.size(0), t.size(1)}); };
-        const ViewFn narrowed = [](const Tensor& t) { return t.narrow(1, 1, t.size(1) - 2); };
-        const ViewFn sevenDims = [](const Tensor& t) { return permuteReverse(t.view({2, 2, 3, 2, 2, 2, 3})); };
-        for (int op = 0; op <= static_cast<int>(UnaryOp::GeluErf); ++op) {
-            const QByteArray name = unaryOpName(static_cast<UnaryOp>(op));
-            QTest::newRow(name + " [1]") << op << shapeOf({1}) << plain;
-            QTest::newRow(name + " [3,517]") << op << shapeOf({3, 517}) << plain;
-            QTest::newRow(name + " transposed") << op << shapeOf({7, 33}) << transposed;
-            QTest::newRow(name + " broadcast") << op << shapeOf({5, 9}) << broadcast;
-            QTest::newRow(name + " narrowed") << op << shapeOf({6, 11}) << narrowed;
-            QTest::newRow(name + " 7-D permuted") << op << shapeOf({288}) << sevenDims;
-        }
+    // Every row of the op table (tests/common/OpCases.h) against the CPU backend.
+    void opTable_data() {
+        QTest::addColumn<int>("row");
+        const auto& cases = raven::test::opCases();
+        for (size_t i = 0; i < cases.size(); ++i) QTest::newRow(cases[i].name.c_str()) << static_cast<int>(i);
     }
-    void unaryOps() {
-        QFETCH(int, op);
-        QFETCH(Shape, shape);
-        QFETCH(ViewFn, view);
-        const auto u = static_cast<UnaryOp>(op);
-        const bool positive = u == UnaryOp::Log || u == UnaryOp::Sqrt;
-        auto [c, g] = both(shape, 11 + op, positive ? 0.05f : -4.0f, 4.0f);
-        compare(gpu_->unary(u, view(g)), cpuBackend().unary(u, view(c)));
+    void opTable() {
+        QFETCH(int, row);
+        const raven::test::OpCase& c = raven::test::opCases()[static_cast<size_t>(row)];
+        const raven::test::CaseOutcome o = raven::test::compareBackends(c, *gpu_, cpuBackend());
+        QVERIFY2(o.passed, o.detail.c_str());
     }
 
-    void scalarOps_data() {
-        QTest::addColumn<int>("op");
-        QTest::addColumn<float>("s");
-        QTest::addRow("add") << static_cast<int>(ScalarOp::Add) << 1.5f;
-        QTest::addRow("mul") << static_cast<int>(ScalarOp::Mul) << -0.25f;
-        for (float e : {2.0f, 1.0f, 0.5f, 3.0f, -1.5f, 0.0f})
-            QTest::addRow("pow %g", e) << static_cast<int>(ScalarOp::Pow) << e;
-    }
-    void scalarOps() {
-        QFETCH(int, op);
-        QFETCH(float, s);
-        const auto sop = static_cast<ScalarOp>(op);
-        auto [c, g] = both({13, 7}, 5, sop == ScalarOp::Pow ? 0.1f : -3.0f, 3.0f);
-        compare(gpu_->scalar(sop, g.transpose(0, 1), s), cpuBackend().scalar(sop, c.transpose(0, 1), s));
+    // No verifiable shaders yet: in that mode the backend refuses to compute anything (the worker then
+    // cannot return a "verifiable" result computed by the fast shaders).
+    void verifiableModeIsRefused() {
+        const Tensor x = fromVector({3}, {1.0f, 2.0f, 3.0f}, *gpu_);
+        gpu_->setKernelMode(KernelMode::Verifiable);
+        bool refused = false;
+        try {
+            (void)gpu_->unary(UnaryOp::Exp, x);
+        } catch (const raven::Error& e) {
+            refused = QString(e.what()).contains("no verifiable kernels");
+        }
+        gpu_->setKernelMode(KernelMode::Fast);
+        QVERIFY(refused);
+        QCOMPARE(gpu_->unary(UnaryOp::Neg, x).toVector(), (std::vector<float>{-1.0f, -2.0f, -3.0f}));
     }
 
     void scalarPowSpecialValues() {
@@ -127,26 +112,6 @@ private slots:
         QVERIFY(std::isnan(logs[1]));
         const auto tanhs = gpu_->unary(UnaryOp::Tanh, edge).toVector();
         QCOMPARE(tanhs[3], 1.0f);
-    }
-
-    void binaryOps_data() {
-        QTest::addColumn<int>("op");
-        for (int op = 0; op <= static_cast<int>(BinaryOp::GeluErfBackward); ++op)
-            QTest::newRow(binaryOpName(static_cast<BinaryOp>(op))) << op;
-    }
-    void binaryOps() {
-        QFETCH(int, op);
-        const auto b = static_cast<BinaryOp>(op);
-        // Broadcast on both sides ([4,1,5] and [3,5] -> [4,3,5]), a transposed operand, and equal shapes.
-        auto [ca, ga] = both({4, 1, 5}, 21 + op);
-        auto [cb, gb] = both({3, 5}, 41 + op, 0.5f, 2.0f);
-        compare(binaryOp(b, ga, gb), binaryOp(b, ca, cb));
-        auto [cc, gc] = both({9, 6}, 61 + op);
-        auto [cd, gd] = both({6, 9}, 81 + op, 0.5f, 2.0f);
-        compare(gpu_->binary(b, gc, gd.transpose(0, 1)), cpuBackend().binary(b, cc, cd.transpose(0, 1)));
-        if (b == BinaryOp::Equal || b == BinaryOp::Maximum) {
-            compare(gpu_->binary(b, gc, gc), cpuBackend().binary(b, cc, cc));
-        }
     }
 
     // Runs of consecutive aligned elements take four per invocation (VulkanElementwise.cpp): the same
@@ -261,55 +226,6 @@ private slots:
         Tensor cbias, gbias;
         if (bias) std::tie(cbias, gbias) = both({vb.size(-1)}, 33);
         compare(gpu_->matmul(va, vb, gbias), cpuBackend().matmul(aView(ca), bView(cb), cbias));
-    }
-
-    void softmaxFamily_data() {
-        QTest::addColumn<Shape>("shape");
-        QTest::addColumn<bool>("transposed");
-        QTest::addRow("[1,1]") << shapeOf({1, 1}) << false;
-        QTest::addRow("[3,1]") << shapeOf({3, 1}) << false;
-        QTest::addRow("[5,100]") << shapeOf({5, 100}) << false;
-        QTest::addRow("[2,3,130]") << shapeOf({2, 3, 130}) << false;
-        QTest::addRow("[40,7]^T") << shapeOf({40, 7}) << true;
-    }
-    void softmaxFamily() {
-        QFETCH(Shape, shape);
-        QFETCH(bool, transposed);
-        auto [c, g] = both(shape, 51, -8.0f, 8.0f);
-        if (transposed) {
-            c = c.transpose(0, 1);
-            g = g.transpose(0, 1);
-        }
-        auto [cg, gg] = both(c.shape(), 52);
-        const Tensor ys = cpuBackend().softmax(c), yl = cpuBackend().logSoftmax(c);
-        const Tensor gys = gpu_->softmax(g), gyl = gpu_->logSoftmax(g);
-        compare(gys, ys);
-        compare(gyl, yl);
-        compare(gpu_->softmaxBackward(gys, gg), cpuBackend().softmaxBackward(ys, cg));
-        compare(gpu_->logSoftmaxBackward(gyl, gg), cpuBackend().logSoftmaxBackward(yl, cg));
-    }
-
-    void crossEntropy_data() {
-        QTest::addColumn<int64_t>("n");
-        QTest::addColumn<int64_t>("classes");
-        QTest::addColumn<float>("smoothing");
-        QTest::addRow("1x1") << int64_t{1} << int64_t{1} << 0.0f;
-        QTest::addRow("7x10") << int64_t{7} << int64_t{10} << 0.0f;
-        QTest::addRow("7x10 smoothed") << int64_t{7} << int64_t{10} << 0.1f;
-        QTest::addRow("5x130 smoothed") << int64_t{5} << int64_t{130} << 0.3f;
-    }
-    void crossEntropy() {
-        QFETCH(int64_t, n);
-        QFETCH(int64_t, classes);
-        QFETCH(float, smoothing);
-        auto [cx, gx] = both({n, classes}, 61, -5.0f, 5.0f);
-        std::vector<float> t(static_cast<size_t>(n));
-        for (int64_t i = 0; i < n; ++i) t[static_cast<size_t>(i)] = static_cast<float>((i * 7) % classes);
-        const Tensor ct = fromVector({n}, t), gt = fromVector({n}, t, *gpu_);
-        auto [cg, gg] = both({n}, 62);
-        compare(gpu_->crossEntropy(gx, gt, smoothing), cpuBackend().crossEntropy(cx, ct, smoothing));
-        compare(gpu_->crossEntropyBackward(gx, gt, gg, smoothing),
-                cpuBackend().crossEntropyBackward(cx, ct, cg, smoothing));
     }
 
     void badTargetIsReportedAtTheSyncPoint() {

@@ -12,24 +12,6 @@
 namespace raven::cpu::kernels {
 
 using detail::matrix;
-using detail::requireAtLeast;
-
-float AttentionShape::effectiveScale() const {
-    return scale > 0.0f ? scale : static_cast<float>(1.0 / std::sqrt(static_cast<double>(headDim)));
-}
-
-void AttentionShape::validate() const {
-    const char* k = "attention";
-    requireAtLeast(k, "batch", batch, 1);
-    requireAtLeast(k, "heads", heads, 1);
-    requireAtLeast(k, "queryLength", queryLength, 1);
-    requireAtLeast(k, "keyLength", keyLength, 1);
-    requireAtLeast(k, "headDim", headDim, 1);
-    requireAtLeast(k, "valueDim", valueDim, 1);
-    if (!(scale >= 0.0f))
-        fail("attention: scale is " + std::to_string(scale) + ", it must be positive (or 0 for 1/sqrt(headDim))",
-             "leave scale at 0 for the usual 1/sqrt(headDim)");
-}
 
 void attention_forward(const AttentionShape& s, const float* q, const float* k, const float* v, float* out,
                        float* probs, const ParallelFor& parallel) {

@@ -15,23 +15,11 @@
 #include <cstdint>
 
 #include "cpu/kernels/Parallel.h"
+#include "tensor/LayerShapes.h"
 
 namespace raven::cpu::kernels {
 
-struct AttentionShape {
-    int64_t batch = 1;        // B
-    int64_t heads = 1;        // H
-    int64_t queryLength = 1;  // Tq
-    int64_t keyLength = 1;    // Tk
-    int64_t headDim = 1;      // D, of queries and keys
-    int64_t valueDim = 1;     // Dv
-    bool causal = false;
-    float scale = 0.0f;  // 0 means 1/sqrt(headDim)
-
-    float effectiveScale() const;
-    // Throws raven::Error for a non-positive size or a negative scale.
-    void validate() const;
-};
+using raven::AttentionShape;  // tensor/LayerShapes.h
 
 void attention_forward(const AttentionShape& shape, const float* q, const float* k, const float* v, float* out,
                        float* probs, const ParallelFor& parallel = {});

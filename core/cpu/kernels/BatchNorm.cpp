@@ -7,20 +7,6 @@
 
 namespace raven::cpu::kernels {
 
-using detail::requireAtLeast;
-
-void BatchNormShape::validate(bool training) const {
-    requireAtLeast("batch_norm", "batch", batch, 1);
-    requireAtLeast("batch_norm", "channels", channels, 1);
-    requireAtLeast("batch_norm", "spatial", spatial, 1);
-    if (!(eps >= 0.0f))
-        fail("batch_norm: eps is " + std::to_string(eps) + ", it must be zero or positive", "use eps = 1e-5");
-    if (training && batch * spatial < 2)
-        fail("batch_norm: training needs more than one value per channel, the input has " +
-                 std::to_string(batch * spatial) + " (batch " + std::to_string(batch) + " x spatial " +
-                 std::to_string(spatial) + ")",
-             "use a batch of at least 2 samples, or evaluation mode");
-}
 
 void batch_norm_forward(const BatchNormShape& s, bool training, const float* x, const float* weight, const float* bias,
                         float* runningMean, float* runningVar, float* y, float* savedMean, float* savedInvstd,

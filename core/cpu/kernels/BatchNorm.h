@@ -15,19 +15,11 @@
 #include <cstdint>
 
 #include "cpu/kernels/Parallel.h"
+#include "tensor/LayerShapes.h"
 
 namespace raven::cpu::kernels {
 
-struct BatchNormShape {
-    int64_t batch = 1;     // N
-    int64_t channels = 1;  // C
-    int64_t spatial = 1;   // H * W, or 1
-    float eps = 1e-5f;
-    float momentum = 0.1f;
-
-    // Throws raven::Error for a non-positive size, or (in training) a single value per channel.
-    void validate(bool training) const;
-};
+using raven::BatchNormShape;  // tensor/LayerShapes.h
 
 void batch_norm_forward(const BatchNormShape& shape, bool training, const float* x, const float* weight,
                         const float* bias, float* runningMean, float* runningVar, float* y, float* savedMean,

@@ -11,35 +11,6 @@
 
 namespace raven::cpu::kernels {
 
-using detail::requireAtLeast;
-
-void Conv2dShape::validate() const {
-    const char* k = "conv2d";
-    requireAtLeast(k, "batch", batch, 1);
-    requireAtLeast(k, "inChannels", inChannels, 1);
-    requireAtLeast(k, "height", height, 1);
-    requireAtLeast(k, "width", width, 1);
-    requireAtLeast(k, "outChannels", outChannels, 1);
-    requireAtLeast(k, "kernelH", kernelH, 1);
-    requireAtLeast(k, "kernelW", kernelW, 1);
-    requireAtLeast(k, "strideH", strideH, 1);
-    requireAtLeast(k, "strideW", strideW, 1);
-    requireAtLeast(k, "padH", padH, 0);
-    requireAtLeast(k, "padW", padW, 0);
-    requireAtLeast(k, "dilationH", dilationH, 1);
-    requireAtLeast(k, "dilationW", dilationW, 1);
-    requireAtLeast(k, "groups", groups, 1);
-    if (inChannels % groups != 0 || outChannels % groups != 0)
-        fail("conv2d: input channels (" + std::to_string(inChannels) + ") and output channels (" +
-                 std::to_string(outChannels) + ") must both be divisible by groups (" + std::to_string(groups) + ")",
-             "choose a number of groups that divides both channel counts");
-    if (outH() < 1 || outW() < 1)
-        fail("conv2d: the kernel (" + std::to_string(dilationH * (kernelH - 1) + 1) + "x" +
-                 std::to_string(dilationW * (kernelW - 1) + 1) + " with dilation) is larger than the padded input (" +
-                 std::to_string(height + 2 * padH) + "x" + std::to_string(width + 2 * padW) + ")",
-             "use a smaller kernel or dilation, or more padding");
-}
-
 namespace {
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -122,7 +93,7 @@ int64_t samplesPerChunk(int64_t batch) { return ceilDiv(batch, std::min<int64_t>
 }  // namespace
 
 void conv2d_forward(const Conv2dShape& s, const float* x, const float* weight, const float* bias, float* y,
-                    const ParallelFor& parallel) {
+                    const ParallelFor& parallel, SgemmFn gemm) {
     s.validate();
     const int64_t groups = s.groups, kPerGroup = s.outChannels / groups;
     const int64_t colRows = s.inChannels / groups * s.kernelH * s.kernelW;  // per group
@@ -143,7 +114,7 @@ void conv2d_forward(const Conv2dShape& s, const float* x, const float* weight, c
                     for (int64_t k = 0; k < kPerGroup; ++k)
                         std::fill(out + k * positions, out + (k + 1) * positions, bias[g * kPerGroup + k]);
                 // out [kPerGroup, positions] (+)= weight [kPerGroup, colRows] col [colRows, positions]
-                sgemm(kPerGroup, positions, colRows, weight + g * kPerGroup * colRows, colRows, false,
+                gemm(kPerGroup, positions, colRows, weight + g * kPerGroup * colRows, colRows, false,
                       col + g * colRows * positions, positions, false, bias ? 1.0f : 0.0f, out, positions);
             }
         }
@@ -151,7 +122,7 @@ void conv2d_forward(const Conv2dShape& s, const float* x, const float* weight, c
 }
 
 void conv2d_backward(const Conv2dShape& s, const float* x, const float* weight, const float* dy, float* dx,
-                     float* dweight, float* dbias, const ParallelFor& parallel) {
+                     float* dweight, float* dbias, const ParallelFor& parallel, SgemmFn gemm) {
     s.validate();
     const int64_t groups = s.groups, kPerGroup = s.outChannels / groups;
     const int64_t colRows = s.inChannels / groups * s.kernelH * s.kernelW;
@@ -200,7 +171,7 @@ void conv2d_backward(const Conv2dShape& s, const float* x, const float* weight, 
                     }
                     // dw [kPerGroup, colRows] (+)= dy [kPerGroup, positions] col^T [positions, colRows]
                     for (int64_t g = 0; g < groups; ++g)
-                        sgemm(kPerGroup, colRows, positions, dyn + g * kPerGroup * positions, positions, false,
+                        gemm(kPerGroup, colRows, positions, dyn + g * kPerGroup * positions, positions, false,
                               col + g * colRows * positions, positions, true, n == c * chunk ? 0.0f : 1.0f,
                               sums + g * kPerGroup * colRows, colRows);
                 }
@@ -208,7 +179,7 @@ void conv2d_backward(const Conv2dShape& s, const float* x, const float* weight, 
                     float* dcol = pointwise ? dx + n * inSize : dcolBuffer;
                     // dcol [colRows, positions] = weight^T [colRows, kPerGroup] dy [kPerGroup, positions]
                     for (int64_t g = 0; g < groups; ++g)
-                        sgemm(colRows, positions, kPerGroup, weight + g * kPerGroup * colRows, colRows, true,
+                        gemm(colRows, positions, kPerGroup, weight + g * kPerGroup * colRows, colRows, true,
                               dyn + g * kPerGroup * positions, positions, false, 0.0f, dcol + g * colRows * positions,
                               positions);
                     if (!pointwise) {

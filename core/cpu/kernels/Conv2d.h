@@ -16,41 +16,24 @@
 // samples, then positions, in order. No result depends on the number of threads.
 #include <cstdint>
 
+#include "cpu/kernels/Gemm.h"
 #include "cpu/kernels/Parallel.h"
+#include "cpu/kernels/VerifiableGemm.h"
+#include "tensor/LayerShapes.h"
 
 namespace raven::cpu::kernels {
 
-struct Conv2dShape {
-    int64_t batch = 1;        // N
-    int64_t inChannels = 1;   // C
-    int64_t height = 1;       // H
-    int64_t width = 1;        // W
-    int64_t outChannels = 1;  // K
-    int64_t kernelH = 1;
-    int64_t kernelW = 1;
-    int64_t strideH = 1;
-    int64_t strideW = 1;
-    int64_t padH = 0;  // zeros added on each side
-    int64_t padW = 0;
-    int64_t dilationH = 1;
-    int64_t dilationW = 1;
-    int64_t groups = 1;
+using raven::Conv2dShape;  // tensor/LayerShapes.h
 
-    int64_t outH() const { return (height + 2 * padH - dilationH * (kernelH - 1) - 1) / strideH + 1; }
-    int64_t outW() const { return (width + 2 * padW - dilationW * (kernelW - 1) - 1) / strideW + 1; }
-    // Throws raven::Error naming the offending field when the shape is impossible (channels not divisible
-    // by groups, a kernel larger than the padded input, a non-positive stride, ...).
-    void validate() const;
-};
-
-// y = conv2d(x, weight, bias). bias may be null.
+// y = conv2d(x, weight, bias). bias may be null. `gemm` computes the products: sgemm (fast) or
+// sgemmFixedOrder (the verifiable mode; every other step here already has a fixed order).
 void conv2d_forward(const Conv2dShape& shape, const float* x, const float* weight, const float* bias, float* y,
-                    const ParallelFor& parallel = {});
+                    const ParallelFor& parallel = {}, SgemmFn gemm = &sgemm);
 
 // Given dy (the gradient of the loss with respect to y, [N, K, outH, outW]), WRITES (overwrites)
 // dx [N, C, H, W], dweight [K, C/groups, kernelH, kernelW] and dbias [K]. Any of the three may be null
 // when that gradient is not wanted; x is needed only for dweight, weight only for dx.
 void conv2d_backward(const Conv2dShape& shape, const float* x, const float* weight, const float* dy, float* dx,
-                     float* dweight, float* dbias, const ParallelFor& parallel = {});
+                     float* dweight, float* dbias, const ParallelFor& parallel = {}, SgemmFn gemm = &sgemm);
 
 }  // namespace raven::cpu::kernels

@@ -9,30 +9,6 @@
 
 namespace raven::cpu::kernels {
 
-using detail::requireAtLeast;
-
-void Pool2dShape::validate() const {
-    const char* k = "pool2d";
-    requireAtLeast(k, "batch", batch, 1);
-    requireAtLeast(k, "channels", channels, 1);
-    requireAtLeast(k, "height", height, 1);
-    requireAtLeast(k, "width", width, 1);
-    requireAtLeast(k, "kernelH", kernelH, 1);
-    requireAtLeast(k, "kernelW", kernelW, 1);
-    requireAtLeast(k, "strideH", strideH, 1);
-    requireAtLeast(k, "strideW", strideW, 1);
-    requireAtLeast(k, "padH", padH, 0);
-    requireAtLeast(k, "padW", padW, 0);
-    if (2 * padH > kernelH || 2 * padW > kernelW)
-        fail("pool2d: padding (" + std::to_string(padH) + ", " + std::to_string(padW) +
-                 ") is more than half the kernel (" + std::to_string(kernelH) + "x" + std::to_string(kernelW) + ")",
-             "use padding of at most kernel / 2, as PyTorch requires");
-    if (outH() < 1 || outW() < 1)
-        fail("pool2d: the kernel (" + std::to_string(kernelH) + "x" + std::to_string(kernelW) +
-                 ") is larger than the padded input (" + std::to_string(height + 2 * padH) + "x" +
-                 std::to_string(width + 2 * padW) + ")",
-             "use a smaller kernel or more padding");
-}
 
 namespace {
 

@@ -16,26 +16,11 @@
 #include <cstdint>
 
 #include "cpu/kernels/Parallel.h"
+#include "tensor/LayerShapes.h"
 
 namespace raven::cpu::kernels {
 
-struct Pool2dShape {
-    int64_t batch = 1;     // N
-    int64_t channels = 1;  // C
-    int64_t height = 1;    // H
-    int64_t width = 1;     // W
-    int64_t kernelH = 1;
-    int64_t kernelW = 1;
-    int64_t strideH = 1;  // PyTorch's default stride is the kernel size: set it so explicitly
-    int64_t strideW = 1;
-    int64_t padH = 0;
-    int64_t padW = 0;
-
-    int64_t outH() const { return (height + 2 * padH - kernelH) / strideH + 1; }
-    int64_t outW() const { return (width + 2 * padW - kernelW) / strideW + 1; }
-    // Throws raven::Error naming the field when the shape is impossible.
-    void validate() const;
-};
+using raven::Pool2dShape;  // tensor/LayerShapes.h
 
 // y and argmax are [N, C, outH, outW]; argmax[o] = ih * W + iw of the input that y[o] took.
 void max_pool2d_forward(const Pool2dShape& shape, const float* x, float* y, int64_t* argmax,

@@ -8,7 +8,7 @@
 namespace raven::cpu::kernels {
 
 // Kernels that need two buffers at once use different slots.
-enum class ScratchSlot { Columns, ColumnGradients, Partials, Count };
+enum class ScratchSlot { Columns, ColumnGradients, Partials, GemmPackedA, GemmPackedB, Count };
 
 // A buffer of at least `floats` floats for this thread and slot, valid until the next call with the
 // same slot on this thread.

@@ -8,7 +8,7 @@
 #include "vulkan/backend/VulkanBackend.h"
 
 #include "base/Error.h"
-#include "cpu/kernels/BackendShapes.h"
+#include "tensor/BackendShapes.h"
 #include "cpu/kernels/Kernels.h"
 #include "vulkan/layers/Layers.h"
 
@@ -54,10 +54,6 @@ void checkIndices(VulkanBackend& backend, const Tensor& indices, int64_t limit, 
                                 vulkan::Recorder::groupsFor(static_cast<uint64_t>(indices.numel()), local));
 }
 
-using k::attentionShape;
-using k::batchNormShape;
-using k::convShape;
-using k::poolShape;
 }  // namespace
 
 // --- convolution ---

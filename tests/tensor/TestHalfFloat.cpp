@@ -1,4 +1,4 @@
-// F16 and BF16 conversions: exact widening (checked for all 65536 patterns against an independent
+// F16 and BF16 conversions (tensor/DType.h, the one set the wire and the checkpoints share): exact widening (checked for all 65536 patterns against an independent
 // formula), round-to-nearest-even narrowing (specials, subnormals and ties by hand, then random
 // floats against a brute-force nearest-neighbour search).
 #include <QtTest>
@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <random>
 
-#include "checkpoint/HalfFloat.h"
+#include "tensor/DType.h"
 
-using namespace raven::safetensors;
+using namespace raven;
 
 namespace {
 
@@ -57,7 +57,7 @@ private slots:
     void halfWideningIsExactForEveryPattern() {
         for (std::uint32_t bits = 0; bits <= 0xffff; ++bits) {
             const auto half = static_cast<std::uint16_t>(bits);
-            const float widened = halfBitsToFloat(half);
+            const float widened = halfToFloat(half);
             const int exponent = (half >> 10) & 0x1f;
             if (exponent == 0x1f) {
                 QVERIFY((half & 0x3ff) ? std::isnan(widened) : std::isinf(widened));
@@ -66,7 +66,7 @@ private slots:
             }
             QCOMPARE(static_cast<double>(widened), halfValue(half));
             QCOMPARE(std::signbit(widened), bool(half & 0x8000));  // -0 stays -0
-            QCOMPARE(floatToHalfBits(widened), half);              // and back again, unchanged
+            QCOMPARE(floatToHalf(widened), half);              // and back again, unchanged
         }
     }
 
@@ -102,7 +102,7 @@ private slots:
     void halfNarrowing() {
         QFETCH(float, value);
         QFETCH(int, expected);
-        QCOMPARE(int(floatToHalfBits(value)), expected);
+        QCOMPARE(int(floatToHalf(value)), expected);
     }
 
     void halfNarrowingKeepsNaN_data() {
@@ -113,7 +113,7 @@ private slots:
     }
     void halfNarrowingKeepsNaN() {
         QFETCH(quint32, floatBits);
-        const std::uint16_t half = floatToHalfBits(bitsToFloat(floatBits));
+        const std::uint16_t half = floatToHalf(bitsToFloat(floatBits));
         QCOMPARE(half & 0x7c00, 0x7c00);
         QVERIFY(half & 0x0200);  // quiet, hence never infinity
         QCOMPARE(bool(half & 0x8000), bool(floatBits & 0x80000000u));
@@ -139,15 +139,15 @@ private slots:
     void bfloat16Conversions() {
         QFETCH(quint32, floatBits);
         QFETCH(int, expected);
-        const std::uint16_t bf16 = floatToBFloat16Bits(bitsToFloat(floatBits));
+        const std::uint16_t bf16 = floatToBFloat16(bitsToFloat(floatBits));
         QCOMPARE(int(bf16), expected);
-        QCOMPARE(std::bit_cast<std::uint32_t>(bfloat16BitsToFloat(bf16)), std::uint32_t(expected) << 16);
+        QCOMPARE(std::bit_cast<std::uint32_t>(bfloat16ToFloat(bf16)), std::uint32_t(expected) << 16);
     }
 
     void bfloat16KeepsNaN() {
         for (const std::uint32_t bits : {0x7fc00000u, 0x7f800001u, 0xff800100u}) {
-            const std::uint16_t bf16 = floatToBFloat16Bits(bitsToFloat(bits));
-            QVERIFY(std::isnan(bfloat16BitsToFloat(bf16)));
+            const std::uint16_t bf16 = floatToBFloat16(bitsToFloat(bits));
+            QVERIFY(std::isnan(bfloat16ToFloat(bf16)));
             QCOMPARE(bool(bf16 & 0x8000), bool(bits & 0x80000000u));
         }
     }
@@ -161,12 +161,12 @@ private slots:
             if (i % 7 == 0) bits &= 0xffffe000u | 0x1000u;  // many exact half-ulp ties for F16
             const float value = bitsToFloat(bits);
             if (std::isnan(value)) continue;
-            const std::uint16_t half = floatToHalfBits(value);
-            if (!isNearestEven(value, half, halfBitsToFloat, 0x7c00, 65536.0))
+            const std::uint16_t half = floatToHalf(value);
+            if (!isNearestEven(value, half, halfToFloat, 0x7c00, 65536.0))
                 QFAIL(qPrintable(
                     QString("F16 of %1 (0x%2) is 0x%3").arg(double(value)).arg(bits, 8, 16).arg(half, 4, 16)));
-            const std::uint16_t bf16 = floatToBFloat16Bits(value);
-            if (!isNearestEven(value, bf16, bfloat16BitsToFloat, 0x7f80, std::ldexp(1.0, 128)))
+            const std::uint16_t bf16 = floatToBFloat16(value);
+            if (!isNearestEven(value, bf16, bfloat16ToFloat, 0x7f80, std::ldexp(1.0, 128)))
                 QFAIL(qPrintable(
                     QString("BF16 of %1 (0x%2) is 0x%3").arg(double(value)).arg(bits, 8, 16).arg(bf16, 4, 16)));
         }
@@ -174,4 +174,4 @@ private slots:
 };
 
 QTEST_APPLESS_MAIN(HalfFloatTest)
-#include "tst_HalfFloat.moc"
+#include "TestHalfFloat.moc"

@@ -2,14 +2,14 @@
 // The kernels' shape structs from what a Backend virtual receives (tensor shapes and the geometry
 // structs of tensor/Backend.h). One translation for every backend that runs these kernels or their
 // shader twins, so the CPU and Vulkan backends cannot disagree on a layer's shape.
-// Header-only: included by backends, which link both raven_tensor and raven_cpu_kernels.
+// Header-only.
 #include <algorithm>
 
 #include "base/Error.h"
-#include "cpu/kernels/Kernels.h"
+#include "tensor/LayerShapes.h"
 #include "tensor/Backend.h"
 
-namespace raven::cpu::kernels {
+namespace raven {
 
 inline Conv2dShape convShape(const Shape& x, const Shape& weightShape, const Conv2dGeometry& g) {
     RAVEN_ASSERT(x.size() == 4 && weightShape.size() == 4, "conv2d: x and weight must be 4-D");
@@ -64,4 +64,4 @@ inline AttentionShape attentionShape(const Tensor& q, const Tensor& key, const T
                           .scale = scale};
 }
 
-}  // namespace raven::cpu::kernels
+}  // namespace raven
