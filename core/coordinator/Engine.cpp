@@ -134,6 +134,9 @@ void Engine::onMessage(ConnectionId id, const wire::Envelope& envelope) {
     try {
         dispatch(session, envelope);
         // What can make work leasable: a step's last result, units handed back, a job created or resumed.
+        // (A submit_result: its contributor may hold more once accepted, or a rejected one's unit is
+        // leasable again; LeaseDesk offers only the parked requests that may get something.)
+        if (envelope.has_create_job() || envelope.has_control_job()) desk_->workMayHaveAppeared();
         if (envelope.has_submit_result() || envelope.has_lease_hand_back() || envelope.has_create_job() ||
             envelope.has_control_job())
             serveParkedLeases();
@@ -214,6 +217,8 @@ void Engine::tick() {
             metrics_->event(it.key(), wire::JOB_EVENT_KIND_WORK_REISSUED,
                             QStringLiteral("%1 work unit(s) re-issued: their lease deadline passed").arg(it.value()));
         closeSilentStrangers(now);
+        // Time passing may make a leased unit old enough to speculate on, and parked requests due.
+        desk_->workMayHaveAppeared();
         // Workers silent for too long lose their leases (their connection may linger for minutes). All
         // of a tick's lapses first, then one count of who is still heard: after a stall thousands may
         // lapse at once, and asking per lapse whether the contributor is online elsewhere scans every

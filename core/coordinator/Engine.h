@@ -123,9 +123,16 @@ private:
 
     // --- EngineContributors.cpp -------------------------------------------------------------------
     void onLeaseRequest(Session& s, const wire::Envelope& e);
+    // What the grants of one round share: the leasable jobs in order and the fleet's speed (computed
+    // once per round of parked requests, not per request: each job is a store query).
+    struct LeaseRound {
+        std::vector<Scheduler::JobSlot> jobs;
+        double totalGflops = 0.0;
+    };
+    LeaseRound leaseRound() const { return {leasableJobs(), totalConnectedGflops()}; }
     // Leases what the LeaseDesk gives this worker now, as a LeaseGrant (possibly empty): the one
     // place a LeaseGrant is built.
-    wire::Envelope grantLeases(Session& s, int maxUnits);
+    wire::Envelope grantLeases(Session& s, int maxUnits, const LeaseRound& round);
     // Parked lease requests (LeaseDesk) answered when work may have appeared.
     void serveParkedLeases();
     // The next step's shards at the places of `unit` (PrefetchHints.h), added to the grant once each

@@ -123,6 +123,7 @@ void Engine::advance(ledger::JobId id) {
         if (units.isEmpty()) {
             // All the step's units in one transaction, leasable at once (serveParkedLeases).
             store_->addWorkUnits(id, r->version(), r->unitsOfCurrentStep(shardsPerUnit(*r)));
+            desk_->workMayHaveAppeared();
             stepStarted_[id] = utcNow();
             if (!waterfalls_[id].begun()) waterfalls_[id].begin(StepWaterfall::Clock::now());
             return;

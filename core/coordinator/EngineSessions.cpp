@@ -55,6 +55,7 @@ void Engine::releaseSilentContributor(const Session& s, const QString& why) {
     // Most of a large fleet holds nothing at any moment: no write transaction for those.
     if (held.isEmpty()) return;
     leases_->handBackAll(s.principalId, utcNow());
+    desk_->workMayHaveAppeared();
     workersLeft(held, why);
 }
 

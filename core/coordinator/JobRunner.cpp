@@ -119,8 +119,10 @@ void JobRunner::writeState() {
 
 std::pair<QString, QByteArray> JobRunner::gradientFile(const JobFiles& files, ledger::WorkUnitId unit,
                                                        const protocol::WorkResult& result) {
-    QByteArray values(static_cast<qsizetype>(result.gradient.size() * sizeof(float)), Qt::Uninitialized);
-    std::memcpy(values.data(), result.gradient.data(), static_cast<std::size_t>(values.size()));  // little-endian hosts
+    // The gradient's own memory, not a copy (little-endian hosts): valid while `result` lives, which
+    // the writers (saveResult, GroupCommit::write) guarantee.
+    const auto values = QByteArray::fromRawData(reinterpret_cast<const char*>(result.gradient.data()),
+                                                static_cast<qsizetype>(result.gradient.size() * sizeof(float)));
     return {files.gradientPath(unit), values};
 }
 

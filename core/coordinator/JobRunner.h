@@ -113,7 +113,8 @@ public:
     void saveResult(ledger::WorkUnitId unit, ledger::ContributorId contributor, const protocol::WorkResult& result);
     // saveResult() in two halves, for group commit: the result's two files (gradient first) with
     // their bytes, to be written by writeDurably() (any thread), then keepResult() once they are
-    // durable. `sha256` is the payload's hash as received (recorded, never recomputed).
+    // durable. `sha256` is the payload's hash as received (recorded, never recomputed). The gradient
+    // file's bytes are `result`'s own memory (no copy): write them while `result` lives.
     static std::pair<QString, QByteArray> gradientFile(const JobFiles& files, ledger::WorkUnitId unit,
                                                        const protocol::WorkResult& result);
     static std::pair<QString, QByteArray> resultInfoFile(const JobFiles& files, ledger::WorkUnitId unit,
