@@ -13,9 +13,10 @@
 //   a result     parts appended on the event loop -> ResultIngest (pool: decompress, hash once,
 //                decode, measure) -> ResultJudge (duplicate? plausible?) -> GroupCommit (pool: the
 //                batch's files durable) -> one store transaction for the batch (LeaseBook pays)
-//                -> ResultJudge's answer; JobRunner keeps the gradient in memory
-//   a step       all units done -> JobRunner::prepareStep (event loop) -> computeStep (pool: sum in
-//                unit order, optimizer, state file durable) -> finishStep, the store's version,
+//                -> ResultJudge's answer; JobRunner adds the gradient to the step's running sum
+//                in unit order (OrderedGradientSum) and frees it
+//   a step       all units done -> JobRunner::prepareStep (event loop: the sum's last results) ->
+//                computeStep (pool: mean, optimizer, state file durable) -> finishStep, the store's version,
 //                the next step's units in one transaction, parked workers served (event loop)
 //
 // Each handler either answers or throws RequestError (answered as Error{code}); dispatch() catches

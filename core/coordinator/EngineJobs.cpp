@@ -128,6 +128,7 @@ void Engine::advance(ledger::JobId id) {
             if (!waterfalls_[id].begun()) waterfalls_[id].begin(StepWaterfall::Clock::now());
             return;
         }
+        r->sumAccepted(units);  // the running sum: each accepted gradient freed once summed
         for (const ledger::WorkUnit& unit : units)
             if (unit.state != ledger::WorkUnitState::Done) return;
         startStep(*r, units);
