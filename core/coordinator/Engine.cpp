@@ -94,6 +94,7 @@ Engine::~Engine() {
 void Engine::start() {
     server_->listen(options_.address, options_.port);
     ticker_.start();
+    sinceTick_.start();
 }
 
 QUrl Engine::url() const { return server_->url(); }
@@ -130,7 +131,10 @@ void Engine::onMessage(ConnectionId id, const wire::Envelope& envelope) {
     if (it == sessions_.end()) return;  // already gone
     Session& session = it->second;
     session.lastHeard = utcNow();
-    if (session.lapsed) session.lapsed = false;  // it speaks again; its next LeaseRequest gets work
+    if (session.lapsed) {
+        session.lapsed = false;  // it speaks again; its next LeaseRequest gets work
+        refreshFleet(session);
+    }
     try {
         dispatch(session, envelope);
         // What can make work leasable: a step's last result, units handed back, a job created or resumed.
@@ -223,11 +227,21 @@ void Engine::tick() {
         // of a tick's lapses first, then one count of who is still heard: after a stall thousands may
         // lapse at once, and asking per lapse whether the contributor is online elsewhere scans every
         // session each time.
+        // Silence is counted from the last bytes read from a session's socket, not the last whole
+        // message: a worker uploading a large result, or one whose messages wait in a busy event
+        // loop's socket buffers, is alive. And a tick far later than scheduled means the event loop
+        // itself stalled (a long step, a slow disk): what it did not read is no one's silence, so
+        // nobody lapses on that tick; the next one judges with the bytes read meanwhile.
+        const qint64 sinceTick = sinceTick_.restart();
+        const bool stalled = sinceTick > 2 * static_cast<qint64>(ticker_.interval());
         std::vector<Session*> lapsing;
         for (auto& [id, session] : sessions_) {
+            if (stalled) break;
             if (session.principal != Principal::Contributor || session.lapsed) continue;
             if (session.lastHeard.msecsTo(now) < options_.leaseTimeoutMs) continue;
+            if (server_->msSinceBytesArrived(id).value_or(options_.leaseTimeoutMs) < options_.leaseTimeoutMs) continue;
             session.lapsed = true;
+            refreshFleet(session);
             lapsing.push_back(&session);
         }
         if (!lapsing.empty()) {

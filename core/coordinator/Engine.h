@@ -24,6 +24,7 @@
 // connection. Work that comes back from the pool is caught the same way. A timer expires leases and
 // hands back the leases of silent workers.
 #include <QDateTime>
+#include <QElapsedTimer>
 #include <QLockFile>
 #include <QObject>
 #include <QSet>
@@ -42,6 +43,7 @@
 #include "coordinator/JobBounds.h"
 #include "coordinator/JobRunner.h"
 #include "coordinator/LeaseDesk.h"
+#include "coordinator/LiveFleet.h"
 #include "coordinator/Metrics.h"
 #include "coordinator/PrefetchHints.h"
 #include "coordinator/RateLimiter.h"
@@ -119,8 +121,10 @@ private:
     // The same once it is known that no other live session speaks for the contributor.
     void releaseSilentContributor(const Session& s, const QString& why);
     bool contributorOnlineElsewhere(const Session& s) const;
-    double totalConnectedGflops() const;
-    int connectedContributors() const;
+    double totalConnectedGflops() const { return fleet_.totalWeight(); }
+    int connectedContributors() const { return fleet_.contributors(); }
+    // Keeps fleet_ in step with a session whose principal, speed or lapse changed.
+    void refreshFleet(const Session& s);
 
     // --- EngineContributors.cpp -------------------------------------------------------------------
     void onLeaseRequest(Session& s, const wire::Envelope& e);
@@ -217,6 +221,8 @@ private:
     std::unique_ptr<Metrics> metrics_;
     Transfers transfers_;
     QTimer ticker_;
+    QElapsedTimer sinceTick_;  // a tick far later than its interval means the event loop stalled
+    LiveFleet fleet_;           // live contributor sessions and their speed, kept as sessions change
     std::map<ConnectionId, Session> sessions_;
     std::map<ledger::JobId, std::unique_ptr<JobRunner>> runners_;
     PrefetchHints prefetchHints_;
