@@ -24,6 +24,7 @@
 #include "coordinator/Admin.h"
 #include "coordinator/Coordinator.h"
 #include "coordinator/CrashPoints.h"
+#include "coordinator/ProcessMemory.h"
 #include "protocol/EventDispatcher.h"
 
 namespace {
@@ -62,6 +63,7 @@ int positiveInt(const QCommandLineParser& parser, const QString& option, int fal
 }
 
 int serve(const QCommandLineParser& parser, const QString& dataDir) {
+    raven::coordinator::keepLargeBuffersInProcess();
     raven::coordinator::armCrashPoints();  // a test facility; unset it costs one branch per point
     CoordinatorOptions options;
     options.dataDir = dataDir;

@@ -101,6 +101,7 @@ Engine::~Engine() {
 void Engine::start() {
     server_->listen(options_.address, options_.port);
     ticker_.start();
+    sinceTick_.start();
 }
 
 QUrl Engine::url() const { return server_->url(); }
@@ -137,10 +138,16 @@ void Engine::onMessage(ConnectionId id, const wire::Envelope& envelope) {
     if (it == sessions_.end()) return;  // already gone
     Session& session = it->second;
     session.lastHeard = utcNow();
-    if (session.lapsed) session.lapsed = false;  // it speaks again; its next LeaseRequest gets work
+    if (session.lapsed) {
+        session.lapsed = false;  // it speaks again; its next LeaseRequest gets work
+        refreshFleet(session);
+    }
     try {
         dispatch(session, envelope);
         // What can make work leasable: a step's last result, units handed back, a job created or resumed.
+        // (A submit_result: its contributor may hold more once accepted, or a rejected one's unit is
+        // leasable again; LeaseDesk offers only the parked requests that may get something.)
+        if (envelope.has_create_job() || envelope.has_control_job()) desk_->workMayHaveAppeared();
         if (envelope.has_submit_result() || envelope.has_lease_hand_back() || envelope.has_create_job() ||
             envelope.has_control_job())
             serveParkedLeases();
@@ -221,15 +228,27 @@ void Engine::tick() {
             metrics_->event(it.key(), wire::JOB_EVENT_KIND_WORK_REISSUED,
                             QStringLiteral("%1 work unit(s) re-issued: their lease deadline passed").arg(it.value()));
         closeSilentStrangers(now);
+        // Time passing may make a leased unit old enough to speculate on, and parked requests due.
+        desk_->workMayHaveAppeared();
         // Workers silent for too long lose their leases (their connection may linger for minutes). All
         // of a tick's lapses first, then one count of who is still heard: after a stall thousands may
         // lapse at once, and asking per lapse whether the contributor is online elsewhere scans every
         // session each time.
+        // Silence is counted from the last bytes read from a session's socket, not the last whole
+        // message: a worker uploading a large result, or one whose messages wait in a busy event
+        // loop's socket buffers, is alive. And a tick far later than scheduled means the event loop
+        // itself stalled (a long step, a slow disk): what it did not read is no one's silence, so
+        // nobody lapses on that tick; the next one judges with the bytes read meanwhile.
+        const qint64 sinceTick = sinceTick_.restart();
+        const bool stalled = sinceTick > 2 * static_cast<qint64>(ticker_.interval());
         std::vector<Session*> lapsing;
         for (auto& [id, session] : sessions_) {
+            if (stalled) break;
             if (session.principal != Principal::Contributor || session.lapsed) continue;
             if (session.lastHeard.msecsTo(now) < options_.leaseTimeoutMs) continue;
+            if (server_->msSinceBytesArrived(id).value_or(options_.leaseTimeoutMs) < options_.leaseTimeoutMs) continue;
             session.lapsed = true;
+            refreshFleet(session);
             lapsing.push_back(&session);
         }
         if (!lapsing.empty()) {

@@ -13,9 +13,10 @@
 //   a result     parts appended on the event loop -> ResultIngest (pool: decompress, hash once,
 //                decode, measure) -> ResultJudge (duplicate? plausible?) -> GroupCommit (pool: the
 //                batch's files durable) -> one store transaction for the batch (LeaseBook pays)
-//                -> ResultJudge's answer; JobRunner keeps the gradient in memory
-//   a step       all units done -> JobRunner::prepareStep (event loop) -> computeStep (pool: sum in
-//                unit order, optimizer, state file durable) -> finishStep, the store's version,
+//                -> ResultJudge's answer; JobRunner adds the gradient to the step's running sum
+//                in unit order (OrderedGradientSum) and frees it
+//   a step       all units done -> JobRunner::prepareStep (event loop: the sum's last results) ->
+//                computeStep (pool: mean, optimizer, state file durable) -> finishStep, the store's version,
 //                the next step's units in one transaction, parked workers served (event loop)
 //
 // Each handler either answers or throws RequestError (answered as Error{code}); dispatch() catches
@@ -23,6 +24,7 @@
 // connection. Work that comes back from the pool is caught the same way. A timer expires leases and
 // hands back the leases of silent workers.
 #include <QDateTime>
+#include <QElapsedTimer>
 #include <QLockFile>
 #include <QObject>
 #include <QSet>
@@ -41,6 +43,7 @@
 #include "coordinator/JobBounds.h"
 #include "coordinator/JobRunner.h"
 #include "coordinator/LeaseDesk.h"
+#include "coordinator/LiveFleet.h"
 #include "coordinator/Metrics.h"
 #include "coordinator/PrefetchHints.h"
 #include "coordinator/RateLimiter.h"
@@ -120,14 +123,23 @@ private:
     // The same once it is known that no other live session speaks for the contributor.
     void releaseSilentContributor(const Session& s, const QString& why);
     bool contributorOnlineElsewhere(const Session& s) const;
-    double totalConnectedGflops() const;
-    int connectedContributors() const;
+    double totalConnectedGflops() const { return fleet_.totalWeight(); }
+    int connectedContributors() const { return fleet_.contributors(); }
+    // Keeps fleet_ in step with a session whose principal, speed or lapse changed.
+    void refreshFleet(const Session& s);
 
     // --- EngineContributors.cpp -------------------------------------------------------------------
     void onLeaseRequest(Session& s, const wire::Envelope& e);
+    // What the grants of one round share: the leasable jobs in order and the fleet's speed (computed
+    // once per round of parked requests, not per request: each job is a store query).
+    struct LeaseRound {
+        std::vector<Scheduler::JobSlot> jobs;
+        double totalGflops = 0.0;
+    };
+    LeaseRound leaseRound() const { return {leasableJobs(), totalConnectedGflops()}; }
     // Leases what the LeaseDesk gives this worker now, as a LeaseGrant (possibly empty): the one
     // place a LeaseGrant is built.
-    wire::Envelope grantLeases(Session& s, int maxUnits);
+    wire::Envelope grantLeases(Session& s, int maxUnits, const LeaseRound& round);
     // Parked lease requests (LeaseDesk) answered when work may have appeared.
     void serveParkedLeases();
     // The next step's shards at the places of `unit` (PrefetchHints.h), added to the grant once each
@@ -220,6 +232,8 @@ private:
     std::unique_ptr<Metrics> metrics_;
     Transfers transfers_;
     QTimer ticker_;
+    QElapsedTimer sinceTick_;  // a tick far later than its interval means the event loop stalled
+    LiveFleet fleet_;           // live contributor sessions and their speed, kept as sessions change
     std::map<ConnectionId, Session> sessions_;
     std::map<ledger::JobId, std::unique_ptr<JobRunner>> runners_;
     PrefetchHints prefetchHints_;

@@ -63,22 +63,22 @@ void Engine::onLeaseRequest(Session& s, const wire::Envelope& e) {
     constexpr int kHeldWeightsKept = 64;
     if (const int held = s.leaseAsk.held_weights_size(); held > kHeldWeightsKept)
         s.leaseAsk.mutable_held_weights()->DeleteSubrange(kHeldWeightsKept, held - kHeldWeightsKept);
-    wire::Envelope reply = grantLeases(s, maxUnits);
+    wire::Envelope reply = grantLeases(s, maxUnits, leaseRound());
     if (reply.lease_grant().units_size() == 0) {
-        desk_->park({s.id, e.request_id(), maxUnits, {}}, utcNow());
+        desk_->park({s.id, e.request_id(), maxUnits, {}, s.principalId}, utcNow());
         return;
     }
     answer(s.id, e.request_id(), std::move(reply));
 }
 
-wire::Envelope Engine::grantLeases(Session& s, int maxUnits) {
+wire::Envelope Engine::grantLeases(Session& s, int maxUnits, const LeaseRound& round) {
     if (verifier_->quarantined(s.principalId)) {  // a request parked before it was caught
         wire::Envelope none;
         none.mutable_lease_grant()->set_retry_after_ms(60000);
         return none;
     }
     const Scheduler::Grant grant = desk_->grant({s.principalId, s.gflops, s.maxConcurrentLeases}, maxUnits,
-                                                leasableJobs(), totalConnectedGflops(), utcNow());
+                                                round.jobs, round.totalGflops, utcNow());
     // The one place a LeaseGrant is built: whatever travels with a grant is added here.
     wire::Envelope reply;
     wire::LeaseGrant& out = *reply.mutable_lease_grant();
@@ -125,12 +125,14 @@ void Engine::addPrefetchHints(Session& s, wire::LeaseGrant& out, const JobRunner
 }
 
 void Engine::serveParkedLeases() {
+    std::optional<LeaseRound> round;  // computed on the first request offered, if any
     desk_->serveParked(
         utcNow(),
-        [this](const LeaseDesk::ParkedLease& p) -> std::optional<wire::Envelope> {
+        [this, &round](const LeaseDesk::ParkedLease& p) -> std::optional<wire::Envelope> {
             auto it = sessions_.find(p.connection);
             if (it == sessions_.end() || it->second.principal != Principal::Contributor) return std::nullopt;
-            return grantLeases(it->second, p.maxUnits);
+            if (!round) round = leaseRound();
+            return grantLeases(it->second, p.maxUnits, *round);
         },
         [](const LeaseDesk::ParkedLease& p, const std::exception& e) {
             qWarning("coordinator: a parked lease request failed: %s", e.what());
@@ -283,6 +285,7 @@ void Engine::onSubmitResult(Session& s, const wire::Envelope& e) {
     const ledger::WorkUnitId unitId = parseId(part.work_unit_id(), "work_unit_id");
     const std::string key = idText(unitId);  // canonical: never the peer's spelling of the id
     const auto reply = [&](wire::ResultAck ack) {
+        if (ack.status() == wire::RESULT_STATUS_REJECTED) desk_->workMayHaveAppeared();  // its lease may have ended
         wire::Envelope out;
         *out.mutable_result_ack() = std::move(ack);
         answer(s.id, e.request_id(), std::move(out));
@@ -364,6 +367,7 @@ void Engine::onSubmitResult(Session& s, const wire::Envelope& e) {
 }
 
 void Engine::answerResult(const CheckedResult& checked, wire::ResultAck ack) {
+    if (ack.status() == wire::RESULT_STATUS_REJECTED) desk_->workMayHaveAppeared();  // its lease may have ended
     wire::Envelope out;
     *out.mutable_result_ack() = std::move(ack);
     answer(checked.connection, checked.requestId, std::move(out));  // nothing when the connection is gone

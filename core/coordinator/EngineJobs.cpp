@@ -123,10 +123,12 @@ void Engine::advance(ledger::JobId id) {
         if (units.isEmpty()) {
             // All the step's units in one transaction, leasable at once (serveParkedLeases).
             store_->addWorkUnits(id, r->version(), r->unitsOfCurrentStep(shardsPerUnit(*r)));
+            desk_->workMayHaveAppeared();
             stepStarted_[id] = utcNow();
             if (!waterfalls_[id].begun()) waterfalls_[id].begin(StepWaterfall::Clock::now());
             return;
         }
+        r->sumAccepted(units);  // the running sum: each accepted gradient freed once summed
         for (const ledger::WorkUnit& unit : units)
             if (unit.state != ledger::WorkUnitState::Done) return;
         startStep(*r, units);

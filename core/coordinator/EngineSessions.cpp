@@ -27,6 +27,7 @@ void Engine::onDisconnected(ConnectionId id) {
         if (it == sessions_.end()) return;
         const Session session = std::move(it->second);
         sessions_.erase(it);
+        fleet_.drop(id);
         if (session.principal == Principal::Contributor && !session.lapsed) {
             releaseContributor(session, QStringLiteral("disconnected"));
             serveParkedLeases();
@@ -38,11 +39,14 @@ void Engine::onDisconnected(ConnectionId id) {
 }
 
 bool Engine::contributorOnlineElsewhere(const Session& s) const {
-    for (const auto& [id, other] : sessions_)
-        if (id != s.id && other.principal == Principal::Contributor && other.principalId == s.principalId &&
-            !other.lapsed)
-            return true;
-    return false;
+    return fleet_.onlineElsewhere(s.principalId, s.id);
+}
+
+void Engine::refreshFleet(const Session& s) {
+    if (s.principal == Principal::Contributor && !s.lapsed)
+        fleet_.set(s.id, s.principalId, Scheduler::weightOf(s.gflops));
+    else
+        fleet_.drop(s.id);
 }
 
 void Engine::releaseContributor(const Session& s, const QString& why) {
@@ -55,6 +59,7 @@ void Engine::releaseSilentContributor(const Session& s, const QString& why) {
     // Most of a large fleet holds nothing at any moment: no write transaction for those.
     if (held.isEmpty()) return;
     leases_->handBackAll(s.principalId, utcNow());
+    desk_->workMayHaveAppeared();
     workersLeft(held, why);
 }
 
@@ -74,23 +79,6 @@ void Engine::workersLeft(const QList<ledger::ActiveLease>& leases, const QString
         metrics_->event(it.key(), wire::JOB_EVENT_KIND_WORK_REISSUED,
                         QStringLiteral("%1 work unit(s) re-issued").arg(units.value(it.key())));
     }
-}
-
-double Engine::totalConnectedGflops() const {
-    std::map<ledger::ContributorId, double> byContributor;
-    for (const auto& [id, s] : sessions_)
-        if (s.principal == Principal::Contributor && !s.lapsed)
-            byContributor[s.principalId] = std::max(byContributor[s.principalId], Scheduler::weightOf(s.gflops));
-    double total = 0.0;
-    for (const auto& [c, g] : byContributor) total += g;
-    return total;
-}
-
-int Engine::connectedContributors() const {
-    QSet<ledger::ContributorId> ids;
-    for (const auto& [id, s] : sessions_)
-        if (s.principal == Principal::Contributor && !s.lapsed) ids.insert(s.principalId);
-    return static_cast<int>(ids.size());
 }
 
 QString Engine::contributorLabel(ledger::ContributorId id) const {
@@ -129,6 +117,7 @@ void Engine::onAuthenticate(Session& s, const wire::Envelope& e) {
         const std::optional<ledger::Contributor> c = store_->contributor(*who);
         s.gflops = c ? c->measuredGflops : 0.0;
     }
+    refreshFleet(s);
     result.set_accepted(true);
     result.set_principal_id(idText(*who));
     answer(s.id, e.request_id(), std::move(reply));
@@ -175,6 +164,7 @@ void Engine::onRegister(Session& s, const wire::Envelope& e) {
         store_->updateContributorDevices(s.principalId, devices, gflops);
     }
     s.gflops = gflops;
+    refreshFleet(s);
     // 0 declares no limit of the worker's own; either way what it holds follows what it delivers
     // (grantLeases), never what it declares.
     s.maxConcurrentLeases = static_cast<int>(std::min<std::uint32_t>(r.max_concurrent_leases(), 256));

@@ -3,6 +3,7 @@
 #include <QMetaObject>
 
 #include <memory>
+#include <type_traits>
 
 #include "base/Error.h"
 #include "coordinator/CrashPoints.h"
@@ -10,6 +11,8 @@
 #include "coordinator/JobRunner.h"
 
 namespace raven::coordinator {
+
+static_assert(std::is_nothrow_move_constructible_v<CommitItem>, "a batch must move its results, not copy them");
 
 GroupCommit::GroupCommit(QThreadPool& pool, QObject& context, Durable durable)
     : pool_(pool), context_(context), durable_(std::move(durable)) {}

@@ -51,6 +51,7 @@ JobRunner::JobRunner(const ledger::Job& job, JobConfig config, std::string specJ
       plan_(manifest_, config_.plan) {
     model_ = std::make_unique<nn::Model>(nn::ModelSpec::parse(specJson_, jobText(id_) + " spec"));
     parameterCount_ = training::parameterCount(*model_);
+    sum_ = std::make_unique<OrderedGradientSum>(static_cast<std::size_t>(parameterCount_));
     flopsPerSample_ = model_->architecture().trainingFlopsPerSample();
     for (const data::ShardRef& s : manifest_.train.shards) samplesByShard_[s.hash] = s.samples;
     files_.create();
@@ -119,8 +120,10 @@ void JobRunner::writeState() {
 
 std::pair<QString, QByteArray> JobRunner::gradientFile(const JobFiles& files, ledger::WorkUnitId unit,
                                                        const protocol::WorkResult& result) {
-    QByteArray values(static_cast<qsizetype>(result.gradient.size() * sizeof(float)), Qt::Uninitialized);
-    std::memcpy(values.data(), result.gradient.data(), static_cast<std::size_t>(values.size()));  // little-endian hosts
+    // The gradient's own memory, not a copy (little-endian hosts): valid while `result` lives, which
+    // the writers (saveResult, GroupCommit::write) guarantee.
+    const auto values = QByteArray::fromRawData(reinterpret_cast<const char*>(result.gradient.data()),
+                                                static_cast<qsizetype>(result.gradient.size() * sizeof(float)));
     return {files.gradientPath(unit), values};
 }
 
@@ -195,6 +198,14 @@ StoredResult JobRunner::loadResult(ledger::WorkUnitId unit) const {
     return r;
 }
 
+void JobRunner::sumAccepted(const QList<ledger::WorkUnit>& units) {
+    if (stepping_) return;  // the step took the sum; the next one starts at finishStep()
+    QList<ledger::WorkUnit> ofStep;
+    for (const ledger::WorkUnit& unit : units)
+        if (unit.modelVersion == version_) ofStep << unit;
+    sum_->advance(ofStep, [this](ledger::WorkUnitId unit) { return takeResult(unit); });
+}
+
 void JobRunner::removeResultsExcept(const QList<ledger::WorkUnitId>& keep) {
     for (auto it = kept_.begin(); it != kept_.end();) it = keep.contains(it->first) ? std::next(it) : kept_.erase(it);
     const QDir dir(files_.resultsDir());
@@ -217,22 +228,22 @@ StepWork JobRunner::prepareStep(const QList<ledger::WorkUnit>& units) {
     StepWork work;
     work.job = id_;
     work.version = version_;
-    work.gradients.reserve(static_cast<std::size_t>(units.size()));
     StepReport& report = work.report;
-    double lossSum = 0.0;
-    std::int64_t correct = 0;
-    for (const ledger::WorkUnit& unit : units) {  // id order: the sum is the same whatever order results came in
+    for (const ledger::WorkUnit& unit : units)  // id order: the sum is the same whatever order results came in
         RAVEN_CHECK(unit.state == ledger::WorkUnitState::Done && unit.modelVersion == version_,
                     jobText(id_) + ": work unit " + std::to_string(unit.id) + " is not a done unit of step " +
                         std::to_string(version_),
                     "");
-        StoredResult r = takeResult(unit.id);
-        report.samples += r.samples;
-        lossSum += r.lossSum;
-        correct += r.correct;
-        if (!report.contributors.contains(r.contributor)) report.contributors << r.contributor;
-        work.gradients.push_back(std::move(r.gradient));
-    }
+    // What the running sum lacks (all of it after a restart, else the last results) is added now.
+    sum_->advance(units, [this](ledger::WorkUnitId unit) { return takeResult(unit); });
+    RAVEN_CHECK(sum_->summed() == static_cast<std::size_t>(units.size()),
+                jobText(id_) + ": " + std::to_string(sum_->summed()) + " of the " + std::to_string(units.size()) +
+                    " results of step " + std::to_string(version_) + " were summed",
+                "");
+    report.samples = sum_->samples();
+    const double lossSum = sum_->lossSum();
+    const std::int64_t correct = sum_->correct();
+    report.contributors = sum_->contributors();
     RAVEN_CHECK(report.samples == plan_.samplesOfStep(version_),
                 jobText(id_) + ": the results of step " + std::to_string(version_) + " cover " +
                     std::to_string(report.samples) + " samples instead of " +
@@ -243,6 +254,7 @@ StepWork JobRunner::prepareStep(const QList<ledger::WorkUnit>& units) {
         learningRateAt(config_.hyperparameters.lr_schedule(), config_.optimizer.lr, version_, plan_.totalSteps());
     report.trainLoss = lossSum / static_cast<double>(report.samples);
     report.accuracy = static_cast<double>(correct) / static_cast<double>(report.samples);
+    work.gradientSum = sum_->takeGradient();
     work.model = model_;
     work.optimizer = optimizer_;
     work.statePath = files_.statePath();
@@ -252,8 +264,10 @@ StepWork JobRunner::prepareStep(const QList<ledger::WorkUnit>& units) {
 
 StepProduct JobRunner::computeStep(StepWork& work) {
     nn::Model& model = *work.model;
-    std::vector<const std::vector<float>*> parts;
-    for (const std::vector<float>& g : work.gradients) parts.push_back(&g);
+    // The sum of the step's gradients in unit id order as one part: averageGradients adds it to
+    // +0.0 (exact: an ordered sum that starts at +0.0 is never -0.0) and scales, so the mean has
+    // the same bits as averaging the results one by one.
+    const std::vector<const std::vector<float>*> parts{&work.gradientSum};
     const std::vector<Tensor> mean = training::averageGradients(model, parts, work.report.samples);
     // Never a non-finite step: every result was finite and plausible on its own, so a step that
     // overflows is the job's own doing (learning rate, model); it fails with the reason instead of

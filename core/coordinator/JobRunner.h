@@ -20,7 +20,9 @@
 // holds version V's weights, optimizer state and step count (nn::toCheckpoint with the optimizer);
 // it is replaced atomically and fsynced before the store hears of V + 1, so after a crash the file
 // is the truth and the store is corrected from it (Engine). Results are averaged in unit id order,
-// so the new weights do not depend on the order results arrived in.
+// so the new weights do not depend on the order results arrived in. They are summed as they are
+// accepted (sumAccepted(), OrderedGradientSum.h), each freed once summed; the step only finishes
+// the sum.
 #include <QByteArray>
 #include <QList>
 #include <QStringList>
@@ -32,6 +34,7 @@
 
 #include "coordinator/JobConfig.h"
 #include "coordinator/JobFiles.h"
+#include "coordinator/OrderedGradientSum.h"
 #include "data/Manifest.h"
 #include "data/ShardStore.h"
 #include "ledger/StoreTypes.h"
@@ -59,7 +62,7 @@ struct StepWork {
     qint64 version = 0;  // the step taken: V -> V + 1
     std::shared_ptr<nn::Model> model;
     std::shared_ptr<nn::Optimizer> optimizer;
-    std::vector<std::vector<float>> gradients;  // in unit id order
+    std::vector<float> gradientSum;  // of the step's results, added in unit id order
     StepReport report;                          // all but `step`, filled by prepareStep()
     QString statePath;
 };
@@ -67,15 +70,6 @@ struct StepWork {
 struct StepProduct {
     StepReport report;
     QByteArray weights;  // parameters and buffers of V + 1, as weights() serves them
-};
-
-// A unit's accepted result as it is kept until its step is applied.
-struct StoredResult {
-    std::vector<float> gradient;
-    std::int64_t samples = 0;
-    double lossSum = 0.0;
-    std::int64_t correct = 0;
-    ledger::ContributorId contributor = 0;
 };
 
 class JobRunner {
@@ -113,7 +107,8 @@ public:
     void saveResult(ledger::WorkUnitId unit, ledger::ContributorId contributor, const protocol::WorkResult& result);
     // saveResult() in two halves, for group commit: the result's two files (gradient first) with
     // their bytes, to be written by writeDurably() (any thread), then keepResult() once they are
-    // durable. `sha256` is the payload's hash as received (recorded, never recomputed).
+    // durable. `sha256` is the payload's hash as received (recorded, never recomputed). The gradient
+    // file's bytes are `result`'s own memory (no copy): write them while `result` lives.
     static std::pair<QString, QByteArray> gradientFile(const JobFiles& files, ledger::WorkUnitId unit,
                                                        const protocol::WorkResult& result);
     static std::pair<QString, QByteArray> resultInfoFile(const JobFiles& files, ledger::WorkUnitId unit,
@@ -125,6 +120,13 @@ public:
     StoredResult loadResult(ledger::WorkUnitId unit) const;
     // Result files of units not in `keep` (left over from a step applied just before a crash).
     void removeResultsExcept(const QList<ledger::WorkUnitId>& keep);
+    // Adds the accepted results that continue the running sum of the current step (`units`: its
+    // units in id order, as the store has them now); each is freed once summed. A result accepted
+    // before its predecessors stays kept until they are summed.
+    void sumAccepted(const QList<ledger::WorkUnit>& units);
+    // Results accepted and not yet summed (waiting for a predecessor), and summed, this step.
+    std::size_t keptCount() const { return kept_.size(); }
+    std::size_t summedCount() const { return sum_->summed(); }
 
     // Steps the optimizer on the mean gradient of `units` (all done, all of the current version, in
     // id order) and writes the new state durably. raven::Error when a result is missing or the units
@@ -165,7 +167,8 @@ private:
     qint64 version_ = 0;
     std::map<QString, std::int64_t> samplesByShard_;
     std::map<qint64, QByteArray> weights_;  // the current version and the one before
-    std::map<ledger::WorkUnitId, StoredResult> kept_;  // accepted results of the current step
+    std::map<ledger::WorkUnitId, StoredResult> kept_;  // accepted results of the current step not yet summed
+    std::unique_ptr<OrderedGradientSum> sum_;           // the current step's running sum
     std::optional<data::Samples> test_;     // loaded on first evaluation
 };
 

@@ -3,6 +3,7 @@
 #include <QtGlobal>
 
 #include <algorithm>
+#include <utility>
 
 #include "ledger/Transaction.h"
 
@@ -45,13 +46,22 @@ void LeaseDesk::serveParked(const QDateTime& now,
                             const std::function<std::optional<wire::Envelope>(const ParkedLease&)>& grantFor,
                             const std::function<wire::Envelope(const ParkedLease&, const std::exception&)>& failed,
                             const std::function<void(const ParkedLease&, wire::Envelope)>& send) {
-    if (parked_.empty()) return;
+    const bool everyone = std::exchange(everyone_, false);
+    const std::set<ledger::ContributorId> delivered = std::exchange(deliveredTo_, {});
+    const auto mayGetSomething = [&](const ParkedLease& p) {
+        return everyone || now >= p.until || delivered.count(p.contributor) > 0;
+    };
+    if (std::none_of(parked_.begin(), parked_.end(), mayGetSomething)) return;
     std::vector<ParkedLease> waiting;
     waiting.swap(parked_);
     std::vector<std::pair<ParkedLease, wire::Envelope>> answers;
     try {
         ledger::Transaction tx(store_.connection());  // each grant inside is a savepoint
         for (const ParkedLease& p : waiting) {
+            if (!mayGetSomething(p)) {
+                parked_.push_back(p);
+                continue;
+            }
             try {
                 std::optional<wire::Envelope> reply = grantFor(p);
                 if (!reply) continue;  // its connection is gone
@@ -68,6 +78,7 @@ void LeaseDesk::serveParked(const QDateTime& now,
     } catch (const std::exception& e) {
         qWarning("coordinator: granting parked lease requests failed: %s", e.what());
         parked_ = waiting;  // still parked: the next chance answers them
+        everyone_ = true;
         return;
     }
     for (auto& [p, reply] : answers) send(p, std::move(reply));
@@ -77,6 +88,7 @@ void LeaseDesk::delivered(ledger::ContributorId contributor, const QDateTime& le
     const double ms = static_cast<double>(std::max<qint64>(0, leasedAt.msecsTo(now)));
     turnaroundMs_ = turnaroundMs_ > 0.0 ? 0.8 * turnaroundMs_ + 0.2 * ms : ms;
     recentlyAccepted_[contributor].push_back(now);
+    deliveredTo_.insert(contributor);
 }
 
 qint64 LeaseDesk::speculateAfterMs() const {
@@ -92,6 +104,7 @@ LeaseDesk::HandBack LeaseDesk::handBack(ledger::ContributorId contributor, const
         ++back.reissued[unit->job];
         back.held << *unit;
     }
+    if (!back.held.isEmpty()) everyone_ = true;
     return back;
 }
 
@@ -99,6 +112,7 @@ QMap<ledger::JobId, int> LeaseDesk::expire(const QDateTime& now) {
     QMap<ledger::JobId, int> reissued;
     for (const ledger::WorkUnitId id : leases_.expireLeases(now))
         if (const auto unit = store_.workUnit(id)) ++reissued[unit->job];
+    if (!reissued.isEmpty()) everyone_ = true;
     return reissued;
 }
 

@@ -18,6 +18,11 @@
 //   as soon as a step's units appear, units come back, or its time is up, so that idle workers start
 //   the next step without polling delay. All grants made for parked requests at once are one store
 //   transaction, and their answers go out after it commits: no worker holds a lease the store lacks.
+//   A parked request is offered again only when something may have changed its answer: units came
+//   back or appeared (workMayHaveAppeared(), handBack(), expire()), its contributor delivered (its
+//   cap grew), or its time is up. Offering all of them after every result cost a store transaction
+//   and a scheduler query per parked worker per result: a fifth of the coordinator's CPU with 50
+//   workers waiting for a step's last results (docs/benchmarks.md, "Coordinator capacity").
 // - Hand-backs and expiry go through the LeaseBook; the desk counts what was re-issued per job.
 #include <QDateTime>
 #include <QMap>
@@ -26,6 +31,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "coordinator/Scheduler.h"
@@ -46,6 +52,7 @@ public:
         std::uint64_t requestId = 0;
         int maxUnits = 1;
         QDateTime until;  // set by park()
+        ledger::ContributorId contributor = 0;  // whose request: its deliveries may let it hold more
     };
     struct HandBack {
         QMap<ledger::JobId, int> reissued;       // units per job that go back to the queue
@@ -59,14 +66,19 @@ public:
     Scheduler::Grant grant(const Scheduler::Worker& worker, int maxUnits, const std::vector<Scheduler::JobSlot>& jobs,
                            double totalGflops, const QDateTime& now);
     void park(ParkedLease request, const QDateTime& now);
-    // Offers each parked request `grantFor` (nullopt: its connection is gone, drop it); an empty
-    // grant before the request's time is parked again. `send` gets the answers after the commit.
-    // An exception from `grantFor` becomes that request's answer via `failed`.
+    // Offers `grantFor` each parked request that may get something now (see the top: work may have
+    // appeared, its contributor delivered, or its time is up; the others stay parked untouched);
+    // nullopt: its connection is gone, drop it. An empty grant before the request's time is parked
+    // again. `send` gets the answers after the commit. An exception from `grantFor` becomes that
+    // request's answer via `failed`.
     void serveParked(const QDateTime& now,
                      const std::function<std::optional<wire::Envelope>(const ParkedLease&)>& grantFor,
                      const std::function<wire::Envelope(const ParkedLease&, const std::exception&)>& failed,
                      const std::function<void(const ParkedLease&, wire::Envelope)>& send);
     std::size_t parkedCount() const { return parked_.size(); }
+    // Units may have become leasable for anyone (a step's units, a job resumed, a lease ended, time
+    // passed for speculation): the next serveParked() offers every parked request.
+    void workMayHaveAppeared() { everyone_ = true; }
 
     // An accepted result of a unit leased at `leasedAt`: the worker may hold more, and the typical
     // turnaround (for speculation) moves.
@@ -85,6 +97,8 @@ private:
     Scheduler& scheduler_;
     qint64 unitDeadlineMs_;
     std::vector<ParkedLease> parked_;
+    bool everyone_ = false;                        // offer every parked request on the next serveParked()
+    std::set<ledger::ContributorId> deliveredTo_;  // since the last serveParked(): their caps grew
     std::map<ledger::ContributorId, std::deque<QDateTime>> recentlyAccepted_;
     double turnaroundMs_ = 0.0;  // moving average of lease-to-result time of accepted units
 };

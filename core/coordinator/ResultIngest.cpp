@@ -21,7 +21,7 @@ CheckedResult ResultIngest::checkNow(ArrivedResult arrived) {
     try {
         arrived.assembler->finish();
         c.sha256 = arrived.assembler->sha256();
-        c.result = arrived.assembler->result();
+        c.result = arrived.assembler->takeResult();
         c.facts = ResultFacts::of(c.result.gradient, c.result.sampleCount, c.result.loss, c.result.correct);
     } catch (const raven::Error& error) {
         c.malformed = QString::fromStdString(error.message());

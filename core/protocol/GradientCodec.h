@@ -9,6 +9,7 @@
 #include <QByteArray>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "protocol/Chunking.h"
@@ -54,6 +55,8 @@ public:
     bool complete() const { return complete_; }
     // Valid once complete(): the decoded float32 gradient and the rest of the result.
     const WorkResult& result() const { return result_; }
+    // The same, moved out (the gradient is not copied); result() is empty afterwards.
+    WorkResult takeResult() { return std::move(result_); }
 
 private:
     std::uint64_t expectedElements_;

@@ -10,6 +10,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 
@@ -48,7 +49,19 @@ struct ProtocolServer::Connection {
     QString ourReason;                 // why we closed it, when we did
     QHostAddress peer;
     qint64 queued = 0;  // bytes handed to the socket and not yet written
+    std::shared_ptr<qint64> bytesArrived;  // steady ms of the socket's last readyRead
 };
+
+qint64 ProtocolServer::steadyMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+std::optional<qint64> ProtocolServer::msSinceBytesArrived(ConnectionId id) const {
+    const Connection* connection = find(id);
+    if (!connection || !connection->bytesArrived) return std::nullopt;
+    return steadyMs() - *connection->bytesArrived;
+}
 
 ProtocolServer::ProtocolServer(ServerIdentity identity, QObject* parent)
     : ProtocolServer(std::move(identity), Options{}, parent) {}
@@ -232,6 +245,16 @@ void ProtocolServer::onIncoming(qintptr descriptor) {
         // From here the WebSocket server owns the upgrade (and its handshake timeout), then the
         // Connection's Hello timer takes over.
         deadline->stop();  // also turns `failed` above into a no-op
+        // Every read counts as hearing from the peer, also the middle of a long message (Engine's
+        // liveness): stamped here, on the TLS socket the WebSocket reads from, and handed to the
+        // Connection by peer address and port once the upgrade is done.
+        auto arrived = std::make_shared<qint64>(steadyMs());
+        const std::pair<QString, quint16> key{socket->peerAddress().toString(), socket->peerPort()};
+        upgrading_[key] = arrived;
+        connect(socket, &QIODevice::readyRead, this, [arrived] { *arrived = steadyMs(); });
+        connect(socket, &QObject::destroyed, this, [this, key, arrived] {
+            if (auto it = upgrading_.find(key); it != upgrading_.end() && it->second == arrived) upgrading_.erase(it);
+        });
         server_->handleConnection(socket);
     });
     socket->setSslConfiguration(tls_);
@@ -245,6 +268,10 @@ void ProtocolServer::acceptPending() {
         connection->id = id;
         connection->socket = socket;
         connection->peer = socket->peerAddress();
+        if (auto it = upgrading_.find({socket->peerAddress().toString(), socket->peerPort()}); it != upgrading_.end()) {
+            connection->bytesArrived = it->second;
+            upgrading_.erase(it);
+        }
         applyBounds(*socket);
         connect(socket, &QWebSocket::bytesWritten, this, [this, id](qint64 written) {
             if (Connection* c = find(id)) c->queued = std::max<qint64>(0, c->queued - written);

@@ -94,6 +94,9 @@ public:
     QHostAddress peerAddress(ConnectionId id) const;
     // Bytes sent to a peer that its socket has not written yet.
     qint64 queuedBytes(ConnectionId id) const;
+    // Milliseconds since any bytes arrived from the peer (a message's first bytes count, not only
+    // whole messages: a worker uploading a large result is alive); nullopt when the connection is gone.
+    std::optional<qint64> msSinceBytesArrived(ConnectionId id) const;
     // Connections in every stage (TLS, upgrade, Hello, sessions), and those refused at admission.
     int openConnections() const;
     qint64 refusedConnections() const { return refused_; }
@@ -108,6 +111,10 @@ signals:
 
 private:
     struct Connection;
+
+    // When bytes last arrived on a socket (steady clock, ms), shared by its readyRead handler.
+    using BytesArrived = std::shared_ptr<qint64>;
+    static qint64 steadyMs();
 
     void onIncoming(qintptr descriptor);
     void acceptPending();
@@ -125,6 +132,8 @@ private:
     ConnectionLimits limits_;
     qint64 refused_ = 0;
     std::map<ConnectionId, std::unique_ptr<Connection>> connections_;
+    // Sockets past TLS, not yet WebSockets, by peer address and port: their arrival stamps.
+    std::map<std::pair<QString, quint16>, BytesArrived> upgrading_;
     ConnectionId nextId_ = 1;
 };
 

@@ -75,10 +75,50 @@ private slots:
         QVERIFY(sent.empty());  // nothing to lease yet, and its time is not up: still parked
         QCOMPARE(d.desk.parkedCount(), std::size_t(1));
         d.w.units(3);
+        d.desk.workMayHaveAppeared();
         d.desk.serveParked(kT0.addMSecs(200), grantFor, failed, send);
         QCOMPARE(sent.size(), std::size_t(1));
         QCOMPARE(sent[0], (std::pair<std::uint64_t, int>(42, 2)));
         QCOMPARE(d.desk.parkedCount(), std::size_t(0));
+    }
+
+    void aParkedRequestIsOfferedAgainOnlyWhenSomethingMayHaveChangedItsAnswer() {
+        Desk d;
+        d.w.units(2);
+        QCOMPARE(d.grant(d.w.carol, 8, kT0).units.size(), LeaseDesk::kStartingLeases);  // carol holds both
+        d.desk.park({7, 1, 1, {}, d.w.carol}, kT0);
+        d.desk.park({8, 2, 1, {}, d.w.dave}, kT0);
+        std::vector<std::uint64_t> offered;
+        const auto grantFor = [&](const LeaseDesk::ParkedLease& p) -> std::optional<wire::Envelope> {
+            offered.push_back(p.requestId);
+            return grantEnvelope(d.grant(p.contributor, p.maxUnits, kT0.addMSecs(100)));
+        };
+        const auto failed = [](const LeaseDesk::ParkedLease&, const std::exception&) { return wire::Envelope(); };
+        std::vector<std::uint64_t> answered;
+        const auto send = [&](const LeaseDesk::ParkedLease& p, const wire::Envelope&) { answered.push_back(p.requestId); };
+        // Nothing happened: no request is offered (no store transaction, no scheduler query).
+        d.desk.serveParked(kT0.addMSecs(100), grantFor, failed, send);
+        QVERIFY(offered.empty());
+        // Carol delivered: only her request is offered (her cap grew), and it stays parked: no units left.
+        d.desk.delivered(d.w.carol, kT0, kT0.addMSecs(100));
+        d.desk.serveParked(kT0.addMSecs(100), grantFor, failed, send);
+        QCOMPARE(offered, std::vector<std::uint64_t>{1});
+        QVERIFY(answered.empty());
+        // A step's units appear: both are offered; dave's gets one, carol's another.
+        offered.clear();
+        d.w.units(2);
+        d.desk.workMayHaveAppeared();
+        d.desk.serveParked(kT0.addMSecs(100), grantFor, failed, send);
+        QCOMPARE(offered, (std::vector<std::uint64_t>{1, 2}));
+        QCOMPARE(answered, (std::vector<std::uint64_t>{1, 2}));
+        // A request whose time is up is answered without any event.
+        offered.clear();
+        answered.clear();
+        d.desk.park({9, 3, 1, {}, d.w.dave}, kT0);
+        d.desk.serveParked(kT0.addMSecs(LeaseDesk::kParkMs - 1), grantFor, failed, send);
+        QVERIFY(offered.empty());
+        d.desk.serveParked(kT0.addMSecs(LeaseDesk::kParkMs), grantFor, failed, send);
+        QCOMPARE(answered, std::vector<std::uint64_t>{3});
     }
 
     void aParkedRequestIsAnsweredEmptyWhenItsTimeIsUpOrDroppedWhenItsWorkerLeft() {
