@@ -71,7 +71,7 @@ worker=$bin/app-contributor/raven-worker
 for p in "$raven" "$coordinator" "$worker"; do
     [ -x "$p" ] || { echo "missing $p: build first (scripts/build.sh ci) or pass --bin"; exit 1; }
 done
-"$worker" --help | grep -q -- --replay || { echo "$worker has no --replay: build the current raven-worker"; exit 1; }
+[[ "$("$worker" --help)" == *--replay* ]] || { echo "$worker has no --replay: build the current raven-worker"; exit 1; }
 data=/usr/share/datasets/fashion-mnist
 [ -d "$data" ] || { echo "no Fashion-MNIST in $data: install the dataset-fashion-mnist package"; exit 1; }
 cores=$(nproc)

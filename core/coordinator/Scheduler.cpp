@@ -39,7 +39,10 @@ Scheduler::Grant Scheduler::lease(const Worker& worker, int maxUnits, const std:
             const ledger::LeaseOutcome outcome = leases_.lease(id, worker.id, deadline, now);
             if (outcome == ledger::LeaseOutcome::Granted || outcome == ledger::LeaseOutcome::Extended) {
                 grant.units << *store_.workUnit(id);
-                if (const int place = placeOf(slot, id); place >= 0) places_[slot.job].holder[place] = worker.id;
+                if (const int place = placeOf(slot, id); place >= 0) {
+                    places_[slot.job].holder[place] = worker.id;
+                    places_[slot.job].leasedThisStep.insert(place);
+                }
                 --wanted;
             } else if (outcome == ledger::LeaseOutcome::OutOfBudget) {
                 grant.outOfBudget << slot.job;
@@ -81,6 +84,7 @@ bool Scheduler::knowsStep(const JobSlot& slot) {
     if (step.isEmpty()) return false;  // looked up again once the step's units exist
     places.version = slot.version;
     places.firstUnit = step.front().id;
+    places.leasedThisStep.clear();
     return true;
 }
 
@@ -101,13 +105,15 @@ ledger::ContributorId Scheduler::holderOfPlace(ledger::JobId job, int place) con
 QList<ledger::WorkUnitId> Scheduler::inPlaceOrder(const JobSlot& slot, ledger::ContributorId worker,
                                                   const QList<ledger::WorkUnitId>& waiting) {
     if (!knowsStep(slot)) return waiting;
-    // 0: this worker's place, 1: nobody's yet, 2: another worker's; in id order within each.
+    // 0: this worker's place, 1: re-issued (late: the step waits for it), 2: nobody's yet, 3: another
+    // worker's; in id order within each.
     std::vector<std::pair<int, ledger::WorkUnitId>> ranked;
     ranked.reserve(static_cast<std::size_t>(waiting.size()));
     for (const ledger::WorkUnitId id : waiting) {
         const int place = placeOf(slot, id);
         const ledger::ContributorId holder = place >= 0 ? holderOfPlace(slot.job, place) : 0;
-        ranked.emplace_back(holder == worker ? 0 : holder == 0 ? 1 : 2, id);
+        const bool reissued = place >= 0 && places_[slot.job].leasedThisStep.count(place) > 0;
+        ranked.emplace_back(holder == worker ? 0 : reissued ? 1 : holder == 0 ? 2 : 3, id);
     }
     std::sort(ranked.begin(), ranked.end());
     QList<ledger::WorkUnitId> ordered;

@@ -13,7 +13,8 @@
 // - Which units: a step's units in order, except that each worker keeps its place (the unit's
 //   position in its step's cut): a worker that computed the unit at place p of step V is offered
 //   place p of step V+1 first, then places nobody has held, and only then the places of other
-//   workers. The prefetch hints (PrefetchHints.h) name the next step's unit at the same place, so
+//   workers; a unit leased in this step that is waiting again (its lease expired, was handed back or its
+//   result refused) is late and goes before places nobody held. The prefetch hints (PrefetchHints.h) name the next step's unit at the same place, so
 //   that a worker's hinted shards are the ones it will compute, with any number of workers. A place
 //   goes to whoever leases it last; nothing waits for a worker that is gone (its places are taken).
 // - Stragglers: a worker that gets nothing and holds nothing while a job's step still waits for
@@ -76,10 +77,12 @@ private:
         qint64 version = -1;
         ledger::WorkUnitId firstUnit = 0;
         std::unordered_map<int, ledger::ContributorId> holder;
+        std::set<int> leasedThisStep;  // places leased at `version`: waiting again means re-issued
     };
     // Whether the first unit of `slot`'s step is known (looked up once per step).
     bool knowsStep(const JobSlot& slot);
-    // The waiting units of `slot`, this worker's places first, then places nobody held, then others'.
+    // The waiting units of `slot`: this worker's places first, then re-issued ones, then places
+    // nobody held, then others'.
     QList<ledger::WorkUnitId> inPlaceOrder(const JobSlot& slot, ledger::ContributorId worker,
                                            const QList<ledger::WorkUnitId>& waiting);
     void forgetEndedJobs(const std::vector<JobSlot>& running);

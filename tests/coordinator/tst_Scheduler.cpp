@@ -107,6 +107,18 @@ private slots:
         QCOMPARE(f.scheduler.holderOfPlace(f.w.job, 0), f.w.dave);
         Q_UNUSED(s0);
     }
+
+    void aReissuedUnitGoesBeforePlacesNobodyHeld() {
+        Fleet f;
+        const QList<WorkUnitId> s0 = f.step(0, 3);
+        QCOMPARE(f.lease(f.w.carol, 0, 1), QList<WorkUnitId>{s0[0]});
+        QCOMPARE(f.lease(f.w.dave, 0, 1), QList<WorkUnitId>{s0[1]});
+        // Dave hands his unit back: the step now waits for it, so erin gets it before place 2, which
+        // nobody has held (as dave's place it would otherwise come last).
+        QVERIFY(f.w.leases->handBack(s0[1], f.w.dave, kT0));
+        QCOMPARE(f.lease(f.erin, 0, 1), QList<WorkUnitId>{s0[1]});
+        QCOMPARE(f.lease(f.w.carol, 0, 1), QList<WorkUnitId>{s0[2]});
+    }
 };
 
 QTEST_GUILESS_MAIN(SchedulerTest)

@@ -11,7 +11,8 @@ set -euo pipefail
 raven=$(realpath "$1") coordinator=$(realpath "$2") worker=$(realpath "$3") src=$(realpath "$4")
 data=/usr/share/datasets/fashion-mnist
 [ -d "$data" ] || { echo "FAIL: $data missing: run scripts/setup-debian.sh (dataset-fashion-mnist)"; exit 1; }
-"$worker" --help | grep -q -- --cheat || { echo "FAIL: $worker has no --cheat: configure with -DRAVEN_HOSTILE_WORKER=ON"; exit 1; }
+# (the help is read whole: with pipefail, grep -q closing the pipe early would fail the check on SIGPIPE)
+[[ "$("$worker" --help)" == *--cheat* ]] || { echo "FAIL: $worker has no --cheat: configure with -DRAVEN_HOSTILE_WORKER=ON"; exit 1; }
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
