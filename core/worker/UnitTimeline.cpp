@@ -8,6 +8,14 @@
 namespace raven::worker {
 namespace {
 
+constexpr std::size_t kMaxOpen = 4096;
+constexpr std::size_t kMaxKept = 8192;  // per stretch: a worker that runs for months keeps its recent units
+
+void keep(std::vector<double>& values, double value) {
+    if (values.size() >= kMaxKept) values.erase(values.begin(), values.begin() + kMaxKept / 2);
+    values.push_back(value);
+}
+
 double ms(UnitTimeline::Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
 double median(std::vector<double> values) {
@@ -31,6 +39,9 @@ UnitTimeline::UnitTimeline() : origin_(Clock::now()), traceEach_(qEnvironmentVar
 void UnitTimeline::stamp(std::uint64_t serial, Stage stage, Clock::time_point now) {
     const auto index = static_cast<std::size_t>(stage);
     if (stage == Stage::Granted) {
+        // Units that left without a word to the timeline (a reconnect, a stop) must not pile up: the
+        // oldest go first (serials only grow).
+        while (open_.size() >= kMaxOpen) open_.erase(open_.begin());
         open_[serial] = Stamps{};
     } else if (!open_.count(serial)) {
         return;  // granted before the timeline began, or forgotten
@@ -44,9 +55,9 @@ void UnitTimeline::stamp(std::uint64_t serial, Stage stage, Clock::time_point no
             const Clock::time_point ready = stamps[static_cast<std::size_t>(Stage::Ready)];
             const double gap = ms(now - lastEnd_);
             if (ready > lastEnd_) {
-                gapsWaiting_.push_back(gap);
+                keep(gapsWaiting_, gap);
             } else {
-                gapsOnHand_.push_back(gap);
+                keep(gapsOnHand_, gap);
             }
         }
     }
@@ -65,7 +76,7 @@ void UnitTimeline::stamp(std::uint64_t serial, Stage stage, Clock::time_point no
         }
         for (std::size_t i = 0; i + 1 < stamps.size(); ++i)
             if (stamps[i] != Clock::time_point{} && stamps[i + 1] != Clock::time_point{})
-                stretches_[i].push_back(ms(stamps[i + 1] - stamps[i]));
+                keep(stretches_[i], ms(stamps[i + 1] - stamps[i]));
         open_.erase(serial);
     }
 }

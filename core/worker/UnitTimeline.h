@@ -12,7 +12,8 @@
 // the wall time since the first unit started, and the gaps between one unit's end and the next one's
 // start (the stretches bench/distributed/run.sh sums under "idle" on the coordinator's side). The
 // gap is cut by what ended it: the next unit's inputs still arriving (the lease or its weights came
-// late) or the inputs on hand but the unit not yet started (this thread's own delay).
+// late) or the inputs on hand but the unit not yet started (this thread's own delay). Bounded: the
+// medians are of the last few thousand units.
 #include <array>
 #include <chrono>
 #include <cstdint>
