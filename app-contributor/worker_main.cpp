@@ -202,6 +202,8 @@ int main(int argc, char** argv) {
                      "%lld prefetched on the coordinator's hints\n",
                      static_cast<long long>(s.shardsInMemoryAtGrant), static_cast<long long>(s.shardsAfterGrant),
                      static_cast<long long>(s.shardsPrefetched));
+        if (const std::string timeline = worker.timeline().summary(); !timeline.empty())
+            std::fprintf(stderr, "raven-worker: timeline: %s\n", timeline.c_str());
         app.exit(exitCode);
     });
 

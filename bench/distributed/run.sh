@@ -8,7 +8,7 @@
 #
 #   bench/distributed/run.sh [--bin BUILD_DIR] [--workers "1 2 4 8"] [--steps 30] [--batch 1024]
 #                            [--shards-per-unit 16] [--wan-steps 10] [--no-wan] [--worker-bin BUILD_DIR]
-#                            [--worker-args "raven-worker options"]
+#                            [--worker-args "raven-worker options"] [--logs DIR]
 #   bench/distributed/run.sh --matrix [options of matrix.sh]
 #
 # --matrix runs bench/distributed/matrix.sh instead (issue 17 item 7): MLP and CNN, 1/2/4/8 workers,
@@ -28,6 +28,9 @@
 # worker prints the counts on exit (workers older than these counts leave the table empty).
 # --worker-bin takes raven-worker from another build (to tell a coordinator's change from a worker's);
 # --worker-args adds options to every measured worker (e.g. "--ask-below 1 --max-leases 3").
+# Each worker also prints its own timeline on exit (core/worker/UnitTimeline.h: medians of each stage
+# of a unit, and its compute thread's busy share); the script lists them after the tables. --logs DIR
+# keeps the coordinator's and workers' logs and every job's metrics.jsonl there.
 #
 # The WAN link: tc netem in network namespaces needs the kernel's sch_netem module; where `tc` cannot
 # create a netem qdisc (as on these CI machines), the benchmark puts bench/distributed/link_emulator.py
@@ -56,6 +59,7 @@ while [ $# -gt 0 ]; do
         --no-wan) wan=0; shift ;;
         --worker-bin) worker_bin=$2; shift 2 ;;
         --worker-args) read -r -a worker_args <<<"$2"; shift 2 ;;
+        --logs) logs=$(realpath -m -- "$2"); shift 2 ;;
         *) echo "unknown option $1 (see the header of $0)"; exit 2 ;;
     esac
 done
@@ -70,7 +74,18 @@ done
 data=/usr/share/datasets/fashion-mnist
 work=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    if [ -n "${logs:-}" ]; then
+        mkdir -p "$logs"
+        cp "$work"/*.log "$logs"/ 2>/dev/null || true
+        for m in "$work"/coordinator/jobs/*/metrics.jsonl; do
+            [ -f "$m" ] && cp "$m" "$logs/metrics-$(basename "$(dirname "$m")").jsonl"
+        done
+    fi
+    rm -rf "$work"
+}
 trap cleanup EXIT
 cd "$work"
 free_port() { /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -205,6 +220,12 @@ waterfall_table() {
     echo "| link | workers | in memory at the grant | fetched after the grant | hit rate |"
     echo "| --- | --- | --- | --- | --- |"
     cat "hints-$1"
+    echo
+    echo "Each worker's own timeline (medians over its units; UnitTimeline.h):"
+    echo
+    for f in w-"$1"-*.log; do
+        sed -n "s/^raven-worker: timeline: /- ${f%.log}: /p" "$f"
+    done
 }
 waterfall_table loopback
 

@@ -21,7 +21,7 @@ enum class CrashPoint {
     ResultSaved,            // a result's files are on disk, the store has not accepted (paid) it
     ResultAccepted,         // the store accepted and paid a result, its worker has no ack
     StateWritten,           // a step's state file is on disk, the store is a version behind
-    VersionStored,          // the store has the new version, the step's result files and units remain
+    VersionStored,          // the store has the new version (and the next step's units), the step's result files and units remain
     CheckpointWritten,      // a v<version> checkpoint is on disk, older ones are not pruned
 };
 

@@ -70,6 +70,11 @@ Engine::Engine(Coordinator& owner, const CoordinatorOptions& options)
     server_ = std::make_unique<protocol::ProtocolServer>(protocol::ServerIdentity::loadOrCreate(options.dataDir),
                                                          serverOptions(options));
     metrics_ = std::make_unique<Metrics>(*server_, options.dataDir);
+    evaluations_ = std::make_unique<BackgroundEvaluations>(
+        pool_, *this,
+        [this](ledger::JobId job, wire::MetricsUpdate update, const std::optional<nn::EvalResult>& eval) {
+            publishStep(job, std::move(update), eval);
+        });
 
     const ledger::AuditReport audit = ledger_->audit();
     for (const QString& problem : audit.problems) qWarning("coordinator: ledger audit: %s", qPrintable(problem));

@@ -37,6 +37,7 @@
 #include <set>
 #include <vector>
 
+#include "coordinator/BackgroundEvaluations.h"
 #include "coordinator/Coordinator.h"
 #include "coordinator/DataLibrary.h"
 #include "coordinator/GroupCommit.h"
@@ -206,6 +207,8 @@ private:
     void onStepComputed(ledger::JobId job, const JobRunner* runner, const QList<ledger::WorkUnit>& units,
                         std::optional<StepProduct> product, const QString& failure);
     void completeJob(JobRunner& runner);
+    // A step's MetricsUpdate out to metrics.jsonl and subscribers, with its evaluation if it had one.
+    void publishStep(ledger::JobId job, wire::MetricsUpdate update, const std::optional<nn::EvalResult>& eval);
     void failJob(ledger::JobId job, const QString& why);
     void endJob(ledger::JobId job, ledger::JobState finalState, const QString& signalName);
     void retire(ledger::JobId job);
@@ -230,6 +233,7 @@ private:
     std::unique_ptr<DataLibrary> library_;
     std::unique_ptr<protocol::ProtocolServer> server_;
     std::unique_ptr<Metrics> metrics_;
+    std::unique_ptr<BackgroundEvaluations> evaluations_;  // eval_every_steps off the event loop
     Transfers transfers_;
     QTimer ticker_;
     QElapsedTimer sinceTick_;  // a tick far later than its interval means the event loop stalled

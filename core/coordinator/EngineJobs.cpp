@@ -12,6 +12,7 @@
 #include "coordinator/CrashPoints.h"
 #include "coordinator/Engine.h"
 #include "coordinator/WireIds.h"
+#include "ledger/Transaction.h"
 #include "protocol/BoundedText.h"
 
 namespace raven::coordinator {
@@ -191,10 +192,12 @@ void Engine::onStepComputed(ledger::JobId job, const JobRunner* which, const QLi
         const StepReport report = r.finishStep(std::move(*product));
         crashPoint(CrashPoint::StateWritten);
         const QDateTime now = utcNow();
+        // The new version and the next step's units in one transaction (one fsync of the store on
+        // the way from the step to the next grants, not two). A crash before its commit leaves the
+        // store at the old version, which the state file corrects at the next start.
+        ledger::Transaction versionAndNextUnits(store_->connection());
         store_->setJobModelVersion(job, report.step, now);
-        crashPoint(CrashPoint::VersionStored);
         const StepWaterfall::Clock::time_point applied = StepWaterfall::Clock::now();
-        r.removeResultsExcept({});
         scheduler_->forgetJob(job);
         judge_->stepApplied(units);
         stepStarted_[job] = now;
@@ -203,12 +206,13 @@ void Engine::onStepComputed(ledger::JobId job, const JobRunner* which, const QLi
         wire::MetricsUpdate update;
         waterfall.report(applied, &update);
         waterfall.begin(applied);
-        // The next step's units first, so that parked workers start on them while this step's
-        // metrics, evaluation and checkpoint are written.
-        if (!r.planDone()) {
-            advance(job);
-            serveParkedLeases();
-        }
+        if (!r.planDone()) advance(job);
+        versionAndNextUnits.commit();
+        crashPoint(CrashPoint::VersionStored);
+        r.removeResultsExcept({});
+        // The next step's units are granted first, so that parked workers start on them while this
+        // step's metrics, evaluation and checkpoint are written.
+        if (!r.planDone()) serveParkedLeases();
 
         update.set_step(static_cast<std::uint64_t>(report.step));
         update.set_timestamp_ms(unixMs(now));
@@ -219,16 +223,19 @@ void Engine::onStepComputed(ledger::JobId job, const JobRunner* which, const QLi
         (*update.mutable_extra())["train_accuracy"] = report.accuracy;
         (*update.mutable_extra())["learning_rate"] = report.learningRate;
         const std::int64_t evalEvery = r.config().evalEverySteps;
-        const bool evaluate = r.planDone() || (evalEvery > 0 && report.step % evalEvery == 0);
-        std::optional<nn::EvalResult> eval;
-        if (evaluate) eval = r.evaluate();
-        if (eval) {
-            update.set_eval_loss(eval->loss);
-            update.set_eval_accuracy(eval->accuracy);
+        if (r.planDone()) {
+            // The last step's evaluation is part of the job's end: computed here, after any still running.
+            evaluations_->finish(job);
+            evaluations_->publish(job, std::move(update), r.evaluate());
+        } else if (evalEvery > 0 && report.step % evalEvery == 0 && r.testEvaluation()->hasTestSplit()) {
+            // On a worker thread, with a model of its own: the event loop goes on ingesting the next
+            // step's results. The test split is read here once (the shard store is this thread's).
+            r.testEvaluation()->loadTestSamples();
+            evaluations_->evaluate(job, r.testEvaluation(), *r.weights(report.step), std::move(update));
+        } else {
+            evaluations_->publish(job, std::move(update), std::nullopt);
         }
-        metrics_->publish(job, update);
         emit owner_.jobStepped(job, report.step, report.trainLoss);
-        if (eval) emit owner_.jobEvaluated(job, report.step, eval->loss, eval->accuracy);
 
         if (r.planDone() || report.step % r.config().checkpointEverySteps == 0) {
             r.writeCheckpoint();
@@ -242,6 +249,16 @@ void Engine::onStepComputed(ledger::JobId job, const JobRunner* which, const QLi
         failJob(job, QString::fromUtf8(error.what()));
     }
     if (!resuming_) retired_.clear();  // else resumeJobs() clears it, as a handler's caller does
+}
+
+void Engine::publishStep(ledger::JobId job, wire::MetricsUpdate update, const std::optional<nn::EvalResult>& eval) {
+    if (eval) {
+        update.set_eval_loss(eval->loss);
+        update.set_eval_accuracy(eval->accuracy);
+    }
+    const std::uint64_t step = update.step();
+    metrics_->publish(job, std::move(update));
+    if (eval) emit owner_.jobEvaluated(job, static_cast<qint64>(step), eval->loss, eval->accuracy);
 }
 
 void Engine::completeJob(JobRunner& r) {
@@ -281,6 +298,7 @@ void Engine::retire(ledger::JobId job) {
         retired_.push_back(std::move(it->second));  // a caller up the stack may still hold it
         runners_.erase(it);
     }
+    evaluations_->finish(job);  // its held figures go out before it is forgotten
     stepStarted_.erase(job);
     waterfalls_.erase(job);
     jobWorkers_.erase(job);

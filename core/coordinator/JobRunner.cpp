@@ -30,7 +30,6 @@ bool allFinite(const Tensor& t) {
 }
 
 constexpr int kKeptCheckpoints = 3;
-constexpr std::int64_t kEvalBatch = 256;
 
 QByteArray toBytes(const std::vector<std::byte>& bytes) {
     return QByteArray(reinterpret_cast<const char*>(bytes.data()), static_cast<qsizetype>(bytes.size()));
@@ -53,6 +52,7 @@ JobRunner::JobRunner(const ledger::Job& job, JobConfig config, std::string specJ
     parameterCount_ = training::parameterCount(*model_);
     sum_ = std::make_unique<OrderedGradientSum>(static_cast<std::size_t>(parameterCount_));
     flopsPerSample_ = model_->architecture().trainingFlopsPerSample();
+    testEvaluation_ = std::make_shared<TestEvaluation>(specJson_, manifest_, shards_);
     for (const data::ShardRef& s : manifest_.train.shards) samplesByShard_[s.hash] = s.samples;
     files_.create();
     if (QFile::exists(files_.statePath())) {
@@ -304,48 +304,7 @@ StepReport JobRunner::finishStep(StepProduct&& product) {
     return product.report;
 }
 
-std::optional<nn::EvalResult> JobRunner::evaluate() {
-    if (manifest_.test.shards.empty()) return std::nullopt;
-    if (!test_) {
-        data::Samples all(manifest_.featureShape, manifest_.labelShape);
-        for (const data::ShardRef& shard : manifest_.test.shards) {
-            const data::Samples part = data::loadShardSamples(manifest_, shard, shards_);
-            for (std::int64_t i = 0; i < part.count(); ++i) all.append(part.features(i), part.labels(i));
-        }
-        test_ = std::move(all);
-    }
-    const bool classes = model_->spec().loss.kind == nn::LossKind::CrossEntropy;
-    model_->eval();
-    NoGradGuard noGrad;
-    Backend& backend = model_->backend();
-    double lossSum = 0.0;
-    std::int64_t correct = 0, predictions = 0;
-    for (std::int64_t begin = 0; begin < test_->count(); begin += kEvalBatch) {
-        const std::int64_t size = std::min(kEvalBatch, test_->count() - begin);
-        const data::Batch batch = data::makeBatch(*test_, begin, size, manifest_.normalization);
-        const Tensor x = backend.upload(batch.xShape, batch.x.data());
-        const std::vector<float> labels(batch.y.begin(), batch.y.end());
-        const Tensor y = backend.upload(batch.yShape, labels.data());
-        const Variable output = model_->forward(x);
-        const auto rows = static_cast<std::int64_t>(batch.y.size());
-        lossSum += static_cast<double>(model_->loss(output, y).tensor().item()) * static_cast<double>(rows);
-        if (classes) {
-            const std::vector<float> logits = output.toVector();
-            const std::int64_t width = output.size(-1);
-            for (std::int64_t r = 0; r < rows; ++r) {
-                const float* row = logits.data() + r * width;
-                correct += (std::max_element(row, row + width) - row) == batch.y[static_cast<std::size_t>(r)] ? 1 : 0;
-            }
-        }
-        predictions += rows;
-    }
-    model_->train();
-    nn::EvalResult result;
-    result.samples = test_->count();
-    result.loss = predictions ? lossSum / static_cast<double>(predictions) : 0.0;
-    result.accuracy = predictions ? static_cast<double>(correct) / static_cast<double>(predictions) : 0.0;
-    return result;
-}
+std::optional<nn::EvalResult> JobRunner::evaluate() { return testEvaluation_->evaluate(weights_.at(version_)); }
 
 QString JobRunner::writeCheckpoint() {
     const QString path = files_.checkpointPath(version_);

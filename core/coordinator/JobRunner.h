@@ -35,6 +35,7 @@
 #include "coordinator/JobConfig.h"
 #include "coordinator/JobFiles.h"
 #include "coordinator/OrderedGradientSum.h"
+#include "coordinator/TestEvaluation.h"
 #include "data/Manifest.h"
 #include "data/ShardStore.h"
 #include "ledger/StoreTypes.h"
@@ -141,8 +142,10 @@ public:
     StepReport finishStep(StepProduct&& product);
     bool stepping() const { return stepping_; }
 
-    // Loss and accuracy on the test split (nullopt when the dataset has none).
+    // Loss and accuracy of the current version on the test split (nullopt when the dataset has none).
     std::optional<nn::EvalResult> evaluate();
+    // The same with a model of its own, for a worker thread (TestEvaluation.h).
+    const std::shared_ptr<TestEvaluation>& testEvaluation() const { return testEvaluation_; }
     // Writes v<version>.safetensors (model + optimizer) and keeps the newest three; returns the path.
     QString writeCheckpoint();
 
@@ -169,7 +172,7 @@ private:
     std::map<qint64, QByteArray> weights_;  // the current version and the one before
     std::map<ledger::WorkUnitId, StoredResult> kept_;  // accepted results of the current step not yet summed
     std::unique_ptr<OrderedGradientSum> sum_;           // the current step's running sum
-    std::optional<data::Samples> test_;     // loaded on first evaluation
+    std::shared_ptr<TestEvaluation> testEvaluation_;
 };
 
 }  // namespace raven::coordinator

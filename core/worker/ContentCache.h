@@ -12,8 +12,9 @@
 //  - Entries by name: '/'-separated segments of [A-Za-z0-9_.-] that do not start with '.'. The
 //    worker names them "shards/<sha256>", "manifests/<dataset id>", "weights/<job>/<version>".
 //  - Each entry is one file, <dir>/<name>.rvc: a 56-byte header (magic "RVNCACHE", format version,
-//    retention, payload size, SHA-256 of the payload) then the payload. Writes are atomic (QSaveFile):
-//    a crash leaves the old entry or the new one, never half of one.
+//    retention, payload size, SHA-256 of the payload) then the payload. Writes are atomic (a temporary
+//    renamed over the entry): a crash leaves the old entry or the new one, never half of one. They are
+//    not fsynced (the next point catches what a power cut tore).
 //  - Reads are verified: a payload whose SHA-256 is not the header's (a damaged disk, an edit) is
 //    deleted and get() answers nullopt, so the caller fetches it again. Nothing unverified is returned.
 //    The worker reads a shard from here once: decoded, it stays in memory (DecodedShards.h).

@@ -505,6 +505,7 @@ void Worker::acceptUnit(const wire::WorkUnit& leased) {
     unit.missing = leased.shard_hashes_size() + 2;  // the shards, the manifest and the weights
     units_[id] = std::move(owned);
     const std::uint64_t serial = unit.serial;
+    timeline_.stamp(serial, UnitTimeline::Stage::Granted);
 
     // Each input's arrival finds its unit again by id and serial: the unit may be gone meanwhile.
     auto find = [this](const QString& unitId, std::uint64_t s) -> Unit* {
@@ -578,12 +579,14 @@ void Worker::inputArrived(const QString& id, std::uint64_t serial) {
     if (unit.missing > 0) --unit.missing;
     if (unit.missing > 0) return;
     unit.stage = Unit::Stage::Ready;
+    timeline_.stamp(serial, UnitTimeline::Stage::Ready);
     maybeCompute();
 }
 
 void Worker::dropUnit(const QString& id, const QString& why, bool giveBack, bool couldNotCompute) {
     auto it = units_.find(id);
     if (it == units_.end()) return;
+    timeline_.forget(it->second->serial);
     units_.erase(it);
     emit statusMessage(QStringLiteral("work unit %1 %2: %3").arg(id, giveBack ? "handed back" : "dropped", why));
     if (giveBack) handBack({id}, why.left(500), couldNotCompute);
@@ -662,6 +665,7 @@ void Worker::maybeCompute() {
         return maybeCompute();
     }
     next->stage = Unit::Stage::Computing;
+    timeline_.stamp(next->serial, UnitTimeline::Stage::ComputeStarted);
     laneBusy_[static_cast<std::size_t>(lane)] = true;
     UnitInputs inputs;
     inputs.unit = next->unit;
@@ -681,6 +685,7 @@ void Worker::maybeCompute() {
         connect(watcher, &QFutureWatcher<ComputedUnit>::finished, this, [this, watcher, id, serial, lane] {
             ComputedUnit result = watcher->result();
             watcher->deleteLater();
+            timeline_.stamp(serial, UnitTimeline::Stage::ComputeEnded);
             computeFinished(lane, id, result.seconds);
             resultReady(id, serial, std::move(result), static_cast<int>(Unit::Stage::Computing));
         });
@@ -716,6 +721,7 @@ void Worker::computeFinished(int lane, const QString& id, double seconds) {
 }
 
 void Worker::onGradient(int lane, const QString& id, std::uint64_t serial, ComputedGradient gradient) {
+    timeline_.stamp(serial, UnitTimeline::Stage::ComputeEnded);
     computeFinished(lane, id, gradient.unit.seconds);
     auto it = units_.find(id);
     const bool held = it != units_.end() && it->second->serial == serial && it->second->stage == Unit::Stage::Computing;
@@ -763,6 +769,7 @@ void Worker::resultReady(const QString& id, std::uint64_t serial, ComputedUnit r
         } else {
             stats_.samples += result.samples;
             stats_.flops += result.flops;
+            timeline_.stamp(serial, UnitTimeline::Stage::Encoded);
             unit.result = std::move(result);
             unit.stage = Unit::Stage::Computed;
             if (worker::isRegistered(phase_)) submit(unit);  // otherwise after the next registration
@@ -793,6 +800,7 @@ void Worker::submit(Unit& unit) {
             client_->send(envelopes[i]);
         }
         stats_.bytesSent += unit.result->wireBytes;
+        timeline_.stamp(serial, UnitTimeline::Stage::Sent);
         emit resultSent(id);
         leaseMore();
     } catch (const Error& e) {
@@ -825,6 +833,7 @@ void Worker::onAnswered(const QString& id, std::uint64_t serial, const wire::Env
         ++stats_.unitsRejected;
     const qint64 samples = result.samples;
     const double secs = result.seconds;
+    timeline_.stamp(serial, UnitTimeline::Stage::Answered);
     units_.erase(it);
     noteFetches();
     emit unitFinished(id, status, samples, secs);

@@ -66,6 +66,7 @@
 #include "worker/HostileCompute.h"
 #endif
 #include "worker/UnitComputer.h"
+#include "worker/UnitTimeline.h"
 #include "worker/WorkBuffer.h"
 #include "worker/WorkerPhase.h"
 
@@ -135,6 +136,8 @@ public:
         qint64 shardsInMemoryAtGrant = 0, shardsAfterGrant = 0;
     };
     const Stats& stats() const { return stats_; }
+    // Where its wall time went, unit by unit (UnitTimeline.h): for the exit summary and benchmarks.
+    const UnitTimeline& timeline() const { return timeline_; }
     // The contributor id the coordinator gave (empty until registered) and the token in use.
     const QString& contributorId() const { return contributorId_; }
     const QString& token() const { return token_; }
@@ -216,6 +219,7 @@ private:
     QString contributorId_;
     QString deviceSummary_;
     Stats stats_;
+    UnitTimeline timeline_;
     DutyCycle duty_;  // before the computer and its thread: a unit computing uses it until its end
 
     std::unique_ptr<ContentCache> cache_;
