@@ -100,27 +100,47 @@ void sgemmFixedOrder(int64_t m, int64_t n, int64_t k, const float* a, int64_t ld
     // A packed as [rowTile][p][4], rows past m zero (their results are never stored). Both buffers are
     // this thread's scratch (Scratch.h): written here before they are read.
     float* packedA = scratch(ScratchSlot::GemmPackedA, rowTiles * std::max<int64_t>(k, 1) * kRows);
-    for (int64_t i = m; i < rowTiles * kRows; ++i)
-        for (int64_t p = 0; p < k; ++p) packedA[((i / kRows) * k + p) * kRows + i % kRows] = 0.0f;
-    for (int64_t i = 0; i < m; ++i)
-        for (int64_t p = 0; p < k; ++p)
-            packedA[((i / kRows) * k + p) * kRows + i % kRows] = transA ? a[p * lda + i] : a[i * lda + p];
+    for (int64_t t = 0; t < rowTiles; ++t) {
+        float* tile = packedA + t * k * kRows;
+        const int64_t rows = std::min(kRows, m - t * kRows);
+        if (transA) {  // the tile's rows of A are columns of the stored matrix: 4 neighbours per p
+            for (int64_t p = 0; p < k; ++p) {
+                const float* src = a + p * lda + t * kRows;
+                for (int64_t r = 0; r < kRows; ++r) tile[p * kRows + r] = r < rows ? src[r] : 0.0f;
+            }
+        } else {
+            for (int64_t r = 0; r < kRows; ++r) {
+                if (r >= rows) {
+                    for (int64_t p = 0; p < k; ++p) tile[p * kRows + r] = 0.0f;
+                    continue;
+                }
+                const float* src = a + (t * kRows + r) * lda;
+                for (int64_t p = 0; p < k; ++p) tile[p * kRows + r] = src[p];
+            }
+        }
+    }
     float* packedB = scratch(ScratchSlot::GemmPackedB, std::max<int64_t>(k, 1) * kPanelCols);
     for (int64_t j0 = 0; j0 < n; j0 += kPanelCols) {
         const int64_t cols = std::min(kPanelCols, n - j0);
         const int64_t panel = (cols + kCols - 1) / kCols * kCols;
         // Copies only, in the order that reads B contiguously (a transposed B is a row of B per column).
         if (transB) {
-            for (int64_t j = 0; j < cols; ++j) {
-                const float* column = b + (j0 + j) * ldb;
-                for (int64_t p = 0; p < k; ++p) packedB[p * panel + j] = column[p];
+            // In blocks of 64 values of p (a few KiB of strided writes stay in L1; whole cache lines read).
+            for (int64_t p0 = 0; p0 < k; p0 += 64) {
+                const int64_t p1 = std::min(k, p0 + 64);
+                for (int64_t j = 0; j < cols; ++j) {
+                    const float* column = b + (j0 + j) * ldb;
+                    for (int64_t p = p0; p < p1; ++p) packedB[p * panel + j] = column[p];
+                }
+                for (int64_t j = cols; j < panel; ++j)
+                    for (int64_t p = p0; p < p1; ++p) packedB[p * panel + j] = 0.0f;
             }
-            for (int64_t j = cols; j < panel; ++j)
-                for (int64_t p = 0; p < k; ++p) packedB[p * panel + j] = 0.0f;
         } else {
             for (int64_t p = 0; p < k; ++p) {
                 const float* row = b + p * ldb + j0;
-                for (int64_t j = 0; j < panel; ++j) packedB[p * panel + j] = j < cols ? row[j] : 0.0f;
+                float* packed = packedB + p * panel;
+                std::copy(row, row + cols, packed);
+                std::fill(packed + cols, packed + panel, 0.0f);
             }
         }
         panelProduct(k, packedA, packedB, panel, cols, rowTiles, m, beta, c + j0, ldc);
