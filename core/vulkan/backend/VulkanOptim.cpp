@@ -60,6 +60,7 @@ void forRanges(VulkanBackend& backend, int64_t n, const std::array<const Tensor*
 
 AdamUpdate VulkanBackend::adamUpdate(const Tensor& paramIn, const Tensor& gradIn, const Tensor& expAvgIn,
                                      const Tensor& expAvgSqIn, const AdamStepScalars& s) {
+    refuseUnverifiable("adamUpdate");
     RAVEN_ASSERT(paramIn.shape() == gradIn.shape(), "adamUpdate: parameter and gradient shapes differ");
     RAVEN_ASSERT(expAvgIn.defined() == expAvgSqIn.defined(), "adamUpdate: one moment without the other");
     RAVEN_ASSERT(!expAvgIn.defined() || (expAvgIn.shape() == paramIn.shape() && expAvgSqIn.shape() == paramIn.shape()),
@@ -100,6 +101,7 @@ AdamUpdate VulkanBackend::adamUpdate(const Tensor& paramIn, const Tensor& gradIn
 
 SgdUpdate VulkanBackend::sgdUpdate(const Tensor& paramIn, const Tensor& gradIn, const Tensor& bufIn,
                                    const SgdStepScalars& s) {
+    refuseUnverifiable("sgdUpdate");
     RAVEN_ASSERT(paramIn.shape() == gradIn.shape(), "sgdUpdate: parameter and gradient shapes differ");
     RAVEN_ASSERT(!bufIn.defined() || bufIn.shape() == paramIn.shape(), "sgdUpdate: momentum buffer shape");
     const bool useMomentum = s.momentum != 0.0f;
