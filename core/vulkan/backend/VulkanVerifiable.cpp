@@ -28,7 +28,7 @@ struct VerifiableGemmPush {
 };
 static_assert(sizeof(VerifiableGemmPush) <= 128, "push constants beyond the guaranteed 128 bytes");
 
-constexpr uint32_t kGemmGroup = 8;  // verifiable_gemm.comp's local size in x and y
+constexpr uint32_t kGemmTile = 64;  // rows and columns of C per workgroup of verifiable_gemm.comp
 
 }  // namespace
 
@@ -98,8 +98,8 @@ Tensor VulkanBackend::verifiableMatmul(const Tensor& aIn, const Tensor& bIn, con
         push.biasStride = vkb::narrowToU32(bias.strides()[0]);
     }
     const vulkan::Pipeline& gemm = pipeline({"verifiable_gemm", 4, sizeof(VerifiableGemmPush), {}});
-    const vulkan::Groups groups{vkb::narrowToU32((n + kGemmGroup - 1) / kGemmGroup),
-                                vkb::narrowToU32((m + kGemmGroup - 1) / kGemmGroup), vkb::narrowToU32(batch)};
+    const vulkan::Groups groups{vkb::narrowToU32((n + kGemmTile - 1) / kGemmTile),
+                                vkb::narrowToU32((m + kGemmTile - 1) / kGemmTile), vkb::narrowToU32(batch)};
     const auto fb = static_cast<double>(batch), fm = static_cast<double>(m), fn = static_cast<double>(n),
                fk = static_cast<double>(k);
     recorder_->describeNext("verifiable_matmul", 2.0 * fb * fm * fn * fk, 4.0 * fb * (fm * fk + fk * fn + fm * fn));
