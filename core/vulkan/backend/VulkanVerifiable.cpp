@@ -1,5 +1,6 @@
 // The verifiable kernel mode on Vulkan (tensor/KernelMode.h, docs/verification.md): which kernels have
-// a verifiable shader, the device gate that must pass before any of them runs, and the product.
+// a verifiable shader, the device gate that must pass before any of them runs, the product
+// (verifiable_gemm.comp) and the elementwise kernels (verifiable_elementwise.comp).
 //
 // A kernel with a verifiable twin of its CPU kernel (compute-shaders/verifiable_*.comp) runs it in
 // that mode, on a device that passed vulkan::checkVerifiableGate (run once, at the first verifiable
@@ -27,6 +28,11 @@ struct VerifiableGemmPush {
     uint32_t biasStride, hasBias;
 };
 static_assert(sizeof(VerifiableGemmPush) <= 128, "push constants beyond the guaranteed 128 bytes");
+
+struct VerifiableElementwisePush {
+    uint32_t n, op, xOffset, yOffset, rOffset;
+    float s;
+};
 
 constexpr uint32_t kGemmTile = 64;  // rows and columns of C per workgroup of verifiable_gemm.comp
 
@@ -109,6 +115,40 @@ Tensor VulkanBackend::verifiableMatmul(const Tensor& aIn, const Tensor& bIn, con
                          {bias.defined() ? rangeOf(bias) : rangeOf(a), Access::Read},
                          {rangeOf(out), Access::Write}},
                         push, groups);
+    return out;
+}
+
+
+// verifiable_elementwise.comp over contiguous operands (views are copied first: exact), one invocation
+// per element.
+Tensor VulkanBackend::verifiableElementwise(uint32_t op, float s, const Tensor& xIn, const Tensor& yIn) {
+    requireVerifiableDevice();
+    RAVEN_ASSERT(!yIn.defined() || yIn.shape() == xIn.shape(), "VulkanBackend::binary: shapes differ");
+    Tensor out = empty(xIn.shape());
+    if (out.numel() == 0) return out;
+    const Tensor x = xIn.isContiguous() ? xIn : contiguousCopy(xIn);
+    const Tensor y = !yIn.defined() || yIn.isContiguous() ? yIn : contiguousCopy(yIn);
+    const vkb::BindingWindows windows(*device_);
+    for (const Tensor* t : std::initializer_list<const Tensor*>{&x, &y, &out})
+        if (t->defined() && !windows.fitsWhole(rangeOf(*t)))
+            fail("a verifiable elementwise operand of " + std::to_string(t->numel()) +
+                     " floats is larger than one storage binding on " + device_->info().name,
+                 "use smaller layers or batches, or compute verifiable units on the CPU backend");
+    VerifiableElementwisePush push{};
+    push.n = vkb::narrowToU32(out.numel());
+    push.op = op;
+    push.xOffset = vkb::narrowToU32(x.offset());
+    push.yOffset = y.defined() ? vkb::narrowToU32(y.offset()) : 0;
+    push.rOffset = vkb::narrowToU32(out.offset());
+    push.s = s;
+    const std::uint32_t local = elementwiseWorkgroupSize();
+    const vulkan::Pipeline& kernel = pipeline({"verifiable_elementwise", 3, sizeof(VerifiableElementwisePush), {local}});
+    recorder_->describeNext("verifiable_elementwise", static_cast<double>(out.numel()), 12.0 * out.numel());
+    recorder_->dispatch(kernel,
+                        {{rangeOf(x), Access::Read},
+                         {y.defined() ? rangeOf(y) : rangeOf(x), Access::Read},
+                         {rangeOf(out), Access::Write}},
+                        push, vulkan::Recorder::groupsFor(static_cast<std::uint64_t>(out.numel()), local));
     return out;
 }
 
