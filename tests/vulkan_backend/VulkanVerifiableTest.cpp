@@ -4,6 +4,7 @@
 //    Vulkan with the CPU's exact bits, or is refused with an error that names the kernel (no verifiable
 //    shader yet); the rows that run are counted, and the matrix product's must all run;
 //  - the MLP's own products (batch 128, 784-256-128-10, transposed weights, bias) bit for bit;
+//  - Adam and AdamW, first step and later, bit for bit;
 //  - the fast mode is untouched by a verifiable call in between.
 // Every test ends with zero validation messages.
 #include "../vulkan/VulkanTestSupport.h"
@@ -98,7 +99,7 @@ private slots:
         } catch (const raven::Error& e) {
             QVERIFY2(isRefusal(e), e.what());
             const QString name = QString::fromStdString(c.name);
-            for (const char* family : {"matmul", "unary", "binary", "scalar"})  // these have shaders
+            for (const char* family : {"matmul", "unary", "binary", "scalar", "adamUpdate"})  // these have shaders
                 QVERIFY2(!name.startsWith(family), e.what());
             ++refusedRows_;
         }
@@ -106,7 +107,7 @@ private slots:
     void opTableCounts() {
         qInfo("verifiable op-table rows bit-exact on %s: %d; refused (no verifiable shader yet): %d",
               gpu_->name().c_str(), ranRows_, refusedRows_);
-        QVERIFY(ranRows_ >= 110);  // the matmul and elementwise rows at least
+        QVERIFY(ranRows_ >= 112);  // the matmul, elementwise and Adam rows at least
     }
 
     // The MLP's products at its sizes: forward (x W^T + b through a transposed view), and the two
@@ -135,6 +136,36 @@ private slots:
                 QVERIFY2(at < 0, qPrintable(QString("layer %1 product %2 differs first at %3").arg(layer).arg(i).arg(at)));
             }
         }
+    }
+
+    // Adam and AdamW (weight decay into the gradient, decay of the parameter), first step and later,
+    // bit for bit: the cases the CPU's verifiable pass compiles separately.
+    void adamCasesBitExact() {
+        const ModeScope gpuMode(*gpu_, KernelMode::Verifiable);
+        const ModeScope cpuMode(cpuBackend(), KernelMode::Verifiable);
+        const int64_t n = 1031;
+        const auto p = raven::test::randomValues(n, 3), g = raven::test::randomValues(n, 5),
+                   m = raven::test::randomValues(n, 7), v = raven::test::randomValues(n, 9, 0.0f, 0.01f);
+        for (const float weightDecay : {0.0f, 0.01f})
+            for (const float decayFactor : {1.0f, 0.999f})
+                for (const bool first : {true, false}) {
+                    AdamStepScalars s;
+                    s.invSqrtCorrection2 = 1.3f;
+                    s.weightDecay = weightDecay;
+                    s.decayFactor = decayFactor;
+                    const auto run = [&](Backend& be) {
+                        const Tensor tm = first ? Tensor() : fromVector({n}, m, be);
+                        const Tensor tv = first ? Tensor() : fromVector({n}, v, be);
+                        const AdamUpdate u = be.adamUpdate(fromVector({n}, p, be), fromVector({n}, g, be), tm, tv, s);
+                        return std::vector<std::vector<float>>{u.param.toVector(), u.expAvg.toVector(),
+                                                               u.expAvgSq.toVector()};
+                    };
+                    const auto got = run(*gpu_), want = run(cpuBackend());
+                    for (size_t i = 0; i < got.size(); ++i)
+                        QVERIFY2(raven::test::firstBitDifference(got[i], want[i]) < 0,
+                                 qPrintable(QString("decay %1, factor %2, first %3: output %4 differs")
+                                                .arg(weightDecay).arg(decayFactor).arg(first).arg(i)));
+                }
     }
 
 private:

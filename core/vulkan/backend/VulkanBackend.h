@@ -27,7 +27,7 @@
 //  - Errors found by a kernel (cross-entropy targets outside [0, C)) cannot be thrown when the kernel is
 //    recorded; they are reported as raven::Error by the next sync point.
 //  - Verifiable mode (KernelMode.h): the kernels with a verifiable shader (compute-shaders/verifiable_*,
-//    each the twin of its CPU kernel: the matrix product and the elementwise kernels so far) run it, bit-identical to the CPU's
+//    each the twin of its CPU kernel: the matrix product, the elementwise kernels and Adam so far) run it, bit-identical to the CPU's
 //    verifiable kernels, on a device that passes the verifiable gate; every other kernel refuses the
 //    mode with an error naming it (VulkanVerifiable.cpp).
 //  - Determinism: no float atomics; every kernel's order of accumulation depends on the logical shape

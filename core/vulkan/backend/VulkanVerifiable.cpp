@@ -1,6 +1,7 @@
 // The verifiable kernel mode on Vulkan (tensor/KernelMode.h, docs/verification.md): which kernels have
 // a verifiable shader, the device gate that must pass before any of them runs, the product
-// (verifiable_gemm.comp) and the elementwise kernels (verifiable_elementwise.comp).
+// (verifiable_gemm.comp) and the elementwise kernels (verifiable_elementwise.comp); Adam
+// (verifiable_adam.comp) is dispatched by VulkanOptim.cpp.
 //
 // A kernel with a verifiable twin of its CPU kernel (compute-shaders/verifiable_*.comp) runs it in
 // that mode, on a device that passed vulkan::checkVerifiableGate (run once, at the first verifiable
