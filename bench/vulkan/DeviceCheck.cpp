@@ -194,6 +194,66 @@ void checkAdam(Checker& c, bool smoke) {
     }
 }
 
+// The verifiable kernel mode (tensor/KernelMode.h, docs/verification.md) on this device: the device
+// gate first (a device that fails it may take no verifiable unit: one failed row with its reasons),
+// then every verifiable row of the op table and the MLP's products at batch 128 on the GPU's
+// verifiable shaders against the CPU's verifiable kernels, bit for bit. A row whose kernel has no
+// verifiable shader yet is refused by the backend and reported as such, not as a failure.
+void checkVerifiable(Checker& c, const std::function<void(const CheckRow&)>& report) {
+    struct Modes {
+        Backend &gpu, &cpu;
+        Modes(Backend& g, Backend& h) : gpu(g), cpu(h) {
+            gpu.setKernelMode(KernelMode::Verifiable);
+            cpu.setKernelMode(KernelMode::Verifiable);
+        }
+        ~Modes() {
+            gpu.setKernelMode(KernelMode::Fast);
+            cpu.setKernelMode(KernelMode::Fast);
+        }
+    } modes(c.gpu(), c.cpu());
+    try {
+        c.gpu().requireVerifiableDevice();
+    } catch (const std::exception& e) {
+        CheckRow r{std::string("verifiable: device gate: ") + e.what(), 0, 0};
+        r.mismatch = true;
+        c.record(r, report);
+        return;
+    }
+    int refused = 0;
+    for (raven::test::OpCase row : raven::test::opCases()) {
+        if (!row.verifiable) continue;
+        row.tolerance = raven::test::Tolerance::exact();
+        try {
+            const raven::test::CaseOutcome o = raven::test::compareBackends(row, c.gpu(), c.cpu());
+            CheckRow r{"verifiable, bit-exact: " + row.name, o.worstNmse, 0};
+            r.mismatch = !o.passed;
+            c.record(r, report);
+        } catch (const std::exception& e) {
+            if (std::string(e.what()).find("has no verifiable kernel for") == std::string::npos) {
+                CheckRow r{"verifiable: " + row.name + ": " + e.what(), 0, 0};
+                r.mismatch = true;
+                c.record(r, report);
+            } else {
+                ++refused;
+            }
+        }
+    }
+    c.record({"verifiable: " + std::to_string(refused) + " op-table rows have no verifiable shader yet (refused)", 0, 0},
+             report);
+    const int64_t sizes[] = {784, 256, 128, 10};
+    for (int layer = 0; layer < 3; ++layer) {
+        const Pair x = c.random({128, sizes[layer]}), w = c.random({sizes[layer + 1], sizes[layer]}),
+                   b = c.random({sizes[layer + 1]});
+        const std::vector<float> got = c.gpu().matmul(x.gpu, w.gpu.transpose(0, 1), b.gpu).toVector();
+        const std::vector<float> want = c.cpu().matmul(x.cpu, w.cpu.transpose(0, 1), b.cpu).toVector();
+        CheckRow r{"verifiable, bit-exact: MLP product 128x" + std::to_string(sizes[layer]) + " x (" +
+                       std::to_string(sizes[layer + 1]) + "x" + std::to_string(sizes[layer]) + ")^T + bias",
+                   normalizedMse(got, want), 0};
+        r.mismatch = raven::test::firstBitDifference(got, want) >= 0;
+        c.record(r, report);
+    }
+}
+
 }  // namespace
 
 double normalizedMse(const std::vector<float>& got, const std::vector<float>& want) {
@@ -208,6 +268,7 @@ int checkAgainstCpu(VulkanBackend& backend, bool smoke, const std::function<void
     checkReductionsAndSoftmax(c);
     checkConvolutionAndPooling(c, smoke);
     checkAdam(c, smoke);
+    checkVerifiable(c, report);
     return c.failures();
 }
 

@@ -2,11 +2,13 @@
 // on the same GPU (run.sh runs both and prints one table; docs/benchmarks.md, "Vulkan").
 //
 //   raven-bench-vulkan [--what gemm,elementwise,train,sweep,check] [--device SEL] [--profile] [--smoke]
-//                      [--seconds S] [--shapes MxNxK,...]
+//                      [--seconds S] [--shapes MxNxK,...] [--verifiable]
 //
 //  - gemm: C = A B through VulkanBackend::matmul (the path every Linear takes) at 1024^3, 4096^3,
 //    8192^3 and M x N x K = 4096 x 512 x 14336, in TFLOP/s (2 M N K per product), with the GEMM
-//    variant the backend chose (tile, vec4 loads, split-k; docs/vulkan.md).
+//    variant the backend chose (tile, vec4 loads, split-k; docs/vulkan.md). With --verifiable, each
+//    shape also through the verifiable kernel mode's product (compute-shaders/verifiable_gemm.comp),
+//    reported as gemm_verifiable with its time over the fast product's (the cost of the mode).
 //  - elementwise: add, mul, gelu (erf) and the fused Adam update (Backend::adamUpdate) on 2^26 floats,
 //    in GB/s (bytes each kernel must read and write), beside the device's copy bandwidth measured in the
 //    same run twice: vkCmdCopyBuffer and Raven's copy shader.
@@ -72,6 +74,7 @@ struct Options {
     std::string device;
     bool profile = false;
     bool smoke = false;
+    bool verifiable = false;  // --verifiable: gemm also times the verifiable product beside the fast one
     double seconds = 0.5;  // per timed window
     int windows = 3;
 };
@@ -79,7 +82,7 @@ struct Options {
 [[noreturn]] void usage(const std::string& problem) {
     std::cerr << "raven-bench-vulkan: " << problem << "\n"
               << "usage: raven-bench-vulkan [--what gemm,elementwise,train,sweep,check] [--device SEL] [--profile]\n"
-              << "       [--smoke] [--seconds S] [--shapes MxNxK,...]\n";
+              << "       [--smoke] [--seconds S] [--shapes MxNxK,...] [--verifiable]\n";
     std::exit(2);
 }
 
@@ -115,6 +118,8 @@ Options parse(int argc, char** argv) {
             o.profile = true;
         } else if (a == "--smoke") {
             o.smoke = true;
+        } else if (a == "--verifiable") {
+            o.verifiable = true;
         } else if (a == "--seconds") {
             o.seconds = std::atof(value().c_str());
             if (!(o.seconds > 0)) usage("--seconds takes a positive number");
@@ -207,6 +212,14 @@ void benchGemm(VulkanBackend& backend, const Options& opt) {
         result("gemm", name, flops / seconds * 1e-12, "TFLOP/s",
                ", \"ms\": " + std::to_string(seconds * 1e3) + ", \"variant\": \"" + variant + "\"");
         profileOnce(backend, opt, "gemm " + name, work);
+        if (opt.verifiable) {
+            backend.setKernelMode(raven::KernelMode::Verifiable);
+            const double verifiable = timeBest(backend, opt, work);
+            backend.setKernelMode(raven::KernelMode::Fast);
+            result("gemm_verifiable", name, flops / verifiable * 1e-12, "TFLOP/s",
+                   ", \"ms\": " + std::to_string(verifiable * 1e3) +
+                       ", \"verifiable_time_ratio\": " + std::to_string(verifiable / seconds));
+        }
     }
 }
 

@@ -42,8 +42,8 @@ precise float splitExponent(float x, out int e) {
 }
 
 // a / b for any a, b (IEEE's special cases). Within 1 ulp of the correctly rounded quotient. The
-// quotient of the mantissas is computed for every argument; the special cases then replace it, the
-// later ones first in rank (a NaN operand above all).
+// quotient of the mantissas is computed for every argument; the special cases then replace its bits,
+// a NaN operand above all.
 precise float vDiv(float a, float b) {
     int sign = signBit(a) ^ signBit(b);
     precise float aa = vAbs(a);
@@ -63,14 +63,22 @@ precise float vDiv(float a, float b) {
     q = q + remainder * y;
     int e = ea - eb;
     precise float r = scaleByPow2(q, clamp(e, -152, 128));
-    r = e > 128 ? intBitsToFloat(kInfBits) : r;
-    r = e < -152 ? 0.0f : r;
-    r = aa == 0.0f ? 0.0f : r;
-    r = vIsInf(aa) ? intBitsToFloat(kInfBits) : r;
-    r = vIsInf(ab) ? 0.0f : r;
-    r = ab == 0.0f ? intBitsToFloat(kInfBits) : r;
-    bool undefined = (aa == 0.0f && ab == 0.0f) || (vIsInf(aa) && vIsInf(ab)) || vIsNan(a) || vIsNan(b);
-    precise float result = undefined ? intBitsToFloat(kNanBits) : withSign(r, sign);
+    // The special cases as integer masks over the result's bits (all ones where a case applies): the
+    // function is then straight-line code that a CPU compiler vectorizes (chained selects were not).
+    int overflow = -int(e > 128);
+    int underflow = -int(e < -152);
+    int aZero = -int(aa == 0.0f);
+    int bZero = -int(ab == 0.0f);
+    int aInf = -int(vIsInf(aa));
+    int bInf = -int(vIsInf(ab));
+    int nan = -int(vIsNan(a)) | -int(vIsNan(b)) | (aZero & bZero) | (aInf & bInf);
+    int inf = overflow | aInf | bZero;
+    int zero = underflow | aZero | bInf;
+    int bits = floatBitsToInt(r);
+    bits = (bits & ~(zero | inf)) | (inf & kInfBits);
+    bits = (bits | sign) & ~nan;
+    bits = bits | (nan & kNanBits);
+    precise float result = intBitsToFloat(bits);
     return result;
 }
 

@@ -12,6 +12,66 @@ namespace raven {
 namespace {
 constexpr int64_t kAdamGrain = 1 << 14;
 
+// Adam over n elements. Each line is one elementwise kernel of nn/Adam.cpp's composed step, rounded to
+// float in turn; M supplies sqrt and division (the fast mode's <cmath>, or VerifiableMath). A function of
+// its own, with the flags as template arguments, the constants by value and the arrays `__restrict`
+// (the outputs are new tensors): GCC vectorizes it then, which matters in the verifiable mode, whose
+// branch-free sqrt and division are some forty instructions each (a third of the verifiable MLP's
+// step while this loop ran one element at a time, inlined into its callers with the flags as branches
+// and the constants read through references that might alias the stores). Lanes are independent
+// elements: the same bits.
+template <class M, bool First, bool Coupled, bool Decoupled>
+[[gnu::always_inline]] inline void adamRange(const float* __restrict p, const float* __restrict g, const float* __restrict m,
+                                 const float* __restrict v, float* __restrict po, float* __restrict mo,
+                                 float* __restrict vo, int64_t n, const AdamConstants k) {
+    for (int64_t i = 0; i < n; ++i) {
+        float pi = p[i], gi = g[i];
+        if constexpr (Decoupled) pi = pi * k.decayFactor;
+        if constexpr (Coupled) {
+            const float decay = p[i] * k.weightDecay;
+            gi = gi + decay;
+        }
+        const float ga = gi * k.oneMinusBeta1;
+        float mi = ga;
+        if constexpr (!First) mi = m[i] * k.beta1 + ga;
+        const float gg = gi * gi;
+        const float gga = gg * k.oneMinusBeta2;
+        float vi = gga;
+        if constexpr (!First) vi = v[i] * k.beta2 + gga;
+        const float root = M::sqrt(vi);
+        const float denom = root * k.invSqrtCorrection2 + k.eps;
+        const float ratio = M::div(mi, denom);
+        const float stepped = ratio * k.stepSize;
+        po[i] = pi - stepped;
+        mo[i] = mi;
+        vo[i] = vi;
+    }
+}
+
+// The verifiable pass, compiled for AVX-512, AVX2 and generic x86-64 and picked when the program loads
+// (as VerifiableGemm.cpp's product): 16 lanes instead of 4 for its long sqrt and division. Each lane
+// computes the same rounded operations (no FMA: -ffp-contract=off), so the bits are those of any other
+// build; the verifiable_step_* golden hashes, computed before any of this was vectorized, check it.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#endif
+void adamRangeVerifiable(const float* p, const float* g, const float* m, const float* v, float* po, float* mo,
+                         float* vo, int64_t n, const AdamConstants k, bool first, bool coupled, bool decoupled) {
+    // Spelled out rather than through a lambda: a lambda would be a function of its own, outside the clones.
+    using M = cpu::math::VerifiableMath;
+    if (first) {
+        if (coupled && decoupled) adamRange<M, true, true, true>(p, g, m, v, po, mo, vo, n, k);
+        else if (coupled) adamRange<M, true, true, false>(p, g, m, v, po, mo, vo, n, k);
+        else if (decoupled) adamRange<M, true, false, true>(p, g, m, v, po, mo, vo, n, k);
+        else adamRange<M, true, false, false>(p, g, m, v, po, mo, vo, n, k);
+    } else {
+        if (coupled && decoupled) adamRange<M, false, true, true>(p, g, m, v, po, mo, vo, n, k);
+        else if (coupled) adamRange<M, false, true, false>(p, g, m, v, po, mo, vo, n, k);
+        else if (decoupled) adamRange<M, false, false, true>(p, g, m, v, po, mo, vo, n, k);
+        else adamRange<M, false, false, false>(p, g, m, v, po, mo, vo, n, k);
+    }
+}
+
 // Contiguous data of t, or a contiguous copy held in `keep`.
 const float* contiguousData(const Tensor& t, Tensor& keep) {
     keep = t.contiguous();
@@ -26,47 +86,39 @@ AdamStepResult CpuBackend::adamStep(const Tensor& param, const Tensor& grad, con
     RAVEN_ASSERT(!expAvg.defined() || (expAvg.shape() == param.shape() && expAvgSq.shape() == param.shape()),
                  "adamStep: moment shapes differ from the parameter's");
     Tensor keepP, keepG, keepM, keepV;
-    const float* p = contiguousData(param, keepP);
-    const float* g = contiguousData(grad, keepG);
+    const float* pIn = contiguousData(param, keepP);
+    const float* gIn = contiguousData(grad, keepG);
     const bool first = !expAvg.defined();
-    const float* m = first ? nullptr : contiguousData(expAvg, keepM);
-    const float* v = first ? nullptr : contiguousData(expAvgSq, keepV);
+    const float* mIn = first ? nullptr : contiguousData(expAvg, keepM);
+    const float* vIn = first ? nullptr : contiguousData(expAvgSq, keepV);
     AdamStepResult r{empty(param.shape()), empty(param.shape()), empty(param.shape())};
-    float* po = hostData(r.param);
-    float* mo = hostData(r.expAvg);
-    float* vo = hostData(r.expAvgSq);
+    float* poOut = hostData(r.param);
+    float* moOut = hostData(r.expAvg);
+    float* voOut = hostData(r.expAvgSq);
     const bool coupled = c.weightDecay != 0.0f, decoupled = c.decayFactor != 1.0f;
-    // Each line is one elementwise kernel of nn/Adam.cpp's composed step, rounded to float in turn; M
-    // supplies sqrt and division (the fast mode's <cmath>, or VerifiableMath, branch-free so that the
-    // loop vectorizes in the verifiable mode too).
-    const auto pass = [&]<class M>(M) {
+    if (kernelMode_ == KernelMode::Verifiable) {
         pool_->parallelFor(param.numel(), kAdamGrain, [&](int64_t begin, int64_t end) {
-            for (int64_t i = begin; i < end; ++i) {
-                float pi = p[i], gi = g[i];
-                if (decoupled) pi = pi * c.decayFactor;
-                if (coupled) {
-                    const float decay = p[i] * c.weightDecay;
-                    gi = gi + decay;
-                }
-                const float ga = gi * c.oneMinusBeta1;
-                const float mi = first ? ga : m[i] * c.beta1 + ga;
-                const float gg = gi * gi;
-                const float gga = gg * c.oneMinusBeta2;
-                const float vi = first ? gga : v[i] * c.beta2 + gga;
-                const float root = M::sqrt(vi);
-                const float denom = root * c.invSqrtCorrection2 + c.eps;
-                const float ratio = M::div(mi, denom);
-                const float stepped = ratio * c.stepSize;
-                po[i] = pi - stepped;
-                mo[i] = mi;
-                vo[i] = vi;
-            }
+            adamRangeVerifiable(pIn + begin, gIn + begin, first ? nullptr : mIn + begin, first ? nullptr : vIn + begin,
+                                poOut + begin, moOut + begin, voOut + begin, end - begin, c, first, coupled,
+                                decoupled);
+        });
+        return r;
+    }
+    const auto pass = [&]<bool First, bool Coupled, bool Decoupled>() {
+        pool_->parallelFor(param.numel(), kAdamGrain, [&](int64_t begin, int64_t end) {
+            adamRange<cpu::math::LibmMath, First, Coupled, Decoupled>(
+                pIn + begin, gIn + begin, first ? nullptr : mIn + begin, first ? nullptr : vIn + begin, poOut + begin,
+                moOut + begin, voOut + begin, end - begin, c);
         });
     };
-    if (kernelMode_ == KernelMode::Verifiable)
-        pass(cpu::math::VerifiableMath{});
-    else
-        pass(cpu::math::LibmMath{});
+    const auto decayed = [&]<bool First>() {
+        if (coupled && decoupled) pass.template operator()<First, true, true>();
+        else if (coupled) pass.template operator()<First, true, false>();
+        else if (decoupled) pass.template operator()<First, false, true>();
+        else pass.template operator()<First, false, false>();
+    };
+    if (first) decayed.template operator()<true>();
+    else decayed.template operator()<false>();
     return r;
 }
 

@@ -83,21 +83,7 @@ private slots:
         QVERIFY2(o.passed, o.detail.c_str());
     }
 
-    // No verifiable shaders yet: in that mode the backend refuses to compute anything (the worker then
-    // cannot return a "verifiable" result computed by the fast shaders).
-    void verifiableModeIsRefused() {
-        const Tensor x = fromVector({3}, {1.0f, 2.0f, 3.0f}, *gpu_);
-        gpu_->setKernelMode(KernelMode::Verifiable);
-        bool refused = false;
-        try {
-            (void)gpu_->unary(UnaryOp::Exp, x);
-        } catch (const raven::Error& e) {
-            refused = QString(e.what()).contains("no verifiable kernels");
-        }
-        gpu_->setKernelMode(KernelMode::Fast);
-        QVERIFY(refused);
-        QCOMPARE(gpu_->unary(UnaryOp::Neg, x).toVector(), (std::vector<float>{-1.0f, -2.0f, -3.0f}));
-    }
+    // The verifiable mode: tests/vulkan_backend/VulkanVerifiableTest.cpp.
 
     void scalarPowSpecialValues() {
         // <cmath>'s rules: integer exponents keep the sign of a negative base; a fractional one gives NaN.

@@ -7,9 +7,9 @@
 // the shaders of the verifiable mode follow too. OpenBLAS and Eigen choose their blocking (and so
 // their summation order) by CPU type, which is why the verifiable mode never calls them.
 //
-// The kernel computes 4 rows x 8 columns at a time as glm::vec4 lanes (each lane its own element, so
-// the vector width changes nothing), over packed copies of A and B. Built without contraction and
-// without fast-math (CMakeLists.txt), so no product is fused into its sum.
+// The kernel computes 4 rows x 16 columns at a time, each row as two 8-lane vectors (each lane its own
+// element, so the vector width changes nothing), over packed copies of A and B. Built without
+// contraction and without fast-math (CMakeLists.txt), so no product is fused into its sum.
 #include <cstdint>
 
 namespace raven::cpu::kernels {

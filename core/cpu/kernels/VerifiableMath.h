@@ -64,8 +64,8 @@ inline float splitExponent(float x, int& e) {
 }
 
 // a / b for any a, b (IEEE's special cases). Within 1 ulp of the correctly rounded quotient. The
-// quotient of the mantissas is computed for every argument; the special cases then replace it, the
-// later ones first in rank (a NaN operand above all).
+// quotient of the mantissas is computed for every argument; the special cases then replace its bits,
+// a NaN operand above all.
 inline float vDiv(float a, float b) {
     const int sign = signBit(a) ^ signBit(b);
     const float aa = vAbs(a);
@@ -85,14 +85,22 @@ inline float vDiv(float a, float b) {
     q = q + remainder * y;
     const int e = ea - eb;
     float r = scaleByPow2(q, clamp(e, -152, 128));
-    r = e > 128 ? intBitsToFloat(kInfBits) : r;
-    r = e < -152 ? 0.0f : r;
-    r = aa == 0.0f ? 0.0f : r;
-    r = vIsInf(aa) ? intBitsToFloat(kInfBits) : r;
-    r = vIsInf(ab) ? 0.0f : r;
-    r = ab == 0.0f ? intBitsToFloat(kInfBits) : r;
-    const bool undefined = (aa == 0.0f && ab == 0.0f) || (vIsInf(aa) && vIsInf(ab)) || vIsNan(a) || vIsNan(b);
-    const float result = undefined ? intBitsToFloat(kNanBits) : withSign(r, sign);
+    // The special cases as integer masks over the result's bits (all ones where a case applies): the
+    // function is then straight-line code that a CPU compiler vectorizes (chained selects were not).
+    const int overflow = -int(e > 128);
+    const int underflow = -int(e < -152);
+    const int aZero = -int(aa == 0.0f);
+    const int bZero = -int(ab == 0.0f);
+    const int aInf = -int(vIsInf(aa));
+    const int bInf = -int(vIsInf(ab));
+    const int nan = -int(vIsNan(a)) | -int(vIsNan(b)) | (aZero & bZero) | (aInf & bInf);
+    const int inf = overflow | aInf | bZero;
+    const int zero = underflow | aZero | bInf;
+    int bits = floatBitsToInt(r);
+    bits = (bits & ~(zero | inf)) | (inf & kInfBits);
+    bits = (bits | sign) & ~nan;
+    bits = bits | (nan & kNanBits);
+    const float result = intBitsToFloat(bits);
     return result;
 }
 

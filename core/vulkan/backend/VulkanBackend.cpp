@@ -132,11 +132,6 @@ void VulkanBackend::flush() {
 
 std::shared_ptr<Storage> VulkanBackend::allocate(int64_t numel) {
     RAVEN_ASSERT(numel >= 0, "VulkanBackend::allocate: negative size");
-    // Every kernel's output and every upload comes through here: in the verifiable mode nothing runs,
-    // since the shaders below may contract and split sums by device (docs/verification.md).
-    if (kernelMode_ == KernelMode::Verifiable)
-        fail("the Vulkan backend has no verifiable kernels yet: it cannot compute a verifiable work unit",
-             "compute verifiable units on the CPU backend, or run the job in the fast kernel mode");
     if (retiredBytes_ > maxDeferredBytes_) flush();
     const auto bytes = static_cast<VkDeviceSize>(std::max<int64_t>(numel, 1)) * sizeof(float);
     const vulkan::DeviceInfo& info = device_->info();

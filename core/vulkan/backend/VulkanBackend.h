@@ -26,6 +26,10 @@
 //    cross-entropy) and reductions over scattered axes read a contiguous copy made on the device.
 //  - Errors found by a kernel (cross-entropy targets outside [0, C)) cannot be thrown when the kernel is
 //    recorded; they are reported as raven::Error by the next sync point.
+//  - Verifiable mode (KernelMode.h): the kernels with a verifiable shader (compute-shaders/verifiable_*,
+//    each the twin of its CPU kernel: the matrix product, the elementwise kernels and Adam so far) run it, bit-identical to the CPU's
+//    verifiable kernels, on a device that passes the verifiable gate; every other kernel refuses the
+//    mode with an error naming it (VulkanVerifiable.cpp).
 //  - Determinism: no float atomics; every kernel's order of accumulation depends on the logical shape
 //    only (never on the device's subgroup or workgroup size; see each shader's header), so the same
 //    inputs give bit-identical outputs run after run on one device. Between devices results may differ
@@ -55,9 +59,11 @@
 #include "vulkan/Device.h"
 #include "vulkan/Instance.h"
 #include "vulkan/Recorder.h"
+#include "vulkan/VerifiableGate.h"
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -183,7 +189,18 @@ public:
     // is reused (Recorder.h).
     vulkan::BufferRange stepScalars(std::span<const float> values);
 
+    // --- the verifiable kernel mode (VulkanVerifiable.cpp) ---
+    // In the verifiable mode, throws raven::Error naming `op`, a kernel with no verifiable shader yet;
+    // in the fast mode does nothing. Every such kernel calls it first.
+    void refuseUnverifiable(const char* op);
+    // Throws raven::Error unless this device passed vulkan::checkVerifiableGate (run at the first call).
+    void requireVerifiableDevice();
+
 private:
+    Tensor verifiableMatmul(const Tensor& a, const Tensor& b, const Tensor& bias);
+    // verifiable_elementwise.comp: op is a UnaryOp, 100 + a ScalarOp (with s) or 200 + a BinaryOp (y).
+    Tensor verifiableElementwise(uint32_t op, float s, const Tensor& x, const Tensor& y);
+
     friend class VulkanStorage;
     void retire(vulkan::Buffer buffer) noexcept;
     // Submits everything recorded, waits, frees retired buffers, then reports kernel errors.
@@ -210,6 +227,7 @@ private:
     std::uint32_t elementwiseGroup_ = 64;
     std::int64_t liveStorages_ = 0;
     bool printProfileAtExit_ = false;
+    std::optional<vulkan::VerifiableGate> gate_;  // run once, at the first verifiable kernel
 };
 
 // A Vulkan backend on the device `selector` names (index or name substring; "" = the best device, see

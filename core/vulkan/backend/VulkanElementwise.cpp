@@ -88,14 +88,17 @@ Tensor runUnary(VulkanBackend& backend, uint32_t op, const char* kind, const Ten
 }  // namespace
 
 Tensor VulkanBackend::unary(UnaryOp op, const Tensor& x) {
+    if (kernelMode_ == KernelMode::Verifiable) return verifiableElementwise(static_cast<uint32_t>(op), 0.0f, x, Tensor());
     return runUnary(*this, static_cast<uint32_t>(op), unaryOpName(op), x, 0.0f);
 }
 
 Tensor VulkanBackend::scalar(ScalarOp op, const Tensor& x, float s) {
+    if (kernelMode_ == KernelMode::Verifiable) return verifiableElementwise(100 + static_cast<uint32_t>(op), s, x, Tensor());
     return runUnary(*this, kScalarBase + static_cast<uint32_t>(op), scalarOpName(op), x, s);
 }
 
 Tensor VulkanBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b) {
+    if (kernelMode_ == KernelMode::Verifiable) return verifiableElementwise(200 + static_cast<uint32_t>(op), 0.0f, a, b);
     RAVEN_ASSERT(a.shape() == b.shape(), "VulkanBackend::binary: shapes differ");
     Tensor out = empty(a.shape());
     if (out.numel() == 0) return out;

@@ -59,6 +59,7 @@ void checkIndices(VulkanBackend& backend, const Tensor& indices, int64_t limit, 
 // --- convolution ---
 
 Tensor VulkanBackend::conv2d(const Tensor& xIn, const Tensor& weightIn, const Tensor& biasIn, const Conv2dGeometry& g) {
+    refuseUnverifiable("conv2d");
     const Tensor x = bindable(*this, xIn), weight = bindable(*this, weightIn), bias = bindable(*this, biasIn);
     const k::Conv2dShape s = convShape(x.shape(), weight.shape(), g);
     s.validate();
@@ -71,6 +72,7 @@ Tensor VulkanBackend::conv2d(const Tensor& xIn, const Tensor& weightIn, const Te
 
 LayerGrads VulkanBackend::conv2dBackward(const Tensor& xIn, const Tensor& weightIn, const Tensor& gradYIn,
                                          const Shape& inputShape, const Conv2dGeometry& g, GradsWanted wanted) {
+    refuseUnverifiable("conv2dBackward");
     const auto [wantX, wantWeight, wantBias] = wanted;
     RAVEN_ASSERT(!wantWeight || xIn.defined(), "conv2dBackward: the weight gradient needs x");
     const Tensor x = wantWeight ? bindable(*this, xIn) : Tensor();
@@ -97,6 +99,7 @@ LayerGrads VulkanBackend::conv2dBackward(const Tensor& xIn, const Tensor& weight
 // --- pooling ---
 
 MaxPool2dResult VulkanBackend::maxPool2d(const Tensor& xIn, const Pool2dWindow& window) {
+    refuseUnverifiable("maxPool2d");
     const Tensor x = bindable(*this, xIn);
     const k::Pool2dShape s = poolShape(x.shape(), window);
     s.validate();
@@ -111,6 +114,7 @@ MaxPool2dResult VulkanBackend::maxPool2d(const Tensor& xIn, const Pool2dWindow& 
 
 Tensor VulkanBackend::maxPool2dBackward(const Tensor& argmaxIn, const Tensor& gradYIn, const Shape& inputShape,
                                         const Pool2dWindow& window) {
+    refuseUnverifiable("maxPool2dBackward");
     const k::Pool2dShape s = poolShape(inputShape, window);
     s.validate();
     const Tensor argmax = bindable(*this, argmaxIn), gradY = bindable(*this, gradYIn);
@@ -124,6 +128,7 @@ Tensor VulkanBackend::maxPool2dBackward(const Tensor& argmaxIn, const Tensor& gr
 }
 
 Tensor VulkanBackend::avgPool2d(const Tensor& xIn, const Pool2dWindow& window, bool countIncludePad) {
+    refuseUnverifiable("avgPool2d");
     const Tensor x = bindable(*this, xIn);
     const k::Pool2dShape s = poolShape(x.shape(), window);
     s.validate();
@@ -135,6 +140,7 @@ Tensor VulkanBackend::avgPool2d(const Tensor& xIn, const Pool2dWindow& window, b
 
 Tensor VulkanBackend::avgPool2dBackward(const Tensor& gradYIn, const Shape& inputShape, const Pool2dWindow& window,
                                         bool countIncludePad) {
+    refuseUnverifiable("avgPool2dBackward");
     const k::Pool2dShape s = poolShape(inputShape, window);
     s.validate();
     const Tensor gradY = bindable(*this, gradYIn);
@@ -151,6 +157,7 @@ Tensor VulkanBackend::avgPool2dBackward(const Tensor& gradYIn, const Shape& inpu
 
 NormResult VulkanBackend::layerNorm(const Tensor& xIn, int64_t features, const Tensor& weightIn, const Tensor& biasIn,
                                     float eps) {
+    refuseUnverifiable("layerNorm");
     const Tensor x = bindable(*this, xIn), weight = bindable(*this, weightIn), bias = bindable(*this, biasIn);
     RAVEN_ASSERT(features > 0 && x.numel() % features == 0, "layerNorm: features must divide the element count");
     const k::LayerNormShape s{.rows = x.numel() / features, .features = features, .eps = eps};
@@ -165,6 +172,7 @@ NormResult VulkanBackend::layerNorm(const Tensor& xIn, int64_t features, const T
 LayerGrads VulkanBackend::layerNormBackward(const Tensor& xIn, const Tensor& weightIn, const Tensor& meanIn,
                                             const Tensor& invStdIn, const Tensor& gradYIn, int64_t features,
                                             GradsWanted wanted) {
+    refuseUnverifiable("layerNormBackward");
     const auto [wantX, wantWeight, wantBias] = wanted;
     const Tensor x = bindable(*this, xIn), mean = bindable(*this, meanIn), invStd = bindable(*this, invStdIn);
     const Tensor gradY = bindable(*this, gradYIn), weight = bindable(*this, weightIn);
@@ -187,6 +195,7 @@ LayerGrads VulkanBackend::layerNormBackward(const Tensor& xIn, const Tensor& wei
 NormResult VulkanBackend::batchNorm(const Tensor& xIn, const Tensor& weightIn, const Tensor& biasIn,
                                     const Tensor& runningMean, const Tensor& runningVar, bool training, float momentum,
                                     float eps) {
+    refuseUnverifiable("batchNorm");
     const Tensor x = bindable(*this, xIn), weight = bindable(*this, weightIn), bias = bindable(*this, biasIn);
     for (const Tensor* running : {&runningMean, &runningVar})
         RAVEN_ASSERT(!running->defined() || running->isContiguous(),
@@ -208,6 +217,7 @@ NormResult VulkanBackend::batchNorm(const Tensor& xIn, const Tensor& weightIn, c
 LayerGrads VulkanBackend::batchNormBackward(const Tensor& xIn, const Tensor& weightIn, const Tensor& meanIn,
                                             const Tensor& invStdIn, const Tensor& gradYIn, bool training,
                                             GradsWanted wanted) {
+    refuseUnverifiable("batchNormBackward");
     const auto [wantX, wantWeight, wantBias] = wanted;
     const Tensor x = bindable(*this, xIn), mean = bindable(*this, meanIn), invStd = bindable(*this, invStdIn);
     const Tensor gradY = bindable(*this, gradYIn), weight = bindable(*this, weightIn);
@@ -230,6 +240,7 @@ LayerGrads VulkanBackend::batchNormBackward(const Tensor& xIn, const Tensor& wei
 // --- embedding and dropout ---
 
 Tensor VulkanBackend::embedding(const Tensor& indicesIn, const Tensor& weightIn) {
+    refuseUnverifiable("embedding");
     RAVEN_ASSERT(weightIn.dim() == 2, "embedding: weight must be [vocabulary, dim]");
     const Tensor weight = bindable(*this, weightIn), indices = bindable(*this, indicesIn);
     const k::EmbeddingShape s{.vocabulary = weight.size(0), .dim = weight.size(1), .count = indices.numel()};
@@ -244,6 +255,7 @@ Tensor VulkanBackend::embedding(const Tensor& indicesIn, const Tensor& weightIn)
 
 Tensor VulkanBackend::embeddingBackward(const Tensor& indicesIn, const Tensor& gradYIn, int64_t vocabulary,
                                         int64_t paddingIndex) {
+    refuseUnverifiable("embeddingBackward");
     const Tensor gradY = bindable(*this, gradYIn), indices = bindable(*this, indicesIn);
     const k::EmbeddingShape s{
         .vocabulary = vocabulary, .dim = gradY.size(-1), .count = indices.numel(), .paddingIndex = paddingIndex};
@@ -259,6 +271,7 @@ Tensor VulkanBackend::embeddingBackward(const Tensor& indicesIn, const Tensor& g
 }
 
 Tensor VulkanBackend::dropout(const Tensor& xIn, float p, uint64_t seed, uint64_t offset) {
+    refuseUnverifiable("dropout");
     const Tensor x = bindable(*this, xIn);
     const k::DropoutShape s{.count = x.numel(), .p = p, .seed = seed, .offset = offset};
     s.validate();
@@ -271,6 +284,7 @@ Tensor VulkanBackend::dropout(const Tensor& xIn, float p, uint64_t seed, uint64_
 
 AttentionResult VulkanBackend::attention(const Tensor& qIn, const Tensor& kIn, const Tensor& vIn, bool causal,
                                          float scale) {
+    refuseUnverifiable("attention");
     const Tensor q = bindable(*this, qIn), key = bindable(*this, kIn), v = bindable(*this, vIn);
     const k::AttentionShape s = attentionShape(q, key, v, causal, scale);
     s.validate();
@@ -285,6 +299,7 @@ AttentionResult VulkanBackend::attention(const Tensor& qIn, const Tensor& kIn, c
 AttentionGrads VulkanBackend::attentionBackward(const Tensor& qIn, const Tensor& kIn, const Tensor& vIn,
                                                 const Tensor& probsIn, const Tensor& gradOutIn, bool causal,
                                                 float scale, GradsWanted wanted) {
+    refuseUnverifiable("attentionBackward");
     const auto [wantQ, wantK, wantV] = wanted;
     const Tensor q = bindable(*this, qIn), key = bindable(*this, kIn), v = bindable(*this, vIn);
     const Tensor probs = bindable(*this, probsIn), gradOut = bindable(*this, gradOutIn);

@@ -395,6 +395,7 @@ Tensor matmulWith(VulkanBackend& backend, const Tensor& aIn, const Tensor& bIn, 
 }  // namespace vkb
 
 Tensor VulkanBackend::matmul(const Tensor& a, const Tensor& b, const Tensor& bias) {
+    if (kernelMode_ == KernelMode::Verifiable) return verifiableMatmul(a, b, bias);
     RAVEN_ASSERT(a.dim() >= 2 && a.dim() == b.dim(), "VulkanBackend::matmul: operand ranks");
     int64_t batch = 1;
     for (int64_t d = 0; d + 2 < a.dim(); ++d) batch *= a.size(d);

@@ -26,6 +26,12 @@ struct AdamPush {
         expAvgSqOutOffset, firstStep;
 };
 
+// verifiable_adam.comp's: AdamPush and which of the CPU's cases applies (CpuOptimizer.cpp's flags).
+struct VerifiableAdamPush {
+    AdamPush adam;
+    uint32_t coupled, decoupled;
+};
+
 struct SgdPush {
     uint32_t n, paramOffset, gradOffset, bufOffset, paramOutOffset, bufOutOffset, useMomentum, firstStep, nesterov;
 };
@@ -60,6 +66,8 @@ void forRanges(VulkanBackend& backend, int64_t n, const std::array<const Tensor*
 
 AdamUpdate VulkanBackend::adamUpdate(const Tensor& paramIn, const Tensor& gradIn, const Tensor& expAvgIn,
                                      const Tensor& expAvgSqIn, const AdamStepScalars& s) {
+    const bool verifiable = kernelMode_ == KernelMode::Verifiable;
+    if (verifiable) requireVerifiableDevice();
     RAVEN_ASSERT(paramIn.shape() == gradIn.shape(), "adamUpdate: parameter and gradient shapes differ");
     RAVEN_ASSERT(expAvgIn.defined() == expAvgSqIn.defined(), "adamUpdate: one moment without the other");
     RAVEN_ASSERT(!expAvgIn.defined() || (expAvgIn.shape() == paramIn.shape() && expAvgSqIn.shape() == paramIn.shape()),
@@ -80,19 +88,20 @@ AdamUpdate VulkanBackend::adamUpdate(const Tensor& paramIn, const Tensor& gradIn
         [&](const auto& b, const auto& o, int64_t count) {
             // Four elements per invocation where every operand starts on a multiple of 4.
             const bool vec4 = std::all_of(o.begin(), o.end(), [](uint32_t x) { return x % 4 == 0; });
-            const vulkan::Pipeline& kernel = pipeline({"optim_adam", 8, sizeof(AdamPush), {local, vec4 ? 1u : 0u}});
             const AdamPush push{vkb::narrowToU32(count), o[0], o[1], o[2], o[3], o[4], o[5], o[6], first ? 1u : 0u};
-            recorder().describeNext("adam_update", 0, 4.0 * static_cast<double>(count) * (first ? 5 : 7));
-            recorder().dispatch(kernel,
-                                {{b[0], Access::Read},
-                                 {b[1], Access::Read},
-                                 {b[2], Access::Read},
-                                 {b[3], Access::Read},
-                                 {b[4], Access::Write},
-                                 {b[5], Access::Write},
-                                 {b[6], Access::Write},
-                                 {scalarRange, Access::Read}},
-                                push,
+            const std::initializer_list<vulkan::Binding> bindings{
+                {b[0], Access::Read},  {b[1], Access::Read},  {b[2], Access::Read},  {b[3], Access::Read},
+                {b[4], Access::Write}, {b[5], Access::Write}, {b[6], Access::Write}, {scalarRange, Access::Read}};
+            recorder().describeNext(verifiable ? "verifiable_adam_update" : "adam_update", 0,
+                                    4.0 * static_cast<double>(count) * (first ? 5 : 7));
+            if (verifiable) {
+                const VerifiableAdamPush vpush{push, s.weightDecay != 0.0f ? 1u : 0u, s.decayFactor != 1.0f ? 1u : 0u};
+                recorder().dispatch(pipeline({"verifiable_adam", 8, sizeof(VerifiableAdamPush), {local}}), bindings,
+                                    vpush, Recorder::groupsFor(static_cast<uint64_t>(count), local));
+                return;
+            }
+            const vulkan::Pipeline& kernel = pipeline({"optim_adam", 8, sizeof(AdamPush), {local, vec4 ? 1u : 0u}});
+            recorder().dispatch(kernel, bindings, push,
                                 Recorder::groupsFor(static_cast<uint64_t>(vec4 ? (count + 3) / 4 : count), local));
         });
     return r;
@@ -100,6 +109,7 @@ AdamUpdate VulkanBackend::adamUpdate(const Tensor& paramIn, const Tensor& gradIn
 
 SgdUpdate VulkanBackend::sgdUpdate(const Tensor& paramIn, const Tensor& gradIn, const Tensor& bufIn,
                                    const SgdStepScalars& s) {
+    refuseUnverifiable("sgdUpdate");
     RAVEN_ASSERT(paramIn.shape() == gradIn.shape(), "sgdUpdate: parameter and gradient shapes differ");
     RAVEN_ASSERT(!bufIn.defined() || bufIn.shape() == paramIn.shape(), "sgdUpdate: momentum buffer shape");
     const bool useMomentum = s.momentum != 0.0f;

@@ -135,23 +135,33 @@ Tensor crossEntropyRows(VulkanBackend& backend, const Tensor& logitsIn, const Te
 
 }  // namespace
 
-Tensor VulkanBackend::softmax(const Tensor& x) { return softmaxRows(*this, x, 0); }
-Tensor VulkanBackend::logSoftmax(const Tensor& x) { return softmaxRows(*this, x, 1); }
+Tensor VulkanBackend::softmax(const Tensor& x) {
+    refuseUnverifiable("softmax");
+    return softmaxRows(*this, x, 0);
+}
+Tensor VulkanBackend::logSoftmax(const Tensor& x) {
+    refuseUnverifiable("logSoftmax");
+    return softmaxRows(*this, x, 1);
+}
 
 Tensor VulkanBackend::softmaxBackward(const Tensor& y, const Tensor& gradY) {
+    refuseUnverifiable("softmaxBackward");
     return softmaxBackwardRows(*this, y, gradY, 0);
 }
 
 Tensor VulkanBackend::logSoftmaxBackward(const Tensor& y, const Tensor& gradY) {
+    refuseUnverifiable("logSoftmaxBackward");
     return softmaxBackwardRows(*this, y, gradY, 1);
 }
 
 Tensor VulkanBackend::crossEntropy(const Tensor& logits, const Tensor& targets, float labelSmoothing) {
+    refuseUnverifiable("crossEntropy");
     return crossEntropyRows(*this, logits, targets, Tensor(), labelSmoothing, 0);
 }
 
 Tensor VulkanBackend::crossEntropyBackward(const Tensor& logits, const Tensor& targets, const Tensor& gradLoss,
                                            float labelSmoothing) {
+    refuseUnverifiable("crossEntropyBackward");
     return crossEntropyRows(*this, logits, targets, gradLoss, labelSmoothing, 1);
 }
 
