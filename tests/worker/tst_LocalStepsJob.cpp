@@ -15,6 +15,7 @@
 #include "coordinator/JobConfig.h"
 #include "coordinator/LearningRateSchedule.h"
 #include "data/Sharding.h"
+#include "nn/Architecture.h"
 #include "nn/ModelCheckpoint.h"
 #include "training/LocalSteps.h"
 #include "worker/Worker.h"
@@ -155,10 +156,20 @@ class TestLocalStepsJob : public QObject {
         QCOMPARE(row->state, ledger::JobState::Done);
         QCOMPARE(row->modelVersion, 6);
         int units = 0;
+        const double flopsPerSample =
+            nn::Architecture(nn::ModelSpec::parse(testing::kSyntheticMlpSpec)).trainingFlopsPerSample();
         for (qint64 round = 0; round < row->modelVersion; ++round) {
             const QList<ledger::WorkUnit> lanes = store.workUnits(id, round);
             QCOMPARE(lanes.size(), 3);  // full rounds: 2+2+2 shards; short rounds: 2+2+1
-            for (const ledger::WorkUnit& lane : lanes) QCOMPARE(lane.state, ledger::WorkUnitState::Done);
+            for (const ledger::WorkUnit& lane : lanes) {
+                QCOMPARE(lane.state, ledger::WorkUnitState::Done);
+                // Priced by the FLOPs done: all the lane's inner steps, each over its samples.
+                std::int64_t samples = 0;
+                for (const QString& hash : lane.shardHashes)
+                    for (const data::ShardRef& ref : d_->manifest.train.shards)
+                        if (ref.hash == hash) samples += ref.samples;
+                QCOMPARE(lane.flops, std::llround(static_cast<double>(samples) * flopsPerSample));
+            }
             units += static_cast<int>(lanes.size());
         }
         const qint64 credits =
