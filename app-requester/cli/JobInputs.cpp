@@ -126,7 +126,8 @@ QList<QCommandLineOption> localStepsOptions() {
          "M"},
         {"local-steps",
          "Inner steps per lane (H). Contributors send one update per H steps instead of one gradient per "
-         "step: about H times fewer bytes per sample, for home links; H = 1 behaves like data-parallel.",
+         "step: H times fewer bytes per sample, for home links. Measured on the MLP: H = 8 as accurate as "
+         "data-parallel, H = 32 0.4 points under; H = 1 gains nothing (docs/training.md).",
          "H"},
         {"inner-batch", "With local steps: samples of one inner step (default: --batch-size).", "n"},
         {"outer-lr", "With local steps: the outer Nesterov SGD rate (default 0.7).", "rate"},
