@@ -93,6 +93,46 @@ void setTrainingOptions(wire::Hyperparameters& h, const QCommandLineParser& p) {
     RAVEN_CHECK(kernels, "--kernels must be fast or verifiable, not '" + p.value("kernels").toStdString() + "'",
                 "verifiable: every unit can be recomputed bit for bit and is checked (docs/verification.md)");
     h.set_kernel_mode(protocol::wireKernelMode(*kernels));
+    if (p.isSet("lanes") || p.isSet("local-steps")) {
+        wire::LocalStepsPlan& local = *h.mutable_local_steps();
+        local.set_lanes(std::uint32_t(countOption(p, "lanes", 1)));
+        local.set_inner_steps(std::uint32_t(countOption(p, "local-steps", 1)));
+        local.set_inner_batch(p.isSet("inner-batch") ? std::uint32_t(countOption(p, "inner-batch", 1))
+                                                     : h.global_batch());
+        if (p.isSet("outer-lr")) {
+            local.set_outer_learning_rate(numberOption(p, "outer-lr"));
+            RAVEN_CHECK(local.outer_learning_rate() > 0.0, "--outer-lr must be more than 0", "DiLoCo uses 0.7");
+        }
+        if (p.isSet("outer-momentum")) {
+            const double m = numberOption(p, "outer-momentum");
+            RAVEN_CHECK(m >= 0.0 && m < 1.0, "--outer-momentum must be in [0, 1)", "DiLoCo uses 0.9; 0 for none");
+            local.set_outer_momentum(m == 0.0 ? -1.0 : m);  // on the wire 0 means the default, below 0 none
+        }
+        // The plan's "global batch" is a round's samples: every lane's inner steps.
+        h.set_global_batch(local.lanes() * local.inner_steps() * local.inner_batch());
+    } else {
+        for (const char* option : {"inner-batch", "outer-lr", "outer-momentum"})
+            RAVEN_CHECK(!p.isSet(option), std::string("--") + option + " needs local steps",
+                        "give --lanes M and --local-steps H as well (docs/training.md)");
+    }
+}
+
+QList<QCommandLineOption> localStepsOptions() {
+    return {
+        {"lanes",
+         "Local-steps training (DiLoCo, docs/training.md): lanes per round, each a work unit of --local-steps "
+         "inner optimizer steps; the lanes' updates are averaged into one outer step. Fewer workers run lanes "
+         "in turn; the result is the same.",
+         "M"},
+        {"local-steps",
+         "Inner steps per lane (H). Contributors send one update per H steps instead of one gradient per "
+         "step: H times fewer bytes per sample, for home links. Measured on the MLP: H = 8 as accurate as "
+         "data-parallel, H = 32 0.4 points under; H = 1 gains nothing (docs/training.md).",
+         "H"},
+        {"inner-batch", "With local steps: samples of one inner step (default: --batch-size).", "n"},
+        {"outer-lr", "With local steps: the outer Nesterov SGD rate (default 0.7).", "rate"},
+        {"outer-momentum", "With local steps: the outer Nesterov momentum (default 0.9; 0 for none).", "m"},
+    };
 }
 
 wire::JobInfo submitJob(requester::BlockingRequester& coordinator, const LocalDataset& dataset,
@@ -103,6 +143,14 @@ wire::JobInfo submitJob(requester::BlockingRequester& coordinator, const LocalDa
         "the batch size " + std::to_string(batch) + " is not a multiple of the dataset's shard size (" +
             std::to_string(dataset.manifest.shardSize) + ")",
         "contributors compute whole shards: use a multiple such as " + std::to_string(dataset.manifest.shardSize * 4));
+    if (job.hyperparameters().has_local_steps()) {
+        const std::uint32_t inner = job.hyperparameters().local_steps().inner_batch();
+        RAVEN_CHECK(inner % dataset.manifest.shardSize == 0,
+                    "the inner batch " + std::to_string(inner) + " is not a multiple of the dataset's shard size (" +
+                        std::to_string(dataset.manifest.shardSize) + ")",
+                    "contributors compute whole shards: use a multiple such as " +
+                        std::to_string(dataset.manifest.shardSize * 2));
+    }
     StatusLine line;
     const requester::DatasetUploaded uploaded = coordinator.uploadDataset(
         dataset.manifest, data::ShardStore(dataset.shardsDirectory), [&](const requester::UploadProgress& u) {

@@ -21,8 +21,13 @@ qint64 countOption(const QCommandLineParser& p, const char* name, qint64 min);
 nn::OptimizerConfig optimizerFromOptions(const QCommandLineParser& p);
 
 // The hyperparameters both commands share: --optimizer and its settings, --epochs, --batch-size,
-// --max-steps, --seed, --gradients, --zstd.
+// --max-steps, --seed, --gradients, --zstd, and the local-steps options below.
 void setTrainingOptions(wire::Hyperparameters& h, const QCommandLineParser& p);
+
+// Local-steps (DiLoCo) training, both commands: --lanes M, --local-steps H, --inner-batch (default
+// --batch-size), --outer-lr, --outer-momentum. Either of the first two turns it on; then
+// --batch-size is the samples of one inner step of one lane and a round takes M x H x that.
+QList<QCommandLineOption> localStepsOptions();
 
 // The dataset to upload: a `raven dataset import` directory as it is, or a folder of IDX files
 // imported and cut into shards under the user's cache folder first.

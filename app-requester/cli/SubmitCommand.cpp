@@ -54,6 +54,7 @@ int submitCommand(const QStringList& args) {
          {"priority", "Higher runs first among your jobs.", "p", "0"},
          {"watch", "Follow the job until it ends (as raven watch)."}});
     addCoordinatorOptions(p);
+    p.addOptions(localStepsOptions());
     p.process(args);
     RAVEN_CHECK(p.isSet("model") && p.isSet("data"), "raven submit needs --model and --data",
                 "e.g. raven submit --model examples/mlp.json --data /usr/share/datasets/fashion-mnist --budget 10");

@@ -56,12 +56,16 @@ int trainCommand(const QStringList& args) {
          {"device", "cpu, vulkan (the best GPU) or vulkan:N (see raven devices).", "device", "cpu"},
          {"threads", "CPU threads (default: all).", "n"},
          {{"o", "out"}, "Where to write the checkpoint.", "file.safetensors"}});
+    p.addOptions(localStepsOptions());
     p.process(args);
     RAVEN_CHECK(p.isSet("local") != p.isSet("workers"), "raven train needs either --local or --workers N",
                 "--local trains in this process; --workers N trains through an embedded coordinator and N local "
                 "workers; to use a remote coordinator's contributors, use raven submit");
     RAVEN_CHECK(p.isSet("model") && p.isSet("data"), "raven train needs --model and --data",
                 "e.g. raven train --local --model examples/mlp.json --data /usr/share/datasets/fashion-mnist");
+    RAVEN_CHECK(!p.isSet("local") || !(p.isSet("lanes") || p.isSet("local-steps")),
+                "local steps (--lanes, --local-steps) are a way to train over many machines",
+                "use them with --workers N or raven submit; --local trains with plain steps");
     if (p.isSet("workers")) return trainOnLocalCluster(p);
     if (p.isSet("threads")) cpuBackendInstance().setThreadCount(int(countOption(p, "threads", 1)));
 

@@ -10,6 +10,7 @@
 #                            [--shards-per-unit 16] [--wan-steps 10] [--no-wan] [--worker-bin BUILD_DIR]
 #                            [--worker-args "raven-worker options"] [--logs DIR]
 #   bench/distributed/run.sh --matrix [options of matrix.sh]
+#   bench/distributed/run.sh --local-steps "1 8 32" [options of local_steps.sh]
 #
 # --matrix runs bench/distributed/matrix.sh instead (issue 17 item 7): MLP and CNN, 1/2/4/8 workers,
 # batch 1024 and 4096, real workers pinned to their own cores where the machine has them and
@@ -50,6 +51,7 @@ worker_args=()
 while [ $# -gt 0 ]; do
     case $1 in
         --matrix) shift; exec "$here/matrix.sh" "$@" ;;
+        --local-steps) exec "$here/local_steps.sh" "$@" ;;  # issue 19: DiLoCo against data-parallel
         --bin) bin=$2; shift 2 ;;
         --workers) workers=$2; shift 2 ;;
         --steps) steps=$2; shift 2 ;;

@@ -7,6 +7,7 @@
 
 #include "coordinator/CrashPoints.h"
 #include "coordinator/Engine.h"
+#include "coordinator/LearningRateSchedule.h"
 #include "coordinator/RequestError.h"
 #include "coordinator/WeightsPush.h"
 #include "coordinator/WireIds.h"
@@ -41,6 +42,14 @@ wire::WorkUnit Engine::wireUnit(const ledger::WorkUnit& unit, const JobRunner& r
     w.set_deadline_ms(unixMs(unit.leaseDeadline));
     w.set_model_spec_sha256(runner.config().modelSpecSha256.toStdString());
     w.set_local_steps(1);
+    if (const auto& local = runner.config().localSteps) {  // a lane of a round (LocalStepsConfig.h)
+        const JobConfig& c = runner.config();
+        w.set_local_steps(static_cast<std::uint32_t>(local->innerSteps));
+        *w.mutable_local_steps_unit() = laneUnit(
+            *local, c.optimizer,
+            learningRateAt(c.hyperparameters.lr_schedule(), c.optimizer.lr, unit.modelVersion, runner.totalSteps()),
+            runner.manifest());
+    }
     w.set_kernel_mode(protocol::wireKernelMode(runner.config().kernelMode));
     w.set_gradient_encoding(runner.config().gradientEncoding);
     w.set_gradient_zstd(runner.config().gradientZstd);

@@ -143,10 +143,14 @@ void Engine::onCreateJob(Session& s, const wire::Envelope& e) {
     {
         // The largest unit this job can have: a whole step (one worker, or a fixed shardsPerUnit).
         const nn::Architecture arch = asInvalidArgument([&] { return nn::Architecture(parsed); });
-        if (const std::optional<QString> why = bounds_.checkUnit(arch, static_cast<double>(plan.samplesOfStep(0))))
+        // A lane holds one inner batch's activations at a time, however many inner steps it takes.
+        const auto heldSamples = config.localSteps ? config.localSteps->innerBatch : plan.samplesOfStep(0);
+        if (const std::optional<QString> why = bounds_.checkUnit(arch, static_cast<double>(heldSamples)))
             refuse(wire::ERROR_CODE_INVALID_ARGUMENT, *why, JobBounds::hint());
         // How every step of this job is cut into units, fixed now and kept with the job.
-        config.shardsPerUnit = newJobShardsPerUnit(arch, plan, config.gradientEncoding);
+        config.shardsPerUnit = config.localSteps
+                                   ? asInvalidArgument([&] { return laneShards(*config.localSteps, manifest); })
+                                   : newJobShardsPerUnit(arch, plan, config.gradientEncoding);
     }
     if (parsed.inputShape != manifest.featureShape)
         refuse(wire::ERROR_CODE_INVALID_ARGUMENT,

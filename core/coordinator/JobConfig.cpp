@@ -45,9 +45,14 @@ JobConfig JobConfig::fromWire(const wire::Hyperparameters& h, int priority, cons
     c.modelSpecSha256 = specSha256;
     c.priority = priority;
     c.optimizer = optimizerOf(h);
-    RAVEN_CHECK(h.global_batch() > 0, "hyperparameters: global_batch is 0",
-                "give the samples per step, a multiple of the dataset's shard size (e.g. 128)");
-    c.plan.globalBatch = static_cast<std::int64_t>(h.global_batch());
+    c.localSteps = localStepsOf(h, c.optimizer);
+    if (c.localSteps) {
+        c.plan.globalBatch = c.localSteps->roundSamples();
+    } else {
+        RAVEN_CHECK(h.global_batch() > 0, "hyperparameters: global_batch is 0",
+                    "give the samples per step, a multiple of the dataset's shard size (e.g. 128)");
+        c.plan.globalBatch = static_cast<std::int64_t>(h.global_batch());
+    }
     c.plan.epochs = h.epochs() == 0 ? 1 : static_cast<int>(std::min<std::uint32_t>(h.epochs(), 1'000'000));
     RAVEN_CHECK(h.max_steps() <= (1ull << 40), "hyperparameters: max_steps is absurdly large", "use 0 for no limit");
     c.plan.maxSteps = static_cast<std::int64_t>(h.max_steps());

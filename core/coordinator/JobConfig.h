@@ -17,6 +17,7 @@
 
 #include <cstdint>
 
+#include "coordinator/LocalStepsConfig.h"
 #include "nn/Optimizer.h"
 #include "protocol/raven.pb.h"
 #include "tensor/KernelMode.h"
@@ -41,6 +42,12 @@ struct JobConfig {
     // Shards per work unit, fixed when the job is created (UnitSizing.h) and kept with the job, so
     // that every step is cut the same way whoever computes it; 0 only in jobs stored before it was.
     std::int64_t shardsPerUnit = 0;
+    // Local-steps (DiLoCo) training, LocalStepsConfig.h: then `optimizer` is the lanes' inner one, a
+    // step is a round (plan.globalBatch its samples) and shardsPerUnit one lane's shards.
+    std::optional<LocalStepsConfig> localSteps;
+
+    // The optimizer the coordinator steps with: `optimizer`, or the outer one of a local-steps job.
+    nn::OptimizerConfig stepOptimizer() const { return localSteps ? outerOptimizer(*localSteps) : optimizer; }
 
     // raven::Error naming the field for an unknown optimizer, a negative rate, betas outside [0, 1),
     // a global batch of 0. The plan's own checks (batch vs shard size) need the manifest: StepPlan.

@@ -67,7 +67,7 @@ JobRunner::JobRunner(const ledger::Job& job, JobConfig config, std::string specJ
                     jobText(id_) + " is at model version " + std::to_string(storeVersion) + " but " +
                         files_.statePath().toStdString() + " is missing",
                     "restore the job's directory from a backup, or cancel the job");
-        optimizer_ = nn::makeOptimizer(config_.optimizer, model_->parameterNames());
+        optimizer_ = nn::makeOptimizer(config_.stepOptimizer(), model_->parameterNames());
         version_ = 0;
         writeState();
     }
@@ -251,7 +251,12 @@ StepWork JobRunner::prepareStep(const QList<ledger::WorkUnit>& units) {
                 "");
     // The schedule is a pure function of the step, so a replayed step after a crash uses the same rate.
     report.learningRate =
-        learningRateAt(config_.hyperparameters.lr_schedule(), config_.optimizer.lr, version_, plan_.totalSteps());
+        config_.localSteps
+            ? config_.localSteps->outerLearningRate
+            : learningRateAt(config_.hyperparameters.lr_schedule(), config_.optimizer.lr, version_, plan_.totalSteps());
+    // A round's outer step averages its lanes' pseudo-gradients (LocalStepsConfig.h); a step averages
+    // its samples' gradients.
+    work.divisor = config_.localSteps ? static_cast<std::int64_t>(units.size()) : report.samples;
     report.trainLoss = lossSum / static_cast<double>(report.samples);
     report.accuracy = static_cast<double>(correct) / static_cast<double>(report.samples);
     work.gradientSum = sum_->takeGradient();
@@ -268,7 +273,7 @@ StepProduct JobRunner::computeStep(StepWork& work) {
     // +0.0 (exact: an ordered sum that starts at +0.0 is never -0.0) and scales, so the mean has
     // the same bits as averaging the results one by one.
     const std::vector<const std::vector<float>*> parts{&work.gradientSum};
-    const std::vector<Tensor> mean = training::averageGradients(model, parts, work.report.samples);
+    const std::vector<Tensor> mean = training::averageGradients(model, parts, work.divisor);
     // Never a non-finite step: every result was finite and plausible on its own, so a step that
     // overflows is the job's own doing (learning rate, model); it fails with the reason instead of
     // making every later result unacceptable. The state file is untouched until it is written below.

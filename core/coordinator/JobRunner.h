@@ -64,6 +64,7 @@ struct StepWork {
     std::shared_ptr<nn::Model> model;
     std::shared_ptr<nn::Optimizer> optimizer;
     std::vector<float> gradientSum;  // of the step's results, added in unit id order
+    std::int64_t divisor = 0;        // the mean is gradientSum / divisor: the step's samples, or its lanes
     StepReport report;                          // all but `step`, filled by prepareStep()
     QString statePath;
 };

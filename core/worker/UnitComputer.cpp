@@ -14,6 +14,7 @@
 #include "protocol/GradientCodec.h"
 #include "protocol/WireKernelMode.h"
 #include "training/ShardGradient.h"
+#include "worker/LocalStepsLane.h"
 #include "worker/PacedGradient.h"
 
 namespace raven::worker {
@@ -28,6 +29,7 @@ struct UnitComputer::CachedModel {
     std::unique_ptr<nn::Model> model;
     std::string weightsKey;                    // "job/version" of the parameters now in `model`; empty: none
     std::shared_ptr<const Checkpoint> parsed;  // those weights, parsed, for models whose buffers move
+    bool moved = false;                        // a local-steps lane moved the parameters since
 };
 
 void checkShard(const data::Manifest& m, const data::ShardRef& ref, const DecodedShard& shard) {
@@ -93,7 +95,7 @@ void UnitComputer::loadWeights(CachedModel& cached, const UnitInputs& inputs) {
     const std::string key = unit.job_id() + "/" + std::to_string(unit.model_version());
     // Training mode moves BatchNorm's running statistics: a model with buffers gets its version's
     // weights again for every unit, so that each unit starts from exactly what the coordinator sent.
-    if (cached.weightsKey == key && cached.model->buffers().empty()) return;
+    if (cached.weightsKey == key && cached.model->buffers().empty() && !cached.moved) return;
     if (!cached.parsed || cached.weightsKey != key) {
         RAVEN_CHECK(inputs.weights, "work unit " + unit.id() + " came without weights", "");
         const std::string source =
@@ -107,6 +109,7 @@ void UnitComputer::loadWeights(CachedModel& cached, const UnitInputs& inputs) {
     cached.weightsKey.clear();  // a load that fails half-way leaves no claim about the parameters
     nn::loadParameters(*cached.model, *cached.parsed);
     cached.weightsKey = key;
+    cached.moved = false;
 }
 
 ComputedUnit UnitComputer::compute(const UnitInputs& inputs) { return encodeResult(computeGradient(inputs)); }
@@ -147,7 +150,7 @@ ComputedGradient UnitComputer::computeGradient(const UnitInputs& inputs) {
             str(protocol::sha256Hex(QByteArray::fromStdString(unit.model_spec_json()))) == unit.model_spec_sha256(),
             "work unit " + unit.id() + ": the model spec does not hash to its name " + unit.model_spec_sha256(),
             "the coordinator sent a damaged unit");
-        RAVEN_CHECK(unit.local_steps() <= 1,
+        RAVEN_CHECK(unit.local_steps() <= 1 || unit.has_local_steps_unit(),
                     "work unit " + unit.id() + " asks for " + std::to_string(unit.local_steps()) +
                         " local steps; this worker computes one gradient per unit",
                     "update raven-worker");
@@ -190,13 +193,17 @@ ComputedGradient UnitComputer::computeGradient(const UnitInputs& inputs) {
 
         CachedModel& cached = modelFor(unit);
         loadWeights(cached, inputs);
+        // A lane's inner steps move the parameters: the next unit loads its weights again.
+        const bool lane = unit.has_local_steps_unit();
+        if (lane) cached.moved = true;
         // Before the unit's first kernel: the mode is the unit's, whatever the previous unit's was.
         device_->backend().setKernelMode(*mode);
         // A verifiable unit is computed in one piece: the duty cycle's chunks would add its sum up in
         // another order than a verifier's replay (PacedGradient.h).
         const bool paced = duty_ && *mode == KernelMode::Fast;
         training::GradientSums sums =
-            paced ? computeGradientSumsPaced(*cached.model, samples, manifest.normalization, *duty_, &rested)
+            lane    ? LocalStepsLane::compute(*cached.model, unit, inputs.shards, manifest)
+            : paced ? computeGradientSumsPaced(*cached.model, samples, manifest.normalization, *duty_, &rested)
                   : training::computeGradientSums(*cached.model, samples, manifest.normalization);
 
         out.samples = sums.samples;

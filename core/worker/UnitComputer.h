@@ -18,6 +18,8 @@
 // DecodedShards.h) against the manifest, concatenates their samples in the unit's order, and computes training::computeGradientSums: the
 // summed-loss gradient the coordinator averages. The gradient leaves as the unit's encoding
 // (fp32/fp16/bf16), zstd-compressed when the unit asks (protocol::makeSubmitResults).
+// A unit with local_steps_unit is a lane of a local-steps round instead: its result is the lane's
+// pseudo-gradient (LocalStepsLane.h), computed in one piece (the duty cycle does not pace it).
 //
 // Threads: one UnitComputer belongs to one thread at a time (the worker's compute thread); the
 // Vulkan backend and the models are not shared. compute() never throws: a unit that cannot be
