@@ -7,6 +7,9 @@
 #   clean-clip      3 honest workers, --aggregation centred-clip (what clipping costs with no attack)
 #   hostile-mean    7 honest + 3 cheating workers (scale x2, sign-flipped, random noise), plain mean
 #   hostile-clip    the same fleet, centred-clip
+#   poison-mean     7 honest + 3 poisoners (the gradient negated and scaled x10: plausible, as
+#                   ResultPlausibility allows up to 50x the median norm), plain mean
+#   poison-clip     the same fleet, centred-clip
 # Prints each run's test accuracy, wall time, mean coordinator step time (the combination runs in
 # it), and for the hostile runs the outlier events per worker (w1-w3 cheat). Needs raven-worker built
 # with -DRAVEN_HOSTILE_WORKER=ON (the ci preset).
@@ -85,4 +88,7 @@ run clean-mean mean honest honest honest
 run clean-clip centred-clip honest honest honest
 run hostile-mean mean "${cheats[@]}" "${honest7[@]}"
 run hostile-clip centred-clip "${cheats[@]}" "${honest7[@]}"
-echo "contributor ids 1-3 are the cheaters (scale x2, sign-flipped, random noise), 4-10 honest"
+poison=("--cheat,sign,--cheat-factor,10" "--cheat,sign,--cheat-factor,10" "--cheat,sign,--cheat-factor,10")
+run poison-mean mean "${poison[@]}" "${honest7[@]}"
+run poison-clip centred-clip "${poison[@]}" "${honest7[@]}"
+echo "contributor ids 1-3 cheat (hostile: scale x2, sign-flipped, random noise; poison: -10x), 4-10 are honest"

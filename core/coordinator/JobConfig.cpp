@@ -89,7 +89,7 @@ JobConfig JobConfig::fromWire(const wire::Hyperparameters& h, int priority, cons
     RAVEN_CHECK(std::isfinite(h.clip_multiplier()) && h.clip_multiplier() >= 0.0 &&
                     std::isfinite(h.outlier_multiplier()) && h.outlier_multiplier() >= 0.0,
                 "hyperparameters: clip_multiplier and outlier_multiplier must be positive numbers",
-                "leave them at 0 for the defaults (2 and 6), or give e.g. 1.5 and 4");
+                "leave them at 0 for the defaults (2 and 5), or give e.g. 1.5 and 4");
     if (h.clip_multiplier() != 0.0) c.robust.clipMultiplier = h.clip_multiplier();
     if (h.outlier_multiplier() != 0.0) c.robust.outlierMultiplier = h.outlier_multiplier();
     validateSchedule(h.lr_schedule());

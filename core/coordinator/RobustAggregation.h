@@ -12,10 +12,9 @@
 //   tau    = clipMultiplier * median_i(d_i)
 //   mean   = c + sum_i (n_i / N) * min(1, tau / d_i) * (g_i / n_i - c)
 // An honest unit lies near the others, so it is rarely clipped and the mean is close to the plain
-// one; a made-up, scaled or sign-flipped gradient lies far off and adds at most tau. A unit is named
-// an outlier, so that its contributor can be suspected, when its spread s_i = d_i * sqrt(n_i) (the
-// distance at a common number of samples) exceeds median(s) + outlierMultiplier * MAD(s), the MAD
-// (median absolute deviation) taken as at least 5% of median(s). The median needs every unit of the step, so a robust job keeps the step's results in
+// one; a made-up or hugely scaled gradient lies far off and adds at most tau. A unit is named an
+// outlier, so that its contributor can be suspected, when its spread s_i = d_i * sqrt(n_i) (the
+// distance at a common number of samples) exceeds outlierMultiplier * median(s). The median needs every unit of the step, so a robust job keeps the step's results in
 // memory until the step (the plain mean sums them as they arrive).
 //
 // Everything is computed in unit id order on one thread with fixed arithmetic: the same results
@@ -36,7 +35,7 @@ enum class Aggregation {
 
 struct RobustOptions {
     double clipMultiplier = 2.0;     // tau = this x the median distance
-    double outlierMultiplier = 6.0;  // an outlier's spread exceeds the median by this x the MAD
+    double outlierMultiplier = 5.0;  // an outlier's spread exceeds this x the median spread
 };
 
 struct UnitVerdict {

@@ -261,7 +261,7 @@ private slots:
         const JobConfig config = JobConfig::fromWire(h, 0, QStringLiteral("spec"));
         QVERIFY(config.aggregation == Aggregation::CentredClip);
         QCOMPARE(config.robust.clipMultiplier, 1.5);
-        QCOMPARE(config.robust.outlierMultiplier, 6.0);
+        QCOMPARE(config.robust.outlierMultiplier, 5.0);
         const JobConfig again = JobConfig::fromJson(config.toJson());
         QVERIFY(again.aggregation == Aggregation::CentredClip);
         QCOMPARE(again.robust.clipMultiplier, 1.5);
