@@ -169,9 +169,8 @@ private slots:
         };
         const std::vector<Cheat> cheats{
             {"scaled x100", [](StoredResult& r) { for (float& v : r.gradient) v *= 100.0f; }, 0.05},
-            // A flipped gradient lies only ~2 norms off: each of the three still pulls by up to tau,
-            // so the bound, not the median alone, limits it.
-            {"sign-flipped", [](StoredResult& r) { for (float& v : r.gradient) v = -v; }, 0.75},
+            // Negated and scaled: still plausible (ResultPlausibility allows 50x the usual norm).
+            {"negated x10", [](StoredResult& r) { for (float& v : r.gradient) v *= -10.0f; }, 0.25},
             {"random", [](StoredResult& r) {
                  std::mt19937 random(5);
                  std::normal_distribution<float> value(0.0f, 50.0f * kSamples);  // a mean of noise 50
@@ -224,6 +223,17 @@ private slots:
             small.gradient[j] = static_cast<float>(small.samples) * (trueMean_[j] + jitter(random));
         const RobustStep step = centredClip(inputsOf(results), RobustOptions{});
         QCOMPARE(step.outlierUnits(), 0);
+    }
+
+    void aMildCheatIsNoOutlierButItsPullIsStillBounded() {
+        // Negated at the honest size: only ~2x the honest distance off, inside honest units' own
+        // spread (heavy-tailed, up to ~3x), so not named; clipping still bounds what it adds.
+        std::vector<StoredResult> results = honestStep(10);
+        for (int i : {1, 4, 8})
+            for (float& v : results[static_cast<std::size_t>(i)].gradient) v = -v;
+        const RobustStep step = centredClip(inputsOf(results), RobustOptions{});
+        QCOMPARE(step.outlierUnits(), 0);
+        QVERIFY(maxDifference(meanOf(step, samplesOf(results)), referenceMean(results, 2.0)) < 1e-4);
     }
 
     void theSameResultsGiveTheSameBits() {
