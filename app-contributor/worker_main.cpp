@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 
@@ -110,6 +111,8 @@ int main(int argc, char** argv) {
     parser.addOption({"cheat-rate", "TEST BUILDS ONLY: share of the units cheated on.", "p", "1"});
     parser.addOption({"cheat-after", "TEST BUILDS ONLY: honest units first.", "n", "0"});
     parser.addOption({"cheat-share", "TEST BUILDS ONLY: where hostile workers drop and copy results.", "dir"});
+    parser.addOption({"cheat-factor", "TEST BUILDS ONLY: scale by this (default 2); sign: negate and scale (1).",
+                      "f", "0"});
 #endif
     parser.process(app);
 
@@ -173,6 +176,8 @@ int main(int argc, char** argv) {
     options.hostile.after = parser.value("cheat-after").toInt(&ok);
     if (!ok || options.hostile.after < 0) return usageError("--cheat-after wants a number of units");
     options.hostile.shareDir = parser.value("cheat-share");
+    options.hostile.factor = parser.value("cheat-factor").toDouble(&ok);
+    if (!ok || !std::isfinite(options.hostile.factor)) return usageError("--cheat-factor wants a number, e.g. 10");
 #endif
     raven::worker::Worker worker(options);
     int exitCode = 0;

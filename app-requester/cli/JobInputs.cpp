@@ -93,6 +93,11 @@ void setTrainingOptions(wire::Hyperparameters& h, const QCommandLineParser& p) {
     RAVEN_CHECK(kernels, "--kernels must be fast or verifiable, not '" + p.value("kernels").toStdString() + "'",
                 "verifiable: every unit can be recomputed bit for bit and is checked (docs/verification.md)");
     h.set_kernel_mode(protocol::wireKernelMode(*kernels));
+    const QString aggregation = p.value("aggregation");
+    RAVEN_CHECK(aggregation == "mean" || aggregation == "centred-clip",
+                "--aggregation must be mean or centred-clip, not '" + aggregation.toStdString() + "'",
+                "centred-clip bounds what a few wrong results can do to a fast-mode job (docs/verification.md)");
+    h.set_aggregation(aggregation == "mean" ? wire::AGGREGATION_MEAN : wire::AGGREGATION_CENTRED_CLIP);
     if (p.isSet("lanes") || p.isSet("local-steps")) {
         wire::LocalStepsPlan& local = *h.mutable_local_steps();
         local.set_lanes(std::uint32_t(countOption(p, "lanes", 1)));

@@ -50,6 +50,11 @@ int submitCommand(const QStringList& args) {
           "fast, or verifiable: bit-exact kernels, so that the coordinator can recompute any work unit and "
           "catch a contributor that returns a wrong gradient (docs/verification.md).",
           "mode", "fast"},
+         {"aggregation",
+          "mean, or centred-clip: each step clips results that lie far from the others, so that a few "
+          "contributors returning wrong gradients move the model little (for fast kernels, where results "
+          "cannot be recomputed; docs/verification.md).",
+          "how", "mean"},
          {"budget", "Credits the job may spend (from your balance; the unspent rest comes back).", "credits"},
          {"priority", "Higher runs first among your jobs.", "p", "0"},
          {"watch", "Follow the job until it ends (as raven watch)."}});

@@ -36,6 +36,8 @@ int trainCommand(const QStringList& args) {
          {"zstd", "With --workers: compress gradients with zstd."},
          {"kernels", "With --workers: fast, or verifiable (every work unit can be recomputed and checked).", "mode",
           "fast"},
+         {"aggregation", "With --workers: mean, or centred-clip (results far from the others are clipped).",
+          "how", "mean"},
          {"cluster-dir", "With --workers: keep the coordinator's data here (default: a temporary folder).", "dir"},
          {{"m", "model"}, "The model spec (JSON, see docs/model-spec.md).", "spec.json"},
          {{"d", "data"}, "A dataset directory (raven dataset import) or a folder of IDX files.", "dir"},

@@ -62,7 +62,8 @@ int watchJob(requester::BlockingRequester& coordinator, const QString& jobId) {
             line.clear();
             std::printf("job %s is %s%s%s\n", e.job_id().c_str(), qPrintable(jobStateName(e.state())),
                         e.message().empty() ? "" : ": ", e.message().c_str());
-        } else if (e.kind() == wire::JOB_EVENT_KIND_CHECKPOINT_WRITTEN || e.kind() == wire::JOB_EVENT_KIND_BUDGET_LOW) {
+        } else if (e.kind() == wire::JOB_EVENT_KIND_CHECKPOINT_WRITTEN || e.kind() == wire::JOB_EVENT_KIND_BUDGET_LOW ||
+                   e.kind() == wire::JOB_EVENT_KIND_RESULT_OUTLIER) {
             line.clear();
             std::printf("%s\n", e.message().empty()
                                     ? (e.kind() == wire::JOB_EVENT_KIND_BUDGET_LOW ? "the job's budget is running low"

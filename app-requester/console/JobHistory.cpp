@@ -21,6 +21,8 @@ QString eventKindName(wire::JobEventKind kind) {
             return QObject::tr("work re-issued");
         case wire::JOB_EVENT_KIND_BUDGET_LOW:
             return QObject::tr("budget low");
+        case wire::JOB_EVENT_KIND_RESULT_OUTLIER:
+            return QObject::tr("result clipped");
         default:
             return QObject::tr("event");
     }

@@ -27,6 +27,20 @@ QStringList scheduleChoiceNames() {
             QObject::tr("linear warm-up, then cosine")};
 }
 
+QStringList resultCheckingNames() {
+    return {QObject::tr("sanity checks only (fastest)"), QObject::tr("clip results far from the others"),
+            QObject::tr("recompute a share of the work (verifiable kernels)")};
+}
+
+namespace {
+QString resultCheckingOf(const wire::Hyperparameters& h) {
+    const QStringList names = resultCheckingNames();
+    if (h.kernel_mode() == wire::KERNEL_MODE_VERIFIABLE) return names[int(ResultChecking::Recompute)];
+    if (h.aggregation() == wire::AGGREGATION_CENTRED_CLIP) return names[int(ResultChecking::ClipOutliers)];
+    return names[int(ResultChecking::Sanity)];
+}
+}  // namespace
+
 wire::LearningRateSchedule scheduleOf(const JobSettings& s) {
     wire::LearningRateSchedule w;
     switch (s.schedule) {
@@ -104,7 +118,8 @@ QJsonObject describeJob(const JobSettings& s, const data::Manifest& dataset, con
             {"evaluate every", s.evalEverySteps},
             {"checkpoint every", s.checkpointEverySteps},
             {"priority", s.priority},
-            {"budget (credits)", requester::formatCredits(s.budgetMicroCredits)}};
+            {"budget (credits)", requester::formatCredits(s.budgetMicroCredits)},
+            {"result checks", resultCheckingNames()[int(s.checking)]}};
 }
 
 QJsonObject describeJob(const wire::JobInfo& job, const QJsonObject& recorded) {
@@ -134,6 +149,7 @@ QJsonObject describeJob(const wire::JobInfo& job, const QJsonObject& recorded) {
                                                               : QJsonValue(qint64(h.checkpoint_every_steps()));
     out["priority"] = job.priority();
     out["budget (credits)"] = requester::formatCredits(job.budget_micro_credits());
+    out["result checks"] = resultCheckingOf(h);
     return out;
 }
 
@@ -161,6 +177,9 @@ wire::CreateJob makeCreateJob(const JobSettings& s, const data::Manifest& datase
     }
     h.set_eval_every_steps(evalEvery);
     h.set_checkpoint_every_steps(std::uint32_t(s.checkpointEverySteps));
+    h.set_kernel_mode(s.checking == ResultChecking::Recompute ? wire::KERNEL_MODE_VERIFIABLE : wire::KERNEL_MODE_FAST);
+    h.set_aggregation(s.checking == ResultChecking::ClipOutliers ? wire::AGGREGATION_CENTRED_CLIP
+                                                                 : wire::AGGREGATION_MEAN);
     return job;
 }
 

@@ -20,6 +20,12 @@ enum class OptimizerChoice { Adam, AdamW, Sgd, Momentum };
 enum class ScheduleChoice { Constant, StepDecay, Cosine, WarmupCosine };
 // The choices as the form lists them, in ScheduleChoice order.
 QStringList scheduleChoiceNames();
+// How contributors' results are checked (docs/verification.md): only for sanity (fast kernels, the
+// plain mean), by clipping results far from the others (fast kernels, centred clipping), or by
+// recomputing a share of the work units bit for bit (verifiable kernels).
+enum class ResultChecking { Sanity, ClipOutliers, Recompute };
+// The choices as the form lists them, in ResultChecking order.
+QStringList resultCheckingNames();
 
 struct JobSettings {
     QString name;
@@ -37,6 +43,7 @@ struct JobSettings {
     int checkpointEverySteps = 0;  // 0: the coordinator's default
     int priority = 0;
     std::int64_t budgetMicroCredits = 0;
+    ResultChecking checking = ResultChecking::Sanity;
 };
 
 struct SettingsProblems {
@@ -49,7 +56,7 @@ SettingsProblems checkSettings(const JobSettings& s, const data::Manifest& datas
 
 // The job's settings as people compare them (the compare page's diff, the watch page's x axis by
 // samples and epochs): dataset and its training samples, model, optimizer, learning rate, batch,
-// epochs, stop after, evaluation and checkpoint intervals, priority, budget.
+// epochs, stop after, evaluation and checkpoint intervals, priority, budget, result checks.
 QJsonObject describeJob(const JobSettings& s, const data::Manifest& dataset, const QString& modelName);
 // The same settings of any job, from what the coordinator says of it (JobInfo carries them), so that
 // jobs submitted elsewhere compare too. `recorded` (describeJob of a job submitted here, or empty)

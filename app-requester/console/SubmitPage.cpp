@@ -151,6 +151,26 @@ SubmitPage::SubmitPage(DatasetLibrary& library, ModelDocument& document, JobsSer
     priority_->setRange(-100, 100);
     priority_->setToolTip(tr("Higher runs first among your jobs that have budget"));
     form->addRow(tr("&Priority:"), priority_);
+    checking_ = new QComboBox;
+    checking_->setObjectName("jobChecking");
+    checking_->addItems(resultCheckingNames());
+    checking_->setItemData(int(ResultChecking::Sanity),
+                           tr("Contributors' results are checked for size and finite values only. The fastest; "
+                              "a wrong result from a dishonest contributor counts like any other."),
+                           Qt::ToolTipRole);
+    checking_->setItemData(int(ResultChecking::ClipOutliers),
+                           tr("Each step limits how far any one result can pull the model, and reports results "
+                              "that lie far from the others. Costs little; keeps the step's results in memory "
+                              "until the step."),
+                           Qt::ToolTipRole);
+    checking_->setItemData(int(ResultChecking::Recompute),
+                           tr("Contributors compute with bit-exact kernels, and the coordinator recomputes a share "
+                              "of every contributor's work: a wrong result is caught, unpaid, and its sender "
+                              "gets no more work. Slower kernels; the MLP, CNN and other models without "
+                              "pooling, normalization, dropout or attention."),
+                           Qt::ToolTipRole);
+    checking_->setToolTip(tr("How the coordinator checks what volunteers send back (docs/verification.md)"));
+    form->addRow(tr("Result chec&ks:"), checking_);
     budget_ = new QDoubleSpinBox;
     budget_->setObjectName("jobBudget");
     budget_->setDecimals(6);
@@ -257,6 +277,7 @@ JobSettings SubmitPage::settings() const {
     s.evalEverySteps = evalEvery_->value();
     s.checkpointEverySteps = checkpointEvery_->value();
     s.priority = priority_->value();
+    s.checking = ResultChecking(checking_->currentIndex());
     s.budgetMicroCredits = std::int64_t(std::llround(budget_->value() * double(requester::kMicroCreditsPerCredit)));
     return s;
 }

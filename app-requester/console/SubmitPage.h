@@ -61,6 +61,7 @@ private:
     QSpinBox* evalEvery_;
     QSpinBox* checkpointEvery_;
     QSpinBox* priority_;
+    QComboBox* checking_;
     QDoubleSpinBox* budget_;
     QLabel* balance_;
     QLabel* budgetProblem_;

@@ -222,6 +222,19 @@ void Engine::onStepComputed(ledger::JobId job, const JobRunner* which, const QLi
         update.set_active_workers(static_cast<std::uint32_t>(report.contributors.size()));
         (*update.mutable_extra())["train_accuracy"] = report.accuracy;
         (*update.mutable_extra())["learning_rate"] = report.learningRate;
+        if (report.robust) {
+            auto& extra = *update.mutable_extra();
+            extra["robust_median_distance"] = report.robust->medianDistance;
+            extra["robust_radius"] = report.robust->radius;
+            extra["robust_clipped_units"] = report.robust->clippedUnits;
+            extra["robust_outlier_units"] = static_cast<double>(report.robust->outlierUnits.size());
+            for (qsizetype i = 0; i < report.robust->outlierUnits.size(); ++i)
+                metrics_->event(job, wire::JOB_EVENT_KIND_RESULT_OUTLIER,
+                                QStringLiteral("work unit %1 from contributor %2 lay far from the step's other "
+                                               "results; its pull on the model was clipped")
+                                    .arg(report.robust->outlierUnits[i])
+                                    .arg(report.robust->outlierContributors[i]));
+        }
         const std::int64_t evalEvery = r.config().evalEverySteps;
         if (r.planDone()) {
             // The last step's evaluation is part of the job's end: computed here, after any still running.

@@ -2,6 +2,8 @@
 
 #include <QJsonDocument>
 
+#include <cmath>
+
 #include <google/protobuf/util/json_util.h>
 
 #include "base/Error.h"
@@ -78,6 +80,27 @@ JobConfig JobConfig::fromWire(const wire::Hyperparameters& h, int priority, cons
     RAVEN_CHECK(mode, "hyperparameters: unknown kernel_mode " + std::to_string(h.kernel_mode()),
                 "use fast or verifiable");
     c.kernelMode = *mode;
+    switch (h.aggregation()) {
+        case wire::AGGREGATION_MEAN:
+            c.aggregation = Aggregation::Mean;
+            break;
+        case wire::AGGREGATION_CENTRED_CLIP:
+            c.aggregation = Aggregation::CentredClip;
+            break;
+        default:
+            raven::fail("hyperparameters: unknown aggregation " + std::to_string(h.aggregation()),
+                        "use mean or centred-clip");
+    }
+    RAVEN_CHECK(std::isfinite(h.clip_multiplier()) && h.clip_multiplier() >= 0.0 &&
+                    std::isfinite(h.outlier_multiplier()) && h.outlier_multiplier() >= 0.0,
+                "hyperparameters: clip_multiplier and outlier_multiplier must be positive numbers",
+                "leave them at 0 for the defaults (2 and 5), or give e.g. 1.5 and 4");
+    if (h.clip_multiplier() != 0.0) c.robust.clipMultiplier = h.clip_multiplier();
+    if (h.outlier_multiplier() != 0.0) c.robust.outlierMultiplier = h.outlier_multiplier();
+    // Lanes' pseudo-gradients are averaged per lane, not per sample, and are not clipped yet.
+    RAVEN_CHECK(!(c.localSteps && c.aggregation != Aggregation::Mean),
+                "hyperparameters: centred-clip aggregation is for data-parallel jobs, not local-steps (lanes) jobs",
+                "submit the local-steps job with --aggregation mean, or drop --lanes/--local-steps");
     validateSchedule(h.lr_schedule());
     return c;
 }

@@ -10,7 +10,7 @@
 // Zero means "the default" for the fields proto3 cannot leave unset: learning_rate (the optimizer's
 // default), beta1/beta2/epsilon (0.9, 0.999, 1e-8), epochs (1), momentum for "momentum" (0.9),
 // weight_decay for "adamw" (0.01), checkpoint_every_steps (50), gradient_encoding (fp32),
-// kernel_mode (fast);
+// kernel_mode (fast), aggregation (mean), clip_multiplier (2), outlier_multiplier (5);
 // eval_every_steps 0 evaluates at the end only; an empty optimizer is "adam".
 #include <QJsonObject>
 #include <QString>
@@ -20,6 +20,7 @@
 #include "coordinator/LocalStepsConfig.h"
 #include "nn/Optimizer.h"
 #include "protocol/raven.pb.h"
+#include "coordinator/RobustAggregation.h"
 #include "tensor/KernelMode.h"
 #include "training/StepPlan.h"
 
@@ -39,6 +40,9 @@ struct JobConfig {
     bool gradientZstd = false;
     // The kernels of every unit (tensor/KernelMode.h): verifiable units are replayed and verified.
     KernelMode kernelMode = KernelMode::Fast;
+    // How a step combines its units' gradients (RobustAggregation.h).
+    Aggregation aggregation = Aggregation::Mean;
+    RobustOptions robust;
     // Shards per work unit, fixed when the job is created (UnitSizing.h) and kept with the job, so
     // that every step is cut the same way whoever computes it; 0 only in jobs stored before it was.
     std::int64_t shardsPerUnit = 0;

@@ -12,6 +12,7 @@
 #include "base/Error.h"
 #include "checkpoint/Checkpoint.h"
 #include "coordinator/CrashPoints.h"
+#include "coordinator/RobustAggregation.h"
 #include "coordinator/DurableFile.h"
 #include "coordinator/LearningRateSchedule.h"
 #include "data/Batch.h"
@@ -200,6 +201,8 @@ StoredResult JobRunner::loadResult(ledger::WorkUnitId unit) const {
 
 void JobRunner::sumAccepted(const QList<ledger::WorkUnit>& units) {
     if (stepping_) return;  // the step took the sum; the next one starts at finishStep()
+    // A robust combination needs every unit of the step at once: the results stay kept until then.
+    if (config_.aggregation != Aggregation::Mean) return;
     QList<ledger::WorkUnit> ofStep;
     for (const ledger::WorkUnit& unit : units)
         if (unit.modelVersion == version_) ofStep << unit;
@@ -234,16 +237,22 @@ StepWork JobRunner::prepareStep(const QList<ledger::WorkUnit>& units) {
                     jobText(id_) + ": work unit " + std::to_string(unit.id) + " is not a done unit of step " +
                         std::to_string(version_),
                     "");
-    // What the running sum lacks (all of it after a restart, else the last results) is added now.
-    sum_->advance(units, [this](ledger::WorkUnitId unit) { return takeResult(unit); });
-    RAVEN_CHECK(sum_->summed() == static_cast<std::size_t>(units.size()),
-                jobText(id_) + ": " + std::to_string(sum_->summed()) + " of the " + std::to_string(units.size()) +
-                    " results of step " + std::to_string(version_) + " were summed",
-                "");
-    report.samples = sum_->samples();
-    const double lossSum = sum_->lossSum();
-    const std::int64_t correct = sum_->correct();
-    report.contributors = sum_->contributors();
+    StepTotals totals;
+    if (config_.aggregation == Aggregation::Mean) {
+        // What the running sum lacks (all of it after a restart, else the last results) is added now.
+        sum_->advance(units, [this](ledger::WorkUnitId unit) { return takeResult(unit); });
+        RAVEN_CHECK(sum_->summed() == static_cast<std::size_t>(units.size()),
+                    jobText(id_) + ": " + std::to_string(sum_->summed()) + " of the " +
+                        std::to_string(units.size()) + " results of step " + std::to_string(version_) +
+                        " were summed",
+                    "");
+        totals = {sum_->samples(), sum_->lossSum(), sum_->correct()};
+        report.contributors = sum_->contributors();
+        work.gradientSum = sum_->takeGradient();
+    } else {
+        totals = takeForRobustCombination(units, work);
+    }
+    report.samples = totals.samples;
     RAVEN_CHECK(report.samples == plan_.samplesOfStep(version_),
                 jobText(id_) + ": the results of step " + std::to_string(version_) + " cover " +
                     std::to_string(report.samples) + " samples instead of " +
@@ -257,9 +266,8 @@ StepWork JobRunner::prepareStep(const QList<ledger::WorkUnit>& units) {
     // A round's outer step averages its lanes' pseudo-gradients (LocalStepsConfig.h); a step averages
     // its samples' gradients.
     work.divisor = config_.localSteps ? static_cast<std::int64_t>(units.size()) : report.samples;
-    report.trainLoss = lossSum / static_cast<double>(report.samples);
-    report.accuracy = static_cast<double>(correct) / static_cast<double>(report.samples);
-    work.gradientSum = sum_->takeGradient();
+    report.trainLoss = totals.lossSum / static_cast<double>(report.samples);
+    report.accuracy = static_cast<double>(totals.correct) / static_cast<double>(report.samples);
     work.model = model_;
     work.optimizer = optimizer_;
     work.statePath = files_.statePath();
@@ -267,8 +275,44 @@ StepWork JobRunner::prepareStep(const QList<ledger::WorkUnit>& units) {
     return work;
 }
 
+JobRunner::StepTotals JobRunner::takeForRobustCombination(const QList<ledger::WorkUnit>& units, StepWork& work) {
+    // Every result of the step, in id order (kept in memory, or read back from its durable file
+    // after a restart); computeStep() combines them off the event loop, then frees them.
+    StepTotals totals;
+    work.robust = config_.robust;
+    work.robustInputs.reserve(static_cast<std::size_t>(units.size()));
+    for (const ledger::WorkUnit& unit : units) {
+        const StoredResult& result = work.robustInputs.emplace_back(unit.id, takeResult(unit.id)).second;
+        totals.samples += result.samples;
+        totals.lossSum += result.lossSum;
+        totals.correct += result.correct;
+        if (!work.report.contributors.contains(result.contributor)) work.report.contributors << result.contributor;
+    }
+    return totals;
+}
+
+void JobRunner::combineRobustly(StepWork& work) {
+    std::vector<std::pair<ledger::WorkUnitId, const StoredResult*>> results;
+    for (const auto& [unit, result] : work.robustInputs) results.emplace_back(unit, &result);
+    RobustStep step = centredClip(results, *work.robust);
+    work.robustInputs.clear();
+    work.robustInputs.shrink_to_fit();
+    work.gradientSum = std::move(step.gradientSum);
+    StepReport::Robust robust;
+    robust.medianDistance = step.medianDistance;
+    robust.radius = step.radius;
+    robust.clippedUnits = step.clippedUnits();
+    for (const UnitVerdict& verdict : step.units)
+        if (verdict.outlier) {
+            robust.outlierUnits << verdict.unit;
+            robust.outlierContributors << verdict.contributor;
+        }
+    work.report.robust = robust;
+}
+
 StepProduct JobRunner::computeStep(StepWork& work) {
     nn::Model& model = *work.model;
+    if (work.robust) combineRobustly(work);
     // The sum of the step's gradients in unit id order as one part: averageGradients adds it to
     // +0.0 (exact: an ordered sum that starts at +0.0 is never -0.0) and scales, so the mean has
     // the same bits as averaging the results one by one.

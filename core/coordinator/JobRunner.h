@@ -54,6 +54,15 @@ struct StepReport {
     std::int64_t samples = 0;                   // in the step
     double learningRate = 0.0;                  // the rate the step was taken with (the schedule's)
     QList<ledger::ContributorId> contributors;  // who computed the step's units
+    // For a job with robust aggregation: how the step's units were judged (RobustAggregation.h).
+    struct Robust {
+        double medianDistance = 0.0;
+        double radius = 0.0;
+        int clippedUnits = 0;
+        QList<ledger::WorkUnitId> outlierUnits;
+        QList<ledger::ContributorId> outlierContributors;  // one entry per outlier unit
+    };
+    std::optional<Robust> robust;
 };
 
 // A step between prepareStep() and finishStep(): all computeStep() needs, owned, so that it runs on
@@ -65,6 +74,10 @@ struct StepWork {
     std::shared_ptr<nn::Optimizer> optimizer;
     std::vector<float> gradientSum;  // of the step's results, added in unit id order
     std::int64_t divisor = 0;        // the mean is gradientSum / divisor: the step's samples, or its lanes
+    // A job with robust aggregation: the step's results in id order, combined by computeStep()
+    // into gradientSum (RobustAggregation.h).
+    std::optional<RobustOptions> robust;
+    std::vector<std::pair<ledger::WorkUnitId, StoredResult>> robustInputs;
     StepReport report;                          // all but `step`, filled by prepareStep()
     QString statePath;
 };
@@ -151,6 +164,13 @@ public:
     QString writeCheckpoint();
 
 private:
+    struct StepTotals {
+        std::int64_t samples = 0;
+        double lossSum = 0.0;
+        std::int64_t correct = 0;
+    };
+    StepTotals takeForRobustCombination(const QList<ledger::WorkUnit>& units, StepWork& work);
+    static void combineRobustly(StepWork& work);
     void writeState();
     // The accepted result of a unit from memory (moved out), or from disk after a restart.
     StoredResult takeResult(ledger::WorkUnitId unit);

@@ -73,9 +73,11 @@ void HostileCompute::tamper(const wire::WorkUnit& unit, ComputedUnit& done) {
             std::normal_distribution<float> noise(0.0f, static_cast<float>(rms));
             for (float& v : g) v = noise(random);
         } else if (kind == "scale") {
-            for (float& v : g) v *= 2.0f;
+            const float factor = options_.factor != 0.0 ? static_cast<float>(options_.factor) : 2.0f;
+            for (float& v : g) v *= factor;
         } else if (kind == "sign") {
-            for (float& v : g) v = -v;
+            const float factor = options_.factor != 0.0 ? static_cast<float>(options_.factor) : 1.0f;
+            for (float& v : g) v = -factor * v;
         } else if (kind == "zero") {
             std::fill(g.begin(), g.end(), 0.0f);
         } else if (kind == "stale") {

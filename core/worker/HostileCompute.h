@@ -31,6 +31,7 @@ struct HostileOptions {
     double rate = 1.0;       // share of the units (after `after`) that are rewritten
     int after = 0;           // honest units first
     QString shareDir;        // copy: where hostile workers drop and take results
+    double factor = 0.0;     // scale: the factor (0: 2); sign: the negated gradient times this (0: 1)
 };
 
 class HostileCompute {

@@ -185,6 +185,12 @@ private slots:
         child<QSpinBox>(&window, "jobDecayEvery")->setValue(4);
         child<QDoubleSpinBox>(&window, "jobDecayFactor")->setValue(0.5);
         QVERIFY(!child<QLabel>(&window, "scheduleProblem")->isVisible());
+        // Results far from the others are clipped (chosen from the keyboard): the job runs with
+        // centred clipping at the coordinator, and still learns.
+        auto* checking = child<QComboBox>(&window, "jobChecking");
+        checking->setFocus();
+        QTest::keyClick(checking, Qt::Key_Down);
+        QCOMPARE(checking->currentIndex(), int(ResultChecking::ClipOutliers));
         // The price is the coordinator's own, from the wire, with the balance beside the estimate.
         QTRY_VERIFY(window.jobs().pricePerTeraflop() == raven::ledger::kMicroCreditsPerCredit);
         const QString estimate = child<QLabel>(&window, "jobEstimate")->text();
@@ -206,6 +212,7 @@ private slots:
         QCOMPARE(watch->lossChart()->pointCount(1), 16);         // smoothed
         QTRY_COMPARE(watch->accuracyChart()->pointCount(0), 2);  // after each epoch
         QVERIFY(window.watcher().history()->metrics().back().evalAccuracy.value() > 0.3);
+        QCOMPARE(jobOf(window, jobId)->hyperparameters().aggregation(), raven::wire::AGGREGATION_CENTRED_CLIP);
         QVERIFY(!window.watcher().history()->events().empty());
         // Events from before the page subscribed come too (the coordinator keeps them): the worker
         // joining, at the step it happened.

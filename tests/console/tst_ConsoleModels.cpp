@@ -425,6 +425,24 @@ private slots:
         QCOMPARE(h.lr_schedule().min_learning_rate(), 1e-4);
         QCOMPARE(describeJob(s, m, "mlp")["learning-rate schedule"].toString(),
                  QString("cosine to 0.0001 after 8 warm-up steps from ×0.01"));
+
+        // How results are checked: the kernels and the aggregation on the wire, and the same words
+        // back from what the coordinator says of the job.
+        const QStringList checking = resultCheckingNames();
+        QCOMPARE(makeCreateJob(s, m).hyperparameters().kernel_mode(), raven::wire::KERNEL_MODE_FAST);
+        QCOMPARE(makeCreateJob(s, m).hyperparameters().aggregation(), raven::wire::AGGREGATION_MEAN);
+        s.checking = ResultChecking::ClipOutliers;
+        h = makeCreateJob(s, m).hyperparameters();
+        QCOMPARE(h.kernel_mode(), raven::wire::KERNEL_MODE_FAST);
+        QCOMPARE(h.aggregation(), raven::wire::AGGREGATION_CENTRED_CLIP);
+        s.checking = ResultChecking::Recompute;
+        h = makeCreateJob(s, m).hyperparameters();
+        QCOMPARE(h.kernel_mode(), raven::wire::KERNEL_MODE_VERIFIABLE);
+        QCOMPARE(h.aggregation(), raven::wire::AGGREGATION_MEAN);
+        raven::wire::JobInfo info;
+        *info.mutable_hyperparameters() = h;
+        QCOMPARE(describeJob(info, {})["result checks"].toString(), checking[int(ResultChecking::Recompute)]);
+        QCOMPARE(describeJob(s, m, "mlp")["result checks"].toString(), checking[int(ResultChecking::Recompute)]);
     }
 
     void configDiffMarksWhatDiffers() {
@@ -439,7 +457,7 @@ private slots:
         QAbstractItemModelTester tester(&diff, QAbstractItemModelTester::FailureReportingMode::QtTest);
         diff.setJobs({"job 1", "job 2", "job 3"}, {describeJob(a, m, "mlp"), describeJob(b, m, "mlp"), QJsonObject()});
         QCOMPARE(diff.columnCount(), 3);
-        QCOMPARE(diff.rowCount(), 13);
+        QCOMPARE(diff.rowCount(), 14);
         int differing = 0;
         for (int r = 0; r < diff.rowCount(); ++r) {
             const bool differs = diff.index(r, 0).data(ConfigDiffModel::DiffersRole).toBool();
@@ -452,7 +470,7 @@ private slots:
             }
         }
         // Every row differs from the job with no recorded settings; without it only the rate does.
-        QCOMPARE(differing, 13);
+        QCOMPARE(differing, 14);
         diff.setJobs({"job 1", "job 2"}, {describeJob(a, m, "mlp"), describeJob(b, m, "mlp")});
         differing = 0;
         for (int r = 0; r < diff.rowCount(); ++r)
