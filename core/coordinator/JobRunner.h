@@ -10,7 +10,7 @@
 //   store.setJobModelVersion(job.id, runner.version(), now);
 //   runner.removeResults(stepUnits);
 //
-// The coordinator does both halves off its event loop (Engine, GroupCommit): resultFiles() are
+// The coordinator does both halves off its event loop (Engine, GroupCommit): each resultFile() is
 // written in batches by a worker thread, then keepResult(); applyStep() is prepareStep() on the
 // event loop, computeStep() on a worker thread (sum, optimizer, state file), finishStep() back on
 // the event loop. Between prepareStep() and finishStep() only the StepWork touches the model and
