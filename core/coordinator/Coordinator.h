@@ -20,7 +20,7 @@
 //   datasets/<id>.json         uploaded manifests, by dataset id
 //   specs/<sha256>.json        uploaded model specs, by the SHA-256 of their text
 //   jobs/<id>/state.safetensors   the job's weights, optimizer state and step: the source of truth
-//   jobs/<id>/results/<unit>.f32  accepted gradients of the current step, until the step is applied
+//   jobs/<id>/results/<unit>.result  accepted results of the current step, until the step is applied
 //   jobs/<id>/v<version>.safetensors  downloadable checkpoints (the last three)
 //
 // Crash safety: a gradient is written and fsynced before its unit is accepted in the store, and a

@@ -17,7 +17,7 @@
 namespace raven::coordinator {
 
 enum class CrashPoint {
-    ResultGradientWritten,  // a result's .f32 is on disk, its .json is not
+    ResultGradientWritten,  // a batch's result files are fsynced under temporary names, none renamed
     ResultSaved,            // a result's files are on disk, the store has not accepted (paid) it
     ResultAccepted,         // the store accepted and paid a result, its worker has no ack
     StateWritten,           // a step's state file is on disk, the store is a version behind

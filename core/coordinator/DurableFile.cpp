@@ -38,15 +38,18 @@ void writeDurably(const QString& path, const QByteArray& bytes) {
     syncDirectory(QFileInfo(path).absolutePath());
 }
 
-void writeDurably(const std::vector<std::pair<QString, QByteArray>>& files) {
+void writeDurably(const std::vector<std::pair<QString, QByteArrayList>>& files,
+                  const std::function<void()>& beforeRename) {
     std::vector<std::unique_ptr<QFile>> temporaries;
     const auto cleanUp = [&] {
         for (const auto& t : temporaries) QFile::remove(t->fileName());
     };
-    for (const auto& [path, bytes] : files) {
+    for (const auto& [path, pieces] : files) {
         auto file = std::make_unique<QFile>(path + QStringLiteral(".partial"));
-        const bool written = file->open(QIODevice::WriteOnly | QIODevice::Truncate) &&
-                             file->write(bytes) == bytes.size() && file->flush() && ::fsync(file->handle()) == 0;
+        // Unbuffered: each piece goes to write(2) from its own memory (a gradient is not copied).
+        bool written = file->open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Unbuffered);
+        for (const QByteArray& piece : pieces) written = written && file->write(piece) == piece.size();
+        written = written && ::fsync(file->handle()) == 0;
         const QString why = file->errorString();
         file->close();
         temporaries.push_back(std::move(file));
@@ -56,6 +59,7 @@ void writeDurably(const std::vector<std::pair<QString, QByteArray>>& files) {
                         "check that the data directory is writable and the disk not full");
         }
     }
+    if (beforeRename) beforeRename();
     std::set<QString> directories;
     for (std::size_t i = 0; i < files.size(); ++i) {
         const QString& path = files[i].first;

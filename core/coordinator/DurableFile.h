@@ -7,8 +7,10 @@
 // QSaveFile writes a temporary file, fsyncs it and renames it over the target; the directory is
 // fsynced afterwards so that the rename itself survives a power cut.
 #include <QByteArray>
+#include <QByteArrayList>
 #include <QString>
 
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -16,10 +18,13 @@ namespace raven::coordinator {
 
 // raven::Error naming the file when it cannot be written.
 void writeDurably(const QString& path, const QByteArray& bytes);
-// Group commit: every file written to a temporary, each fsynced, then all renamed over their targets
-// and each directory fsynced once (not once per file). A crash leaves any subset of the targets
-// replaced, each whole. raven::Error naming the first file that cannot be written (none renamed).
-void writeDurably(const std::vector<std::pair<QString, QByteArray>>& files);
+// Group commit: every file written to a temporary (<path>.partial) from its pieces in order, each
+// fsynced, then all renamed over their targets and each directory fsynced once (not once per file).
+// A crash leaves any subset of the targets replaced, each whole. raven::Error naming the first file
+// that cannot be written (none renamed). `beforeRename`, when given, runs once all temporaries are
+// durable and none is renamed yet (a crash point).
+void writeDurably(const std::vector<std::pair<QString, QByteArrayList>>& files,
+                  const std::function<void()>& beforeRename = {});
 // The whole file; raven::Error naming it when it cannot be read.
 QByteArray readWhole(const QString& path);
 

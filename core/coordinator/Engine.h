@@ -52,6 +52,7 @@
 #include "coordinator/ResultJudge.h"
 #include "coordinator/ResultVerifier.h"
 #include "coordinator/Scheduler.h"
+#include "coordinator/StepUnits.h"
 #include "coordinator/StepWaterfall.h"
 #include "coordinator/Transfers.h"
 #include "ledger/LeaseBook.h"
@@ -243,6 +244,7 @@ private:
     PrefetchHints prefetchHints_;
     std::vector<std::unique_ptr<JobRunner>> retired_;  // ended during a handler; freed on the next turn
     std::map<ledger::JobId, QDateTime> stepStarted_;
+    StepUnits stepUnits_;                                 // each job's step in progress, read once a step
     std::map<ledger::JobId, StepWaterfall> waterfalls_;  // the step in progress, for metrics.jsonl
     std::map<ledger::JobId, std::set<ledger::ContributorId>> jobWorkers_;  // for WORKER_JOINED / LEFT
     mutable std::map<ledger::JobId, qint64> totalSteps_;                   // JobInfo of ended jobs

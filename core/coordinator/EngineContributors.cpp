@@ -436,13 +436,15 @@ void Engine::onBatchDurable(std::vector<CommitItem> batch) {
     if (std::any_of(outcomes.begin(), outcomes.end(),
                     [](const auto& o) { return o && o->outcome == ledger::AcceptOutcome::Accepted; }))
         crashPoint(CrashPoint::ResultAccepted);
+    for (std::size_t i = 0; i < batch.size(); ++i)
+        if (outcomes[i] && outcomes[i]->outcome == ledger::AcceptOutcome::Accepted)
+            stepUnits_.done(batch[i].checked.job, batch[i].checked.unit, batch[i].checked.contributor, now);
     std::set<ledger::JobId> accepted;
     for (std::size_t i = 0; i < batch.size(); ++i) {
         CommitItem& item = batch[i];
         try {
             if (!outcomes[i]) {
-                QFile::remove(item.files.gradientPath(item.checked.unit));
-                QFile::remove(item.files.resultInfoPath(item.checked.unit));
+                item.files.removeResult(item.checked.unit);
                 server_->send(item.checked.connection,
                               protocol::makeError(wire::ERROR_CODE_INTERNAL,
                                                   failure.isEmpty() ? QStringLiteral("the result could not be stored")
@@ -500,8 +502,7 @@ wire::ResultAck Engine::afterAcceptance(CommitItem& item, const ledger::AcceptRe
     } else if (accepted.outcome != ledger::AcceptOutcome::Duplicate) {
         // Not counted: its durable copy goes (a duplicate's files are the counted result's).
         if (r) r->discardResult(c.unit);
-        QFile::remove(item.files.gradientPath(c.unit));
-        QFile::remove(item.files.resultInfoPath(c.unit));
+        item.files.removeResult(c.unit);
         if (accepted.outcome == ledger::AcceptOutcome::OutOfBudget)
             announceState(c.job, QStringLiteral("out of budget"));
     }

@@ -120,19 +120,26 @@ void Engine::advance(ledger::JobId id) {
     try {
         if (r->stepping()) return;  // onStepComputed() moves it on
         if (r->planDone()) return completeJob(*r);
-        const QList<ledger::WorkUnit> units = store_->workUnits(id, r->version());
+        const qint64 version = r->version();
+        // Read from the store once a step, then kept current by the acceptances (StepUnits.h).
+        const QList<ledger::WorkUnit> units =
+            stepUnits_.of(id, version, [&] { return store_->workUnits(id, version); });
         if (units.isEmpty()) {
             // All the step's units in one transaction, leasable at once (serveParkedLeases).
-            store_->addWorkUnits(id, r->version(), r->unitsOfCurrentStep(shardsPerUnit(*r)));
+            store_->addWorkUnits(id, version, r->unitsOfCurrentStep(shardsPerUnit(*r)));
             desk_->workMayHaveAppeared();
             stepStarted_[id] = utcNow();
             if (!waterfalls_[id].begun()) waterfalls_[id].begin(StepWaterfall::Clock::now());
             return;
         }
         r->sumAccepted(units);  // the running sum: each accepted gradient freed once summed
-        for (const ledger::WorkUnit& unit : units)
-            if (unit.state != ledger::WorkUnitState::Done) return;
-        startStep(*r, units);
+        if (stepUnits_.undone(id) > 0) return;
+        // The step is applied from the store's own list (one read a step), not the kept one.
+        stepUnits_.forget(id);
+        const QList<ledger::WorkUnit> stored =
+            stepUnits_.of(id, version, [&] { return store_->workUnits(id, version); });
+        if (stepUnits_.undone(id) > 0) return;
+        startStep(*r, stored);
     } catch (const raven::Error& error) {
         failJob(id, QString::fromStdString(error.message()));
     } catch (const std::exception& error) {

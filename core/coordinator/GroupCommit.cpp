@@ -24,15 +24,12 @@ void GroupCommit::add(CommitItem item) {
 }
 
 void GroupCommit::write(const std::vector<CommitItem>& batch) {
-    std::vector<std::pair<QString, QByteArray>> gradients, infos;
-    for (const CommitItem& item : batch) {
-        gradients.push_back(JobRunner::gradientFile(item.files, item.checked.unit, item.checked.result));
-        infos.push_back(JobRunner::resultInfoFile(item.files, item.checked.unit, item.checked.contributor,
-                                                  item.checked.result, item.checked.sha256));
-    }
-    writeDurably(gradients);
-    crashPoint(CrashPoint::ResultGradientWritten);
-    writeDurably(infos);
+    std::vector<std::pair<QString, QByteArrayList>> files;
+    files.reserve(batch.size());
+    for (const CommitItem& item : batch)
+        files.push_back(JobRunner::resultFile(item.files, item.checked.unit, item.checked.contributor,
+                                              item.checked.result, item.checked.sha256));
+    writeDurably(files, [] { crashPoint(CrashPoint::ResultGradientWritten); });
     crashPoint(CrashPoint::ResultSaved);
 }
 

@@ -5,19 +5,19 @@
 //   commit.add({checked, runner.files()});   // a checked, plausible result of a unit not yet done
 //
 // An accepted result must be on disk before the store counts (and pays) it. Doing that per result
-// costs two fsynced files, two directory fsyncs and a SQLite commit each, on the event loop. Here
-// the results waiting when a write can start form one batch: a worker thread writes all their
-// gradient files (each fsynced, then renamed, each directory fsynced once), then all their info
-// files the same way, and only then hands the batch back to the event loop, which accepts the
-// whole batch in ONE store transaction, pays and answers each. Up to kBatchesInFlight batches are
-// written at once (their fsyncs overlap, and the file system's journal may commit them together);
-// results that arrive while that many are in flight wait for the next batch, so the batch grows
-// with the load (as a database's group commit does). Batches may come back in any order.
+// costs an fsynced file, a directory fsync and a SQLite commit each, on the event loop. Here the
+// results waiting when a write can start form one batch: a worker thread writes each result's one
+// file (ResultFile.h) under a temporary name, fsyncs them all, renames them and fsyncs each directory
+// once, and only then hands the batch back to the event loop, which accepts the whole batch in ONE
+// store transaction, pays and answers each. Up to kBatchesInFlight batches are written at once
+// (their fsyncs overlap, and the file system's journal may commit them together); results that
+// arrive while that many are in flight wait for the next batch, so the batch grows with the load
+// (as a database's group commit does). Batches may come back in any order.
 //
-// Order per result, as before: gradient file, info file (crash point result-gradient-written in
-// between), both durable (result-saved), then the store's transaction (result-accepted). A unit
-// appears at most once in the files being written: the caller holds back a second result for a
-// unit that holds() says is already here until the first one's fate is known.
+// Order per result: its file written and fsynced under a temporary name (crash point
+// result-gradient-written), renamed and durable (result-saved), then the store's transaction
+// (result-accepted). A unit appears at most once in the files being written: the caller holds back
+// a second result for a unit that holds() says is already here until the first one's fate is known.
 #include <QObject>
 #include <QThreadPool>
 

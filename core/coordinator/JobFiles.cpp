@@ -13,6 +13,16 @@ namespace raven::coordinator {
 JobFiles::JobFiles(const QString& dataDir, ledger::JobId job)
     : dir_(QDir(dataDir).filePath(QStringLiteral("jobs/%1").arg(job))) {}
 
+QString JobFiles::resultPath(ledger::WorkUnitId unit) const {
+    return QDir(resultsDir()).filePath(QStringLiteral("%1.result").arg(unit));
+}
+
+void JobFiles::removeResult(ledger::WorkUnitId unit) const {
+    QFile::remove(resultPath(unit));
+    QFile::remove(resultInfoPath(unit));
+    QFile::remove(gradientPath(unit));
+}
+
 QString JobFiles::gradientPath(ledger::WorkUnitId unit) const {
     return QDir(resultsDir()).filePath(QStringLiteral("%1.f32").arg(unit));
 }

@@ -3,8 +3,9 @@
 // download (also after the job ended, when no JobRunner holds it any more).
 //
 //   jobs/<id>/state.safetensors        weights + optimizer state + step (nn::toCheckpoint): the truth
-//   jobs/<id>/results/<unit>.f32       an accepted gradient (little-endian float32, parameter order)
-//   jobs/<id>/results/<unit>.json      its sample count, summed loss, correct count, contributor
+//   jobs/<id>/results/<unit>.result    an accepted result: header and gradient in one file (ResultFile.h)
+//   jobs/<id>/results/<unit>.f32       the layout before, still read: an accepted gradient (float32)
+//   jobs/<id>/results/<unit>.json        and its sample count, summed loss, correct count, contributor
 //   jobs/<id>/v<version>.safetensors   checkpoints kept for download (the newest three)
 //   jobs/<id>/metrics.jsonl            every MetricsUpdate, one JSON object a line
 //   jobs/<id>/failure.txt              why the coordinator stopped the job (state failed)
@@ -25,8 +26,12 @@ public:
     const QDir& dir() const { return dir_; }
     QString statePath() const { return dir_.filePath("state.safetensors"); }
     QString resultsDir() const { return dir_.filePath("results"); }
+    QString resultPath(ledger::WorkUnitId unit) const;
+    // The two files of the layout before (read, never written, by this coordinator).
     QString gradientPath(ledger::WorkUnitId unit) const;
     QString resultInfoPath(ledger::WorkUnitId unit) const;
+    // Removes a result's file(s), whichever layout they have.
+    void removeResult(ledger::WorkUnitId unit) const;
     QString checkpointPath(qint64 version) const;
     QString metricsPath() const { return dir_.filePath("metrics.jsonl"); }
     QString failurePath() const { return dir_.filePath("failure.txt"); }

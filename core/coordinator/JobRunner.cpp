@@ -15,6 +15,7 @@
 #include "coordinator/RobustAggregation.h"
 #include "coordinator/DurableFile.h"
 #include "coordinator/LearningRateSchedule.h"
+#include "coordinator/ResultFile.h"
 #include "data/Batch.h"
 #include "data/Sharding.h"
 #include "nn/ModelCheckpoint.h"
@@ -119,37 +120,16 @@ void JobRunner::writeState() {
     writeDurably(files_.statePath(), toBytes(nn::toCheckpoint(*model_, optimizer_.get()).toSafeTensors().toBytes()));
 }
 
-std::pair<QString, QByteArray> JobRunner::gradientFile(const JobFiles& files, ledger::WorkUnitId unit,
-                                                       const protocol::WorkResult& result) {
-    // The gradient's own memory, not a copy (little-endian hosts): valid while `result` lives, which
-    // the writers (saveResult, GroupCommit::write) guarantee.
-    const auto values = QByteArray::fromRawData(reinterpret_cast<const char*>(result.gradient.data()),
-                                                static_cast<qsizetype>(result.gradient.size() * sizeof(float)));
-    return {files.gradientPath(unit), values};
-}
-
-std::pair<QString, QByteArray> JobRunner::resultInfoFile(const JobFiles& files, ledger::WorkUnitId unit,
+std::pair<QString, QByteArrayList> JobRunner::resultFile(const JobFiles& files, ledger::WorkUnitId unit,
                                                          ledger::ContributorId contributor,
                                                          const protocol::WorkResult& result, const QString& sha256) {
-    QJsonObject info;
-    info["samples"] = static_cast<qint64>(result.sampleCount);
-    info["loss_sum"] = result.loss;
-    info["correct"] = static_cast<qint64>(result.correct);
-    info["contributor"] = contributor;
-    info["compute_ms"] = static_cast<qint64>(result.computeMs);
-    // The kernels it was computed with: a verifiable result can be replayed bit for bit later.
-    info["kernel_mode"] = result.kernelMode == wire::KERNEL_MODE_VERIFIABLE ? "verifiable" : "fast";
-    if (!sha256.isEmpty()) info["payload_sha256"] = sha256;  // of the bytes as received (before decoding)
-    return {files.resultInfoPath(unit), QJsonDocument(info).toJson(QJsonDocument::Compact)};
+    return {files.resultPath(unit), ResultFile::pieces(contributor, result, sha256)};
 }
 
 void JobRunner::saveResult(ledger::WorkUnitId unit, ledger::ContributorId contributor,
                            const protocol::WorkResult& result) {
-    const auto gradient = gradientFile(files_, unit, result);
-    writeDurably(gradient.first, gradient.second);
-    crashPoint(CrashPoint::ResultGradientWritten);
-    const auto info = resultInfoFile(files_, unit, contributor, result, QString());
-    writeDurably(info.first, info.second);
+    writeDurably({resultFile(files_, unit, contributor, result, QString())},
+                 [] { crashPoint(CrashPoint::ResultGradientWritten); });
     keepResult(unit, contributor, protocol::WorkResult(result));
 }
 
@@ -164,12 +144,12 @@ void JobRunner::keepResult(ledger::WorkUnitId unit, ledger::ContributorId contri
 
 void JobRunner::discardResult(ledger::WorkUnitId unit) {
     kept_.erase(unit);
-    QFile::remove(files_.resultInfoPath(unit));
-    QFile::remove(files_.gradientPath(unit));
+    files_.removeResult(unit);
 }
 
 bool JobRunner::hasResult(ledger::WorkUnitId unit) const {
-    return QFile::exists(files_.gradientPath(unit)) && QFile::exists(files_.resultInfoPath(unit));
+    return QFile::exists(files_.resultPath(unit)) ||
+           (QFile::exists(files_.gradientPath(unit)) && QFile::exists(files_.resultInfoPath(unit)));
 }
 
 StoredResult JobRunner::takeResult(ledger::WorkUnitId unit) {
@@ -183,6 +163,9 @@ StoredResult JobRunner::takeResult(ledger::WorkUnitId unit) {
 }
 
 StoredResult JobRunner::loadResult(ledger::WorkUnitId unit) const {
+    if (QFile::exists(files_.resultPath(unit)) || !QFile::exists(files_.gradientPath(unit)))
+        return ResultFile::read(files_.resultPath(unit), parameterCount_);
+    // The two-file layout of a coordinator before this one, stopped in the middle of a step.
     const QByteArray values = readWhole(files_.gradientPath(unit));
     RAVEN_CHECK(values.size() == static_cast<qsizetype>(parameterCount_) * static_cast<qsizetype>(sizeof(float)),
                 files_.gradientPath(unit).toStdString() + " does not hold " + std::to_string(parameterCount_) +

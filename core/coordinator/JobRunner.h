@@ -10,7 +10,7 @@
 //   store.setJobModelVersion(job.id, runner.version(), now);
 //   runner.removeResults(stepUnits);
 //
-// The coordinator does both halves off its event loop (Engine, GroupCommit): resultFiles() are
+// The coordinator does both halves off its event loop (Engine, GroupCommit): each resultFile() is
 // written in batches by a worker thread, then keepResult(); applyStep() is prepareStep() on the
 // event loop, computeStep() on a worker thread (sum, optimizer, state file), finishStep() back on
 // the event loop. Between prepareStep() and finishStep() only the StepWork touches the model and
@@ -120,13 +120,11 @@ public:
     // Keeps an accepted result on disk (fsynced) until its step is applied, and in memory, so that
     // the step sums it without reading it back (after a restart it is read from disk once).
     void saveResult(ledger::WorkUnitId unit, ledger::ContributorId contributor, const protocol::WorkResult& result);
-    // saveResult() in two halves, for group commit: the result's two files (gradient first) with
-    // their bytes, to be written by writeDurably() (any thread), then keepResult() once they are
-    // durable. `sha256` is the payload's hash as received (recorded, never recomputed). The gradient
-    // file's bytes are `result`'s own memory (no copy): write them while `result` lives.
-    static std::pair<QString, QByteArray> gradientFile(const JobFiles& files, ledger::WorkUnitId unit,
-                                                       const protocol::WorkResult& result);
-    static std::pair<QString, QByteArray> resultInfoFile(const JobFiles& files, ledger::WorkUnitId unit,
+    // saveResult() in two halves, for group commit: the result's one file (ResultFile.h) as its path
+    // and pieces, to be written by writeDurably() (any thread), then keepResult() once it is durable.
+    // `sha256` is the payload's hash as received (recorded, never recomputed). The gradient piece is
+    // `result`'s own memory (no copy): write it while `result` lives.
+    static std::pair<QString, QByteArrayList> resultFile(const JobFiles& files, ledger::WorkUnitId unit,
                                                          ledger::ContributorId contributor,
                                                          const protocol::WorkResult& result, const QString& sha256);
     void keepResult(ledger::WorkUnitId unit, ledger::ContributorId contributor, protocol::WorkResult&& result);

@@ -87,7 +87,7 @@ ContributorId CoordinatorStore::addContributor(const QString& name, const QByteA
     RAVEN_CHECK(
         !connection_->scalar(QStringLiteral("SELECT id FROM contributors WHERE token_hash = ?"), {hash}).isValid(),
         "a contributor with this token is already registered", "give each contributor its own token");
-    const QSqlQuery q = connection_->exec(
+    SqlRows q = connection_->query(
         QStringLiteral("INSERT INTO contributors (name, token_hash, registered_at, devices, measured_gflops) "
                        "VALUES (?, ?, ?, ?, ?)"),
         {name, hash, toSqlTime(now), toJson(devices), measuredGflops});
@@ -97,7 +97,7 @@ ContributorId CoordinatorStore::addContributor(const QString& name, const QByteA
 }
 
 std::optional<Contributor> CoordinatorStore::contributor(ContributorId id) const {
-    QSqlQuery q = connection_->exec(
+    SqlRows q = connection_->query(
         QStringLiteral(
             "SELECT id, name, token_hash, registered_at, devices, measured_gflops FROM contributors WHERE id = ?"),
         {id});
@@ -121,8 +121,8 @@ void CoordinatorStore::updateContributorDevices(ContributorId id, const QJsonArr
     RAVEN_CHECK(measuredGflops >= 0, "contributor " + idText(id) + " reports a negative speed",
                 "report the measured GFLOP/s of the benchmark (0 when unknown)");
     Transaction tx(*connection_);
-    const QSqlQuery q =
-        connection_->exec(QStringLiteral("UPDATE contributors SET devices = ?, measured_gflops = ? WHERE id = ?"),
+    SqlRows q =
+        connection_->query(QStringLiteral("UPDATE contributors SET devices = ?, measured_gflops = ? WHERE id = ?"),
                           {toJson(devices), measuredGflops, id});
     RAVEN_CHECK(q.numRowsAffected() == 1, "no contributor " + idText(id) + " in " + path().toStdString(),
                 "register the contributor first");
@@ -139,8 +139,8 @@ RequesterId CoordinatorStore::addRequester(const QString& name, const QByteArray
     RAVEN_CHECK(
         !connection_->scalar(QStringLiteral("SELECT id FROM requesters WHERE api_key_hash = ?"), {hash}).isValid(),
         "a requester with this API key is already registered", "give each requester its own API key");
-    const QSqlQuery q =
-        connection_->exec(QStringLiteral("INSERT INTO requesters (name, api_key_hash, registered_at) VALUES (?, ?, ?)"),
+    SqlRows q =
+        connection_->query(QStringLiteral("INSERT INTO requesters (name, api_key_hash, registered_at) VALUES (?, ?, ?)"),
                           {name, hash, toSqlTime(now)});
     const RequesterId id = q.lastInsertId().toLongLong();
     tx.commit();
@@ -148,7 +148,7 @@ RequesterId CoordinatorStore::addRequester(const QString& name, const QByteArray
 }
 
 std::optional<Requester> CoordinatorStore::requester(RequesterId id) const {
-    QSqlQuery q = connection_->exec(
+    SqlRows q = connection_->query(
         QStringLiteral("SELECT id, name, api_key_hash, registered_at FROM requesters WHERE id = ?"), {id});
     if (!q.next()) return std::nullopt;
     return Requester{q.value(0).toLongLong(), q.value(1).toString(), q.value(2).toString(), fromSqlTime(q.value(3))};
@@ -166,7 +166,7 @@ JobId CoordinatorStore::addJob(const NewJob& job, const QDateTime& now) {
     RAVEN_CHECK(requester(job.requester).has_value(),
                 "job '" + job.name.toStdString() + "' names requester " + idText(job.requester) + ", which is unknown",
                 "register the requester first");
-    const QSqlQuery q = connection_->exec(
+    SqlRows q = connection_->query(
         QStringLiteral("INSERT INTO jobs (requester, name, spec, hyperparameters, dataset, budget, state, "
                        "model_version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, 'queued', 0, ?, ?)"),
         {job.requester, job.name, toJson(job.spec), toJson(job.hyperparameters), job.dataset, toSqlTime(now),
@@ -177,20 +177,20 @@ JobId CoordinatorStore::addJob(const NewJob& job, const QDateTime& now) {
 }
 
 std::optional<Job> CoordinatorStore::job(JobId id) const {
-    QSqlQuery q =
-        connection_->exec(QStringLiteral("SELECT ") + kJobColumns + QStringLiteral(" FROM jobs WHERE id = ?"), {id});
+    SqlRows q =
+        connection_->query(QStringLiteral("SELECT ") + kJobColumns + QStringLiteral(" FROM jobs WHERE id = ?"), {id});
     if (!q.next()) return std::nullopt;
-    return jobFrom(q);
+    return jobFrom(q.row());
 }
 
 QList<Job> CoordinatorStore::jobs(std::optional<JobState> state) const {
-    QSqlQuery q =
-        state ? connection_->exec(
+    SqlRows q =
+        state ? connection_->query(
                     QStringLiteral("SELECT ") + kJobColumns + QStringLiteral(" FROM jobs WHERE state = ? ORDER BY id"),
                     {nameOf(*state)})
-              : connection_->exec(QStringLiteral("SELECT ") + kJobColumns + QStringLiteral(" FROM jobs ORDER BY id"));
+              : connection_->query(QStringLiteral("SELECT ") + kJobColumns + QStringLiteral(" FROM jobs ORDER BY id"));
     QList<Job> result;
-    while (q.next()) result << jobFrom(q);
+    while (q.next()) result << jobFrom(q.row());
     return result;
 }
 
@@ -202,7 +202,7 @@ void CoordinatorStore::setJobState(JobId id, JobState state, const QDateTime& no
                 "job " + idText(id) + " is " + nameOf(current->state).toStdString() + " and cannot become " +
                     nameOf(state).toStdString(),
                 "a done or cancelled job is final; submit a new job");
-    connection_->exec(QStringLiteral("UPDATE jobs SET state = ?, updated_at = ? WHERE id = ?"),
+    connection_->query(QStringLiteral("UPDATE jobs SET state = ?, updated_at = ? WHERE id = ?"),
                       {nameOf(state), toSqlTime(now), id});
     tx.commit();
 }
@@ -210,8 +210,8 @@ void CoordinatorStore::setJobState(JobId id, JobState state, const QDateTime& no
 void CoordinatorStore::setJobModelVersion(JobId id, qint64 version, const QDateTime& now) {
     RAVEN_CHECK(version >= 0, "job " + idText(id) + ": negative model version", "versions count steps from 0");
     Transaction tx(*connection_);
-    const QSqlQuery q =
-        connection_->exec(QStringLiteral("UPDATE jobs SET model_version = ?, updated_at = ? WHERE id = ?"),
+    SqlRows q =
+        connection_->query(QStringLiteral("UPDATE jobs SET model_version = ?, updated_at = ? WHERE id = ?"),
                           {version, toSqlTime(now), id});
     RAVEN_CHECK(q.numRowsAffected() == 1, "no job " + idText(id) + " in " + path().toStdString(), "check the job id");
     tx.commit();
@@ -231,8 +231,8 @@ QList<WorkUnitId> CoordinatorStore::addWorkUnits(JobId jobId, qint64 modelVersio
         RAVEN_CHECK(unit.flops > 0,
                     "a work unit of job " + idText(jobId) + " has " + std::to_string(unit.flops) + " FLOPs",
                     "give each work unit its positive FLOP count: it is what the contributor is paid for");
-        const QSqlQuery q =
-            connection_->exec(QStringLiteral("INSERT INTO work_units (job, model_version, shard_hashes, flops, state) "
+        SqlRows q =
+            connection_->query(QStringLiteral("INSERT INTO work_units (job, model_version, shard_hashes, flops, state) "
                                              "VALUES (?, ?, ?, ?, 'pending')"),
                               {jobId, modelVersion, toJson(QJsonArray::fromStringList(unit.shardHashes)), unit.flops});
         ids << q.lastInsertId().toLongLong();
@@ -242,10 +242,10 @@ QList<WorkUnitId> CoordinatorStore::addWorkUnits(JobId jobId, qint64 modelVersio
 }
 
 std::optional<WorkUnit> CoordinatorStore::workUnit(WorkUnitId id) const {
-    QSqlQuery q = connection_->exec(
+    SqlRows q = connection_->query(
         QStringLiteral("SELECT ") + kWorkUnitColumns + QStringLiteral(" FROM work_units WHERE id = ?"), {id});
     if (!q.next()) return std::nullopt;
-    return workUnitFrom(q);
+    return workUnitFrom(q.row());
 }
 
 QList<WorkUnit> CoordinatorStore::workUnits(JobId jobId, std::optional<qint64> modelVersion,
@@ -260,9 +260,9 @@ QList<WorkUnit> CoordinatorStore::workUnits(JobId jobId, std::optional<qint64> m
         sql += QStringLiteral(" AND state = ?");
         bindings << nameOf(*state);
     }
-    QSqlQuery q = connection_->exec(sql + QStringLiteral(" ORDER BY id"), bindings);
+    SqlRows q = connection_->query(sql + QStringLiteral(" ORDER BY id"), bindings);
     QList<WorkUnit> result;
-    while (q.next()) result << workUnitFrom(q);
+    while (q.next()) result << workUnitFrom(q.row());
     return result;
 }
 

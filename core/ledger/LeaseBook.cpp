@@ -31,11 +31,11 @@ LeaseOutcome LeaseBook::lease(WorkUnitId workUnit, ContributorId contributor, co
     RAVEN_ASSERT(job.has_value(), "a work unit's job exists (foreign key)");
     if (job->state != JobState::Queued && job->state != JobState::Running) return LeaseOutcome::JobNotLeasable;
 
-    const QSqlQuery extended = sql_.exec(
+    SqlRows extended = sql_.query(
         QStringLiteral("UPDATE leases SET deadline = ? WHERE work_unit = ? AND contributor = ? AND state = 'active'"),
         {toSqlTime(deadline), workUnit, contributor});
     if (extended.numRowsAffected() == 1) {
-        sql_.exec(QStringLiteral("UPDATE work_units SET lease_holder = ?, lease_deadline = ? WHERE id = ?"),
+        sql_.query(QStringLiteral("UPDATE work_units SET lease_holder = ?, lease_deadline = ? WHERE id = ?"),
                   {contributor, toSqlTime(deadline), workUnit});
         tx.commit();
         return LeaseOutcome::Extended;
@@ -49,15 +49,15 @@ LeaseOutcome LeaseBook::lease(WorkUnitId workUnit, ContributorId contributor, co
                     {unit->job, workUnit})
             .toLongLong();
     if (ledger_.priceOf(reservedFlops + unit->flops) > ledger_.balance(Account::job(unit->job))) {
-        sql_.exec(QStringLiteral("UPDATE jobs SET state = 'out_of_budget', updated_at = ? WHERE id = ?"),
+        sql_.query(QStringLiteral("UPDATE jobs SET state = 'out_of_budget', updated_at = ? WHERE id = ?"),
                   {toSqlTime(now), unit->job});
         tx.commit();
         return LeaseOutcome::OutOfBudget;
     }
-    sql_.exec(QStringLiteral("INSERT INTO leases (work_unit, contributor, granted_at, deadline, state) "
+    sql_.query(QStringLiteral("INSERT INTO leases (work_unit, contributor, granted_at, deadline, state) "
                              "VALUES (?, ?, ?, ?, 'active')"),
               {workUnit, contributor, toSqlTime(now), toSqlTime(deadline)});
-    sql_.exec(
+    sql_.query(
         QStringLiteral("UPDATE work_units SET state = 'leased', lease_holder = ?, lease_deadline = ? WHERE id = ?"),
         {contributor, toSqlTime(deadline), workUnit});
     tx.commit();
@@ -66,24 +66,24 @@ LeaseOutcome LeaseBook::lease(WorkUnitId workUnit, ContributorId contributor, co
 
 QList<WorkUnitId> LeaseBook::expireLeases(const QDateTime& now) {
     Transaction tx(sql_);
-    sql_.exec(
+    sql_.query(
         QStringLiteral("UPDATE leases SET state = 'expired', ended_at = ? WHERE state = 'active' AND deadline <= ?"),
         {toSqlTime(now), toSqlTime(now)});
     QList<WorkUnitId> expired;
     {
-        QSqlQuery q = sql_.exec(
+        SqlRows q = sql_.query(
             QStringLiteral("SELECT id FROM work_units w WHERE state = 'leased' AND NOT EXISTS "
                            "(SELECT 1 FROM leases l WHERE l.work_unit = w.id AND l.state = 'active') ORDER BY id"));
         while (q.next()) expired << q.value(0).toLongLong();
     }
     for (const WorkUnitId id : expired)
-        sql_.exec(QStringLiteral("UPDATE work_units SET state = 'expired' WHERE id = ?"), {id});
+        sql_.query(QStringLiteral("UPDATE work_units SET state = 'expired' WHERE id = ?"), {id});
     tx.commit();
     return expired;
 }
 
 bool LeaseBook::releaseIfIdle(WorkUnitId workUnit) {
-    const QSqlQuery q = sql_.exec(
+    SqlRows q = sql_.query(
         QStringLiteral("UPDATE work_units SET state = 'pending' WHERE id = ? AND state = 'leased' AND NOT EXISTS "
                        "(SELECT 1 FROM leases l WHERE l.work_unit = work_units.id AND l.state = 'active')"),
         {workUnit});
@@ -92,7 +92,7 @@ bool LeaseBook::releaseIfIdle(WorkUnitId workUnit) {
 
 bool LeaseBook::handBack(WorkUnitId workUnit, ContributorId contributor, const QDateTime& now) {
     Transaction tx(sql_);
-    const QSqlQuery q = sql_.exec(QStringLiteral("UPDATE leases SET state = 'handed_back', ended_at = ? "
+    SqlRows q = sql_.query(QStringLiteral("UPDATE leases SET state = 'handed_back', ended_at = ? "
                                                  "WHERE work_unit = ? AND contributor = ? AND state = 'active'"),
                                   {toSqlTime(now), workUnit, contributor});
     if (q.numRowsAffected() == 0) return false;
@@ -105,13 +105,13 @@ QList<WorkUnitId> LeaseBook::handBackAll(ContributorId contributor, const QDateT
     Transaction tx(sql_);
     QList<WorkUnitId> held;
     {
-        QSqlQuery q =
-            sql_.exec(QStringLiteral(
+        SqlRows q =
+            sql_.query(QStringLiteral(
                           "SELECT work_unit FROM leases WHERE contributor = ? AND state = 'active' ORDER BY work_unit"),
                       {contributor});
         while (q.next()) held << q.value(0).toLongLong();
     }
-    sql_.exec(QStringLiteral(
+    sql_.query(QStringLiteral(
                   "UPDATE leases SET state = 'handed_back', ended_at = ? WHERE contributor = ? AND state = 'active'"),
               {toSqlTime(now), contributor});
     QList<WorkUnitId> released;
@@ -127,10 +127,21 @@ AcceptResult LeaseBook::acceptResult(WorkUnitId workUnit, ContributorId contribu
     RAVEN_CHECK(unit.has_value(), "result for work unit " + idText(workUnit) + ", which is unknown",
                 "check the work unit id");
     AcceptResult result;
-    const bool held = sql_.scalar(QStringLiteral("SELECT COUNT(*) FROM leases WHERE work_unit = ? AND contributor = ? "
-                                                 "AND state IN ('active', 'expired', 'completed', 'superseded')"),
-                                  {workUnit, contributor})
-                          .toLongLong() > 0;
+    // The unit's leases in one statement: whether this contributor held one, and who else holds one.
+    bool held = false;
+    QList<ContributorId> others;
+    for (SqlRows q = sql_.query(QStringLiteral("SELECT contributor, state FROM leases WHERE work_unit = ? "
+                                               "ORDER BY contributor"),
+                                {workUnit});
+         q.next();) {
+        const ContributorId holder = q.value(0).toLongLong();
+        const QString state = q.value(1).toString();
+        if (holder == contributor)
+            held = held || state == QLatin1String("active") || state == QLatin1String("expired") ||
+                   state == QLatin1String("completed") || state == QLatin1String("superseded");
+        else if (state == QLatin1String("active") && !others.contains(holder))
+            others << holder;
+    }
     if (!held) {
         result.outcome = AcceptOutcome::NotLeased;
         return result;
@@ -138,14 +149,6 @@ AcceptResult LeaseBook::acceptResult(WorkUnitId workUnit, ContributorId contribu
     if (unit->state == WorkUnitState::Done) {
         result.outcome = AcceptOutcome::Duplicate;
         return result;
-    }
-    QList<ContributorId> others;
-    {
-        QSqlQuery q =
-            sql_.exec(QStringLiteral("SELECT contributor FROM leases WHERE work_unit = ? AND state = 'active' "
-                                     "AND contributor <> ? ORDER BY contributor"),
-                      {workUnit, contributor});
-        while (q.next()) others << q.value(0).toLongLong();
     }
     const CreditResult credit = ledger_.creditWorkUnit(workUnit, contributor, unit->flops, now);
     switch (credit.outcome) {
@@ -169,12 +172,12 @@ AcceptResult LeaseBook::acceptResult(WorkUnitId workUnit, ContributorId contribu
 bool LeaseBook::rejectResult(WorkUnitId workUnit, ContributorId contributor, const QString& reason,
                              const QDateTime& now) {
     Transaction tx(sql_);
-    const QSqlQuery q =
-        sql_.exec(QStringLiteral("UPDATE leases SET state = 'rejected', ended_at = ? "
+    SqlRows q =
+        sql_.query(QStringLiteral("UPDATE leases SET state = 'rejected', ended_at = ? "
                                  "WHERE work_unit = ? AND contributor = ? AND state IN ('active', 'expired')"),
                   {toSqlTime(now), workUnit, contributor});
     if (q.numRowsAffected() == 0) return false;
-    sql_.exec(
+    sql_.query(
         QStringLiteral("INSERT INTO rejections (work_unit, contributor, rejected_at, reason) VALUES (?, ?, ?, ?)"),
         {workUnit, contributor, toSqlTime(now), reason});
     releaseIfIdle(workUnit);
@@ -191,7 +194,7 @@ QList<ActiveLease> LeaseBook::activeLeases(std::optional<ContributorId> contribu
         sql += QStringLiteral(" AND l.contributor = ?");
         bindings << *contributor;
     }
-    QSqlQuery q = sql_.exec(sql + QStringLiteral(" ORDER BY l.work_unit, l.contributor"), bindings);
+    SqlRows q = sql_.query(sql + QStringLiteral(" ORDER BY l.work_unit, l.contributor"), bindings);
     QList<ActiveLease> leases;
     while (q.next())
         leases << ActiveLease{q.value(0).toLongLong(), q.value(1).toLongLong(), q.value(2).toLongLong(),
@@ -200,8 +203,8 @@ QList<ActiveLease> LeaseBook::activeLeases(std::optional<ContributorId> contribu
 }
 
 QList<WorkUnitId> LeaseBook::issuable(JobId job, int limit) const {
-    QSqlQuery q =
-        sql_.exec(QStringLiteral("SELECT id FROM work_units WHERE job = ? AND state IN ('pending', 'expired') "
+    SqlRows q =
+        sql_.query(QStringLiteral("SELECT id FROM work_units WHERE job = ? AND state IN ('pending', 'expired') "
                                  "ORDER BY id LIMIT ?"),
                   {job, limit});
     QList<WorkUnitId> ids;

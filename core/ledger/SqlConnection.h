@@ -14,6 +14,23 @@
 //
 // exec() prepares, binds positional '?' values and runs a statement; a failure throws raven::Error
 // naming the statement and SQLite's message.
+//
+// Prepared statements are kept: query() and scalar() take the statement for their SQL text from a
+// per-connection cache (preparing it the first time), and the statement goes back when the rows are
+// destroyed, finished (sqlite3_reset: no read snapshot or autocommit held open by a half-read
+// SELECT). Preparing cost about as much as running the coordinator's short statements, several per
+// work unit. A statement still in use is never handed out twice: a nested query() of the same text
+// (reading rows while running it again) prepares a second one. A statement that fails is dropped, not
+// cached; SQLite re-prepares a cached statement by itself after a schema change (prepare_v2); a
+// schema change run on this connection (CREATE, DROP, ALTER) empties the cache, and
+// clearStatements() drops them all. (Qt's driver sizes a statement's row when it is prepared, so a
+// `SELECT *` whose column count another connection changes before it runs overruns that row, cached
+// or not: the store names its columns.) exec() returns a
+// plain QSqlQuery the caller owns and is not cached.
+//
+//   for (SqlRows rows = sql.query("SELECT id FROM jobs WHERE state = ?", {"running"}); rows.next();)
+//       ids << rows.value(0).toLongLong();
+#include <QHash>
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QString>
@@ -21,6 +38,35 @@
 #include <QVariantList>
 
 namespace raven::ledger {
+
+class SqlConnection;
+
+// The rows of one run of a cached statement, read forward once (next(), value()), or what a change
+// did (numRowsAffected(), lastInsertId()). Move-only; must not outlive its SqlConnection. On
+// destruction the statement is finished and returned to the connection's cache.
+class SqlRows {
+public:
+    SqlRows(SqlRows&& other) noexcept;
+    SqlRows& operator=(SqlRows&&) = delete;
+    SqlRows(const SqlRows&) = delete;
+    SqlRows& operator=(const SqlRows&) = delete;
+    ~SqlRows();
+
+    bool next() { return query_.next(); }
+    QVariant value(int column) const { return query_.value(column); }
+    int numRowsAffected() const { return query_.numRowsAffected(); }
+    QVariant lastInsertId() const { return query_.lastInsertId(); }
+    // The current row, for helpers that read a row from a QSqlQuery.
+    const QSqlQuery& row() const { return query_; }
+
+private:
+    friend class SqlConnection;
+    SqlRows(const SqlConnection* owner, const QString& sql, QSqlQuery query)
+        : owner_(owner), sql_(sql), query_(std::move(query)) {}
+    const SqlConnection* owner_;
+    QString sql_;
+    QSqlQuery query_;
+};
 
 class SqlConnection {
 public:
@@ -37,16 +83,35 @@ public:
     // Runs one statement with positional bindings; the returned query is positioned before the
     // first row (call next()).
     QSqlQuery exec(const QString& sql, const QVariantList& bindings = {}) const;
-    // The first column of the first row, or an invalid QVariant when there is no row.
+    // Runs one statement through the statement cache; the rows are positioned before the first.
+    SqlRows query(const QString& sql, const QVariantList& bindings = {}) const;
+    // The first column of the first row, or an invalid QVariant when there is no row (cached).
     QVariant scalar(const QString& sql, const QVariantList& bindings = {}) const;
+
+    // Drops every cached statement not in use (those in use are finalized when their rows go).
+    void clearStatements() const;
+    // How many statements query()/scalar() had to prepare, and how many they found prepared.
+    quint64 statementsPrepared() const { return prepared_; }
+    quint64 statementsReused() const { return reused_; }
+    // At most this many distinct statements are kept (the store has a few dozen texts); beyond it the
+    // cache is emptied and refills with what is used now.
+    static constexpr int kMaxCachedStatements = 256;
     // Nesting depth of open Transactions (0: none); Transaction uses it to pick BEGIN or SAVEPOINT.
     int transactionDepth() const { return depth_; }
 
 private:
     friend class Transaction;
+    friend class SqlRows;
+    QSqlQuery prepare(const QString& sql) const;
+    static void bind(QSqlQuery& query, const QVariantList& bindings);
+    void giveBack(const QString& sql, QSqlQuery query) const;
+
     QString path_;
     QString name_;
     int depth_ = 0;
+    mutable QHash<QString, QSqlQuery> idle_;  // prepared statements not in use, by SQL text
+    mutable quint64 prepared_ = 0;
+    mutable quint64 reused_ = 0;
 };
 
 // Timestamps are stored as integer milliseconds since the epoch (UTC); NULL for "never".

@@ -16,9 +16,9 @@ QString savepointName(int level) { return QStringLiteral("raven_sp_%1").arg(leve
 
 Transaction::Transaction(SqlConnection& connection) : connection_(connection), level_(connection.depth_ + 1) {
     if (level_ == 1)
-        connection_.exec(QStringLiteral("BEGIN IMMEDIATE"));
+        connection_.query(QStringLiteral("BEGIN IMMEDIATE"));
     else
-        connection_.exec(QStringLiteral("SAVEPOINT ") + savepointName(level_));
+        connection_.query(QStringLiteral("SAVEPOINT ") + savepointName(level_));
     connection_.depth_ = level_;
 }
 
@@ -37,9 +37,9 @@ void Transaction::commit() {
     RAVEN_ASSERT(open_, "Transaction::commit() after commit or rollback");
     RAVEN_ASSERT(connection_.depth_ == level_, "an inner Transaction is still open at commit");
     if (level_ == 1)
-        connection_.exec(QStringLiteral("COMMIT"));
+        connection_.query(QStringLiteral("COMMIT"));
     else
-        connection_.exec(QStringLiteral("RELEASE ") + savepointName(level_));
+        connection_.query(QStringLiteral("RELEASE ") + savepointName(level_));
     open_ = false;
     connection_.depth_ = level_ - 1;
 }
@@ -49,10 +49,10 @@ void Transaction::rollback() {
     open_ = false;
     connection_.depth_ = level_ - 1;
     if (level_ == 1) {
-        connection_.exec(QStringLiteral("ROLLBACK"));
+        connection_.query(QStringLiteral("ROLLBACK"));
     } else {
-        connection_.exec(QStringLiteral("ROLLBACK TO ") + savepointName(level_));
-        connection_.exec(QStringLiteral("RELEASE ") + savepointName(level_));
+        connection_.query(QStringLiteral("ROLLBACK TO ") + savepointName(level_));
+        connection_.query(QStringLiteral("RELEASE ") + savepointName(level_));
     }
 }
 

@@ -126,7 +126,7 @@ private slots:
         QCOMPARE(store.job(jobId())->modelVersion, 1);
         QCOMPARE(store.workUnit(done)->state, ledger::WorkUnitState::Done);     // kept, not re-issued
         QCOMPARE(store.workUnit(held)->state, ledger::WorkUnitState::Pending);  // the dead lease's unit is free
-        QVERIFY(QFile::exists(coordinator::JobFiles(d_->options.dataDir, jobId()).gradientPath(done)));
+        QVERIFY(QFile::exists(coordinator::JobFiles(d_->options.dataDir, jobId()).resultPath(done)));
         QCOMPARE(creditEntries(), 3);
         QCOMPARE(d_->coordinator->ledger().balance(ledger::Account::contributor(contributorA)), earned);
 
@@ -152,7 +152,9 @@ private slots:
         crash();
 
         // What the coordinator had done for the step's last result when it died: the gradient on
-        // disk, then the acceptance (and payment) in the store; the optimizer step had not run.
+        // disk, then the acceptance (and payment) in the store; the optimizer step had not run. The
+        // files are written in the two-file layout of the coordinators before ResultFile: an upgraded
+        // coordinator must still apply a step its predecessor left half done.
         {
             const coordinator::JobFiles files(d_->options.dataDir, jobId());
             const protocol::WorkResult& r = work[1].second;

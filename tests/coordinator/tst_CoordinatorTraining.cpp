@@ -9,6 +9,7 @@
 #include <QtTest>
 
 #include "CoordinatorTestKit.h"
+#include "coordinator/ResultFile.h"
 #include "nn/Architecture.h"
 #include "training/StepPlan.h"
 
@@ -322,12 +323,9 @@ private slots:
                  ack.result_ack().reason().c_str());
         ack = submit(*a, good);  // its lease stands: the refusal was not counted against it
         QCOMPARE(ack.result_ack().status(), wire::RESULT_STATUS_ACCEPTED);
-        const QString info = QDir(d_->options.dataDir)
-                                 .filePath(QStringLiteral("jobs/%1/results/%2.json").arg(job.c_str(), unit.id().c_str()));
-        QFile file(info);
-        QVERIFY2(file.open(QIODevice::ReadOnly), qPrintable(info));
-        QCOMPARE(QJsonDocument::fromJson(file.readAll()).object().value("kernel_mode").toString(),
-                 QStringLiteral("verifiable"));
+        const QString path = QDir(d_->options.dataDir)
+                                 .filePath(QStringLiteral("jobs/%1/results/%2.result").arg(job.c_str(), unit.id().c_str()));
+        QCOMPARE(coordinator::ResultFile::info(path).value("kernel_mode").toString(), QStringLiteral("verifiable"));
     }
 
     void expiredAndSilentLeasesAreReissued() {

@@ -13,6 +13,9 @@
 
 #include "coordinator/DurableFile.h"
 #include "coordinator/GroupCommit.h"
+#include "coordinator/JobRunner.h"
+#include "coordinator/ResultFile.h"
+#include "base/Error.h"
 #include "coordinator/ResultIngest.h"
 #include "protocol/Chunking.h"
 
@@ -48,12 +51,6 @@ ArrivedResult arrived(const protocol::WorkResult& r, bool zstd, ledger::WorkUnit
 
 CheckedResult checked(ledger::WorkUnitId unit, std::vector<float> gradient) {
     return ResultIngest::checkNow(arrived(workResult(std::move(gradient)), false, unit));
-}
-
-std::vector<float> floatsOf(const QByteArray& bytes) {
-    std::vector<float> values(static_cast<std::size_t>(bytes.size()) / sizeof(float));
-    std::memcpy(values.data(), bytes.constData(), values.size() * sizeof(float));
-    return values;
 }
 
 }  // namespace
@@ -146,13 +143,74 @@ private slots:
         QCOMPARE(commit.lastBatchSize(), std::size_t(3));
         QVERIFY(commit.idle());
         QVERIFY(!commit.holds(10) && !commit.holds(14));
-        // Each result's two files, whole, with the payload's hash as received.
-        QCOMPARE(floatsOf(readWhole(files.gradientPath(12))), (std::vector<float>{5.0f, 6.0f}));
-        const QJsonObject info = QJsonDocument::fromJson(readWhole(files.resultInfoPath(12))).object();
-        QCOMPARE(info.value("samples").toInteger(), 4);
-        QCOMPARE(info.value("contributor").toInteger(), 3);
+        // Each result's one file, whole, with the payload's hash as received.
+        QJsonObject info;
+        const StoredResult stored = ResultFile::read(files.resultPath(12), 2, &info);
+        QCOMPARE(stored.gradient, (std::vector<float>{5.0f, 6.0f}));
+        QCOMPARE(stored.samples, 4);
+        QCOMPARE(stored.contributor, 3);
         QCOMPARE(info.value("payload_sha256").toString(), checked(12, {5.0f, 6.0f}).sha256);
-        QCOMPARE(QDir(files.resultsDir()).entryList(QDir::Files).size(), 10);  // no temporaries left
+        QCOMPARE(QDir(files.resultsDir()).entryList(QDir::Files).size(), 5);  // one each, no temporaries left
+    }
+
+    void aResultFileRoundTrips() {
+        QTemporaryDir data;
+        const JobFiles files(data.path(), 1);
+        files.create();
+        protocol::WorkResult r = workResult({1.5f, -0.0f, std::numeric_limits<float>::denorm_min(), 3e38f}, 64);
+        r.kernelMode = wire::KERNEL_MODE_VERIFIABLE;
+        writeDurably({JobRunner::resultFile(files, 9, 5, r, QStringLiteral("ab12"))});
+        QJsonObject info;
+        const StoredResult back = ResultFile::read(files.resultPath(9), 4, &info);
+        QCOMPARE(std::memcmp(back.gradient.data(), r.gradient.data(), 4 * sizeof(float)), 0);  // bit for bit
+        QCOMPARE(back.samples, 64);
+        QCOMPARE(back.lossSum, 2.5);
+        QCOMPARE(back.correct, 1);
+        QCOMPARE(back.contributor, 5);
+        QCOMPARE(info.value("payload_sha256").toString(), QStringLiteral("ab12"));
+        QCOMPARE(info.value("kernel_mode").toString(), QStringLiteral("verifiable"));
+        QCOMPARE(info.value("compute_ms").toInteger(), 12);
+        QCOMPARE(ResultFile::info(files.resultPath(9)), info);
+        QCOMPARE(QDir(files.resultsDir()).entryList(QDir::Files), QStringList{QStringLiteral("9.result")});
+        files.removeResult(9);
+        QVERIFY(QDir(files.resultsDir()).entryList(QDir::Files).isEmpty());
+    }
+
+    void aTornOrDamagedResultFileIsRefused() {
+        QTemporaryDir data;
+        const JobFiles files(data.path(), 1);
+        files.create();
+        const protocol::WorkResult r = workResult({1.0f, 2.0f, 3.0f});
+        writeDurably({JobRunner::resultFile(files, 4, 3, r, QString())});
+        const QByteArray whole = readWhole(files.resultPath(4));
+        QCOMPARE(ResultFile::parse(whole, files.resultPath(4), 3).gradient, r.gradient);
+        const auto refused = [&](const QByteArray& bytes, std::int64_t parameters, const char* why) {
+            try {
+                ResultFile::parse(bytes, QStringLiteral("results/4.result"), parameters);
+            } catch (const raven::Error& e) {
+                const QString message = QString::fromUtf8(e.what());
+                return message.contains(QLatin1String("results/4.result is not a whole result file")) &&
+                       message.contains(QLatin1String(why));
+            }
+            return false;
+        };
+        // Cut at every length short of the whole: never read, always a clear error.
+        for (qsizetype cut = 0; cut < whole.size(); ++cut)
+            QVERIFY2(refused(whole.left(cut), 3, cut < 12 ? "does not start" : ""), qPrintable(QString::number(cut)));
+        QVERIFY(refused(whole.left(whole.size() - 8), 3, "where its header promises"));
+        QVERIFY(refused(whole + QByteArray(4, '\0'), 3, "appended to"));
+        QByteArray end = whole;
+        end[end.size() - 1] = 'X';
+        QVERIFY(refused(end, 3, "does not end with RAVENEND"));
+        QByteArray magic = whole;
+        magic[0] = 'r';
+        QVERIFY(refused(magic, 3, "does not start with RAVENRS1"));
+        QByteArray header = whole;
+        header[12] = '[';
+        QVERIFY(refused(header, 3, "header is not a JSON object"));
+        QVERIFY(refused(whole, 4, "holds 3 values where the model has 4"));
+        // The two files of the layout before are not a result file.
+        QVERIFY(refused(QByteArray(12, '\0'), 3, "does not start"));
     }
 
     void aBatchThatCannotBeWrittenComesBackWithTheReason() {
