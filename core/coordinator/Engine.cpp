@@ -85,6 +85,9 @@ Engine::Engine(Coordinator& owner, const CoordinatorOptions& options)
     ingest_ = std::make_unique<ResultIngest>(pool_, *this);
     commit_ = std::make_unique<GroupCommit>(pool_, *this,
                                             [this](std::vector<CommitItem> batch) { onBatchDurable(std::move(batch)); });
+    replays_ = std::make_unique<ReplayQueue>(
+        ReplayQueue::Limits{options.verification.replaySlots, options.verification.replaysWaitingPerContributor},
+        [this](PendingReplay pending) { startReplay(std::move(pending)); });
 
     resumeJobs();
 }
