@@ -252,6 +252,7 @@ private:
     mutable std::map<ledger::JobId, qint64> totalSteps_;                   // JobInfo of ended jobs
     std::unique_ptr<LeaseDesk> desk_;     // grants, parked requests, hold caps, hand-backs, expiry
     std::unique_ptr<ResultJudge> judge_;  // duplicate / rejected / accepted, and failing units
+    std::unique_ptr<ledger::TrustBook> trust_;  // trust and quarantine on disk (schema version 2)
     std::unique_ptr<ResultVerifier> verifier_;  // replays of verifiable results, trust, quarantine
     std::unique_ptr<ReplayQueue> replays_;      // which replay runs next on the pool; per-contributor bound
     RateLimiter enrollments_;             // open enrollments per address

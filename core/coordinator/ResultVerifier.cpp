@@ -27,8 +27,13 @@ QString difference(const protocol::WorkResult& theirs, const QString& theirDiges
 
 }  // namespace
 
-ResultVerifier::ResultVerifier(VerificationSettings settings, std::uint64_t seed, const data::ShardStore& shards)
-    : policy_(settings, seed), replay_(shards, 1, settings.replayShardCacheBytes) {}
+ResultVerifier::ResultVerifier(VerificationSettings settings, std::uint64_t seed, const data::ShardStore& shards,
+                               ledger::TrustBook* book)
+    : policy_(settings, seed), book_(book), replay_(shards, 1, settings.replayShardCacheBytes) {
+    if (!book_) return;
+    for (const ledger::StoredTrust& t : book_->all())
+        policy_.restore(t.contributor, ContributorTrust{t.quarantined() ? 0 : t.verified, t.quarantined()});
+}
 
 ResultVerifier::Outcome ResultVerifier::check(const CheckedResult& checked, const JobRunner& runner,
                                               const ledger::WorkUnit& unit, bool doubtful) {
@@ -89,6 +94,7 @@ ResultVerifier::Outcome ResultVerifier::conclude(const CheckedResult& checked, c
                 QStringLiteral("the coordinator could not replay work unit %1: %2").arg(unit.id).arg(report.failure)};
     if (report.difference.isEmpty()) {
         policy_.verified(checked.contributor);
+        if (book_) book_->recordVerified(checked.contributor, policy_.trust(checked.contributor).verified);
         return {Verdict::Matched, {}};
     }
     if (report.ownReplaysDisagree)
@@ -96,7 +102,9 @@ ResultVerifier::Outcome ResultVerifier::conclude(const CheckedResult& checked, c
     ++stats.caught;
     policy_.caught(checked.contributor);
     caughtAfter_[checked.contributor] = judged;
-    return {Verdict::Caught, QStringLiteral("work unit %1 replayed: %2").arg(unit.id).arg(report.difference)};
+    const QString why = QStringLiteral("work unit %1 replayed: %2").arg(unit.id).arg(report.difference);
+    if (book_) book_->recordQuarantine(checked.contributor, why, QDateTime::currentDateTimeUtc());
+    return {Verdict::Caught, why};
 }
 
 void ResultVerifier::noteRecent(ledger::JobId job, double useful, double replayed) {

@@ -38,6 +38,7 @@
 #include "coordinator/ResultIngest.h"
 #include "coordinator/UnitReplay.h"
 #include "coordinator/VerificationPolicy.h"
+#include "ledger/TrustBook.h"
 
 namespace raven::coordinator {
 
@@ -77,7 +78,10 @@ public:
         QString failure;           // the replay itself failed (raven::Error): nobody is accused
     };
 
-    ResultVerifier(VerificationSettings settings, std::uint64_t seed, const data::ShardStore& shards);
+    // `book`: where trust and quarantine are kept across restarts (read now, written as they change);
+    // nullptr: in memory only.
+    ResultVerifier(VerificationSettings settings, std::uint64_t seed, const data::ShardStore& shards,
+                   ledger::TrustBook* book = nullptr);
 
     // `unit`: the result's unit, of `runner`'s job at its current version. Only for results of
     // verifiable jobs (KernelMode::Verifiable): a fast unit is not reproducible bit for bit.
@@ -105,6 +109,7 @@ private:
     void noteRecent(ledger::JobId job, double usefulFlops, double replayedFlops);
 
     VerificationPolicy policy_;
+    ledger::TrustBook* book_;
     UnitReplay replay_;
     std::map<ledger::JobId, VerificationStats> stats_;
     std::map<ledger::JobId, std::deque<std::pair<double, double>>> recent_;  // (useful, replayed) FLOPs

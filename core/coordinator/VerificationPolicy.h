@@ -58,6 +58,8 @@ public:
     void caught(ledger::ContributorId contributor);
     bool quarantined(ledger::ContributorId contributor) const;
     ContributorTrust trust(ledger::ContributorId contributor) const;
+    // What a previous run learnt (ledger::TrustBook), at start-up.
+    void restore(ledger::ContributorId contributor, ContributorTrust trust) { trust_[contributor] = trust; }
     const VerificationSettings& settings() const { return settings_; }
 
     // The number in [0, 1) that decides whether `unit` is replayed (below the rate: yes).
