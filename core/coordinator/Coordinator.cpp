@@ -23,5 +23,6 @@ QString Coordinator::addRequester(const QString& name, ledger::MicroCredits depo
 ledger::CoordinatorStore& Coordinator::store() { return engine_->store(); }
 ledger::Ledger& Coordinator::ledger() { return engine_->ledger(); }
 const ResultVerifier& Coordinator::verifier() const { return engine_->verifier(); }
+const ReplayQueue& Coordinator::replays() const { return engine_->replays(); }
 
 }  // namespace raven::coordinator

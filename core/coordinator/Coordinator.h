@@ -48,6 +48,7 @@ class ProtocolServer;
 namespace raven::coordinator {
 
 class ResultVerifier;
+class ReplayQueue;
 
 class Engine;
 
@@ -113,6 +114,8 @@ public:
     const CoordinatorOptions& options() const { return options_; }
     // Who was caught and quarantined, and what verifying each job cost (docs/verification.md).
     const ResultVerifier& verifier() const;
+    // The replays waiting and running on the pool (ReplayQueue.h).
+    const ReplayQueue& replays() const;
 
 signals:
     void jobStepped(qint64 job, qint64 step, double trainLoss);  // step = steps taken so far

@@ -63,10 +63,11 @@ Engine::Engine(Coordinator& owner, const CoordinatorOptions& options)
     library_ = std::make_unique<DataLibrary>(options.dataDir);
     // The draw's seed is secret: a contributor that could tell which units are replayed would cheat
     // on the others.
+    trust_ = std::make_unique<ledger::TrustBook>(*store_);  // a restart keeps who is trusted, who quarantined
     verifier_ = std::make_unique<ResultVerifier>(
         options.verification,
         options.verificationSeed != 0 ? options.verificationSeed : QRandomGenerator::system()->generate64(),
-        library_->shards());
+        library_->shards(), trust_.get());
     server_ = std::make_unique<protocol::ProtocolServer>(protocol::ServerIdentity::loadOrCreate(options.dataDir),
                                                          serverOptions(options));
     metrics_ = std::make_unique<Metrics>(*server_, options.dataDir);
@@ -90,6 +91,9 @@ Engine::Engine(Coordinator& owner, const CoordinatorOptions& options)
     ingest_ = std::make_unique<ResultIngest>(pool_, *this);
     commit_ = std::make_unique<GroupCommit>(pool_, *this,
                                             [this](std::vector<CommitItem> batch) { onBatchDurable(std::move(batch)); });
+    replays_ = std::make_unique<ReplayQueue>(
+        ReplayQueue::Limits{options.verification.replaySlots, options.verification.replaysWaitingPerContributor},
+        [this](PendingReplay pending) { startReplay(std::move(pending)); });
 
     resumeJobs();
 }

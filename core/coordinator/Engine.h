@@ -50,6 +50,7 @@
 #include "coordinator/RateLimiter.h"
 #include "coordinator/ResultIngest.h"
 #include "coordinator/ResultJudge.h"
+#include "coordinator/ReplayQueue.h"
 #include "coordinator/ResultVerifier.h"
 #include "coordinator/Scheduler.h"
 #include "coordinator/StepUnits.h"
@@ -72,6 +73,7 @@ public:
     ledger::CoordinatorStore& store() { return *store_; }
     ledger::Ledger& ledger() { return *ledger_; }
     const ResultVerifier& verifier() const { return *verifier_; }
+    const ReplayQueue& replays() const { return *replays_; }
 
 private:
     using ConnectionId = protocol::ConnectionId;
@@ -168,9 +170,15 @@ private:
     wire::WorkUnit wireUnit(const ledger::WorkUnit& unit, const JobRunner& runner) const;
 
     // --- EngineVerification.cpp: results of verifiable jobs replayed (ResultVerifier.h) ----------
-    // The answer when the result may not be accepted (its sender is quarantined, or was just caught
-    // by this result's replay); nullopt: accept it.
-    std::optional<wire::ResultAck> verifyResult(const CheckedResult& checked, const JobRunner& runner);
+    // The result back when it may go on to GroupCommit; nullopt when verification took it: answered
+    // (its sender is quarantined) or waiting for its replay on the pool (ReplayQueue), concluded in
+    // onReplayed().
+    std::optional<CheckedResult> verifyResult(CheckedResult checked, const JobRunner& runner);
+    // A replay's turn (ReplayQueue's start): the job's snapshot taken here, the arithmetic on the pool.
+    void startReplay(PendingReplay pending);
+    void onReplayed(PendingReplay pending, const ResultVerifier::ReplayReport& report);
+    // Second results held back while a first one for the same unit was committed or replayed.
+    void judgeHeldBack();
     // The contributor gets no more work: its leases are handed back (re-issued to others) at once.
     void quarantine(ledger::ContributorId contributor, const QString& why);
     // The job ended: what verifying it cost goes to the log (docs/verification.md); its replay model goes.
@@ -250,7 +258,9 @@ private:
     mutable std::map<ledger::JobId, qint64> totalSteps_;                   // JobInfo of ended jobs
     std::unique_ptr<LeaseDesk> desk_;     // grants, parked requests, hold caps, hand-backs, expiry
     std::unique_ptr<ResultJudge> judge_;  // duplicate / rejected / accepted, and failing units
+    std::unique_ptr<ledger::TrustBook> trust_;  // trust and quarantine on disk (schema version 2)
     std::unique_ptr<ResultVerifier> verifier_;  // replays of verifiable results, trust, quarantine
+    std::unique_ptr<ReplayQueue> replays_;      // which replay runs next on the pool; per-contributor bound
     RateLimiter enrollments_;             // open enrollments per address
     JobBounds bounds_;
     // Work off the event loop: result checks, group commits, optimizer steps. ~Engine waits for it
@@ -258,7 +268,7 @@ private:
     QThreadPool pool_;
     std::unique_ptr<ResultIngest> ingest_;
     std::unique_ptr<GroupCommit> commit_;
-    std::vector<CheckedResult> heldBack_;  // second results for units GroupCommit holds
+    std::vector<CheckedResult> heldBack_;  // second results for units GroupCommit or replays_ hold
     bool resuming_ = false;                // in resumeJobs(): steps are applied synchronously
 };
 

@@ -385,7 +385,7 @@ void Engine::answerResult(const CheckedResult& checked, wire::ResultAck ack) {
 void Engine::onResultChecked(CheckedResult checked) {
     if (auto it = sessions_.find(checked.connection); it != sessions_.end()) --it->second.resultsChecking;
     try {
-        if (!checked.malformed && commit_->holds(checked.unit)) {
+        if (!checked.malformed && (commit_->holds(checked.unit) || replays_->holds(checked.unit))) {
             heldBack_.push_back(std::move(checked));  // judged once the first result's fate is known
         } else {
             judgeChecked(std::move(checked));
@@ -405,9 +405,10 @@ void Engine::judgeChecked(CheckedResult checked) {
     const JobRunner* r = runner(checked.job);
     if (std::optional<wire::ResultAck> ack = judge_->beforeCommit(checked, r))
         return answerResult(checked, std::move(*ack));
-    if (std::optional<wire::ResultAck> ack = verifyResult(checked, *r)) return answerResult(checked, std::move(*ack));
+    std::optional<CheckedResult> verified = verifyResult(std::move(checked), *r);
+    if (!verified) return;  // answered, or replayed first (onReplayed)
     // On disk before the store counts it: an accepted result must survive a crash (GroupCommit).
-    commit_->add({std::move(checked), r->files(), QString()});
+    commit_->add({std::move(*verified), r->files(), QString()});
 }
 
 void Engine::onBatchDurable(std::vector<CommitItem> batch) {
@@ -461,11 +462,17 @@ void Engine::onBatchDurable(std::vector<CommitItem> batch) {
         }
     }
     for (const ledger::JobId job : accepted) advance(job);
+    judgeHeldBack();
+    serveParkedLeases();
+    retired_.clear();
+}
+
+void Engine::judgeHeldBack() {
     // Second results for these units: now a duplicate, or the first one's place when it failed.
     std::vector<CheckedResult> held;
     held.swap(heldBack_);
     for (CheckedResult& c : held) {
-        if (commit_->holds(c.unit)) {
+        if (commit_->holds(c.unit) || replays_->holds(c.unit)) {
             heldBack_.push_back(std::move(c));
             continue;
         }
@@ -475,8 +482,6 @@ void Engine::onBatchDurable(std::vector<CommitItem> batch) {
             qWarning("coordinator: judging a held-back result failed: %s", e.what());
         }
     }
-    serveParkedLeases();
-    retired_.clear();
 }
 
 wire::ResultAck Engine::afterAcceptance(CommitItem& item, const ledger::AcceptResult& accepted) {

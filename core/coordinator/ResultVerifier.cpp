@@ -27,49 +27,84 @@ QString difference(const protocol::WorkResult& theirs, const QString& theirDiges
 
 }  // namespace
 
-ResultVerifier::ResultVerifier(VerificationSettings settings, std::uint64_t seed, const data::ShardStore& shards)
-    : policy_(settings, seed), replay_(shards) {}
+ResultVerifier::ResultVerifier(VerificationSettings settings, std::uint64_t seed, const data::ShardStore& shards,
+                               ledger::TrustBook* book)
+    : policy_(settings, seed), book_(book), replay_(shards, 1, settings.replayShardCacheBytes) {
+    if (!book_) return;
+    for (const ledger::StoredTrust& t : book_->all())
+        policy_.restore(t.contributor, ContributorTrust{t.quarantined() ? 0 : t.verified, t.quarantined()});
+}
 
 ResultVerifier::Outcome ResultVerifier::check(const CheckedResult& checked, const JobRunner& runner,
                                               const ledger::WorkUnit& unit, bool doubtful) {
-    const double replayedBefore = stats_[runner.id()].replayedFlops;
-    const Outcome outcome = judge(checked, runner, unit, doubtful);
-    noteRecent(runner.id(), static_cast<double>(unit.flops), stats_[runner.id()].replayedFlops - replayedBefore);
-    return outcome;
+    if (!needsReplay(checked, unit, doubtful)) return {};
+    return conclude(checked, unit, replay(ReplayInput::of(runner, unit), checked.result));
 }
 
-ResultVerifier::Outcome ResultVerifier::judge(const CheckedResult& checked, const JobRunner& runner,
-                                              const ledger::WorkUnit& unit, bool doubtful) {
-    VerificationStats& stats = stats_[runner.id()];
+bool ResultVerifier::needsReplay(const CheckedResult& checked, const ledger::WorkUnit& unit, bool doubtful) {
+    VerificationStats& stats = stats_[unit.job];
     ++stats.results;
     stats.usefulFlops += static_cast<double>(unit.flops);
     const std::int64_t judged = ++judged_[checked.contributor];
-    if (!doubtful && !policy_.shouldVerify(checked.contributor, unit.id)) return {};
+    if (doubtful || policy_.shouldVerify(checked.contributor, unit.id)) {
+        ordinals_[{checked.contributor, unit.id}] = judged;
+        return true;
+    }
+    noteRecent(unit.job, static_cast<double>(unit.flops), 0.0);
+    return false;
+}
 
+ResultVerifier::ReplayReport ResultVerifier::replay(const ReplayInput& input, const protocol::WorkResult& theirs) {
+    ReplayReport report;
     QElapsedTimer clock;
     clock.start();
+    try {
+        report.computations = 1;
+        const protocol::WorkResult mine = replay_.compute(input);
+        report.difference = difference(theirs, gradientDigest(theirs.gradient), mine, gradientDigest(mine.gradient));
+        if (!report.difference.isEmpty()) {
+            // The third computation: the coordinator's replay once more, on a fresh model, before
+            // anyone is accused (a fault of the coordinator's own must not cost an honest
+            // contributor its standing).
+            report.computations = 2;
+            const protocol::WorkResult again = replay_.compute(input, true);
+            report.ownReplaysDisagree =
+                !difference(mine, gradientDigest(mine.gradient), again, gradientDigest(again.gradient)).isEmpty();
+        }
+    } catch (const std::exception& e) {
+        report.failure = QString::fromUtf8(e.what());
+    }
+    report.seconds = static_cast<double>(clock.nsecsElapsed()) / 1e9;
+    return report;
+}
+
+ResultVerifier::Outcome ResultVerifier::conclude(const CheckedResult& checked, const ledger::WorkUnit& unit,
+                                                 const ReplayReport& report) {
+    VerificationStats& stats = stats_[unit.job];
     ++stats.replayed;
-    stats.replayedFlops += static_cast<double>(unit.flops);
-    const protocol::WorkResult mine = replay_.compute(runner, unit);
-    const QString theirDigest = gradientDigest(checked.result.gradient);
-    QString why = difference(checked.result, theirDigest, mine, gradientDigest(mine.gradient));
-    if (why.isEmpty()) {
+    const double replayed = static_cast<double>(unit.flops) * report.computations;
+    stats.replayedFlops += replayed;
+    stats.replaySeconds += report.seconds;
+    noteRecent(unit.job, static_cast<double>(unit.flops), replayed);
+    const auto ordinal = ordinals_.find({checked.contributor, unit.id});
+    const std::int64_t judged = ordinal == ordinals_.end() ? judged_[checked.contributor] : ordinal->second;
+    if (ordinal != ordinals_.end()) ordinals_.erase(ordinal);
+    if (!report.failure.isEmpty())
+        return {Verdict::Undecided,
+                QStringLiteral("the coordinator could not replay work unit %1: %2").arg(unit.id).arg(report.failure)};
+    if (report.difference.isEmpty()) {
         policy_.verified(checked.contributor);
-        stats.replaySeconds += static_cast<double>(clock.nsecsElapsed()) / 1e9;
+        if (book_) book_->recordVerified(checked.contributor, policy_.trust(checked.contributor).verified);
         return {Verdict::Matched, {}};
     }
-    // The third computation: the coordinator's replay once more, on a fresh model, before anyone is
-    // accused (a fault of the coordinator's own must not cost an honest contributor its standing).
-    replay_.forgetJob(runner.id());
-    stats.replayedFlops += static_cast<double>(unit.flops);
-    const protocol::WorkResult again = replay_.compute(runner, unit);
-    stats.replaySeconds += static_cast<double>(clock.nsecsElapsed()) / 1e9;
-    if (!difference(mine, gradientDigest(mine.gradient), again, gradientDigest(again.gradient)).isEmpty())
+    if (report.ownReplaysDisagree)
         return {Verdict::Undecided, QStringLiteral("the coordinator's own replays of work unit %1 disagree").arg(unit.id)};
     ++stats.caught;
     policy_.caught(checked.contributor);
     caughtAfter_[checked.contributor] = judged;
-    return {Verdict::Caught, QStringLiteral("work unit %1 replayed: %2").arg(unit.id).arg(why)};
+    const QString why = QStringLiteral("work unit %1 replayed: %2").arg(unit.id).arg(report.difference);
+    if (book_) book_->recordQuarantine(checked.contributor, why, QDateTime::currentDateTimeUtc());
+    return {Verdict::Caught, why};
 }
 
 void ResultVerifier::noteRecent(ledger::JobId job, double useful, double replayed) {

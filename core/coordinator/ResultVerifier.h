@@ -4,12 +4,17 @@
 //
 //   ResultVerifier verifier(settings, secretSeed, library.shards());
 //   if (verifier.quarantined(contributor)) refuse;                  // no work, no results
-//   switch (verifier.check(checked, runner, unit).verdict) {         // before GroupCommit
-//       case NotSampled: case Matched: accept;                       // paid, summed into the step
+//   if (!verifier.needsReplay(checked, unit, doubtful)) accept;      // not sampled: counts unchecked
+//   ReplayInput input = ReplayInput::of(runner, unit);               // on the event loop
+//   ReplayReport report = verifier.replay(input, checked.result);    // on the pool (ReplayQueue)
+//   switch (verifier.conclude(checked, unit, report).verdict) {      // on the event loop, before GroupCommit
+//       case Matched:    accept;                                     // paid, summed into the step
 //       case Caught:     reject against the sender;                  // quarantined now
 //       case Undecided:  reject, not against the sender;             // the unit is computed again
 //   }
 //
+// (check() does the three in a row on the calling thread.) Only needsReplay() and conclude() touch
+// the policy and the figures: they run on the event loop; replay() only computes.
 // VerificationPolicy decides which results are replayed (every one of a new contributor's, then
 // fewer, never below the floor); a result ResultPlausibility doubts (a zero gradient, an outlying
 // norm) is replayed too, instead of being refused on the heuristic. A replay is UnitReplay, the honest worker's computation; the two
@@ -33,6 +38,7 @@
 #include "coordinator/ResultIngest.h"
 #include "coordinator/UnitReplay.h"
 #include "coordinator/VerificationPolicy.h"
+#include "ledger/TrustBook.h"
 
 namespace raven::coordinator {
 
@@ -63,13 +69,32 @@ public:
         QString why;  // for Caught and Undecided: what differed, for people and the logs
     };
 
-    ResultVerifier(VerificationSettings settings, std::uint64_t seed, const data::ShardStore& shards);
+    // What the replays found (computed off the event loop).
+    struct ReplayReport {
+        QString difference;        // empty: the contributor's result equals the replay
+        bool ownReplaysDisagree = false;  // the third computation differed from the first
+        int computations = 0;      // replays done (a mismatch costs two)
+        double seconds = 0.0;
+        QString failure;           // the replay itself failed (raven::Error): nobody is accused
+    };
+
+    // `book`: where trust and quarantine are kept across restarts (read now, written as they change);
+    // nullptr: in memory only.
+    ResultVerifier(VerificationSettings settings, std::uint64_t seed, const data::ShardStore& shards,
+                   ledger::TrustBook* book = nullptr);
 
     // `unit`: the result's unit, of `runner`'s job at its current version. Only for results of
     // verifiable jobs (KernelMode::Verifiable): a fast unit is not reproducible bit for bit.
     // `doubtful` (ResultPlausibility found it unbelievable): replayed whatever the draw says.
     Outcome check(const CheckedResult& checked, const JobRunner& runner, const ledger::WorkUnit& unit,
                   bool doubtful = false);
+
+    // The result is counted; true when it must be replayed before it is accepted (on the event loop).
+    bool needsReplay(const CheckedResult& checked, const ledger::WorkUnit& unit, bool doubtful);
+    // The replay and, on a mismatch, the third computation; any thread, one at a time.
+    ReplayReport replay(const ReplayInput& input, const protocol::WorkResult& theirs);
+    // The verdict of a replayed result: trust, quarantine and figures (on the event loop).
+    Outcome conclude(const CheckedResult& checked, const ledger::WorkUnit& unit, const ReplayReport& report);
 
     bool quarantined(ledger::ContributorId contributor) const { return policy_.quarantined(contributor); }
     const VerificationPolicy& policy() const { return policy_; }
@@ -78,17 +103,20 @@ public:
     // detection latency in units); 0 when it was not caught.
     std::int64_t caughtAfter(ledger::ContributorId contributor) const;
     void forgetJob(ledger::JobId job) { replay_.forgetJob(job); }
+    const UnitReplay& unitReplay() const { return replay_; }
 
 private:
-    Outcome judge(const CheckedResult& checked, const JobRunner& runner, const ledger::WorkUnit& unit, bool doubtful);
     void noteRecent(ledger::JobId job, double usefulFlops, double replayedFlops);
 
     VerificationPolicy policy_;
+    ledger::TrustBook* book_;
     UnitReplay replay_;
     std::map<ledger::JobId, VerificationStats> stats_;
     std::map<ledger::JobId, std::deque<std::pair<double, double>>> recent_;  // (useful, replayed) FLOPs
     std::map<ledger::ContributorId, std::int64_t> judged_;       // results judged, per contributor
     std::map<ledger::ContributorId, std::int64_t> caughtAfter_;  // judged_ when caught
+    // judged_ when a replayed result arrived, until its verdict (results are judged out of order).
+    std::map<std::pair<ledger::ContributorId, ledger::WorkUnitId>, std::int64_t> ordinals_;
 };
 
 }  // namespace raven::coordinator

@@ -31,6 +31,12 @@ struct VerificationSettings {
     int probationUnits = 10;  // units replayed, all of them, before sampling begins
     double floorRate = 0.05;  // the least share of a trusted contributor's units that is replayed
     int halvingUnits = 5;     // verified units after probation that halve the rate
+    // How much replay work there may be (ReplayQueue.h): replays running at once on the
+    // coordinator's pool, results of one contributor waiting behind its running replay (more are
+    // refused), and the decoded shards the replays keep (ShardSampleCache.h).
+    int replaySlots = 1;
+    int replaysWaitingPerContributor = 2;
+    std::int64_t replayShardCacheBytes = 256ll << 20;
 };
 
 // What the policy knows of one contributor.
@@ -52,6 +58,8 @@ public:
     void caught(ledger::ContributorId contributor);
     bool quarantined(ledger::ContributorId contributor) const;
     ContributorTrust trust(ledger::ContributorId contributor) const;
+    // What a previous run learnt (ledger::TrustBook), at start-up.
+    void restore(ledger::ContributorId contributor, ContributorTrust trust) { trust_[contributor] = trust; }
     const VerificationSettings& settings() const { return settings_; }
 
     // The number in [0, 1) that decides whether `unit` is replayed (below the rate: yes).

@@ -124,6 +124,23 @@ QStringList version1() {
     };
 }
 
+// What the verification of results has learnt about each contributor (TrustBook.h): its verified
+// units (its rate of replay) and its quarantine, which is for good.
+QStringList version2() {
+    return {
+        QStringLiteral(R"(CREATE TABLE contributor_trust (
+            contributor INTEGER PRIMARY KEY REFERENCES contributors(id),
+            verified INTEGER NOT NULL DEFAULT 0 CHECK (verified >= 0),
+            quarantined_at INTEGER,
+            quarantine_reason TEXT,
+            CHECK ((quarantined_at IS NULL) = (quarantine_reason IS NULL))))"),
+        QStringLiteral(R"(CREATE TRIGGER contributor_trust_quarantine_is_final
+            BEFORE UPDATE OF quarantined_at ON contributor_trust
+            WHEN OLD.quarantined_at IS NOT NULL AND NEW.quarantined_at IS NOT OLD.quarantined_at
+            BEGIN SELECT RAISE(ABORT, 'a quarantine is final'); END)"),
+    };
+}
+
 bool hasTable(const SqlConnection& connection, const QString& name) {
     return connection
                .scalar(QStringLiteral("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?"), {name})
@@ -135,6 +152,7 @@ bool hasTable(const SqlConnection& connection, const QString& name) {
 const QList<Migration>& schemaMigrations() {
     static const QList<Migration> all{
         {1, QStringLiteral("participants, jobs, work units and leases, double-entry ledger"), version1()},
+        {2, QStringLiteral("contributor trust and quarantine (verification of results)"), version2()},
     };
     return all;
 }

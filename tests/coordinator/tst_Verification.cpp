@@ -33,6 +33,7 @@ void zero(protocol::WorkResult& r, int) { std::fill(r.gradient.begin(), r.gradie
 struct Run {
     std::map<std::string, std::vector<float>> weights;
     std::string job;
+    std::vector<std::string> tokens;  // the workers', in order
 };
 
 }  // namespace
@@ -50,10 +51,11 @@ class VerificationTest : public QObject {
         QSignalSpy ended(d.coordinator.get(), &coordinator::Coordinator::jobEnded);
         Run run;
         run.job = d.submitJob(*requester, verifiableJob());
-        for (std::size_t i = 0; i < behaviours.size(); ++i)
-            pool.push_back(std::make_unique<TestWorker>(d.coordinator->url(),
-                                                        d.coordinator->addContributor("w").toStdString(),
+        for (std::size_t i = 0; i < behaviours.size(); ++i) {
+            run.tokens.push_back(d.coordinator->addContributor("w").toStdString());
+            pool.push_back(std::make_unique<TestWorker>(d.coordinator->url(), run.tokens.back(),
                                                         d.workerDir(QStringLiteral("worker%1").arg(i)), behaviours[i]));
+        }
         if (!QTest::qWaitFor([&] { return ended.size() == 1; }, 90000)) qFatal("the job did not end");
         if (ended[0][1].toString() != QStringLiteral("done")) qFatal("the job ended %s", qPrintable(ended[0][1].toString()));
         run.weights = checkpointWeights(d.downloadCheckpoint(*requester, run.job));
@@ -163,6 +165,55 @@ private slots:
               static_cast<long long>(verifier.caughtAfter(cheater.contributorId)),
               static_cast<long long>(trust.verified), verifier.policy().rateFor(honest.contributorId),
               stats.overhead());
+        QVERIFY(d.coordinator->ledger().audit().ok());
+    }
+
+    // Trust and quarantine are kept in the store (schema version 2): after a restart on the same
+    // database the cheater is still quarantined (its lease requests are refused) and the honest
+    // worker keeps its verified units and so its replay rate; both read the same over the protocol.
+    void trustAndQuarantineSurviveARestart() {
+        Deployment d;
+        d.options.verification.probationUnits = 4;
+        auto noiseFromSecond = [](protocol::WorkResult& r, int n) {
+            if (n < 1) return;
+            for (float& g : r.gradient) g = -g;
+        };
+        std::vector<std::unique_ptr<TestWorker>> pool;
+        const Run run = train(d, {{1.0, 1, 0, noiseFromSecond}, {1.0, 1, 0, {}}}, pool);
+        const qint64 cheater = pool[0]->contributorId;
+        const qint64 honest = pool[1]->contributorId;
+        QVERIFY(d.coordinator->verifier().quarantined(cheater));
+        const coordinator::ContributorTrust before = d.coordinator->verifier().policy().trust(honest);
+        const double rateBefore = d.coordinator->verifier().policy().rateFor(honest);
+        QVERIFY2(before.verified >= 5, qPrintable(QString::number(before.verified)));  // out of probation
+        QVERIFY(rateBefore < 1.0);
+        pool.clear();
+
+        d.coordinator.reset();  // as a crash: nothing is saved on the way out
+        d.start();
+        const coordinator::ResultVerifier& verifier = d.coordinator->verifier();
+        QVERIFY(verifier.quarantined(cheater));
+        QVERIFY(!verifier.quarantined(honest));
+        QCOMPARE(verifier.policy().trust(honest).verified, before.verified);
+        QCOMPARE(verifier.policy().rateFor(honest), rateBefore);
+        QCOMPARE(verifier.policy().trust(cheater).verified, 0);
+
+        SyncClient caught(d.coordinator->url(), wire::ROLE_CONTRIBUTOR, d.knownHosts());
+        QVERIFY(caught.call(authenticateWithToken(run.tokens[0])).auth_result().accepted());
+        (void)caught.call(registerContributor());
+        const wire::Envelope refused = caught.call(leaseRequest(1));
+        QVERIFY2(refused.has_error() && refused.error().code() == wire::ERROR_CODE_PERMISSION_DENIED,
+                 text(refused).c_str());
+        QVERIFY(refused.error().message().find("quarantined") != std::string::npos);
+        SyncClient trusted(d.coordinator->url(), wire::ROLE_CONTRIBUTOR, d.knownHosts());
+        QVERIFY(trusted.call(authenticateWithToken(run.tokens[1])).auth_result().accepted());
+        wire::Envelope statsQuery;
+        statsQuery.mutable_contributor_stats_query()->set_days(1);
+        const wire::Envelope mine = trusted.call(statsQuery);
+        QVERIFY2(mine.has_contributor_stats(), text(mine).c_str());
+        QVERIFY(!mine.contributor_stats().quarantined());
+        QCOMPARE(static_cast<qint64>(mine.contributor_stats().work_units_verified()), before.verified);
+        QCOMPARE(mine.contributor_stats().verification_rate(), rateBefore);
         QVERIFY(d.coordinator->ledger().audit().ok());
     }
 };
