@@ -10,11 +10,12 @@
 //   c      = median_i(g_i / n_i)                         per coordinate
 //   d_i    = || g_i / n_i - c ||
 //   tau    = clipMultiplier * median_i(d_i)
-//   mean   = c + sum_i (n_i / N) * min(1, tau / d_i) * (g_i / n_i - c)
+//   mean   = c + sum_i (n_i / N) * s_i * (g_i / n_i - c),   s_i = min(1, tau / d_i), 0 for an outlier
 // An honest unit lies near the others, so it is rarely clipped and the mean is close to the plain
 // one; a made-up or hugely scaled gradient lies far off and adds at most tau. A unit is named an
 // outlier, so that its contributor can be suspected, when its spread s_i = d_i * sqrt(n_i) (the
-// distance at a common number of samples) exceeds outlierMultiplier * median(s). The median needs every unit of the step, so a robust job keeps the step's results in
+// distance at a common number of samples) exceeds outlierMultiplier * median(s); an outlier's pull
+// is dropped (it counts as the centre), since no honest unit lies that far off. The median needs every unit of the step, so a robust job keeps the step's results in
 // memory until the step (the plain mean sums them as they arrive).
 //
 // Everything is computed in unit id order on one thread with fixed arithmetic: the same results
