@@ -32,22 +32,14 @@ void forEachBlock(std::size_t count, const Fn& fn) {
 }
 
 // The median of `values` (reordered); the mean of the two middle ones for an even count.
-float medianOf(std::vector<float>& values) {
+template <typename T>
+T medianOf(std::vector<T>& values) {
     const std::size_t mid = values.size() / 2;
     std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(mid), values.end());
-    const float upper = values[mid];
+    const T upper = values[mid];
     if (values.size() % 2 == 1) return upper;
-    const float lower = *std::max_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(mid));
-    return (lower + upper) * 0.5f;
-}
-
-double medianOf(std::vector<double> values) {
-    const std::size_t mid = values.size() / 2;
-    std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(mid), values.end());
-    const double upper = values[mid];
-    if (values.size() % 2 == 1) return upper;
-    const double lower = *std::max_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(mid));
-    return (lower + upper) * 0.5;
+    const T lower = *std::max_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(mid));
+    return (lower + upper) * T(0.5);
 }
 
 }  // namespace
@@ -105,7 +97,8 @@ RobustStep centredClip(const std::vector<std::pair<ledger::WorkUnitId, const Sto
         for (std::size_t b = 0; b < blocks; ++b) squared += partial[b * units + i];
         distances[i] = std::sqrt(squared);
     }
-    step.medianDistance = medianOf(distances);
+    std::vector<double> ordered = distances;  // medianOf reorders; distances[i] stay the units'
+    step.medianDistance = medianOf(ordered);
     step.radius = options.clipMultiplier * step.medianDistance;
     // A unit of fewer samples is noisier and lies farther off by nature (as 1 / sqrt(samples)): an
     // outlier is judged on the distance scaled back to the same number of samples.
@@ -115,7 +108,8 @@ RobustStep centredClip(const std::vector<std::pair<ledger::WorkUnitId, const Sto
     // A ratio to the median, not a count of deviations: honest units' spreads are heavy-tailed
     // (a few hard samples dominate a unit's gradient), up to ~3x the median in a measured MLP run
     // while the median absolute deviation swung between 4% and 26% of the median.
-    const double medianSpread = medianOf(spreads);
+    ordered = spreads;
+    const double medianSpread = medianOf(ordered);
     const double outlierBeyond = options.outlierMultiplier * medianSpread;
     std::vector<float> scale(units, 1.0f);
     for (std::size_t i = 0; i < units; ++i) {
