@@ -8,11 +8,13 @@
 # final test accuracy (the coordinator's evaluation at the job's end).
 #
 #   bench/distributed/local_steps.sh [--bin BUILD_DIR] [--workers 2] [--epochs 2] [--lanes 4]
-#                                    [--inner-batch 128] [--local-steps "1 8 32"] [--lr 0.001]
+#                                    [--inner-batch 128] [--local-steps "1 8 32"] [--lr 0.001] [--bed rw]
 #   bench/distributed/run.sh --local-steps ...     (the same)
 #
 # The synchronous run takes global batch lanes x inner batch (the samples of one inner step of all the
 # lanes), so both see the same samples per optimizer step of the model and the same epochs.
+# --bed NAME runs the coordinator and worker i in the namespaces of a WAN bed that bench/wan/bed.sh up
+# made (NAME-coord, NAME-wI; at least --workers workers) instead of on loopback.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
@@ -23,6 +25,7 @@ lanes=4
 inner=128
 hs="1 8 32"
 lr=0.001
+bed=
 while [ $# -gt 0 ]; do
     case $1 in
         --bin) bin=$2; shift 2 ;;
@@ -32,6 +35,7 @@ while [ $# -gt 0 ]; do
         --inner-batch) inner=$2; shift 2 ;;
         --local-steps) hs=$2; shift 2 ;;
         --lr) lr=$2; shift 2 ;;
+        --bed) bed=$2; shift 2 ;;
         *) echo "unknown option $1 (see the header of $0)"; exit 2 ;;
     esac
 done
@@ -48,30 +52,39 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 cd "$work"
+host=127.0.0.1
+in_coord=()
+if [ -n "$bed" ]; then
+    host=$("$src/bench/wan/bed.sh" addr coord)
+    in_coord=(ip netns exec "$bed-coord")
+    ip netns pids "$bed-w$workers" >/dev/null 2>&1 || { echo "no namespace $bed-w$workers: bench/wan/bed.sh up --workers $workers"; exit 1; }
+fi
 port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 dir=$work/coordinator
 mkdir -p "$dir"
 key=$("$coordinator" add-requester bench --deposit 1000000 --data-dir "$dir" 2>/dev/null)
 # Plain jobs: units of one inner batch's shards (a lane's inner step), so both modes cut work alike.
-"$coordinator" serve --data-dir "$dir" --listen "127.0.0.1:$port" --shards-per-unit $((inner / 32)) \
+"${in_coord[@]}" "$coordinator" serve --data-dir "$dir" --listen "$host:$port" --shards-per-unit $((inner / 32)) \
     >coordinator.log 2>&1 &
 cpid=$!
 pids+=("$cpid")
 for _ in $(seq 100); do grep -q serving coordinator.log && break; sleep 0.1; done
-export RAVEN_API_KEY=$key RAVEN_KNOWN_HOSTS=$work/known_hosts XDG_CACHE_HOME=$work/xdg RAVEN_COORDINATOR="wss://127.0.0.1:$port"
+export RAVEN_API_KEY=$key RAVEN_KNOWN_HOSTS=$work/known_hosts XDG_CACHE_HOME=$work/xdg RAVEN_COORDINATOR="wss://$host:$port"
 state() { "$coordinator" status --data-dir "$dir" | awk -v j="$1" '$1 == j { print $2 }'; }
 
 run() {  # TAG LABEL raven-submit-options...
     local tag=$1 label=$2 job t0 t1
     shift 2
-    "$raven" submit --model "$src/examples/mlp.json" --data "$data" --epochs "$epochs" --optimizer adam --lr "$lr" \
+    "${in_coord[@]}" "$raven" submit --model "$src/examples/mlp.json" --data "$data" --epochs "$epochs" --optimizer adam --lr "$lr" \
         --budget 100000 "$@" >job.txt 2>>submit.log  # a later --epochs wins
     job=$(cat job.txt)
     local wpids=()
     t0=$(date +%s.%N)
     for i in $(seq "$workers"); do
         token=$("$coordinator" add-contributor "bench-$tag-$i" --data-dir "$dir" 2>/dev/null)
-        "$worker" --coordinator "$RAVEN_COORDINATOR" --token "$token" --device cpu --threads 1 \
+        in_worker=()
+        [ -z "$bed" ] || in_worker=(ip netns exec "$bed-w$i")
+        "${in_worker[@]}" "$worker" --coordinator "$RAVEN_COORDINATOR" --token "$token" --device cpu --threads 1 \
             --cache-dir "$work/cache-$i" --known-hosts "$work/known_hosts" >"w-$tag-$i.log" 2>&1 &
         wpids+=($!)
     done
@@ -98,7 +111,7 @@ PY
 }
 
 echo "Raven local steps (DiLoCo) vs synchronous Adam: examples/mlp.json on Fashion-MNIST, $epochs epoch(s),"
-echo "$workers CPU workers with one thread each over loopback; load average $(cut -d' ' -f1-3 /proc/loadavg)."
+echo "$workers CPU workers with one thread each over ${bed:+the WAN bed $bed (}${bed:-loopback}${bed:+, $(cat "/run/raven-wan-$bed/config"))}; load average $(cut -d' ' -f1-3 /proc/loadavg)."
 echo "Bytes are the workers' own counts (sent = gradients or pseudo-gradients up, received = weights and shards down)."
 echo
 echo "| mode | optimizer steps | wall s | samples/s | bytes up / sample | bytes down / sample | utilization | test accuracy | state |"

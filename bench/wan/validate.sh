@@ -56,7 +56,7 @@ for cc in $ccs; do
     tput_up=$(iperf)
     ip netns exec rwv-coord "$py" "$here/probe.py" serve --listen 10.77.0.1:5301 >/dev/null &
     server_pid=$!
-    sleep 0.5
+    for _ in $(seq 100); do ip netns exec rwv-w1 bash -c 'exec 3<>/dev/tcp/10.77.0.1/5301' 2>/dev/null && break; sleep 0.1; done
     idle_down=$(ip netns exec rwv-w1 "$py" "$here/probe.py" fetch --connect 10.77.0.1:5301 --repeat 3 | idle_ms)
     idle_up=$(ip netns exec rwv-w1 "$py" "$here/probe.py" fetch --connect 10.77.0.1:5301 --repeat 2 --direction up | idle_ms)
     echo "| packet bed (raven-wan-forwarder, tbf) | $cc | $rtt | $tput_down | $tput_up | $idle_down | $idle_up |"
@@ -75,7 +75,7 @@ server_pid=$!
 "$py" "$here/../distributed/link_emulator.py" --listen "127.0.0.1:$rport" --target "127.0.0.1:$sport" \
     --delay-ms "$delay" --mbit "$down" >/dev/null &
 relay_pid=$!
-sleep 1
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$rport") 2>/dev/null && break; sleep 0.1; done
 idle_down=$("$py" "$here/probe.py" fetch --connect "127.0.0.1:$rport" --repeat 3 | idle_ms)
 echo "| TCP relay (link_emulator.py, loopback) | $(sysctl -n net.ipv4.tcp_congestion_control) (loopback) | - | - | - | $idle_down | - |"
 echo
