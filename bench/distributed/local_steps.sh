@@ -118,7 +118,11 @@ echo "| mode | optimizer steps | wall s | samples/s | bytes up / sample | bytes 
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 # Not measured: a one-epoch job that puts the dataset on the coordinator and every shard in the workers'
 # caches, as long-running contributors have them.
-run warm "warm-up" --epochs 1 --batch-size 4096 >/dev/null
+# In a WAN bed the warm-up is a local-steps job: the same shards go down, a few pseudo-gradients come up
+# instead of every gradient of a 4096-sample step over a 10 Mbit/s uplink.
+warm=(--batch-size 4096)
+[ -z "$bed" ] || warm=(--lanes "$lanes" --local-steps 32 --batch-size "$inner")
+run warm "warm-up" --epochs 1 "${warm[@]}" >/dev/null
 run sync "sync Adam, batch $((lanes * inner)), fp32" --batch-size $((lanes * inner))
 for h in $hs; do
     run "h$h" "local steps M=$lanes H=$h, inner batch $inner" --lanes "$lanes" --local-steps "$h" --batch-size "$inner"
