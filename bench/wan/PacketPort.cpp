@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
@@ -69,8 +70,14 @@ std::optional<std::vector<std::byte>> PacketPort::receive() {
         // looped-back frame from ever entering the line.
         if (from.sll_pkttype == PACKET_OUTGOING) continue;
         if (static_cast<std::size_t>(n) > buffer_.size()) {
-            throw std::runtime_error("a " + std::to_string(n) + "-byte frame on " + name_ +
-                                     ": segmentation offload is on; bench/wan/bed.sh turns it off with ethtool -K");
+            // Dropped, not forwarded in part; the link keeps serving the other frames.
+            if (!warnedOversize_)
+                std::fprintf(stderr,
+                             "raven-wan-forwarder: dropping a %zd-byte frame on %s: segmentation offload is on; "
+                             "bench/wan/bed.sh turns it off with ethtool -K\n",
+                             n, name_.c_str());
+            warnedOversize_ = true;
+            continue;
         }
         return std::vector<std::byte>(buffer_.begin(), buffer_.begin() + n);
     }

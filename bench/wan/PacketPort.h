@@ -32,6 +32,7 @@ private:
     std::string name_;
     int fd_ = -1;
     std::vector<std::byte> buffer_;
+    bool warnedOversize_ = false;
 };
 
 }  // namespace raven::bench::wan

@@ -63,7 +63,9 @@ int main(int argc, char** argv) {
         } else if (option == "--loss") {
             model.lossProbability = number(value, "--loss");
         } else if (option == "--seed") {
-            model.seed = static_cast<std::uint64_t>(number(value, "--seed"));
+            char* end = nullptr;
+            model.seed = std::strtoull(value, &end, 10);
+            if (end == value || *end != '\0') usage(std::string("--seed takes a whole number, got ") + value);
         } else if (option == "--max-queue-mb") {
             model.maxQueuedBytes = static_cast<std::size_t>(number(value, "--max-queue-mb") * (1 << 20));
         } else {
