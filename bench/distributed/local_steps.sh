@@ -111,7 +111,9 @@ PY
 }
 
 echo "Raven local steps (DiLoCo) vs synchronous Adam: examples/mlp.json on Fashion-MNIST, $epochs epoch(s),"
-echo "$workers CPU workers with one thread each over ${bed:+the WAN bed $bed (}${bed:-loopback}${bed:+, $(cat "/run/raven-wan-$bed/config"))}; load average $(cut -d' ' -f1-3 /proc/loadavg)."
+path=loopback
+[ -z "$bed" ] || path="the WAN bed $bed ($(cat "/run/raven-wan-$bed/config"))"
+echo "$workers CPU workers with one thread each over $path; load average $(cut -d' ' -f1-3 /proc/loadavg)."
 echo "Bytes are the workers' own counts (sent = gradients or pseudo-gradients up, received = weights and shards down)."
 echo
 echo "| mode | optimizer steps | wall s | samples/s | bytes up / sample | bytes down / sample | utilization | test accuracy | state |"
