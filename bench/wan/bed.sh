@@ -8,7 +8,7 @@
 #   bench/wan/bed.sh up [--workers 2] [--delay-ms 25] [--loss 0] [--seed 1] [--down-mbit 100]
 #                       [--up-mbit 10] [--coord-mbit 0] [--queue-ms 50] [--congestion cubic]
 #                       [--forwarder PATH] [--name rw]
-#   bench/wan/bed.sh exec coord|w1..wN|router COMMAND...   (runs COMMAND in that namespace)
+#   bench/wan/bed.sh exec [--name rw] coord|w1..wN|router COMMAND...   (runs COMMAND in that namespace)
 #   bench/wan/bed.sh addr coord|wI                          (prints its IPv4 address)
 #   bench/wan/bed.sh down [--name rw]                       (idempotent: removes whatever is there)
 #
@@ -151,7 +151,8 @@ case $command in
         if [ "$command" = up ]; then up_bed; else down_bed; fi
         ;;
     exec)
-        [ $# -ge 2 ] || die "usage: bed.sh exec coord|wI|router COMMAND..."
+        [ "${1:-}" != --name ] || { name=$2; shift 2; }
+        [ $# -ge 2 ] || die "usage: bed.sh exec [--name rw] coord|wI|router COMMAND..."
         target=$1
         shift
         ip netns list | grep -q "^$(ns "$target")\b" || die "no namespace $(ns "$target"): bed.sh up first"
