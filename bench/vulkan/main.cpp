@@ -513,7 +513,7 @@ double trainModel(VulkanBackend& backend, const Options& opt, const std::string&
                       "\"recorded_per_step\": %.2f, \"loss\": %.4f",
                       static_cast<long long>(batch), batch / seconds, perStep, recordedPerStep, lastLoss);
         result(bench, model, 1.0 / seconds, "steps/s", extra);
-        if (bench == "train") profileOnce(backend, opt, "train " + model, step);
+        profileOnce(backend, opt, bench + " " + model, step);
         return seconds;
     }
 }
