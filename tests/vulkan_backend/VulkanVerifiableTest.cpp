@@ -140,6 +140,26 @@ private slots:
         }
     }
 
+    // A target that is not a class index, in the verifiable cross-entropy and its backward: reported at
+    // the next sync point naming the first bad sample (as the fast shader does), and the backend goes on.
+    void verifiableBadTargetIsReported() {
+        const ModeScope gpuMode(*gpu_, KernelMode::Verifiable);
+        const Tensor x = fromVector({3, 4}, raven::test::randomValues(12, 1), *gpu_);
+        const Tensor t = fromVector({3}, {1.0f, 4.0f, 2.5f}, *gpu_);
+        const Tensor g = fromVector({3}, {1.0f, 1.0f, 1.0f}, *gpu_);
+        for (const bool backward : {false, true}) {
+            const Tensor out = backward ? gpu_->crossEntropyBackward(x, t, g, 0.1f) : gpu_->crossEntropy(x, t, 0.0f);
+            try {
+                gpu_->synchronize();
+                QFAIL("a target outside [0, 4) was not reported");
+            } catch (const raven::Error& e) {
+                QVERIFY2(e.message().find("sample 1") != std::string::npos, e.message().c_str());
+                QVERIFY2(e.message().find("verifiable") != std::string::npos, e.message().c_str());
+            }
+        }
+        QCOMPARE(gpu_->softmax(fromVector({1, 2}, {0.0f, 0.0f}, *gpu_)).toVector(), (std::vector<float>{0.5f, 0.5f}));
+    }
+
     // Adam and AdamW (weight decay into the gradient, decay of the parameter), first step and later,
     // bit for bit: the cases the CPU's verifiable pass compiles separately.
     void adamCasesBitExact() {
