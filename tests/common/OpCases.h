@@ -256,9 +256,10 @@ inline const std::vector<OpCase>& opCases() {
             Shape shape;
             std::vector<int> axes;
         };
-        for (const Reduction& r : {Reduction{"axes 0 [130,37] (bias gradient)", {130, 37}, {0}},
-                                   Reduction{"axes 1 [3,20,7]", {3, 20, 7}, {1}},
-                                   Reduction{"axes 0 [140001] (three blocks)", {140001}, {0}}}) {
+        for (const Reduction& r :
+             {Reduction{"axes 0 [130,37] (bias gradient)", {130, 37}, {0}},
+              Reduction{"axes 1 [3,20,7]", {3, 20, 7}, {1}}, Reduction{"axes 0 [140001] (three blocks)", {140001}, {0}},
+              Reduction{"axes 0 [0,5] (empty)", {0, 5}, {0}}}) {
             for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Max}) {
                 const std::vector<int> axes = r.axes;
                 t.push_back({std::string(op == ReduceOp::Sum ? "sum " : "max ") + r.name,
