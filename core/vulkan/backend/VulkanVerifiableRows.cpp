@@ -114,12 +114,13 @@ Tensor VulkanBackend::verifiableRows(uint32_t mode, const Tensor& aIn, const Ten
             fail(std::string("a verifiable ") + op + " operand of " + std::to_string(t->numel()) +
                      " floats is larger than one storage binding on " + device_->info().name,
                  "use smaller batches, or compute verifiable units on the CPU backend");
-    // Only the losses read targets; the other modes bind a in their place and never touch it.
-    const vulkan::BufferRange status = loss ? statusWord([op, cols](std::uint32_t sample) {
-        return std::string(op) + " (Vulkan, verifiable): the target of sample " + std::to_string(sample) +
-               " is not a class index in [0, " + std::to_string(cols) + ")";
-    })
-                                            : rangeOf(a);
+    // Only the losses read targets and report bad ones; the other modes bind a there and never touch it.
+    vulkan::BufferRange status = rangeOf(a);
+    if (loss)
+        status = statusWord([op, cols](std::uint32_t sample) {
+            return std::string(op) + " (Vulkan, verifiable): the target of sample " + std::to_string(sample) +
+                   " is not a class index in [0, " + std::to_string(cols) + ")";
+        });
     VerifiableRowsPush push{};
     push.rows = vkb::narrowToU32(rows);
     push.cols = vkb::narrowToU32(cols);
