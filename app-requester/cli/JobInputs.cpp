@@ -87,7 +87,7 @@ void setTrainingOptions(wire::Hyperparameters& h, const QCommandLineParser& p) {
     h.set_global_batch(std::uint32_t(countOption(p, "batch-size", 1)));
     h.set_max_steps(std::uint64_t(countOption(p, "max-steps", 0)));
     h.set_seed(std::uint64_t(countOption(p, "seed", 0)));
-    h.set_gradient_encoding(requester::gradientEncodingFromName(p.value("gradients")));
+    h.set_gradient_encoding(requester::gradientEncodingFromName(p.value("updates")));
     h.set_gradient_zstd(p.isSet("zstd"));
     const std::optional<KernelMode> kernels = kernelModeFromName(p.value("kernels").toStdString());
     RAVEN_CHECK(kernels, "--kernels must be fast or verifiable, not '" + p.value("kernels").toStdString() + "'",

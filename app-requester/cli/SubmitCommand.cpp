@@ -43,7 +43,11 @@ int submitCommand(const QStringList& args) {
          {"max-steps", "Stop after this many steps (0: as many as the epochs take).", "n", "0"},
          {"eval-every", "Evaluate on the test split every n steps (0: only at the end).", "n", "0"},
          {"checkpoint-every", "Keep a checkpoint every n steps (0: the coordinator's default, 50).", "n", "0"},
-         {"gradients", "How contributors send gradients: fp32 (exact), fp16 or bf16 (half the bytes).", "encoding",
+         {{"updates", "gradients"},
+          "How contributors send their updates (gradients, or local-steps lanes' pseudo-gradients): fp32 (exact), "
+          "fp16 or bf16 (half the bytes), int8 (blocks of 256 with a scale each and stochastic rounding: a quarter "
+          "of the bytes; for local-steps jobs, where it costs little accuracy; docs/training.md).",
+          "encoding",
           "fp32"},
          {"zstd", "Contributors compress gradients with zstd."},
          {"kernels",

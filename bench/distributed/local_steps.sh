@@ -8,8 +8,12 @@
 # final test accuracy (the coordinator's evaluation at the job's end).
 #
 #   bench/distributed/local_steps.sh [--bin BUILD_DIR] [--workers 2] [--epochs 2] [--lanes 4]
-#                                    [--inner-batch 128] [--local-steps "1 8 32"] [--lr 0.001] [--bed rw]
+#                                    [--inner-batch 128] [--local-steps "1 8 32"] [--lr 0.001]
+#                                    [--updates "fp32 int8"] [--no-sync] [--bed rw]
 #   bench/distributed/run.sh --local-steps ...     (the same)
+#
+# --updates: the encodings the lanes' pseudo-gradients go up in (raven submit --updates), each H run
+# once per encoding (default fp32 only); --no-sync leaves out the synchronous reference run.
 #
 # The synchronous run takes global batch lanes x inner batch (the samples of one inner step of all the
 # lanes), so both see the same samples per optimizer step of the model and the same epochs.
@@ -25,6 +29,8 @@ lanes=4
 inner=128
 hs="1 8 32"
 lr=0.001
+updates=fp32
+sync=yes
 bed=
 while [ $# -gt 0 ]; do
     case $1 in
@@ -35,6 +41,8 @@ while [ $# -gt 0 ]; do
         --inner-batch) inner=$2; shift 2 ;;
         --local-steps) hs=$2; shift 2 ;;
         --lr) lr=$2; shift 2 ;;
+        --updates) updates=$2; shift 2 ;;
+        --no-sync) sync=no; shift ;;
         --bed) bed=$2; shift 2 ;;
         *) echo "unknown option $1 (see the header of $0)"; exit 2 ;;
     esac
@@ -125,9 +133,12 @@ echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 warm=(--batch-size 4096)
 [ -z "$bed" ] || warm=(--lanes "$lanes" --local-steps 32 --batch-size "$inner")
 run warm "warm-up" --epochs 1 "${warm[@]}" >/dev/null
-run sync "sync Adam, batch $((lanes * inner)), fp32" --batch-size $((lanes * inner))
+[ "$sync" = yes ] && run sync "sync Adam, batch $((lanes * inner)), fp32" --batch-size $((lanes * inner))
 for h in $hs; do
-    run "h$h" "local steps M=$lanes H=$h, inner batch $inner" --lanes "$lanes" --local-steps "$h" --batch-size "$inner"
+    for u in $updates; do
+        run "h$h-$u" "local steps M=$lanes H=$h, inner batch $inner, $u updates" --lanes "$lanes" --local-steps "$h" \
+            --batch-size "$inner" --updates "$u"
+    done
 done
 echo
 echo "Load average after: $(cut -d' ' -f1-3 /proc/loadavg)."

@@ -4,7 +4,9 @@
 // `raven-bench-vulkan --what check` carries the essential ones there (docs/vulkan.md): GEMM in every
 // variant the device allows, elementwise ops on vector runs and on strided views, reductions,
 // softmax and cross-entropy, convolution forward and backward (the CNN's split weight gradient
-// included), pooling and the Adam update, each on awkward shapes, by normalized MSE.
+// included), pooling and the Adam update, each on awkward shapes, by normalized MSE; then the verifiable
+// mode bit for bit: the op table's verifiable rows, the MLP's products, and one whole verifiable MLP
+// work unit's gradient against the CPU's at 1 and 2 threads.
 //
 //   const int failures = raven::bench::checkAgainstCpu(backend, smoke, printRow);
 #include <functional>

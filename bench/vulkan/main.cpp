@@ -8,7 +8,9 @@
 //    8192^3 and M x N x K = 4096 x 512 x 14336, in TFLOP/s (2 M N K per product), with the GEMM
 //    variant the backend chose (tile, vec4 loads, split-k; docs/vulkan.md). With --verifiable, each
 //    shape also through the verifiable kernel mode's product (compute-shaders/verifiable_gemm.comp),
-//    reported as gemm_verifiable with its time over the fast product's (the cost of the mode).
+//    reported as gemm_verifiable with its time over the fast product's (the cost of the mode); train
+//    also times the MLP's step in the verifiable mode (train_verifiable, and train_verifiable_cost: its
+//    time over the fast step's).
 //  - elementwise: add, mul, gelu (erf) and the fused Adam update (Backend::adamUpdate) on 2^26 floats,
 //    in GB/s (bytes each kernel must read and write), beside the device's copy bandwidth measured in the
 //    same run twice: vkCmdCopyBuffer and Raven's copy shader.
@@ -464,9 +466,11 @@ private:
     double t_ = 0;
 };
 
-void benchTrain(VulkanBackend& backend, const Options& opt) {
+// One model's training steps in the backend's current kernel mode, reported as `bench`; returns the best
+// seconds per step.
+double trainModel(VulkanBackend& backend, const Options& opt, const std::string& model, const std::string& bench) {
     const int64_t batch = opt.smoke ? 16 : 128;
-    for (const std::string model : {"mlp", "cnn"}) {
+    {
         raven::Generator gen(3);
         Net net = model == "mlp" ? mlp(batch, gen, backend) : cnn(batch, gen, backend);
         Adam adam(net.params.size());
@@ -508,8 +512,24 @@ void benchTrain(VulkanBackend& backend, const Options& opt) {
                       ", \"batch\": %lld, \"samples_per_s\": %.1f, \"submits_per_step\": %.2f, "
                       "\"recorded_per_step\": %.2f, \"loss\": %.4f",
                       static_cast<long long>(batch), batch / seconds, perStep, recordedPerStep, lastLoss);
-        result("train", model, 1.0 / seconds, "steps/s", extra);
-        profileOnce(backend, opt, "train " + model, step);
+        result(bench, model, 1.0 / seconds, "steps/s", extra);
+        profileOnce(backend, opt, bench + " " + model, step);
+        return seconds;
+    }
+}
+
+// With --verifiable, the MLP's step also in the verifiable kernel mode (every kernel it runs has a
+// verifiable shader), reported as train_verifiable with its time over the fast step's: the mode's cost.
+void benchTrain(VulkanBackend& backend, const Options& opt) {
+    for (const std::string model : {"mlp", "cnn"}) {
+        const double fast = trainModel(backend, opt, model, "train");
+        if (!opt.verifiable || model != "mlp") continue;
+        backend.setKernelMode(raven::KernelMode::Verifiable);
+        const double verifiable = trainModel(backend, opt, model, "train_verifiable");
+        backend.setKernelMode(raven::KernelMode::Fast);
+        result("train_verifiable_cost", model, verifiable / fast, "x the fast step's time",
+               ", \"fast_ms\": " + std::to_string(fast * 1e3) +
+                   ", \"verifiable_ms\": " + std::to_string(verifiable * 1e3));
     }
 }
 

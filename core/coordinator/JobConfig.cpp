@@ -69,11 +69,12 @@ JobConfig JobConfig::fromWire(const wire::Hyperparameters& h, int priority, cons
             break;
         case wire::GRADIENT_ENCODING_FP16:
         case wire::GRADIENT_ENCODING_BF16:
+        case wire::GRADIENT_ENCODING_INT8_BLOCK:
             c.gradientEncoding = h.gradient_encoding();
             break;
         default:
             raven::fail("hyperparameters: unknown gradient_encoding " + std::to_string(h.gradient_encoding()),
-                        "use fp32, fp16 or bf16");
+                        "use fp32, fp16, bf16 or int8");
     }
     c.gradientZstd = h.gradient_zstd();
     const std::optional<KernelMode> mode = protocol::kernelModeOf(h.kernel_mode());

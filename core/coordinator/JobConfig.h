@@ -9,7 +9,8 @@
 //
 // Zero means "the default" for the fields proto3 cannot leave unset: learning_rate (the optimizer's
 // default), beta1/beta2/epsilon (0.9, 0.999, 1e-8), epochs (1), momentum for "momentum" (0.9),
-// weight_decay for "adamw" (0.01), checkpoint_every_steps (50), gradient_encoding (fp32),
+// weight_decay for "adamw" (0.01), checkpoint_every_steps (50), gradient_encoding (fp32; it is the
+// encoding of every update sent up, a gradient or a local-steps lane's pseudo-gradient),
 // kernel_mode (fast), aggregation (mean), clip_multiplier (2), outlier_multiplier (5);
 // eval_every_steps 0 evaluates at the end only; an empty optimizer is "adam".
 #include <QJsonObject>
@@ -18,9 +19,9 @@
 #include <cstdint>
 
 #include "coordinator/LocalStepsConfig.h"
+#include "coordinator/RobustAggregation.h"
 #include "nn/Optimizer.h"
 #include "protocol/raven.pb.h"
-#include "coordinator/RobustAggregation.h"
 #include "tensor/KernelMode.h"
 #include "training/StepPlan.h"
 

@@ -16,7 +16,14 @@ ReplayInput ReplayInput::of(const JobRunner& runner, const ledger::WorkUnit& uni
                 "replaying work unit " + std::to_string(unit.id) + ": the job no longer has the weights of version " +
                     std::to_string(unit.modelVersion),
                 "");
-    return ReplayInput{runner.id(), unit, *weights, runner.specJson(), runner.manifest(), runner.config().kernelMode};
+    return ReplayInput{runner.id(),
+                       unit,
+                       *weights,
+                       runner.specJson(),
+                       runner.config().modelSpecSha256.toStdString(),
+                       runner.manifest(),
+                       runner.config().kernelMode,
+                       runner.config().gradientEncoding};
 }
 
 UnitReplay::UnitReplay(const data::ShardStore& shards, int threads, std::int64_t shardCacheBytes)
@@ -67,7 +74,11 @@ protocol::WorkResult UnitReplay::compute(const ReplayInput& input, bool fresh) {
     const training::GradientSums sums = training::computeGradientSums(*loaded.model, samples, manifest.normalization);
     protocol::WorkResult result;
     result.workUnitId = std::to_string(unit.id);
-    result.gradient = sums.gradient;
+    std::vector<std::string> shards;
+    for (const QString& hash : unit.shardHashes) shards.push_back(hash.toStdString());
+    result.gradient = protocol::roundTripGradient(
+        sums.gradient, input.encoding,
+        protocol::updateRoundingKey(input.specSha256, static_cast<std::uint64_t>(unit.modelVersion), shards));
     result.sampleCount = static_cast<std::uint64_t>(sums.samples);
     result.loss = sums.lossSum;
     result.correct = static_cast<std::uint64_t>(sums.correct);

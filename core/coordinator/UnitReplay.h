@@ -2,6 +2,8 @@
 // UnitReplay: the coordinator computes a work unit itself, exactly as an honest worker does
 // (training::computeGradientSums over the unit's shards in its order, at the unit's model version,
 // with the job's kernel mode), so that a contributor's result can be compared with it by digest.
+// The replay's gradient is what the coordinator would decode from an honest worker: passed through
+// the job's encoding (bf16, or int8 blocks rounded with the unit's own key), not the raw fp32.
 //
 //   ReplayInput input = ReplayInput::of(runner, unit);          // on the event loop: a snapshot
 //   protocol::WorkResult mine = replay.compute(input);          // anywhere: raven::Error when it cannot
@@ -33,8 +35,10 @@ struct ReplayInput {
     ledger::WorkUnit unit;
     QByteArray weights;  // of unit.modelVersion (implicitly shared with the runner's)
     std::string specJson;
+    std::string specSha256;
     data::Manifest manifest;
     KernelMode kernelMode = KernelMode::Verifiable;
+    wire::GradientEncoding encoding = wire::GRADIENT_ENCODING_FP32;  // of the results sent up
 
     // raven::Error when the runner no longer has the weights of the unit's version.
     static ReplayInput of(const JobRunner& runner, const ledger::WorkUnit& unit);

@@ -26,6 +26,7 @@ std::int64_t UnitSizing::shardsPerUnit(const nn::Architecture& model, const trai
 }
 
 double gradientBytesPerValue(int encoding) {
+    if (encoding == wire::GRADIENT_ENCODING_INT8_BLOCK) return 1.0 + 4.0 / 256.0;  // tensor/BlockInt8.h
     return encoding == wire::GRADIENT_ENCODING_FP16 || encoding == wire::GRADIENT_ENCODING_BF16 ? 2.0 : 4.0;
 }
 

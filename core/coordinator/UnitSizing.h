@@ -39,7 +39,8 @@ struct UnitSizing {
                                double gradientBytesPerValue) const;
 };
 
-// Bytes per gradient value on the wire for a job's encoding (4 for fp32, 2 for fp16/bf16).
+// Bytes per gradient value on the wire for a job's encoding (4 for fp32, 2 for fp16/bf16, 1 + 4/256
+// for int8 blocks).
 double gradientBytesPerValue(int wireGradientEncoding);
 
 }  // namespace raven::coordinator

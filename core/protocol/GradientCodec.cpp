@@ -1,10 +1,15 @@
 #include "protocol/GradientCodec.h"
 
+#include <QCryptographicHash>
+
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <span>
 #include <string>
 
 #include "base/Error.h"
+#include "tensor/BlockInt8.h"
 #include "tensor/DType.h"
 
 namespace raven::protocol {
@@ -19,22 +24,60 @@ DType dtypeOf(wire::GradientEncoding encoding) {
         case wire::GRADIENT_ENCODING_BF16:
             return DType::BF16;
         default:
-            fail("gradient encoding " + std::to_string(static_cast<int>(encoding)) + " is not fp32, fp16 or bf16",
+            fail("gradient encoding " + std::to_string(static_cast<int>(encoding)) +
+                     " is not fp32, fp16, bf16 or int8 blocks",
                  "set GradientPayload.encoding; this peer may be older than the sender");
     }
+}
+
+QByteArray bytesOf(const std::vector<std::byte>& bytes) {
+    return QByteArray(reinterpret_cast<const char*>(bytes.data()), static_cast<qsizetype>(bytes.size()));
 }
 
 }  // namespace
 
 std::size_t gradientElementBytes(wire::GradientEncoding encoding) { return dtypeSize(dtypeOf(encoding)); }
 
-QByteArray encodeGradientValues(const std::vector<float>& values, wire::GradientEncoding encoding) {
-    const std::vector<std::byte> bytes = encodeValues(values, dtypeOf(encoding));
-    return QByteArray(reinterpret_cast<const char*>(bytes.data()), static_cast<qsizetype>(bytes.size()));
+std::uint64_t encodedGradientBytes(wire::GradientEncoding encoding, std::uint64_t elementCount) {
+    if (encoding == wire::GRADIENT_ENCODING_INT8_BLOCK) return blockInt8Bytes(static_cast<std::size_t>(elementCount));
+    return elementCount * gradientElementBytes(encoding);
+}
+
+std::uint64_t updateRoundingKey(const std::string& modelSpecSha256, std::uint64_t modelVersion,
+                                const std::vector<std::string>& shardHashes) {
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    hash.addData(QByteArrayLiteral("raven int8 update rounding v1\n"));
+    hash.addData(QByteArray::fromStdString(modelSpecSha256 + "\n" + std::to_string(modelVersion) + "\n"));
+    for (const std::string& shard : shardHashes) hash.addData(QByteArray::fromStdString(shard + "\n"));
+    const QByteArray digest = hash.result();
+    std::uint64_t key = 0;
+    for (int i = 0; i < 8; ++i) key |= std::uint64_t{static_cast<unsigned char>(digest[i])} << (8 * i);
+    return key;
+}
+
+std::uint64_t unitRoundingKey(const wire::WorkUnit& unit) {
+    return updateRoundingKey(unit.model_spec_sha256(), unit.model_version(),
+                             std::vector<std::string>(unit.shard_hashes().begin(), unit.shard_hashes().end()));
+}
+
+QByteArray encodeGradientValues(const std::vector<float>& values, wire::GradientEncoding encoding,
+                                std::uint64_t roundingKey) {
+    if (encoding == wire::GRADIENT_ENCODING_INT8_BLOCK) return bytesOf(encodeBlockInt8(values, roundingKey));
+    return bytesOf(encodeValues(values, dtypeOf(encoding)));
+}
+
+std::vector<float> roundTripGradient(std::vector<float> values, wire::GradientEncoding encoding,
+                                     std::uint64_t roundingKey) {
+    if (encoding == wire::GRADIENT_ENCODING_FP32) return values;
+    return decodeGradientValues(encodeGradientValues(values, encoding, roundingKey), encoding, values.size());
 }
 
 std::vector<float> decodeGradientValues(const QByteArray& bytes, wire::GradientEncoding encoding,
                                         std::uint64_t elementCount) {
+    if (encoding == wire::GRADIENT_ENCODING_INT8_BLOCK)
+        return decodeBlockInt8(std::span<const std::byte>(reinterpret_cast<const std::byte*>(bytes.constData()),
+                                                          static_cast<std::size_t>(bytes.size())),
+                               static_cast<std::size_t>(elementCount));
     const std::size_t elementBytes = gradientElementBytes(encoding);
     RAVEN_CHECK(static_cast<std::uint64_t>(bytes.size()) == elementCount * elementBytes,
                 "gradient of " + std::to_string(bytes.size()) + " bytes does not hold " + std::to_string(elementCount) +
@@ -60,9 +103,9 @@ std::vector<float> decodeGradientValues(const QByteArray& bytes, wire::GradientE
                         dtypeOf(encoding));
 }
 
-std::vector<wire::SubmitResult> makeSubmitResults(const WorkResult& result, wire::GradientEncoding encoding,
-                                                  bool zstd) {
-    const QByteArray encoded = encodeGradientValues(result.gradient, encoding);
+std::vector<wire::SubmitResult> makeSubmitResults(const WorkResult& result, wire::GradientEncoding encoding, bool zstd,
+                                                  std::uint64_t roundingKey) {
+    const QByteArray encoded = encodeGradientValues(result.gradient, encoding, roundingKey);
     std::vector<wire::SubmitResult> parts;
     for (wire::ContentChunk& chunk : splitContent(encoded, zstd)) {
         wire::SubmitResult& part = parts.emplace_back();
@@ -81,7 +124,11 @@ std::vector<wire::SubmitResult> makeSubmitResults(const WorkResult& result, wire
 }
 
 ResultAssembler::ResultAssembler(std::uint64_t expectedElements)
-    : expectedElements_(expectedElements), content_(expectedElements * sizeof(float)) {}
+    // The bound on the bytes a result may announce: the largest encoding of the model's values (fp32,
+    // but int8 blocks for a model of a few values).
+    : expectedElements_(expectedElements),
+      content_(std::max(expectedElements * sizeof(float),
+                        encodedGradientBytes(wire::GRADIENT_ENCODING_INT8_BLOCK, expectedElements))) {}
 
 void ResultAssembler::add(const wire::SubmitResult& part) {
     if (addPart(part)) finish();
@@ -95,7 +142,7 @@ bool ResultAssembler::addPart(const wire::SubmitResult& part) {
                     where + " has " + std::to_string(gradient.element_count()) +
                         " gradient values where the model has " + std::to_string(expectedElements_) + " parameters",
                     "the worker computed with another model spec");
-        gradientElementBytes(gradient.encoding());  // rejects an unknown encoding before any bytes are kept
+        encodedGradientBytes(gradient.encoding(), 0);  // rejects an unknown encoding before any bytes are kept
         started_ = true;
         encoding_ = gradient.encoding();
         result_.workUnitId = part.work_unit_id();

@@ -3,9 +3,12 @@
 // order); it travels as fp32 (exact), fp16 or bf16 (half the bytes; core/tensor/DType.h rounds to
 // nearest even), optionally zstd-compressed, cut into chunks like any content (Chunking.h).
 //
-// Bytes per element on the wire before zstd: fp32 4, fp16 2, bf16 2. fp16 keeps 11 significant
-// bits but overflows above 65504 and flushes below ~6e-8 to zero; bf16 keeps fp32's range with 8
-// significant bits (relative error at most 2^-9 per element).
+// Bytes per element on the wire before zstd: fp32 4, fp16 2, bf16 2, int8 blocks 1 + 4/256. fp16
+// keeps 11 significant bits but overflows above 65504 and flushes below ~6e-8 to zero; bf16 keeps
+// fp32's range with 8 significant bits (relative error at most 2^-9 per element). int8 blocks
+// (tensor/BlockInt8.h) round stochastically to 255 levels of each block's absmax: an unbiased error
+// of at most absmax/127 per element, drawn from a stream keyed by the unit (updateRoundingKey), so
+// the same fp32 update always gives the same bytes and a verifier's replay reproduces them.
 #include <QByteArray>
 #include <cstdint>
 #include <string>
@@ -17,14 +20,33 @@
 
 namespace raven::protocol {
 
-// Bytes per element of an encoding; throws raven::Error for GRADIENT_ENCODING_UNSPECIFIED.
+// Bytes per element of a fixed-width encoding (fp32, fp16, bf16); throws raven::Error for the others.
 std::size_t gradientElementBytes(wire::GradientEncoding encoding);
+// Bytes of `elementCount` values in `encoding`; throws raven::Error for an unknown encoding.
+std::uint64_t encodedGradientBytes(wire::GradientEncoding encoding, std::uint64_t elementCount);
 
-// Little-endian bytes of `values` in `encoding` (not compressed).
-QByteArray encodeGradientValues(const std::vector<float>& values, wire::GradientEncoding encoding);
-// The inverse; throws raven::Error when the size does not match `elementCount`.
+// The stream of the int8 encoding's stochastic rounding for one work unit: the first 8 bytes of a
+// SHA-256 over the unit's place in its job, the model spec, the model version and the shards in
+// order. A function of the plan, not of the coordinator's row ids, so that a unit re-issued, a job
+// resumed after a crash, the same job submitted again and a verifier's replay all round the same way,
+// whatever the number of workers; two units of one job never share a stream (a version's units
+// split its shards).
+std::uint64_t updateRoundingKey(const std::string& modelSpecSha256, std::uint64_t modelVersion,
+                                const std::vector<std::string>& shardHashes);
+std::uint64_t unitRoundingKey(const wire::WorkUnit& unit);
+
+// Little-endian bytes of `values` in `encoding` (not compressed); `roundingKey` is used by int8
+// blocks only (unitRoundingKey). raven::Error when int8 meets a value that is not finite.
+QByteArray encodeGradientValues(const std::vector<float>& values, wire::GradientEncoding encoding,
+                                std::uint64_t roundingKey = 0);
+// The inverse; throws raven::Error when the size does not match `elementCount` or the payload is not
+// a valid one of its encoding (an int8 block's scale negative or not finite).
 std::vector<float> decodeGradientValues(const QByteArray& bytes, wire::GradientEncoding encoding,
                                         std::uint64_t elementCount);
+// What the receiver of `values` sent as `encoding` decodes: decode(encode(values)). The values
+// themselves for fp32.
+std::vector<float> roundTripGradient(std::vector<float> values, wire::GradientEncoding encoding,
+                                     std::uint64_t roundingKey);
 
 // The SubmitResult messages that carry one work unit's result: one per chunk of the encoded
 // (and, when `zstd`, compressed) gradient, each repeating the unit id, sample count and loss.
@@ -37,7 +59,9 @@ struct WorkResult {
     std::uint64_t computeMs = 0;
     wire::KernelMode kernelMode = wire::KERNEL_MODE_FAST;  // the kernels it was computed with
 };
-std::vector<wire::SubmitResult> makeSubmitResults(const WorkResult& result, wire::GradientEncoding encoding, bool zstd);
+// `roundingKey`: the unit's (unitRoundingKey), for int8 blocks.
+std::vector<wire::SubmitResult> makeSubmitResults(const WorkResult& result, wire::GradientEncoding encoding, bool zstd,
+                                                  std::uint64_t roundingKey = 0);
 
 // Collects the SubmitResult messages of one work unit on the coordinator's side.
 class ResultAssembler {

@@ -26,8 +26,9 @@ wire::GradientEncoding gradientEncodingFromName(const QString& name) {
     if (n == QLatin1String("fp32")) return wire::GRADIENT_ENCODING_FP32;
     if (n == QLatin1String("fp16")) return wire::GRADIENT_ENCODING_FP16;
     if (n == QLatin1String("bf16")) return wire::GRADIENT_ENCODING_BF16;
-    fail("unknown gradient encoding '" + name.toStdString() + "'",
-         "use fp32 (exact), fp16 or bf16 (half the bytes on the wire)");
+    if (n == QLatin1String("int8")) return wire::GRADIENT_ENCODING_INT8_BLOCK;
+    fail("unknown update encoding '" + name.toStdString() + "'",
+         "use fp32 (exact), fp16 or bf16 (half the bytes on the wire) or int8 (a quarter, stochastic rounding)");
 }
 
 QString gradientEncodingName(wire::GradientEncoding encoding) {
@@ -36,6 +37,8 @@ QString gradientEncodingName(wire::GradientEncoding encoding) {
             return QStringLiteral("fp16");
         case wire::GRADIENT_ENCODING_BF16:
             return QStringLiteral("bf16");
+        case wire::GRADIENT_ENCODING_INT8_BLOCK:
+            return QStringLiteral("int8");
         default:
             return QStringLiteral("fp32");
     }

@@ -33,9 +33,10 @@ QString lrScheduleText(const wire::LearningRateSchedule& schedule);
 // One line for people: "cosine to 1e-05 after 100 warm-up steps", "step decay ×0.5 every 200 steps".
 QString describeLrSchedule(const wire::LearningRateSchedule& schedule);
 
-// "fp32", "fp16", "bf16" (case-insensitive); raven::Error naming the choices for anything else.
+// "fp32", "fp16", "bf16", "int8" (blocks, protocol/GradientCodec.h; case-insensitive); raven::Error
+// naming the choices for anything else.
 wire::GradientEncoding gradientEncodingFromName(const QString& name);
-// "fp32" (also for UNSPECIFIED, which means fp32), "fp16", "bf16".
+// "fp32" (also for UNSPECIFIED, which means fp32), "fp16", "bf16", "int8".
 QString gradientEncodingName(wire::GradientEncoding encoding);
 
 }  // namespace raven::requester

@@ -27,7 +27,8 @@ double unitDraw(const std::string& id) {
 }
 
 QByteArray bytesOf(const std::vector<float>& values) {
-    return QByteArray(reinterpret_cast<const char*>(values.data()), static_cast<qsizetype>(values.size() * sizeof(float)));
+    return QByteArray(reinterpret_cast<const char*>(values.data()),
+                      static_cast<qsizetype>(values.size() * sizeof(float)));
 }
 
 }  // namespace
@@ -102,7 +103,7 @@ void HostileCompute::tamper(const wire::WorkUnit& unit, ComputedUnit& done) {
             std::fprintf(stderr, "raven-worker: HOSTILE: unit %s sent %s\n", unit.id().c_str(), qPrintable(kind));
             const wire::GradientEncoding encoding = done.parts.front().gradient().encoding();
             const bool zstd = done.parts.front().gradient().content().zstd();
-            done.parts = protocol::makeSubmitResults(result, encoding, zstd);
+            done.parts = protocol::makeSubmitResults(result, encoding, zstd, protocol::unitRoundingKey(unit));
             done.wireBytes = 0;
             for (const wire::SubmitResult& part : done.parts)
                 done.wireBytes += static_cast<std::int64_t>(part.ByteSizeLong());

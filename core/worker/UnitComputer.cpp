@@ -120,7 +120,8 @@ ComputedUnit encodeResult(ComputedGradient gradient) {
     QElapsedTimer clock;
     clock.start();
     try {
-        out.parts = protocol::makeSubmitResults(gradient.result, gradient.encoding, gradient.zstd);
+        out.parts =
+            protocol::makeSubmitResults(gradient.result, gradient.encoding, gradient.zstd, gradient.roundingKey);
         for (const wire::SubmitResult& part : out.parts)
             out.wireBytes += static_cast<std::int64_t>(part.ByteSizeLong());
     } catch (const std::exception& e) {
@@ -204,7 +205,7 @@ ComputedGradient UnitComputer::computeGradient(const UnitInputs& inputs) {
         training::GradientSums sums =
             lane    ? LocalStepsLane::compute(*cached.model, unit, inputs.shards, manifest)
             : paced ? computeGradientSumsPaced(*cached.model, samples, manifest.normalization, *duty_, &rested)
-                  : training::computeGradientSums(*cached.model, samples, manifest.normalization);
+                    : training::computeGradientSums(*cached.model, samples, manifest.normalization);
 
         out.samples = sums.samples;
         out.lossSum = sums.lossSum;
@@ -222,6 +223,7 @@ ComputedGradient UnitComputer::computeGradient(const UnitInputs& inputs) {
                                 ? wire::GRADIENT_ENCODING_FP32
                                 : unit.gradient_encoding();
         computed.zstd = unit.gradient_zstd();
+        computed.roundingKey = protocol::unitRoundingKey(unit);
     } catch (const std::exception& e) {
         out.error = QString::fromUtf8(e.what());
         computed.result.gradient.clear();

@@ -15,9 +15,10 @@
 // reuses the one built for that spec: a few are kept, least recently used dropped), loads the
 // version's weights into it (a safetensors file of parameters and buffers, as nn::toCheckpoint writes
 // it; parsed once per job and version), checks the shards (decoded once, by the time they get here:
-// DecodedShards.h) against the manifest, concatenates their samples in the unit's order, and computes training::computeGradientSums: the
-// summed-loss gradient the coordinator averages. The gradient leaves as the unit's encoding
-// (fp32/fp16/bf16), zstd-compressed when the unit asks (protocol::makeSubmitResults).
+// DecodedShards.h) against the manifest, concatenates their samples in the unit's order, and computes
+// training::computeGradientSums: the summed-loss gradient the coordinator averages. The gradient
+// leaves as the unit's encoding (fp32/fp16/bf16, or int8 blocks rounded with the unit's own key,
+// protocol::unitRoundingKey), zstd-compressed when the unit asks (protocol::makeSubmitResults).
 // A unit with local_steps_unit is a lane of a local-steps round instead: its result is the lane's
 // pseudo-gradient (LocalStepsLane.h), computed in one piece (the duty cycle does not pace it).
 //
@@ -52,7 +53,7 @@ struct UnitInputs {
     std::shared_ptr<const data::Manifest> manifest;  // of unit.dataset_id
     // unit.shard_hashes decoded, in that order (their bytes verified against their hash on the way in)
     std::vector<std::shared_ptr<const DecodedShard>> shards;
-    std::shared_ptr<const QByteArray> weights;       // safetensors of (job, model_version)
+    std::shared_ptr<const QByteArray> weights;  // safetensors of (job, model_version)
 };
 
 struct ComputedUnit {
@@ -74,6 +75,7 @@ struct ComputedGradient {
     protocol::WorkResult result;
     wire::GradientEncoding encoding = wire::GRADIENT_ENCODING_FP32;
     bool zstd = false;
+    std::uint64_t roundingKey = 0;  // the unit's, for int8 (protocol::unitRoundingKey)
 };
 
 // The SubmitResult parts of a computed gradient (encoded, compressed when asked, chunked); its

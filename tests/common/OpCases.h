@@ -249,6 +249,28 @@ inline const std::vector<OpCase>& opCases() {
             }
         }
 
+        // Contiguous [A, R, C] with C > 1 (a bias gradient: the CPU's "outer" loop nest), and one output
+        // over more than one block of 65536 (CpuReduce.cpp's order).
+        struct Reduction {
+            std::string name;
+            Shape shape;
+            std::vector<int> axes;
+        };
+        for (const Reduction& r :
+             {Reduction{"axes 0 [130,37] (bias gradient)", {130, 37}, {0}},
+              Reduction{"axes 1 [3,20,7]", {3, 20, 7}, {1}}, Reduction{"axes 0 [140001] (three blocks)", {140001}, {0}},
+              Reduction{"axes 0 [0,5] (empty)", {0, 5}, {0}}}) {
+            for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Max}) {
+                const std::vector<int> axes = r.axes;
+                t.push_back({std::string(op == ReduceOp::Sum ? "sum " : "max ") + r.name,
+                             {in(r.shape)},
+                             [op, axes](Backend& b, const std::vector<Tensor>& x) {
+                                 return one(b.reduce(op, x[0], axes, false));
+                             },
+                             Tolerance::within(op == ReduceOp::Sum ? kFp32 : 0.0)});
+            }
+        }
+
         // Matrix products: 1x1, primes, a transposed operand, batched, with a bias.
         const auto matmulCase = [](std::string name, OpInput a, OpInput b, bool bias) {
             std::vector<OpInput> ins{std::move(a), std::move(b)};
@@ -280,7 +302,7 @@ inline const std::vector<OpCase>& opCases() {
         };
         for (const Rows& r : {Rows{"[1,1]", {1, 1}, {}}, Rows{"[3,1]", {3, 1}, {}}, Rows{"[4,11]", {4, 11}, {}},
                               Rows{"[3,1000]", {3, 1000}, {}}, Rows{"[2,3,130]", {2, 3, 130}, {}},
-                              Rows{"[40,7] transposed", {40, 7}, transposed}}) {
+                              Rows{"[40,7] transposed", {40, 7}, transposed}, Rows{"[130,10]", {130, 10}, {}}}) {
             const std::string dims = r.name;
             const Shape s = r.shape;
             const auto rowIn = [&r](const Shape& shape) { return opcases::in(shape, Values::Signed, r.view); };
@@ -307,7 +329,8 @@ inline const std::vector<OpCase>& opCases() {
             int64_t n, classes;
             float smoothing;
         };
-        for (const Loss& l : {Loss{1, 1, 0.0f}, Loss{6, 10, 0.0f}, Loss{6, 10, 0.1f}, Loss{5, 130, 0.3f}}) {
+        for (const Loss& l :
+             {Loss{1, 1, 0.0f}, Loss{6, 10, 0.0f}, Loss{6, 10, 0.1f}, Loss{5, 130, 0.3f}, Loss{129, 10, 0.1f}}) {
             const float smoothing = l.smoothing;
             std::ostringstream nm;
             nm << "[" << l.n << "," << l.classes << "]" << (smoothing == 0.0f ? "" : " smoothing ");

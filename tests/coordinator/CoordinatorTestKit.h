@@ -464,8 +464,8 @@ private:
             protocol::WorkResult result = cache_.compute(unit);
             if (behaviour_.tamper) behaviour_.tamper(result, computed);
             ++computed;
-            std::vector<wire::SubmitResult> parts =
-                protocol::makeSubmitResults(result, unit.gradient_encoding(), unit.gradient_zstd());
+            std::vector<wire::SubmitResult> parts = protocol::makeSubmitResults(
+                result, unit.gradient_encoding(), unit.gradient_zstd(), protocol::unitRoundingKey(unit));
             for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
                 wire::Envelope e;
                 *e.mutable_submit_result() = parts[i];

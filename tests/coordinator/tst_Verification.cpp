@@ -44,20 +44,21 @@ class VerificationTest : public QObject {
     // Trains verifiableJob() on a fresh coordinator with workers that behave as given; the first
     // `hostile` of them are the cheaters (started first, so that they get work early).
     Run train(Deployment& d, std::vector<TestWorker::Behaviour> behaviours,
-              std::vector<std::unique_ptr<TestWorker>>& pool) {
+              std::vector<std::unique_ptr<TestWorker>>& pool, const wire::Hyperparameters& h = verifiableJob()) {
         d.options.verificationSeed = 42;
         d.start();
         auto requester = d.requester();
         QSignalSpy ended(d.coordinator.get(), &coordinator::Coordinator::jobEnded);
         Run run;
-        run.job = d.submitJob(*requester, verifiableJob());
+        run.job = d.submitJob(*requester, h);
         for (std::size_t i = 0; i < behaviours.size(); ++i) {
             run.tokens.push_back(d.coordinator->addContributor("w").toStdString());
             pool.push_back(std::make_unique<TestWorker>(d.coordinator->url(), run.tokens.back(),
                                                         d.workerDir(QStringLiteral("worker%1").arg(i)), behaviours[i]));
         }
         if (!QTest::qWaitFor([&] { return ended.size() == 1; }, 90000)) qFatal("the job did not end");
-        if (ended[0][1].toString() != QStringLiteral("done")) qFatal("the job ended %s", qPrintable(ended[0][1].toString()));
+        if (ended[0][1].toString() != QStringLiteral("done"))
+            qFatal("the job ended %s", qPrintable(ended[0][1].toString()));
         run.weights = checkpointWeights(d.downloadCheckpoint(*requester, run.job));
         for (auto& w : pool) w->stop();
         return run;
@@ -105,10 +106,34 @@ private slots:
         QTRY_COMPARE(honestCredits, spend.paid);
         const coordinator::VerificationStats stats = verifier.stats(std::stoll(run.job));
         QCOMPARE(stats.caught, 3);
-        qInfo("verification: %lld results judged, %lld replayed, %lld caught; replayed / useful compute = %.3f; "
-              "replays took %.3f s on the coordinator",
-              static_cast<long long>(stats.results), static_cast<long long>(stats.replayed),
-              static_cast<long long>(stats.caught), stats.overhead(), stats.replaySeconds);
+        qInfo(
+            "verification: %lld results judged, %lld replayed, %lld caught; replayed / useful compute = %.3f; "
+            "replays took %.3f s on the coordinator",
+            static_cast<long long>(stats.results), static_cast<long long>(stats.replayed),
+            static_cast<long long>(stats.caught), stats.overhead(), stats.replaySeconds);
+        QVERIFY(d.coordinator->ledger().audit().ok());
+    }
+
+    // 8-bit updates (issue 19 item 2) are verified as the others: the replay rounds its own gradient
+    // with the unit's key, so honest workers' int8 results match it bit for bit and none is accused,
+    // while a worker that doubles its gradient before encoding is caught on its first result.
+    void int8UpdatesAreVerified() {
+        wire::Hyperparameters h = verifiableJob();
+        h.set_gradient_encoding(wire::GRADIENT_ENCODING_INT8_BLOCK);
+        Deployment d;
+        std::vector<std::unique_ptr<TestWorker>> pool;
+        const Run run = train(d, {{1.0, 1, 0, scale}, {1.0, 1, 0, {}}, {1.0, 1, 0, {}}, {1.0, 1, 0, {}}}, pool, h);
+        const coordinator::ResultVerifier& verifier = d.coordinator->verifier();
+        QVERIFY2(pool[0]->computed > 0, "the cheater got no work: the test proves nothing about it");
+        QVERIFY(verifier.quarantined(pool[0]->contributorId));
+        QCOMPARE(pool[0]->accepted, 0);
+        for (std::size_t i = 1; i < pool.size(); ++i) {
+            QVERIFY2(pool[i]->failures.empty(), pool[i]->failureText().c_str());
+            QVERIFY(!verifier.quarantined(pool[i]->contributorId));
+        }
+        const coordinator::VerificationStats stats = verifier.stats(std::stoll(run.job));
+        QCOMPARE(stats.caught, 1);
+        QVERIFY(stats.replayed > stats.caught);  // honest int8 results were replayed and matched
         QVERIFY(d.coordinator->ledger().audit().ok());
     }
 
@@ -150,8 +175,7 @@ private slots:
         for (const wire::JobContributor& c : figures.job_contributors().contributors()) {
             const bool isCheater = std::stoll(c.contributor_id()) == cheater.contributorId;
             QCOMPARE(c.quarantined(), isCheater);
-            QCOMPARE(static_cast<qint64>(c.work_units_verified()),
-                     isCheater ? 0 : static_cast<qint64>(trust.verified));
+            QCOMPARE(static_cast<qint64>(c.work_units_verified()), isCheater ? 0 : static_cast<qint64>(trust.verified));
         }
         auto self = d.contributor();  // a fresh contributor reads its own standing: new, on probation
         wire::Envelope statsQuery;

@@ -13,12 +13,16 @@ using namespace raven;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     fuzz::Reader in(data, size);
     const std::uint64_t parameters = in.u16() % 4096;
-    const auto encoding = static_cast<wire::GradientEncoding>(in.u8() % 5);
+    // 0..3, 4 (unknown) and 5 standing for int8 blocks (110).
+    const std::uint8_t pick = in.u8() % 6;
+    const auto encoding = pick == 5 ? wire::GRADIENT_ENCODING_INT8_BLOCK : static_cast<wire::GradientEncoding>(pick);
     const std::uint64_t count = in.u16();
     const QByteArray values = in.piece();
     fuzz::expectErrors([&] {
         const std::vector<float> decoded = protocol::decodeGradientValues(values, encoding, count);
         RAVEN_ASSERT(decoded.size() == count, "decodeGradientValues returns the element count it checked");
+        if (encoding == wire::GRADIENT_ENCODING_INT8_BLOCK)
+            for (float v : decoded) RAVEN_ASSERT(std::isfinite(v), "int8 blocks decode to finite values only");
     });
 
     protocol::ResultAssembler assembler(parameters);

@@ -6,6 +6,8 @@
 #include <QTest>
 
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <random>
 
 #include "base/Error.h"
@@ -17,6 +19,7 @@
 #include "protocol/KnownHosts.h"
 #include "protocol/Protocol.h"
 #include "protocol/ServerIdentity.h"
+#include "tensor/BlockInt8.h"
 
 using namespace raven;
 using namespace raven::protocol;
@@ -30,8 +33,10 @@ private slots:
     // Contents are named by their SHA-256: the FIPS 180-2 vectors, and agreement with Qt's own
     // implementation on large contents of every length modulo the block size.
     void sha256OfContents() {
-        QCOMPARE(sha256Hex(QByteArray()), QStringLiteral("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
-        QCOMPARE(sha256Hex(QByteArray("abc")), QStringLiteral("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+        QCOMPARE(sha256Hex(QByteArray()),
+                 QStringLiteral("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+        QCOMPARE(sha256Hex(QByteArray("abc")),
+                 QStringLiteral("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
         QCOMPARE(sha256Hex(QByteArray("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
                  QStringLiteral("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"));
         std::mt19937 random(17);
@@ -336,6 +341,98 @@ private slots:
                     QStringLiteral("element %1: %2 decoded as %3").arg(i).arg(expected).arg(decoded.gradient[i])));
         }
         if (encoding != wire::GRADIENT_ENCODING_FP32) QVERIFY2(worst > 0.1, "the encoding does round");
+    }
+
+    // 8-bit updates travel as every encoding does (chunks, zstd, frames) and arrive as the decoding of
+    // the bytes the unit's key gives; the key is a function of the unit's place in its job.
+    void int8UpdateOverTheWire() {
+        wire::WorkUnit unit;
+        unit.set_id("41");
+        unit.set_job_id("7");
+        unit.set_model_version(12);
+        unit.set_model_spec_sha256(std::string(64, 'a'));
+        for (const char* shard : {"0f", "1e", "2d"}) unit.add_shard_hashes(std::string(62, 'c') + shard);
+        const std::uint64_t key = unitRoundingKey(unit);
+        // The same unit under other row ids (re-issued, another run of the job) rounds the same way;
+        // another version, another shard or another order does not.
+        wire::WorkUnit again = unit;
+        again.set_id("9041");
+        again.set_job_id("77");
+        QCOMPARE(unitRoundingKey(again), key);
+        wire::WorkUnit later = unit;
+        later.set_model_version(13);
+        QVERIFY(unitRoundingKey(later) != key);
+        wire::WorkUnit swapped = unit;
+        swapped.mutable_shard_hashes()->SwapElements(0, 1);
+        QVERIFY(unitRoundingKey(swapped) != key);
+        wire::WorkUnit otherSpec = unit;
+        otherSpec.set_model_spec_sha256(std::string(64, 'b'));
+        QVERIFY(unitRoundingKey(otherSpec) != key);
+
+        for (bool zstd : {false, true}) {
+            WorkResult result;
+            result.workUnitId = unit.id();
+            result.sampleCount = 96;
+            result.loss = 3.5;
+            std::mt19937 generator(5);
+            std::normal_distribution<float> normal(0.0f, 0.02f);
+            result.gradient.resize(3'000'001);  // several chunks, a partial last block
+            for (float& g : result.gradient) g = normal(generator);
+            const std::vector<std::byte> expected = encodeBlockInt8(result.gradient, key);
+            QCOMPARE(encodedGradientBytes(wire::GRADIENT_ENCODING_INT8_BLOCK, result.gradient.size()),
+                     std::uint64_t(expected.size()));
+            const auto parts = makeSubmitResults(result, wire::GRADIENT_ENCODING_INT8_BLOCK, zstd, key);
+            if (!zstd)
+                QCOMPARE(std::int64_t(parts.size()), (std::int64_t(expected.size()) + kChunkBytes - 1) / kChunkBytes);
+            ResultAssembler assembler(result.gradient.size());
+            for (const auto& part : parts) {
+                wire::Envelope envelope;
+                *envelope.mutable_submit_result() = part;
+                const DecodedFrame frame = decodeFrame(encodeFrame(envelope));
+                QVERIFY(frame.ok);
+                assembler.add(frame.envelope.submit_result());
+            }
+            QVERIFY(assembler.complete());
+            QCOMPARE(assembler.sha256(),
+                     sha256Hex(QByteArray(reinterpret_cast<const char*>(expected.data()), qsizetype(expected.size()))));
+            QVERIFY(assembler.result().gradient == decodeBlockInt8(expected, result.gradient.size()));
+            QVERIFY(assembler.result().gradient ==
+                    roundTripGradient(result.gradient, wire::GRADIENT_ENCODING_INT8_BLOCK, key));
+        }
+
+        // Small models: 3 values take 7 bytes as int8 blocks, 1 value 5 bytes, more than its 4 of fp32
+        // (the assembler's bound on a result's bytes covers both).
+        WorkResult tiny;
+        tiny.workUnitId = "1";
+        tiny.gradient = {0.5f, -1.0f, 0.25f};
+        ResultAssembler small(3);
+        for (const auto& part : makeSubmitResults(tiny, wire::GRADIENT_ENCODING_INT8_BLOCK, false, key))
+            small.add(part);
+        QVERIFY(small.complete());
+        QCOMPARE(small.result().gradient[1], -1.0f);  // the block's absmax is exact: 127 steps
+        WorkResult one;
+        one.workUnitId = "2";
+        one.gradient = {2.0f};
+        ResultAssembler single(1);  // 5 bytes of int8 for 4 of fp32
+        for (const auto& part : makeSubmitResults(one, wire::GRADIENT_ENCODING_INT8_BLOCK, true, key)) single.add(part);
+        QCOMPARE(single.result().gradient, std::vector<float>{2.0f});
+
+        // A hostile payload (a NaN scale) is refused with raven::Error, not summed.
+        QByteArray bytes = encodeGradientValues({1.0f, 2.0f, 3.0f}, wire::GRADIENT_ENCODING_INT8_BLOCK, key);
+        const float nan = std::numeric_limits<float>::quiet_NaN();
+        std::memcpy(bytes.data(), &nan, sizeof nan);
+        wire::SubmitResult forged;
+        forged.set_work_unit_id("3");
+        forged.mutable_gradient()->set_encoding(wire::GRADIENT_ENCODING_INT8_BLOCK);
+        forged.mutable_gradient()->set_element_count(3);
+        *forged.mutable_gradient()->mutable_content() = splitContent(bytes, false).front();
+        ResultAssembler victim(3);
+        QVERIFY_THROWS_EXCEPTION(raven::Error, victim.add(forged));
+        // And an update that is not finite cannot be encoded (the worker hands the unit back).
+        WorkResult diverged = tiny;
+        diverged.gradient[2] = std::numeric_limits<float>::infinity();
+        QVERIFY_THROWS_EXCEPTION(raven::Error,
+                                 makeSubmitResults(diverged, wire::GRADIENT_ENCODING_INT8_BLOCK, false, key));
     }
 
     void resultAssemblerRejectsWrongSize() {

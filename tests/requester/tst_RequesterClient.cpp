@@ -440,7 +440,9 @@ private slots:
         QCOMPARE(jobStateName(wire::JOB_STATE_BUDGET_EXHAUSTED), QString("budget exhausted"));
         QVERIFY(isFinished(wire::JOB_STATE_FAILED) && !isFinished(wire::JOB_STATE_PAUSED));
         QCOMPARE(gradientEncodingFromName("BF16"), wire::GRADIENT_ENCODING_BF16);
-        QVERIFY_THROWS_EXCEPTION(raven::Error, gradientEncodingFromName("int8"));
+        QCOMPARE(gradientEncodingFromName("int8"), wire::GRADIENT_ENCODING_INT8_BLOCK);
+        QCOMPARE(gradientEncodingName(wire::GRADIENT_ENCODING_INT8_BLOCK), QStringLiteral("int8"));
+        QVERIFY_THROWS_EXCEPTION(raven::Error, gradientEncodingFromName("int4"));
         wire::Hyperparameters h;
         nn::OptimizerConfig sgd = nn::OptimizerConfig::defaults(nn::OptimizerKind::Sgd);
         setOptimizer(h, sgd);

@@ -2,7 +2,8 @@
 // the CPU backend's verifiable kernels: bit for bit, not within a tolerance.
 //  - every row of the op table (tests/common/OpCases.h) that has a verifiable kernel either runs on
 //    Vulkan with the CPU's exact bits, or is refused with an error that names the kernel (no verifiable
-//    shader yet); the rows that run are counted, and the matrix product's must all run;
+//    shader yet); the rows that run are counted, and those of the kernels with a shader (products,
+//    elementwise, reductions, softmax family, cross-entropy, max pooling, Adam) must all run;
 //  - the MLP's own products (batch 128, 784-256-128-10, transposed weights, bias) bit for bit;
 //  - Adam and AdamW, first step and later, bit for bit;
 //  - the fast mode is untouched by a verifiable call in between.
@@ -64,17 +65,17 @@ private slots:
     // A kernel without a verifiable shader refuses the mode, naming itself, before it records
     // anything; the backend then still works in the fast mode.
     void unverifiableKernelsRefuseByName() {
-        const Tensor x = fromVector({3}, {1.0f, 2.0f, 3.0f}, *gpu_);
+        const Tensor x = fromVector({1, 3}, {1.0f, 2.0f, 3.0f}, *gpu_);
         QString message;
         {
             const ModeScope verifiable(*gpu_, KernelMode::Verifiable);
             try {
-                (void)gpu_->softmax(x);
+                (void)gpu_->layerNorm(x, 3, Tensor(), Tensor(), 1e-5f);
             } catch (const raven::Error& e) {
                 message = e.what();
             }
         }
-        QVERIFY2(message.contains("no verifiable kernel for softmax"), qPrintable(message));
+        QVERIFY2(message.contains("no verifiable kernel for layerNorm"), qPrintable(message));
         QVERIFY2(message.contains("CPU backend"), qPrintable(message));  // says what to do
         QCOMPARE(gpu_->unary(UnaryOp::Neg, x).toVector(), (std::vector<float>{-1.0f, -2.0f, -3.0f}));
     }
@@ -99,7 +100,8 @@ private slots:
         } catch (const raven::Error& e) {
             QVERIFY2(isRefusal(e), e.what());
             const QString name = QString::fromStdString(c.name);
-            for (const char* family : {"matmul", "unary", "binary", "scalar", "adamUpdate"})  // these have shaders
+            for (const char* family : {"matmul", "unary", "binary", "scalar", "adamUpdate", "sum axes", "max axes",
+                                       "softmax", "logSoftmax", "crossEntropy", "maxPool2d"})  // these have shaders
                 QVERIFY2(!name.startsWith(family), e.what());
             ++refusedRows_;
         }
@@ -107,7 +109,7 @@ private slots:
     void opTableCounts() {
         qInfo("verifiable op-table rows bit-exact on %s: %d; refused (no verifiable shader yet): %d",
               gpu_->name().c_str(), ranRows_, refusedRows_);
-        QVERIFY(ranRows_ >= 112);  // the matmul, elementwise and Adam rows at least
+        QVERIFY(ranRows_ >= 170);  // the matmul, elementwise, reduction, softmax, cross-entropy, max-pool and Adam rows
     }
 
     // The MLP's products at its sizes: forward (x W^T + b through a transposed view), and the two
@@ -136,6 +138,26 @@ private slots:
                 QVERIFY2(at < 0, qPrintable(QString("layer %1 product %2 differs first at %3").arg(layer).arg(i).arg(at)));
             }
         }
+    }
+
+    // A target that is not a class index, in the verifiable cross-entropy and its backward: reported at
+    // the next sync point naming the first bad sample (as the fast shader does), and the backend goes on.
+    void verifiableBadTargetIsReported() {
+        const ModeScope gpuMode(*gpu_, KernelMode::Verifiable);
+        const Tensor x = fromVector({3, 4}, raven::test::randomValues(12, 1), *gpu_);
+        const Tensor t = fromVector({3}, {1.0f, 4.0f, 2.5f}, *gpu_);
+        const Tensor g = fromVector({3}, {1.0f, 1.0f, 1.0f}, *gpu_);
+        for (const bool backward : {false, true}) {
+            const Tensor out = backward ? gpu_->crossEntropyBackward(x, t, g, 0.1f) : gpu_->crossEntropy(x, t, 0.0f);
+            try {
+                gpu_->synchronize();
+                QFAIL("a target outside [0, 4) was not reported");
+            } catch (const raven::Error& e) {
+                QVERIFY2(e.message().find("sample 1") != std::string::npos, e.message().c_str());
+                QVERIFY2(e.message().find("verifiable") != std::string::npos, e.message().c_str());
+            }
+        }
+        QCOMPARE(gpu_->softmax(fromVector({1, 2}, {0.0f, 0.0f}, *gpu_)).toVector(), (std::vector<float>{0.5f, 0.5f}));
     }
 
     // Adam and AdamW (weight decay into the gradient, decay of the parameter), first step and later,

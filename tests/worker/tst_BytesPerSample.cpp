@@ -60,8 +60,9 @@ private slots:
                     manifest_->train.shards.begin(),
                     manifest_->train.shards.begin() + static_cast<std::ptrdiff_t>(shards));
                 std::int64_t fp32Raw = 0;
-                for (auto encoding :
-                     {wire::GRADIENT_ENCODING_FP32, wire::GRADIENT_ENCODING_FP16, wire::GRADIENT_ENCODING_BF16}) {
+                std::vector<float> fp32Gradient;
+                for (auto encoding : {wire::GRADIENT_ENCODING_FP32, wire::GRADIENT_ENCODING_FP16,
+                                      wire::GRADIENT_ENCODING_BF16, wire::GRADIENT_ENCODING_INT8_BLOCK}) {
                     for (bool zstd : {false, true}) {
                         // Version 0 is the initial weights, version 1 the trained ones.
                         const std::uint64_t version = weights == &initial ? 0 : 1;
@@ -70,14 +71,20 @@ private slots:
                         const ComputedUnit done =
                             computer.compute(testing::makeInputs(unit, manifest_, *store_, *weights));
                         QVERIFY2(done.error.isEmpty(), qPrintable(done.error));
-                        QCOMPARE(testing::decodeResult(done, parameters).gradient.size(), parameters);
+                        const std::vector<float> decoded = testing::decodeResult(done, parameters).gradient;
+                        QCOMPARE(decoded.size(), parameters);
+                        if (encoding == wire::GRADIENT_ENCODING_FP32) fp32Gradient = decoded;
+                        // int8: the bytes a verifier makes from the same fp32 gradient with the unit's key.
+                        if (encoding == wire::GRADIENT_ENCODING_INT8_BLOCK)
+                            QVERIFY(decoded == protocol::roundTripGradient(fp32Gradient, encoding,
+                                                                           protocol::unitRoundingKey(unit)));
                         const double perSample =
                             static_cast<double>(done.wireBytes) / static_cast<double>(done.samples);
                         qInfo("%-8s %-8s %-5s %8lld %14lld %16.0f", weightsName,
                               wire::GradientEncoding_Name(encoding).substr(18).c_str(), zstd ? "yes" : "no",
                               static_cast<long long>(done.samples), static_cast<long long>(done.wireBytes), perSample);
                         const auto raw =
-                            static_cast<std::int64_t>(parameters * (encoding == wire::GRADIENT_ENCODING_FP32 ? 4 : 2));
+                            static_cast<std::int64_t>(protocol::encodedGradientBytes(encoding, parameters));
                         if (encoding == wire::GRADIENT_ENCODING_FP32 && !zstd) fp32Raw = done.wireBytes;
                         // The values plus a few hundred bytes of framing; zstd never costs more than a little.
                         if (!zstd) QVERIFY(done.wireBytes >= raw && done.wireBytes < raw + 1024);

@@ -5,7 +5,10 @@
 //     averaged in lane order and stepped by the outer Nesterov SGD as LocalStepsConfig.h describes;
 //   - 1 and 3 workers give the same bits (the lanes are the job's, not the fleet's);
 //   - a coordinator killed mid-round (a lane accepted, the round not applied) resumes from its files,
-//     the ledger's audit passes, every lane is paid exactly once, and the bits are still the same.
+//     the ledger's audit passes, every lane is paid exactly once, and the bits are still the same;
+//   - with 8-bit updates (int8 blocks, issue 19 item 2) the same: the simulation rounds each lane's
+//     pseudo-gradient with the lane's own key, 1 and 3 workers give its bits, and the job's training
+//     loss ends close to the fp32 job's.
 #include <QSignalSpy>
 #include <QTest>
 
@@ -17,7 +20,9 @@
 #include "data/Sharding.h"
 #include "nn/Architecture.h"
 #include "nn/ModelCheckpoint.h"
+#include "protocol/GradientCodec.h"
 #include "training/LocalSteps.h"
+#include "training/ShardGradient.h"
 #include "worker/Worker.h"
 #include "worker/WorkerDevice.h"
 
@@ -63,9 +68,10 @@ wire::Hyperparameters localStepsHyperparameters() {
 }
 
 // The rounds of the job simulated here: each lane from the round's weights on a model of its own on
-// the worker's device, the lanes' pseudo-gradients averaged in lane order, the outer step on the
-// coordinator's CPU backend.
-Weights simulate(const Deployment& d, const wire::Hyperparameters& h) {
+// the worker's device, its pseudo-gradient through the job's encoding as the coordinator decodes it
+// (int8 blocks rounded with the lane's key: spec, round, shards), the lanes averaged in lane order,
+// the outer step on the coordinator's CPU backend.
+Weights simulate(const Deployment& d, const wire::Hyperparameters& h, const std::string& specSha) {
     const coordinator::JobConfig config = coordinator::JobConfig::fromWire(h, 0, QStringLiteral("spec"));
     const training::StepPlan plan(d.manifest, config.plan);
     const nn::ModelSpec spec = nn::ModelSpec::parse(testing::kSyntheticMlpSpec);
@@ -82,13 +88,18 @@ Weights simulate(const Deployment& d, const wire::Hyperparameters& h) {
         std::vector<std::vector<float>> pseudo;
         for (const auto& shards : training::StepPlan::cut(plan.shardsOfStep(round), laneShards)) {
             std::vector<data::Samples> decoded;
-            for (const data::ShardRef& ref : shards) decoded.push_back(data::loadShardSamples(d.manifest, ref, *d.published));
+            for (const data::ShardRef& ref : shards)
+                decoded.push_back(data::loadShardSamples(d.manifest, ref, *d.published));
             std::vector<const data::Samples*> samples;
             for (const data::Samples& s : decoded) samples.push_back(&s);
             nn::loadParameters(lane, start);
-            pseudo.push_back(training::runLocalSteps(lane, training::innerBatches(samples, perStep),
-                                                     d.manifest.normalization, inner)
-                                 .gradient);
+            std::vector<std::string> hashes;
+            for (const data::ShardRef& ref : shards) hashes.push_back(ref.hash.toStdString());
+            pseudo.push_back(protocol::roundTripGradient(
+                training::runLocalSteps(lane, training::innerBatches(samples, perStep), d.manifest.normalization, inner)
+                    .gradient,
+                config.gradientEncoding,
+                protocol::updateRoundingKey(specSha, static_cast<std::uint64_t>(round), hashes)));
         }
         std::vector<const std::vector<float>*> parts;
         for (const auto& p : pseudo) parts.push_back(&p);
@@ -99,6 +110,22 @@ Weights simulate(const Deployment& d, const wire::Hyperparameters& h) {
     Weights out;
     for (const auto& [name, tensor] : global.stateDict()) out[name] = tensor.toVector();
     return out;
+}
+
+// The mean training loss of `weights` over the whole training split.
+double trainingLoss(const Deployment& d, const Weights& weights) {
+    nn::Model model(nn::ModelSpec::parse(testing::kSyntheticMlpSpec));
+    std::map<std::string, Tensor> state;
+    for (const auto& [name, tensor] : model.stateDict())
+        state.emplace(name, fromVector(tensor.shape(), weights.at(name)));
+    model.loadStateDict(state);
+    data::Samples all(d.manifest.featureShape, d.manifest.labelShape);
+    for (const data::ShardRef& ref : d.manifest.train.shards) {
+        const data::Samples s = data::loadShardSamples(d.manifest, ref, *d.published);
+        for (std::int64_t i = 0; i < s.count(); ++i) all.append(s.features(i), s.labels(i));
+    }
+    const training::GradientSums sums = training::computeGradientSums(model, all, d.manifest.normalization);
+    return sums.lossSum / static_cast<double>(sums.samples);
 }
 
 }  // namespace
@@ -113,6 +140,7 @@ class TestLocalStepsJob : public QObject {
     std::set<const Worker*> stopped_;
     int named_ = 0;
     Weights simulated_;
+    std::string specSha_;
 
     void addWorker() {
         const QString name = QStringLiteral("w%1").arg(++named_);
@@ -202,7 +230,10 @@ private slots:
         d_->options.unitDeadlineMs = 8000;
         d_->start();
         requester_ = d_->requester(1000 * ledger::kMicroCreditsPerCredit);
-        simulated_ = simulate(*d_, h_);
+        const wire::Envelope spec = requester_->call(test::uploadSpecRequest(testing::kSyntheticMlpSpec));
+        specSha_ = spec.upload_model_spec_reply().model_spec_sha256();
+        QVERIFY(!specSha_.empty());
+        simulated_ = simulate(*d_, h_, specSha_);
     }
 
     void equalsTheSimulationWithOneAndThreeWorkers() {
@@ -254,6 +285,33 @@ private slots:
         QString where;
         QVERIFY2(sameBits(test::checkpointWeights(d_->downloadCheckpoint(*requester_, job)), simulated_, &where),
                  qPrintable("after the crash the weights differ from the simulation in " + where));
+    }
+
+    // 8-bit updates: the lanes' pseudo-gradients go up as int8 blocks with stochastic rounding keyed by
+    // the lane, so the job's bits are still a function of the job (the simulation's, with 1 and 3
+    // workers), they are not the fp32 job's (the rounding happened), and the loss ends close to it.
+    void int8UpdatesEqualTheSimulationWithOneAndThreeWorkers() {
+        h_.set_gradient_encoding(wire::GRADIENT_ENCODING_INT8_BLOCK);
+        const Weights simulated = simulate(*d_, h_, specSha_);
+        const Weights one = trainWith(1);
+        QString where;
+        QVERIFY2(sameBits(one, simulated, &where), qPrintable("int8: 1 worker vs the simulation differ in " + where));
+        const Weights three = trainWith(3);
+        QVERIFY2(sameBits(one, three, &where), qPrintable("int8: 1 vs 3 workers differ in " + where));
+        QVERIFY2(!sameBits(one, simulated_, &where), "the int8 job has the fp32 job's bits: nothing was rounded");
+        Weights initial;
+        for (const auto& [name, tensor] : nn::Model(nn::ModelSpec::parse(testing::kSyntheticMlpSpec)).stateDict())
+            initial[name] = tensor.toVector();
+        const double start = trainingLoss(*d_, initial), fp32 = trainingLoss(*d_, simulated_),
+                     int8 = trainingLoss(*d_, one);
+        qInfo("training loss: initial %.5f, fp32 updates %.5f, int8 updates %.5f", start, fp32, int8);
+        QVERIFY(fp32 < start);
+        QVERIFY2(std::abs(int8 - fp32) <= 0.02 * (start - fp32),
+                 qPrintable(QStringLiteral("int8 loss %1 is not within 2% of the fp32 job's progress (%2 -> %3)")
+                                .arg(int8)
+                                .arg(start)
+                                .arg(fp32)));
+        h_.set_gradient_encoding(wire::GRADIENT_ENCODING_FP32);
     }
 
     void cleanupTestCase() {

@@ -27,9 +27,10 @@
 //  - Errors found by a kernel (cross-entropy targets outside [0, C)) cannot be thrown when the kernel is
 //    recorded; they are reported as raven::Error by the next sync point.
 //  - Verifiable mode (KernelMode.h): the kernels with a verifiable shader (compute-shaders/verifiable_*,
-//    each the twin of its CPU kernel: the matrix product, the elementwise kernels and Adam so far) run it, bit-identical to the CPU's
-//    verifiable kernels, on a device that passes the verifiable gate; every other kernel refuses the
-//    mode with an error naming it (VulkanVerifiable.cpp).
+//    each the twin of its CPU kernel: the matrix product, the elementwise kernels, the reductions,
+//    softmax, log-softmax and cross-entropy with their gradients, max pooling and Adam so far) run it,
+//    bit-identical to the CPU's verifiable kernels, on a device that passes the verifiable gate; every
+//    other kernel refuses the mode with an error naming it (VulkanVerifiable.cpp).
 //  - Determinism: no float atomics; every kernel's order of accumulation depends on the logical shape
 //    only (never on the device's subgroup or workgroup size; see each shader's header), so the same
 //    inputs give bit-identical outputs run after run on one device. Between devices results may differ
@@ -200,6 +201,11 @@ private:
     Tensor verifiableMatmul(const Tensor& a, const Tensor& b, const Tensor& bias);
     // verifiable_elementwise.comp: op is a UnaryOp, 100 + a ScalarOp (with s) or 200 + a BinaryOp (y).
     Tensor verifiableElementwise(uint32_t op, float s, const Tensor& x, const Tensor& y);
+    // verifiable_reduce.comp (VulkanVerifiableRows.cpp): reduce() in the verifiable mode, into outShape.
+    Tensor verifiableReduce(ReduceOp op, const Tensor& x, const std::vector<int>& axes, const Shape& outShape);
+    // verifiable_rows.comp: mode 0 softmax(a), 1 logSoftmax(a), 2 softmaxBackward(a, g),
+    // 3 logSoftmaxBackward(a, g), 4 crossEntropy(a, targets), 5 crossEntropyBackward(a, targets, g).
+    Tensor verifiableRows(uint32_t mode, const Tensor& a, const Tensor& g, const Tensor& targets, float labelSmoothing);
 
     friend class VulkanStorage;
     void retire(vulkan::Buffer buffer) noexcept;

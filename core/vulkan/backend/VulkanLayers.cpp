@@ -99,7 +99,8 @@ LayerGrads VulkanBackend::conv2dBackward(const Tensor& xIn, const Tensor& weight
 // --- pooling ---
 
 MaxPool2dResult VulkanBackend::maxPool2d(const Tensor& xIn, const Pool2dWindow& window) {
-    refuseUnverifiable("maxPool2d");
+    const bool verifiable = kernelMode_ == KernelMode::Verifiable;
+    if (verifiable) requireVerifiableDevice();
     const Tensor x = bindable(*this, xIn);
     const k::Pool2dShape s = poolShape(x.shape(), window);
     s.validate();
@@ -108,13 +109,14 @@ MaxPool2dResult VulkanBackend::maxPool2d(const Tensor& xIn, const Pool2dWindow& 
     MaxPool2dResult result{empty(outShape), empty(outShape)};
     if (result.values.numel() == 0) return result;
     layers::maxPool2dForward(device(), recorder(), s, whole(*this, x), whole(*this, result.values),
-                             whole(*this, result.argmax));
+                             whole(*this, result.argmax), verifiable);
     return result;
 }
 
 Tensor VulkanBackend::maxPool2dBackward(const Tensor& argmaxIn, const Tensor& gradYIn, const Shape& inputShape,
                                         const Pool2dWindow& window) {
-    refuseUnverifiable("maxPool2dBackward");
+    const bool verifiable = kernelMode_ == KernelMode::Verifiable;
+    if (verifiable) requireVerifiableDevice();
     const k::Pool2dShape s = poolShape(inputShape, window);
     s.validate();
     const Tensor argmax = bindable(*this, argmaxIn), gradY = bindable(*this, gradYIn);
@@ -123,7 +125,8 @@ Tensor VulkanBackend::maxPool2dBackward(const Tensor& argmaxIn, const Tensor& gr
     auto make = [&](const Shape& shape) { return nothing ? fill(shape, 0.0f) : empty(shape); };
     Tensor dx = make(inputShape);
     if (gradY.numel() == 0 || dx.numel() == 0) return dx;
-    layers::maxPool2dBackward(device(), recorder(), s, whole(*this, argmax), whole(*this, gradY), whole(*this, dx));
+    layers::maxPool2dBackward(device(), recorder(), s, whole(*this, argmax), whole(*this, gradY), whole(*this, dx),
+                              verifiable);
     return dx;
 }
 

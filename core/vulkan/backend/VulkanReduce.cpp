@@ -117,7 +117,6 @@ void reduceCols(VulkanBackend& backend, uint32_t op, const Tensor& x, int64_t ou
 }  // namespace
 
 Tensor VulkanBackend::reduce(ReduceOp op, const Tensor& x, const std::vector<int>& axes, bool keepDim) {
-    refuseUnverifiable("reduce");
     RAVEN_ASSERT(!axes.empty(), "VulkanBackend::reduce needs at least one axis");
     const int64_t rank = x.dim();
     std::vector<bool> reduced(static_cast<size_t>(rank), false);
@@ -134,6 +133,7 @@ Tensor VulkanBackend::reduce(ReduceOp op, const Tensor& x, const std::vector<int
             outShape.push_back(size);
         }
     }
+    if (kernelMode_ == KernelMode::Verifiable) return verifiableReduce(op, x, axes, outShape);
     Tensor out = empty(outShape);
     if (outCount == 0) return out;
     const uint32_t opId = op == ReduceOp::Sum ? 0 : 1;

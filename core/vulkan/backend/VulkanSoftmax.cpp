@@ -1,7 +1,8 @@
 // Softmax, log-softmax (and their gradients) along the last axis, and cross-entropy with label
 // smoothing: compute-shaders/softmax_rows.comp, softmax_backward.comp and cross_entropy.comp, one
 // workgroup per row of a contiguous copy. Operands larger than one binding are bound in windows of
-// whole rows (BindingWindow.h); a single row must fit one binding.
+// whole rows (BindingWindow.h); a single row must fit one binding. The verifiable mode runs
+// verifiable_rows.comp instead (VulkanVerifiableRows.cpp).
 #include "vulkan/backend/BindingWindow.h"
 #include "vulkan/backend/StridedLayout.h"
 #include "vulkan/backend/VulkanBackend.h"
@@ -136,32 +137,32 @@ Tensor crossEntropyRows(VulkanBackend& backend, const Tensor& logitsIn, const Te
 }  // namespace
 
 Tensor VulkanBackend::softmax(const Tensor& x) {
-    refuseUnverifiable("softmax");
+    if (kernelMode_ == KernelMode::Verifiable) return verifiableRows(0, x, Tensor(), Tensor(), 0.0f);
     return softmaxRows(*this, x, 0);
 }
 Tensor VulkanBackend::logSoftmax(const Tensor& x) {
-    refuseUnverifiable("logSoftmax");
+    if (kernelMode_ == KernelMode::Verifiable) return verifiableRows(1, x, Tensor(), Tensor(), 0.0f);
     return softmaxRows(*this, x, 1);
 }
 
 Tensor VulkanBackend::softmaxBackward(const Tensor& y, const Tensor& gradY) {
-    refuseUnverifiable("softmaxBackward");
+    if (kernelMode_ == KernelMode::Verifiable) return verifiableRows(2, y, gradY, Tensor(), 0.0f);
     return softmaxBackwardRows(*this, y, gradY, 0);
 }
 
 Tensor VulkanBackend::logSoftmaxBackward(const Tensor& y, const Tensor& gradY) {
-    refuseUnverifiable("logSoftmaxBackward");
+    if (kernelMode_ == KernelMode::Verifiable) return verifiableRows(3, y, gradY, Tensor(), 0.0f);
     return softmaxBackwardRows(*this, y, gradY, 1);
 }
 
 Tensor VulkanBackend::crossEntropy(const Tensor& logits, const Tensor& targets, float labelSmoothing) {
-    refuseUnverifiable("crossEntropy");
+    if (kernelMode_ == KernelMode::Verifiable) return verifiableRows(4, logits, Tensor(), targets, labelSmoothing);
     return crossEntropyRows(*this, logits, targets, Tensor(), labelSmoothing, 0);
 }
 
 Tensor VulkanBackend::crossEntropyBackward(const Tensor& logits, const Tensor& targets, const Tensor& gradLoss,
                                            float labelSmoothing) {
-    refuseUnverifiable("crossEntropyBackward");
+    if (kernelMode_ == KernelMode::Verifiable) return verifiableRows(5, logits, gradLoss, targets, labelSmoothing);
     return crossEntropyRows(*this, logits, targets, gradLoss, labelSmoothing, 1);
 }
 

@@ -47,25 +47,45 @@ const Pipeline& pipelineFor(Device& device, const char* shader, std::uint32_t bi
     return device.pipelines().get({shader, bindings, sizeof(PoolParams), {linearWorkgroupSize(device)}});
 }
 
+// verifiable_max_pool2d.comp: both passes in one shader, MODE 0 forward and 1 backward, four bindings
+// (each pass leaves one unused; it is given a range the pass reads anyway).
+const Pipeline& verifiablePipeline(Device& device, std::uint32_t mode) {
+    return device.pipelines().get(
+        {"verifiable_max_pool2d", 4, sizeof(PoolParams), {linearWorkgroupSize(device), mode}});
+}
+
 }  // namespace
 
 void maxPool2dForward(Device& device, Recorder& recorder, const Pool2dShape& shape, const BufferRange& x,
-                      const BufferRange& y, const BufferRange& argmax) {
+                      const BufferRange& y, const BufferRange& argmax, bool verifiable) {
     const Sizes sizes = checked("max_pool2d", shape);
     requireFloats("max_pool2d", "x", x, sizes.input);
     requireFloats("max_pool2d", "y", y, sizes.output);
     requireFloats("max_pool2d", "argmax", argmax, sizes.output);
+    if (verifiable) {
+        const Pipeline& pipeline = verifiablePipeline(device, 0);
+        recorder.dispatch(pipeline, {{x, Access::Read}, {x, Access::Read}, {y, Access::Write}, {argmax, Access::Write}},
+                          paramsOf(shape, true), Recorder::groupsFor(sizes.output, pipeline.desc.specialization[0]));
+        return;
+    }
     const Pipeline& pipeline = pipelineFor(device, "layer_max_pool2d_forward", 3);
     recorder.dispatch(pipeline, {{x, Access::Read}, {y, Access::Write}, {argmax, Access::Write}}, paramsOf(shape, true),
                       Recorder::groupsFor(sizes.output, pipeline.desc.specialization[0]));
 }
 
 void maxPool2dBackward(Device& device, Recorder& recorder, const Pool2dShape& shape, const BufferRange& argmax,
-                       const BufferRange& dy, const BufferRange& dx) {
+                       const BufferRange& dy, const BufferRange& dx, bool verifiable) {
     const Sizes sizes = checked("max_pool2d backward", shape);
     requireFloats("max_pool2d backward", "argmax", argmax, sizes.output);
     requireFloats("max_pool2d backward", "dy", dy, sizes.output);
     requireFloats("max_pool2d backward", "dx", dx, sizes.input);
+    if (verifiable) {
+        const Pipeline& pipeline = verifiablePipeline(device, 1);
+        recorder.dispatch(pipeline,
+                          {{argmax, Access::Read}, {dy, Access::Read}, {dx, Access::Write}, {dy, Access::Read}},
+                          paramsOf(shape, true), Recorder::groupsFor(sizes.input, pipeline.desc.specialization[0]));
+        return;
+    }
     const Pipeline& pipeline = pipelineFor(device, "layer_max_pool2d_backward", 3);
     recorder.dispatch(pipeline, {{argmax, Access::Read}, {dy, Access::Read}, {dx, Access::Write}},
                       paramsOf(shape, true), Recorder::groupsFor(sizes.input, pipeline.desc.specialization[0]));

@@ -19,12 +19,14 @@ class Recorder;
 
 namespace raven::vulkan::layers {
 
-// y and argmax [N, C, outH, outW] from x [N, C, H, W].
+// y and argmax [N, C, outH, outW] from x [N, C, H, W]. `verifiable`: compute-shaders/verifiable_max_pool2d.comp,
+// the verifiable kernel mode's twin of the CPU kernel (the same results, every float `precise`).
 void maxPool2dForward(Device& device, Recorder& recorder, const cpu::kernels::Pool2dShape& shape, const BufferRange& x,
-                      const BufferRange& y, const BufferRange& argmax);
+                      const BufferRange& y, const BufferRange& argmax, bool verifiable = false);
 // WRITES dx [N, C, H, W] from dy [N, C, outH, outW] and the forward's argmax.
 void maxPool2dBackward(Device& device, Recorder& recorder, const cpu::kernels::Pool2dShape& shape,
-                       const BufferRange& argmax, const BufferRange& dy, const BufferRange& dx);
+                       const BufferRange& argmax, const BufferRange& dy, const BufferRange& dx,
+                       bool verifiable = false);
 
 void avgPool2dForward(Device& device, Recorder& recorder, const cpu::kernels::Pool2dShape& shape, const BufferRange& x,
                       const BufferRange& y, bool countIncludePad = true);
