@@ -116,7 +116,7 @@ up_bed() {
     ip netns exec "$(ns router)" setsid "$forwarder" "${args[@]}" --delay-ms "$delay" --loss "$loss" --seed "$seed" \
         >"$dir/forwarder.log" 2>&1 </dev/null &
     echo $! >"$dir/forwarder.pid"
-    for _ in $(seq 50); do grep -q forwarding "$dir/forwarder.log" && break; sleep 0.1; done
+    for _ in $(seq 50); do grep -qs forwarding "$dir/forwarder.log" && break; sleep 0.1; done
     grep -q forwarding "$dir/forwarder.log" || { cat "$dir/forwarder.log" >&2; false; }
     echo "workers=$workers delay_ms=$delay loss=$loss seed=$seed down_mbit=$down up_mbit=$up coord_mbit=$coord queue_ms=$queue" \
         "congestion=$(ip netns exec "$(ns coord)" sysctl -n net.ipv4.tcp_congestion_control)" \
