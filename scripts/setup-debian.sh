@@ -30,6 +30,9 @@ packages=(
   appstream desktop-file-utils clang-format clang-tidy
   # fuzzing (scripts/fuzz.sh, the preset fuzz): clang 14 and its runtime libraries (libFuzzer, ASan, UBSan)
   clang libclang-rt-14-dev
+  # the WAN test bed (bench/wan): namespaces and tbf (iproute2), offloads off on the veths (ethtool),
+  # its validation (ping, iperf3)
+  iproute2 ethtool iputils-ping iperf3
 )
 
 missing=()

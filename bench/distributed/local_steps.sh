@@ -9,7 +9,7 @@
 #
 #   bench/distributed/local_steps.sh [--bin BUILD_DIR] [--workers 2] [--epochs 2] [--lanes 4]
 #                                    [--inner-batch 128] [--local-steps "1 8 32"] [--lr 0.001]
-#                                    [--updates "fp32 int8"] [--no-sync]
+#                                    [--updates "fp32 int8"] [--no-sync] [--bed rw]
 #   bench/distributed/run.sh --local-steps ...     (the same)
 #
 # --updates: the encodings the lanes' pseudo-gradients go up in (raven submit --updates), each H run
@@ -17,6 +17,8 @@
 #
 # The synchronous run takes global batch lanes x inner batch (the samples of one inner step of all the
 # lanes), so both see the same samples per optimizer step of the model and the same epochs.
+# --bed NAME runs the coordinator and worker i in the namespaces of a WAN bed that bench/wan/bed.sh up
+# made (NAME-coord, NAME-wI; at least --workers workers) instead of on loopback.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
@@ -29,6 +31,7 @@ hs="1 8 32"
 lr=0.001
 updates=fp32
 sync=yes
+bed=
 while [ $# -gt 0 ]; do
     case $1 in
         --bin) bin=$2; shift 2 ;;
@@ -40,6 +43,7 @@ while [ $# -gt 0 ]; do
         --lr) lr=$2; shift 2 ;;
         --updates) updates=$2; shift 2 ;;
         --no-sync) sync=no; shift ;;
+        --bed) bed=$2; shift 2 ;;
         *) echo "unknown option $1 (see the header of $0)"; exit 2 ;;
     esac
 done
@@ -56,30 +60,39 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 cd "$work"
+host=127.0.0.1
+in_coord=()
+if [ -n "$bed" ]; then
+    host=$("$src/bench/wan/bed.sh" addr coord)
+    in_coord=(ip netns exec "$bed-coord")
+    ip netns pids "$bed-w$workers" >/dev/null 2>&1 || { echo "no namespace $bed-w$workers: bench/wan/bed.sh up --workers $workers"; exit 1; }
+fi
 port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 dir=$work/coordinator
 mkdir -p "$dir"
 key=$("$coordinator" add-requester bench --deposit 1000000 --data-dir "$dir" 2>/dev/null)
 # Plain jobs: units of one inner batch's shards (a lane's inner step), so both modes cut work alike.
-"$coordinator" serve --data-dir "$dir" --listen "127.0.0.1:$port" --shards-per-unit $((inner / 32)) \
+"${in_coord[@]}" "$coordinator" serve --data-dir "$dir" --listen "$host:$port" --shards-per-unit $((inner / 32)) \
     >coordinator.log 2>&1 &
 cpid=$!
 pids+=("$cpid")
 for _ in $(seq 100); do grep -q serving coordinator.log && break; sleep 0.1; done
-export RAVEN_API_KEY=$key RAVEN_KNOWN_HOSTS=$work/known_hosts XDG_CACHE_HOME=$work/xdg RAVEN_COORDINATOR="wss://127.0.0.1:$port"
+export RAVEN_API_KEY=$key RAVEN_KNOWN_HOSTS=$work/known_hosts XDG_CACHE_HOME=$work/xdg RAVEN_COORDINATOR="wss://$host:$port"
 state() { "$coordinator" status --data-dir "$dir" | awk -v j="$1" '$1 == j { print $2 }'; }
 
 run() {  # TAG LABEL raven-submit-options...
     local tag=$1 label=$2 job t0 t1
     shift 2
-    "$raven" submit --model "$src/examples/mlp.json" --data "$data" --epochs "$epochs" --optimizer adam --lr "$lr" \
+    "${in_coord[@]}" "$raven" submit --model "$src/examples/mlp.json" --data "$data" --epochs "$epochs" --optimizer adam --lr "$lr" \
         --budget 100000 "$@" >job.txt 2>>submit.log  # a later --epochs wins
     job=$(cat job.txt)
     local wpids=()
     t0=$(date +%s.%N)
     for i in $(seq "$workers"); do
         token=$("$coordinator" add-contributor "bench-$tag-$i" --data-dir "$dir" 2>/dev/null)
-        "$worker" --coordinator "$RAVEN_COORDINATOR" --token "$token" --device cpu --threads 1 \
+        in_worker=()
+        [ -z "$bed" ] || in_worker=(ip netns exec "$bed-w$i")
+        "${in_worker[@]}" "$worker" --coordinator "$RAVEN_COORDINATOR" --token "$token" --device cpu --threads 1 \
             --cache-dir "$work/cache-$i" --known-hosts "$work/known_hosts" >"w-$tag-$i.log" 2>&1 &
         wpids+=($!)
     done
@@ -106,14 +119,20 @@ PY
 }
 
 echo "Raven local steps (DiLoCo) vs synchronous Adam: examples/mlp.json on Fashion-MNIST, $epochs epoch(s),"
-echo "$workers CPU workers with one thread each over loopback; load average $(cut -d' ' -f1-3 /proc/loadavg)."
+path=loopback
+[ -z "$bed" ] || path="the WAN bed $bed ($(cat "/run/raven-wan-$bed/config"))"
+echo "$workers CPU workers with one thread each over $path; load average $(cut -d' ' -f1-3 /proc/loadavg)."
 echo "Bytes are the workers' own counts (sent = gradients or pseudo-gradients up, received = weights and shards down)."
 echo
 echo "| mode | optimizer steps | wall s | samples/s | bytes up / sample | bytes down / sample | utilization | test accuracy | state |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 # Not measured: a one-epoch job that puts the dataset on the coordinator and every shard in the workers'
 # caches, as long-running contributors have them.
-run warm "warm-up" --epochs 1 --batch-size 4096 >/dev/null
+# In a WAN bed the warm-up is a local-steps job: the same shards go down, a few pseudo-gradients come up
+# instead of every gradient of a 4096-sample step over a 10 Mbit/s uplink.
+warm=(--batch-size 4096)
+[ -z "$bed" ] || warm=(--lanes "$lanes" --local-steps 32 --batch-size "$inner")
+run warm "warm-up" --epochs 1 "${warm[@]}" >/dev/null
 [ "$sync" = yes ] && run sync "sync Adam, batch $((lanes * inner)), fp32" --batch-size $((lanes * inner))
 for h in $hs; do
     for u in $updates; do
