@@ -9,10 +9,13 @@
 #
 #   bench/distributed/local_steps.sh [--bin BUILD_DIR] [--workers 2] [--epochs 2] [--lanes 4]
 #                                    [--inner-batch 128] [--local-steps "1 8 32"] [--lr 0.001]
+#                                    [--staleness "0 1"] [--sync no]
 #   bench/distributed/run.sh --local-steps ...     (the same)
 #
 # The synchronous run takes global batch lanes x inner batch (the samples of one inner step of all the
 # lanes), so both see the same samples per optimizer step of the model and the same epochs.
+# --staleness "0 1" runs every H once per delay d (issue 19 item 3: round t's lanes start from the
+# weights of round t - 1 when d = 1), on the same samples; --sync no leaves out the synchronous run.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
@@ -23,6 +26,8 @@ lanes=4
 inner=128
 hs="1 8 32"
 lr=0.001
+delays=0
+sync=yes
 while [ $# -gt 0 ]; do
     case $1 in
         --bin) bin=$2; shift 2 ;;
@@ -32,6 +37,8 @@ while [ $# -gt 0 ]; do
         --inner-batch) inner=$2; shift 2 ;;
         --local-steps) hs=$2; shift 2 ;;
         --lr) lr=$2; shift 2 ;;
+        --staleness) delays=$2; shift 2 ;;
+        --sync) sync=$2; shift 2 ;;
         *) echo "unknown option $1 (see the header of $0)"; exit 2 ;;
     esac
 done
@@ -106,9 +113,12 @@ echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 # Not measured: a one-epoch job that puts the dataset on the coordinator and every shard in the workers'
 # caches, as long-running contributors have them.
 run warm "warm-up" --epochs 1 --batch-size 4096 >/dev/null
-run sync "sync Adam, batch $((lanes * inner)), fp32" --batch-size $((lanes * inner))
+[ "$sync" = no ] || run sync "sync Adam, batch $((lanes * inner)), fp32" --batch-size $((lanes * inner))
 for h in $hs; do
-    run "h$h" "local steps M=$lanes H=$h, inner batch $inner" --lanes "$lanes" --local-steps "$h" --batch-size "$inner"
+    for d in $delays; do
+        run "h$h-d$d" "local steps M=$lanes H=$h d=$d, inner batch $inner" --lanes "$lanes" --local-steps "$h" \
+            --staleness "$d" --batch-size "$inner"
+    done
 done
 echo
 echo "Load average after: $(cut -d' ' -f1-3 /proc/loadavg)."
