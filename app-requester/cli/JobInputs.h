@@ -28,6 +28,10 @@ void setTrainingOptions(wire::Hyperparameters& h, const QCommandLineParser& p);
 // --batch-size), --outer-lr, --outer-momentum. Either of the first two turns it on; then
 // --batch-size is the samples of one inner step of one lane and a round takes M x H x that.
 QList<QCommandLineOption> localStepsOptions();
+// The "Training modes" part of `raven submit --help` and `raven train --help`: each mode (plain
+// data-parallel, its gradient encodings, local steps H, staleness) with one line of advice from the
+// measurements in docs/training.md.
+QString trainingModesHelp();
 
 // The dataset to upload: a `raven dataset import` directory as it is, or a folder of IDX files
 // imported and cut into shards under the user's cache folder first.

@@ -21,7 +21,8 @@ int submitCommand(const QStringList& args) {
     app::addStandardOptions(
         p,
         "Submit a training job to a coordinator, whose contributors compute it. Prints the job id.\n"
-        "The dataset's shards the coordinator lacks are uploaded first.");
+        "The dataset's shards the coordinator lacks are uploaded first.\n" +
+            trainingModesHelp());
     p.addOptions(
         {{{"m", "model"}, "The model spec (JSON, see docs/model-spec.md).", "spec.json"},
          {{"d", "data"}, "A dataset directory (raven dataset import) or a folder of IDX files.", "dir"},

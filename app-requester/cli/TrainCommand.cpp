@@ -25,7 +25,10 @@ namespace raven::cli {
 
 int trainCommand(const QStringList& args) {
     QCommandLineParser p;
-    app::addStandardOptions(p, "Train a model on a dataset on this machine.");
+    app::addStandardOptions(p,
+                            "Train a model on a dataset on this machine: in this process (--local), or through\n"
+                            "local workers (--workers N) in any of the training modes below.\n" +
+                                trainingModesHelp());
     p.addOptions(
         {{"local", "Train in this process."},
          {"workers",
@@ -69,8 +72,8 @@ int trainCommand(const QStringList& args) {
                 "workers; to use a remote coordinator's contributors, use raven submit");
     RAVEN_CHECK(p.isSet("model") && p.isSet("data"), "raven train needs --model and --data",
                 "e.g. raven train --local --model examples/mlp.json --data /usr/share/datasets/fashion-mnist");
-    RAVEN_CHECK(!p.isSet("local") || !(p.isSet("lanes") || p.isSet("local-steps")),
-                "local steps (--lanes, --local-steps) are a way to train over many machines",
+    RAVEN_CHECK(!p.isSet("local") || !(p.isSet("lanes") || p.isSet("local-steps") || p.isSet("staleness")),
+                "local steps (--lanes, --local-steps, --staleness) are a way to train over many machines",
                 "use them with --workers N or raven submit; --local trains with plain steps");
     if (p.isSet("workers")) return trainOnLocalCluster(p);
     if (p.isSet("threads")) cpuBackendInstance().setThreadCount(int(countOption(p, "threads", 1)));

@@ -32,6 +32,31 @@ QStringList resultCheckingNames() {
             QObject::tr("recompute a share of the work (verifiable kernels)")};
 }
 
+QStringList trainingModeNames() {
+    return {QObject::tr("every step together (data-parallel)"), QObject::tr("local steps (for slow links)")};
+}
+
+std::int64_t samplesPerStep(const JobSettings& s) {
+    if (s.mode == TrainingMode::EveryStep) return s.batch;
+    return std::int64_t(s.lanes) * s.innerSteps * s.innerBatch;
+}
+
+namespace {
+QString localStepsText(std::int64_t lanes, std::int64_t innerSteps, std::int64_t innerBatch, std::int64_t staleness) {
+    return QObject::tr("local steps: %1 lanes × %2 inner steps of %3 samples, %4")
+        .arg(lanes)
+        .arg(innerSteps)
+        .arg(innerBatch)
+        .arg(staleness > 0 ? QObject::tr("next round at once (staleness 1)")
+                           : QObject::tr("each round waits for the last (staleness 0)"));
+}
+}  // namespace
+
+QString describeTrainingMode(const JobSettings& s) {
+    if (s.mode == TrainingMode::EveryStep) return QObject::tr("every step together");
+    return localStepsText(s.lanes, s.innerSteps, s.innerBatch, s.staleness);
+}
+
 namespace {
 QString resultCheckingOf(const wire::Hyperparameters& h) {
     const QStringList names = resultCheckingNames();
@@ -66,7 +91,8 @@ wire::LearningRateSchedule scheduleOf(const JobSettings& s) {
 
 SettingsProblems checkSettings(const JobSettings& s, const data::Manifest& dataset, std::int64_t balance) {
     SettingsProblems p;
-    if (s.batch <= 0 || s.batch % dataset.shardSize != 0)
+    const bool local = s.mode == TrainingMode::LocalSteps;
+    if (!local && (s.batch <= 0 || s.batch % dataset.shardSize != 0))
         p.batch = QObject::tr("Contributors compute whole shards of %1 samples: use a multiple of %1, such as %2.")
                       .arg(dataset.shardSize)
                       .arg(dataset.shardSize * 4);
@@ -82,6 +108,23 @@ SettingsProblems checkSettings(const JobSettings& s, const data::Manifest& datas
     } catch (const Error& e) {
         p.learningRate = QString::fromStdString(e.message());
     }
+    if (local && (s.innerBatch <= 0 || s.innerBatch % dataset.shardSize != 0))
+        p.mode = QObject::tr(
+                     "Each inner step takes whole shards of %1 samples: make the inner batch a multiple of "
+                     "%1, such as %2.")
+                     .arg(dataset.shardSize)
+                     .arg(dataset.shardSize * 4);
+    else if (local && s.optimizer != OptimizerChoice::Adam && s.optimizer != OptimizerChoice::AdamW)
+        p.mode = QObject::tr(
+            "Local steps run Adam or AdamW inside each lane: choose one of them as the optimizer, "
+            "or train every step together.");
+    else if (local && s.checking != ResultChecking::Sanity)
+        p.mode = QObject::tr(
+                     "Local steps cannot be combined with these result checks yet (a lane cannot be "
+                     "recomputed or clipped): choose \"%1\", or train every step together.")
+                     .arg(resultCheckingNames()[int(ResultChecking::Sanity)]);
+    else if (local && (s.lanes < 1 || s.innerSteps < 1 || s.staleness < 0 || s.staleness > 1))
+        p.mode = QObject::tr("Give at least one lane and one inner step, and a staleness of 0 or 1.");
     if (s.schedule == ScheduleChoice::StepDecay && s.decayEvery <= 0)
         p.schedule = QObject::tr("Say after how many steps the rate decays, e.g. 100.");
     else if (s.schedule == ScheduleChoice::StepDecay && (s.decayFactor <= 0 || s.decayFactor > 1))
@@ -92,8 +135,9 @@ SettingsProblems checkSettings(const JobSettings& s, const data::Manifest& datas
         p.schedule = QObject::tr("The cosine schedule ends at the final rate: make it lower than the learning rate.");
     else if (s.schedule == ScheduleChoice::WarmupCosine && s.warmupSteps <= 0)
         p.schedule = QObject::tr("Give the warm-up a number of steps, e.g. 100, or choose plain cosine.");
-    else if (s.schedule == ScheduleChoice::WarmupCosine && dataset.shardSize > 0 && s.batch > 0) {
-        const std::int64_t perEpoch = (std::int64_t(dataset.train.samples) + s.batch - 1) / s.batch;
+    else if (s.schedule == ScheduleChoice::WarmupCosine && dataset.shardSize > 0 && samplesPerStep(s) > 0) {
+        const std::int64_t batch = samplesPerStep(s);
+        const std::int64_t perEpoch = (std::int64_t(dataset.train.samples) + batch - 1) / batch;
         const std::int64_t steps =
             s.maxSteps > 0 ? std::min<std::int64_t>(s.maxSteps, perEpoch * s.epochs) : perEpoch * s.epochs;
         if (s.warmupSteps >= steps)
@@ -112,14 +156,15 @@ QJsonObject describeJob(const JobSettings& s, const data::Manifest& dataset, con
             {"optimizer", QString::fromLatin1(optimizers[int(s.optimizer)])},
             {"learning rate", s.learningRate},
             {"learning-rate schedule", requester::describeLrSchedule(scheduleOf(s))},
-            {"batch", s.batch},
+            {"batch", qint64(samplesPerStep(s))},
             {"epochs", s.epochs},
             {"stop after steps", qint64(s.maxSteps)},
             {"evaluate every", s.evalEverySteps},
             {"checkpoint every", s.checkpointEverySteps},
             {"priority", s.priority},
             {"budget (credits)", requester::formatCredits(s.budgetMicroCredits)},
-            {"result checks", resultCheckingNames()[int(s.checking)]}};
+            {"result checks", resultCheckingNames()[int(s.checking)]},
+            {"training mode", describeTrainingMode(s)}};
 }
 
 QJsonObject describeJob(const wire::JobInfo& job, const QJsonObject& recorded) {
@@ -150,6 +195,10 @@ QJsonObject describeJob(const wire::JobInfo& job, const QJsonObject& recorded) {
     out["priority"] = job.priority();
     out["budget (credits)"] = requester::formatCredits(job.budget_micro_credits());
     out["result checks"] = resultCheckingOf(h);
+    out["training mode"] = h.has_local_steps()
+                               ? localStepsText(h.local_steps().lanes(), h.local_steps().inner_steps(),
+                                                h.local_steps().inner_batch(), h.local_steps().staleness())
+                               : QObject::tr("every step together");
     return out;
 }
 
@@ -160,7 +209,14 @@ wire::CreateJob makeCreateJob(const JobSettings& s, const data::Manifest& datase
     job.set_priority(s.priority);
     wire::Hyperparameters& h = *job.mutable_hyperparameters();
     requester::setOptimizer(h, optimizerConfig(s));
-    h.set_global_batch(std::uint32_t(s.batch));
+    h.set_global_batch(std::uint32_t(samplesPerStep(s)));
+    if (s.mode == TrainingMode::LocalSteps) {
+        wire::LocalStepsPlan& local = *h.mutable_local_steps();
+        local.set_lanes(std::uint32_t(s.lanes));
+        local.set_inner_steps(std::uint32_t(s.innerSteps));
+        local.set_inner_batch(std::uint32_t(s.innerBatch));
+        local.set_staleness(std::uint32_t(s.staleness));
+    }
     h.set_epochs(std::uint32_t(s.epochs));
     h.set_max_steps(std::uint64_t(s.maxSteps));
     h.set_seed(1);
@@ -169,7 +225,7 @@ wire::CreateJob makeCreateJob(const JobSettings& s, const data::Manifest& datase
     std::uint32_t evalEvery = std::uint32_t(s.evalEverySteps);
     if (evalEvery == 0) {
         // After every epoch, as the local trainer does.
-        const std::int64_t shardsPerStep = std::max<std::int64_t>(1, s.batch / dataset.shardSize);
+        const std::int64_t shardsPerStep = std::max<std::int64_t>(1, samplesPerStep(s) / dataset.shardSize);
         const auto shards = std::int64_t(dataset.train.shards.size());
         evalEvery = std::uint32_t((shards + shardsPerStep - 1) / shardsPerStep);
         if (s.maxSteps > 0)

@@ -26,6 +26,11 @@ QStringList scheduleChoiceNames();
 enum class ResultChecking { Sanity, ClipOutliers, Recompute };
 // The choices as the form lists them, in ResultChecking order.
 QStringList resultCheckingNames();
+// How the job trains (docs/training.md, "Choosing a mode"): every step computed by all contributors
+// together (data-parallel), or local steps (DiLoCo): lanes of inner steps, for slow links.
+enum class TrainingMode { EveryStep, LocalSteps };
+// The choices as the form lists them, in TrainingMode order.
+QStringList trainingModeNames();
 
 struct JobSettings {
     QString name;
@@ -44,11 +49,26 @@ struct JobSettings {
     int priority = 0;
     std::int64_t budgetMicroCredits = 0;
     ResultChecking checking = ResultChecking::Sanity;
+    TrainingMode mode = TrainingMode::EveryStep;
+    int lanes = 4;         // local steps: work units per round
+    int innerSteps = 8;    // local steps: H, optimizer steps a lane takes on its own
+    int innerBatch = 128;  // local steps: samples per inner step
+    int staleness = 0;     // local steps: 1 starts each round from the weights one round old
 };
 
+// Samples per optimizer step of the model: the batch, or with local steps a round's
+// (lanes x inner steps x inner batch).
+std::int64_t samplesPerStep(const JobSettings& s);
+// The training mode in a sentence ("every step together", "local steps: 4 lanes x 8 inner steps of
+// 128 samples, next round at once").
+QString describeTrainingMode(const JobSettings& s);
+
 struct SettingsProblems {
-    QString batch, budget, learningRate, schedule;
-    bool any() const { return !batch.isEmpty() || !budget.isEmpty() || !learningRate.isEmpty() || !schedule.isEmpty(); }
+    QString batch, budget, learningRate, schedule, mode;
+    bool any() const {
+        return !batch.isEmpty() || !budget.isEmpty() || !learningRate.isEmpty() || !schedule.isEmpty() ||
+               !mode.isEmpty();
+    }
 };
 
 // `balance` < 0: not known yet (no budget check against it).
@@ -56,7 +76,7 @@ SettingsProblems checkSettings(const JobSettings& s, const data::Manifest& datas
 
 // The job's settings as people compare them (the compare page's diff, the watch page's x axis by
 // samples and epochs): dataset and its training samples, model, optimizer, learning rate, batch,
-// epochs, stop after, evaluation and checkpoint intervals, priority, budget, result checks.
+// epochs, stop after, evaluation and checkpoint intervals, priority, budget, result checks, training mode.
 QJsonObject describeJob(const JobSettings& s, const data::Manifest& dataset, const QString& modelName);
 // The same settings of any job, from what the coordinator says of it (JobInfo carries them), so that
 // jobs submitted elsewhere compare too. `recorded` (describeJob of a job submitted here, or empty)

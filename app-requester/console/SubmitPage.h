@@ -1,7 +1,9 @@
 #pragma once
 // SubmitPage: a new job: dataset and the model being edited, optimizer and schedule settings, the
 // budget with the requester's balance beside it and the cost estimate before anything is sent; a
-// problem is shown beside its field and Submit waits until there is none.
+// problem is shown beside its field and Submit waits until there is none. The training mode
+// (every step together, or local steps for slow links) shows its own settings and a hint in plain
+// words only when chosen.
 #include <QWidget>
 
 class QComboBox;
@@ -62,6 +64,14 @@ private:
     QSpinBox* checkpointEvery_;
     QSpinBox* priority_;
     QComboBox* checking_;
+    QComboBox* mode_;
+    QLabel* modeHint_;
+    QWidget* localBox_;
+    QSpinBox* lanes_;
+    QSpinBox* innerSteps_;
+    QSpinBox* innerBatch_;
+    QComboBox* staleness_;
+    QLabel* modeProblem_;
     QDoubleSpinBox* budget_;
     QLabel* balance_;
     QLabel* budgetProblem_;

@@ -9,7 +9,7 @@
 #
 #   bench/distributed/local_steps.sh [--bin BUILD_DIR] [--workers 2] [--epochs 2] [--lanes 4]
 #                                    [--inner-batch 128] [--local-steps "1 8 32"] [--lr 0.001]
-#                                    [--updates "fp32 int8"] [--no-sync] [--bed rw]
+#                                    [--updates "fp32 int8"] [--staleness "0 1"] [--no-sync] [--bed rw]
 #   bench/distributed/run.sh --local-steps ...     (the same)
 #
 # --updates: the encodings the lanes' pseudo-gradients go up in (raven submit --updates), each H run
@@ -19,6 +19,8 @@
 # lanes), so both see the same samples per optimizer step of the model and the same epochs.
 # --bed NAME runs the coordinator and worker i in the namespaces of a WAN bed that bench/wan/bed.sh up
 # made (NAME-coord, NAME-wI; at least --workers workers) instead of on loopback.
+# --staleness "0 1" runs every H once per delay d (issue 19 item 3: round t's lanes start from the
+# weights of round t - 1 when d = 1), on the same samples; --sync no is --no-sync's other spelling.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
@@ -30,6 +32,7 @@ inner=128
 hs="1 8 32"
 lr=0.001
 updates=fp32
+delays=0
 sync=yes
 bed=
 while [ $# -gt 0 ]; do
@@ -42,7 +45,9 @@ while [ $# -gt 0 ]; do
         --local-steps) hs=$2; shift 2 ;;
         --lr) lr=$2; shift 2 ;;
         --updates) updates=$2; shift 2 ;;
+        --staleness) delays=$2; shift 2 ;;
         --no-sync) sync=no; shift ;;
+        --sync) sync=$2; shift 2 ;;
         --bed) bed=$2; shift 2 ;;
         *) echo "unknown option $1 (see the header of $0)"; exit 2 ;;
     esac
@@ -133,11 +138,13 @@ echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 warm=(--batch-size 4096)
 [ -z "$bed" ] || warm=(--lanes "$lanes" --local-steps 32 --batch-size "$inner")
 run warm "warm-up" --epochs 1 "${warm[@]}" >/dev/null
-[ "$sync" = yes ] && run sync "sync Adam, batch $((lanes * inner)), fp32" --batch-size $((lanes * inner))
+[ "$sync" = no ] || run sync "sync Adam, batch $((lanes * inner)), fp32" --batch-size $((lanes * inner))
 for h in $hs; do
     for u in $updates; do
-        run "h$h-$u" "local steps M=$lanes H=$h, inner batch $inner, $u updates" --lanes "$lanes" --local-steps "$h" \
-            --batch-size "$inner" --updates "$u"
+      for d in $delays; do
+        run "h$h-$u-d$d" "local steps M=$lanes H=$h d=$d, inner batch $inner, $u updates" --lanes "$lanes" \
+            --local-steps "$h" --staleness "$d" --batch-size "$inner" --updates "$u"
+      done
     done
 done
 echo

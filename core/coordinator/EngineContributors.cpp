@@ -37,7 +37,8 @@ wire::WorkUnit Engine::wireUnit(const ledger::WorkUnit& unit, const JobRunner& r
     wire::WorkUnit w;
     w.set_id(idText(unit.id));
     w.set_job_id(idText(unit.job));
-    w.set_model_version(static_cast<std::uint64_t>(unit.modelVersion));
+    // The weights the unit is computed on (a stale job's lanes start from an older version).
+    w.set_model_version(static_cast<std::uint64_t>(runner.weightsVersionOf(unit.modelVersion)));
     for (const QString& hash : unit.shardHashes) w.add_shard_hashes(hash.toStdString());
     w.set_deadline_ms(unixMs(unit.leaseDeadline));
     w.set_model_spec_sha256(runner.config().modelSpecSha256.toStdString());
@@ -254,7 +255,7 @@ void Engine::onFetchWeights(Session& s, const wire::Envelope& e) {
     const auto version = static_cast<qint64>(std::min<std::uint64_t>(f.model_version(), 1ull << 62));
     bool leased = false;
     for (const ledger::WorkUnit& unit : leasedUnits(s))
-        leased = leased || (unit.job == job && unit.modelVersion == version);
+        leased = leased || (unit.job == job && r->weightsVersionOf(unit.modelVersion) == version);
     if (!leased)
         refuse(wire::ERROR_CODE_NOT_FOUND,
                QStringLiteral("no weights of job %1 version %2 for you: none of your leases is for them")

@@ -60,7 +60,11 @@ void Engine::resumeJobs() {
                 store_->setJobModelVersion(job.id, r->version(), now);
             }
             QList<ledger::WorkUnitId> done;
-            for (const ledger::WorkUnit& unit : store_->workUnits(job.id, r->version(), ledger::WorkUnitState::Done)) {
+            QList<ledger::WorkUnit> accepted = store_->workUnits(job.id, r->version(), ledger::WorkUnitState::Done);
+            // A stale job may have accepted lanes of the next round while this one's step was applied.
+            if (r->staleness() > 0)
+                accepted += store_->workUnits(job.id, r->version() + 1, ledger::WorkUnitState::Done);
+            for (const ledger::WorkUnit& unit : accepted) {
                 RAVEN_CHECK(r->hasResult(unit.id),
                             "job " + idText(job.id) + ": the result of accepted work unit " + idText(unit.id) +
                                 " is missing from " + r->files().resultsDir().toStdString(),
@@ -110,7 +114,7 @@ std::vector<Scheduler::JobSlot> Engine::leasableJobs() const {
         return pa != pb ? pa > pb : a.first.id < b.first.id;
     });
     std::vector<Scheduler::JobSlot> order;
-    for (const auto& [job, version] : running) order.push_back({job.id, version});
+    for (const auto& [job, version] : running) order.push_back({job.id, runner(job.id)->leasedStep()});
     return order;
 }
 
@@ -139,6 +143,13 @@ void Engine::advance(ledger::JobId id) {
         const QList<ledger::WorkUnit> stored =
             stepUnits_.of(id, version, [&] { return store_->workUnits(id, version); });
         if (stepUnits_.undone(id) > 0) return;
+        // A stale job's next round starts from this version's weights, not from the step's result:
+        // its lanes are leasable while the step is computed (LocalStepsConfig.h). Added once; after
+        // a restart they may be there already.
+        if (r->staleness() > 0 && version + 1 < r->totalSteps() && store_->workUnits(id, version + 1).isEmpty()) {
+            store_->addWorkUnits(id, version + 1, r->unitsOfStep(version + 1, shardsPerUnit(*r)));
+            desk_->workMayHaveAppeared();
+        }
         startStep(*r, stored);
     } catch (const raven::Error& error) {
         failJob(id, QString::fromStdString(error.message()));
@@ -216,7 +227,12 @@ void Engine::onStepComputed(ledger::JobId job, const JobRunner* which, const QLi
         if (!r.planDone()) advance(job);
         versionAndNextUnits.commit();
         crashPoint(CrashPoint::VersionStored);
-        r.removeResultsExcept({});
+        // Results of the step just applied go; a stale job keeps those of the next round's lanes.
+        QList<ledger::WorkUnitId> nextRound;
+        if (r.staleness() > 0)
+            for (const ledger::WorkUnit& unit : store_->workUnits(job, report.step, ledger::WorkUnitState::Done))
+                nextRound << unit.id;
+        r.removeResultsExcept(nextRound);
         // The next step's units are granted first, so that parked workers start on them while this
         // step's metrics, evaluation and checkpoint are written.
         if (!r.planDone()) serveParkedLeases();

@@ -35,6 +35,10 @@ QString JobFiles::checkpointPath(qint64 version) const {
     return dir_.filePath(QStringLiteral("v%1.safetensors").arg(version));
 }
 
+QString JobFiles::roundWeightsPath(qint64 version) const {
+    return dir_.filePath(QStringLiteral("round-weights-%1.safetensors").arg(version));
+}
+
 void JobFiles::create() const {
     RAVEN_CHECK(QDir().mkpath(resultsDir()), "cannot create " + resultsDir().toStdString(),
                 "check the data directory's permissions");

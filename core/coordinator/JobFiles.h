@@ -33,6 +33,9 @@ public:
     // Removes a result's file(s), whichever layout they have.
     void removeResult(ledger::WorkUnitId unit) const;
     QString checkpointPath(qint64 version) const;
+    // A stale job's weights of `version` (LocalStepsConfig.h): what its lanes start from once the
+    // state file has moved on to version + 1. Not a v<version> checkpoint: weights only.
+    QString roundWeightsPath(qint64 version) const;
     QString metricsPath() const { return dir_.filePath("metrics.jsonl"); }
     QString failurePath() const { return dir_.filePath("failure.txt"); }
 

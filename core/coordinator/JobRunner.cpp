@@ -74,14 +74,22 @@ JobRunner::JobRunner(const ledger::Job& job, JobConfig config, std::string specJ
         writeState();
     }
     weights_[version_] = currentWeights();
+    if (staleness() > 0 && version_ > 0) {
+        // The current round's lanes start from the version before (LocalStepsConfig.h).
+        const QString previous = files_.roundWeightsPath(version_ - 1);
+        RAVEN_CHECK(QFile::exists(previous),
+                    jobText(id_) + " is at round " + std::to_string(version_) + " with staleness 1 but " +
+                        previous.toStdString() + " (the weights its lanes start from) is missing",
+                    "restore the job's directory from a backup, or cancel the job");
+        weights_[version_ - 1] = readWhole(previous);
+    }
 }
 
 JobRunner::~JobRunner() = default;
 
-QList<ledger::NewWorkUnit> JobRunner::unitsOfCurrentStep(std::int64_t shardsPerUnit) const {
+QList<ledger::NewWorkUnit> JobRunner::unitsOfStep(qint64 step, std::int64_t shardsPerUnit) const {
     QList<ledger::NewWorkUnit> units;
-    for (const std::vector<data::ShardRef>& cut :
-         training::StepPlan::cut(plan_.shardsOfStep(version_), shardsPerUnit)) {
+    for (const std::vector<data::ShardRef>& cut : training::StepPlan::cut(plan_.shardsOfStep(step), shardsPerUnit)) {
         ledger::NewWorkUnit unit;
         std::int64_t samples = 0;
         for (const data::ShardRef& s : cut) {
@@ -254,6 +262,11 @@ StepWork JobRunner::prepareStep(const QList<ledger::WorkUnit>& units) {
     work.model = model_;
     work.optimizer = optimizer_;
     work.statePath = files_.statePath();
+    if (staleness() > 0) {
+        work.roundWeights = weights_.at(version_);
+        work.roundWeightsPath = files_.roundWeightsPath(version_);
+        if (version_ > 0) work.oldRoundWeightsPath = files_.roundWeightsPath(version_ - 1);
+    }
     stepping_ = true;
     return work;
 }
@@ -316,7 +329,12 @@ StepProduct JobRunner::computeStep(StepWork& work) {
                     jobText(work.job) + ": step " + std::to_string(work.version + 1) +
                         " made the weights non-finite (training diverged)",
                     "lower the learning rate or enable gradient clipping, then submit the job again");
+    // A stale job: V's weights are durable before the state file says V + 1, so that whichever file
+    // a crash leaves, the weights the current round's lanes start from are on disk; V - 1's go only
+    // once no state file can need them.
+    if (!work.roundWeightsPath.isEmpty()) writeDurably(work.roundWeightsPath, work.roundWeights);
     writeDurably(work.statePath, toBytes(nn::toCheckpoint(model, work.optimizer.get()).toSafeTensors().toBytes()));
+    if (!work.oldRoundWeightsPath.isEmpty()) QFile::remove(work.oldRoundWeightsPath);
     StepProduct product;
     product.report = work.report;
     product.report.step = work.version + 1;

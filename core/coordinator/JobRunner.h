@@ -80,6 +80,11 @@ struct StepWork {
     std::vector<std::pair<ledger::WorkUnitId, StoredResult>> robustInputs;
     StepReport report;                          // all but `step`, filled by prepareStep()
     QString statePath;
+    // A stale job (LocalStepsConfig.h): V's weights, written to roundWeightsPath before the state
+    // file holds V + 1 (the lanes of round V + 1 start from them); the file of V - 1 goes after.
+    QByteArray roundWeights;
+    QString roundWeightsPath;
+    QString oldRoundWeightsPath;
 };
 // What computeStep() made: V + 1's state is durable in the state file; these are its weights.
 struct StepProduct {
@@ -109,12 +114,30 @@ public:
 
     // The current step's units: its shards in plan order, at most `shardsPerUnit` per unit, each
     // priced at samples * training FLOPs per sample.
-    QList<ledger::NewWorkUnit> unitsOfCurrentStep(std::int64_t shardsPerUnit) const;
+    QList<ledger::NewWorkUnit> unitsOfCurrentStep(std::int64_t shardsPerUnit) const {
+        return unitsOfStep(version_, shardsPerUnit);
+    }
+    QList<ledger::NewWorkUnit> unitsOfStep(qint64 step, std::int64_t shardsPerUnit) const;
+
+    // Bounded staleness (LocalStepsConfig.h): 0 for every job but a stale local-steps one.
+    std::int64_t staleness() const { return config_.localSteps ? config_.localSteps->staleness : 0; }
+    // The weights version that the units of step (round) `step` are computed on: the unit's
+    // model_version on the wire, what FetchWeights serves it.
+    qint64 weightsVersionOf(qint64 step) const {
+        return config_.localSteps ? config_.localSteps->weightsVersionOfRound(step) : step;
+    }
+    // The step whose units are leased now: the current one, or for a stale job whose step is being
+    // applied, the next (its units were added when the current one's were all in).
+    qint64 leasedStep() const { return stepping_ && staleness() > 0 ? version_ + 1 : version_; }
+    // Whether a result of a unit of step `step` counts now: the current step's, and the next one's
+    // while a stale job's step is applied.
+    bool takesResultsOf(qint64 step) const { return step == version_ || (step == leasedStep() && step < totalSteps()); }
     // Samples in these training shards; raven::Error for a hash the manifest does not list.
     std::int64_t samplesOf(const QStringList& shardHashes) const;
 
     // Parameters and buffers of a version (safetensors, as nn::toCheckpoint(model) writes them):
     // what FetchWeights serves. Only the current and the previous version are kept; else nullptr.
+    // A stale job reads the previous one back from its round-weights file after a restart.
     const QByteArray* weights(qint64 version) const;
 
     // Keeps an accepted result on disk (fsynced) until its step is applied, and in memory, so that

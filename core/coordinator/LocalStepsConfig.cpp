@@ -47,6 +47,10 @@ std::optional<LocalStepsConfig> localStepsOf(const wire::Hyperparameters& h, con
     RAVEN_CHECK(std::isfinite(c.outerMomentum) && c.outerMomentum < 1.0,
                 "hyperparameters: local_steps.outer_momentum is " + std::to_string(p.outer_momentum()),
                 "give a momentum below 1 (DiLoCo uses 0.9), 0 for that default, or a negative number for none");
+    RAVEN_CHECK(p.staleness() <= 1, "hyperparameters: local_steps.staleness is " + std::to_string(p.staleness()),
+                "give 0 (every round from the newest weights) or 1 (a round from the weights one round old, so "
+                "that workers never wait for the outer step); larger delays are not supported");
+    c.staleness = p.staleness();
     RAVEN_CHECK(c.roundSamples() <= (std::int64_t(1) << 31),
                 "hyperparameters: a round of " + std::to_string(c.lanes) + " lanes x " +
                     std::to_string(c.innerSteps) + " inner steps x " + std::to_string(c.innerBatch) +

@@ -19,6 +19,14 @@
 // job says otherwise), whose momentum buffer is the optimizer state the job's state file already
 // keeps with the weights: round t + 1 is a pure function of round t's state file and its results,
 // exactly as a gradient step is.
+//
+// Bounded staleness d = 1 (opt-in, local-steps jobs only): round t's lanes start from version
+// t - 1 (rounds 0 and 1 both from version 0) and the outer step of round t still turns version t
+// into t + 1: W(t+1) = W(t) - outer(mean of the lanes' pseudo-gradients from W(t-1)). Round t + 1
+// needs only W(t), which exists as soon as round t - 1's step is taken, so the engine leases round
+// t + 1 the moment round t's lanes are all in, while round t's outer step is computed. The state
+// file keeps W(t) and the momentum; the weights W(t-1) that round t's lanes start from are kept
+// beside it (JobFiles::roundWeightsPath), written before the state file moves on.
 #include <cstdint>
 #include <optional>
 
@@ -37,6 +45,11 @@ struct LocalStepsConfig {
     std::int64_t innerBatch = 0;  // samples per inner step
     double outerLearningRate = kDefaultOuterLearningRate;
     double outerMomentum = kDefaultOuterMomentum;  // 0: plain SGD
+    // d: round t's lanes start from the weights of version max(0, t - d) (0 or 1; raven.proto).
+    std::int64_t staleness = 0;
+
+    // The weights version the lanes of `round` start from.
+    std::int64_t weightsVersionOfRound(std::int64_t round) const { return round > staleness ? round - staleness : 0; }
 
     std::int64_t laneSamples() const { return innerSteps * innerBatch; }
     std::int64_t roundSamples() const { return lanes * laneSamples(); }
@@ -45,7 +58,8 @@ struct LocalStepsConfig {
 // The job's local-steps settings, or nullopt when it has none (plain data-parallel steps).
 // raven::Error naming the field for lanes, inner steps or inner batch of 0 (or absurdly large), an
 // inner optimizer other than adam/adamw, a negative or non-finite outer rate, an outer momentum of 1
-// or more, a global_batch that is neither 0 nor the round's samples, and verifiable kernels.
+// or more, a staleness above 1, a global_batch that is neither 0 nor the round's samples, and
+// verifiable kernels.
 std::optional<LocalStepsConfig> localStepsOf(const wire::Hyperparameters& h, const nn::OptimizerConfig& inner);
 
 // The outer optimizer: SGD at the outer rate, Nesterov momentum when outerMomentum > 0.

@@ -24,7 +24,7 @@ std::optional<wire::ResultAck> ResultJudge::beforeCommit(const CheckedResult& ch
     if (!unit) return reject(checked.contributor, unitId, QStringLiteral("there is no work unit %1").arg(unitId), false);
     if (unit->state == ledger::WorkUnitState::Done) return duplicate(unitId);
     if (!runner) return reject(checked.contributor, unitId, QStringLiteral("job %1 has ended").arg(unit->job), false);
-    if (unit->modelVersion != runner->version())
+    if (!runner->takesResultsOf(unit->modelVersion))
         return reject(checked.contributor, unitId,
                       QStringLiteral("the unit is for model version %1 but job %2 is at version %3")
                           .arg(unit->modelVersion)

@@ -4,7 +4,8 @@
 // model from a template (and see bad JSON and a budget above the balance refused at their place),
 // submit, watch the charts receive points until the job completes, download the checkpoint,
 // evaluate it into a confusion matrix and open a cell's samples; then pause, resume and cancel a
-// second job through the confirmation. With RAVEN_SCREENSHOT_DIR set, each page is saved as a PNG
+// second job, trained with local steps and staleness 1 chosen from the keyboard (and checked at the
+// coordinator), through the confirmation. With RAVEN_SCREENSHOT_DIR set, each page is saved as a PNG
 // there (docs/screenshots/console-*.png come from this run).
 #include <QAbstractItemModelTester>
 #include <QApplication>
@@ -309,12 +310,63 @@ private slots:
         goTo(window, 3);
         child<QSpinBox>(&window, "jobEpochs")->setValue(200);
         budget->setValue(100);
+        // It trains with local steps, chosen from the keyboard: their settings appear only now.
+        auto* mode = child<QComboBox>(&window, "jobTrainingMode");
+        auto* lanes = child<QSpinBox>(&window, "jobLanes");
+        auto* modeHint = child<QLabel>(&window, "jobTrainingModeHint");
+        QVERIFY(!lanes->isVisible());
+        QVERIFY2(modeHint->text().contains("same model as training on one machine"), qPrintable(modeHint->text()));
+        mode->setFocus();
+        QTest::keyClick(mode, Qt::Key_Down);
+        QCOMPARE(mode->currentIndex(), int(TrainingMode::LocalSteps));
+        QVERIFY(lanes->isVisible());
+        QVERIFY(!child<QSpinBox>(&window, "jobBatch")->isEnabled());  // a step is now a round
+        // The first job's result checks (clipping) cannot go with local steps: said beside the mode.
+        auto* modeProblem = child<QLabel>(&window, "trainingModeProblem");
+        QVERIFY(modeProblem->isVisible());
+        QVERIFY2(modeProblem->text().contains("cannot be combined with these result checks"),
+                 qPrintable(modeProblem->text()));
+        QVERIFY(!submit->isEnabled());
+        checking->setFocus();
+        QTest::keyClick(checking, Qt::Key_Up);
+        QCOMPARE(checking->currentIndex(), int(ResultChecking::Sanity));
+        QVERIFY(!modeProblem->isVisible());
+        // 2 lanes x 2 inner steps of 32 samples, typed; an inner batch of 100 is not whole shards.
+        const auto typeInto = [](QSpinBox* spin, const char* text) {
+            spin->setFocus();
+            spin->selectAll();
+            QTest::keyClicks(spin, text);
+            QTest::keyClick(spin, Qt::Key_Tab);
+        };
+        typeInto(lanes, "2");
+        typeInto(child<QSpinBox>(&window, "jobInnerSteps"), "2");
+        typeInto(child<QSpinBox>(&window, "jobInnerBatch"), "100");
+        QVERIFY2(modeProblem->text().contains("multiple of 32"), qPrintable(modeProblem->text()));
+        QVERIFY(!submit->isEnabled());
+        typeInto(child<QSpinBox>(&window, "jobInnerBatch"), "32");
+        QVERIFY(!modeProblem->isVisible());
+        auto* staleness = child<QComboBox>(&window, "jobStaleness");
+        staleness->setFocus();
+        QTest::keyClick(staleness, Qt::Key_Down);
+        QCOMPARE(staleness->currentIndex(), 1);
+        QVERIFY2(modeHint->text().contains("2 steps on its own") && modeHint->text().contains("next round at once"),
+                 qPrintable(modeHint->text()));
         QTRY_VERIFY(submit->isEnabled());
+        maybeSave(window, "console-submit-local-steps");
         QTest::mouseClick(submit, Qt::LeftButton);
         QTRY_VERIFY_WITH_TIMEOUT(window.watcher().jobId() != jobId, 30000);
         const QString second = window.watcher().jobId();
         goTo(window, 4);
         QTRY_VERIFY(jobOf(window, second) && jobOf(window, second)->state() == raven::wire::JOB_STATE_RUNNING);
+        // The job the coordinator runs carries the mode: 2 lanes x 2 inner steps x 32 samples a round.
+        const raven::wire::Hyperparameters& local = jobOf(window, second)->hyperparameters();
+        QVERIFY(local.has_local_steps());
+        QCOMPARE(local.local_steps().lanes(), 2u);
+        QCOMPARE(local.local_steps().inner_steps(), 2u);
+        QCOMPARE(local.local_steps().inner_batch(), 32u);
+        QCOMPARE(local.local_steps().staleness(), 1u);
+        QCOMPARE(local.global_batch(), 128u);
+        QCOMPARE(local.aggregation(), raven::wire::AGGREGATION_MEAN);
         window.jobsPage()->selectJob(second);
         QTRY_VERIFY(child<QPushButton>(&window, "pauseJob")->isEnabled());
         QTest::mouseClick(child<QPushButton>(&window, "pauseJob"), Qt::LeftButton);
@@ -347,7 +399,7 @@ private slots:
         for (int r = 0; r < diff->rowCount(); ++r)
             if (diff->index(r, 0).data(ConfigDiffModel::DiffersRole).toBool())
                 differing << diff->headerData(r, Qt::Vertical).toString();
-        QCOMPARE(differing, QStringList({"budget (credits)", "epochs"}));
+        QCOMPARE(differing, QStringList({"budget (credits)", "epochs", "result checks", "training mode"}));
         maybeSave(window, "console-compare");
     }
 };

@@ -445,6 +445,46 @@ private slots:
         QCOMPARE(describeJob(s, m, "mlp")["result checks"].toString(), checking[int(ResultChecking::Recompute)]);
     }
 
+    // Local steps on the submit form: what the coordinator would refuse is said beside the mode, and
+    // the CreateJob carries the lanes, inner steps, inner batch and staleness, described alike from
+    // the settings and from the coordinator's JobInfo.
+    void localStepsSettingsBecomeTheJobsPlan() {
+        raven::data::Manifest m;
+        m.shardSize = 32;
+        m.train.samples = 1024;
+        JobSettings s;
+        s.budgetMicroCredits = 5'000'000;
+        s.mode = TrainingMode::LocalSteps;
+        s.lanes = 2;
+        s.innerSteps = 4;
+        s.innerBatch = 64;
+        s.staleness = 1;
+        QVERIFY(!checkSettings(s, m, -1).any());
+        QCOMPARE(samplesPerStep(s), 2 * 4 * 64);
+        const raven::wire::CreateJob job = makeCreateJob(s, m);
+        QCOMPARE(job.hyperparameters().local_steps().lanes(), 2u);
+        QCOMPARE(job.hyperparameters().local_steps().inner_steps(), 4u);
+        QCOMPARE(job.hyperparameters().local_steps().inner_batch(), 64u);
+        QCOMPARE(job.hyperparameters().local_steps().staleness(), 1u);
+        QCOMPARE(job.hyperparameters().global_batch(), 512u);
+        raven::wire::JobInfo info;
+        *info.mutable_hyperparameters() = job.hyperparameters();
+        QCOMPARE(describeJob(info, {})["training mode"].toString(),
+                 describeJob(s, m, "mlp")["training mode"].toString());
+        QVERIFY(!makeCreateJob(JobSettings{}, m).hyperparameters().has_local_steps());
+        JobSettings sgd = s;
+        sgd.optimizer = OptimizerChoice::Sgd;
+        QVERIFY2(checkSettings(sgd, m, -1).mode.contains("Adam or AdamW"), qPrintable(checkSettings(sgd, m, -1).mode));
+        JobSettings clipped = s;
+        clipped.checking = ResultChecking::ClipOutliers;
+        QVERIFY(checkSettings(clipped, m, -1).mode.contains("result checks"));
+        JobSettings partial = s;
+        partial.innerBatch = 48;
+        QVERIFY(checkSettings(partial, m, -1).mode.contains("multiple of 32"));
+        partial.batch = 100;  // unused with local steps: not a problem of the batch field
+        QVERIFY(checkSettings(partial, m, -1).batch.isEmpty());
+    }
+
     void configDiffMarksWhatDiffers() {
         raven::data::Manifest m;
         m.name = "fashion";
@@ -457,7 +497,7 @@ private slots:
         QAbstractItemModelTester tester(&diff, QAbstractItemModelTester::FailureReportingMode::QtTest);
         diff.setJobs({"job 1", "job 2", "job 3"}, {describeJob(a, m, "mlp"), describeJob(b, m, "mlp"), QJsonObject()});
         QCOMPARE(diff.columnCount(), 3);
-        QCOMPARE(diff.rowCount(), 14);
+        QCOMPARE(diff.rowCount(), 15);
         int differing = 0;
         for (int r = 0; r < diff.rowCount(); ++r) {
             const bool differs = diff.index(r, 0).data(ConfigDiffModel::DiffersRole).toBool();
@@ -470,7 +510,7 @@ private slots:
             }
         }
         // Every row differs from the job with no recorded settings; without it only the rate does.
-        QCOMPARE(differing, 14);
+        QCOMPARE(differing, 15);
         diff.setJobs({"job 1", "job 2"}, {describeJob(a, m, "mlp"), describeJob(b, m, "mlp")});
         differing = 0;
         for (int r = 0; r < diff.rowCount(); ++r)

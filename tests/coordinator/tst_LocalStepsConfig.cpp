@@ -71,6 +71,22 @@ private slots:
         QVERIFY(p.stepOptimizer().kind == nn::OptimizerKind::AdamW);
     }
 
+    // d = 1: round t's lanes start from version t - 1, rounds 0 and 1 both from version 0; kept
+    // with the job. d = 0 (the default) starts every round from its own version.
+    void stalenessNamesTheWeightsOfARound() {
+        wire::Hyperparameters h = localSteps(2, 4, 32);
+        const JobConfig fresh = JobConfig::fromWire(h, 0, QStringLiteral("s"));
+        QCOMPARE(fresh.localSteps->staleness, 0);
+        for (std::int64_t round : {0, 1, 5}) QCOMPARE(fresh.localSteps->weightsVersionOfRound(round), round);
+        h.mutable_local_steps()->set_staleness(1);
+        const JobConfig stale = JobConfig::fromJson(JobConfig::fromWire(h, 0, QStringLiteral("s")).toJson());
+        QCOMPARE(stale.localSteps->staleness, 1);
+        QCOMPARE(stale.localSteps->weightsVersionOfRound(0), 0);
+        QCOMPARE(stale.localSteps->weightsVersionOfRound(1), 0);
+        QCOMPARE(stale.localSteps->weightsVersionOfRound(2), 1);
+        QCOMPARE(stale.localSteps->weightsVersionOfRound(7), 6);
+    }
+
     void outerSettings() {
         wire::Hyperparameters h = localSteps(2, 4, 32);
         h.mutable_local_steps()->set_outer_learning_rate(0.5);
@@ -95,6 +111,7 @@ private slots:
         QTest::newRow("momentum 1") << 6 << "local_steps.outer_momentum";
         QTest::newRow("negative rate") << 7 << "local_steps.outer_learning_rate";
         QTest::newRow("absurd lanes") << 8 << "local_steps.lanes";
+        QTest::newRow("staleness 2") << 9 << "local_steps.staleness is 2";
     }
     void refusesWhatCannotRun() {
         QFETCH(int, which);
@@ -111,6 +128,7 @@ private slots:
             case 6: p.set_outer_momentum(1.0); break;
             case 7: p.set_outer_learning_rate(-0.1); break;
             case 8: p.set_lanes(1'000'000); break;
+            case 9: p.set_staleness(2); break;
         }
         const std::string why = refusal(h);
         QVERIFY2(QString::fromStdString(why).contains(names), why.c_str());
