@@ -36,6 +36,11 @@ QStringList trainingModeNames() {
     return {QObject::tr("every step together (data-parallel)"), QObject::tr("local steps (for slow links)")};
 }
 
+QStringList updateSizeNames() {
+    return {QObject::tr("full (32-bit, exact)"), QObject::tr("half (16-bit bfloat)"),
+            QObject::tr("a quarter (8-bit, rounded at random)")};
+}
+
 std::int64_t samplesPerStep(const JobSettings& s) {
     if (s.mode == TrainingMode::EveryStep) return s.batch;
     return std::int64_t(s.lanes) * s.innerSteps * s.innerBatch;
@@ -63,6 +68,32 @@ QString resultCheckingOf(const wire::Hyperparameters& h) {
     if (h.kernel_mode() == wire::KERNEL_MODE_VERIFIABLE) return names[int(ResultChecking::Recompute)];
     if (h.aggregation() == wire::AGGREGATION_CENTRED_CLIP) return names[int(ResultChecking::ClipOutliers)];
     return names[int(ResultChecking::Sanity)];
+}
+
+wire::GradientEncoding encodingOf(UpdateSize size) {
+    switch (size) {
+        case UpdateSize::Half:
+            return wire::GRADIENT_ENCODING_BF16;
+        case UpdateSize::Quarter:
+            return wire::GRADIENT_ENCODING_INT8_BLOCK;
+        case UpdateSize::Full:
+            break;
+    }
+    return wire::GRADIENT_ENCODING_FP32;
+}
+
+// A job submitted elsewhere may carry fp16: it is "half" too.
+QString updateSizeOf(const wire::Hyperparameters& h) {
+    const QStringList names = updateSizeNames();
+    switch (h.gradient_encoding()) {
+        case wire::GRADIENT_ENCODING_BF16:
+        case wire::GRADIENT_ENCODING_FP16:
+            return names[int(UpdateSize::Half)];
+        case wire::GRADIENT_ENCODING_INT8_BLOCK:
+            return names[int(UpdateSize::Quarter)];
+        default:
+            return names[int(UpdateSize::Full)];
+    }
 }
 }  // namespace
 
@@ -164,7 +195,8 @@ QJsonObject describeJob(const JobSettings& s, const data::Manifest& dataset, con
             {"priority", s.priority},
             {"budget (credits)", requester::formatCredits(s.budgetMicroCredits)},
             {"result checks", resultCheckingNames()[int(s.checking)]},
-            {"training mode", describeTrainingMode(s)}};
+            {"training mode", describeTrainingMode(s)},
+            {"update size", updateSizeNames()[int(s.updates)]}};
 }
 
 QJsonObject describeJob(const wire::JobInfo& job, const QJsonObject& recorded) {
@@ -199,6 +231,7 @@ QJsonObject describeJob(const wire::JobInfo& job, const QJsonObject& recorded) {
                                ? localStepsText(h.local_steps().lanes(), h.local_steps().inner_steps(),
                                                 h.local_steps().inner_batch(), h.local_steps().staleness())
                                : QObject::tr("every step together");
+    out["update size"] = updateSizeOf(h);
     return out;
 }
 
@@ -221,7 +254,7 @@ wire::CreateJob makeCreateJob(const JobSettings& s, const data::Manifest& datase
     h.set_max_steps(std::uint64_t(s.maxSteps));
     h.set_seed(1);
     *h.mutable_lr_schedule() = scheduleOf(s);
-    h.set_gradient_encoding(wire::GRADIENT_ENCODING_FP32);
+    h.set_gradient_encoding(encodingOf(s.updates));
     std::uint32_t evalEvery = std::uint32_t(s.evalEverySteps);
     if (evalEvery == 0) {
         // After every epoch, as the local trainer does.

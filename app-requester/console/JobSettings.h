@@ -31,6 +31,11 @@ QStringList resultCheckingNames();
 enum class TrainingMode { EveryStep, LocalSteps };
 // The choices as the form lists them, in TrainingMode order.
 QStringList trainingModeNames();
+// How big the updates contributors send are (docs/training.md, "8-bit updates"): exact fp32, bfloat16
+// (half the bytes), or int8 blocks with stochastic rounding (a quarter).
+enum class UpdateSize { Full, Half, Quarter };
+// The choices as the form lists them, in UpdateSize order.
+QStringList updateSizeNames();
 
 struct JobSettings {
     QString name;
@@ -54,6 +59,7 @@ struct JobSettings {
     int innerSteps = 8;    // local steps: H, optimizer steps a lane takes on its own
     int innerBatch = 128;  // local steps: samples per inner step
     int staleness = 0;     // local steps: 1 starts each round from the weights one round old
+    UpdateSize updates = UpdateSize::Full;
 };
 
 // Samples per optimizer step of the model: the batch, or with local steps a round's
@@ -76,7 +82,8 @@ SettingsProblems checkSettings(const JobSettings& s, const data::Manifest& datas
 
 // The job's settings as people compare them (the compare page's diff, the watch page's x axis by
 // samples and epochs): dataset and its training samples, model, optimizer, learning rate, batch,
-// epochs, stop after, evaluation and checkpoint intervals, priority, budget, result checks, training mode.
+// epochs, stop after, evaluation and checkpoint intervals, priority, budget, result checks, training mode,
+// update size.
 QJsonObject describeJob(const JobSettings& s, const data::Manifest& dataset, const QString& modelName);
 // The same settings of any job, from what the coordinator says of it (JobInfo carries them), so that
 // jobs submitted elsewhere compare too. `recorded` (describeJob of a job submitted here, or empty)

@@ -71,6 +71,7 @@ private:
     QSpinBox* innerSteps_;
     QSpinBox* innerBatch_;
     QComboBox* staleness_;
+    QComboBox* updates_;
     QLabel* modeProblem_;
     QDoubleSpinBox* budget_;
     QLabel* balance_;

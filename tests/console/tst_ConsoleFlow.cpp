@@ -351,6 +351,13 @@ private slots:
         QCOMPARE(staleness->currentIndex(), 1);
         QVERIFY2(modeHint->text().contains("2 steps on its own") && modeHint->text().contains("next round at once"),
                  qPrintable(modeHint->text()));
+        // Its updates go up as 8-bit blocks, the field reached by its mnemonic (Alt+Z).
+        auto* updates = child<QComboBox>(&window, "jobUpdateSize");
+        QTest::keyClick(&window, Qt::Key_Z, Qt::AltModifier);
+        QTRY_VERIFY(updates->hasFocus());
+        QTest::keyClick(updates, Qt::Key_Down);
+        QTest::keyClick(updates, Qt::Key_Down);
+        QCOMPARE(updates->currentIndex(), int(UpdateSize::Quarter));
         QTRY_VERIFY(submit->isEnabled());
         maybeSave(window, "console-submit-local-steps");
         QTest::mouseClick(submit, Qt::LeftButton);
@@ -367,6 +374,7 @@ private slots:
         QCOMPARE(local.local_steps().staleness(), 1u);
         QCOMPARE(local.global_batch(), 128u);
         QCOMPARE(local.aggregation(), raven::wire::AGGREGATION_MEAN);
+        QCOMPARE(local.gradient_encoding(), raven::wire::GRADIENT_ENCODING_INT8_BLOCK);
         window.jobsPage()->selectJob(second);
         QTRY_VERIFY(child<QPushButton>(&window, "pauseJob")->isEnabled());
         QTest::mouseClick(child<QPushButton>(&window, "pauseJob"), Qt::LeftButton);

@@ -472,6 +472,21 @@ private slots:
         QCOMPARE(describeJob(info, {})["training mode"].toString(),
                  describeJob(s, m, "mlp")["training mode"].toString());
         QVERIFY(!makeCreateJob(JobSettings{}, m).hyperparameters().has_local_steps());
+        // The update size: on the wire as the encoding, and read back from it under the same name.
+        const std::pair<UpdateSize, raven::wire::GradientEncoding> sizes[] = {
+            {UpdateSize::Full, raven::wire::GRADIENT_ENCODING_FP32},
+            {UpdateSize::Half, raven::wire::GRADIENT_ENCODING_BF16},
+            {UpdateSize::Quarter, raven::wire::GRADIENT_ENCODING_INT8_BLOCK}};
+        for (const auto& [size, encoding] : sizes) {
+            JobSettings sized = s;
+            sized.updates = size;
+            const raven::wire::CreateJob created = makeCreateJob(sized, m);
+            QCOMPARE(created.hyperparameters().gradient_encoding(), encoding);
+            raven::wire::JobInfo sizedInfo;
+            *sizedInfo.mutable_hyperparameters() = created.hyperparameters();
+            QCOMPARE(describeJob(sizedInfo, {})["update size"].toString(), updateSizeNames()[int(size)]);
+            QCOMPARE(describeJob(sized, m, "mlp")["update size"].toString(), updateSizeNames()[int(size)]);
+        }
         JobSettings sgd = s;
         sgd.optimizer = OptimizerChoice::Sgd;
         QVERIFY2(checkSettings(sgd, m, -1).mode.contains("Adam or AdamW"), qPrintable(checkSettings(sgd, m, -1).mode));
@@ -497,7 +512,7 @@ private slots:
         QAbstractItemModelTester tester(&diff, QAbstractItemModelTester::FailureReportingMode::QtTest);
         diff.setJobs({"job 1", "job 2", "job 3"}, {describeJob(a, m, "mlp"), describeJob(b, m, "mlp"), QJsonObject()});
         QCOMPARE(diff.columnCount(), 3);
-        QCOMPARE(diff.rowCount(), 15);
+        QCOMPARE(diff.rowCount(), 16);
         int differing = 0;
         for (int r = 0; r < diff.rowCount(); ++r) {
             const bool differs = diff.index(r, 0).data(ConfigDiffModel::DiffersRole).toBool();
@@ -510,7 +525,7 @@ private slots:
             }
         }
         // Every row differs from the job with no recorded settings; without it only the rate does.
-        QCOMPARE(differing, 15);
+        QCOMPARE(differing, 16);
         diff.setJobs({"job 1", "job 2"}, {describeJob(a, m, "mlp"), describeJob(b, m, "mlp")});
         differing = 0;
         for (int r = 0; r < diff.rowCount(); ++r)
