@@ -184,6 +184,9 @@ public:
     // `days` >= 1: perDay covers today (the UTC day of `now`) and the days - 1 before it.
     ContributorStats contributorStats(ContributorId contributor, int days, const QDateTime& now) const;
     JobSpend jobSpend(JobId job) const;
+    // Over all the requester's jobs: the credits paid that are still pending verification
+    // and those withheld from contributors (revoked), as {pending, revoked}.
+    std::pair<MicroCredits, MicroCredits> requesterCredits(RequesterId requester) const;
 
     // --- audit (LedgerAudit.cpp) -------------------------------------------------------------------
     // Verifies: every entry's postings sum to zero; every account's balance equals the sum of its

@@ -61,6 +61,15 @@ ContributorStats Ledger::contributorStats(ContributorId contributor, int days, c
     return stats;
 }
 
+std::pair<MicroCredits, MicroCredits> Ledger::requesterCredits(RequesterId requester) const {
+    QSqlQuery q = sql_.exec(QStringLiteral("SELECT COALESCE(SUM(CASE WHEN c.state = 'pending' THEN c.amount END), 0), "
+                                           "COALESCE(SUM(CASE WHEN c.state = 'revoked' THEN c.amount END), 0) "
+                                           "FROM credits c JOIN jobs j ON j.id = c.job WHERE j.requester = ?"),
+                            {requester});
+    if (!q.next()) return {0, 0};
+    return {q.value(0).toLongLong(), q.value(1).toLongLong()};
+}
+
 JobSpend Ledger::jobSpend(JobId job) const {
     JobSpend spend;
     QSqlQuery q = sql_.exec(QStringLiteral("SELECT e.kind, COALESCE(SUM(p.amount), 0) FROM postings p "
