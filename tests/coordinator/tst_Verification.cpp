@@ -44,20 +44,21 @@ class VerificationTest : public QObject {
     // Trains verifiableJob() on a fresh coordinator with workers that behave as given; the first
     // `hostile` of them are the cheaters (started first, so that they get work early).
     Run train(Deployment& d, std::vector<TestWorker::Behaviour> behaviours,
-              std::vector<std::unique_ptr<TestWorker>>& pool, std::uint32_t epochs = 3) {
+              std::vector<std::unique_ptr<TestWorker>>& pool, const wire::Hyperparameters& h = verifiableJob()) {
         d.options.verificationSeed = 42;
         d.start();
         auto requester = d.requester();
         QSignalSpy ended(d.coordinator.get(), &coordinator::Coordinator::jobEnded);
         Run run;
-        run.job = d.submitJob(*requester, verifiableJob(epochs));
+        run.job = d.submitJob(*requester, h);
         for (std::size_t i = 0; i < behaviours.size(); ++i) {
             run.tokens.push_back(d.coordinator->addContributor("w").toStdString());
             pool.push_back(std::make_unique<TestWorker>(d.coordinator->url(), run.tokens.back(),
                                                         d.workerDir(QStringLiteral("worker%1").arg(i)), behaviours[i]));
         }
         if (!QTest::qWaitFor([&] { return ended.size() == 1; }, 90000)) qFatal("the job did not end");
-        if (ended[0][1].toString() != QStringLiteral("done")) qFatal("the job ended %s", qPrintable(ended[0][1].toString()));
+        if (ended[0][1].toString() != QStringLiteral("done"))
+            qFatal("the job ended %s", qPrintable(ended[0][1].toString()));
         run.weights = checkpointWeights(d.downloadCheckpoint(*requester, run.job));
         for (auto& w : pool) w->stop();
         return run;
@@ -184,7 +185,8 @@ private slots:
         };
         std::vector<std::unique_ptr<TestWorker>> pool;
         const Run run = train(
-            d, {{1.0, 1, 0, flipAfterFirst}, {1.0, 1, 0, flipAfterFirst}, {1.0, 1, 0, {}}, {1.0, 1, 0, {}}}, pool, 6);
+            d, {{1.0, 1, 0, flipAfterFirst}, {1.0, 1, 0, flipAfterFirst}, {1.0, 1, 0, {}}, {1.0, 1, 0, {}}}, pool,
+            verifiableJob(6));
         const ledger::Ledger& ledger = d.coordinator->ledger();
         const QDateTime now = QDateTime::currentDateTimeUtc();
         // The job ended: the window's sweep confirms the honest workers' unchecked credits.
