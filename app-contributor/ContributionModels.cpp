@@ -50,6 +50,8 @@ void CreditsModel::reload() {
         totals_.unitsDuplicate = static_cast<qint64>(f->work_units_duplicate());
         totals_.flops = f->flops();
         totals_.microCredits = f->micro_credits();
+        totals_.pendingMicroCredits = f->pending_micro_credits();
+        totals_.revokedMicroCredits = f->revoked_micro_credits();
         // The ledger lists days with movements; the chart shows every day of the span.
         const QDate today = QDateTime::currentDateTimeUtc().date();
         for (int i = 29; i >= 0; --i) days_.push_back(DayRow{today.addDays(-i)});

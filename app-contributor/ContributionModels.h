@@ -37,8 +37,10 @@ public:
         QDateTime fetchedAt;
         qint64 unitsAccepted = 0, unitsRejected = 0, unitsDuplicate = 0;
         double flops = 0;
-        qint64 microCredits = 0;       // all time
-        qint64 todayMicroCredits = 0;  // today (UTC, as the ledger counts days)
+        qint64 microCredits = 0;         // all time, confirmed: what the contributor may spend
+        qint64 pendingMicroCredits = 0;  // accepted, waiting for the coordinator's verification
+        qint64 revokedMicroCredits = 0;  // withheld: results that failed the coordinator's checks
+        qint64 todayMicroCredits = 0;    // today (UTC, as the ledger counts days)
         qint64 todayUnits = 0;
     };
     const Totals& totals() const { return totals_; }

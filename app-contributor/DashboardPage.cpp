@@ -173,12 +173,16 @@ void DashboardPage::refreshTotals() {
         return;
     }
     today_->setText(tr("%1 work units, %2").arg(t.todayUnits).arg(CreditsModel::creditsText(t.todayMicroCredits)));
-    allTime_->setText(tr("%1 work units accepted, %2 rejected, %3 duplicate<br>%4 of training work<br><b>%5</b>"
-                         "<br>Current rate: %6 credits/hour")
+    // Earned is what the volunteer may spend; the coordinator checks some results before paying.
+    allTime_->setText(tr("%1 work units accepted, %2 rejected, %3 duplicate<br>%4 of training work<br>"
+                         "Earned: <b>%5</b><br>Pending verification: %6<br>Withheld (failed checks): %7"
+                         "<br>Current rate: %8 credits/hour")
                           .arg(t.unitsAccepted)
                           .arg(t.unitsRejected)
                           .arg(t.unitsDuplicate)
                           .arg(CreditsModel::flopsText(t.flops), CreditsModel::creditsText(t.microCredits),
+                               CreditsModel::creditsText(t.pendingMicroCredits),
+                               CreditsModel::creditsText(t.revokedMicroCredits),
                                QString::number(app_.recentUnits().creditsPerHour(), 'f', 4)));
     const QString at = t.fetchedAt.toString(QStringLiteral("ddd HH:mm:ss"));
     asOf_->setText(t.offline ? tr("<b>Offline</b>: these are the last figures, fetched %1.").arg(at)

@@ -62,6 +62,14 @@ int positiveInt(const QCommandLineParser& parser, const QString& option, int fal
     return value;
 }
 
+qint64 nonNegative(const QCommandLineParser& parser, const QString& option, qint64 fallback) {
+    if (!parser.isSet(option)) return fallback;
+    bool ok = false;
+    const qint64 value = parser.value(option).toLongLong(&ok);
+    RAVEN_CHECK(ok && value >= 0, "--" + option.toStdString() + " must be a whole number, 0 or more", "");
+    return value;
+}
+
 int serve(const QCommandLineParser& parser, const QString& dataDir) {
     raven::coordinator::keepLargeBuffersInProcess();
     raven::coordinator::armCrashPoints();  // a test facility; unset it costs one branch per point
@@ -75,6 +83,8 @@ int serve(const QCommandLineParser& parser, const QString& dataDir) {
     options.leaseTimeoutMs = positiveInt(parser, "lease-timeout-ms", options.leaseTimeoutMs);
     options.unitDeadlineMs = positiveInt(parser, "unit-deadline-ms", options.unitDeadlineMs);
     options.shardsPerUnit = positiveInt(parser, "shards-per-unit", 0);
+    options.creditWindow.seconds = nonNegative(parser, "credit-window-s", options.creditWindow.seconds);
+    options.creditWindow.steps = nonNegative(parser, "credit-window-steps", options.creditWindow.steps);
     auto& peers = options.peers;
     peers.maxConnections = positiveInt(parser, "max-connections", peers.maxConnections);
     peers.maxConnectionsPerAddress = positiveInt(parser, "max-connections-per-address", peers.maxConnectionsPerAddress);
@@ -130,6 +140,16 @@ int run(QCoreApplication& app) {
     parser.addOption({"shards-per-unit", "Shards per work unit of new jobs, kept with each job (default: sized from the job's model).", "n"});
     // Limits on what strangers may cost (docs/security.md has each with its reason).
     const raven::coordinator::CoordinatorOptions defaults;
+    parser.addOption({"credit-window-s",
+                      QStringLiteral("A credit stays pending this long after its result is accepted unless a replay "
+                                     "checks it sooner (default %1; docs/ledger.md).")
+                          .arg(defaults.creditWindow.seconds),
+                      "s"});
+    parser.addOption({"credit-window-steps",
+                      QStringLiteral("...and until the job's model moved this many steps past the unit (default %1; "
+                                     "0 and 0: credits are paid at once).")
+                          .arg(defaults.creditWindow.steps),
+                      "steps"});
     const auto limit = [&](const char* name, const QString& what, qint64 value, const char* unit) {
         parser.addOption({name, QStringLiteral("%1 (default %2).").arg(what).arg(value), unit});
     };

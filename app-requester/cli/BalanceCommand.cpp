@@ -20,6 +20,12 @@ int balanceCommand(const QStringList& args) {
     const wire::Balance balance = coordinator->balance();
     std::printf("%s credits (%s)\n", qPrintable(requester::formatCredits(balance.micro_credits())),
                 balance.account().c_str());
+    // Contributors are paid once their results are verified; a result that fails the checks is
+    // not paid for, and its credits go back to the job's budget.
+    std::printf("pending verification: %s credits (paid from your jobs; returned if the checks fail)\n",
+                qPrintable(requester::formatCredits(balance.pending_micro_credits())));
+    std::printf("withheld (failed checks): %s credits (returned to your jobs' budgets)\n",
+                qPrintable(requester::formatCredits(balance.revoked_micro_credits())));
     return 0;
 }
 

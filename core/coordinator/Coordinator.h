@@ -65,6 +65,9 @@ struct CoordinatorOptions {
     std::int64_t shardsPerUnit = 0;
     UnitSizing unitSizing;
     ledger::CreditRate rate;
+    // How long a credit stays pending when no replay checks it (Ledger.h CreditWindow); the tick
+    // confirms due credits. CreditWindow::none() pays at acceptance (tests that check balances).
+    ledger::CreditWindow creditWindow;
     // Which results of verifiable jobs are replayed (VerificationPolicy.h, docs/verification.md), and
     // the secret seed of the draw (0: a random one at each start; tests fix it).
     VerificationSettings verification;

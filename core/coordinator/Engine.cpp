@@ -54,7 +54,7 @@ Engine::Engine(Coordinator& owner, const CoordinatorOptions& options)
     RAVEN_CHECK(options.heartbeatIntervalMs > 0 && options.leaseTimeoutMs > 0 && options.unitDeadlineMs > 0,
                 "coordinator timings must be positive", "check the heartbeat, lease timeout and deadline options");
     store_ = std::make_unique<ledger::CoordinatorStore>(QDir(options.dataDir).filePath("coordinator.sqlite"));
-    ledger_ = std::make_unique<ledger::Ledger>(*store_, options.rate);
+    ledger_ = std::make_unique<ledger::Ledger>(*store_, options.rate, options.creditWindow);
     leases_ = std::make_unique<ledger::LeaseBook>(*store_, *ledger_);
     scheduler_ = std::make_unique<Scheduler>(*store_, *leases_);
     desk_ = std::make_unique<LeaseDesk>(*store_, *leases_, *scheduler_, options.unitDeadlineMs);
@@ -77,6 +77,9 @@ Engine::Engine(Coordinator& owner, const CoordinatorOptions& options)
             publishStep(job, std::move(update), eval);
         });
 
+    // A crash between recording a quarantine and revoking its credits leaves them pending: revoked now.
+    for (const ledger::StoredTrust& t : trust_->all())
+        if (t.quarantined()) ledger_->revokePendingCredits(t.contributor, ledger::RevokeReason::Quarantined, utcNow());
     const ledger::AuditReport audit = ledger_->audit();
     for (const QString& problem : audit.problems) qWarning("coordinator: ledger audit: %s", qPrintable(problem));
 
@@ -237,6 +240,11 @@ void Engine::tick() {
             metrics_->event(it.key(), wire::JOB_EVENT_KIND_WORK_REISSUED,
                             QStringLiteral("%1 work unit(s) re-issued: their lease deadline passed").arg(it.value()));
         closeSilentStrangers(now);
+        // Credits whose verification window passed unchecked become their contributors' (one transaction).
+        const ledger::CreditSweep confirmed = ledger_->confirmDueCredits(now);
+        if (confirmed.credits > 0)
+            qInfo("coordinator: %lld credit(s) of %lld micro-credits confirmed: their verification window passed",
+                  static_cast<long long>(confirmed.credits), static_cast<long long>(confirmed.amount));
         // Time passing may make a leased unit old enough to speculate on, and parked requests due.
         desk_->workMayHaveAppeared();
         // Workers silent for too long lose their leases (their connection may linger for minutes). All

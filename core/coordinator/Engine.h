@@ -179,8 +179,9 @@ private:
     void onReplayed(PendingReplay pending, const ResultVerifier::ReplayReport& report);
     // Second results held back while a first one for the same unit was committed or replayed.
     void judgeHeldBack();
-    // The contributor gets no more work: its leases are handed back (re-issued to others) at once.
-    void quarantine(ledger::ContributorId contributor, const QString& why);
+    // The contributor gets no more work: its leases are handed back (re-issued to others) at once,
+    // and its pending credits (every job's) are revoked; returns those.
+    ledger::CreditSweep quarantine(ledger::ContributorId contributor, const QString& why);
     // The job ended: what verifying it cost goes to the log (docs/verification.md); its replay model goes.
     void endVerification(ledger::JobId job);
 

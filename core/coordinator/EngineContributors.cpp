@@ -424,6 +424,14 @@ void Engine::onBatchDurable(std::vector<CommitItem> batch) {
             for (std::size_t i = 0; i < batch.size(); ++i) {
                 try {
                     outcomes[i] = leases_->acceptResult(batch[i].checked.unit, batch[i].checked.contributor, now);
+                    const CheckedResult& c = batch[i].checked;
+                    // Verified equal: paid for good. Its sender caught while the result was being
+                    // written: as suspect as the rest of its unchecked results, so withheld too.
+                    if (outcomes[i]->outcome == ledger::AcceptOutcome::Accepted && c.replayMatched)
+                        ledger_->confirmCredit(c.unit, now);
+                    else if (outcomes[i]->outcome == ledger::AcceptOutcome::Accepted &&
+                             verifier_->quarantined(c.contributor))
+                        ledger_->revokeCredit(c.unit, ledger::RevokeReason::Quarantined, now);
                 } catch (const raven::Error& e) {
                     qWarning("coordinator: accepting the result for work unit %lld failed: %s",
                              static_cast<long long>(batch[i].checked.unit), e.what());

@@ -251,12 +251,19 @@ void Engine::onStepComputed(ledger::JobId job, const JobRunner* which, const QLi
             extra["robust_radius"] = report.robust->radius;
             extra["robust_clipped_units"] = report.robust->clippedUnits;
             extra["robust_outlier_units"] = static_cast<double>(report.robust->outlierUnits.size());
-            for (qsizetype i = 0; i < report.robust->outlierUnits.size(); ++i)
-                metrics_->event(job, wire::JOB_EVENT_KIND_RESULT_OUTLIER,
-                                QStringLiteral("work unit %1 from contributor %2 lay far from the step's other "
-                                               "results; its pull on the model was clipped")
-                                    .arg(report.robust->outlierUnits[i])
-                                    .arg(report.robust->outlierContributors[i]));
+            for (qsizetype i = 0; i < report.robust->outlierUnits.size(); ++i) {
+                // The requester does not pay for a result the step would not use.
+                const bool withheld =
+                    ledger_->revokeCredit(report.robust->outlierUnits[i], ledger::RevokeReason::Outlier, now);
+                metrics_->event(
+                    job, wire::JOB_EVENT_KIND_RESULT_OUTLIER,
+                    QStringLiteral("work unit %1 from contributor %2 lay far from the step's other "
+                                   "results; its pull on the model was dropped%3")
+                        .arg(report.robust->outlierUnits[i])
+                        .arg(report.robust->outlierContributors[i])
+                        .arg(withheld ? QStringLiteral(" and its credit withheld")
+                                      : QStringLiteral("; its credit was confirmed already and stays paid")));
+            }
         }
         const std::int64_t evalEvery = r.config().evalEverySteps;
         if (r.planDone()) {
@@ -375,7 +382,10 @@ wire::JobInfo Engine::jobInfo(const ledger::Job& job) const {
     }
     info.set_total_steps(static_cast<std::uint64_t>(total));
     info.set_budget_micro_credits(job.budget);
-    info.set_spent_micro_credits(ledger_->jobSpend(job.id).paid);
+    const ledger::JobSpend spend = ledger_->jobSpend(job.id);
+    info.set_spent_micro_credits(spend.paid);
+    info.set_pending_micro_credits(spend.pending);
+    info.set_revoked_micro_credits(spend.revoked);
     info.set_message(protocol::boundText(failure).toStdString());
     describeSettings(job, info);
     return info;

@@ -305,6 +305,16 @@ void Engine::onBalance(Session& s, const wire::Envelope& e) {
     out.set_account((contributor ? "contributor:" : "requester:") + idText(s.principalId));
     out.set_micro_credits(ledger_->balance(account));
     out.set_micro_credits_per_teraflop(ledger_->rate().perTeraflop);
+    if (contributor) {
+        const ledger::ContributorStats stats = ledger_->contributorStats(s.principalId, 1, utcNow());
+        out.set_pending_micro_credits(stats.pending);
+        out.set_revoked_micro_credits(stats.revoked);
+    } else {
+        // A requester's view: what its jobs paid that may still come back, and what came back.
+        const auto [pending, revoked] = ledger_->requesterCredits(s.principalId);
+        out.set_pending_micro_credits(pending);
+        out.set_revoked_micro_credits(revoked);
+    }
     answer(s.id, e.request_id(), std::move(reply));
 }
 
@@ -343,6 +353,8 @@ void Engine::onContributorStats(Session& s, const wire::Envelope& e) {
             .toULongLong());
     out.set_flops(static_cast<double>(stats.flopsAccepted));
     out.set_micro_credits(stats.earned);
+    out.set_pending_micro_credits(stats.pending);
+    out.set_revoked_micro_credits(stats.revoked);
     out.set_quarantined(verifier_->quarantined(who));
     out.set_work_units_verified(static_cast<std::uint64_t>(verifier_->policy().trust(who).verified));
     out.set_verification_rate(verifier_->policy().rateFor(who));

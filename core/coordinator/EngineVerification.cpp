@@ -85,6 +85,8 @@ void Engine::onReplayed(PendingReplay pending, const ResultVerifier::ReplayRepor
         switch (outcome.verdict) {
             case ResultVerifier::Verdict::NotSampled:
             case ResultVerifier::Verdict::Matched:
+                // Verified equal: its credit is confirmed as it is paid (onBatchDurable).
+                checked.replayMatched = outcome.verdict == ResultVerifier::Verdict::Matched;
                 // The job may have moved on while the replay ran: judged again as it stands now.
                 if (std::optional<wire::ResultAck> ack = judge_->beforeCommit(checked, r)) {
                     answerResult(checked, std::move(*ack));
@@ -99,10 +101,14 @@ void Engine::onReplayed(PendingReplay pending, const ResultVerifier::ReplayRepor
             case ResultVerifier::Verdict::Caught: {
                 // Rejected against the sender first (its lease of this unit ends and the unit is
                 // re-issued), then no more work for it anywhere.
-                wire::ResultAck ack = judge_->reject(checked.contributor, checked.unit, outcome.why, true);
-                quarantine(checked.contributor, outcome.why);
+                // This result is never paid; the credits still pending for its earlier ones are withheld.
+                wire::ResultAck ack = judge_->reject(checked.contributor, checked.unit, outcome.why, true, true);
+                const ledger::CreditSweep withheld = quarantine(checked.contributor, outcome.why);
                 metrics_->event(checked.job, wire::JOB_EVENT_KIND_WORK_REISSUED,
-                                QStringLiteral("%1 quarantined: %2").arg(contributorLabel(checked.contributor), outcome.why));
+                                QStringLiteral("%1 quarantined: %2; %3 pending credit(s) of %4 micro-credits withheld")
+                                    .arg(contributorLabel(checked.contributor), outcome.why)
+                                    .arg(withheld.credits)
+                                    .arg(withheld.amount));
                 answerResult(checked, std::move(ack));
                 break;
             }
@@ -120,13 +126,18 @@ void Engine::onReplayed(PendingReplay pending, const ResultVerifier::ReplayRepor
     retired_.clear();
 }
 
-void Engine::quarantine(ledger::ContributorId contributor, const QString& why) {
+ledger::CreditSweep Engine::quarantine(ledger::ContributorId contributor, const QString& why) {
     qWarning("coordinator: %s quarantined after %lld result(s): %s", qPrintable(contributorLabel(contributor)),
              static_cast<long long>(verifier_->caughtAfter(contributor)), qPrintable(why));
+    // Its results that no replay checked are as suspect as the one caught: their credits go back to
+    // the jobs (docs/verification.md).
+    const ledger::CreditSweep withheld =
+        ledger_->revokePendingCredits(contributor, ledger::RevokeReason::Quarantined, utcNow());
     const QList<ledger::ActiveLease> held = leases_->activeLeases(contributor);
-    if (held.isEmpty()) return;
+    if (held.isEmpty()) return withheld;
     leases_->handBackAll(contributor, utcNow());
     workersLeft(held, QStringLiteral("quarantined"));
+    return withheld;
 }
 
 void Engine::endVerification(ledger::JobId job) {

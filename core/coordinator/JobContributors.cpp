@@ -8,14 +8,13 @@ namespace raven::coordinator {
 QList<JobContributorFigures> jobContributors(const ledger::CoordinatorStore& store, ledger::JobId job) {
     const ledger::SqlConnection& sql = store.connection();
     std::map<ledger::ContributorId, JobContributorFigures> byContributor;
-    // The payments: each work_unit_credit entry of the job posts +price to the contributor's account.
-    QSqlQuery paid =
-        sql.exec(QStringLiteral("SELECT a.owner, COUNT(*), SUM(e.flops), SUM(p.amount), MAX(w.accepted_at) "
-                                "FROM entries e JOIN postings p ON p.entry = e.id "
-                                "JOIN accounts a ON a.id = p.account AND a.kind = 'contributor' "
-                                "JOIN work_units w ON w.id = e.work_unit "
-                                "WHERE e.kind = 'work_unit_credit' AND e.job = ? GROUP BY a.owner"),
-                 {job});
+    // The payments: each accepted unit of the job has its credit; a revoked one was not earned.
+    QSqlQuery paid = sql.exec(
+        QStringLiteral("SELECT c.contributor, COUNT(*), SUM(e.flops), "
+                       "SUM(CASE WHEN c.state = 'revoked' THEN 0 ELSE c.amount END), MAX(w.accepted_at) "
+                       "FROM credits c JOIN entries e ON e.id = c.entry JOIN work_units w ON w.id = c.work_unit "
+                       "WHERE c.job = ? GROUP BY c.contributor"),
+        {job});
     while (paid.next()) {
         JobContributorFigures& f = byContributor[paid.value(0).toLongLong()];
         f.contributor = paid.value(0).toLongLong();

@@ -54,6 +54,7 @@ struct CheckedResult {
     QString sha256;                // of the raw payload, as announced and verified
     ResultFacts facts;
     std::optional<QString> malformed;  // why the payload could not be decoded (counted against the sender)
+    bool replayMatched = false;        // the coordinator replayed it bit for bit: its credit is confirmed at once
 };
 
 class ResultIngest {

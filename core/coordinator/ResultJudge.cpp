@@ -80,11 +80,11 @@ wire::ResultAck ResultJudge::afterAcceptance(const CheckedResult& checked, const
     return duplicate(unitId);
 }
 
-wire::ResultAck ResultJudge::reject(ledger::ContributorId contributor, ledger::WorkUnitId unitId,
-                                    const QString& reason, bool countAgainst) {
+wire::ResultAck ResultJudge::reject(ledger::ContributorId contributor, ledger::WorkUnitId unitId, const QString& reason,
+                                    bool countAgainst, bool replayMismatch) {
     if (countAgainst) {
         if (const std::optional<ledger::WorkUnit> unit = store_.workUnit(unitId)) {
-            leases_.rejectResult(unitId, contributor, reason, utcNow());
+            leases_.rejectResult(unitId, contributor, reason, utcNow(), replayMismatch);
             // When many different contributors all fail the same unit, the unit (the job) is at fault,
             // not they: the job fails with the reason instead of re-issuing the unit forever and
             // keeping workers from every other job.

@@ -42,9 +42,10 @@ public:
     std::optional<wire::ResultAck> beforeCommit(const CheckedResult& checked, const JobRunner* runner);
     // The answer for the store's outcome of a durable result; learns from an accepted one.
     wire::ResultAck afterAcceptance(const CheckedResult& checked, const ledger::AcceptResult& accepted);
-    // REJECTED with the reason; when `countAgainst`, recorded against the contributor (its lease ends).
+    // REJECTED with the reason; when `countAgainst`, recorded against the contributor (its lease ends),
+    // as a replay mismatch when `replayMismatch` (no credit of the unit to it may then be confirmed).
     wire::ResultAck reject(ledger::ContributorId contributor, ledger::WorkUnitId unit, const QString& reason,
-                           bool countAgainst);
+                           bool countAgainst, bool replayMismatch = false);
     static wire::ResultAck duplicate(ledger::WorkUnitId unit);
     // Why ResultPlausibility finds the result unbelievable for its unit; nullopt when it does not.
     // beforeCommit() refuses on it for fast jobs; a verifiable job's doubtful result is replayed.

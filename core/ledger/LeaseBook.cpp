@@ -36,7 +36,7 @@ LeaseOutcome LeaseBook::lease(WorkUnitId workUnit, ContributorId contributor, co
         {toSqlTime(deadline), workUnit, contributor});
     if (extended.numRowsAffected() == 1) {
         sql_.query(QStringLiteral("UPDATE work_units SET lease_holder = ?, lease_deadline = ? WHERE id = ?"),
-                  {contributor, toSqlTime(deadline), workUnit});
+                   {contributor, toSqlTime(deadline), workUnit});
         tx.commit();
         return LeaseOutcome::Extended;
     }
@@ -50,13 +50,13 @@ LeaseOutcome LeaseBook::lease(WorkUnitId workUnit, ContributorId contributor, co
             .toLongLong();
     if (ledger_.priceOf(reservedFlops + unit->flops) > ledger_.balance(Account::job(unit->job))) {
         sql_.query(QStringLiteral("UPDATE jobs SET state = 'out_of_budget', updated_at = ? WHERE id = ?"),
-                  {toSqlTime(now), unit->job});
+                   {toSqlTime(now), unit->job});
         tx.commit();
         return LeaseOutcome::OutOfBudget;
     }
     sql_.query(QStringLiteral("INSERT INTO leases (work_unit, contributor, granted_at, deadline, state) "
-                             "VALUES (?, ?, ?, ?, 'active')"),
-              {workUnit, contributor, toSqlTime(now), toSqlTime(deadline)});
+                              "VALUES (?, ?, ?, ?, 'active')"),
+               {workUnit, contributor, toSqlTime(now), toSqlTime(deadline)});
     sql_.query(
         QStringLiteral("UPDATE work_units SET state = 'leased', lease_holder = ?, lease_deadline = ? WHERE id = ?"),
         {contributor, toSqlTime(deadline), workUnit});
@@ -93,8 +93,8 @@ bool LeaseBook::releaseIfIdle(WorkUnitId workUnit) {
 bool LeaseBook::handBack(WorkUnitId workUnit, ContributorId contributor, const QDateTime& now) {
     Transaction tx(sql_);
     SqlRows q = sql_.query(QStringLiteral("UPDATE leases SET state = 'handed_back', ended_at = ? "
-                                                 "WHERE work_unit = ? AND contributor = ? AND state = 'active'"),
-                                  {toSqlTime(now), workUnit, contributor});
+                                          "WHERE work_unit = ? AND contributor = ? AND state = 'active'"),
+                           {toSqlTime(now), workUnit, contributor});
     if (q.numRowsAffected() == 0) return false;
     releaseIfIdle(workUnit);
     tx.commit();
@@ -105,15 +105,15 @@ QList<WorkUnitId> LeaseBook::handBackAll(ContributorId contributor, const QDateT
     Transaction tx(sql_);
     QList<WorkUnitId> held;
     {
-        SqlRows q =
-            sql_.query(QStringLiteral(
-                          "SELECT work_unit FROM leases WHERE contributor = ? AND state = 'active' ORDER BY work_unit"),
-                      {contributor});
+        SqlRows q = sql_.query(
+            QStringLiteral(
+                "SELECT work_unit FROM leases WHERE contributor = ? AND state = 'active' ORDER BY work_unit"),
+            {contributor});
         while (q.next()) held << q.value(0).toLongLong();
     }
     sql_.query(QStringLiteral(
-                  "UPDATE leases SET state = 'handed_back', ended_at = ? WHERE contributor = ? AND state = 'active'"),
-              {toSqlTime(now), contributor});
+                   "UPDATE leases SET state = 'handed_back', ended_at = ? WHERE contributor = ? AND state = 'active'"),
+               {toSqlTime(now), contributor});
     QList<WorkUnitId> released;
     for (const WorkUnitId id : held)
         if (releaseIfIdle(id)) released << id;
@@ -170,16 +170,15 @@ AcceptResult LeaseBook::acceptResult(WorkUnitId workUnit, ContributorId contribu
 }
 
 bool LeaseBook::rejectResult(WorkUnitId workUnit, ContributorId contributor, const QString& reason,
-                             const QDateTime& now) {
+                             const QDateTime& now, bool replayMismatch) {
     Transaction tx(sql_);
-    SqlRows q =
-        sql_.query(QStringLiteral("UPDATE leases SET state = 'rejected', ended_at = ? "
-                                 "WHERE work_unit = ? AND contributor = ? AND state IN ('active', 'expired')"),
-                  {toSqlTime(now), workUnit, contributor});
+    SqlRows q = sql_.query(QStringLiteral("UPDATE leases SET state = 'rejected', ended_at = ? "
+                                          "WHERE work_unit = ? AND contributor = ? AND state IN ('active', 'expired')"),
+                           {toSqlTime(now), workUnit, contributor});
     if (q.numRowsAffected() == 0) return false;
-    sql_.query(
-        QStringLiteral("INSERT INTO rejections (work_unit, contributor, rejected_at, reason) VALUES (?, ?, ?, ?)"),
-        {workUnit, contributor, toSqlTime(now), reason});
+    sql_.query(QStringLiteral("INSERT INTO rejections (work_unit, contributor, rejected_at, reason, replay_mismatch) "
+                              "VALUES (?, ?, ?, ?, ?)"),
+               {workUnit, contributor, toSqlTime(now), reason, replayMismatch ? 1 : 0});
     releaseIfIdle(workUnit);
     tx.commit();
     return true;
@@ -203,10 +202,9 @@ QList<ActiveLease> LeaseBook::activeLeases(std::optional<ContributorId> contribu
 }
 
 QList<WorkUnitId> LeaseBook::issuable(JobId job, int limit) const {
-    SqlRows q =
-        sql_.query(QStringLiteral("SELECT id FROM work_units WHERE job = ? AND state IN ('pending', 'expired') "
-                                 "ORDER BY id LIMIT ?"),
-                  {job, limit});
+    SqlRows q = sql_.query(QStringLiteral("SELECT id FROM work_units WHERE job = ? AND state IN ('pending', 'expired') "
+                                          "ORDER BY id LIMIT ?"),
+                           {job, limit});
     QList<WorkUnitId> ids;
     while (q.next()) ids << q.value(0).toLongLong();
     return ids;

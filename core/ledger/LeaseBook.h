@@ -78,7 +78,10 @@ public:
     // Records a result that failed validation; ends the contributor's lease (live or expired) and
     // makes the unit pending when no live lease is left. false (nothing recorded) when the
     // contributor had no such lease.
-    bool rejectResult(WorkUnitId workUnit, ContributorId contributor, const QString& reason, const QDateTime& now);
+    // `replayMismatch`: a replay of the result differed (the audit then refuses any confirmed
+    // credit of the unit to the contributor).
+    bool rejectResult(WorkUnitId workUnit, ContributorId contributor, const QString& reason, const QDateTime& now,
+                      bool replayMismatch = false);
 
     // Live leases, by work unit; only the contributor's when given.
     QList<ActiveLease> activeLeases(std::optional<ContributorId> contributor = std::nullopt) const;

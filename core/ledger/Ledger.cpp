@@ -28,13 +28,20 @@ QString nameOf(AccountKind kind) {
             return QStringLiteral("job");
         case AccountKind::Contributor:
             return QStringLiteral("contributor");
+        case AccountKind::Pending:
+            return QStringLiteral("pending");
     }
     RAVEN_ASSERT(false, "unknown AccountKind value");
 }
 
-Ledger::Ledger(CoordinatorStore& store, CreditRate rate) : store_(store), sql_(store.connection()), rate_(rate) {
+Ledger::Ledger(CoordinatorStore& store, CreditRate rate, CreditWindow window)
+    : store_(store), sql_(store.connection()), rate_(rate), window_(window) {
     RAVEN_CHECK(rate.perTeraflop > 0, "credit rate of " + std::to_string(rate.perTeraflop) + " micro-credits per TFLOP",
                 "configure a positive rate");
+    RAVEN_CHECK(window.seconds >= 0 && window.steps >= 0,
+                "a verification window of " + std::to_string(window.seconds) + " s and " +
+                    std::to_string(window.steps) + " steps",
+                "give the window in non-negative seconds and steps (0 and 0: credits are confirmed at once)");
 }
 
 MicroCredits Ledger::priceOf(qint64 flops) const {
@@ -145,6 +152,7 @@ CreditResult Ledger::creditWorkUnit(WorkUnitId workUnit, ContributorId contribut
             result.outcome = CreditOutcome::AlreadyPaid;
             result.entry =
                 sql_.scalar(QStringLiteral("SELECT id FROM entries WHERE work_unit = ?"), {workUnit}).toLongLong();
+            if (const std::optional<UnitCredit> earlier = credit(workUnit)) result.state = earlier->state;
             result.amount = sql_.scalar(QStringLiteral("SELECT COALESCE(SUM(amount), 0) FROM postings WHERE entry = ? "
                                                        "AND amount > 0"),
                                         {result.entry})
@@ -156,8 +164,7 @@ CreditResult Ledger::creditWorkUnit(WorkUnitId workUnit, ContributorId contribut
             return result;
         }
         const EntryId entry = inserted.lastInsertId().toLongLong();
-        if (price > 0 &&
-            !post(entry, {{Account::job(unit->job), -price}, {Account::contributor(contributor), price}})) {
+        if (price > 0 && !post(entry, {{Account::job(unit->job), -price}, {Account::pending(contributor), price}})) {
             result.outcome = CreditOutcome::OutOfBudget;
         } else {
             const QSqlQuery done =
@@ -172,8 +179,19 @@ CreditResult Ledger::creditWorkUnit(WorkUnitId workUnit, ContributorId contribut
                 QStringLiteral("UPDATE leases SET state = CASE WHEN contributor = ? THEN 'completed' ELSE "
                                "'superseded' END, ended_at = ? WHERE work_unit = ? AND state IN ('active', 'expired')"),
                 {contributor, toSqlTime(now), workUnit});
+            sql_.exec(QStringLiteral("INSERT INTO credits (work_unit, entry, job, contributor, amount, state, due_at, "
+                                     "due_version) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)"),
+                      {workUnit, entry, unit->job, contributor, price, toSqlTime(now.addSecs(window_.seconds)),
+                       unit->modelVersion + window_.steps});
+            result = {CreditOutcome::Paid, CreditState::Pending, price, entry};
+            if (window_.isNone()) {
+                settle(
+                    UnitCredit{
+                        workUnit, unit->job, contributor, price, CreditState::Pending, now, unit->modelVersion, {}, {}},
+                    CreditState::Confirmed, std::nullopt, now);
+                result.state = CreditState::Confirmed;
+            }
             payment.commit();
-            result = {CreditOutcome::Paid, price, entry};
         }
     }
     if (result.outcome == CreditOutcome::OutOfBudget && job->state != JobState::OutOfBudget)

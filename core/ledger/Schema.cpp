@@ -141,6 +141,109 @@ QStringList version2() {
     };
 }
 
+// Credits held for verification (docs/ledger.md, "Credit states"). The CHECKs on accounts.kind and
+// entries.kind name the kinds a row may have, and SQLite cannot alter a CHECK: both tables are
+// rebuilt (new table, rows copied with their ids, old dropped, new renamed), with foreign keys off
+// for the migration as SQLite's ALTER TABLE page prescribes (Migration::rebuildsTables), and the
+// foreign-key check run before the commit. Every credit paid before v3 was final at once: it
+// becomes a confirmed credit without a settling entry.
+QStringList version3() {
+    return {
+        QStringLiteral(R"(CREATE TABLE accounts_v3 (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('mint', 'requester', 'job', 'contributor', 'pending')),
+            owner INTEGER NOT NULL,
+            balance INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (kind, owner),
+            CHECK (kind = 'mint' OR balance >= 0)))"),
+        QStringLiteral(
+            "INSERT INTO accounts_v3 (id, kind, owner, balance) SELECT id, kind, owner, balance FROM accounts"),
+        QStringLiteral("DROP TABLE accounts"),
+        QStringLiteral("ALTER TABLE accounts_v3 RENAME TO accounts"),
+        QStringLiteral(R"(CREATE TRIGGER accounts_keep BEFORE DELETE ON accounts
+            BEGIN SELECT RAISE(ABORT, 'ledger accounts are never deleted'); END)"),
+        QStringLiteral(R"(CREATE TABLE entries_v3 (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN
+                ('deposit', 'fund_job', 'work_unit_credit', 'refund', 'credit_confirm', 'credit_revoke')),
+            created_at INTEGER NOT NULL,
+            job INTEGER REFERENCES jobs(id),
+            work_unit INTEGER UNIQUE REFERENCES work_units(id),
+            flops INTEGER CHECK (flops IS NULL OR flops > 0),
+            memo TEXT NOT NULL DEFAULT '',
+            CHECK ((kind = 'work_unit_credit') = (work_unit IS NOT NULL)),
+            CHECK ((kind = 'work_unit_credit') = (flops IS NOT NULL))))"),
+        QStringLiteral("INSERT INTO entries_v3 (id, kind, created_at, job, work_unit, flops, memo) "
+                       "SELECT id, kind, created_at, job, work_unit, flops, memo FROM entries"),
+        QStringLiteral("DROP TABLE entries"),
+        QStringLiteral("ALTER TABLE entries_v3 RENAME TO entries"),
+        QStringLiteral("CREATE INDEX entries_job ON entries(job)"),
+        QStringLiteral(R"(CREATE TRIGGER entries_append_only_update BEFORE UPDATE ON entries
+            BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END)"),
+        QStringLiteral(R"(CREATE TRIGGER entries_append_only_delete BEFORE DELETE ON entries
+            BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END)"),
+        // One row per paid work unit: the state of its credit. `entry` is the work_unit_credit entry
+        // (job -> the contributor's pending account); `settled_by` the credit_confirm (pending ->
+        // the contributor's account) or credit_revoke (pending -> back to the job) entry. The sweep
+        // confirms a pending credit once now >= due_at and the job's model_version >= due_version.
+        QStringLiteral(R"(CREATE TABLE credits (
+            work_unit INTEGER PRIMARY KEY REFERENCES work_units(id),
+            entry INTEGER NOT NULL UNIQUE REFERENCES entries(id),
+            job INTEGER NOT NULL REFERENCES jobs(id),
+            contributor INTEGER NOT NULL REFERENCES contributors(id),
+            amount INTEGER NOT NULL CHECK (amount >= 0),
+            state TEXT NOT NULL CHECK (state IN ('pending', 'confirmed', 'revoked')),
+            due_at INTEGER NOT NULL,
+            due_version INTEGER NOT NULL,
+            settled_by INTEGER UNIQUE REFERENCES entries(id),
+            settled_at INTEGER,
+            reason TEXT NOT NULL DEFAULT '',
+            CHECK ((state = 'pending') = (settled_at IS NULL)),
+            CHECK (state <> 'pending' OR settled_by IS NULL),
+            CHECK (state = 'revoked' OR reason = '')))"),
+        QStringLiteral("CREATE INDEX credits_pending_due ON credits(due_at) WHERE state = 'pending'"),
+        QStringLiteral("CREATE INDEX credits_contributor_state ON credits(contributor, state)"),
+        QStringLiteral("CREATE INDEX credits_job ON credits(job)"),
+        QStringLiteral(R"(CREATE TRIGGER credits_settled_is_final BEFORE UPDATE ON credits
+            WHEN OLD.state <> 'pending'
+            BEGIN SELECT RAISE(ABORT, 'a confirmed or revoked credit never changes'); END)"),
+        QStringLiteral(R"(CREATE TRIGGER credits_keep BEFORE DELETE ON credits
+            BEGIN SELECT RAISE(ABORT, 'credits are never deleted'); END)"),
+        // A rejection because a replay of the result differed: no credit for that unit and
+        // contributor may ever be confirmed (the audit checks it).
+        QStringLiteral("ALTER TABLE rejections ADD COLUMN replay_mismatch INTEGER NOT NULL DEFAULT 0 "
+                       "CHECK (replay_mismatch IN (0, 1))"),
+        QStringLiteral(R"(INSERT INTO credits (work_unit, entry, job, contributor, amount, state, due_at, due_version,
+                                               settled_at)
+            SELECT e.work_unit, e.id, e.job, w.accepted_from,
+                   COALESCE((SELECT SUM(p.amount) FROM postings p WHERE p.entry = e.id AND p.amount > 0), 0),
+                   'confirmed', e.created_at, w.model_version, e.created_at
+            FROM entries e JOIN work_units w ON w.id = e.work_unit WHERE e.kind = 'work_unit_credit')"),
+    };
+}
+
+// PRAGMA foreign_keys is a no-op inside a transaction: a migration that rebuilds tables switches
+// them off before its transaction and on again after it, whether it committed or not.
+class ForeignKeysOff {
+public:
+    ForeignKeysOff(SqlConnection& connection, bool off) : connection_(off ? &connection : nullptr) {
+        if (connection_) connection_->exec(QStringLiteral("PRAGMA foreign_keys=OFF"));
+    }
+    ~ForeignKeysOff() {
+        if (!connection_) return;
+        try {
+            connection_->exec(QStringLiteral("PRAGMA foreign_keys=ON"));
+        } catch (const std::exception& e) {
+            qWarning("ledger: foreign keys stay off on %s: %s", qPrintable(connection_->path()), e.what());
+        }
+    }
+    ForeignKeysOff(const ForeignKeysOff&) = delete;
+    ForeignKeysOff& operator=(const ForeignKeysOff&) = delete;
+
+private:
+    SqlConnection* connection_;
+};
+
 bool hasTable(const SqlConnection& connection, const QString& name) {
     return connection
                .scalar(QStringLiteral("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?"), {name})
@@ -153,6 +256,7 @@ const QList<Migration>& schemaMigrations() {
     static const QList<Migration> all{
         {1, QStringLiteral("participants, jobs, work units and leases, double-entry ledger"), version1()},
         {2, QStringLiteral("contributor trust and quarantine (verification of results)"), version2()},
+        {3, QStringLiteral("credits pending until verified: confirmed or revoked (credits table)"), version3(), true},
     };
     return all;
 }
@@ -166,6 +270,8 @@ int readSchemaVersion(const SqlConnection& connection) {
 
 void migrateSchema(SqlConnection& connection) {
     for (const Migration& migration : schemaMigrations()) {
+        const ForeignKeysOff keysOff(connection,
+                                     migration.rebuildsTables && readSchemaVersion(connection) < migration.version);
         // The version is read again inside each write transaction: another process opening the same
         // new file at the same moment has either applied this migration already or waits for us.
         Transaction tx(connection);
@@ -191,6 +297,14 @@ void migrateSchema(SqlConnection& connection) {
         if (current >= migration.version) continue;
         RAVEN_ASSERT(current == migration.version - 1, "schema migrations must be applied in order without gaps");
         for (const QString& statement : migration.statements) connection.exec(statement);
+        if (migration.rebuildsTables) {
+            const QVariant broken = connection.scalar(QStringLiteral("SELECT COUNT(*) FROM pragma_foreign_key_check"));
+            RAVEN_CHECK(broken.toLongLong() == 0,
+                        "migrating " + connection.path().toStdString() + " to schema version " +
+                            std::to_string(migration.version) + " left " + broken.toString().toStdString() +
+                            " rows pointing to missing rows",
+                        "the database was inconsistent before the upgrade: restore a backup and run the audit");
+        }
         connection.exec(
             QStringLiteral("INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)"),
             {migration.version, migration.description, QDateTime::currentMSecsSinceEpoch()});

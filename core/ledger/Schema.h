@@ -18,6 +18,9 @@ struct Migration {
     int version = 0;      // 1, 2, ...: the version the file has after this migration
     QString description;  // one line, stored in schema_version
     QStringList statements;
+    // Rebuilds tables that others reference (to change a CHECK): run with foreign keys off, as
+    // SQLite's ALTER TABLE page prescribes, and PRAGMA foreign_key_check must pass before the commit.
+    bool rebuildsTables = false;
 };
 
 // Every migration, oldest first; versions are 1..latestSchemaVersion() without gaps.

@@ -25,7 +25,37 @@ constexpr std::array<std::pair<WorkUnitState, const char*>, 4> kWorkUnitStates{{
     {WorkUnitState::Expired, "expired"},
 }};
 
+constexpr std::array<std::pair<CreditState, const char*>, 3> kCreditStates{{
+    {CreditState::Pending, "pending"},
+    {CreditState::Confirmed, "confirmed"},
+    {CreditState::Revoked, "revoked"},
+}};
+
+constexpr std::array<std::pair<RevokeReason, const char*>, 3> kRevokeReasons{{
+    {RevokeReason::ReplayMismatch, "replay_mismatch"},
+    {RevokeReason::Quarantined, "quarantined"},
+    {RevokeReason::Outlier, "outlier"},
+}};
+
 }  // namespace
+
+QString nameOf(CreditState state) {
+    for (const auto& [value, name] : kCreditStates)
+        if (value == state) return QString::fromLatin1(name);
+    RAVEN_ASSERT(false, "unknown CreditState value");
+}
+
+QString nameOf(RevokeReason reason) {
+    for (const auto& [value, name] : kRevokeReasons)
+        if (value == reason) return QString::fromLatin1(name);
+    RAVEN_ASSERT(false, "unknown RevokeReason value");
+}
+
+CreditState creditStateFromString(const QString& text) {
+    for (const auto& [value, name] : kCreditStates)
+        if (text == QLatin1String(name)) return value;
+    fail("unknown credit state '" + text.toStdString() + "'", "use one of pending, confirmed, revoked");
+}
 
 QString nameOf(JobState state) {
     for (const auto& [value, name] : kJobStates)

@@ -31,10 +31,22 @@ enum class JobState { Queued, Running, Paused, Done, Cancelled, OutOfBudget };
 // past its deadline; waiting to be re-issued) -> leased ... A done unit never changes again.
 enum class WorkUnitState { Pending, Leased, Done, Expired };
 
+// A paid work unit's credit: pending (accepted, held in the contributor's pending account until
+// verified) -> confirmed (its replay matched, or its verification window passed unchecked: the
+// contributor's to spend) | revoked (its result was found wrong, its contributor quarantined, or
+// robust aggregation named it an outlier: back to the job). Confirmed and revoked are final.
+enum class CreditState { Pending, Confirmed, Revoked };
+
+// Why a pending credit was revoked; stored as the credit's reason.
+enum class RevokeReason { ReplayMismatch, Quarantined, Outlier };
+
 QString nameOf(JobState state);                              // "queued", "running", ..., "out_of_budget"
 QString nameOf(WorkUnitState state);                         // "pending", "leased", "done", "expired"
 JobState jobStateFromString(const QString& text);            // raven::Error for an unknown name
 WorkUnitState workUnitStateFromString(const QString& text);  // raven::Error for an unknown name
+QString nameOf(CreditState state);                           // "pending", "confirmed", "revoked"
+QString nameOf(RevokeReason reason);                         // "replay_mismatch", "quarantined", "outlier"
+CreditState creditStateFromString(const QString& text);      // raven::Error for an unknown name
 // Done and Cancelled: nothing is leased, credited or funded any more.
 bool isTerminal(JobState state);
 

@@ -51,6 +51,9 @@ class TestContributorEndToEnd : public QObject {
 private slots:
     void computesAndShowsTheLedgersCredits() {
         test::Deployment d;
+        // Credits wait for verification: with a window longer than the test, every accepted unit's
+        // credit stays pending (a fast-mode job is never replayed), shown beside the earned ones.
+        d.options.creditWindow = ledger::CreditWindow{3600, 1000};
         d.start();
         auto requester = d.requester();
         const std::string job = d.submitJob(*requester, test::adamHyperparameters(1));
@@ -92,24 +95,33 @@ private slots:
                 [&] {
                     ledgerSays = d.coordinator->ledger().contributorStats(id, 30, QDateTime::currentDateTimeUtc());
                     const auto& t = app->credits().totals();
-                    return t.known && t.microCredits == ledgerSays.earned && t.unitsAccepted == 11;
+                    return t.known && t.microCredits == ledgerSays.earned &&
+                           t.pendingMicroCredits == ledgerSays.pending && t.unitsAccepted == 11;
                 },
                 20000),
             qPrintable(
                 QString("dashboard %1 vs ledger %2").arg(app->credits().totals().microCredits).arg(ledgerSays.earned)));
-        QVERIFY(ledgerSays.earned > 0);
+        QVERIFY(ledgerSays.pending > 0);
+        QCOMPARE(ledgerSays.earned, 0);
+        QCOMPARE(ledgerSays.revoked, 0);
+        QCOMPARE(app->credits().totals().revokedMicroCredits, 0);
         QCOMPARE(ledgerSays.workUnitsAccepted, 11);
         QCOMPARE(app->credits().totals().flops, static_cast<double>(ledgerSays.flopsAccepted));
-        QCOMPARE(app->credits().totals().todayMicroCredits, ledgerSays.earned);
+        QCOMPARE(app->credits().totals().todayMicroCredits, ledgerSays.pending);  // accepted today, not revoked
         // The worker's own sum of ResultAck credits agrees with the ledger too.
-        QCOMPARE(app->service().sessionStats().microCredits, ledgerSays.earned);
+        QCOMPARE(app->service().sessionStats().microCredits, ledgerSays.pending);
 
-        // The chart: 30 days, today's bar the credits earned.
+        // The chart: 30 days, today's bar the credits of the day's accepted units.
         const QList<double> bars = window.dashboard()->chartValues();
         QCOMPARE(bars.size(), 30);
-        QCOMPARE(qRound64(bars.last() * 1e6), ledgerSays.earned);
+        QCOMPARE(qRound64(bars.last() * 1e6), ledgerSays.pending);
         auto* allTime = window.findChild<QLabel*>("allTimeFigures");
-        QVERIFY2(allTime->text().contains(CreditsModel::creditsText(ledgerSays.earned)), qPrintable(allTime->text()));
+        QVERIFY2(allTime->text().contains("Earned: <b>" + CreditsModel::creditsText(ledgerSays.earned)),
+                 qPrintable(allTime->text()));
+        QVERIFY2(allTime->text().contains("Pending verification: " + CreditsModel::creditsText(ledgerSays.pending)),
+                 qPrintable(allTime->text()));
+        QVERIFY2(allTime->text().contains("Withheld (failed checks): " + CreditsModel::creditsText(0)),
+                 qPrintable(allTime->text()));
         QVERIFY(window.findChild<QLabel*>("connectionState")->text().contains("connected to wss://"));
 
         // The coordinator goes away: the last figures stay, marked, with the next try.
@@ -118,6 +130,7 @@ private slots:
         QVERIFY(app->credits().totals().known);
         QVERIFY(app->credits().totals().offline);
         QCOMPARE(app->credits().totals().microCredits, ledgerSays.earned);
+        QCOMPARE(app->credits().totals().pendingMicroCredits, ledgerSays.pending);
         QVERIFY2(app->ledger().connectionSentence().contains("next try in"),
                  qPrintable(app->ledger().connectionSentence()));
         QTRY_VERIFY(window.findChild<QLabel*>("figuresAsOf")->text().contains("Offline"));

@@ -392,7 +392,8 @@ public:
     bool gone = false;
     std::set<std::string> jobsSeen;
     std::vector<std::string> failures;
-    ledger::MicroCredits credited = 0;
+    ledger::MicroCredits credited = 0;             // as each accepted result's ack said (pending or not)
+    ledger::MicroCredits creditedForTampered = 0;  // of credited: for results the tamper function changed
 
     std::string failureText() const {
         std::string all;
@@ -462,7 +463,12 @@ private:
         prepare(unit, [this, unit](bool ok) {
             if (!ok) return next();  // stale: drop it
             protocol::WorkResult result = cache_.compute(unit);
-            if (behaviour_.tamper) behaviour_.tamper(result, computed);
+            bool tampered = false;
+            if (behaviour_.tamper) {
+                const std::vector<float> honest = result.gradient;
+                behaviour_.tamper(result, computed);
+                tampered = result.gradient != honest;
+            }
             ++computed;
             std::vector<wire::SubmitResult> parts = protocol::makeSubmitResults(
                 result, unit.gradient_encoding(), unit.gradient_zstd(), protocol::unitRoundingKey(unit));
@@ -473,12 +479,13 @@ private:
             }
             wire::Envelope last;
             *last.mutable_submit_result() = parts.back();
-            call(last, [this](const wire::Envelope& reply) {
+            call(last, [this, tampered](const wire::Envelope& reply) {
                 if (!reply.has_result_ack()) return fail("submit: " + text(reply));
                 switch (reply.result_ack().status()) {
                     case wire::RESULT_STATUS_ACCEPTED:
                         ++accepted;
                         credited += reply.result_ack().credited_micro_credits();
+                        if (tampered) creditedForTampered += reply.result_ack().credited_micro_credits();
                         break;
                     case wire::RESULT_STATUS_DUPLICATE:
                         ++duplicates;
@@ -596,6 +603,9 @@ struct Deployment {
         manifest = data::publishDataset(dataset, *published, 32);
         options.dataDir = dir.filePath("coordinator");
         options.rate = testRate();
+        // Credits confirmed at acceptance: the tests compare balances with what was accepted at once.
+        // tst_Verification sets a window to watch credits stay pending, then confirmed or revoked.
+        options.creditWindow = ledger::CreditWindow::none();
         options.shardsPerUnit = 1;
         options.heartbeatIntervalMs = 400;
         options.leaseTimeoutMs = 2000;

@@ -173,7 +173,7 @@ private slots:
                            .toUtf8());
             info.close();
             ledger::CoordinatorStore store(QDir(d_->options.dataDir).filePath("coordinator.sqlite"));
-            ledger::Ledger ledger(store, testRate());
+            ledger::Ledger ledger(store, testRate(), d_->options.creditWindow);
             ledger::LeaseBook leases(store, ledger);
             QCOMPARE(leases.acceptResult(last, contributorA, QDateTime::currentDateTimeUtc()).outcome,
                      ledger::AcceptOutcome::Accepted);

@@ -15,8 +15,8 @@ using namespace raven::test;
 
 namespace {
 
-wire::Hyperparameters verifiableJob() {
-    wire::Hyperparameters h = adamHyperparameters(3);
+wire::Hyperparameters verifiableJob(std::uint32_t epochs = 3) {
+    wire::Hyperparameters h = adamHyperparameters(epochs);
     h.set_global_batch(128);  // 4 units a step: work for many workers at once
     h.set_kernel_mode(wire::KERNEL_MODE_VERIFIABLE);
     return h;
@@ -190,6 +190,58 @@ private slots:
               static_cast<long long>(trust.verified), verifier.policy().rateFor(honest.contributorId),
               stats.overhead());
         QVERIFY(d.coordinator->ledger().audit().ok());
+    }
+
+    // Credits wait for verification (schema version 3): with a window that lasts until the job ends,
+    // a cheater trusted after one matching replay and sampled at half its units from then on gets
+    // some of its wrong results accepted unchecked, pending, until a replay catches it; then every
+    // pending credit of it is revoked, and only its honest first result stays paid. The honest
+    // workers' unchecked credits are confirmed by the window once the job has ended.
+    void aCaughtCheatersCreditsAreRevokedAndHonestOnesConfirmed() {
+        Deployment d;
+        d.options.verification.probationUnits = 0;
+        d.options.verification.halvingUnits = 1;  // trusted at 1/2 after one verified unit, 1/4 after two
+        d.options.creditWindow = ledger::CreditWindow{1, 1000};
+        auto flipAfterFirst = [](protocol::WorkResult& r, int n) {
+            if (n < 1) return;
+            for (float& g : r.gradient) g = -g;
+        };
+        std::vector<std::unique_ptr<TestWorker>> pool;
+        const Run run = train(
+            d, {{1.0, 1, 0, flipAfterFirst}, {1.0, 1, 0, flipAfterFirst}, {1.0, 1, 0, {}}, {1.0, 1, 0, {}}}, pool,
+            verifiableJob(6));
+        const ledger::Ledger& ledger = d.coordinator->ledger();
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        // The job ended: the window's sweep confirms the honest workers' unchecked credits.
+        for (std::size_t i = 2; i < pool.size(); ++i) {
+            const TestWorker& honest = *pool[i];
+            QVERIFY(honest.accepted > 0);
+            QTRY_COMPARE_WITH_TIMEOUT(ledger.contributorStats(honest.contributorId, 1, now).earned, honest.credited,
+                                      10000);
+            const ledger::ContributorStats stats = ledger.contributorStats(honest.contributorId, 1, now);
+            QCOMPARE(stats.pending, 0);
+            QCOMPARE(stats.revoked, 0);
+        }
+        ledger::MicroCredits withheld = 0;
+        for (std::size_t i = 0; i < 2; ++i) {
+            const TestWorker& cheater = *pool[i];
+            QVERIFY2(d.coordinator->verifier().quarantined(cheater.contributorId), "a cheater was never replayed");
+            // Paid for what it computed honestly, never for a wrong result.
+            const ledger::ContributorStats stats = ledger.contributorStats(cheater.contributorId, 1, now);
+            QCOMPARE(stats.pending, 0);
+            QCOMPARE(stats.earned, cheater.credited - cheater.creditedForTampered);
+            QCOMPARE(stats.revoked, cheater.creditedForTampered);
+            withheld += stats.revoked;
+            qInfo("cheater %lld: %d results, %d accepted, %lld micro-credits confirmed, %lld revoked",
+                  static_cast<long long>(cheater.contributorId), cheater.computed, cheater.accepted,
+                  static_cast<long long>(stats.earned), static_cast<long long>(stats.revoked));
+        }
+        const ledger::JobSpend spend = ledger.jobSpend(std::stoll(run.job));
+        QCOMPARE(spend.revoked, withheld);
+        QCOMPARE(spend.pending, 0);
+        QCOMPARE(spend.funded, spend.paid + spend.refunded + spend.escrow);
+        const ledger::AuditReport audit = ledger.audit();
+        QVERIFY2(audit.ok(), qPrintable(audit.problems.join('\n')));
     }
 
     // Trust and quarantine are kept in the store (schema version 2): after a restart on the same

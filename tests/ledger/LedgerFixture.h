@@ -17,6 +17,7 @@ namespace raven::ledger {
 inline char* toString(JobState state) { return qstrdup(qPrintable(nameOf(state))); }
 inline char* toString(WorkUnitState state) { return qstrdup(qPrintable(nameOf(state))); }
 inline char* toString(CreditOutcome o) { return qstrdup(qPrintable(QString("CreditOutcome(%1)").arg(int(o)))); }
+inline char* toString(CreditState state) { return qstrdup(qPrintable(nameOf(state))); }
 inline char* toString(LeaseOutcome o) { return qstrdup(qPrintable(QString("LeaseOutcome(%1)").arg(int(o)))); }
 inline char* toString(AcceptOutcome o) { return qstrdup(qPrintable(QString("AcceptOutcome(%1)").arg(int(o)))); }
 }  // namespace raven::ledger
@@ -43,9 +44,11 @@ struct World {
     JobId job = 0;
     ContributorId carol = 0;
     ContributorId dave = 0;
+    CreditWindow window;
 
-    // Rate: 1 credit per TFLOP, so a unit of n TFLOPs costs n credits.
-    World() {
+    // Rate: 1 credit per TFLOP, so a unit of n TFLOPs costs n credits. `window`: none (credits are
+    // confirmed as they are paid) unless a test is about the credit states.
+    explicit World(CreditWindow creditWindow = CreditWindow::none()) : window(creditWindow) {
         RAVEN_ASSERT(dir.isValid(), "temporary directory");
         path = dir.filePath("coordinator.sqlite");
         open();
@@ -60,7 +63,7 @@ struct World {
         ledger.reset();
         store.reset();
         store = std::make_unique<CoordinatorStore>(path);
-        ledger = std::make_unique<Ledger>(*store, CreditRate{kCredit});
+        ledger = std::make_unique<Ledger>(*store, CreditRate{kCredit}, window);
         leases = std::make_unique<LeaseBook>(*store, *ledger);
     }
 

@@ -26,7 +26,7 @@ const char* const kHelperFlag = "--credit-helper";
 // output per credit. Already-paid units (from an earlier, killed run) answer AlreadyPaid.
 int runHelper(const QString& path) {
     CoordinatorStore store(path);
-    Ledger ledger(store, CreditRate{kCredit});
+    Ledger ledger(store, CreditRate{kCredit}, CreditWindow::none());
     const QList<Job> jobs = store.jobs();
     const QList<ContributorId> contributors{1, 2};
     int paid = 0;
@@ -119,7 +119,7 @@ void CrashSafetyTest::killedMidCreditingPaysNothingTwice() {
     const MicroCredits price = kUnitFlops / 1'000'000;  // at 1 credit (10^6 micro) per 10^12 FLOPs
     {
         CoordinatorStore store(path);
-        Ledger ledger(store, CreditRate{kCredit});
+        Ledger ledger(store, CreditRate{kCredit}, CreditWindow::none());
         const RequesterId alice = store.addRequester("alice", newSecret(), kT0);
         QCOMPARE(store.addContributor("carol", newSecret(), {}, 1.0, kT0), ContributorId(1));
         QCOMPARE(store.addContributor("dave", newSecret(), {}, 1.0, kT0), ContributorId(2));
@@ -140,7 +140,7 @@ void CrashSafetyTest::killedMidCreditingPaysNothingTwice() {
         paidByKilledRuns += run.paid;
 
         CoordinatorStore store(path);
-        Ledger ledger(store, CreditRate{kCredit});
+        Ledger ledger(store, CreditRate{kCredit}, CreditWindow::none());
         const AuditReport report = ledger.audit();
         QVERIFY2(report.ok(), qPrintable(report.problems.join('\n')));
         const qint64 done =
@@ -171,7 +171,7 @@ void CrashSafetyTest::killedMidCreditingPaysNothingTwice() {
     QCOMPARE(last.paid + last.already, kUnits);
 
     CoordinatorStore store(path);
-    Ledger ledger(store, CreditRate{kCredit});
+    Ledger ledger(store, CreditRate{kCredit}, CreditWindow::none());
     const AuditReport report = ledger.audit();
     QVERIFY2(report.ok(), qPrintable(report.problems.join('\n')));
     QCOMPARE(store.workUnits(1, std::nullopt, WorkUnitState::Done).size(), kUnits);

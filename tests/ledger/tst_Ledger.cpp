@@ -62,9 +62,11 @@ void LedgerTest::balancesAndAuditAfterASequence() {
 
     const AuditReport report = w.ledger->audit();
     QVERIFY2(report.ok(), qPrintable(report.problems.join('\n')));
-    QCOMPARE(report.entries, 6);    // deposit, fund, 3 credits, refund
-    QCOMPARE(report.postings, 12);  // two each
-    QCOMPARE(report.accounts, 5);   // mint, alice, job, carol, dave
+    // Without a verification window each credit is paid into the pending account and confirmed in
+    // the same transaction: two entries per unit.
+    QCOMPARE(report.entries, 9);    // deposit, fund, 3 credits, 3 confirmations, refund
+    QCOMPARE(report.postings, 18);  // two each
+    QCOMPARE(report.accounts, 7);   // mint, alice, job, carol, dave, carol's and dave's pending
 }
 
 void LedgerTest::creditsEachWorkUnitExactlyOnce() {

@@ -17,7 +17,7 @@ class TrustBookTest : public QObject {
 private slots:
     void keptAcrossReopening() {
         World w;
-        QCOMPARE(w.store->schemaVersion(), 2);
+        QVERIFY(w.store->schemaVersion() >= 2);
         {
             TrustBook book(*w.store);
             QVERIFY(book.all().isEmpty());

@@ -41,6 +41,7 @@ public:
         coordinator::CoordinatorOptions options;
         options.dataDir = dir.filePath("coordinator");
         options.rate = testRate();
+        options.creditWindow = ledger::CreditWindow::none();  // balances are checked right after acceptance
         options.shardsPerUnit = 1;
         coordinator = std::make_unique<coordinator::Coordinator>(options);
         coordinator->start();

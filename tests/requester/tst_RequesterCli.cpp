@@ -194,6 +194,9 @@ private slots:
         QVERIFY2(balance.exitCode == 0, qPrintable(balance.all()));
         QVERIFY2(balance.out.startsWith(requester::formatCredits(test::kDeposit - spent) + " credits"),
                  qPrintable(balance.out));
+        // Paid at acceptance (no verification window in this fixture): nothing pending, nothing withheld.
+        QVERIFY2(balance.out.contains("pending verification: 0 credits"), qPrintable(balance.out));
+        QVERIFY2(balance.out.contains("withheld (failed checks): 0 credits"), qPrintable(balance.out));
 
         const Run late = raven(d, {"cancel", id});
         QCOMPARE(late.exitCode, 1);
