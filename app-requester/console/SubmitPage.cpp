@@ -243,10 +243,9 @@ SubmitPage::SubmitPage(DatasetLibrary& library, ModelDocument& document, JobsSer
     updates_->setObjectName("jobUpdateSize");
     updates_->addItems(updateSizeNames());
     updates_->setItemData(int(UpdateSize::Full),
-                          tr("Contributors send their updates exactly as computed. The most upload."),
+                          tr("Contributors send their updates exactly as computed. The most upload."), Qt::ToolTipRole);
+    updates_->setItemData(int(UpdateSize::Half), tr("Half the upload; each value keeps about 3 significant digits."),
                           Qt::ToolTipRole);
-    updates_->setItemData(int(UpdateSize::Half),
-                          tr("Half the upload; each value keeps about 3 significant digits."), Qt::ToolTipRole);
     updates_->setItemData(int(UpdateSize::Quarter),
                           tr("A quarter of the upload, rounded so that nothing is lost on average; with local "
                              "steps the model trained as well as with full updates in our measurements. For "

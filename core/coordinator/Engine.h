@@ -46,6 +46,7 @@
 #include "coordinator/LeaseDesk.h"
 #include "coordinator/LiveFleet.h"
 #include "coordinator/Metrics.h"
+#include "coordinator/OutlierStrikes.h"
 #include "coordinator/PrefetchHints.h"
 #include "coordinator/RateLimiter.h"
 #include "coordinator/ResultIngest.h"
@@ -261,6 +262,7 @@ private:
     std::unique_ptr<ResultJudge> judge_;  // duplicate / rejected / accepted, and failing units
     std::unique_ptr<ledger::TrustBook> trust_;  // trust and quarantine on disk (schema version 2)
     std::unique_ptr<ResultVerifier> verifier_;  // replays of verifiable results, trust, quarantine
+    OutlierStrikes outlierStrikes_;             // fast-mode contributors whose results are outliers too often
     std::unique_ptr<ReplayQueue> replays_;      // which replay runs next on the pool; per-contributor bound
     RateLimiter enrollments_;             // open enrollments per address
     JobBounds bounds_;

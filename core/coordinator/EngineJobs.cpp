@@ -99,7 +99,8 @@ std::int64_t Engine::shardsPerUnit(const JobRunner& r) const {
 
 std::int64_t Engine::newJobShardsPerUnit(const nn::Architecture& model, const training::StepPlan& plan,
                                          wire::GradientEncoding encoding) const {
-    if (options_.shardsPerUnit > 0) return std::min(options_.shardsPerUnit, std::max<std::int64_t>(1, plan.shardsPerStep()));
+    if (options_.shardsPerUnit > 0)
+        return std::min(options_.shardsPerUnit, std::max<std::int64_t>(1, plan.shardsPerStep()));
     return options_.unitSizing.shardsPerUnit(model, plan, gradientBytesPerValue(encoding));
 }
 
@@ -263,6 +264,22 @@ void Engine::onStepComputed(ledger::JobId job, const JobRunner* which, const QLi
                         .arg(report.robust->outlierContributors[i])
                         .arg(withheld ? QStringLiteral(" and its credit withheld")
                                       : QStringLiteral("; its credit was confirmed already and stays paid")));
+            }
+            // Outliers again and again: not bad luck but a poisoner (OutlierStrikes.h). No more work for
+            // it, and its credits still pending are withheld, as for a contributor caught on a replay.
+            for (const auto& [contributor, outlier] : report.robust->judged) {
+                if (!outlierStrikes_.judged(contributor, outlier) || verifier_->quarantined(contributor)) continue;
+                const OutlierStrikes::Settings& rule = outlierStrikes_.settings();
+                const QString why = QStringLiteral("%1 of its last %2 results lay far from every step's others")
+                                        .arg(rule.strikes)
+                                        .arg(rule.window);
+                verifier_->quarantine(contributor, why);
+                const ledger::CreditSweep swept = quarantine(contributor, why);
+                metrics_->event(job, wire::JOB_EVENT_KIND_WORK_REISSUED,
+                                QStringLiteral("%1 quarantined: %2; %3 pending credit(s) of %4 micro-credits withheld")
+                                    .arg(contributorLabel(contributor), why)
+                                    .arg(swept.credits)
+                                    .arg(swept.amount));
             }
         }
         const std::int64_t evalEvery = r.config().evalEverySteps;

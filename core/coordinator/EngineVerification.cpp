@@ -127,8 +127,11 @@ void Engine::onReplayed(PendingReplay pending, const ResultVerifier::ReplayRepor
 }
 
 ledger::CreditSweep Engine::quarantine(ledger::ContributorId contributor, const QString& why) {
-    qWarning("coordinator: %s quarantined after %lld result(s): %s", qPrintable(contributorLabel(contributor)),
-             static_cast<long long>(verifier_->caughtAfter(contributor)), qPrintable(why));
+    if (const std::int64_t after = verifier_->caughtAfter(contributor); after > 0)
+        qWarning("coordinator: %s quarantined after %lld result(s): %s", qPrintable(contributorLabel(contributor)),
+                 static_cast<long long>(after), qPrintable(why));
+    else
+        qWarning("coordinator: %s quarantined: %s", qPrintable(contributorLabel(contributor)), qPrintable(why));
     // Its results that no replay checked are as suspect as the one caught: their credits go back to
     // the jobs (docs/verification.md).
     const ledger::CreditSweep withheld =

@@ -298,11 +298,13 @@ void JobRunner::combineRobustly(StepWork& work) {
     robust.medianDistance = step.medianDistance;
     robust.radius = step.radius;
     robust.clippedUnits = step.clippedUnits();
-    for (const UnitVerdict& verdict : step.units)
+    for (const UnitVerdict& verdict : step.units) {
+        robust.judged << std::pair(verdict.contributor, verdict.outlier);
         if (verdict.outlier) {
             robust.outlierUnits << verdict.unit;
             robust.outlierContributors << verdict.contributor;
         }
+    }
     work.report.robust = robust;
 }
 

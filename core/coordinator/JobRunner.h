@@ -61,6 +61,8 @@ struct StepReport {
         int clippedUnits = 0;
         QList<ledger::WorkUnitId> outlierUnits;
         QList<ledger::ContributorId> outlierContributors;  // one entry per outlier unit
+        // Every unit's contributor and whether it was an outlier, in unit id order (OutlierStrikes.h).
+        QList<std::pair<ledger::ContributorId, bool>> judged;
     };
     std::optional<Robust> robust;
 };

@@ -12,12 +12,17 @@ namespace {
 QString difference(const protocol::WorkResult& theirs, const QString& theirDigest, const protocol::WorkResult& mine,
                    const QString& myDigest) {
     if (theirDigest != myDigest)
-        return QStringLiteral("its gradient digest %1 is not the replay's %2").arg(theirDigest.left(16), myDigest.left(16));
+        return QStringLiteral("its gradient digest %1 is not the replay's %2")
+            .arg(theirDigest.left(16), myDigest.left(16));
     if (theirs.sampleCount != mine.sampleCount)
-        return QStringLiteral("it counts %1 samples where the replay counts %2").arg(theirs.sampleCount).arg(mine.sampleCount);
+        return QStringLiteral("it counts %1 samples where the replay counts %2")
+            .arg(theirs.sampleCount)
+            .arg(mine.sampleCount);
     // The loss is summed in double from the same float losses in the same order: equal bits too.
     if (theirs.loss != mine.loss)
-        return QStringLiteral("its loss sum %1 is not the replay's %2").arg(theirs.loss, 0, 'g', 17).arg(mine.loss, 0, 'g', 17);
+        return QStringLiteral("its loss sum %1 is not the replay's %2")
+            .arg(theirs.loss, 0, 'g', 17)
+            .arg(mine.loss, 0, 'g', 17);
     if (theirs.correct != mine.correct)
         return QStringLiteral("it counts %1 correct predictions where the replay counts %2")
             .arg(theirs.correct)
@@ -98,13 +103,20 @@ ResultVerifier::Outcome ResultVerifier::conclude(const CheckedResult& checked, c
         return {Verdict::Matched, {}};
     }
     if (report.ownReplaysDisagree)
-        return {Verdict::Undecided, QStringLiteral("the coordinator's own replays of work unit %1 disagree").arg(unit.id)};
+        return {Verdict::Undecided,
+                QStringLiteral("the coordinator's own replays of work unit %1 disagree").arg(unit.id)};
     ++stats.caught;
     policy_.caught(checked.contributor);
     caughtAfter_[checked.contributor] = judged;
     const QString why = QStringLiteral("work unit %1 replayed: %2").arg(unit.id).arg(report.difference);
     if (book_) book_->recordQuarantine(checked.contributor, why, QDateTime::currentDateTimeUtc());
     return {Verdict::Caught, why};
+}
+
+void ResultVerifier::quarantine(ledger::ContributorId contributor, const QString& why) {
+    if (policy_.quarantined(contributor)) return;
+    policy_.caught(contributor);
+    if (book_) book_->recordQuarantine(contributor, why, QDateTime::currentDateTimeUtc());
 }
 
 void ResultVerifier::noteRecent(ledger::JobId job, double useful, double replayed) {

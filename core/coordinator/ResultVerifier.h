@@ -97,6 +97,9 @@ public:
     Outcome conclude(const CheckedResult& checked, const ledger::WorkUnit& unit, const ReplayReport& report);
 
     bool quarantined(ledger::ContributorId contributor) const { return policy_.quarantined(contributor); }
+    // Quarantines a contributor on evidence other than a replay (OutlierStrikes: the outliers it sent
+    // to fast-mode jobs), kept as a caught one's is.
+    void quarantine(ledger::ContributorId contributor, const QString& why);
     const VerificationPolicy& policy() const { return policy_; }
     VerificationStats stats(ledger::JobId job) const;
     // Results of the contributor judged before it was caught, the caught one included (the

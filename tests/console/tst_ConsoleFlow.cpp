@@ -407,7 +407,8 @@ private slots:
         for (int r = 0; r < diff->rowCount(); ++r)
             if (diff->index(r, 0).data(ConfigDiffModel::DiffersRole).toBool())
                 differing << diff->headerData(r, Qt::Vertical).toString();
-        QCOMPARE(differing, QStringList({"budget (credits)", "epochs", "result checks", "training mode"}));
+        QCOMPARE(differing,
+                 QStringList({"budget (credits)", "epochs", "result checks", "training mode", "update size"}));
         maybeSave(window, "console-compare");
     }
 };

@@ -12,6 +12,7 @@
 
 #include "base/Error.h"
 #include "coordinator/JobConfig.h"
+#include "coordinator/OutlierStrikes.h"
 #include "coordinator/RobustAggregation.h"
 
 using namespace raven;
@@ -48,7 +49,8 @@ using Inputs = std::vector<std::pair<ledger::WorkUnitId, const StoredResult*>>;
 
 Inputs inputsOf(const std::vector<StoredResult>& results) {
     Inputs in;
-    for (std::size_t i = 0; i < results.size(); ++i) in.emplace_back(static_cast<ledger::WorkUnitId>(100 + i), &results[i]);
+    for (std::size_t i = 0; i < results.size(); ++i)
+        in.emplace_back(static_cast<ledger::WorkUnitId>(100 + i), &results[i]);
     return in;
 }
 
@@ -77,7 +79,8 @@ std::vector<double> referenceMean(const std::vector<StoredResult>& results, doub
     std::vector<double> centre(kParameters);
     std::vector<double> column(n);
     for (std::size_t j = 0; j < kParameters; ++j) {
-        for (std::size_t i = 0; i < n; ++i) column[i] = results[i].gradient[j] / static_cast<double>(results[i].samples);
+        for (std::size_t i = 0; i < n; ++i)
+            column[i] = results[i].gradient[j] / static_cast<double>(results[i].samples);
         std::sort(column.begin(), column.end());
         centre[j] = n % 2 ? column[n / 2] : (column[n / 2 - 1] + column[n / 2]) / 2;
     }
@@ -97,8 +100,7 @@ std::vector<double> referenceMean(const std::vector<StoredResult>& results, doub
     for (std::size_t i = 0; i < n; ++i) spread[i] = d[i] * std::sqrt(static_cast<double>(results[i].samples));
     std::vector<double> sortedSpread = spread;
     std::sort(sortedSpread.begin(), sortedSpread.end());
-    const double medianSpread =
-        n % 2 ? sortedSpread[n / 2] : (sortedSpread[n / 2 - 1] + sortedSpread[n / 2]) / 2;
+    const double medianSpread = n % 2 ? sortedSpread[n / 2] : (sortedSpread[n / 2 - 1] + sortedSpread[n / 2]) / 2;
     const double total = samplesOf(results);
     std::vector<double> mean(centre);
     for (std::size_t i = 0; i < n; ++i) {
@@ -136,7 +138,7 @@ private slots:
         std::vector<StoredResult> results = honestStep(9);
         for (float& v : results[3].gradient) v *= -20.0f;  // an outlier: its pull is dropped
         for (float& v : results[6].gradient) v *= 2.0f;    // off, not an outlier: clipped
-        results[5].samples = 32;                          // an uneven unit: weights by samples
+        results[5].samples = 32;                           // an uneven unit: weights by samples
         const RobustStep step = centredClip(inputsOf(results), RobustOptions{});
         QCOMPARE(step.outlierUnits(), 1);
         QVERIFY(step.units[3].outlier && step.units[6].clipped && !step.units[6].outlier);
@@ -177,14 +179,24 @@ private slots:
             double atMostOfPlain;  // the robust mean's error as a share of the plain mean's, at most
         };
         const std::vector<Cheat> cheats{
-            {"scaled x100", [](StoredResult& r) { for (float& v : r.gradient) v *= 100.0f; }, 0.05},
+            {"scaled x100",
+             [](StoredResult& r) {
+                 for (float& v : r.gradient) v *= 100.0f;
+             },
+             0.05},
             // Negated and scaled: still plausible (ResultPlausibility allows 50x the usual norm).
-            {"negated x10", [](StoredResult& r) { for (float& v : r.gradient) v *= -10.0f; }, 0.25},
-            {"random", [](StoredResult& r) {
+            {"negated x10",
+             [](StoredResult& r) {
+                 for (float& v : r.gradient) v *= -10.0f;
+             },
+             0.25},
+            {"random",
+             [](StoredResult& r) {
                  std::mt19937 random(5);
                  std::normal_distribution<float> value(0.0f, 50.0f * kSamples);  // a mean of noise 50
                  for (float& v : r.gradient) v = value(random);
-             }, 0.05},
+             },
+             0.05},
         };
         for (const Cheat& cheat : cheats) {
             // 10 units, 3 of them cheating (the hostile-worker bed's proportion).
@@ -216,8 +228,9 @@ private slots:
             plainOff = std::sqrt(plainOff);
             QVERIFY2(robustOff < 0.3 * (norm(trueMean_) + step.radius),
                      qPrintable(QStringLiteral("%1: robust mean %2 off").arg(cheat.name).arg(robustOff)));
-            QVERIFY2(robustOff < cheat.atMostOfPlain * plainOff,
-                     qPrintable(QStringLiteral("%1: robust %2, plain %3").arg(cheat.name).arg(robustOff).arg(plainOff)));
+            QVERIFY2(
+                robustOff < cheat.atMostOfPlain * plainOff,
+                qPrintable(QStringLiteral("%1: robust %2, plain %3").arg(cheat.name).arg(robustOff).arg(plainOff)));
         }
     }
 
@@ -294,6 +307,42 @@ private slots:
         h.set_clip_multiplier(0.0);
         h.set_aggregation(static_cast<wire::Aggregation>(7));
         QVERIFY_THROWS_EXCEPTION(raven::Error, JobConfig::fromWire(h, 0, QStringLiteral("spec")));
+    }
+
+    // OutlierStrikes: 3 outliers among a contributor's last 10 judged units end its trust, once; the
+    // count is per contributor and forgets units older than the window.
+    void threeOutliersAmongTheLastTenStrikeOut() {
+        OutlierStrikes strikes;
+        QVERIFY(!strikes.judged(1, true));
+        QVERIFY(!strikes.judged(2, true));  // another contributor's count is its own
+        QVERIFY(!strikes.judged(1, false));
+        QVERIFY(!strikes.judged(1, true));
+        QCOMPARE(strikes.strikes(1), 2);
+        QVERIFY(strikes.judged(1, true));   // the third
+        QVERIFY(!strikes.judged(1, true));  // told once
+        QCOMPARE(strikes.strikes(2), 1);
+    }
+
+    void outliersOlderThanTheWindowAreForgotten() {
+        OutlierStrikes strikes;
+        QVERIFY(!strikes.judged(7, true));
+        QVERIFY(!strikes.judged(7, true));
+        for (int i = 0; i < 8; ++i) QVERIFY(!strikes.judged(7, false));
+        QCOMPARE(strikes.strikes(7), 2);
+        QVERIFY(!strikes.judged(7, false));  // the first outlier leaves the window of 10
+        QCOMPARE(strikes.strikes(7), 1);
+        QVERIFY(!strikes.judged(7, true));  // and this one pushes out the second
+        QCOMPARE(strikes.strikes(7), 1);
+        QVERIFY(!strikes.judged(7, true));
+        QCOMPARE(strikes.strikes(7), 2);
+        QVERIFY(strikes.judged(7, true));
+    }
+
+    void anHonestRecordNeverStrikesOut() {
+        OutlierStrikes strikes;
+        for (int i = 0; i < 1000; ++i) QVERIFY(!strikes.judged(3, i % 10 == 0));  // one in ten: bad luck
+        QVERIFY_THROWS_EXCEPTION(raven::Error, OutlierStrikes(OutlierStrikes::Settings{0, 10}));
+        QVERIFY_THROWS_EXCEPTION(raven::Error, OutlierStrikes(OutlierStrikes::Settings{4, 3}));
     }
 };
 

@@ -207,9 +207,9 @@ private slots:
             for (float& g : r.gradient) g = -g;
         };
         std::vector<std::unique_ptr<TestWorker>> pool;
-        const Run run = train(
-            d, {{1.0, 1, 0, flipAfterFirst}, {1.0, 1, 0, flipAfterFirst}, {1.0, 1, 0, {}}, {1.0, 1, 0, {}}}, pool,
-            verifiableJob(6));
+        const Run run =
+            train(d, {{1.0, 1, 0, flipAfterFirst}, {1.0, 1, 0, flipAfterFirst}, {1.0, 1, 0, {}}, {1.0, 1, 0, {}}}, pool,
+                  verifiableJob(6));
         const ledger::Ledger& ledger = d.coordinator->ledger();
         const QDateTime now = QDateTime::currentDateTimeUtc();
         // The job ended: the window's sweep confirms the honest workers' unchecked credits.
@@ -242,6 +242,46 @@ private slots:
         QCOMPARE(spend.funded, spend.paid + spend.refunded + spend.escrow);
         const ledger::AuditReport audit = ledger.audit();
         QVERIFY2(audit.ok(), qPrintable(audit.problems.join('\n')));
+    }
+
+    // Fast mode has no replay: robust aggregation is the witness. A worker that sends -10x its gradient
+    // (plausible in size, ruinous in direction) has its units named outliers, their credits withheld,
+    // and after 3 outliers among its last 10 units it is quarantined like a caught cheater: no more
+    // work, its pending credits withheld. The honest workers are never named nor quarantined.
+    void aFastModePoisonerIsQuarantinedOnItsOutliers() {
+        Deployment d;
+        d.options.creditWindow = ledger::CreditWindow{1, 1000};
+        wire::Hyperparameters h = adamHyperparameters(6);
+        h.set_global_batch(128);  // 4 units a step
+        h.set_aggregation(wire::AGGREGATION_CENTRED_CLIP);
+        auto poison = [](protocol::WorkResult& r, int) {
+            for (float& g : r.gradient) g *= -10.0f;
+        };
+        std::vector<std::unique_ptr<TestWorker>> pool;
+        const Run run = train(d, {{1.0, 1, 0, poison}, {1.0, 1, 0, {}}, {1.0, 1, 0, {}}, {1.0, 1, 0, {}}}, pool, h);
+        const ledger::Ledger& ledger = d.coordinator->ledger();
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        const TestWorker& poisoner = *pool[0];
+        QVERIFY2(poisoner.computed >= 3, "the poisoner got too little work for the test to judge it");
+        QVERIFY(d.coordinator->verifier().quarantined(poisoner.contributorId));
+        const ledger::ContributorStats caught = ledger.contributorStats(poisoner.contributorId, 1, now);
+        QCOMPARE(caught.pending, 0);
+        QCOMPARE(caught.earned, 0);  // nothing of it confirmed: the window had not passed for any
+        QCOMPARE(caught.revoked, poisoner.credited);
+        QVERIFY(!poisoner.failures.empty());  // told, and refused work after
+        for (std::size_t i = 1; i < pool.size(); ++i) {
+            const TestWorker& honest = *pool[i];
+            // (Its failures are not checked: a lease request in flight when train() stops it fails.)
+            QVERIFY(!d.coordinator->verifier().quarantined(honest.contributorId));
+            QTRY_COMPARE_WITH_TIMEOUT(ledger.contributorStats(honest.contributorId, 1, now).earned, honest.credited,
+                                      10000);
+            QCOMPARE(ledger.contributorStats(honest.contributorId, 1, now).revoked, 0);
+        }
+        qInfo("poisoner: %d results sent, %d accepted, %lld micro-credits withheld", poisoner.computed,
+              poisoner.accepted, static_cast<long long>(caught.revoked));
+        const ledger::AuditReport audit = ledger.audit();
+        QVERIFY2(audit.ok(), qPrintable(audit.problems.join('\n')));
+        QVERIFY(!run.weights.empty());
     }
 
     // Trust and quarantine are kept in the store (schema version 2): after a restart on the same
