@@ -112,6 +112,12 @@ CreditSweep Ledger::revokePendingCredits(ContributorId contributor, RevokeReason
 }
 
 CreditSweep Ledger::confirmDueCredits(const QDateTime& now) {
+    // Called on every tick of the coordinator's event loop: most ticks find nothing due, and those
+    // should not take the database's write lock (BEGIN IMMEDIATE) only to commit nothing.
+    if (!sql_.exec(QStringLiteral("SELECT 1 FROM credits WHERE state = 'pending' AND due_at <= ? LIMIT 1"),
+                   {toSqlTime(now)})
+             .next())
+        return {};
     Transaction tx(sql_);
     QList<UnitCredit> due;
     for (QSqlQuery q = sql_.exec(
