@@ -7,7 +7,8 @@
 //    Adam) must all run;
 //  - the convolution's bias gradient (double lanes rounded to float by integer operations) at the
 //    edges of float: ties, subnormal sums, overflow, infinities and NaN; the convolution over inputs
-//    holding them; examples/cnn.json's convolutions at batch 128;
+//    holding them; examples/cnn.json's convolutions at batch 128; on lavapipe, a pass longer than its
+//    loop limit refused by name;
 //  - the MLP's own products (batch 128, 784-256-128-10, transposed weights, bias) bit for bit;
 //  - Adam and AdamW, first step and later, bit for bit;
 //  - the fast mode is untouched by a verifiable call in between.
@@ -237,6 +238,28 @@ private slots:
                 QVERIFY2(raven::test::firstBitDifference(got[i], want[i]) < 0,
                          qPrintable(QString("%1 -> %2 channels: output %3 differs").arg(l.in).arg(l.out).arg(i)));
         }
+    }
+
+    // lavapipe ends an invocation's loops after 65535 iterations without an error: a verifiable pass that
+    // would loop longer is refused there with a clear error before anything is recorded, never
+    // computed short (here a 1x1 convolution's weight gradient over 256 x 257 positions), and the
+    // backend goes on.
+    void lavapipeLoopLimitRefused() {
+        if (gpu_->device().info().driverName != "llvmpipe") QSKIP("not lavapipe: no loop limit to refuse");
+        const ModeScope gpuMode(*gpu_, KernelMode::Verifiable);
+        const Shape xs{1, 1, 256, 257};
+        const Tensor x = fromVector(xs, raven::test::randomValues(256 * 257, 3), *gpu_);
+        const Tensor w = fromVector({1, 1, 1, 1}, {0.5f}, *gpu_);
+        QString message;
+        try {
+            (void)gpu_->conv2dBackward(x, w, x, xs, Conv2dGeometry{}, {false, true, false});
+        } catch (const raven::Error& e) {
+            message = e.what();
+        }
+        QVERIFY2(message.contains("65535") && message.contains("CPU backend"), qPrintable(message));
+        // The input gradient of the same shape loops once per output channel: computed.
+        const LayerGrads r = gpu_->conv2dBackward(x, w, x, xs, Conv2dGeometry{}, {true, false, false});
+        QCOMPARE(r.input.toVector()[5], 0.5f * raven::test::randomValues(256 * 257, 3)[5]);
     }
 
     // A target that is not a class index, in the verifiable cross-entropy and its backward: reported at
