@@ -38,26 +38,32 @@ uint kPerGroup() { return p.outChannels / p.groups; }
 uint colRows() { return cPerGroup() * taps(); }
 uint positions() { return p.outH * p.outW; }
 
-// im2col's entry (row r of group g, position q) of sample n: x at the tapped input, 0 outside it.
-float column(uint n, uint g, uint r, uint q) {
-    const uint c = g * cPerGroup() + r / taps(), t = r % taps();
-    const uint i = t / p.kernelW, j = t % p.kernelW;
-    const uint oh = q / p.outW, ow = q % p.outW;
-    const int ih = int(oh * p.strideH) - int(p.padH) + int(i * p.dilationH);
-    const int iw = int(ow * p.strideW) - int(p.padW) + int(j * p.dilationW);
+// x at (plane, ih, iw), or 0 outside the input (im2col's padding).
+float tapped(uint plane, int ih, int iw) {
     if (ih < 0 || ih >= int(p.height) || iw < 0 || iw >= int(p.width)) return 0.0;
-    return x[((n * p.inChannels + c) * p.height + uint(ih)) * p.width + uint(iw)];
+    return x[(plane * p.height + uint(ih)) * p.width + uint(iw)];
 }
 
+// acc over r = (c, i, j) in order (nested loops: no division per tap) of w[k, r] * col[r, (oh, ow)].
 void forwardOne(uint o) {
     if (o >= p.batch * p.outChannels * positions()) return;
     const uint q = o % positions(), nk = o / positions();
     const uint k = nk % p.outChannels, n = nk / p.outChannels;
     const uint g = k / kPerGroup();
+    const int ih0 = int((q / p.outW) * p.strideH) - int(p.padH);
+    const int iw0 = int((q % p.outW) * p.strideW) - int(p.padW);
+    uint r = k * colRows();
     precise float acc = 0.0;
-    for (uint r = 0; r < colRows(); ++r) {
-        precise float product = w[k * colRows() + r] * column(n, g, r, q);
-        acc = acc + product;
+    for (uint cc = 0; cc < cPerGroup(); ++cc) {
+        const uint plane = n * p.inChannels + g * cPerGroup() + cc;
+        for (uint i = 0; i < p.kernelH; ++i) {
+            const int ih = ih0 + int(i * p.dilationH);
+            for (uint j = 0; j < p.kernelW; ++j) {
+                precise float product = w[r] * tapped(plane, ih, iw0 + int(j * p.dilationW));
+                acc = acc + product;
+                ++r;
+            }
+        }
     }
     if (p.hasBias != 0u) {
         precise float scaled = 1.0 * bias[k];
@@ -103,14 +109,22 @@ void inputGradientOne(uint e) {
     result[e] = sum;
 }
 
-// Sample n's product for weight element (k, r): acc over positions q of dy[n, k, q] * col[r, q].
-// `dy` is binding 1 in MODE 2 and 4.
+// Sample n's product for weight element (k, r): acc over positions q = (oh, ow) in order (nested
+// loops) of dy[n, k, q] * col[r, q]. `dy` is binding 1 in MODE 2 and 4.
 float sampleWeightGradient(uint n, uint k, uint r) {
     const uint g = k / kPerGroup();
+    const uint plane = n * p.inChannels + g * cPerGroup() + r / taps(), t = r % taps();
+    const int rowTap = int((t / p.kernelW) * p.dilationH) - int(p.padH);
+    const int colTap = int((t % p.kernelW) * p.dilationW) - int(p.padW);
+    uint q = (n * p.outChannels + k) * positions();
     precise float acc = 0.0;
-    for (uint q = 0; q < positions(); ++q) {
-        precise float product = w[(n * p.outChannels + k) * positions() + q] * column(n, g, r, q);
-        acc = acc + product;
+    for (uint oh = 0; oh < p.outH; ++oh) {
+        const int ih = int(oh * p.strideH) + rowTap;
+        for (uint ow = 0; ow < p.outW; ++ow) {
+            precise float product = w[q] * tapped(plane, ih, int(ow * p.strideW) + colTap);
+            acc = acc + product;
+            ++q;
+        }
     }
     return acc;
 }

@@ -84,16 +84,16 @@ std::uint64_t loopIterations(const Conv2dShape& s, VerifiableConvPass pass) {
     const auto positions = static_cast<std::uint64_t>(s.outH() * s.outW());
     const auto batch = static_cast<std::uint64_t>(s.batch);
     switch (pass) {
-        case VerifiableConvPass::Forward:
-            return colRows;
+        case VerifiableConvPass::Forward:  // the c, i, j loops
+            return colRows + static_cast<std::uint64_t>(s.inChannels / s.groups) * (s.kernelH + 1);
         case VerifiableConvPass::InputGradient:
             return taps * (kPerGroup + 1) + static_cast<std::uint64_t>(s.kernelH);
-        case VerifiableConvPass::WeightGradientPerSample:
-            return positions;
+        case VerifiableConvPass::WeightGradientPerSample:  // the oh, ow loops
+            return positions + static_cast<std::uint64_t>(s.outH());
         case VerifiableConvPass::WeightGradientCombine:
             return 2 * batch;
         case VerifiableConvPass::WeightGradientCombineInPlace:
-            return batch * (positions + 2);
+            return batch * (positions + static_cast<std::uint64_t>(s.outH()) + 2);
     }
     return 0;
 }
