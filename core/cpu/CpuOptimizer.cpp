@@ -15,10 +15,10 @@ constexpr int64_t kAdamGrain = 1 << 14;
 // Adam over n elements. Each line is one elementwise kernel of nn/Adam.cpp's composed step, rounded to
 // float in turn; M supplies sqrt and division (the fast mode's <cmath>, or VerifiableMath). A function of
 // its own, with the flags as template arguments, the constants by value and the arrays `__restrict`
-// (the outputs are new tensors): GCC vectorizes it then, which matters in the verifiable mode, whose
-// branch-free sqrt and division are some forty instructions each (a third of the verifiable MLP's
-// step while this loop ran one element at a time, inlined into its callers with the flags as branches
-// and the constants read through references that might alias the stores). Lanes are independent
+// (the outputs are new tensors): GCC vectorizes it then (this loop once ran one element at a time,
+// inlined into its callers with the flags as branches and the constants read through references that
+// might alias the stores). The verifiable mode's sqrt and division are the CPU's own instructions, as
+// the fast mode's (VerifiableMath's are correctly rounded: ElementwiseMath.h). Lanes are independent
 // elements: the same bits.
 template <class M, bool First, bool Coupled, bool Decoupled>
 [[gnu::always_inline]] inline void adamRange(const float* __restrict p, const float* __restrict g, const float* __restrict m,
@@ -49,7 +49,7 @@ template <class M, bool First, bool Coupled, bool Decoupled>
 }
 
 // The verifiable pass, compiled for AVX-512, AVX2 and generic x86-64 and picked when the program loads
-// (as VerifiableGemm.cpp's product): 16 lanes instead of 4 for its long sqrt and division. Each lane
+// (as VerifiableGemm.cpp's product): 16 lanes instead of 4, and its NaN canonicalization. Each lane
 // computes the same rounded operations (no FMA: -ffp-contract=off), so the bits are those of any other
 // build; the verifiable_step_* golden hashes, computed before any of this was vectorized, check it.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
