@@ -10,6 +10,7 @@
 #include "base/Error.h"
 #include "cpu/CpuBackend.h"
 #include "cpu/kernels/Gemm.h"
+#include "cpu/kernels/Scratch.h"
 #include "cpu/kernels/VerifiableGemm.h"
 
 namespace raven {
@@ -44,8 +45,8 @@ int64_t batchOffset(const Tensor& t, int64_t index) {
 }
 
 // Rows per task, from the shape alone: a multiple of 64, at least about 2^20 multiply-adds (a thread
-// hand-off costs microseconds), and at most 16 blocks per matrix, because every call packs all of B
-// again.
+// hand-off costs microseconds), and at most 16 blocks per matrix, because every OpenBLAS call packs all
+// of B again (the verifiable mode packs it once per product).
 int64_t rowsPerBlock(int64_t m, int64_t n, int64_t k) {
     const auto roundUp64 = [](int64_t v) { return (v + 63) / 64 * 64; };
     const int64_t work = std::max<int64_t>(1, n * k);
@@ -90,6 +91,22 @@ Tensor CpuBackend::matmul(const Tensor& aIn, const Tensor& bIn, const Tensor& bi
     const int64_t rowsPer = rowsPerBlock(m, n, k);
     const int64_t blocks = (m + rowsPer - 1) / rowsPer;
 
+    // In the verifiable mode with several row blocks, B is packed once, its panels shared out among the
+    // threads, rather than by every block again (OpenBLAS's calls are left to pack their own).
+    const bool shareB = kernelMode_ == KernelMode::Verifiable && blocks > 1;
+    const int64_t panels = cpu::kernels::fixedOrderPanels(n), packedSize = cpu::kernels::fixedOrderPackedBSize(n, k);
+    float* packedB =
+        shareB ? cpu::kernels::scratch(cpu::kernels::ScratchSlot::GemmSharedB, batch * packedSize) : nullptr;
+    if (shareB) {
+        pool_->parallelFor(batch * panels, 1, [&](int64_t begin, int64_t end) {
+            for (int64_t task = begin; task < end; ++task) {
+                const int64_t bi = task / panels, panel = task % panels;
+                cpu::kernels::packBFixedOrder(n, k, pb + batchOffset(b, bi), lb.outerStride, !lb.rowMajor, panel,
+                                              panel + 1, packedB + bi * packedSize);
+            }
+        });
+    }
+
     pool_->parallelFor(batch * blocks, 1, [&](int64_t begin, int64_t end) {
         for (int64_t task = begin; task < end; ++task) {
             const int64_t bi = task / blocks, r0 = (task % blocks) * rowsPer;
@@ -98,8 +115,12 @@ Tensor CpuBackend::matmul(const Tensor& aIn, const Tensor& bIn, const Tensor& bi
             if (pbias)
                 for (int64_t r = 0; r < rows; ++r) std::copy(pbias, pbias + n, o + r * n);
             const float* aBlock = pa + batchOffset(a, bi) + r0 * (la.rowMajor ? la.outerStride : 1);
-            gemm(rows, n, k, aBlock, la.outerStride, !la.rowMajor, pb + batchOffset(b, bi),
-                 lb.outerStride, !lb.rowMajor, pbias ? 1.0f : 0.0f, o, n);
+            if (shareB)
+                cpu::kernels::sgemmFixedOrderPackedB(rows, n, k, aBlock, la.outerStride, !la.rowMajor,
+                                                     packedB + bi * packedSize, pbias ? 1.0f : 0.0f, o, n);
+            else
+                gemm(rows, n, k, aBlock, la.outerStride, !la.rowMajor, pb + batchOffset(b, bi), lb.outerStride,
+                     !lb.rowMajor, pbias ? 1.0f : 0.0f, o, n);
         }
     });
     return out;

@@ -15,15 +15,16 @@ constexpr int64_t kAdamGrain = 1 << 14;
 // Adam over n elements. Each line is one elementwise kernel of nn/Adam.cpp's composed step, rounded to
 // float in turn; M supplies sqrt and division (the fast mode's <cmath>, or VerifiableMath). A function of
 // its own, with the flags as template arguments, the constants by value and the arrays `__restrict`
-// (the outputs are new tensors): GCC vectorizes it then, which matters in the verifiable mode, whose
-// branch-free sqrt and division are some forty instructions each (a third of the verifiable MLP's
-// step while this loop ran one element at a time, inlined into its callers with the flags as branches
-// and the constants read through references that might alias the stores). Lanes are independent
+// (the outputs are new tensors): GCC vectorizes it then (this loop once ran one element at a time,
+// inlined into its callers with the flags as branches and the constants read through references that
+// might alias the stores). The verifiable mode's sqrt and division are the CPU's own instructions, as
+// the fast mode's (VerifiableMath's are correctly rounded: ElementwiseMath.h). Lanes are independent
 // elements: the same bits.
 template <class M, bool First, bool Coupled, bool Decoupled>
-[[gnu::always_inline]] inline void adamRange(const float* __restrict p, const float* __restrict g, const float* __restrict m,
-                                 const float* __restrict v, float* __restrict po, float* __restrict mo,
-                                 float* __restrict vo, int64_t n, const AdamConstants k) {
+[[gnu::always_inline]] inline void adamRange(const float* __restrict p, const float* __restrict g,
+                                             const float* __restrict m, const float* __restrict v, float* __restrict po,
+                                             float* __restrict mo, float* __restrict vo, int64_t n,
+                                             const AdamConstants k) {
     for (int64_t i = 0; i < n; ++i) {
         float pi = p[i], gi = g[i];
         if constexpr (Decoupled) pi = pi * k.decayFactor;
@@ -49,7 +50,7 @@ template <class M, bool First, bool Coupled, bool Decoupled>
 }
 
 // The verifiable pass, compiled for AVX-512, AVX2 and generic x86-64 and picked when the program loads
-// (as VerifiableGemm.cpp's product): 16 lanes instead of 4 for its long sqrt and division. Each lane
+// (as VerifiableGemm.cpp's product): 16 lanes instead of 4, and its NaN canonicalization. Each lane
 // computes the same rounded operations (no FMA: -ffp-contract=off), so the bits are those of any other
 // build; the verifiable_step_* golden hashes, computed before any of this was vectorized, check it.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
@@ -60,15 +61,23 @@ void adamRangeVerifiable(const float* p, const float* g, const float* m, const f
     // Spelled out rather than through a lambda: a lambda would be a function of its own, outside the clones.
     using M = cpu::math::VerifiableMath;
     if (first) {
-        if (coupled && decoupled) adamRange<M, true, true, true>(p, g, m, v, po, mo, vo, n, k);
-        else if (coupled) adamRange<M, true, true, false>(p, g, m, v, po, mo, vo, n, k);
-        else if (decoupled) adamRange<M, true, false, true>(p, g, m, v, po, mo, vo, n, k);
-        else adamRange<M, true, false, false>(p, g, m, v, po, mo, vo, n, k);
+        if (coupled && decoupled)
+            adamRange<M, true, true, true>(p, g, m, v, po, mo, vo, n, k);
+        else if (coupled)
+            adamRange<M, true, true, false>(p, g, m, v, po, mo, vo, n, k);
+        else if (decoupled)
+            adamRange<M, true, false, true>(p, g, m, v, po, mo, vo, n, k);
+        else
+            adamRange<M, true, false, false>(p, g, m, v, po, mo, vo, n, k);
     } else {
-        if (coupled && decoupled) adamRange<M, false, true, true>(p, g, m, v, po, mo, vo, n, k);
-        else if (coupled) adamRange<M, false, true, false>(p, g, m, v, po, mo, vo, n, k);
-        else if (decoupled) adamRange<M, false, false, true>(p, g, m, v, po, mo, vo, n, k);
-        else adamRange<M, false, false, false>(p, g, m, v, po, mo, vo, n, k);
+        if (coupled && decoupled)
+            adamRange<M, false, true, true>(p, g, m, v, po, mo, vo, n, k);
+        else if (coupled)
+            adamRange<M, false, true, false>(p, g, m, v, po, mo, vo, n, k);
+        else if (decoupled)
+            adamRange<M, false, false, true>(p, g, m, v, po, mo, vo, n, k);
+        else
+            adamRange<M, false, false, false>(p, g, m, v, po, mo, vo, n, k);
     }
 }
 
@@ -99,8 +108,7 @@ AdamStepResult CpuBackend::adamStep(const Tensor& param, const Tensor& grad, con
     if (kernelMode_ == KernelMode::Verifiable) {
         pool_->parallelFor(param.numel(), kAdamGrain, [&](int64_t begin, int64_t end) {
             adamRangeVerifiable(pIn + begin, gIn + begin, first ? nullptr : mIn + begin, first ? nullptr : vIn + begin,
-                                poOut + begin, moOut + begin, voOut + begin, end - begin, c, first, coupled,
-                                decoupled);
+                                poOut + begin, moOut + begin, voOut + begin, end - begin, c, first, coupled, decoupled);
         });
         return r;
     }
@@ -112,13 +120,19 @@ AdamStepResult CpuBackend::adamStep(const Tensor& param, const Tensor& grad, con
         });
     };
     const auto decayed = [&]<bool First>() {
-        if (coupled && decoupled) pass.template operator()<First, true, true>();
-        else if (coupled) pass.template operator()<First, true, false>();
-        else if (decoupled) pass.template operator()<First, false, true>();
-        else pass.template operator()<First, false, false>();
+        if (coupled && decoupled)
+            pass.template operator()<First, true, true>();
+        else if (coupled)
+            pass.template operator()<First, true, false>();
+        else if (decoupled)
+            pass.template operator()<First, false, true>();
+        else
+            pass.template operator()<First, false, false>();
     };
-    if (first) decayed.template operator()<true>();
-    else decayed.template operator()<false>();
+    if (first)
+        decayed.template operator()<true>();
+    else
+        decayed.template operator()<false>();
     return r;
 }
 

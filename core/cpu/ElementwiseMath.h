@@ -6,7 +6,11 @@
 //  - VerifiableMath (KernelMode::Verifiable): cpu/kernels/VerifiableMath.h, the same bits on every
 //    CPU and on every GPU that runs compute-shaders/include/verifiable_math.glsl.
 // raven_cpu is built with -ffp-contract=off, so no multiply-add below is fused in either mode.
+#include <bit>
+#include <cfloat>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <numbers>
 
 #include "cpu/kernels/VerifiableMath.h"
@@ -23,14 +27,28 @@ struct LibmMath {
     static float div(float a, float b) { return a / b; }
 };
 
+// The division and square root of the CPU are IEEE 754's, correctly rounded, and so are vDiv's and vSqrt's
+// (the shaders compute them in integers): the same bits, at the cost of one instruction instead of a
+// loop of 25 integer steps. Only a NaN's
+// bits may differ (x86 gives a negative one, with the operand's payload): made the canonical NaN, as
+// vDiv and vSqrt give. tests/cpu_kernels (cpu_verifiable_math) compares the two over every
+// significand of the square root and millions of quotients, subnormal ones included.
+static_assert(std::numeric_limits<float>::is_iec559, "the verifiable mode needs IEEE 754 binary32 floats");
+#if FLT_EVAL_METHOD != 0
+#error "the verifiable mode needs float arithmetic rounded to float (FLT_EVAL_METHOD 0: SSE, not x87)"
+#endif
+inline float canonicalNan(float x) {
+    return x != x ? std::bit_cast<float>(static_cast<std::uint32_t>(verifiable::kNanBits)) : x;
+}
+
 struct VerifiableMath {
     static float exp(float x) { return verifiable::vExp(x); }
     static float log(float x) { return verifiable::vLog(x); }
-    static float sqrt(float x) { return verifiable::vSqrt(x); }
+    static float sqrt(float x) { return canonicalNan(std::sqrt(x)); }
     static float tanh(float x) { return verifiable::vTanh(x); }
     static float erf(float x) { return verifiable::vErf(x); }
     static float pow(float x, float s) { return verifiable::vPow(x, s); }
-    static float div(float a, float b) { return verifiable::vDiv(a, b); }
+    static float div(float a, float b) { return canonicalNan(a / b); }
 };
 
 inline constexpr float kSqrt2OverPi = 0.7978845608028654f;  // sqrt(2 / pi)

@@ -55,17 +55,17 @@ MicroCredits Ledger::priceOf(qint64 flops) const {
 
 qint64 Ledger::accountId(const Account& account) {
     const QString kind = nameOf(account.kind);
-    sql_.exec(QStringLiteral("INSERT INTO accounts (kind, owner, balance) VALUES (?, ?, 0) "
-                             "ON CONFLICT (kind, owner) DO NOTHING"),
-              {kind, account.owner});
+    sql_.query(QStringLiteral("INSERT INTO accounts (kind, owner, balance) VALUES (?, ?, 0) "
+                              "ON CONFLICT (kind, owner) DO NOTHING"),
+               {kind, account.owner});
     return sql_.scalar(QStringLiteral("SELECT id FROM accounts WHERE kind = ? AND owner = ?"), {kind, account.owner})
         .toLongLong();
 }
 
 EntryId Ledger::addEntry(const QString& kind, const QDateTime& now, std::optional<JobId> job, const QString& memo) {
-    const QSqlQuery q =
-        sql_.exec(QStringLiteral("INSERT INTO entries (kind, created_at, job, memo) VALUES (?, ?, ?, ?)"),
-                  {kind, toSqlTime(now), job ? QVariant(*job) : QVariant(QMetaType::fromType<qint64>()), memo});
+    const SqlRows q =
+        sql_.query(QStringLiteral("INSERT INTO entries (kind, created_at, job, memo) VALUES (?, ?, ?, ?)"),
+                   {kind, toSqlTime(now), job ? QVariant(*job) : QVariant(QMetaType::fromType<qint64>()), memo});
     return q.lastInsertId().toLongLong();
 }
 
@@ -78,13 +78,13 @@ bool Ledger::post(EntryId entry, const QList<std::pair<Account, MicroCredits>>& 
         RAVEN_ASSERT(amount != 0, "a posting moves a non-zero amount");
         const qint64 id = accountId(account);
         // The guard in WHERE is the check; the accounts CHECK constraint is the backstop.
-        const QSqlQuery q = sql_.exec(
+        const SqlRows q = sql_.query(
             QStringLiteral(
                 "UPDATE accounts SET balance = balance + ? WHERE id = ? AND (kind = 'mint' OR balance + ? >= 0)"),
             {amount, id, amount});
         if (q.numRowsAffected() != 1) return false;  // tx rolls back the postings made so far
-        sql_.exec(QStringLiteral("INSERT INTO postings (entry, account, amount) VALUES (?, ?, ?)"),
-                  {entry, id, amount});
+        sql_.query(QStringLiteral("INSERT INTO postings (entry, account, amount) VALUES (?, ?, ?)"),
+                   {entry, id, amount});
     }
     tx.commit();
     return true;
@@ -118,8 +118,8 @@ EntryId Ledger::fundJob(JobId jobId, MicroCredits amount, const QDateTime& now) 
                  ", less than the " + amountText(amount) + " to fund job " + idText(jobId),
              "deposit more credits first or fund the job with less");
     const JobState state = job->state == JobState::OutOfBudget ? JobState::Paused : job->state;
-    sql_.exec(QStringLiteral("UPDATE jobs SET budget = budget + ?, state = ?, updated_at = ? WHERE id = ?"),
-              {amount, nameOf(state), toSqlTime(now), jobId});
+    sql_.query(QStringLiteral("UPDATE jobs SET budget = budget + ?, state = ?, updated_at = ? WHERE id = ?"),
+               {amount, nameOf(state), toSqlTime(now), jobId});
     tx.commit();
     return entry;
 }
@@ -143,10 +143,10 @@ CreditResult Ledger::creditWorkUnit(WorkUnitId workUnit, ContributorId contribut
     CreditResult result;
     {
         Transaction payment(sql_);
-        const QSqlQuery inserted =
-            sql_.exec(QStringLiteral("INSERT INTO entries (kind, created_at, job, work_unit, flops, memo) "
-                                     "VALUES ('work_unit_credit', ?, ?, ?, ?, '') ON CONFLICT (work_unit) DO NOTHING"),
-                      {toSqlTime(now), unit->job, workUnit, flops});
+        const SqlRows inserted =
+            sql_.query(QStringLiteral("INSERT INTO entries (kind, created_at, job, work_unit, flops, memo) "
+                                      "VALUES ('work_unit_credit', ?, ?, ?, ?, '') ON CONFLICT (work_unit) DO NOTHING"),
+                       {toSqlTime(now), unit->job, workUnit, flops});
         if (inserted.numRowsAffected() == 0) {
             // The UNIQUE work_unit refused a second entry: this unit was paid before.
             result.outcome = CreditOutcome::AlreadyPaid;
@@ -167,22 +167,22 @@ CreditResult Ledger::creditWorkUnit(WorkUnitId workUnit, ContributorId contribut
         if (price > 0 && !post(entry, {{Account::job(unit->job), -price}, {Account::pending(contributor), price}})) {
             result.outcome = CreditOutcome::OutOfBudget;
         } else {
-            const QSqlQuery done =
-                sql_.exec(QStringLiteral("UPDATE work_units SET state = 'done', accepted_at = ?, accepted_from = ? "
-                                         "WHERE id = ? AND state <> 'done'"),
-                          {toSqlTime(now), contributor, workUnit});
+            const SqlRows done =
+                sql_.query(QStringLiteral("UPDATE work_units SET state = 'done', accepted_at = ?, accepted_from = ? "
+                                          "WHERE id = ? AND state <> 'done'"),
+                           {toSqlTime(now), contributor, workUnit});
             RAVEN_CHECK(
                 done.numRowsAffected() == 1,
                 "work unit " + idText(workUnit) + " is done but had no payment in " + store_.path().toStdString(),
                 "the database is inconsistent: stop the coordinator and run its audit");
-            sql_.exec(
+            sql_.query(
                 QStringLiteral("UPDATE leases SET state = CASE WHEN contributor = ? THEN 'completed' ELSE "
                                "'superseded' END, ended_at = ? WHERE work_unit = ? AND state IN ('active', 'expired')"),
                 {contributor, toSqlTime(now), workUnit});
-            sql_.exec(QStringLiteral("INSERT INTO credits (work_unit, entry, job, contributor, amount, state, due_at, "
-                                     "due_version) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)"),
-                      {workUnit, entry, unit->job, contributor, price, toSqlTime(now.addSecs(window_.seconds)),
-                       unit->modelVersion + window_.steps});
+            sql_.query(QStringLiteral("INSERT INTO credits (work_unit, entry, job, contributor, amount, state, due_at, "
+                                      "due_version) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)"),
+                       {workUnit, entry, unit->job, contributor, price, toSqlTime(now.addSecs(window_.seconds)),
+                        unit->modelVersion + window_.steps});
             result = {CreditOutcome::Paid, CreditState::Pending, price, entry};
             if (window_.isNone()) {
                 settle(
@@ -195,8 +195,8 @@ CreditResult Ledger::creditWorkUnit(WorkUnitId workUnit, ContributorId contribut
         }
     }
     if (result.outcome == CreditOutcome::OutOfBudget && job->state != JobState::OutOfBudget)
-        sql_.exec(QStringLiteral("UPDATE jobs SET state = 'out_of_budget', updated_at = ? WHERE id = ?"),
-                  {toSqlTime(now), unit->job});
+        sql_.query(QStringLiteral("UPDATE jobs SET state = 'out_of_budget', updated_at = ? WHERE id = ?"),
+                   {toSqlTime(now), unit->job});
     tx.commit();
     return result;
 }
@@ -217,8 +217,8 @@ MicroCredits Ledger::endJob(JobId jobId, JobState finalState, const QDateTime& n
         const bool posted = post(entry, {{Account::job(jobId), -escrow}, {Account::requester(job->requester), escrow}});
         RAVEN_ASSERT(posted, "the escrow covers its own balance");
     }
-    sql_.exec(QStringLiteral("UPDATE jobs SET state = ?, updated_at = ? WHERE id = ?"),
-              {nameOf(finalState), toSqlTime(now), jobId});
+    sql_.query(QStringLiteral("UPDATE jobs SET state = ?, updated_at = ? WHERE id = ?"),
+               {nameOf(finalState), toSqlTime(now), jobId});
     tx.commit();
     return escrow;
 }

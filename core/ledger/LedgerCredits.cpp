@@ -32,10 +32,10 @@ UnitCredit creditOf(const QSqlQuery& q) {
 }  // namespace
 
 std::optional<UnitCredit> Ledger::credit(WorkUnitId workUnit) const {
-    QSqlQuery q =
-        sql_.exec(QStringLiteral("SELECT %1 FROM credits WHERE work_unit = ?").arg(kCreditColumns), {workUnit});
+    SqlRows q =
+        sql_.query(QStringLiteral("SELECT %1 FROM credits WHERE work_unit = ?").arg(kCreditColumns), {workUnit});
     if (!q.next()) return std::nullopt;
-    return creditOf(q);
+    return creditOf(q.row());
 }
 
 void Ledger::settle(const UnitCredit& credit, CreditState to, std::optional<RevokeReason> why, const QDateTime& now) {
@@ -61,10 +61,10 @@ void Ledger::settle(const UnitCredit& credit, CreditState to, std::optional<Revo
                         " holds less than its credit for work unit " + std::to_string(credit.workUnit),
                     "the database is inconsistent: stop the coordinator and run its audit");
     }
-    const QSqlQuery q =
-        sql_.exec(QStringLiteral("UPDATE credits SET state = ?, settled_by = ?, settled_at = ?, reason = ? "
-                                 "WHERE work_unit = ? AND state = 'pending'"),
-                  {nameOf(to), entry, toSqlTime(now), why ? nameOf(*why) : QStringLiteral(""), credit.workUnit});
+    const SqlRows q =
+        sql_.query(QStringLiteral("UPDATE credits SET state = ?, settled_by = ?, settled_at = ?, reason = ? "
+                                  "WHERE work_unit = ? AND state = 'pending'"),
+                   {nameOf(to), entry, toSqlTime(now), why ? nameOf(*why) : QStringLiteral(""), credit.workUnit});
     RAVEN_ASSERT(q.numRowsAffected() == 1, "the credit was pending inside this transaction");
 }
 
@@ -83,7 +83,7 @@ bool Ledger::revokeCredit(WorkUnitId workUnit, RevokeReason why, const QDateTime
     if (!c || c->state != CreditState::Pending) return false;
     settle(*c, CreditState::Revoked, why, now);
     if (why == RevokeReason::ReplayMismatch)
-        sql_.exec(
+        sql_.query(
             QStringLiteral("INSERT INTO rejections (work_unit, contributor, rejected_at, reason, replay_mismatch) "
                            "VALUES (?, ?, ?, ?, 1)"),
             {workUnit, c->contributor, toSqlTime(now),
@@ -95,12 +95,12 @@ bool Ledger::revokeCredit(WorkUnitId workUnit, RevokeReason why, const QDateTime
 CreditSweep Ledger::revokePendingCredits(ContributorId contributor, RevokeReason why, const QDateTime& now) {
     Transaction tx(sql_);
     QList<UnitCredit> pending;
-    for (QSqlQuery q = sql_.exec(
+    for (SqlRows q = sql_.query(
              QStringLiteral("SELECT %1 FROM credits WHERE contributor = ? AND state = 'pending' ORDER BY work_unit")
                  .arg(kCreditColumns),
              {contributor});
          q.next();)
-        pending << creditOf(q);
+        pending << creditOf(q.row());
     CreditSweep sweep;
     for (const UnitCredit& c : pending) {
         settle(c, CreditState::Revoked, why, now);
@@ -114,13 +114,13 @@ CreditSweep Ledger::revokePendingCredits(ContributorId contributor, RevokeReason
 CreditSweep Ledger::confirmDueCredits(const QDateTime& now) {
     // Called on every tick of the coordinator's event loop: most ticks find nothing due, and those
     // should not take the database's write lock (BEGIN IMMEDIATE) only to commit nothing.
-    if (!sql_.exec(QStringLiteral("SELECT 1 FROM credits WHERE state = 'pending' AND due_at <= ? LIMIT 1"),
-                   {toSqlTime(now)})
+    if (!sql_.query(QStringLiteral("SELECT 1 FROM credits WHERE state = 'pending' AND due_at <= ? LIMIT 1"),
+                    {toSqlTime(now)})
              .next())
         return {};
     Transaction tx(sql_);
     QList<UnitCredit> due;
-    for (QSqlQuery q = sql_.exec(
+    for (SqlRows q = sql_.query(
              QStringLiteral("SELECT %1 FROM credits c WHERE c.state = 'pending' AND c.due_at <= ? "
                             "AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = c.job "
                             "            AND (j.model_version >= c.due_version OR j.state IN ('done', 'cancelled'))) "
@@ -131,7 +131,7 @@ CreditSweep Ledger::confirmDueCredits(const QDateTime& now) {
                                      "c.due_version, c.settled_at, c.reason")),
              {toSqlTime(now)});
          q.next();)
-        due << creditOf(q);
+        due << creditOf(q.row());
     CreditSweep sweep;
     for (const UnitCredit& c : due) {
         settle(c, CreditState::Confirmed, std::nullopt, now);

@@ -95,6 +95,7 @@ void SqlConnection::bind(QSqlQuery& query, const QVariantList& bindings) {
 QSqlQuery SqlConnection::exec(const QString& sql, const QVariantList& bindings) const {
     if (changesSchema(sql)) clearStatements();
     QSqlQuery query = prepare(sql);
+    ++uncached_;
     bind(query, bindings);
     if (!query.exec())
         fail("SQL statement failed on " + path_.toStdString() + ": " + describe(query.lastError()) +

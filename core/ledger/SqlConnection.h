@@ -93,6 +93,9 @@ public:
     // How many statements query()/scalar() had to prepare, and how many they found prepared.
     quint64 statementsPrepared() const { return prepared_; }
     quint64 statementsReused() const { return reused_; }
+    // How many statements exec() prepared for one run (the paths the coordinator runs per result
+    // should add none: tst_Ledger's paymentsReusePreparedStatements).
+    quint64 statementsUncached() const { return uncached_; }
     // At most this many distinct statements are kept (the store has a few dozen texts); beyond it the
     // cache is emptied and refills with what is used now.
     static constexpr int kMaxCachedStatements = 256;
@@ -112,6 +115,7 @@ private:
     mutable QHash<QString, QSqlQuery> idle_;  // prepared statements not in use, by SQL text
     mutable quint64 prepared_ = 0;
     mutable quint64 reused_ = 0;
+    mutable quint64 uncached_ = 0;
 };
 
 // Timestamps are stored as integer milliseconds since the epoch (UTC); NULL for "never".

@@ -14,6 +14,7 @@ class LedgerTest : public QObject {
 private slots:
     void balancesAndAuditAfterASequence();
     void creditsEachWorkUnitExactlyOnce();
+    void paymentsReusePreparedStatements();
     void refusesWhenEscrowCannotPay();
     void fundingBeyondFundsIsRefused();
     void endedJobsRefundAndPayNothing();
@@ -107,6 +108,32 @@ void LedgerTest::creditsEachWorkUnitExactlyOnce() {
     QCOMPARE(w.ledger->creditWorkUnit(u[0], w.carol, kTeraflop, kT0).outcome, CreditOutcome::AlreadyPaid);
     QCOMPARE(w.ledger->balance(Account::contributor(w.carol)), kCredit);
     w.expectSound();
+}
+
+void LedgerTest::paymentsReusePreparedStatements() {
+    // The coordinator pays every accepted result, several statements each: after the first payment
+    // (and its confirmation), the next ones run the statements prepared then, parsing nothing anew.
+    for (const CreditWindow window : {CreditWindow::none(), CreditWindow{600, 3}}) {
+        World w(window);
+        const QList<WorkUnitId> u = w.units(4);
+        w.fund(10 * kCredit, 10 * kCredit);
+        QCOMPARE(w.ledger->creditWorkUnit(u[0], w.carol, kTeraflop, kT0).outcome, CreditOutcome::Paid);
+        QCOMPARE(w.ledger->confirmCredit(u[0], kT0), window.isNone() ? false : true);
+        const quint64 prepared = w.store->connection().statementsPrepared();
+        const quint64 uncached = w.store->connection().statementsUncached();
+        const quint64 reused = w.store->connection().statementsReused();
+        for (int i = 1; i < 4; ++i) {
+            QCOMPARE(w.ledger->creditWorkUnit(u[i], i % 2 ? w.dave : w.carol, kTeraflop, kT0).outcome,
+                     CreditOutcome::Paid);
+            QCOMPARE(w.ledger->confirmCredit(u[i], kT0), window.isNone() ? false : true);
+        }
+        QCOMPARE(w.store->connection().statementsPrepared(), prepared);
+        QCOMPARE(w.store->connection().statementsUncached(), uncached);
+        QVERIFY(w.store->connection().statementsReused() > reused);
+        QCOMPARE(w.ledger->balance(Account::contributor(w.carol)) + w.ledger->balance(Account::contributor(w.dave)),
+                 4 * kCredit);
+        w.expectSound();
+    }
 }
 
 void LedgerTest::refusesWhenEscrowCannotPay() {

@@ -7,8 +7,10 @@
 
 namespace raven::cpu::kernels {
 
-// Kernels that need two buffers at once use different slots.
-enum class ScratchSlot { Columns, ColumnGradients, Partials, GemmPackedA, GemmPackedB, Count };
+// Kernels that need two buffers at once use different slots. GemmSharedB is the one slot read by other
+// threads: the caller of a parallelFor fills it, the tasks read it, and the caller holds it until the
+// parallelFor returns (CpuMatmul's B packed once for all its row blocks).
+enum class ScratchSlot { Columns, ColumnGradients, Partials, GemmPackedA, GemmPackedB, GemmSharedB, Count };
 
 // A buffer of at least `floats` floats for this thread and slot, valid until the next call with the
 // same slot on this thread.

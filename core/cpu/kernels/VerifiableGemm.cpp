@@ -4,7 +4,6 @@
 
 #include "cpu/kernels/Scratch.h"
 
-
 #if defined(__FAST_MATH__)
 #error "VerifiableGemm.cpp needs IEEE arithmetic: build it without -ffast-math"
 #endif
@@ -13,8 +12,8 @@ namespace raven::cpu::kernels {
 
 namespace {
 
-constexpr int64_t kRows = 4;       // rows of C per micro-tile
-constexpr int64_t kCols = 16;      // columns of C per micro-tile: two rows of 8 lanes
+constexpr int64_t kRows = 4;        // rows of C per micro-tile
+constexpr int64_t kCols = 16;       // columns of C per micro-tile: two rows of 8 lanes
 constexpr int64_t kPanelCols = 64;  // columns of B packed at a time (k x 64 floats stay in L2)
 
 // Eight independent float lanes, one output element each: GCC's vector extension, lowered to one
@@ -93,12 +92,12 @@ void panelProduct(int64_t k, const float* packedA, const float* packedB, int64_t
 
 }  // namespace
 
-void sgemmFixedOrder(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, bool transA, const float* b,
-                     int64_t ldb, bool transB, float beta, float* c, int64_t ldc) {
-    if (m <= 0 || n <= 0) return;
+namespace {
+
+// A packed as [rowTile][p][4], rows past m zero (their results are never stored), in this thread's
+// scratch (Scratch.h): written here before it is read.
+const float* packA(int64_t m, int64_t k, const float* a, int64_t lda, bool transA) {
     const int64_t rowTiles = (m + kRows - 1) / kRows;
-    // A packed as [rowTile][p][4], rows past m zero (their results are never stored). Both buffers are
-    // this thread's scratch (Scratch.h): written here before they are read.
     float* packedA = scratch(ScratchSlot::GemmPackedA, rowTiles * std::max<int64_t>(k, 1) * kRows);
     for (int64_t t = 0; t < rowTiles; ++t) {
         float* tile = packedA + t * k * kRows;
@@ -119,31 +118,71 @@ void sgemmFixedOrder(int64_t m, int64_t n, int64_t k, const float* a, int64_t ld
             }
         }
     }
+    return packedA;
+}
+
+// Columns [j0, j0 + cols) of B as a k x panel matrix (panel: cols rounded up to 16, the rest zero).
+// Copies only, in the order that reads B contiguously (a transposed B is a row of B per column).
+void packPanel(int64_t k, const float* b, int64_t ldb, bool transB, int64_t j0, int64_t cols, int64_t panel,
+               float* packedB) {
+    if (transB) {
+        // In blocks of 64 values of p (a few KiB of strided writes stay in L1; whole cache lines read).
+        for (int64_t p0 = 0; p0 < k; p0 += 64) {
+            const int64_t p1 = std::min(k, p0 + 64);
+            for (int64_t j = 0; j < cols; ++j) {
+                const float* column = b + (j0 + j) * ldb;
+                for (int64_t p = p0; p < p1; ++p) packedB[p * panel + j] = column[p];
+            }
+            for (int64_t j = cols; j < panel; ++j)
+                for (int64_t p = p0; p < p1; ++p) packedB[p * panel + j] = 0.0f;
+        }
+    } else {
+        for (int64_t p = 0; p < k; ++p) {
+            const float* row = b + p * ldb + j0;
+            float* packed = packedB + p * panel;
+            std::copy(row, row + cols, packed);
+            std::fill(packed + cols, packed + panel, 0.0f);
+        }
+    }
+}
+
+int64_t panelWidth(int64_t cols) { return (cols + kCols - 1) / kCols * kCols; }
+
+}  // namespace
+
+void sgemmFixedOrder(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, bool transA, const float* b,
+                     int64_t ldb, bool transB, float beta, float* c, int64_t ldc) {
+    if (m <= 0 || n <= 0) return;
+    const int64_t rowTiles = (m + kRows - 1) / kRows;
+    const float* packedA = packA(m, k, a, lda, transA);
     float* packedB = scratch(ScratchSlot::GemmPackedB, std::max<int64_t>(k, 1) * kPanelCols);
     for (int64_t j0 = 0; j0 < n; j0 += kPanelCols) {
         const int64_t cols = std::min(kPanelCols, n - j0);
-        const int64_t panel = (cols + kCols - 1) / kCols * kCols;
-        // Copies only, in the order that reads B contiguously (a transposed B is a row of B per column).
-        if (transB) {
-            // In blocks of 64 values of p (a few KiB of strided writes stay in L1; whole cache lines read).
-            for (int64_t p0 = 0; p0 < k; p0 += 64) {
-                const int64_t p1 = std::min(k, p0 + 64);
-                for (int64_t j = 0; j < cols; ++j) {
-                    const float* column = b + (j0 + j) * ldb;
-                    for (int64_t p = p0; p < p1; ++p) packedB[p * panel + j] = column[p];
-                }
-                for (int64_t j = cols; j < panel; ++j)
-                    for (int64_t p = p0; p < p1; ++p) packedB[p * panel + j] = 0.0f;
-            }
-        } else {
-            for (int64_t p = 0; p < k; ++p) {
-                const float* row = b + p * ldb + j0;
-                float* packed = packedB + p * panel;
-                std::copy(row, row + cols, packed);
-                std::fill(packed + cols, packed + panel, 0.0f);
-            }
-        }
-        panelProduct(k, packedA, packedB, panel, cols, rowTiles, m, beta, c + j0, ldc);
+        packPanel(k, b, ldb, transB, j0, cols, panelWidth(cols), packedB);
+        panelProduct(k, packedA, packedB, panelWidth(cols), cols, rowTiles, m, beta, c + j0, ldc);
+    }
+}
+
+int64_t fixedOrderPanels(int64_t n) { return (n + kPanelCols - 1) / kPanelCols; }
+
+int64_t fixedOrderPackedBSize(int64_t n, int64_t k) { return std::max<int64_t>(k, 1) * panelWidth(n); }
+
+void packBFixedOrder(int64_t n, int64_t k, const float* b, int64_t ldb, bool transB, int64_t panelBegin,
+                     int64_t panelEnd, float* packedB) {
+    for (int64_t j0 = panelBegin * kPanelCols; j0 < std::min(n, panelEnd * kPanelCols); j0 += kPanelCols) {
+        const int64_t cols = std::min(kPanelCols, n - j0);
+        packPanel(k, b, ldb, transB, j0, cols, panelWidth(cols), packedB + j0 * k);
+    }
+}
+
+void sgemmFixedOrderPackedB(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, bool transA,
+                            const float* packedB, float beta, float* c, int64_t ldc) {
+    if (m <= 0 || n <= 0) return;
+    const int64_t rowTiles = (m + kRows - 1) / kRows;
+    const float* packedA = packA(m, k, a, lda, transA);
+    for (int64_t j0 = 0; j0 < n; j0 += kPanelCols) {
+        const int64_t cols = std::min(kPanelCols, n - j0);
+        panelProduct(k, packedA, packedB + j0 * k, panelWidth(cols), cols, rowTiles, m, beta, c + j0, ldc);
     }
 }
 

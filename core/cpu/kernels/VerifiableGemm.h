@@ -17,6 +17,18 @@ namespace raven::cpu::kernels {
 void sgemmFixedOrder(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, bool transA, const float* b,
                      int64_t ldb, bool transB, float beta, float* c, int64_t ldc);
 
+// B packed once for a product split into row blocks (CpuMatmul's tasks, on any threads), which would
+// otherwise each pack all of B again: the same bits as sgemmFixedOrder, whose packing this is. The
+// packed B holds (n + 63) / 64 panels of 64 columns (the last one's width rounded up to 16), each
+// k x its width; packBFixedOrder packs the panels [panelBegin, panelEnd), so that threads may share
+// the work, into a buffer of fixedOrderPackedBSize(n, k) floats.
+int64_t fixedOrderPanels(int64_t n);
+int64_t fixedOrderPackedBSize(int64_t n, int64_t k);
+void packBFixedOrder(int64_t n, int64_t k, const float* b, int64_t ldb, bool transB, int64_t panelBegin,
+                     int64_t panelEnd, float* packedB);
+void sgemmFixedOrderPackedB(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, bool transA,
+                            const float* packedB, float beta, float* c, int64_t ldc);
+
 // The signature shared by sgemm and sgemmFixedOrder, for kernels that take either.
 using SgemmFn = void (*)(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, bool transA, const float* b,
                          int64_t ldb, bool transB, float beta, float* c, int64_t ldc);

@@ -10,9 +10,11 @@
 // result is computed from integer bit operations and correctly rounded + - x only (IEEE 754 binary32,
 // round to nearest even), in a fixed order, so it depends on the argument alone. Requirements: no
 // contraction into fused multiply-adds (C++: -ffp-contract=off; GLSL: `precise`), no fast-math, and
-// subnormal numbers kept (the device gate checks it, docs/verification.md). Accuracy: a few ulp
-// against the correctly rounded value (the op table's tolerance, tests/common/OpCases.h); exactness
-// is not the aim, equality everywhere is.
+// subnormal numbers kept (the device gate checks it, docs/verification.md). Accuracy: division and
+// square root are correctly rounded (integer arithmetic), so that the CPU may use its own instructions
+// for them (IEEE 754 requires those to be correctly rounded: cpu/ElementwiseMath.h) and get these bits;
+// the others are within a few ulp of the correctly rounded value (the op table's tolerance,
+// tests/common/OpCases.h): exactness is not their aim, equality everywhere is.
 //
 // Conventions kept by both files: every float temporary is a named variable (`precise` in GLSL), no
 // expression is split across the two differently, and constants are written with the same digits.
@@ -63,39 +65,66 @@ inline float splitExponent(float x, int& e) {
     return m;
 }
 
-// a / b for any a, b (IEEE's special cases). Within 1 ulp of the correctly rounded quotient. The
-// quotient of the mantissas is computed for every argument; the special cases then replace its bits,
-// a NaN operand above all.
+// x's significand as an integer in [2^23, 2^24), for x finite and > 0: x = n 2^(e - 23).
+inline int significandBits(float x, int& e) {
+    const float m = splitExponent(x, e);
+    const int n = (floatBitsToInt(m) & 0x007fffff) | 0x00800000;
+    return n;
+}
+
+// The bits of the float nearest to (q + f) 2^(e - 24), ties to even, where q in [2^24, 2^25) holds a
+// result's 24 significant bits and the next one, f in [0, 1) is the rest, and sticky says f != 0.
+// IEEE 754's rounding, gradual underflow included: below 2^-126 the bits that fit are kept and rounded
+// once. e > 127 (overflow) is the caller's to replace; e = 127 may round up to exactly +Inf's bits.
+inline int roundedFloatBits(int q, bool sticky, int e) {
+    const int shift = clamp(-e - 125, 1, 26);
+    const int kept = q >> shift;
+    const int guard = (q >> (shift - 1)) & 1;
+    const int rest = q & ((1 << (shift - 1)) - 1);
+    const int inexact = int(sticky) | int(rest != 0);
+    const int roundUp = guard & (inexact | (kept & 1));
+    const int biased = clamp(e + 126, 0, 253);
+    const int bits = (biased << 23) + kept + roundUp;
+    return bits;
+}
+
+// a / b for any a, b (IEEE's special cases), correctly rounded: the bits of IEEE 754's division, which
+// a CPU's division instruction gives too (cpu/ElementwiseMath.h uses it; GLSL's division is only
+// accurate to 2.5 ulp). The quotient of the significands is computed for every argument, in integers;
+// the special cases then replace its bits, a NaN operand above all (as the canonical NaN).
 inline float vDiv(float a, float b) {
     const int sign = signBit(a) ^ signBit(b);
     const float aa = vAbs(a);
     const float ab = vAbs(b);
     int ea = 0;
     int eb = 0;
-    const float ma = splitExponent(aa, ea);
-    const float mb = splitExponent(ab, eb);
-    // 1 / mb on [1, 2): a linear start (error < 1/17), then three Newton steps y' = y + y (1 - mb y).
-    float y = 1.4117647f - 0.47058824f * mb;
-    for (int i = 0; i < 3; ++i) {
-        const float residual = 1.0f - mb * y;
-        y = y + y * residual;
+    int na = significandBits(aa, ea);
+    const int nb = significandBits(ab, eb);
+    // na / nb in [1, 2), so that the quotient's exponent is e.
+    const int below = int(na < nb);
+    na = na << below;
+    const int e = ea - eb - below;
+    // Restoring division, one bit per step: q = floor(na 2^24 / nb) in [2^24, 2^25), the quotient's 24
+    // bits and the next; rem (< 2^26: 32-bit integers suffice on every GPU) is zero iff it is exact.
+    int q = 0;
+    int rem = na;
+    for (int i = 0; i < 25; ++i) {
+        const int bit = int(rem >= nb);
+        rem = rem - (nb & -bit);
+        q = q * 2 + bit;
+        rem = rem * 2;
     }
-    float q = ma * y;
-    const float remainder = ma - q * mb;
-    q = q + remainder * y;
-    const int e = ea - eb;
-    float r = scaleByPow2(q, clamp(e, -152, 128));
+    const float r = intBitsToFloat(roundedFloatBits(q, rem != 0, e));
     // The special cases as integer masks over the result's bits (all ones where a case applies): the
     // function is then straight-line code that a CPU compiler vectorizes (chained selects were not).
-    const int overflow = -int(e > 128);
-    const int underflow = -int(e < -152);
+    const int overflow = -int(e > 127);
     const int aZero = -int(aa == 0.0f);
     const int bZero = -int(ab == 0.0f);
     const int aInf = -int(vIsInf(aa));
     const int bInf = -int(vIsInf(ab));
     const int nan = -int(vIsNan(a)) | -int(vIsNan(b)) | (aZero & bZero) | (aInf & bInf);
     const int inf = overflow | aInf | bZero;
-    const int zero = underflow | aZero | bInf;
+    const int zero = aZero | bInf;
     int bits = floatBitsToInt(r);
     bits = (bits & ~(zero | inf)) | (inf & kInfBits);
     bits = (bits | sign) & ~nan;
@@ -104,24 +133,31 @@ inline float vDiv(float a, float b) {
     return result;
 }
 
-// sqrt(x); -0 stays -0, x < 0 gives NaN. Within 1 ulp of the correctly rounded root.
+// sqrt(x), correctly rounded (IEEE 754's, as a CPU's square root instruction; GLSL's is not); -0 stays
+// -0, x < 0 gives the canonical NaN.
 inline float vSqrt(float x) {
     int e = 0;
-    float m = splitExponent(x, e);
-    const bool odd = (e & 1) != 0;
-    m = odd ? m * 2.0f : m;
-    e = odd ? e - 1 : e;
-    // 1 / sqrt(m) on [1, 4): a linear start (error < 14%), then five Newton steps y' = y (1.5 - 0.5 m y^2).
-    float y = 1.1f - 0.15f * m;
-    for (int i = 0; i < 5; ++i) {
-        const float my2 = m * y * y;
-        const float factor = 1.5f - 0.5f * my2;
-        y = y * factor;
+    int n = significandBits(x, e);
+    // An even exponent: x = n 2^(e - 23) with n in [2^23, 2^25).
+    const int odd = e & 1;
+    n = n << odd;
+    e = e - odd;
+    // The root of n 2^25 digit by digit, two bits of the radicand per step (2n's 13 pairs, then 12 pairs
+    // of zeros): root = floor(sqrt(n 2^25)) in [2^24, 2^25), the root's 24 bits and the next; rem
+    // (< 2^28) is zero iff it is exact. sqrt(x) = sqrt(n 2^25) 2^(e / 2 - 24).
+    int radicand = n * 2;
+    int root = 0;
+    int rem = 0;
+    for (int i = 0; i < 25; ++i) {
+        const int pair = radicand >> 24;
+        radicand = (radicand & 0x00ffffff) * 4;
+        rem = rem * 4 + pair;
+        const int trial = root * 4 + 1;
+        const int bit = int(rem >= trial);
+        rem = rem - (trial & -bit);
+        root = root * 2 + bit;
     }
-    float s = m * y;
-    const float remainder = m - s * s;
-    s = s + 0.5f * y * remainder;
-    float r = s * exp2i(e / 2);
+    float r = intBitsToFloat(roundedFloatBits(root, rem != 0, e / 2));
     r = (x == 0.0f || vIsInf(x)) ? x : r;
     r = (vIsNan(x) || x < 0.0f) ? intBitsToFloat(kNanBits) : r;
     return r;
