@@ -285,44 +285,87 @@ std::vector<float> mlpUnitGradient(Backend& backend, const std::vector<std::vect
     return gradient;
 }
 
-// Issue 18's whole-unit proof on this device: one verifiable MLP work unit (batch 128) on the GPU's
-// verifiable shaders and on the CPU's verifiable kernels at 1 and 2 threads gives the same gradient bits
-// (NaNs equal, as coordinator::gradientDigest canonicalizes them; the suite's
-// worker_verifiable_unit_vulkan compares the SHA-256 digests through the worker's UnitComputer).
+// The gradient a worker sends for one unit of examples/cnn.json (conv3x3 32 - relu - maxpool - conv3x3 64
+// - relu - maxpool - fc128 - relu - fc10) built from the same autograd ops as nn::Model, as
+// mlpUnitGradient. Weights in parameter order: conv1 w, b, conv2 w, b, fc1 w, b, fc2 w, b.
+std::vector<float> cnnUnitGradient(Backend& backend, const std::vector<std::vector<float>>& weights,
+                                   const std::vector<float>& pixels, const std::vector<float>& labels) {
+    const Shape shapes[] = {{32, 1, 3, 3}, {32}, {64, 32, 3, 3}, {64}, {128, 64 * 7 * 7}, {128}, {10, 128}, {10}};
+    const auto batch = static_cast<int64_t>(labels.size());
+    std::vector<Variable> params;
+    for (size_t i = 0; i < 8; ++i) params.emplace_back(fromVector(shapes[i], weights[i], backend), true);
+    const Conv2dOptions same{.padding = Size2d(1, 1)};
+    Variable h(fromVector({batch, 1, 28, 28}, pixels, backend));
+    h = maxPool2d(relu(conv2d(h, params[0], params[1], same)), Size2d(2, 2));
+    h = maxPool2d(relu(conv2d(h, params[2], params[3], same)), Size2d(2, 2));
+    h = linear(relu(linear(flatten(h, 1), params[4], params[5])), params[6], params[7]);
+    const Variable loss = crossEntropy(h, fromVector({batch}, labels, backend));
+    loss.backward();
+    std::vector<float> gradient;
+    for (const Variable& p : params)
+        for (const float g : p.grad().toVector()) gradient.push_back(g * static_cast<float>(batch));
+    return gradient;
+}
+
+// Issue 18's whole-unit proof on this device: one verifiable work unit of the MLP and one of the CNN
+// (batch 128) on the GPU's verifiable shaders and on the CPU's verifiable kernels at 1 and 2 threads
+// give the same gradient bits (NaNs equal, as coordinator::gradientDigest canonicalizes them; the
+// suite's worker_verifiable_unit_vulkan compares the SHA-256 digests through the worker's UnitComputer).
 void checkVerifiableUnit(Checker& c, bool smoke, const std::function<void(const CheckRow&)>& report) {
     const int64_t batch = smoke ? 16 : 128;
-    const int64_t sizes[] = {784, 256, 128, 10};
-    Generator gen(11);
-    std::vector<std::vector<float>> weights;
-    for (int l = 0; l < 3; ++l) {
-        const float bound = 1.0f / std::sqrt(static_cast<float>(sizes[l]));
-        weights.push_back(uniform({sizes[l + 1], sizes[l]}, -bound, bound, gen).toVector());
-        weights.push_back(uniform({sizes[l + 1]}, -bound, bound, gen).toVector());
-    }
-    const std::vector<float> pixels = uniform({batch, 784}, 0.0f, 1.0f, gen).toVector();
-    std::vector<float> labels(static_cast<size_t>(batch));
-    for (float& y : labels) y = static_cast<float>(gen.nextBelow(10));
-
-    CpuBackend oneThread(1), twoThreads(2);
-    std::vector<std::vector<float>> gradients;
-    try {
-        for (Backend* b : std::initializer_list<Backend*>{&c.gpu(), &oneThread, &twoThreads}) {
-            b->setKernelMode(KernelMode::Verifiable);
-            gradients.push_back(mlpUnitGradient(*b, weights, pixels, labels));
+    using UnitGradient = std::vector<float> (*)(Backend&, const std::vector<std::vector<float>>&,
+                                                const std::vector<float>&, const std::vector<float>&);
+    struct Model {
+        const char* name;
+        std::vector<Shape> shapes;  // parameters in order
+        std::vector<int64_t> fanIn;
+        UnitGradient gradient;
+    };
+    const Model models[] = {
+        {"MLP",
+         {{256, 784}, {256}, {128, 256}, {128}, {10, 128}, {10}},
+         {784, 784, 256, 256, 128, 128},
+         &mlpUnitGradient},
+        {"CNN",
+         {{32, 1, 3, 3}, {32}, {64, 32, 3, 3}, {64}, {128, 64 * 7 * 7}, {128}, {10, 128}, {10}},
+         {9, 9, 288, 288, 3136, 3136, 128, 128},
+         &cnnUnitGradient},
+    };
+    for (const Model& model : models) {
+        Generator gen(11);
+        std::vector<std::vector<float>> weights;
+        for (size_t i = 0; i < model.shapes.size(); ++i) {
+            const float bound = 1.0f / std::sqrt(static_cast<float>(model.fanIn[i]));
+            weights.push_back(uniform(model.shapes[i], -bound, bound, gen).toVector());
         }
-    } catch (const std::exception& e) {
-        CheckRow r{std::string("verifiable MLP unit: ") + e.what(), 0, 0};
-        r.mismatch = true;
-        c.record(r, report);
-        return;
-    }
-    const char* names[] = {"CPU x1", "CPU x2"};
-    for (size_t i = 1; i < gradients.size(); ++i) {
-        CheckRow r{"verifiable, bit-exact: whole MLP unit (batch " + std::to_string(batch) + ", " +
-                       std::to_string(gradients[0].size()) + " gradient values) vs " + names[i - 1],
-                   normalizedMse(gradients[0], gradients[i]), 0};
-        r.mismatch = raven::test::firstBitDifference(gradients[0], gradients[i]) >= 0;
-        c.record(r, report);
+        const std::vector<float> pixels = uniform({batch, 784}, 0.0f, 1.0f, gen).toVector();
+        std::vector<float> labels(static_cast<size_t>(batch));
+        for (float& y : labels) y = static_cast<float>(gen.nextBelow(10));
+
+        CpuBackend oneThread(1), twoThreads(2);
+        std::vector<std::vector<float>> gradients;
+        try {
+            for (Backend* b : std::initializer_list<Backend*>{&c.gpu(), &oneThread, &twoThreads}) {
+                b->setKernelMode(KernelMode::Verifiable);
+                gradients.push_back(model.gradient(*b, weights, pixels, labels));
+            }
+            c.gpu().setKernelMode(KernelMode::Fast);
+        } catch (const std::exception& e) {
+            c.gpu().setKernelMode(KernelMode::Fast);
+            CheckRow r{std::string("verifiable ") + model.name + " unit: " + e.what(), 0, 0};
+            r.mismatch = true;
+            c.record(r, report);
+            continue;
+        }
+        const char* names[] = {"CPU x1", "CPU x2"};
+        for (size_t i = 1; i < gradients.size(); ++i) {
+            CheckRow r{"verifiable, bit-exact: whole " + std::string(model.name) + " unit (batch " +
+                           std::to_string(batch) + ", " + std::to_string(gradients[0].size()) +
+                           " gradient values) vs " + names[i - 1],
+                       normalizedMse(gradients[0], gradients[i]), 0};
+            r.mismatch = raven::test::firstBitDifference(gradients[0], gradients[i]) >= 0;
+            c.record(r, report);
+        }
     }
 }
 

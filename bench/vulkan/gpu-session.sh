@@ -7,9 +7,11 @@
 #
 #   bench/vulkan/gpu-session.sh [--out OUT_DIR] [PHASE ...]
 #
-# PHASE: build | check (the backend against the CPU backend, DeviceCheck.h) | bench (gemm, elementwise,
-# train beside PyTorch) | profile (train and gemm with per-kernel GPU times) | sweep (every GEMM
-# variant, beside cuBLAS). Default: all five, in that order (about 7 minutes on an H100). OUT_DIR:
+# PHASE: build | check (the backend against the CPU backend, DeviceCheck.h, with the verifiable MLP
+# and CNN units bit for bit) | verifiable (the MLP's and CNN's training step in the verifiable kernel
+# mode beside the fast one) | bench (gemm, elementwise, train beside PyTorch) | profile (train and gemm
+# with per-kernel GPU times) | sweep (every GEMM variant, beside cuBLAS). Default: all six, in that
+# order (about 7 minutes on an H100). OUT_DIR:
 # $OUT, else build/gpu-logs. Loader packages (.deb) in .gl/ are unpacked into / first when no
 # libvulkan.so.1 is installed (the device tool's instructions).
 set -euo pipefail
@@ -21,12 +23,12 @@ phases=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out="$2"; shift 2 ;;
-    build|check|bench|profile|sweep) phases+=("$1"); shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    build|check|verifiable|bench|profile|sweep) phases+=("$1"); shift ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "gpu-session.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-[ ${#phases[@]} -gt 0 ] || phases=(build check bench profile sweep)
+[ ${#phases[@]} -gt 0 ] || phases=(build check verifiable bench profile sweep)
 out="$(realpath -m -- "$out")"
 mkdir -p "$out"
 
@@ -52,6 +54,7 @@ for phase in "${phases[@]}"; do
   case "$phase" in
     build) "$here/gpu-build.sh" 2>&1 | tee "$out/build.txt" | tail -n 3 ;;
     check) "$here/run.sh" --bin "$bin" --what check --log "$out/vulkan-check.txt" ;;
+    verifiable) "$bin" --what train --verifiable --seconds 2 2>&1 | tee "$out/vulkan-verifiable.txt" ;;
     bench) "$here/run.sh" --bin "$bin" --log "$out/vulkan.txt" ;;
     profile) "$here/run.sh" --bin "$bin" --what gemm,train --profile --log "$out/vulkan-profile.txt" ;;
     sweep)

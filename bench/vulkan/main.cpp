@@ -9,8 +9,8 @@
 //    variant the backend chose (tile, vec4 loads, split-k; docs/vulkan.md). With --verifiable, each
 //    shape also through the verifiable kernel mode's product (compute-shaders/verifiable_gemm.comp),
 //    reported as gemm_verifiable with its time over the fast product's (the cost of the mode); train
-//    also times the MLP's step in the verifiable mode (train_verifiable, and train_verifiable_cost: its
-//    time over the fast step's).
+//    also times the MLP's and the CNN's step in the verifiable mode (train_verifiable, and
+//    train_verifiable_cost: its time over the fast step's).
 //  - elementwise: add, mul, gelu (erf) and the fused Adam update (Backend::adamUpdate) on 2^26 floats,
 //    in GB/s (bytes each kernel must read and write), beside the device's copy bandwidth measured in the
 //    same run twice: vkCmdCopyBuffer and Raven's copy shader.
@@ -518,12 +518,13 @@ double trainModel(VulkanBackend& backend, const Options& opt, const std::string&
     }
 }
 
-// With --verifiable, the MLP's step also in the verifiable kernel mode (every kernel it runs has a
-// verifiable shader), reported as train_verifiable with its time over the fast step's: the mode's cost.
+// With --verifiable, each model's step also in the verifiable kernel mode (every kernel the MLP and the
+// CNN run has a verifiable shader), reported as train_verifiable with its time over the fast step's: the
+// mode's cost.
 void benchTrain(VulkanBackend& backend, const Options& opt) {
     for (const std::string model : {"mlp", "cnn"}) {
         const double fast = trainModel(backend, opt, model, "train");
-        if (!opt.verifiable || model != "mlp") continue;
+        if (!opt.verifiable) continue;
         backend.setKernelMode(raven::KernelMode::Verifiable);
         const double verifiable = trainModel(backend, opt, model, "train_verifiable");
         backend.setKernelMode(raven::KernelMode::Fast);

@@ -25,7 +25,7 @@
 //   the fixed-order product of cpu/kernels/VerifiableGemm.h instead of OpenBLAS, the same fixed-order
 //   reductions, and no fused multiply-add anywhere (built with -ffp-contract=off): results depend on
 //   the logical shapes alone, on any x86-64 CPU at any thread count. Kernels without a verifiable form
-//   yet (avg pooling, layer and batch norm, dropout, attention) throw raven::Error in that mode.
+//   yet (layer and batch norm, dropout, attention) throw raven::Error in that mode.
 //
 // Get the shared instance with cpuBackend() (tensor/Tensor.h); cpuBackendInstance() gives the
 // concrete type for the CPU-only settings.

@@ -59,14 +59,14 @@ std::vector<int64_t> toIndices(ThreadPool& pool, const Tensor& indices, const ch
 }  // namespace
 
 // The verifiable mode (KernelMode.h) has kernels for what the MLP and CNN use: elementwise ops,
-// reductions, matrix products, softmax and cross-entropy, convolution, max pooling, embedding. The
-// others below call this first, so that a verifiable unit is never computed by a kernel whose result
-// may differ between machines.
+// reductions, matrix products, softmax and cross-entropy, convolution, max and average pooling,
+// embedding. The others below call this first, so that a verifiable unit is never computed by a kernel
+// whose result may differ between machines.
 void CpuBackend::requireFastMode(const char* op) const {
     if (kernelMode_ == KernelMode::Verifiable)
         fail(std::string("the CPU backend has no verifiable kernel for ") + op + " yet",
              "run this job in the fast kernel mode, or use a model made of layers the verifiable mode "
-             "supports (linear, conv2d, max pooling, embedding, the elementwise activations)");
+             "supports (linear, conv2d, max and average pooling, embedding, the elementwise activations)");
 }
 
 cpu::kernels::SgemmFn CpuBackend::gemmForMode() const {
@@ -133,23 +133,23 @@ Tensor CpuBackend::maxPool2dBackward(const Tensor& argmaxIn, const Tensor& gradY
 }
 
 Tensor CpuBackend::avgPool2d(const Tensor& xIn, const Pool2dWindow& window, bool countIncludePad) {
-    requireFastMode("avgPool2d");
     const Tensor x = xIn.contiguous();
     const k::Pool2dShape s = poolShape(x.shape(), window);
     s.validate();
     Tensor y = empty({s.batch, s.channels, s.outH(), s.outW()});
-    k::avg_pool2d_forward(s, hostData(x), hostData(y), countIncludePad, parallelOver(*pool_));
+    k::avg_pool2d_forward(s, hostData(x), hostData(y), countIncludePad, parallelOver(*pool_),
+                          kernelMode_ == KernelMode::Verifiable);
     return y;
 }
 
 Tensor CpuBackend::avgPool2dBackward(const Tensor& gradYIn, const Shape& inputShape, const Pool2dWindow& window,
                                      bool countIncludePad) {
-    requireFastMode("avgPool2dBackward");
     const k::Pool2dShape s = poolShape(inputShape, window);
     s.validate();
     const Tensor gradY = gradYIn.contiguous();
     Tensor dx = empty(inputShape);
-    k::avg_pool2d_backward(s, hostData(gradY), hostData(dx), countIncludePad, parallelOver(*pool_));
+    k::avg_pool2d_backward(s, hostData(gradY), hostData(dx), countIncludePad, parallelOver(*pool_),
+                           kernelMode_ == KernelMode::Verifiable);
     return dx;
 }
 

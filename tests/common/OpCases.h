@@ -405,9 +405,27 @@ inline const std::vector<OpCase>& opCases() {
                              return one(b.maxPool2dBackward(r.argmax, r.values, xs, w));
                          },
                          Tolerance::exact()});
-            t.push_back({"avgPool2d" + name, {in(xs)},
-                         [w](Backend& b, const std::vector<Tensor>& x) { return one(b.avgPool2d(x[0], w, true)); },
-                         Tolerance::within(kFp32), false});
+            // Average pooling divides by the window's size (vDiv in the verifiable mode); with padding,
+            // count_include_pad false makes the border windows' divisors differ from the inside ones.
+            for (const bool includePad : {true, false}) {
+                if (!includePad && w.padH == 0) continue;
+                const std::string pad = includePad ? "" : " count_include_pad false";
+                t.push_back({"avgPool2d" + name + pad, {in(xs)},
+                             [w, includePad](Backend& b, const std::vector<Tensor>& x) {
+                                 return one(b.avgPool2d(x[0], w, includePad));
+                             },
+                             Tolerance::within(kFp32), true,
+                             [w, includePad](const std::vector<Variable>& v) {
+                                 return avgPool2d(v[0], Size2d(w.kernelH, w.kernelW), Size2d(w.strideH, w.strideW),
+                                                  Size2d(w.padH, w.padW), includePad);
+                             }});
+                t.push_back({"avgPool2dBackward" + name + pad, {in(xs)},
+                             [w, xs, includePad](Backend& b, const std::vector<Tensor>& x) {
+                                 const Tensor y = b.avgPool2d(x[0], w, includePad);
+                                 return one(b.avgPool2dBackward(b.scalar(ScalarOp::Mul, y, 0.5f), xs, w, includePad));
+                             },
+                             Tolerance::within(kFp32)});
+            }
         }
 
         // Fused optimizer steps: the first step (no moments) and a later one, with both weight decays.

@@ -3,9 +3,11 @@
 // backward, the summed-loss gradient encoded as the unit asks), gives the same gradient digest
 // (coordinator/GradientDigest.h: SHA-256, NaNs canonicalized) on the CPU backend at 1 and 2 threads
 // and on a Vulkan device (lavapipe in CI, with validation on). Two MLPs: the worker tests' synthetic
-// one (6-16-3) and examples/mlp.json (784-256-128-10) on Fashion-MNIST-shaped data, 128 samples in
-// four shards. The fast mode's Vulkan gradient is computed too and must differ from the verifiable one
-// somewhere: otherwise the check could not tell the modes apart.
+// one (6-16-3) and examples/mlp.json (784-256-128-10); two CNNs: examples/cnn.json and a small one
+// with what the example lacks (a strided, grouped and a pointwise convolution, average pooling with
+// and without the padding counted); all but the synthetic MLP on Fashion-MNIST-shaped data, 128
+// samples in four shards. The fast mode's Vulkan gradient is computed too and must differ from the
+// verifiable one somewhere: otherwise the check could not tell the modes apart.
 #include <QFile>
 #include <QRegularExpression>
 #include <QTest>
@@ -54,6 +56,29 @@ std::string exampleSpec(const char* name) {
     return file.readAll().toStdString();
 }
 
+// A small CNN on Fashion-MNIST's [1, 28, 28] with the convolution and pooling forms examples/cnn.json
+// does not use: stride 2 with padding, groups, a pointwise (1x1) convolution, dilation, average pooling
+// counting the padding and not counting it.
+constexpr const char* kSmallCnnSpec = R"({
+  "name": "small-cnn",
+  "input": {"shape": [1, 28, 28]},
+  "layers": [
+    {"name": "conv1", "kind": "conv2d", "out_channels": 4, "kernel_size": 3, "stride": 2, "padding": 1},
+    {"name": "tanh1", "kind": "tanh"},
+    {"name": "pool1", "kind": "avg_pool2d", "kernel_size": 3, "stride": 2, "padding": 1},
+    {"name": "conv2", "kind": "conv2d", "out_channels": 6, "kernel_size": 3, "padding": 2, "dilation": 2,
+     "groups": 2},
+    {"name": "relu2", "kind": "relu"},
+    {"name": "conv3", "kind": "conv2d", "out_channels": 5, "kernel_size": 1},
+    {"name": "pool2", "kind": "avg_pool2d", "kernel_size": 3, "stride": 2, "padding": 1,
+     "count_include_pad": false},
+    {"name": "flatten", "kind": "flatten"},
+    {"name": "fc", "kind": "linear", "out": 10}
+  ],
+  "loss": {"kind": "cross_entropy"},
+  "init": {"scheme": "kaiming_uniform", "seed": 3}
+})";
+
 struct Computed {
     QString digest;
     std::vector<float> gradient;
@@ -69,6 +94,9 @@ private slots:
         QTest::addColumn<QString>("model");
         QTest::newRow("synthetic-mlp 6-16-3") << QStringLiteral("synthetic");
         QTest::newRow("examples/mlp.json 784-256-128-10") << QStringLiteral("mlp.json");
+        QTest::newRow("examples/cnn.json conv-pool-conv-pool-fc-fc") << QStringLiteral("cnn.json");
+        QTest::newRow("small CNN: strided, grouped, dilated, pointwise conv, avg pooling")
+            << QStringLiteral("small-cnn");
     }
     void sameDigestOnEveryPath() {
         QFETCH(QString, model);
@@ -78,7 +106,9 @@ private slots:
         data::ShardStore store(dir.path());
         const data::Dataset dataset = synthetic ? testing::syntheticDataset(128, 8) : fashionShapedDataset(128);
         auto manifest = std::make_shared<const data::Manifest>(data::publishDataset(dataset, store, 32));
-        const std::string spec = synthetic ? std::string(testing::kSyntheticMlpSpec) : exampleSpec("mlp.json");
+        const std::string spec = synthetic                             ? std::string(testing::kSyntheticMlpSpec)
+                                 : model == QLatin1String("small-cnn") ? std::string(kSmallCnnSpec)
+                                                                       : exampleSpec(qPrintable(model));
         nn::Model reference(nn::ModelSpec::parse(spec));
         const QByteArray weights = testing::weightsBytes(reference);
         const auto parameters = static_cast<std::uint64_t>(training::parameterCount(reference));

@@ -86,11 +86,9 @@ bool isPointwise(const Conv2dShape& s) {
     return s.kernelH == 1 && s.kernelW == 1 && s.strideH == 1 && s.strideW == 1 && s.padH == 0 && s.padW == 0;
 }
 
-// Samples per chunk of the weight gradient: a function of N alone (at most 16 chunks), so that the order
-// in which per-sample contributions are added never depends on the threads.
-int64_t samplesPerChunk(int64_t batch) { return ceilDiv(batch, std::min<int64_t>(batch, 16)); }
-
 }  // namespace
+
+int64_t conv2dWeightGradientChunk(int64_t batch) { return ceilDiv(batch, std::min<int64_t>(batch, 16)); }
 
 void conv2d_forward(const Conv2dShape& s, const float* x, const float* weight, const float* bias, float* y,
                     const ParallelFor& parallel, SgemmFn gemm) {
@@ -150,7 +148,7 @@ void conv2d_backward(const Conv2dShape& s, const float* x, const float* weight, 
     }
     if (!dx && !dweight) return;
 
-    const int64_t chunk = samplesPerChunk(s.batch), chunks = ceilDiv(s.batch, chunk);
+    const int64_t chunk = conv2dWeightGradientChunk(s.batch), chunks = ceilDiv(s.batch, chunk);
     // Chunk 0 sums into dweight itself, chunk c > 0 into partials[c - 1]; they are added in order below.
     // (the caller's thread's scratch: the workers write disjoint parts of it)
     float* partials = dweight && chunks > 1 ? scratch(ScratchSlot::Partials, (chunks - 1) * weightSize) : nullptr;

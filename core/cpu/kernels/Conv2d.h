@@ -30,6 +30,12 @@ using raven::Conv2dShape;  // tensor/LayerShapes.h
 void conv2d_forward(const Conv2dShape& shape, const float* x, const float* weight, const float* bias, float* y,
                     const ParallelFor& parallel = {}, SgemmFn gemm = &sgemm);
 
+// Samples per chunk of the weight gradient: a function of the batch alone (at most 16 chunks), so that
+// the order in which per-sample contributions are added never depends on the threads. Chunk c sums
+// samples [c * chunk, (c + 1) * chunk) in order (the first as the product alone, each next one as
+// 1 * sum + product), and the chunks are added in order: the verifiable shader follows the same plan.
+int64_t conv2dWeightGradientChunk(int64_t batch);
+
 // Given dy (the gradient of the loss with respect to y, [N, K, outH, outW]), WRITES (overwrites)
 // dx [N, C, H, W], dweight [K, C/groups, kernelH, kernelW] and dbias [K]. Any of the three may be null
 // when that gradient is not wanted; x is needed only for dweight, weight only for dx.

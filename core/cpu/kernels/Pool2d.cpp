@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cpu/kernels/Checks.h"
+#include "cpu/kernels/VerifiableMath.h"
 
 namespace raven::cpu::kernels {
 
@@ -71,6 +72,11 @@ inline float insideWindowMax(const float* plane, int64_t first, int64_t width, i
         }
     }
     return best;
+}
+
+// A window's sum over its divisor: the verifiable mode's shared division, or the CPU's own.
+float poolQuotient(float sum, float divisor, bool verifiable) {
+    return verifiable ? raven::verifiable::vDiv(sum, divisor) : sum / divisor;
 }
 
 }  // namespace
@@ -145,7 +151,7 @@ void max_pool2d_backward(const Pool2dShape& s, const int64_t* argmax, const floa
 }
 
 void avg_pool2d_forward(const Pool2dShape& s, const float* x, float* y, bool countIncludePad,
-                        const ParallelFor& parallel) {
+                        const ParallelFor& parallel, bool verifiable) {
     s.validate();
     const int64_t outH = s.outH(), outW = s.outW(), inPlane = s.height * s.width, outPlane = outH * outW;
     forEachItem(parallel, s.batch * s.channels, [&](int64_t begin, int64_t end) {
@@ -157,14 +163,14 @@ void avg_pool2d_forward(const Pool2dShape& s, const float* x, float* y, bool cou
                     float sum = 0.0f;
                     for (int64_t ih = w.h0; ih < w.h1; ++ih)
                         for (int64_t iw = w.w0; iw < w.w1; ++iw) sum += in[ih * s.width + iw];
-                    y[p * outPlane + oh * outW + ow] = sum / divisor(w, countIncludePad);
+                    y[p * outPlane + oh * outW + ow] = poolQuotient(sum, divisor(w, countIncludePad), verifiable);
                 }
         }
     });
 }
 
 void avg_pool2d_backward(const Pool2dShape& s, const float* dy, float* dx, bool countIncludePad,
-                         const ParallelFor& parallel) {
+                         const ParallelFor& parallel, bool verifiable) {
     s.validate();
     const int64_t outH = s.outH(), outW = s.outW(), inPlane = s.height * s.width, outPlane = outH * outW;
     forEachItem(parallel, s.batch * s.channels, [&](int64_t begin, int64_t end) {
@@ -174,7 +180,8 @@ void avg_pool2d_backward(const Pool2dShape& s, const float* dy, float* dx, bool 
             for (int64_t oh = 0; oh < outH; ++oh)
                 for (int64_t ow = 0; ow < outW; ++ow) {
                     const Window w = window(s, oh, ow);
-                    const float g = dy[p * outPlane + oh * outW + ow] / divisor(w, countIncludePad);
+                    const float g =
+                        poolQuotient(dy[p * outPlane + oh * outW + ow], divisor(w, countIncludePad), verifiable);
                     for (int64_t ih = w.h0; ih < w.h1; ++ih)
                         for (int64_t iw = w.w0; iw < w.w1; ++iw) out[ih * s.width + iw] += g;
                 }

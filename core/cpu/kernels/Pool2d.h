@@ -29,10 +29,13 @@ void max_pool2d_forward(const Pool2dShape& shape, const float* x, float* y, int6
 void max_pool2d_backward(const Pool2dShape& shape, const int64_t* argmax, const float* dy, float* dx,
                          const ParallelFor& parallel = {});
 
+// Average pooling divides each window's sum by its size: with `verifiable`, by VerifiableMath's vDiv
+// (the verifiable kernel mode, tensor/KernelMode.h: the same bits as verifiable_avg_pool2d.comp),
+// otherwise by the CPU's division. The sums have one fixed order either way.
 void avg_pool2d_forward(const Pool2dShape& shape, const float* x, float* y, bool countIncludePad = true,
-                        const ParallelFor& parallel = {});
+                        const ParallelFor& parallel = {}, bool verifiable = false);
 // WRITES dx [N, C, H, W] from dy [N, C, outH, outW].
 void avg_pool2d_backward(const Pool2dShape& shape, const float* dy, float* dx, bool countIncludePad = true,
-                         const ParallelFor& parallel = {});
+                         const ParallelFor& parallel = {}, bool verifiable = false);
 
 }  // namespace raven::cpu::kernels

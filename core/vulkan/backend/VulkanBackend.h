@@ -28,7 +28,8 @@
 //    recorded; they are reported as raven::Error by the next sync point.
 //  - Verifiable mode (KernelMode.h): the kernels with a verifiable shader (compute-shaders/verifiable_*,
 //    each the twin of its CPU kernel: the matrix product, the elementwise kernels, the reductions,
-//    softmax, log-softmax and cross-entropy with their gradients, max pooling and Adam so far) run it,
+//    softmax, log-softmax and cross-entropy with their gradients, convolution, max and average pooling
+//    and Adam so far) run it,
 //    bit-identical to the CPU's verifiable kernels, on a device that passes the verifiable gate; every
 //    other kernel refuses the mode with an error naming it (VulkanVerifiable.cpp).
 //  - Determinism: no float atomics; every kernel's order of accumulation depends on the logical shape

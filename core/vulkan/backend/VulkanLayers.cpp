@@ -59,20 +59,26 @@ void checkIndices(VulkanBackend& backend, const Tensor& indices, int64_t limit, 
 // --- convolution ---
 
 Tensor VulkanBackend::conv2d(const Tensor& xIn, const Tensor& weightIn, const Tensor& biasIn, const Conv2dGeometry& g) {
-    refuseUnverifiable("conv2d");
+    const bool verifiable = kernelMode_ == KernelMode::Verifiable;
+    if (verifiable) requireVerifiableDevice();
     const Tensor x = bindable(*this, xIn), weight = bindable(*this, weightIn), bias = bindable(*this, biasIn);
     const k::Conv2dShape s = convShape(x.shape(), weight.shape(), g);
     s.validate();
     Tensor y = empty({s.batch, s.outChannels, s.outH(), s.outW()});
     if (y.numel() == 0) return y;
-    layers::conv2dForward(device(), recorder(), s, whole(*this, x), whole(*this, weight), whole(*this, bias),
-                          whole(*this, y));
+    if (verifiable)
+        layers::verifiableConv2dForward(device(), recorder(), s, whole(*this, x), whole(*this, weight),
+                                        whole(*this, bias), whole(*this, y));
+    else
+        layers::conv2dForward(device(), recorder(), s, whole(*this, x), whole(*this, weight), whole(*this, bias),
+                              whole(*this, y));
     return y;
 }
 
 LayerGrads VulkanBackend::conv2dBackward(const Tensor& xIn, const Tensor& weightIn, const Tensor& gradYIn,
                                          const Shape& inputShape, const Conv2dGeometry& g, GradsWanted wanted) {
-    refuseUnverifiable("conv2dBackward");
+    const bool verifiable = kernelMode_ == KernelMode::Verifiable;
+    if (verifiable) requireVerifiableDevice();
     const auto [wantX, wantWeight, wantBias] = wanted;
     RAVEN_ASSERT(!wantWeight || xIn.defined(), "conv2dBackward: the weight gradient needs x");
     const Tensor x = wantWeight ? bindable(*this, xIn) : Tensor();
@@ -88,8 +94,17 @@ LayerGrads VulkanBackend::conv2dBackward(const Tensor& xIn, const Tensor& weight
     if (wantBias) grads.bias = make({s.outChannels});
     if (gradY.numel() == 0) return grads;
     Tensor scratch;
-    if (wantWeight && layers::conv2dBackwardScratchFloats(s) > 0)
-        scratch = empty({static_cast<int64_t>(layers::conv2dBackwardScratchFloats(s))});
+    const std::uint64_t scratchFloats =
+        verifiable ? layers::verifiableConv2dBackwardScratchFloats(s) : layers::conv2dBackwardScratchFloats(s);
+    if (wantWeight && scratchFloats > 0) scratch = empty({static_cast<int64_t>(scratchFloats)});
+    if (verifiable) {
+        const Tensor biasScratch =
+            wantBias ? empty({static_cast<int64_t>(layers::verifiableConv2dBiasScratchFloats(s))}) : Tensor();
+        layers::verifiableConv2dBackward(device(), recorder(), s, whole(*this, x), whole(*this, weight),
+                                         whole(*this, gradY), whole(*this, grads.input), whole(*this, grads.weight),
+                                         whole(*this, grads.bias), whole(*this, scratch), whole(*this, biasScratch));
+        return grads;
+    }
     layers::conv2dBackward(device(), recorder(), s, whole(*this, x), whole(*this, weight), whole(*this, gradY),
                            whole(*this, grads.input), whole(*this, grads.weight), whole(*this, grads.bias),
                            whole(*this, scratch));
@@ -131,19 +146,21 @@ Tensor VulkanBackend::maxPool2dBackward(const Tensor& argmaxIn, const Tensor& gr
 }
 
 Tensor VulkanBackend::avgPool2d(const Tensor& xIn, const Pool2dWindow& window, bool countIncludePad) {
-    refuseUnverifiable("avgPool2d");
+    const bool verifiable = kernelMode_ == KernelMode::Verifiable;
+    if (verifiable) requireVerifiableDevice();
     const Tensor x = bindable(*this, xIn);
     const k::Pool2dShape s = poolShape(x.shape(), window);
     s.validate();
     Tensor y = empty({s.batch, s.channels, s.outH(), s.outW()});
     if (y.numel() == 0) return y;
-    layers::avgPool2dForward(device(), recorder(), s, whole(*this, x), whole(*this, y), countIncludePad);
+    layers::avgPool2dForward(device(), recorder(), s, whole(*this, x), whole(*this, y), countIncludePad, verifiable);
     return y;
 }
 
 Tensor VulkanBackend::avgPool2dBackward(const Tensor& gradYIn, const Shape& inputShape, const Pool2dWindow& window,
                                         bool countIncludePad) {
-    refuseUnverifiable("avgPool2dBackward");
+    const bool verifiable = kernelMode_ == KernelMode::Verifiable;
+    if (verifiable) requireVerifiableDevice();
     const k::Pool2dShape s = poolShape(inputShape, window);
     s.validate();
     const Tensor gradY = bindable(*this, gradYIn);
@@ -152,7 +169,8 @@ Tensor VulkanBackend::avgPool2dBackward(const Tensor& gradYIn, const Shape& inpu
     auto make = [&](const Shape& shape) { return nothing ? fill(shape, 0.0f) : empty(shape); };
     Tensor dx = make(inputShape);
     if (gradY.numel() == 0 || dx.numel() == 0) return dx;
-    layers::avgPool2dBackward(device(), recorder(), s, whole(*this, gradY), whole(*this, dx), countIncludePad);
+    layers::avgPool2dBackward(device(), recorder(), s, whole(*this, gradY), whole(*this, dx), countIncludePad,
+                              verifiable);
     return dx;
 }
 

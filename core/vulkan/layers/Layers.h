@@ -31,3 +31,4 @@
 #include "vulkan/layers/Embedding.h"
 #include "vulkan/layers/LayerNorm.h"
 #include "vulkan/layers/Pool2d.h"
+#include "vulkan/layers/VerifiableConv2d.h"

@@ -54,6 +54,12 @@ const Pipeline& verifiablePipeline(Device& device, std::uint32_t mode) {
         {"verifiable_max_pool2d", 4, sizeof(PoolParams), {linearWorkgroupSize(device), mode}});
 }
 
+// verifiable_avg_pool2d.comp: MODE 0 forward, 1 backward; two bindings as the fast shaders.
+const Pipeline& verifiableAvgPipeline(Device& device, std::uint32_t mode) {
+    return device.pipelines().get(
+        {"verifiable_avg_pool2d", 2, sizeof(PoolParams), {linearWorkgroupSize(device), mode}});
+}
+
 }  // namespace
 
 void maxPool2dForward(Device& device, Recorder& recorder, const Pool2dShape& shape, const BufferRange& x,
@@ -92,21 +98,23 @@ void maxPool2dBackward(Device& device, Recorder& recorder, const Pool2dShape& sh
 }
 
 void avgPool2dForward(Device& device, Recorder& recorder, const Pool2dShape& shape, const BufferRange& x,
-                      const BufferRange& y, bool countIncludePad) {
+                      const BufferRange& y, bool countIncludePad, bool verifiable) {
     const Sizes sizes = checked("avg_pool2d", shape);
     requireFloats("avg_pool2d", "x", x, sizes.input);
     requireFloats("avg_pool2d", "y", y, sizes.output);
-    const Pipeline& pipeline = pipelineFor(device, "layer_avg_pool2d_forward", 2);
+    const Pipeline& pipeline =
+        verifiable ? verifiableAvgPipeline(device, 0) : pipelineFor(device, "layer_avg_pool2d_forward", 2);
     recorder.dispatch(pipeline, {{x, Access::Read}, {y, Access::Write}}, paramsOf(shape, countIncludePad),
                       Recorder::groupsFor(sizes.output, pipeline.desc.specialization[0]));
 }
 
 void avgPool2dBackward(Device& device, Recorder& recorder, const Pool2dShape& shape, const BufferRange& dy,
-                       const BufferRange& dx, bool countIncludePad) {
+                       const BufferRange& dx, bool countIncludePad, bool verifiable) {
     const Sizes sizes = checked("avg_pool2d backward", shape);
     requireFloats("avg_pool2d backward", "dy", dy, sizes.output);
     requireFloats("avg_pool2d backward", "dx", dx, sizes.input);
-    const Pipeline& pipeline = pipelineFor(device, "layer_avg_pool2d_backward", 2);
+    const Pipeline& pipeline =
+        verifiable ? verifiableAvgPipeline(device, 1) : pipelineFor(device, "layer_avg_pool2d_backward", 2);
     recorder.dispatch(pipeline, {{dy, Access::Read}, {dx, Access::Write}}, paramsOf(shape, countIncludePad),
                       Recorder::groupsFor(sizes.input, pipeline.desc.specialization[0]));
 }

@@ -28,10 +28,13 @@ void maxPool2dBackward(Device& device, Recorder& recorder, const cpu::kernels::P
                        const BufferRange& argmax, const BufferRange& dy, const BufferRange& dx,
                        bool verifiable = false);
 
+// With `verifiable`, verifiable_avg_pool2d.comp: the CPU's verifiable avg_pool2d bits (its sums in the
+// same order, VerifiableMath's division).
 void avgPool2dForward(Device& device, Recorder& recorder, const cpu::kernels::Pool2dShape& shape, const BufferRange& x,
-                      const BufferRange& y, bool countIncludePad = true);
+                      const BufferRange& y, bool countIncludePad = true, bool verifiable = false);
 // WRITES dx [N, C, H, W] from dy [N, C, outH, outW].
 void avgPool2dBackward(Device& device, Recorder& recorder, const cpu::kernels::Pool2dShape& shape,
-                       const BufferRange& dy, const BufferRange& dx, bool countIncludePad = true);
+                       const BufferRange& dy, const BufferRange& dx, bool countIncludePad = true,
+                       bool verifiable = false);
 
 }  // namespace raven::vulkan::layers
