@@ -137,6 +137,8 @@ ledger::CreditSweep Engine::quarantine(ledger::ContributorId contributor, const 
     const ledger::CreditSweep withheld =
         ledger_->revokePendingCredits(contributor, ledger::RevokeReason::Quarantined, utcNow());
     const QList<ledger::ActiveLease> held = leases_->activeLeases(contributor);
+    // They may have been summed into verifiable models unchecked: rewound out at the next step (ModelRewind.h).
+    noteRewindsDue(contributor, withheld.settled);
     if (held.isEmpty()) return withheld;
     leases_->handBackAll(contributor, utcNow());
     workersLeft(held, QStringLiteral("quarantined"));
