@@ -198,6 +198,10 @@ private:
     // The archive's steps that no rewind can need any more go (RewindArchive::keptFrom).
     void trimRewindArchive(const JobRunner& runner);
     void rewindEvent(ledger::JobId job, const RewindSummary& summary, const QString& who, qint64 to);
+    // The job's due rewinds into its archive's due.json (fsynced), so that a restart does them.
+    void persistDue(ledger::JobId job);
+    // At start-up: an interrupted rewind settled, the due ones read back (RewindArchive.h).
+    void restoreDueRewind(const JobRunner& runner);
 
     // --- EngineRequesters.cpp ---------------------------------------------------------------------
     void onUploadDataset(Session& s, const wire::Envelope& e);
@@ -293,7 +297,7 @@ private:
         qint64 earliestStep = 0;
     };
     std::map<ledger::JobId, DueRewind> rewindsDue_;
-    std::set<ledger::JobId> rewinding_;  // a rewind runs on the pool
+    std::map<ledger::JobId, std::set<ledger::WorkUnitId>> rewinding_;  // a rewind runs on the pool: its suspects
 };
 
 }  // namespace raven::coordinator

@@ -72,6 +72,7 @@ void Engine::resumeJobs() {
                 done << unit.id;
             }
             r->removeResultsExcept(done);
+            if (r->rewindable()) restoreDueRewind(*r);
             runners_[job.id] = std::move(r);
             stepStarted_[job.id] = now;
             waterfalls_[job.id].begin(StepWaterfall::Clock::now());
@@ -232,7 +233,7 @@ void Engine::onStepComputed(ledger::JobId job, const JobRunner* which, const QLi
         crashPoint(CrashPoint::VersionStored);
         // A verifiable job keeps the step's results for a rewind (RewindArchive.h), as long as one
         // of them may still be found wrong.
-        if (r.rewindable()) {
+        if (r.rewindable() && !(rewound && rewound->from >= 0)) {  // a rewind archived the step itself
             QList<ledger::WorkUnitId> summed;
             for (const ledger::WorkUnit& unit : units) summed << unit.id;
             r.archive().keepResults(report.step - 1, summed);

@@ -26,6 +26,43 @@ void Engine::noteRewindsDue(ledger::ContributorId contributor, const QList<ledge
         due.suspects.insert(credit.workUnit);
         if (!due.contributors.contains(contributor)) due.contributors << contributor;
     }
+    for (const auto& [job, due] : rewindsDue_) persistDue(job);
+}
+
+void Engine::persistDue(ledger::JobId job) {
+    const JobRunner* r = runner(job);
+    if (!r) return;
+    // What is due, and what a rewind running now does: a restart does both (again).
+    std::set<ledger::WorkUnitId> suspects;
+    if (const auto due = rewindsDue_.find(job); due != rewindsDue_.end()) suspects = due->second.suspects;
+    if (const auto running = rewinding_.find(job); running != rewinding_.end())
+        suspects.insert(running->second.begin(), running->second.end());
+    r->archive().setDue(suspects);
+}
+
+void Engine::restoreDueRewind(const JobRunner& r) {
+    // A rewind cut short before its state file was written is done again; one that wrote it is
+    // finished here (its staged files moved in).
+    const RewindArchive archive = r.archive();
+    if (archive.settleStaging(r.files().statePath()))
+        qInfo("coordinator: job %lld: a rewind interrupted after its state file was written was finished",
+              static_cast<long long>(r.id()));
+    const std::set<ledger::WorkUnitId> suspects = archive.due();
+    if (suspects.empty()) return;
+    DueRewind& due = rewindsDue_[r.id()];
+    bool first = true;
+    for (const ledger::WorkUnitId id : suspects) {
+        const std::optional<ledger::WorkUnit> unit = store_->workUnit(id);
+        if (!unit) continue;
+        due.suspects.insert(id);
+        due.earliestStep = first ? unit->modelVersion : std::min(due.earliestStep, unit->modelVersion);
+        first = false;
+        if (unit->acceptedFrom && !due.contributors.contains(*unit->acceptedFrom))
+            due.contributors << *unit->acceptedFrom;
+    }
+    if (due.suspects.empty()) rewindsDue_.erase(r.id());
+    qInfo("coordinator: job %lld: a rewind of %zu result(s) is due (kept across the restart)",
+          static_cast<long long>(r.id()), suspects.size());
 }
 
 void Engine::startRewind(JobRunner& r, const QList<ledger::WorkUnit>& units) {
@@ -53,7 +90,7 @@ void Engine::startRewind(JobRunner& r, const QList<ledger::WorkUnit>& units) {
         waterfalls_[job].applyStarted(StepWaterfall::Clock::now());
         in->prepared = r.prepareStep(units);
     }
-    rewinding_.insert(job);
+    rewinding_[job] = due.suspects;
     const JobRunner* which = &r;
     const data::ShardStore* shards = &library_->shards();
     auto run = [this, in, shards, job, which, units, who]() mutable {
@@ -82,6 +119,13 @@ void Engine::onRewound(ledger::JobId job, const JobRunner* which, const QList<le
     rewinding_.erase(job);
     JobRunner* r = runner(job);
     if (r != which) return;  // the job ended meanwhile
+    if (outcome) {
+        try {
+            persistDue(job);  // done: what stays due is what was noted while it ran
+        } catch (const raven::Error& error) {
+            return failJob(job, QString::fromStdString(error.message()));
+        }
+    }
     if (!outcome) {
         // The model cannot be shown free of the caught results: the job stops rather than go on.
         failJob(job, QStringLiteral("rewinding the results of %1 failed: %2").arg(who, failure));

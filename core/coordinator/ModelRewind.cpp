@@ -1,5 +1,6 @@
 #include "coordinator/ModelRewind.h"
 
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 
@@ -7,6 +8,7 @@
 
 #include "base/Error.h"
 #include "checkpoint/Checkpoint.h"
+#include "coordinator/CrashPoints.h"
 #include "coordinator/DurableFile.h"
 #include "coordinator/GradientDigest.h"
 #include "coordinator/LearningRateSchedule.h"
@@ -43,6 +45,9 @@ public:
     RewindOutcome run() {
         QElapsedTimer timer;
         timer.start();
+        // A rewind cut short before its state file was written left its staging: discarded (or, had
+        // it been written, taken); this one starts from the archive as it is.
+        archive_.settleStaging(in_.files.statePath());
         RewindOutcome out;
         const std::set<ledger::WorkUnitId> differing = replaySuspects(out.summary);
         if (differing.empty()) {
@@ -126,6 +131,11 @@ private:
             work.model = model;
             work.optimizer = optimizer;
             work.gradientSum.assign(static_cast<std::size_t>(in_.parameterCount), 0.0f);
+            // What is recomputed goes to the staging (RewindArchive.h): the archive stays as it was
+            // until the job's state file holds the rewind's result, so a rewind cut short is done again.
+            const QString stagedStep = QDir(staged_.dir()).filePath(QString::number(step));
+            RAVEN_CHECK(QDir().mkpath(stagedStep), "cannot create " + stagedStep.toStdString(),
+                        "check the data directory's permissions");
             std::vector<std::pair<QString, QByteArrayList>> rewritten;
             std::vector<protocol::WorkResult> keptAlive;  // the pieces point into these until written
             keptAlive.reserve(static_cast<std::size_t>(units->second.size()));
@@ -140,14 +150,17 @@ private:
                     protocol::WorkResult& mine = keptAlive.emplace_back(compute(unit, weights, first));
                     first = false;
                     ++summary.recomputed;
-                    rewritten.emplace_back(path, ResultFile::pieces(who, mine, QString()));
+                    rewritten.emplace_back(staged_.resultPath(step, unit.id), ResultFile::pieces(who, mine, QString()));
                     r.gradient = mine.gradient;
                     r.samples = static_cast<std::int64_t>(mine.sampleCount);
                     r.lossSum = mine.loss;
                     r.correct = static_cast<std::int64_t>(mine.correct);
                     r.contributor = who;
                 } else {
-                    r = ResultFile::read(path, in_.parameterCount);
+                    const QByteArray bytes = readWhole(path);
+                    r = ResultFile::parse(bytes, path, in_.parameterCount);
+                    // The step due's results leave results/ with the step: the archive gets them from here.
+                    if (step == in_.version) writeDurably(staged_.resultPath(step, unit.id), bytes);
                 }
                 for (std::size_t i = 0; i < work.gradientSum.size(); ++i) work.gradientSum[i] += r.gradient[i];
                 samples += r.samples;
@@ -163,11 +176,22 @@ private:
             work.report.accuracy = static_cast<double>(correct) / static_cast<double>(samples);
             work.report.learningRate =
                 learningRateAt(in_.config.hyperparameters.lr_schedule(), in_.config.optimizer.lr, step, in_.totalSteps);
-            // The recomputed version step + 1 replaces the archived one; the last is the job's state.
-            work.statePath = step == last ? in_.files.statePath() : archive_.statePath(step + 1);
-            if (step == last) dropOldCheckpoints(from);
+            // The recomputed version step + 1 is staged; the last one becomes the job's state below.
+            const QString finalPath = QDir(staged_.dir()).filePath(QStringLiteral("final.safetensors"));
+            work.statePath = step == last ? finalPath : staged_.statePath(step + 1);
+            // Rewound from the step due itself: its state V is unchanged, kept as the archive's.
+            if (step == from && step == in_.version) staged_.keepState(step);
             product = JobRunner::computeStep(work);
         }
+        // The commit: the intent (the state's hash), the state file, then the staging over the archive.
+        const QString finalPath = QDir(staged_.dir()).filePath(QStringLiteral("final.safetensors"));
+        const QByteArray finalState = readWhole(finalPath);
+        dropOldCheckpoints(from);
+        archive_.beginCommit(finalState);
+        writeDurably(in_.files.statePath(), finalState);
+        crashPoint(CrashPoint::RewindStateWritten);
+        RAVEN_CHECK(archive_.settleStaging(in_.files.statePath()),
+                    "job " + std::to_string(in_.job) + ": the rewind's state file is not the one it announced", "");
         product->model = model;
         product->optimizer = optimizer;
         return product;
@@ -182,6 +206,7 @@ private:
 
     RewindInput& in_;
     RewindArchive archive_;
+    RewindArchive staged_ = archive_.staging();
     UnitReplay replay_;  // its own model and backend: the live verifications keep theirs
 };
 

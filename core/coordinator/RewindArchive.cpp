@@ -1,7 +1,11 @@
 #include "coordinator/RewindArchive.h"
 
+#include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QRegularExpression>
 
 #include <unistd.h>
@@ -14,9 +18,12 @@
 
 namespace raven::coordinator {
 
-RewindArchive::RewindArchive(const JobFiles& files) : files_(files) {}
+RewindArchive::RewindArchive(const JobFiles& files)
+    : files_(files), dir_(files.dir().filePath(QStringLiteral("rewind"))) {}
 
-QString RewindArchive::dir() const { return files_.dir().filePath(QStringLiteral("rewind")); }
+RewindArchive::RewindArchive(const JobFiles& files, const QString& dir) : files_(files), dir_(dir) {}
+
+QString RewindArchive::dir() const { return dir_; }
 
 QString RewindArchive::statePath(qint64 version) const {
     return QDir(dir()).filePath(QStringLiteral("state-%1.safetensors").arg(version));
@@ -76,13 +83,97 @@ void RewindArchive::dropBefore(qint64 step) const {
     for (const qint64 v : steps())
         if (v < step) QFile::remove(statePath(v));
     for (const QString& sub : root.entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
-        bool ok = false;
+        bool ok = false;  // staging/ is not a step
         const qint64 v = sub.toLongLong(&ok);
         if (ok && v < step) QDir(root.filePath(sub)).removeRecursively();
     }
 }
 
 void RewindArchive::remove() const { QDir(dir()).removeRecursively(); }
+
+namespace {
+
+QString rewindDuePath(const QString& dir) { return QDir(dir).filePath(QStringLiteral("due.json")); }
+QString rewindCommitPath(const QString& dir) { return QDir(dir).filePath(QStringLiteral("commit.json")); }
+
+QByteArray rewindSha256(const QByteArray& bytes) {
+    return QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex();
+}
+
+}  // namespace
+
+std::set<ledger::WorkUnitId> RewindArchive::due() const {
+    std::set<ledger::WorkUnitId> suspects;
+    const QString path = rewindDuePath(dir());
+    if (!QFile::exists(path)) return suspects;
+    const QJsonDocument doc = QJsonDocument::fromJson(readWhole(path));
+    RAVEN_CHECK(doc.isObject() && doc.object().value("suspects").isArray(),
+                path.toStdString() + " is not a list of suspect work units",
+                "the file was changed by hand; restore it from a backup or delete it (the rewind is then not done)");
+    for (const QJsonValue& unit : doc.object().value("suspects").toArray()) suspects.insert(unit.toInteger());
+    return suspects;
+}
+
+void RewindArchive::setDue(const std::set<ledger::WorkUnitId>& suspects) const {
+    const QString path = rewindDuePath(dir());
+    if (suspects.empty()) {
+        QFile::remove(path);
+        return;
+    }
+    RAVEN_CHECK(QDir().mkpath(dir()), "cannot create " + dir().toStdString(), "check the data directory's permissions");
+    QJsonArray list;
+    for (const ledger::WorkUnitId unit : suspects) list.append(unit);
+    writeDurably(path, QJsonDocument(QJsonObject{{"suspects", list}}).toJson(QJsonDocument::Compact));
+}
+
+RewindArchive RewindArchive::staging() const {
+    return RewindArchive(files_, QDir(dir()).filePath(QStringLiteral("staging")));
+}
+
+void RewindArchive::beginCommit(const QByteArray& stateBytes) const {
+    writeDurably(rewindCommitPath(dir()), rewindSha256(stateBytes));
+}
+
+bool RewindArchive::settleStaging(const QString& liveStatePath) const {
+    const RewindArchive staged = staging();
+    const QString commit = rewindCommitPath(dir());
+    bool committed = false;
+    if (QDir(staged.dir()).exists() && QFile::exists(commit) && QFile::exists(liveStatePath))
+        committed = readWhole(commit) == rewindSha256(readWhole(liveStatePath));
+    if (committed) {
+        // The rewind's state file is written: what it recomputed replaces the old lineage's files.
+        for (const qint64 v : staged.steps()) {
+            QFile::remove(statePath(v));
+            RAVEN_CHECK(QFile::rename(staged.statePath(v), statePath(v)),
+                        "cannot move " + staged.statePath(v).toStdString() + " into " + dir().toStdString(),
+                        "check the data directory's permissions");
+        }
+        const QDir stagedRoot(staged.dir());
+        for (const QString& sub : stagedRoot.entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+            bool ok = false;
+            const qint64 step = sub.toLongLong(&ok);
+            if (!ok) continue;
+            QList<ledger::WorkUnitId> units;
+            for (const QString& file :
+                 QDir(stagedRoot.filePath(sub)).entryList({QStringLiteral("*.result")}, QDir::Files))
+                units << file.section('.', 0, 0).toLongLong();
+            RAVEN_CHECK(QDir().mkpath(QDir(dir()).filePath(sub)),
+                        "cannot create a step folder in " + dir().toStdString(),
+                        "check the data directory's permissions");
+            for (const ledger::WorkUnitId unit : units) {
+                QFile::remove(resultPath(step, unit));
+                RAVEN_CHECK(
+                    QFile::rename(staged.resultPath(step, unit), resultPath(step, unit)),
+                    "cannot move " + staged.resultPath(step, unit).toStdString() + " into " + dir().toStdString(),
+                    "check the data directory's permissions");
+            }
+        }
+    }
+    // Cut short (or taken): the staging goes, and the intent with it.
+    QDir(staged.dir()).removeRecursively();
+    QFile::remove(commit);
+    return committed;
+}
 
 qint64 RewindArchive::keptFrom(qint64 version, std::optional<qint64> earliestPending,
                                std::optional<qint64> earliestDue) {

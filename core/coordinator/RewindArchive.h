@@ -7,6 +7,11 @@
 //                                            was before step V was applied (a hard link: no copy)
 //   jobs/<id>/rewind/<V>/<unit>.result       the accepted results step V was summed from (moved, not
 //                                            copied, from results/ once the step is applied)
+//   jobs/<id>/rewind/due.json                the rewinds due: the caught contributors' suspect units
+//   jobs/<id>/rewind/staging/...             a rewind's recomputed states and results, same layout,
+//                                            moved over the archive once its state file is written
+//   jobs/<id>/rewind/commit.json             the SHA-256 of the state file the rewind writes, written
+//                                            before it: a restart tells a finished rewind from one cut short
 //
 //   archive.keepState(V);                    // before state V + 1 replaces the state file
 //   archive.keepResults(V, units);           // once V + 1 is stored
@@ -20,6 +25,7 @@
 #include <QString>
 
 #include <optional>
+#include <set>
 
 #include "coordinator/JobFiles.h"
 #include "ledger/StoreTypes.h"
@@ -29,6 +35,7 @@ namespace raven::coordinator {
 class RewindArchive {
 public:
     explicit RewindArchive(const JobFiles& files);
+    RewindArchive(const JobFiles& files, const QString& dir);
 
     QString dir() const;
     QString statePath(qint64 version) const;
@@ -48,6 +55,21 @@ public:
     // Removes the whole archive (the job ended).
     void remove() const;
 
+    // --- a rewind's crash safety (ModelRewind.h) ------------------------------------------------
+    // The suspect units of the rewinds due, kept across a restart; empty: none.
+    std::set<ledger::WorkUnitId> due() const;
+    // Replaces the file's list (fsynced); an empty set removes the file.
+    void setDue(const std::set<ledger::WorkUnitId>& suspects) const;
+    // Where a rewind writes what it recomputes: the same layout under staging/.
+    RewindArchive staging() const;
+    // The intent, before the rewind's last write: the state file will hold `stateBytes`.
+    void beginCommit(const QByteArray& stateBytes) const;
+    // After the rewind's state file is written, or at start-up: when the state file holds what
+    // beginCommit() announced, the staged states and results replace the archived ones (the rewind
+    // happened); else they are discarded (it was cut short: the archive is as before it, and the
+    // rewind is done again). Returns whether the staged files were taken.
+    bool settleStaging(const QString& liveStatePath) const;
+
     // The retention rule: the first step to keep when the job is at `version`, the earliest model
     // version with a pending credit is `earliestPending` (none: nullopt) and the earliest step a
     // rewind still due needs is `earliestDue` (none: nullopt). Nothing below it can be rewound any
@@ -56,6 +78,7 @@ public:
 
 private:
     JobFiles files_;
+    QString dir_;
 };
 
 }  // namespace raven::coordinator

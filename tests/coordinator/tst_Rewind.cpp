@@ -66,23 +66,31 @@ class RewindTest : public QObject {
         return run;
     }
 
-private slots:
-    void aTrustedCheatersUncheckedResultsAreRewoundOut() {
-        Deployment clean;
-        std::vector<std::unique_ptr<TestWorker>> honestPool;
-        const Trained reference = train(clean, {{1.0, 1, 0, {}}, {1.0, 1, 0, {}}, {1.0, 1, 0, {}}}, honestPool);
-        QVERIFY(clean.coordinator->ledger().audit().ok());
+    // The same job trained by three honest workers: what every rewound run must equal.
+    const Trained& reference() {
+        if (!reference_) {
+            Deployment clean;
+            std::vector<std::unique_ptr<TestWorker>> honestPool;
+            reference_ = train(clean, {{1.0, 1, 0, {}}, {1.0, 1, 0, {}}, {1.0, 1, 0, {}}}, honestPool);
+            if (!clean.coordinator->ledger().audit().ok()) qFatal("the clean run's audit failed");
+        }
+        return *reference_;
+    }
 
-        Deployment d;
+    // Trusted after two units, credits pending for the whole job (every unchecked result can still be
+    // taken back).
+    static void configure(Deployment& d) {
         d.options.verification.probationUnits = 2;
         d.options.verification.halvingUnits = 1;
-        // Credits stay pending for the whole job: every unchecked result can still be taken back.
         d.options.creditWindow = ledger::CreditWindow{600, 1000};
-        std::vector<std::unique_ptr<TestWorker>> pool;
-        int wrongSent = 0;
-        // After its probation: a negated gradient on each unit the coordinator will not replay, three
-        // times, then a zero gradient (ResultPlausibility doubts it, so it is replayed: caught).
-        auto cheat = [&d, &pool, &wrongSent](protocol::WorkResult& r, int n) {
+    }
+
+    // After its probation: a negated gradient on each unit the coordinator will not replay, three
+    // times, then a zero gradient (ResultPlausibility doubts it, so it is replayed: caught).
+    static std::function<void(protocol::WorkResult&, int)> cheater(Deployment& d,
+                                                                   std::vector<std::unique_ptr<TestWorker>>& pool,
+                                                                   int& wrongSent) {
+        return [&d, &pool, &wrongSent](protocol::WorkResult& r, int n) {
             if (n < 3) return;
             if (wrongSent >= 3) {
                 std::fill(r.gradient.begin(), r.gradient.end(), 0.0f);
@@ -93,7 +101,19 @@ private slots:
             for (float& g : r.gradient) g = -g;
             ++wrongSent;
         };
-        const Trained run = train(d, {{1.0, 1, 0, cheat}, {1.0, 1, 0, {}}, {1.0, 1, 0, {}}}, pool);
+    }
+
+    std::optional<Trained> reference_;
+
+private slots:
+    void aTrustedCheatersUncheckedResultsAreRewoundOut() {
+        const Trained& clean = reference();
+        Deployment d;
+        configure(d);
+        std::vector<std::unique_ptr<TestWorker>> pool;
+        int wrongSent = 0;
+        const Trained run =
+            train(d, {{1.0, 1, 0, cheater(d, pool, wrongSent)}, {1.0, 1, 0, {}}, {1.0, 1, 0, {}}}, pool);
 
         const TestWorker& cheater = *pool[0];
         const coordinator::ResultVerifier& verifier = d.coordinator->verifier();
@@ -103,11 +123,11 @@ private slots:
         QVERIFY2(cheater.creditedForTampered > 0, "no wrong result was accepted: the test proves nothing");
 
         // Nothing wrong remains in the model: the clean run's bits.
-        const QByteArray mine = weightsSha256(run.weights), theirs = weightsSha256(reference.weights);
+        const QByteArray mine = weightsSha256(run.weights), theirs = weightsSha256(clean.weights);
         qInfo("final weights SHA-256: rewound run %s, clean run %s", mine.constData(), theirs.constData());
         QCOMPARE(mine, theirs);
-        QCOMPARE(run.weights.size(), reference.weights.size());
-        for (const auto& [name, values] : reference.weights) QVERIFY2(run.weights.at(name) == values, name.c_str());
+        QCOMPARE(run.weights.size(), clean.weights.size());
+        for (const auto& [name, values] : clean.weights) QVERIFY2(run.weights.at(name) == values, name.c_str());
 
         // The job's log says what was rewound, and its metrics line carries the figures.
         const coordinator::JobFiles files(d.options.dataDir, std::stoll(run.job));
@@ -133,6 +153,56 @@ private slots:
             QVERIFY(!verifier.quarantined(pool[i]->contributorId));
         }
         const ledger::AuditReport audit = ledger.audit();
+        QVERIFY2(audit.ok(), qPrintable(audit.problems.join('\n')));
+    }
+
+    // The coordinator stops (as a crash: nothing saved on the way out) right after the cheater is
+    // caught, before the rewind ran or while it runs: the rewind due is on disk (due.json), and the
+    // restarted coordinator does it (again), so the job still ends with the clean run's bits.
+    void aRewindDueSurvivesARestart() {
+        const Trained& clean = reference();
+        Deployment d;
+        configure(d);
+        d.options.verificationSeed = 42;
+        d.start();
+        auto requester = d.requester();
+        const std::string job = d.submitJob(*requester, rewindJob());
+        std::vector<std::unique_ptr<TestWorker>> pool;
+        int wrongSent = 0;
+        const std::vector<TestWorker::Behaviour> behaviours = {
+            {1.0, 1, 0, cheater(d, pool, wrongSent)}, {1.0, 1, 0, {}}, {1.0, 1, 0, {}}};
+        for (std::size_t i = 0; i < behaviours.size(); ++i)
+            pool.push_back(std::make_unique<TestWorker>(d.coordinator->url(),
+                                                        d.coordinator->addContributor("w").toStdString(),
+                                                        d.workerDir(QStringLiteral("worker%1").arg(i)), behaviours[i]));
+        QVERIFY(QTest::qWaitFor([&] { return d.coordinator->verifier().quarantined(pool[0]->contributorId); }, 120000));
+        QVERIFY2(pool[0]->creditedForTampered > 0, "no wrong result was accepted: the test proves nothing");
+        for (auto& w : pool) w->stop();
+        d.coordinator.reset();
+        const coordinator::JobFiles files(d.options.dataDir, std::stoll(job));
+        const std::set<ledger::WorkUnitId> due = coordinator::RewindArchive(files).due();
+        qInfo("stopped with %zu suspect result(s) due for a rewind", due.size());
+        QVERIFY(!due.empty());
+
+        d.start();
+        QSignalSpy ended(d.coordinator.get(), &coordinator::Coordinator::jobEnded);
+        std::vector<std::unique_ptr<TestWorker>> after;
+        for (int i = 0; i < 2; ++i)
+            after.push_back(std::make_unique<TestWorker>(
+                d.coordinator->url(), d.coordinator->addContributor("again").toStdString(),
+                d.workerDir(QStringLiteral("after%1").arg(i)), TestWorker::Behaviour{1.0, 1, 0, {}}));
+        QVERIFY(QTest::qWaitFor([&] { return ended.size() == 1; }, 120000));
+        QCOMPARE(ended[0][1].toString(), QStringLiteral("done"));
+        const std::map<std::string, std::vector<float>> weights =
+            checkpointWeights(d.downloadCheckpoint(*d.requester(), job));
+        for (auto& w : after) w->stop();
+        const QByteArray mine = weightsSha256(weights), theirs = weightsSha256(clean.weights);
+        qInfo("final weights SHA-256 after the restart: %s, clean run %s", mine.constData(), theirs.constData());
+        QCOMPARE(mine, theirs);
+        QFile events(files.dir().filePath(QStringLiteral("events.jsonl")));
+        QVERIFY(events.open(QIODevice::ReadOnly));
+        QVERIFY(events.readAll().contains("rewound from version"));
+        const ledger::AuditReport audit = d.coordinator->ledger().audit();
         QVERIFY2(audit.ok(), qPrintable(audit.problems.join('\n')));
     }
 };

@@ -67,6 +67,57 @@ private slots:
         QVERIFY(!QDir(archive.dir()).exists());
         QVERIFY(QFile::exists(files.statePath()));
     }
+
+    // A rewind's crash safety: its recomputed files wait in the staging until the state file holds
+    // the bytes it announced; a restart takes them when it does, and discards them when it does not
+    // (the archive is then untouched, and the rewind due, kept in due.json, is done again).
+    void aRewindCutShortIsDiscardedAndAFinishedOneTaken() {
+        QTemporaryDir data;
+        const JobFiles files(data.path(), 4);
+        files.create();
+        const RewindArchive archive(files);
+        writeDurably(files.statePath(), "old lineage, version 2");
+        archive.keepState(2);
+        writeDurably(files.resultPath(20), "a wrong result of step 2");
+        archive.keepResults(2, {20});
+        writeDurably(files.statePath(), "old lineage, version 3");
+
+        QVERIFY(archive.due().empty());
+        archive.setDue({20, 21});
+        QCOMPARE(RewindArchive(files).due(), (std::set<ledger::WorkUnitId>{20, 21}));  // read back from disk
+
+        const RewindArchive staged = archive.staging();
+        const auto stage = [&] {
+            QVERIFY(QDir().mkpath(QDir(staged.dir()).filePath("2")));
+            writeDurably(staged.resultPath(2, 20), "the replay's result");
+            writeDurably(staged.statePath(3), "new lineage, version 3");
+        };
+        // Cut short before the intent: discarded.
+        stage();
+        QVERIFY(!archive.settleStaging(files.statePath()));
+        QVERIFY(!QDir(staged.dir()).exists());
+        QCOMPARE(readWhole(archive.resultPath(2, 20)), QByteArray("a wrong result of step 2"));
+        // Cut short after the intent, before the state file was written: discarded too.
+        stage();
+        archive.beginCommit("new lineage, version 4");
+        QVERIFY(!archive.settleStaging(files.statePath()));
+        QCOMPARE(readWhole(archive.resultPath(2, 20)), QByteArray("a wrong result of step 2"));
+        QVERIFY(!archive.hasStep(3));
+        // The state file written: the staged files replace the archived ones.
+        stage();
+        archive.beginCommit("new lineage, version 4");
+        writeDurably(files.statePath(), "new lineage, version 4");
+        QVERIFY(archive.settleStaging(files.statePath()));
+        QCOMPARE(readWhole(archive.resultPath(2, 20)), QByteArray("the replay's result"));
+        QCOMPARE(readWhole(archive.statePath(3)), QByteArray("new lineage, version 3"));
+        QCOMPARE(readWhole(archive.statePath(2)),
+                 QByteArray("old lineage, version 2"));  // before the rewind's first step
+        QVERIFY(!QDir(staged.dir()).exists());
+        QCOMPARE(archive.steps(), (QList<qint64>{2, 3}));  // staging/ is never taken for a step
+
+        archive.setDue({});
+        QVERIFY(archive.due().empty());
+    }
 };
 
 QTEST_GUILESS_MAIN(RewindArchiveTest)
