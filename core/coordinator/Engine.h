@@ -188,8 +188,9 @@ private:
     void endVerification(ledger::JobId job);
 
     // --- EngineRewind.cpp: a caught contributor's unchecked results out of the model (ModelRewind.h)
-    // Notes the quarantined contributor's revoked results of rewindable jobs: a rewind is due there.
-    void noteRewindsDue(ledger::ContributorId contributor, const QList<ledger::UnitCredit>& revoked);
+    // Notes the results of a contributor about to be quarantined that no replay checked (pending
+    // credits) in rewindable jobs: a rewind is due there, kept on disk (due.json).
+    void noteRewindsDue(ledger::ContributorId contributor);
     bool rewindDue(ledger::JobId job) const { return rewindsDue_.count(job) > 0; }
     // The due rewind on the pool; `units`: the step due (all done), or empty when the plan is done.
     void startRewind(JobRunner& runner, const QList<ledger::WorkUnit>& units);

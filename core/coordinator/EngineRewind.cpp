@@ -14,19 +14,27 @@
 
 namespace raven::coordinator {
 
-void Engine::noteRewindsDue(ledger::ContributorId contributor, const QList<ledger::UnitCredit>& revoked) {
-    for (const ledger::UnitCredit& credit : revoked) {
-        const JobRunner* r = runner(credit.job);
-        if (!r || !r->rewindable()) continue;
-        const std::optional<ledger::WorkUnit> unit = store_->workUnit(credit.workUnit);
-        if (!unit) continue;
-        const bool fresh = rewindsDue_.count(credit.job) == 0;
-        DueRewind& due = rewindsDue_[credit.job];
-        due.earliestStep = fresh ? unit->modelVersion : std::min(due.earliestStep, unit->modelVersion);
-        due.suspects.insert(credit.workUnit);
-        if (!due.contributors.contains(contributor)) due.contributors << contributor;
+void Engine::noteRewindsDue(ledger::ContributorId contributor) {
+    // Called before its credits are revoked: its results whose credit is pending now are the ones no
+    // replay checked. They are on disk as due before the revocation, so no crash in between loses them.
+    for (const auto& [job, r] : runners_) {
+        if (!r->rewindable()) continue;
+        const QList<qint64> kept = r->archive().steps();
+        const qint64 first = kept.isEmpty() ? r->version() : std::min(kept.first(), r->version());
+        bool noted = false;
+        for (const ledger::WorkUnit& unit : store_->workUnits(job, std::nullopt, ledger::WorkUnitState::Done)) {
+            if (unit.modelVersion < first || unit.acceptedFrom != contributor) continue;
+            const std::optional<ledger::UnitCredit> credit = ledger_->credit(unit.id);
+            if (!credit || credit->state != ledger::CreditState::Pending) continue;
+            const bool fresh = rewindsDue_.count(job) == 0;
+            DueRewind& due = rewindsDue_[job];
+            due.earliestStep = fresh ? unit.modelVersion : std::min(due.earliestStep, unit.modelVersion);
+            due.suspects.insert(unit.id);
+            if (!due.contributors.contains(contributor)) due.contributors << contributor;
+            noted = true;
+        }
+        if (noted) persistDue(job);
     }
-    for (const auto& [job, due] : rewindsDue_) persistDue(job);
 }
 
 void Engine::persistDue(ledger::JobId job) {
