@@ -26,6 +26,7 @@ constexpr std::array kNames{
     Named{CrashPoint::StateWritten, "state-written"},
     Named{CrashPoint::VersionStored, "version-stored"},
     Named{CrashPoint::CheckpointWritten, "checkpoint-written"},
+    Named{CrashPoint::RewindStateWritten, "rewind-state-written"},
 };
 
 const char* nameOf(CrashPoint point) {

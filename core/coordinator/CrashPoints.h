@@ -23,6 +23,7 @@ enum class CrashPoint {
     StateWritten,           // a step's state file is on disk, the store is a version behind
     VersionStored,          // the store has the new version (and the next step's units), the step's result files and units remain
     CheckpointWritten,      // a v<version> checkpoint is on disk, older ones are not pruned
+    RewindStateWritten,     // a rewind's state file is on disk, its staged states and results not moved in
 };
 
 // The exit status of a process ended at a crash point (tests tell it apart from other deaths).

@@ -245,6 +245,10 @@ void Engine::tick() {
         if (confirmed.credits > 0)
             qInfo("coordinator: %lld credit(s) of %lld micro-credits confirmed: their verification window passed",
                   static_cast<long long>(confirmed.credits), static_cast<long long>(confirmed.amount));
+        // Steps whose results all became final need not be kept for a rewind any more.
+        if (confirmed.credits > 0)
+            for (const auto& [id, r] : runners_)
+                if (!r->stepping() && !rewinding_.count(id)) trimRewindArchive(*r);
         // Time passing may make a leased unit old enough to speculate on, and parked requests due.
         desk_->workMayHaveAppeared();
         // Workers silent for too long lose their leases (their connection may linger for minutes). All

@@ -46,6 +46,7 @@
 #include "coordinator/LeaseDesk.h"
 #include "coordinator/LiveFleet.h"
 #include "coordinator/Metrics.h"
+#include "coordinator/ModelRewind.h"
 #include "coordinator/OutlierStrikes.h"
 #include "coordinator/PrefetchHints.h"
 #include "coordinator/RateLimiter.h"
@@ -186,6 +187,23 @@ private:
     // The job ended: what verifying it cost goes to the log (docs/verification.md); its replay model goes.
     void endVerification(ledger::JobId job);
 
+    // --- EngineRewind.cpp: a caught contributor's unchecked results out of the model (ModelRewind.h)
+    // Notes the results of a contributor about to be quarantined that no replay checked (pending
+    // credits) in rewindable jobs: a rewind is due there, kept on disk (due.json).
+    void noteRewindsDue(ledger::ContributorId contributor);
+    bool rewindDue(ledger::JobId job) const { return rewindsDue_.count(job) > 0; }
+    // The due rewind on the pool; `units`: the step due (all done), or empty when the plan is done.
+    void startRewind(JobRunner& runner, const QList<ledger::WorkUnit>& units);
+    void onRewound(ledger::JobId job, const JobRunner* runner, const QList<ledger::WorkUnit>& units,
+                   std::optional<RewindOutcome> outcome, const QString& failure, const QString& who);
+    // The archive's steps that no rewind can need any more go (RewindArchive::keptFrom).
+    void trimRewindArchive(const JobRunner& runner);
+    void rewindEvent(ledger::JobId job, const RewindSummary& summary, const QString& who, qint64 to);
+    // The job's due rewinds into its archive's due.json (fsynced), so that a restart does them.
+    void persistDue(ledger::JobId job);
+    // At start-up: an interrupted rewind settled, the due ones read back (RewindArchive.h).
+    void restoreDueRewind(const JobRunner& runner);
+
     // --- EngineRequesters.cpp ---------------------------------------------------------------------
     void onUploadDataset(Session& s, const wire::Envelope& e);
     void onUploadShard(Session& s, const wire::Envelope& e);
@@ -273,6 +291,14 @@ private:
     std::unique_ptr<GroupCommit> commit_;
     std::vector<CheckedResult> heldBack_;  // second results for units GroupCommit or replays_ hold
     bool resuming_ = false;                // in resumeJobs(): steps are applied synchronously
+    // Rewinds due (ModelRewind.h): the suspect units per job, who sent them, the earliest step.
+    struct DueRewind {
+        std::set<ledger::WorkUnitId> suspects;
+        QList<ledger::ContributorId> contributors;
+        qint64 earliestStep = 0;
+    };
+    std::map<ledger::JobId, DueRewind> rewindsDue_;
+    std::map<ledger::JobId, std::set<ledger::WorkUnitId>> rewinding_;  // a rewind runs on the pool: its suspects
 };
 
 }  // namespace raven::coordinator

@@ -72,6 +72,7 @@ void Engine::resumeJobs() {
                 done << unit.id;
             }
             r->removeResultsExcept(done);
+            if (r->rewindable()) restoreDueRewind(*r);
             runners_[job.id] = std::move(r);
             stepStarted_[job.id] = now;
             waterfalls_[job.id].begin(StepWaterfall::Clock::now());
@@ -123,8 +124,8 @@ void Engine::advance(ledger::JobId id) {
     JobRunner* r = runner(id);
     if (!r) return;
     try {
-        if (r->stepping()) return;  // onStepComputed() moves it on
-        if (r->planDone()) return completeJob(*r);
+        if (r->stepping() || rewinding_.count(id)) return;  // onStepComputed() / onRewound() moves it on
+        if (r->planDone()) return rewindDue(id) ? startRewind(*r, {}) : completeJob(*r);
         const qint64 version = r->version();
         // Read from the store once a step, then kept current by the acceptances (StepUnits.h).
         const QList<ledger::WorkUnit> units =
@@ -160,6 +161,7 @@ void Engine::advance(ledger::JobId id) {
 }
 
 void Engine::startStep(JobRunner& r, const QList<ledger::WorkUnit>& units) {
+    if (rewindDue(r.id())) return startRewind(r, units);  // the rewind applies this step too
     waterfalls_[r.id()].applyStarted(StepWaterfall::Clock::now());
     auto work = std::make_shared<StepWork>(r.prepareStep(units));
     const ledger::JobId job = r.id();
@@ -208,6 +210,7 @@ void Engine::onStepComputed(ledger::JobId job, const JobRunner* which, const QLi
         }
         const QDateTime started = stepStarted_.count(job) ? stepStarted_[job] : utcNow();
         StepWaterfall& waterfall = waterfalls_[job];
+        const std::optional<RewindSummary> rewound = product->rewind;
         const StepReport report = r.finishStep(std::move(*product));
         crashPoint(CrashPoint::StateWritten);
         const QDateTime now = utcNow();
@@ -228,6 +231,14 @@ void Engine::onStepComputed(ledger::JobId job, const JobRunner* which, const QLi
         if (!r.planDone()) advance(job);
         versionAndNextUnits.commit();
         crashPoint(CrashPoint::VersionStored);
+        // A verifiable job keeps the step's results for a rewind (RewindArchive.h), as long as one
+        // of them may still be found wrong.
+        if (r.rewindable() && !(rewound && rewound->from >= 0)) {  // a rewind archived the step itself
+            QList<ledger::WorkUnitId> summed;
+            for (const ledger::WorkUnit& unit : units) summed << unit.id;
+            r.archive().keepResults(report.step - 1, summed);
+            trimRewindArchive(r);
+        }
         // Results of the step just applied go; a stale job keeps those of the next round's lanes.
         QList<ledger::WorkUnitId> nextRound;
         if (r.staleness() > 0)
@@ -246,6 +257,13 @@ void Engine::onStepComputed(ledger::JobId job, const JobRunner* which, const QLi
         update.set_active_workers(static_cast<std::uint32_t>(report.contributors.size()));
         (*update.mutable_extra())["train_accuracy"] = report.accuracy;
         (*update.mutable_extra())["learning_rate"] = report.learningRate;
+        if (rewound && rewound->from >= 0) {
+            auto& extra = *update.mutable_extra();
+            extra["rewound_from_version"] = static_cast<double>(rewound->from);
+            extra["rewind_results_replaced"] = rewound->replaced;
+            extra["rewind_units_recomputed"] = rewound->recomputed;
+            extra["rewind_seconds"] = rewound->seconds;
+        }
         if (report.robust) {
             auto& extra = *update.mutable_extra();
             extra["robust_median_distance"] = report.robust->medianDistance;
@@ -329,6 +347,8 @@ void Engine::completeJob(JobRunner& r) {
 
 void Engine::endJob(ledger::JobId job, ledger::JobState finalState, const QString& signalName) {
     ledger_->endJob(job, finalState, utcNow());
+    // Its credits are final now (confirmed by the window at the job's end): nothing can be rewound.
+    RewindArchive(JobFiles(options_.dataDir, job)).remove();
     announceState(job, signalName == QLatin1String("failed") ? JobFiles(options_.dataDir, job).failure() : signalName);
     retire(job);
     emit owner_.jobEnded(job, signalName);
@@ -363,6 +383,7 @@ void Engine::retire(ledger::JobId job) {
     waterfalls_.erase(job);
     jobWorkers_.erase(job);
     judge_->forgetJob(job);
+    rewindsDue_.erase(job);
     endVerification(job);
     scheduler_->forgetJob(job);
 }

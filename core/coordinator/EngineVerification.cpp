@@ -132,8 +132,10 @@ ledger::CreditSweep Engine::quarantine(ledger::ContributorId contributor, const 
                  static_cast<long long>(after), qPrintable(why));
     else
         qWarning("coordinator: %s quarantined: %s", qPrintable(contributorLabel(contributor)), qPrintable(why));
-    // Its results that no replay checked are as suspect as the one caught: their credits go back to
-    // the jobs (docs/verification.md).
+    // Its results that no replay checked may have been summed into verifiable models: rewound out at
+    // the next step (ModelRewind.h), noted on disk before their credits change.
+    noteRewindsDue(contributor);
+    // They are as suspect as the one caught: their credits go back to the jobs (docs/verification.md).
     const ledger::CreditSweep withheld =
         ledger_->revokePendingCredits(contributor, ledger::RevokeReason::Quarantined, utcNow());
     const QList<ledger::ActiveLease> held = leases_->activeLeases(contributor);

@@ -260,6 +260,7 @@ StepWork JobRunner::prepareStep(const QList<ledger::WorkUnit>& units) {
     report.trainLoss = totals.lossSum / static_cast<double>(report.samples);
     report.accuracy = static_cast<double>(totals.correct) / static_cast<double>(report.samples);
     work.model = model_;
+    if (rewindable()) work.archive = RewindArchive(files_);
     work.optimizer = optimizer_;
     work.statePath = files_.statePath();
     if (staleness() > 0) {
@@ -333,6 +334,7 @@ StepProduct JobRunner::computeStep(StepWork& work) {
                     "lower the learning rate or enable gradient clipping, then submit the job again");
     // A stale job: V's weights are durable before the state file says V + 1, so that whichever file
     // a crash leaves, the weights the current round's lanes start from are on disk; V - 1's go only
+    if (work.archive) work.archive->keepState(work.version);
     // once no state file can need them.
     if (!work.roundWeightsPath.isEmpty()) writeDurably(work.roundWeightsPath, work.roundWeights);
     writeDurably(work.statePath, toBytes(nn::toCheckpoint(model, work.optimizer.get()).toSafeTensors().toBytes()));
@@ -350,10 +352,29 @@ StepReport JobRunner::finishStep(StepProduct&& product) {
     RAVEN_CHECK(stepping_ && product.report.step == version_ + 1,
                 jobText(id_) + ": a step finished that was not begun", "");
     stepping_ = false;
+    if (product.model) {  // a rewind recomputed the model: its own replaces this one
+        model_ = std::move(product.model);
+        optimizer_ = std::move(product.optimizer);
+    }
     version_ = product.report.step;
     weights_[version_] = std::move(product.weights);
     while (weights_.size() > 2) weights_.erase(weights_.begin());
     return product.report;
+}
+
+void JobRunner::adoptRewound(StepProduct&& product) {
+    RAVEN_CHECK(!stepping_ && product.model && product.report.step == version_,
+                jobText(id_) + ": a rewind of version " + std::to_string(product.report.step) +
+                    " cannot replace version " + std::to_string(version_),
+                "");
+    model_ = std::move(product.model);
+    optimizer_ = std::move(product.optimizer);
+    weights_[version_] = std::move(product.weights);
+}
+
+bool JobRunner::rewindable() const {
+    return config_.kernelMode == KernelMode::Verifiable && config_.aggregation == Aggregation::Mean &&
+           !config_.localSteps;
 }
 
 std::optional<nn::EvalResult> JobRunner::evaluate() { return testEvaluation_->evaluate(weights_.at(version_)); }

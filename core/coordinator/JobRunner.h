@@ -35,6 +35,7 @@
 #include "coordinator/JobConfig.h"
 #include "coordinator/JobFiles.h"
 #include "coordinator/OrderedGradientSum.h"
+#include "coordinator/RewindArchive.h"
 #include "coordinator/TestEvaluation.h"
 #include "data/Manifest.h"
 #include "data/ShardStore.h"
@@ -87,11 +88,25 @@ struct StepWork {
     QByteArray roundWeights;
     QString roundWeightsPath;
     QString oldRoundWeightsPath;
+    // A verifiable job keeps V's state for a rewind (RewindArchive.h) before V + 1 replaces it.
+    std::optional<RewindArchive> archive;
+};
+// What a rewind did (ModelRewind.h), for the step's metrics line.
+struct RewindSummary {
+    qint64 from = -1;    // the first version recomputed; -1: every suspect result matched, nothing rewound
+    int checked = 0;     // suspect results replayed
+    int replaced = 0;    // of which differed: replaced by the coordinator's own
+    int recomputed = 0;  // units computed again by the coordinator (the replaced and the later steps')
+    double seconds = 0.0;
 };
 // What computeStep() made: V + 1's state is durable in the state file; these are its weights.
 struct StepProduct {
     StepReport report;
     QByteArray weights;  // parameters and buffers of V + 1, as weights() serves them
+    // A rewind's product (ModelRewind.h): the model and optimizer it recomputed replace the runner's.
+    std::shared_ptr<nn::Model> model;
+    std::shared_ptr<nn::Optimizer> optimizer;
+    std::optional<RewindSummary> rewind;
 };
 
 class JobRunner {
@@ -178,6 +193,14 @@ public:
     static StepProduct computeStep(StepWork& work);
     StepReport finishStep(StepProduct&& product);
     bool stepping() const { return stepping_; }
+    // A rewind of a job whose plan is done (ModelRewind.h): its recomputed version replaces the
+    // current one, which keeps its number.
+    void adoptRewound(StepProduct&& product);
+
+    // Whether a caught contributor's unchecked results can be rewound out of this job: a verifiable
+    // job (replays give the exact bits) whose steps average their units (not robust, not local steps).
+    bool rewindable() const;
+    RewindArchive archive() const { return RewindArchive(files_); }
 
     // Loss and accuracy of the current version on the test split (nullopt when the dataset has none).
     std::optional<nn::EvalResult> evaluate();

@@ -101,6 +101,7 @@ struct UnitCredit {
 struct CreditSweep {
     qint64 credits = 0;
     MicroCredits amount = 0;
+    QList<UnitCredit> settled;  // each credit settled, in work unit order (revokePendingCredits)
 };
 
 struct DailyCredits {
@@ -184,6 +185,9 @@ public:
     // `days` >= 1: perDay covers today (the UTC day of `now`) and the days - 1 before it.
     ContributorStats contributorStats(ContributorId contributor, int days, const QDateTime& now) const;
     JobSpend jobSpend(JobId job) const;
+    // The lowest model version of the job's units whose credit is still pending (nullopt: none). A
+    // step below it holds only final results: the rewind archive need not keep it (RewindArchive.h).
+    std::optional<qint64> earliestPendingVersion(JobId job) const;
     // Over all the requester's jobs: the credits paid that are still pending verification
     // and those withheld from contributors (revoked), as {pending, revoked}.
     std::pair<MicroCredits, MicroCredits> requesterCredits(RequesterId requester) const;

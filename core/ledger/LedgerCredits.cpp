@@ -108,6 +108,7 @@ CreditSweep Ledger::revokePendingCredits(ContributorId contributor, RevokeReason
         sweep.amount += c.amount;
     }
     tx.commit();
+    sweep.settled = std::move(pending);
     return sweep;
 }
 

@@ -70,6 +70,14 @@ std::pair<MicroCredits, MicroCredits> Ledger::requesterCredits(RequesterId reque
     return {q.value(0).toLongLong(), q.value(1).toLongLong()};
 }
 
+std::optional<qint64> Ledger::earliestPendingVersion(JobId job) const {
+    QSqlQuery q = sql_.exec(QStringLiteral("SELECT MIN(w.model_version) FROM credits c JOIN work_units w ON w.id = "
+                                           "c.work_unit WHERE c.job = ? AND c.state = 'pending'"),
+                            {job});
+    if (!q.next() || q.value(0).isNull()) return std::nullopt;
+    return q.value(0).toLongLong();
+}
+
 JobSpend Ledger::jobSpend(JobId job) const {
     JobSpend spend;
     QSqlQuery q = sql_.exec(QStringLiteral("SELECT e.kind, COALESCE(SUM(p.amount), 0) FROM postings p "

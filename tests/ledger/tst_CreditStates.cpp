@@ -199,6 +199,31 @@ private slots:
         w.expectSound();
     }
 
+    // What the rewind archive is kept by (RewindArchive.h): the lowest version with a pending credit,
+    // and the credits a quarantine revoked, each named, so that their results can be replayed.
+    void theEarliestPendingVersionFollowsTheCredits() {
+        World w(kWindow);
+        w.fund(10 * kCredit, 10 * kCredit);
+        QVERIFY(!w.ledger->earliestPendingVersion(w.job));
+        const QList<WorkUnitId> first = w.units(2);
+        const QList<WorkUnitId> later =
+            w.store->addWorkUnits(w.job, 3, {NewWorkUnit{{QString(64, QLatin1Char('a'))}, kTeraflop}});
+        accept(w, later[0], w.carol);
+        QCOMPARE(w.ledger->earliestPendingVersion(w.job), std::optional<qint64>(3));
+        accept(w, first[0], w.carol);
+        accept(w, first[1], w.dave);
+        QCOMPARE(w.ledger->earliestPendingVersion(w.job), std::optional<qint64>(0));
+        QVERIFY(w.ledger->confirmCredit(first[1], kT0));  // a matching replay: final
+        const CreditSweep revoked = w.ledger->revokePendingCredits(w.carol, RevokeReason::Quarantined, kT0);
+        QCOMPARE(revoked.credits, 2);
+        QCOMPARE(revoked.settled.size(), 2);
+        QCOMPARE(revoked.settled[0].workUnit, first[0]);
+        QCOMPARE(revoked.settled[1].workUnit, later[0]);
+        QCOMPARE(revoked.settled[0].job, w.job);
+        QVERIFY(!w.ledger->earliestPendingVersion(w.job));  // every credit is final: nothing to keep
+        w.expectSound();
+    }
+
     void anOutlierRevokedAfterTheJobEndedGoesToTheRequester() {
         World w(kWindow);
         const QList<WorkUnitId> u = w.units(2, 2.0);

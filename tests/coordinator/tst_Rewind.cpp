@@ -1,0 +1,211 @@
+// Rewinding a caught contributor out of a verifiable job (issue 18 item 4), over real sockets: a
+// cheater passes probation honestly, then negates its gradient on exactly the units the coordinator
+// will not replay (it reads the sampling decision: the strongest cheater there is), and is caught
+// only when it sends a zero gradient (always replayed). Its wrong results were summed into steps
+// unchecked; the coordinator replays them, recomputes the steps from the first wrong one, and the
+// job's final weights equal those of the same job trained by honest workers alone, bit for bit. No
+// credit is paid for a wrong result, and the ledger's audit passes.
+#include <QtTest>
+
+#include <QCryptographicHash>
+
+#include "CoordinatorTestKit.h"
+#include "coordinator/JobFiles.h"
+#include "coordinator/ResultVerifier.h"
+#include "coordinator/RewindArchive.h"
+
+using namespace raven;
+using namespace raven::test;
+
+namespace {
+
+wire::Hyperparameters rewindJob() {
+    wire::Hyperparameters h = adamHyperparameters(6);
+    h.set_global_batch(128);  // 4 units a step: ~18 steps of the synthetic dataset
+    h.set_kernel_mode(wire::KERNEL_MODE_VERIFIABLE);
+    return h;
+}
+
+QByteArray weightsSha256(const std::map<std::string, std::vector<float>>& weights) {
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    for (const auto& [name, values] : weights) {
+        hash.addData(QByteArray::fromStdString(name));
+        hash.addData(QByteArrayView(reinterpret_cast<const char*>(values.data()),
+                                    static_cast<qsizetype>(values.size() * sizeof(float))));
+    }
+    return hash.result().toHex();
+}
+
+struct Trained {
+    std::map<std::string, std::vector<float>> weights;
+    std::string job;
+};
+
+}  // namespace
+
+class RewindTest : public QObject {
+    Q_OBJECT
+
+    Trained train(Deployment& d, const std::vector<TestWorker::Behaviour>& behaviours,
+                  std::vector<std::unique_ptr<TestWorker>>& pool) {
+        d.options.verificationSeed = 42;
+        d.start();
+        auto requester = d.requester();
+        QSignalSpy ended(d.coordinator.get(), &coordinator::Coordinator::jobEnded);
+        Trained run;
+        run.job = d.submitJob(*requester, rewindJob());
+        for (std::size_t i = 0; i < behaviours.size(); ++i)
+            pool.push_back(std::make_unique<TestWorker>(d.coordinator->url(),
+                                                        d.coordinator->addContributor("w").toStdString(),
+                                                        d.workerDir(QStringLiteral("worker%1").arg(i)), behaviours[i]));
+        if (!QTest::qWaitFor([&] { return ended.size() == 1; }, 120000)) qFatal("the job did not end");
+        if (ended[0][1].toString() != QStringLiteral("done"))
+            qFatal("the job ended %s", qPrintable(ended[0][1].toString()));
+        run.weights = checkpointWeights(d.downloadCheckpoint(*requester, run.job));
+        for (auto& w : pool) w->stop();
+        return run;
+    }
+
+    // The same job trained by three honest workers: what every rewound run must equal.
+    const Trained& reference() {
+        if (!reference_) {
+            Deployment clean;
+            std::vector<std::unique_ptr<TestWorker>> honestPool;
+            reference_ = train(clean, {{1.0, 1, 0, {}}, {1.0, 1, 0, {}}, {1.0, 1, 0, {}}}, honestPool);
+            if (!clean.coordinator->ledger().audit().ok()) qFatal("the clean run's audit failed");
+        }
+        return *reference_;
+    }
+
+    // Trusted after two units, credits pending for the whole job (every unchecked result can still be
+    // taken back).
+    static void configure(Deployment& d) {
+        d.options.verification.probationUnits = 2;
+        d.options.verification.halvingUnits = 1;
+        d.options.creditWindow = ledger::CreditWindow{600, 1000};
+    }
+
+    // After its probation: a negated gradient on each unit the coordinator will not replay, three
+    // times, then a zero gradient (ResultPlausibility doubts it, so it is replayed: caught).
+    static std::function<void(protocol::WorkResult&, int)> cheater(Deployment& d,
+                                                                   std::vector<std::unique_ptr<TestWorker>>& pool,
+                                                                   int& wrongSent) {
+        return [&d, &pool, &wrongSent](protocol::WorkResult& r, int n) {
+            if (n < 3) return;
+            if (wrongSent >= 3) {
+                std::fill(r.gradient.begin(), r.gradient.end(), 0.0f);
+                return;
+            }
+            const coordinator::VerificationPolicy& policy = d.coordinator->verifier().policy();
+            if (policy.shouldVerify(pool[0]->contributorId, std::stoll(r.workUnitId))) return;
+            for (float& g : r.gradient) g = -g;
+            ++wrongSent;
+        };
+    }
+
+    std::optional<Trained> reference_;
+
+private slots:
+    void aTrustedCheatersUncheckedResultsAreRewoundOut() {
+        const Trained& clean = reference();
+        Deployment d;
+        configure(d);
+        std::vector<std::unique_ptr<TestWorker>> pool;
+        int wrongSent = 0;
+        const Trained run =
+            train(d, {{1.0, 1, 0, cheater(d, pool, wrongSent)}, {1.0, 1, 0, {}}, {1.0, 1, 0, {}}}, pool);
+
+        const TestWorker& cheater = *pool[0];
+        const coordinator::ResultVerifier& verifier = d.coordinator->verifier();
+        QVERIFY(verifier.quarantined(cheater.contributorId));
+        QCOMPARE(wrongSent, 3);
+        // The negated results were accepted unchecked (and summed into steps): the rewind had work.
+        QVERIFY2(cheater.creditedForTampered > 0, "no wrong result was accepted: the test proves nothing");
+
+        // Nothing wrong remains in the model: the clean run's bits.
+        const QByteArray mine = weightsSha256(run.weights), theirs = weightsSha256(clean.weights);
+        qInfo("final weights SHA-256: rewound run %s, clean run %s", mine.constData(), theirs.constData());
+        QCOMPARE(mine, theirs);
+        QCOMPARE(run.weights.size(), clean.weights.size());
+        for (const auto& [name, values] : clean.weights) QVERIFY2(run.weights.at(name) == values, name.c_str());
+
+        // The job's log says what was rewound, and its metrics line carries the figures.
+        const coordinator::JobFiles files(d.options.dataDir, std::stoll(run.job));
+        QFile events(files.dir().filePath(QStringLiteral("events.jsonl")));
+        QVERIFY(events.open(QIODevice::ReadOnly));
+        const QByteArray log = events.readAll();
+        QVERIFY2(log.contains("rewound from version"), log.right(3000).constData());
+        QFile metrics(files.metricsPath());
+        QVERIFY(metrics.open(QIODevice::ReadOnly));
+        QVERIFY(metrics.readAll().contains("rewound_from_version"));
+        // The archive went with the job's end.
+        QVERIFY(!QDir(coordinator::RewindArchive(files).dir()).exists());
+
+        // No credit for a wrong result: the cheater keeps only what a replay checked.
+        const ledger::Ledger& ledger = d.coordinator->ledger();
+        const ledger::ContributorStats stats =
+            ledger.contributorStats(cheater.contributorId, 1, QDateTime::currentDateTimeUtc());
+        QCOMPARE(stats.pending, 0);
+        QVERIFY(stats.earned <= cheater.credited - cheater.creditedForTampered);
+        QVERIFY(stats.revoked >= cheater.creditedForTampered);
+        for (std::size_t i = 1; i < pool.size(); ++i) {
+            QVERIFY2(pool[i]->failures.empty(), pool[i]->failureText().c_str());
+            QVERIFY(!verifier.quarantined(pool[i]->contributorId));
+        }
+        const ledger::AuditReport audit = ledger.audit();
+        QVERIFY2(audit.ok(), qPrintable(audit.problems.join('\n')));
+    }
+
+    // The coordinator stops (as a crash: nothing saved on the way out) right after the cheater is
+    // caught, before the rewind ran or while it runs: the rewind due is on disk (due.json), and the
+    // restarted coordinator does it (again), so the job still ends with the clean run's bits.
+    void aRewindDueSurvivesARestart() {
+        const Trained& clean = reference();
+        Deployment d;
+        configure(d);
+        d.options.verificationSeed = 42;
+        d.start();
+        auto requester = d.requester();
+        const std::string job = d.submitJob(*requester, rewindJob());
+        std::vector<std::unique_ptr<TestWorker>> pool;
+        int wrongSent = 0;
+        const std::vector<TestWorker::Behaviour> behaviours = {
+            {1.0, 1, 0, cheater(d, pool, wrongSent)}, {1.0, 1, 0, {}}, {1.0, 1, 0, {}}};
+        for (std::size_t i = 0; i < behaviours.size(); ++i)
+            pool.push_back(std::make_unique<TestWorker>(d.coordinator->url(),
+                                                        d.coordinator->addContributor("w").toStdString(),
+                                                        d.workerDir(QStringLiteral("worker%1").arg(i)), behaviours[i]));
+        QVERIFY(QTest::qWaitFor([&] { return d.coordinator->verifier().quarantined(pool[0]->contributorId); }, 120000));
+        QVERIFY2(pool[0]->creditedForTampered > 0, "no wrong result was accepted: the test proves nothing");
+        for (auto& w : pool) w->stop();
+        d.coordinator.reset();
+        const coordinator::JobFiles files(d.options.dataDir, std::stoll(job));
+        const std::set<ledger::WorkUnitId> due = coordinator::RewindArchive(files).due();
+        qInfo("stopped with %zu suspect result(s) due for a rewind", due.size());
+        QVERIFY(!due.empty());
+
+        d.start();
+        QSignalSpy ended(d.coordinator.get(), &coordinator::Coordinator::jobEnded);
+        std::vector<std::unique_ptr<TestWorker>> after;
+        for (int i = 0; i < 2; ++i)
+            after.push_back(std::make_unique<TestWorker>(
+                d.coordinator->url(), d.coordinator->addContributor("again").toStdString(),
+                d.workerDir(QStringLiteral("after%1").arg(i)), TestWorker::Behaviour{1.0, 1, 0, {}}));
+        QVERIFY(QTest::qWaitFor([&] { return ended.size() == 1; }, 120000));
+        QCOMPARE(ended[0][1].toString(), QStringLiteral("done"));
+        const std::map<std::string, std::vector<float>> weights =
+            checkpointWeights(d.downloadCheckpoint(*d.requester(), job));
+        for (auto& w : after) w->stop();
+        const QByteArray mine = weightsSha256(weights), theirs = weightsSha256(clean.weights);
+        qInfo("final weights SHA-256 after the restart: %s, clean run %s", mine.constData(), theirs.constData());
+        QCOMPARE(mine, theirs);
+        QFile events(files.dir().filePath(QStringLiteral("events.jsonl")));
+        QVERIFY(events.open(QIODevice::ReadOnly));
+        QVERIFY(events.readAll().contains("rewound from version"));
+        const ledger::AuditReport audit = d.coordinator->ledger().audit();
+        QVERIFY2(audit.ok(), qPrintable(audit.problems.join('\n')));
+    }
+};
+
+QTEST_GUILESS_MAIN(RewindTest)
+#include "tst_Rewind.moc"
