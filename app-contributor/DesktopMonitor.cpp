@@ -1,5 +1,7 @@
 #include "DesktopMonitor.h"
 
+#include "SysfsLine.h"
+
 #include <QDBusArgument>
 #include <QDBusMessage>
 #include <QDBusPendingCallWatcher>
@@ -45,12 +47,6 @@ QDBusMessage propertyGet(const QString& service, const QString& path, const QStr
 QVariant propertyValue(const QDBusMessage& reply) {
     if (reply.type() != QDBusMessage::ReplyMessage || reply.arguments().isEmpty()) return {};
     return reply.arguments().first().value<QDBusVariant>().variant();
-}
-
-QString readLine(const QString& path) {
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly)) return {};
-    return QString::fromUtf8(f.readLine()).trimmed();
 }
 
 }  // namespace
@@ -293,13 +289,13 @@ void DesktopMonitor::fill(PolicyInputs& in) const {
 std::optional<bool> DesktopMonitor::onBatteryFromSysfs(const QString& dir) {
     bool anyMains = false, mainsOnline = false, anyBattery = false, discharging = false;
     for (const QString& name : QDir(dir).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
-        const QString type = readLine(dir + "/" + name + "/type");
+        const QString type = readSysfsLine(dir + "/" + name + "/type");
         if (type == QLatin1String("Mains")) {
             anyMains = true;
-            mainsOnline = mainsOnline || readLine(dir + "/" + name + "/online") == QLatin1String("1");
+            mainsOnline = mainsOnline || readSysfsLine(dir + "/" + name + "/online") == QLatin1String("1");
         } else if (type == QLatin1String("Battery")) {
             anyBattery = true;
-            discharging = discharging || readLine(dir + "/" + name + "/status") == QLatin1String("Discharging");
+            discharging = discharging || readSysfsLine(dir + "/" + name + "/status") == QLatin1String("Discharging");
         }
     }
     if (anyMains) return !mainsOnline;
@@ -311,7 +307,7 @@ QString DesktopMonitor::runningProgram(const QString& procDir, const QStringList
     if (names.isEmpty()) return {};
     for (const QString& pid : QDir(procDir).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
         if (!pid.front().isDigit()) continue;
-        const QString comm = readLine(procDir + "/" + pid + "/comm");
+        const QString comm = readSysfsLine(procDir + "/" + pid + "/comm");
         for (const QString& n : names)
             if (!n.trimmed().isEmpty() && comm == n.trimmed()) return comm;
     }

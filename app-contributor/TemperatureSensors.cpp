@@ -1,5 +1,7 @@
 #include "TemperatureSensors.h"
 
+#include "SysfsLine.h"
+
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -15,16 +17,10 @@ namespace {
 constexpr std::uint32_t kVendorNvidia = 0x10DE;
 constexpr std::uint32_t kVendorAmd = 0x1002;
 
-QString readLine(const QString& path) {
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly)) return {};
-    return QString::fromUtf8(f.readLine(256)).trimmed();
-}
-
 // A temp*_input in millidegrees; nullopt when unreadable or not a number.
 std::optional<double> readMillidegrees(const QString& path) {
     bool ok = false;
-    const qint64 milli = readLine(path).toLongLong(&ok);
+    const qint64 milli = readSysfsLine(path).toLongLong(&ok);
     if (!ok) return std::nullopt;
     return static_cast<double>(milli) / 1000.0;
 }
@@ -40,14 +36,14 @@ QStringList entries(const QString& dir, const QString& pattern) {
 // The temperature of one hwmon folder: the input whose label is one of `labels` (in that order of
 // preference), else, with `anyInput`, the first input.
 Temperature fromHwmon(const QString& hwmon, const QStringList& labels, bool anyInput) {
-    const QString driver = readLine(hwmon + QStringLiteral("/name"));
+    const QString driver = readSysfsLine(hwmon + QStringLiteral("/name"));
     const QStringList inputs = entries(hwmon, QStringLiteral("temp*_input"));
     for (const QString& wanted : labels)
         for (const QString& input : inputs) {
             const QString labelFile = QString(input).replace(QStringLiteral("_input"), QStringLiteral("_label"));
-            if (readLine(labelFile).compare(wanted, Qt::CaseInsensitive) != 0) continue;
+            if (readSysfsLine(labelFile).compare(wanted, Qt::CaseInsensitive) != 0) continue;
             if (auto c = readMillidegrees(input))
-                return {c, QStringLiteral("hwmon %1 (%2)").arg(driver, readLine(labelFile)), {}};
+                return {c, QStringLiteral("hwmon %1 (%2)").arg(driver, readSysfsLine(labelFile)), {}};
         }
     if (anyInput)
         for (const QString& input : inputs)
@@ -74,7 +70,7 @@ Temperature amdGpuTemperature(const QString& sysfsRoot, const QString& pciAddres
         if (QFileInfo(card).fileName().contains(QLatin1Char('-'))) continue;  // card0-DP-1: a connector
         bool amdgpu = false;
         for (const QString& hwmon : entries(card + QStringLiteral("/device/hwmon"), QStringLiteral("hwmon*")))
-            amdgpu |= readLine(hwmon + QStringLiteral("/name")) == QLatin1String("amdgpu");
+            amdgpu |= readSysfsLine(hwmon + QStringLiteral("/name")) == QLatin1String("amdgpu");
         if (!amdgpu) continue;
         if (!pciAddress.isEmpty() && pciAddressOf(card).compare(pciAddress, Qt::CaseInsensitive) != 0) continue;
         amdCards << card;
@@ -100,7 +96,7 @@ Temperature amdGpuTemperature(const QString& sysfsRoot, const QString& pciAddres
 Temperature cpuPackageTemperature(const QString& sysfsRoot) {
     const QStringList labels{QStringLiteral("Package id 0"), QStringLiteral("Tdie"), QStringLiteral("Tctl")};
     for (const QString& hwmon : entries(sysfsRoot + QStringLiteral("/class/hwmon"), QStringLiteral("hwmon*"))) {
-        const QString driver = readLine(hwmon + QStringLiteral("/name"));
+        const QString driver = readSysfsLine(hwmon + QStringLiteral("/name"));
         if (driver == QLatin1String("coretemp") || driver == QLatin1String("k10temp") ||
             driver == QLatin1String("zenpower")) {
             if (Temperature t = fromHwmon(hwmon, labels, driver != QLatin1String("coretemp")); t.celsius) return t;
@@ -109,7 +105,7 @@ Temperature cpuPackageTemperature(const QString& sysfsRoot) {
         }
     }
     for (const QString& zone : entries(sysfsRoot + QStringLiteral("/class/thermal"), QStringLiteral("thermal_zone*"))) {
-        const QString type = readLine(zone + QStringLiteral("/type"));
+        const QString type = readSysfsLine(zone + QStringLiteral("/type"));
         if (type != QLatin1String("x86_pkg_temp") && type != QLatin1String("cpu-thermal")) continue;
         if (auto c = readMillidegrees(zone + QStringLiteral("/temp")))
             return {c, QStringLiteral("thermal zone %1").arg(type), {}};

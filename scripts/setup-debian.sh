@@ -7,7 +7,7 @@ set -euo pipefail
 # One list, grouped by what needs it. Add a package here, never by hand only.
 packages=(
   # build
-  build-essential cmake ninja-build ccache pkg-config git file dpkg-dev
+  build-essential cmake ninja-build ccache lld pkg-config git file dpkg-dev
   # Qt 6 (Core, Network, WebSockets, Widgets, Charts, Sql+SQLite, DBus, Test, Concurrent, Svg)
   qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev libgl-dev qt6-websockets-dev qt6-charts-dev qt6-svg-dev
   libqt6sql6-sqlite qt6-qpa-plugins libqt6svg6 qt6-image-formats-plugins

@@ -16,8 +16,6 @@
 
 namespace raven {
 
-using safetensors::DType;
-
 namespace {
 
 constexpr const char* kCorruptHint =
@@ -26,7 +24,7 @@ constexpr const char* kCorruptHint =
 // One tensor's header entry, validated on its own; the layout across tensors is checked afterwards.
 struct Entry {
     std::string name;
-    DType dtype;
+    safetensors::DType dtype;
     std::vector<std::int64_t> shape;
     std::uint64_t begin;
     std::uint64_t end;

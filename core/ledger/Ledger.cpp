@@ -13,7 +13,6 @@ constexpr qint64 kFlopsPerTeraflop = 1'000'000'000'000;
 // flops * rate needs more than 64 bits before the division; GCC and Clang both have __int128.
 __extension__ using WideInt = __int128;
 
-std::string idText(qint64 id) { return std::to_string(id); }
 std::string amountText(MicroCredits amount) { return std::to_string(amount) + " micro-credits"; }
 
 }  // namespace
@@ -91,11 +90,12 @@ bool Ledger::post(EntryId entry, const QList<std::pair<Account, MicroCredits>>& 
 }
 
 EntryId Ledger::deposit(RequesterId requester, MicroCredits amount, const QDateTime& now) {
-    RAVEN_CHECK(amount > 0, "deposit of " + amountText(amount) + " for requester " + idText(requester),
+    RAVEN_CHECK(amount > 0, "deposit of " + amountText(amount) + " for requester " + std::to_string(requester),
                 "deposit a positive amount");
     Transaction tx(sql_);
     RAVEN_CHECK(store_.requester(requester).has_value(),
-                "deposit for requester " + idText(requester) + ", which is unknown", "register the requester first");
+                "deposit for requester " + std::to_string(requester) + ", which is unknown",
+                "register the requester first");
     const EntryId entry = addEntry(QStringLiteral("deposit"), now, std::nullopt, {});
     const bool posted = post(entry, {{Account::mint(), -amount}, {Account::requester(requester), amount}});
     RAVEN_ASSERT(posted, "the mint can always pay");
@@ -104,18 +104,19 @@ EntryId Ledger::deposit(RequesterId requester, MicroCredits amount, const QDateT
 }
 
 EntryId Ledger::fundJob(JobId jobId, MicroCredits amount, const QDateTime& now) {
-    RAVEN_CHECK(amount > 0, "funding job " + idText(jobId) + " with " + amountText(amount),
+    RAVEN_CHECK(amount > 0, "funding job " + std::to_string(jobId) + " with " + amountText(amount),
                 "fund with a positive amount");
     Transaction tx(sql_);
     const std::optional<Job> job = store_.job(jobId);
-    RAVEN_CHECK(job.has_value(), "funding job " + idText(jobId) + ", which is unknown", "check the job id");
+    RAVEN_CHECK(job.has_value(), "funding job " + std::to_string(jobId) + ", which is unknown", "check the job id");
     RAVEN_CHECK(!isTerminal(job->state),
-                "job " + idText(jobId) + " is " + nameOf(job->state).toStdString() + " and takes no more funds",
+                "job " + std::to_string(jobId) + " is " + nameOf(job->state).toStdString() + " and takes no more funds",
                 "submit a new job");
     const EntryId entry = addEntry(QStringLiteral("fund_job"), now, jobId, {});
     if (!post(entry, {{Account::requester(job->requester), -amount}, {Account::job(jobId), amount}}))
-        fail("requester " + idText(job->requester) + " has " + amountText(balance(Account::requester(job->requester))) +
-                 ", less than the " + amountText(amount) + " to fund job " + idText(jobId),
+        fail("requester " + std::to_string(job->requester) + " has " +
+                 amountText(balance(Account::requester(job->requester))) + ", less than the " + amountText(amount) +
+                 " to fund job " + std::to_string(jobId),
              "deposit more credits first or fund the job with less");
     const JobState state = job->state == JobState::OutOfBudget ? JobState::Paused : job->state;
     sql_.query(QStringLiteral("UPDATE jobs SET budget = budget + ?, state = ?, updated_at = ? WHERE id = ?"),
@@ -126,17 +127,18 @@ EntryId Ledger::fundJob(JobId jobId, MicroCredits amount, const QDateTime& now) 
 
 CreditResult Ledger::creditWorkUnit(WorkUnitId workUnit, ContributorId contributor, qint64 flops,
                                     const QDateTime& now) {
-    RAVEN_CHECK(flops > 0, "crediting work unit " + idText(workUnit) + " with " + std::to_string(flops) + " FLOPs",
+    RAVEN_CHECK(flops > 0,
+                "crediting work unit " + std::to_string(workUnit) + " with " + std::to_string(flops) + " FLOPs",
                 "credit the positive FLOP count of the unit");
     const MicroCredits price = priceOf(flops);
     Transaction tx(sql_);
     const std::optional<WorkUnit> unit = store_.workUnit(workUnit);
-    RAVEN_CHECK(unit.has_value(), "crediting work unit " + idText(workUnit) + ", which is unknown",
+    RAVEN_CHECK(unit.has_value(), "crediting work unit " + std::to_string(workUnit) + ", which is unknown",
                 "check the work unit id");
-    RAVEN_CHECK(
-        store_.contributor(contributor).has_value(),
-        "crediting work unit " + idText(workUnit) + " to contributor " + idText(contributor) + ", who is unknown",
-        "register the contributor first");
+    RAVEN_CHECK(store_.contributor(contributor).has_value(),
+                "crediting work unit " + std::to_string(workUnit) + " to contributor " + std::to_string(contributor) +
+                    ", who is unknown",
+                "register the contributor first");
     const std::optional<Job> job = store_.job(unit->job);
     RAVEN_ASSERT(job.has_value(), "a work unit's job exists (foreign key)");
 
@@ -171,10 +173,10 @@ CreditResult Ledger::creditWorkUnit(WorkUnitId workUnit, ContributorId contribut
                 sql_.query(QStringLiteral("UPDATE work_units SET state = 'done', accepted_at = ?, accepted_from = ? "
                                           "WHERE id = ? AND state <> 'done'"),
                            {toSqlTime(now), contributor, workUnit});
-            RAVEN_CHECK(
-                done.numRowsAffected() == 1,
-                "work unit " + idText(workUnit) + " is done but had no payment in " + store_.path().toStdString(),
-                "the database is inconsistent: stop the coordinator and run its audit");
+            RAVEN_CHECK(done.numRowsAffected() == 1,
+                        "work unit " + std::to_string(workUnit) + " is done but had no payment in " +
+                            store_.path().toStdString(),
+                        "the database is inconsistent: stop the coordinator and run its audit");
             sql_.query(
                 QStringLiteral("UPDATE leases SET state = CASE WHEN contributor = ? THEN 'completed' ELSE "
                                "'superseded' END, ended_at = ? WHERE work_unit = ? AND state IN ('active', 'expired')"),
@@ -202,14 +204,15 @@ CreditResult Ledger::creditWorkUnit(WorkUnitId workUnit, ContributorId contribut
 }
 
 MicroCredits Ledger::endJob(JobId jobId, JobState finalState, const QDateTime& now) {
-    RAVEN_CHECK(isTerminal(finalState), "ending job " + idText(jobId) + " as " + nameOf(finalState).toStdString(),
+    RAVEN_CHECK(isTerminal(finalState),
+                "ending job " + std::to_string(jobId) + " as " + nameOf(finalState).toStdString(),
                 "a job ends as done or cancelled");
     Transaction tx(sql_);
     const std::optional<Job> job = store_.job(jobId);
-    RAVEN_CHECK(job.has_value(), "ending job " + idText(jobId) + ", which is unknown", "check the job id");
+    RAVEN_CHECK(job.has_value(), "ending job " + std::to_string(jobId) + ", which is unknown", "check the job id");
     if (job->state == finalState) return 0;
     RAVEN_CHECK(!isTerminal(job->state),
-                "job " + idText(jobId) + " already ended as " + nameOf(job->state).toStdString(),
+                "job " + std::to_string(jobId) + " already ended as " + nameOf(job->state).toStdString(),
                 "a done or cancelled job is final");
     const MicroCredits escrow = balance(Account::job(jobId));
     if (escrow > 0) {

@@ -25,14 +25,14 @@ protected:
 
     Tensor update(std::size_t i, const Tensor& param, const Tensor& grad) override {
         const AdamStepScalars s = scalars();
-        auto& slots = slots_[i];
-        const auto m = slots.find("exp_avg");
-        const auto v = slots.find("exp_avg_sq");
-        const Tensor expAvg = m == slots.end() ? Tensor() : m->second;
-        const Tensor expAvgSq = v == slots.end() ? Tensor() : v->second;
+        auto& paramSlots = slots_[i];
+        const auto m = paramSlots.find("exp_avg");
+        const auto v = paramSlots.find("exp_avg_sq");
+        const Tensor expAvg = m == paramSlots.end() ? Tensor() : m->second;
+        const Tensor expAvgSq = v == paramSlots.end() ? Tensor() : v->second;
         const AdamUpdate r = param.backend().adamUpdate(param, grad, expAvg, expAvgSq, s);
-        slots["exp_avg"] = r.expAvg;
-        slots["exp_avg_sq"] = r.expAvgSq;
+        paramSlots["exp_avg"] = r.expAvg;
+        paramSlots["exp_avg_sq"] = r.expAvgSq;
         return r.param;
     }
 

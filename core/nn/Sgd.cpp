@@ -27,10 +27,10 @@ protected:
         s.momentum = static_cast<float>(c.momentum);
         s.oneMinusDampening = static_cast<float>(1.0 - c.dampening);
         s.nesterov = c.nesterov;
-        auto& slots = slots_[i];
-        const auto it = slots.find("momentum_buffer");
-        const SgdUpdate r = param.backend().sgdUpdate(param, grad, it == slots.end() ? Tensor() : it->second, s);
-        if (r.momentumBuffer.defined()) slots["momentum_buffer"] = r.momentumBuffer;
+        auto& paramSlots = slots_[i];
+        const auto it = paramSlots.find("momentum_buffer");
+        const SgdUpdate r = param.backend().sgdUpdate(param, grad, it == paramSlots.end() ? Tensor() : it->second, s);
+        if (r.momentumBuffer.defined()) paramSlots["momentum_buffer"] = r.momentumBuffer;
         return r.param;
     }
 };

@@ -21,9 +21,9 @@ QWebSocketProtocol::CloseCode closeCodeFor(wire::ErrorCode code) {
 }
 
 QString clampCloseReason(const QString& reason) {
-    constexpr qsizetype kMaxReasonBytes = 123;
+    constexpr qsizetype kMaxCloseReasonBytes = 123;
     QString clamped = reason;
-    while (clamped.toUtf8().size() > kMaxReasonBytes) clamped.chop(1);
+    while (clamped.toUtf8().size() > kMaxCloseReasonBytes) clamped.chop(1);
     return clamped;
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/Error.h"
+#include "data/FileBytes.h"
 
 namespace raven::worker {
 namespace {
@@ -25,7 +26,7 @@ constexpr qsizetype kRetentionOffset = 12;
 const QString kSuffix = QStringLiteral(".rvc");
 const QString kLockName = QStringLiteral(".lock");
 
-std::string str(const QString& s) { return s.toStdString(); }
+using data::str;
 
 QByteArray sha256(QByteArrayView bytes) { return QCryptographicHash::hash(bytes, QCryptographicHash::Sha256); }
 

@@ -8,6 +8,7 @@
 
 #include "base/Error.h"
 #include "checkpoint/Checkpoint.h"
+#include "data/FileBytes.h"
 #include "nn/Model.h"
 #include "nn/ModelCheckpoint.h"
 #include "protocol/Chunking.h"
@@ -20,7 +21,7 @@
 namespace raven::worker {
 namespace {
 
-std::string str(const QString& s) { return s.toStdString(); }
+using data::str;
 
 }  // namespace
 

@@ -3,6 +3,7 @@
 // port their destination was learned on, floods never return to the sender.
 #include <QtTest>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "DelayLine.h"
@@ -15,8 +16,9 @@ namespace {
 
 const Clock::time_point kT0 = Clock::time_point{} + 1000s;
 
+// The number sits in bytes 20-21 (where an IPv4 header's would be), so a frame has at least 22.
 std::vector<std::byte> frameNumbered(int n, std::size_t size = 64) {
-    std::vector<std::byte> bytes(size);
+    std::vector<std::byte> bytes(std::max<std::size_t>(size, 22));
     bytes[20] = static_cast<std::byte>(n & 0xff);
     bytes[21] = static_cast<std::byte>((n >> 8) & 0xff);
     return bytes;
