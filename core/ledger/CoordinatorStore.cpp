@@ -24,7 +24,6 @@ std::optional<qint64> optionalId(const QVariant& v) {
     if (v.isNull()) return std::nullopt;
     return v.toLongLong();
 }
-std::string idText(qint64 id) { return std::to_string(id); }
 
 const QString kJobColumns = QStringLiteral(
     "id, requester, name, spec, hyperparameters, dataset, budget, state, model_version, created_at, updated_at");
@@ -118,13 +117,13 @@ std::optional<ContributorId> CoordinatorStore::contributorByToken(const QByteArr
 }
 
 void CoordinatorStore::updateContributorDevices(ContributorId id, const QJsonArray& devices, double measuredGflops) {
-    RAVEN_CHECK(measuredGflops >= 0, "contributor " + idText(id) + " reports a negative speed",
+    RAVEN_CHECK(measuredGflops >= 0, "contributor " + std::to_string(id) + " reports a negative speed",
                 "report the measured GFLOP/s of the benchmark (0 when unknown)");
     Transaction tx(*connection_);
     SqlRows q =
         connection_->query(QStringLiteral("UPDATE contributors SET devices = ?, measured_gflops = ? WHERE id = ?"),
                           {toJson(devices), measuredGflops, id});
-    RAVEN_CHECK(q.numRowsAffected() == 1, "no contributor " + idText(id) + " in " + path().toStdString(),
+    RAVEN_CHECK(q.numRowsAffected() == 1, "no contributor " + std::to_string(id) + " in " + path().toStdString(),
                 "register the contributor first");
     tx.commit();
 }
@@ -163,9 +162,10 @@ std::optional<RequesterId> CoordinatorStore::requesterByApiKey(const QByteArray&
 
 JobId CoordinatorStore::addJob(const NewJob& job, const QDateTime& now) {
     Transaction tx(*connection_);
-    RAVEN_CHECK(requester(job.requester).has_value(),
-                "job '" + job.name.toStdString() + "' names requester " + idText(job.requester) + ", which is unknown",
-                "register the requester first");
+    RAVEN_CHECK(
+        requester(job.requester).has_value(),
+        "job '" + job.name.toStdString() + "' names requester " + std::to_string(job.requester) + ", which is unknown",
+        "register the requester first");
     SqlRows q = connection_->query(
         QStringLiteral("INSERT INTO jobs (requester, name, spec, hyperparameters, dataset, budget, state, "
                        "model_version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, 'queued', 0, ?, ?)"),
@@ -197,9 +197,10 @@ QList<Job> CoordinatorStore::jobs(std::optional<JobState> state) const {
 void CoordinatorStore::setJobState(JobId id, JobState state, const QDateTime& now) {
     Transaction tx(*connection_);
     const std::optional<Job> current = job(id);
-    RAVEN_CHECK(current.has_value(), "no job " + idText(id) + " in " + path().toStdString(), "check the job id");
+    RAVEN_CHECK(current.has_value(), "no job " + std::to_string(id) + " in " + path().toStdString(),
+                "check the job id");
     RAVEN_CHECK(!isTerminal(current->state) || current->state == state,
-                "job " + idText(id) + " is " + nameOf(current->state).toStdString() + " and cannot become " +
+                "job " + std::to_string(id) + " is " + nameOf(current->state).toStdString() + " and cannot become " +
                     nameOf(state).toStdString(),
                 "a done or cancelled job is final; submit a new job");
     connection_->query(QStringLiteral("UPDATE jobs SET state = ?, updated_at = ? WHERE id = ?"),
@@ -208,12 +209,13 @@ void CoordinatorStore::setJobState(JobId id, JobState state, const QDateTime& no
 }
 
 void CoordinatorStore::setJobModelVersion(JobId id, qint64 version, const QDateTime& now) {
-    RAVEN_CHECK(version >= 0, "job " + idText(id) + ": negative model version", "versions count steps from 0");
+    RAVEN_CHECK(version >= 0, "job " + std::to_string(id) + ": negative model version", "versions count steps from 0");
     Transaction tx(*connection_);
     SqlRows q =
         connection_->query(QStringLiteral("UPDATE jobs SET model_version = ?, updated_at = ? WHERE id = ?"),
                           {version, toSqlTime(now), id});
-    RAVEN_CHECK(q.numRowsAffected() == 1, "no job " + idText(id) + " in " + path().toStdString(), "check the job id");
+    RAVEN_CHECK(q.numRowsAffected() == 1, "no job " + std::to_string(id) + " in " + path().toStdString(),
+                "check the job id");
     tx.commit();
 }
 
@@ -222,14 +224,16 @@ void CoordinatorStore::setJobModelVersion(JobId id, qint64 version, const QDateT
 QList<WorkUnitId> CoordinatorStore::addWorkUnits(JobId jobId, qint64 modelVersion, const QList<NewWorkUnit>& units) {
     Transaction tx(*connection_);
     const std::optional<Job> owner = job(jobId);
-    RAVEN_CHECK(owner.has_value(), "no job " + idText(jobId) + " in " + path().toStdString(), "check the job id");
-    RAVEN_CHECK(!isTerminal(owner->state),
-                "job " + idText(jobId) + " is " + nameOf(owner->state).toStdString() + ": it takes no new work units",
-                "submit a new job");
+    RAVEN_CHECK(owner.has_value(), "no job " + std::to_string(jobId) + " in " + path().toStdString(),
+                "check the job id");
+    RAVEN_CHECK(
+        !isTerminal(owner->state),
+        "job " + std::to_string(jobId) + " is " + nameOf(owner->state).toStdString() + ": it takes no new work units",
+        "submit a new job");
     QList<WorkUnitId> ids;
     for (const NewWorkUnit& unit : units) {
         RAVEN_CHECK(unit.flops > 0,
-                    "a work unit of job " + idText(jobId) + " has " + std::to_string(unit.flops) + " FLOPs",
+                    "a work unit of job " + std::to_string(jobId) + " has " + std::to_string(unit.flops) + " FLOPs",
                     "give each work unit its positive FLOP count: it is what the contributor is paid for");
         SqlRows q =
             connection_->query(QStringLiteral("INSERT INTO work_units (job, model_version, shard_hashes, flops, state) "

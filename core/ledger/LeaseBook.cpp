@@ -7,7 +7,6 @@ namespace raven::ledger {
 
 namespace {
 
-std::string idText(qint64 id) { return std::to_string(id); }
 
 }  // namespace
 
@@ -16,16 +15,16 @@ LeaseBook::LeaseBook(CoordinatorStore& store, Ledger& ledger)
 
 LeaseOutcome LeaseBook::lease(WorkUnitId workUnit, ContributorId contributor, const QDateTime& deadline,
                               const QDateTime& now, LeaseMode mode) {
-    RAVEN_CHECK(deadline > now, "lease of work unit " + idText(workUnit) + " with a deadline that has passed",
+    RAVEN_CHECK(deadline > now, "lease of work unit " + std::to_string(workUnit) + " with a deadline that has passed",
                 "give the lease a deadline after now");
     Transaction tx(sql_);
     const std::optional<WorkUnit> unit = store_.workUnit(workUnit);
-    RAVEN_CHECK(unit.has_value(), "lease of work unit " + idText(workUnit) + ", which is unknown",
+    RAVEN_CHECK(unit.has_value(), "lease of work unit " + std::to_string(workUnit) + ", which is unknown",
                 "check the work unit id");
-    RAVEN_CHECK(
-        store_.contributor(contributor).has_value(),
-        "lease of work unit " + idText(workUnit) + " to contributor " + idText(contributor) + ", who is unknown",
-        "register the contributor first");
+    RAVEN_CHECK(store_.contributor(contributor).has_value(),
+                "lease of work unit " + std::to_string(workUnit) + " to contributor " + std::to_string(contributor) +
+                    ", who is unknown",
+                "register the contributor first");
     if (unit->state == WorkUnitState::Done) return LeaseOutcome::AlreadyDone;
     const std::optional<Job> job = store_.job(unit->job);
     RAVEN_ASSERT(job.has_value(), "a work unit's job exists (foreign key)");
@@ -124,7 +123,7 @@ QList<WorkUnitId> LeaseBook::handBackAll(ContributorId contributor, const QDateT
 AcceptResult LeaseBook::acceptResult(WorkUnitId workUnit, ContributorId contributor, const QDateTime& now) {
     Transaction tx(sql_);
     const std::optional<WorkUnit> unit = store_.workUnit(workUnit);
-    RAVEN_CHECK(unit.has_value(), "result for work unit " + idText(workUnit) + ", which is unknown",
+    RAVEN_CHECK(unit.has_value(), "result for work unit " + std::to_string(workUnit) + ", which is unknown",
                 "check the work unit id");
     AcceptResult result;
     // The unit's leases in one statement: whether this contributor held one, and who else holds one.
