@@ -98,6 +98,10 @@ void setTrainingOptions(wire::Hyperparameters& h, const QCommandLineParser& p) {
                 "--aggregation must be mean or centred-clip, not '" + aggregation.toStdString() + "'",
                 "centred-clip bounds what a few wrong results can do to a fast-mode job (docs/verification.md)");
     h.set_aggregation(aggregation == "mean" ? wire::AGGREGATION_MEAN : wire::AGGREGATION_CENTRED_CLIP);
+    RAVEN_CHECK(!(p.isSet("spot-check") && *kernels == KernelMode::Verifiable),
+                "--spot-check is for fast kernels: every verifiable job is checked already",
+                "drop --spot-check, or submit with --kernels fast");
+    h.set_spot_check(p.isSet("spot-check"));
     if (p.isSet("lanes") || p.isSet("local-steps")) {
         wire::LocalStepsPlan& local = *h.mutable_local_steps();
         local.set_lanes(std::uint32_t(countOption(p, "lanes", 1)));
@@ -160,7 +164,7 @@ QString trainingModesHelp() {
         "\nTraining modes (docs/training.md, \"Choosing a mode\"; measured on the Fashion-MNIST MLP):\n"
         "  data-parallel (default)    every step's gradients from all contributors: the weights of --local\n"
         "                             training, 7,353 bytes up per sample; for fast links, and the only mode\n"
-        "                             with --kernels verifiable or --aggregation centred-clip.\n"
+        "                             with --kernels verifiable, --aggregation centred-clip or --spot-check.\n"
         "  --updates bf16|fp16        data-parallel at half the bytes up (8 or 11 significant bits); --zstd\n"
         "                             compresses them further.\n"
         "  --updates int8             a quarter of fp32's bytes (blocks of 256, stochastic rounding); with\n"

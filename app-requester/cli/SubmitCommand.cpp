@@ -60,6 +60,10 @@ int submitCommand(const QStringList& args) {
           "contributors returning wrong gradients move the model little (for fast kernels, where results "
           "cannot be recomputed; docs/verification.md).",
           "how", "mean"},
+         {"spot-check",
+          "With fast kernels: the coordinator recomputes a share of the results (every one of a new "
+          "contributor's) before it accepts them and quarantines a contributor whose result is off by more "
+          "than the fast kernels' rounding (docs/verification.md)."},
          {"budget", "Credits the job may spend (from your balance; the unspent rest comes back).", "credits"},
          {"priority", "Higher runs first among your jobs.", "p", "0"},
          {"watch", "Follow the job until it ends (as raven watch)."}});

@@ -45,6 +45,7 @@ int trainCommand(const QStringList& args) {
           "fast"},
          {"aggregation", "With --workers: mean, or centred-clip (results far from the others are clipped).", "how",
           "mean"},
+         {"spot-check", "With --workers and fast kernels: the coordinator recomputes a share of the results."},
          {"cluster-dir", "With --workers: keep the coordinator's data here (default: a temporary folder).", "dir"},
          {{"m", "model"}, "The model spec (JSON, see docs/model-spec.md).", "spec.json"},
          {{"d", "data"}, "A dataset directory (raven dataset import) or a folder of IDX files.", "dir"},

@@ -29,6 +29,7 @@ QStringList scheduleChoiceNames() {
 
 QStringList resultCheckingNames() {
     return {QObject::tr("sanity checks only (fastest)"), QObject::tr("clip results far from the others"),
+            QObject::tr("clip, and recompute a share of the work (fast kernels)"),
             QObject::tr("recompute a share of the work (verifiable kernels)")};
 }
 
@@ -66,6 +67,7 @@ namespace {
 QString resultCheckingOf(const wire::Hyperparameters& h) {
     const QStringList names = resultCheckingNames();
     if (h.kernel_mode() == wire::KERNEL_MODE_VERIFIABLE) return names[int(ResultChecking::Recompute)];
+    if (h.spot_check()) return names[int(ResultChecking::SpotCheck)];
     if (h.aggregation() == wire::AGGREGATION_CENTRED_CLIP) return names[int(ResultChecking::ClipOutliers)];
     return names[int(ResultChecking::Sanity)];
 }
@@ -267,8 +269,9 @@ wire::CreateJob makeCreateJob(const JobSettings& s, const data::Manifest& datase
     h.set_eval_every_steps(evalEvery);
     h.set_checkpoint_every_steps(std::uint32_t(s.checkpointEverySteps));
     h.set_kernel_mode(s.checking == ResultChecking::Recompute ? wire::KERNEL_MODE_VERIFIABLE : wire::KERNEL_MODE_FAST);
-    h.set_aggregation(s.checking == ResultChecking::ClipOutliers ? wire::AGGREGATION_CENTRED_CLIP
-                                                                 : wire::AGGREGATION_MEAN);
+    const bool clipped = s.checking == ResultChecking::ClipOutliers || s.checking == ResultChecking::SpotCheck;
+    h.set_aggregation(clipped ? wire::AGGREGATION_CENTRED_CLIP : wire::AGGREGATION_MEAN);
+    h.set_spot_check(s.checking == ResultChecking::SpotCheck);
     return job;
 }
 

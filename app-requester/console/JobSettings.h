@@ -21,9 +21,10 @@ enum class ScheduleChoice { Constant, StepDecay, Cosine, WarmupCosine };
 // The choices as the form lists them, in ScheduleChoice order.
 QStringList scheduleChoiceNames();
 // How contributors' results are checked (docs/verification.md): only for sanity (fast kernels, the
-// plain mean), by clipping results far from the others (fast kernels, centred clipping), or by
+// plain mean), by clipping results far from the others (fast kernels, centred clipping), by clipping
+// and recomputing a share of the work units within the fast kernels' rounding (spot checks), or by
 // recomputing a share of the work units bit for bit (verifiable kernels).
-enum class ResultChecking { Sanity, ClipOutliers, Recompute };
+enum class ResultChecking { Sanity, ClipOutliers, SpotCheck, Recompute };
 // The choices as the form lists them, in ResultChecking order.
 QStringList resultCheckingNames();
 // How the job trains (docs/training.md, "Choosing a mode"): every step computed by all contributors

@@ -183,6 +183,12 @@ SubmitPage::SubmitPage(DatasetLibrary& library, ModelDocument& document, JobsSer
                               "that lie far from the others. Costs little; keeps the step's results in memory "
                               "until the step."),
                            Qt::ToolTipRole);
+    checking_->setItemData(int(ResultChecking::SpotCheck),
+                           tr("Results far from the others are clipped, and the coordinator recomputes a share "
+                              "of every contributor's work with the same fast kernels: a result off by more than "
+                              "rounding is caught, unpaid, and its sender gets no more work. Costs the "
+                              "coordinator's own computing time, most for new contributors."),
+                           Qt::ToolTipRole);
     checking_->setItemData(int(ResultChecking::Recompute),
                            tr("Contributors compute with bit-exact kernels, and the coordinator recomputes a share "
                               "of every contributor's work: a wrong result is caught, unpaid, and its sender "

@@ -10,8 +10,12 @@
 #   poison-mean     7 honest + 3 poisoners (the gradient negated and scaled x10: plausible, as
 #                   ResultPlausibility allows up to 50x the median norm), plain mean
 #   poison-clip     the same fleet, centred-clip
+#   *-spot          the clean, hostile and poison fleets with centred-clip and --spot-check: a share of
+#                   the results (every one of a new contributor's) replayed by the coordinator and
+#                   compared within the fast kernels' tolerance; a contributor caught is quarantined
 # Prints each run's test accuracy, wall time, mean coordinator step time (the combination runs in
-# it), and for the hostile runs the outlier events per worker (w1-w3 cheat). Needs raven-worker built
+# it), and for the hostile runs the outlier events per worker (w1-w3 cheat) and who was quarantined
+# after how many results. Needs raven-worker built
 # with -DRAVEN_HOSTILE_WORKER=ON (the ci preset).
 set -euo pipefail
 raven=$(realpath "$1") coordinator=$(realpath "$2") worker=$(realpath "$3") src=$(realpath "$4")
@@ -24,7 +28,8 @@ cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; wa
 trap cleanup EXIT
 
 run() {  # NAME AGGREGATION WORKER_SPEC...
-    local name=$1 aggregation=$2
+    local name=$1 aggregation=${2%,spot} spot=()
+    [ "$2" = "$aggregation" ] || spot=(--spot-check)
     shift 2
     local at=$work/$name dir=$work/$name/coordinator
     mkdir -p "$at" "$dir"
@@ -37,7 +42,7 @@ run() {  # NAME AGGREGATION WORKER_SPEC...
     export RAVEN_COORDINATOR="wss://127.0.0.1:$port" RAVEN_API_KEY="$key" RAVEN_KNOWN_HOSTS="$at/known_hosts"
     export XDG_CACHE_HOME="$work/xdg-cache"
     job=$("$raven" submit --model "$src/examples/mlp.json" --data "$data" --batch-size "$batch" --max-steps "$steps" \
-        --aggregation "$aggregation" --seed 3 --budget 500 2>"$at/submit.log")
+        --aggregation "$aggregation" "${spot[@]}" --seed 3 --budget 500 2>"$at/submit.log")
     start=$(date +%s.%N)
     local i=0
     for spec in "$@"; do
@@ -60,9 +65,9 @@ run() {  # NAME AGGREGATION WORKER_SPEC...
     "$raven" pull "$job" -o "$at/mlp.safetensors" >/dev/null 2>&1
     local accuracy
     accuracy=$("$raven" eval --weights "$at/mlp.safetensors" --data "$data" | sed -n 's/^test accuracy \([0-9.]*\)%.*/\1/p')
-    /usr/bin/python3 - "$dir" "$job" "$name" "$accuracy" "$wall" <<'PY'
+    /usr/bin/python3 - "$dir" "$job" "$name" "$accuracy" "$wall" "$at/coordinator.log" <<'PY'
 import glob, json, re, sys, collections
-data, job, name, accuracy, wall = sys.argv[1:]
+data, job, name, accuracy, wall, log = sys.argv[1:]
 jobdir = glob.glob(f"{data}/jobs/{job}")[0] if glob.glob(f"{data}/jobs/{job}") else glob.glob(f"{data}/**/jobs/{job}", recursive=True)[0]
 steps = [json.loads(l) for l in open(f"{jobdir}/metrics.jsonl")]
 step_ms = [s.get("extra", {}).get("step_ms") for s in steps if s.get("extra", {}).get("step_ms") is not None]
@@ -76,8 +81,16 @@ except FileNotFoundError:
     pass
 who = " ".join(f"c{c}:{n}" for c, n in sorted(outliers.items())) or "none"
 mean_step = sum(step_ms) / len(step_ms) if step_ms else float("nan")
+# "after N result(s)" when a replay caught it; without, on its outliers (OutlierStrikes)
+caught = re.findall(r"(\S+) quarantined(?: after (\d+) result\(s\))?:", open(log, errors="replace").read())
+quarantined = " ".join(c.strip("()'\"") + ":" + (n or "outliers") for c, n in caught) or "none"
+verification = re.search(r"verification of job \d+: (\d+) results, (\d+) replayed, (\d+) caught; replayed / useful "
+                         r"compute ([0-9.]+)", open(log, errors="replace").read())
+replayed = f"{verification.group(2)} of {verification.group(1)} replayed ({float(verification.group(4)):.0%} of the compute)" \
+    if verification else "no replays"
 print(f"{name:13s} accuracy {accuracy:>6s}%  wall {float(wall):6.1f} s  step {mean_step:6.1f} ms  "
-      f"clipped units {int(clipped):4d}  outlier units by contributor id: {who}")
+      f"clipped units {int(clipped):4d}  outlier units by contributor id: {who}  quarantined after n results: "
+      f"{quarantined}  {replayed}")
 PY
 }
 
@@ -91,4 +104,7 @@ run hostile-clip centred-clip "${cheats[@]}" "${honest7[@]}"
 poison=("--cheat,sign,--cheat-factor,10" "--cheat,sign,--cheat-factor,10" "--cheat,sign,--cheat-factor,10")
 run poison-mean mean "${poison[@]}" "${honest7[@]}"
 run poison-clip centred-clip "${poison[@]}" "${honest7[@]}"
+run clean-spot centred-clip,spot honest honest honest
+run hostile-spot centred-clip,spot "${cheats[@]}" "${honest7[@]}"
+run poison-spot centred-clip,spot "${poison[@]}" "${honest7[@]}"
 echo "contributor ids 1-3 cheat (hostile: scale x2, sign-flipped, random noise; poison: -10x), 4-10 are honest"

@@ -1,4 +1,4 @@
-// Verification: each result of a verifiable job is judged by the ResultVerifier before GroupCommit
+// Verification: each result of a verifiable or spot-checked job is judged by the ResultVerifier before GroupCommit
 // makes it durable, so a result that fails its replay is never paid nor summed into a step; the
 // contributor that sent it is quarantined (docs/verification.md).
 #include "base/Error.h"
@@ -16,7 +16,7 @@ std::optional<CheckedResult> Engine::verifyResult(CheckedResult checked, const J
                                              QStringLiteral("you are quarantined: your results are discarded"), false));
         return std::nullopt;
     }
-    if (r.config().kernelMode != KernelMode::Verifiable) return checked;
+    if (!r.config().replaysResults()) return checked;
     const std::optional<ledger::WorkUnit> unit = store_->workUnit(checked.unit);
     if (!unit) return checked;  // ResultJudge::beforeCommit answered already
     const bool doubtful = judge_->implausible(checked, r, *unit).has_value();
@@ -116,8 +116,9 @@ void Engine::onReplayed(PendingReplay pending, const ResultVerifier::ReplayRepor
     } catch (const std::exception& e) {
         qWarning("coordinator: concluding the replay of work unit %lld failed: %s",
                  static_cast<long long>(checked.unit), e.what());
-        server_->send(checked.connection, protocol::makeError(wire::ERROR_CODE_INTERNAL, QString::fromUtf8(e.what()),
-                                                              QStringLiteral("send the result again"), checked.requestId));
+        server_->send(checked.connection,
+                      protocol::makeError(wire::ERROR_CODE_INTERNAL, QString::fromUtf8(e.what()),
+                                          QStringLiteral("send the result again"), checked.requestId));
     }
     // Released after the verdict: a caught contributor's waiting results now meet its quarantine.
     replays_->finished(checked.contributor, checked.unit);
@@ -148,11 +149,12 @@ ledger::CreditSweep Engine::quarantine(ledger::ContributorId contributor, const 
 void Engine::endVerification(ledger::JobId job) {
     const VerificationStats s = verifier_->stats(job);
     if (s.results > 0)
-        qInfo("coordinator: verification of job %lld: %lld results, %lld replayed, %lld caught; replayed / useful "
-              "compute %.3f (%.3f over the last %zu results); replays took %.2f s",
-              static_cast<long long>(job), static_cast<long long>(s.results), static_cast<long long>(s.replayed),
-              static_cast<long long>(s.caught), s.overhead(), s.recentOverhead, VerificationStats::kRecentResults,
-              s.replaySeconds);
+        qInfo(
+            "coordinator: verification of job %lld: %lld results, %lld replayed, %lld caught; replayed / useful "
+            "compute %.3f (%.3f over the last %zu results); replays took %.2f s",
+            static_cast<long long>(job), static_cast<long long>(s.results), static_cast<long long>(s.replayed),
+            static_cast<long long>(s.caught), s.overhead(), s.recentOverhead, VerificationStats::kRecentResults,
+            s.replaySeconds);
     verifier_->forgetJob(job);
 }
 

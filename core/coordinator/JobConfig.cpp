@@ -102,6 +102,11 @@ JobConfig JobConfig::fromWire(const wire::Hyperparameters& h, int priority, cons
     RAVEN_CHECK(!(c.localSteps && c.aggregation != Aggregation::Mean),
                 "hyperparameters: centred-clip aggregation is for data-parallel jobs, not local-steps (lanes) jobs",
                 "submit the local-steps job with --aggregation mean, or drop --lanes/--local-steps");
+    // A lane of H inner steps is not replayed yet (UnitReplay computes one gradient).
+    RAVEN_CHECK(!(c.localSteps && h.spot_check()),
+                "hyperparameters: spot checks are for data-parallel jobs, not local-steps (lanes) jobs",
+                "submit the local-steps job without --spot-check, or drop --lanes/--local-steps");
+    c.spotCheck = h.spot_check() && c.kernelMode == KernelMode::Fast;
     validateSchedule(h.lr_schedule());
     return c;
 }

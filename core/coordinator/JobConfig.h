@@ -41,6 +41,9 @@ struct JobConfig {
     bool gradientZstd = false;
     // The kernels of every unit (tensor/KernelMode.h): verifiable units are replayed and verified.
     KernelMode kernelMode = KernelMode::Fast;
+    // A fast job whose results are replayed as a verifiable job's, compared within a tolerance
+    // (ResultComparison.h).
+    bool spotCheck = false;
     // How a step combines its units' gradients (RobustAggregation.h).
     Aggregation aggregation = Aggregation::Mean;
     RobustOptions robust;
@@ -53,6 +56,9 @@ struct JobConfig {
 
     // The optimizer the coordinator steps with: `optimizer`, or the outer one of a local-steps job.
     nn::OptimizerConfig stepOptimizer() const { return localSteps ? outerOptimizer(*localSteps) : optimizer; }
+    // Whether the coordinator replays a share of the job's results before accepting them (ResultVerifier)
+    // and rewinds a caught contributor's unchecked ones (ModelRewind).
+    bool replaysResults() const { return kernelMode == KernelMode::Verifiable || spotCheck; }
 
     // raven::Error naming the field for an unknown optimizer, a negative rate, betas outside [0, 1),
     // a global batch of 0. The plan's own checks (batch vs shard size) need the manifest: StepPlan.

@@ -12,10 +12,10 @@
 #include "base/Error.h"
 #include "checkpoint/Checkpoint.h"
 #include "coordinator/CrashPoints.h"
-#include "coordinator/RobustAggregation.h"
 #include "coordinator/DurableFile.h"
 #include "coordinator/LearningRateSchedule.h"
 #include "coordinator/ResultFile.h"
+#include "coordinator/RobustAggregation.h"
 #include "data/Batch.h"
 #include "data/Sharding.h"
 #include "nn/ModelCheckpoint.h"
@@ -206,8 +206,7 @@ void JobRunner::removeResultsExcept(const QList<ledger::WorkUnitId>& keep) {
     for (const QString& file : dir.entryList(QDir::Files)) {
         bool ok = false;
         const qint64 unit = file.section('.', 0, 0).toLongLong(&ok);
-        if (!ok || !keep.contains(unit) || file.endsWith(QLatin1String(".partial")))
-            QFile::remove(dir.filePath(file));
+        if (!ok || !keep.contains(unit) || file.endsWith(QLatin1String(".partial"))) QFile::remove(dir.filePath(file));
     }
 }
 
@@ -233,9 +232,8 @@ StepWork JobRunner::prepareStep(const QList<ledger::WorkUnit>& units) {
         // What the running sum lacks (all of it after a restart, else the last results) is added now.
         sum_->advance(units, [this](ledger::WorkUnitId unit) { return takeResult(unit); });
         RAVEN_CHECK(sum_->summed() == static_cast<std::size_t>(units.size()),
-                    jobText(id_) + ": " + std::to_string(sum_->summed()) + " of the " +
-                        std::to_string(units.size()) + " results of step " + std::to_string(version_) +
-                        " were summed",
+                    jobText(id_) + ": " + std::to_string(sum_->summed()) + " of the " + std::to_string(units.size()) +
+                        " results of step " + std::to_string(version_) + " were summed",
                     "");
         totals = {sum_->samples(), sum_->lossSum(), sum_->correct()};
         report.contributors = sum_->contributors();
@@ -250,10 +248,9 @@ StepWork JobRunner::prepareStep(const QList<ledger::WorkUnit>& units) {
                     std::to_string(plan_.samplesOfStep(version_)),
                 "");
     // The schedule is a pure function of the step, so a replayed step after a crash uses the same rate.
-    report.learningRate =
-        config_.localSteps
-            ? config_.localSteps->outerLearningRate
-            : learningRateAt(config_.hyperparameters.lr_schedule(), config_.optimizer.lr, version_, plan_.totalSteps());
+    report.learningRate = config_.localSteps ? config_.localSteps->outerLearningRate
+                                             : learningRateAt(config_.hyperparameters.lr_schedule(),
+                                                              config_.optimizer.lr, version_, plan_.totalSteps());
     // A round's outer step averages its lanes' pseudo-gradients (LocalStepsConfig.h); a step averages
     // its samples' gradients.
     work.divisor = config_.localSteps ? static_cast<std::int64_t>(units.size()) : report.samples;
@@ -321,10 +318,10 @@ StepProduct JobRunner::computeStep(StepWork& work) {
     // overflows is the job's own doing (learning rate, model); it fails with the reason instead of
     // making every later result unacceptable. The state file is untouched until it is written below.
     for (const Tensor& g : mean)
-        RAVEN_CHECK(allFinite(g),
-                    jobText(work.job) + ": the averaged gradient of step " + std::to_string(work.version) +
-                        " is not finite",
-                    "lower the learning rate or enable gradient clipping, then submit the job again");
+        RAVEN_CHECK(
+            allFinite(g),
+            jobText(work.job) + ": the averaged gradient of step " + std::to_string(work.version) + " is not finite",
+            "lower the learning rate or enable gradient clipping, then submit the job again");
     work.optimizer->setLearningRate(work.report.learningRate);
     work.optimizer->step(model.parameterTensors(), mean);
     for (const Tensor& w : model.parameterTensors())
@@ -332,9 +329,9 @@ StepProduct JobRunner::computeStep(StepWork& work) {
                     jobText(work.job) + ": step " + std::to_string(work.version + 1) +
                         " made the weights non-finite (training diverged)",
                     "lower the learning rate or enable gradient clipping, then submit the job again");
+    if (work.archive) work.archive->keepState(work.version);
     // A stale job: V's weights are durable before the state file says V + 1, so that whichever file
     // a crash leaves, the weights the current round's lanes start from are on disk; V - 1's go only
-    if (work.archive) work.archive->keepState(work.version);
     // once no state file can need them.
     if (!work.roundWeightsPath.isEmpty()) writeDurably(work.roundWeightsPath, work.roundWeights);
     writeDurably(work.statePath, toBytes(nn::toCheckpoint(model, work.optimizer.get()).toSafeTensors().toBytes()));
@@ -349,8 +346,8 @@ StepProduct JobRunner::computeStep(StepWork& work) {
 }
 
 StepReport JobRunner::finishStep(StepProduct&& product) {
-    RAVEN_CHECK(stepping_ && product.report.step == version_ + 1,
-                jobText(id_) + ": a step finished that was not begun", "");
+    RAVEN_CHECK(stepping_ && product.report.step == version_ + 1, jobText(id_) + ": a step finished that was not begun",
+                "");
     stepping_ = false;
     if (product.model) {  // a rewind recomputed the model: its own replaces this one
         model_ = std::move(product.model);
@@ -372,10 +369,7 @@ void JobRunner::adoptRewound(StepProduct&& product) {
     weights_[version_] = std::move(product.weights);
 }
 
-bool JobRunner::rewindable() const {
-    return config_.kernelMode == KernelMode::Verifiable && config_.aggregation == Aggregation::Mean &&
-           !config_.localSteps;
-}
+bool JobRunner::rewindable() const { return config_.replaysResults() && !config_.localSteps; }
 
 std::optional<nn::EvalResult> JobRunner::evaluate() { return testEvaluation_->evaluate(weights_.at(version_)); }
 

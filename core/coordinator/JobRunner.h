@@ -81,14 +81,14 @@ struct StepWork {
     // into gradientSum (RobustAggregation.h).
     std::optional<RobustOptions> robust;
     std::vector<std::pair<ledger::WorkUnitId, StoredResult>> robustInputs;
-    StepReport report;                          // all but `step`, filled by prepareStep()
+    StepReport report;  // all but `step`, filled by prepareStep()
     QString statePath;
     // A stale job (LocalStepsConfig.h): V's weights, written to roundWeightsPath before the state
     // file holds V + 1 (the lanes of round V + 1 start from them); the file of V - 1 goes after.
     QByteArray roundWeights;
     QString roundWeightsPath;
     QString oldRoundWeightsPath;
-    // A verifiable job keeps V's state for a rewind (RewindArchive.h) before V + 1 replaces it.
+    // A job that replays results keeps V's state for a rewind (RewindArchive.h) before V + 1 replaces it.
     std::optional<RewindArchive> archive;
 };
 // What a rewind did (ModelRewind.h), for the step's metrics line.
@@ -197,8 +197,8 @@ public:
     // current one, which keeps its number.
     void adoptRewound(StepProduct&& product);
 
-    // Whether a caught contributor's unchecked results can be rewound out of this job: a verifiable
-    // job (replays give the exact bits) whose steps average their units (not robust, not local steps).
+    // Whether a caught contributor's unchecked results can be rewound out of this job: one whose
+    // results are replayed (verifiable, or fast and spot-checked), not a local-steps job.
     bool rewindable() const;
     RewindArchive archive() const { return RewindArchive(files_); }
 
@@ -236,9 +236,9 @@ private:
     double flopsPerSample_ = 0.0;
     qint64 version_ = 0;
     std::map<QString, std::int64_t> samplesByShard_;
-    std::map<qint64, QByteArray> weights_;  // the current version and the one before
+    std::map<qint64, QByteArray> weights_;             // the current version and the one before
     std::map<ledger::WorkUnitId, StoredResult> kept_;  // accepted results of the current step not yet summed
-    std::unique_ptr<OrderedGradientSum> sum_;           // the current step's running sum
+    std::unique_ptr<OrderedGradientSum> sum_;          // the current step's running sum
     std::shared_ptr<TestEvaluation> testEvaluation_;
 };
 

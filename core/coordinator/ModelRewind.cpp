@@ -10,8 +10,8 @@
 #include "checkpoint/Checkpoint.h"
 #include "coordinator/CrashPoints.h"
 #include "coordinator/DurableFile.h"
-#include "coordinator/GradientDigest.h"
 #include "coordinator/LearningRateSchedule.h"
+#include "coordinator/ResultComparison.h"
 #include "coordinator/ResultFile.h"
 #include "coordinator/UnitReplay.h"
 #include "nn/ModelCheckpoint.h"
@@ -32,10 +32,10 @@ QByteArray servedWeights(const nn::Model& model, qint64 version) {
     return rewindBytes(weights.toSafeTensors().toBytes());
 }
 
-bool sameResult(const StoredResult& theirs, const protocol::WorkResult& mine) {
-    return theirs.samples == static_cast<std::int64_t>(mine.sampleCount) && theirs.lossSum == mine.loss &&
-           theirs.correct == static_cast<std::int64_t>(mine.correct) &&
-           gradientDigest(theirs.gradient) == gradientDigest(mine.gradient);
+// As ResultVerifier judges a replayed result: exactly in a verifiable job, within a tolerance in a fast one.
+bool sameResult(KernelMode mode, const StoredResult& theirs, const protocol::WorkResult& mine) {
+    const ComparedResult stored{theirs.gradient, theirs.samples, theirs.lossSum, theirs.correct};
+    return resultDifference(mode, stored, ComparedResult::of(mine)).isEmpty();
 }
 
 class Rewinder {
@@ -94,7 +94,7 @@ private:
                 const protocol::WorkResult mine = compute(unit, weights, first);
                 first = false;
                 ++summary.checked;
-                if (!sameResult(theirs, mine)) differing.insert(unit.id);
+                if (!sameResult(in_.config.kernelMode, theirs, mine)) differing.insert(unit.id);
             }
         }
         return differing;
@@ -130,7 +130,12 @@ private:
             work.version = step;
             work.model = model;
             work.optimizer = optimizer;
-            work.gradientSum.assign(static_cast<std::size_t>(in_.parameterCount), 0.0f);
+            // A robust job's step is combined by computeStep() from all its results, as JobRunner does.
+            const bool robust = in_.config.aggregation != Aggregation::Mean;
+            if (robust)
+                work.robust = in_.config.robust;
+            else
+                work.gradientSum.assign(static_cast<std::size_t>(in_.parameterCount), 0.0f);
             // What is recomputed goes to the staging (RewindArchive.h): the archive stays as it was
             // until the job's state file holds the rewind's result, so a rewind cut short is done again.
             const QString stagedStep = QDir(staged_.dir()).filePath(QString::number(step));
@@ -162,11 +167,14 @@ private:
                     // The step due's results leave results/ with the step: the archive gets them from here.
                     if (step == in_.version) writeDurably(staged_.resultPath(step, unit.id), bytes);
                 }
-                for (std::size_t i = 0; i < work.gradientSum.size(); ++i) work.gradientSum[i] += r.gradient[i];
                 samples += r.samples;
                 lossSum += r.lossSum;
                 correct += r.correct;
                 if (!work.report.contributors.contains(r.contributor)) work.report.contributors << r.contributor;
+                if (robust)
+                    work.robustInputs.emplace_back(unit.id, std::move(r));
+                else
+                    for (std::size_t i = 0; i < work.gradientSum.size(); ++i) work.gradientSum[i] += r.gradient[i];
             }
             if (!rewritten.empty()) writeDurably(rewritten);
             keptAlive.clear();

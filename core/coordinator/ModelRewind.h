@@ -1,5 +1,6 @@
 #pragma once
-// ModelRewind: a caught contributor's unchecked results taken out of a verifiable job's model
+// ModelRewind: a caught contributor's unchecked results taken out of a job's model (a verifiable or
+// a spot-checked fast job)
 // (docs/verification.md, "Rewinding a caught contributor's unchecked results").
 //
 //   RewindInput in = ...;                        // on the event loop: the job's snapshot, the suspects
@@ -7,10 +8,12 @@
 //
 // 1. Each suspect result (the contributor's results whose credit was still pending when it was
 //    caught: accepted unchecked) is replayed on the weights of its own version (the archived state,
-//    RewindArchive.h) and compared by gradientDigest, as ResultVerifier compares.
+//    RewindArchive.h) and compared as ResultVerifier compares (ResultComparison.h: bit for bit, or
+//    within the fast kernels' tolerance).
 // 2. None differs: nothing is rewound; a step due is applied as prepared (`prepared`).
 // 3. Else, from the earliest step E with a differing result: E's state is restored; step E is summed
-//    again in unit id order with the coordinator's own result in place of each differing one; every
+//    (or robustly combined) again in unit id order with the coordinator's own result in place of each
+//    differing one; every
 //    later step's units were computed on weights that no longer exist, so the coordinator computes
 //    them all again on the recomputed weights; each step goes through the same optimizer arithmetic
 //    (JobRunner::computeStep) up to the current version (and the step due, when its units are done).
@@ -18,7 +21,9 @@
 //    the recomputed states replace the archived states, the old lineage's checkpoints after E go,
 //    and the job's state file is written last. Because a verifiable replay is the honest worker's
 //    result bit for bit and the sum is in unit id order, the model is then the one a run without the
-//    cheater gives, bit for bit.
+//    cheater gives, bit for bit. In a fast job the model is then made of results that agreed with the
+//    coordinator's replays within the tolerance (steps before E) and of the coordinator's own
+//    computations (from E on): no wrong result remains, though the bits are not a clean run's.
 #include <QList>
 
 #include <map>

@@ -21,7 +21,8 @@ std::optional<wire::ResultAck> ResultJudge::beforeCommit(const CheckedResult& ch
     const ledger::WorkUnitId unitId = checked.unit;
     if (checked.malformed) return reject(checked.contributor, unitId, *checked.malformed, true);
     const std::optional<ledger::WorkUnit> unit = store_.workUnit(unitId);
-    if (!unit) return reject(checked.contributor, unitId, QStringLiteral("there is no work unit %1").arg(unitId), false);
+    if (!unit)
+        return reject(checked.contributor, unitId, QStringLiteral("there is no work unit %1").arg(unitId), false);
     if (unit->state == ledger::WorkUnitState::Done) return duplicate(unitId);
     if (!runner) return reject(checked.contributor, unitId, QStringLiteral("job %1 has ended").arg(unit->job), false);
     if (!runner->takesResultsOf(unit->modelVersion))
@@ -41,9 +42,9 @@ std::optional<wire::ResultAck> ResultJudge::beforeCommit(const CheckedResult& ch
                           .arg(unit->job)
                           .arg(QLatin1String(kernelModeName(runner->config().kernelMode).data())),
                       false);
-    // A verifiable job's doubtful result is replayed instead of refused on a heuristic: the replay
-    // decides, and a cheater is quarantined (Engine::verifyResult).
-    if (runner->config().kernelMode == KernelMode::Fast)
+    // A verifiable or spot-checked job's doubtful result is replayed instead of refused on a heuristic:
+    // the replay decides, and a cheater is quarantined (Engine::verifyResult).
+    if (!runner->config().replaysResults())
         if (const std::optional<QString> why = implausible(checked, *runner, *unit))
             return reject(checked.contributor, unitId, *why, true);
     return std::nullopt;
@@ -69,11 +70,12 @@ wire::ResultAck ResultJudge::afterAcceptance(const CheckedResult& checked, const
         case ledger::AcceptOutcome::Duplicate:  // not reached: GroupCommit holds one result per unit
             return duplicate(unitId);
         case ledger::AcceptOutcome::NotLeased:
-            return reject(checked.contributor, unitId,
-                          QStringLiteral("you hold no lease on work unit %1 (handed back, or never leased)").arg(unitId),
-                          false);
+            return reject(
+                checked.contributor, unitId,
+                QStringLiteral("you hold no lease on work unit %1 (handed back, or never leased)").arg(unitId), false);
         case ledger::AcceptOutcome::OutOfBudget:
-            return reject(checked.contributor, unitId, QStringLiteral("job %1 is out of budget").arg(checked.job), false);
+            return reject(checked.contributor, unitId, QStringLiteral("job %1 is out of budget").arg(checked.job),
+                          false);
         case ledger::AcceptOutcome::JobEnded:
             return reject(checked.contributor, unitId, QStringLiteral("job %1 has ended").arg(checked.job), false);
     }
@@ -104,11 +106,12 @@ void ResultJudge::noteUnitFailure(const ledger::WorkUnit& unit, ledger::Contribu
     failedBy.insert(contributor);
     if (static_cast<int>(failedBy.size()) < kRejectionsBeforeJobFails) return;
     failedBy_.erase(unit.id);
-    failJob_(unit.job, QStringLiteral("work unit %1 was %2 %3 different contributors (last: %4); the job cannot proceed")
-                           .arg(unit.id)
-                           .arg(how)
-                           .arg(kRejectionsBeforeJobFails)
-                           .arg(protocol::boundText(reason)));
+    failJob_(unit.job,
+             QStringLiteral("work unit %1 was %2 %3 different contributors (last: %4); the job cannot proceed")
+                 .arg(unit.id)
+                 .arg(how)
+                 .arg(kRejectionsBeforeJobFails)
+                 .arg(protocol::boundText(reason)));
 }
 
 void ResultJudge::stepApplied(const QList<ledger::WorkUnit>& units) {

@@ -10,7 +10,8 @@
 // another model version is REJECTED (not the sender's fault), and so is one computed with other
 // kernels than the job's (KernelMode: an older worker); a result that ResultPlausibility finds
 // unbelievable for its fast job, or that could not be decoded, is REJECTED and counted against the
-// sender (LeaseBook::rejectResult). In a verifiable job an unbelievable result is replayed instead
+// sender (LeaseBook::rejectResult). In a job that replays results (verifiable or spot-checked) an
+// unbelievable result is replayed instead
 // (ResultVerifier), which decides. A unit that kRejectionsBeforeJobFails different contributors failed
 // (rejected results, or "could not compute" hand-backs) fails its job: the unit is at fault, not they.
 // After the store's transaction the outcome becomes the answer; an accepted result joins its job's
@@ -48,7 +49,7 @@ public:
                            bool countAgainst, bool replayMismatch = false);
     static wire::ResultAck duplicate(ledger::WorkUnitId unit);
     // Why ResultPlausibility finds the result unbelievable for its unit; nullopt when it does not.
-    // beforeCommit() refuses on it for fast jobs; a verifiable job's doubtful result is replayed.
+    // beforeCommit() refuses on it for fast jobs; a verifiable or spot-checked job's doubtful result is replayed.
     std::optional<QString> implausible(const CheckedResult& checked, const JobRunner& runner,
                                        const ledger::WorkUnit& unit);
     // A contributor failed the unit (`how`: "rejected for", "impossible to compute for").
@@ -62,7 +63,7 @@ private:
     ledger::CoordinatorStore& store_;
     ledger::LeaseBook& leases_;
     FailJob failJob_;
-    std::map<ledger::JobId, ResultPlausibility> plausibility_;             // from each job's accepted results
+    std::map<ledger::JobId, ResultPlausibility> plausibility_;                // from each job's accepted results
     std::map<ledger::WorkUnitId, std::set<ledger::ContributorId>> failedBy_;  // who failed each unit
 };
 

@@ -2,35 +2,9 @@
 
 #include <QElapsedTimer>
 
-#include "coordinator/GradientDigest.h"
+#include "coordinator/ResultComparison.h"
 
 namespace raven::coordinator {
-
-namespace {
-
-// What differs between a contributor's result and the replay; empty when they are the same.
-QString difference(const protocol::WorkResult& theirs, const QString& theirDigest, const protocol::WorkResult& mine,
-                   const QString& myDigest) {
-    if (theirDigest != myDigest)
-        return QStringLiteral("its gradient digest %1 is not the replay's %2")
-            .arg(theirDigest.left(16), myDigest.left(16));
-    if (theirs.sampleCount != mine.sampleCount)
-        return QStringLiteral("it counts %1 samples where the replay counts %2")
-            .arg(theirs.sampleCount)
-            .arg(mine.sampleCount);
-    // The loss is summed in double from the same float losses in the same order: equal bits too.
-    if (theirs.loss != mine.loss)
-        return QStringLiteral("its loss sum %1 is not the replay's %2")
-            .arg(theirs.loss, 0, 'g', 17)
-            .arg(mine.loss, 0, 'g', 17);
-    if (theirs.correct != mine.correct)
-        return QStringLiteral("it counts %1 correct predictions where the replay counts %2")
-            .arg(theirs.correct)
-            .arg(mine.correct);
-    return {};
-}
-
-}  // namespace
 
 ResultVerifier::ResultVerifier(VerificationSettings settings, std::uint64_t seed, const data::ShardStore& shards,
                                ledger::TrustBook* book)
@@ -66,7 +40,7 @@ ResultVerifier::ReplayReport ResultVerifier::replay(const ReplayInput& input, co
     try {
         report.computations = 1;
         const protocol::WorkResult mine = replay_.compute(input);
-        report.difference = difference(theirs, gradientDigest(theirs.gradient), mine, gradientDigest(mine.gradient));
+        report.difference = resultDifference(input.kernelMode, ComparedResult::of(theirs), ComparedResult::of(mine));
         if (!report.difference.isEmpty()) {
             // The third computation: the coordinator's replay once more, on a fresh model, before
             // anyone is accused (a fault of the coordinator's own must not cost an honest
@@ -74,7 +48,7 @@ ResultVerifier::ReplayReport ResultVerifier::replay(const ReplayInput& input, co
             report.computations = 2;
             const protocol::WorkResult again = replay_.compute(input, true);
             report.ownReplaysDisagree =
-                !difference(mine, gradientDigest(mine.gradient), again, gradientDigest(again.gradient)).isEmpty();
+                !resultDifference(input.kernelMode, ComparedResult::of(mine), ComparedResult::of(again)).isEmpty();
         }
     } catch (const std::exception& e) {
         report.failure = QString::fromUtf8(e.what());

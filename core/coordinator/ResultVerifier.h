@@ -1,6 +1,6 @@
 #pragma once
-// ResultVerifier: the results of verifiable jobs, replayed by the coordinator before they are
-// accepted (docs/verification.md).
+// ResultVerifier: the results of verifiable jobs and of spot-checked fast jobs, replayed by the
+// coordinator before they are accepted (docs/verification.md).
 //
 //   ResultVerifier verifier(settings, secretSeed, library.shards());
 //   if (verifier.quarantined(contributor)) refuse;                  // no work, no results
@@ -17,12 +17,11 @@
 // the policy and the figures: they run on the event loop; replay() only computes.
 // VerificationPolicy decides which results are replayed (every one of a new contributor's, then
 // fewer, never below the floor); a result ResultPlausibility doubts (a zero gradient, an outlying
-// norm) is replayed too, instead of being refused on the heuristic. A replay is UnitReplay, the honest worker's computation; the two
-// are compared by gradientDigest (and the sample count, loss sum and correct count must be equal
-// too: they come from the same arithmetic). A mismatch is settled by a third computation, a
-// second replay on a fresh model: when it equals the first, the contributor is caught; when the
-// coordinator's own two replays differ (its fault, not the contributor's), nobody is accused and
-// the result is refused without counting against its sender.
+// norm) is replayed too, instead of being refused on the heuristic. A replay is UnitReplay, the honest worker's
+// computation; the two are compared by ResultComparison: bit for bit in a verifiable job, within a tolerance in a fast
+// one. A mismatch is settled by a third computation, a second replay on a fresh model: when it equals the first, the
+// contributor is caught; when the coordinator's own two replays differ (its fault, not the contributor's), nobody is
+// accused and the result is refused without counting against its sender.
 //
 // Results are checked before they are accepted, so a caught result is never paid nor summed into
 // the model, and every result of a contributor on probation is checked before it counts. What a
@@ -44,12 +43,12 @@ namespace raven::coordinator {
 
 // One job's verification, for its metrics and docs/benchmarks.md.
 struct VerificationStats {
-    std::int64_t results = 0;      // results judged (of verifiable jobs)
-    std::int64_t replayed = 0;     // of which replayed
-    std::int64_t caught = 0;       // of which did not match
-    double usefulFlops = 0.0;      // the work of the results judged
-    double replayedFlops = 0.0;    // the coordinator's own replays (a mismatch costs two)
-    double replaySeconds = 0.0;    // the replays' wall time on the coordinator
+    std::int64_t results = 0;    // results judged (of verifiable and spot-checked jobs)
+    std::int64_t replayed = 0;   // of which replayed
+    std::int64_t caught = 0;     // of which did not match
+    double usefulFlops = 0.0;    // the work of the results judged
+    double replayedFlops = 0.0;  // the coordinator's own replays (a mismatch costs two)
+    double replaySeconds = 0.0;  // the replays' wall time on the coordinator
     // The same ratio over the last kRecentResults results only: the steady state once trust has grown.
     double recentOverhead = 0.0;
     static constexpr std::size_t kRecentResults = 200;
@@ -71,11 +70,11 @@ public:
 
     // What the replays found (computed off the event loop).
     struct ReplayReport {
-        QString difference;        // empty: the contributor's result equals the replay
+        QString difference;               // empty: the contributor's result equals the replay
         bool ownReplaysDisagree = false;  // the third computation differed from the first
-        int computations = 0;      // replays done (a mismatch costs two)
+        int computations = 0;             // replays done (a mismatch costs two)
         double seconds = 0.0;
-        QString failure;           // the replay itself failed (raven::Error): nobody is accused
+        QString failure;  // the replay itself failed (raven::Error): nobody is accused
     };
 
     // `book`: where trust and quarantine are kept across restarts (read now, written as they change);
@@ -83,8 +82,8 @@ public:
     ResultVerifier(VerificationSettings settings, std::uint64_t seed, const data::ShardStore& shards,
                    ledger::TrustBook* book = nullptr);
 
-    // `unit`: the result's unit, of `runner`'s job at its current version. Only for results of
-    // verifiable jobs (KernelMode::Verifiable): a fast unit is not reproducible bit for bit.
+    // `unit`: the result's unit, of `runner`'s job at its current version. Only for results of jobs
+    // that replay results (JobConfig::replaysResults).
     // `doubtful` (ResultPlausibility found it unbelievable): replayed whatever the draw says.
     Outcome check(const CheckedResult& checked, const JobRunner& runner, const ledger::WorkUnit& unit,
                   bool doubtful = false);
@@ -116,8 +115,8 @@ private:
     UnitReplay replay_;
     std::map<ledger::JobId, VerificationStats> stats_;
     std::map<ledger::JobId, std::deque<std::pair<double, double>>> recent_;  // (useful, replayed) FLOPs
-    std::map<ledger::ContributorId, std::int64_t> judged_;       // results judged, per contributor
-    std::map<ledger::ContributorId, std::int64_t> caughtAfter_;  // judged_ when caught
+    std::map<ledger::ContributorId, std::int64_t> judged_;                   // results judged, per contributor
+    std::map<ledger::ContributorId, std::int64_t> caughtAfter_;              // judged_ when caught
     // judged_ when a replayed result arrived, until its verdict (results are judged out of order).
     std::map<std::pair<ledger::ContributorId, ledger::WorkUnitId>, std::int64_t> ordinals_;
 };

@@ -186,12 +186,14 @@ private slots:
         child<QSpinBox>(&window, "jobDecayEvery")->setValue(4);
         child<QDoubleSpinBox>(&window, "jobDecayFactor")->setValue(0.5);
         QVERIFY(!child<QLabel>(&window, "scheduleProblem")->isVisible());
-        // Results far from the others are clipped (chosen from the keyboard): the job runs with
-        // centred clipping at the coordinator, and still learns.
+        // Results far from the others are clipped and a share is recomputed (chosen from the keyboard):
+        // the job runs with centred clipping and spot checks at the coordinator, the honest worker's
+        // fast results agree with the coordinator's replays, and the job still learns.
         auto* checking = child<QComboBox>(&window, "jobChecking");
         checking->setFocus();
         QTest::keyClick(checking, Qt::Key_Down);
-        QCOMPARE(checking->currentIndex(), int(ResultChecking::ClipOutliers));
+        QTest::keyClick(checking, Qt::Key_Down);
+        QCOMPARE(checking->currentIndex(), int(ResultChecking::SpotCheck));
         // The price is the coordinator's own, from the wire, with the balance beside the estimate.
         QTRY_VERIFY(window.jobs().pricePerTeraflop() == raven::ledger::kMicroCreditsPerCredit);
         const QString estimate = child<QLabel>(&window, "jobEstimate")->text();
@@ -214,6 +216,7 @@ private slots:
         QTRY_COMPARE(watch->accuracyChart()->pointCount(0), 2);  // after each epoch
         QVERIFY(window.watcher().history()->metrics().back().evalAccuracy.value() > 0.3);
         QCOMPARE(jobOf(window, jobId)->hyperparameters().aggregation(), raven::wire::AGGREGATION_CENTRED_CLIP);
+        QVERIFY(jobOf(window, jobId)->hyperparameters().spot_check());
         QVERIFY(!window.watcher().history()->events().empty());
         // Events from before the page subscribed come too (the coordinator keeps them): the worker
         // joining, at the step it happened.
@@ -321,14 +324,14 @@ private slots:
         QCOMPARE(mode->currentIndex(), int(TrainingMode::LocalSteps));
         QVERIFY(lanes->isVisible());
         QVERIFY(!child<QSpinBox>(&window, "jobBatch")->isEnabled());  // a step is now a round
-        // The first job's result checks (clipping) cannot go with local steps: said beside the mode.
+        // The first job's result checks (clipping, spot checks) cannot go with local steps: said beside the mode.
         auto* modeProblem = child<QLabel>(&window, "trainingModeProblem");
         QVERIFY(modeProblem->isVisible());
         QVERIFY2(modeProblem->text().contains("cannot be combined with these result checks"),
                  qPrintable(modeProblem->text()));
         QVERIFY(!submit->isEnabled());
         checking->setFocus();
-        QTest::keyClick(checking, Qt::Key_Up);
+        QTest::keyClick(checking, Qt::Key_Home);
         QCOMPARE(checking->currentIndex(), int(ResultChecking::Sanity));
         QVERIFY(!modeProblem->isVisible());
         // 2 lanes x 2 inner steps of 32 samples, typed; an inner batch of 100 is not whole shards.

@@ -435,8 +435,16 @@ private slots:
         h = makeCreateJob(s, m).hyperparameters();
         QCOMPARE(h.kernel_mode(), raven::wire::KERNEL_MODE_FAST);
         QCOMPARE(h.aggregation(), raven::wire::AGGREGATION_CENTRED_CLIP);
+        QVERIFY(!h.spot_check());
+        s.checking = ResultChecking::SpotCheck;
+        h = makeCreateJob(s, m).hyperparameters();
+        QCOMPARE(h.kernel_mode(), raven::wire::KERNEL_MODE_FAST);
+        QCOMPARE(h.aggregation(), raven::wire::AGGREGATION_CENTRED_CLIP);
+        QVERIFY(h.spot_check());
+        QCOMPARE(describeJob(s, m, "mlp")["result checks"].toString(), checking[int(ResultChecking::SpotCheck)]);
         s.checking = ResultChecking::Recompute;
         h = makeCreateJob(s, m).hyperparameters();
+        QVERIFY(!h.spot_check());
         QCOMPARE(h.kernel_mode(), raven::wire::KERNEL_MODE_VERIFIABLE);
         QCOMPARE(h.aggregation(), raven::wire::AGGREGATION_MEAN);
         raven::wire::JobInfo info;

@@ -26,6 +26,16 @@ wire::Hyperparameters rewindJob() {
     return h;
 }
 
+// The same job with fast kernels, centred clipping and spot checks: its replays are compared within
+// the fast kernels' tolerance, and its steps are combined robustly.
+wire::Hyperparameters spotCheckedJob() {
+    wire::Hyperparameters h = rewindJob();
+    h.set_kernel_mode(wire::KERNEL_MODE_FAST);
+    h.set_aggregation(wire::AGGREGATION_CENTRED_CLIP);
+    h.set_spot_check(true);
+    return h;
+}
+
 QByteArray weightsSha256(const std::map<std::string, std::vector<float>>& weights) {
     QCryptographicHash hash(QCryptographicHash::Sha256);
     for (const auto& [name, values] : weights) {
@@ -47,13 +57,13 @@ class RewindTest : public QObject {
     Q_OBJECT
 
     Trained train(Deployment& d, const std::vector<TestWorker::Behaviour>& behaviours,
-                  std::vector<std::unique_ptr<TestWorker>>& pool) {
+                  std::vector<std::unique_ptr<TestWorker>>& pool, const wire::Hyperparameters& h = rewindJob()) {
         d.options.verificationSeed = 42;
         d.start();
         auto requester = d.requester();
         QSignalSpy ended(d.coordinator.get(), &coordinator::Coordinator::jobEnded);
         Trained run;
-        run.job = d.submitJob(*requester, rewindJob());
+        run.job = d.submitJob(*requester, h);
         for (std::size_t i = 0; i < behaviours.size(); ++i)
             pool.push_back(std::make_unique<TestWorker>(d.coordinator->url(),
                                                         d.coordinator->addContributor("w").toStdString(),
@@ -105,6 +115,35 @@ class RewindTest : public QObject {
 
     std::optional<Trained> reference_;
 
+    // After the rewind: the log says what was rewound, the archive went with the job, no credit was
+    // paid for a wrong result, no honest worker was accused, and the audit passes.
+    static void checkRewoundJob(Deployment& d, const Trained& run, std::vector<std::unique_ptr<TestWorker>>& pool) {
+        const coordinator::JobFiles files(d.options.dataDir, std::stoll(run.job));
+        QFile events(files.dir().filePath(QStringLiteral("events.jsonl")));
+        QVERIFY(events.open(QIODevice::ReadOnly));
+        const QByteArray log = events.readAll();
+        QVERIFY2(log.contains("rewound from version"), log.right(3000).constData());
+        QFile metrics(files.metricsPath());
+        QVERIFY(metrics.open(QIODevice::ReadOnly));
+        QVERIFY(metrics.readAll().contains("rewound_from_version"));
+        QVERIFY(!QDir(coordinator::RewindArchive(files).dir()).exists());
+
+        const TestWorker& cheater = *pool[0];
+        const coordinator::ResultVerifier& verifier = d.coordinator->verifier();
+        const ledger::Ledger& ledger = d.coordinator->ledger();
+        const ledger::ContributorStats stats =
+            ledger.contributorStats(cheater.contributorId, 1, QDateTime::currentDateTimeUtc());
+        QCOMPARE(stats.pending, 0);
+        QVERIFY(stats.earned <= cheater.credited - cheater.creditedForTampered);
+        QVERIFY(stats.revoked >= cheater.creditedForTampered);
+        for (std::size_t i = 1; i < pool.size(); ++i) {
+            QVERIFY2(pool[i]->failures.empty(), pool[i]->failureText().c_str());
+            QVERIFY(!verifier.quarantined(pool[i]->contributorId));
+        }
+        const ledger::AuditReport audit = ledger.audit();
+        QVERIFY2(audit.ok(), qPrintable(audit.problems.join('\n')));
+    }
+
 private slots:
     void aTrustedCheatersUncheckedResultsAreRewoundOut() {
         const Trained& clean = reference();
@@ -129,31 +168,33 @@ private slots:
         QCOMPARE(run.weights.size(), clean.weights.size());
         for (const auto& [name, values] : clean.weights) QVERIFY2(run.weights.at(name) == values, name.c_str());
 
-        // The job's log says what was rewound, and its metrics line carries the figures.
-        const coordinator::JobFiles files(d.options.dataDir, std::stoll(run.job));
-        QFile events(files.dir().filePath(QStringLiteral("events.jsonl")));
-        QVERIFY(events.open(QIODevice::ReadOnly));
-        const QByteArray log = events.readAll();
-        QVERIFY2(log.contains("rewound from version"), log.right(3000).constData());
-        QFile metrics(files.metricsPath());
-        QVERIFY(metrics.open(QIODevice::ReadOnly));
-        QVERIFY(metrics.readAll().contains("rewound_from_version"));
-        // The archive went with the job's end.
-        QVERIFY(!QDir(coordinator::RewindArchive(files).dir()).exists());
+        // The job's log and metrics say what was rewound; no credit for a wrong result.
+        checkRewoundJob(d, run, pool);
+    }
 
-        // No credit for a wrong result: the cheater keeps only what a replay checked.
-        const ledger::Ledger& ledger = d.coordinator->ledger();
-        const ledger::ContributorStats stats =
-            ledger.contributorStats(cheater.contributorId, 1, QDateTime::currentDateTimeUtc());
-        QCOMPARE(stats.pending, 0);
-        QVERIFY(stats.earned <= cheater.credited - cheater.creditedForTampered);
-        QVERIFY(stats.revoked >= cheater.creditedForTampered);
-        for (std::size_t i = 1; i < pool.size(); ++i) {
-            QVERIFY2(pool[i]->failures.empty(), pool[i]->failureText().c_str());
-            QVERIFY(!verifier.quarantined(pool[i]->contributorId));
-        }
-        const ledger::AuditReport audit = ledger.audit();
-        QVERIFY2(audit.ok(), qPrintable(audit.problems.join('\n')));
+    // A fast job with centred clipping and spot checks is rewound the same way: the suspects are
+    // replayed and compared within the fast kernels' tolerance, the negated ones found, and the steps
+    // from the first wrong one recomputed by the coordinator and combined robustly. The in-test
+    // workers and the coordinator's replay run the same fast CPU kernels on one thread, so here the
+    // result is again the clean run's bits (across devices it would be the honest results' rounding).
+    void aSpotCheckedFastJobIsRewoundToo() {
+        Deployment clean;
+        std::vector<std::unique_ptr<TestWorker>> honestPool;
+        const Trained reference =
+            train(clean, {{1.0, 1, 0, {}}, {1.0, 1, 0, {}}, {1.0, 1, 0, {}}}, honestPool, spotCheckedJob());
+        Deployment d;
+        configure(d);
+        std::vector<std::unique_ptr<TestWorker>> pool;
+        int wrongSent = 0;
+        const Trained run = train(d, {{1.0, 1, 0, cheater(d, pool, wrongSent)}, {1.0, 1, 0, {}}, {1.0, 1, 0, {}}}, pool,
+                                  spotCheckedJob());
+        QVERIFY(d.coordinator->verifier().quarantined(pool[0]->contributorId));
+        QCOMPARE(wrongSent, 3);
+        QVERIFY2(pool[0]->creditedForTampered > 0, "no wrong result was accepted: the test proves nothing");
+        const QByteArray mine = weightsSha256(run.weights), theirs = weightsSha256(reference.weights);
+        qInfo("fast, spot-checked, centred-clip: rewound run %s, clean run %s", mine.constData(), theirs.constData());
+        QCOMPARE(mine, theirs);
+        checkRewoundJob(d, run, pool);
     }
 
     // The coordinator stops (as a crash: nothing saved on the way out) right after the cheater is

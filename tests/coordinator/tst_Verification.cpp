@@ -284,6 +284,54 @@ private slots:
         QVERIFY(!run.weights.empty());
     }
 
+    // Spot checks of a fast job (its results replayed as a verifiable job's, compared within the fast
+    // kernels' tolerance): the scaled, negated and zeroed gradients are caught on their first result
+    // and paid nothing, while an honest worker whose device rounds differently (every value off by up
+    // to 1e-6 relatively, as fast kernels on other hardware are) has its results replayed, matched
+    // and paid, and is never accused.
+    void spotChecksCatchFastModeCheatersButNotOtherRounding() {
+        wire::Hyperparameters h = adamHyperparameters(3);
+        h.set_global_batch(128);
+        h.set_aggregation(wire::AGGREGATION_CENTRED_CLIP);
+        h.set_spot_check(true);
+        auto otherRounding = [](protocol::WorkResult& r, int n) {
+            std::mt19937 rng(static_cast<unsigned>(n));
+            std::uniform_real_distribution<float> jitter(-1e-6f, 1e-6f);
+            for (float& g : r.gradient) g *= 1.0f + jitter(rng);
+            r.loss *= 1.0 + 1e-7;
+        };
+        std::vector<TestWorker::Behaviour> behaviours = {
+            {1.0, 1, 0, scale}, {1.0, 1, 0, flipSign}, {1.0, 1, 0, zero}, {1.0, 1, 0, otherRounding}};
+        for (int i = 0; i < 6; ++i) behaviours.push_back({1.0, 1, 0, {}});
+        Deployment d;
+        std::vector<std::unique_ptr<TestWorker>> pool;
+        const Run run = train(d, behaviours, pool, h);
+        const coordinator::ResultVerifier& verifier = d.coordinator->verifier();
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        for (int i = 0; i < 3; ++i) {
+            const TestWorker& cheater = *pool[static_cast<std::size_t>(i)];
+            QVERIFY2(cheater.computed > 0, "a cheater got no work: the test proves nothing about it");
+            QVERIFY(verifier.quarantined(cheater.contributorId));
+            QCOMPARE(verifier.caughtAfter(cheater.contributorId), 1);
+            QCOMPARE(cheater.accepted, 0);
+            QCOMPARE(d.coordinator->ledger().contributorStats(cheater.contributorId, 1, now).earned, 0);
+        }
+        const TestWorker& rounding = *pool[3];
+        QVERIFY2(rounding.accepted > 0, "the differently rounding worker got no work: the test proves nothing");
+        QVERIFY(verifier.policy().trust(rounding.contributorId).verified > 0);  // replayed and matched
+        for (std::size_t i = 3; i < pool.size(); ++i) {
+            QVERIFY2(pool[i]->failures.empty(), pool[i]->failureText().c_str());
+            QVERIFY(!verifier.quarantined(pool[i]->contributorId));
+        }
+        const coordinator::VerificationStats stats = verifier.stats(std::stoll(run.job));
+        QCOMPARE(stats.caught, 3);
+        qInfo("spot checks: %lld results judged, %lld replayed, %lld caught; replayed / useful compute = %.3f",
+              static_cast<long long>(stats.results), static_cast<long long>(stats.replayed),
+              static_cast<long long>(stats.caught), stats.overhead());
+        const ledger::AuditReport audit = d.coordinator->ledger().audit();
+        QVERIFY2(audit.ok(), qPrintable(audit.problems.join('\n')));
+    }
+
     // Trust and quarantine are kept in the store (schema version 2): after a restart on the same
     // database the cheater is still quarantined (its lease requests are refused) and the honest
     // worker keeps its verified units and so its replay rate; both read the same over the protocol.

@@ -14,6 +14,7 @@
 
 #include "UnitFixture.h"
 #include "coordinator/GradientDigest.h"
+#include "coordinator/ResultComparison.h"
 #include "training/ShardGradient.h"
 #include "training/SyntheticDataset.h"
 
@@ -82,6 +83,7 @@ constexpr const char* kSmallCnnSpec = R"({
 struct Computed {
     QString digest;
     std::vector<float> gradient;
+    protocol::WorkResult result;
 };
 
 }  // namespace
@@ -121,7 +123,7 @@ private slots:
             const protocol::WorkResult result = testing::decodeResult(done, parameters);
             RAVEN_CHECK(result.kernelMode == u.kernel_mode(), "the result names another kernel mode than its unit's",
                         "");
-            return Computed{coordinator::gradientDigest(result.gradient), result.gradient};
+            return Computed{coordinator::gradientDigest(result.gradient), result.gradient, result};
         };
 
         UnitComputer vulkan("vulkan", 1);
@@ -150,6 +152,23 @@ private slots:
             worst = std::max(worst, std::fabs(fast.gradient[i] - one.gradient[i]));
         }
         QVERIFY2(worst <= 1e-4f * scale, qPrintable(QString("fast vs verifiable: %1 of %2").arg(worst).arg(scale)));
+
+        // A spot-checked fast job (ResultComparison.h): this device's fast result, and the CPU's at two
+        // threads, lie within the tolerance of the coordinator's replay (the fast CPU kernels, one thread).
+        const Computed replay = compute(cpu1, fastUnit), cpuTwo = compute(cpu2, fastUnit);
+        const auto judged = coordinator::ComparedResult::of;
+        const double apartGpu = coordinator::relativeGradientDifference(fast.gradient, replay.gradient);
+        const double apartCpu2 = coordinator::relativeGradientDifference(cpuTwo.gradient, replay.gradient);
+        qInfo("%s, fast kernels against the coordinator's replay: %s %.3g, cpu x2 %.3g (tolerance %.3g)",
+              qPrintable(model), qPrintable(report.summary), apartGpu, apartCpu2, coordinator::kFastGradientTolerance);
+        const QString gpuApart =
+            coordinator::resultDifference(KernelMode::Fast, judged(fast.result), judged(replay.result));
+        QVERIFY2(gpuApart.isEmpty(), qPrintable(gpuApart));
+        const QString cpuApart =
+            coordinator::resultDifference(KernelMode::Fast, judged(cpuTwo.result), judged(replay.result));
+        QVERIFY2(cpuApart.isEmpty(), qPrintable(cpuApart));
+        // ... and far below what the bed's mildest cheat (a gradient scaled by 2) is away.
+        QVERIFY(apartGpu < coordinator::kFastGradientTolerance / 100);
     }
 };
 
