@@ -64,6 +64,20 @@ class VerificationTest : public QObject {
         return run;
     }
 
+    // A cheater on probation: caught on its first result, which is neither accepted nor paid; it was
+    // told, and refused work after.
+    static void checkCaughtOnItsFirstResult(Deployment& d, const TestWorker& cheater) {
+        QVERIFY2(cheater.computed > 0, "a cheater got no work: the test proves nothing about it");
+        QVERIFY(d.coordinator->verifier().quarantined(cheater.contributorId));
+        QCOMPARE(d.coordinator->verifier().caughtAfter(cheater.contributorId), 1);
+        QCOMPARE(cheater.accepted, 0);
+        QCOMPARE(cheater.credited, 0);
+        const ledger::ContributorStats stats =
+            d.coordinator->ledger().contributorStats(cheater.contributorId, 1, QDateTime::currentDateTimeUtc());
+        QCOMPARE(stats.earned, 0);
+        QVERIFY(!cheater.failures.empty());
+    }
+
 private slots:
     void cheatersAreCaughtAndTheModelStaysClean() {
         Deployment clean;
@@ -82,17 +96,7 @@ private slots:
         for (const auto& [name, values] : reference.weights) QVERIFY2(run.weights.at(name) == values, name.c_str());
 
         const coordinator::ResultVerifier& verifier = d.coordinator->verifier();
-        const QDateTime now = QDateTime::currentDateTimeUtc();
-        for (int i = 0; i < 3; ++i) {
-            const TestWorker& cheater = *pool[static_cast<std::size_t>(i)];
-            QVERIFY2(cheater.computed > 0, "a cheater got no work: the test proves nothing about it");
-            QVERIFY(verifier.quarantined(cheater.contributorId));
-            QCOMPARE(verifier.caughtAfter(cheater.contributorId), 1);  // its first result, on probation
-            QCOMPARE(cheater.accepted, 0);
-            QCOMPARE(cheater.credited, 0);
-            QCOMPARE(d.coordinator->ledger().contributorStats(cheater.contributorId, 1, now).earned, 0);
-            QVERIFY(!cheater.failures.empty());  // it was told, and refused work after
-        }
+        for (int i = 0; i < 3; ++i) checkCaughtOnItsFirstResult(d, *pool[static_cast<std::size_t>(i)]);
         for (std::size_t i = 3; i < pool.size(); ++i) {
             const TestWorker& honest = *pool[i];
             QVERIFY2(honest.failures.empty(), honest.failureText().c_str());
@@ -307,15 +311,7 @@ private slots:
         std::vector<std::unique_ptr<TestWorker>> pool;
         const Run run = train(d, behaviours, pool, h);
         const coordinator::ResultVerifier& verifier = d.coordinator->verifier();
-        const QDateTime now = QDateTime::currentDateTimeUtc();
-        for (int i = 0; i < 3; ++i) {
-            const TestWorker& cheater = *pool[static_cast<std::size_t>(i)];
-            QVERIFY2(cheater.computed > 0, "a cheater got no work: the test proves nothing about it");
-            QVERIFY(verifier.quarantined(cheater.contributorId));
-            QCOMPARE(verifier.caughtAfter(cheater.contributorId), 1);
-            QCOMPARE(cheater.accepted, 0);
-            QCOMPARE(d.coordinator->ledger().contributorStats(cheater.contributorId, 1, now).earned, 0);
-        }
+        for (int i = 0; i < 3; ++i) checkCaughtOnItsFirstResult(d, *pool[static_cast<std::size_t>(i)]);
         const TestWorker& rounding = *pool[3];
         QVERIFY2(rounding.accepted > 0, "the differently rounding worker got no work: the test proves nothing");
         QVERIFY(verifier.policy().trust(rounding.contributorId).verified > 0);  // replayed and matched
