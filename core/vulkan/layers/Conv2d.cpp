@@ -16,34 +16,14 @@ enum class Mode : std::uint32_t { Forward = 0, InputGradient = 1, WeightGradient
 
 // layer_conv2d.comp's push constants.
 struct ConvParams {
-    std::uint32_t batch, inChannels, height, width, outChannels;
-    std::uint32_t kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW;
-    std::uint32_t groups, outH, outW, hasBias;
+    ConvGeometryPush geometry;
     std::uint32_t splits, kSplit;
     DivisionMagic positionsMagic, outWMagic;  // three uints each, as the shader reads them
 };
 static_assert(sizeof(ConvParams) == 25 * 4, "layer_conv2d.comp's push constants");
 
 ConvParams paramsOf(const Conv2dShape& s, bool hasBias, const ConvSplit& split) {
-    return {u32(s.batch),
-            u32(s.inChannels),
-            u32(s.height),
-            u32(s.width),
-            u32(s.outChannels),
-            u32(s.kernelH),
-            u32(s.kernelW),
-            u32(s.strideH),
-            u32(s.strideW),
-            u32(s.padH),
-            u32(s.padW),
-            u32(s.dilationH),
-            u32(s.dilationW),
-            u32(s.groups),
-            u32(s.outH()),
-            u32(s.outW()),
-            hasBias ? 1u : 0u,
-            split.splits,
-            split.kSplit,
+    return {convGeometryPush(s, hasBias), split.splits, split.kSplit,
             divisionMagic(std::max<std::uint32_t>(u32(s.outH() * s.outW()), 1)),
             divisionMagic(std::max<std::uint32_t>(u32(s.outW()), 1))};
 }

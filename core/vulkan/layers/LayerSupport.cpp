@@ -83,4 +83,10 @@ std::uint32_t u32(std::int64_t value) {
     return static_cast<std::uint32_t>(value);
 }
 
+ConvGeometryPush convGeometryPush(const Conv2dShape& s, bool hasBias) {
+    return {u32(s.batch),     u32(s.inChannels), u32(s.height),  u32(s.width),  u32(s.outChannels), u32(s.kernelH),
+            u32(s.kernelW),   u32(s.strideH),    u32(s.strideW), u32(s.padH),   u32(s.padW),        u32(s.dilationH),
+            u32(s.dilationW), u32(s.groups),     u32(s.outH()),  u32(s.outW()), hasBias ? 1u : 0u};
+}
+
 }  // namespace raven::vulkan::layers

@@ -1,6 +1,7 @@
 #pragma once
 // What every layer op's host side shares: absent operands, size checks, and the workgroup and tile
 // sizes chosen from the device's limits (never a subgroup of 32 or 48 KiB of shared memory assumed).
+#include "tensor/LayerShapes.h"
 #include "vulkan/Memory.h"
 #include "vulkan/Recorder.h"
 
@@ -45,5 +46,15 @@ GemmTiles chooseGemmTiles(const Device& device, std::uint64_t m, std::uint64_t n
 Groups gemmGroups(const GemmTiles& tiles, std::uint64_t m, std::uint64_t n, std::uint64_t batches);
 
 std::uint32_t u32(std::int64_t value);  // a shape value as a push constant (validated shapes fit)
+
+// The geometry every convolution shader's push constants start with: layer_conv2d.comp and
+// verifiable_conv2d.comp read these 17 uints first, in this order.
+struct ConvGeometryPush {
+    std::uint32_t batch, inChannels, height, width, outChannels;
+    std::uint32_t kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW;
+    std::uint32_t groups, outH, outW, hasBias;
+};
+static_assert(sizeof(ConvGeometryPush) == 17 * 4, "17 uints, no padding");
+ConvGeometryPush convGeometryPush(const Conv2dShape& s, bool hasBias);
 
 }  // namespace raven::vulkan::layers

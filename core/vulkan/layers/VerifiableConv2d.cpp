@@ -24,33 +24,15 @@ enum class VerifiableConvPass : std::uint32_t {
 
 // verifiable_conv2d.comp's push constants.
 struct VerifiableConvParams {
-    std::uint32_t batch, inChannels, height, width, outChannels;
-    std::uint32_t kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW;
-    std::uint32_t groups, outH, outW, hasBias, pointwise, chunk;
+    ConvGeometryPush geometry;
+    std::uint32_t pointwise, chunk;
 };
 static_assert(sizeof(VerifiableConvParams) <= 128, "push constants beyond the guaranteed 128 bytes");
 
 VerifiableConvParams verifiableParamsOf(const Conv2dShape& s, bool hasBias) {
     const bool pointwise = s.kernelH == 1 && s.kernelW == 1 && s.strideH == 1 && s.strideW == 1 && s.padH == 0 &&
                            s.padW == 0;  // Conv2d.cpp's isPointwise: the CPU skips im2col and col2im
-    return {u32(s.batch),
-            u32(s.inChannels),
-            u32(s.height),
-            u32(s.width),
-            u32(s.outChannels),
-            u32(s.kernelH),
-            u32(s.kernelW),
-            u32(s.strideH),
-            u32(s.strideW),
-            u32(s.padH),
-            u32(s.padW),
-            u32(s.dilationH),
-            u32(s.dilationW),
-            u32(s.groups),
-            u32(s.outH()),
-            u32(s.outW()),
-            hasBias ? 1u : 0u,
-            pointwise ? 1u : 0u,
+    return {convGeometryPush(s, hasBias), pointwise ? 1u : 0u,
             u32(s.batch > 0 ? cpu::kernels::conv2dWeightGradientChunk(s.batch) : 1)};
 }
 
