@@ -1,6 +1,6 @@
 #include "coordinator/GradientDigest.h"
 
-#include <QCryptographicHash>
+#include "data/Sha256.h"
 
 #include <array>
 #include <bit>
@@ -11,7 +11,7 @@ namespace raven::coordinator {
 
 QString gradientDigest(std::span<const float> gradient) {
     constexpr std::uint32_t kCanonicalNaN = 0x7fc00000u;
-    QCryptographicHash hash(QCryptographicHash::Sha256);
+    data::Sha256 hash;
     // Hashed in blocks: one copy of a model's gradient is not needed to name it.
     constexpr std::size_t kBlock = 4096;
     std::array<char, kBlock * 4> bytes{};
@@ -22,9 +22,9 @@ QString gradientDigest(std::span<const float> gradient) {
             const std::uint32_t bits = std::isnan(v) ? kCanonicalNaN : std::bit_cast<std::uint32_t>(v);
             for (int b = 0; b < 4; ++b) bytes[i * 4 + b] = static_cast<char>((bits >> (8 * b)) & 0xffu);
         }
-        hash.addData(QByteArrayView(bytes.data(), static_cast<qsizetype>(n * 4)));
+        hash.add(QByteArrayView(bytes.data(), static_cast<qsizetype>(n * 4)));
     }
-    return QString::fromLatin1(hash.result().toHex());
+    return QString::fromLatin1(hash.finish().toHex());
 }
 
 }  // namespace raven::coordinator

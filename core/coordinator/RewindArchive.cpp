@@ -1,6 +1,5 @@
 #include "coordinator/RewindArchive.h"
 
-#include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
@@ -15,6 +14,7 @@
 
 #include "base/Error.h"
 #include "coordinator/DurableFile.h"
+#include "data/Sha256.h"
 
 namespace raven::coordinator {
 
@@ -96,9 +96,7 @@ namespace {
 QString rewindDuePath(const QString& dir) { return QDir(dir).filePath(QStringLiteral("due.json")); }
 QString rewindCommitPath(const QString& dir) { return QDir(dir).filePath(QStringLiteral("commit.json")); }
 
-QByteArray rewindSha256(const QByteArray& bytes) {
-    return QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex();
-}
+QByteArray rewindSha256(const QByteArray& bytes) { return data::sha256(bytes).toHex(); }
 
 }  // namespace
 

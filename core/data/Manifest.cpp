@@ -3,9 +3,9 @@
 #include "base/Checked.h"
 #include "base/Error.h"
 #include "data/FileBytes.h"
+#include "data/Sha256.h"
 #include "data/ShardStore.h"
 
-#include <QCryptographicHash>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -139,7 +139,7 @@ SplitManifest readSplit(const JsonReader& r, const QJsonObject& root, const char
 
 QString Manifest::computeId() const {
     const QByteArray canonical = QJsonDocument(contentJson(*this)).toJson(QJsonDocument::Compact);
-    return QString::fromLatin1(QCryptographicHash::hash(canonical, QCryptographicHash::Sha256).toHex());
+    return sha256Hex(canonical);
 }
 
 QJsonObject Manifest::toJson() const {

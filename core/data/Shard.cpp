@@ -1,8 +1,7 @@
 #include "data/Shard.h"
 
 #include "base/Error.h"
-
-#include <QCryptographicHash>
+#include "data/Sha256.h"
 
 #include <bit>
 #include <cmath>
@@ -161,8 +160,6 @@ Shard decodeShard(const QByteArray& bytes, const std::string& origin) {
     return shard;
 }
 
-QString contentHash(const QByteArray& bytes) {
-    return QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex());
-}
+QString contentHash(const QByteArray& bytes) { return sha256Hex(bytes); }
 
 }  // namespace raven::data

@@ -1,7 +1,5 @@
 #include "protocol/Chunking.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <string>
 
@@ -9,20 +7,6 @@
 #include "protocol/Compression.h"
 
 namespace raven::protocol {
-
-QString sha256Hex(QByteArrayView bytes) {
-    // OpenSSL's SHA-256 (SHA extensions, AVX2) rather than QCryptographicHash's portable C: about ten
-    // times faster (1 ms against 11 ms for an MLP's 0.94 MB gradient here), and every result, shard
-    // and weights transfer is hashed on the coordinator's event loop (docs/benchmarks.md, "Coordinator
-    // capacity").
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    RAVEN_CHECK(
-        EVP_Digest(bytes.data(), static_cast<std::size_t>(bytes.size()), digest, &length, EVP_sha256(), nullptr) == 1,
-        "SHA-256 failed in OpenSSL", "check the OpenSSL installation (libssl3)");
-    return QString::fromLatin1(
-        QByteArray(reinterpret_cast<const char*>(digest), static_cast<qsizetype>(length)).toHex());
-}
 
 std::vector<wire::ContentChunk> splitContent(const QByteArray& raw, bool zstd, std::int64_t chunkBytes) {
     RAVEN_CHECK(chunkBytes > 0 && chunkBytes <= kChunkBytes,

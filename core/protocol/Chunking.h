@@ -11,13 +11,14 @@
 #include <cstdint>
 #include <vector>
 
+#include "data/Sha256.h"
 #include "protocol/Protocol.h"
 #include "protocol/raven.pb.h"
 
 namespace raven::protocol {
 
-// Lowercase hex SHA-256 (the name of shards and the checksum of every content).
-QString sha256Hex(QByteArrayView bytes);
+// Lowercase hex SHA-256 (the name of shards and the checksum of every content), data/Sha256.h.
+using data::sha256Hex;
 
 // The chunks of `raw`, compressed first when `zstd`. An empty content is one empty chunk.
 std::vector<wire::ContentChunk> splitContent(const QByteArray& raw, bool zstd, std::int64_t chunkBytes = kChunkBytes);

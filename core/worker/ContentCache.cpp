@@ -1,6 +1,5 @@
 #include "worker/ContentCache.h"
 
-#include <QCryptographicHash>
 #include <QDateTime>
 #include <QDir>
 #include <QDirIterator>
@@ -16,6 +15,7 @@
 
 #include "base/Error.h"
 #include "data/FileBytes.h"
+#include "data/Sha256.h"
 
 namespace raven::worker {
 namespace {
@@ -26,9 +26,8 @@ constexpr qsizetype kRetentionOffset = 12;
 const QString kSuffix = QStringLiteral(".rvc");
 const QString kLockName = QStringLiteral(".lock");
 
+using data::sha256;
 using data::str;
-
-QByteArray sha256(QByteArrayView bytes) { return QCryptographicHash::hash(bytes, QCryptographicHash::Sha256); }
 
 QByteArray makeHeader(const QByteArray& payload, ContentCache::Retention retention, const QByteArray& knownSha256) {
     QByteArray header(ContentCache::kHeaderBytes, '\0');
