@@ -110,7 +110,7 @@ class RewindTest : public QObject {
         };
     }
 
-    // After its probation: a negated gradient on three units the coordinator will not replay, then
+    // After its probation: a negated gradient on up to three units the coordinator will not replay, then
     // honest again, so it is never caught while the coordinator runs.
     static std::function<void(protocol::WorkResult&, int)> unseenCheater(Deployment& d,
                                                                          std::vector<std::unique_ptr<TestWorker>>& pool,
