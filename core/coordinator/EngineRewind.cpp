@@ -58,7 +58,7 @@ void Engine::settleQuarantines() {
         if (withheld.credits > 0)
             qWarning(
                 "coordinator: %s was quarantined before a stop that left %lld of its credits pending: "
-                "revoked now, its unchecked results rewound where they were summed",
+                "revoked now, after the rewinds of its unchecked results in verifiable jobs were noted",
                 qPrintable(contributorLabel(t.contributor)), static_cast<long long>(withheld.credits));
     }
 }
