@@ -77,12 +77,6 @@ Engine::Engine(Coordinator& owner, const CoordinatorOptions& options)
             publishStep(job, std::move(update), eval);
         });
 
-    // A crash between recording a quarantine and revoking its credits leaves them pending: revoked now.
-    for (const ledger::StoredTrust& t : trust_->all())
-        if (t.quarantined()) ledger_->revokePendingCredits(t.contributor, ledger::RevokeReason::Quarantined, utcNow());
-    const ledger::AuditReport audit = ledger_->audit();
-    for (const QString& problem : audit.problems) qWarning("coordinator: ledger audit: %s", qPrintable(problem));
-
     connect(server_.get(), &protocol::ProtocolServer::peerConnected, this,
             [this](ConnectionId id, const wire::Hello&) { onConnected(id); });
     connect(server_.get(), &protocol::ProtocolServer::messageReceived, this,
@@ -98,7 +92,9 @@ Engine::Engine(Coordinator& owner, const CoordinatorOptions& options)
         ReplayQueue::Limits{options.verification.replaySlots, options.verification.replaysWaitingPerContributor},
         [this](PendingReplay pending) { startReplay(std::move(pending)); });
 
-    resumeJobs();
+    resumeJobs();  // also settles the quarantines a crash cut short (settleQuarantines)
+    const ledger::AuditReport audit = ledger_->audit();
+    for (const QString& problem : audit.problems) qWarning("coordinator: ledger audit: %s", qPrintable(problem));
 }
 
 Engine::~Engine() {

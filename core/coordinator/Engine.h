@@ -203,6 +203,9 @@ private:
     void persistDue(ledger::JobId job);
     // At start-up: an interrupted rewind settled, the due ones read back (RewindArchive.h).
     void restoreDueRewind(const JobRunner& runner);
+    // At start-up, once the jobs are open and before they move on: each quarantined contributor's
+    // credits still pending (a crash cut its quarantine short) noted as due rewinds, then revoked.
+    void settleQuarantines();
 
     // --- EngineRequesters.cpp ---------------------------------------------------------------------
     void onUploadDataset(Session& s, const wire::Envelope& e);

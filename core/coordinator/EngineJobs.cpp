@@ -41,6 +41,7 @@ void Engine::resumeJobs() {
     for (const ledger::ActiveLease& lease : leases_->activeLeases()) holders.insert(lease.contributor);
     for (const ledger::ContributorId c : holders) leases_->handBackAll(c, now);
 
+    std::vector<ledger::JobId> opened;
     for (const ledger::Job& job : store_->jobs()) {
         if (ledger::isTerminal(job.state)) continue;
         try {
@@ -87,8 +88,12 @@ void Engine::resumeJobs() {
                 QStringLiteral("the coordinator could not resume the job: %1").arg(QString::fromUtf8(error.what())));
             continue;
         }
-        advance(job.id);
+        opened.push_back(job.id);
     }
+    // Before any job moves on: a rewind that a quarantine cut short calls for is due from the start.
+    settleQuarantines();
+    for (const ledger::JobId job : opened)
+        if (runner(job)) advance(job);
     resuming_ = false;
     retired_.clear();
 }

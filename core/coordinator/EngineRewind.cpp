@@ -1,5 +1,5 @@
 // Rewinds: when a contributor is caught, its results that were accepted unchecked (their credits
-// still pending) may have steered a verifiable job's model. They are replayed, and the steps from the
+// still pending) may have steered a verifiable or spot-checked job's model. They are replayed, and the steps from the
 // first wrong one are recomputed without them (ModelRewind.h, docs/verification.md). The rewind runs
 // on the pool at the job's next step boundary (when the step in progress has all its results), so
 // the workers never see two different weights under one version number: the units of the step in
@@ -7,33 +7,59 @@
 #include <QMetaObject>
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 #include "base/Error.h"
 #include "coordinator/Engine.h"
 #include "coordinator/WireIds.h"
+#include "ledger/TrustBook.h"
 
 namespace raven::coordinator {
 
 void Engine::noteRewindsDue(ledger::ContributorId contributor) {
     // Called before its credits are revoked: its results whose credit is pending now are the ones no
-    // replay checked. They are on disk as due before the revocation, so no crash in between loses them.
-    for (const auto& [job, r] : runners_) {
-        if (!r->rewindable()) continue;
-        const QList<qint64> kept = r->archive().steps();
-        const qint64 first = kept.isEmpty() ? r->version() : std::min(kept.first(), r->version());
-        bool noted = false;
-        for (const ledger::WorkUnit& unit : store_->workUnits(job, std::nullopt, ledger::WorkUnitState::Done)) {
-            if (unit.modelVersion < first || unit.acceptedFrom != contributor) continue;
-            const std::optional<ledger::UnitCredit> credit = ledger_->credit(unit.id);
-            if (!credit || credit->state != ledger::CreditState::Pending) continue;
-            const bool fresh = rewindsDue_.count(job) == 0;
-            DueRewind& due = rewindsDue_[job];
-            due.earliestStep = fresh ? unit.modelVersion : std::min(due.earliestStep, unit.modelVersion);
-            due.suspects.insert(unit.id);
-            if (!due.contributors.contains(contributor)) due.contributors << contributor;
-            noted = true;
+    // replay checked. The ledger names them (as many as the credits' window holds, however long its
+    // jobs ran), and they are on disk as due before the revocation, so no crash in between loses them.
+    std::map<ledger::JobId, qint64> firstKept;  // per rewindable job: its earliest step still archived
+    std::set<ledger::JobId> noted;
+    for (const ledger::UnitCredit& credit : ledger_->pendingCredits(contributor)) {
+        const JobRunner* r = runner(credit.job);
+        if (!r || !r->rewindable()) continue;
+        auto first = firstKept.find(credit.job);
+        if (first == firstKept.end()) {
+            const QList<qint64> kept = r->archive().steps();
+            first = firstKept.emplace(credit.job, kept.isEmpty() ? r->version() : std::min(kept.first(), r->version()))
+                        .first;
         }
-        if (noted) persistDue(job);
+        const std::optional<ledger::WorkUnit> unit = store_->workUnit(credit.workUnit);
+        // A step the archive no longer holds has only final results: nothing there can be rewound.
+        if (!unit || unit->modelVersion < first->second || unit->acceptedFrom != contributor) continue;
+        const bool fresh = rewindsDue_.count(credit.job) == 0;
+        DueRewind& due = rewindsDue_[credit.job];
+        due.earliestStep = fresh ? unit->modelVersion : std::min(due.earliestStep, unit->modelVersion);
+        due.suspects.insert(unit->id);
+        if (!due.contributors.contains(contributor)) due.contributors << contributor;
+        noted.insert(credit.job);
+    }
+    for (const ledger::JobId job : noted) persistDue(job);
+}
+
+void Engine::settleQuarantines() {
+    // A crash between recording a quarantine (TrustBook) and revoking its credits leaves them pending,
+    // and, when it came before due.json, no rewind due for them. Done now as Engine::quarantine does
+    // it live: the rewinds due on disk first (their suspects are these pending credits), then the
+    // revocation. A contributor whose credits were all settled before the crash costs one query.
+    for (const ledger::StoredTrust& t : trust_->all()) {
+        if (!t.quarantined()) continue;
+        noteRewindsDue(t.contributor);
+        const ledger::CreditSweep withheld =
+            ledger_->revokePendingCredits(t.contributor, ledger::RevokeReason::Quarantined, utcNow());
+        if (withheld.credits > 0)
+            qWarning(
+                "coordinator: %s was quarantined before a stop that left %lld of its credits pending: "
+                "revoked now, after the rewinds of its unchecked results in verifiable and spot-checked jobs were noted",
+                qPrintable(contributorLabel(t.contributor)), static_cast<long long>(withheld.credits));
     }
 }
 

@@ -101,7 +101,6 @@ struct UnitCredit {
 struct CreditSweep {
     qint64 credits = 0;
     MicroCredits amount = 0;
-    QList<UnitCredit> settled;  // each credit settled, in work unit order (revokePendingCredits)
 };
 
 struct DailyCredits {
@@ -172,6 +171,10 @@ public:
     // ReplayMismatch also records a rejection of the unit against its contributor. false when the
     // unit has no pending credit: a confirmed credit stays paid.
     bool revokeCredit(WorkUnitId workUnit, RevokeReason why, const QDateTime& now);
+    // Every pending credit of the contributor, in every job, in work unit order: its results no
+    // replay has checked yet (what a rewind replays before revokePendingCredits takes them back).
+    // Bounded by the credits' window, not by how long its jobs ran.
+    QList<UnitCredit> pendingCredits(ContributorId contributor) const;
     // Revokes every pending credit of the contributor, in every job, in one transaction.
     CreditSweep revokePendingCredits(ContributorId contributor, RevokeReason why, const QDateTime& now);
     // Confirms, in one transaction, every pending credit whose window has passed (or whose job has

@@ -27,12 +27,15 @@ void auditCredits(const SqlConnection& sql, QStringList& problems) {
             });
     // One state each, held up by the right entries: pending has no settling entry; confirmed and
     // revoked one of their kind (confirmed without one: paid before schema v3, straight to the
-    // contributor); the payment entry's credit side names the account the state says.
+    // contributor); the payment entry's credit side names the account the state says. CROSS JOIN
+    // keeps SQLite's planner on postings by entry (two rows) before the account: left free, it
+    // searched the account's postings first, every posting of that contributor once per credit,
+    // quadratic in its credits (docs/benchmarks.md, "A quarantine's suspects").
     collect(
         sql,
         QStringLiteral(
             "SELECT c.work_unit, c.state, s.kind AS settled_kind, c.amount, "
-            "(SELECT COALESCE(SUM(p.amount), 0) FROM postings p JOIN accounts a ON a.id = p.account "
+            "(SELECT COALESCE(SUM(p.amount), 0) FROM postings p CROSS JOIN accounts a ON a.id = p.account "
             " WHERE p.entry = c.entry AND p.amount > 0 AND a.owner = c.contributor "
             " AND a.kind = CASE WHEN c.state = 'confirmed' AND c.settled_by IS NULL THEN 'contributor' "
             "                   ELSE 'pending' END) AS credited, "

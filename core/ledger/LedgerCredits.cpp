@@ -92,8 +92,7 @@ bool Ledger::revokeCredit(WorkUnitId workUnit, RevokeReason why, const QDateTime
     return true;
 }
 
-CreditSweep Ledger::revokePendingCredits(ContributorId contributor, RevokeReason why, const QDateTime& now) {
-    Transaction tx(sql_);
+QList<UnitCredit> Ledger::pendingCredits(ContributorId contributor) const {
     QList<UnitCredit> pending;
     for (SqlRows q = sql_.query(
              QStringLiteral("SELECT %1 FROM credits WHERE contributor = ? AND state = 'pending' ORDER BY work_unit")
@@ -101,14 +100,18 @@ CreditSweep Ledger::revokePendingCredits(ContributorId contributor, RevokeReason
              {contributor});
          q.next();)
         pending << creditOf(q.row());
+    return pending;
+}
+
+CreditSweep Ledger::revokePendingCredits(ContributorId contributor, RevokeReason why, const QDateTime& now) {
+    Transaction tx(sql_);
     CreditSweep sweep;
-    for (const UnitCredit& c : pending) {
+    for (const UnitCredit& c : pendingCredits(contributor)) {
         settle(c, CreditState::Revoked, why, now);
         ++sweep.credits;
         sweep.amount += c.amount;
     }
     tx.commit();
-    sweep.settled = std::move(pending);
     return sweep;
 }
 

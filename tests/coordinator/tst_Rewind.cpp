@@ -4,15 +4,22 @@
 // only when it sends a zero gradient (always replayed). Its wrong results were summed into steps
 // unchecked; the coordinator replays them, recomputes the steps from the first wrong one, and the
 // job's final weights equal those of the same job trained by honest workers alone, bit for bit. No
-// credit is paid for a wrong result, and the ledger's audit passes.
+// credit is paid for a wrong result, and the ledger's audit passes. And the crashes a rewind must
+// survive: one right after the quarantine is decided, and a real raven-coordinator process killed at
+// its crash point between a rewind's state file and the move of its staged files.
 #include <QtTest>
 
 #include <QCryptographicHash>
+#include <QProcess>
+#include <QRegularExpression>
 
 #include "CoordinatorTestKit.h"
+#include "coordinator/Admin.h"
+#include "coordinator/CrashPoints.h"
 #include "coordinator/JobFiles.h"
 #include "coordinator/ResultVerifier.h"
 #include "coordinator/RewindArchive.h"
+#include "ledger/TrustBook.h"
 
 using namespace raven;
 using namespace raven::test;
@@ -111,6 +118,50 @@ class RewindTest : public QObject {
             for (float& g : r.gradient) g = -g;
             ++wrongSent;
         };
+    }
+
+    // After its probation: a negated gradient on up to three units the coordinator will not replay, then
+    // honest again, so it is never caught while the coordinator runs.
+    static std::function<void(protocol::WorkResult&, int)> unseenCheater(Deployment& d,
+                                                                         std::vector<std::unique_ptr<TestWorker>>& pool,
+                                                                         int& wrongSent) {
+        return [&d, &pool, &wrongSent](protocol::WorkResult& r, int n) {
+            if (n < 3 || wrongSent >= 3 || !d.coordinator) return;
+            const coordinator::VerificationPolicy& policy = d.coordinator->verifier().policy();
+            if (policy.shouldVerify(pool[0]->contributorId, std::stoll(r.workUnitId))) return;
+            for (float& g : r.gradient) g = -g;
+            ++wrongSent;
+        };
+    }
+
+    // `raven-coordinator serve` on the deployment's data directory, on a free loopback port, with the
+    // deployment's timings and credit window; returns its URL once it serves (empty when it died first).
+    static QUrl serveAsProcess(QProcess& serve, const Deployment& d, const QString& crashPoint) {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("RAVEN_CRASH_POINT"), crashPoint);
+        serve.setProcessEnvironment(env);
+        serve.start(QStringLiteral(RAVEN_COORDINATOR_BINARY),
+                    {QStringLiteral("serve"), QStringLiteral("--data-dir"), d.options.dataDir,
+                     QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"), QStringLiteral("--heartbeat-ms"),
+                     QString::number(d.options.heartbeatIntervalMs), QStringLiteral("--lease-timeout-ms"),
+                     QString::number(d.options.leaseTimeoutMs), QStringLiteral("--unit-deadline-ms"),
+                     QString::number(d.options.unitDeadlineMs), QStringLiteral("--credit-window-s"),
+                     QString::number(d.options.creditWindow.seconds), QStringLiteral("--credit-window-steps"),
+                     QString::number(d.options.creditWindow.steps)});
+        if (!serve.waitForStarted(10000))
+            qFatal("raven-coordinator did not start: %s", qPrintable(serve.errorString()));
+        QByteArray out;
+        const QRegularExpression serving(QStringLiteral("serving (wss://\\S+)"));
+        QRegularExpressionMatch match;
+        const bool settled = QTest::qWaitFor(
+            [&] {
+                out += serve.readAllStandardOutput();
+                match = serving.match(QString::fromUtf8(out));
+                return match.hasMatch() || serve.state() == QProcess::NotRunning;
+            },
+            60000);
+        if (!settled) qFatal("raven-coordinator neither served nor ended within 60 s");
+        return match.hasMatch() ? QUrl(match.captured(1)) : QUrl();
     }
 
     std::optional<Trained> reference_;
@@ -245,6 +296,108 @@ private slots:
         QVERIFY(events.readAll().contains("rewound from version"));
         const ledger::AuditReport audit = d.coordinator->ledger().audit();
         QVERIFY2(audit.ok(), qPrintable(audit.problems.join('\n')));
+    }
+
+    // Two crashes on one job. (1) The coordinator stops right after it records a quarantine (the
+    // TrustBook) and before due.json: written here directly into the store of a stopped coordinator
+    // whose cheater was never caught, its negated results summed into steps, their credits pending.
+    // The next start must write the rewind due before it revokes those credits. (2) That start is a
+    // real raven-coordinator process armed at rewind-state-written: it rewinds, writes the job's state
+    // file and dies there (std::_Exit, as a kill), its staged states and results not moved in. The
+    // coordinator started after it takes the staging, finds the suspects matching, and ends the job
+    // with the clean run's bits; `raven-coordinator audit` passes.
+    void aQuarantineCutShortAndARewindKilledAtItsStateWriteStillEndClean() {
+        const Trained& clean = reference();
+        Deployment d;
+        configure(d);
+        d.options.verificationSeed = 42;
+        d.start();
+        auto requester = d.requester();
+        const std::string job = d.submitJob(*requester, rewindJob());
+        std::vector<std::unique_ptr<TestWorker>> pool;
+        int wrongSent = 0;
+        const std::vector<TestWorker::Behaviour> behaviours = {
+            {1.0, 1, 0, unseenCheater(d, pool, wrongSent)}, {1.0, 1, 0, {}}, {1.0, 1, 0, {}}};
+        for (std::size_t i = 0; i < behaviours.size(); ++i)
+            pool.push_back(std::make_unique<TestWorker>(d.coordinator->url(),
+                                                        d.coordinator->addContributor("w").toStdString(),
+                                                        d.workerDir(QStringLiteral("worker%1").arg(i)), behaviours[i]));
+        // Stopped at the first wrong result accepted: the cheater's units are mostly replayed (its rate
+        // halves to the floor), so waiting for more could let the job end first.
+        QVERIFY(QTest::qWaitFor([&] { return pool[0]->creditedForTampered > 0; }, 120000));
+        const ledger::ContributorId cheater = pool[0]->contributorId;
+        QVERIFY(!d.coordinator->verifier().quarantined(cheater));
+        for (auto& w : pool) w->stop();
+        d.coordinator.reset();  // as a crash: nothing saved on the way out
+
+        const coordinator::JobFiles files(d.options.dataDir, std::stoll(job));
+        const coordinator::RewindArchive archive(files);
+        QStringList tokens;
+        {
+            ledger::CoordinatorStore store(QDir(d.options.dataDir).filePath(QStringLiteral("coordinator.sqlite")));
+            ledger::TrustBook(store).recordQuarantine(
+                cheater, QStringLiteral("work unit 0 replayed: written by the test"), QDateTime::currentDateTimeUtc());
+            QVERIFY(!ledger::Ledger(store).pendingCredits(cheater).isEmpty());
+            QCOMPARE(store.job(std::stoll(job))->state, ledger::JobState::Running);
+            for (int i = 0; i < 2; ++i) tokens << coordinator::admin::addContributor(store, QStringLiteral("after"));
+        }
+        QVERIFY(archive.due().empty());  // the crash came before due.json
+
+        QProcess serve;
+        const QUrl url = serveAsProcess(serve, d, QStringLiteral("rewind-state-written"));
+        std::vector<std::unique_ptr<TestWorker>> killed;
+        if (!url.isEmpty())
+            for (int i = 0; i < 2; ++i)
+                killed.push_back(std::make_unique<TestWorker>(url, tokens[i].toStdString(),
+                                                              d.workerDir(QStringLiteral("killed%1").arg(i)),
+                                                              TestWorker::Behaviour{1.0, 1, 0, {}}));
+        QVERIFY(QTest::qWaitFor([&] { return serve.state() == QProcess::NotRunning; }, 120000));
+        for (auto& w : killed) w->stop();
+        const QByteArray log = serve.readAllStandardError();
+        QVERIFY2(serve.exitStatus() == QProcess::NormalExit && serve.exitCode() == coordinator::kCrashExitCode,
+                 log.right(3000).constData());
+        QVERIFY2(log.contains("crash point rewind-state-written reached"), log.right(3000).constData());
+        for (const QByteArray& line : log.split('\n'))
+            if (line.contains("quarantined before") || line.contains("crash point")) qInfo("%s", line.constData());
+        // It died between the two writes: the state file is the rewind's, the staging still waits.
+        QVERIFY(QFile::exists(QDir(archive.dir()).filePath(QStringLiteral("commit.json"))));
+        QVERIFY(QDir(archive.staging().dir()).exists());
+        {
+            ledger::CoordinatorStore store(QDir(d.options.dataDir).filePath(QStringLiteral("coordinator.sqlite")));
+            QVERIFY(ledger::Ledger(store).pendingCredits(cheater).isEmpty());  // revoked after due.json
+        }
+        qInfo("killed at rewind-state-written with %zu suspect result(s) due", archive.due().size());
+        QVERIFY(!archive.due().empty());
+
+        d.start();
+        QVERIFY(!QDir(archive.staging().dir()).exists());  // taken at start-up
+        QSignalSpy ended(d.coordinator.get(), &coordinator::Coordinator::jobEnded);
+        std::vector<std::unique_ptr<TestWorker>> after;
+        for (int i = 0; i < 2; ++i)
+            after.push_back(std::make_unique<TestWorker>(
+                d.coordinator->url(), d.coordinator->addContributor("again").toStdString(),
+                d.workerDir(QStringLiteral("after%1").arg(i)), TestWorker::Behaviour{1.0, 1, 0, {}}));
+        QVERIFY(QTest::qWaitFor([&] { return ended.size() == 1; }, 120000));
+        QCOMPARE(ended[0][1].toString(), QStringLiteral("done"));
+        const std::map<std::string, std::vector<float>> weights =
+            checkpointWeights(d.downloadCheckpoint(*d.requester(), job));
+        for (auto& w : after) w->stop();
+        const QByteArray mine = weightsSha256(weights), theirs = weightsSha256(clean.weights);
+        qInfo("final weights SHA-256 after the kill: %s, clean run %s", mine.constData(), theirs.constData());
+        QCOMPARE(mine, theirs);
+        // The rewind done again after the kill found its work done: every suspect already matching.
+        QFile events(files.dir().filePath(QStringLiteral("events.jsonl")));
+        QVERIFY(events.open(QIODevice::ReadOnly));
+        QVERIFY(events.readAll().contains("all matched, nothing to rewind"));
+        d.coordinator.reset();
+
+        QProcess audit;
+        audit.start(QStringLiteral(RAVEN_COORDINATOR_BINARY),
+                    {QStringLiteral("audit"), QStringLiteral("--data-dir"), d.options.dataDir});
+        QVERIFY(audit.waitForFinished(60000));
+        const QByteArray report = audit.readAllStandardOutput() + audit.readAllStandardError();
+        QVERIFY2(audit.exitCode() == 0, report.constData());
+        QVERIFY2(report.contains("every shard of every step counted exactly once"), report.constData());
     }
 };
 

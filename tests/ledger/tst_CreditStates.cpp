@@ -6,8 +6,13 @@
 // credit whose rows were tampered with.
 #include "LedgerFixture.h"
 
+#include <QElapsedTimer>
+
+#include <set>
+
 #include "base/Error.h"
 #include "ledger/Schema.h"
+#include "ledger/Transaction.h"
 #include "ledger/TrustBook.h"
 
 using namespace raven;
@@ -200,7 +205,8 @@ private slots:
     }
 
     // What the rewind archive is kept by (RewindArchive.h): the lowest version with a pending credit,
-    // and the credits a quarantine revoked, each named, so that their results can be replayed.
+    // and a contributor's pending credits, each named, so that their results can be replayed before
+    // a quarantine revokes them.
     void theEarliestPendingVersionFollowsTheCredits() {
         World w(kWindow);
         w.fund(10 * kCredit, 10 * kCredit);
@@ -214,14 +220,72 @@ private slots:
         accept(w, first[1], w.dave);
         QCOMPARE(w.ledger->earliestPendingVersion(w.job), std::optional<qint64>(0));
         QVERIFY(w.ledger->confirmCredit(first[1], kT0));  // a matching replay: final
+        const QList<UnitCredit> suspects = w.ledger->pendingCredits(w.carol);
+        QCOMPARE(suspects.size(), 2);
+        QCOMPARE(suspects[0].workUnit, first[0]);
+        QCOMPARE(suspects[1].workUnit, later[0]);
+        QCOMPARE(suspects[0].job, w.job);
+        QCOMPARE(suspects[0].state, CreditState::Pending);
+        QCOMPARE(w.ledger->pendingCredits(w.dave).size(), 0);  // its only credit is final
         const CreditSweep revoked = w.ledger->revokePendingCredits(w.carol, RevokeReason::Quarantined, kT0);
         QCOMPARE(revoked.credits, 2);
-        QCOMPARE(revoked.settled.size(), 2);
-        QCOMPARE(revoked.settled[0].workUnit, first[0]);
-        QCOMPARE(revoked.settled[1].workUnit, later[0]);
-        QCOMPARE(revoked.settled[0].job, w.job);
+        QVERIFY(w.ledger->pendingCredits(w.carol).isEmpty());
         QVERIFY(!w.ledger->earliestPendingVersion(w.job));  // every credit is final: nothing to keep
         w.expectSound();
+    }
+
+    // A quarantine's suspects (Engine::noteRewindsDue, on the event loop) come from the contributor's
+    // pending credits, which the window bounds, not from a scan of every done unit of its jobs, which
+    // grows with the job. Both ways find the same units; the figures print side by side
+    // (RAVEN_BENCH_DONE_UNITS=100000 for docs/benchmarks.md; the default keeps the suite quick).
+    void aQuarantinesSuspectsComeFromItsPendingCredits() {
+        const int doneUnits = qEnvironmentVariableIntValue("RAVEN_BENCH_DONE_UNITS") > 0
+                                  ? qEnvironmentVariableIntValue("RAVEN_BENCH_DONE_UNITS")
+                                  : 400;
+        constexpr int kPerStep = 4;  // carol computes one unit of each step, dave the others
+        const qint64 steps = doneUnits / kPerStep;
+        const CreditWindow window{600, 3};  // the default: a credit pending until 3 steps later
+        World w(window);
+        w.fund(qint64(doneUnits) * kCredit, qint64(doneUnits) * kCredit);
+        {
+            Transaction tx(w.store->connection());  // the setup in one commit: the suite stays quick
+            for (qint64 v = 0; v < steps; ++v) {
+                const QList<WorkUnitId> u = w.store->addWorkUnits(
+                    w.job, v, QList<NewWorkUnit>(kPerStep, NewWorkUnit{{QString(64, QLatin1Char('a'))}, kTeraflop}));
+                for (int i = 0; i < kPerStep; ++i) accept(w, u[i], i == 0 ? w.carol : w.dave);
+            }
+            tx.commit();
+        }
+        w.store->setJobModelVersion(w.job, steps, kT0);
+        w.ledger->confirmDueCredits(kT0.addDays(1));  // all but the last steps' credits are final
+        const qint64 firstPending = w.ledger->earliestPendingVersion(w.job).value();
+        QVERIFY(firstPending >= steps - window.steps);
+
+        QElapsedTimer clock;
+        clock.start();
+        std::set<WorkUnitId> scanned;  // as noteRewindsDue found them before: every done unit of the job
+        for (const WorkUnit& unit : w.store->workUnits(w.job, std::nullopt, WorkUnitState::Done)) {
+            if (unit.modelVersion < firstPending || unit.acceptedFrom != w.carol) continue;
+            const std::optional<UnitCredit> c = w.ledger->credit(unit.id);
+            if (c && c->state == CreditState::Pending) scanned.insert(unit.id);
+        }
+        const double scanMs = double(clock.nsecsElapsed()) / 1e6;
+        clock.restart();
+        std::set<WorkUnitId> named;  // as it finds them now: the pending credits, one unit read each
+        for (const UnitCredit& c : w.ledger->pendingCredits(w.carol)) {
+            const std::optional<WorkUnit> unit = w.store->workUnit(c.workUnit);
+            if (unit && unit->modelVersion >= firstPending) named.insert(unit->id);
+        }
+        const double creditsMs = double(clock.nsecsElapsed()) / 1e6;
+        qInfo(
+            "%d done units, carol's %zu pending: from its pending credits %.3f ms, scanning the job's done units "
+            "%.3f ms (before)",
+            doneUnits, named.size(), creditsMs, scanMs);
+        QCOMPARE(named.size(), std::size_t(steps - firstPending));  // one per step still pending
+        QCOMPARE(named, scanned);
+        clock.restart();
+        w.expectSound();  // the audit every coordinator start runs: its credit check read postings by entry
+        qInfo("the ledger's audit of %d credits: %.0f ms", doneUnits, double(clock.nsecsElapsed()) / 1e6);
     }
 
     void anOutlierRevokedAfterTheJobEndedGoesToTheRequester() {
