@@ -1,6 +1,6 @@
 // Rewinds: when a contributor is caught, its results that were accepted unchecked (their credits
-// still pending) may have steered a verifiable or spot-checked job's model. They are replayed, and the steps from the
-// first wrong one are recomputed without them (ModelRewind.h, docs/verification.md). The rewind runs
+// still pending) may have steered a verifiable or spot-checked job's model. They are replayed, and
+// the steps from the first wrong one are recomputed without them (ModelRewind.h, docs/verification.md). The rewind runs
 // on the pool at the job's next step boundary (when the step in progress has all its results), so
 // the workers never see two different weights under one version number: the units of the step in
 // progress were computed on the old weights, and the coordinator computes that step again itself.
@@ -58,7 +58,7 @@ void Engine::settleQuarantines() {
         if (withheld.credits > 0)
             qWarning(
                 "coordinator: %s was quarantined before a stop that left %lld of its credits pending: "
-                "revoked now, after the rewinds of its unchecked results in verifiable and spot-checked jobs were noted",
+                "revoked now, after the rewinds of its unchecked results were noted",
                 qPrintable(contributorLabel(t.contributor)), static_cast<long long>(withheld.credits));
     }
 }
