@@ -89,6 +89,11 @@ void setTrainingOptions(wire::Hyperparameters& h, const QCommandLineParser& p) {
     h.set_seed(std::uint64_t(countOption(p, "seed", 0)));
     h.set_gradient_encoding(requester::gradientEncodingFromName(p.value("updates")));
     h.set_gradient_zstd(p.isSet("zstd"));
+    const QString down = p.value("weights-down").trimmed().toLower();
+    RAVEN_CHECK(
+        down == "fp32" || down == "int8", "--weights-down must be fp32 or int8, not '" + down.toStdString() + "'",
+        "int8 sends each version as a delta of a quarter of the bytes (docs/training.md, \"8-bit weights down\")");
+    h.set_weights_down_encoding(down == "int8" ? wire::GRADIENT_ENCODING_INT8_BLOCK : wire::GRADIENT_ENCODING_FP32);
     const std::optional<KernelMode> kernels = kernelModeFromName(p.value("kernels").toStdString());
     RAVEN_CHECK(kernels, "--kernels must be fast or verifiable, not '" + p.value("kernels").toStdString() + "'",
                 "verifiable: every unit can be recomputed bit for bit and is checked (docs/verification.md)");
