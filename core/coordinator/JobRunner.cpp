@@ -404,9 +404,10 @@ StepReport JobRunner::finishStep(StepProduct&& product) {
     version_ = product.report.step;
     weights_[version_] = std::move(product.weights);
     while (weights_.size() > 2) weights_.erase(weights_.begin());
-    deltas_.clear();
+    // The deltas of the versions served (a stale job's lanes compute on the one before).
     if (!product.weightsDelta.isEmpty())
         deltas_[version_] = {version_ - 1, std::move(product.weightsDelta), std::move(product.weightsSha256)};
+    while (!deltas_.empty() && deltas_.begin()->first < version_ - 1) deltas_.erase(deltas_.begin());
     return product.report;
 }
 

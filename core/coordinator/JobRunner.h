@@ -169,7 +169,7 @@ public:
     const QByteArray* weights(qint64 version) const;
     // An int8-down job (JobConfig::int8WeightsDown): what a worker holding weights(version - 1) gets
     // instead of weights(version): the int8 delta and the SHA-256 (hex) of the weights it makes.
-    // Kept for the current version only, and not after a restart (workers then fetch the whole weights).
+    // Kept for the versions weights() serves, and not after a restart (workers then get the whole weights).
     struct WeightsDelta {
         qint64 baseVersion = 0;
         QByteArray delta;
@@ -259,7 +259,7 @@ private:
     qint64 version_ = 0;
     std::map<QString, std::int64_t> samplesByShard_;
     std::map<qint64, QByteArray> weights_;             // the current version and the one before (P for int8 down)
-    std::map<qint64, WeightsDelta> deltas_;            // int8 down: the current version's, by version
+    std::map<qint64, WeightsDelta> deltas_;            // int8 down: of the versions in weights_, by version
     std::map<ledger::WorkUnitId, StoredResult> kept_;  // accepted results of the current step not yet summed
     std::unique_ptr<OrderedGradientSum> sum_;          // the current step's running sum
     std::shared_ptr<TestEvaluation> testEvaluation_;

@@ -16,7 +16,8 @@
 //     and a coordinator killed mid-round keeps P bit for bit (the lanes after the restart start from
 //     it, so any other weights would change the result).
 //   - all of it again with bounded staleness d = 1 (round t's lanes from the weights of round t - 1,
-//     the next round leased while the outer step is computed), against the same simulation delayed.
+//     the next round leased while the outer step is computed), against the same simulation delayed,
+//     and d = 1 with int8 up and down (lanes from P(t - 1)).
 #include <QSignalSpy>
 #include <QTest>
 
@@ -79,11 +80,12 @@ wire::Hyperparameters localStepsHyperparameters(std::uint32_t staleness = 0) {
 
 // The rounds of the job simulated here: each lane from the round's weights on a model of its own on
 // the worker's device, its pseudo-gradient through the job's encoding as the coordinator decodes it
-// (int8 blocks rounded with the lane's key: spec, round, shards), the lanes averaged in lane order,
-// the outer step on the coordinator's CPU backend. With the weights down as int8, the lanes start from
-// the published weights P (checkpoint/WeightsDelta.h, keyed by the spec and the version). With staleness 1 the lanes of
-// round t start from the weights before round t - 1's outer step (round 0's and round 1's both from the initial
-// weights), and the outer step still moves the newest weights.
+// (int8 blocks rounded with the lane's key: spec, the unit's model version, which is its weights',
+// and shards), the lanes averaged in lane order, the outer step on the coordinator's CPU backend.
+// With the weights down as int8, the lanes start from the published weights P
+// (checkpoint/WeightsDelta.h, keyed by the spec and the version). With staleness 1 the lanes of
+// round t start from the weights before round t - 1's outer step (round 0's and round 1's both from
+// the initial weights), and the outer step still moves the newest weights.
 Weights simulate(const Deployment& d, const wire::Hyperparameters& h, const std::string& specSha) {
     const coordinator::JobConfig config = coordinator::JobConfig::fromWire(h, 0, QStringLiteral("spec"));
     const training::StepPlan plan(d.manifest, config.plan);
@@ -118,7 +120,8 @@ Weights simulate(const Deployment& d, const wire::Hyperparameters& h, const std:
                 training::runLocalSteps(lane, training::innerBatches(samples, perStep), d.manifest.normalization, inner)
                     .gradient,
                 config.gradientEncoding,
-                protocol::updateRoundingKey(specSha, static_cast<std::uint64_t>(round), hashes)));
+                protocol::updateRoundingKey(
+                    specSha, static_cast<std::uint64_t>(config.localSteps->weightsVersionOfRound(round)), hashes)));
         }
         std::vector<const std::vector<float>*> parts;
         for (const auto& p : pseudo) parts.push_back(&p);
@@ -412,6 +415,22 @@ private slots:
     // d = 1 after the coordinator is killed mid-round: round 3's lanes start from version 2, which
     // the state file (at version 3) no longer holds; the job's round-weights file does.
     void staleCoordinatorKilledMidRoundResumes() { killMidRoundAndResume(); }
+
+    // d = 1 with int8 up and down: round t's lanes start from P(t - 1), which the coordinator serves
+    // from its round-weights file while it publishes P(t + 1); the job's bits are the simulation's.
+    void staleInt8WeightsDownEqualTheDelayedSimulation() {
+        h_.set_gradient_encoding(wire::GRADIENT_ENCODING_INT8_BLOCK);
+        h_.set_weights_down_encoding(wire::GRADIENT_ENCODING_INT8_BLOCK);
+        const Weights simulated = simulate(*d_, h_, specSha_);
+        down_ = {};
+        const Weights one = trainWith(1);
+        QString where;
+        QVERIFY2(sameBits(one, simulated, &where),
+                 qPrintable("d = 1, int8 down: 1 worker vs the simulation differ in " + where));
+        QVERIFY(down_.weightsDeltas > 0);
+        QCOMPARE(down_.weightsDeltasRefused, 0);
+        h_ = localStepsHyperparameters(1);
+    }
 
     void cleanupTestCase() {
         workers_.clear();
