@@ -177,12 +177,19 @@ void ContentFetcher::requestWeights(const QString& name, const QString& jobId, s
         if (chunk.has_delta_base_version()) {
             QString problem;
             QByteArray rebuilt;
-            if (!base || chunk.delta_base_version() + 1 != version)
+            if (!base)
+                problem = QStringLiteral("a delta from version %1 came, but the whole weights were asked for")
+                              .arg(chunk.delta_base_version());
+            else if (chunk.delta_base_version() + 1 != version)
                 problem = QStringLiteral("a delta from version %1 came for a worker that holds version %2")
                               .arg(chunk.delta_base_version())
                               .arg(version - 1);
             else
                 rebuilt = applyDelta(*base, *bytes, version, chunk.weights_sha256(), &problem);
+            if (rebuilt.isEmpty() && !base) {  // a delta for a request that named no base: not asked again
+                finish(name, failure(wire::ERROR_CODE_INTERNAL, QStringLiteral("%1: %2").arg(name, problem)));
+                return Flow::Done;
+            }
             if (rebuilt.isEmpty()) {
                 if (warn_)
                     warn_(QStringLiteral("%1: the int8 delta was refused (%2); fetching the whole weights")
@@ -298,8 +305,7 @@ void ContentFetcher::fetch(const QString& name, wire::Envelope request, Verify v
     if (serveOrJoin(name, done)) return;
     // Weights stay in memory only: they go stale with the next step, and writing each version into
     // the disk cache (QSaveFile: an fsync of the whole model) held the protocol thread every step.
-    const bool cacheable =
-        cache_ && ContentCache::isValidName(name) && !name.startsWith(QLatin1String("weights/"));
+    const bool cacheable = cache_ && ContentCache::isValidName(name) && !name.startsWith(QLatin1String("weights/"));
     if (cacheable) {
         QByteArray digest;
         if (std::optional<QByteArray> bytes = cache_->get(name, &digest)) {

@@ -5,7 +5,7 @@
 // Weights that come with a grant as an int8 delta (checkpoint/WeightsDelta.h) are rebuilt from the
 // version held and kept; a delta whose result has another hash than announced, or whose base is not
 // held, is refused and nothing is kept; one that answers a FetchWeights is refused and the whole
-// weights fetched instead.
+// weights fetched instead (and a delta that answers that request fails the fetch).
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -251,6 +251,22 @@ private slots:
         QCOMPARE(warnings.size(), 1);
         QVERIFY2(warnings[0].contains("refused") && warnings[0].contains("hash") && warnings[0].contains("whole"),
                  qPrintable(warnings[0]));
+
+        // A coordinator that answers even the whole-weights request with a delta: the fetch fails, once.
+        asked.clear();
+        coordinator_->weights = [&](const wire::FetchWeights& f) {
+            asked.push_back(f.has_base_version() ? std::optional(f.base_version()) : std::nullopt);
+            wire::LeaseGrant reply;
+            addPushed(reply, f.model_version(), flipped, f.model_version() - 1, protocol::sha256Hex(v4));
+            return std::vector<wire::WeightsChunk>(reply.weights().begin(), reply.weights().end());
+        };
+        got.reset();
+        fetcher.fetchWeights(QStringLiteral("7"), 5, [&](const FetchResult& r) { got = r; });
+        QVERIFY(QTest::qWaitFor([&] { return got.has_value(); }, 10000));
+        coordinator_->weights = nullptr;
+        QVERIFY(!got->ok);
+        QVERIFY2(got->message.contains("whole weights were asked for"), qPrintable(got->message));
+        QCOMPARE(asked.size(), std::size_t(2));
     }
 
     void withoutAConnection() {
