@@ -16,8 +16,7 @@
 //     and a coordinator killed mid-round keeps P bit for bit (the lanes after the restart start from
 //     it, so any other weights would change the result).
 //   - all of it again with bounded staleness d = 1 (round t's lanes from the weights of round t - 1,
-//     the next round leased while the outer step is computed), against the same simulation delayed,
-//     and d = 1 with int8 up and down (lanes from P(t - 1)).
+//     the next round leased while the outer step is computed), against the same simulation delayed.
 #include <QSignalSpy>
 #include <QTest>
 
@@ -415,22 +414,6 @@ private slots:
     // d = 1 after the coordinator is killed mid-round: round 3's lanes start from version 2, which
     // the state file (at version 3) no longer holds; the job's round-weights file does.
     void staleCoordinatorKilledMidRoundResumes() { killMidRoundAndResume(); }
-
-    // d = 1 with int8 up and down: round t's lanes start from P(t - 1), which the coordinator serves
-    // from its round-weights file while it publishes P(t + 1); the job's bits are the simulation's.
-    void staleInt8WeightsDownEqualTheDelayedSimulation() {
-        h_.set_gradient_encoding(wire::GRADIENT_ENCODING_INT8_BLOCK);
-        h_.set_weights_down_encoding(wire::GRADIENT_ENCODING_INT8_BLOCK);
-        const Weights simulated = simulate(*d_, h_, specSha_);
-        down_ = {};
-        const Weights one = trainWith(1);
-        QString where;
-        QVERIFY2(sameBits(one, simulated, &where),
-                 qPrintable("d = 1, int8 down: 1 worker vs the simulation differ in " + where));
-        QVERIFY(down_.weightsDeltas > 0);
-        QCOMPARE(down_.weightsDeltasRefused, 0);
-        h_ = localStepsHyperparameters(1);
-    }
 
     void cleanupTestCase() {
         workers_.clear();
