@@ -207,6 +207,11 @@ int main(int argc, char** argv) {
                      "%lld prefetched on the coordinator's hints\n",
                      static_cast<long long>(s.shardsInMemoryAtGrant), static_cast<long long>(s.shardsAfterGrant),
                      static_cast<long long>(s.shardsPrefetched));
+        std::fprintf(stderr,
+                     "raven-worker: weights down: %.2f MB whole, %.2f MB as int8 deltas (%lld versions rebuilt, %lld "
+                     "deltas refused)\n",
+                     s.wholeWeightsBytes / 1e6, s.weightsDeltaBytes / 1e6, static_cast<long long>(s.weightsDeltas),
+                     static_cast<long long>(s.weightsDeltasRefused));
         if (const std::string timeline = worker.timeline().summary(); !timeline.empty())
             std::fprintf(stderr, "raven-worker: timeline: %s\n", timeline.c_str());
         app.exit(exitCode);

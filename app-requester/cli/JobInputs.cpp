@@ -89,6 +89,11 @@ void setTrainingOptions(wire::Hyperparameters& h, const QCommandLineParser& p) {
     h.set_seed(std::uint64_t(countOption(p, "seed", 0)));
     h.set_gradient_encoding(requester::gradientEncodingFromName(p.value("updates")));
     h.set_gradient_zstd(p.isSet("zstd"));
+    const QString down = p.value("weights-down").trimmed().toLower();
+    RAVEN_CHECK(
+        down == "fp32" || down == "int8", "--weights-down must be fp32 or int8, not '" + down.toStdString() + "'",
+        "int8 sends each version as a delta of a quarter of the bytes (docs/training.md, \"8-bit weights down\")");
+    h.set_weights_down_encoding(down == "int8" ? wire::GRADIENT_ENCODING_INT8_BLOCK : wire::GRADIENT_ENCODING_FP32);
     const std::optional<KernelMode> kernels = kernelModeFromName(p.value("kernels").toStdString());
     RAVEN_CHECK(kernels, "--kernels must be fast or verifiable, not '" + p.value("kernels").toStdString() + "'",
                 "verifiable: every unit can be recomputed bit for bit and is checked (docs/verification.md)");
@@ -158,8 +163,8 @@ QList<QCommandLineOption> localStepsOptions() {
 
 QString trainingModesHelp() {
     // Figures: docs/benchmarks.md, "Local steps (DiLoCo) against synchronous Adam" (Fashion-MNIST MLP,
-    // 2 epochs, 2 workers, M = 4, inner batch 128), "8-bit updates for local-steps lanes" and "Bounded
-    // staleness d = 1 against d = 0".
+    // 2 epochs, 2 workers, M = 4, inner batch 128), "8-bit updates for local-steps lanes", "8-bit weights
+    // down for local-steps lanes" and "Bounded staleness d = 1 against d = 0".
     return QStringLiteral(
         "\nTraining modes (docs/training.md, \"Choosing a mode\"; measured on the Fashion-MNIST MLP):\n"
         "  data-parallel (default)    every step's gradients from all contributors: the weights of --local\n"
@@ -170,6 +175,10 @@ QString trainingModesHelp() {
         "  --updates int8             a quarter of fp32's bytes (blocks of 256, stochastic rounding); with\n"
         "                             local steps H = 32: 60 bytes up per sample (1/123 of data-parallel),\n"
         "                             85.74%, no accuracy lost in the measurement.\n"
+        "  --weights-down int8        each version down as an int8 delta of the last (error feedback kept by\n"
+        "                             the coordinator): with --updates int8, H = 32: 40 bytes down per sample\n"
+        "                             instead of 116 (H = 8: 184 instead of 590), 0.2 (0.8) points lower\n"
+        "                             in one run; for slow downlinks too.\n"
         "  --lanes M --local-steps H  local steps (DiLoCo): one update per H inner steps. H = 8: 925 bytes up\n"
         "                             per sample at the same accuracy (85.87% vs 85.89%), for home links;\n"
         "                             H = 32: 235 bytes, 0.4 points lower, for slow links; H = 1: never.\n"

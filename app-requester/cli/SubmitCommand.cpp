@@ -51,6 +51,11 @@ int submitCommand(const QStringList& args) {
           "encoding",
           "fp32"},
          {"zstd", "Contributors compress gradients with zstd."},
+         {"weights-down",
+          "How the weights come down to contributors: fp32 (whole), or int8: each version as an int8 delta from the "
+          "one before (a quarter of the bytes), with the rounding error carried into the next; contributors then "
+          "compute on those published weights (docs/training.md, \"8-bit weights down\").",
+          "encoding", "fp32"},
          {"kernels",
           "fast, or verifiable: bit-exact kernels, so that the coordinator can recompute any work unit and "
           "catch a contributor that returns a wrong gradient (docs/verification.md).",

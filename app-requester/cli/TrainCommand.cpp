@@ -41,6 +41,11 @@ int trainCommand(const QStringList& args) {
           "encoding",
           "fp32"},
          {"zstd", "With --workers: compress gradients with zstd."},
+         {"weights-down",
+          "How the weights come down to contributors: fp32 (whole), or int8: each version as an int8 delta from the "
+          "one before (a quarter of the bytes), with the rounding error carried into the next; contributors then "
+          "compute on those published weights (docs/training.md, \"8-bit weights down\").",
+          "encoding", "fp32"},
          {"kernels", "With --workers: fast, or verifiable (every work unit can be recomputed and checked).", "mode",
           "fast"},
          {"aggregation", "With --workers: mean, or centred-clip (results far from the others are clipped).", "how",

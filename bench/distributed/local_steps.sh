@@ -9,11 +9,14 @@
 #
 #   bench/distributed/local_steps.sh [--bin BUILD_DIR] [--workers 2] [--epochs 2] [--lanes 4]
 #                                    [--inner-batch 128] [--local-steps "1 8 32"] [--lr 0.001]
-#                                    [--updates "fp32 int8"] [--staleness "0 1"] [--no-sync] [--bed rw]
+#                                    [--updates "fp32 int8"] [--weights-down "fp32 int8"] [--staleness "0 1"]
+#                                    [--no-sync] [--bed rw]
 #   bench/distributed/run.sh --local-steps ...     (the same)
 #
 # --updates: the encodings the lanes' pseudo-gradients go up in (raven submit --updates), each H run
-# once per encoding (default fp32 only); --no-sync leaves out the synchronous reference run.
+# once per encoding (default fp32 only); --weights-down: how the weights come down (raven submit
+# --weights-down: fp32 whole, or int8 deltas of the published weights), each run once per choice
+# (default fp32 only); --no-sync leaves out the synchronous reference run.
 #
 # The synchronous run takes global batch lanes x inner batch (the samples of one inner step of all the
 # lanes), so both see the same samples per optimizer step of the model and the same epochs.
@@ -32,6 +35,7 @@ inner=128
 hs="1 8 32"
 lr=0.001
 updates=fp32
+downs=fp32
 delays=0
 sync=yes
 bed=
@@ -45,6 +49,7 @@ while [ $# -gt 0 ]; do
         --local-steps) hs=$2; shift 2 ;;
         --lr) lr=$2; shift 2 ;;
         --updates) updates=$2; shift 2 ;;
+        --weights-down) downs=$2; shift 2 ;;
         --staleness) delays=$2; shift 2 ;;
         --no-sync) sync=no; shift ;;
         --sync) sync=$2; shift 2 ;;
@@ -141,10 +146,14 @@ run warm "warm-up" --epochs 1 "${warm[@]}" >/dev/null
 [ "$sync" = no ] || run sync "sync Adam, batch $((lanes * inner)), fp32" --batch-size $((lanes * inner))
 for h in $hs; do
     for u in $updates; do
+     for w in $downs; do
       for d in $delays; do
-        run "h$h-$u-d$d" "local steps M=$lanes H=$h d=$d, inner batch $inner, $u updates" --lanes "$lanes" \
-            --local-steps "$h" --staleness "$d" --batch-size "$inner" --updates "$u"
+        label="local steps M=$lanes H=$h d=$d, inner batch $inner, $u updates"
+        [ "$downs" = fp32 ] || label="$label, weights down $w"
+        run "h$h-$u-$w-d$d" "$label" --lanes "$lanes" \
+            --local-steps "$h" --staleness "$d" --batch-size "$inner" --updates "$u" --weights-down "$w"
       done
+     done
     done
 done
 echo

@@ -106,7 +106,13 @@ wire::Envelope Engine::grantLeases(Session& s, int maxUnits, const LeaseRound& r
         const JobRunner* r = runner(job);
         return r ? r->weights(version) : nullptr;
     };
-    for (const PushedWeights& p : pushWeights(s.leaseAsk, out, weightsOf, transfers_))
+    const auto deltaOf = [this](ledger::JobId job, qint64 version) -> std::optional<WeightsDeltaOffer> {
+        const JobRunner* r = runner(job);
+        const JobRunner::WeightsDelta* d = r ? r->weightsDelta(version) : nullptr;
+        if (!d) return std::nullopt;
+        return WeightsDeltaOffer{d->baseVersion, &d->delta, d->weightsSha256};
+    };
+    for (const PushedWeights& p : pushWeights(s.leaseAsk, out, weightsOf, transfers_, deltaOf))
         if (auto w = waterfalls_.find(p.job); w != waterfalls_.end() && p.version == runner(p.job)->version())
             w->second.weightsSent(s.principalId, p.bytes, StepWaterfall::Clock::now());
     // Parked requests are answered when work appears; an empty grant is the end of a parking.
@@ -262,6 +268,24 @@ void Engine::onFetchWeights(Session& s, const wire::Envelope& e) {
                    .arg(job)
                    .arg(version),
                QStringLiteral("the work unit is stale or was never yours: drop it and lease again"));
+    // A worker holding the version before gets an int8-down job's delta (WeightsPush.h).
+    if (const JobRunner::WeightsDelta* d = r->weightsDelta(version);
+        d && f.has_base_version() && f.base_version() == static_cast<std::uint64_t>(d->baseVersion)) {
+        const auto chunks = asInvalidArgument([&] {
+            return weightsDeltaChunks(job, version, {d->baseVersion, &d->delta, d->weightsSha256}, f.accept_zstd(),
+                                      f.offset(), transfers_);
+        });
+        std::int64_t sent = 0;
+        for (const wire::WeightsChunk& chunk : chunks) {
+            sent += static_cast<std::int64_t>(chunk.content().data().size());
+            wire::Envelope reply;
+            *reply.mutable_weights_chunk() = chunk;
+            answer(s.id, e.request_id(), std::move(reply));
+        }
+        if (auto w = waterfalls_.find(job); w != waterfalls_.end() && version == r->version())
+            w->second.weightsSent(s.principalId, sent, StepWaterfall::Clock::now());
+        return;
+    }
     const QByteArray* weights = r->weights(version);
     if (!weights)
         refuse(wire::ERROR_CODE_NOT_FOUND,

@@ -1,9 +1,10 @@
 // Rewinds: when a contributor is caught, its results that were accepted unchecked (their credits
 // still pending) may have steered a verifiable or spot-checked job's model. They are replayed, and
-// the steps from the first wrong one are recomputed without them (ModelRewind.h, docs/verification.md). The rewind runs
-// on the pool at the job's next step boundary (when the step in progress has all its results), so
-// the workers never see two different weights under one version number: the units of the step in
-// progress were computed on the old weights, and the coordinator computes that step again itself.
+// the steps from the first wrong one are recomputed without them (ModelRewind.h,
+// docs/verification.md). The rewind runs on the pool at the job's next step boundary (when the step
+// in progress has all its results), so the workers never see two different weights under one version
+// number: the units of the step in progress were computed on the old weights, and the coordinator
+// computes that step again itself.
 #include <QMetaObject>
 
 #include <algorithm>

@@ -77,6 +77,19 @@ JobConfig JobConfig::fromWire(const wire::Hyperparameters& h, int priority, cons
                         "use fp32, fp16, bf16 or int8");
     }
     c.gradientZstd = h.gradient_zstd();
+    switch (h.weights_down_encoding()) {
+        case wire::GRADIENT_ENCODING_UNSPECIFIED:
+        case wire::GRADIENT_ENCODING_FP32:
+            c.weightsDownEncoding = wire::GRADIENT_ENCODING_FP32;
+            break;
+        case wire::GRADIENT_ENCODING_INT8_BLOCK:
+            c.weightsDownEncoding = h.weights_down_encoding();
+            break;
+        default:
+            raven::fail("hyperparameters: weights_down_encoding " + std::to_string(h.weights_down_encoding()) +
+                            " is not fp32 or int8",
+                        "send the weights down as fp32 (whole) or int8 (deltas, docs/training.md)");
+    }
     const std::optional<KernelMode> mode = protocol::kernelModeOf(h.kernel_mode());
     RAVEN_CHECK(mode, "hyperparameters: unknown kernel_mode " + std::to_string(h.kernel_mode()),
                 "use fast or verifiable");

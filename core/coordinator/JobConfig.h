@@ -11,7 +11,7 @@
 // default), beta1/beta2/epsilon (0.9, 0.999, 1e-8), epochs (1), momentum for "momentum" (0.9),
 // weight_decay for "adamw" (0.01), checkpoint_every_steps (50), gradient_encoding (fp32; it is the
 // encoding of every update sent up, a gradient or a local-steps lane's pseudo-gradient),
-// kernel_mode (fast), aggregation (mean), clip_multiplier (2), outlier_multiplier (5);
+// weights_down_encoding (fp32), kernel_mode (fast), aggregation (mean), clip_multiplier (2), outlier_multiplier (5);
 // eval_every_steps 0 evaluates at the end only; an empty optimizer is "adam".
 #include <QJsonObject>
 #include <QString>
@@ -39,6 +39,10 @@ struct JobConfig {
     std::int64_t checkpointEverySteps = kDefaultCheckpointEverySteps;
     wire::GradientEncoding gradientEncoding = wire::GRADIENT_ENCODING_FP32;
     bool gradientZstd = false;
+    // How the weights come down: fp32 whole, or int8 deltas of the published lineage P
+    // (checkpoint/WeightsDelta.h), which the job's workers then compute on.
+    wire::GradientEncoding weightsDownEncoding = wire::GRADIENT_ENCODING_FP32;
+    bool int8WeightsDown() const { return weightsDownEncoding == wire::GRADIENT_ENCODING_INT8_BLOCK; }
     // The kernels of every unit (tensor/KernelMode.h): verifiable units are replayed and verified.
     KernelMode kernelMode = KernelMode::Fast;
     // A fast job whose results are replayed as a verifiable job's, compared within a tolerance

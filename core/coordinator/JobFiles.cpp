@@ -39,6 +39,10 @@ QString JobFiles::roundWeightsPath(qint64 version) const {
     return dir_.filePath(QStringLiteral("round-weights-%1.safetensors").arg(version));
 }
 
+QString JobFiles::publishedWeightsPath(qint64 version) const {
+    return dir_.filePath(QStringLiteral("published-%1.safetensors").arg(version));
+}
+
 void JobFiles::create() const {
     RAVEN_CHECK(QDir().mkpath(resultsDir()), "cannot create " + resultsDir().toStdString(),
                 "check the data directory's permissions");

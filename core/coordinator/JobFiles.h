@@ -7,6 +7,7 @@
 //   jobs/<id>/results/<unit>.f32       the layout before, still read: an accepted gradient (float32)
 //   jobs/<id>/results/<unit>.json        and its sample count, summed loss, correct count, contributor
 //   jobs/<id>/v<version>.safetensors   checkpoints kept for download (the newest three)
+//   jobs/<id>/published-<v>.safetensors an int8-down job's published weights of the current version
 //   jobs/<id>/metrics.jsonl            every MetricsUpdate, one JSON object a line
 //   jobs/<id>/failure.txt              why the coordinator stopped the job (state failed)
 #include <QByteArray>
@@ -36,6 +37,9 @@ public:
     // A stale job's weights of `version` (LocalStepsConfig.h): what its lanes start from once the
     // state file has moved on to version + 1. Not a v<version> checkpoint: weights only.
     QString roundWeightsPath(qint64 version) const;
+    // An int8-down job's published weights P(version) (checkpoint/WeightsDelta.h): what its workers
+    // compute on; written before the state file moves to `version`, so it survives a restart.
+    QString publishedWeightsPath(qint64 version) const;
     QString metricsPath() const { return dir_.filePath("metrics.jsonl"); }
     QString failurePath() const { return dir_.filePath("failure.txt"); }
 

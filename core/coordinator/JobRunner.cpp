@@ -1,6 +1,7 @@
 #include "coordinator/JobRunner.h"
 
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
 
@@ -11,12 +12,14 @@
 #include "autograd/Variable.h"
 #include "base/Error.h"
 #include "checkpoint/Checkpoint.h"
+#include "checkpoint/WeightsDelta.h"
 #include "coordinator/CrashPoints.h"
 #include "coordinator/DurableFile.h"
 #include "coordinator/LearningRateSchedule.h"
 #include "coordinator/ResultFile.h"
 #include "coordinator/RobustAggregation.h"
 #include "data/Batch.h"
+#include "data/Sha256.h"
 #include "data/Sharding.h"
 #include "nn/ModelCheckpoint.h"
 #include "tensor/Backend.h"
@@ -73,7 +76,7 @@ JobRunner::JobRunner(const ledger::Job& job, JobConfig config, std::string specJ
         version_ = 0;
         writeState();
     }
-    weights_[version_] = currentWeights();
+    weights_[version_] = config_.int8WeightsDown() ? loadPublished() : currentWeights();
     if (staleness() > 0 && version_ > 0) {
         // The current round's lanes start from the version before (LocalStepsConfig.h).
         const QString previous = files_.roundWeightsPath(version_ - 1);
@@ -116,6 +119,26 @@ std::int64_t JobRunner::samplesOf(const QStringList& shardHashes) const {
 const QByteArray* JobRunner::weights(qint64 version) const {
     const auto it = weights_.find(version);
     return it == weights_.end() ? nullptr : &it->second;
+}
+
+const JobRunner::WeightsDelta* JobRunner::weightsDelta(qint64 version) const {
+    const auto it = deltas_.find(version);
+    return it == deltas_.end() ? nullptr : &it->second;
+}
+
+QByteArray JobRunner::loadPublished() const {
+    // A crash after P(V + 1) was written and before the state file moved to V + 1 leaves it behind:
+    // the step is taken again and writes the same bytes, so it goes.
+    const QString current = QFileInfo(files_.publishedWeightsPath(version_)).fileName();
+    for (const QString& file : files_.dir().entryList({QStringLiteral("published-*.safetensors")}, QDir::Files))
+        if (file != current) QFile::remove(files_.dir().filePath(file));
+    if (QFile::exists(files_.publishedWeightsPath(version_))) return readWhole(files_.publishedWeightsPath(version_));
+    RAVEN_CHECK(version_ == 0,
+                jobText(id_) + " sends its weights down as int8 and is at version " + std::to_string(version_) +
+                    " but " + files_.publishedWeightsPath(version_).toStdString() +
+                    " (the weights its workers compute on) is missing",
+                "restore the job's directory from a backup, or cancel the job");
+    return currentWeights();  // P(0): the initial weights, whole
 }
 
 QByteArray JobRunner::currentWeights() const {
@@ -265,6 +288,13 @@ StepWork JobRunner::prepareStep(const QList<ledger::WorkUnit>& units) {
         work.roundWeightsPath = files_.roundWeightsPath(version_);
         if (version_ > 0) work.oldRoundWeightsPath = files_.roundWeightsPath(version_ - 1);
     }
+    if (config_.int8WeightsDown()) {
+        work.publishedBase = weights_.at(version_);
+        work.publishKey = protocol::weightsDeltaRoundingKey(config_.modelSpecSha256.toStdString(),
+                                                            static_cast<std::uint64_t>(version_ + 1));
+        work.publishedPath = files_.publishedWeightsPath(version_ + 1);
+        work.oldPublishedPath = files_.publishedWeightsPath(version_);
+    }
     stepping_ = true;
     return work;
 }
@@ -329,19 +359,33 @@ StepProduct JobRunner::computeStep(StepWork& work) {
                     jobText(work.job) + ": step " + std::to_string(work.version + 1) +
                         " made the weights non-finite (training diverged)",
                     "lower the learning rate or enable gradient clipping, then submit the job again");
-    if (work.archive) work.archive->keepState(work.version);
-    // A stale job: V's weights are durable before the state file says V + 1, so that whichever file
-    // a crash leaves, the weights the current round's lanes start from are on disk; V - 1's go only
-    // once no state file can need them.
-    if (!work.roundWeightsPath.isEmpty()) writeDurably(work.roundWeightsPath, work.roundWeights);
-    writeDurably(work.statePath, toBytes(nn::toCheckpoint(model, work.optimizer.get()).toSafeTensors().toBytes()));
-    if (!work.oldRoundWeightsPath.isEmpty()) QFile::remove(work.oldRoundWeightsPath);
     StepProduct product;
     product.report = work.report;
     product.report.step = work.version + 1;
     Checkpoint weights = nn::toCheckpoint(model);
     weights.step = work.version + 1;
-    product.weights = toBytes(weights.toSafeTensors().toBytes());
+    if (work.publishedBase.isEmpty()) {
+        product.weights = toBytes(weights.toSafeTensors().toBytes());
+    } else {
+        // P(V + 1) is durable before the state file says V + 1, so a restart finds the weights its
+        // workers compute on; P(V) goes once no state file can need it.
+        const PublishedStep next =
+            publishWeights(std::span(reinterpret_cast<const std::byte*>(work.publishedBase.constData()),
+                                     static_cast<std::size_t>(work.publishedBase.size())),
+                           weights, work.publishKey);
+        product.weights = toBytes(next.published);
+        product.weightsDelta = toBytes(next.delta);
+        product.weightsSha256 = data::sha256Hex(product.weights).toStdString();
+        writeDurably(work.publishedPath, product.weights);
+    }
+    // A stale job: V's weights are durable before the state file says V + 1, so that whichever file
+    // a crash leaves, the weights the current round's lanes start from are on disk; V - 1's go only
+    // once no state file can need them.
+    if (work.archive) work.archive->keepState(work.version);
+    if (!work.roundWeightsPath.isEmpty()) writeDurably(work.roundWeightsPath, work.roundWeights);
+    writeDurably(work.statePath, toBytes(nn::toCheckpoint(model, work.optimizer.get()).toSafeTensors().toBytes()));
+    if (!work.oldRoundWeightsPath.isEmpty()) QFile::remove(work.oldRoundWeightsPath);
+    if (!work.oldPublishedPath.isEmpty()) QFile::remove(work.oldPublishedPath);
     return product;
 }
 
@@ -356,6 +400,10 @@ StepReport JobRunner::finishStep(StepProduct&& product) {
     version_ = product.report.step;
     weights_[version_] = std::move(product.weights);
     while (weights_.size() > 2) weights_.erase(weights_.begin());
+    // The deltas of the versions served (a stale job's lanes compute on the one before).
+    if (!product.weightsDelta.isEmpty())
+        deltas_[version_] = {version_ - 1, std::move(product.weightsDelta), std::move(product.weightsSha256)};
+    while (!deltas_.empty() && deltas_.begin()->first < version_ - 1) deltas_.erase(deltas_.begin());
     return product.report;
 }
 
@@ -369,7 +417,11 @@ void JobRunner::adoptRewound(StepProduct&& product) {
     weights_[version_] = std::move(product.weights);
 }
 
-bool JobRunner::rewindable() const { return config_.replaysResults() && !config_.localSteps; }
+bool JobRunner::rewindable() const {
+    // A rewind replays on the states' weights W; an int8-down job's workers computed on P, whose
+    // lineage it does not replay.
+    return config_.replaysResults() && !config_.localSteps && !config_.int8WeightsDown();
+}
 
 std::optional<nn::EvalResult> JobRunner::evaluate() { return testEvaluation_->evaluate(weights_.at(version_)); }
 

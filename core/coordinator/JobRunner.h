@@ -22,7 +22,9 @@
 // is the truth and the store is corrected from it (Engine). Results are averaged in unit id order,
 // so the new weights do not depend on the order results arrived in. They are summed as they are
 // accepted (sumAccepted(), OrderedGradientSum.h), each freed once summed; the step only finishes
-// the sum.
+// the sum. An int8-down job serves the published lineage P (checkpoint/WeightsDelta.h) as its
+// weights: published-V.safetensors is written before the state file moves to V, the one before
+// removed after it.
 #include <QByteArray>
 #include <QList>
 #include <QStringList>
@@ -90,6 +92,12 @@ struct StepWork {
     QString oldRoundWeightsPath;
     // A job that replays results keeps V's state for a rewind (RewindArchive.h) before V + 1 replaces it.
     std::optional<RewindArchive> archive;
+    // An int8-down job (checkpoint/WeightsDelta.h): P(V), the key of the delta to V + 1, and the files
+    // of P(V + 1) (written before the state file) and of P(V) (removed after it).
+    QByteArray publishedBase;
+    std::uint64_t publishKey = 0;
+    QString publishedPath;
+    QString oldPublishedPath;
 };
 // What a rewind did (ModelRewind.h), for the step's metrics line.
 struct RewindSummary {
@@ -103,6 +111,9 @@ struct RewindSummary {
 struct StepProduct {
     StepReport report;
     QByteArray weights;  // parameters and buffers of V + 1, as weights() serves them
+    // An int8-down job: `weights` is P(V + 1); the delta from P(V) and the SHA-256 (hex) of `weights`.
+    QByteArray weightsDelta;
+    std::string weightsSha256;
     // A rewind's product (ModelRewind.h): the model and optimizer it recomputed replace the runner's.
     std::shared_ptr<nn::Model> model;
     std::shared_ptr<nn::Optimizer> optimizer;
@@ -156,6 +167,15 @@ public:
     // what FetchWeights serves. Only the current and the previous version are kept; else nullptr.
     // A stale job reads the previous one back from its round-weights file after a restart.
     const QByteArray* weights(qint64 version) const;
+    // An int8-down job (JobConfig::int8WeightsDown): what a worker holding weights(version - 1) gets
+    // instead of weights(version): the int8 delta and the SHA-256 (hex) of the weights it makes.
+    // Kept for the versions weights() serves, and not after a restart (workers then get the whole weights).
+    struct WeightsDelta {
+        qint64 baseVersion = 0;
+        QByteArray delta;
+        std::string weightsSha256;
+    };
+    const WeightsDelta* weightsDelta(qint64 version) const;
 
     // Keeps an accepted result on disk (fsynced) until its step is applied, and in memory, so that
     // the step sums it without reading it back (after a restart it is read from disk once).
@@ -221,6 +241,8 @@ private:
     // The accepted result of a unit from memory (moved out), or from disk after a restart.
     StoredResult takeResult(ledger::WorkUnitId unit);
     QByteArray currentWeights() const;
+    // An int8-down job's P(version_) from its file (P(0): the initial weights); stray files removed.
+    QByteArray loadPublished() const;
 
     ledger::JobId id_;
     JobConfig config_;
@@ -236,7 +258,8 @@ private:
     double flopsPerSample_ = 0.0;
     qint64 version_ = 0;
     std::map<QString, std::int64_t> samplesByShard_;
-    std::map<qint64, QByteArray> weights_;             // the current version and the one before
+    std::map<qint64, QByteArray> weights_;             // the current version and the one before (P for int8 down)
+    std::map<qint64, WeightsDelta> deltas_;            // int8 down: of the versions in weights_, by version
     std::map<ledger::WorkUnitId, StoredResult> kept_;  // accepted results of the current step not yet summed
     std::unique_ptr<OrderedGradientSum> sum_;          // the current step's running sum
     std::shared_ptr<TestEvaluation> testEvaluation_;

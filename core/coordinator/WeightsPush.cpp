@@ -16,8 +16,24 @@ constexpr std::int64_t kMargin = 64 * 1024;
 
 }  // namespace
 
+std::vector<wire::WeightsChunk> weightsDeltaChunks(ledger::JobId job, qint64 version, const WeightsDeltaOffer& offer,
+                                                   bool zstd, std::uint64_t offset, Transfers& transfers) {
+    std::vector<wire::WeightsChunk> out;
+    for (wire::ContentChunk& c :
+         transfers.chunks(QStringLiteral("weights-delta:%1:%2").arg(job).arg(version), *offer.delta, zstd, offset)) {
+        wire::WeightsChunk& w = out.emplace_back();
+        w.set_job_id(std::to_string(job));
+        w.set_model_version(static_cast<std::uint64_t>(version));
+        w.set_delta_base_version(static_cast<std::uint64_t>(offer.baseVersion));
+        w.set_weights_sha256(offer.weightsSha256);
+        *w.mutable_content() = std::move(c);
+    }
+    return out;
+}
+
 std::vector<PushedWeights> pushWeights(const wire::LeaseRequest& request, wire::LeaseGrant& grant,
-                                       const WeightsLookup& weightsOf, Transfers& transfers) {
+                                       const WeightsLookup& weightsOf, Transfers& transfers,
+                                       const WeightsDeltaLookup& deltaOf) {
     std::vector<PushedWeights> pushed;
     if (!request.push_weights()) return pushed;
     std::set<std::pair<std::string, std::uint64_t>> done;
@@ -28,6 +44,23 @@ std::vector<PushedWeights> pushWeights(const wire::LeaseRequest& request, wire::
         if (!done.emplace(unit.job_id(), unit.model_version()).second) continue;
         const ledger::JobId job = parseId(unit.job_id(), "job_id");
         const auto version = static_cast<qint64>(unit.model_version());
+        if (const std::optional<WeightsDeltaOffer> offer = deltaOf ? deltaOf(job, version) : std::nullopt;
+            offer && done.count({unit.job_id(), static_cast<std::uint64_t>(offer->baseVersion)}) == 1) {
+            std::vector<wire::WeightsChunk> chunks =
+                weightsDeltaChunks(job, version, *offer, request.accept_zstd(), 0, transfers);
+            std::int64_t travelling = 0;
+            for (const wire::WeightsChunk& c : chunks)
+                travelling += static_cast<std::int64_t>(c.content().data().size());
+            if (size + travelling + kMargin <= protocol::kMaxMessageBytes) {
+                for (wire::WeightsChunk& c : chunks) {
+                    c.set_job_id(unit.job_id());  // the worker's spelling, as for whole weights
+                    *grant.add_weights() = std::move(c);
+                }
+                size = static_cast<std::int64_t>(grant.ByteSizeLong());
+                pushed.push_back({job, version, travelling});
+                continue;
+            }
+        }
         const QByteArray* weights = weightsOf(job, version);
         if (!weights) continue;
         std::vector<wire::ContentChunk> chunks = transfers.chunks(

@@ -55,6 +55,16 @@ std::uint64_t updateRoundingKey(const std::string& modelSpecSha256, std::uint64_
     return key;
 }
 
+std::uint64_t weightsDeltaRoundingKey(const std::string& modelSpecSha256, std::uint64_t modelVersion) {
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    hash.addData(QByteArrayLiteral("raven int8 weights down v1\n"));
+    hash.addData(QByteArray::fromStdString(modelSpecSha256 + "\n" + std::to_string(modelVersion) + "\n"));
+    const QByteArray digest = hash.result();
+    std::uint64_t key = 0;
+    for (int i = 0; i < 8; ++i) key |= std::uint64_t{static_cast<unsigned char>(digest[i])} << (8 * i);
+    return key;
+}
+
 std::uint64_t unitRoundingKey(const wire::WorkUnit& unit) {
     return updateRoundingKey(unit.model_spec_sha256(), unit.model_version(),
                              std::vector<std::string>(unit.shard_hashes().begin(), unit.shard_hashes().end()));

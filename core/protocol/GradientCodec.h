@@ -34,6 +34,10 @@ std::uint64_t encodedGradientBytes(wire::GradientEncoding encoding, std::uint64_
 std::uint64_t updateRoundingKey(const std::string& modelSpecSha256, std::uint64_t modelVersion,
                                 const std::vector<std::string>& shardHashes);
 std::uint64_t unitRoundingKey(const wire::WorkUnit& unit);
+// The stream of a job's weights delta to `modelVersion` (checkpoint/WeightsDelta.h): keyed by the
+// model spec and the version alone, so a restarted coordinator, the same job run again and a
+// simulation of it all publish the same weights; a stream of its own, never a unit's.
+std::uint64_t weightsDeltaRoundingKey(const std::string& modelSpecSha256, std::uint64_t modelVersion);
 
 // Little-endian bytes of `values` in `encoding` (not compressed); `roundingKey` is used by int8
 // blocks only (unitRoundingKey). raven::Error when int8 meets a value that is not finite.

@@ -1,6 +1,7 @@
 #include "worker/ContentFetcher.h"
 
 #include "base/Error.h"
+#include "checkpoint/WeightsDelta.h"
 #include "data/Manifest.h"
 #include "data/Shard.h"
 #include "protocol/Chunking.h"
@@ -89,12 +90,138 @@ void ContentFetcher::fetchShard(const QString& sha256, Done done) {
 }
 
 void ContentFetcher::fetchWeights(const QString& jobId, std::uint64_t version, Done done) {
+    const QString name = weightsName(jobId, version);
+    if (serveOrJoin(name, done)) return;
+    waiting_[name].push_back(std::move(done));
+    ++transfers_;
+    ++weightsFetched_;
+    requestWeights(name, jobId, version, version > 0 ? heldWeights(jobId, version - 1) : nullptr);
+}
+
+std::shared_ptr<const QByteArray> ContentFetcher::heldWeights(const QString& jobId, std::uint64_t version) const {
+    for (const HeldWeights& held : recentWeights_)
+        if (held.job == jobId && held.version == version) return held.bytes;
+    return nullptr;
+}
+
+QByteArray ContentFetcher::applyDelta(const QByteArray& base, const QByteArray& delta, std::uint64_t version,
+                                      const std::string& sha256, QString* problem) {
+    QByteArray out;
+    try {
+        const std::vector<std::byte> rebuilt = applyWeightsDelta(
+            std::span(reinterpret_cast<const std::byte*>(base.constData()), static_cast<std::size_t>(base.size())),
+            std::span(reinterpret_cast<const std::byte*>(delta.constData()), static_cast<std::size_t>(delta.size())),
+            static_cast<std::int64_t>(version));
+        out = QByteArray(reinterpret_cast<const char*>(rebuilt.data()), static_cast<qsizetype>(rebuilt.size()));
+        const std::string got = protocol::sha256Hex(out).toStdString();
+        if (got != sha256) {
+            *problem =
+                QStringLiteral("the weights rebuilt from the delta hash to %1..., the coordinator announced %2...")
+                    .arg(QString::fromStdString(got.substr(0, 12)), QString::fromStdString(sha256.substr(0, 12)));
+            out.clear();
+        }
+    } catch (const Error& e) {
+        *problem = QString::fromStdString(e.message());
+        out.clear();
+    }
+    if (out.isEmpty()) {
+        ++weightsDeltasRefused_;
+        return out;
+    }
+    ++weightsDeltasApplied_;
+    return out;
+}
+
+void ContentFetcher::requestWeights(const QString& name, const QString& jobId, std::uint64_t version,
+                                    std::shared_ptr<const QByteArray> base) {
+    if (!client_ || !client_->isReady()) {
+        finish(name, failure(wire::ERROR_CODE_UNAVAILABLE, QStringLiteral("not connected to the coordinator")));
+        return;
+    }
     wire::Envelope request;
     request.mutable_fetch_weights()->set_job_id(jobId.toStdString());
     request.mutable_fetch_weights()->set_model_version(version);
     request.mutable_fetch_weights()->set_accept_zstd(true);
-    // The transfer's own SHA-256 is all there is to check: weights are named by (job, version), not by content.
-    fetch(weightsName(jobId, version), std::move(request), {}, kMaxWeightsBytes, std::move(done));
+    if (base) request.mutable_fetch_weights()->set_base_version(version - 1);
+    // The transfer's own SHA-256 checks whole weights (they are named by (job, version), not by
+    // content); a delta's result is checked against the hash its chunks announce.
+    auto assembler = std::make_shared<protocol::ContentAssembler>(kMaxWeightsBytes);
+    auto handler = [this, name, jobId, version, base, assembler](const wire::Envelope& reply) {
+        using Flow = protocol::ProtocolClient::ReplyFlow;
+        if (reply.has_error()) {
+            finish(name, failure(reply.error().code(), QString::fromStdString(reply.error().message())));
+            return Flow::Done;
+        }
+        if (!reply.has_weights_chunk()) {
+            finish(
+                name,
+                failure(wire::ERROR_CODE_INTERNAL,
+                        QStringLiteral("the coordinator answered %1 with %2").arg(name, protocol::payloadName(reply))));
+            return Flow::Done;
+        }
+        const wire::WeightsChunk& chunk = reply.weights_chunk();
+        const auto travelling = static_cast<std::int64_t>(chunk.content().data().size());
+        bytesReceived_ += travelling;
+        (chunk.has_delta_base_version() ? weightsDeltaBytes_ : wholeWeightsBytes_) += travelling;
+        try {
+            assembler->add(chunk.content());
+        } catch (const Error& e) {
+            finish(name, failure(wire::ERROR_CODE_INTERNAL,
+                                 QStringLiteral("%1: %2").arg(name, QString::fromStdString(e.message()))));
+            return Flow::Done;
+        }
+        if (!assembler->complete()) return Flow::More;
+        auto bytes = std::make_shared<const QByteArray>(assembler->content());
+        if (chunk.has_delta_base_version()) {
+            QString problem;
+            QByteArray rebuilt;
+            if (!base)
+                problem = QStringLiteral("a delta from version %1 came, but the whole weights were asked for")
+                              .arg(chunk.delta_base_version());
+            else if (chunk.delta_base_version() + 1 != version)
+                problem = QStringLiteral("a delta from version %1 came for a worker that holds version %2")
+                              .arg(chunk.delta_base_version())
+                              .arg(version - 1);
+            else
+                rebuilt = applyDelta(*base, *bytes, version, chunk.weights_sha256(), &problem);
+            if (rebuilt.isEmpty() && !base) {  // a delta for a request that named no base: not asked again
+                finish(name, failure(wire::ERROR_CODE_INTERNAL, QStringLiteral("%1: %2").arg(name, problem)));
+                return Flow::Done;
+            }
+            if (rebuilt.isEmpty()) {
+                if (warn_)
+                    warn_(QStringLiteral("%1: the int8 delta was refused (%2); fetching the whole weights")
+                              .arg(name, problem));
+                requestWeights(name, jobId, version, nullptr);
+                return Flow::Done;
+            }
+            bytes = std::make_shared<const QByteArray>(std::move(rebuilt));
+        }
+        remember(name, bytes);
+        FetchResult result;
+        result.ok = true;
+        result.bytes = std::move(bytes);
+        finish(name, result);
+        return Flow::Done;
+    };
+    client_->request(std::move(request), std::move(handler));
+}
+
+bool ContentFetcher::serveOrJoin(const QString& name, Done& done) {
+    for (const HeldWeights& held : recentWeights_)
+        if (held.name == name) {
+            ++cacheHits_;
+            FetchResult hit;
+            hit.ok = true;
+            hit.bytes = held.bytes;
+            done(hit);
+            return true;
+        }
+    if (auto it = waiting_.find(name); it != waiting_.end()) {
+        it->push_back(std::move(done));
+        return true;
+    }
+    return false;
 }
 
 void ContentFetcher::remember(const QString& name, const std::shared_ptr<const QByteArray>& bytes) {
@@ -123,13 +250,18 @@ QStringList ContentFetcher::takePushedWeights(const wire::LeaseGrant& grant) {
         // One content's chunks are consecutive: they start at offset 0 and end where it is complete.
         const std::string job = grant.weights(i).job_id();
         const std::uint64_t version = grant.weights(i).model_version();
+        const bool delta = grant.weights(i).has_delta_base_version();
+        const std::uint64_t deltaBase = grant.weights(i).delta_base_version();
+        const std::string deltaSha256 = grant.weights(i).weights_sha256();
         const QString name = weightsName(QString::fromStdString(job), version);
         protocol::ContentAssembler assembler(kMaxWeightsBytes);
         QString problem;
         for (; i < grant.weights_size() && grant.weights(i).job_id() == job &&
                grant.weights(i).model_version() == version;
              ++i) {
-            bytesReceived_ += static_cast<std::int64_t>(grant.weights(i).content().data().size());
+            const auto travelling = static_cast<std::int64_t>(grant.weights(i).content().data().size());
+            bytesReceived_ += travelling;
+            (delta ? weightsDeltaBytes_ : wholeWeightsBytes_) += travelling;
             if (!problem.isEmpty() || assembler.complete()) continue;
             try {
                 assembler.add(grant.weights(i).content());
@@ -138,6 +270,17 @@ QStringList ContentFetcher::takePushedWeights(const wire::LeaseGrant& grant) {
             }
         }
         if (problem.isEmpty() && !assembler.complete()) problem = QStringLiteral("its chunks end before the content");
+        QByteArray content;
+        if (problem.isEmpty()) content = assembler.content();
+        if (problem.isEmpty() && delta) {
+            const std::shared_ptr<const QByteArray> base =
+                deltaBase + 1 == version ? heldWeights(QString::fromStdString(job), deltaBase) : nullptr;
+            if (!base)
+                problem = QStringLiteral("a delta from version %1, which this worker does not hold").arg(deltaBase);
+            else
+                content = applyDelta(*base, content, version, deltaSha256, &problem);
+            if (!problem.isEmpty()) problem = QStringLiteral("the int8 delta was refused (%1)").arg(problem);
+        }
         if (!problem.isEmpty() || !ContentCache::isValidName(name)) {
             problems.append(QStringLiteral("the weights of job %1 version %2 that came with the grant: %3")
                                 .arg(QString::fromStdString(job).left(40))
@@ -148,7 +291,7 @@ QStringList ContentFetcher::takePushedWeights(const wire::LeaseGrant& grant) {
         ++weightsPushed_;
         FetchResult result;
         result.ok = true;
-        result.bytes = std::make_shared<const QByteArray>(assembler.content());
+        result.bytes = std::make_shared<const QByteArray>(std::move(content));
         remember(name, result.bytes);
         finish(name, result);  // a FetchWeights of the same version already under way need not be waited for
     }
@@ -157,23 +300,10 @@ QStringList ContentFetcher::takePushedWeights(const wire::LeaseGrant& grant) {
 
 void ContentFetcher::fetch(const QString& name, wire::Envelope request, Verify verify, std::uint64_t maxRawBytes,
                            Done done) {
-    for (const HeldWeights& held : recentWeights_)
-        if (held.name == name) {
-            ++cacheHits_;
-            FetchResult hit;
-            hit.ok = true;
-            hit.bytes = held.bytes;
-            done(hit);
-            return;
-        }
-    if (auto it = waiting_.find(name); it != waiting_.end()) {
-        it->push_back(std::move(done));
-        return;
-    }
+    if (serveOrJoin(name, done)) return;
     // Weights stay in memory only: they go stale with the next step, and writing each version into
     // the disk cache (QSaveFile: an fsync of the whole model) held the protocol thread every step.
-    const bool cacheable =
-        cache_ && ContentCache::isValidName(name) && !name.startsWith(QLatin1String("weights/"));
+    const bool cacheable = cache_ && ContentCache::isValidName(name) && !name.startsWith(QLatin1String("weights/"));
     if (cacheable) {
         QByteArray digest;
         if (std::optional<QByteArray> bytes = cache_->get(name, &digest)) {

@@ -24,6 +24,13 @@
 // are verified as a FetchWeights answer is and kept the same way, so the units of that grant find
 // them in memory; weightsHeld() is what a LeaseRequest tells the coordinator the worker has.
 //
+// An int8-down job's weights (checkpoint/WeightsDelta.h) come as the int8 delta from the version
+// before when the worker holds it (a FetchWeights names it as base_version; a grant's push knows it
+// from weightsHeld()): the worker applies it with the coordinator's own code and checks the result
+// against the SHA-256 the coordinator announces. A delta that does not apply or whose result has
+// another hash is reported (the warning callback; takePushedWeights' problems) and the whole weights
+// are fetched instead.
+//
 // Callbacks run on the thread of the client's event loop. When the connection ends, transfers in
 // flight fail with ERROR_CODE_UNAVAILABLE (ProtocolClient::request's rule) and must be asked again.
 #include <QByteArray>
@@ -69,6 +76,8 @@ public:
     // bounds the decoded shards kept in memory.
     explicit ContentFetcher(ContentCache* cache, std::int64_t decodedShardBytes = kDecodedShardBytes);
     void setClient(protocol::ProtocolClient* client) { client_ = client; }
+    // Where problems that cost only a retry go (a weights delta refused); none by default.
+    void setWarning(std::function<void(const QString&)> warn) { warn_ = std::move(warn); }
 
     void fetchManifest(const QString& datasetId, Done done);
     void fetchShard(const QString& sha256, Done done);
@@ -90,6 +99,12 @@ public:
     // Weights fetched with FetchWeights / taken from lease grants.
     std::int64_t weightsFetched() const { return weightsFetched_; }
     std::int64_t weightsPushed() const { return weightsPushed_; }
+    // Weights versions rebuilt from an int8 delta, and deltas refused (then fetched whole).
+    std::int64_t weightsDeltasApplied() const { return weightsDeltasApplied_; }
+    std::int64_t weightsDeltasRefused() const { return weightsDeltasRefused_; }
+    // Travelling bytes of weights received whole / as deltas (grants and fetches).
+    std::int64_t wholeWeightsBytes() const { return wholeWeightsBytes_; }
+    std::int64_t weightsDeltaBytes() const { return weightsDeltaBytes_; }
     const DecodedShards& decodedShards() const { return decoded_; }
 
     static constexpr std::int64_t kDecodedShardBytes = 512LL << 20;
@@ -107,6 +122,18 @@ private:
     void fetch(const QString& name, wire::Envelope request, Verify verify, std::uint64_t maxRawBytes, Done done);
     void finish(const QString& name, const FetchResult& result);
     void remember(const QString& name, const std::shared_ptr<const QByteArray>& bytes);
+    // Serves `done` from memory, joins a transfer in flight, or fails it when not connected: true
+    // when `done` is taken care of; false when a new transfer of `name` is to be started.
+    bool serveOrJoin(const QString& name, Done& done);
+    std::shared_ptr<const QByteArray> heldWeights(const QString& jobId, std::uint64_t version) const;
+    // Sends FetchWeights for a transfer begun (waiting_[name]); with `base` (the version before), asks
+    // for the delta from it, and asks again for the whole weights if the delta is refused.
+    void requestWeights(const QString& name, const QString& jobId, std::uint64_t version,
+                        std::shared_ptr<const QByteArray> base);
+    // The weights `delta` makes from `base` (held by this worker), checked against `sha256`; empty
+    // and `problem` set when it does not apply or makes other weights.
+    QByteArray applyDelta(const QByteArray& base, const QByteArray& delta, std::uint64_t version,
+                          const std::string& sha256, QString* problem);
     struct HeldWeights {
         QString name;  // weightsName(job, version)
         QString job;
@@ -124,6 +151,11 @@ private:
     std::int64_t transfers_ = 0;
     std::int64_t weightsFetched_ = 0;
     std::int64_t weightsPushed_ = 0;
+    std::int64_t weightsDeltasApplied_ = 0;
+    std::int64_t weightsDeltasRefused_ = 0;
+    std::int64_t wholeWeightsBytes_ = 0;
+    std::int64_t weightsDeltaBytes_ = 0;
+    std::function<void(const QString&)> warn_;
 };
 
 }  // namespace raven::worker

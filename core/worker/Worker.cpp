@@ -147,6 +147,7 @@ void Worker::start() {
         return;
     }
     fetcher_->setClient(client_);
+    fetcher_->setWarning([this](const QString& warning) { emit statusMessage(warning); });
 
     token_ = options_.token.trimmed();
     if (token_.isEmpty() && !options_.tokenFile.isEmpty()) {
@@ -396,6 +397,10 @@ void Worker::noteFetches() {
     stats_.bytesReceived = fetcher_->bytesReceived();
     stats_.weightsFetched = fetcher_->weightsFetched();
     stats_.weightsPushed = fetcher_->weightsPushed();
+    stats_.weightsDeltas = fetcher_->weightsDeltasApplied();
+    stats_.weightsDeltasRefused = fetcher_->weightsDeltasRefused();
+    stats_.wholeWeightsBytes = fetcher_->wholeWeightsBytes();
+    stats_.weightsDeltaBytes = fetcher_->weightsDeltaBytes();
 }
 
 void Worker::leaseMore() {

@@ -130,6 +130,10 @@ public:
         qint64 bytesSent = 0, bytesReceived = 0;  // results submitted; contents fetched (cache hits are free)
         qint64 microCredits = 0;                  // credited by the coordinator's ResultAcks
         qint64 weightsFetched = 0, weightsPushed = 0;  // versions fetched / that came with a grant
+        // An int8-down job's versions rebuilt from a delta / deltas refused (then fetched whole), and the
+        // travelling bytes of weights that came whole / as deltas.
+        qint64 weightsDeltas = 0, weightsDeltasRefused = 0;
+        qint64 wholeWeightsBytes = 0, weightsDeltaBytes = 0;
         qint64 shardsPrefetched = 0;  // shards fetched on the coordinator's hint, before a unit named them
         // A granted unit's shards: already decoded in memory (prefetched, or kept from an earlier use),
         // or fetched after the grant (on the critical path; a hint that missed or came late).

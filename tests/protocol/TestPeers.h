@@ -9,6 +9,7 @@
 #include <QTest>
 #include <QWebSocket>
 
+#include <functional>
 #include <vector>
 
 #include "protocol/Chunking.h"
@@ -72,6 +73,8 @@ public:
 
     int holdHeartbeats = 1;
     QMap<QString, QByteArray> shards;  // by SHA-256
+    // Answers FetchWeights when set (else INVALID_ARGUMENT, as for anything but shards).
+    std::function<std::vector<wire::WeightsChunk>(const wire::FetchWeights&)> weights;
     QList<ConnectionId> connected;
     QMap<ConnectionId, QString> disconnected;
 
@@ -96,6 +99,12 @@ private:
             for (wire::ContentChunk& chunk : splitContent(shards.value(hash), request.fetch_shard().accept_zstd())) {
                 wire::Envelope reply;
                 *reply.mutable_shard_chunk()->mutable_content() = std::move(chunk);
+                server_.reply(id, request.request_id(), reply);
+            }
+        } else if (request.has_fetch_weights() && weights) {
+            for (wire::WeightsChunk& chunk : weights(request.fetch_weights())) {
+                wire::Envelope reply;
+                *reply.mutable_weights_chunk() = std::move(chunk);
                 server_.reply(id, request.request_id(), reply);
             }
         } else {

@@ -2,11 +2,19 @@
 // the cache; a cache file damaged on disk is fetched again; concurrent requests share one transfer;
 // a shard whose bytes do not match its name is refused and not cached; the coordinator's errors
 // arrive with their code. The server side is the protocol suite's TestCoordinator, which serves shards.
+// Weights that come with a grant as an int8 delta (checkpoint/WeightsDelta.h) are rebuilt from the
+// version held and kept; a delta whose result has another hash than announced, or whose base is not
+// held, is refused and nothing is kept; one that answers a FetchWeights is refused and the whole
+// weights fetched instead (and a delta that answers that request fails the fetch).
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <tuple>
+
 #include "base/Error.h"
+#include "checkpoint/WeightsDelta.h"
 #include "data/Shard.h"
+#include "protocol/Chunking.h"
 #include "protocol/ProtocolClient.h"
 #include "protocol/TestPeers.h"
 #include "worker/ContentCache.h"
@@ -22,6 +30,23 @@ QByteArray bytesOf(char fill, int size) {
     QByteArray b(size, fill);
     for (int i = 0; i < size; i += 7) b[i] = static_cast<char>(i % 251);
     return b;
+}
+
+QByteArray asBytes(const std::vector<std::byte>& bytes) {
+    return QByteArray(reinterpret_cast<const char*>(bytes.data()), static_cast<qsizetype>(bytes.size()));
+}
+
+// The grant's chunks of one weights content of job 7; with a base, a delta to `version` from it.
+void addPushed(wire::LeaseGrant& grant, std::uint64_t version, const QByteArray& content,
+               std::optional<std::uint64_t> deltaBase = std::nullopt, const QString& weightsSha256 = {}) {
+    for (wire::ContentChunk& c : protocol::splitContent(content, false)) {
+        wire::WeightsChunk& w = *grant.add_weights();
+        w.set_job_id("7");
+        w.set_model_version(version);
+        if (deltaBase) w.set_delta_base_version(*deltaBase);
+        w.set_weights_sha256(weightsSha256.toStdString());
+        *w.mutable_content() = std::move(c);
+    }
 }
 
 }  // namespace
@@ -43,6 +68,22 @@ class TestContentFetcher : public QObject {
         fetcher.fetchShard(hash, [&](const FetchResult& r) { got = r; });
         if (!QTest::qWaitFor([&] { return got.has_value(); }, 10000)) return {};
         return *got;
+    }
+
+    // A weights file of job 7 at version 3, the next version published from it, and the delta between.
+    static std::tuple<QByteArray, QByteArray, QByteArray> weightsVersions() {
+        Checkpoint w;
+        w.spec = R"({"input": [4], "layers": [{"type": "linear", "name": "fc", "out": 300}]})";
+        w.step = 3;
+        std::vector<float> values(1200, 0.25f);
+        w.parameters.putFloat32("fc.weight", {300, 4}, values);
+        const QByteArray v3 = asBytes(w.toSafeTensors().toBytes());
+        for (std::size_t i = 0; i < values.size(); i += 5) values[i] -= 0.125f;
+        w.parameters.putFloat32("fc.weight", {300, 4}, values);
+        w.step = 4;
+        const PublishedStep next = publishWeights(
+            std::span(reinterpret_cast<const std::byte*>(v3.constData()), static_cast<std::size_t>(v3.size())), w, 99);
+        return {v3, asBytes(next.published), asBytes(next.delta)};
     }
 
 private slots:
@@ -137,6 +178,95 @@ private slots:
         QVERIFY(QTest::qWaitFor([&] { return weights.has_value(); }, 10000));
         QVERIFY(!weights->ok);
         QCOMPARE(weights->code, wire::ERROR_CODE_INVALID_ARGUMENT);  // the test coordinator serves shards only
+    }
+
+    void pushedWeightsDeltas() {
+        ContentFetcher fetcher(nullptr);
+        const auto [v3, v4, delta] = weightsVersions();
+        const QString sha4 = protocol::sha256Hex(v4);
+        wire::LeaseGrant grant;
+        addPushed(grant, 3, v3);
+        addPushed(grant, 4, delta, 3, sha4);
+        QVERIFY(fetcher.takePushedWeights(grant).isEmpty());
+        QCOMPARE(fetcher.weightsDeltasApplied(), 1);
+        QCOMPARE(fetcher.weightsDeltaBytes(), delta.size());
+        std::optional<FetchResult> got;
+        fetcher.fetchWeights(QStringLiteral("7"), 4, [&](const FetchResult& r) { got = r; });  // from memory
+        QVERIFY(got && got->ok);
+        QCOMPARE(*got->bytes, v4);
+
+        // One int8 value changed on the way: the delta applies, but not to the announced weights.
+        QByteArray flipped = delta;
+        flipped[4 + 11] = static_cast<char>(flipped[4 + 11] ^ 1);  // a 0 becomes a 1: valid, but other weights
+        wire::LeaseGrant corrupt;
+        addPushed(corrupt, 5, flipped, 4, sha4);
+        QStringList problems = fetcher.takePushedWeights(corrupt);
+        QCOMPARE(problems.size(), 1);
+        QVERIFY2(problems[0].contains("refused") && problems[0].contains("hash"), qPrintable(problems[0]));
+        // A delta from a version not held, and one cut short.
+        wire::LeaseGrant unheld;
+        addPushed(unheld, 9, delta, 8, sha4);
+        addPushed(unheld, 5, delta.left(delta.size() - 3), 4, sha4);
+        problems = fetcher.takePushedWeights(unheld);
+        QCOMPARE(problems.size(), 2);
+        QVERIFY2(problems[0].contains("which this worker does not hold"), qPrintable(problems[0]));
+        QVERIFY2(problems[1].contains("does not hold 1200 values"), qPrintable(problems[1]));
+        QCOMPARE(fetcher.weightsDeltasRefused(), 2);  // the hash mismatch and the short one
+        for (const auto& [job, version] : fetcher.weightsHeld()) QVERIFY(version == 3 || version == 4);
+    }
+
+    // Over the connection: a FetchWeights names the version held; the coordinator's delta makes other
+    // weights than it announces, so the worker says so and fetches the whole weights, which it keeps.
+    void refusedDeltaIsFetchedWhole() {
+        ContentFetcher fetcher(nullptr);
+        fetcher.setClient(client_.get());
+        QStringList warnings;
+        fetcher.setWarning([&](const QString& w) { warnings << w; });
+        const auto [v3, v4, delta] = weightsVersions();
+        wire::LeaseGrant grant;
+        addPushed(grant, 3, v3);
+        QVERIFY(fetcher.takePushedWeights(grant).isEmpty());
+        QByteArray flipped = delta;
+        flipped[4 + 11] = static_cast<char>(flipped[4 + 11] ^ 1);  // a 0 becomes a 1: valid, but other weights
+        std::vector<std::optional<std::uint64_t>> asked;
+        coordinator_->weights = [&](const wire::FetchWeights& f) {
+            asked.push_back(f.has_base_version() ? std::optional(f.base_version()) : std::nullopt);
+            wire::LeaseGrant reply;  // the same chunks a grant would carry
+            if (f.has_base_version())
+                addPushed(reply, f.model_version(), flipped, f.base_version(), protocol::sha256Hex(v4));
+            else
+                addPushed(reply, f.model_version(), v4);
+            return std::vector<wire::WeightsChunk>(reply.weights().begin(), reply.weights().end());
+        };
+        std::optional<FetchResult> got;
+        fetcher.fetchWeights(QStringLiteral("7"), 4, [&](const FetchResult& r) { got = r; });
+        QVERIFY(QTest::qWaitFor([&] { return got.has_value(); }, 10000));
+        coordinator_->weights = nullptr;
+        QVERIFY2(got->ok, qPrintable(got->message));
+        QCOMPARE(*got->bytes, v4);
+        QCOMPARE(asked.size(), std::size_t(2));
+        QCOMPARE(asked[0], std::optional<std::uint64_t>(3));
+        QVERIFY(!asked[1].has_value());
+        QCOMPARE(fetcher.weightsDeltasRefused(), 1);
+        QCOMPARE(warnings.size(), 1);
+        QVERIFY2(warnings[0].contains("refused") && warnings[0].contains("hash") && warnings[0].contains("whole"),
+                 qPrintable(warnings[0]));
+
+        // A coordinator that answers even the whole-weights request with a delta: the fetch fails, once.
+        asked.clear();
+        coordinator_->weights = [&](const wire::FetchWeights& f) {
+            asked.push_back(f.has_base_version() ? std::optional(f.base_version()) : std::nullopt);
+            wire::LeaseGrant reply;
+            addPushed(reply, f.model_version(), flipped, f.model_version() - 1, protocol::sha256Hex(v4));
+            return std::vector<wire::WeightsChunk>(reply.weights().begin(), reply.weights().end());
+        };
+        got.reset();
+        fetcher.fetchWeights(QStringLiteral("7"), 5, [&](const FetchResult& r) { got = r; });
+        QVERIFY(QTest::qWaitFor([&] { return got.has_value(); }, 10000));
+        coordinator_->weights = nullptr;
+        QVERIFY(!got->ok);
+        QVERIFY2(got->message.contains("whole weights were asked for"), qPrintable(got->message));
+        QCOMPARE(asked.size(), std::size_t(2));
     }
 
     void withoutAConnection() {

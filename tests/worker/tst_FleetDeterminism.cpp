@@ -4,6 +4,7 @@
 // stops gracefully, one vanishes without a word and its leases run out). The coordinator sizes the
 // units itself here (no fixed shards-per-unit), with nominal figures that give two units a step, so
 // the test fails if the cut follows the fleet again (it did: about two units per connected worker).
+// The same with the weights down as int8 deltas (the workers compute on the published weights).
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -208,6 +209,20 @@ private slots:
             QVERIFY(extra.value("bytes_out_per_sample").toDouble() > 0.0);
         }
         QCOMPARE(lines, 40);
+    }
+
+    // Weights down as int8 deltas (docs/training.md, "8-bit weights down"): the workers compute on the
+    // published lineage P, and the job's bits are still its own with 1 and 3 workers (4 steps).
+    void int8WeightsDownWhateverTheFleet() {
+        h_.set_max_steps(4);
+        h_.set_weights_down_encoding(wire::GRADIENT_ENCODING_INT8_BLOCK);
+        const Weights one = trainWith(1);
+        const Weights three = trainWith(3);
+        QString where;
+        QVERIFY2(sameBits(one, three, &where), qPrintable("int8 down: 1 vs 3 workers differ in " + where));
+        // The job published its last version (docs/coordinator.md, crash safety).
+        QVERIFY(QFile::exists(
+            QDir(d_->options.dataDir).filePath(QStringLiteral("jobs/%1/published-4.safetensors").arg(jobs_.back()))));
     }
 
     void cleanupTestCase() {

@@ -9,6 +9,12 @@
 //   - with 8-bit updates (int8 blocks, issue 19 item 2) the same: the simulation rounds each lane's
 //     pseudo-gradient with the lane's own key, 1 and 3 workers give its bits, and the job's training
 //     loss ends close to the fp32 job's.
+//   - with the weights down as int8 deltas too (checkpoint/WeightsDelta.h): the lanes start from the
+//     published weights P, the simulation's own P lineage gives the job's bits with 1 and 3 workers,
+//     the workers rebuilt the versions from deltas of about a quarter of the whole weights' bytes
+//     (taken with their grants, or fetched),
+//     and a coordinator killed mid-round keeps P bit for bit (the lanes after the restart start from
+//     it, so any other weights would change the result).
 //   - all of it again with bounded staleness d = 1 (round t's lanes from the weights of round t - 1,
 //     the next round leased while the outer step is computed), against the same simulation delayed.
 #include <QSignalSpy>
@@ -16,6 +22,7 @@
 
 #include <cstring>
 
+#include "checkpoint/WeightsDelta.h"
 #include "coordinator/CoordinatorTestKit.h"
 #include "coordinator/JobConfig.h"
 #include "coordinator/LearningRateSchedule.h"
@@ -72,10 +79,12 @@ wire::Hyperparameters localStepsHyperparameters(std::uint32_t staleness = 0) {
 
 // The rounds of the job simulated here: each lane from the round's weights on a model of its own on
 // the worker's device, its pseudo-gradient through the job's encoding as the coordinator decodes it
-// (int8 blocks rounded with the lane's key: spec, round, shards), the lanes averaged in lane order,
-// the outer step on the coordinator's CPU backend. With staleness 1 the lanes of round t start from the
-// weights before round t - 1's outer step (round 0's and round 1's both from the initial weights), and
-// the outer step still moves the newest weights.
+// (int8 blocks rounded with the lane's key: spec, the unit's model version, which is its weights',
+// and shards), the lanes averaged in lane order, the outer step on the coordinator's CPU backend.
+// With the weights down as int8, the lanes start from the published weights P
+// (checkpoint/WeightsDelta.h, keyed by the spec and the version). With staleness 1 the lanes of
+// round t start from the weights before round t - 1's outer step (round 0's and round 1's both from
+// the initial weights), and the outer step still moves the newest weights.
 Weights simulate(const Deployment& d, const wire::Hyperparameters& h, const std::string& specSha) {
     const coordinator::JobConfig config = coordinator::JobConfig::fromWire(h, 0, QStringLiteral("spec"));
     const training::StepPlan plan(d.manifest, config.plan);
@@ -87,8 +96,12 @@ Weights simulate(const Deployment& d, const wire::Hyperparameters& h, const std:
     const std::int64_t laneShards = coordinator::laneShards(*config.localSteps, d.manifest);
     const std::int64_t perStep = coordinator::shardsPerInnerStep(*config.localSteps, d.manifest);
     Checkpoint previous = nn::toCheckpoint(global);
+    std::vector<std::byte> published = previous.toSafeTensors().toBytes();  // int8 down: P(round)
     for (std::int64_t round = 0; round < plan.totalSteps(); ++round) {
-        const Checkpoint current = nn::toCheckpoint(global);
+        const Checkpoint current =
+            config.int8WeightsDown()
+                ? Checkpoint::fromSafeTensors(SafeTensors::fromBytes(published, "published"), "published")
+                : nn::toCheckpoint(global);
         const Checkpoint& start = config.localSteps->staleness > 0 ? previous : current;
         nn::OptimizerConfig inner = config.optimizer;
         inner.lr = coordinator::learningRateAt(h.lr_schedule(), config.optimizer.lr, round, plan.totalSteps());
@@ -106,7 +119,8 @@ Weights simulate(const Deployment& d, const wire::Hyperparameters& h, const std:
                 training::runLocalSteps(lane, training::innerBatches(samples, perStep), d.manifest.normalization, inner)
                     .gradient,
                 config.gradientEncoding,
-                protocol::updateRoundingKey(specSha, static_cast<std::uint64_t>(round), hashes)));
+                protocol::updateRoundingKey(
+                    specSha, static_cast<std::uint64_t>(config.localSteps->weightsVersionOfRound(round)), hashes)));
         }
         std::vector<const std::vector<float>*> parts;
         for (const auto& p : pseudo) parts.push_back(&p);
@@ -114,6 +128,14 @@ Weights simulate(const Deployment& d, const wire::Hyperparameters& h, const std:
             training::averageGradients(global, parts, static_cast<std::int64_t>(pseudo.size()));
         outer->step(global.parameterTensors(), mean);
         previous = current;
+        if (config.int8WeightsDown()) {
+            Checkpoint next = nn::toCheckpoint(global);
+            next.step = round + 1;
+            published =
+                publishWeights(published, next,
+                               protocol::weightsDeltaRoundingKey(specSha, static_cast<std::uint64_t>(round + 1)))
+                    .published;
+        }
     }
     Weights out;
     for (const auto& [name, tensor] : global.stateDict()) out[name] = tensor.toVector();
@@ -162,16 +184,27 @@ class TestLocalStepsJob : public QObject {
         o.threads = 1;
         o.maxConcurrentLeases = 2;
         o.displayName = name;
+        o.weightsWithGrant = weightsWithGrant_;
         workers_.push_back(std::make_unique<Worker>(o));
         const Worker* w = workers_.back().get();
         QObject::connect(workers_.back().get(), &Worker::stopped, [this, w] { stopped_.insert(w); });
         workers_.back()->start();
     }
 
+    // The weights that came down, summed over the workers stopped.
+    Worker::Stats down_;
+    bool weightsWithGrant_ = true;  // false: workers fetch every version (FetchWeights)
+
     void stopAll() {
         for (auto& w : workers_) {
             w->stop();
             QVERIFY(QTest::qWaitFor([&] { return stopped_.count(w.get()) == 1; }, 15000));
+            down_.weightsDeltas += w->stats().weightsDeltas;
+            down_.weightsDeltasRefused += w->stats().weightsDeltasRefused;
+            down_.weightsDeltaBytes += w->stats().weightsDeltaBytes;
+            down_.wholeWeightsBytes += w->stats().wholeWeightsBytes;
+            down_.weightsFetched += w->stats().weightsFetched;
+            down_.weightsPushed += w->stats().weightsPushed;
         }
         workers_.clear();
     }
@@ -322,6 +355,45 @@ private slots:
                                 .arg(int8)
                                 .arg(start)
                                 .arg(fp32)));
+        h_.set_gradient_encoding(wire::GRADIENT_ENCODING_FP32);
+    }
+
+    // Int8 up and down: the job's bits are the simulation's (lanes from P) with 1 and 3 workers, not
+    // those of int8 up alone (the lanes did start from P); versions came down as deltas of about a
+    // quarter of the whole weights; a coordinator killed mid-round resumes with P bit for bit.
+    void int8WeightsDownEqualTheSimulation() {
+        h_.set_gradient_encoding(wire::GRADIENT_ENCODING_INT8_BLOCK);
+        const Weights upOnly = simulate(*d_, h_, specSha_);
+        h_.set_weights_down_encoding(wire::GRADIENT_ENCODING_INT8_BLOCK);
+        Weights simulated = simulate(*d_, h_, specSha_);
+        QString where;
+        QVERIFY2(!sameBits(simulated, upOnly, &where), "int8 down changed nothing: the lanes did not start from P");
+        down_ = {};
+        const Weights one = trainWith(1);
+        QVERIFY2(sameBits(one, simulated, &where),
+                 qPrintable("int8 down: 1 worker vs the simulation differ in " + where));
+        // 6 rounds: version 0 whole, then each version the worker computes on (1..5) as a delta.
+        QCOMPARE(down_.weightsDeltas, 5);
+        QCOMPARE(down_.weightsDeltasRefused, 0);
+        const double perDelta = static_cast<double>(down_.weightsDeltaBytes) / 5.0;
+        const double whole = static_cast<double>(down_.wholeWeightsBytes);  // version 0 only
+        qInfo("weights down per version: delta %.0f bytes, whole %.0f bytes (%.3f), %lld fetched, %lld pushed",
+              perDelta, whole, perDelta / whole, static_cast<long long>(down_.weightsFetched),
+              static_cast<long long>(down_.weightsPushed));
+        QVERIFY2(perDelta < 0.27 * whole, "a delta is not about a quarter of the whole weights");
+        // The 3 fetch their weights instead of taking them with the grants: deltas answer FetchWeights too.
+        down_ = {};
+        weightsWithGrant_ = false;
+        const Weights three = trainWith(3);
+        weightsWithGrant_ = true;
+        QVERIFY2(sameBits(one, three, &where), qPrintable("int8 down: 1 vs 3 workers differ in " + where));
+        QCOMPARE(down_.weightsPushed, 0);
+        QVERIFY(down_.weightsDeltas > 0);
+        QCOMPARE(down_.weightsDeltasRefused, 0);
+        std::swap(simulated_, simulated);
+        killMidRoundAndResume();
+        std::swap(simulated_, simulated);
+        h_.set_weights_down_encoding(wire::GRADIENT_ENCODING_FP32);
         h_.set_gradient_encoding(wire::GRADIENT_ENCODING_FP32);
     }
 
