@@ -42,6 +42,10 @@ QStringList updateSizeNames() {
             QObject::tr("a quarter (8-bit, rounded at random)")};
 }
 
+QStringList weightsDownNames() {
+    return {QObject::tr("whole (32-bit, exact)"), QObject::tr("a quarter (8-bit deltas, rounded at random)")};
+}
+
 std::int64_t samplesPerStep(const JobSettings& s) {
     if (s.mode == TrainingMode::EveryStep) return s.batch;
     return std::int64_t(s.lanes) * s.innerSteps * s.innerBatch;
@@ -198,7 +202,8 @@ QJsonObject describeJob(const JobSettings& s, const data::Manifest& dataset, con
             {"budget (credits)", requester::formatCredits(s.budgetMicroCredits)},
             {"result checks", resultCheckingNames()[int(s.checking)]},
             {"training mode", describeTrainingMode(s)},
-            {"update size", updateSizeNames()[int(s.updates)]}};
+            {"update size", updateSizeNames()[int(s.updates)]},
+            {"weights down", weightsDownNames()[int(s.weightsDown)]}};
 }
 
 QJsonObject describeJob(const wire::JobInfo& job, const QJsonObject& recorded) {
@@ -234,6 +239,9 @@ QJsonObject describeJob(const wire::JobInfo& job, const QJsonObject& recorded) {
                                                 h.local_steps().inner_batch(), h.local_steps().staleness())
                                : QObject::tr("every step together");
     out["update size"] = updateSizeOf(h);
+    out["weights down"] =
+        weightsDownNames()[int(h.weights_down_encoding() == wire::GRADIENT_ENCODING_INT8_BLOCK ? WeightsDown::Int8Deltas
+                                                                                               : WeightsDown::Whole)];
     return out;
 }
 
@@ -257,6 +265,8 @@ wire::CreateJob makeCreateJob(const JobSettings& s, const data::Manifest& datase
     h.set_seed(1);
     *h.mutable_lr_schedule() = scheduleOf(s);
     h.set_gradient_encoding(encodingOf(s.updates));
+    h.set_weights_down_encoding(s.weightsDown == WeightsDown::Int8Deltas ? wire::GRADIENT_ENCODING_INT8_BLOCK
+                                                                         : wire::GRADIENT_ENCODING_FP32);
     std::uint32_t evalEvery = std::uint32_t(s.evalEverySteps);
     if (evalEvery == 0) {
         // After every epoch, as the local trainer does.

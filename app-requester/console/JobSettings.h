@@ -37,6 +37,12 @@ QStringList trainingModeNames();
 enum class UpdateSize { Full, Half, Quarter };
 // The choices as the form lists them, in UpdateSize order.
 QStringList updateSizeNames();
+// How the weights come down to contributors (docs/training.md, "8-bit weights down"): whole each
+// version (fp32), or as int8 deltas of the last version (a quarter, error feedback kept by the
+// coordinator; contributors then compute on the weights the deltas make).
+enum class WeightsDown { Whole, Int8Deltas };
+// The choices as the form lists them, in WeightsDown order.
+QStringList weightsDownNames();
 
 struct JobSettings {
     QString name;
@@ -61,6 +67,7 @@ struct JobSettings {
     int innerBatch = 128;  // local steps: samples per inner step
     int staleness = 0;     // local steps: 1 starts each round from the weights one round old
     UpdateSize updates = UpdateSize::Full;
+    WeightsDown weightsDown = WeightsDown::Whole;
 };
 
 // Samples per optimizer step of the model: the batch, or with local steps a round's

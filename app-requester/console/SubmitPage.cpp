@@ -259,6 +259,21 @@ SubmitPage::SubmitPage(DatasetLibrary& library, ModelDocument& document, JobsSer
                           Qt::ToolTipRole);
     updates_->setToolTip(tr("How many bytes contributors upload per update (docs/training.md, \"8-bit updates\")"));
     form->addRow(tr("Update si&ze:"), updates_);
+    weightsDown_ = new QComboBox;
+    weightsDown_->setObjectName("jobWeightsDown");
+    weightsDown_->addItems(weightsDownNames());
+    weightsDown_->setItemData(int(WeightsDown::Whole),
+                              tr("Contributors download each new version of the model whole. The most download."),
+                              Qt::ToolTipRole);
+    weightsDown_->setItemData(int(WeightsDown::Int8Deltas),
+                              tr("Contributors download each new version as an 8-bit change to the one they hold: "
+                                 "about a quarter of the download. The coordinator keeps what the rounding left out "
+                                 "for the next version, so the model does not drift; contributors compute on the "
+                                 "rebuilt weights. For contributors on slow links, with local steps."),
+                              Qt::ToolTipRole);
+    weightsDown_->setToolTip(
+        tr("How the model's weights reach contributors (docs/training.md, \"8-bit weights down\")"));
+    form->addRow(tr("Weights down &format:"), weightsDown_);
     budget_ = new QDoubleSpinBox;
     budget_->setObjectName("jobBudget");
     budget_->setDecimals(6);
@@ -317,7 +332,7 @@ SubmitPage::SubmitPage(DatasetLibrary& library, ModelDocument& document, JobsSer
     for (auto* spin : {lr_, decayFactor_, minLr_})
         connect(spin, &QDoubleSpinBox::valueChanged, this, &SubmitPage::refresh);
     connect(schedule_, &QComboBox::currentIndexChanged, this, &SubmitPage::refresh);
-    for (auto* combo : {checking_, mode_, staleness_, updates_})
+    for (auto* combo : {checking_, mode_, staleness_, updates_, weightsDown_})
         connect(combo, &QComboBox::currentIndexChanged, this, &SubmitPage::refresh);
     connect(budget_, &QDoubleSpinBox::valueChanged, this, &SubmitPage::refresh);
     connect(optimizer_, &QComboBox::currentIndexChanged, this, &SubmitPage::refresh);
@@ -375,6 +390,7 @@ JobSettings SubmitPage::settings() const {
     s.innerBatch = innerBatch_->value();
     s.staleness = staleness_->currentIndex();
     s.updates = UpdateSize(updates_->currentIndex());
+    s.weightsDown = WeightsDown(weightsDown_->currentIndex());
     s.budgetMicroCredits = std::int64_t(std::llround(budget_->value() * double(requester::kMicroCreditsPerCredit)));
     return s;
 }

@@ -72,6 +72,7 @@ private:
     QSpinBox* innerBatch_;
     QComboBox* staleness_;
     QComboBox* updates_;
+    QComboBox* weightsDown_;
     QLabel* modeProblem_;
     QDoubleSpinBox* budget_;
     QLabel* balance_;

@@ -361,6 +361,12 @@ private slots:
         QTest::keyClick(updates, Qt::Key_Down);
         QTest::keyClick(updates, Qt::Key_Down);
         QCOMPARE(updates->currentIndex(), int(UpdateSize::Quarter));
+        // And its weights come down as 8-bit deltas (Alt+F): the worker rebuilds each version.
+        auto* weightsDown = child<QComboBox>(&window, "jobWeightsDown");
+        QTest::keyClick(&window, Qt::Key_F, Qt::AltModifier);
+        QTRY_VERIFY(weightsDown->hasFocus());
+        QTest::keyClick(weightsDown, Qt::Key_Down);
+        QCOMPARE(weightsDown->currentIndex(), int(WeightsDown::Int8Deltas));
         QTRY_VERIFY(submit->isEnabled());
         maybeSave(window, "console-submit-local-steps");
         QTest::mouseClick(submit, Qt::LeftButton);
@@ -378,6 +384,7 @@ private slots:
         QCOMPARE(local.global_batch(), 128u);
         QCOMPARE(local.aggregation(), raven::wire::AGGREGATION_MEAN);
         QCOMPARE(local.gradient_encoding(), raven::wire::GRADIENT_ENCODING_INT8_BLOCK);
+        QCOMPARE(local.weights_down_encoding(), raven::wire::GRADIENT_ENCODING_INT8_BLOCK);
         window.jobsPage()->selectJob(second);
         QTRY_VERIFY(child<QPushButton>(&window, "pauseJob")->isEnabled());
         QTest::mouseClick(child<QPushButton>(&window, "pauseJob"), Qt::LeftButton);
@@ -410,8 +417,8 @@ private slots:
         for (int r = 0; r < diff->rowCount(); ++r)
             if (diff->index(r, 0).data(ConfigDiffModel::DiffersRole).toBool())
                 differing << diff->headerData(r, Qt::Vertical).toString();
-        QCOMPARE(differing,
-                 QStringList({"budget (credits)", "epochs", "result checks", "training mode", "update size"}));
+        QCOMPARE(differing, QStringList({"budget (credits)", "epochs", "result checks", "training mode", "update size",
+                                         "weights down"}));
         maybeSave(window, "console-compare");
     }
 };

@@ -495,6 +495,17 @@ private slots:
             QCOMPARE(describeJob(sizedInfo, {})["update size"].toString(), updateSizeNames()[int(size)]);
             QCOMPARE(describeJob(sized, m, "mlp")["update size"].toString(), updateSizeNames()[int(size)]);
         }
+        // The weights down: whole by default, int8 deltas when chosen, described alike both ways.
+        QCOMPARE(makeCreateJob(s, m).hyperparameters().weights_down_encoding(), raven::wire::GRADIENT_ENCODING_FP32);
+        JobSettings deltas = s;
+        deltas.weightsDown = WeightsDown::Int8Deltas;
+        const raven::wire::CreateJob withDeltas = makeCreateJob(deltas, m);
+        QCOMPARE(withDeltas.hyperparameters().weights_down_encoding(), raven::wire::GRADIENT_ENCODING_INT8_BLOCK);
+        raven::wire::JobInfo deltasInfo;
+        *deltasInfo.mutable_hyperparameters() = withDeltas.hyperparameters();
+        const QString int8Down = weightsDownNames()[int(WeightsDown::Int8Deltas)];
+        QCOMPARE(describeJob(deltasInfo, {})["weights down"].toString(), int8Down);
+        QCOMPARE(describeJob(deltas, m, "mlp")["weights down"].toString(), int8Down);
         JobSettings sgd = s;
         sgd.optimizer = OptimizerChoice::Sgd;
         QVERIFY2(checkSettings(sgd, m, -1).mode.contains("Adam or AdamW"), qPrintable(checkSettings(sgd, m, -1).mode));
@@ -520,7 +531,7 @@ private slots:
         QAbstractItemModelTester tester(&diff, QAbstractItemModelTester::FailureReportingMode::QtTest);
         diff.setJobs({"job 1", "job 2", "job 3"}, {describeJob(a, m, "mlp"), describeJob(b, m, "mlp"), QJsonObject()});
         QCOMPARE(diff.columnCount(), 3);
-        QCOMPARE(diff.rowCount(), 16);
+        QCOMPARE(diff.rowCount(), 17);  // every row of describeJob, weights down the last
         int differing = 0;
         for (int r = 0; r < diff.rowCount(); ++r) {
             const bool differs = diff.index(r, 0).data(ConfigDiffModel::DiffersRole).toBool();
@@ -533,7 +544,7 @@ private slots:
             }
         }
         // Every row differs from the job with no recorded settings; without it only the rate does.
-        QCOMPARE(differing, 16);
+        QCOMPARE(differing, 17);
         diff.setJobs({"job 1", "job 2"}, {describeJob(a, m, "mlp"), describeJob(b, m, "mlp")});
         differing = 0;
         for (int r = 0; r < diff.rowCount(); ++r)
