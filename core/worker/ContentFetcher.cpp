@@ -197,11 +197,7 @@ void ContentFetcher::requestWeights(const QString& name, const QString& jobId, s
             }
             bytes = std::make_shared<const QByteArray>(std::move(rebuilt));
         }
-        remember(name, bytes);
-        FetchResult result;
-        result.ok = true;
-        result.bytes = std::move(bytes);
-        finish(name, result);
+        succeed(name, std::move(bytes));
         return Flow::Done;
     };
     client_->request(std::move(request), std::move(handler));
@@ -366,14 +362,18 @@ void ContentFetcher::fetch(const QString& name, wire::Envelope request, Verify v
                 // A full disk costs a later download, not this unit: the bytes are in memory.
             }
         }
-        remember(name, bytes);
-        FetchResult result;
-        result.ok = true;
-        result.bytes = std::move(bytes);
-        finish(name, result);
+        succeed(name, std::move(bytes));
         return Flow::Done;
     };
     client_->request(std::move(request), std::move(handler));
+}
+
+void ContentFetcher::succeed(const QString& name, std::shared_ptr<const QByteArray> bytes) {
+    remember(name, bytes);
+    FetchResult result;
+    result.ok = true;
+    result.bytes = std::move(bytes);
+    finish(name, result);
 }
 
 void ContentFetcher::finish(const QString& name, const FetchResult& result) {

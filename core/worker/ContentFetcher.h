@@ -121,6 +121,8 @@ private:
     using Verify = std::function<QString(const QByteArray&, const QString&)>;
     void fetch(const QString& name, wire::Envelope request, Verify verify, std::uint64_t maxRawBytes, Done done);
     void finish(const QString& name, const FetchResult& result);
+    // The content arrived and was checked: kept among the recent ones, and every waiter answered.
+    void succeed(const QString& name, std::shared_ptr<const QByteArray> bytes);
     void remember(const QString& name, const std::shared_ptr<const QByteArray>& bytes);
     // Serves `done` from memory, joins a transfer in flight, or fails it when not connected: true
     // when `done` is taken care of; false when a new transfer of `name` is to be started.
@@ -145,7 +147,7 @@ private:
     DecodedShards decoded_;
     protocol::ProtocolClient* client_ = nullptr;
     QHash<QString, std::vector<Done>> waiting_;  // transfers in flight, by cache name
-    std::deque<HeldWeights> recentWeights_;  // most recent first
+    std::deque<HeldWeights> recentWeights_;      // most recent first
     std::int64_t bytesReceived_ = 0;
     std::int64_t cacheHits_ = 0;
     std::int64_t transfers_ = 0;

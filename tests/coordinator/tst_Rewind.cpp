@@ -166,6 +166,25 @@ class RewindTest : public QObject {
 
     std::optional<Trained> reference_;
 
+    // Two new honest workers finish the job on the started coordinator `d`: its final weights must be
+    // the clean run's bits (`when` names the moment, for the log).
+    static void finishWithNewWorkers(Deployment& d, const std::string& job, const Trained& clean, const char* when) {
+        QSignalSpy ended(d.coordinator.get(), &coordinator::Coordinator::jobEnded);
+        std::vector<std::unique_ptr<TestWorker>> after;
+        for (int i = 0; i < 2; ++i)
+            after.push_back(std::make_unique<TestWorker>(
+                d.coordinator->url(), d.coordinator->addContributor("again").toStdString(),
+                d.workerDir(QStringLiteral("after%1").arg(i)), TestWorker::Behaviour{1.0, 1, 0, {}}));
+        QVERIFY(QTest::qWaitFor([&] { return ended.size() == 1; }, 120000));
+        QCOMPARE(ended[0][1].toString(), QStringLiteral("done"));
+        const std::map<std::string, std::vector<float>> weights =
+            checkpointWeights(d.downloadCheckpoint(*d.requester(), job));
+        for (auto& w : after) w->stop();
+        const QByteArray mine = weightsSha256(weights), theirs = weightsSha256(clean.weights);
+        qInfo("final weights SHA-256 %s: %s, clean run %s", when, mine.constData(), theirs.constData());
+        QCOMPARE(mine, theirs);
+    }
+
     // After the rewind: the log says what was rewound, the archive went with the job, no credit was
     // paid for a wrong result, no honest worker was accused, and the audit passes.
     static void checkRewoundJob(Deployment& d, const Trained& run, std::vector<std::unique_ptr<TestWorker>>& pool) {
@@ -277,20 +296,7 @@ private slots:
         QVERIFY(!due.empty());
 
         d.start();
-        QSignalSpy ended(d.coordinator.get(), &coordinator::Coordinator::jobEnded);
-        std::vector<std::unique_ptr<TestWorker>> after;
-        for (int i = 0; i < 2; ++i)
-            after.push_back(std::make_unique<TestWorker>(
-                d.coordinator->url(), d.coordinator->addContributor("again").toStdString(),
-                d.workerDir(QStringLiteral("after%1").arg(i)), TestWorker::Behaviour{1.0, 1, 0, {}}));
-        QVERIFY(QTest::qWaitFor([&] { return ended.size() == 1; }, 120000));
-        QCOMPARE(ended[0][1].toString(), QStringLiteral("done"));
-        const std::map<std::string, std::vector<float>> weights =
-            checkpointWeights(d.downloadCheckpoint(*d.requester(), job));
-        for (auto& w : after) w->stop();
-        const QByteArray mine = weightsSha256(weights), theirs = weightsSha256(clean.weights);
-        qInfo("final weights SHA-256 after the restart: %s, clean run %s", mine.constData(), theirs.constData());
-        QCOMPARE(mine, theirs);
+        finishWithNewWorkers(d, job, clean, "after the restart");
         QFile events(files.dir().filePath(QStringLiteral("events.jsonl")));
         QVERIFY(events.open(QIODevice::ReadOnly));
         QVERIFY(events.readAll().contains("rewound from version"));
@@ -371,20 +377,7 @@ private slots:
 
         d.start();
         QVERIFY(!QDir(archive.staging().dir()).exists());  // taken at start-up
-        QSignalSpy ended(d.coordinator.get(), &coordinator::Coordinator::jobEnded);
-        std::vector<std::unique_ptr<TestWorker>> after;
-        for (int i = 0; i < 2; ++i)
-            after.push_back(std::make_unique<TestWorker>(
-                d.coordinator->url(), d.coordinator->addContributor("again").toStdString(),
-                d.workerDir(QStringLiteral("after%1").arg(i)), TestWorker::Behaviour{1.0, 1, 0, {}}));
-        QVERIFY(QTest::qWaitFor([&] { return ended.size() == 1; }, 120000));
-        QCOMPARE(ended[0][1].toString(), QStringLiteral("done"));
-        const std::map<std::string, std::vector<float>> weights =
-            checkpointWeights(d.downloadCheckpoint(*d.requester(), job));
-        for (auto& w : after) w->stop();
-        const QByteArray mine = weightsSha256(weights), theirs = weightsSha256(clean.weights);
-        qInfo("final weights SHA-256 after the kill: %s, clean run %s", mine.constData(), theirs.constData());
-        QCOMPARE(mine, theirs);
+        finishWithNewWorkers(d, job, clean, "after the kill");
         // The rewind done again after the kill found its work done: every suspect already matching.
         QFile events(files.dir().filePath(QStringLiteral("events.jsonl")));
         QVERIFY(events.open(QIODevice::ReadOnly));
