@@ -163,13 +163,7 @@ void ContentFetcher::requestWeights(const QString& name, const QString& jobId, s
         const auto travelling = static_cast<std::int64_t>(chunk.content().data().size());
         bytesReceived_ += travelling;
         (chunk.has_delta_base_version() ? weightsDeltaBytes_ : wholeWeightsBytes_) += travelling;
-        try {
-            assembler->add(chunk.content());
-        } catch (const Error& e) {
-            finish(name, failure(wire::ERROR_CODE_INTERNAL,
-                                 QStringLiteral("%1: %2").arg(name, QString::fromStdString(e.message()))));
-            return Flow::Done;
-        }
+        if (!addChunk(*assembler, chunk.content(), name)) return Flow::Done;
         if (!assembler->complete()) return Flow::More;
         auto bytes = std::make_shared<const QByteArray>(assembler->content());
         if (chunk.has_delta_base_version()) {
@@ -338,13 +332,7 @@ void ContentFetcher::fetch(const QString& name, wire::Envelope request, Verify v
             return Flow::Done;
         }
         bytesReceived_ += static_cast<std::int64_t>(chunk->data().size());
-        try {
-            assembler->add(*chunk);
-        } catch (const Error& e) {
-            finish(name, failure(wire::ERROR_CODE_INTERNAL,
-                                 QStringLiteral("%1: %2").arg(name, QString::fromStdString(e.message()))));
-            return Flow::Done;
-        }
+        if (!addChunk(*assembler, *chunk, name)) return Flow::Done;
         if (!assembler->complete()) return Flow::More;
         auto bytes = std::make_shared<const QByteArray>(assembler->content());
         if (verify) {
@@ -366,6 +354,18 @@ void ContentFetcher::fetch(const QString& name, wire::Envelope request, Verify v
         return Flow::Done;
     };
     client_->request(std::move(request), std::move(handler));
+}
+
+bool ContentFetcher::addChunk(protocol::ContentAssembler& assembler, const wire::ContentChunk& chunk,
+                              const QString& name) {
+    try {
+        assembler.add(chunk);
+        return true;
+    } catch (const Error& e) {
+        finish(name, failure(wire::ERROR_CODE_INTERNAL,
+                             QStringLiteral("%1: %2").arg(name, QString::fromStdString(e.message()))));
+        return false;
+    }
 }
 
 void ContentFetcher::succeed(const QString& name, std::shared_ptr<const QByteArray> bytes) {

@@ -49,8 +49,9 @@
 #include "worker/DecodedShards.h"
 
 namespace raven::protocol {
+class ContentAssembler;
 class ProtocolClient;
-}
+}  // namespace raven::protocol
 
 namespace raven::worker {
 
@@ -121,6 +122,9 @@ private:
     using Verify = std::function<QString(const QByteArray&, const QString&)>;
     void fetch(const QString& name, wire::Envelope request, Verify verify, std::uint64_t maxRawBytes, Done done);
     void finish(const QString& name, const FetchResult& result);
+    // One chunk into `assembler`; false (and every waiter of `name` failed with the reason) when it
+    // does not fit.
+    bool addChunk(protocol::ContentAssembler& assembler, const wire::ContentChunk& chunk, const QString& name);
     // The content arrived and was checked: kept among the recent ones, and every waiter answered.
     void succeed(const QString& name, std::shared_ptr<const QByteArray> bytes);
     void remember(const QString& name, const std::shared_ptr<const QByteArray>& bytes);

@@ -166,6 +166,23 @@ class RewindTest : public QObject {
 
     std::optional<Trained> reference_;
 
+    // `d` configured and started with rewindJob() submitted, and three workers, the first of them
+    // changing its results with `cheat`; returns the job.
+    static std::string startWithCheater(Deployment& d, std::vector<std::unique_ptr<TestWorker>>& pool,
+                                        std::function<void(protocol::WorkResult&, int)> cheat) {
+        configure(d);
+        d.options.verificationSeed = 42;
+        d.start();
+        const std::string job = d.submitJob(*d.requester(), rewindJob());
+        const std::vector<TestWorker::Behaviour> behaviours = {
+            {1.0, 1, 0, std::move(cheat)}, {1.0, 1, 0, {}}, {1.0, 1, 0, {}}};
+        for (std::size_t i = 0; i < behaviours.size(); ++i)
+            pool.push_back(std::make_unique<TestWorker>(d.coordinator->url(),
+                                                        d.coordinator->addContributor("w").toStdString(),
+                                                        d.workerDir(QStringLiteral("worker%1").arg(i)), behaviours[i]));
+        return job;
+    }
+
     // Two new honest workers finish the job on the started coordinator `d`: its final weights must be
     // the clean run's bits (`when` names the moment, for the log).
     static void finishWithNewWorkers(Deployment& d, const std::string& job, const Trained& clean, const char* when) {
@@ -273,19 +290,9 @@ private slots:
     void aRewindDueSurvivesARestart() {
         const Trained& clean = reference();
         Deployment d;
-        configure(d);
-        d.options.verificationSeed = 42;
-        d.start();
-        auto requester = d.requester();
-        const std::string job = d.submitJob(*requester, rewindJob());
         std::vector<std::unique_ptr<TestWorker>> pool;
         int wrongSent = 0;
-        const std::vector<TestWorker::Behaviour> behaviours = {
-            {1.0, 1, 0, cheater(d, pool, wrongSent)}, {1.0, 1, 0, {}}, {1.0, 1, 0, {}}};
-        for (std::size_t i = 0; i < behaviours.size(); ++i)
-            pool.push_back(std::make_unique<TestWorker>(d.coordinator->url(),
-                                                        d.coordinator->addContributor("w").toStdString(),
-                                                        d.workerDir(QStringLiteral("worker%1").arg(i)), behaviours[i]));
+        const std::string job = startWithCheater(d, pool, cheater(d, pool, wrongSent));
         QVERIFY(QTest::qWaitFor([&] { return d.coordinator->verifier().quarantined(pool[0]->contributorId); }, 120000));
         QVERIFY2(pool[0]->creditedForTampered > 0, "no wrong result was accepted: the test proves nothing");
         for (auto& w : pool) w->stop();
@@ -315,19 +322,9 @@ private slots:
     void aQuarantineCutShortAndARewindKilledAtItsStateWriteStillEndClean() {
         const Trained& clean = reference();
         Deployment d;
-        configure(d);
-        d.options.verificationSeed = 42;
-        d.start();
-        auto requester = d.requester();
-        const std::string job = d.submitJob(*requester, rewindJob());
         std::vector<std::unique_ptr<TestWorker>> pool;
         int wrongSent = 0;
-        const std::vector<TestWorker::Behaviour> behaviours = {
-            {1.0, 1, 0, unseenCheater(d, pool, wrongSent)}, {1.0, 1, 0, {}}, {1.0, 1, 0, {}}};
-        for (std::size_t i = 0; i < behaviours.size(); ++i)
-            pool.push_back(std::make_unique<TestWorker>(d.coordinator->url(),
-                                                        d.coordinator->addContributor("w").toStdString(),
-                                                        d.workerDir(QStringLiteral("worker%1").arg(i)), behaviours[i]));
+        const std::string job = startWithCheater(d, pool, unseenCheater(d, pool, wrongSent));
         // Stopped at the first wrong result accepted: the cheater's units are mostly replayed (its rate
         // halves to the floor), so waiting for more could let the job end first.
         QVERIFY(QTest::qWaitFor([&] { return pool[0]->creditedForTampered > 0; }, 120000));
