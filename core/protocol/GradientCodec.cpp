@@ -1,7 +1,5 @@
 #include "protocol/GradientCodec.h"
 
-#include <QCryptographicHash>
-
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -9,6 +7,7 @@
 #include <string>
 
 #include "base/Error.h"
+#include "data/Sha256.h"
 #include "tensor/BlockInt8.h"
 #include "tensor/DType.h"
 
@@ -43,26 +42,27 @@ std::uint64_t encodedGradientBytes(wire::GradientEncoding encoding, std::uint64_
     return elementCount * gradientElementBytes(encoding);
 }
 
-std::uint64_t updateRoundingKey(const std::string& modelSpecSha256, std::uint64_t modelVersion,
-                                const std::vector<std::string>& shardHashes) {
-    QCryptographicHash hash(QCryptographicHash::Sha256);
-    hash.addData(QByteArrayLiteral("raven int8 update rounding v1\n"));
-    hash.addData(QByteArray::fromStdString(modelSpecSha256 + "\n" + std::to_string(modelVersion) + "\n"));
-    for (const std::string& shard : shardHashes) hash.addData(QByteArray::fromStdString(shard + "\n"));
-    const QByteArray digest = hash.result();
+namespace {
+
+// The first 8 bytes (little-endian) of the SHA-256 of `text`: a rounding stream's key.
+std::uint64_t roundingKeyOf(const std::string& text) {
+    const QByteArray digest = data::sha256(QByteArray::fromStdString(text));
     std::uint64_t key = 0;
     for (int i = 0; i < 8; ++i) key |= std::uint64_t{static_cast<unsigned char>(digest[i])} << (8 * i);
     return key;
 }
 
+}  // namespace
+
+std::uint64_t updateRoundingKey(const std::string& modelSpecSha256, std::uint64_t modelVersion,
+                                const std::vector<std::string>& shardHashes) {
+    std::string text = "raven int8 update rounding v1\n" + modelSpecSha256 + "\n" + std::to_string(modelVersion) + "\n";
+    for (const std::string& shard : shardHashes) text += shard + "\n";
+    return roundingKeyOf(text);
+}
+
 std::uint64_t weightsDeltaRoundingKey(const std::string& modelSpecSha256, std::uint64_t modelVersion) {
-    QCryptographicHash hash(QCryptographicHash::Sha256);
-    hash.addData(QByteArrayLiteral("raven int8 weights down v1\n"));
-    hash.addData(QByteArray::fromStdString(modelSpecSha256 + "\n" + std::to_string(modelVersion) + "\n"));
-    const QByteArray digest = hash.result();
-    std::uint64_t key = 0;
-    for (int i = 0; i < 8; ++i) key |= std::uint64_t{static_cast<unsigned char>(digest[i])} << (8 * i);
-    return key;
+    return roundingKeyOf("raven int8 weights down v1\n" + modelSpecSha256 + "\n" + std::to_string(modelVersion) + "\n");
 }
 
 std::uint64_t unitRoundingKey(const wire::WorkUnit& unit) {

@@ -124,11 +124,7 @@ QByteArray ContentFetcher::applyDelta(const QByteArray& base, const QByteArray& 
         *problem = QString::fromStdString(e.message());
         out.clear();
     }
-    if (out.isEmpty()) {
-        ++weightsDeltasRefused_;
-        return out;
-    }
-    ++weightsDeltasApplied_;
+    ++(out.isEmpty() ? weightsDeltasRefused_ : weightsDeltasApplied_);
     return out;
 }
 
@@ -279,11 +275,8 @@ QStringList ContentFetcher::takePushedWeights(const wire::LeaseGrant& grant) {
             continue;
         }
         ++weightsPushed_;
-        FetchResult result;
-        result.ok = true;
-        result.bytes = std::make_shared<const QByteArray>(std::move(content));
-        remember(name, result.bytes);
-        finish(name, result);  // a FetchWeights of the same version already under way need not be waited for
+        // A FetchWeights of the same version already under way need not be waited for.
+        succeed(name, std::make_shared<const QByteArray>(std::move(content)));
     }
     return problems;
 }
