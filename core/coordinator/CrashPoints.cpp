@@ -27,6 +27,9 @@ constexpr std::array kNames{
     Named{CrashPoint::VersionStored, "version-stored"},
     Named{CrashPoint::CheckpointWritten, "checkpoint-written"},
     Named{CrashPoint::RewindStateWritten, "rewind-state-written"},
+    Named{CrashPoint::PublishedWritten, "published-written"},
+    Named{CrashPoint::RoundWeightsWritten, "round-weights-written"},
+    Named{CrashPoint::AheadLaneAccepted, "ahead-lane-accepted"},
 };
 
 const char* nameOf(CrashPoint point) {

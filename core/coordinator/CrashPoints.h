@@ -24,6 +24,9 @@ enum class CrashPoint {
     VersionStored,          // the store has the new version (and the next step's units), the step's result files and units remain
     CheckpointWritten,      // a v<version> checkpoint is on disk, older ones are not pruned
     RewindStateWritten,     // a rewind's state file is on disk, its staged states and results not moved in
+    PublishedWritten,       // an int8-down job's P(V + 1) is on disk, its state file is at V
+    RoundWeightsWritten,    // a stale job's weights of V (round V + 1's start) are on disk, its state file at V
+    AheadLaneAccepted,      // a stale job paid a lane of round V + 1, round V's outer step not yet written
 };
 
 // The exit status of a process ended at a crash point (tests tell it apart from other deaths).

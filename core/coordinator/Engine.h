@@ -294,6 +294,11 @@ private:
     std::unique_ptr<GroupCommit> commit_;
     std::vector<CheckedResult> heldBack_;  // second results for units GroupCommit or replays_ hold
     bool resuming_ = false;                // in resumeJobs(): steps are applied synchronously
+    // While onStepComputed() holds the transaction that moves a job to its new version, a step that
+    // advance() would start (a stale job's next round, all in already) waits for its commit: its state
+    // file must not get ahead of a store that a crash can still leave at the old version.
+    bool holdStepStarts_ = false;
+    bool stepStartHeld_ = false;
     // Rewinds due (ModelRewind.h): the suspect units per job, who sent them, the earliest step.
     struct DueRewind {
         std::set<ledger::WorkUnitId> suspects;

@@ -470,6 +470,16 @@ void Engine::onBatchDurable(std::vector<CommitItem> batch) {
     if (std::any_of(outcomes.begin(), outcomes.end(),
                     [](const auto& o) { return o && o->outcome == ledger::AcceptOutcome::Accepted; }))
         crashPoint(CrashPoint::ResultAccepted);
+    // A stale job accepts the next round's lanes while its step is computed: paid there, with the
+    // step's state file not yet written, the store holds done lanes of two rounds at once.
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        const JobRunner* r = runner(batch[i].checked.job);
+        if (outcomes[i] && outcomes[i]->outcome == ledger::AcceptOutcome::Accepted && r && r->stepping() &&
+            r->staleness() > 0) {
+            crashPoint(CrashPoint::AheadLaneAccepted);
+            break;  // one arrival per batch, as result-accepted
+        }
+    }
     for (std::size_t i = 0; i < batch.size(); ++i)
         if (outcomes[i] && outcomes[i]->outcome == ledger::AcceptOutcome::Accepted)
             stepUnits_.done(batch[i].checked.job, batch[i].checked.unit, batch[i].checked.contributor, now);

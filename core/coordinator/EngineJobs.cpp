@@ -157,6 +157,10 @@ void Engine::advance(ledger::JobId id) {
             store_->addWorkUnits(id, version + 1, r->unitsOfStep(version + 1, shardsPerUnit(*r)));
             desk_->workMayHaveAppeared();
         }
+        if (holdStepStarts_) {
+            stepStartHeld_ = true;
+            return;
+        }
         startStep(*r, stored);
     } catch (const raven::Error& error) {
         failJob(id, QString::fromStdString(error.message()));
@@ -233,7 +237,11 @@ void Engine::onStepComputed(ledger::JobId job, const JobRunner* which, const QLi
         wire::MetricsUpdate update;
         waterfall.report(applied, &update);
         waterfall.begin(applied);
+        holdStepStarts_ = true;
+        stepStartHeld_ = false;
         if (!r.planDone()) advance(job);
+        holdStepStarts_ = false;
+        const bool nextStepDue = stepStartHeld_;
         versionAndNextUnits.commit();
         crashPoint(CrashPoint::VersionStored);
         // A verifiable job keeps the step's results for a rewind (RewindArchive.h), as long as one
@@ -244,11 +252,13 @@ void Engine::onStepComputed(ledger::JobId job, const JobRunner* which, const QLi
             r.archive().keepResults(report.step - 1, summed);
             trimRewindArchive(r);
         }
-        // Results of the step just applied go; a stale job keeps those of the next round's lanes.
+        // Results of the step just applied go; a stale job keeps those of all the next round's lanes,
+        // not only the accepted ones: a lane's durable copy is written (GroupCommit) before the store
+        // counts it, and one written but not yet counted now would be counted without its file, which
+        // a restart finds missing (the job fails).
         QList<ledger::WorkUnitId> nextRound;
         if (r.staleness() > 0)
-            for (const ledger::WorkUnit& unit : store_->workUnits(job, report.step, ledger::WorkUnitState::Done))
-                nextRound << unit.id;
+            for (const ledger::WorkUnit& unit : store_->workUnits(job, report.step)) nextRound << unit.id;
         r.removeResultsExcept(nextRound);
         // The next step's units are granted first, so that parked workers start on them while this
         // step's metrics, evaluation and checkpoint are written.
@@ -325,7 +335,7 @@ void Engine::onStepComputed(ledger::JobId job, const JobRunner* which, const QLi
             metrics_->event(job, wire::JOB_EVENT_KIND_CHECKPOINT_WRITTEN,
                             QStringLiteral("checkpoint of model version %1 written").arg(report.step));
         }
-        if (r.planDone()) advance(job);  // ends it, after its last metrics
+        if (r.planDone() || nextStepDue) advance(job);  // ends it, or starts the next step, after its metrics
     } catch (const raven::Error& error) {
         failJob(job, QString::fromStdString(error.message()));
     } catch (const std::exception& error) {

@@ -86,6 +86,13 @@ JobRunner::JobRunner(const ledger::Job& job, JobConfig config, std::string specJ
                     "restore the job's directory from a backup, or cancel the job");
         weights_[version_ - 1] = readWhole(previous);
     }
+    if (staleness() > 0) {
+        // A crash after the state file moved and before the old round's file went leaves it behind; one
+        // before it moved leaves V's, which the step taken again rewrites. Only V - 1's is needed.
+        const QString needed = QFileInfo(files_.roundWeightsPath(version_ - 1)).fileName();
+        for (const QString& file : files_.dir().entryList({QStringLiteral("round-weights-*.safetensors")}, QDir::Files))
+            if (file != needed) QFile::remove(files_.dir().filePath(file));
+    }
 }
 
 JobRunner::~JobRunner() = default;
@@ -377,12 +384,16 @@ StepProduct JobRunner::computeStep(StepWork& work) {
         product.weightsDelta = toBytes(next.delta);
         product.weightsSha256 = data::sha256Hex(product.weights).toStdString();
         writeDurably(work.publishedPath, product.weights);
+        crashPoint(CrashPoint::PublishedWritten);
     }
     // A stale job: V's weights are durable before the state file says V + 1, so that whichever file
     // a crash leaves, the weights the current round's lanes start from are on disk; V - 1's go only
     // once no state file can need them.
     if (work.archive) work.archive->keepState(work.version);
-    if (!work.roundWeightsPath.isEmpty()) writeDurably(work.roundWeightsPath, work.roundWeights);
+    if (!work.roundWeightsPath.isEmpty()) {
+        writeDurably(work.roundWeightsPath, work.roundWeights);
+        crashPoint(CrashPoint::RoundWeightsWritten);
+    }
     writeDurably(work.statePath, toBytes(nn::toCheckpoint(model, work.optimizer.get()).toSafeTensors().toBytes()));
     if (!work.oldRoundWeightsPath.isEmpty()) QFile::remove(work.oldRoundWeightsPath);
     if (!work.oldPublishedPath.isEmpty()) QFile::remove(work.oldPublishedPath);
