@@ -29,7 +29,7 @@ raven=$(realpath "$1") coordinator=$(realpath "$2") worker=$(realpath "$3") src=
 if [ "$stale" = 1 ]; then
     rounds=${5:-6}  # each point once
     points=(ahead-lane-accepted published-written round-weights-written state-written version-stored result-accepted)
-    job_args=(--batch-size 32 --lanes 3 --local-steps 2 --staleness 1 --updates int8 --weights-down int8 --max-steps 64)
+    job_args=(--batch-size 32 --lanes 3 --local-steps 2 --staleness 1 --updates int8 --weights-down int8 --max-steps 24)
     workers=3
 else
     rounds=${5:-18} # crashes (3 of each point); the rest of the job runs unarmed. About 1.5 s each on 2 idle cores
@@ -55,13 +55,13 @@ fail() {
 cd "$work"
 free_port() { /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 if [ "$stale" = 1 ]; then
-    # The job's 64 rounds of 192 samples are one epoch of the first 12,288 training samples (every
-    # round 3 whole lanes); with 2,000 test samples, imported once for both coordinators, the uploads
+    # The job's 24 rounds of 192 samples are one epoch of the first 4,608 training samples (every
+    # round 3 whole lanes); with 1,000 test samples, imported once for both coordinators, the uploads
     # stay short.
     mkdir idx
     /usr/bin/python3 -c 'import gzip, struct, sys
-for name, n in (("train-images-idx3", 12288), ("train-labels-idx1", 12288), ("t10k-images-idx3", 2000),
-                ("t10k-labels-idx1", 2000)):
+for name, n in (("train-images-idx3", 4608), ("train-labels-idx1", 4608), ("t10k-images-idx3", 1000),
+                ("t10k-labels-idx1", 1000)):
     b = gzip.open(f"{sys.argv[1]}/{name}-ubyte.gz").read()
     dims = b[3]
     shape = list(struct.unpack(f">{dims}I", b[4:4 + 4 * dims]))
@@ -97,7 +97,7 @@ start_worker() {  # NAME PORT LABEL: a worker of a new contributor LABEL on coor
     pids+=($!)
     wpid=$!
 }
-start_job() {  # NAME PORT: submits the job and starts its workers; the job id in job_NAME, their pids in wpids_NAME
+start_job() {  # NAME PORT N: submits the job and starts N workers; the job id in job_NAME, their pids in wpids_NAME
     local name=$1 port=$2 key id
     mkdir -p "$work/$name"
     key=$("$coordinator" add-requester ana --deposit 1000 --data-dir "$work/$name" 2>/dev/null)
@@ -108,7 +108,7 @@ start_job() {  # NAME PORT: submits the job and starts its workers; the job id i
         2>"submit-$name.log") || fail "submit: $(cat "submit-$name.log")"
     eval "job_$name=$id"
     eval "wpids_$name=()"
-    for i in $(seq "$workers"); do
+    for i in $(seq "$3"); do
         start_worker "$name" "$port" "w-$name-$i"
         eval "wpids_$name+=($wpid)"
     done
@@ -164,12 +164,13 @@ print(victim, *held.get(victim, []))' "$work/crashed/coordinator.sqlite" "${crew
     crew_pids[i]=$wpid crew_labels[i]=w-crashed-$((workers + kills_w))
 }
 
-# The reference: the same job, never crashed, on its own coordinator, at the same time.
+# The reference: the same job, never crashed, on its own coordinator, at the same time (a local-steps
+# job's bits do not depend on how many workers run its lanes: one does).
 ref_port=$(free_port)
-start_job reference "$ref_port"
+start_job reference "$ref_port" 1
 port=$(free_port)
 round=0
-start_job crashed "$port"
+start_job crashed "$port" "$workers"
 crew_pids=("${wpids_crashed[@]}") crew_labels=() kills_w=0
 for i in $(seq "$workers"); do crew_labels+=("w-crashed-$i"); done
 kill -9 "$cpid_crashed"  # the first coordinator ran unarmed (for the upload); from here every one is armed
@@ -189,6 +190,11 @@ while [ "$round" -lt "$rounds" ]; do
                 j=$((RANDOM % (i + 1))) t=${order[i]}
                 order[i]=${order[j]} order[j]=$t
             done
+            if [ "$stale" = 1 ] && [ "$slot" = 0 ]; then  # first: its retries need rounds left in the job
+                for i in "${!order[@]}"; do
+                    [ "${order[i]}" = ahead-lane-accepted ] && order[i]=${order[0]} order[0]=ahead-lane-accepted
+                done
+            fi
         fi
         point=${order[slot % ${#points[@]}]}
         slot=$((slot + 1))
