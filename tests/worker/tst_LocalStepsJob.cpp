@@ -16,7 +16,12 @@
 //     and a coordinator killed mid-round keeps P bit for bit (the lanes after the restart start from
 //     it, so any other weights would change the result).
 //   - all of it again with bounded staleness d = 1 (round t's lanes from the weights of round t - 1,
-//     the next round leased while the outer step is computed), against the same simulation delayed.
+//     the next round leased while the outer step is computed), against the same simulation delayed;
+//     weights files of other rounds that a crash between a step's writes leaves are gone after the
+//     restart.
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
 #include <QSignalSpy>
 #include <QTest>
 
@@ -25,6 +30,7 @@
 #include "checkpoint/WeightsDelta.h"
 #include "coordinator/CoordinatorTestKit.h"
 #include "coordinator/JobConfig.h"
+#include "coordinator/JobFiles.h"
 #include "coordinator/LearningRateSchedule.h"
 #include "data/Sharding.h"
 #include "nn/Architecture.h"
@@ -285,8 +291,24 @@ class TestLocalStepsJob : public QObject {
         requester_.reset();
         d_->coordinator.reset();
         QVERIFY2(midRound, "round 3 was never caught with part of its lanes done");
+        // A crash between a stale step's writes leaves a weights file of another round behind (the
+        // next round's, or the one before the last): planted here, the restart keeps only the file
+        // its round's lanes start from.
+        const coordinator::JobFiles files(d_->options.dataDir, id);
+        const QStringList roundFiles{QStringLiteral("round-weights-*")};
+        if (h_.local_steps().staleness() > 0) {
+            const QStringList present = files.dir().entryList(roundFiles, QDir::Files);
+            QCOMPARE(present.size(), 1);
+            for (const qint64 leftover : {0, 99})
+                QVERIFY(QFile::copy(files.dir().filePath(present.front()), files.roundWeightsPath(leftover)));
+        }
 
         d_->start();
+        if (h_.local_steps().staleness() > 0) {
+            const qint64 version = d_->coordinator->store().job(id)->modelVersion;
+            const QStringList kept = files.dir().entryList(roundFiles, QDir::Files);
+            QCOMPARE(kept, QStringList{QFileInfo(files.roundWeightsPath(version - 1)).fileName()});
+        }
         {
             const ledger::AuditReport audit = d_->coordinator->ledger().audit();
             QVERIFY2(audit.ok(), qPrintable(audit.problems.join("; ")));
