@@ -30,7 +30,10 @@ Scheduler::Grant Scheduler::lease(const Worker& worker, int maxUnits, const std:
     }
     const double share =
         static_cast<double>(waiting) * weightOf(worker.gflops) / std::max(totalGflops, weightOf(worker.gflops));
-    int wanted = std::clamp(static_cast<int>(std::ceil(share - 1e-9)), 1, room);
+    // Rounded to the nearest, not up: where a step has about as many units as workers (a round of
+    // local-steps lanes), rounding up gave every worker a little faster than the mean two units and
+    // left the last to ask with none, so the round waited for a second unit computed after the first.
+    int wanted = std::clamp(static_cast<int>(std::lround(share)), 1, room);
 
     for (const JobSlot& slot : jobs) {
         if (wanted <= 0) break;
@@ -126,8 +129,8 @@ void Scheduler::forgetEndedJobs(const std::vector<JobSlot>& running) {
     // Places outlive a step (forgetJob() is called at every step) but not their job.
     if (places_.size() <= running.size()) return;
     for (auto it = places_.begin(); it != places_.end();) {
-        const bool runs = std::any_of(running.begin(), running.end(),
-                                      [&](const JobSlot& slot) { return slot.job == it->first; });
+        const bool runs =
+            std::any_of(running.begin(), running.end(), [&](const JobSlot& slot) { return slot.job == it->first; });
         it = runs ? std::next(it) : places_.erase(it);
     }
 }

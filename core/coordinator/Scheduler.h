@@ -6,7 +6,7 @@
 //
 // - Jobs: the running ones, by priority (higher first), then age (older first); a worker is filled
 //   from the first job that has units waiting (pending, expired or handed back) before the next.
-// - How many: a speed-proportional share of the units waiting now, ceil(waiting * mine / total)
+// - How many: a speed-proportional share of the units waiting now, round(waiting * mine / total)
 //   where mine and total are the measured GFLOP/s of this worker and of every connected worker (a
 //   worker that reported none counts as 1), at least 1, at most the request's max_units and what
 //   its max_concurrent_leases leaves. A fast worker takes more of a step; a slow one a little.

@@ -34,7 +34,11 @@ std::string number(double value, int decimals) {
 
 }  // namespace
 
-UnitTimeline::UnitTimeline() : origin_(Clock::now()), traceEach_(qEnvironmentVariableIsSet("RAVEN_UNIT_TIMELINE")) {}
+UnitTimeline::UnitTimeline()
+    : origin_(Clock::now()),
+      originUnixMs_(
+          std::chrono::duration<double, std::milli>(std::chrono::system_clock::now().time_since_epoch()).count()),
+      traceEach_(qEnvironmentVariableIsSet("RAVEN_UNIT_TIMELINE")) {}
 
 void UnitTimeline::stamp(std::uint64_t serial, Stage stage, Clock::time_point now) {
     const auto index = static_cast<std::size_t>(stage);
@@ -72,6 +76,8 @@ void UnitTimeline::stamp(std::uint64_t serial, Stage stage, Clock::time_point no
             std::string line = "raven-worker: unit timeline:";
             for (const Clock::time_point t : stamps)
                 line += " " + (t == Clock::time_point{} ? std::string("-") : number(ms(t - origin_), 1));
+            // The wall clock of the timeline's start, so that several workers' lines can be lined up.
+            line += " (origin " + number(originUnixMs_, 0) + " unix ms)";
             std::fprintf(stderr, "%s\n", line.c_str());
         }
         for (std::size_t i = 0; i + 1 < stamps.size(); ++i)
@@ -83,8 +89,8 @@ void UnitTimeline::stamp(std::uint64_t serial, Stage stage, Clock::time_point no
 
 std::string UnitTimeline::summary() const {
     if (stretches_[static_cast<std::size_t>(Stage::Sent)].empty()) return {};
-    static const char* names[] = {"grant->ready", "ready->start", "compute", "encode", "encoded->sent",
-                                  "sent->answered"};
+    static const char* names[] = {"grant->ready", "ready->start",  "compute",
+                                  "encode",       "encoded->sent", "sent->answered"};
     std::string text;
     for (std::size_t i = 0; i < std::size(names); ++i)
         text += std::string(i ? ", " : "") + names[i] + " " + number(median(stretches_[i]), 1);
@@ -96,8 +102,8 @@ std::string UnitTimeline::summary() const {
         text += "; compute thread busy " + number(100.0 * busyMs_ / wall, 0) + "% of " + number(wall / 1000, 1) +
                 " s, gaps " + number(median(all), 1) + " ms (" + std::to_string(gapsWaiting_.size()) +
                 " waiting for inputs, median " + number(median(gapsWaiting_), 1) + " ms; " +
-                std::to_string(gapsOnHand_.size()) + " with inputs on hand, median " +
-                number(median(gapsOnHand_), 1) + " ms)";
+                std::to_string(gapsOnHand_.size()) + " with inputs on hand, median " + number(median(gapsOnHand_), 1) +
+                " ms)";
     }
     return text;
 }

@@ -49,6 +49,7 @@ private:
     double busyMs_ = 0.0;
     bool lastEndSeen_ = false;
     Clock::time_point origin_;
+    double originUnixMs_ = 0.0;
     bool traceEach_ = false;
 };
 

@@ -72,6 +72,24 @@ private slots:
         f.w.expectSound();
     }
 
+    // A round of as many units as workers (local-steps lanes): a worker a little faster than the mean
+    // takes one, so that the last to ask still finds one; a worker twice the mean takes two.
+    void aWorkerTakesItsShareRoundedToTheNearestUnit() {
+        Fleet f;
+        const QList<WorkUnitId> round = f.step(0, 8);
+        const auto ask = [&](ContributorId c, double gflops) {
+            // Eight workers connected: seven at 10 GFLOP/s and the one asking.
+            return f.scheduler
+                .lease({c, gflops, 0}, 8, {{f.w.job, 0}}, 70.0 + gflops, kT0.addSecs(600), kT0, QDateTime())
+                .units.size();
+        };
+        QCOMPARE(ask(f.w.carol, 13.0), 1);  // 8 x 13 / 83 = 1.25 units
+        QCOMPARE(ask(f.w.dave, 25.0), 2);   // 7 waiting x 25 / 95 = 1.84 units
+        QCOMPARE(ask(f.erin, 1.0), 1);      // a slow worker still takes one
+        QCOMPARE(round.size(), 8);
+        f.w.expectSound();
+    }
+
     void aNewcomerTakesPlacesNobodyHeldBeforeOthersPlaces() {
         Fleet f;
         const QList<WorkUnitId> s0 = f.step(0, 2);
