@@ -112,6 +112,12 @@ QList<ledger::NewWorkUnit> JobRunner::unitsOfStep(qint64 step, std::int64_t shar
     return units;
 }
 
+std::int64_t JobRunner::predictionsPerSample() const {
+    std::int64_t n = 1;
+    for (const std::int64_t d : manifest_.labelShape) n *= std::max<std::int64_t>(1, d);
+    return n;
+}
+
 std::int64_t JobRunner::samplesOf(const QStringList& shardHashes) const {
     std::int64_t n = 0;
     for (const QString& hash : shardHashes) {
@@ -285,7 +291,8 @@ StepWork JobRunner::prepareStep(const QList<ledger::WorkUnit>& units) {
     // its samples' gradients.
     work.divisor = config_.localSteps ? static_cast<std::int64_t>(units.size()) : report.samples;
     report.trainLoss = totals.lossSum / static_cast<double>(report.samples);
-    report.accuracy = static_cast<double>(totals.correct) / static_cast<double>(report.samples);
+    report.accuracy =
+        static_cast<double>(totals.correct) / static_cast<double>(report.samples * predictionsPerSample());
     work.model = model_;
     if (rewindable()) work.archive = RewindArchive(files_);
     work.optimizer = optimizer_;

@@ -162,6 +162,9 @@ public:
     bool takesResultsOf(qint64 step) const { return step == version_ || (step == leasedStep() && step < totalSteps()); }
     // Samples in these training shards; raven::Error for a hash the manifest does not list.
     std::int64_t samplesOf(const QStringList& shardHashes) const;
+    // Predictions one sample's result counts: 1 for a class label, one per element of a sequence label
+    // (the character model predicts each next character), so accuracy is correct / (samples x this).
+    std::int64_t predictionsPerSample() const;
 
     // Parameters and buffers of a version (safetensors, as nn::toCheckpoint(model) writes them):
     // what FetchWeights serves. Only the current and the previous version are kept; else nullptr.

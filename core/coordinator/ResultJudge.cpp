@@ -53,7 +53,8 @@ std::optional<wire::ResultAck> ResultJudge::beforeCommit(const CheckedResult& ch
 std::optional<QString> ResultJudge::implausible(const CheckedResult& checked, const JobRunner& runner,
                                                 const ledger::WorkUnit& unit) {
     const std::int64_t samples = runner.samplesOf(unit.shardHashes);
-    return plausibility_[unit.job].judge(checked.facts, static_cast<std::uint64_t>(samples));
+    return plausibility_[unit.job].judge(checked.facts, static_cast<std::uint64_t>(samples),
+                                         static_cast<std::uint64_t>(runner.predictionsPerSample()));
 }
 
 wire::ResultAck ResultJudge::afterAcceptance(const CheckedResult& checked, const ledger::AcceptResult& accepted) {

@@ -26,7 +26,8 @@ ResultFacts ResultFacts::of(const std::vector<float>& gradient, std::uint64_t sa
     return f;
 }
 
-std::optional<QString> ResultPlausibility::judge(const ResultFacts& f, std::uint64_t unitSamples) const {
+std::optional<QString> ResultPlausibility::judge(const ResultFacts& f, std::uint64_t unitSamples,
+                                                 std::uint64_t predictionsPerSample) const {
     if (f.samples != unitSamples)
         return QStringLiteral("the result sums over %1 samples but the unit's shards hold %2")
             .arg(f.samples)
@@ -34,10 +35,11 @@ std::optional<QString> ResultPlausibility::judge(const ResultFacts& f, std::uint
     if (!std::isfinite(f.loss)) return QStringLiteral("the result's loss is not finite");
     if (!f.finite) return QStringLiteral("gradient value %1 is not finite").arg(f.firstNonFinite);
     if (f.loss < 0.0) return QStringLiteral("the result's loss %1 is negative; Raven's losses never are").arg(f.loss);
-    if (f.correct > f.samples)
-        return QStringLiteral("the result counts %1 correct predictions among %2 samples")
+    if (f.correct > f.samples * std::max<std::uint64_t>(1, predictionsPerSample))
+        return QStringLiteral("the result counts %1 correct predictions among %2 samples of %3 predictions each")
             .arg(f.correct)
-            .arg(f.samples);
+            .arg(f.samples)
+            .arg(std::max<std::uint64_t>(1, predictionsPerSample));
     if (f.samples == 0) return std::nullopt;
     const double n = static_cast<double>(f.samples);
     if (f.gradientNorm == 0.0 && f.loss > 0.0)

@@ -11,7 +11,9 @@
 //
 // The reference is the median of the per-sample gradient norm and loss over the last kWindow
 // accepted results. A result is implausible when:
-//   - a value is not finite, or correct > samples, or the loss is negative;
+//   - a value is not finite, or correct > samples x predictions per sample (one for a class label,
+//     one per position for a sequence label: the character model predicts every next character), or
+//     the loss is negative;
 //   - its gradient is exactly zero while its loss is not (no work was done);
 //   - its per-sample gradient norm exceeds kNormFactor x the reference (or kFirstNormBound per
 //     sample before there is one), or its per-sample loss exceeds kLossFactor x the reference plus
@@ -50,7 +52,8 @@ public:
     static constexpr double kFirstLossBound = 1e6;  // per sample, before any accepted result
 
     // Nothing when plausible, else the reason (for the ResultAck and the ledger's rejection).
-    std::optional<QString> judge(const ResultFacts& facts, std::uint64_t unitSamples) const;
+    std::optional<QString> judge(const ResultFacts& facts, std::uint64_t unitSamples,
+                                 std::uint64_t predictionsPerSample = 1) const;
     // An accepted result joins the reference.
     void learn(const ResultFacts& facts);
 

@@ -148,6 +148,18 @@ private slots:
         }
     }
 
+    // The character model's result counts a prediction per position of each sample's label: 64
+    // positions make up to 64 x samples correct, and no more.
+    void aSequenceLabelCountsAPredictionPerPosition() {
+        ResultPlausibility check;
+        for (int i = 0; i < 32; ++i) check.learn(facts(32, 2.0, 1.5));
+        QVERIFY(check.judge(facts(32, 2.0, 1.5, 40), 32).has_value());
+        const std::optional<QString> accepted = check.judge(facts(32, 2.0, 1.5, 32 * 64), 32, 64);
+        QVERIFY2(!accepted, qPrintable(accepted.value_or(QString())));
+        const std::optional<QString> why = check.judge(facts(32, 2.0, 1.5, 32 * 64 + 1), 32, 64);
+        QVERIFY(why && why->contains(QStringLiteral("64 predictions each")));
+    }
+
     void nonFiniteGradientsAreNamedByIndex() {
         ResultPlausibility check;
         const float nan = std::numeric_limits<float>::quiet_NaN();
