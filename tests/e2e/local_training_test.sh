@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # local_training_test.sh RAVEN SOURCE_DIR
+# The `raven` CLI as a requester uses it: Fashion-MNIST imported, verified, trained and evaluated
+# locally, clear errors for corrupt input, and the character model trained through a coordinator.
 set -euo pipefail
 raven=$1 src=$2
 data=/usr/share/datasets/fashion-mnist
@@ -33,4 +35,16 @@ grep -q "$shard" "$work/err.txt" && grep -qi "corrupt" "$work/err.txt" || fail "
 printf '{"name": "bad", "input": {"shape": [1,28,28]}, "layers": [{"name": "fc1", "kind": "linear"}]}' >"$work/bad.json"
 if "$raven" train --local --model "$work/bad.json" --data "$work/fm" 2>"$work/err2.txt"; then fail "a bad spec was accepted"; fi
 grep -q "fc1" "$work/err2.txt" || fail "unclear spec error: $(cat "$work/err2.txt")"
+# The character model through a coordinator and a worker (raven train --workers): a result counts a
+# prediction per position of its label, 64 per sample, and the coordinator must accept that.
+text=/usr/share/games/fortunes/computers
+[ -f "$text" ] || fail "$text missing: run scripts/setup-debian.sh (fortunes)"
+"$raven" dataset import --format text --context 64 --out "$work/fortunes" "$text" >/dev/null
+(cd "$work" && timeout 300 "$raven" train --workers 1 --model "$src/examples/transformer.json" --data "$work/fortunes" \
+    --epochs 1 --batch-size 256 --lr 0.003 >"$work/lm.txt" 2>"$work/lm-progress.txt") ||
+    fail "the character model did not train through a coordinator: $(tail -3 "$work/lm.txt" "$work/lm-progress.txt")"
+grep -q "completed at step 14 of 14" "$work/lm.txt" || fail "the character model's job: $(cat "$work/lm.txt")"
+lm=$(sed -n 's/^final test accuracy \([0-9.]*\)%.*/\1/p' "$work/lm.txt")
+echo "character model through a coordinator: next-character accuracy $lm%"
+awk -v a="$lm" 'BEGIN { exit !(a >= 5 && a < 100) }' || fail "next-character accuracy $lm% after one epoch (expected 5-100%)"
 echo PASS
