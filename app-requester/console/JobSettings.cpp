@@ -259,6 +259,7 @@ wire::CreateJob makeCreateJob(const JobSettings& s, const data::Manifest& datase
         local.set_inner_steps(std::uint32_t(s.innerSteps));
         local.set_inner_batch(std::uint32_t(s.innerBatch));
         local.set_staleness(std::uint32_t(s.staleness));
+        requester::setOuterStep(local, std::nullopt, std::nullopt);  // the outer settings measured for its staleness
     }
     h.set_epochs(std::uint32_t(s.epochs));
     h.set_max_steps(std::uint64_t(s.maxSteps));

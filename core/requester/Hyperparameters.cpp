@@ -8,6 +8,19 @@
 
 namespace raven::requester {
 
+void setOuterStep(wire::LocalStepsPlan& plan, std::optional<double> rate, std::optional<double> momentum) {
+    const bool stale = plan.staleness() > 0;
+    const double r = rate.value_or(stale ? kStaleOuterLearningRate : 0.7);
+    const double m = momentum.value_or(stale ? kStaleOuterMomentum : 0.9);
+    RAVEN_CHECK(std::isfinite(r) && r > 0.0, "the outer learning rate must be more than 0, not " + std::to_string(r),
+                "DiLoCo uses 0.7 (0.35 with staleness 1)");
+    RAVEN_CHECK(std::isfinite(m) && m >= 0.0 && m < 1.0,
+                "the outer momentum must be in [0, 1), not " + std::to_string(m),
+                "DiLoCo uses 0.9 (0.5 with staleness 1); 0 for none");
+    plan.set_outer_learning_rate(r);
+    plan.set_outer_momentum(m == 0.0 ? -1.0 : m);  // on the wire 0 means the coordinator's default, below 0 none
+}
+
 void setOptimizer(wire::Hyperparameters& hyperparameters, const nn::OptimizerConfig& config) {
     config.validate();
     std::string name = nn::toString(config.kind);

@@ -10,6 +10,8 @@
 //   h.set_gradient_encoding(gradientEncodingFromName("bf16"));
 #include <QString>
 
+#include <optional>
+
 #include "nn/Optimizer.h"
 #include "protocol/raven.pb.h"
 
@@ -19,6 +21,14 @@ namespace raven::requester {
 // "momentum" for SGD with momentum > 0, "adam", "adamw"; the rate, momentum, betas, epsilon and
 // weight decay. raven::Error (from OptimizerConfig::validate) for settings PyTorch would refuse.
 void setOptimizer(wire::Hyperparameters& hyperparameters, const nn::OptimizerConfig& config);
+
+// The outer step of a local-steps plan, written explicitly as the optimizer is: the rate and momentum
+// given (momentum 0: none), or else those measured for the plan's staleness (set it first): DiLoCo's
+// 0.7 and 0.9 with d = 0; 0.35 and 0.5 with d = 1, where DiLoCo's overshoot on the delayed
+// pseudo-gradients (the CNN diverged, the MLP lost 40 points; docs/benchmarks.md, "Issue 19 item 5").
+inline constexpr double kStaleOuterLearningRate = 0.35;
+inline constexpr double kStaleOuterMomentum = 0.5;
+void setOuterStep(wire::LocalStepsPlan& plan, std::optional<double> rate, std::optional<double> momentum);
 
 // A learning-rate schedule as people write it (`raven submit --lr-schedule`, raven.proto has the
 // formulas):

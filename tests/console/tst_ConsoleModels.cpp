@@ -474,6 +474,13 @@ private slots:
         QCOMPARE(job.hyperparameters().local_steps().inner_steps(), 4u);
         QCOMPARE(job.hyperparameters().local_steps().inner_batch(), 64u);
         QCOMPARE(job.hyperparameters().local_steps().staleness(), 1u);
+        // Staleness 1 takes the gentler outer step measured for it; staleness 0 DiLoCo's.
+        QCOMPARE(job.hyperparameters().local_steps().outer_learning_rate(), 0.35);
+        QCOMPARE(job.hyperparameters().local_steps().outer_momentum(), 0.5);
+        JobSettings fresh = s;
+        fresh.staleness = 0;
+        QCOMPARE(makeCreateJob(fresh, m).hyperparameters().local_steps().outer_learning_rate(), 0.7);
+        QCOMPARE(makeCreateJob(fresh, m).hyperparameters().local_steps().outer_momentum(), 0.9);
         QCOMPARE(job.hyperparameters().global_batch(), 512u);
         raven::wire::JobInfo info;
         *info.mutable_hyperparameters() = job.hyperparameters();
