@@ -16,6 +16,7 @@
 #include "coordinator/CrashPoints.h"
 #include "coordinator/DurableFile.h"
 #include "coordinator/LearningRateSchedule.h"
+#include "coordinator/ResultComparison.h"
 #include "coordinator/ResultFile.h"
 #include "coordinator/RobustAggregation.h"
 #include "data/Batch.h"
@@ -112,11 +113,7 @@ QList<ledger::NewWorkUnit> JobRunner::unitsOfStep(qint64 step, std::int64_t shar
     return units;
 }
 
-std::int64_t JobRunner::predictionsPerSample() const {
-    std::int64_t n = 1;
-    for (const std::int64_t d : manifest_.labelShape) n *= std::max<std::int64_t>(1, d);
-    return n;
-}
+std::int64_t JobRunner::predictionsPerSample() const { return coordinator::predictionsPerSample(manifest_); }
 
 std::int64_t JobRunner::samplesOf(const QStringList& shardHashes) const {
     std::int64_t n = 0;

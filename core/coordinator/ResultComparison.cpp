@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "coordinator/GradientDigest.h"
+#include "data/Manifest.h"
 
 namespace raven::coordinator {
 
@@ -37,7 +38,7 @@ QString exactDifference(const ComparedResult& theirs, const ComparedResult& mine
     return {};
 }
 
-QString toleratedDifference(const ComparedResult& theirs, const ComparedResult& mine) {
+QString toleratedDifference(const ComparedResult& theirs, const ComparedResult& mine, std::int64_t predictions) {
     if (QString counts = countsDiffer(theirs, mine); !counts.isEmpty()) return counts;
     const double gradient = relativeGradientDifference(theirs.gradient, mine.gradient);
     if (!(gradient <= kFastGradientTolerance))
@@ -52,7 +53,7 @@ QString toleratedDifference(const ComparedResult& theirs, const ComparedResult& 
             .arg(theirs.lossSum, 0, 'g', 9)
             .arg(mine.lossSum, 0, 'g', 9)
             .arg(kFastLossTolerance, 0, 'g', 3);
-    const std::int64_t tiesAllowed = 1 + mine.samples / 100;
+    const std::int64_t tiesAllowed = 1 + mine.samples * std::max<std::int64_t>(1, predictions) / 100;
     if (std::abs(theirs.correct - mine.correct) > tiesAllowed)
         return QStringLiteral(
                    "it counts %1 correct predictions where the replay counts %2 (fast kernels allow %3 apart)")
@@ -82,8 +83,16 @@ double relativeGradientDifference(std::span<const float> theirs, std::span<const
     return std::sqrt(difference / norm);
 }
 
-QString resultDifference(KernelMode mode, const ComparedResult& theirs, const ComparedResult& mine) {
-    return mode == KernelMode::Verifiable ? exactDifference(theirs, mine) : toleratedDifference(theirs, mine);
+QString resultDifference(KernelMode mode, const ComparedResult& theirs, const ComparedResult& mine,
+                         std::int64_t predictionsPerSample) {
+    return mode == KernelMode::Verifiable ? exactDifference(theirs, mine)
+                                          : toleratedDifference(theirs, mine, predictionsPerSample);
+}
+
+std::int64_t predictionsPerSample(const data::Manifest& manifest) {
+    std::int64_t n = 1;
+    for (const std::int64_t d : manifest.labelShape) n *= std::max<std::int64_t>(1, d);
+    return n;
 }
 
 }  // namespace raven::coordinator

@@ -12,8 +12,9 @@
 // honest fast result lies near the replay, not on it (the BOINC way: replicas compared within a
 // tolerance). It must have the same sample count; its gradient must lie within kFastGradientTolerance
 // of the replay's, as the L2 norm of the difference relative to the replay's norm; its loss sum within
-// kFastLossTolerance relatively; its correct count within one prediction per hundred samples, plus
-// one (a near tie between two classes may fall either way). Honest fast results differ from the
+// kFastLossTolerance relatively; its correct count within one per hundred predictions, plus one (a
+// near tie between two classes may fall either way; a character model predicts every position of a
+// sample, so its units hold predictionsPerSample(manifest) times as many). Honest fast results differ from the
 // replay by about 1e-7 to 1e-5 (summation order) and at most 2^-8 (one bf16 step, where the encoding
 // rounds the two sides apart); every cheat of the hostile-worker bed (scaled, negated, zero, noise,
 // a stale or a copied gradient) differs by the gradient's own size, 0.5 or more. What a tolerance
@@ -26,6 +27,10 @@
 
 #include "protocol/GradientCodec.h"
 #include "tensor/KernelMode.h"
+
+namespace raven::data {
+struct Manifest;
+}
 
 namespace raven::coordinator {
 
@@ -46,7 +51,13 @@ struct ComparedResult {
 
 // What differs between `theirs` and `mine` (the coordinator's replay) beyond what `mode` allows;
 // empty when the result is the honest one.
-QString resultDifference(KernelMode mode, const ComparedResult& theirs, const ComparedResult& mine);
+// `predictionsPerSample`: what one sample's correct count can reach (predictionsPerSample(manifest)).
+QString resultDifference(KernelMode mode, const ComparedResult& theirs, const ComparedResult& mine,
+                         std::int64_t predictionsPerSample = 1);
+
+// Predictions one sample's result counts: 1 for a class label, one per element of a sequence label
+// (the character model predicts each next character).
+std::int64_t predictionsPerSample(const data::Manifest& manifest);
 
 // The L2 norm of theirs - mine over mine's (0 when both are zero; infinite when only mine is, or
 // when a value is not finite on one side).

@@ -40,7 +40,8 @@ ResultVerifier::ReplayReport ResultVerifier::replay(const ReplayInput& input, co
     try {
         report.computations = 1;
         const protocol::WorkResult mine = replay_.compute(input);
-        report.difference = resultDifference(input.kernelMode, ComparedResult::of(theirs), ComparedResult::of(mine));
+        report.difference = resultDifference(input.kernelMode, ComparedResult::of(theirs), ComparedResult::of(mine),
+                                             predictionsPerSample(input.manifest));
         if (!report.difference.isEmpty()) {
             // The third computation: the coordinator's replay once more, on a fresh model, before
             // anyone is accused (a fault of the coordinator's own must not cost an honest
@@ -48,7 +49,9 @@ ResultVerifier::ReplayReport ResultVerifier::replay(const ReplayInput& input, co
             report.computations = 2;
             const protocol::WorkResult again = replay_.compute(input, true);
             report.ownReplaysDisagree =
-                !resultDifference(input.kernelMode, ComparedResult::of(mine), ComparedResult::of(again)).isEmpty();
+                !resultDifference(input.kernelMode, ComparedResult::of(mine), ComparedResult::of(again),
+                                  predictionsPerSample(input.manifest))
+                     .isEmpty();
         }
     } catch (const std::exception& e) {
         report.failure = QString::fromUtf8(e.what());

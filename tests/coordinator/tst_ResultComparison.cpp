@@ -121,6 +121,13 @@ private slots:
         theirs = mine;
         theirs.correct = mine.correct + 3;  // 32 samples allow one near tie
         QVERIFY(fastDifference(theirs, mine).contains("correct"));
+        // A character model's 32 samples hold 64 predictions each: 2,048 allow 21 near ties, not 22.
+        const auto sequence = [&](std::int64_t apart) {
+            theirs.correct = mine.correct + apart;
+            return resultDifference(KernelMode::Fast, ComparedResult::of(theirs), ComparedResult::of(mine), 64);
+        };
+        QVERIFY2(sequence(21).isEmpty(), qPrintable(sequence(21)));
+        QVERIFY(sequence(22).contains("correct"));
     }
 
     // A model that diverged gives the same non-finite values to both sides; one side alone does not.
