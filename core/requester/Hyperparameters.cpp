@@ -10,8 +10,8 @@ namespace raven::requester {
 
 void setOuterStep(wire::LocalStepsPlan& plan, std::optional<double> rate, std::optional<double> momentum) {
     const bool stale = plan.staleness() > 0;
-    const double r = rate.value_or(stale ? kStaleOuterLearningRate : 0.7);
-    const double m = momentum.value_or(stale ? kStaleOuterMomentum : 0.9);
+    const double r = rate.value_or(stale ? kStaleOuterLearningRate : kOuterLearningRate);
+    const double m = momentum.value_or(stale ? kStaleOuterMomentum : kOuterMomentum);
     RAVEN_CHECK(std::isfinite(r) && r > 0.0, "the outer learning rate must be more than 0, not " + std::to_string(r),
                 "DiLoCo uses 0.7 (0.35 with staleness 1)");
     RAVEN_CHECK(std::isfinite(m) && m >= 0.0 && m < 1.0,

@@ -26,6 +26,8 @@ void setOptimizer(wire::Hyperparameters& hyperparameters, const nn::OptimizerCon
 // given (momentum 0: none), or else those measured for the plan's staleness (set it first): DiLoCo's
 // 0.7 and 0.9 with d = 0; 0.35 and 0.5 with d = 1, where DiLoCo's overshoot on the delayed
 // pseudo-gradients (the CNN diverged, the MLP lost 40 points; docs/benchmarks.md, "Issue 19 item 5").
+inline constexpr double kOuterLearningRate = 0.7;
+inline constexpr double kOuterMomentum = 0.9;
 inline constexpr double kStaleOuterLearningRate = 0.35;
 inline constexpr double kStaleOuterMomentum = 0.5;
 void setOuterStep(wire::LocalStepsPlan& plan, std::optional<double> rate, std::optional<double> momentum);
