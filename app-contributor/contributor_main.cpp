@@ -19,6 +19,7 @@
 #include "ContributorWindow.h"
 #include "ControlChannel.h"
 #include "ControlCommands.h"
+#include "base/ProcessMemory.h"
 
 namespace {
 
@@ -72,6 +73,7 @@ int control(int argc, char** argv) {
 int main(int argc, char** argv) {
     if (isControlCommand(argc, argv)) return control(argc, argv);
 
+    raven::keepLargeBuffersInProcess();  // the worker inside moves a megabyte or more per unit
     QApplication app(argc, argv);
     raven::app::identify("raven-contributor");
     QApplication::setDesktopFileName(QStringLiteral("org.raven.Contributor"));

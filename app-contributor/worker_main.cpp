@@ -20,6 +20,7 @@
 #include <cstdio>
 
 #include "AppInfo.h"
+#include "base/ProcessMemory.h"
 #include "base/Version.h"
 #include "protocol/raven.pb.h"
 #include "worker/Worker.h"
@@ -54,6 +55,7 @@ int usageError(const QString& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    raven::keepLargeBuffersInProcess();  // weights, shards and results of a megabyte each, every unit
     QCoreApplication app(argc, argv);
     raven::app::identify("raven-worker");
 
@@ -111,8 +113,8 @@ int main(int argc, char** argv) {
     parser.addOption({"cheat-rate", "TEST BUILDS ONLY: share of the units cheated on.", "p", "1"});
     parser.addOption({"cheat-after", "TEST BUILDS ONLY: honest units first.", "n", "0"});
     parser.addOption({"cheat-share", "TEST BUILDS ONLY: where hostile workers drop and copy results.", "dir"});
-    parser.addOption({"cheat-factor", "TEST BUILDS ONLY: scale by this (default 2); sign: negate and scale (1).",
-                      "f", "0"});
+    parser.addOption(
+        {"cheat-factor", "TEST BUILDS ONLY: scale by this (default 2); sign: negate and scale (1).", "f", "0"});
 #endif
     parser.process(app);
 

@@ -21,10 +21,10 @@
 #include "InviteCommand.h"
 #include "ShutdownSignals.h"
 #include "base/Error.h"
+#include "base/ProcessMemory.h"
 #include "coordinator/Admin.h"
 #include "coordinator/Coordinator.h"
 #include "coordinator/CrashPoints.h"
-#include "coordinator/ProcessMemory.h"
 #include "protocol/EventDispatcher.h"
 
 namespace {
@@ -71,7 +71,7 @@ qint64 nonNegative(const QCommandLineParser& parser, const QString& option, qint
 }
 
 int serve(const QCommandLineParser& parser, const QString& dataDir) {
-    raven::coordinator::keepLargeBuffersInProcess();
+    raven::keepLargeBuffersInProcess();
     raven::coordinator::armCrashPoints();  // a test facility; unset it costs one branch per point
     CoordinatorOptions options;
     options.dataDir = dataDir;
@@ -137,7 +137,9 @@ int run(QCoreApplication& app) {
     parser.addOption({"heartbeat-ms", "How often workers must send a heartbeat.", "ms"});
     parser.addOption({"lease-timeout-ms", "A worker silent this long loses its leases.", "ms"});
     parser.addOption({"unit-deadline-ms", "A leased work unit is re-issued after this.", "ms"});
-    parser.addOption({"shards-per-unit", "Shards per work unit of new jobs, kept with each job (default: sized from the job's model).", "n"});
+    parser.addOption({"shards-per-unit",
+                      "Shards per work unit of new jobs, kept with each job (default: sized from the job's model).",
+                      "n"});
     // Limits on what strangers may cost (docs/security.md has each with its reason).
     const raven::coordinator::CoordinatorOptions defaults;
     parser.addOption({"credit-window-s",
@@ -180,8 +182,8 @@ int run(QCoreApplication& app) {
     if (command == QLatin1String("serve")) return serve(parser, dataDir);
 
     RAVEN_CHECK(command == QLatin1String("add-contributor") || command == QLatin1String("invite") ||
-                    command == QLatin1String("add-requester") ||
-                    command == QLatin1String("status") || command == QLatin1String("audit"),
+                    command == QLatin1String("add-requester") || command == QLatin1String("status") ||
+                    command == QLatin1String("audit"),
                 "unknown command \"" + command.toStdString() + "\"", "see raven-coordinator --help");
     RAVEN_CHECK(QDir().mkpath(dataDir), "cannot create " + dataDir.toStdString(), "check the path");
     // The store alone (not a Coordinator): safe beside a running server on the same directory.

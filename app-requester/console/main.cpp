@@ -5,8 +5,10 @@
 
 #include "AppInfo.h"
 #include "ConsoleWindow.h"
+#include "base/ProcessMemory.h"
 
 int main(int argc, char** argv) {
+    raven::keepLargeBuffersInProcess();  // an embedded coordinator takes in a gradient per unit
     QApplication app(argc, argv);
     raven::app::identify("raven-console");
     QApplication::setWindowIcon(QIcon(":/icons/raven-console.svg"));

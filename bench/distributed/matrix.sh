@@ -6,7 +6,7 @@
 #
 #   bench/distributed/matrix.sh [--bin BUILD_DIR] [--steps 20] [--models "mlp cnn"] [--workers "1 2 4 8"]
 #                               [--batches "1024 4096"] [--mode auto|real|emulated] [--units-per-step 8]
-#                               [--no-pin]
+#                               [--no-pin] [--logs DIR]
 #   bench/distributed/run.sh --matrix ...   (the same)
 #
 # Two modes, and every row says which one it ran in:
@@ -31,7 +31,9 @@
 # or not. Each (model, batch) is cut into --units-per-step units (default 8, so that 8 workers each
 # have one), the same for every K. --no-pin leaves every process to the kernel's scheduler (for a
 # machine shared with other work, where a pinned process cannot move off a busy core); `auto` then
-# runs every K > 1 emulated. Paths may be relative to the folder the script is called from.
+# runs every K > 1 emulated. --logs DIR keeps each run's worker logs (with RAVEN_UNIT_TIMELINE=1 in
+# the environment, every unit's timeline), coordinator log and metrics.jsonl. Paths may be relative
+# to the folder the script is called from.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
@@ -43,6 +45,7 @@ batches="1024 4096"
 mode=auto
 units_per_step=8
 no_pin=0
+logs=""
 while [ $# -gt 0 ]; do
     case $1 in
         --bin) bin=$2; shift 2 ;;
@@ -53,6 +56,7 @@ while [ $# -gt 0 ]; do
         --mode) mode=$2; shift 2 ;;
         --units-per-step) units_per_step=$2; shift 2 ;;
         --no-pin) no_pin=1; shift ;;
+        --logs) logs=$(realpath -m -- "$2"); shift 2 ;;
         -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown option $1 (see $0 --help)"; exit 2 ;;
     esac
@@ -168,6 +172,11 @@ run() {  # MODEL BATCH K MODE RECORD (1: the K = 1 run records for the emulated 
         --model "$model" --batch "$batch" --workers "$k" --mode "$shown" --steps "$steps" \
         --baseline "$work/baseline-$model-$batch.json" >>rows.md
     tail -n 1 rows.md
+    if [ -n "$logs" ]; then  # the workers' unit timelines and the coordinator's log, for a closer look
+        mkdir -p "$logs"
+        cp "w-$label-"*.log "$work/coordinator-$label.log" "$dir/jobs/$job/metrics.jsonl" "$logs/" 2>/dev/null || true
+        mv "$logs/metrics.jsonl" "$logs/metrics-$label.jsonl" 2>/dev/null || true
+    fi
     rm -rf "$dir"
 }
 

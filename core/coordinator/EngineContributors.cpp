@@ -87,8 +87,8 @@ wire::Envelope Engine::grantLeases(Session& s, int maxUnits, const LeaseRound& r
         none.mutable_lease_grant()->set_retry_after_ms(60000);
         return none;
     }
-    const Scheduler::Grant grant = desk_->grant({s.principalId, s.gflops, s.maxConcurrentLeases}, maxUnits,
-                                                round.jobs, round.totalGflops, utcNow());
+    const Scheduler::Grant grant = desk_->grant({s.principalId, s.gflops, s.maxConcurrentLeases}, maxUnits, round.jobs,
+                                                round.totalGflops, utcNow());
     // The one place a LeaseGrant is built: whatever travels with a grant is added here.
     wire::Envelope reply;
     wire::LeaseGrant& out = *reply.mutable_lease_grant();
@@ -363,9 +363,9 @@ void Engine::onSubmitResult(Session& s, const wire::Envelope& e) {
         const JobRunner* r = unit ? runner(unit->job) : nullptr;
         if (!r)
             return answerEarly(judge_->reject(s.principalId, unitId,
-                                            unit ? QStringLiteral("job %1 has ended").arg(unit->job)
-                                                 : QStringLiteral("there is no work unit %1").arg(unitId),
-                                            false));
+                                              unit ? QStringLiteral("job %1 has ended").arg(unit->job)
+                                                   : QStringLiteral("there is no work unit %1").arg(unitId),
+                                              false));
         it = s.results
                  .emplace(key,
                           std::make_unique<protocol::ResultAssembler>(static_cast<std::uint64_t>(r->parameterCount())))
@@ -398,9 +398,14 @@ void Engine::onSubmitResult(Session& s, const wire::Envelope& e) {
     s.arrivals.erase(key);
     ++s.resultsChecking;
     ingest_->check(std::move(arrived), [this](CheckedResult checked) { onResultChecked(std::move(checked)); });
+    // The worker computes nothing more for this unit: its next one is not held back while this
+    // result is checked, written and accepted (LeaseDesk.h).
+    desk_->handedIn(s.principalId, unitId);
+    serveParkedLeases();
 }
 
 void Engine::answerResult(const CheckedResult& checked, wire::ResultAck ack) {
+    desk_->judged(checked.contributor, checked.unit);
     if (ack.status() == wire::RESULT_STATUS_REJECTED) desk_->workMayHaveAppeared();  // its lease may have ended
     wire::Envelope out;
     *out.mutable_result_ack() = std::move(ack);
@@ -417,8 +422,9 @@ void Engine::onResultChecked(CheckedResult checked) {
         }
         serveParkedLeases();
     } catch (const std::exception& e) {
-        qWarning("coordinator: judging the result for work unit %lld failed: %s",
-                 static_cast<long long>(checked.unit), e.what());
+        qWarning("coordinator: judging the result for work unit %lld failed: %s", static_cast<long long>(checked.unit),
+                 e.what());
+        desk_->judged(checked.contributor, checked.unit);
         server_->send(checked.connection,
                       protocol::makeError(wire::ERROR_CODE_INTERNAL, QString::fromUtf8(e.what()),
                                           QStringLiteral("send the result again"), checked.requestId));
@@ -488,12 +494,13 @@ void Engine::onBatchDurable(std::vector<CommitItem> batch) {
         CommitItem& item = batch[i];
         try {
             if (!outcomes[i]) {
+                desk_->judged(item.checked.contributor, item.checked.unit);
                 item.files.removeResult(item.checked.unit);
-                server_->send(item.checked.connection,
-                              protocol::makeError(wire::ERROR_CODE_INTERNAL,
-                                                  failure.isEmpty() ? QStringLiteral("the result could not be stored")
-                                                                    : failure,
-                                                  QStringLiteral("send the result again"), item.checked.requestId));
+                server_->send(
+                    item.checked.connection,
+                    protocol::makeError(wire::ERROR_CODE_INTERNAL,
+                                        failure.isEmpty() ? QStringLiteral("the result could not be stored") : failure,
+                                        QStringLiteral("send the result again"), item.checked.requestId));
                 continue;
             }
             const wire::ResultAck ack = afterAcceptance(item, *outcomes[i]);

@@ -27,6 +27,16 @@ Scheduler::Grant LeaseDesk::grant(const Scheduler::Worker& worker, int maxUnits,
     const QDateTime speculateIfDeadlineBefore = deadline.addMSecs(-speculateAfterMs());
     const int observedCap = holdCap(worker.id, now);
     Scheduler::Worker capped = worker;
+    if (auto in = handedIn_.find(worker.id); in != handedIn_.end()) {
+        capped.handedIn.insert(in->second.begin(), in->second.end());
+        // Units no longer leased to it (judged on a path that did not say so, or expired) go:
+        // the set stays as small as what it holds.
+        std::set<ledger::WorkUnitId> stillLeased;
+        for (const ledger::ActiveLease& lease : leases_.activeLeases(worker.id))
+            if (in->second.count(lease.workUnit)) stillLeased.insert(lease.workUnit);
+        in->second.swap(stillLeased);
+        if (in->second.empty()) handedIn_.erase(in);
+    }
     capped.maxConcurrentLeases =
         worker.maxConcurrentLeases > 0 ? std::min(worker.maxConcurrentLeases, observedCap) : observedCap;
     // One transaction (one fsync of the store) for all the units of the grant, not one per unit.
@@ -91,9 +101,19 @@ void LeaseDesk::delivered(ledger::ContributorId contributor, const QDateTime& le
     deliveredTo_.insert(contributor);
 }
 
-qint64 LeaseDesk::speculateAfterMs() const {
-    return std::max<qint64>(1000, static_cast<qint64>(4.0 * turnaroundMs_));
+void LeaseDesk::handedIn(ledger::ContributorId contributor, ledger::WorkUnitId unit) {
+    handedIn_[contributor].insert(unit);
+    deliveredTo_.insert(contributor);
 }
+
+void LeaseDesk::judged(ledger::ContributorId contributor, ledger::WorkUnitId unit) {
+    auto in = handedIn_.find(contributor);
+    if (in == handedIn_.end()) return;
+    in->second.erase(unit);
+    if (in->second.empty()) handedIn_.erase(in);
+}
+
+qint64 LeaseDesk::speculateAfterMs() const { return std::max<qint64>(1000, static_cast<qint64>(4.0 * turnaroundMs_)); }
 
 LeaseDesk::HandBack LeaseDesk::handBack(ledger::ContributorId contributor, const QList<ledger::WorkUnitId>& units,
                                         const QDateTime& now) {

@@ -11,6 +11,11 @@
 // - Holdings follow what the worker has delivered, not the speed or limit it declared: a few units
 //   to start with (kStartingLeases), then up to twice the results accepted from it within the last
 //   unit deadline. A worker that declares a huge speed and no limit cannot hoard a step's units.
+// - A unit whose result the worker has handed in (every byte arrived, being checked, written and
+//   judged: handedIn()) no longer counts as held, until judged(): the worker computes nothing for
+//   it. Counting it until the acceptance made a worker with two units wait out each result's
+//   durable write before its next grant: an MLP worker computed 11 ms of every 40 (docs/benchmarks.md,
+//   "Results handed in are no longer held").
 // - Speculation: idle workers duplicate a leased unit only once its lease is older than
 //   speculateAfterMs() (several typical unit turnarounds, measured from accepted results), so that
 //   a normal step end does not double the work.
@@ -51,12 +56,12 @@ public:
         protocol::ConnectionId connection = 0;
         std::uint64_t requestId = 0;
         int maxUnits = 1;
-        QDateTime until;  // set by park()
+        QDateTime until;                        // set by park()
         ledger::ContributorId contributor = 0;  // whose request: its deliveries may let it hold more
     };
     struct HandBack {
-        QMap<ledger::JobId, int> reissued;       // units per job that go back to the queue
-        QList<ledger::WorkUnit> held;            // the handed-back units the contributor really held
+        QMap<ledger::JobId, int> reissued;  // units per job that go back to the queue
+        QList<ledger::WorkUnit> held;       // the handed-back units the contributor really held
     };
 
     LeaseDesk(ledger::CoordinatorStore& store, ledger::LeaseBook& leases, Scheduler& scheduler, qint64 unitDeadlineMs);
@@ -83,6 +88,10 @@ public:
     // An accepted result of a unit leased at `leasedAt`: the worker may hold more, and the typical
     // turnaround (for speculation) moves.
     void delivered(ledger::ContributorId contributor, const QDateTime& leasedAt, const QDateTime& now);
+    // The result of `unit` is all in: the unit no longer counts as held by `contributor`, whose parked
+    // request is offered again. judged(): its fate is known (accepted, refused, or failed).
+    void handedIn(ledger::ContributorId contributor, ledger::WorkUnitId unit);
+    void judged(ledger::ContributorId contributor, ledger::WorkUnitId unit);
     // The cap on units this contributor may hold now (before its own limit).
     int holdCap(ledger::ContributorId contributor, const QDateTime& now);
     qint64 speculateAfterMs() const;
@@ -100,6 +109,7 @@ private:
     bool everyone_ = false;                        // offer every parked request on the next serveParked()
     std::set<ledger::ContributorId> deliveredTo_;  // since the last serveParked(): their caps grew
     std::map<ledger::ContributorId, std::deque<QDateTime>> recentlyAccepted_;
+    std::map<ledger::ContributorId, std::set<ledger::WorkUnitId>> handedIn_;
     double turnaroundMs_ = 0.0;  // moving average of lease-to-result time of accepted units
 };
 

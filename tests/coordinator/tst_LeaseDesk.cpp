@@ -54,6 +54,53 @@ private slots:
         Q_UNUSED(u);
     }
 
+    void aUnitWhoseResultIsHandedInNoLongerCountsAsHeld() {
+        Desk d;
+        const QList<WorkUnitId> u = d.w.units(6);
+        const Scheduler::Grant first = d.grant(d.w.carol, 8, kT0);
+        QCOMPARE(first.units.size(), LeaseDesk::kStartingLeases);
+        QCOMPARE(d.grant(d.w.carol, 8, kT0).units.size(), 0);
+        // A unit that is not carol's, handed in by her, frees nothing: she cannot talk her way to more.
+        d.desk.handedIn(d.w.carol, u.last());
+        QCOMPARE(d.grant(d.w.carol, 8, kT0).units.size(), 0);
+        // Her first result is all in: while it is checked and written she gets her next unit.
+        d.desk.handedIn(d.w.carol, first.units[0].id);
+        QCOMPARE(d.grant(d.w.carol, 8, kT0).units.size(), 1);
+        QCOMPARE(d.grant(d.w.carol, 8, kT0).units.size(), 0);
+        // Judged (refused, say: the lease stays until it ends): it counts again, so she is over her cap.
+        d.desk.judged(d.w.carol, first.units[0].id);
+        QCOMPARE(d.grant(d.w.carol, 8, kT0).units.size(), 0);
+        // Her own limit counts handed-in units out too.
+        d.desk.handedIn(d.w.dave, 0);
+        const Scheduler::Grant daves = d.desk.grant({d.w.dave, 10.0, 1}, 8, d.jobs(), 10.0, kT0);
+        QCOMPARE(daves.units.size(), 1);
+        QCOMPARE(d.desk.grant({d.w.dave, 10.0, 1}, 8, d.jobs(), 10.0, kT0).units.size(), 0);
+        d.desk.handedIn(d.w.dave, daves.units[0].id);
+        QCOMPARE(d.desk.grant({d.w.dave, 10.0, 1}, 8, d.jobs(), 10.0, kT0).units.size(), 1);
+    }
+
+    void aParkedRequestIsOfferedAgainWhenItsWorkerHandsInAResult() {
+        Desk d;
+        d.w.units(4);
+        const Scheduler::Grant held = d.grant(d.w.carol, 8, kT0);
+        QCOMPARE(held.units.size(), LeaseDesk::kStartingLeases);
+        d.desk.park({7, 1, 1, {}, d.w.carol}, kT0);
+        std::vector<std::uint64_t> answered;
+        const auto grantFor = [&](const LeaseDesk::ParkedLease& p) -> std::optional<wire::Envelope> {
+            return grantEnvelope(d.grant(p.contributor, p.maxUnits, kT0.addMSecs(10)));
+        };
+        const auto failed = [](const LeaseDesk::ParkedLease&, const std::exception&) { return wire::Envelope(); };
+        const auto send = [&](const LeaseDesk::ParkedLease& p, const wire::Envelope& e) {
+            QCOMPARE(e.lease_grant().units_size(), 1);
+            answered.push_back(p.requestId);
+        };
+        d.desk.serveParked(kT0.addMSecs(10), grantFor, failed, send);
+        QVERIFY(answered.empty());
+        d.desk.handedIn(d.w.carol, held.units[1].id);
+        d.desk.serveParked(kT0.addMSecs(10), grantFor, failed, send);
+        QCOMPARE(answered, std::vector<std::uint64_t>{1});
+    }
+
     void aParkedRequestIsAnsweredWhenWorkAppearsAfterItsLeasesAreCommitted() {
         Desk d;
         QVERIFY(d.grant(d.w.carol, 2, kT0).units.isEmpty());
@@ -95,7 +142,9 @@ private slots:
         };
         const auto failed = [](const LeaseDesk::ParkedLease&, const std::exception&) { return wire::Envelope(); };
         std::vector<std::uint64_t> answered;
-        const auto send = [&](const LeaseDesk::ParkedLease& p, const wire::Envelope&) { answered.push_back(p.requestId); };
+        const auto send = [&](const LeaseDesk::ParkedLease& p, const wire::Envelope&) {
+            answered.push_back(p.requestId);
+        };
         // Nothing happened: no request is offered (no store transaction, no scheduler query).
         d.desk.serveParked(kT0.addMSecs(100), grantFor, failed, send);
         QVERIFY(offered.empty());

@@ -1,8 +1,10 @@
-#include "coordinator/ProcessMemory.h"
+#include "base/ProcessMemory.h"
 
+#if defined(__GLIBC__)
 #include <malloc.h>
+#endif
 
-namespace raven::coordinator {
+namespace raven {
 
 void keepLargeBuffersInProcess() {
 #if defined(__GLIBC__)
@@ -13,4 +15,4 @@ void keepLargeBuffersInProcess() {
 #endif
 }
 
-}  // namespace raven::coordinator
+}  // namespace raven
