@@ -7,6 +7,7 @@
 #   bench/distributed/matrix.sh [--bin BUILD_DIR] [--steps 20] [--models "mlp cnn"] [--workers "1 2 4 8"]
 #                               [--batches "1024 4096"] [--mode auto|real|emulated] [--units-per-step 8]
 #                               [--no-pin] [--logs DIR]
+#                               [--worker-args "raven-worker options"]
 #   bench/distributed/run.sh --matrix ...   (the same)
 #
 # Two modes, and every row says which one it ran in:
@@ -32,7 +33,8 @@
 # have one), the same for every K. --no-pin leaves every process to the kernel's scheduler (for a
 # machine shared with other work, where a pinned process cannot move off a busy core); `auto` then
 # runs every K > 1 emulated. --logs DIR keeps each run's worker logs (with RAVEN_UNIT_TIMELINE=1 in
-# the environment, every unit's timeline), coordinator log and metrics.jsonl. Paths may be relative
+# the environment, every unit's timeline), coordinator log and metrics.jsonl. --worker-args adds
+# options to every measured raven-worker (--max-leases N, say). Paths may be relative
 # to the folder the script is called from.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -46,6 +48,7 @@ mode=auto
 units_per_step=8
 no_pin=0
 logs=""
+worker_args=()
 while [ $# -gt 0 ]; do
     case $1 in
         --bin) bin=$2; shift 2 ;;
@@ -57,6 +60,7 @@ while [ $# -gt 0 ]; do
         --units-per-step) units_per_step=$2; shift 2 ;;
         --no-pin) no_pin=1; shift ;;
         --logs) logs=$(realpath -m -- "$2"); shift 2 ;;
+        --worker-args) read -r -a worker_args <<<"$2"; shift 2 ;;
         -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown option $1 (see $0 --help)"; exit 2 ;;
     esac
@@ -156,7 +160,7 @@ run() {  # MODEL BATCH K MODE RECORD (1: the K = 1 run records for the emulated 
             where=$(( cores > 1 ? 1 + (i - 1) % (cores - 1) : 0 ))
         fi
         exec_on_core "$where" "$worker" --coordinator "wss://127.0.0.1:$port" --token "$token" --device cpu --threads 1 \
-            --cache-dir "$work/cache-$i" --known-hosts "$work/known_hosts" "${extra[@]}" >"w-$label-$i.log" 2>&1 &
+            --cache-dir "$work/cache-$i" --known-hosts "$work/known_hosts" "${extra[@]}" "${worker_args[@]}" >"w-$label-$i.log" 2>&1 &
         wpids+=($!)
         pids+=($!)
     done

@@ -28,13 +28,18 @@ Scheduler::Grant LeaseDesk::grant(const Scheduler::Worker& worker, int maxUnits,
     const int observedCap = holdCap(worker.id, now);
     Scheduler::Worker capped = worker;
     if (auto in = handedIn_.find(worker.id); in != handedIn_.end()) {
-        capped.handedIn.insert(in->second.begin(), in->second.end());
-        // Units no longer leased to it (judged on a path that did not say so, or expired) go:
-        // the set stays as small as what it holds.
+        // Units no longer leased to it (judged on a path that did not say so, or expired) go: the
+        // set stays as small as what it holds.
         std::set<ledger::WorkUnitId> stillLeased;
         for (const ledger::ActiveLease& lease : leases_.activeLeases(worker.id))
             if (in->second.count(lease.workUnit)) stillLeased.insert(lease.workUnit);
         in->second.swap(stillLeased);
+        // At most a cap's worth are let off: results waiting to be judged are memory held for this
+        // worker, so one whose results arrive faster than the disk takes them cannot pile up more.
+        for (const ledger::WorkUnitId unit : in->second) {
+            if (static_cast<int>(capped.handedIn.size()) >= observedCap) break;
+            capped.handedIn.insert(unit);
+        }
         if (in->second.empty()) handedIn_.erase(in);
     }
     capped.maxConcurrentLeases =

@@ -14,8 +14,9 @@
 // - A unit whose result the worker has handed in (every byte arrived, being checked, written and
 //   judged: handedIn()) no longer counts as held, until judged(): the worker computes nothing for
 //   it. Counting it until the acceptance made a worker with two units wait out each result's
-//   durable write before its next grant: an MLP worker computed 11 ms of every 40 (docs/benchmarks.md,
-//   "Results handed in are no longer held").
+//   durable write before its next grant: an MLP worker computed 11-15 ms of every 40-60
+//   (docs/benchmarks.md, "Results handed in are no longer held"). At most a cap's worth are let
+//   off: results waiting to be judged are memory held for the worker.
 // - Speculation: idle workers duplicate a leased unit only once its lease is older than
 //   speculateAfterMs() (several typical unit turnarounds, measured from accepted results), so that
 //   a normal step end does not double the work.

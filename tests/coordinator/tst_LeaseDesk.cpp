@@ -70,6 +70,19 @@ private slots:
         // Judged (refused, say: the lease stays until it ends): it counts again, so she is over her cap.
         d.desk.judged(d.w.carol, first.units[0].id);
         QCOMPARE(d.grant(d.w.carol, 8, kT0).units.size(), 0);
+        // Results waiting to be judged are let off up to her cap, no further: she cannot pile them up.
+        {
+            Desk e;
+            const QList<WorkUnitId> v = e.w.units(12);
+            QList<WorkUnitId> held;
+            for (const WorkUnit& unit : e.grant(e.w.carol, 8, kT0).units) held << unit.id;
+            for (int round = 0; round < 4; ++round) {
+                for (const WorkUnitId unit : held) e.desk.handedIn(e.w.carol, unit);
+                for (const WorkUnit& unit : e.grant(e.w.carol, 8, kT0).units) held << unit.id;
+            }
+            QCOMPARE(held.size(), 2 * LeaseDesk::kStartingLeases);
+            Q_UNUSED(v);
+        }
         // Her own limit counts handed-in units out too.
         d.desk.handedIn(d.w.dave, 0);
         const Scheduler::Grant daves = d.desk.grant({d.w.dave, 10.0, 1}, 8, d.jobs(), 10.0, kT0);
