@@ -14,6 +14,7 @@
 #include <QSpinBox>
 
 #include "DatasetLibrary.h"
+#include "ErrorText.h"
 
 namespace raven::console {
 
@@ -131,8 +132,11 @@ ImportDialog::ImportDialog(DatasetLibrary& library, QWidget* parent) : QDialog(p
     connect(&library_, &DatasetLibrary::importFailed, this, [this](const QString& message, const QString& hint) {
         setBusy(false);
         stage_->clear();
-        problem_->setText(hint.isEmpty() ? message : message + "\n" + hint);
+        problem_->setText(app::errorSentences(message, hint));
         problem_->show();
+        // The wrapped sentence needs more height than the dialog's minimum allows for (a window's
+        // minimum does not follow a label's height-for-width): grow to fit it rather than overlap.
+        adjustSize();
         source_->setFocus();
     });
     formatChanged();
