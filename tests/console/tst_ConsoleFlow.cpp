@@ -218,7 +218,12 @@ private slots:
         auto* dialog = window.findChild<ImportDialog*>("importDialog");
         QVERIFY(dialog && dialog->isVisible());
         // First a folder without IDX files: the problem is shown in the dialog, which stays open.
-        QTest::keyClicks(child<QLineEdit>(dialog, "importSource"), dir.path());
+        // The Files field by its label's mnemonic (Fil&es), as a person at the keyboard reaches it.
+        QApplication::setActiveWindow(dialog);
+        QVERIFY(QTest::qWaitForWindowActive(dialog));
+        QTest::keyClick(dialog, Qt::Key_E, Qt::AltModifier);
+        QCOMPARE(QApplication::focusWidget(), child<QLineEdit>(dialog, "importSource"));
+        QTest::keyClicks(QApplication::focusWidget(), dir.path());
         QTest::mouseClick(child<QPushButton>(dialog, "importStart"), Qt::LeftButton);
         auto* problem = child<QLabel>(dialog, "importProblem");
         QTRY_VERIFY_WITH_TIMEOUT(problem->isVisible(), 20000);
