@@ -129,6 +129,13 @@ private slots:
                 const QRect shown(status->mapTo(&window, QPoint(0, 0)), status->size());
                 QVERIFY2(window.rect().contains(shown), qPrintable(QString("page %1").arg(page)));
             }
+            // The longest form: local steps, the next round at once, with its hint.
+            window.showPage(ConsoleWindow::NewJob);
+            child<QComboBox>(&window, "jobTrainingMode")->setCurrentIndex(1);
+            child<QComboBox>(&window, "jobStaleness")->setCurrentIndex(1);
+            QApplication::processEvents();
+            QCOMPARE(window.size(), fitted);
+            child<QComboBox>(&window, "jobTrainingMode")->setCurrentIndex(0);
         }
     }
 
@@ -154,6 +161,7 @@ private slots:
         ConsoleOptions options;
         options.dataDirectory = dir.filePath("console");
         ConsoleWindow window(options);
+        window.resize(raven::app::fittedWindowSize(QSize(1300, 840), window.minimumSizeHint(), QRect(0, 0, 1280, 800)));
         window.show();
         QVERIFY(QTest::qWaitForWindowActive(&window));
         auto* status = child<QLabel>(&window, "connectionStatus");
@@ -202,7 +210,8 @@ private slots:
         options.localWorkers = 1;
         options.connectAtStart = true;
         ConsoleWindow window(options);
-        window.resize(1360, 860);
+        // The size it opens at on a 1280x800 screen: the screenshots show what a laptop shows.
+        window.resize(raven::app::fittedWindowSize(QSize(1300, 840), window.minimumSizeHint(), QRect(0, 0, 1280, 800)));
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
         auto* jobList = child<QTableView>(&window, "jobList");
