@@ -21,6 +21,7 @@
 #include "JobsService.h"
 #include "LayerTableModel.h"
 #include "ModelDocument.h"
+#include "ScrollWheel.h"
 #include "requester/Credits.h"
 
 namespace raven::console {
@@ -333,6 +334,7 @@ SubmitPage::SubmitPage(DatasetLibrary& library, ModelDocument& document, JobsSer
     layout->addWidget(status_);
     layout->addStretch();
     scroll->setWidget(content);
+    app::keepWheelForScrolling(*scroll);
 
     auto refillDatasets = [this] {
         const QString chosen = dataset_->currentData().toString();

@@ -11,12 +11,15 @@
 #include <QLineEdit>
 #include <QListView>
 #include <QPushButton>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QWheelEvent>
 
 #include "ContributorActions.h"
 #include "ContributorApp.h"
@@ -190,6 +193,36 @@ private slots:
         app->shutdown();
         QVERIFY(done.wait(40000));
         QVERIFY(!app->service().workerRunning());
+    }
+
+    // The wheel over the settings scrolls the page; it changes a setting only once its editor has
+    // the focus (a GPU cap passing under the pointer stays what it was).
+    void wheelScrollsTheSettingsNotTheValues() {
+        auto app = makeApp();
+        ContributorWindow window(*app);
+        window.resize(980, 520);  // shorter than the settings: the page scrolls
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        window.showTab(window.findChild<SettingsPage*>());
+        auto* scroll = window.findChild<QScrollArea*>("settingsScroll");
+        auto* cap = window.findChild<QSpinBox*>(SettingsPage::editorName(ConfigKey::GpuCapPercent));
+        QVERIFY(scroll && cap);
+        QTRY_VERIFY(scroll->verticalScrollBar()->maximum() > 0);
+        const int before = app->config().get(ConfigKey::GpuCapPercent).toInt();
+        auto wheelDown = [&] {
+            const QPointF at(cap->width() / 2.0, cap->height() / 2.0);
+            QWheelEvent down(at, cap->mapToGlobal(at), QPoint(), QPoint(0, -120), Qt::NoButton, Qt::NoModifier,
+                             Qt::NoScrollPhase, false);
+            QApplication::sendEvent(cap, &down);
+        };
+        wheelDown();
+        QCOMPARE(app->config().get(ConfigKey::GpuCapPercent).toInt(), before);
+        QVERIFY(scroll->verticalScrollBar()->value() > 0);
+        QVERIFY(!cap->hasFocus());
+        cap->setFocus();
+        QTRY_VERIFY(cap->hasFocus());
+        wheelDown();
+        QCOMPARE(app->config().get(ConfigKey::GpuCapPercent).toInt(), before - 1);
     }
 
     void devicesByIdentity() {
