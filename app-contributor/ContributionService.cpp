@@ -4,6 +4,7 @@
 #include <QFileInfo>
 #include <QStandardPaths>
 #include <QStorageInfo>
+#include <QUrl>
 
 #include "ComputeDevices.h"
 #include "DesktopMonitor.h"
@@ -88,7 +89,14 @@ void ContributionService::clearProblem() {
 
 QString ContributionService::stateName() const {
     if (!problem_.isEmpty()) return QStringLiteral("error");
+    if (decision_.computing() && coordinatorUnreachable() && currentUnit_.isEmpty()) return QStringLiteral("waiting");
     return ComputePolicy::stateName(decision_.state);
+}
+
+bool ContributionService::coordinatorUnreachable() const {
+    // Sticky across the worker's attempts (reconnecting -> connecting -> reconnecting ...), so the
+    // status does not flicker between "connecting" and "cannot reach" with each try.
+    return worker_ && lostContact_ && !worker_->isRegistered();
 }
 
 QString ContributionService::statusSentence() const {
@@ -97,6 +105,15 @@ QString ContributionService::statusSentence() const {
     const QString onCpu = (lostDevice_.isEmpty() ? QString() : QStringLiteral(" — on the CPU: the GPU was lost")) +
                           (diskProblem_.isEmpty() ? QString() : QStringLiteral(" — disk full"));
     // Allowed to compute; say what that amounts to right now.
+    if (coordinatorUnreachable()) {
+        const QString where = QUrl(config_.get(ConfigKey::CoordinatorUrl).toString()).authority();
+        if (!currentUnit_.isEmpty())
+            return decision_.reason +
+                   QStringLiteral(" — job %1; cannot reach the coordinator at %2, trying again by itself")
+                       .arg(currentJob_, where) +
+                   onCpu;
+        return QStringLiteral("waiting: cannot reach the coordinator at %1; trying again by itself").arg(where) + onCpu;
+    }
     if (!worker_ || !worker_->isRegistered())
         return decision_.reason + QStringLiteral(" — connecting to the coordinator") + onCpu;
     // The job stays named between its units; a worker quiet for 5 s has none in hand.
@@ -106,6 +123,12 @@ QString ContributionService::statusSentence() const {
     // A unit handed back under the memory cap in the last minute says why nothing computes.
     if (!lastRefusal_.isEmpty() && refusedSince_.isValid() && refusedSince_.elapsed() < 60000)
         return decision_.reason + QStringLiteral(" — ") + lastRefusal_ + onCpu;
+    // For a minute after a lost connection came back, the status says so.
+    if (reconnectedAt_.isValid() && reconnectedAt_.secsTo(QDateTime::currentDateTime()) < 60)
+        return decision_.reason +
+               QStringLiteral(" — coordinator back at %1; no work right now")
+                   .arg(reconnectedAt_.toString(QStringLiteral("HH:mm:ss"))) +
+               onCpu;
     return decision_.reason + QStringLiteral(" — no work from the coordinator right now") + onCpu;
 }
 
@@ -240,10 +263,22 @@ void ContributionService::startWorker() {
     lastSeen_ = {};
     worker_ = std::make_unique<worker::Worker>(options);
     worker::Worker* w = worker_.get();
+    lostContact_ = false;
     connect(w, &worker::Worker::statusMessage, this, &ContributionService::logLine);
+    connect(w, &worker::Worker::phaseChanged, this, [this, w](worker::WorkerPhase, worker::WorkerPhase to) {
+        if (to != worker::WorkerPhase::Reconnecting || lostContact_ || w != worker_.get()) return;
+        lostContact_ = true;
+        emit decisionChanged();  // the tray and the window say so now, not at the next tick
+    });
     connect(w, &worker::Worker::connected, this, [this, w](const QString& id) {
         contributorId_ = id;
         deviceSummary_ = w->deviceSummary();
+        if (lostContact_) {
+            lostContact_ = false;
+            reconnectedAt_ = QDateTime::currentDateTime();
+            emit logLine(QStringLiteral("reached the coordinator again"));
+            emit decisionChanged();
+        }
         emit logLine(QStringLiteral("connected to %1 as contributor %2")
                          .arg(config_.get(ConfigKey::CoordinatorUrl).toString(), id));
         emit connectedChanged(true);

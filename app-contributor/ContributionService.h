@@ -60,6 +60,12 @@ public:
     // The decision's reason, with what is being computed ("computing at 50% (GPU cap): job 3").
     QString statusSentence() const;
     QString stateName() const;  // "computing", "waiting", "paused", "snoozed", "not set up", "error"
+    // The worker failed to reach the coordinator (lost it, or never got through) and tries again by
+    // itself; false again once it is registered. Until then nothing computes, so the app says
+    // "waiting" rather than "computing" (a unit already on the compute thread aside).
+    bool coordinatorUnreachable() const;
+    // When the worker got through again after being unreachable; invalid if it never lost it.
+    QDateTime reconnectedAt() const { return reconnectedAt_; }
     // The last refusal or failure that needs the person (bad token, changed certificate); empty: none.
     const QString& problem() const { return problem_; }
     void clearProblem();
@@ -134,6 +140,8 @@ private:
     QString lastRefusal_;         // the last unit handed back under a limit (the memory cap), for the status
     QElapsedTimer refusedSince_;  // a GPU that was lost mid-unit: the CPU computes until the devices change
     bool started_ = false;
+    bool lostContact_ = false;  // the running worker's connection failed; cleared when it registers
+    QDateTime reconnectedAt_;
     bool shuttingDown_ = false;
     QString problem_;
     QString cacheDir_, knownHostsPath_;

@@ -22,13 +22,13 @@
 #include "SettingsPage.h"
 #include "SetupDialog.h"
 #include "StateIcons.h"
+#include "WindowFit.h"
 
 namespace raven::contributor {
 
 ContributorWindow::ContributorWindow(ContributorApp& app, QWidget* parent) : QMainWindow(parent), app_(app) {
     setWindowTitle(tr("Raven Contributor"));
     setObjectName("contributorWindow");
-    resize(980, 760);
     actions_ = new ContributorActions(app_.service(), this);
 
     auto* central = new QWidget(this);
@@ -107,6 +107,7 @@ ContributorWindow::ContributorWindow(ContributorApp& app, QWidget* parent) : QMa
 
     createTray();
     refreshStatus();
+    app::fitToScreen(*this, QSize(980, 760));
 }
 
 void ContributorWindow::createTray() {

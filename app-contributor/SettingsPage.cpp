@@ -9,6 +9,8 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
+#include "ScrollWheel.h"
+
 namespace raven::contributor {
 
 namespace {
@@ -98,12 +100,14 @@ SettingsPage::SettingsPage(ContributorConfig& config, QWidget* parent) : QWidget
     outer->addWidget(intro);
     auto* scroll = new QScrollArea(this);
     scroll->setWidgetResizable(true);
+    scroll->setObjectName("settingsScroll");
     auto* inner = new QWidget(scroll);
     auto* form = new QFormLayout(inner);
     form->setFieldGrowthPolicy(QFormLayout::ExpandingFieldsGrow);
     for (const ContributorConfig::KeyInfo& key : ContributorConfig::keys())
         if (shownHere(key.key)) addEditor(form, key);
     scroll->setWidget(inner);
+    app::keepWheelForScrolling(*scroll);
     outer->addWidget(scroll);
     // Another way of changing a setting (the tray, --pause, the setup) shows here too.
     connect(&config_, &ContributorConfig::changed, this, &SettingsPage::load);
@@ -155,6 +159,9 @@ void SettingsPage::addEditor(QFormLayout* form, const ContributorConfig::KeyInfo
     // A form row in a scroll area may squeeze its editor when a label below it hides again.
     editor->setMinimumHeight(editor->sizeHint().height());
     auto* cell = new QWidget(form->parentWidget());
+    // The whole width of the form (ExpandingFieldsGrow), so that the hint under a narrow editor
+    // wraps at the window's edge rather than at the editor's.
+    cell->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
     auto* cellLayout = new QVBoxLayout(cell);
     cellLayout->setContentsMargins(0, 0, 0, 0);
     cellLayout->addWidget(editor);
@@ -162,7 +169,7 @@ void SettingsPage::addEditor(QFormLayout* form, const ContributorConfig::KeyInfo
     const QString help = helpFor(k);
     if (!help.isEmpty()) {
         auto* hint = new QLabel(help, cell);
-        // Not wrapped: a wrapped label in a form inside a scroll area gets clipped to one line.
+        hint->setWordWrap(true);
         hint->setStyleSheet(QStringLiteral("color: palette(mid);"));
         cellLayout->addWidget(hint);
     }

@@ -13,15 +13,19 @@ namespace raven::console {
 
 ConnectionDialog::ConnectionDialog(int workers, QWidget* parent) : QDialog(parent) {
     setWindowTitle(tr("Connect to a coordinator"));
+    setObjectName("connectionDialog");
     local_ = new QRadioButton(tr("&This machine: a coordinator inside the console and local workers"));
     local_->setChecked(true);
     workers_ = new QSpinBox;
     workers_->setRange(0, 64);
     workers_->setValue(workers);
     remote_ = new QRadioButton(tr("A &remote coordinator"));
+    remote_->setObjectName("connectRemote");
     url_ = new QLineEdit;
+    url_->setObjectName("connectAddress");
     url_->setPlaceholderText("wss://coordinator.example:7443");
     key_ = new QLineEdit;
+    key_->setObjectName("connectApiKey");
     key_->setEchoMode(QLineEdit::Password);
     key_->setPlaceholderText(tr("the API key the coordinator's operator gave you"));
     auto* pin =

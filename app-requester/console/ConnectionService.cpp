@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "ErrorText.h"
 #include "base/Error.h"
 #include "requester/LocalCluster.h"
 #include "requester/RequesterClient.h"
@@ -11,11 +12,19 @@ namespace raven::console {
 namespace {
 constexpr int kFirstRetryMs = 1000;
 constexpr int kLongestRetryMs = 30000;
+
 }  // namespace
 
 ConnectionService::ConnectionService(QObject* parent) : QObject(parent) {
     retry_.setSingleShot(true);
     connect(&retry_, &QTimer::timeout, this, &ConnectionService::open);
+    countdown_.setInterval(1000);
+    countdown_.setTimerType(Qt::PreciseTimer);  // in step with the retry: each second shown once
+    connect(&countdown_, &QTimer::timeout, this, [this] {
+        if (state_ != ConnectionState::Retrying) return countdown_.stop();
+        status_ = retryText();
+        emit statusTextChanged(status_);
+    });
     status_ = tr("Not connected to a coordinator.");
 }
 
@@ -39,6 +48,9 @@ void ConnectionService::setWorkerCount(int count) {
 
 void ConnectionService::disconnectFromCoordinator() {
     retry_.stop();
+    countdown_.stop();
+    wasConnected_ = false;
+    connectedAgainAt_ = {};
     if (client_) {
         client_->disconnect(this);
         client_->close();
@@ -80,35 +92,49 @@ void ConnectionService::open() {
     client_->disconnect(this);
     connect(client_.get(), &requester::RequesterClient::ready, this, [this] {
         retryMs_ = kFirstRetryMs;
+        if (wasConnected_) connectedAgainAt_ = QDateTime::currentDateTime();
+        wasConnected_ = true;
         setState(ConnectionState::Connected, connectedText());
         emit connected();
     });
     connect(client_.get(), &requester::RequesterClient::failed, this,
-            [this](const QString& message, const QString& hint) {
-                scheduleRetry(hint.isEmpty() ? message : message + " " + hint);
-            });
+            [this](const QString& message, const QString& hint) { scheduleRetry(app::errorSentences(message, hint)); });
     connect(client_.get(), &requester::RequesterClient::disconnected, this, [this](const QString& reason) {
         emit connectionLost();
-        scheduleRetry(reason);
+        scheduleRetry(app::errorSentences(reason, {}));
     });
+    countdown_.stop();
     setState(ConnectionState::Connecting, tr("Connecting to %1…").arg(client_->coordinator().toString()));
     client_->open();
 }
 
 void ConnectionService::scheduleRetry(const QString& why) {
-    setState(ConnectionState::Retrying,
-             tr("Cannot reach the coordinator (%1). Trying again in %2 s.").arg(why).arg(retryMs_ / 1000));
+    retryWhy_ = why;
+    retryAt_ = QDateTime::currentDateTime().addMSecs(retryMs_);
     retry_.start(retryMs_);
+    countdown_.start();
     retryMs_ = std::min(retryMs_ * 2, kLongestRetryMs);
+    setState(ConnectionState::Retrying, retryText());
+}
+
+QString ConnectionService::retryText() const {
+    // What happens next first: a status bar cuts a long sentence at its end.
+    const qint64 ms = std::max<qint64>(0, QDateTime::currentDateTime().msecsTo(retryAt_));
+    return tr("Not connected; trying again in %1 s. %2").arg(std::max<qint64>(1, (ms + 500) / 1000)).arg(retryWhy_);
 }
 
 QString ConnectionService::connectedText() const {
     if (cluster_) {
         const int n = cluster_->runningWorkers();
-        return tr("Connected to the coordinator on this machine; %n local worker(s) computing.", nullptr, n);
+        return n == 1 ? tr("Connected to the coordinator on this machine; 1 local worker computing.")
+                      : tr("Connected to the coordinator on this machine; %1 local workers computing.").arg(n);
     }
-    return tr("Connected to %1 (certificate %2).")
-        .arg(client_->coordinator().toString(), client_->serverFingerprint().left(30) + "…");
+    const QString fingerprint = client_->serverFingerprint().left(30) + "…";
+    if (connectedAgainAt_.isValid())
+        return tr("Connected again at %1 to %2 (certificate %3).")
+            .arg(connectedAgainAt_.toString(QStringLiteral("HH:mm:ss")), client_->coordinator().toString(),
+                 fingerprint);
+    return tr("Connected to %1 (certificate %2).").arg(client_->coordinator().toString(), fingerprint);
 }
 
 void ConnectionService::setState(ConnectionState state, const QString& text) {

@@ -10,7 +10,10 @@
 //  - remote: a coordinator by URL and API key. Its certificate is pinned on first contact in the
 //    known-hosts file; a changed certificate is refused with both fingerprints (RequesterClient).
 // A failed or lost connection is tried again after 1, 2, 4 ... 30 s; nothing else is reset, so the
-// pages keep what the person entered.
+// pages keep what the person entered. Meanwhile the sentence leads with what happens next ("Not
+// connected; trying again in 7 s.", counted down), then why; once through again it says "Connected
+// again at 14:02:07", so a person who looks later sees that the console recovered by itself.
+#include <QDateTime>
 #include <QObject>
 #include <QString>
 #include <QTimer>
@@ -57,6 +60,8 @@ public:
 
 signals:
     void stateChanged(raven::console::ConnectionState state, const QString& statusText);
+    // The sentence alone changed: the countdown to the next attempt ("trying again in 7 s"), each second.
+    void statusTextChanged(const QString& statusText);
     void connected();
     // The connection ended (the pages drop what they follow; they keep what the person entered).
     void connectionLost();
@@ -66,12 +71,18 @@ private:
     void setState(ConnectionState state, const QString& text);
     void scheduleRetry(const QString& why);
     QString connectedText() const;
+    QString retryText() const;
 
     std::unique_ptr<requester::LocalCluster> cluster_;
     std::unique_ptr<requester::RequesterClient> client_;
     ConnectionState state_ = ConnectionState::Offline;
     QString status_;
     QTimer retry_;
+    QTimer countdown_;  // while retrying: the sentence counts the seconds down
+    QDateTime retryAt_;
+    QString retryWhy_;
+    QDateTime connectedAgainAt_;  // when a lost connection came back; invalid: never lost
+    bool wasConnected_ = false;   // to this coordinator, since connectRemote()/startEmbedded()
     int retryMs_ = 1000;
 };
 

@@ -32,6 +32,7 @@
 #include "ResultsService.h"
 #include "SubmitPage.h"
 #include "WatchPage.h"
+#include "WindowFit.h"
 #include "requester/RequesterClient.h"
 
 namespace raven::console {
@@ -40,7 +41,6 @@ ConsoleWindow::ConsoleWindow(ConsoleOptions options, QWidget* parent)
     : QMainWindow(parent), options_(std::move(options)) {
     setWindowTitle(tr("Raven Console"));
     setObjectName("consoleWindow");
-    resize(1300, 840);
     if (options_.dataDirectory.isEmpty())
         options_.dataDirectory = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
     const QDir folder(options_.dataDirectory);
@@ -103,6 +103,7 @@ ConsoleWindow::ConsoleWindow(ConsoleOptions options, QWidget* parent)
     statusBar()->addWidget(connectionLabel_, 1);
     statusBar()->addPermanentWidget(workers_);
     connect(connection_, &ConnectionService::stateChanged, this, &ConsoleWindow::connectionChanged);
+    connect(connection_, &ConnectionService::statusTextChanged, this, &ConsoleWindow::showConnectionStatus);
     connect(workers_, &QSpinBox::valueChanged, connection_, &ConnectionService::setWorkerCount);
 
     connect(submitPage_, &SubmitPage::submitted, this, &ConsoleWindow::openJob);
@@ -111,6 +112,9 @@ ConsoleWindow::ConsoleWindow(ConsoleOptions options, QWidget* parent)
     showPage(Datasets);
     connectionChanged();
     devices_->refresh();
+    // Roomy where the screen allows; on a laptop's 1280x800 or 1024x768 the whole window, status
+    // bar included, stays on the screen.
+    app::fitToScreen(*this, QSize(1300, 840));
     if (options_.connectAtStart) connection_->startEmbedded(folder.filePath("coordinator"), options_.localWorkers);
 }
 
@@ -167,7 +171,7 @@ void ConsoleWindow::openJob(const QString& jobId) {
     showPage(Training);
 }
 
-void ConsoleWindow::connectionChanged() {
+void ConsoleWindow::showConnectionStatus() {
     const ConnectionState state = connection_->state();
     const char* dot = state == ConnectionState::Connected    ? "#2e7d32"
                       : state == ConnectionState::Retrying   ? "#c62828"
@@ -175,7 +179,15 @@ void ConsoleWindow::connectionChanged() {
                                                              : "#757575";
     connectionLabel_->setText(QStringLiteral("<span style='color:%1'>●</span> %2")
                                   .arg(QLatin1String(dot), connection_->statusText().toHtmlEscaped()));
-    if (auto* client = connection_->client()) connectionLabel_->setToolTip(client->serverFingerprint());
+    // A long reason runs past the window's edge: the whole of it on hover.
+    auto* client = connection_->client();
+    connectionLabel_->setToolTip(state == ConnectionState::Connected && client ? client->serverFingerprint()
+                                                                               : connection_->statusText());
+}
+
+void ConsoleWindow::connectionChanged() {
+    const ConnectionState state = connection_->state();
+    showConnectionStatus();
     workers_->setVisible(connection_->isEmbedded());
     if (connection_->isEmbedded() && !workers_->hasFocus()) {
         QSignalBlocker block(workers_);

@@ -68,6 +68,7 @@ private:
     void buildMenus();
     void connectDialog();
     void connectionChanged();
+    void showConnectionStatus();
     void showAbout();
 
     ConsoleOptions options_;

@@ -14,17 +14,22 @@
 #include <QSpinBox>
 
 #include "DatasetLibrary.h"
+#include "ErrorText.h"
 
 namespace raven::console {
 
 namespace {
-QWidget* withBrowse(QLineEdit* edit, QPushButton* button) {
+// The field with its Browse button, and the form's label for them: the label's buddy is the field
+// itself (not the row), so that its mnemonic puts the cursor there.
+void addWithBrowse(QFormLayout* form, const QString& label, QLineEdit* edit, QPushButton* button) {
     auto* row = new QWidget;
     auto* l = new QHBoxLayout(row);
     l->setContentsMargins(0, 0, 0, 0);
     l->addWidget(edit);
     l->addWidget(button);
-    return row;
+    auto* caption = new QLabel(label);
+    caption->setBuddy(edit);
+    form->addRow(caption, row);
 }
 }  // namespace
 
@@ -40,12 +45,12 @@ ImportDialog::ImportDialog(DatasetLibrary& library, QWidget* parent) : QDialog(p
     source_ = new QLineEdit;
     source_->setObjectName("importSource");
     auto* browseSource = new QPushButton(tr("&Browse…"));
-    form->addRow(tr("&Files:"), withBrowse(source_, browseSource));
+    addWithBrowse(form, tr("Fil&es:"), source_, browseSource);
     labels_ = new QLineEdit;
     labels_->setObjectName("importLabels");
     labels_->setPlaceholderText(tr("y.npy: one class index per sample"));
     browseLabels_ = new QPushButton(tr("B&rowse…"));
-    form->addRow(tr("&Labels:"), withBrowse(labels_, browseLabels_));
+    addWithBrowse(form, tr("&Labels:"), labels_, browseLabels_);
     problem_ = new QLabel;
     problem_->setObjectName("importProblem");
     problem_->setWordWrap(true);
@@ -64,8 +69,8 @@ ImportDialog::ImportDialog(DatasetLibrary& library, QWidget* parent) : QDialog(p
     imageSize_->setRange(0, 1024);
     imageSize_->setSpecialValueText(tr("their own size"));
     imageSize_->setSuffix(tr(" px square"));
-    form->addRow(tr("&Resize images to:"), imageSize_);
-    rgb_ = new QCheckBox(tr("Keep &colour (3 channels)"));
+    form->addRow(tr("Resi&ze images to:"), imageSize_);
+    rgb_ = new QCheckBox(tr("Keep colo&ur (3 channels)"));
     form->addRow(QString(), rgb_);
     context_ = new QSpinBox;
     context_->setRange(2, 4096);
@@ -76,7 +81,7 @@ ImportDialog::ImportDialog(DatasetLibrary& library, QWidget* parent) : QDialog(p
     testFraction_->setRange(0.01, 0.9);
     testFraction_->setSingleStep(0.05);
     testFraction_->setValue(0.1);
-    form->addRow(tr("&Test share:"), testFraction_);
+    form->addRow(tr("Test s&hare:"), testFraction_);
     maxTrain_ = new QSpinBox;
     maxTrain_->setObjectName("importMaxTrain");
     maxTrain_->setRange(0, 100'000'000);
@@ -131,8 +136,11 @@ ImportDialog::ImportDialog(DatasetLibrary& library, QWidget* parent) : QDialog(p
     connect(&library_, &DatasetLibrary::importFailed, this, [this](const QString& message, const QString& hint) {
         setBusy(false);
         stage_->clear();
-        problem_->setText(hint.isEmpty() ? message : message + "\n" + hint);
+        problem_->setText(app::errorSentences(message, hint));
         problem_->show();
+        // The wrapped sentence needs more height than the dialog's minimum allows for (a window's
+        // minimum does not follow a label's height-for-width): grow to fit it rather than overlap.
+        adjustSize();
         source_->setFocus();
     });
     formatChanged();

@@ -8,6 +8,7 @@
 #include <QLineEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSignalBlocker>
 #include <QSpinBox>
 #include <QVBoxLayout>
@@ -20,6 +21,7 @@
 #include "JobsService.h"
 #include "LayerTableModel.h"
 #include "ModelDocument.h"
+#include "ScrollWheel.h"
 #include "requester/Credits.h"
 
 namespace raven::console {
@@ -227,13 +229,19 @@ SubmitPage::SubmitPage(DatasetLibrary& library, ModelDocument& document, JobsSer
     staleness_->addItems({tr("waits for the round before (staleness 0)"),
                           tr("starts at once, from weights one round old (staleness 1)")});
     localBox_ = new QWidget;
-    auto* localRow = new QHBoxLayout(localBox_);
-    localRow->setContentsMargins(0, 0, 0, 0);
+    // Two lines: on one, the row is wider than a 1280-pixel screen leaves the page.
+    auto* localLines = new QVBoxLayout(localBox_);
+    localLines->setContentsMargins(0, 0, 0, 0);
+    auto* localRow = new QHBoxLayout;
     localRow->addWidget(labelled(tr("l&anes"), lanes_));
     localRow->addWidget(labelled(tr("× &inner steps"), innerSteps_));
     localRow->addWidget(labelled(tr("of inne&r batch"), innerBatch_));
-    localRow->addWidget(labelled(tr("; ne&xt round"), staleness_));
     localRow->addStretch();
+    localLines->addLayout(localRow);
+    auto* roundRow = new QHBoxLayout;
+    roundRow->addWidget(labelled(tr("ne&xt round:"), staleness_));
+    roundRow->addStretch();
+    localLines->addLayout(roundRow);
     auto* modeRow = new QVBoxLayout;
     modeRow->addWidget(mode_, 0, Qt::AlignLeft);
     modeRow->addWidget(localBox_);
@@ -304,7 +312,17 @@ SubmitPage::SubmitPage(DatasetLibrary& library, ModelDocument& document, JobsSer
     status_->setObjectName("submitStatus");
     status_->setWordWrap(true);
 
-    auto* layout = new QVBoxLayout(this);
+    // The form scrolls where the screen is too short for it (a laptop's 800 pixels with the local
+    // steps' hint shown) rather than clipping its last rows.
+    auto* content = new QWidget;
+    auto* scroll = new QScrollArea;
+    scroll->setObjectName("submitScroll");
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setWidgetResizable(true);
+    auto* outer = new QVBoxLayout(this);
+    outer->setContentsMargins(0, 0, 0, 0);
+    outer->addWidget(scroll);
+    auto* layout = new QVBoxLayout(content);
     auto* title = new QLabel(tr("<h2>New training job</h2>"));
     layout->addWidget(title);
     layout->addLayout(form);
@@ -315,6 +333,8 @@ SubmitPage::SubmitPage(DatasetLibrary& library, ModelDocument& document, JobsSer
     layout->addLayout(actions);
     layout->addWidget(status_);
     layout->addStretch();
+    scroll->setWidget(content);
+    app::keepWheelForScrolling(*scroll);
 
     auto refillDatasets = [this] {
         const QString chosen = dataset_->currentData().toString();

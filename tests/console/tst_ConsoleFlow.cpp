@@ -6,7 +6,9 @@
 // evaluate it into a confusion matrix and open a cell's samples; then pause, resume and cancel a
 // second job, trained with local steps and staleness 1 chosen from the keyboard (and checked at the
 // coordinator), through the confirmation. With RAVEN_SCREENSHOT_DIR set, each page is saved as a PNG
-// there (docs/screenshots/console-*.png come from this run).
+// there (docs/screenshots/console-*.png come from this run). Also: the window fits 1280x800 and
+// 1024x768 screens on every page, and a remote coordinator that goes away and comes back is said
+// in the status bar (counting down to the next try, then "Connected again at ...").
 #include <QAbstractItemModelTester>
 #include <QApplication>
 #include <QCheckBox>
@@ -21,9 +23,12 @@
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QRadioButton>
 #include <QSortFilterProxyModel>
 #include <QSpinBox>
+#include <QStatusBar>
 #include <QTableView>
+#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
@@ -46,6 +51,8 @@
 #include "ModelDocument.h"
 #include "ResultsPage.h"
 #include "WatchPage.h"
+#include "WindowFit.h"
+#include "coordinator/Coordinator.h"
 #include "requester/Credits.h"
 
 using namespace raven::console;
@@ -94,6 +101,108 @@ private slots:
     // Numbers as the checks below spell them ("2,048"), whatever the machine's locale.
     void initTestCase() { QLocale::setDefault(QLocale(QLocale::English, QLocale::UnitedStates)); }
 
+    // On a laptop's screen (1280x800, 1024x768) the window opens whole, its status bar included, on
+    // every page: the size it takes there is not pushed back up by a page's minimum.
+    void fitsSmallScreens() {
+        QTemporaryDir dir;
+        ConsoleOptions options;
+        options.dataDirectory = dir.path();
+        ConsoleWindow window(options);
+        for (const QRect screen : {QRect(0, 0, 1280, 800), QRect(0, 0, 1024, 768)}) {
+            const QSize fitted = raven::app::fittedWindowSize(QSize(1300, 840), window.minimumSizeHint(), screen);
+            QVERIFY2(fitted.width() + raven::app::kWindowFrameAllowance.width() <= screen.width() &&
+                         fitted.height() + raven::app::kWindowFrameAllowance.height() <= screen.height(),
+                     qPrintable(QString("%1x%2 on %3x%4")
+                                    .arg(fitted.width())
+                                    .arg(fitted.height())
+                                    .arg(screen.width())
+                                    .arg(screen.height())));
+            window.resize(fitted);
+            window.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&window));
+            auto* status = child<QLabel>(&window, "connectionStatus");
+            for (int page = 0; page < ConsoleWindow::PageCount; ++page) {
+                window.showPage(ConsoleWindow::Page(page));
+                QApplication::processEvents();
+                QCOMPARE(window.size(), fitted);
+                QVERIFY(window.statusBar()->isVisible());
+                const QRect shown(status->mapTo(&window, QPoint(0, 0)), status->size());
+                QVERIFY2(window.rect().contains(shown), qPrintable(QString("page %1").arg(page)));
+            }
+            // The longest form: local steps, the next round at once, with its hint.
+            window.showPage(ConsoleWindow::NewJob);
+            child<QComboBox>(&window, "jobTrainingMode")->setCurrentIndex(1);
+            child<QComboBox>(&window, "jobStaleness")->setCurrentIndex(1);
+            QApplication::processEvents();
+            QCOMPARE(window.size(), fitted);
+            child<QComboBox>(&window, "jobTrainingMode")->setCurrentIndex(0);
+        }
+    }
+
+    // A remote coordinator, connected through File > Connect (Ctrl+K) from the keyboard, goes away:
+    // the status bar leads with what happens next and counts the seconds down; once it is back the
+    // console reconnects by itself and says so, with the time.
+    void remoteCoordinatorLostAndBackIsSaid() {
+        QTemporaryDir dir;
+        QTcpServer probe;
+        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+        const quint16 port = probe.serverPort();
+        probe.close();
+        auto start = [&] {
+            raven::coordinator::CoordinatorOptions o;
+            o.dataDir = dir.filePath("coordinator");
+            o.port = port;
+            auto c = std::make_unique<raven::coordinator::Coordinator>(o);
+            c->start();
+            return c;
+        };
+        auto coordinator = start();
+        const QString key = coordinator->addRequester("ana", 10 * raven::ledger::kMicroCreditsPerCredit);
+        ConsoleOptions options;
+        options.dataDirectory = dir.filePath("console");
+        ConsoleWindow window(options);
+        window.resize(raven::app::fittedWindowSize(QSize(1300, 840), window.minimumSizeHint(), QRect(0, 0, 1280, 800)));
+        window.show();
+        QVERIFY(QTest::qWaitForWindowActive(&window));
+        auto* status = child<QLabel>(&window, "connectionStatus");
+        auto fillIn = [&](QDialog* dialog) {
+            QApplication::setActiveWindow(dialog);
+            QVERIFY(QTest::qWaitForWindowActive(dialog));
+            QTest::keyClick(dialog, Qt::Key_R, Qt::AltModifier);  // "A &remote coordinator"
+            QTRY_VERIFY(child<QRadioButton>(dialog, "connectRemote")->isChecked());
+            QTest::keyClick(dialog, Qt::Key_A, Qt::AltModifier);  // "&Address:"
+            QTest::keyClicks(QApplication::focusWidget(), QStringLiteral("127.0.0.1:%1").arg(port));
+            QTest::keyClick(dialog, Qt::Key_K, Qt::AltModifier);  // "API &key:"
+            QTest::keyClicks(QApplication::focusWidget(), key);
+            QCOMPARE(child<QLineEdit>(dialog, "connectAddress")->text(), QStringLiteral("127.0.0.1:%1").arg(port));
+            QCOMPARE(child<QLineEdit>(dialog, "connectApiKey")->text(), key);
+            QTest::keyClick(QApplication::focusWidget(), Qt::Key_Return);
+        };
+        QTimer::singleShot(0, [&] {
+            QTRY_VERIFY(qobject_cast<QDialog*>(QApplication::activeModalWidget()));
+            auto* dialog = qobject_cast<QDialog*>(QApplication::activeModalWidget());
+            fillIn(dialog);
+            if (dialog->isVisible()) dialog->reject();  // a failed step: not left waiting for a person
+        });
+        QTest::keyClick(&window, Qt::Key_K, Qt::ControlModifier);
+        QTRY_COMPARE_WITH_TIMEOUT(window.connection().state(), ConnectionState::Connected, 20000);
+        QVERIFY2(status->text().contains("Connected to wss://127.0.0.1:"), qPrintable(status->text()));
+
+        coordinator.reset();
+        // The second try waits 2 s: seen counting down to 1 s.
+        QTRY_VERIFY_WITH_TIMEOUT(status->text().contains("Not connected; trying again in 2 s."), 20000);
+        QVERIFY2(status->text().contains("Cannot reach the coordinator at wss://127.0.0.1:"),
+                 qPrintable(status->text()));
+        QVERIFY(status->toolTip().contains("Not connected"));
+        QTRY_VERIFY_WITH_TIMEOUT(status->text().contains("Not connected; trying again in 1 s."), 1500);
+        coordinator = start();  // the same data: the same certificate
+        QTRY_VERIFY_WITH_TIMEOUT(status->text().contains("Connected again at"), 30000);
+        QCOMPARE(window.connection().state(), ConnectionState::Connected);
+        QVERIFY2(status->text().contains(QStringLiteral("wss://127.0.0.1:%1").arg(port)), qPrintable(status->text()));
+        maybeSave(window, "console-reconnected");
+        window.connection().disconnectFromCoordinator();
+    }
+
     void importBuildSubmitWatchDownloadEvaluate() {
         QTemporaryDir dir;
         ConsoleOptions options;
@@ -101,7 +210,8 @@ private slots:
         options.localWorkers = 1;
         options.connectAtStart = true;
         ConsoleWindow window(options);
-        window.resize(1360, 860);
+        // The size it opens at on a 1280x800 screen: the screenshots show what a laptop shows.
+        window.resize(raven::app::fittedWindowSize(QSize(1300, 840), window.minimumSizeHint(), QRect(0, 0, 1280, 800)));
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
         auto* jobList = child<QTableView>(&window, "jobList");
@@ -117,7 +227,12 @@ private slots:
         auto* dialog = window.findChild<ImportDialog*>("importDialog");
         QVERIFY(dialog && dialog->isVisible());
         // First a folder without IDX files: the problem is shown in the dialog, which stays open.
-        QTest::keyClicks(child<QLineEdit>(dialog, "importSource"), dir.path());
+        // The Files field by its label's mnemonic (Fil&es), as a person at the keyboard reaches it.
+        QApplication::setActiveWindow(dialog);
+        QVERIFY(QTest::qWaitForWindowActive(dialog));
+        QTest::keyClick(dialog, Qt::Key_E, Qt::AltModifier);
+        QCOMPARE(QApplication::focusWidget(), child<QLineEdit>(dialog, "importSource"));
+        QTest::keyClicks(QApplication::focusWidget(), dir.path());
         QTest::mouseClick(child<QPushButton>(dialog, "importStart"), Qt::LeftButton);
         auto* problem = child<QLabel>(dialog, "importProblem");
         QTRY_VERIFY_WITH_TIMEOUT(problem->isVisible(), 20000);

@@ -616,8 +616,8 @@ private slots:
         QCOMPARE(int(again.spend().size()), 1);
     }
 
-    // A coordinator that goes away is tried again until it is back; one that comes back with another
-    // certificate is refused, and the status says so with both fingerprints.
+    // A coordinator that goes away is tried again; one that comes back with another certificate is
+    // refused, and the status says so with both fingerprints.
     void lostCoordinatorIsRetriedAndAChangedCertificateRefused() {
         QTemporaryDir dir;
         QTcpServer probe;
@@ -646,19 +646,16 @@ private slots:
         coordinator.reset();
         QTRY_COMPARE_WITH_TIMEOUT(connection.state(), ConnectionState::Retrying, 20000);
         QCOMPARE(lost.count(), 1);
-        QVERIFY2(connection.statusText().contains("Trying again in"), qPrintable(connection.statusText()));
-        coordinator = start("a");  // the same data: the same certificate
-        QTRY_COMPARE_WITH_TIMEOUT(connected.count(), 2, 40000);
-        QCOMPARE(connection.state(), ConnectionState::Connected);
-
-        coordinator.reset();
+        QVERIFY2(connection.statusText().startsWith("Not connected; trying again in"),
+                 qPrintable(connection.statusText()));
+        // (Coming back by itself, as the window shows it: tst_ConsoleFlow's remoteCoordinatorLostAndBackIsSaid.)
         auto impostor = start("b");  // another certificate at the same address
         QVERIFY(impostor->fingerprint() != pinned);
         const QString tail = impostor->fingerprint().right(11);
         QTRY_VERIFY_WITH_TIMEOUT(connection.statusText().contains(tail), 40000);
         QVERIFY2(connection.statusText().contains(pinned.right(11)), qPrintable(connection.statusText()));
         QCOMPARE(connection.state(), ConnectionState::Retrying);
-        QCOMPARE(connected.count(), 2);
+        QCOMPARE(connected.count(), 1);
         connection.disconnectFromCoordinator();
     }
 

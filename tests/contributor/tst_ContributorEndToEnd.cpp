@@ -3,8 +3,10 @@
 // `raven-coordinator invite` prints, computes the units
 // of a real job on the CPU until the job is done, and its dashboard shows exactly the credits and
 // unit counts the coordinator's ledger holds. Then the coordinator goes away: the figures stay,
-// marked offline, with the next try shown. And the bad conditions: a changed certificate and a
-// revoked token stop the app with a sentence that says so (the state turns "error").
+// marked offline, with the next try shown, and the headline says "waiting: cannot reach the
+// coordinator ..., trying again by itself"; back at its address, the app reconnects and says so. And the bad
+// conditions: a changed certificate and a revoked token stop the app with a sentence that says so (the state turns
+// "error").
 #include <QCheckBox>
 #include <QLabel>
 #include <QLineEdit>
@@ -12,15 +14,16 @@
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTest>
+#include <QUrl>
 
 #include "ContributorApp.h"
 #include "ContributorWindow.h"
 #include "DashboardPage.h"
 #include "Invite.h"
+#include "QuietDesktop.h"
 #include "SetupDialog.h"
 #include "coordinator/CoordinatorTestKit.h"
 #include "protocol/KnownHosts.h"
-#include "QuietDesktop.h"
 
 using namespace raven;
 using namespace raven::contributor;
@@ -125,6 +128,7 @@ private slots:
         QVERIFY(window.findChild<QLabel*>("connectionState")->text().contains("connected to wss://"));
 
         // The coordinator goes away: the last figures stay, marked, with the next try.
+        const QString coordinatorAddress = d.coordinator->url().authority();
         d.coordinator.reset();
         QVERIFY(QTest::qWaitFor([&] { return app->ledger().connection() == LedgerStats::Connection::Offline; }, 15000));
         QVERIFY(app->credits().totals().known);
@@ -134,6 +138,20 @@ private slots:
         QVERIFY2(app->ledger().connectionSentence().contains("next try in"),
                  qPrintable(app->ledger().connectionSentence()));
         QTRY_VERIFY(window.findChild<QLabel*>("figuresAsOf")->text().contains("Offline"));
+        // The headline (the window's, the tray's tooltip and menu, --status) says so too, not
+        // "computing", and that it tries again by itself...
+        auto* headline = window.findChild<QLabel*>("statusLine");
+        QTRY_VERIFY_WITH_TIMEOUT(app->service().coordinatorUnreachable(), 15000);
+        QCOMPARE(app->service().stateName(), QStringLiteral("waiting"));
+        QCOMPARE(headline->text(), QStringLiteral("waiting: cannot reach the coordinator at %1; trying again by itself")
+                                       .arg(coordinatorAddress));
+        QVERIFY(window.findChild<QPushButton*>("pauseButton")->isEnabled());
+        // ...and it does: the coordinator back at the same address, the worker registers again.
+        d.options.port = quint16(QUrl("wss://" + coordinatorAddress).port());
+        d.start();
+        QTRY_VERIFY_WITH_TIMEOUT(headline->text().startsWith("computing — coordinator back at "), 40000);
+        QVERIFY(!app->service().coordinatorUnreachable());
+        QCOMPARE(app->service().stateName(), QStringLiteral("computing"));
 
         QSignalSpy done(app.get(), &ContributorApp::shutDownComplete);
         app->shutdown();

@@ -1,30 +1,36 @@
-// The contributor window driven like a person would (offscreen, real widgets): the status line says
-// why; Pause/Resume and Snooze change the state and the tray-less notice is shown once; the
-// settings refuse a bad value where it was typed and apply a good one at once; the devices list
-// lavapipe and the CPU by identity; the log filters; the setup takes an invite and pins it.
+// The contributor window driven like a person would (offscreen, real widgets): it fits a laptop's
+// screen on every tab; the status line says why; Pause/Resume and Snooze change the state and the
+// tray-less notice is shown once; the settings refuse a bad value where it was typed and apply a
+// good one at once; the devices list lavapipe and the CPU by identity; the log filters; the setup
+// takes an invite and pins it.
 #include <QAction>
+#include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListView>
 #include <QPushButton>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QWheelEvent>
 
 #include "ContributorActions.h"
 #include "ContributorApp.h"
 #include "ContributorWindow.h"
 #include "DevicesPage.h"
 #include "Invite.h"
+#include "QuietDesktop.h"
 #include "SettingsPage.h"
 #include "SetupDialog.h"
+#include "WindowFit.h"
 #include "protocol/KnownHosts.h"
-#include "QuietDesktop.h"
 
 using namespace raven::contributor;
 
@@ -45,13 +51,42 @@ class TestContributorGui : public QObject {
     int n_ = 0;
 
     std::unique_ptr<ContributorApp> makeApp() {
-        auto app = std::make_unique<ContributorApp>(dir_.filePath(QStringLiteral("gui-%1.ini").arg(++n_)), quietDesktop());
+        auto app =
+            std::make_unique<ContributorApp>(dir_.filePath(QStringLiteral("gui-%1.ini").arg(++n_)), quietDesktop());
         app->setStateDir(dir_.filePath(QStringLiteral("state-%1").arg(n_)));
         app->setAutostartDir(dir_.filePath(QStringLiteral("autostart-%1").arg(n_)));
         return app;
     }
 
 private slots:
+
+    // On a laptop's screen (1280x800, 1024x768) the window opens whole on every tab: the size it
+    // takes there is not pushed back up by a tab's minimum.
+    void fitsSmallScreens() {
+        auto app = makeApp();
+        ContributorWindow window(*app);
+        auto* tabs = window.findChild<QTabWidget*>("tabs");
+        for (const QRect screen : {QRect(0, 0, 1280, 800), QRect(0, 0, 1024, 768)}) {
+            const QSize fitted = raven::app::fittedWindowSize(QSize(980, 760), window.minimumSizeHint(), screen);
+            QVERIFY(fitted.width() + raven::app::kWindowFrameAllowance.width() <= screen.width());
+            QVERIFY(fitted.height() + raven::app::kWindowFrameAllowance.height() <= screen.height());
+            window.resize(fitted);
+            window.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&window));
+            for (int tab = 0; tab < tabs->count(); ++tab) {
+                tabs->setCurrentIndex(tab);
+                QApplication::processEvents();
+                QCOMPARE(window.size(), fitted);
+                QVERIFY(window.rect().contains(QRect(tabs->mapTo(&window, QPoint(0, 0)), tabs->size())));
+            }
+        }
+        // Preferred where the screen has room; the screen less the frame where it has not.
+        QCOMPARE(raven::app::fittedWindowSize(QSize(980, 760), QSize(400, 300), QRect(0, 0, 1920, 1080)),
+                 QSize(980, 760));
+        QCOMPARE(raven::app::fittedWindowSize(QSize(980, 760), QSize(400, 300), QRect(0, 0, 1024, 768)),
+                 QSize(980, 768 - raven::app::kWindowFrameAllowance.height()));
+    }
+
     void statusPauseResumeSnooze() {
         auto app = makeApp();
         app->start(100000);
@@ -158,6 +193,36 @@ private slots:
         app->shutdown();
         QVERIFY(done.wait(40000));
         QVERIFY(!app->service().workerRunning());
+    }
+
+    // The wheel over the settings scrolls the page; it changes a setting only once its editor has
+    // the focus (a GPU cap passing under the pointer stays what it was).
+    void wheelScrollsTheSettingsNotTheValues() {
+        auto app = makeApp();
+        ContributorWindow window(*app);
+        window.resize(980, 520);  // shorter than the settings: the page scrolls
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        window.showTab(window.findChild<SettingsPage*>());
+        auto* scroll = window.findChild<QScrollArea*>("settingsScroll");
+        auto* cap = window.findChild<QSpinBox*>(SettingsPage::editorName(ConfigKey::GpuCapPercent));
+        QVERIFY(scroll && cap);
+        QTRY_VERIFY(scroll->verticalScrollBar()->maximum() > 0);
+        const int before = app->config().get(ConfigKey::GpuCapPercent).toInt();
+        auto wheelDown = [&] {
+            const QPointF at(cap->width() / 2.0, cap->height() / 2.0);
+            QWheelEvent down(at, cap->mapToGlobal(at), QPoint(), QPoint(0, -120), Qt::NoButton, Qt::NoModifier,
+                             Qt::NoScrollPhase, false);
+            QApplication::sendEvent(cap, &down);
+        };
+        wheelDown();
+        QCOMPARE(app->config().get(ConfigKey::GpuCapPercent).toInt(), before);
+        QVERIFY(scroll->verticalScrollBar()->value() > 0);
+        QVERIFY(!cap->hasFocus());
+        cap->setFocus();
+        QTRY_VERIFY(cap->hasFocus());
+        wheelDown();
+        QCOMPARE(app->config().get(ConfigKey::GpuCapPercent).toInt(), before - 1);
     }
 
     void devicesByIdentity() {
