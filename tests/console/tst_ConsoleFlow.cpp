@@ -28,7 +28,6 @@
 #include <QSpinBox>
 #include <QStatusBar>
 #include <QTableView>
-#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
@@ -39,6 +38,7 @@
 #include "ConfusionMatrixModel.h"
 #include "ConnectionService.h"
 #include "ConsoleWindow.h"
+#include "CoordinatorAtFixedPort.h"
 #include "DatasetLibrary.h"
 #include "ImportDialog.h"
 #include "JobContributorsModel.h"
@@ -144,18 +144,10 @@ private slots:
     // console reconnects by itself and says so, with the time.
     void remoteCoordinatorLostAndBackIsSaid() {
         QTemporaryDir dir;
-        QTcpServer probe;
-        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
-        const quint16 port = probe.serverPort();
-        probe.close();
-        auto start = [&] {
-            raven::coordinator::CoordinatorOptions o;
-            o.dataDir = dir.filePath("coordinator");
-            o.port = port;
-            auto c = std::make_unique<raven::coordinator::Coordinator>(o);
-            c->start();
-            return c;
-        };
+        const CoordinatorAtFixedPort at;
+        QVERIFY(at.port != 0);
+        const quint16 port = at.port;
+        auto start = [&] { return at.start(dir.filePath("coordinator")); };
         auto coordinator = start();
         const QString key = coordinator->addRequester("ana", 10 * raven::ledger::kMicroCreditsPerCredit);
         ConsoleOptions options;

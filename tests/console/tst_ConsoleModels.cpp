@@ -18,8 +18,6 @@
 #include <QTest>
 #include <QTimer>
 
-#include <QTcpServer>
-
 #include <cmath>
 #include <random>
 #include <span>
@@ -27,6 +25,7 @@
 #include "ConfigDiffModel.h"
 #include "ConfusionMatrixModel.h"
 #include "ConnectionService.h"
+#include "CoordinatorAtFixedPort.h"
 #include "CostEstimate.h"
 #include "DatasetLibrary.h"
 #include "DatasetListModel.h"
@@ -620,18 +619,9 @@ private slots:
     // refused, and the status says so with both fingerprints.
     void lostCoordinatorIsRetriedAndAChangedCertificateRefused() {
         QTemporaryDir dir;
-        QTcpServer probe;
-        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
-        const quint16 port = probe.serverPort();
-        probe.close();
-        auto start = [&](const QString& data) {
-            raven::coordinator::CoordinatorOptions o;
-            o.dataDir = dir.filePath(data);
-            o.port = port;
-            auto c = std::make_unique<raven::coordinator::Coordinator>(o);
-            c->start();
-            return c;
-        };
+        const CoordinatorAtFixedPort at;
+        QVERIFY(at.port != 0);
+        auto start = [&](const QString& data) { return at.start(dir.filePath(data)); };
         auto coordinator = start("a");
         const QString key = coordinator->addRequester("ana", 10 * raven::ledger::kMicroCreditsPerCredit);
         const QString pinned = coordinator->fingerprint();
@@ -674,19 +664,10 @@ private slots:
         const int total = int(distinct.size());
         QCOMPARE(total, 128 + 16);
 
-        QTcpServer probe;
-        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
-        const quint16 port = probe.serverPort();
-        probe.close();
+        const CoordinatorAtFixedPort at;
+        QVERIFY(at.port != 0);
         const QString coordinatorDir = dir.filePath("coordinator");
-        auto start = [&] {
-            raven::coordinator::CoordinatorOptions o;
-            o.dataDir = coordinatorDir;
-            o.port = port;
-            auto c = std::make_unique<raven::coordinator::Coordinator>(o);
-            c->start();
-            return c;
-        };
+        auto start = [&] { return at.start(coordinatorDir); };
         auto coordinator = start();
         const QString key = coordinator->addRequester("ana", 10 * raven::ledger::kMicroCreditsPerCredit);
         ConnectionService connection;
