@@ -11,6 +11,13 @@
 #include <algorithm>
 #include <cstdio>
 
+#if defined(Q_OS_LINUX)
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <csignal>
+#endif
+
 #include "base/Error.h"
 
 namespace raven::requester {
@@ -122,6 +129,17 @@ void LocalCluster::startWorker(int index) {
     // The workers' unit lines would drown the progress bar; their messages are kept in a log.
     process->setStandardOutputFile(QDir(options_.directory).filePath(name + ".log"));
     process->setStandardErrorFile(QDir(options_.directory).filePath(name + ".log"), QIODevice::Append);
+#if defined(Q_OS_LINUX)
+    // The workers end with this process however it ends (killed, crashed): left running, they retried
+    // a coordinator gone for good and kept their cache folders locked, so the console's next start
+    // had no local workers. SIGTERM, as stop() sends: they hand back what they hold. The signal comes
+    // when the forking thread ends, which is this program's main thread (the console's, raven train's).
+    const pid_t parent = ::getpid();
+    process->setChildProcessModifier([parent] {
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (::getppid() != parent) ::_exit(0);  // the parent died before the line above
+    });
+#endif
     process->start();
     RAVEN_CHECK(process->waitForStarted(10000),
                 "cannot start " + program.toStdString() + ": " + process->errorString().toStdString(),

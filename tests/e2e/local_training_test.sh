@@ -47,4 +47,25 @@ grep -q "completed at step 14 of 14" "$work/lm.txt" || fail "the character model
 lm=$(sed -n 's/^final test accuracy \([0-9.]*\)%.*/\1/p' "$work/lm.txt")
 echo "character model through a coordinator: next-character accuracy $lm%"
 awk -v a="$lm" 'BEGIN { exit !(a >= 5 && a < 100) }' || fail "next-character accuracy $lm% after one epoch (expected 5-100%)"
+# The local workers end with the program that started them, however it ends: killed, they would
+# retry a coordinator gone for good and keep their cache folders locked.
+(cd "$work" && exec "$raven" train --workers 2 --model "$src/examples/mlp.json" --data "$work/fm" --epochs 50 \
+    >"$work/killed.txt" 2>&1) &
+trainer=$!
+workers=""
+for _ in $(seq 300); do
+    workers=$(pgrep -P "$trainer" -x raven-worker | xargs) || true
+    [ "$(wc -w <<<"$workers")" = 2 ] && break
+    sleep 0.1
+done
+[ "$(wc -w <<<"$workers")" = 2 ] || fail "raven train --workers 2 started no workers: $(tail -3 "$work/killed.txt")"
+kill -KILL "$trainer"
+wait "$trainer" 2>/dev/null || true
+for _ in $(seq 100); do
+    alive=$(for w in $workers; do if kill -0 "$w" 2>/dev/null; then echo "$w"; fi; done | xargs)
+    [ -z "$alive" ] && break
+    sleep 0.1
+done
+[ -z "$alive" ] || { kill -KILL $alive; fail "raven-worker $alive outlived the killed raven train"; }
+echo "local workers ended with their killed parent"
 echo PASS
