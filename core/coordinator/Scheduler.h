@@ -9,15 +9,16 @@
 // - How many: a speed-proportional share of the units waiting now, round(waiting * mine / total)
 //   where mine and total are the measured GFLOP/s of this worker and of every connected worker (a
 //   worker that reported none counts as 1), at least 1, at most the request's max_units and what
-//   its max_concurrent_leases leaves (units whose results it has handed in are no longer held). A fast worker takes
-//   more of a step; a slow one a little.
+//   its max_concurrent_leases leaves (units whose results it has handed in are no longer held). A
+//   fast worker takes more of a step; a slow one a little.
 // - Which units: a step's units in order, except that each worker keeps its place (the unit's
 //   position in its step's cut): a worker that computed the unit at place p of step V is offered
 //   place p of step V+1 first, then places nobody has held, and only then the places of other
-//   workers; a unit leased in this step that is waiting again (its lease expired, was handed back or its
-//   result refused) is late and goes before places nobody held. The prefetch hints (PrefetchHints.h) name the next
-//   step's unit at the same place, so that a worker's hinted shards are the ones it will compute, with any number of
-//   workers. A place goes to whoever leases it last; nothing waits for a worker that is gone (its places are taken).
+//   workers; a unit leased in this step that is waiting again (its lease expired, was handed back or
+//   its result refused) is late and goes before places nobody held. The prefetch hints
+//   (PrefetchHints.h) name the next step's unit at the same place, so that a worker's hinted shards
+//   are the ones it will compute, with any number of workers. A place goes to whoever leases it
+//   last; nothing waits for a worker that is gone (its places are taken).
 // - Stragglers: a worker that gets nothing and holds nothing while a job's step still waits for
 //   leased units gets a speculative lease on the oldest of them that has been out for longer than
 //   the caller's threshold (a few typical unit times), once per unit: whichever result
