@@ -1,6 +1,7 @@
 #include "ContributionModels.h"
 
 #include "ContributionService.h"
+#include "CreditsText.h"
 #include "LedgerStats.h"
 
 namespace raven::contributor {
@@ -24,7 +25,7 @@ CreditsModel::CreditsModel(LedgerStats& stats, QObject* parent) : QAbstractTable
 }
 
 QString CreditsModel::creditsText(qint64 microCredits) {
-    return QStringLiteral("%1 credits").arg(QString::number(microCredits / 1e6, 'f', 6));
+    return QObject::tr("%1 credits").arg(app::creditsAmount(microCredits));
 }
 
 QString CreditsModel::flopsText(double flops) {

@@ -29,6 +29,7 @@ public:
     ConfusionMatrixModel* confusion() const { return confusion_; }
 
 private:
+    void showJob();  // jobId_ and datasetPath_, nothing evaluated yet
     void showEvaluation(const Evaluation& e);
     void openCell(const QModelIndex& cell);
 
