@@ -13,8 +13,8 @@
 
 namespace raven::app {
 
-// Grouped even where the locale is "C" (whose numbers omit grouping by default): a balance of
-// "1000000" is read as ten thousand as often as a million.
+// Grouped even where the locale is "C" (whose numbers omit grouping by default, with "," as its
+// separator): seven digits in a row have to be counted, "1,000,000" does not.
 QString creditsAmount(qint64 microCredits, const QLocale& locale = QLocale());
 
 }  // namespace raven::app

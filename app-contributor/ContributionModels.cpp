@@ -87,7 +87,7 @@ QVariant CreditsModel::data(const QModelIndex& index, int role) const {
         case WorkUnits:
             return r.units;
         case Credits:
-            return QString::number(r.microCredits / 1e6, 'f', 6);
+            return app::creditsAmount(r.microCredits);
     }
     return {};
 }
@@ -141,7 +141,7 @@ QVariant RecentUnitsModel::data(const QModelIndex& index, int role) const {
         case SamplesPerSecond:
             return r.seconds > 0 ? QString::number(r.samples / r.seconds, 'f', 0) : QStringLiteral("-");
         case Credits:
-            return QString::number(r.microCredits / 1e6, 'f', 6);
+            return app::creditsAmount(r.microCredits);
     }
     return {};
 }
