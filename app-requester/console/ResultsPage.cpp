@@ -81,11 +81,17 @@ ResultsPage::ResultsPage(ResultsService& results, DatasetLibrary& library, QWidg
     split->addWidget(top);
     split->addWidget(cell);
     split->setStretchFactor(0, 3);
+    evaluated_ = split;
+    hint_ = new QLabel;
+    hint_->setObjectName("resultsHint");
+    hint_->setWordWrap(true);
+    hint_->setAlignment(Qt::AlignTop | Qt::AlignLeft);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(header_);
     layout->addLayout(buttons);
     layout->addWidget(status_);
     layout->addWidget(split, 1);
+    layout->addWidget(hint_, 1);
 
     connect(download_, &QPushButton::clicked, this, [this] {
         if (jobId_.isEmpty()) return;
@@ -166,19 +172,22 @@ void ResultsPage::setJob(const QString& jobId, const QString& datasetPath) {
 void ResultsPage::showJob() {
     checkpoint_.clear();
     confusion_->setEvaluation({});
+    summary_->clear();
     // The place of the results says what will fill it and how, rather than stay blank.
     if (jobId_.isEmpty())
-        summary_->setText(
+        hint_->setText(
             tr("A job's test accuracy, each class's precision and recall, and its confusion matrix "
                "appear here. Open a job on the Jobs page (Ctrl+4: Enter, a double click or Watch), "
                "or submit one on the New job page (Ctrl+3)."));
     else if (datasetPath_.isEmpty())
-        summary_->clear();  // the status line says why only the download is possible
+        hint_->clear();  // the status line says why only the download is possible
     else
-        summary_->setText(
+        hint_->setText(
             tr("Download the latest checkpoint, then evaluate it on the test split: the test "
                "accuracy, each class's precision and recall, and the confusion matrix appear "
                "here."));
+    hint_->setVisible(!hint_->text().isEmpty());
+    evaluated_->setVisible(hint_->text().isEmpty());
     cellSamples_->clear();
     cellTitle_->clear();
     status_->clear();
@@ -201,6 +210,8 @@ void ResultsPage::showEvaluation(const Evaluation& e) {
     evaluate_->setEnabled(true);
     status_->clear();
     confusion_->setEvaluation(e);
+    hint_->hide();
+    evaluated_->show();
     QString perClass;
     for (int c = 0; c < e.classes.size(); ++c)
         perClass += tr("<tr><td>%1</td><td align=right>%2%</td><td align=right>%3%</td></tr>")

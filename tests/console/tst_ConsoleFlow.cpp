@@ -236,10 +236,10 @@ private slots:
         QVERIFY(!jobList->isVisible());
         QVERIFY2(jobsHint->text().contains("New job page (Ctrl+3)"), qPrintable(jobsHint->text()));
         goTo(window, 6);
-        auto* resultsSummary = child<QLabel>(&window, "resultsSummary");
-        QVERIFY(resultsSummary->isVisible());
-        QVERIFY2(resultsSummary->text().contains("Open a job on the Jobs page (Ctrl+4"),
-                 qPrintable(resultsSummary->text()));
+        auto* resultsHint = child<QLabel>(&window, "resultsHint");
+        QVERIFY(resultsHint->isVisible());
+        QVERIFY(!child<QTableView>(&window, "confusionMatrix")->isVisible());
+        QVERIFY2(resultsHint->text().contains("Open a job on the Jobs page (Ctrl+4"), qPrintable(resultsHint->text()));
 
         // --- Datasets: import a Fashion-MNIST subset through the dialog, in the background.
         goTo(window, 1);
@@ -411,8 +411,8 @@ private slots:
 
         // --- Results: download the checkpoint, evaluate it, open a cell of the confusion matrix.
         goTo(window, 6);
-        QVERIFY2(resultsSummary->text().startsWith("Download the latest checkpoint, then evaluate it"),
-                 qPrintable(resultsSummary->text()));
+        QVERIFY2(resultsHint->text().startsWith("Download the latest checkpoint, then evaluate it"),
+                 qPrintable(resultsHint->text()));
         QTest::mouseClick(child<QPushButton>(&window, "downloadCheckpoint"), Qt::LeftButton);
         QTRY_VERIFY_WITH_TIMEOUT(!window.resultsPage()->checkpointPath().isEmpty(), 30000);
         QVERIFY(QFileInfo(window.resultsPage()->checkpointPath()).size() > 235146 * 4);
@@ -422,6 +422,8 @@ private slots:
         auto* matrix = child<QTableView>(&window, "confusionMatrix");
         QAbstractItemModelTester matrixTester(matrix->model(), QAbstractItemModelTester::FailureReportingMode::QtTest);
         QTRY_VERIFY_WITH_TIMEOUT(matrix->model()->rowCount() == 10, 60000);
+        QVERIFY(matrix->isVisible());
+        QVERIFY(!resultsHint->isVisible());
         QVERIFY2(child<QLabel>(&window, "resultsSummary")->text().contains("on 500 samples"),
                  qPrintable(child<QLabel>(&window, "resultsSummary")->text()));
         // The biggest mistake: open it.
