@@ -1,6 +1,7 @@
 #include "ContributionModels.h"
 
 #include "ContributionService.h"
+#include "CreditsText.h"
 #include "LedgerStats.h"
 
 namespace raven::contributor {
@@ -24,7 +25,7 @@ CreditsModel::CreditsModel(LedgerStats& stats, QObject* parent) : QAbstractTable
 }
 
 QString CreditsModel::creditsText(qint64 microCredits) {
-    return QStringLiteral("%1 credits").arg(QString::number(microCredits / 1e6, 'f', 6));
+    return QObject::tr("%1 credits").arg(app::creditsAmount(microCredits));
 }
 
 QString CreditsModel::flopsText(double flops) {
@@ -86,7 +87,7 @@ QVariant CreditsModel::data(const QModelIndex& index, int role) const {
         case WorkUnits:
             return r.units;
         case Credits:
-            return QString::number(r.microCredits / 1e6, 'f', 6);
+            return app::creditsAmount(r.microCredits);
     }
     return {};
 }
@@ -140,7 +141,7 @@ QVariant RecentUnitsModel::data(const QModelIndex& index, int role) const {
         case SamplesPerSecond:
             return r.seconds > 0 ? QString::number(r.samples / r.seconds, 'f', 0) : QStringLiteral("-");
         case Credits:
-            return QString::number(r.microCredits / 1e6, 'f', 6);
+            return app::creditsAmount(r.microCredits);
     }
     return {};
 }

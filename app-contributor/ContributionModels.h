@@ -47,7 +47,7 @@ public:
     QDate day(int row) const { return days_.at(static_cast<std::size_t>(row)).day; }
     double credits(int row) const { return days_.at(static_cast<std::size_t>(row)).microCredits / 1e6; }
 
-    static QString creditsText(qint64 microCredits);  // "12.345678 credits"
+    static QString creditsText(qint64 microCredits);  // "1,012.3456 credits": CreditsText.h
     static QString flopsText(double flops);           // "3.2 TFLOP"
 
 signals:

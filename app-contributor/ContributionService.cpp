@@ -89,8 +89,18 @@ void ContributionService::clearProblem() {
 
 QString ContributionService::stateName() const {
     if (!problem_.isEmpty()) return QStringLiteral("error");
-    if (decision_.computing() && coordinatorUnreachable() && currentUnit_.isEmpty()) return QStringLiteral("waiting");
+    // Allowed to compute but with no unit in hand (connecting, the coordinator out of reach or out
+    // of work): the tray shows the clock, not the play sign of work that does not run.
+    if (decision_.computing() && !unitInHand()) return QStringLiteral("waiting");
     return ComputePolicy::stateName(decision_.state);
+}
+
+bool ContributionService::unitInHand() const {
+    if (!currentUnit_.isEmpty()) return true;
+    // Between two units of a job (which stays named) for up to 5 s, so that the state does not
+    // blink with each unit; a worker quiet for longer has none in hand.
+    return worker_ && worker_->isRegistered() && !currentJob_.isEmpty() && idleSince_.isValid() &&
+           idleSince_.elapsed() < 5000;
 }
 
 bool ContributionService::coordinatorUnreachable() const {
@@ -104,32 +114,29 @@ QString ContributionService::statusSentence() const {
     if (!decision_.computing()) return decision_.reason;
     const QString onCpu = (lostDevice_.isEmpty() ? QString() : QStringLiteral(" — on the CPU: the GPU was lost")) +
                           (diskProblem_.isEmpty() ? QString() : QStringLiteral(" — disk full"));
-    // Allowed to compute; say what that amounts to right now.
-    if (coordinatorUnreachable()) {
-        const QString where = QUrl(config_.get(ConfigKey::CoordinatorUrl).toString()).authority();
-        if (!currentUnit_.isEmpty())
+    // Allowed to compute; say what that amounts to right now, in the words of stateName(): computing
+    // with a unit in hand, else waiting.
+    const QString where = QUrl(config_.get(ConfigKey::CoordinatorUrl).toString()).authority();
+    if (unitInHand()) {
+        if (coordinatorUnreachable())
             return decision_.reason +
                    QStringLiteral(" — job %1; cannot reach the coordinator at %2, trying again by itself")
                        .arg(currentJob_, where) +
                    onCpu;
-        return QStringLiteral("waiting: cannot reach the coordinator at %1; trying again by itself").arg(where) + onCpu;
-    }
-    if (!worker_ || !worker_->isRegistered())
-        return decision_.reason + QStringLiteral(" — connecting to the coordinator") + onCpu;
-    // The job stays named between its units; a worker quiet for 5 s has none in hand.
-    const bool working = !currentUnit_.isEmpty() || (idleSince_.isValid() && idleSince_.elapsed() < 5000);
-    if (working && !currentJob_.isEmpty())
         return decision_.reason + QStringLiteral(" — job %1").arg(currentJob_) + onCpu;
+    }
+    if (coordinatorUnreachable())
+        return QStringLiteral("waiting: cannot reach the coordinator at %1; trying again by itself").arg(where) + onCpu;
+    if (!worker_ || !worker_->isRegistered()) return QStringLiteral("waiting: connecting to the coordinator") + onCpu;
     // A unit handed back under the memory cap in the last minute says why nothing computes.
     if (!lastRefusal_.isEmpty() && refusedSince_.isValid() && refusedSince_.elapsed() < 60000)
-        return decision_.reason + QStringLiteral(" — ") + lastRefusal_ + onCpu;
+        return QStringLiteral("waiting: ") + lastRefusal_ + onCpu;
     // For a minute after a lost connection came back, the status says so.
     if (reconnectedAt_.isValid() && reconnectedAt_.secsTo(QDateTime::currentDateTime()) < 60)
-        return decision_.reason +
-               QStringLiteral(" — coordinator back at %1; no work right now")
+        return QStringLiteral("waiting: coordinator back at %1; no work right now")
                    .arg(reconnectedAt_.toString(QStringLiteral("HH:mm:ss"))) +
                onCpu;
-    return decision_.reason + QStringLiteral(" — no work from the coordinator right now") + onCpu;
+    return QStringLiteral("waiting: no work from the coordinator right now") + onCpu;
 }
 
 double ContributionService::busyShare() const {

@@ -64,6 +64,9 @@ public:
     // itself; false again once it is registered. Until then nothing computes, so the app says
     // "waiting" rather than "computing" (a unit already on the compute thread aside).
     bool coordinatorUnreachable() const;
+    // A work unit computing now, or one finished less than 5 s ago with the connection up: the
+    // "computing" state. Without one, a service allowed to compute is "waiting".
+    bool unitInHand() const;
     // When the worker got through again after being unreachable; invalid if it never lost it.
     QDateTime reconnectedAt() const { return reconnectedAt_; }
     // The last refusal or failure that needs the person (bad token, changed certificate); empty: none.

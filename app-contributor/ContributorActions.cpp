@@ -36,7 +36,8 @@ ContributorActions::ContributorActions(ContributionService& service, QWidget* pa
     dashboard = make(tr("&Dashboard"), "dashboardAction");
     dashboard->setShortcut(QKeySequence(tr("Ctrl+1")));
     settings = make(tr("&Settings"), "settingsAction");
-    settings->setShortcut(QKeySequence(tr("Ctrl+,")));
+    // Ctrl+2 between the dashboard (Ctrl+1) and the devices (Ctrl+3); Ctrl+, as desktops have it for settings.
+    settings->setShortcuts({QKeySequence(tr("Ctrl+2")), QKeySequence(tr("Ctrl+,"))});
     setup = make(tr("Set up &coordinator…"), "setupAction");
     quit = make(tr("&Quit (hand back work)"), "quitAction");
     quit->setShortcut(QKeySequence::Quit);

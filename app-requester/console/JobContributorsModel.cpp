@@ -3,6 +3,7 @@
 #include <QDateTime>
 #include <QLocale>
 
+#include "CreditsText.h"
 #include "JobWatcher.h"
 #include "requester/Credits.h"
 
@@ -89,7 +90,7 @@ QVariant JobContributorsModel::data(const QModelIndex& index, int role) const {
         case Share:
             return locale.toString(100.0 * share, 'f', 1) + QStringLiteral(" %");
         case Credits:
-            return requester::formatCredits(c.micro_credits());
+            return app::creditsAmount(c.micro_credits(), locale);
         case Rejected:
             return locale.toString(qulonglong(c.results_rejected()));
         default:
@@ -128,7 +129,7 @@ QString JobContributorsModel::summary() const {
         rows_.contributors_size() == 1 ? tr("1 contributor") : tr("%1 contributors").arg(rows_.contributors_size());
     return tr("%1 computed %2 work units (%3 samples) and earned %4 credits.")
         .arg(who, locale.toString(qulonglong(units)), locale.toString(qulonglong(samples)),
-             requester::formatCredits(credits));
+             app::creditsAmount(credits));
 }
 
 }  // namespace raven::console

@@ -1,5 +1,6 @@
 #include "JobListModel.h"
 
+#include "CreditsText.h"
 #include "JobsService.h"
 #include "requester/Credits.h"
 
@@ -52,8 +53,7 @@ QVariant JobListModel::data(const QModelIndex& index, int role) const {
                                     : tr("%1 steps").arg(j->step());
         case Spent:
             return tr("%1 of %2 credits")
-                .arg(requester::formatCredits(j->spent_micro_credits()),
-                     requester::formatCredits(j->budget_micro_credits()));
+                .arg(app::creditsAmount(j->spent_micro_credits()), app::creditsAmount(j->budget_micro_credits()));
         default:
             return {};
     }

@@ -2,6 +2,7 @@
 
 #include <QObject>
 
+#include "CreditsText.h"
 #include "base/Error.h"
 #include "data/Manifest.h"
 #include "requester/Credits.h"
@@ -139,7 +140,7 @@ SettingsProblems checkSettings(const JobSettings& s, const data::Manifest& datas
         p.budget = QObject::tr(
                        "The budget is more than your balance of %1 credits: lower it, or ask the "
                        "coordinator's operator for a deposit.")
-                       .arg(requester::formatCredits(balance));
+                       .arg(app::creditsAmount(balance));
     try {
         optimizerConfig(s);
     } catch (const Error& e) {

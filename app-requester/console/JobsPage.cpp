@@ -38,10 +38,18 @@ JobsPage::JobsPage(JobsService& jobs, QWidget* parent) : QWidget(parent), jobs_(
     auto* buttons = new QHBoxLayout;
     for (auto* b : {watch_, pause_, resume_, cancel_}) buttons->addWidget(b);
     buttons->addWidget(problem_, 1);
+    emptyHint_ = new QLabel(
+        tr("No jobs yet. Jobs you submit on the New job page (Ctrl+3) appear here with their state, progress "
+           "and spend, the ones submitted with <tt>raven submit</tt> under your key too. The list comes from "
+           "the coordinator you are connected to (File › Connect to a coordinator, Ctrl+K)."));
+    emptyHint_->setObjectName("jobsEmptyHint");
+    emptyHint_->setWordWrap(true);
+    emptyHint_->setAlignment(Qt::AlignTop | Qt::AlignLeft);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(new QLabel(tr("<h2>Your jobs</h2>")));
     layout->addLayout(buttons);
     layout->addWidget(table_, 1);
+    layout->addWidget(emptyHint_, 1);
 
     connect(watch_, &QPushButton::clicked, this, [this] {
         if (!currentJob().isEmpty()) emit openJob(currentJob());
@@ -55,7 +63,11 @@ JobsPage::JobsPage(JobsService& jobs, QWidget* parent) : QWidget(parent), jobs_(
     connect(model_, &QAbstractItemModel::dataChanged, this, &JobsPage::updateButtons);
     connect(model_, &QAbstractItemModel::modelReset, this, &JobsPage::updateButtons);
     connect(&jobs_, &JobsService::controlFailed, problem_, &QLabel::setText);
+    for (auto rowsChanged : {&QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved})
+        connect(model_, rowsChanged, this, &JobsPage::showHintWhenEmpty);
+    connect(model_, &QAbstractItemModel::modelReset, this, &JobsPage::showHintWhenEmpty);
     updateButtons();
+    showHintWhenEmpty();
 }
 
 QString JobsPage::currentJob() const {
@@ -76,6 +88,12 @@ void JobsPage::updateButtons() {
     pause_->setEnabled(row.data(JobListModel::CanPauseRole).toBool());
     resume_->setEnabled(row.data(JobListModel::CanResumeRole).toBool());
     cancel_->setEnabled(row.data(JobListModel::CanCancelRole).toBool());
+}
+
+void JobsPage::showHintWhenEmpty() {
+    const bool empty = model_->rowCount() == 0;
+    table_->setVisible(!empty);
+    emptyHint_->setVisible(empty);
 }
 
 void JobsPage::act(int action) {

@@ -25,6 +25,7 @@ signals:
 
 private:
     void updateButtons();
+    void showHintWhenEmpty();
     void act(int action);
 
     JobsService& jobs_;
@@ -35,6 +36,7 @@ private:
     QPushButton* resume_;
     QPushButton* cancel_;
     QLabel* problem_;
+    QLabel* emptyHint_;  // in the table's place while there is no job to list
 };
 
 }  // namespace raven::console

@@ -24,7 +24,7 @@ namespace raven::console {
 
 ResultsPage::ResultsPage(ResultsService& results, DatasetLibrary& library, QWidget* parent)
     : QWidget(parent), results_(results), library_(library) {
-    header_ = new QLabel(tr("Open a job on the Jobs page to see its results."));
+    header_ = new QLabel;
     header_->setObjectName("resultsHeader");
     download_ = new QPushButton(tr("&Download the latest checkpoint"));
     download_->setObjectName("downloadCheckpoint");
@@ -81,11 +81,17 @@ ResultsPage::ResultsPage(ResultsService& results, DatasetLibrary& library, QWidg
     split->addWidget(top);
     split->addWidget(cell);
     split->setStretchFactor(0, 3);
+    evaluated_ = split;
+    hint_ = new QLabel;
+    hint_->setObjectName("resultsHint");
+    hint_->setWordWrap(true);
+    hint_->setAlignment(Qt::AlignTop | Qt::AlignLeft);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(header_);
     layout->addLayout(buttons);
     layout->addWidget(status_);
     layout->addWidget(split, 1);
+    layout->addWidget(hint_, 1);
 
     connect(download_, &QPushButton::clicked, this, [this] {
         if (jobId_.isEmpty()) return;
@@ -153,25 +159,43 @@ ResultsPage::ResultsPage(ResultsService& results, DatasetLibrary& library, QWidg
     });
     connect(&results_, &ResultsService::exportFailed, this,
             [this](const QString& message) { status_->setText(tr("⚠ The export failed: %1").arg(message)); });
-    setJob({}, {});
+    showJob();
 }
 
 void ResultsPage::setJob(const QString& jobId, const QString& datasetPath) {
     if (jobId == jobId_ && datasetPath == datasetPath_) return;
     jobId_ = jobId;
     datasetPath_ = datasetPath;
+    showJob();
+}
+
+void ResultsPage::showJob() {
     checkpoint_.clear();
     confusion_->setEvaluation({});
     summary_->clear();
+    // The place of the results says what will fill it and how, rather than stay blank.
+    if (jobId_.isEmpty())
+        hint_->setText(
+            tr("A job's test accuracy, each class's precision and recall, and its confusion matrix "
+               "appear here. Open a job on the Jobs page (Ctrl+4: Enter, a double click or Watch), "
+               "or submit one on the New job page (Ctrl+3)."));
+    else if (datasetPath_.isEmpty())
+        hint_->clear();  // the status line says why only the download is possible
+    else
+        hint_->setText(
+            tr("Download the latest checkpoint, then evaluate it on the test split: the test "
+               "accuracy, each class's precision and recall, and the confusion matrix appear "
+               "here."));
+    hint_->setVisible(!hint_->text().isEmpty());
+    evaluated_->setVisible(hint_->text().isEmpty());
     cellSamples_->clear();
     cellTitle_->clear();
     status_->clear();
-    download_->setEnabled(!jobId.isEmpty());
+    download_->setEnabled(!jobId_.isEmpty());
     evaluate_->setEnabled(false);
     export_->setEnabled(false);
-    header_->setText(jobId.isEmpty() ? tr("Open a job on the Jobs page to see its results.")
-                                     : tr("<h2>Results of job %1</h2>").arg(jobId));
-    if (!jobId.isEmpty() && datasetPath.isEmpty())
+    header_->setText(jobId_.isEmpty() ? tr("<h2>Results</h2>") : tr("<h2>Results of job %1</h2>").arg(jobId_));
+    if (!jobId_.isEmpty() && datasetPath_.isEmpty())
         status_->setText(
             tr("The job's dataset is not on this machine, so it can be downloaded but not evaluated here."));
 }
@@ -186,6 +210,8 @@ void ResultsPage::showEvaluation(const Evaluation& e) {
     evaluate_->setEnabled(true);
     status_->clear();
     confusion_->setEvaluation(e);
+    hint_->hide();
+    evaluated_->show();
     QString perClass;
     for (int c = 0; c < e.classes.size(); ++c)
         perClass += tr("<tr><td>%1</td><td align=right>%2%</td><td align=right>%3%</td></tr>")

@@ -29,6 +29,7 @@ public:
     ConfusionMatrixModel* confusion() const { return confusion_; }
 
 private:
+    void showJob();  // jobId_ and datasetPath_, nothing evaluated yet
     void showEvaluation(const Evaluation& e);
     void openCell(const QModelIndex& cell);
 
@@ -42,6 +43,8 @@ private:
     QProgressBar* progress_;
     QLabel* status_;
     QLabel* summary_;
+    QLabel* hint_;        // in the results' place until there are some: what will appear, and how
+    QWidget* evaluated_;  // the confusion matrix, the summary and a cell's samples
     ConfusionMatrixModel* confusion_;
     QTableView* matrix_;
     QLabel* cellTitle_;

@@ -16,6 +16,8 @@
 
 #include "ConnectionService.h"
 #include "CostEstimate.h"
+#include "CreditsSpinBox.h"
+#include "CreditsText.h"
 #include "DatasetLibrary.h"
 #include "JobSettings.h"
 #include "JobsService.h"
@@ -284,9 +286,8 @@ SubmitPage::SubmitPage(DatasetLibrary& library, ModelDocument& document, JobsSer
     weightsDown_->setToolTip(
         tr("How the model's weights reach contributors (docs/training.md, \"8-bit weights down\")"));
     form->addRow(tr("Weights down &format:"), weightsDown_);
-    budget_ = new QDoubleSpinBox;
+    budget_ = new app::CreditsSpinBox;
     budget_->setObjectName("jobBudget");
-    budget_->setDecimals(6);
     budget_->setRange(0, 1e12);
     budget_->setValue(10);
     budget_->setSuffix(tr(" credits"));
@@ -428,7 +429,7 @@ void SubmitPage::refresh() {
     // With local steps a step of the model is a round: lanes x inner steps x inner batch samples.
     batch_->setEnabled(!local);
     modeHint_->setText(trainingModeHint(local, innerSteps_->value(), staleness_->currentIndex()));
-    balance_->setText(balance >= 0 ? tr("your balance: %1 credits").arg(requester::formatCredits(balance))
+    balance_->setText(balance >= 0 ? tr("your balance: %1 credits").arg(app::creditsAmount(balance))
                                    : tr("your balance: known once connected"));
     const ModelCheck& check = document_.check();
     model_->setText(check.ok() ? tr("%1 — %2 parameters (edit it on the Models page)")
@@ -463,14 +464,14 @@ void SubmitPage::refresh() {
         estimate_->setText(tr("<b>Estimated cost: %1 credits</b> for %L2 steps over %L3 samples (%4 FLOPs of "
                               "training at the coordinator's price of %5 %8 per 10<sup>12</sup> FLOPs); "
                               "<b>your balance: %7 credits</b>.%6")
-                               .arg(requester::formatCredits(e.microCredits))
+                               .arg(app::creditsAmount(e.microCredits))
                                .arg(e.steps)
                                .arg(e.samples)
-                               .arg(compactNumber(e.flops), requester::formatCredits(rate.perTeraflop))
+                               .arg(compactNumber(e.flops), app::creditsAmount(rate.perTeraflop))
                                .arg(e.microCredits > s.budgetMicroCredits
                                         ? tr(" The budget covers only part of it: the job stops when it is spent.")
                                         : QString())
-                               .arg(balance >= 0 ? requester::formatCredits(balance) : tr("not known yet"))
+                               .arg(balance >= 0 ? app::creditsAmount(balance) : tr("not known yet"))
                                .arg(rate.perTeraflop == ledger::kMicroCreditsPerCredit ? tr("credit") : tr("credits")));
     } else {
         estimate_->setText(tr("The estimate needs a valid model."));

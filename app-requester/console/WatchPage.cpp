@@ -11,11 +11,13 @@
 #include <QListWidget>
 #include <QSlider>
 #include <QSortFilterProxyModel>
+#include <QStyle>
 #include <QTableView>
 #include <QTimer>
 #include <QVBoxLayout>
 #include <algorithm>
 
+#include "CreditsText.h"
 #include "JobContributorsModel.h"
 #include "JobHistory.h"
 #include "JobSettings.h"
@@ -99,10 +101,20 @@ WatchPage::WatchPage(JobWatcher& watcher, JobsService& jobs, QWidget* parent)
     contributorsTable_->sortByColumn(JobContributorsModel::Share, Qt::DescendingOrder);
     contributorsTable_->setSelectionBehavior(QAbstractItemView::SelectRows);
     contributorsTable_->verticalHeader()->hide();
-    // Every column in view: the page is half the window wide.
-    contributorsTable_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    // The figures keep the width of their headings; the name takes what is left, elided in the
+    // middle so that both of its ends stay readable.
+    contributorsTable_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     contributorsTable_->horizontalHeader()->setSectionResizeMode(JobContributorsModel::Contributor,
-                                                                 QHeaderView::ResizeToContents);
+                                                                 QHeaderView::Stretch);
+    contributorsTable_->setTextElideMode(Qt::ElideMiddle);
+    // Half the window is too narrow for that on a 1024-pixel screen: the table asks for its figures'
+    // width, 16 characters of a name and a scroll bar, whatever the font; the events take the rest.
+    int figuresWidth = 0;
+    for (int c = JobContributorsModel::Units; c < JobContributorsModel::ColumnCount; ++c)
+        figuresWidth += contributorsTable_->horizontalHeader()->sectionSizeHint(c);
+    contributorsTable_->setMinimumWidth(figuresWidth + 16 * fontMetrics().averageCharWidth() +
+                                        style()->pixelMetric(QStyle::PM_ScrollBarExtent) +
+                                        2 * contributorsTable_->frameWidth());
     contributorsTable_->setMaximumHeight(150);
     contributorsSummary_ = new QLabel;
     contributorsSummary_->setObjectName("watchContributorsSummary");
@@ -193,8 +205,7 @@ void WatchPage::updateHeader() {
             .arg(h->jobId(), QString::fromStdString(job->name()).toHtmlEscaped(), requester::jobStateName(job->state()))
             .arg(job->step())
             .arg(job->total_steps())
-            .arg(requester::formatCredits(job->spent_micro_credits()),
-                 requester::formatCredits(job->budget_micro_credits()), eta));
+            .arg(app::creditsAmount(job->spent_micro_credits()), app::creditsAmount(job->budget_micro_credits()), eta));
 }
 
 void WatchPage::redraw() {

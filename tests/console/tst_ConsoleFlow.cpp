@@ -15,6 +15,7 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFileInfo>
+#include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListView>
@@ -136,6 +137,23 @@ private slots:
             QApplication::processEvents();
             QCOMPARE(window.size(), fitted);
             child<QComboBox>(&window, "jobTrainingMode")->setCurrentIndex(0);
+            // Who computed the job: every figure's column as wide as its heading, within the table
+            // (the contributor's name takes what is left, elided).
+            window.showPage(ConsoleWindow::Training);
+            QApplication::processEvents();
+            auto* contributors = child<QTableView>(&window, "watchContributors");
+            const QHeaderView* header = contributors->horizontalHeader();
+            for (int c = JobContributorsModel::Units; c < JobContributorsModel::ColumnCount; ++c)
+                QVERIFY2(header->sectionSize(c) >= header->sectionSizeHint(c),
+                         qPrintable(QString("column %1 at %2 px: %3 < %4")
+                                        .arg(c)
+                                        .arg(screen.width())
+                                        .arg(header->sectionSize(c))
+                                        .arg(header->sectionSizeHint(c))));
+            QVERIFY2(header->sectionSize(JobContributorsModel::Contributor) >= 100,
+                     qPrintable(QString::number(header->sectionSize(JobContributorsModel::Contributor))));
+            QVERIFY2(header->length() <= contributors->viewport()->width(),
+                     qPrintable(QString("%1 > %2").arg(header->length()).arg(contributors->viewport()->width())));
         }
     }
 
@@ -211,6 +229,17 @@ private slots:
         auto* status = child<QLabel>(&window, "connectionStatus");
         QTRY_VERIFY_WITH_TIMEOUT(window.connection().state() == ConnectionState::Connected, 30000);
         QVERIFY2(status->text().contains("1 local worker"), qPrintable(status->text()));
+        // No job yet: the Jobs and Results pages say what will appear there and how to get it.
+        goTo(window, 4);
+        auto* jobsHint = child<QLabel>(&window, "jobsEmptyHint");
+        QVERIFY(jobsHint->isVisible());
+        QVERIFY(!jobList->isVisible());
+        QVERIFY2(jobsHint->text().contains("New job page (Ctrl+3)"), qPrintable(jobsHint->text()));
+        goTo(window, 6);
+        auto* resultsHint = child<QLabel>(&window, "resultsHint");
+        QVERIFY(resultsHint->isVisible());
+        QVERIFY(!child<QTableView>(&window, "confusionMatrix")->isVisible());
+        QVERIFY2(resultsHint->text().contains("Open a job on the Jobs page (Ctrl+4"), qPrintable(resultsHint->text()));
 
         // --- Datasets: import a Fashion-MNIST subset through the dialog, in the background.
         goTo(window, 1);
@@ -269,7 +298,7 @@ private slots:
         // --- New job: a budget above the balance is refused beside the budget; then submit.
         goTo(window, 3);
         auto* balance = child<QLabel>(&window, "jobBalance");
-        QTRY_VERIFY_WITH_TIMEOUT(balance->text().contains("1000000 credits"), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(balance->text().contains("your balance: 1,000,000 credits"), 10000);
         child<QSpinBox>(&window, "jobEpochs")->setValue(2);
         auto* budget = child<QDoubleSpinBox>(&window, "jobBudget");
         auto* submit = child<QPushButton>(&window, "submitJob");
@@ -306,7 +335,8 @@ private slots:
         const QString estimate = child<QLabel>(&window, "jobEstimate")->text();
         QVERIFY2(estimate.contains("for 16 steps over 2,048 samples"), qPrintable(estimate));
         QVERIFY2(estimate.contains("price of 1 credit per 10<sup>12</sup> FLOPs"), qPrintable(estimate));
-        QVERIFY2(estimate.contains("your balance: 1000000 credits"), qPrintable(estimate));
+        QVERIFY2(estimate.contains("your balance: 1,000,000 credits"), qPrintable(estimate));
+        QCOMPARE(budget->text(), QString("0.004 credits"));  // not 0.004000
         QTRY_VERIFY(submit->isEnabled());
         maybeSave(window, "console-submit");
         QTest::mouseClick(submit, Qt::LeftButton);
@@ -374,11 +404,15 @@ private slots:
         child<QCheckBox>(&window, "watchLogScale")->setChecked(false);
         goTo(window, 4);
         QVERIFY(jobList->model()->rowCount() == 1);
+        QVERIFY(jobList->isVisible());
+        QVERIFY(!jobsHint->isVisible());
         QCOMPARE(jobList->model()->index(0, 2).data().toString(), QString("completed"));
         maybeSave(window, "console-jobs");
 
         // --- Results: download the checkpoint, evaluate it, open a cell of the confusion matrix.
         goTo(window, 6);
+        QVERIFY2(resultsHint->text().startsWith("Download the latest checkpoint, then evaluate it"),
+                 qPrintable(resultsHint->text()));
         QTest::mouseClick(child<QPushButton>(&window, "downloadCheckpoint"), Qt::LeftButton);
         QTRY_VERIFY_WITH_TIMEOUT(!window.resultsPage()->checkpointPath().isEmpty(), 30000);
         QVERIFY(QFileInfo(window.resultsPage()->checkpointPath()).size() > 235146 * 4);
@@ -388,6 +422,8 @@ private slots:
         auto* matrix = child<QTableView>(&window, "confusionMatrix");
         QAbstractItemModelTester matrixTester(matrix->model(), QAbstractItemModelTester::FailureReportingMode::QtTest);
         QTRY_VERIFY_WITH_TIMEOUT(matrix->model()->rowCount() == 10, 60000);
+        QVERIFY(matrix->isVisible());
+        QVERIFY(!resultsHint->isVisible());
         QVERIFY2(child<QLabel>(&window, "resultsSummary")->text().contains("on 500 samples"),
                  qPrintable(child<QLabel>(&window, "resultsSummary")->text()));
         // The biggest mistake: open it.

@@ -19,6 +19,7 @@
 #include <QTimer>
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <span>
 
@@ -27,6 +28,8 @@
 #include "ConnectionService.h"
 #include "CoordinatorAtFixedPort.h"
 #include "CostEstimate.h"
+#include "CreditsSpinBox.h"
+#include "CreditsText.h"
 #include "DatasetLibrary.h"
 #include "DatasetListModel.h"
 #include "Evaluation.h"
@@ -370,6 +373,42 @@ private slots:
         doc.loadTemplate(ModelTemplate::Cnn);
         QVERIFY2(doc.check().ok(), qPrintable(doc.check().problem));
         QCOMPARE(doc.check().layers.back().outputShape, QString("[3]"));
+    }
+
+    // Credits read like money in both apps: the locale's grouping, only the decimals that matter;
+    // the budget box shows them so and still takes a micro-credit.
+    void creditsReadLikeMoney() {
+        using raven::app::creditsAmount;
+        const QLocale english(QLocale::English, QLocale::UnitedStates);
+        QCOMPARE(creditsAmount(1'000'000'000'000, english), QString("1,000,000"));
+        QCOMPARE(creditsAmount(10'000'000, english), QString("10"));
+        QCOMPARE(creditsAmount(0, english), QString("0"));
+        QCOMPARE(creditsAmount(12'345'600, english), QString("12.3456"));
+        QCOMPARE(creditsAmount(1, english), QString("0.000001"));
+        QCOMPARE(creditsAmount(1'234'567'890'123, english), QString("1,234,567.890123"));
+        QCOMPARE(creditsAmount(-2'500'000'000, english), QString("-2,500"));
+        QCOMPARE(creditsAmount(std::numeric_limits<qint64>::min(), english), QString("-9,223,372,036,854.775808"));
+        QCOMPARE(creditsAmount(1'234'500'000, QLocale(QLocale::German, QLocale::Germany)), QString("1.234,5"));
+        QCOMPARE(creditsAmount(1'000'000'000'000, QLocale::c()), QString("1,000,000"));  // grouped in "C" too
+
+        raven::app::CreditsSpinBox budget;
+        budget.setLocale(english);
+        budget.setRange(0, 1e12);
+        budget.setSuffix(" credits");
+        budget.setValue(10);
+        QCOMPARE(budget.text(), QString("10 credits"));
+        budget.setValue(1'500'000.25);
+        QCOMPARE(budget.text(), QString("1,500,000.25 credits"));
+        QCOMPARE(budget.microCredits(), 1'500'000'250'000);
+        // Typed as a person types it, separators and all, to the micro-credit.
+        budget.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&budget));
+        budget.setFocus();
+        budget.selectAll();
+        QTest::keyClicks(&budget, "2,000.000001");
+        QTest::keyClick(&budget, Qt::Key_Return);
+        QCOMPARE(budget.microCredits(), 2'000'000'001);
+        QCOMPARE(budget.text(), QString("2,000.000001 credits"));
     }
 
     void costAndSettings() {

@@ -7,6 +7,7 @@
 // coordinator ..., trying again by itself"; back at its address, the app reconnects and says so. And the bad
 // conditions: a changed certificate and a revoked token stop the app with a sentence that says so (the state turns
 // "error").
+#include <QAction>
 #include <QCheckBox>
 #include <QLabel>
 #include <QLineEdit>
@@ -78,7 +79,12 @@ private slots:
         ContributorWindow window(*app);
         window.show();
         app->start(100000);
-        QCOMPARE(app->service().stateName(), QStringLiteral("computing"));
+        // Allowed to compute, still connecting: the clock, not the play sign, until a unit is in hand.
+        QCOMPARE(app->service().stateName(), QStringLiteral("waiting"));
+        QCOMPARE(app->service().statusSentence(), QStringLiteral("waiting: connecting to the coordinator"));
+        QTRY_COMPARE_WITH_TIMEOUT(app->service().stateName(), QStringLiteral("computing"), 30000);
+        auto* headline = window.findChild<QLabel*>("statusLine");
+        QTRY_VERIFY(headline->text().startsWith("computing — job "));
 
         // 11 shards, one unit each, one epoch: the job ends when all are accepted.
         QVERIFY2(QTest::qWaitFor([&] { return app->service().sessionStats().unitsAccepted >= 11; }, 60000),
@@ -126,6 +132,10 @@ private slots:
         QVERIFY2(allTime->text().contains("Withheld (failed checks): " + CreditsModel::creditsText(0)),
                  qPrintable(allTime->text()));
         QVERIFY(window.findChild<QLabel*>("connectionState")->text().contains("connected to wss://"));
+        // The job done and nothing else to compute: waiting, in the window and the tray's menu alike.
+        QTRY_COMPARE_WITH_TIMEOUT(app->service().stateName(), QStringLiteral("waiting"), 10000);
+        QTRY_COMPARE(headline->text(), QStringLiteral("waiting: no work from the coordinator right now"));
+        QCOMPARE(window.findChild<QAction*>("statusAction")->text(), headline->text());
 
         // The coordinator goes away: the last figures stay, marked, with the next try.
         const QString coordinatorAddress = d.coordinator->url().authority();
@@ -140,7 +150,6 @@ private slots:
         QTRY_VERIFY(window.findChild<QLabel*>("figuresAsOf")->text().contains("Offline"));
         // The headline (the window's, the tray's tooltip and menu, --status) says so too, not
         // "computing", and that it tries again by itself...
-        auto* headline = window.findChild<QLabel*>("statusLine");
         QTRY_VERIFY_WITH_TIMEOUT(app->service().coordinatorUnreachable(), 15000);
         QCOMPARE(app->service().stateName(), QStringLiteral("waiting"));
         QCOMPARE(headline->text(), QStringLiteral("waiting: cannot reach the coordinator at %1; trying again by itself")
@@ -149,9 +158,9 @@ private slots:
         // ...and it does: the coordinator back at the same address, the worker registers again.
         d.options.port = quint16(QUrl("wss://" + coordinatorAddress).port());
         d.start();
-        QTRY_VERIFY_WITH_TIMEOUT(headline->text().startsWith("computing — coordinator back at "), 40000);
+        QTRY_VERIFY_WITH_TIMEOUT(headline->text().startsWith("waiting: coordinator back at "), 40000);
         QVERIFY(!app->service().coordinatorUnreachable());
-        QCOMPARE(app->service().stateName(), QStringLiteral("computing"));
+        QCOMPARE(app->service().stateName(), QStringLiteral("waiting"));  // the job is done: no work
 
         QSignalSpy done(app.get(), &ContributorApp::shutDownComplete);
         app->shutdown();

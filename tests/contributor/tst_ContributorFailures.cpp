@@ -12,9 +12,9 @@
 #include "ContributionService.h"
 #include "ContributorConfig.h"
 #include "DesktopMonitor.h"
+#include "QuietDesktop.h"
 #include "base/Error.h"
 #include "vulkan/Check.h"
-#include "QuietDesktop.h"
 
 using namespace raven;
 using namespace raven::contributor;
@@ -42,7 +42,8 @@ private slots:
         service.setKnownHostsPath(dir.filePath("known_hosts"));
         service.start();
         QCOMPARE(service.transferredToday(), 0);
-        QCOMPARE(service.stateName(), QStringLiteral("computing"));
+        QCOMPARE(service.decision().state, PolicyDecision::State::Computing);
+        QCOMPARE(service.stateName(), QStringLiteral("waiting"));  // allowed, but no unit in hand
         // Today's, as a restart finds them in the settings: over the cap.
         QVERIFY(config.set(ConfigKey::TransferToday, today + " 2000000001"));
         QTRY_COMPARE(service.statusSentence(),
@@ -51,7 +52,8 @@ private slots:
         QTRY_VERIFY(!service.workerRunning());
         // A larger cap applies at once.
         QVERIFY(config.set(ConfigKey::DailyTransferMegabytes, 3000));
-        QCOMPARE(service.stateName(), QStringLiteral("computing"));
+        QCOMPARE(service.decision().state, PolicyDecision::State::Computing);
+        QCOMPARE(service.stateName(), QStringLiteral("waiting"));  // allowed, but no unit in hand
     }
 
     // A full disk under the cache: a notification and a log line that say what it costs and what to do.
@@ -133,7 +135,8 @@ private slots:
         QVERIFY(service.workerRunning());
         QVERIFY2(service.statusSentence().contains("on the CPU: the GPU was lost"),
                  qPrintable(service.statusSentence()));
-        QCOMPARE(service.stateName(), QStringLiteral("computing"));
+        QCOMPARE(service.decision().state, PolicyDecision::State::Computing);
+        QCOMPARE(service.stateName(), QStringLiteral("waiting"));  // allowed, but no unit in hand
         // Choosing the devices again gives the GPU another chance.
         QVERIFY(config.set(ConfigKey::Devices, lavapipe + ",cpu"));
         QVERIFY(service.lostDevice().isEmpty());
