@@ -12,6 +12,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
 #include "AppInfo.h"
 #include "ContributorActions.h"
@@ -19,6 +20,7 @@
 #include "ContributorWindow.h"
 #include "ControlChannel.h"
 #include "ControlCommands.h"
+#include "ShutdownSignals.h"
 #include "base/ProcessMemory.h"
 
 namespace {
@@ -104,11 +106,17 @@ int main(int argc, char** argv) {
     });
 
     // Quit hands the leases back first; the worker may take up to its grace period to finish a unit.
-    QObject::connect(window.actions()->quit, &QAction::triggered, &app, [&] {
+    bool quitting = false;
+    const auto quitHandingBack = [&] {
+        if (std::exchange(quitting, true)) return QApplication::quit();  // asked twice: now
         window.hide();
         contributor.shutdown();
         QTimer::singleShot(40000, &app, &QApplication::quit);  // never hang on a dead connection
-    });
+    };
+    QObject::connect(window.actions()->quit, &QAction::triggered, &app, quitHandingBack);
+    // Logout, systemd and `kill` end it the same way, not with the work dropped (its leases would
+    // hold a step back until their deadline).
+    raven::app::onTerminationSignals(quitHandingBack);
     QObject::connect(&contributor, &raven::contributor::ContributorApp::shutDownComplete, &app, &QApplication::quit);
     QApplication::setQuitOnLastWindowClosed(false);
 

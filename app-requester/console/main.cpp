@@ -5,6 +5,7 @@
 
 #include "AppInfo.h"
 #include "ConsoleWindow.h"
+#include "ShutdownSignals.h"
 #include "base/ProcessMemory.h"
 
 int main(int argc, char** argv) {
@@ -27,6 +28,9 @@ int main(int argc, char** argv) {
     options.localWorkers = std::max(0, parser.value("workers").toInt());
     options.connectAtStart = true;
     raven::console::ConsoleWindow window(options);
+    // Logout, systemd and `kill` close it as its window does: the local workers hand back their
+    // units and the embedded coordinator stops cleanly.
+    raven::app::quitOnTerminationSignals();
     window.show();
     return app.exec();
 }

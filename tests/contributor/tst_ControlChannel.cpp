@@ -152,6 +152,12 @@ private slots:
         QCOMPARE(code, 0);
         QVERIFY2(out.contains("already running; its window is raised"), qPrintable(out));
         QCOMPARE(app.state(), QProcess::Running);
+
+        // SIGTERM (logout, systemd, kill) ends it as its Quit does, handing work back, not killed.
+        app.terminate();
+        QVERIFY(app.waitForFinished(45000));
+        QCOMPARE(app.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(app.exitCode(), 0);
     }
 };
 

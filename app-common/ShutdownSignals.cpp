@@ -20,14 +20,15 @@ extern "C" void onTerminationSignal(int) {
 
 }  // namespace
 
-void quitOnTerminationSignals() {
+void onTerminationSignals(std::function<void()> handler) {
+    if (pipeEnds[0] >= 0) return;                                // installed already
     if (::pipe2(pipeEnds, O_CLOEXEC | O_NONBLOCK) != 0) return;  // then the default action ends the process
     auto* notifier = new QSocketNotifier(pipeEnds[0], QSocketNotifier::Read, QCoreApplication::instance());
-    QObject::connect(notifier, &QSocketNotifier::activated, notifier, [] {
+    QObject::connect(notifier, &QSocketNotifier::activated, notifier, [handler = std::move(handler)] {
         char byte = 0;
         while (::read(pipeEnds[0], &byte, 1) > 0) {
         }
-        QCoreApplication::quit();
+        handler();
     });
     struct sigaction action = {};
     action.sa_handler = onTerminationSignal;
@@ -35,6 +36,10 @@ void quitOnTerminationSignals() {
     action.sa_flags = SA_RESTART;
     ::sigaction(SIGTERM, &action, nullptr);
     ::sigaction(SIGINT, &action, nullptr);
+}
+
+void quitOnTerminationSignals() {
+    onTerminationSignals([] { QCoreApplication::quit(); });
 }
 
 }  // namespace raven::app
