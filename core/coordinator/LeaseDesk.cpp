@@ -27,21 +27,11 @@ Scheduler::Grant LeaseDesk::grant(const Scheduler::Worker& worker, int maxUnits,
     const QDateTime speculateIfDeadlineBefore = deadline.addMSecs(-speculateAfterMs());
     const int observedCap = holdCap(worker.id, now);
     Scheduler::Worker capped = worker;
-    if (auto in = handedIn_.find(worker.id); in != handedIn_.end()) {
-        // Units no longer leased to it (judged on a path that did not say so, or expired) go: the
-        // set stays as small as what it holds.
-        std::set<ledger::WorkUnitId> stillLeased;
-        for (const ledger::ActiveLease& lease : leases_.activeLeases(worker.id))
-            if (in->second.count(lease.workUnit)) stillLeased.insert(lease.workUnit);
-        in->second.swap(stillLeased);
-        // At most a cap's worth are let off: results waiting to be judged are memory held for this
-        // worker, so one whose results arrive faster than the disk takes them cannot pile up more.
-        for (const ledger::WorkUnitId unit : in->second) {
-            if (static_cast<int>(capped.handedIn.size()) >= observedCap) break;
-            capped.handedIn.insert(unit);
-        }
-        if (in->second.empty()) handedIn_.erase(in);
-    }
+    if (auto in = handedIn_.find(worker.id); in != handedIn_.end()) capped.handedIn = in->second;
+    // At most a cap's worth are let off (the scheduler counts those still leased to it): results
+    // waiting to be judged are memory held for this worker, so one whose results arrive faster than
+    // the disk takes them cannot pile up more.
+    capped.handedInLetOff = observedCap;
     capped.maxConcurrentLeases =
         worker.maxConcurrentLeases > 0 ? std::min(worker.maxConcurrentLeases, observedCap) : observedCap;
     // One transaction (one fsync of the store) for all the units of the grant, not one per unit.
@@ -107,7 +97,10 @@ void LeaseDesk::delivered(ledger::ContributorId contributor, const QDateTime& le
 }
 
 void LeaseDesk::handedIn(ledger::ContributorId contributor, ledger::WorkUnitId unit) {
-    handedIn_[contributor].insert(unit);
+    std::set<ledger::WorkUnitId>& units = handedIn_[contributor];
+    // Every answer calls judged(); the bound only keeps a path that forgot it from growing the set.
+    if (units.size() >= kHandedInKept) units.erase(units.begin());
+    units.insert(unit);
     deliveredTo_.insert(contributor);
 }
 

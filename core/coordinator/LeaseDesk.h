@@ -52,6 +52,8 @@ public:
     static constexpr int kParkMs = 1000;
     // Units a worker may hold before any of its results came back.
     static constexpr int kStartingLeases = 2;
+    // Handed-in units remembered per contributor at most (judged() removes each one).
+    static constexpr std::size_t kHandedInKept = 256;
 
     struct ParkedLease {
         protocol::ConnectionId connection = 0;

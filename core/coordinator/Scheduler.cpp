@@ -15,9 +15,13 @@ Scheduler::Grant Scheduler::lease(const Worker& worker, int maxUnits, const std:
                                   double totalGflops, const QDateTime& deadline, const QDateTime& now,
                                   const QDateTime& speculateIfDeadlineBefore) {
     Grant grant;
-    int held = 0;
-    for (const ledger::ActiveLease& lease : leases_.activeLeases(worker.id))
-        if (!worker.handedIn.count(lease.workUnit)) ++held;
+    int held = 0, letOff = 0;
+    for (const ledger::ActiveLease& lease : leases_.activeLeases(worker.id)) {
+        if (worker.handedIn.count(lease.workUnit) && letOff < worker.handedInLetOff)
+            ++letOff;
+        else
+            ++held;
+    }
     int room = std::max(0, maxUnits);
     if (worker.maxConcurrentLeases > 0) room = std::min(room, worker.maxConcurrentLeases - held);
     if (room <= 0) return grant;

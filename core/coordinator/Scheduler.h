@@ -47,6 +47,7 @@ public:
         // Leased units whose results it has handed in, all bytes arrived, not yet judged: it computes
         // nothing for them any more, so they do not count against its limits (LeaseDesk.h).
         std::set<ledger::WorkUnitId> handedIn;
+        int handedInLetOff = 1 << 30;  // at most this many of them (still leased to it) are let off
     };
     struct JobSlot {
         ledger::JobId job = 0;
