@@ -33,6 +33,8 @@ packages=(
   # the WAN test bed (bench/wan): namespaces and tbf (iproute2), offloads off on the veths (ethtool),
   # its validation (ping, iperf3)
   iproute2 ethtool iputils-ping iperf3
+  # tests that find a program's child processes (pgrep): local workers end with their parent
+  procps
 )
 
 missing=()
