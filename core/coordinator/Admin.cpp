@@ -9,6 +9,7 @@
 #include "coordinator/JobConfig.h"
 #include "coordinator/JobFiles.h"
 #include "data/Manifest.h"
+#include "ledger/ReadSnapshot.h"
 #include "ledger/Secrets.h"
 #include "ledger/Transaction.h"
 #include "training/StepPlan.h"
@@ -44,6 +45,7 @@ QString addRequester(ledger::CoordinatorStore& store, ledger::Ledger& ledger, co
 }
 
 QString statusReport(const QString& dataDir, const ledger::CoordinatorStore& store, const ledger::Ledger& ledger) {
+    const ledger::ReadSnapshot snapshot(store.connection());  // every row's figures from one moment
     const QList<ledger::Job> jobs = store.jobs();
     if (jobs.isEmpty()) return QStringLiteral("no jobs\n");
     QString out = QStringLiteral("%1  %2  %3  %4  %5  %6  %7\n")
@@ -80,6 +82,8 @@ QString statusReport(const QString& dataDir, const ledger::CoordinatorStore& sto
 }
 
 AuditOutcome auditReport(const QString& dataDir, const ledger::CoordinatorStore& store, const ledger::Ledger& ledger) {
+    // The books and the steps' units from one moment, though the server beside it goes on.
+    const ledger::ReadSnapshot snapshot(store.connection());
     AuditOutcome out;
     const ledger::AuditReport books = ledger.audit();
     out.report += QStringLiteral("ledger: %1 entries, %2 postings, %3 accounts: %4\n")

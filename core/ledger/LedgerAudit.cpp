@@ -2,6 +2,7 @@
 // the cached balances nor the code that wrote them. Run by tests after every scenario and by the
 // coordinator at start-up (after a crash above all).
 #include "ledger/Ledger.h"
+#include "ledger/ReadSnapshot.h"
 
 namespace raven::ledger {
 
@@ -124,6 +125,8 @@ void auditCredits(const SqlConnection& sql, QStringList& problems) {
 }  // namespace
 
 AuditReport Ledger::audit() const {
+    // Its sums are compared across queries: beside a running coordinator they must see one moment.
+    const ReadSnapshot snapshot(sql_);
     AuditReport report;
     QStringList& problems = report.problems;
     report.entries = sql_.scalar(QStringLiteral("SELECT COUNT(*) FROM entries")).toLongLong();

@@ -99,11 +99,13 @@ public:
     // At most this many distinct statements are kept (the store has a few dozen texts); beyond it the
     // cache is emptied and refills with what is used now.
     static constexpr int kMaxCachedStatements = 256;
-    // Nesting depth of open Transactions (0: none); Transaction uses it to pick BEGIN or SAVEPOINT.
+    // Nesting depth of open Transactions and ReadSnapshots (0: none); Transaction uses it to pick
+    // BEGIN or SAVEPOINT.
     int transactionDepth() const { return depth_; }
 
 private:
     friend class Transaction;
+    friend class ReadSnapshot;
     friend class SqlRows;
     QSqlQuery prepare(const QString& sql) const;
     static void bind(QSqlQuery& query, const QVariantList& bindings);
@@ -111,7 +113,7 @@ private:
 
     QString path_;
     QString name_;
-    int depth_ = 0;
+    mutable int depth_ = 0;  // a ReadSnapshot on a const connection opens a level too
     mutable QHash<QString, QSqlQuery> idle_;  // prepared statements not in use, by SQL text
     mutable quint64 prepared_ = 0;
     mutable quint64 reused_ = 0;

@@ -4,7 +4,9 @@
 
 #include "base/Error.h"
 
+#include <atomic>
 #include <limits>
+#include <thread>
 
 using namespace raven::ledger;
 using namespace raven::ledger::test;
@@ -24,6 +26,7 @@ private slots:
     void contributorStatsAndJobSpend();
     void schemaRefusesNegativeBalancesAndRewrites();
     void auditCatchesTampering();
+    void auditBesideAPayingCoordinatorReadsOneMoment();
 };
 
 void LedgerTest::balancesAndAuditAfterASequence() {
@@ -330,4 +333,43 @@ void LedgerTest::auditCatchesTampering() {
 }
 
 QTEST_GUILESS_MAIN(LedgerTest)
+// `raven-coordinator audit` runs beside a live server on the same file (the crash drill audits right
+// after each restart). Its sums come from several queries: read at different moments they disagree
+// by the payment committed in between ("credits sum to 8955 but jobs paid 9000"), a sound ledger
+// called broken. Here a second connection, on a thread of its own as a server's would be, pays unit
+// after unit while this one audits again and again.
+void LedgerTest::auditBesideAPayingCoordinatorReadsOneMoment() {
+    const CreditWindow window{600, 3};  // pending credits, confirmed later: both sums move
+    World w(window);
+    const QList<WorkUnitId> u = w.units(1000);
+    w.fund(2000 * kCredit, 2000 * kCredit);
+    std::atomic<bool> paying = true;
+    QString payerError;
+    std::thread payer([&] {
+        try {
+            CoordinatorStore store(w.path);
+            Ledger ledger(store, CreditRate{kCredit}, window);
+            for (int i = 0; i < u.size(); ++i) {
+                ledger.creditWorkUnit(u[i], i % 2 ? w.dave : w.carol, kTeraflop, kT0);
+                if (i % 3 == 0) ledger.confirmCredit(u[i], kT0);
+            }
+        } catch (const std::exception& e) {
+            payerError = QString::fromUtf8(e.what());
+        }
+        paying = false;
+    });
+    int audits = 0;
+    QStringList problems;
+    while (paying && problems.isEmpty()) {
+        problems = w.ledger->audit().problems;
+        ++audits;
+    }
+    payer.join();
+    QVERIFY2(payerError.isEmpty(), qPrintable(payerError));
+    QVERIFY2(problems.isEmpty(), qPrintable(QStringLiteral("audit %1: %2").arg(audits).arg(problems.join("; "))));
+    QVERIFY2(audits >= 5, qPrintable(QStringLiteral("only %1 audits ran beside the payments").arg(audits)));
+    w.expectSound();
+    QCOMPARE(w.ledger->jobSpend(w.job).paid, 1000 * kCredit);
+}
+
 #include "tst_Ledger.moc"

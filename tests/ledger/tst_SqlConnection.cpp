@@ -2,7 +2,9 @@
 // twice at once, finished when its rows go (no read snapshot held open), dropped when it fails, and
 // still right after the schema under it changed. SQLite files on disk in a QTemporaryDir.
 #include "base/Error.h"
+#include "ledger/ReadSnapshot.h"
 #include "ledger/SqlConnection.h"
+#include "ledger/Transaction.h"
 
 #include <QSqlRecord>
 #include <QTemporaryDir>
@@ -21,6 +23,8 @@ private slots:
     void aFailedStatementIsDropped();
     void aSchemaChangeIsSeenByCachedStatements();
     void clearedAndFullCachesPrepareAgain();
+    void aReadSnapshotSeesOneMoment();
+    void aReadSnapshotInsideATransactionIsThatTransaction();
 };
 
 namespace {
@@ -175,4 +179,54 @@ void SqlConnectionTest::clearedAndFullCachesPrepareAgain() {
 }
 
 QTEST_GUILESS_MAIN(SqlConnectionTest)
+// Several queries of one report (an audit beside a running coordinator) read one moment: a commit
+// made by another connection after the first read is not seen until the snapshot ends.
+void SqlConnectionTest::aReadSnapshotSeesOneMoment() {
+    QTemporaryDir dir;
+    SqlConnection reader(databaseIn(dir));
+    SqlConnection writer(databaseIn(dir));
+    writer.exec(QStringLiteral("CREATE TABLE t (x INTEGER)"));
+    writer.query(QStringLiteral("INSERT INTO t (x) VALUES (1)"));
+    const QString count = QStringLiteral("SELECT COUNT(*) FROM t");
+    {
+        const ReadSnapshot snapshot(reader);
+        QCOMPARE(reader.transactionDepth(), 1);
+        QCOMPARE(reader.scalar(count).toInt(), 1);
+        writer.query(QStringLiteral("INSERT INTO t (x) VALUES (2)"));  // not blocked by the reader
+        QCOMPARE(reader.scalar(count).toInt(), 1);
+        QCOMPARE(reader.scalar(QStringLiteral("SELECT SUM(x) FROM t")).toInt(), 1);
+        {
+            const ReadSnapshot inner(reader);  // nested: the same moment
+            QCOMPARE(reader.scalar(count).toInt(), 1);
+        }
+        QCOMPARE(reader.transactionDepth(), 1);
+        QCOMPARE(reader.scalar(count).toInt(), 1);
+    }
+    QCOMPARE(reader.transactionDepth(), 0);
+    QCOMPARE(reader.scalar(count).toInt(), 2);
+    // Without one, each statement reads the newest commit.
+    writer.query(QStringLiteral("INSERT INTO t (x) VALUES (3)"));
+    QCOMPARE(reader.scalar(count).toInt(), 3);
+    // The snapshot held no lock: the writer's commits went through and the WAL checkpoints whole.
+    QSqlQuery row = writer.exec(QStringLiteral("PRAGMA wal_checkpoint(TRUNCATE)"));
+    QVERIFY(row.next());
+    QCOMPARE(row.value(0).toInt(), 0);  // not busy
+}
+
+void SqlConnectionTest::aReadSnapshotInsideATransactionIsThatTransaction() {
+    QTemporaryDir dir;
+    SqlConnection sql(databaseIn(dir));
+    sql.exec(QStringLiteral("CREATE TABLE t (x INTEGER)"));
+    Transaction tx(sql);
+    sql.query(QStringLiteral("INSERT INTO t (x) VALUES (1)"));
+    {
+        const ReadSnapshot snapshot(sql);  // must neither BEGIN again nor end the transaction
+        QCOMPARE(sql.transactionDepth(), 1);
+        QCOMPARE(sql.scalar(QStringLiteral("SELECT COUNT(*) FROM t")).toInt(), 1);
+    }
+    QCOMPARE(sql.transactionDepth(), 1);
+    tx.rollback();
+    QCOMPARE(sql.scalar(QStringLiteral("SELECT COUNT(*) FROM t")).toInt(), 0);
+}
+
 #include "tst_SqlConnection.moc"
