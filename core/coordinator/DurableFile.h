@@ -19,12 +19,14 @@ namespace raven::coordinator {
 // raven::Error naming the file when it cannot be written.
 void writeDurably(const QString& path, const QByteArray& bytes);
 // Group commit: every file written to a temporary (<path>.partial) from its pieces in order, each
-// fsynced, then all renamed over their targets and each directory fsynced once (not once per file).
+// fsynced (from 64 KiB up with O_DIRECT, past the page cache, where the file system allows it), then all renamed over their targets and each directory fsynced once (not once per file).
 // A crash leaves any subset of the targets replaced, each whole. raven::Error naming the first file
 // that cannot be written (none renamed). `beforeRename`, when given, runs once all temporaries are
 // durable and none is renamed yet (a crash point).
 void writeDurably(const std::vector<std::pair<QString, QByteArrayList>>& files,
                   const std::function<void()>& beforeRename = {});
+// How many files this process's group commits wrote with O_DIRECT (tests, benchmarks).
+quint64 filesWrittenPastThePageCache();
 // The whole file; raven::Error naming it when it cannot be read.
 QByteArray readWhole(const QString& path);
 
