@@ -22,6 +22,7 @@
 #include "JobSettings.h"
 #include "JobsService.h"
 #include "LayerTableModel.h"
+#include "RateSpinBox.h"
 #include "ModelDocument.h"
 #include "ScrollWheel.h"
 #include "requester/Credits.h"
@@ -84,9 +85,8 @@ SubmitPage::SubmitPage(DatasetLibrary& library, ModelDocument& document, JobsSer
     optimizer_->setObjectName("jobOptimizer");
     optimizer_->addItems({tr("Adam"), tr("AdamW"), tr("SGD"), tr("SGD with momentum 0.9")});
     form->addRow(tr("&Optimizer:"), optimizer_);
-    lr_ = new QDoubleSpinBox;
+    lr_ = new RateSpinBox;
     lr_->setObjectName("jobLearningRate");
-    lr_->setDecimals(6);
     lr_->setRange(0.000001, 10);
     lr_->setSingleStep(0.0001);
     lr_->setValue(0.001);
@@ -129,9 +129,8 @@ SubmitPage::SubmitPage(DatasetLibrary& library, ModelDocument& document, JobsSer
     warmup_->setValue(100);
     warmup_->setSuffix(tr(" steps"));
     warmupBox_ = labelled(tr("&warm-up"), warmup_);
-    minLr_ = new QDoubleSpinBox;
+    minLr_ = new RateSpinBox;
     minLr_->setObjectName("jobMinLearningRate");
-    minLr_->setDecimals(7);
     minLr_->setRange(0, 10);
     minLr_->setSingleStep(0.00001);
     minLrBox_ = labelled(tr("down &to"), minLr_);

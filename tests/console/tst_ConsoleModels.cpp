@@ -39,6 +39,7 @@
 #include "ModelDocument.h"
 #include "ModelExport.h"
 #include "OnnxExport.h"
+#include "RateSpinBox.h"
 #include "SamplePreviewModel.h"
 #include "base/Error.h"
 #include "checkpoint/Checkpoint.h"
@@ -377,6 +378,41 @@ private slots:
 
     // Credits read like money in both apps: the locale's grouping, only the decimals that matter;
     // the budget box shows them so and still takes a micro-credit.
+    // A learning rate reads as it is written in the field ("0.001", "3e-05"), not "0.001000", and a
+    // person may type it either way.
+    void learningRatesReadAsWritten() {
+        raven::console::RateSpinBox rate;
+        rate.setLocale(QLocale(QLocale::English, QLocale::UnitedStates));
+        rate.setRange(0.000001, 10);
+        rate.setValue(0.001);
+        QCOMPARE(rate.text(), QString("0.001"));
+        rate.setValue(0.0003);
+        QCOMPARE(rate.text(), QString("0.0003"));
+        rate.setValue(0.00003);
+        QCOMPARE(rate.text(), QString("3e-05"));
+        rate.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&rate));
+        rate.setFocus();
+        const auto typed = [&rate](const char* text) {
+            rate.selectAll();
+            QTest::keyClicks(&rate, text);
+            QTest::keyClick(&rate, Qt::Key_Return);
+            return rate.value();
+        };
+        QCOMPARE(typed("3e-4"), 0.0003);
+        QCOMPARE(rate.text(), QString("0.0003"));
+        QCOMPARE(typed("0.01"), 0.01);
+        QCOMPARE(typed("1E-6"), 0.000001);
+        // Out of range or not a number: the value stays.
+        QCOMPARE(typed("1e-9"), 0.000001);
+        QCOMPARE(typed("abc"), 0.000001);
+        // The arrow keys still step.
+        rate.setSingleStep(0.0001);
+        rate.setValue(0.001);
+        QTest::keyClick(&rate, Qt::Key_Up);
+        QCOMPARE(rate.text(), QString("0.0011"));
+    }
+
     void creditsReadLikeMoney() {
         using raven::app::creditsAmount;
         const QLocale english(QLocale::English, QLocale::UnitedStates);
