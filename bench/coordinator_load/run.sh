@@ -12,13 +12,16 @@
 #                                 [--active 50] [--units-per-worker 1] [--batch 16384]
 #                                 [--shards-per-unit 1] [--warmup 3] [--hold 5] [--smoke]
 #                                 [--coordinator PATH] [--label TEXT] [--coordinator-args "..."]
+#                                 [--gradients fp32|bf16|fp16|int8]
 #
 # --coordinator measures another raven-coordinator binary with the same tools (a before/after pair
 # run side by side on a loaded machine); --label prefixes the notes under each row; --coordinator-args
-# are added to its `serve` command line (e.g. "--lease-timeout-ms 60000").
+# are added to its `serve` command line (e.g. "--lease-timeout-ms 60000"). --gradients is the job's
+# update encoding (`raven submit --gradients`): the same MLP's gradient in half (bf16, fp16) or a
+# quarter (int8) of fp32's bytes, as a requester on slow links would choose.
 #
 # --active workers lease and submit; the others only hold their sessions (heartbeats). Units are
-# --shards-per-unit shards of 32 samples; the gradient is the MLP's 235,146 fp32 values (~0.94 MB)
+# --shards-per-unit shards of 32 samples; the gradient is the MLP's 235,146 values (~0.94 MB in fp32)
 # whatever the unit's size. --smoke: 20 workers, 5 active, a few seconds (the bench-smoke test): it
 # fails unless results were accepted and the audit passes. Paths may be relative.
 set -euo pipefail
@@ -37,6 +40,7 @@ smoke=0
 coordinator=
 label=
 coordinator_args=
+gradients=fp32
 while [ $# -gt 0 ]; do
     case $1 in
         --bin) bin=$2; shift 2 ;;
@@ -51,8 +55,9 @@ while [ $# -gt 0 ]; do
         --coordinator) coordinator=$(realpath -m -- "$2"); shift 2 ;;
         --label) label=$2; shift 2 ;;
         --coordinator-args) coordinator_args=$2; shift 2 ;;
+        --gradients) gradients=$2; shift 2 ;;
         --smoke) smoke=1; workers=20; active=5; duration=3; warmup=1; hold=1; batch=1024; shift ;;
-        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
         *) echo "unknown option $1 (see the header of $0, or --help)"; exit 2 ;;
     esac
 done
@@ -94,7 +99,7 @@ for n in $workers; do
     grep -q serving "$work/coordinator-$n.log" || { cat "$work/coordinator-$n.log"; exit 1; }
     RAVEN_API_KEY=$key RAVEN_KNOWN_HOSTS=$work/known_hosts RAVEN_COORDINATOR="wss://127.0.0.1:$port" \
         "$raven" submit --model "$src/examples/mlp.json" --data "$data" --batch-size "$batch" --epochs 100000 \
-        --max-steps 1000000 --budget 100000 >"$work/job-$n.txt" 2>>"$work/submit.log" ||
+        --max-steps 1000000 --budget 100000 --gradients "$gradients" >"$work/job-$n.txt" 2>>"$work/submit.log" ||
         { cat "$work/submit.log"; exit 1; }
     load_avg=$(cut -d' ' -f1-3 /proc/loadavg)
     rc=0

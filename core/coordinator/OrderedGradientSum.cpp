@@ -6,6 +6,7 @@
 #include <string>
 
 #include "base/Error.h"
+#include "coordinator/GradientBuffers.h"
 
 namespace raven::coordinator {
 
@@ -53,7 +54,8 @@ void OrderedGradientSum::advance(const QList<ledger::WorkUnit>& units, const Tak
         if (!contributors_.contains(run[k].contributor)) contributors_ << run[k].contributor;
         summedIds_.push_back(ids[k]);
     }
-    // `run` goes here: each gradient is freed once it is in the sum.
+    // Each gradient's memory goes once it is in the sum: to the next result's decode.
+    for (StoredResult& r : run) GradientBuffers::shared().giveBack(std::move(r.gradient));
 }
 
 void OrderedGradientSum::addRun(const std::vector<StoredResult>& run) {

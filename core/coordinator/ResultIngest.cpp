@@ -3,6 +3,7 @@
 #include <QMetaObject>
 
 #include "base/Error.h"
+#include "coordinator/GradientBuffers.h"
 
 namespace raven::coordinator {
 
@@ -19,7 +20,7 @@ CheckedResult ResultIngest::checkNow(ArrivedResult arrived) {
     c.complete = arrived.complete;
     c.bytes = arrived.bytes;
     try {
-        arrived.assembler->finish();
+        arrived.assembler->finish(GradientBuffers::shared().take(arrived.assembler->expectedElements()));
         c.sha256 = arrived.assembler->sha256();
         c.result = arrived.assembler->takeResult();
         c.facts = ResultFacts::of(c.result.gradient, c.result.sampleCount, c.result.loss, c.result.correct);

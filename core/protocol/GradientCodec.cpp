@@ -113,6 +113,26 @@ std::vector<float> decodeGradientValues(const QByteArray& bytes, wire::GradientE
                         dtypeOf(encoding));
 }
 
+void decodeGradientValuesInto(const QByteArray& bytes, wire::GradientEncoding encoding, std::span<float> out) {
+    const auto elements = static_cast<std::uint64_t>(out.size());
+    if (encoding == wire::GRADIENT_ENCODING_INT8_BLOCK) {
+        decodeBlockInt8Into(std::span<const std::byte>(reinterpret_cast<const std::byte*>(bytes.constData()),
+                                                       static_cast<std::size_t>(bytes.size())),
+                            out);
+        return;
+    }
+    if (encoding != wire::GRADIENT_ENCODING_FP32) {
+        const std::vector<float> values = decodeGradientValues(bytes, encoding, elements);
+        std::copy(values.begin(), values.end(), out.begin());
+        return;
+    }
+    RAVEN_CHECK(static_cast<std::uint64_t>(bytes.size()) == elements * sizeof(float),
+                "gradient of " + std::to_string(bytes.size()) + " bytes does not hold " + std::to_string(elements) +
+                    " elements of 4 bytes",
+                "the sender's element count or encoding is wrong");
+    std::memcpy(out.data(), bytes.constData(), static_cast<std::size_t>(bytes.size()));
+}
+
 std::vector<wire::SubmitResult> makeSubmitResults(const WorkResult& result, wire::GradientEncoding encoding, bool zstd,
                                                   std::uint64_t roundingKey) {
     const QByteArray encoded = encodeGradientValues(result.gradient, encoding, roundingKey);
@@ -170,9 +190,14 @@ bool ResultAssembler::addPart(const wire::SubmitResult& part) {
     return content_.addBytes(gradient.content());
 }
 
-void ResultAssembler::finish() {
+void ResultAssembler::finish(std::vector<float> buffer) {
     content_.finish();
-    result_.gradient = decodeGradientValues(content_.content(), encoding_, expectedElements_);
+    if (buffer.size() == expectedElements_) {
+        decodeGradientValuesInto(content_.content(), encoding_, buffer);
+        result_.gradient = std::move(buffer);
+    } else {
+        result_.gradient = decodeGradientValues(content_.content(), encoding_, expectedElements_);
+    }
     complete_ = true;
 }
 

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <span>
 #include <vector>
 
 #include "protocol/Chunking.h"
@@ -47,6 +48,9 @@ QByteArray encodeGradientValues(const std::vector<float>& values, wire::Gradient
 // a valid one of its encoding (an int8 block's scale negative or not finite).
 std::vector<float> decodeGradientValues(const QByteArray& bytes, wire::GradientEncoding encoding,
                                         std::uint64_t elementCount);
+// The same into `out` (out.size() elements, each overwritten): for a receiver that reuses the memory
+// of a gradient it is done with instead of zero-filling fresh pages (the coordinator's GradientBuffers).
+void decodeGradientValuesInto(const QByteArray& bytes, wire::GradientEncoding encoding, std::span<float> out);
 // What the receiver of `values` sent as `encoding` decodes: decode(encode(values)). The values
 // themselves for fp32.
 std::vector<float> roundTripGradient(std::vector<float> values, wire::GradientEncoding encoding,
@@ -77,7 +81,10 @@ public:
     // add() in two halves (ContentAssembler::addBytes/finish): addPart() is cheap and says when
     // every byte is in; finish() decompresses, hashes once and decodes, possibly on a worker thread.
     bool addPart(const wire::SubmitResult& part);
-    void finish();
+    // `buffer`, when it holds expectedElements() values, receives the decoded gradient (its old
+    // values are all overwritten); otherwise fresh memory does.
+    void finish(std::vector<float> buffer = {});
+    std::uint64_t expectedElements() const { return expectedElements_; }
     // The SHA-256 of the raw gradient bytes, computed once by finish().
     const QString& sha256() const { return content_.sha256(); }
     bool complete() const { return complete_; }

@@ -78,12 +78,18 @@ std::vector<std::byte> encodeBlockInt8(std::span<const float> values, std::uint6
 }
 
 std::vector<float> decodeBlockInt8(std::span<const std::byte> bytes, std::size_t values) {
+    std::vector<float> out(values);
+    decodeBlockInt8Into(bytes, out);
+    return out;
+}
+
+void decodeBlockInt8Into(std::span<const std::byte> bytes, std::span<float> out) {
+    const std::size_t values = out.size();
     RAVEN_CHECK(bytes.size() == blockInt8Bytes(values),
                 "an 8-bit update of " + std::to_string(bytes.size()) + " bytes does not hold " +
                     std::to_string(values) + " values (that takes " + std::to_string(blockInt8Bytes(values)) +
                     " bytes)",
                 "the sender's element count or encoding is wrong");
-    std::vector<float> out(values);
     const std::byte* at = bytes.data();
     for (std::size_t first = 0; first < values; first += kBlockInt8Values) {
         float scale = 0.0f;
@@ -102,7 +108,6 @@ std::vector<float> decodeBlockInt8(std::span<const std::byte> bytes, std::size_t
             out[first + k] = static_cast<float>(q) * scale;
         }
     }
-    return out;
 }
 
 }  // namespace raven

@@ -42,5 +42,8 @@ std::vector<std::byte> encodeBlockInt8(std::span<const float> values, std::uint6
 // The values `bytes` stand for; raven::Error when they are not blockInt8Bytes(values) bytes, when a
 // scale is negative, NaN or infinite, or when a value is -128.
 std::vector<float> decodeBlockInt8(std::span<const std::byte> bytes, std::size_t values);
+// The same into `out` (out.size() values), every one of them overwritten: for a receiver that reuses
+// the memory of an earlier gradient. On an error `out` holds a part of the values.
+void decodeBlockInt8Into(std::span<const std::byte> bytes, std::span<float> out);
 
 }  // namespace raven

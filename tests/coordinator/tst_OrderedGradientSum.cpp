@@ -9,6 +9,7 @@
 #include <random>
 
 #include "base/Error.h"
+#include "coordinator/GradientBuffers.h"
 #include "coordinator/OrderedGradientSum.h"
 
 using namespace raven;
@@ -69,6 +70,52 @@ StoredResult resultOf(int unit) {
 class OrderedGradientSumTest : public QObject {
     Q_OBJECT
 private slots:
+    // A summed gradient's memory is kept for the next result to decode into, up to a bound, and
+    // only of the size asked for.
+    void summedGradientsAreKeptForTheNextDecode() {
+        GradientBuffers& buffers = GradientBuffers::shared();
+        while (buffers.take(kParameters).size() == kParameters) {
+        }
+        const std::size_t reused = buffers.reused();
+        OrderedGradientSum sum(kParameters);
+        QList<ledger::WorkUnit> units = stepUnits();
+        std::map<ledger::WorkUnitId, StoredResult> waiting;
+        std::vector<const float*> memory;
+        for (int i = 0; i < 3; ++i) {
+            units[i].state = ledger::WorkUnitState::Done;
+            waiting[units[i].id] = resultOf(i);
+            memory.push_back(waiting[units[i].id].gradient.data());
+        }
+        sum.advance(units, [&](ledger::WorkUnitId id) { return std::move(waiting.at(id)); });
+        QCOMPARE(sum.summed(), std::size_t(3));
+        QCOMPARE(buffers.keptBuffers(), std::size_t(3));
+        for (int i = 0; i < 3; ++i) {
+            const std::vector<float> again = buffers.take(kParameters);
+            QCOMPARE(again.size(), kParameters);
+            QVERIFY(std::find(memory.begin(), memory.end(), again.data()) != memory.end());
+        }
+        QCOMPARE(buffers.reused() - reused, std::size_t(3));
+        QCOMPARE(buffers.take(kParameters).size(), std::size_t(0));  // none left: decode into fresh memory
+    }
+
+    void keptBuffersAreBoundedAndOfOneSize() {
+        GradientBuffers buffers;
+        QCOMPARE(buffers.take(1000).size(), std::size_t(0));
+        QCOMPARE(buffers.missed(), std::size_t(1));
+        buffers.giveBack(std::vector<float>(1000));
+        QCOMPARE(buffers.take(999).size(), std::size_t(0));  // another model's size
+        QCOMPARE(buffers.keptBuffers(), std::size_t(1));
+        buffers.giveBack(std::vector<float>(500));  // another job's model: replaces what was kept
+        QCOMPARE(buffers.keptBuffers(), std::size_t(1));
+        QCOMPARE(buffers.take(1000).size(), std::size_t(0));
+        QCOMPARE(buffers.take(500).size(), std::size_t(500));
+        const std::size_t large = GradientBuffers::kKeptBytes / sizeof(float) / 4;  // 4 fit, the 5th not
+        for (int i = 0; i < 6; ++i) buffers.giveBack(std::vector<float>(large));
+        QCOMPARE(buffers.keptBuffers(), std::size_t(4));
+        buffers.giveBack(std::vector<float>());  // a gradient moved out already: nothing kept
+        QCOMPARE(buffers.keptBuffers(), std::size_t(4));
+    }
+
     void resultsInAnyOrderGiveTheBitsOfTheSumInUnitOrder() {
         std::vector<int> idOrder(kUnits);
         for (int i = 0; i < kUnits; ++i) idOrder[static_cast<std::size_t>(i)] = i;

@@ -435,6 +435,43 @@ private slots:
                                  makeSubmitResults(diverged, wire::GRADIENT_ENCODING_INT8_BLOCK, false, key));
     }
 
+    // The coordinator decodes into the memory of a gradient it has summed (GradientBuffers): every
+    // value is overwritten, so the result has the bits of a decode into fresh memory, in every encoding.
+    void decodingIntoKeptMemoryGivesTheSameBits() {
+        std::mt19937 generator(5);
+        std::normal_distribution<float> normal(0.0f, 0.02f);
+        std::vector<float> gradient(70'001);  // not a whole number of int8 blocks
+        for (float& g : gradient) g = normal(generator);
+        for (const wire::GradientEncoding encoding :
+             {wire::GRADIENT_ENCODING_FP32, wire::GRADIENT_ENCODING_FP16, wire::GRADIENT_ENCODING_BF16,
+              wire::GRADIENT_ENCODING_INT8_BLOCK}) {
+            const QByteArray bytes = encodeGradientValues(gradient, encoding, 77);
+            const std::vector<float> fresh = decodeGradientValues(bytes, encoding, gradient.size());
+            std::vector<float> kept(gradient.size(), std::numeric_limits<float>::quiet_NaN());  // a used buffer
+            decodeGradientValuesInto(bytes, encoding, kept);
+            QVERIFY2(std::memcmp(kept.data(), fresh.data(), fresh.size() * sizeof(float)) == 0,
+                     qPrintable(QStringLiteral("encoding %1").arg(int(encoding))));
+            // A payload of the wrong size is refused into kept memory too.
+            std::vector<float> shorter(gradient.size() - 1);
+            QVERIFY_THROWS_EXCEPTION(raven::Error, decodeGradientValuesInto(bytes, encoding, shorter));
+        }
+        // Through the assembler: the buffer given is the one the result holds, and one of another
+        // size is not used.
+        WorkResult result;
+        result.workUnitId = "wu-9";
+        result.gradient = gradient;
+        for (const bool rightSize : {true, false}) {
+            ResultAssembler assembler(gradient.size());
+            for (const auto& part : makeSubmitResults(result, wire::GRADIENT_ENCODING_FP32, false)) assembler.addPart(part);
+            std::vector<float> buffer(rightSize ? gradient.size() : 10, -1.0f);
+            const float* memory = buffer.data();
+            assembler.finish(std::move(buffer));
+            QVERIFY(assembler.complete());
+            QCOMPARE(assembler.result().gradient.data() == memory, rightSize);
+            QVERIFY(assembler.result().gradient == gradient);
+        }
+    }
+
     void resultAssemblerRejectsWrongSize() {
         WorkResult result;
         result.workUnitId = "wu-1";
