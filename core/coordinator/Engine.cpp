@@ -85,6 +85,7 @@ Engine::Engine(Coordinator& owner, const CoordinatorOptions& options)
             [this](ConnectionId id, const QString&) { onDisconnected(id); });
     connect(&ticker_, &QTimer::timeout, this, [this] { tick(); });
     ticker_.setInterval(tickIntervalMs(options));
+    sweeper_.setMaxThreadCount(1);
     ingest_ = std::make_unique<ResultIngest>(pool_, *this);
     commit_ = std::make_unique<GroupCommit>(pool_, *this,
                                             [this](std::vector<CommitItem> batch) { onBatchDurable(std::move(batch)); });
@@ -102,6 +103,7 @@ Engine::~Engine() {
     // start hands them back). Only stop the server's signals from reaching a half-destroyed engine.
     ticker_.stop();
     pool_.waitForDone();  // its answers, queued to this object, die with it
+    sweeper_.waitForDone();
     server_->disconnect(this);
     server_.reset();
 }

@@ -290,6 +290,10 @@ private:
     // Work off the event loop: result checks, group commits, optimizer steps. ~Engine waits for it
     // before anything else goes (a step's state file is then written, the store not told: as a crash).
     QThreadPool pool_;
+    // Deletes the result files of an applied step, one thread: unlinking a step's hundreds of files
+    // on the event loop took a sixth of its time under load (docs/benchmarks.md). A crash before it
+    // is done leaves files that the next start removes (resumeJobs).
+    QThreadPool sweeper_;
     std::unique_ptr<ResultIngest> ingest_;
     std::unique_ptr<GroupCommit> commit_;
     std::vector<CheckedResult> heldBack_;  // second results for units GroupCommit or replays_ hold

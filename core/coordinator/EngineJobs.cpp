@@ -2,6 +2,7 @@
 // them. The crash-safety argument is in docs/coordinator.md; in short, the state file is written
 // (atomically, fsynced) before the store hears of a new version, and a result file before the
 // store counts its unit, so the store never claims more than the files hold.
+#include <QFile>
 #include <QJsonDocument>
 #include <QMetaObject>
 
@@ -259,7 +260,10 @@ void Engine::onStepComputed(ledger::JobId job, const JobRunner* which, const QLi
         QList<ledger::WorkUnitId> nextRound;
         if (r.staleness() > 0)
             for (const ledger::WorkUnit& unit : store_->workUnits(job, report.step)) nextRound << unit.id;
-        r.removeResultsExcept(nextRound);
+        if (const QStringList doomed = r.releaseResultsExcept(nextRound); !doomed.isEmpty())
+            sweeper_.start([doomed] {
+                for (const QString& path : doomed) QFile::remove(path);
+            });
         // The next step's units are granted first, so that parked workers start on them while this
         // step's metrics, evaluation and checkpoint are written.
         if (!r.planDone()) serveParkedLeases();

@@ -234,13 +234,19 @@ void JobRunner::sumAccepted(const QList<ledger::WorkUnit>& units) {
 }
 
 void JobRunner::removeResultsExcept(const QList<ledger::WorkUnitId>& keep) {
+    for (const QString& path : releaseResultsExcept(keep)) QFile::remove(path);
+}
+
+QStringList JobRunner::releaseResultsExcept(const QList<ledger::WorkUnitId>& keep) {
     for (auto it = kept_.begin(); it != kept_.end();) it = keep.contains(it->first) ? std::next(it) : kept_.erase(it);
     const QDir dir(files_.resultsDir());
+    QStringList doomed;
     for (const QString& file : dir.entryList(QDir::Files)) {
         bool ok = false;
         const qint64 unit = file.section('.', 0, 0).toLongLong(&ok);
-        if (!ok || !keep.contains(unit) || file.endsWith(QLatin1String(".partial"))) QFile::remove(dir.filePath(file));
+        if (!ok || !keep.contains(unit) || file.endsWith(QLatin1String(".partial"))) doomed << dir.filePath(file);
     }
+    return doomed;
 }
 
 StepReport JobRunner::applyStep(const QList<ledger::WorkUnit>& units) {

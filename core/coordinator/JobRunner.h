@@ -196,6 +196,10 @@ public:
     StoredResult loadResult(ledger::WorkUnitId unit) const;
     // Result files of units not in `keep` (left over from a step applied just before a crash).
     void removeResultsExcept(const QList<ledger::WorkUnitId>& keep);
+    // The same in two halves: forgets the kept results of units not in `keep` and names their files
+    // (and any temporaries), for the caller to delete off the event loop. Only the files there now
+    // are named: a result written afterwards (another unit, another name) is not.
+    QStringList releaseResultsExcept(const QList<ledger::WorkUnitId>& keep);
     // Adds the accepted results that continue the running sum of the current step (`units`: its
     // units in id order, as the store has them now); each is freed once summed. A result accepted
     // before its predecessors stays kept until they are summed.

@@ -163,6 +163,9 @@ private slots:
         QCOMPARE(restored.step, 12);
         QVERIFY(!restored.optimizer.empty());
         QVERIFY(restored.optimizerState.contains("fc1.weight.exp_avg"));
+        // Each applied step's result files go (deleted off the event loop, so perhaps a moment later).
+        const QDir results(QDir(d_->options.dataDir).filePath(QStringLiteral("jobs/%1/results").arg(job.c_str())));
+        QTRY_COMPARE(results.entryList(QDir::Files), QStringList());
         for (auto& w : pool) w->stop();
     }
 
