@@ -260,10 +260,15 @@ void Engine::onStepComputed(ledger::JobId job, const JobRunner* which, const QLi
         QList<ledger::WorkUnitId> nextRound;
         if (r.staleness() > 0)
             for (const ledger::WorkUnit& unit : store_->workUnits(job, report.step)) nextRound << unit.id;
-        if (const QStringList doomed = r.releaseResultsExcept(nextRound); !doomed.isEmpty())
+        // Off the event loop while serving; at start-up (steps applied synchronously) at once, so that
+        // a started coordinator has no results left of steps it applied.
+        if (resuming_) {
+            r.removeResultsExcept(nextRound);
+        } else if (const QStringList doomed = r.releaseResultsExcept(nextRound); !doomed.isEmpty()) {
             sweeper_.start([doomed] {
                 for (const QString& path : doomed) QFile::remove(path);
             });
+        }
         // The next step's units are granted first, so that parked workers start on them while this
         // step's metrics, evaluation and checkpoint are written.
         if (!r.planDone()) serveParkedLeases();
