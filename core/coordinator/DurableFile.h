@@ -19,7 +19,8 @@ namespace raven::coordinator {
 // raven::Error naming the file when it cannot be written.
 void writeDurably(const QString& path, const QByteArray& bytes);
 // Group commit: every file written to a temporary (<path>.partial) from its pieces in order, each
-// fsynced (from 64 KiB up with O_DIRECT, past the page cache, where the file system allows it), then all renamed over their targets and each directory fsynced once (not once per file).
+// fsynced (from 64 KiB up with O_DIRECT, past the page cache, where the file system allows it),
+// then all renamed over their targets and each directory fsynced once (not once per file).
 // A crash leaves any subset of the targets replaced, each whole. raven::Error naming the first file
 // that cannot be written (none renamed). `beforeRename`, when given, runs once all temporaries are
 // durable and none is renamed yet (a crash point).

@@ -25,7 +25,7 @@ void GradientBuffers::giveBack(std::vector<float>&& buffer) {
     std::lock_guard lock(mutex_);
     // Jobs of different models take turns: keep the size given back last, drop the others.
     if (!kept_.empty() && kept_.front().size() != buffer.size()) dropped.swap(kept_);
-    if ((kept_.size() + 1) * buffer.size() * sizeof(float) > kKeptBytes) return;  // `buffer` is freed
+    if ((kept_.size() + 1) * buffer.size() * sizeof(float) > kKeptBytes) return;  // not kept: the caller frees it
     kept_.push_back(std::move(buffer));
 }
 

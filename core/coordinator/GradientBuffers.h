@@ -27,8 +27,8 @@ public:
     // A buffer of exactly `elements` values with unspecified contents, or an empty vector when none
     // of that size is kept.
     std::vector<float> take(std::size_t elements);
-    // Keeps `buffer` for a later take() unless that would pass kKeptBytes. Buffers of another size
-    // than those kept (another job's model) replace them only when none is kept.
+    // Keeps `buffer` for a later take() unless that would pass kKeptBytes. A buffer of another size
+    // than those kept (another job's model) replaces them all: one size is kept at a time.
     void giveBack(std::vector<float>&& buffer);
 
     std::size_t keptBuffers() const;

@@ -82,17 +82,26 @@ std::vector<float> roundTripGradient(std::vector<float> values, wire::GradientEn
     return decodeGradientValues(encodeGradientValues(values, encoding, roundingKey), encoding, values.size());
 }
 
+namespace {
+
+// raven::Error unless `bytes` hold exactly `elementCount` values of `encoding`'s element size.
+void checkGradientBytes(const QByteArray& bytes, wire::GradientEncoding encoding, std::uint64_t elementCount) {
+    const std::size_t elementBytes = gradientElementBytes(encoding);
+    RAVEN_CHECK(static_cast<std::uint64_t>(bytes.size()) == elementCount * elementBytes,
+                "gradient of " + std::to_string(bytes.size()) + " bytes does not hold " + std::to_string(elementCount) +
+                    " elements of " + std::to_string(elementBytes) + " bytes",
+                "the sender's element count or encoding is wrong");
+}
+
+}  // namespace
+
 std::vector<float> decodeGradientValues(const QByteArray& bytes, wire::GradientEncoding encoding,
                                         std::uint64_t elementCount) {
     if (encoding == wire::GRADIENT_ENCODING_INT8_BLOCK)
         return decodeBlockInt8(std::span<const std::byte>(reinterpret_cast<const std::byte*>(bytes.constData()),
                                                           static_cast<std::size_t>(bytes.size())),
                                static_cast<std::size_t>(elementCount));
-    const std::size_t elementBytes = gradientElementBytes(encoding);
-    RAVEN_CHECK(static_cast<std::uint64_t>(bytes.size()) == elementCount * elementBytes,
-                "gradient of " + std::to_string(bytes.size()) + " bytes does not hold " + std::to_string(elementCount) +
-                    " elements of " + std::to_string(elementBytes) + " bytes",
-                "the sender's element count or encoding is wrong");
+    checkGradientBytes(bytes, encoding, elementCount);
     if (encoding == wire::GRADIENT_ENCODING_FP32) {
         // Copied straight in (little-endian hosts), not zero-filled first as decodeValues does: on the
         // coordinator's ingest path that fill (and its page faults) cost as much as the copy.
@@ -114,23 +123,11 @@ std::vector<float> decodeGradientValues(const QByteArray& bytes, wire::GradientE
 }
 
 void decodeGradientValuesInto(const QByteArray& bytes, wire::GradientEncoding encoding, std::span<float> out) {
-    const auto elements = static_cast<std::uint64_t>(out.size());
-    if (encoding == wire::GRADIENT_ENCODING_INT8_BLOCK) {
-        decodeBlockInt8Into(std::span<const std::byte>(reinterpret_cast<const std::byte*>(bytes.constData()),
-                                                       static_cast<std::size_t>(bytes.size())),
-                            out);
-        return;
-    }
-    if (encoding != wire::GRADIENT_ENCODING_FP32) {
-        const std::vector<float> values = decodeGradientValues(bytes, encoding, elements);
-        std::copy(values.begin(), values.end(), out.begin());
-        return;
-    }
-    RAVEN_CHECK(static_cast<std::uint64_t>(bytes.size()) == elements * sizeof(float),
-                "gradient of " + std::to_string(bytes.size()) + " bytes does not hold " + std::to_string(elements) +
-                    " elements of 4 bytes",
-                "the sender's element count or encoding is wrong");
-    std::memcpy(out.data(), bytes.constData(), static_cast<std::size_t>(bytes.size()));
+    const auto* data = reinterpret_cast<const std::byte*>(bytes.constData());
+    const auto size = static_cast<std::size_t>(bytes.size());
+    if (encoding == wire::GRADIENT_ENCODING_INT8_BLOCK) return decodeBlockInt8Into(std::span(data, size), out);
+    checkGradientBytes(bytes, encoding, out.size());
+    decodeValuesInto(data, size, dtypeOf(encoding), out);
 }
 
 std::vector<wire::SubmitResult> makeSubmitResults(const WorkResult& result, wire::GradientEncoding encoding, bool zstd,

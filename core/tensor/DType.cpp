@@ -121,16 +121,24 @@ std::vector<float> decodeValues(const std::byte* bytes, size_t byteCount, DType 
                     " values",
                 "the data is truncated or its element type is wrong");
     std::vector<float> out(byteCount / size);
+    decodeValuesInto(bytes, byteCount, dtype, out);
+    return out;
+}
+
+void decodeValuesInto(const std::byte* bytes, size_t byteCount, DType dtype, std::span<float> out) {
+    RAVEN_CHECK(byteCount == out.size() * dtypeSize(dtype),
+                "decodeValues: " + std::to_string(byteCount) + " bytes are not " + std::to_string(out.size()) + " " +
+                    dtypeName(dtype) + " values",
+                "the data is truncated or its element type is wrong");
     if (dtype == DType::F32) {
         if (!out.empty()) std::memcpy(out.data(), bytes, byteCount);  // no memcpy from null, even of 0 bytes
-        return out;
+        return;
     }
     for (size_t i = 0; i < out.size(); ++i) {
         const uint16_t h =
             static_cast<uint16_t>(static_cast<uint16_t>(bytes[2 * i]) | (static_cast<uint16_t>(bytes[2 * i + 1]) << 8));
         out[i] = dtype == DType::F16 ? halfToFloat(h) : bfloat16ToFloat(h);
     }
-    return out;
 }
 
 }  // namespace raven

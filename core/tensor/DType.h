@@ -15,6 +15,7 @@
 // truncated, never turned into infinity).
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -38,5 +39,8 @@ float bfloat16ToFloat(uint16_t bits);
 std::vector<std::byte> encodeValues(const std::vector<float>& values, DType dtype);
 // The inverse; throws raven::Error when the byte count is not a multiple of the element size.
 std::vector<float> decodeValues(const std::byte* bytes, size_t byteCount, DType dtype);
+// The same into `out`, which must hold byteCount / dtypeSize(dtype) values (raven::Error if not);
+// every one of them is overwritten.
+void decodeValuesInto(const std::byte* bytes, size_t byteCount, DType dtype, std::span<float> out);
 
 }  // namespace raven
