@@ -28,7 +28,11 @@ const Transfers::Prepared& Transfers::prepare(const QString& key, const QByteArr
     p.key = key;
     p.zstd = zstd;
     p.sha256 = protocol::sha256Hex(raw).toStdString();
-    p.travelling = zstd ? protocol::zstdCompress(raw) : raw;
+    // Asked for zstd, it travels compressed only where that saves a tenth: the receiver decompresses
+    // every copy, and trained weights barely shrink (Compression.h).
+    std::optional<QByteArray> compressed = zstd ? protocol::zstdIfItPays(raw) : std::nullopt;
+    p.compressed = compressed.has_value();
+    p.travelling = compressed ? std::move(*compressed) : raw;
     p.rawBytes = static_cast<std::uint64_t>(raw.size());
     cache_.push_front(std::move(p));
     if (cache_.size() > kCachedContents) cache_.pop_back();
@@ -50,7 +54,7 @@ std::vector<wire::ContentChunk> Transfers::chunks(const QString& key, const QByt
             std::min<std::uint64_t>(static_cast<std::uint64_t>(protocol::kChunkBytes), total - at);
         wire::ContentChunk& chunk = out.emplace_back();
         chunk.set_content_sha256(p.sha256);
-        chunk.set_zstd(zstd);
+        chunk.set_zstd(p.compressed);
         chunk.set_raw_bytes(p.rawBytes);
         chunk.set_total_bytes(total);
         chunk.set_offset(at);

@@ -5,7 +5,8 @@
 //   for (wire::ContentChunk& c : transfers.chunks("shard:" + hash, bytes, accept_zstd, offset)) send(c);
 //
 // Hashing and compressing a content costs more than sending it, and every worker of a step fetches
-// the same weights, so the last few contents' hashes and zstd frames are kept by key.
+// the same weights, so the last few contents' hashes and zstd frames are kept by key. A receiver's
+// accept_zstd is an offer: a content that zstd would not shrink by a tenth travels raw.
 #include <QByteArray>
 #include <QString>
 
@@ -27,7 +28,8 @@ public:
 private:
     struct Prepared {
         QString key;
-        bool zstd = false;
+        bool zstd = false;        // asked for (part of the key)
+        bool compressed = false;  // travels compressed (where zstd was asked for and pays)
         std::string sha256;
         QByteArray travelling;
         std::uint64_t rawBytes = 0;

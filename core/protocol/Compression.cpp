@@ -18,6 +18,22 @@ QByteArray zstdCompress(QByteArrayView raw, int level) {
     return out;
 }
 
+std::optional<QByteArray> zstdIfItPays(QByteArrayView raw) {
+    constexpr qsizetype kSample = 16 * 1024;
+    const auto pays = [](qsizetype compressed, qsizetype from) {
+        return static_cast<double>(compressed) <= 0.9 * static_cast<double>(from);
+    };
+    if (raw.size() > 3 * kSample) {
+        qsizetype sampled = 0;
+        for (const qsizetype quarter : {1, 2, 3})
+            sampled += zstdCompress(raw.sliced(raw.size() * quarter / 4 - kSample / 2, kSample)).size();
+        if (!pays(sampled, 3 * kSample)) return std::nullopt;
+    }
+    QByteArray compressed = zstdCompress(raw);
+    if (!pays(compressed.size(), raw.size())) return std::nullopt;
+    return compressed;
+}
+
 QByteArray zstdDecompress(QByteArrayView compressed, std::uint64_t expectedRawBytes) {
     const unsigned long long declared =
         ZSTD_getFrameContentSize(compressed.data(), static_cast<size_t>(compressed.size()));

@@ -190,6 +190,32 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(raven::Error, zstdDecompress(QByteArray("not zstd at all"), 15));
     }
 
+    void zstdIsUsedOnlyWhereItSavesATenth() {
+        // Trained-weight-like floats (normal, small): zstd saves a few percent at most.
+        std::mt19937 rng(7);
+        std::normal_distribution<float> normal(0.0f, 0.05f);
+        const auto floats = [&](int count) {
+            QByteArray bytes(count * 4, Qt::Uninitialized);
+            for (int i = 0; i < count; ++i) {
+                const float v = normal(rng);
+                std::memcpy(bytes.data() + 4 * i, &v, 4);
+            }
+            return bytes;
+        };
+        QVERIFY(!zstdIfItPays(floats(250000)).has_value());  // sampled: turned down
+        QVERIFY(!zstdIfItPays(floats(2000)).has_value());    // small: tried whole
+        // Text shrinks several-fold, large or small, and the frame is the content's.
+        QByteArray text;
+        for (int i = 0; i < 40000; ++i) text += QByteArray::number(i % 97) + ',';
+        const std::optional<QByteArray> frame = zstdIfItPays(text);
+        QVERIFY(frame.has_value());
+        QCOMPARE(zstdDecompress(*frame, text.size()), text);
+        QVERIFY(zstdIfItPays(text.left(3000)).has_value());
+        // The samples decide for large contents: a compressible head does not carry floats.
+        QVERIFY(!zstdIfItPays(text.left(4000) + floats(100000)).has_value());
+        QVERIFY(!zstdIfItPays(QByteArray()).has_value());
+    }
+
     void contentChunksRoundTrip_data() {
         QTest::addColumn<int>("size");
         QTest::addColumn<bool>("zstd");
