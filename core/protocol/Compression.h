@@ -15,8 +15,8 @@ QByteArray zstdCompress(QByteArrayView raw, int level = 3);
 // 48 KiB, three 16 KiB samples (a quarter, half and three quarters in) are tried first, so that a
 // content zstd cannot shrink costs about 0.2 ms to turn down whatever its size. Trained fp32
 // weights save about 7%, for a compression on the sender and a decompression on every receiver: a
-// sixth of an emulated worker's CPU went to decompressing them (docs/benchmarks.md, "Weights
-// travel raw"). Shards and manifests shrink several-fold.
+// sixth of an emulated worker's CPU went to decompressing them (docs/benchmarks.md, "Where an
+// 8-worker step goes"). Shards and manifests shrink several-fold.
 std::optional<QByteArray> zstdIfItPays(QByteArrayView raw);
 
 // Decompresses one zstd frame that must expand to exactly `expectedRawBytes`. Throws raven::Error
