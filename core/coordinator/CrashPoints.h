@@ -26,7 +26,7 @@ enum class CrashPoint {
     RewindStateWritten,     // a rewind's state file is on disk, its staged states and results not moved in
     PublishedWritten,       // an int8-down job's P(V + 1) is on disk, its state file is at V
     RoundWeightsWritten,    // a stale job's weights of V (round V + 1's start) are on disk, its state file at V
-    AheadLaneAccepted,      // a stale job paid a lane of round V + 1, round V's outer step not yet written
+    AheadLaneAccepted,      // a unit of step V + 1 paid (a lane, or leased ahead), V's state not yet written
 };
 
 // The exit status of a process ended at a crash point (tests tell it apart from other deaths).

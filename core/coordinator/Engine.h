@@ -238,6 +238,9 @@ private:
     void startStep(JobRunner& runner, const QList<ledger::WorkUnit>& units);
     void onStepComputed(ledger::JobId job, const JobRunner* runner, const QList<ledger::WorkUnit>& units,
                         std::optional<StepProduct> product, const QString& failure);
+    // V + 1's weights exist while V's state file is written (JobRunner::leasesAhead()): V + 1's units
+    // are made and granted now, so that workers compute while the coordinator writes.
+    void onStepWeights(ledger::JobId job, const JobRunner* runner, const QByteArray& weights);
     void completeJob(JobRunner& runner);
     // A step's MetricsUpdate out to metrics.jsonl and subscribers, with its evaluation if it had one.
     void publishStep(ledger::JobId job, wire::MetricsUpdate update, const std::optional<nn::EvalResult>& eval);

@@ -112,9 +112,14 @@ wire::Envelope Engine::grantLeases(Session& s, int maxUnits, const LeaseRound& r
         if (!d) return std::nullopt;
         return WeightsDeltaOffer{d->baseVersion, &d->delta, d->weightsSha256};
     };
-    for (const PushedWeights& p : pushWeights(s.leaseAsk, out, weightsOf, transfers_, deltaOf))
-        if (auto w = waterfalls_.find(p.job); w != waterfalls_.end() && p.version == runner(p.job)->version())
+    for (const PushedWeights& p : pushWeights(s.leaseAsk, out, weightsOf, transfers_, deltaOf)) {
+        auto w = waterfalls_.find(p.job);
+        if (w == waterfalls_.end()) continue;
+        if (p.version == runner(p.job)->version())
             w->second.weightsSent(s.principalId, p.bytes, StepWaterfall::Clock::now());
+        else if (p.version > runner(p.job)->version())  // the next step's, leased ahead
+            w->second.weightsSentAhead(s.principalId, p.bytes);
+    }
     // Parked requests are answered when work appears; an empty grant is the end of a parking.
     if (out.units_size() == 0) out.set_retry_after_ms(20);
     for (const ledger::JobId job : grant.outOfBudget) {
@@ -476,12 +481,13 @@ void Engine::onBatchDurable(std::vector<CommitItem> batch) {
     if (std::any_of(outcomes.begin(), outcomes.end(),
                     [](const auto& o) { return o && o->outcome == ledger::AcceptOutcome::Accepted; }))
         crashPoint(CrashPoint::ResultAccepted);
-    // A stale job accepts the next round's lanes while its step is computed: paid there, with the
-    // step's state file not yet written, the store holds done lanes of two rounds at once.
+    // A stale job accepts the next round's lanes while its step is computed, another job the next
+    // step's units leased ahead (JobRunner::leasesAhead()): paid there, with the step's state file
+    // not yet written, the store holds done units of two steps at once.
     for (std::size_t i = 0; i < batch.size(); ++i) {
         const JobRunner* r = runner(batch[i].checked.job);
         if (outcomes[i] && outcomes[i]->outcome == ledger::AcceptOutcome::Accepted && r && r->stepping() &&
-            r->staleness() > 0) {
+            r->leasedStep() > r->version()) {
             crashPoint(CrashPoint::AheadLaneAccepted);
             break;  // one arrival per batch, as result-accepted
         }
@@ -550,7 +556,10 @@ wire::ResultAck Engine::afterAcceptance(CommitItem& item, const ledger::AcceptRe
             step.ingestMs = std::chrono::duration<double, std::milli>(done - c.complete).count();
             step.bytes = c.bytes;
             step.samples = static_cast<std::int64_t>(c.result.sampleCount);
-            w->second.accepted(c.contributor, step, done);
+            if (r && unit->modelVersion > r->version())  // the next step's, leased ahead
+                w->second.acceptedAhead(c.contributor, step);
+            else
+                w->second.accepted(c.contributor, step, done);
         }
         // Kept in memory for the step (its durable copy is for a restart); the store says done.
         if (r) r->keepResult(c.unit, c.contributor, std::move(c.result));

@@ -63,9 +63,9 @@ void Engine::resumeJobs() {
             }
             QList<ledger::WorkUnitId> done;
             QList<ledger::WorkUnit> accepted = store_->workUnits(job.id, r->version(), ledger::WorkUnitState::Done);
-            // A stale job may have accepted lanes of the next round while this one's step was applied.
-            if (r->staleness() > 0)
-                accepted += store_->workUnits(job.id, r->version() + 1, ledger::WorkUnitState::Done);
+            // A stale job may have accepted lanes of the next round while this one's step was applied,
+            // another job results of the next step once its weights were out (JobRunner::leasesAhead()).
+            accepted += store_->workUnits(job.id, r->version() + 1, ledger::WorkUnitState::Done);
             for (const ledger::WorkUnit& unit : accepted) {
                 RAVEN_CHECK(r->hasResult(unit.id),
                             "job " + idText(job.id) + ": the result of accepted work unit " + idText(unit.id) +
@@ -190,8 +190,13 @@ void Engine::startStep(JobRunner& r, const QList<ledger::WorkUnit>& units) {
     pool_.start([this, work, job, which, units]() mutable {
         auto product = std::make_shared<std::optional<StepProduct>>();
         auto failure = std::make_shared<QString>();
+        // Queued before the step's own answer below, so the event loop sees them in that order.
+        const auto weightsReady = [this, job, which](const QByteArray& weights) {
+            QMetaObject::invokeMethod(
+                this, [this, job, which, weights] { onStepWeights(job, which, weights); }, Qt::QueuedConnection);
+        };
         try {
-            *product = JobRunner::computeStep(*work);
+            *product = JobRunner::computeStep(*work, weightsReady);
         } catch (const raven::Error& e) {
             *failure = QString::fromStdString(e.message());
         } catch (const std::exception& e) {
@@ -205,6 +210,28 @@ void Engine::startStep(JobRunner& r, const QList<ledger::WorkUnit>& units) {
             },
             Qt::QueuedConnection);
     });
+}
+
+void Engine::onStepWeights(ledger::JobId job, const JobRunner* which, const QByteArray& weights) {
+    JobRunner* r = runner(job);
+    if (r != which || !r->stepping() || rewinding_.count(job)) return;  // ended, or replaced, meanwhile
+    try {
+        const qint64 next = r->version() + 1;
+        // Made once: a restart that finds them (a crash while V's state was written) keeps them.
+        ledger::Transaction nextUnits(store_->connection());
+        if (store_->workUnits(job, next).isEmpty())
+            store_->addWorkUnits(job, next, r->unitsOfStep(next, shardsPerUnit(*r)));
+        nextUnits.commit();
+        r->publishAhead(weights);
+    } catch (const std::exception& e) {
+        // Nothing lost: the units are made with the version, once the state file is written.
+        qWarning("coordinator: leasing step %lld of job %lld ahead failed: %s",
+                 static_cast<long long>(r->version() + 1), static_cast<long long>(job), e.what());
+        return;
+    }
+    desk_->workMayHaveAppeared();
+    serveParkedLeases();
+    retired_.clear();
 }
 
 void Engine::onStepComputed(ledger::JobId job, const JobRunner* which, const QList<ledger::WorkUnit>& units,
@@ -253,13 +280,12 @@ void Engine::onStepComputed(ledger::JobId job, const JobRunner* which, const QLi
             r.archive().keepResults(report.step - 1, summed);
             trimRewindArchive(r);
         }
-        // Results of the step just applied go; a stale job keeps those of all the next round's lanes,
-        // not only the accepted ones: a lane's durable copy is written (GroupCommit) before the store
-        // counts it, and one written but not yet counted now would be counted without its file, which
-        // a restart finds missing (the job fails).
+        // Results of the step just applied go; those of all the next step's units stay, not only the
+        // accepted ones (a stale job's lanes, or units leased ahead): a unit's durable copy is written
+        // (GroupCommit) before the store counts it, and one written but not yet counted now would be
+        // counted without its file, which a restart finds missing (the job fails).
         QList<ledger::WorkUnitId> nextRound;
-        if (r.staleness() > 0)
-            for (const ledger::WorkUnit& unit : store_->workUnits(job, report.step)) nextRound << unit.id;
+        for (const ledger::WorkUnit& unit : store_->workUnits(job, report.step)) nextRound << unit.id;
         // Off the event loop while serving; at start-up (steps applied synchronously) at once, so that
         // a started coordinator has no results left of steps it applied.
         if (resuming_) {

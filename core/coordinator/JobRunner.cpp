@@ -234,6 +234,10 @@ void JobRunner::sumAccepted(const QList<ledger::WorkUnit>& units) {
 }
 
 void JobRunner::removeResultsExcept(const QList<ledger::WorkUnitId>& keep) {
+    // At start-up no write is under way: every temporary is a crash's leftover.
+    const QDir dir(files_.resultsDir());
+    for (const QString& file : dir.entryList({QStringLiteral("*.partial")}, QDir::Files))
+        QFile::remove(dir.filePath(file));
     for (const QString& path : releaseResultsExcept(keep)) QFile::remove(path);
 }
 
@@ -241,10 +245,11 @@ QStringList JobRunner::releaseResultsExcept(const QList<ledger::WorkUnitId>& kee
     for (auto it = kept_.begin(); it != kept_.end();) it = keep.contains(it->first) ? std::next(it) : kept_.erase(it);
     const QDir dir(files_.resultsDir());
     QStringList doomed;
+    // A kept unit's temporary is a result being written now (GroupCommit), not a leftover.
     for (const QString& file : dir.entryList(QDir::Files)) {
         bool ok = false;
         const qint64 unit = file.section('.', 0, 0).toLongLong(&ok);
-        if (!ok || !keep.contains(unit) || file.endsWith(QLatin1String(".partial"))) doomed << dir.filePath(file);
+        if (!ok || !keep.contains(unit)) doomed << dir.filePath(file);
     }
     return doomed;
 }
@@ -300,6 +305,7 @@ StepWork JobRunner::prepareStep(const QList<ledger::WorkUnit>& units) {
     if (rewindable()) work.archive = RewindArchive(files_);
     work.optimizer = optimizer_;
     work.statePath = files_.statePath();
+    work.weightsAhead = leasesAhead();
     if (staleness() > 0) {
         work.roundWeights = weights_.at(version_);
         work.roundWeightsPath = files_.roundWeightsPath(version_);
@@ -353,7 +359,17 @@ void JobRunner::combineRobustly(StepWork& work) {
     work.report.robust = robust;
 }
 
-StepProduct JobRunner::computeStep(StepWork& work) {
+bool JobRunner::leasesAhead() const {
+    return staleness() == 0 && !config_.int8WeightsDown() && !rewindable() && version_ + 1 < totalSteps();
+}
+
+void JobRunner::publishAhead(QByteArray weights) {
+    RAVEN_CHECK(stepping_ && leasesAhead(), jobText(id_) + ": weights published ahead of a step not being applied", "");
+    weights_[version_ + 1] = std::move(weights);
+    aheadWeights_ = true;
+}
+
+StepProduct JobRunner::computeStep(StepWork& work, const std::function<void(const QByteArray&)>& weightsReady) {
     nn::Model& model = *work.model;
     if (work.robust) combineRobustly(work);
     // The sum of the step's gradients in unit id order as one part: averageGradients adds it to
@@ -383,6 +399,7 @@ StepProduct JobRunner::computeStep(StepWork& work) {
     weights.step = work.version + 1;
     if (work.publishedBase.isEmpty()) {
         product.weights = toBytes(weights.toSafeTensors().toBytes());
+        if (work.weightsAhead && weightsReady) weightsReady(product.weights);
     } else {
         // P(V + 1) is durable before the state file says V + 1, so a restart finds the weights its
         // workers compute on; P(V) goes once no state file can need it.
@@ -414,6 +431,7 @@ StepReport JobRunner::finishStep(StepProduct&& product) {
     RAVEN_CHECK(stepping_ && product.report.step == version_ + 1, jobText(id_) + ": a step finished that was not begun",
                 "");
     stepping_ = false;
+    aheadWeights_ = false;
     if (product.model) {  // a rewind recomputed the model: its own replaces this one
         model_ = std::move(product.model);
         optimizer_ = std::move(product.optimizer);

@@ -29,6 +29,7 @@
 #include <QList>
 #include <QStringList>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -98,6 +99,8 @@ struct StepWork {
     std::uint64_t publishKey = 0;
     QString publishedPath;
     QString oldPublishedPath;
+    // Whether V + 1's weights go out before its state file is durable (JobRunner::leasesAhead()).
+    bool weightsAhead = false;
 };
 // What a rewind did (ModelRewind.h), for the step's metrics line.
 struct RewindSummary {
@@ -156,9 +159,9 @@ public:
     }
     // The step whose units are leased now: the current one, or for a stale job whose step is being
     // applied, the next (its units were added when the current one's were all in).
-    qint64 leasedStep() const { return stepping_ && staleness() > 0 ? version_ + 1 : version_; }
+    qint64 leasedStep() const { return stepping_ && (staleness() > 0 || aheadWeights_) ? version_ + 1 : version_; }
     // Whether a result of a unit of step `step` counts now: the current step's, and the next one's
-    // while a stale job's step is applied.
+    // while a stale job's step is applied, or once a step's new weights are out (publishAhead()).
     bool takesResultsOf(qint64 step) const { return step == version_ || (step == leasedStep() && step < totalSteps()); }
     // Samples in these training shards; raven::Error for a hash the manifest does not list.
     std::int64_t samplesOf(const QStringList& shardHashes) const;
@@ -194,11 +197,13 @@ public:
     void discardResult(ledger::WorkUnitId unit);
     bool hasResult(ledger::WorkUnitId unit) const;
     StoredResult loadResult(ledger::WorkUnitId unit) const;
-    // Result files of units not in `keep` (left over from a step applied just before a crash).
+    // Result files of units not in `keep` (left over from a step applied just before a crash), and
+    // every temporary: for start-up, when no write is under way.
     void removeResultsExcept(const QList<ledger::WorkUnitId>& keep);
-    // The same in two halves: forgets the kept results of units not in `keep` and names their files
-    // (and any temporaries), for the caller to delete off the event loop. Only the files there now
-    // are named: a result written afterwards (another unit, another name) is not.
+    // While serving: forgets the kept results of units not in `keep` and names their files (their
+    // temporaries too; a kept unit's is a write under way), for the caller to delete off the event
+    // loop. Only the files there now are named: a result written afterwards (another unit, another
+    // name) is not.
     QStringList releaseResultsExcept(const QList<ledger::WorkUnitId>& keep);
     // Adds the accepted results that continue the running sum of the current step (`units`: its
     // units in id order, as the store has them now); each is freed once summed. A result accepted
@@ -217,8 +222,19 @@ public:
     // applyStep) that writes the state file and may run on any thread (raven::Error when the step is
     // not finite); finishStep() makes V + 1 this runner's version.
     StepWork prepareStep(const QList<ledger::WorkUnit>& units);
-    static StepProduct computeStep(StepWork& work);
+    // `weightsReady`, when the work goes ahead (StepWork::weightsAhead), is called (on the computing
+    // thread) with V + 1's weights the moment they exist, before the state file is written.
+    static StepProduct computeStep(StepWork& work, const std::function<void(const QByteArray&)>& weightsReady = {});
     StepReport finishStep(StepProduct&& product);
+    // A synchronous job's step need not wait for its state file to lease the next one. V + 1 is a
+    // pure function of V's state and V's results, which stay durable until V + 1's state is: a crash
+    // before it recomputes the same bits, so units computed on V + 1's weights before the crash
+    // count after it. Not for a stale job (its own lead, LocalStepsConfig.h), an int8-down one (P(V + 1)
+    // is made durable first) or one that replays results (a rewind replaces applied steps).
+    bool leasesAhead() const;
+    // V + 1's weights, from computeStep()'s `weightsReady`: served from now on, and V + 1's units are
+    // leased (leasedStep()) and their results taken while V's state file is written.
+    void publishAhead(QByteArray weights);
     bool stepping() const { return stepping_; }
     // A rewind of a job whose plan is done (ModelRewind.h): its recomputed version replaces the
     // current one, which keeps its number.
@@ -248,6 +264,7 @@ private:
     // The accepted result of a unit from memory (moved out), or from disk after a restart.
     StoredResult takeResult(ledger::WorkUnitId unit);
     QByteArray currentWeights() const;
+    bool aheadWeights_ = false;  // V + 1's weights published while V's step is being applied
     // An int8-down job's P(version_) from its file (P(0): the initial weights); stray files removed.
     QByteArray loadPublished() const;
 

@@ -21,7 +21,12 @@ double StepWaterfall::processCpuSeconds() {
 }
 
 void StepWaterfall::begin(Clock::time_point now) {
-    *this = StepWaterfall();
+    StepWaterfall next;
+    next.workers_.swap(ahead_);
+    next.bytesIn_ = bytesInAhead_;
+    next.bytesOut_ = bytesOutAhead_;
+    next.samples_ = samplesAhead_;
+    *this = std::move(next);
     begun_ = now;
     lastAccepted_ = now;
     applyStarted_ = now;
@@ -32,6 +37,22 @@ void StepWaterfall::weightsSent(ledger::ContributorId contributor, std::int64_t 
     bytesOut_ += bytes;
     PerWorker& w = workers_[contributor];
     if (w.weightsOutMs < 0.0) w.weightsOutMs = std::max(0.0, msBetween(begun_, now));
+}
+
+void StepWaterfall::weightsSentAhead(ledger::ContributorId contributor, std::int64_t bytes) {
+    bytesOutAhead_ += bytes;
+    PerWorker& w = ahead_[contributor];
+    if (w.weightsOutMs < 0.0) w.weightsOutMs = 0.0;
+}
+
+void StepWaterfall::acceptedAhead(ledger::ContributorId contributor, const Result& r) {
+    PerWorker& w = ahead_[contributor];
+    w.computeMs += r.computeMs;
+    w.uploadMs += r.uploadMs;
+    w.ingestMs += r.ingestMs;
+    ++w.units;
+    bytesInAhead_ += r.bytes;
+    samplesAhead_ += r.samples;
 }
 
 void StepWaterfall::accepted(ledger::ContributorId contributor, const Result& r, Clock::time_point now) {

@@ -17,7 +17,10 @@
 //   step         the last acceptance -> the step applied (sum, optimizer, state file), for everyone
 //   idle         what is left: waits for a lease, shard reads, the worker's own serial waits
 // The figures are averages over the step's workers, in milliseconds. Phases of one worker can
-// overlap (a result uploading while the next unit computes); idle is then clamped at 0.
+// overlap (a result uploading while the next unit computes); idle is then clamped at 0. Units of
+// the next step leased while this one is applied (JobRunner::leasesAhead()) are the next step's:
+// their weights and results are put aside (weightsSentAhead(), acceptedAhead()) and counted from
+// its begin(), their weights as served at once.
 //
 // Besides: utilization = sum of compute / (workers x wall), the compute-only rate (samples per
 // second of compute: what one worker does when it never waits), the coordinator's CPU time per
@@ -51,6 +54,8 @@ public:
     void weightsSent(ledger::ContributorId contributor, std::int64_t bytes, Clock::time_point now);
     void shardSent(std::int64_t bytes) { bytesOut_ += bytes; }
     void accepted(ledger::ContributorId contributor, const Result& result, Clock::time_point now);
+    void weightsSentAhead(ledger::ContributorId contributor, std::int64_t bytes);
+    void acceptedAhead(ledger::ContributorId contributor, const Result& result);
     void applyStarted(Clock::time_point now) { applyStarted_ = now; }
     // Writes the step's figures into update.extra (keys in docs/benchmarks.md) and starts over.
     void report(Clock::time_point applied, wire::MetricsUpdate* update);
@@ -70,6 +75,9 @@ private:
     double cpuAtBegin_ = 0.0;
     std::int64_t bytesIn_ = 0, bytesOut_ = 0, samples_ = 0;
     std::map<ledger::ContributorId, PerWorker> workers_;
+    // The next step's, so far (see the top).
+    std::int64_t bytesInAhead_ = 0, bytesOutAhead_ = 0, samplesAhead_ = 0;
+    std::map<ledger::ContributorId, PerWorker> ahead_;
 };
 
 }  // namespace raven::coordinator
