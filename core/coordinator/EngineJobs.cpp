@@ -217,8 +217,10 @@ void Engine::onStepWeights(ledger::JobId job, const JobRunner* which, const QByt
     if (r != which || !r->stepping() || rewinding_.count(job)) return;  // ended, or replaced, meanwhile
     try {
         const qint64 next = r->version() + 1;
-        // Made once: a restart that finds them (a crash while V's state was written) keeps them.
-        ledger::Transaction nextUnits(store_->connection());
+        // Made once: a restart that finds them (a crash while V's state was written) keeps them, one
+        // that does not makes them with the version. So they need no fsync of their own: the first
+        // result paid on them syncs them first (ledger/Transaction.h).
+        ledger::Transaction nextUnits(store_->connection(), ledger::Transaction::Sync::WithNextSynced);
         if (store_->workUnits(job, next).isEmpty())
             store_->addWorkUnits(job, next, r->unitsOfStep(next, shardsPerUnit(*r)));
         nextUnits.commit();

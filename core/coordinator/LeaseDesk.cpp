@@ -34,8 +34,10 @@ Scheduler::Grant LeaseDesk::grant(const Scheduler::Worker& worker, int maxUnits,
     capped.handedInLetOff = observedCap;
     capped.maxConcurrentLeases =
         worker.maxConcurrentLeases > 0 ? std::min(worker.maxConcurrentLeases, observedCap) : observedCap;
-    // One transaction (one fsync of the store) for all the units of the grant, not one per unit.
-    ledger::Transaction tx(store_.connection());
+    // One transaction for all the units of the grant, not one per unit, and no fsync of its own:
+    // a lease a crash loses is one start-up hands back anyway, and the next synced commit (the
+    // result's payment) makes it durable first (ledger/Transaction.h).
+    ledger::Transaction tx(store_.connection(), ledger::Transaction::Sync::WithNextSynced);
     Scheduler::Grant granted =
         scheduler_.lease(capped, maxUnits, jobs, totalGflops, deadline, now, speculateIfDeadlineBefore);
     tx.commit();
@@ -61,7 +63,8 @@ void LeaseDesk::serveParked(const QDateTime& now,
     waiting.swap(parked_);
     std::vector<std::pair<ParkedLease, wire::Envelope>> answers;
     try {
-        ledger::Transaction tx(store_.connection());  // each grant inside is a savepoint
+        // Each grant inside is a savepoint; unsynced, as grant()'s.
+        ledger::Transaction tx(store_.connection(), ledger::Transaction::Sync::WithNextSynced);
         for (const ParkedLease& p : waiting) {
             if (!mayGetSomething(p)) {
                 parked_.push_back(p);

@@ -114,6 +114,7 @@ private:
     QString path_;
     QString name_;
     mutable int depth_ = 0;  // a ReadSnapshot on a const connection opens a level too
+    bool syncRelaxed_ = false;  // PRAGMA synchronous=NORMAL is on (Transaction::Sync::WithNextSynced)
     mutable QHash<QString, QSqlQuery> idle_;  // prepared statements not in use, by SQL text
     mutable quint64 prepared_ = 0;
     mutable quint64 reused_ = 0;

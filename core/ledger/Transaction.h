@@ -11,13 +11,25 @@
 // read to a write. Nested Transactions are savepoints: an operation that is a transaction of its
 // own (Ledger::creditWorkUnit) can run inside a larger one (LeaseBook::acceptResult), and an inner
 // rollback undoes only the inner part.
+//
+//   Transaction tx(connection, Transaction::Sync::WithNextSynced);   // COMMIT without an fsync
+//
+// for changes that a crash may lose (lease grants: start-up hands every lease back anyway). The
+// store is in WAL mode, where commits are appended in order and a crash loses only a suffix of
+// them: the next synced commit (a payment, a new version) makes this one durable first, so nothing
+// synced ever depends on a change the disk does not hold. Only the outermost transaction chooses;
+// an inner one shares its durability.
 #include "ledger/SqlConnection.h"
 
 namespace raven::ledger {
 
 class Transaction {
 public:
-    explicit Transaction(SqlConnection& connection);
+    enum class Sync {
+        Now,             // synchronous=FULL: durable when commit() returns
+        WithNextSynced,  // synchronous=NORMAL: durable at the next Now commit (or a checkpoint)
+    };
+    explicit Transaction(SqlConnection& connection, Sync sync = Sync::Now);
     ~Transaction();
     Transaction(const Transaction&) = delete;
     Transaction& operator=(const Transaction&) = delete;

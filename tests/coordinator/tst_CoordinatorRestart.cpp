@@ -9,7 +9,9 @@
 #include <cstring>
 
 #include "CoordinatorTestKit.h"
+#include "coordinator/DurableFile.h"
 #include "coordinator/JobFiles.h"
+#include "coordinator/JobRunner.h"
 #include "ledger/LeaseBook.h"
 
 using namespace raven;
@@ -199,6 +201,46 @@ private slots:
         restart();
         QCOMPARE(d_->coordinator->store().job(jobId())->modelVersion, 1);    // corrected from the file
         QCOMPARE(d_->coordinator->store().workUnits(jobId(), 1).size(), 2);  // and step 1 goes on
+        finishAndCompare();
+    }
+
+    // Step V + 1's units are leased the moment its weights exist and their results paid while V's
+    // state file is written (JobRunner::leasesAhead()). The crash: one of them paid, V's state file not
+    // yet moved to V + 1. The start-up applies V again (the same bits) and keeps the paid result.
+    void crashWithTheNextStepPaidBeforeTheStateFile() {
+        startJob();
+        const coordinator::JobFiles files(d_->options.dataDir, jobId());
+        QTemporaryDir saved;
+        QVERIFY(QFile::copy(files.statePath(), saved.filePath("state-1.safetensors")));
+        auto step1 = leaseAndCompute(2);
+        for (auto& [unit, result] : step1)
+            QCOMPARE(submit(*a_, result).result_ack().status(), wire::RESULT_STATUS_ACCEPTED);
+        QTRY_COMPARE(d_->coordinator->store().job(jobId())->modelVersion, 2);
+        auto step2 = leaseAndCompute(1);  // on version 2's weights
+        QCOMPARE(step2.size(), size_t(1));
+        QCOMPARE(submit(*a_, step2[0].second).result_ack().status(), wire::RESULT_STATUS_ACCEPTED);
+        const ledger::WorkUnitId ahead = std::stoll(step2[0].first.id());
+        const ledger::ContributorId contributorA = *d_->coordinator->store().workUnit(ahead)->acceptedFrom;
+        crash();
+
+        // Back to the moment: version 1's state file, step 1's results on disk, the store at 1, and
+        // step 2's units made with one of them done and paid.
+        QVERIFY(QFile::remove(files.statePath()));
+        QVERIFY(QFile::copy(saved.filePath("state-1.safetensors"), files.statePath()));
+        for (const auto& [unit, result] : step1)
+            coordinator::writeDurably(
+                {coordinator::JobRunner::resultFile(files, std::stoll(unit.id()), contributorA, result, QString())});
+        {
+            ledger::CoordinatorStore store(QDir(d_->options.dataDir).filePath("coordinator.sqlite"));
+            store.setJobModelVersion(jobId(), 1, QDateTime::currentDateTimeUtc());
+            QCOMPARE(store.workUnit(ahead)->state, ledger::WorkUnitState::Done);
+        }
+
+        restart();
+        QCOMPARE(d_->coordinator->store().job(jobId())->modelVersion, 2);  // step 1 applied at start-up
+        QCOMPARE(creditEntries(), 5);                                      // 2 + 2 + the one paid ahead
+        QVERIFY(QFile::exists(files.resultPath(ahead)));                   // kept for step 2
+        QCOMPARE(d_->coordinator->store().workUnit(ahead)->state, ledger::WorkUnitState::Done);
         finishAndCompare();
     }
 

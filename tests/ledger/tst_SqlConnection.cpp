@@ -25,6 +25,7 @@ private slots:
     void clearedAndFullCachesPrepareAgain();
     void aReadSnapshotSeesOneMoment();
     void aReadSnapshotInsideATransactionIsThatTransaction();
+    void anUnsyncedTransactionLeavesTheConnectionSynced();
 };
 
 namespace {
@@ -230,3 +231,40 @@ void SqlConnectionTest::aReadSnapshotInsideATransactionIsThatTransaction() {
 }
 
 #include "tst_SqlConnection.moc"
+
+// Transaction::Sync::WithNextSynced commits without an fsync (synchronous=NORMAL) and only itself:
+// an inner transaction shares it, and the connection is FULL again after a commit or a rollback.
+void SqlConnectionTest::anUnsyncedTransactionLeavesTheConnectionSynced() {
+    QTemporaryDir dir;
+    SqlConnection sql(databaseIn(dir));
+    sql.exec(QStringLiteral("CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER NOT NULL)"));
+    const auto synchronous = [&] { return sql.scalar(QStringLiteral("PRAGMA synchronous")).toInt(); };
+    constexpr int kNormal = 1, kFull = 2;
+    QCOMPARE(synchronous(), kFull);
+    {
+        Transaction tx(sql, Transaction::Sync::WithNextSynced);
+        QCOMPARE(synchronous(), kNormal);
+        {
+            Transaction inner(sql);  // a savepoint: the outermost transaction's durability
+            sql.exec(QStringLiteral("INSERT INTO t (x) VALUES (1)"));
+            QCOMPARE(synchronous(), kNormal);
+            inner.commit();
+        }
+        tx.commit();
+    }
+    QCOMPARE(synchronous(), kFull);
+    {
+        Transaction tx(sql, Transaction::Sync::WithNextSynced);
+        sql.exec(QStringLiteral("INSERT INTO t (x) VALUES (2)"));
+    }  // rolled back
+    QCOMPARE(synchronous(), kFull);
+    {
+        Transaction tx(sql);
+        QCOMPARE(synchronous(), kFull);
+        sql.exec(QStringLiteral("INSERT INTO t (x) VALUES (3)"));
+        tx.commit();
+    }
+    // Committed is committed, whatever the durability: another connection reads both rows.
+    SqlConnection other(databaseIn(dir));
+    QCOMPARE(other.scalar(QStringLiteral("SELECT group_concat(x) FROM t")).toString(), QStringLiteral("1,3"));
+}
