@@ -3,6 +3,7 @@
 #include <QElapsedTimer>
 
 #include <algorithm>
+#include <cmath>
 #include <span>
 #include <unordered_map>
 
@@ -218,7 +219,10 @@ ComputedGradient UnitComputer::computeGradient(const UnitInputs& inputs) {
         result.sampleCount = static_cast<std::uint64_t>(sums.samples);
         result.loss = sums.lossSum;
         result.correct = static_cast<std::uint64_t>(sums.correct);
-        result.computeMs = static_cast<std::uint64_t>(std::max<qint64>(0, clock.elapsed() - qint64(rested * 1000)));
+        // Rounded, not truncated: a whole-millisecond field would otherwise understate every unit by
+        // half a millisecond on average (6% of an MLP unit), and utilization with it.
+        result.computeMs = static_cast<std::uint64_t>(
+            std::llround(std::max(0.0, static_cast<double>(clock.nsecsElapsed()) / 1e6 - rested * 1000.0)));
         result.kernelMode = protocol::wireKernelMode(*mode);
         computed.encoding = unit.gradient_encoding() == wire::GRADIENT_ENCODING_UNSPECIFIED
                                 ? wire::GRADIENT_ENCODING_FP32
