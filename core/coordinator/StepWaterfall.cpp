@@ -45,22 +45,21 @@ void StepWaterfall::weightsSentAhead(ledger::ContributorId contributor, std::int
     if (w.weightsOutMs < 0.0) w.weightsOutMs = 0.0;
 }
 
+void StepWaterfall::PerWorker::add(const Result& r) {
+    computeMs += r.computeMs;
+    uploadMs += r.uploadMs;
+    ingestMs += r.ingestMs;
+    ++units;
+}
+
 void StepWaterfall::acceptedAhead(ledger::ContributorId contributor, const Result& r) {
-    PerWorker& w = ahead_[contributor];
-    w.computeMs += r.computeMs;
-    w.uploadMs += r.uploadMs;
-    w.ingestMs += r.ingestMs;
-    ++w.units;
+    ahead_[contributor].add(r);
     bytesInAhead_ += r.bytes;
     samplesAhead_ += r.samples;
 }
 
 void StepWaterfall::accepted(ledger::ContributorId contributor, const Result& r, Clock::time_point now) {
-    PerWorker& w = workers_[contributor];
-    w.computeMs += r.computeMs;
-    w.uploadMs += r.uploadMs;
-    w.ingestMs += r.ingestMs;
-    ++w.units;
+    workers_[contributor].add(r);
     bytesIn_ += r.bytes;
     samples_ += r.samples;
     lastAccepted_ = std::max(lastAccepted_, now);

@@ -68,6 +68,7 @@ private:
         double weightsOutMs = -1.0;  // < 0: none served in this step (it had them, or did nothing)
         double computeMs = 0.0, uploadMs = 0.0, ingestMs = 0.0;
         int units = 0;
+        void add(const Result& r);
     };
     Clock::time_point begun_{};
     Clock::time_point applyStarted_{};
