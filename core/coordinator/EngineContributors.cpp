@@ -115,9 +115,10 @@ wire::Envelope Engine::grantLeases(Session& s, int maxUnits, const LeaseRound& r
     for (const PushedWeights& p : pushWeights(s.leaseAsk, out, weightsOf, transfers_, deltaOf)) {
         auto w = waterfalls_.find(p.job);
         if (w == waterfalls_.end()) continue;
-        if (p.version == runner(p.job)->version())
+        const qint64 current = runner(p.job)->version();
+        if (p.version == current)
             w->second.weightsSent(s.principalId, p.bytes, StepWaterfall::Clock::now());
-        else if (p.version > runner(p.job)->version())  // the next step's, leased ahead
+        else if (p.version > current)  // the next step's, leased ahead
             w->second.weightsSentAhead(s.principalId, p.bytes);
     }
     // Parked requests are answered when work appears; an empty grant is the end of a parking.

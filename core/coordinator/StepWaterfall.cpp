@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include <algorithm>
+#include <utility>
 
 namespace raven::coordinator {
 
@@ -20,13 +21,25 @@ double StepWaterfall::processCpuSeconds() {
     return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
 }
 
+StepWaterfall::PerWorker& StepWaterfall::Account::sent(ledger::ContributorId contributor, std::int64_t bytes) {
+    bytesOut += bytes;
+    return workers[contributor];
+}
+
+void StepWaterfall::Account::add(ledger::ContributorId contributor, const Result& r) {
+    PerWorker& w = workers[contributor];
+    w.computeMs += r.computeMs;
+    w.uploadMs += r.uploadMs;
+    w.ingestMs += r.ingestMs;
+    ++w.units;
+    bytesIn += r.bytes;
+    samples += r.samples;
+}
+
 void StepWaterfall::begin(Clock::time_point now) {
-    StepWaterfall next;
-    next.workers_.swap(ahead_);
-    next.bytesIn_ = bytesInAhead_;
-    next.bytesOut_ = bytesOutAhead_;
-    next.samples_ = samplesAhead_;
-    *this = std::move(next);
+    Account next = std::exchange(ahead_, Account{});
+    *this = StepWaterfall();
+    step_ = std::move(next);
     begun_ = now;
     lastAccepted_ = now;
     applyStarted_ = now;
@@ -34,34 +47,19 @@ void StepWaterfall::begin(Clock::time_point now) {
 }
 
 void StepWaterfall::weightsSent(ledger::ContributorId contributor, std::int64_t bytes, Clock::time_point now) {
-    bytesOut_ += bytes;
-    PerWorker& w = workers_[contributor];
+    PerWorker& w = step_.sent(contributor, bytes);
     if (w.weightsOutMs < 0.0) w.weightsOutMs = std::max(0.0, msBetween(begun_, now));
 }
 
 void StepWaterfall::weightsSentAhead(ledger::ContributorId contributor, std::int64_t bytes) {
-    bytesOutAhead_ += bytes;
-    PerWorker& w = ahead_[contributor];
+    PerWorker& w = ahead_.sent(contributor, bytes);
     if (w.weightsOutMs < 0.0) w.weightsOutMs = 0.0;
 }
 
-void StepWaterfall::PerWorker::add(const Result& r) {
-    computeMs += r.computeMs;
-    uploadMs += r.uploadMs;
-    ingestMs += r.ingestMs;
-    ++units;
-}
-
-void StepWaterfall::acceptedAhead(ledger::ContributorId contributor, const Result& r) {
-    ahead_[contributor].add(r);
-    bytesInAhead_ += r.bytes;
-    samplesAhead_ += r.samples;
-}
+void StepWaterfall::acceptedAhead(ledger::ContributorId contributor, const Result& r) { ahead_.add(contributor, r); }
 
 void StepWaterfall::accepted(ledger::ContributorId contributor, const Result& r, Clock::time_point now) {
-    workers_[contributor].add(r);
-    bytesIn_ += r.bytes;
-    samples_ += r.samples;
+    step_.add(contributor, r);
     lastAccepted_ = std::max(lastAccepted_, now);
 }
 
@@ -71,7 +69,7 @@ void StepWaterfall::report(Clock::time_point applied, wire::MetricsUpdate* updat
     const double stepMs = std::max(0.0, msBetween(std::min(lastAccepted_, applyStarted_), applied));
     double compute = 0.0, upload = 0.0, ingest = 0.0, weights = 0.0, idle = 0.0;
     int workers = 0, units = 0;
-    for (const auto& [id, w] : workers_) {
+    for (const auto& [id, w] : step_.workers) {
         if (w.units == 0) continue;  // fetched weights but delivered nothing this step
         ++workers;
         units += w.units;
@@ -93,11 +91,11 @@ void StepWaterfall::report(Clock::time_point applied, wire::MetricsUpdate* updat
     extra["ingest_ms"] = ingest / n;
     extra["step_ms"] = stepMs;
     extra["idle_ms"] = idle / n;
-    extra["compute_samples_per_s"] = compute > 0.0 ? static_cast<double>(samples_) / (compute / 1000.0) : 0.0;
+    extra["compute_samples_per_s"] = compute > 0.0 ? static_cast<double>(step_.samples) / (compute / 1000.0) : 0.0;
     extra["coordinator_cpu_ms_per_unit"] = 1000.0 * (processCpuSeconds() - cpuAtBegin_) / std::max(1, units);
-    const double samples = static_cast<double>(std::max<std::int64_t>(1, samples_));
-    extra["bytes_in_per_sample"] = static_cast<double>(bytesIn_) / samples;
-    extra["bytes_out_per_sample"] = static_cast<double>(bytesOut_) / samples;
+    const double samples = static_cast<double>(std::max<std::int64_t>(1, step_.samples));
+    extra["bytes_in_per_sample"] = static_cast<double>(step_.bytesIn) / samples;
+    extra["bytes_out_per_sample"] = static_cast<double>(step_.bytesOut) / samples;
 }
 
 }  // namespace raven::coordinator

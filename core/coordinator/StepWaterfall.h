@@ -52,7 +52,7 @@ public:
     void begin(Clock::time_point now);
     bool begun() const { return begun_ != Clock::time_point{}; }
     void weightsSent(ledger::ContributorId contributor, std::int64_t bytes, Clock::time_point now);
-    void shardSent(std::int64_t bytes) { bytesOut_ += bytes; }
+    void shardSent(std::int64_t bytes) { step_.bytesOut += bytes; }
     void accepted(ledger::ContributorId contributor, const Result& result, Clock::time_point now);
     void weightsSentAhead(ledger::ContributorId contributor, std::int64_t bytes);
     void acceptedAhead(ledger::ContributorId contributor, const Result& result);
@@ -68,17 +68,20 @@ private:
         double weightsOutMs = -1.0;  // < 0: none served in this step (it had them, or did nothing)
         double computeMs = 0.0, uploadMs = 0.0, ingestMs = 0.0;
         int units = 0;
-        void add(const Result& r);
+    };
+    // What a step's workers were sent and delivered.
+    struct Account {
+        std::int64_t bytesIn = 0, bytesOut = 0, samples = 0;
+        std::map<ledger::ContributorId, PerWorker> workers;
+        PerWorker& sent(ledger::ContributorId contributor, std::int64_t bytes);
+        void add(ledger::ContributorId contributor, const Result& r);
     };
     Clock::time_point begun_{};
     Clock::time_point applyStarted_{};
     Clock::time_point lastAccepted_{};
     double cpuAtBegin_ = 0.0;
-    std::int64_t bytesIn_ = 0, bytesOut_ = 0, samples_ = 0;
-    std::map<ledger::ContributorId, PerWorker> workers_;
-    // The next step's, so far (see the top).
-    std::int64_t bytesInAhead_ = 0, bytesOutAhead_ = 0, samplesAhead_ = 0;
-    std::map<ledger::ContributorId, PerWorker> ahead_;
+    Account step_;
+    Account ahead_;  // the next step's, so far (see the top)
 };
 
 }  // namespace raven::coordinator
