@@ -134,6 +134,9 @@ if [ -n "$bed" ]; then
 fi
 free_port() { /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 state() { "$coordinator" status --data-dir "$1" | awk -v j="$2" '$1 == j { print $2 }'; }
+# Until the job ends, followed as its requester would (raven watch: one connection, told of each
+# step), not polled: a status process five times a second took CPU from the run being measured.
+wait_job() { "${in_coord[@]}" "$raven" watch "$1" >>"$work/watch.log" 2>&1 || true; }
 # Plain jobs: units of one inner batch's shards (a lane's inner step), so both modes cut work alike.
 serve() {  # DIR LOG: a coordinator on DIR; sets cpid, port and RAVEN_COORDINATOR
     port=$(free_port)
@@ -176,7 +179,7 @@ warm=(--batch-size 4096)
     "${warm[@]}" >warm.txt 2>>submit.log
 wpids=()
 start_worker 1 "$base" warmup.log
-while [[ "$(state "$base" "$(cat warm.txt)")" =~ ^(running|queued)$ ]]; do sleep 0.2; done
+wait_job "$(cat warm.txt)"
 kill "${wpids[@]}" 2>/dev/null || true; wait "${wpids[@]}" 2>/dev/null || true
 stop_coordinator
 for i in $(seq "$workers"); do [ "$i" = 1 ] || cp -r "$work/cache-1" "$work/cache-$i"; done
@@ -197,7 +200,7 @@ run() {  # TAG LABEL WORKERS HOW(real|record|replay) SAMPLES_PER_STEP raven-subm
     wpids=()
     t0=$(date +%s.%N)
     for i in $(seq "$k"); do start_worker "$i" "$dir" "w-$tag-$how-$i.log" "${extra[@]}"; done
-    while [[ "$(state "$dir" "$job")" =~ ^(running|queued)$ ]]; do sleep 0.2; done
+    wait_job "$job"
     t1=$(date +%s.%N)
     for p in "${wpids[@]}"; do kill "$p" 2>/dev/null || true; done
     for p in "${wpids[@]}"; do wait "$p" 2>/dev/null || true; done

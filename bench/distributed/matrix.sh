@@ -26,10 +26,13 @@
 # run's: in emulated mode that is the recording; in real mode it checks determinism across fleets.
 #
 # Per row: samples/s over the measured steps (step 2 .. steps-1, from the coordinator's step
-# timestamps), utilization = the workers' compute time / (K x wall), efficiency = samples/s / (K x one
-# worker's compute-only rate from the K = 1 run), and the coordinator's waterfall of a step (ms:
-# weights out, compute, upload, ingest, step, idle; StepWaterfall.h). Then the goals of item 7, met
-# or not. Each (model, batch) is cut into --units-per-step units (default 8, so that 8 workers each
+# timestamps), utilization = the workers' compute time / (K x wall), what the compute times allow
+# (the workers' compute time / (K x the slowest worker's): the utilization were nothing but compute
+# to take time, since a step waits for its slowest worker; in emulated rows it is set by the
+# recording, whose units took as long as they did), efficiency = samples/s / (K x one worker's
+# compute-only rate from the K = 1 run), and the coordinator's waterfall of a step (ms: weights out,
+# compute, upload, ingest, step, idle and, of idle, the wait for the slowest worker's compute;
+# StepWaterfall.h). Then the goals of item 7, met or not. Each (model, batch) is cut into --units-per-step units (default 8, so that 8 workers each
 # have one), the same for every K. --no-pin leaves every process to the kernel's scheduler (for a
 # machine shared with other work, where a pinned process cannot move off a busy core); `auto` then
 # runs every K > 1 emulated. --logs DIR keeps each run's worker logs (with RAVEN_UNIT_TIMELINE=1 in
@@ -110,8 +113,11 @@ submit() {  # MODEL BATCH STEPS EXTRA...
     RAVEN_COORDINATOR="wss://127.0.0.1:$port" "$raven" submit --model "$src/examples/$1.json" --data "$data" \
         --batch-size "$2" --max-steps "$3" --budget 100000 "${@:4}" 2>>"$work/submit.log"
 }
+# Followed as a requester follows it (raven watch: one connection, told of each step), not by polling:
+# a `raven-coordinator status` process five times a second cost a quarter of these 2 cores, taken
+# from the coordinator and the workers being measured.
 wait_job() {  # DIR JOB
-    while [ "$(state "$1" "$2")" = running ] || [ "$(state "$1" "$2")" = queued ]; do sleep 0.2; done
+    RAVEN_COORDINATOR="wss://127.0.0.1:$port" "$raven" watch "$2" >>"$work/watch.log" 2>&1 || true
     [ "$(state "$1" "$2")" = done ] || { echo "job $2 ended $(state "$1" "$2"), not done: see $1"; exit 1; }
 }
 
@@ -198,8 +204,8 @@ echo "$units_per_step units a step; load average at the start: $load."
 if [ "$pin" = 1 ]; then echo "Pinned with taskset: coordinator on core 0, workers on cores 1..$((cores - 1))."
 else echo "Not pinned (--no-pin, taskset missing or one core)."; fi
 echo
-echo "| model | batch | workers | mode | samples/s | utilization | efficiency vs K x compute-only | weights out | compute | upload | ingest | step | idle | wall (ms) | bits equal |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+echo "| model | batch | workers | mode | samples/s | utilization | the compute times allow | efficiency vs K x compute-only | weights out | compute | upload | ingest | step | idle | of it, waiting for the slowest | wall (ms) | bits equal |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for m in $models; do
     for b in $batches; do
         record=0

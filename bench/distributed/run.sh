@@ -104,6 +104,9 @@ export RAVEN_API_KEY=$key RAVEN_KNOWN_HOSTS=$work/known_hosts XDG_CACHE_HOME=$wo
 cores=$(nproc)
 cpu_seconds() { awk '{ print ($14 + $15) / 100 }' "/proc/$1/stat"; }
 state() { "$coordinator" status --data-dir "$dir" | awk -v j="$1" '$1 == j { print $2 }'; }
+# Until the job ends, followed as its requester would (raven watch: one connection, told of each
+# step), not polled: a status process five times a second took CPU from the run being measured.
+wait_job() { RAVEN_COORDINATOR="wss://127.0.0.1:$port" "$raven" watch "$1" >>watch.log 2>&1 || true; }
 units_of() { "$coordinator" audit --data-dir "$dir" | sed -n "s/^job $1 .* from \([0-9]*\) work unit.*/\1/p"; }
 
 # One measured run: K workers against URL for STEPS steps; prints one table row.
@@ -121,7 +124,7 @@ run() {  # K URL STEPS LABEL
             --known-hosts "$work/known_hosts" "${worker_args[@]}" >"w-$label-$k-$i.log" 2>&1 &
         wpids+=($!)
     done
-    while [ "$(state "$job")" = running ]; do sleep 0.2; done
+    wait_job "$job"
     t1=$(date +%s.%N)
     c1=$(cpu_seconds "$cpid")
     for p in "${wpids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -198,7 +201,7 @@ RAVEN_COORDINATOR="wss://127.0.0.1:$port" "$raven" submit --model "$src/examples
 "$worker" --coordinator "wss://127.0.0.1:$port" --token "$(cat warmup.token)" --device cpu --threads 1 \
     --cache-dir "$work/cache-warm" --known-hosts "$work/known_hosts" >warmup.log 2>&1 &
 wp=$!
-while [ "$(state "$(cat warmup.txt)")" = running ]; do sleep 0.2; done
+wait_job "$(cat warmup.txt)"
 kill "$wp"; wait "$wp" 2>/dev/null || true
 # Every worker starts with the shards cached, as long-running contributors have them.
 for i in $(seq 8); do cp -r "$work/cache-warm" "$work/cache-$i"; done

@@ -67,7 +67,10 @@ void StepWaterfall::report(Clock::time_point applied, wire::MetricsUpdate* updat
     auto& extra = *update->mutable_extra();
     const double wallMs = std::max(1e-3, msBetween(begun_, applied));
     const double stepMs = std::max(0.0, msBetween(std::min(lastAccepted_, applyStarted_), applied));
-    double compute = 0.0, upload = 0.0, ingest = 0.0, weights = 0.0, idle = 0.0;
+    double slowest = 0.0;  // the most compute one worker did in the step
+    for (const auto& [id, w] : step_.workers)
+        if (w.units > 0) slowest = std::max(slowest, w.computeMs);
+    double compute = 0.0, upload = 0.0, ingest = 0.0, weights = 0.0, idle = 0.0, waitedForSlowest = 0.0;
     int workers = 0, units = 0;
     for (const auto& [id, w] : step_.workers) {
         if (w.units == 0) continue;  // fetched weights but delivered nothing this step
@@ -78,19 +81,23 @@ void StepWaterfall::report(Clock::time_point applied, wire::MetricsUpdate* updat
         upload += w.uploadMs;
         ingest += w.ingestMs;
         weights += out;
-        idle += std::max(0.0, wallMs - out - w.computeMs - w.uploadMs - w.ingestMs - stepMs);
+        const double idleHere = std::max(0.0, wallMs - out - w.computeMs - w.uploadMs - w.ingestMs - stepMs);
+        idle += idleHere;
+        waitedForSlowest += std::min(idleHere, slowest - w.computeMs);
     }
     const double n = std::max(1, workers);
     extra["wall_ms"] = wallMs;
     extra["workers"] = workers;
     extra["units"] = units;
     extra["utilization"] = compute / (n * wallMs);
+    extra["compute_balance"] = slowest > 0.0 ? compute / (n * slowest) : 1.0;
     extra["weights_out_ms"] = weights / n;
     extra["compute_ms"] = compute / n;
     extra["upload_ms"] = upload / n;
     extra["ingest_ms"] = ingest / n;
     extra["step_ms"] = stepMs;
     extra["idle_ms"] = idle / n;
+    extra["slowest_wait_ms"] = waitedForSlowest / n;
     extra["compute_samples_per_s"] = compute > 0.0 ? static_cast<double>(step_.samples) / (compute / 1000.0) : 0.0;
     extra["coordinator_cpu_ms_per_unit"] = 1000.0 * (processCpuSeconds() - cpuAtBegin_) / std::max(1, units);
     const double samples = static_cast<double>(std::max<std::int64_t>(1, step_.samples));

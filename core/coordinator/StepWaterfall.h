@@ -15,17 +15,21 @@
 //   upload       first to last part of each of its results arriving
 //   ingest       a complete result -> accepted (checks, durable write, the ledger's transaction)
 //   step         the last acceptance -> the step applied (sum, optimizer, state file), for everyone
-//   idle         what is left: waits for a lease, shard reads, the worker's own serial waits
+//   idle         what is left: waits for a lease, shard reads, the worker's own serial waits, and
+//                (slowest_wait_ms, a part of idle) the wait for the worker that computed longest:
+//                min(its idle, the slowest worker's compute - its own)
 // The figures are averages over the step's workers, in milliseconds. Phases of one worker can
 // overlap (a result uploading while the next unit computes); idle is then clamped at 0. Units of
 // the next step leased while this one is applied (JobRunner::leasesAhead()) are the next step's:
 // their weights and results are put aside (weightsSentAhead(), acceptedAhead()) and counted from
 // its begin(), their weights as served at once.
 //
-// Besides: utilization = sum of compute / (workers x wall), the compute-only rate (samples per
-// second of compute: what one worker does when it never waits), the coordinator's CPU time per
-// unit over the step, and the bytes per sample in each direction (results in; weights and shards
-// out).
+// Besides: utilization = sum of compute / (workers x wall); compute_balance = sum of compute /
+// (workers x the slowest worker's compute), the utilization the step's compute times alone allow
+// (were nothing else to take time, everyone would still wait for the slowest); the compute-only
+// rate (samples per second of compute: what one worker does when it never waits), the
+// coordinator's CPU time per unit over the step, and the bytes per sample in each direction
+// (results in; weights and shards out).
 #include <chrono>
 #include <cstdint>
 #include <map>

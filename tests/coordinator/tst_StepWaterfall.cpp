@@ -53,6 +53,44 @@ private slots:
         w.report(t0 + 301ms, &after);
         QCOMPARE(figure(after, "units"), 1.0);
     }
+
+    void aStepWaitsForItsSlowestWorker() {
+        StepWaterfall w;
+        const StepWaterfall::Clock::time_point t0{};
+        w.begin(t0);
+        // Worker 1 computes 90 ms, worker 2 60 ms and worker 3 30 ms; each has its weights at once.
+        // The step is applied at 100 ms, its last result accepted at 95 ms.
+        for (const ledger::ContributorId c : {1, 2, 3}) w.weightsSent(c, 1000, t0);
+        w.accepted(1, {90.0, 1.0, 2.0, 500, 64}, t0 + 95ms);
+        w.accepted(2, {60.0, 1.0, 2.0, 500, 64}, t0 + 70ms);
+        w.accepted(3, {30.0, 1.0, 2.0, 500, 64}, t0 + 40ms);
+        w.applyStarted(t0 + 95ms);
+        wire::MetricsUpdate u;
+        w.report(t0 + 100ms, &u);
+        // Were nothing but compute to take time, the three would still use (90 + 60 + 30) / (3 x 90).
+        QCOMPARE(figure(u, "compute_balance"), 180.0 / 270.0);
+        QCOMPARE(figure(u, "utilization"), 180.0 / 300.0);
+        // Idle: 100 - 3 (upload, ingest) - 5 (step) - compute = 2, 32, 62 ms; of it, waiting for
+        // worker 1: none of its own, 30 of worker 2's 32 and 60 of worker 3's 62.
+        QCOMPARE(figure(u, "idle_ms"), (2.0 + 32.0 + 62.0) / 3);
+        QCOMPARE(figure(u, "slowest_wait_ms"), (0.0 + 30.0 + 60.0) / 3);
+    }
+
+    void aSlowestWaitNeverExceedsTheIdleTime() {
+        StepWaterfall w;
+        const StepWaterfall::Clock::time_point t0{};
+        w.begin(t0);
+        w.weightsSent(1, 1000, t0);
+        w.weightsSent(2, 1000, t0 + 50ms);  // worker 2's weights went out late: its wait was for them
+        w.accepted(1, {80.0, 0.0, 0.0, 500, 64}, t0 + 80ms);
+        w.accepted(2, {40.0, 0.0, 0.0, 500, 64}, t0 + 90ms);
+        w.applyStarted(t0 + 90ms);
+        wire::MetricsUpdate u;
+        w.report(t0 + 100ms, &u);
+        // Worker 2: 100 - 50 (weights out) - 40 - 10 (step) = 0 idle, so no wait for worker 1 either.
+        QCOMPARE(figure(u, "slowest_wait_ms"), (0.0 + 0.0) / 2);
+        QCOMPARE(figure(u, "compute_balance"), 120.0 / 160.0);
+    }
 };
 
 QTEST_GUILESS_MAIN(StepWaterfallTest)
