@@ -22,8 +22,11 @@
 #    coordinator, protocol, TLS, fsync, exactly-once and determinism under concurrency, with compute
 #    times from a real run rather than from K workers' arithmetic fighting over too few cores. The
 #    replaying workers share cores 1..cores-1; the coordinator keeps core 0.
-# "bits equal" compares the run's final weights (the tensors of the last checkpoint) with the K = 1
-# run's: in emulated mode that is the recording; in real mode it checks determinism across fleets.
+# Where emulated rows follow, K = 1 runs twice: plain (its row is the one-worker figure, and the
+# goal's) and recording (a recording worker writes each result a second time, on its one core, which
+# costs that row about a quarter of its speed). "bits equal" compares the run's final weights (the
+# tensors of the last checkpoint) with the first K = 1 run's: the recording's and the emulated rows'
+# must equal the plain run's; in real mode it checks determinism across fleets.
 #
 # Per row: samples/s over the measured steps (step 2 .. steps-1, from the coordinator's step
 # timestamps), utilization = the workers' compute time / (K x wall), what the compute times allow
@@ -151,6 +154,7 @@ run() {  # MODEL BATCH K MODE RECORD (1: the K = 1 run records for the emulated 
     local model=$1 batch=$2 k=$3 how=$4 record=$5 spu dir job wpids=() i core label
     spu=$(( batch / 32 / units_per_step )); [ "$spu" -ge 1 ] || spu=1
     label=$model-$batch-$k
+    [ "$k" = 1 ] && [ "$record" = 1 ] && label=$label-recording
     dir=$work/run-$label
     cp -a "$base" "$dir"
     serve "$dir" "$spu" "$work/coordinator-$label.log"
@@ -210,7 +214,12 @@ for m in $models; do
     for b in $batches; do
         record=0
         for k in $workers; do [ "$(mode_of "$k")" = emulated ] && record=1; done
-        for k in $workers; do run "$m" "$b" "$k" "$(mode_of "$k")" "$record"; done
+        for k in $workers; do
+            # A recording worker writes every result a second time, on the core it computes on: the
+            # one-worker figure (and the goal) comes from a plain run first, as a user runs it.
+            [ "$k" = 1 ] && [ "$record" = 1 ] && run "$m" "$b" 1 real 0
+            run "$m" "$b" "$k" "$(mode_of "$k")" "$record"
+        done
     done
 done
 echo

@@ -92,7 +92,10 @@ def goals(args):
         parts = [p.strip() for p in line.strip().strip("|").split("|")]
         if len(parts) < 6 or not parts[1].isdigit() or not parts[5].endswith("%"):
             continue
-        cells[(parts[0], int(parts[1]), int(parts[2]))] = (parts[3], float(parts[5].rstrip("%")) / 100, parts[6])
+        key = (parts[0], int(parts[1]), int(parts[2]))
+        if key in cells and "recording" in parts[3]:
+            continue  # the plain run of the same fleet answers the goal (matrix.sh)
+        cells[key] = (parts[3], float(parts[5].rstrip("%")) / 100, parts[6])
     print("Goals of issue 17 item 7, beside this run's figures:")
     print()
     print("| goal | model | batch | workers | mode | figure | goal | met | the compute times allow |")
