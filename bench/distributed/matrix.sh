@@ -24,7 +24,7 @@
 #    replaying workers share cores 1..cores-1; the coordinator keeps core 0.
 # Where emulated rows follow, K = 1 runs twice: plain (its row is the one-worker figure, and the
 # goal's) and recording (a recording worker writes each result a second time, on its one core, which
-# costs that row about a quarter of its speed). "bits equal" compares the run's final weights (the
+# costs that row a fifth to a quarter of its speed). "bits equal" compares the run's final weights (the
 # tensors of the last checkpoint) with the first K = 1 run's: the recording's and the emulated rows'
 # must equal the plain run's; in real mode it checks determinism across fleets.
 #
@@ -35,8 +35,8 @@
 # recording, whose units took as long as they did), efficiency = samples/s / (K x one worker's
 # compute-only rate from the K = 1 run), and the coordinator's waterfall of a step (ms: weights out,
 # compute, upload, ingest, step, idle and, of idle, the wait for the slowest worker's compute;
-# StepWaterfall.h). Then the goals of item 7, met or not. Each (model, batch) is cut into --units-per-step units (default 8, so that 8 workers each
-# have one), the same for every K. --no-pin leaves every process to the kernel's scheduler (for a
+# StepWaterfall.h). Then the goals of item 7, met or not. Each (model, batch) is cut into
+# --units-per-step units (default 8, so that 8 workers each have one), the same for every K. --no-pin leaves every process to the kernel's scheduler (for a
 # machine shared with other work, where a pinned process cannot move off a busy core); `auto` then
 # runs every K > 1 emulated. --logs DIR keeps each run's worker logs (with RAVEN_UNIT_TIMELINE=1 in
 # the environment, every unit's timeline), coordinator log and metrics.jsonl. --worker-args adds
