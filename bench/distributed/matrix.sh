@@ -36,12 +36,12 @@
 # compute-only rate from the K = 1 run), and the coordinator's waterfall of a step (ms: weights out,
 # compute, upload, ingest, step, idle and, of idle, the wait for the slowest worker's compute;
 # StepWaterfall.h). Then the goals of item 7, met or not. Each (model, batch) is cut into
-# --units-per-step units (default 8, so that 8 workers each have one), the same for every K. --no-pin leaves every process to the kernel's scheduler (for a
-# machine shared with other work, where a pinned process cannot move off a busy core); `auto` then
-# runs every K > 1 emulated. --logs DIR keeps each run's worker logs (with RAVEN_UNIT_TIMELINE=1 in
-# the environment, every unit's timeline), coordinator log and metrics.jsonl. --worker-args adds
-# options to every measured raven-worker (--max-leases N, say). Paths may be relative
-# to the folder the script is called from.
+# --units-per-step units (default 8, so that 8 workers each have one), the same for every K.
+# --no-pin leaves every process to the kernel's scheduler (for a machine shared with other work,
+# where a pinned process cannot move off a busy core); `auto` then runs every K > 1 emulated. --logs
+# DIR keeps each run's worker logs (with RAVEN_UNIT_TIMELINE=1 in the environment, every unit's
+# timeline), coordinator log and metrics.jsonl. --worker-args adds options to every measured
+# raven-worker (--max-leases N, say). Paths may be relative to the folder the script is called from.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
