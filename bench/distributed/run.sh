@@ -103,7 +103,6 @@ for _ in $(seq 100); do grep -q serving coordinator.log && break; sleep 0.1; don
 export RAVEN_API_KEY=$key RAVEN_KNOWN_HOSTS=$work/known_hosts XDG_CACHE_HOME=$work/xdg
 cores=$(nproc)
 cpu_seconds() { awk '{ print ($14 + $15) / 100 }' "/proc/$1/stat"; }
-state() { "$coordinator" status --data-dir "$dir" | awk -v j="$1" '$1 == j { print $2 }'; }
 # Until the job ends, followed as its requester would (raven watch: one connection, told of each
 # step), not polled: a status process five times a second took CPU from the run being measured.
 wait_job() { RAVEN_COORDINATOR="wss://127.0.0.1:$port" "$raven" watch "$1" >>watch.log 2>&1 || true; }
