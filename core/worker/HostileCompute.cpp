@@ -86,9 +86,12 @@ void HostileCompute::tamper(const wire::WorkUnit& unit, ComputedUnit& done) {
             if (changed) g = *previous_;
         } else {  // copy: another unit's result, the newest dropped by someone else
             changed = false;
+            // A unit re-leased after its first worker was caught finds that worker's honest drop of
+            // this very unit: copying it would send the right result, which is no cheat at all.
+            const QString sameUnit = QLatin1Char('-') + QString::fromStdString(unit.id()) + ".f32";
             const QFileInfoList drops = QDir(options_.shareDir).entryInfoList({"*.f32"}, QDir::Files, QDir::Time);
             for (const QFileInfo& f : drops) {
-                if (f.fileName().startsWith(me)) continue;
+                if (f.fileName().startsWith(me) || f.fileName().endsWith(sameUnit)) continue;
                 QFile file(f.filePath());
                 if (!file.open(QIODevice::ReadOnly)) continue;
                 const QByteArray bytes = file.readAll();

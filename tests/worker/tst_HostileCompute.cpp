@@ -97,6 +97,30 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(raven::Error, HostileCompute({"copy", 1.0, 0, {}}));
     }
 
+    void copyNeverTakesAnotherWorkersResultForThisSameUnit() {
+        // The unit was re-leased after its first worker was caught; that worker dropped its honest
+        // result of it, the newest drop there is. Copying it would be the right answer, not a cheat.
+        QTemporaryDir share;
+        HostileCompute copier({"copy", 1.0, 0, share.path()});
+        const auto drop = [&](const QString& name, const std::vector<float>& values) {
+            QFile f(QDir(share.path()).filePath(name));
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(reinterpret_cast<const char*>(values.data()), qsizetype(values.size() * sizeof(float)));
+        };
+        const std::vector<float> sameUnit = sent(honestUnit("11", 2.0f)).gradient;
+        drop("999999-11.f32", sameUnit);
+        QCOMPARE(tampered(copier, "11", 2.0f), sameUnit);  // nothing else to copy: sent honest
+        QCOMPARE(copier.cheated(), 0);
+        const std::vector<float> otherUnit = sent(honestUnit("7", 3.0f)).gradient;
+        drop("999999-7.f32", otherUnit);
+        QFile newest(QDir(share.path()).filePath("999999-11.f32"));
+        QVERIFY(newest.open(QIODevice::ReadWrite));
+        QVERIFY(newest.setFileTime(QDateTime::currentDateTime().addSecs(60), QFileDevice::FileModificationTime));
+        newest.close();
+        QCOMPARE(tampered(copier, "11", 2.0f), otherUnit);  // the older drop, of another unit
+        QCOMPARE(copier.cheated(), 1);
+    }
+
     void onlySometimesAndOnlyAfterHonestUnits() {
         HostileCompute late({"sign", 1.0, 3, {}});
         for (int i = 1; i <= 3; ++i)
