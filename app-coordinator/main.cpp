@@ -62,6 +62,15 @@ int positiveInt(const QCommandLineParser& parser, const QString& option, int fal
     return value;
 }
 
+double positiveNumber(const QCommandLineParser& parser, const QString& option, double fallback) {
+    if (!parser.isSet(option)) return fallback;
+    bool ok = false;
+    const double value = parser.value(option).toDouble(&ok);
+    RAVEN_CHECK(ok && std::isfinite(value) && value > 0, "--" + option.toStdString() + " must be a positive number",
+                "e.g. --" + option.toStdString() + " 50");
+    return value;
+}
+
 qint64 nonNegative(const QCommandLineParser& parser, const QString& option, qint64 fallback) {
     if (!parser.isSet(option)) return fallback;
     bool ok = false;
@@ -83,6 +92,10 @@ int serve(const QCommandLineParser& parser, const QString& dataDir) {
     options.leaseTimeoutMs = positiveInt(parser, "lease-timeout-ms", options.leaseTimeoutMs);
     options.unitDeadlineMs = positiveInt(parser, "unit-deadline-ms", options.unitDeadlineMs);
     options.shardsPerUnit = positiveInt(parser, "shards-per-unit", 0);
+    options.unitSizing.roundTripMs = positiveNumber(parser, "unit-round-trip-ms", options.unitSizing.roundTripMs);
+    options.unitSizing.linkMbitPerS = positiveNumber(parser, "unit-link-mbit", options.unitSizing.linkMbitPerS);
+    options.unitSizing.workerGflops = positiveNumber(parser, "unit-worker-gflops", options.unitSizing.workerGflops);
+    options.unitSizing.measureRoundTrip = !parser.isSet("unit-nominal-only");
     options.creditWindow.seconds = nonNegative(parser, "credit-window-s", options.creditWindow.seconds);
     options.creditWindow.steps = nonNegative(parser, "credit-window-steps", options.creditWindow.steps);
     auto& peers = options.peers;
@@ -142,6 +155,26 @@ int run(QCoreApplication& app) {
                       "n"});
     // Limits on what strangers may cost (docs/security.md has each with its reason).
     const raven::coordinator::CoordinatorOptions defaults;
+    // What new jobs' units are sized for (UnitSizing.h); the round trip is measured where contributors
+    // are connected, and never taken below this one.
+    const auto& sizing = defaults.unitSizing;
+    parser.addOption({"unit-round-trip-ms",
+                      QStringLiteral("Sizing new jobs' units: the least round trip to assume; the contributors' "
+                                     "measured one counts where larger (default %1).")
+                          .arg(sizing.roundTripMs),
+                      "ms"});
+    parser.addOption({"unit-link-mbit",
+                      QStringLiteral("Sizing new jobs' units: the contributors' link, each way (default %1; home "
+                                     "uplinks are often 10-50).")
+                          .arg(sizing.linkMbitPerS),
+                      "Mbit/s"});
+    parser.addOption({"unit-nominal-only",
+                      "Sizing new jobs' units: the figures above alone, not the measured round trip (a job "
+                      "is then cut the same way whoever is connected)."});
+    parser.addOption({"unit-worker-gflops",
+                      QStringLiteral("Sizing new jobs' units: a typical contributor's training speed (default %1).")
+                          .arg(sizing.workerGflops),
+                      "GFLOP/s"});
     parser.addOption({"credit-window-s",
                       QStringLiteral("A credit stays pending this long after its result is accepted unless a replay "
                                      "checks it sooner (default %1; docs/ledger.md).")

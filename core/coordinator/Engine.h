@@ -92,6 +92,7 @@ private:
         QDateTime connectedAt;  // a session that does not log in within loginTimeoutMs is closed
         QHostAddress peer;
         bool lapsed = false;  // silent past leaseTimeoutMs: its leases were handed back
+        QDateTime pingedAt;   // its round trip last measured (ProtocolServer::ping)
         wire::LeaseRequest leaseAsk;  // its latest LeaseRequest: which weights to push with the grant
         // Shards hinted to it for prefetching (PrefetchHints.h), per job: the version they were hinted
         // at and the hashes. It may fetch these as it may its leased units' shards.
@@ -251,9 +252,13 @@ private:
     // The job's recorded cut (JobConfig::shardsPerUnit); for a job stored before cuts were recorded,
     // the same sizing from the job alone.
     std::int64_t shardsPerUnit(const JobRunner& runner) const;
-    // The cut of a new job: options_.shardsPerUnit, or sized from its model (UnitSizing.h).
+    // The cut of a job: options_.shardsPerUnit, or sized from its model by `sizing` (UnitSizing.h).
     std::int64_t newJobShardsPerUnit(const nn::Architecture& model, const training::StepPlan& plan,
-                                     wire::GradientEncoding encoding) const;
+                                     wire::GradientEncoding encoding, const UnitSizing& sizing) const;
+    // The nominal figures sized for the round trips measured to the contributors connected now.
+    UnitSizing sizingForNewJob() const;
+    // A contributor's round trip is measured when it registers and again at most once a minute.
+    void measureRoundTrip(Session& session);
     wire::JobInfo jobInfo(const ledger::Job& job) const;
     void announceState(ledger::JobId job, const QString& message);
     void workersLeft(const QList<ledger::ActiveLease>& leases, const QString& why);

@@ -101,14 +101,24 @@ void Engine::resumeJobs() {
 
 std::int64_t Engine::shardsPerUnit(const JobRunner& r) const {
     if (r.config().shardsPerUnit > 0) return r.config().shardsPerUnit;
-    return newJobShardsPerUnit(r.architecture(), r.plan(), r.config().gradientEncoding);
+    // Stored before cuts were recorded, and cut then by the nominal figures alone: cut so again.
+    return newJobShardsPerUnit(r.architecture(), r.plan(), r.config().gradientEncoding, options_.unitSizing);
 }
 
 std::int64_t Engine::newJobShardsPerUnit(const nn::Architecture& model, const training::StepPlan& plan,
-                                         wire::GradientEncoding encoding) const {
+                                         wire::GradientEncoding encoding, const UnitSizing& sizing) const {
     if (options_.shardsPerUnit > 0)
         return std::min(options_.shardsPerUnit, std::max<std::int64_t>(1, plan.shardsPerStep()));
-    return options_.unitSizing.shardsPerUnit(model, plan, gradientBytesPerValue(encoding));
+    return sizing.shardsPerUnit(model, plan, gradientBytesPerValue(encoding));
+}
+
+UnitSizing Engine::sizingForNewJob() const {
+    std::vector<double> roundTrips;
+    for (const auto& [id, s] : sessions_)
+        if (s.principal == Principal::Contributor && !s.lapsed)
+            if (const std::optional<qint64> ms = server_->roundTripMs(id))
+                roundTrips.push_back(static_cast<double>(*ms));
+    return options_.unitSizing.forRoundTrips(std::move(roundTrips));
 }
 
 std::vector<Scheduler::JobSlot> Engine::leasableJobs() const {

@@ -140,6 +140,7 @@ void Engine::onCreateJob(Session& s, const wire::Envelope& e) {
         asInvalidArgument([&] { return JobConfig::fromWire(c.hyperparameters(), c.priority(), specSha); });
     const training::StepPlan plan = asInvalidArgument([&] { return training::StepPlan(manifest, config.plan); });
     const nn::ModelSpec parsed = asInvalidArgument([&] { return nn::ModelSpec::parse(*spec, "the job's model spec"); });
+    const UnitSizing sizing = sizingForNewJob();
     {
         // The largest unit this job can have: a whole step (one worker, or a fixed shardsPerUnit).
         const nn::Architecture arch = asInvalidArgument([&] { return nn::Architecture(parsed); });
@@ -150,7 +151,7 @@ void Engine::onCreateJob(Session& s, const wire::Envelope& e) {
         // How every step of this job is cut into units, fixed now and kept with the job.
         config.shardsPerUnit = config.localSteps
                                    ? asInvalidArgument([&] { return laneShards(*config.localSteps, manifest); })
-                                   : newJobShardsPerUnit(arch, plan, config.gradientEncoding);
+                                   : newJobShardsPerUnit(arch, plan, config.gradientEncoding, sizing);
     }
     if (parsed.inputShape != manifest.featureShape)
         refuse(wire::ERROR_CODE_INVALID_ARGUMENT,
@@ -183,6 +184,13 @@ void Engine::onCreateJob(Session& s, const wire::Envelope& e) {
         tx.commit();
     }
     QDir(JobFiles(options_.dataDir, id).dir()).removeRecursively();  // left by a job whose creation was rolled back
+    if (!config.localSteps) {
+        const std::int64_t shards = std::max<std::int64_t>(1, plan.shardsPerStep());
+        const std::int64_t units = (shards + config.shardsPerUnit - 1) / config.shardsPerUnit;
+        qInfo("coordinator: job %lld: each step cut into %lld unit(s) of at most %lld shard(s), %s",
+              static_cast<long long>(id), static_cast<long long>(units), static_cast<long long>(config.shardsPerUnit),
+              options_.shardsPerUnit > 0 ? "as --shards-per-unit says" : ("sized for " + sizing.describe()).c_str());
+    }
     try {
         runners_[id] = openRunner(*store_->job(id));
     } catch (const raven::Error& error) {

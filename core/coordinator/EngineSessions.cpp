@@ -165,6 +165,7 @@ void Engine::onRegister(Session& s, const wire::Envelope& e) {
     }
     s.gflops = gflops;
     refreshFleet(s);
+    measureRoundTrip(s);
     // 0 declares no limit of the worker's own; either way what it holds follows what it delivers
     // (grantLeases), never what it declares.
     s.maxConcurrentLeases = static_cast<int>(std::min<std::uint32_t>(r.max_concurrent_leases(), 256));
@@ -174,8 +175,16 @@ void Engine::onRegister(Session& s, const wire::Envelope& e) {
     answer(s.id, e.request_id(), std::move(reply));
 }
 
+void Engine::measureRoundTrip(Session& s) {
+    const QDateTime now = utcNow();
+    if (s.principal != Principal::Contributor || (s.pingedAt.isValid() && s.pingedAt.msecsTo(now) < 60'000)) return;
+    s.pingedAt = now;
+    server_->ping(s.id);
+}
+
 void Engine::onHeartbeat(Session& s, const wire::Envelope& e) {
     requireAuthenticated(s, "Heartbeat");
+    measureRoundTrip(s);
     wire::Envelope reply;
     reply.mutable_heartbeat_ack()->set_server_time_ms(unixMs(utcNow()));
     answer(s.id, e.request_id(), std::move(reply));

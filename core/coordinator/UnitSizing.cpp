@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iomanip>
+#include <sstream>
 
 #include "protocol/raven.pb.h"
 
@@ -23,6 +25,35 @@ std::int64_t UnitSizing::shardsPerUnit(const nn::Architecture& model, const trai
         std::isfinite(fit) ? static_cast<std::int64_t>(std::clamp(fit, 1.0, static_cast<double>(shards))) : shards;
     const std::int64_t units = (shards + most - 1) / most;
     return (shards + units - 1) / units;
+}
+
+UnitSizing UnitSizing::forRoundTrips(std::vector<double> measuredMs) const {
+    std::erase_if(measuredMs, [](double ms) { return !std::isfinite(ms) || ms < 0.0; });
+    UnitSizing sized = *this;
+    if (measuredMs.empty() || !measureRoundTrip) return sized;
+    const auto middle = measuredMs.begin() + static_cast<std::ptrdiff_t>(measuredMs.size() / 2);
+    std::nth_element(measuredMs.begin(), middle, measuredMs.end());
+    // A day is far beyond any link: what is above it is a clock's or a peer's nonsense, not a network.
+    const double median = std::min(*middle, 86'400'000.0);
+    double bucket = 1.0;
+    while (bucket < median) bucket *= 2.0;
+    sized.roundTripMs = std::max(roundTripMs, bucket);
+    sized.roundTripMeasuredOver = static_cast<int>(measuredMs.size());
+    return sized;
+}
+
+std::string UnitSizing::describe() const {
+    const auto figure = [](double value) {
+        std::ostringstream out;
+        out << std::setprecision(value < 10 ? 2 : 6) << value;
+        return out.str();
+    };
+    std::string text = figure(roundTripMs) + " ms round trip";
+    text += roundTripMeasuredOver > 0 ? " (measured over " + std::to_string(roundTripMeasuredOver) +
+                                            (roundTripMeasuredOver == 1 ? " contributor)" : " contributors)")
+            : measureRoundTrip ? " (nominal: no contributor measured)"
+                               : " (nominal: --unit-nominal-only)";
+    return text + ", " + figure(linkMbitPerS) + " Mbit/s, " + figure(workerGflops) + " GFLOP/s per worker";
 }
 
 double gradientBytesPerValue(int encoding) {

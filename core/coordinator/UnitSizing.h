@@ -18,7 +18,20 @@
 // model's training FLOPs per sample at a nominal worker's speed. The largest whole number of shards
 // per unit that still fits is found, then the step is split evenly: units = ceil(shards / max),
 // shardsPerUnit = ceil(shards / units), so that no unit is a runt.
+//
+// The round trip is measured (issue 17 item 1): a new job is sized for the median round trip of the
+// contributors connected when it is created (ProtocolServer::ping, end to end through any relay),
+// rounded up to a power of two and never below the nominal figure:
+//
+//   const UnitSizing sizing = nominal.forRoundTrips({42, 55, 61});   // sized for 64 ms
+//
+// Never below: on a LAN (and on every test bed) the cut is the nominal one, and a measurement only
+// ever makes units larger, for fleets behind slower links. Rounded: fleets of one character (the
+// same kind of link) give a job one cut whoever of them is connected, so a job submitted twice gets
+// the same bits; only a fleet twice as far away changes it. The cut is still stored with the job.
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "nn/Architecture.h"
 #include "training/StepPlan.h"
@@ -26,17 +39,27 @@
 namespace raven::coordinator {
 
 struct UnitSizing {
-    // Nominal figures of the fleet a coordinator serves (CoordinatorOptions::unitSizing). The
-    // defaults describe one CPU core on a gigabit LAN; an operator whose workers sit behind home
-    // links raises the round trip and lowers the bandwidth (units grow, fewer per step).
+    // Nominal figures of the fleet a coordinator serves (CoordinatorOptions::unitSizing; raven-coordinator
+    // --unit-round-trip-ms, --unit-link-mbit, --unit-worker-gflops). The defaults describe one CPU core
+    // on a gigabit LAN; an operator whose workers sit behind home links lowers the bandwidth (units
+    // grow, fewer per step). The round trip is a floor: the measured one counts where larger.
     double workerGflops = 50.0;     // training FLOP rate of a typical worker
     double linkMbitPerS = 1000.0;   // between a worker and the coordinator, each way
     double roundTripMs = 1.0;       // one request and its answer
     double transferMultiple = 4.0;  // a unit computes this many times its transfer time
 
+    bool measureRoundTrip = true;   // false: the nominal figures alone, whatever was measured
+    int roundTripMeasuredOver = 0;  // contributors whose round trip the figure above came from
+
     // Shards per unit for a job; at least 1, at most the step's shards.
     std::int64_t shardsPerUnit(const nn::Architecture& model, const training::StepPlan& plan,
                                double gradientBytesPerValue) const;
+    // These figures sized for measured round trips (milliseconds, one per contributor): their median
+    // rounded up to a power of two, never below roundTripMs. None measured, or measureRoundTrip off:
+    // these figures as they are.
+    UnitSizing forRoundTrips(std::vector<double> measuredMs) const;
+    // "64 ms round trip (measured over 3 contributors), 1000 Mbit/s, 50 GFLOP/s per worker", for logs.
+    std::string describe() const;
 };
 
 // Bytes per gradient value on the wire for a job's encoding (4 for fp32, 2 for fp16/bf16, 1 + 4/256

@@ -10,6 +10,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -50,6 +51,8 @@ struct ProtocolServer::Connection {
     QHostAddress peer;
     qint64 queued = 0;  // bytes handed to the socket and not yet written
     std::shared_ptr<qint64> bytesArrived;  // steady ms of the socket's last readyRead
+    bool pinged = false;                   // a ping is out, its pong not back
+    std::optional<qint64> roundTripMs;     // the last pong's
 };
 
 qint64 ProtocolServer::steadyMs() {
@@ -61,6 +64,18 @@ std::optional<qint64> ProtocolServer::msSinceBytesArrived(ConnectionId id) const
     const Connection* connection = find(id);
     if (!connection || !connection->bytesArrived) return std::nullopt;
     return steadyMs() - *connection->bytesArrived;
+}
+
+void ProtocolServer::ping(ConnectionId id) {
+    Connection* connection = find(id);
+    if (!connection || connection->pinged) return;
+    connection->pinged = true;
+    connection->socket->ping();
+}
+
+std::optional<qint64> ProtocolServer::roundTripMs(ConnectionId id) const {
+    const Connection* connection = find(id);
+    return connection ? connection->roundTripMs : std::nullopt;
 }
 
 ProtocolServer::ProtocolServer(ServerIdentity identity, QObject* parent)
@@ -284,6 +299,16 @@ void ProtocolServer::acceptPending() {
                         QStringLiteral("text message received; Raven speaks binary envelopes"));
         });
         connect(socket, &QWebSocket::disconnected, this, [this, id] { onDisconnected(id); });
+        connect(socket, &QWebSocket::pong, this, [this, id](quint64 elapsedMs, const QByteArray&) {
+            // Only the answer to our ping: an unasked pong's elapsed time means nothing (and a peer
+            // could send them to skew what new jobs are sized for).
+            if (Connection* c = find(id); c && c->pinged) {
+                c->pinged = false;
+                // The least one answered: the path's own delay, without the moments either end was busy.
+                const auto ms = static_cast<qint64>(std::min<quint64>(elapsedMs, 24ULL * 3600 * 1000));
+                c->roundTripMs = c->roundTripMs ? std::min(*c->roundTripMs, ms) : ms;
+            }
+        });
 
         connection->helloTimer = new QTimer(socket);
         connection->helloTimer->setSingleShot(true);

@@ -97,6 +97,12 @@ public:
     // Milliseconds since any bytes arrived from the peer (a message's first bytes count, not only
     // whole messages: a worker uploading a large result is alive); nullopt when the connection is gone.
     std::optional<qint64> msSinceBytesArrived(ConnectionId id) const;
+    // Measures the round trip to a peer end to end (a WebSocket ping and its pong, through any relay
+    // between), unless one is already under way. roundTripMs() is the least of the answers, in whole
+    // milliseconds (the path's delay, not a moment either end was busy); nullopt before the first pong
+    // or when the connection is gone. A pong nobody asked for is ignored.
+    void ping(ConnectionId id);
+    std::optional<qint64> roundTripMs(ConnectionId id) const;
     // Connections in every stage (TLS, upgrade, Hello, sessions), and those refused at admission.
     int openConnections() const;
     qint64 refusedConnections() const { return refused_; }
