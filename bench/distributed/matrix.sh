@@ -36,7 +36,9 @@
 # compute-only rate from the K = 1 run), and the coordinator's waterfall of a step (ms: weights out,
 # compute, upload, ingest, step, idle and, of idle, the wait for the slowest worker's compute;
 # StepWaterfall.h). Then the goals of item 7, met or not. Each (model, batch) is cut into
-# --units-per-step units (default 8, so that 8 workers each have one), the same for every K.
+# --units-per-step units (default 8, so that 8 workers each have one), the same for every K; K = 1
+# also runs once on the job's own cut (the coordinator's sizing, UnitSizing.h, as a user's job gets
+# it: for the MLP at batch 1024, one unit a step), its row marked so and its bits not compared.
 # --no-pin leaves every process to the kernel's scheduler (for a machine shared with other work,
 # where a pinned process cannot move off a busy core); `auto` then runs every K > 1 emulated. --logs
 # DIR keeps each run's worker logs (with RAVEN_UNIT_TIMELINE=1 in the environment, every unit's
@@ -102,9 +104,11 @@ exec_on_core() { if [ "$pin" = 1 ]; then exec taskset -c "$1" "${@:2}"; else exe
 state() { "$coordinator" status --data-dir "$1" | awk -v j="$2" '$1 == j { print $2 }'; }
 
 # Starts a coordinator on DIR (core 0); sets cpid and port.
-serve() {  # DIR SHARDS_PER_UNIT LOG
+serve() {  # DIR SHARDS_PER_UNIT LOG (SHARDS_PER_UNIT "own": the coordinator sizes each job's units)
     port=$(free_port)
-    exec_on_core 0 "$coordinator" serve --data-dir "$1" --listen "127.0.0.1:$port" --shards-per-unit "$2" >"$3" 2>&1 &
+    local cut=(--shards-per-unit "$2")
+    [ "$2" = own ] && cut=()
+    exec_on_core 0 "$coordinator" serve --data-dir "$1" --listen "127.0.0.1:$port" "${cut[@]}" >"$3" 2>&1 &
     cpid=$!
     pids+=("$cpid")
     for _ in $(seq 300); do grep -q serving "$3" && return 0; sleep 0.1; done
@@ -150,11 +154,13 @@ for i in $(seq 9 "$max_k"); do cp -r "$work/cache-warm" "$work/cache-$i"; done
 
 # One run: K workers (real or replaying) train MODEL at BATCH for the given steps on a fresh copy of
 # the base coordinator; appends one row to rows.md.
-run() {  # MODEL BATCH K MODE RECORD (1: the K = 1 run records for the emulated rows)
-    local model=$1 batch=$2 k=$3 how=$4 record=$5 spu dir job wpids=() i core label
+run() {  # MODEL BATCH K MODE RECORD [own] (RECORD 1: the K = 1 run records for the emulated rows;
+         # own: the job's own cut, as the coordinator sizes it for a user's job, instead of --units-per-step)
+    local model=$1 batch=$2 k=$3 how=$4 record=$5 cut=${6:-} spu dir job wpids=() i core label
     spu=$(( batch / 32 / units_per_step )); [ "$spu" -ge 1 ] || spu=1
     label=$model-$batch-$k
     [ "$k" = 1 ] && [ "$record" = 1 ] && label=$label-recording
+    [ "$cut" = own ] && spu=own && label=$label-own-cut
     dir=$work/run-$label
     cp -a "$base" "$dir"
     serve "$dir" "$spu" "$work/coordinator-$label.log"
@@ -182,9 +188,15 @@ run() {  # MODEL BATCH K MODE RECORD (1: the K = 1 run records for the emulated 
     if [ "$how" = real ] && [ "$pin" = 0 ]; then shown="real, not pinned"
     elif [ "$how" = real ] && [ "$k" -gt $((cores - 1)) ]; then shown="real, cores shared"; fi
     [ "$how" = real ] && [ "$k" = 1 ] && [ "$record" = 1 ] && shown="$shown (recording)"
+    local another=()
+    if [ "$cut" = own ]; then
+        another=(--another-cut)
+        shown="$shown, the job's own cut: $(sed -n "s/^coordinator: job $job: each step cut into \([0-9]*\) unit.*/\1/p" \
+            "$work/coordinator-$label.log") a step"
+    fi
     /usr/bin/python3 "$here/matrix_report.py" row --metrics "$dir/jobs/$job/metrics.jsonl" --job-dir "$dir/jobs/$job" \
         --model "$model" --batch "$batch" --workers "$k" --mode "$shown" --steps "$steps" \
-        --baseline "$work/baseline-$model-$batch.json" >>rows.md
+        --baseline "$work/baseline-$model-$batch.json" "${another[@]}" >>rows.md
     tail -n 1 rows.md
     if [ -n "$logs" ]; then  # the workers' unit timelines and the coordinator's log, for a closer look
         mkdir -p "$logs"
@@ -219,6 +231,9 @@ for m in $models; do
             # one-worker figure (and the goal) comes from a plain run first, as a user runs it.
             [ "$k" = 1 ] && [ "$record" = 1 ] && run "$m" "$b" 1 real 0
             run "$m" "$b" "$k" "$(mode_of "$k")" "$record"
+            # One worker again, on the units a user's job gets (the coordinator's own sizing): a fleet
+            # of one computes best on as few units a step as the job allows.
+            [ "$k" = 1 ] && run "$m" "$b" 1 real 0 own
         done
     done
 done

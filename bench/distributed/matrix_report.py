@@ -7,7 +7,8 @@
 
 row: one Markdown row. The K = 1 run (the first of each model and batch) writes the baseline file: its
 compute-only rate (samples per second of pure computation) and its final weights' hash; later rows
-read it for their efficiency and their "bits equal". The weights' hash covers the tensors of the last
+read it for their efficiency and their "bits equal" (not a row with --another-cut: other units, other
+summation order, other bits). The weights' hash covers the tensors of the last
 checkpoint (v<version>.safetensors, the highest version): their names, dtypes, shapes and bytes, not
 its metadata.
 
@@ -60,7 +61,12 @@ def row(args):
         sps = sum(r.get("samples_per_second", 0.0) for r in measured) / len(measured)
     version, digest = weights_hash(args.job_dir)
     rate = mean("compute_samples_per_s")
-    if args.workers == 1 and not os.path.exists(args.baseline):
+    if args.another_cut:
+        # Cut into other units than the reference, so summed in another order: other bits, rightly.
+        base = json.load(open(args.baseline)) if os.path.exists(args.baseline) else {}
+        rate = base.get("compute_samples_per_s", rate)
+        equal = "(another cut)"
+    elif args.workers == 1 and not os.path.exists(args.baseline):
         json.dump({"compute_samples_per_s": rate, "weights": digest, "version": version}, open(args.baseline, "w"))
         equal = "(reference)"
     else:
@@ -92,7 +98,8 @@ def goals(args):
         parts = [p.strip() for p in line.strip().strip("|").split("|")]
         if len(parts) < 6 or not parts[1].isdigit() or not parts[5].endswith("%"):
             continue
-        key = (parts[0], int(parts[1]), int(parts[2]))
+        # The job's own cut (one worker, units sized as a user's job is) is a row of its own.
+        key = (parts[0], int(parts[1]), int(parts[2]), "own" if "own cut" in parts[3] else "fixed")
         if key in cells and "recording" in parts[3]:
             continue  # the plain run of the same fleet answers the goal (matrix.sh)
         cells[key] = (parts[3], float(parts[5].rstrip("%")) / 100, parts[6])
@@ -101,7 +108,7 @@ def goals(args):
     print("| goal | model | batch | workers | mode | figure | goal | met | the compute times allow |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for what, model, batch, workers, least in GOALS:
-        found = [(b, cell) for (m, b, k), cell in sorted(cells.items()) if m == model and k == workers
+        found = [(b, cell) for (m, b, k, _), cell in sorted(cells.items()) if m == model and k == workers
                  and (batch is None or b == batch)]
         if not found:
             print(f"| {what} | {model} | {batch or 'any'} | {workers} | - | not run | >= {100 * least:.0f}% | - | |")
@@ -122,6 +129,8 @@ def main():
     r.add_argument("--mode", required=True)
     r.add_argument("--steps", type=int, required=True)
     r.add_argument("--baseline", required=True)
+    r.add_argument("--another-cut", action="store_true",
+                   help="the job was cut into other units than the baseline's: its bits are not compared")
     g = sub.add_parser("goals")
     g.add_argument("--rows", required=True)
     args = parser.parse_args()
