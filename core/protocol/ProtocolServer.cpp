@@ -52,7 +52,7 @@ struct ProtocolServer::Connection {
     qint64 queued = 0;  // bytes handed to the socket and not yet written
     std::shared_ptr<qint64> bytesArrived;  // steady ms of the socket's last readyRead
     bool pinged = false;                   // a ping is out, its pong not back
-    std::optional<qint64> roundTripMs;     // the last pong's
+    std::optional<qint64> roundTripMs;     // the least any pong answered
 };
 
 qint64 ProtocolServer::steadyMs() {

@@ -40,18 +40,8 @@ fi
 seed=${6:-$(date +%s)}
 RANDOM=$seed
 echo "$rounds crash rounds, seed $seed (rerun with: $0 ... $rounds $seed)"
-data=/usr/share/datasets/fashion-mnist
-[ -d "$data" ] || { echo "FAIL: $data missing: run scripts/setup-debian.sh (dataset-fashion-mnist)"; exit 1; }
 crash_code=86  # kCrashExitCode in core/coordinator/CrashPoints.h
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-fail() {
-    echo "FAIL: $*"
-    for f in "$work"/*.log; do echo "== $f"; tail -n 15 "$f"; done
-    exit 1
-}
+. "$(dirname "$0")/fleet_bed.sh"  # $data, $work, $pids, fail
 cd "$work"
 free_port() { /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 if [ "$stale" = 1 ]; then

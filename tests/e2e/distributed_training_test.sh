@@ -7,17 +7,7 @@
 # a balanced ledger (raven-coordinator audit).
 set -euo pipefail
 raven=$(realpath "$1") coordinator=$(realpath "$2") worker=$(realpath "$3") src=$(realpath "$4")
-data=/usr/share/datasets/fashion-mnist
-[ -d "$data" ] || { echo "FAIL: $data missing: run scripts/setup-debian.sh (dataset-fashion-mnist)"; exit 1; }
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-fail() {
-    echo "FAIL: $*"
-    for f in "$work"/*.log; do echo "== $f"; tail -n 15 "$f"; done
-    exit 1
-}
+. "$(dirname "$0")/fleet_bed.sh"  # $data, $work, $pids, fail
 cd "$work"
 port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 dir=$work/coordinator

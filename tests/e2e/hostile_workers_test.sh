@@ -9,19 +9,9 @@
 # detection latency and the verification overhead that docs/benchmarks.md records.
 set -euo pipefail
 raven=$(realpath "$1") coordinator=$(realpath "$2") worker=$(realpath "$3") src=$(realpath "$4")
-data=/usr/share/datasets/fashion-mnist
-[ -d "$data" ] || { echo "FAIL: $data missing: run scripts/setup-debian.sh (dataset-fashion-mnist)"; exit 1; }
+. "$(dirname "$0")/fleet_bed.sh"  # $data, $work, $pids, fail
 # (the help is read whole: with pipefail, grep -q closing the pipe early would fail the check on SIGPIPE)
 [[ "$("$worker" --help)" == *--cheat* ]] || { echo "FAIL: $worker has no --cheat: configure with -DRAVEN_HOSTILE_WORKER=ON"; exit 1; }
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-fail() {
-    echo "FAIL: $*"
-    for f in "$work"/*/*.log; do echo "== $f"; tail -n 12 "$f"; done
-    exit 1
-}
 steps=24
 
 # run NAME WORKER_SPEC...: a fresh coordinator, the job, one worker per spec ("honest" or cheat flags
