@@ -95,7 +95,7 @@ int serve(const QCommandLineParser& parser, const QString& dataDir) {
     options.unitSizing.roundTripMs = positiveNumber(parser, "unit-round-trip-ms", options.unitSizing.roundTripMs);
     options.unitSizing.linkMbitPerS = positiveNumber(parser, "unit-link-mbit", options.unitSizing.linkMbitPerS);
     options.unitSizing.workerGflops = positiveNumber(parser, "unit-worker-gflops", options.unitSizing.workerGflops);
-    options.unitSizing.measureRoundTrip = !parser.isSet("unit-nominal-only");
+    options.unitSizing.fromFleet = !parser.isSet("unit-nominal-only");
     options.creditWindow.seconds = nonNegative(parser, "credit-window-s", options.creditWindow.seconds);
     options.creditWindow.steps = nonNegative(parser, "credit-window-steps", options.creditWindow.steps);
     auto& peers = options.peers;
@@ -155,8 +155,8 @@ int run(QCoreApplication& app) {
                       "n"});
     // Limits on what strangers may cost (docs/security.md has each with its reason).
     const raven::coordinator::CoordinatorOptions defaults;
-    // What new jobs' units are sized for (UnitSizing.h); the round trip is measured where contributors
-    // are connected, and never taken below this one.
+    // What new jobs' units are sized for (UnitSizing.h); the round trip and the upload rate are measured
+    // where contributors are connected, and count where slower than these.
     const auto& sizing = defaults.unitSizing;
     parser.addOption({"unit-round-trip-ms",
                       QStringLiteral("Sizing new jobs' units: the least round trip to assume; the contributors' "
@@ -164,13 +164,13 @@ int run(QCoreApplication& app) {
                           .arg(sizing.roundTripMs),
                       "ms"});
     parser.addOption({"unit-link-mbit",
-                      QStringLiteral("Sizing new jobs' units: the contributors' link, each way (default %1; home "
-                                     "uplinks are often 10-50).")
+                      QStringLiteral("Sizing new jobs' units: the fastest link to assume, each way; the contributors' "
+                                     "measured upload rate counts where slower (default %1).")
                           .arg(sizing.linkMbitPerS),
                       "Mbit/s"});
     parser.addOption({"unit-nominal-only",
-                      "Sizing new jobs' units: the figures above alone, not the measured round trip (a job "
-                      "is then cut the same way whoever is connected)."});
+                      "Sizing new jobs' units: the figures given alone, not the measured round trip and "
+                      "upload rate (a job is then cut the same way whoever is connected)."});
     parser.addOption({"unit-worker-gflops",
                       QStringLiteral("Sizing new jobs' units: a typical contributor's training speed (default %1).")
                           .arg(sizing.workerGflops),

@@ -93,6 +93,7 @@ private:
         QHostAddress peer;
         bool lapsed = false;  // silent past leaseTimeoutMs: its leases were handed back
         QDateTime pingedAt;   // its round trip last measured (ProtocolServer::ping)
+        int pings = 0;        // pings sent to it
         wire::LeaseRequest leaseAsk;  // its latest LeaseRequest: which weights to push with the grant
         // Shards hinted to it for prefetching (PrefetchHints.h), per job: the version they were hinted
         // at and the hashes. It may fetch these as it may its leased units' shards.
@@ -255,9 +256,10 @@ private:
     // The cut of a job: options_.shardsPerUnit, or sized from its model by `sizing` (UnitSizing.h).
     std::int64_t newJobShardsPerUnit(const nn::Architecture& model, const training::StepPlan& plan,
                                      wire::GradientEncoding encoding, const UnitSizing& sizing) const;
-    // The nominal figures sized for the round trips measured to the contributors connected now.
+    // The nominal figures sized for the round trips and upload rates measured to the contributors
+    // connected now.
     UnitSizing sizingForNewJob() const;
-    // A contributor's round trip is measured when it registers and again at most once a minute.
+    // A contributor's round trip is measured when it registers, on its first heartbeats, then once a minute.
     void measureRoundTrip(Session& session);
     wire::JobInfo jobInfo(const ledger::Job& job) const;
     void announceState(ledger::JobId job, const QString& message);

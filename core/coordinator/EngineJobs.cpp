@@ -113,12 +113,13 @@ std::int64_t Engine::newJobShardsPerUnit(const nn::Architecture& model, const tr
 }
 
 UnitSizing Engine::sizingForNewJob() const {
-    std::vector<double> roundTrips;
-    for (const auto& [id, s] : sessions_)
-        if (s.principal == Principal::Contributor && !s.lapsed)
-            if (const std::optional<qint64> ms = server_->roundTripMs(id))
-                roundTrips.push_back(static_cast<double>(*ms));
-    return options_.unitSizing.forRoundTrips(std::move(roundTrips));
+    std::vector<double> roundTrips, uploadRates;
+    for (const auto& [id, s] : sessions_) {
+        if (s.principal != Principal::Contributor || s.lapsed) continue;
+        if (const std::optional<qint64> ms = server_->roundTripMs(id)) roundTrips.push_back(static_cast<double>(*ms));
+        if (const std::optional<double> mbit = server_->uploadMbitPerS(id)) uploadRates.push_back(*mbit);
+    }
+    return options_.unitSizing.forRoundTrips(std::move(roundTrips)).forUploadRates(std::move(uploadRates));
 }
 
 std::vector<Scheduler::JobSlot> Engine::leasableJobs() const {

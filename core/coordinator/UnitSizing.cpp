@@ -30,7 +30,7 @@ std::int64_t UnitSizing::shardsPerUnit(const nn::Architecture& model, const trai
 UnitSizing UnitSizing::forRoundTrips(std::vector<double> measuredMs) const {
     std::erase_if(measuredMs, [](double ms) { return !std::isfinite(ms) || ms < 0.0; });
     UnitSizing sized = *this;
-    if (measuredMs.empty() || !measureRoundTrip) return sized;
+    if (measuredMs.empty() || !fromFleet) return sized;
     const auto middle = measuredMs.begin() + static_cast<std::ptrdiff_t>(measuredMs.size() / 2);
     std::nth_element(measuredMs.begin(), middle, measuredMs.end());
     // A day is far beyond any link: what is above it is a clock's or a peer's nonsense, not a network.
@@ -42,18 +42,37 @@ UnitSizing UnitSizing::forRoundTrips(std::vector<double> measuredMs) const {
     return sized;
 }
 
+UnitSizing UnitSizing::forUploadRates(std::vector<double> measuredMbitPerS) const {
+    std::erase_if(measuredMbitPerS, [](double mbit) { return !std::isfinite(mbit) || mbit <= 0.0; });
+    UnitSizing sized = *this;
+    if (measuredMbitPerS.empty() || !fromFleet) return sized;
+    const auto middle = measuredMbitPerS.begin() + static_cast<std::ptrdiff_t>(measuredMbitPerS.size() / 2);
+    std::nth_element(measuredMbitPerS.begin(), middle, measuredMbitPerS.end());
+    sized.linkMeasuredOver = static_cast<int>(measuredMbitPerS.size());
+    if (*middle >= linkMbitPerS) return sized;  // as fast as nominal or faster: the nominal figure
+    // Rounded down from the median; below a kilobit a second is no link a unit could cross anyway.
+    const double median = std::max(*middle, 1.0 / 1024.0);
+    double bucket = 1.0;
+    while (bucket > median) bucket /= 2.0;
+    while (bucket * 2.0 <= median) bucket *= 2.0;
+    sized.linkMbitPerS = bucket;
+    return sized;
+}
+
 std::string UnitSizing::describe() const {
     const auto figure = [](double value) {
         std::ostringstream out;
         out << std::setprecision(value < 10 ? 2 : 6) << value;
         return out.str();
     };
-    std::string text = figure(roundTripMs) + " ms round trip";
-    text += roundTripMeasuredOver > 0 ? " (measured over " + std::to_string(roundTripMeasuredOver) +
-                                            (roundTripMeasuredOver == 1 ? " contributor)" : " contributors)")
-            : measureRoundTrip ? " (nominal: no contributor measured)"
-                               : " (nominal: --unit-nominal-only)";
-    return text + ", " + figure(linkMbitPerS) + " Mbit/s, " + figure(workerGflops) + " GFLOP/s per worker";
+    const auto source = [this](int measuredOver) -> std::string {
+        if (measuredOver > 0)
+            return " (measured over " + std::to_string(measuredOver) +
+                   (measuredOver == 1 ? " contributor)" : " contributors)");
+        return fromFleet ? " (nominal: no contributor measured)" : " (nominal: --unit-nominal-only)";
+    };
+    return figure(roundTripMs) + " ms round trip" + source(roundTripMeasuredOver) + ", " + figure(linkMbitPerS) +
+           " Mbit/s" + source(linkMeasuredOver) + ", " + figure(workerGflops) + " GFLOP/s per worker";
 }
 
 double gradientBytesPerValue(int encoding) {

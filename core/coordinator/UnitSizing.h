@@ -19,16 +19,20 @@
 // per unit that still fits is found, then the step is split evenly: units = ceil(shards / max),
 // shardsPerUnit = ceil(shards / units), so that no unit is a runt.
 //
-// The round trip is measured (issue 17 item 1): a new job is sized for the median round trip of the
-// contributors connected when it is created (ProtocolServer::ping, end to end through any relay),
-// rounded up to a power of two and never below the nominal figure:
+// The round trip and the link are measured (issue 17 item 1): a new job is sized for the contributors
+// connected when it is created. Their median round trip (ProtocolServer::ping, end to end through any
+// relay) rounded up to a power of two, never below the nominal figure; their median upload rate
+// (ProtocolServer::uploadMbitPerS, from their large messages) rounded down to a power of two, never
+// above the nominal figure, and taken for both directions (downloads are rarely slower):
 //
-//   const UnitSizing sizing = nominal.forRoundTrips({42, 55, 61});   // sized for 64 ms
+//   const UnitSizing sizing = nominal.forRoundTrips({42, 55, 61})     // sized for 64 ms
+//                                    .forUploadRates({9.5, 12, 14});  // and 8 Mbit/s
 //
-// Never below: on a LAN (and on every test bed) the cut is the nominal one, and a measurement only
-// ever makes units larger, for fleets behind slower links. Rounded: fleets of one character (the
-// same kind of link) give a job one cut whoever of them is connected, so a job submitted twice gets
-// the same bits; only a fleet twice as far away changes it. The cut is still stored with the job.
+// Only ever slower than nominal: on a LAN (and on every test bed) the cut is the nominal one, and a
+// measurement only makes units larger, for fleets behind slower links. Rounded: fleets of one
+// character (the same kind of link) give a job one cut whoever of them is connected, so a job
+// submitted twice gets the same bits; only a fleet twice as far or half as fast changes it. The cut
+// is still stored with the job.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -48,17 +52,22 @@ struct UnitSizing {
     double roundTripMs = 1.0;       // one request and its answer
     double transferMultiple = 4.0;  // a unit computes this many times its transfer time
 
-    bool measureRoundTrip = true;   // false: the nominal figures alone, whatever was measured
+    bool fromFleet = true;          // false: the nominal figures alone, whatever was measured
     int roundTripMeasuredOver = 0;  // contributors whose round trip the figure above came from
+    int linkMeasuredOver = 0;       // contributors whose upload rate the link figure came from
 
     // Shards per unit for a job; at least 1, at most the step's shards.
     std::int64_t shardsPerUnit(const nn::Architecture& model, const training::StepPlan& plan,
                                double gradientBytesPerValue) const;
     // These figures sized for measured round trips (milliseconds, one per contributor): their median
-    // rounded up to a power of two, never below roundTripMs. None measured, or measureRoundTrip off:
+    // rounded up to a power of two, never below roundTripMs. None measured, or fromFleet off:
     // these figures as they are.
     UnitSizing forRoundTrips(std::vector<double> measuredMs) const;
-    // "64 ms round trip (measured over 3 contributors), 1000 Mbit/s, 50 GFLOP/s per worker", for logs.
+    // These figures sized for measured upload rates (Mbit/s, one per contributor): their median rounded
+    // down to a power of two, never above linkMbitPerS. None measured, or fromFleet off: as they are.
+    UnitSizing forUploadRates(std::vector<double> measuredMbitPerS) const;
+    // "64 ms round trip (measured over 3 contributors), 8 Mbit/s (measured over 2 contributors),
+    // 50 GFLOP/s per worker", for logs.
     std::string describe() const;
 };
 

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <utility>
 
 #include "base/Error.h"
 #include "protocol/BoundedText.h"
@@ -50,9 +51,10 @@ struct ProtocolServer::Connection {
     QString ourReason;                 // why we closed it, when we did
     QHostAddress peer;
     qint64 queued = 0;  // bytes handed to the socket and not yet written
-    std::shared_ptr<qint64> bytesArrived;  // steady ms of the socket's last readyRead
+    BytesArrived bytesArrived;             // stamped by the socket's readyRead
     bool pinged = false;                   // a ping is out, its pong not back
     std::optional<qint64> roundTripMs;     // the least any pong answered
+    std::optional<double> uploadMbitPerS;  // the fastest large message's rate
 };
 
 qint64 ProtocolServer::steadyMs() {
@@ -60,10 +62,32 @@ qint64 ProtocolServer::steadyMs() {
         .count();
 }
 
+qint64 ProtocolServer::steadyUs() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
 std::optional<qint64> ProtocolServer::msSinceBytesArrived(ConnectionId id) const {
     const Connection* connection = find(id);
     if (!connection || !connection->bytesArrived) return std::nullopt;
-    return steadyMs() - *connection->bytesArrived;
+    return steadyMs() - connection->bytesArrived->lastMs;
+}
+
+void ProtocolServer::noteUploadRate(Connection& connection, qsizetype messageBytes) {
+    if (!connection.bytesArrived) return;
+    const qint64 startedUs = std::exchange(connection.bytesArrived->messageStartUs, -1);
+    // A small message times the event loop more than the link.
+    if (startedUs < 0 || messageBytes < kUploadSampleBytes) return;
+    const qint64 tookUs = steadyUs() - startedUs;
+    if (tookUs <= 0) return;
+    // The fastest: a slower message waited on the peer (or on this event loop) as well as the link.
+    const double mbit = static_cast<double>(messageBytes) * 8.0 / static_cast<double>(tookUs);
+    connection.uploadMbitPerS = std::max(connection.uploadMbitPerS.value_or(0.0), mbit);
+}
+
+std::optional<double> ProtocolServer::uploadMbitPerS(ConnectionId id) const {
+    const Connection* connection = find(id);
+    return connection ? connection->uploadMbitPerS : std::nullopt;
 }
 
 void ProtocolServer::ping(ConnectionId id) {
@@ -263,10 +287,14 @@ void ProtocolServer::onIncoming(qintptr descriptor) {
         // Every read counts as hearing from the peer, also the middle of a long message (Engine's
         // liveness): stamped here, on the TLS socket the WebSocket reads from, and handed to the
         // Connection by peer address and port once the upgrade is done.
-        auto arrived = std::make_shared<qint64>(steadyMs());
+        auto arrived = std::make_shared<Arrivals>();
+        arrived->lastMs = steadyMs();
         const std::pair<QString, quint16> key{socket->peerAddress().toString(), socket->peerPort()};
         upgrading_[key] = arrived;
-        connect(socket, &QIODevice::readyRead, this, [arrived] { *arrived = steadyMs(); });
+        connect(socket, &QIODevice::readyRead, this, [arrived] {
+            arrived->lastMs = steadyMs();
+            if (arrived->messageStartUs < 0) arrived->messageStartUs = steadyUs();
+        });
         connect(socket, &QObject::destroyed, this, [this, key, arrived] {
             if (auto it = upgrading_.find(key); it != upgrading_.end() && it->second == arrived) upgrading_.erase(it);
         });
@@ -325,6 +353,7 @@ void ProtocolServer::acceptPending() {
 void ProtocolServer::onMessage(ConnectionId id, const QByteArray& bytes) {
     Connection* connection = find(id);
     if (!connection || !connection->ourReason.isEmpty()) return;  // closing: ignore what is still in flight
+    noteUploadRate(*connection, bytes.size());
     DecodedFrame frame = decodeFrame(bytes);
     if (!frame.ok) {
         violate(*connection, frame.error, frame.reason);

@@ -103,6 +103,11 @@ public:
     // or when the connection is gone. A pong nobody asked for is ignored.
     void ping(ConnectionId id);
     std::optional<qint64> roundTripMs(ConnectionId id) const;
+    // The fastest the peer's large messages (kUploadSampleBytes and more) arrived, in Mbit/s: from a
+    // message's first bytes on the socket to its last, TLS and WebSocket framing included. nullopt
+    // before such a message or when the connection is gone.
+    std::optional<double> uploadMbitPerS(ConnectionId id) const;
+    static constexpr qsizetype kUploadSampleBytes = 256 * 1024;
     // Connections in every stage (TLS, upgrade, Hello, sessions), and those refused at admission.
     int openConnections() const;
     qint64 refusedConnections() const { return refused_; }
@@ -118,9 +123,16 @@ signals:
 private:
     struct Connection;
 
-    // When bytes last arrived on a socket (steady clock, ms), shared by its readyRead handler.
-    using BytesArrived = std::shared_ptr<qint64>;
+    // What a socket's readyRead handler stamps (steady clock), shared with its Connection.
+    struct Arrivals {
+        qint64 lastMs = 0;           // bytes last arrived
+        qint64 messageStartUs = -1;  // the first bytes since the last whole message; -1: none yet
+    };
+    using BytesArrived = std::shared_ptr<Arrivals>;
     static qint64 steadyMs();
+    static qint64 steadyUs();
+    // A large message's bytes over the time from its first bytes to its last: the peer's upload rate.
+    void noteUploadRate(Connection& connection, qsizetype messageBytes);
 
     void onIncoming(qintptr descriptor);
     void acceptPending();

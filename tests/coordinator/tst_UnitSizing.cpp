@@ -1,5 +1,6 @@
-// UnitSizing: a job's cut from its model and the figures of the fleet; the round trip measured to the
-// contributors counts by its median, rounded up to a power of two and never below the nominal one.
+// UnitSizing: a job's cut from its model and the figures of the fleet. The round trip measured to the
+// contributors counts by its median, rounded up to a power of two and never below the nominal one; their
+// upload rate by its median, rounded down to a power of two and never above the nominal link.
 #include <QtTest>
 
 #include <cmath>
@@ -100,15 +101,57 @@ private slots:
 
     void nominalOnlyIgnoresWhatWasMeasured() {
         UnitSizing nominal;
-        nominal.measureRoundTrip = false;
+        nominal.fromFleet = false;
         QCOMPARE(nominal.forRoundTrips({50, 60, 70}).roundTripMs, 1.0);
         QVERIFY(QString::fromStdString(nominal.forRoundTrips({50}).describe()).contains("--unit-nominal-only"));
     }
 
+    void theMedianUploadRateRoundedDownToAPowerOfTwo() {
+        const UnitSizing nominal;  // 1000 Mbit/s
+        QCOMPARE(nominal.forUploadRates({9.5, 12, 14}).linkMbitPerS, 8.0);
+        QCOMPARE(nominal.forUploadRates({3, 40, 41, 45, 900}).linkMbitPerS, 32.0);
+        QCOMPARE(nominal.forUploadRates({16}).linkMbitPerS, 16.0);
+        QCOMPARE(nominal.forUploadRates({0.3}).linkMbitPerS, 0.25);
+        QCOMPARE(nominal.forUploadRates({9.5, 12, 14}).linkMeasuredOver, 3);
+    }
+
+    void neverAboveTheNominalLink() {
+        UnitSizing nominal;
+        QCOMPARE(nominal.forUploadRates({5000, 8000}).linkMbitPerS, 1000.0);  // loopback: as before
+        QCOMPARE(nominal.forUploadRates({600}).linkMbitPerS, 512.0);          // slower than nominal counts
+        nominal.linkMbitPerS = 20;
+        QCOMPARE(nominal.forUploadRates({100, 200}).linkMbitPerS, 20.0);  // the operator's figure stands
+        QCOMPARE(nominal.forUploadRates({}).linkMbitPerS, 20.0);
+        QCOMPARE(nominal.forUploadRates({-1, 0, std::numeric_limits<double>::quiet_NaN()}).linkMeasuredOver, 0);
+        nominal.fromFleet = false;
+        QCOMPARE(nominal.forUploadRates({2, 3}).linkMbitPerS, 20.0);
+    }
+
+    void aSlowerUplinkGetsFewerLargerUnits() {
+        const UnitSizing nominal = slowFleet();
+        const std::int64_t fast = unitsPerStep(nominal);
+        std::int64_t previous = fast;
+        for (double mbit : {100.0, 10.0, 1.0, 0.1, 0.01}) {
+            const std::int64_t units = unitsPerStep(nominal.forUploadRates({mbit, mbit}));
+            QVERIFY2(units <= previous,
+                     qPrintable(QStringLiteral("%1 Mbit/s: %2 units after %3").arg(mbit).arg(units).arg(previous)));
+            previous = units;
+        }
+        QVERIFY2(previous < fast, qPrintable(QString::number(previous)));
+    }
+
     void describeSaysWhatTheCutWasSizedFor() {
         const QString text = QString::fromStdString(UnitSizing{}.forRoundTrips({50}).describe());
-        QVERIFY2(text.startsWith("64 ms round trip (measured over 1 contributor), 1000 Mbit/s, 50 GFLOP/s"),
+        QVERIFY2(text ==
+                     "64 ms round trip (measured over 1 contributor), 1000 Mbit/s (nominal: no contributor "
+                     "measured), 50 GFLOP/s per worker",
                  qPrintable(text));
+        const QString both =
+            QString::fromStdString(UnitSizing{}.forRoundTrips({50, 70}).forUploadRates({12}).describe());
+        QVERIFY2(both ==
+                     "128 ms round trip (measured over 2 contributors), 8 Mbit/s (measured over 1 contributor), "
+                     "50 GFLOP/s per worker",
+                 qPrintable(both));
     }
 };
 

@@ -138,7 +138,7 @@ private slots:
         // The round trip the coordinator measures to the workers connected when a job is created stays
         // out of it (UnitSizing::forRoundTrips: on loopback it would not count anyway, unless a busy
         // machine answered a ping late): this test's cut is two shards exactly, whatever happens.
-        sizing.measureRoundTrip = false;
+        sizing.fromFleet = false;
         for (; gflops < 1e6; gflops *= 1.25) {
             sizing.workerGflops = gflops;
             if (sizing.shardsPerUnit(arch, plan, 4.0) >= 2) break;
