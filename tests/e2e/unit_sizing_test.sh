@@ -60,14 +60,20 @@ read -r units_near sized_near <<<"$(cut_of "$near")" || true
 [ "$units_near" = "$units_nominal" ] || fail "a loopback contributor changed the cut: $units_near against $units_nominal"
 echo "one contributor on loopback: $units_near units a step, $sized_near"
 
+# start_link NAME DELAY_MS MBIT: a link emulator in front of the coordinator; sets link_port.
+start_link() {
+    link_port=$(free_port)
+    /usr/bin/python3 "$src/bench/distributed/link_emulator.py" --listen "127.0.0.1:$link_port" \
+        --target "127.0.0.1:$port" --delay-ms "$2" --mbit "$3" >"$work/$1.log" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$link_port") 2>/dev/null && return 0; sleep 0.1; done
+    fail "the link emulator $1 is not listening"
+}
+
 # Two more workers 50 ms away: the median round trip of the three is ~50 ms, sized for 64.
-relay_port=$(free_port)
-/usr/bin/python3 "$src/bench/distributed/link_emulator.py" --listen "127.0.0.1:$relay_port" \
-    --target "127.0.0.1:$port" --delay-ms 25 --mbit 1000 >"$work/link.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$relay_port") 2>/dev/null && break; sleep 0.1; done
-start_worker far1 "wss://127.0.0.1:$relay_port"
-start_worker far2 "wss://127.0.0.1:$relay_port"
+start_link far-link 25 1000
+start_worker far1 "wss://127.0.0.1:$link_port"
+start_worker far2 "wss://127.0.0.1:$link_port"
 far=$(submit)
 read -r units_far sized_far <<<"$(cut_of "$far")" || true
 # 64, or 128 where a busy machine answered a ping a few milliseconds late.
@@ -79,13 +85,9 @@ echo "two of three contributors 50 ms away: $units_far units a step, $sized_far"
 # sized for the measured rate, rounded down to a power of two (16 Mbit/s, or less where the relay, the
 # TLS or this busy machine took longer than the link alone), and takes a whole step as one unit.
 for p in "${pids[@]:1}"; do kill "$p" 2>/dev/null || true; done
-slow_port=$(free_port)
-/usr/bin/python3 "$src/bench/distributed/link_emulator.py" --listen "127.0.0.1:$slow_port" \
-    --target "127.0.0.1:$port" --delay-ms 1 --mbit 16 >"$work/slow-link.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$slow_port") 2>/dev/null && break; sleep 0.1; done
-start_worker slow1 "wss://127.0.0.1:$slow_port"
-start_worker slow2 "wss://127.0.0.1:$slow_port"
+start_link slow-link 1 16
+start_worker slow1 "wss://127.0.0.1:$link_port"
+start_worker slow2 "wss://127.0.0.1:$link_port"
 submit >/dev/null  # work for them: results to send up the link
 for _ in $(seq 1800); do  # up to 3 minutes: the Python relay is slow on a busy machine
     grep -q "accepted" "$work/slow1.log" && grep -q "accepted" "$work/slow2.log" && break
