@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <iomanip>
+#include <limits>
+#include <optional>
 #include <sstream>
+#include <utility>
 
 #include "protocol/raven.pb.h"
 
@@ -27,31 +30,41 @@ std::int64_t UnitSizing::shardsPerUnit(const nn::Architecture& model, const trai
     return (shards + units - 1) / units;
 }
 
+namespace {
+
+// The figures' median (the upper one of an even count) and how many there were, the nonsense a clock
+// or a peer can produce (not finite, or below `least`) left out; nullopt when none is left.
+std::optional<std::pair<double, int>> medianOf(std::vector<double> figures, double least) {
+    std::erase_if(figures, [least](double x) { return !std::isfinite(x) || x < least; });
+    if (figures.empty()) return std::nullopt;
+    const auto middle = figures.begin() + static_cast<std::ptrdiff_t>(figures.size() / 2);
+    std::nth_element(figures.begin(), middle, figures.end());
+    return std::pair(*middle, static_cast<int>(figures.size()));
+}
+
+}  // namespace
+
 UnitSizing UnitSizing::forRoundTrips(std::vector<double> measuredMs) const {
-    std::erase_if(measuredMs, [](double ms) { return !std::isfinite(ms) || ms < 0.0; });
     UnitSizing sized = *this;
-    if (measuredMs.empty() || !fromFleet) return sized;
-    const auto middle = measuredMs.begin() + static_cast<std::ptrdiff_t>(measuredMs.size() / 2);
-    std::nth_element(measuredMs.begin(), middle, measuredMs.end());
+    const auto measured = medianOf(std::move(measuredMs), 0.0);
+    if (!measured || !fromFleet) return sized;
     // A day is far beyond any link: what is above it is a clock's or a peer's nonsense, not a network.
-    const double median = std::min(*middle, 86'400'000.0);
+    const double median = std::min(measured->first, 86'400'000.0);
     double bucket = 1.0;
     while (bucket < median) bucket *= 2.0;
     sized.roundTripMs = std::max(roundTripMs, bucket);
-    sized.roundTripMeasuredOver = static_cast<int>(measuredMs.size());
+    sized.roundTripMeasuredOver = measured->second;
     return sized;
 }
 
 UnitSizing UnitSizing::forUploadRates(std::vector<double> measuredMbitPerS) const {
-    std::erase_if(measuredMbitPerS, [](double mbit) { return !std::isfinite(mbit) || mbit <= 0.0; });
     UnitSizing sized = *this;
-    if (measuredMbitPerS.empty() || !fromFleet) return sized;
-    const auto middle = measuredMbitPerS.begin() + static_cast<std::ptrdiff_t>(measuredMbitPerS.size() / 2);
-    std::nth_element(measuredMbitPerS.begin(), middle, measuredMbitPerS.end());
-    sized.linkMeasuredOver = static_cast<int>(measuredMbitPerS.size());
-    if (*middle >= linkMbitPerS) return sized;  // as fast as nominal or faster: the nominal figure
+    const auto measured = medianOf(std::move(measuredMbitPerS), std::numeric_limits<double>::min());
+    if (!measured || !fromFleet) return sized;
+    sized.linkMeasuredOver = measured->second;
+    if (measured->first >= linkMbitPerS) return sized;  // as fast as nominal or faster: the nominal figure
     // Rounded down from the median; below a kilobit a second is no link a unit could cross anyway.
-    const double median = std::max(*middle, 1.0 / 1024.0);
+    const double median = std::max(measured->first, 1.0 / 1024.0);
     double bucket = 1.0;
     while (bucket > median) bucket /= 2.0;
     while (bucket * 2.0 <= median) bucket *= 2.0;

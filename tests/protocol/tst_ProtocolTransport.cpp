@@ -313,6 +313,44 @@ private slots:
         QVERIFY(unrouted.wait(5000));
     }
 
+    void roundTripAndUploadRateMeasuredPerConnection() {
+        ProtocolServer server(identity_);
+        TestCoordinator coordinator(server);
+        server.listen();
+        auto client = makeClient();
+        client->open(server.url());
+        QVERIFY(waitReady(*client));
+        QTRY_COMPARE(coordinator.connected.size(), 1);
+        const ConnectionId id = coordinator.connected.first();
+        QVERIFY(!server.roundTripMs(id));  // nothing measured yet
+        QVERIFY(!server.uploadMbitPerS(id));
+
+        // The client's end answers the ping by itself; on loopback in well under a second.
+        server.ping(id);
+        QTRY_VERIFY(server.roundTripMs(id).has_value());
+        QVERIFY2(*server.roundTripMs(id) >= 0 && *server.roundTripMs(id) < 1000,
+                 qPrintable(QString::number(*server.roundTripMs(id))));
+
+        // A small message says nothing of the link; a large one is timed.
+        QSignalSpy received(&server, &ProtocolServer::messageReceived);
+        wire::Envelope heartbeat;
+        heartbeat.mutable_heartbeat()->set_sent_at_ms(1);
+        client->send(heartbeat);
+        QTRY_COMPARE(received.size(), 1);
+        QVERIFY(!server.uploadMbitPerS(id));
+        wire::Envelope result;
+        wire::SubmitResult& part = *result.mutable_submit_result();
+        part.set_work_unit_id("1");
+        part.mutable_gradient()->mutable_content()->set_data(std::string(ProtocolServer::kUploadSampleBytes, 'g'));
+        client->send(result);
+        QTRY_COMPARE(received.size(), 2);
+        QVERIFY(server.uploadMbitPerS(id).has_value());
+        QVERIFY2(*server.uploadMbitPerS(id) > 0, qPrintable(QString::number(*server.uploadMbitPerS(id))));
+
+        client->close();
+        QTRY_VERIFY(!server.roundTripMs(id).has_value());  // the connection is gone
+    }
+
     void chunkedShardTransferWithZstd() {
         // 3 MiB: incompressible halves and zero runs, so the compressed stream still spans several chunks.
         QByteArray shard(3 * 1024 * 1024, '\0');
