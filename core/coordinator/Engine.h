@@ -243,6 +243,10 @@ private:
     // V + 1's weights exist while V's state file is written (JobRunner::leasesAhead()): V + 1's units
     // are made and granted now, so that workers compute while the coordinator writes.
     void onStepWeights(ledger::JobId job, const JobRunner* runner, const QByteArray& weights);
+    // The state half of a step whose weights went ahead (JobRunner::computeWeights()), started on the
+    // pool once onStepWeights() has sent the grants; finished in onStepComputed().
+    void writeStepState(ledger::JobId job, const JobRunner* runner, const QList<ledger::WorkUnit>& units,
+                        std::shared_ptr<StepWork> work, std::shared_ptr<std::optional<StepProduct>> product);
     void completeJob(JobRunner& runner);
     // A step's MetricsUpdate out to metrics.jsonl and subscribers, with its evaluation if it had one.
     void publishStep(ledger::JobId job, wire::MetricsUpdate update, const std::optional<nn::EvalResult>& eval);

@@ -201,23 +201,56 @@ void Engine::startStep(JobRunner& r, const QList<ledger::WorkUnit>& units) {
     pool_.start([this, work, job, which, units]() mutable {
         auto product = std::make_shared<std::optional<StepProduct>>();
         auto failure = std::make_shared<QString>();
-        // Queued before the step's own answer below, so the event loop sees them in that order.
-        const auto weightsReady = [this, job, which](const QByteArray& weights) {
-            QMetaObject::invokeMethod(
-                this, [this, job, which, weights] { onStepWeights(job, which, weights); }, Qt::QueuedConnection);
-        };
+        const bool ahead = work->weightsAhead;
         try {
-            *product = JobRunner::computeStep(*work, weightsReady);
+            *product = ahead ? JobRunner::computeWeights(*work) : JobRunner::computeStep(*work);
         } catch (const raven::Error& e) {
             *failure = QString::fromStdString(e.message());
         } catch (const std::exception& e) {
             *failure = QString::fromUtf8(e.what());
+        }
+        if (ahead && product->has_value()) {
+            work->gradientSum = {};  // summed into the weights; the state half needs the model alone
+            QMetaObject::invokeMethod(
+                this,
+                [this, work, job, which, units, product] {
+                    onStepWeights(job, which, (*product)->weights);
+                    // Queued behind the grants' own flush (QSslSocket encrypts and writes in a queued
+                    // call): the state half starts once their bytes are on their way.
+                    QMetaObject::invokeMethod(
+                        this, [this, work, job, which, units, product] { writeStepState(job, which, units, work, product); },
+                        Qt::QueuedConnection);
+                },
+                Qt::QueuedConnection);
+            return;
         }
         work.reset();  // the gradients go now, not with the queued call
         QMetaObject::invokeMethod(
             this,
             [this, job, which, units, product, failure] {
                 onStepComputed(job, which, units, std::move(*product), *failure);
+            },
+            Qt::QueuedConnection);
+    });
+}
+
+void Engine::writeStepState(ledger::JobId job, const JobRunner* which, const QList<ledger::WorkUnit>& units,
+                            std::shared_ptr<StepWork> work, std::shared_ptr<std::optional<StepProduct>> product) {
+    pool_.start([this, work = std::move(work), job, which, units, product = std::move(product)]() mutable {
+        QString failure;
+        try {
+            JobRunner::writeStepState(*work);
+        } catch (const raven::Error& e) {
+            failure = QString::fromStdString(e.message());
+        } catch (const std::exception& e) {
+            failure = QString::fromUtf8(e.what());
+        }
+        work.reset();
+        if (!failure.isEmpty()) product->reset();
+        QMetaObject::invokeMethod(
+            this,
+            [this, job, which, units, product, failure] {
+                onStepComputed(job, which, units, std::move(*product), failure);
             },
             Qt::QueuedConnection);
     });

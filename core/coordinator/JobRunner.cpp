@@ -370,6 +370,13 @@ void JobRunner::publishAhead(QByteArray weights) {
 }
 
 StepProduct JobRunner::computeStep(StepWork& work, const std::function<void(const QByteArray&)>& weightsReady) {
+    StepProduct product = computeWeights(work);
+    if (work.weightsAhead && weightsReady) weightsReady(product.weights);
+    writeStepState(work);
+    return product;
+}
+
+StepProduct JobRunner::computeWeights(StepWork& work) {
     nn::Model& model = *work.model;
     if (work.robust) combineRobustly(work);
     // The sum of the step's gradients in unit id order as one part: averageGradients adds it to
@@ -399,7 +406,6 @@ StepProduct JobRunner::computeStep(StepWork& work, const std::function<void(cons
     weights.step = work.version + 1;
     if (work.publishedBase.isEmpty()) {
         product.weights = toBytes(weights.toSafeTensors().toBytes());
-        if (work.weightsAhead && weightsReady) weightsReady(product.weights);
     } else {
         // P(V + 1) is durable before the state file says V + 1, so a restart finds the weights its
         // workers compute on; P(V) goes once no state file can need it.
@@ -413,6 +419,11 @@ StepProduct JobRunner::computeStep(StepWork& work, const std::function<void(cons
         writeDurably(work.publishedPath, product.weights);
         crashPoint(CrashPoint::PublishedWritten);
     }
+    return product;
+}
+
+void JobRunner::writeStepState(StepWork& work) {
+    const nn::Model& model = *work.model;
     // A stale job: V's weights are durable before the state file says V + 1, so that whichever file
     // a crash leaves, the weights the current round's lanes start from are on disk; V - 1's go only
     // once no state file can need them.
@@ -424,7 +435,6 @@ StepProduct JobRunner::computeStep(StepWork& work, const std::function<void(cons
     writeDurably(work.statePath, toBytes(nn::toCheckpoint(model, work.optimizer.get()).toSafeTensors().toBytes()));
     if (!work.oldRoundWeightsPath.isEmpty()) QFile::remove(work.oldRoundWeightsPath);
     if (!work.oldPublishedPath.isEmpty()) QFile::remove(work.oldPublishedPath);
-    return product;
 }
 
 StepReport JobRunner::finishStep(StepProduct&& product) {

@@ -225,6 +225,12 @@ public:
     // `weightsReady`, when the work goes ahead (StepWork::weightsAhead), is called (on the computing
     // thread) with V + 1's weights the moment they exist, before the state file is written.
     static StepProduct computeStep(StepWork& work, const std::function<void(const QByteArray&)>& weightsReady = {});
+    // computeStep() in its two halves: the step's arithmetic up to V + 1's weights (and, for an
+    // int8-down job, P(V + 1) durable), then V + 1's state file. A coordinator whose weights go ahead
+    // sends the grants between the two: on a coordinator held to one core, the state file's
+    // serialization and write (~3 ms of CPU for the MLP) ran beside the grants and delayed them.
+    static StepProduct computeWeights(StepWork& work);
+    static void writeStepState(StepWork& work);
     StepReport finishStep(StepProduct&& product);
     // A synchronous job's step need not wait for its state file to lease the next one. V + 1 is a
     // pure function of V's state and V's results, which stay durable until V + 1's state is: a crash

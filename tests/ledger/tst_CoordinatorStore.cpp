@@ -52,6 +52,7 @@ private slots:
     void storesOnlyHashesOfSecrets();
     void jobsRoundTrip();
     void workUnitsRoundTrip();
+    void aStepsUnitsAreFoundWithoutScanningTheJob();
     void transactionRollsBackOnException();
     void nestedTransactionRollsBackOnlyItsPart();
     void twoStoresOnOneFileSeeEachOther();
@@ -205,6 +206,23 @@ void CoordinatorStoreTest::workUnitsRoundTrip() {
     QVERIFY_THROWS_EXCEPTION(raven::Error, w.store->addWorkUnits(w.job, 4, {{{a}, 10}, {{a}, 0}}));
     QCOMPARE(w.store->workUnits(w.job).size(), 2);
     QVERIFY_THROWS_EXCEPTION(raven::Error, w.store->addWorkUnits(w.job + 9, 0, {{{a}, 10}}));
+}
+
+void CoordinatorStoreTest::aStepsUnitsAreFoundWithoutScanningTheJob() {
+    // Each step reads its own units: by (job, model_version) in an index, not by reading every unit
+    // the job ever had, which made a step's cost grow with the job's age.
+    QTemporaryDir dir;
+    CoordinatorStore store(dir.filePath("plan.sqlite"));
+    const std::vector<std::pair<QString, QVariantList>> reads{
+        {QStringLiteral("job = ? AND model_version = ?"), {1, 2}},
+        {QStringLiteral("job = ? AND model_version = ? AND state = ?"), {1, 2, QStringLiteral("done")}}};
+    for (const auto& [where, bindings] : reads) {
+        SqlRows plan = store.connection().query(
+            "EXPLAIN QUERY PLAN SELECT id FROM work_units WHERE " + where + " ORDER BY id", bindings);
+        QString details;
+        while (plan.next()) details += plan.value(3).toString() + '\n';
+        QVERIFY2(details.contains("work_units_job_version (job=? AND model_version=?)"), qPrintable(details));
+    }
 }
 
 void CoordinatorStoreTest::transactionRollsBackOnException() {
