@@ -17,7 +17,9 @@
 //                in unit order (OrderedGradientSum) and frees it
 //   a step       all units done -> JobRunner::prepareStep (event loop: the sum's last results) ->
 //                computeStep (pool: mean, optimizer, state file durable) -> finishStep, the store's version,
-//                the next step's units in one transaction, parked workers served (event loop)
+//                the next step's units in one transaction, parked workers served (event loop); a job
+//                that leases ahead: computeWeights (pool) -> V + 1 granted (event loop) ->
+//                writeStepState (pool: state file durable) -> finishStep
 //
 // Each handler either answers or throws RequestError (answered as Error{code}); dispatch() catches
 // everything per message, so a bad request or a failing handler never ends the process or another

@@ -51,6 +51,10 @@ class LeaseAheadTest : public QObject {
         }
         return units;
     }
+    static QByteArray readFile(const QString& path) {
+        QFile f(path);
+        return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+    }
     static qint64 stepInStateFile(const JobRunner& r) {
         return Checkpoint::read(r.files().statePath().toStdString()).step;
     }
@@ -93,6 +97,31 @@ private slots:
         QCOMPARE(r->leasedStep(), qint64(1));
         QVERIFY(!r->takesResultsOf(2));
         QVERIFY(r->weights(0) && r->weights(1));
+    }
+
+    // The coordinator sends the grants between the step's two halves (Engine::writeStepState): they
+    // make the step computeStep() makes, and the first leaves V's state file as it was.
+    void theStepsTwoHalvesMakeWhatTheWholeStepMakes() {
+        QByteArray wholeWeights, wholeState;
+        {
+            std::unique_ptr<JobRunner> r = runner(config());
+            coordinator::StepWork work = r->prepareStep(doneStepZero(*r));
+            wholeWeights = JobRunner::computeStep(work).weights;
+            wholeState = readFile(r->files().statePath());
+        }
+        cleanup();
+        std::unique_ptr<JobRunner> r = runner(config());
+        coordinator::StepWork work = r->prepareStep(doneStepZero(*r));
+        const QByteArray stateBefore = readFile(r->files().statePath());
+        coordinator::StepProduct product = JobRunner::computeWeights(work);
+        QCOMPARE(product.weights, wholeWeights);
+        QCOMPARE(stepInStateFile(*r), qint64(0));
+        QCOMPARE(readFile(r->files().statePath()), stateBefore);
+        r->publishAhead(product.weights);
+        JobRunner::writeStepState(work);
+        QCOMPARE(readFile(r->files().statePath()), wholeState);
+        r->finishStep(std::move(product));
+        QCOMPARE(r->version(), qint64(1));
     }
 
     // A step applied while a result of the next one is being written (GroupCommit's temporary) must
