@@ -123,17 +123,18 @@ UnitSizing Engine::sizingForNewJob() const {
 }
 
 std::vector<Scheduler::JobSlot> Engine::leasableJobs() const {
-    std::vector<std::pair<ledger::Job, qint64>> running;
-    for (const auto& [id, r] : runners_) {
-        const std::optional<ledger::Job> job = store_->job(id);
-        if (job && job->state == ledger::JobState::Running) running.emplace_back(*job, r->version());
-    }
-    std::stable_sort(running.begin(), running.end(), [this](const auto& a, const auto& b) {
-        const int pa = runner(a.first.id)->config().priority, pb = runner(b.first.id)->config().priority;
-        return pa != pb ? pa > pb : a.first.id < b.first.id;
+    // Each lease round asks, so the state alone, not the job's whole row (its spec and hyperparameters
+    // parsed from JSON each time). Read from the store, which is the truth: the ledger moves a job to
+    // out_of_budget there, and a paused or ending job keeps its runner.
+    std::vector<const JobRunner*> running;
+    for (const auto& [id, r] : runners_)
+        if (store_->jobState(id) == ledger::JobState::Running) running.push_back(r.get());
+    std::stable_sort(running.begin(), running.end(), [](const JobRunner* a, const JobRunner* b) {
+        const int pa = a->config().priority, pb = b->config().priority;
+        return pa != pb ? pa > pb : a->id() < b->id();
     });
     std::vector<Scheduler::JobSlot> order;
-    for (const auto& [job, version] : running) order.push_back({job.id, runner(job.id)->leasedStep()});
+    for (const JobRunner* r : running) order.push_back({r->id(), r->leasedStep()});
     return order;
 }
 

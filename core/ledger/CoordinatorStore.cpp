@@ -183,6 +183,12 @@ std::optional<Job> CoordinatorStore::job(JobId id) const {
     return jobFrom(q.row());
 }
 
+std::optional<JobState> CoordinatorStore::jobState(JobId id) const {
+    SqlRows q = connection_->query(QStringLiteral("SELECT state FROM jobs WHERE id = ?"), {id});
+    if (!q.next()) return std::nullopt;
+    return jobStateFromString(q.value(0).toString());
+}
+
 QList<Job> CoordinatorStore::jobs(std::optional<JobState> state) const {
     SqlRows q =
         state ? connection_->query(
@@ -223,12 +229,12 @@ void CoordinatorStore::setJobModelVersion(JobId id, qint64 version, const QDateT
 
 QList<WorkUnitId> CoordinatorStore::addWorkUnits(JobId jobId, qint64 modelVersion, const QList<NewWorkUnit>& units) {
     Transaction tx(*connection_);
-    const std::optional<Job> owner = job(jobId);
+    const std::optional<JobState> owner = jobState(jobId);
     RAVEN_CHECK(owner.has_value(), "no job " + std::to_string(jobId) + " in " + path().toStdString(),
                 "check the job id");
     RAVEN_CHECK(
-        !isTerminal(owner->state),
-        "job " + std::to_string(jobId) + " is " + nameOf(owner->state).toStdString() + ": it takes no new work units",
+        !isTerminal(*owner),
+        "job " + std::to_string(jobId) + " is " + nameOf(*owner).toStdString() + ": it takes no new work units",
         "submit a new job");
     QList<WorkUnitId> ids;
     for (const NewWorkUnit& unit : units) {

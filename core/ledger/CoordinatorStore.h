@@ -62,6 +62,9 @@ public:
     // A new job is queued with budget 0; Ledger::fundJob() gives it money.
     JobId addJob(const NewJob& job, const QDateTime& now);
     std::optional<Job> job(JobId id) const;
+    // The job's state alone: what the leasing and paying paths ask of a job many times a step, without
+    // parsing its spec and hyperparameters (JSON) each time.
+    std::optional<JobState> jobState(JobId id) const;
     // All jobs, oldest first; only those in `state` when given.
     QList<Job> jobs(std::optional<JobState> state = std::nullopt) const;
     // raven::Error for an unknown job or when the job is done or cancelled (terminal). Use

@@ -26,9 +26,9 @@ LeaseOutcome LeaseBook::lease(WorkUnitId workUnit, ContributorId contributor, co
                     ", who is unknown",
                 "register the contributor first");
     if (unit->state == WorkUnitState::Done) return LeaseOutcome::AlreadyDone;
-    const std::optional<Job> job = store_.job(unit->job);
+    const std::optional<JobState> job = store_.jobState(unit->job);
     RAVEN_ASSERT(job.has_value(), "a work unit's job exists (foreign key)");
-    if (job->state != JobState::Queued && job->state != JobState::Running) return LeaseOutcome::JobNotLeasable;
+    if (*job != JobState::Queued && *job != JobState::Running) return LeaseOutcome::JobNotLeasable;
 
     SqlRows extended = sql_.query(
         QStringLiteral("UPDATE leases SET deadline = ? WHERE work_unit = ? AND contributor = ? AND state = 'active'"),

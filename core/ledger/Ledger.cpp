@@ -139,8 +139,8 @@ CreditResult Ledger::creditWorkUnit(WorkUnitId workUnit, ContributorId contribut
                 "crediting work unit " + std::to_string(workUnit) + " to contributor " + std::to_string(contributor) +
                     ", who is unknown",
                 "register the contributor first");
-    const std::optional<Job> job = store_.job(unit->job);
-    RAVEN_ASSERT(job.has_value(), "a work unit's job exists (foreign key)");
+    const std::optional<JobState> jobState = store_.jobState(unit->job);
+    RAVEN_ASSERT(jobState.has_value(), "a work unit's job exists (foreign key)");
 
     CreditResult result;
     {
@@ -161,7 +161,7 @@ CreditResult Ledger::creditWorkUnit(WorkUnitId workUnit, ContributorId contribut
                                 .toLongLong();
             return result;  // nothing to keep: both transactions roll back
         }
-        if (isTerminal(job->state)) {
+        if (isTerminal(*jobState)) {
             result.outcome = CreditOutcome::JobEnded;
             return result;
         }
@@ -196,7 +196,7 @@ CreditResult Ledger::creditWorkUnit(WorkUnitId workUnit, ContributorId contribut
             payment.commit();
         }
     }
-    if (result.outcome == CreditOutcome::OutOfBudget && job->state != JobState::OutOfBudget)
+    if (result.outcome == CreditOutcome::OutOfBudget && *jobState != JobState::OutOfBudget)
         sql_.query(QStringLiteral("UPDATE jobs SET state = 'out_of_budget', updated_at = ? WHERE id = ?"),
                    {toSqlTime(now), unit->job});
     tx.commit();
