@@ -13,7 +13,7 @@ namespace {
 constexpr std::size_t kCachedContents = 16;
 }
 
-const Transfers::Prepared& Transfers::prepare(const QString& key, const QByteArray& raw, bool zstd) {
+const Transfers::Prepared& Transfers::prepare(const QString& key, const QByteArray& raw, bool zstd, bool hashed) {
     auto it =
         std::find_if(cache_.begin(), cache_.end(), [&](const Prepared& p) { return p.key == key && p.zstd == zstd; });
     if (it != cache_.end()) {
@@ -22,12 +22,13 @@ const Transfers::Prepared& Transfers::prepare(const QString& key, const QByteArr
             cache_.erase(it);
             cache_.push_front(std::move(moved));
         }
+        if (hashed && cache_.front().sha256.empty()) cache_.front().sha256 = protocol::sha256Hex(raw).toStdString();
         return cache_.front();
     }
     Prepared p;
     p.key = key;
     p.zstd = zstd;
-    p.sha256 = protocol::sha256Hex(raw).toStdString();
+    if (hashed) p.sha256 = protocol::sha256Hex(raw).toStdString();
     // Asked for zstd, it travels compressed only where that saves a tenth: the receiver decompresses
     // every copy, and trained weights barely shrink (Compression.h).
     std::optional<QByteArray> compressed = zstd ? protocol::zstdIfItPays(raw) : std::nullopt;
@@ -40,8 +41,8 @@ const Transfers::Prepared& Transfers::prepare(const QString& key, const QByteArr
 }
 
 std::vector<wire::ContentChunk> Transfers::chunks(const QString& key, const QByteArray& raw, bool zstd,
-                                                  std::uint64_t offset) {
-    const Prepared& p = prepare(key, raw, zstd);
+                                                  std::uint64_t offset, bool hashed) {
+    const Prepared& p = prepare(key, raw, zstd, hashed);
     const auto total = static_cast<std::uint64_t>(p.travelling.size());
     RAVEN_CHECK(
         offset <= total,

@@ -23,18 +23,22 @@ public:
     // The chunks (at most protocol::kChunkBytes each) of the travelling bytes from `offset` on; one
     // empty chunk for an empty content. `key` names this exact content (its bytes never change under
     // that key). raven::Error when offset is beyond the travelling bytes.
-    std::vector<wire::ContentChunk> chunks(const QString& key, const QByteArray& raw, bool zstd, std::uint64_t offset);
+    // `hashed` false leaves content_sha256 empty, for weights pushed whole in a grant to a worker that
+    // accepts them so (LeaseRequest.accept_unhashed_weights); the content is hashed once it is asked
+    // for with its hash.
+    std::vector<wire::ContentChunk> chunks(const QString& key, const QByteArray& raw, bool zstd, std::uint64_t offset,
+                                           bool hashed = true);
 
 private:
     struct Prepared {
         QString key;
         bool zstd = false;        // asked for (part of the key)
         bool compressed = false;  // travels compressed (where zstd was asked for and pays)
-        std::string sha256;
+        std::string sha256;  // empty until it is asked for with its hash
         QByteArray travelling;
         std::uint64_t rawBytes = 0;
     };
-    const Prepared& prepare(const QString& key, const QByteArray& raw, bool zstd);
+    const Prepared& prepare(const QString& key, const QByteArray& raw, bool zstd, bool hashed);
 
     std::deque<Prepared> cache_;  // most recent first
 };

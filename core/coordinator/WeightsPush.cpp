@@ -63,8 +63,9 @@ std::vector<PushedWeights> pushWeights(const wire::LeaseRequest& request, wire::
         }
         const QByteArray* weights = weightsOf(job, version);
         if (!weights) continue;
-        std::vector<wire::ContentChunk> chunks = transfers.chunks(
-            QStringLiteral("weights:%1:%2").arg(job).arg(version), *weights, request.accept_zstd(), 0);
+        std::vector<wire::ContentChunk> chunks =
+            transfers.chunks(QStringLiteral("weights:%1:%2").arg(job).arg(version), *weights, request.accept_zstd(), 0,
+                             !request.accept_unhashed_weights());
         std::int64_t travelling = 0;
         for (const wire::ContentChunk& c : chunks) travelling += static_cast<std::int64_t>(c.data().size());
         if (size + travelling + kMargin > protocol::kMaxMessageBytes) continue;  // fetched by the worker instead

@@ -25,8 +25,12 @@ std::vector<wire::ContentChunk> splitContent(const QByteArray& raw, bool zstd, s
 
 class ContentAssembler {
 public:
+    // Whether a content announced without a hash (an empty content_sha256) is taken: only for bytes
+    // whose channel vouches for them whole (weights pushed in a grant, LeaseRequest's
+    // accept_unhashed_weights). A content that announces a hash is checked against it either way.
+    enum class Unhashed { Refused, Taken };
     // At most this many raw bytes are accepted (what the receiver is willing to hold).
-    explicit ContentAssembler(std::uint64_t maxRawBytes = 1ull << 32);
+    explicit ContentAssembler(std::uint64_t maxRawBytes = 1ull << 32, Unhashed unhashed = Unhashed::Refused);
 
     // Appends the next chunk. Throws raven::Error when it does not continue the content (other hash,
     // sizes or flags, a gap or overlap, past the end) or the content exceeds the bound; when it completes
@@ -47,6 +51,7 @@ public:
 
 private:
     std::uint64_t maxRawBytes_;
+    Unhashed unhashed_;
     bool started_ = false;
     bool complete_ = false;
     bool zstd_ = false;

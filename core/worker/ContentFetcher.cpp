@@ -240,7 +240,9 @@ QStringList ContentFetcher::takePushedWeights(const wire::LeaseGrant& grant) {
         const std::uint64_t deltaBase = grant.weights(i).delta_base_version();
         const std::string deltaSha256 = grant.weights(i).weights_sha256();
         const QString name = weightsName(QString::fromStdString(job), version);
-        protocol::ContentAssembler assembler(kMaxWeightsBytes);
+        // Taken without a hash (LeaseRequest.accept_unhashed_weights): the grant is one message on the
+        // coordinator's TLS stream, which authenticates every byte of it.
+        protocol::ContentAssembler assembler(kMaxWeightsBytes, protocol::ContentAssembler::Unhashed::Taken);
         QString problem;
         for (; i < grant.weights_size() && grant.weights(i).job_id() == job &&
                grant.weights(i).model_version() == version;

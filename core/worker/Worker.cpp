@@ -419,6 +419,7 @@ void Worker::leaseMore() {
         // The weights of the units granted come with the grant, unless they are held here already.
         ask.set_push_weights(true);
         ask.set_accept_zstd(true);
+        ask.set_accept_unhashed_weights(true);  // they come whole on the coordinator's TLS stream
         for (const auto& [job, version] : fetcher_->weightsHeld()) {
             wire::WeightsHeld& held = *ask.add_held_weights();
             held.set_job_id(job.toStdString());

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <random>
 
+#include "base/Error.h"
 #include "coordinator/Transfers.h"
 #include "protocol/Chunking.h"
 #include "protocol/Protocol.h"
@@ -42,6 +43,24 @@ private slots:
             QCOMPARE(QString::fromStdString(chunk.content_sha256()), protocol::sha256Hex(weights));
         }
         QCOMPARE(reassemble(chunks), weights);
+    }
+
+    void weightsPushedUnhashedAreHashedOnceAskedForWithTheirHash() {
+        // Pushed in a grant to a worker that takes them unhashed (LeaseRequest.accept_unhashed_weights):
+        // no hash computed; a FetchWeights of the same weights later gets it.
+        QByteArray weights(300000, Qt::Uninitialized);
+        for (int i = 0; i < weights.size(); ++i) weights[i] = static_cast<char>(i * 7 + i / 251);
+        Transfers transfers;
+        const std::vector<wire::ContentChunk> pushed = transfers.chunks("weights:2:3", weights, false, 0, false);
+        for (const wire::ContentChunk& chunk : pushed) QVERIFY(chunk.content_sha256().empty());
+        protocol::ContentAssembler unhashed(1ull << 32, protocol::ContentAssembler::Unhashed::Taken);
+        for (const wire::ContentChunk& chunk : pushed) unhashed.add(chunk);
+        QCOMPARE(unhashed.content(), weights);
+        QVERIFY_THROWS_EXCEPTION(raven::Error, reassemble(pushed));  // where a hash is required
+        const std::vector<wire::ContentChunk> fetched = transfers.chunks("weights:2:3", weights, false, 0);
+        for (const wire::ContentChunk& chunk : fetched)
+            QCOMPARE(QString::fromStdString(chunk.content_sha256()), protocol::sha256Hex(weights));
+        QCOMPARE(reassemble(fetched), weights);
     }
 
     void compressibleContentTravelsCompressedWhereAccepted() {

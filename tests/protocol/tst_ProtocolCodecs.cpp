@@ -266,6 +266,31 @@ private slots:
         }
     }
 
+    void aContentWithoutItsHashIsTakenOnlyWhereTheChannelVouches() {
+        QByteArray raw(int(2 * kChunkBytes + 5), 'w');
+        auto chunks = splitContent(raw, false);
+        for (auto& chunk : chunks) chunk.clear_content_sha256();
+        {
+            ContentAssembler assembler;  // a fetch: refused at the first chunk
+            QVERIFY_THROWS_EXCEPTION(raven::Error, assembler.add(chunks[0]));
+        }
+        {
+            ContentAssembler assembler(1ull << 32, ContentAssembler::Unhashed::Taken);  // weights in a grant
+            for (const auto& chunk : chunks) assembler.add(chunk);
+            QVERIFY(assembler.complete());
+            QCOMPARE(assembler.content(), raw);
+        }
+        {
+            // Where unhashed contents are taken, one that announces a hash is still held to it.
+            auto hashed = splitContent(raw, false);
+            hashed[2].mutable_data()->at(0) = 'X';
+            ContentAssembler assembler(1ull << 32, ContentAssembler::Unhashed::Taken);
+            for (int i = 0; i < 2; ++i) assembler.add(hashed[size_t(i)]);
+            QVERIFY_THROWS_EXCEPTION(raven::Error, assembler.add(hashed[2]));
+            QVERIFY(!assembler.complete());
+        }
+    }
+
     void compressedContentCannotAnnounceMoreThanItsRawSize() {
         // A small raw size with a huge "compressed" size: refused before anything is reserved.
         auto chunks = splitContent(QByteArray(100, 'z'), true);
