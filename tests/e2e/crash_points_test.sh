@@ -192,7 +192,11 @@ while [ "$round" -lt "$rounds" ]; do
     choice=$((RANDOM % 3))
     [ "$point" = ahead-lane-accepted ] && choice=1
     case $choice in  # a checkpoint every 4 steps: by chance it could outlast the job
-        0) [ "$point" = checkpoint-written ] && arm="$point:1" || arm="$point:p0.$((RANDOM % 5 + 1))" ;;
+        0) if [ "$point" = checkpoint-written ]; then arm="$point:1"
+           # The stale job is 24 steps for all its points, most of them reached once a step: at p0.1 one
+           # round ran 20 steps with odds of about 1 in 7 and left the last points no job to crash.
+           elif [ "$stale" = 1 ]; then arm="$point:p0.$((RANDOM % 5 + 3))"
+           else arm="$point:p0.$((RANDOM % 5 + 1))"; fi ;;
         *) case $point in  # a result arrives 4 times a step, the others once (a checkpoint every 4 steps)
                result-*) arm="$point:$((RANDOM % 8 + 1))" ;;
                ahead-*) arm="$point:1" ;;
