@@ -374,7 +374,8 @@ void Engine::onSubmitResult(Session& s, const wire::Envelope& e) {
                                               false));
         it = s.results
                  .emplace(key,
-                          std::make_unique<protocol::ResultAssembler>(static_cast<std::uint64_t>(r->parameterCount())))
+                          std::make_unique<protocol::ResultAssembler>(static_cast<std::uint64_t>(r->parameterCount()),
+                                                                     protocol::ContentAssembler::Unhashed::Taken))
                  .first;
     }
     Session::Arrival& arrival = s.arrivals[key];

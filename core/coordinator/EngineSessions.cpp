@@ -172,6 +172,7 @@ void Engine::onRegister(Session& s, const wire::Envelope& e) {
     out.set_contributor_id(idText(s.principalId));
     out.set_heartbeat_interval_ms(static_cast<std::uint32_t>(options_.heartbeatIntervalMs));
     out.set_lease_timeout_ms(static_cast<std::uint32_t>(options_.leaseTimeoutMs));
+    out.set_takes_unhashed_results(true);  // onSubmitResult's assemblers take them (docs/protocol.md)
     answer(s.id, e.request_id(), std::move(reply));
 }
 

@@ -8,11 +8,11 @@
 
 namespace raven::protocol {
 
-std::vector<wire::ContentChunk> splitContent(const QByteArray& raw, bool zstd, std::int64_t chunkBytes) {
+std::vector<wire::ContentChunk> splitContent(const QByteArray& raw, bool zstd, std::int64_t chunkBytes, bool hashed) {
     RAVEN_CHECK(chunkBytes > 0 && chunkBytes <= kChunkBytes,
                 "chunk size " + std::to_string(chunkBytes) + " is outside 1.." + std::to_string(kChunkBytes),
                 "use protocol::kChunkBytes");
-    const std::string hash = sha256Hex(raw).toStdString();
+    const std::string hash = hashed ? sha256Hex(raw).toStdString() : std::string();
     const QByteArray travelling = zstd ? zstdCompress(raw) : raw;
     std::vector<wire::ContentChunk> chunks;
     std::int64_t offset = 0;

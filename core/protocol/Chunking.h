@@ -20,8 +20,10 @@ namespace raven::protocol {
 // Lowercase hex SHA-256 (the name of shards and the checksum of every content), data/Sha256.h.
 using data::sha256Hex;
 
-// The chunks of `raw`, compressed first when `zstd`. An empty content is one empty chunk.
-std::vector<wire::ContentChunk> splitContent(const QByteArray& raw, bool zstd, std::int64_t chunkBytes = kChunkBytes);
+// The chunks of `raw`, compressed first when `zstd`. An empty content is one empty chunk. `hashed`
+// false leaves content_sha256 empty, for a receiver that takes the content so (ContentAssembler).
+std::vector<wire::ContentChunk> splitContent(const QByteArray& raw, bool zstd, std::int64_t chunkBytes = kChunkBytes,
+                                             bool hashed = true);
 
 class ContentAssembler {
 public:

@@ -131,10 +131,10 @@ void decodeGradientValuesInto(const QByteArray& bytes, wire::GradientEncoding en
 }
 
 std::vector<wire::SubmitResult> makeSubmitResults(const WorkResult& result, wire::GradientEncoding encoding, bool zstd,
-                                                  std::uint64_t roundingKey) {
+                                                  std::uint64_t roundingKey, bool hashed) {
     const QByteArray encoded = encodeGradientValues(result.gradient, encoding, roundingKey);
     std::vector<wire::SubmitResult> parts;
-    for (wire::ContentChunk& chunk : splitContent(encoded, zstd)) {
+    for (wire::ContentChunk& chunk : splitContent(encoded, zstd, kChunkBytes, hashed)) {
         wire::SubmitResult& part = parts.emplace_back();
         part.set_work_unit_id(result.workUnitId);
         part.set_sample_count(result.sampleCount);
@@ -150,12 +150,13 @@ std::vector<wire::SubmitResult> makeSubmitResults(const WorkResult& result, wire
     return parts;
 }
 
-ResultAssembler::ResultAssembler(std::uint64_t expectedElements)
+ResultAssembler::ResultAssembler(std::uint64_t expectedElements, ContentAssembler::Unhashed unhashed)
     // The bound on the bytes a result may announce: the largest encoding of the model's values (fp32,
     // but int8 blocks for a model of a few values).
     : expectedElements_(expectedElements),
       content_(std::max(expectedElements * sizeof(float),
-                        encodedGradientBytes(wire::GRADIENT_ENCODING_INT8_BLOCK, expectedElements))) {}
+                        encodedGradientBytes(wire::GRADIENT_ENCODING_INT8_BLOCK, expectedElements)),
+               unhashed) {}
 
 void ResultAssembler::add(const wire::SubmitResult& part) {
     if (addPart(part)) finish();

@@ -68,14 +68,18 @@ struct WorkResult {
     wire::KernelMode kernelMode = wire::KERNEL_MODE_FAST;  // the kernels it was computed with
 };
 // `roundingKey`: the unit's (unitRoundingKey), for int8 blocks.
+// `hashed` false: without content_sha256, for a coordinator that takes results so
+// (RegisterReply.takes_unhashed_results).
 std::vector<wire::SubmitResult> makeSubmitResults(const WorkResult& result, wire::GradientEncoding encoding, bool zstd,
-                                                  std::uint64_t roundingKey = 0);
+                                                  std::uint64_t roundingKey = 0, bool hashed = true);
 
 // Collects the SubmitResult messages of one work unit on the coordinator's side.
 class ResultAssembler {
 public:
     // `expectedElements`: the model's parameter count; anything else is rejected.
-    explicit ResultAssembler(std::uint64_t expectedElements);
+    // `unhashed`: whether a result without content_sha256 is taken (ContentAssembler::Unhashed).
+    explicit ResultAssembler(std::uint64_t expectedElements,
+                             ContentAssembler::Unhashed unhashed = ContentAssembler::Unhashed::Refused);
     // Throws raven::Error when the part does not fit (other unit, size, out of order, bad hash).
     void add(const wire::SubmitResult& part);
     // add() in two halves (ContentAssembler::addBytes/finish): addPart() is cheap and says when

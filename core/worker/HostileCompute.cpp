@@ -106,7 +106,8 @@ void HostileCompute::tamper(const wire::WorkUnit& unit, ComputedUnit& done) {
             std::fprintf(stderr, "raven-worker: HOSTILE: unit %s sent %s\n", unit.id().c_str(), qPrintable(kind));
             const wire::GradientEncoding encoding = done.parts.front().gradient().encoding();
             const bool zstd = done.parts.front().gradient().content().zstd();
-            done.parts = protocol::makeSubmitResults(result, encoding, zstd, protocol::unitRoundingKey(unit));
+            const bool hashed = !done.parts.front().gradient().content().content_sha256().empty();
+            done.parts = protocol::makeSubmitResults(result, encoding, zstd, protocol::unitRoundingKey(unit), hashed);
             done.wireBytes = 0;
             for (const wire::SubmitResult& part : done.parts)
                 done.wireBytes += static_cast<std::int64_t>(part.ByteSizeLong());

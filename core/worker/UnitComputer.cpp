@@ -123,7 +123,8 @@ ComputedUnit encodeResult(ComputedGradient gradient) {
     clock.start();
     try {
         out.parts =
-            protocol::makeSubmitResults(gradient.result, gradient.encoding, gradient.zstd, gradient.roundingKey);
+            protocol::makeSubmitResults(gradient.result, gradient.encoding, gradient.zstd, gradient.roundingKey,
+                                        gradient.hashed);
         for (const wire::SubmitResult& part : out.parts)
             out.wireBytes += static_cast<std::int64_t>(part.ByteSizeLong());
     } catch (const std::exception& e) {

@@ -76,6 +76,7 @@ struct ComputedGradient {
     wire::GradientEncoding encoding = wire::GRADIENT_ENCODING_FP32;
     bool zstd = false;
     std::uint64_t roundingKey = 0;  // the unit's, for int8 (protocol::unitRoundingKey)
+    bool hashed = true;             // false where the coordinator takes results unhashed
 };
 
 // The SubmitResult parts of a computed gradient (encoded, compressed when asked, chunked); its

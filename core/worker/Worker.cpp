@@ -307,6 +307,7 @@ void Worker::saveToken(const QString& token) {
 
 void Worker::onRegistered(const wire::RegisterReply& reply) {
     contributorId_ = QString::fromStdString(reply.contributor_id());
+    coordinatorTakesUnhashedResults_ = reply.takes_unhashed_results();
     if (!reply.contributor_token().empty()) {
         token_ = QString::fromStdString(reply.contributor_token());
         saveToken(token_);
@@ -738,6 +739,7 @@ void Worker::onGradient(int lane, const QString& id, std::uint64_t serial, Compu
     // The result is encoded, compressed and sent while the next unit computes: the compute thread
     // waits for neither, and this thread for no arithmetic.
     it->second->stage = Unit::Stage::Encoding;
+    gradient.hashed = !coordinatorTakesUnhashedResults_;
     auto* watcher = new QFutureWatcher<ComputedUnit>(this);
     connect(watcher, &QFutureWatcher<ComputedUnit>::finished, this, [this, watcher, id, serial] {
         ComputedUnit result = watcher->result();

@@ -221,6 +221,8 @@ private:
     WorkerOptions options_;
     QString token_;
     QString contributorId_;
+    // From the RegisterReply: results go without a content_sha256 (each registration says again).
+    bool coordinatorTakesUnhashedResults_ = false;
     QString deviceSummary_;
     Stats stats_;
     UnitTimeline timeline_;

@@ -291,6 +291,35 @@ private slots:
         }
     }
 
+    void aResultWithoutItsHashIsTakenOnlyByACoordinatorThatSaysSo() {
+        WorkResult result;
+        result.workUnitId = "wu-5";
+        result.sampleCount = 8;
+        result.gradient.resize(300000);
+        for (size_t i = 0; i < result.gradient.size(); ++i) result.gradient[i] = float(i % 97) * 0.25f - 3.0f;
+        const auto parts = makeSubmitResults(result, wire::GRADIENT_ENCODING_FP32, false, 0, false);
+        QVERIFY(parts.size() > 1);
+        for (const auto& part : parts) QVERIFY(part.gradient().content().content_sha256().empty());
+        {
+            ResultAssembler assembler(result.gradient.size());  // a coordinator that wants the hash
+            QVERIFY_THROWS_EXCEPTION(raven::Error, assembler.add(parts[0]));
+        }
+        ResultAssembler assembler(result.gradient.size(), ContentAssembler::Unhashed::Taken);
+        for (const auto& part : parts) assembler.add(part);
+        QVERIFY(assembler.complete());
+        QVERIFY(assembler.sha256().isEmpty());
+        QCOMPARE(assembler.result().gradient, result.gradient);
+        // Hashed results still assemble there, and a corrupted hashed one is still caught.
+        auto hashed = makeSubmitResults(result, wire::GRADIENT_ENCODING_FP32, false);
+        ResultAssembler taken(result.gradient.size(), ContentAssembler::Unhashed::Taken);
+        for (const auto& part : hashed) taken.add(part);
+        QCOMPARE(taken.sha256(), QString::fromStdString(hashed[0].gradient().content().content_sha256()));
+        hashed.back().mutable_gradient()->mutable_content()->mutable_data()->at(0) ^= 1;
+        ResultAssembler caught(result.gradient.size(), ContentAssembler::Unhashed::Taken);
+        for (size_t i = 0; i + 1 < hashed.size(); ++i) caught.add(hashed[i]);
+        QVERIFY_THROWS_EXCEPTION(raven::Error, caught.add(hashed.back()));
+    }
+
     void compressedContentCannotAnnounceMoreThanItsRawSize() {
         // A small raw size with a huge "compressed" size: refused before anything is reserved.
         auto chunks = splitContent(QByteArray(100, 'z'), true);
