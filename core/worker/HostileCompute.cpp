@@ -49,7 +49,9 @@ bool HostileCompute::cheatsOn(const wire::WorkUnit& unit) const {
 void HostileCompute::tamper(const wire::WorkUnit& unit, ComputedUnit& done) {
     if (!done.error.isEmpty() || done.parts.empty()) return;
     ++seen_;
-    protocol::ResultAssembler assembler(done.parts.front().gradient().element_count());
+    // The honest parts, as the coordinator would take them (with or without their hash).
+    protocol::ResultAssembler assembler(done.parts.front().gradient().element_count(),
+                                        protocol::ContentAssembler::Unhashed::Taken);
     for (const wire::SubmitResult& part : done.parts) assembler.add(part);
     protocol::WorkResult result = assembler.result();
     const std::vector<float> honest = result.gradient;
