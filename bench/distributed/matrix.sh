@@ -6,7 +6,7 @@
 #
 #   bench/distributed/matrix.sh [--bin BUILD_DIR] [--steps 20] [--models "mlp cnn"] [--workers "1 2 4 8"]
 #                               [--batches "1024 4096"] [--mode auto|real|emulated] [--units-per-step 8]
-#                               [--no-pin] [--logs DIR]
+#                               [--no-pin] [--logs DIR] [--epochs 1]
 #                               [--worker-args "raven-worker options"]
 #   bench/distributed/run.sh --matrix ...   (the same)
 #
@@ -43,7 +43,10 @@
 # where a pinned process cannot move off a busy core); `auto` then runs every K > 1 emulated. --logs
 # DIR keeps each run's worker logs (with RAVEN_UNIT_TIMELINE=1 in the environment, every unit's
 # timeline), coordinator log and metrics.jsonl. --worker-args adds options to every measured
-# raven-worker (--max-leases N, say). Paths may be relative to the folder the script is called from.
+# raven-worker (--max-leases N, say). --epochs N lets each job pass over the training split N times: a
+# job stops at --steps or at the end of its epochs, whichever comes first (an epoch is about 58 steps at batch
+# 1024), so longer and steadier runs of one row want both (e.g. --steps 400 --epochs 10). Paths may be
+# relative to the folder the script is called from.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
@@ -56,6 +59,7 @@ mode=auto
 units_per_step=8
 no_pin=0
 logs=""
+epochs=1
 worker_args=()
 while [ $# -gt 0 ]; do
     case $1 in
@@ -67,6 +71,7 @@ while [ $# -gt 0 ]; do
         --mode) mode=$2; shift 2 ;;
         --units-per-step) units_per_step=$2; shift 2 ;;
         --no-pin) no_pin=1; shift ;;
+        --epochs) epochs=$2; shift 2 ;;
         --logs) logs=$(realpath -m -- "$2"); shift 2 ;;
         --worker-args) read -r -a worker_args <<<"$2"; shift 2 ;;
         -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -74,6 +79,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 case $mode in auto | real | emulated) ;; *) echo "--mode is auto, real or emulated, not '$mode'"; exit 2 ;; esac
+[ "$epochs" -ge 1 ] 2>/dev/null || { echo "--epochs wants a whole number of at least 1"; exit 2; }
 [ "$steps" -ge 4 ] 2>/dev/null || { echo "--steps wants at least 4 (the first and last steps are not measured)"; exit 2; }
 for m in $models; do
     [ -f "$src/examples/$m.json" ] || { echo "no model examples/$m.json: --models takes names from examples/"; exit 2; }
@@ -118,7 +124,7 @@ serve() {  # DIR SHARDS_PER_UNIT LOG (SHARDS_PER_UNIT "own": the coordinator siz
 stop_coordinator() { kill "$cpid" 2>/dev/null || true; wait "$cpid" 2>/dev/null || true; }
 submit() {  # MODEL BATCH STEPS EXTRA...
     RAVEN_COORDINATOR="wss://127.0.0.1:$port" "$raven" submit --model "$src/examples/$1.json" --data "$data" \
-        --batch-size "$2" --max-steps "$3" --budget 100000 "${@:4}" 2>>"$work/submit.log"
+        --batch-size "$2" --max-steps "$3" --budget 100000 --epochs "$epochs" "${@:4}" 2>>"$work/submit.log"
 }
 # Followed as a requester follows it (raven watch: one connection, told of each step), not by polling:
 # a `raven-coordinator status` process five times a second cost a quarter of these 2 cores, taken
@@ -214,7 +220,7 @@ mode_of() {  # K: the mode its row runs in
 }
 
 load=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "Raven distributed benchmark matrix: Fashion-MNIST, $steps steps a run (steps 2..$((steps - 1)) measured),"
+echo "Raven distributed benchmark matrix: Fashion-MNIST, $steps steps a run at most ($epochs epoch(s) a job; steps 2..$((steps - 1)) measured),"
 echo "CPU workers with one thread each, on $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs) ($cores cores),"
 echo "$units_per_step units a step; load average at the start: $load."
 if [ "$pin" = 1 ]; then echo "Pinned with taskset: coordinator on core 0, workers on cores 1..$((cores - 1))."
