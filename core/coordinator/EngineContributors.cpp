@@ -375,7 +375,7 @@ void Engine::onSubmitResult(Session& s, const wire::Envelope& e) {
         it = s.results
                  .emplace(key,
                           std::make_unique<protocol::ResultAssembler>(static_cast<std::uint64_t>(r->parameterCount()),
-                                                                     protocol::ContentAssembler::Unhashed::Taken))
+                                                                      protocol::ContentAssembler::Unhashed::Taken))
                  .first;
     }
     Session::Arrival& arrival = s.arrivals[key];

@@ -219,7 +219,8 @@ void Engine::startStep(JobRunner& r, const QList<ledger::WorkUnit>& units) {
                     // Queued behind the grants' own flush (QSslSocket encrypts and writes in a queued
                     // call): the state half starts once their bytes are on their way.
                     QMetaObject::invokeMethod(
-                        this, [this, work, job, which, units, product] { writeStepState(job, which, units, work, product); },
+                        this,
+                        [this, work, job, which, units, product] { writeStepState(job, which, units, work, product); },
                         Qt::QueuedConnection);
                 },
                 Qt::QueuedConnection);

@@ -34,7 +34,7 @@ private:
         QString key;
         bool zstd = false;        // asked for (part of the key)
         bool compressed = false;  // travels compressed (where zstd was asked for and pays)
-        std::string sha256;  // empty until it is asked for with its hash
+        std::string sha256;       // empty until it is asked for with its hash
         QByteArray travelling;
         std::uint64_t rawBytes = 0;
     };

@@ -232,10 +232,9 @@ QList<WorkUnitId> CoordinatorStore::addWorkUnits(JobId jobId, qint64 modelVersio
     const std::optional<JobState> owner = jobState(jobId);
     RAVEN_CHECK(owner.has_value(), "no job " + std::to_string(jobId) + " in " + path().toStdString(),
                 "check the job id");
-    RAVEN_CHECK(
-        !isTerminal(*owner),
-        "job " + std::to_string(jobId) + " is " + nameOf(*owner).toStdString() + ": it takes no new work units",
-        "submit a new job");
+    RAVEN_CHECK(!isTerminal(*owner),
+                "job " + std::to_string(jobId) + " is " + nameOf(*owner).toStdString() + ": it takes no new work units",
+                "submit a new job");
     QList<WorkUnitId> ids;
     for (const NewWorkUnit& unit : units) {
         RAVEN_CHECK(unit.flops > 0,

@@ -122,9 +122,8 @@ ComputedUnit encodeResult(ComputedGradient gradient) {
     QElapsedTimer clock;
     clock.start();
     try {
-        out.parts =
-            protocol::makeSubmitResults(gradient.result, gradient.encoding, gradient.zstd, gradient.roundingKey,
-                                        gradient.hashed);
+        out.parts = protocol::makeSubmitResults(gradient.result, gradient.encoding, gradient.zstd, gradient.roundingKey,
+                                                gradient.hashed);
         for (const wire::SubmitResult& part : out.parts)
             out.wireBytes += static_cast<std::int64_t>(part.ByteSizeLong());
     } catch (const std::exception& e) {
