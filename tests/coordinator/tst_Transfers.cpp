@@ -6,6 +6,7 @@
 
 #include "base/Error.h"
 #include "coordinator/Transfers.h"
+#include "coordinator/WeightsPush.h"
 #include "protocol/Chunking.h"
 #include "protocol/Protocol.h"
 
@@ -61,6 +62,29 @@ private slots:
         for (const wire::ContentChunk& chunk : fetched)
             QCOMPARE(QString::fromStdString(chunk.content_sha256()), protocol::sha256Hex(weights));
         QCOMPARE(reassemble(fetched), weights);
+    }
+
+    void aGrantPushesWeightsUnhashedOnlyToAWorkerThatTakesThemSo() {
+        QByteArray weights(200000, Qt::Uninitialized);
+        for (int i = 0; i < weights.size(); ++i) weights[i] = static_cast<char>(i * 13 + i / 509);
+        const WeightsLookup weightsOf = [&](ledger::JobId job, qint64 version) {
+            return job == 4 && version == 9 ? &weights : nullptr;
+        };
+        for (const bool unhashed : {false, true}) {
+            wire::LeaseRequest request;
+            request.set_push_weights(true);
+            request.set_accept_unhashed_weights(unhashed);
+            wire::LeaseGrant grant;
+            wire::WorkUnit& unit = *grant.add_units();
+            unit.set_job_id("4");
+            unit.set_model_version(9);
+            Transfers transfers;
+            QCOMPARE(pushWeights(request, grant, weightsOf, transfers).size(), size_t(1));
+            QVERIFY(grant.weights_size() > 0);
+            for (const wire::WeightsChunk& chunk : grant.weights())
+                QCOMPARE(QString::fromStdString(chunk.content().content_sha256()),
+                         unhashed ? QString() : protocol::sha256Hex(weights));
+        }
     }
 
     void compressibleContentTravelsCompressedWhereAccepted() {
