@@ -126,6 +126,23 @@ for row in db.execute(sys.argv[2], sys.argv[3:]): print(*row)' "$work/$1/coordin
 }
 held=()  # unit:label of each lane a killed worker held
 kill_worker() {
+    # A lane computes in milliseconds: the victim's result may already be on the wire when it dies, and
+    # then its lane is done by the victim itself, which proves nothing about re-issue. Up to 3 victims
+    # a call, until one died with a lane whose result never came.
+    local attempt unit all_sent
+    for attempt in 1 2 3; do
+        kill_one_worker
+        sleep 0.3
+        all_sent=1
+        for unit in $killed_units; do
+            [ "$(sql crashed "SELECT c.name FROM work_units u JOIN contributors c ON c.id = u.accepted_from
+                             WHERE u.id = ?" "$unit")" = "$killed_victim" ] || all_sent=0
+        done
+        [ "$all_sent" = 0 ] && break
+    done
+    return 0  # three late kills in a row are not this call's failure (the check at the end counts)
+}
+kill_one_worker() {
     # The first of the crashed job's workers that the store shows holding a lease (polled every 2 ms, for
     # up to 5 s; else the first one) is SIGKILLed at once, so that it dies mid-lane; a worker of a new
     # contributor takes its place.
@@ -147,6 +164,7 @@ os.kill(int(crew[victim]), signal.SIGKILL)
 print(victim, *held.get(victim, []))' "$work/crashed/coordinator.sqlite" "${crew[@]}")
     [ -n "$victim" ] || fail "no worker of the crashed job could be killed"
     for unit in $units; do held+=("$unit:$victim"); done
+    killed_victim=$victim killed_units=$units
     for i in "${!crew_labels[@]}"; do [ "${crew_labels[i]}" = "$victim" ] && break; done
     wait "${crew_pids[i]}" 2>/dev/null || true
     kills_w=$((kills_w + 1))
