@@ -86,6 +86,8 @@ Engine::Engine(Coordinator& owner, const CoordinatorOptions& options)
     connect(&ticker_, &QTimer::timeout, this, [this] { tick(); });
     ticker_.setInterval(tickIntervalMs(options));
     sweeper_.setMaxThreadCount(1);
+    aheadPool_.setMaxThreadCount(1);
+    aheadPool_.setExpiryTimeout(-1);
     ingest_ = std::make_unique<ResultIngest>(pool_, *this);
     commit_ = std::make_unique<GroupCommit>(pool_, *this,
                                             [this](std::vector<CommitItem> batch) { onBatchDurable(std::move(batch)); });
@@ -103,6 +105,7 @@ Engine::~Engine() {
     // start hands them back). Only stop the server's signals from reaching a half-destroyed engine.
     ticker_.stop();
     pool_.waitForDone();  // its answers, queued to this object, die with it
+    aheadPool_.waitForDone();
     sweeper_.waitForDone();
     server_->disconnect(this);
     server_.reset();

@@ -19,7 +19,8 @@
 //                computeStep (pool: mean, optimizer, state file durable) -> finishStep, the store's version,
 //                the next step's units in one transaction, parked workers served (event loop); a job
 //                that leases ahead: computeWeights (pool) -> V + 1 granted (event loop) ->
-//                writeStepState (pool: state file durable) -> finishStep
+//                writeStepState (pool: state file durable) -> finishStep; its weights may be computed
+//                while the step's last result is written and paid, and taken once it is (StepsAhead)
 //
 // Each handler either answers or throws RequestError (answered as Error{code}); dispatch() catches
 // everything per message, so a bad request or a failing handler never ends the process or another
@@ -52,13 +53,14 @@
 #include "coordinator/OutlierStrikes.h"
 #include "coordinator/PrefetchHints.h"
 #include "coordinator/RateLimiter.h"
+#include "coordinator/ReplayQueue.h"
 #include "coordinator/ResultIngest.h"
 #include "coordinator/ResultJudge.h"
-#include "coordinator/ReplayQueue.h"
 #include "coordinator/ResultVerifier.h"
 #include "coordinator/Scheduler.h"
 #include "coordinator/StepUnits.h"
 #include "coordinator/StepWaterfall.h"
+#include "coordinator/StepsAhead.h"
 #include "coordinator/Transfers.h"
 #include "ledger/LeaseBook.h"
 #include "protocol/GradientCodec.h"
@@ -249,6 +251,14 @@ private:
     // pool once onStepWeights() has sent the grants; finished in onStepComputed().
     void writeStepState(ledger::JobId job, const JobRunner* runner, const QList<ledger::WorkUnit>& units,
                         std::shared_ptr<StepWork> work, std::shared_ptr<std::optional<StepProduct>> product);
+    // onStepWeights(), then writeStepState() queued behind the grants' own flush.
+    void grantAheadThenWriteState(ledger::JobId job, const JobRunner* runner, const QList<ledger::WorkUnit>& units,
+                                  std::shared_ptr<StepWork> work, std::shared_ptr<std::optional<StepProduct>> product);
+    // The step's last result is checked: V + 1's weights are computed on the pool while the result is
+    // written and paid (StepsAhead.h), when the job and the step allow it.
+    void takeStepAhead(ledger::JobId job, const StepsAhead::Origin& origin, const JobRunner::LastResult& result);
+    // The step taken ahead, its result accepted: its weights granted, its state file written.
+    void adoptStepAhead(JobRunner& runner, const QList<ledger::WorkUnit>& units, StepsAhead::Step step);
     void completeJob(JobRunner& runner);
     // A step's MetricsUpdate out to metrics.jsonl and subscribers, with its evaluation if it had one.
     void publishStep(ledger::JobId job, wire::MetricsUpdate update, const std::optional<nn::EvalResult>& eval);
@@ -293,6 +303,7 @@ private:
     std::map<ledger::JobId, QDateTime> stepStarted_;
     StepUnits stepUnits_;                                 // each job's step in progress, read once a step
     std::map<ledger::JobId, StepWaterfall> waterfalls_;  // the step in progress, for metrics.jsonl
+    StepsAhead ahead_;                                   // steps taken ahead of their last acceptance
     std::map<ledger::JobId, std::set<ledger::ContributorId>> jobWorkers_;  // for WORKER_JOINED / LEFT
     mutable std::map<ledger::JobId, qint64> totalSteps_;                   // JobInfo of ended jobs
     std::unique_ptr<LeaseDesk> desk_;     // grants, parked requests, hold caps, hand-backs, expiry
@@ -310,6 +321,9 @@ private:
     // on the event loop took a sixth of its time under load (docs/benchmarks.md). A crash before it
     // is done leaves files that the next start removes (resumeJobs).
     QThreadPool sweeper_;
+    // Steps taken ahead (StepsAhead.h), one at a time: beside the pool, which writes the very result
+    // they wait on (on a coordinator held to one core, the pool has one thread).
+    QThreadPool aheadPool_;
     std::unique_ptr<ResultIngest> ingest_;
     std::unique_ptr<GroupCommit> commit_;
     std::vector<CheckedResult> heldBack_;  // second results for units GroupCommit or replays_ hold

@@ -445,8 +445,21 @@ void Engine::judgeChecked(CheckedResult checked) {
         return answerResult(checked, std::move(*ack));
     std::optional<CheckedResult> verified = verifyResult(std::move(checked), *r);
     if (!verified) return;  // answered, or replayed first (onReplayed)
+    const CheckedResult& c = *verified;
+    const ledger::JobId job = c.job;
+    const StepsAhead::Origin origin{c.connection, c.requestId, c.contributor, c.unit};
+    // The gradient's memory moves with the result into GroupCommit (a moved vector keeps its
+    // elements), which holds it until the batch is durable: past this handler.
+    const JobRunner::LastResult last{c.unit,
+                                     c.contributor,
+                                     static_cast<std::int64_t>(c.result.sampleCount),
+                                     c.result.loss,
+                                     static_cast<std::int64_t>(c.result.correct),
+                                     c.result.gradient};
     // On disk before the store counts it: an accepted result must survive a crash (GroupCommit).
     commit_->add({std::move(*verified), r->files(), QString()});
+    // V + 1's weights, when this is the step's last result, while it is written and paid.
+    takeStepAhead(job, origin, last);
 }
 
 void Engine::onBatchDurable(std::vector<CommitItem> batch) {
@@ -494,9 +507,12 @@ void Engine::onBatchDurable(std::vector<CommitItem> batch) {
             break;  // one arrival per batch, as result-accepted
         }
     }
-    for (std::size_t i = 0; i < batch.size(); ++i)
-        if (outcomes[i] && outcomes[i]->outcome == ledger::AcceptOutcome::Accepted)
-            stepUnits_.done(batch[i].checked.job, batch[i].checked.unit, batch[i].checked.contributor, now);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        const CheckedResult& c = batch[i].checked;
+        const bool paid = outcomes[i] && outcomes[i]->outcome == ledger::AcceptOutcome::Accepted;
+        if (paid) stepUnits_.done(c.job, c.unit, c.contributor, now);
+        ahead_.judged(c.job, {c.connection, c.requestId, c.contributor, c.unit}, paid);
+    }
     std::set<ledger::JobId> accepted;
     for (std::size_t i = 0; i < batch.size(); ++i) {
         CommitItem& item = batch[i];

@@ -12,6 +12,7 @@
 #include "base/Error.h"
 #include "coordinator/CrashPoints.h"
 #include "coordinator/Engine.h"
+#include "coordinator/GradientBuffers.h"
 #include "coordinator/WireIds.h"
 #include "ledger/Transaction.h"
 #include "protocol/BoundedText.h"
@@ -156,7 +157,9 @@ void Engine::advance(ledger::JobId id) {
             if (!waterfalls_[id].begun()) waterfalls_[id].begin(StepWaterfall::Clock::now());
             return;
         }
-        r->sumAccepted(units);  // the running sum: each accepted gradient freed once summed
+        if (ahead_.computing(id)) return;  // advance() again once its weights are computed
+        // A step taken ahead has the sum's last addition in it: the running sum is not finished here.
+        if (!ahead_.ready(id, r, version)) r->sumAccepted(units);  // each accepted gradient freed once summed
         if (stepUnits_.undone(id) > 0) return;
         // The step is applied from the store's own list (one read a step), not the kept one.
         stepUnits_.forget(id);
@@ -184,6 +187,8 @@ void Engine::advance(ledger::JobId id) {
 
 void Engine::startStep(JobRunner& r, const QList<ledger::WorkUnit>& units) {
     if (rewindDue(r.id())) return startRewind(r, units);  // the rewind applies this step too
+    if (std::optional<StepsAhead::Step> ahead = ahead_.take(r.id(), &r, r.version()))
+        return adoptStepAhead(r, units, std::move(*ahead));
     waterfalls_[r.id()].applyStarted(StepWaterfall::Clock::now());
     auto work = std::make_shared<StepWork>(r.prepareStep(units));
     const ledger::JobId job = r.id();
@@ -215,13 +220,7 @@ void Engine::startStep(JobRunner& r, const QList<ledger::WorkUnit>& units) {
             QMetaObject::invokeMethod(
                 this,
                 [this, work, job, which, units, product] {
-                    onStepWeights(job, which, (*product)->weights);
-                    // Queued behind the grants' own flush (QSslSocket encrypts and writes in a queued
-                    // call): the state half starts once their bytes are on their way.
-                    QMetaObject::invokeMethod(
-                        this,
-                        [this, work, job, which, units, product] { writeStepState(job, which, units, work, product); },
-                        Qt::QueuedConnection);
+                    grantAheadThenWriteState(job, which, units, work, product);
                 },
                 Qt::QueuedConnection);
             return;
@@ -234,6 +233,61 @@ void Engine::startStep(JobRunner& r, const QList<ledger::WorkUnit>& units) {
             },
             Qt::QueuedConnection);
     });
+}
+
+void Engine::grantAheadThenWriteState(ledger::JobId job, const JobRunner* which, const QList<ledger::WorkUnit>& units,
+                                      std::shared_ptr<StepWork> work,
+                                      std::shared_ptr<std::optional<StepProduct>> product) {
+    onStepWeights(job, which, (*product)->weights);
+    // Queued behind the grants' own flush (QSslSocket encrypts and writes in a queued call): the state
+    // half starts once their bytes are on their way.
+    QMetaObject::invokeMethod(
+        this, [this, work, job, which, units, product] { writeStepState(job, which, units, work, product); },
+        Qt::QueuedConnection);
+}
+
+void Engine::takeStepAhead(ledger::JobId job, const StepsAhead::Origin& origin, const JobRunner::LastResult& result) {
+    JobRunner* r = runner(job);
+    if (!r || resuming_ || ahead_.has(job) || rewinding_.count(job) || r->stepping()) return;
+    const qint64 version = r->version();
+    const QList<ledger::WorkUnit>& units = stepUnits_.of(job, version, [&] { return store_->workUnits(job, version); });
+    std::optional<StepWork> taken = r->takeStepAhead(units, result);
+    if (!taken) return;
+    auto work = std::make_shared<StepWork>(std::move(*taken));
+    const std::uint64_t serial = ahead_.begin(job, r, origin, work);
+    aheadPool_.start([this, work, job, serial] {
+        auto product = std::make_shared<std::optional<StepProduct>>();
+        try {
+            JobRunner::copyStateAhead(*work);
+            *product = JobRunner::computeWeights(*work);
+        } catch (const std::exception& e) {
+            // The usual path applies the step and fails the job with the reason, if it fails again.
+            qWarning("coordinator: computing step %lld of job %lld ahead failed: %s",
+                     static_cast<long long>(work->version), static_cast<long long>(job), e.what());
+        }
+        GradientBuffers::shared().giveBack(std::move(work->gradientSum));
+        QMetaObject::invokeMethod(
+            this,
+            [this, job, serial, product] {
+                ahead_.computed(job, serial, std::move(*product));
+                advance(job);  // its result may be accepted already
+                retired_.clear();
+            },
+            Qt::QueuedConnection);
+    });
+}
+
+void Engine::adoptStepAhead(JobRunner& r, const QList<ledger::WorkUnit>& units, StepsAhead::Step step) {
+    try {
+        r.adoptStepAhead(*step.work, units, step.origin.unit);
+    } catch (const raven::Error& e) {
+        // Not the step the store has: applied as usual (the running sum still lacks the last result).
+        qWarning("coordinator: %s", e.message().c_str());
+        return startStep(r, units);
+    }
+    waterfalls_[r.id()].applyStarted(StepWaterfall::Clock::now());
+    grantAheadThenWriteState(r.id(), &r, units, std::move(step.work),
+                             std::make_shared<std::optional<StepProduct>>(std::move(step.product)));
 }
 
 void Engine::writeStepState(ledger::JobId job, const JobRunner* which, const QList<ledger::WorkUnit>& units,
@@ -479,6 +533,7 @@ void Engine::retire(ledger::JobId job) {
     evaluations_->finish(job);  // its held figures go out before it is forgotten
     stepStarted_.erase(job);
     waterfalls_.erase(job);
+    ahead_.drop(job);
     jobWorkers_.erase(job);
     judge_->forgetJob(job);
     rewindsDue_.erase(job);

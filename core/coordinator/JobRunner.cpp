@@ -1,5 +1,7 @@
 #include "coordinator/JobRunner.h"
 
+#include "coordinator/GradientBuffers.h"
+
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonDocument>
@@ -8,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 #include "autograd/Variable.h"
 #include "base/Error.h"
@@ -15,6 +18,7 @@
 #include "checkpoint/WeightsDelta.h"
 #include "coordinator/CrashPoints.h"
 #include "coordinator/DurableFile.h"
+#include "coordinator/GradientBuffers.h"
 #include "coordinator/LearningRateSchedule.h"
 #include "coordinator/ResultComparison.h"
 #include "coordinator/ResultFile.h"
@@ -285,6 +289,15 @@ StepWork JobRunner::prepareStep(const QList<ledger::WorkUnit>& units) {
     } else {
         totals = takeForRobustCombination(units, work);
     }
+    describeStep(totals, units.size(), work);
+    work.model = model_;
+    work.optimizer = optimizer_;
+    stepping_ = true;
+    return work;
+}
+
+void JobRunner::describeStep(const StepTotals& totals, std::int64_t unitCount, StepWork& work) const {
+    StepReport& report = work.report;
     report.samples = totals.samples;
     RAVEN_CHECK(report.samples == plan_.samplesOfStep(version_),
                 jobText(id_) + ": the results of step " + std::to_string(version_) + " cover " +
@@ -297,13 +310,11 @@ StepWork JobRunner::prepareStep(const QList<ledger::WorkUnit>& units) {
                                                               config_.optimizer.lr, version_, plan_.totalSteps());
     // A round's outer step averages its lanes' pseudo-gradients (LocalStepsConfig.h); a step averages
     // its samples' gradients.
-    work.divisor = config_.localSteps ? static_cast<std::int64_t>(units.size()) : report.samples;
+    work.divisor = config_.localSteps ? static_cast<std::int64_t>(unitCount) : report.samples;
     report.trainLoss = totals.lossSum / static_cast<double>(report.samples);
     report.accuracy =
         static_cast<double>(totals.correct) / static_cast<double>(report.samples * predictionsPerSample());
-    work.model = model_;
     if (rewindable()) work.archive = RewindArchive(files_);
-    work.optimizer = optimizer_;
     work.statePath = files_.statePath();
     work.weightsAhead = leasesAhead();
     if (staleness() > 0) {
@@ -318,8 +329,6 @@ StepWork JobRunner::prepareStep(const QList<ledger::WorkUnit>& units) {
         work.publishedPath = files_.publishedWeightsPath(version_ + 1);
         work.oldPublishedPath = files_.publishedWeightsPath(version_);
     }
-    stepping_ = true;
-    return work;
 }
 
 JobRunner::StepTotals JobRunner::takeForRobustCombination(const QList<ledger::WorkUnit>& units, StepWork& work) {
@@ -369,6 +378,71 @@ void JobRunner::publishAhead(QByteArray weights) {
     aheadWeights_ = true;
 }
 
+std::optional<StepWork> JobRunner::takeStepAhead(const QList<ledger::WorkUnit>& units, const LastResult& result) {
+    // Only the plain case: the other results are in the running sum, so the sum's last addition is
+    // this one (a step whose last result is not its last unit's is applied as usual).
+    if (stepping_ || !leasesAhead() || config_.aggregation != Aggregation::Mean || units.isEmpty()) return std::nullopt;
+    if (units.last().id != result.unit || units.last().state == ledger::WorkUnitState::Done) return std::nullopt;
+    if (sum_->summed() + 1 != static_cast<std::size_t>(units.size())) return std::nullopt;
+    for (const ledger::WorkUnit& u : units)
+        if (u.modelVersion != version_) return std::nullopt;
+    if (result.gradient.size() != static_cast<std::size_t>(parameterCount_)) return std::nullopt;
+    StepTotals totals{sum_->samples() + result.samples, sum_->lossSum() + result.lossSum,
+                      sum_->correct() + result.correct};
+    if (totals.samples != plan_.samplesOfStep(version_)) return std::nullopt;  // prepareStep() will say why
+
+    StepWork work;
+    work.job = id_;
+    work.version = version_;
+    work.report.contributors = sum_->contributors();
+    if (!work.report.contributors.contains(result.contributor)) work.report.contributors << result.contributor;
+    // The same additions as OrderedGradientSum::advance() (sum[i] += g[i], the sum of the units before
+    // in id order), into memory of the work's own.
+    const std::vector<float>& before = sum_->gradient();
+    work.gradientSum = GradientBuffers::shared().take(before.size());
+    work.gradientSum.resize(before.size());
+    for (std::size_t i = 0; i < before.size(); ++i) work.gradientSum[i] = before[i] + result.gradient[i];
+    describeStep(totals, units.size(), work);
+    work.modelOfV = model_;
+    work.optimizerOfV = optimizer_;
+    work.model = std::move(spareModel_);
+    work.optimizer = std::move(spareOptimizer_);
+    return work;
+}
+
+void JobRunner::copyStateAhead(StepWork& work) {
+    RAVEN_CHECK(work.modelOfV && work.optimizerOfV, "a step taken ahead has no model to copy", "");
+    if (!work.model) work.model = std::make_shared<nn::Model>(work.modelOfV->spec());
+    if (!work.optimizer)
+        work.optimizer = nn::makeOptimizer(work.optimizerOfV->config(), work.optimizerOfV->parameterNames());
+    work.model->loadStateDict(work.modelOfV->stateDict());
+    std::map<std::string, raven::Tensor> stateOfV;
+    for (const auto& [name, value] : work.optimizerOfV->state()) stateOfV.emplace(name, value);
+    work.optimizer->loadState(stateOfV, work.optimizerOfV->stepCount());
+    work.modelOfV.reset();
+    work.optimizerOfV.reset();
+}
+
+void JobRunner::adoptStepAhead(StepWork& work, const QList<ledger::WorkUnit>& units, ledger::WorkUnitId unit) {
+    RAVEN_CHECK(!stepping_ && work.version == version_ && work.model && work.optimizer && !units.isEmpty() &&
+                    units.last().id == unit && sum_->summed() + 1 == static_cast<std::size_t>(units.size()),
+                jobText(id_) + ": a step taken ahead does not continue step " + std::to_string(version_), "");
+    for (const ledger::WorkUnit& u : units)
+        RAVEN_CHECK(u.state == ledger::WorkUnitState::Done && u.modelVersion == version_,
+                    jobText(id_) + ": work unit " + std::to_string(u.id) + " is not a done unit of step " +
+                        std::to_string(version_),
+                    "");
+    // The step's results are in the work's sum: the running sum starts again, the last result goes.
+    sum_->reset();
+    if (auto it = kept_.find(unit); it != kept_.end()) {
+        GradientBuffers::shared().giveBack(std::move(it->second.gradient));
+        kept_.erase(it);
+    }
+    spareModel_ = std::exchange(model_, work.model);
+    spareOptimizer_ = std::exchange(optimizer_, work.optimizer);
+    stepping_ = true;
+}
+
 StepProduct JobRunner::computeStep(StepWork& work, const std::function<void(const QByteArray&)>& weightsReady) {
     StepProduct product = computeWeights(work);
     if (work.weightsAhead && weightsReady) weightsReady(product.weights);
@@ -382,16 +456,17 @@ StepProduct JobRunner::computeWeights(StepWork& work) {
     // The sum of the step's gradients in unit id order as one part: averageGradients adds it to
     // +0.0 (exact: an ordered sum that starts at +0.0 is never -0.0) and scales, so the mean has
     // the same bits as averaging the results one by one.
-    const std::vector<const std::vector<float>*> parts{&work.gradientSum};
-    const std::vector<Tensor> mean = training::averageGradients(model, parts, work.divisor);
     // Never a non-finite step: every result was finite and plausible on its own, so a step that
     // overflows is the job's own doing (learning rate, model); it fails with the reason instead of
     // making every later result unacceptable. The state file is untouched until it is written below.
-    for (const Tensor& g : mean)
-        RAVEN_CHECK(
-            allFinite(g),
-            jobText(work.job) + ": the averaged gradient of step " + std::to_string(work.version) + " is not finite",
-            "lower the learning rate or enable gradient clipping, then submit the job again");
+    // The mean is (+0.0 + sum) x (1 / divisor), divisor >= 1: finite exactly where the sum is, which
+    // is checked where it lies instead of copied back out of the mean's tensors.
+    RAVEN_CHECK(
+        std::all_of(work.gradientSum.begin(), work.gradientSum.end(), [](float v) { return std::isfinite(v); }),
+        jobText(work.job) + ": the averaged gradient of step " + std::to_string(work.version) + " is not finite",
+        "lower the learning rate or enable gradient clipping, then submit the job again");
+    const std::vector<const std::vector<float>*> parts{&work.gradientSum};
+    const std::vector<Tensor> mean = training::averageGradients(model, parts, work.divisor);
     work.optimizer->setLearningRate(work.report.learningRate);
     work.optimizer->step(model.parameterTensors(), mean);
     for (const Tensor& w : model.parameterTensors())

@@ -33,6 +33,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "coordinator/JobConfig.h"
@@ -101,6 +102,11 @@ struct StepWork {
     QString oldPublishedPath;
     // Whether V + 1's weights go out before its state file is durable (JobRunner::leasesAhead()).
     bool weightsAhead = false;
+    // A step taken ahead of its last acceptance (JobRunner::takeStepAhead()): `model` and `optimizer`
+    // are the runner's spares (made from these when it has none), which copyStateAhead() fills with
+    // the runner's state of V before computeWeights() steps them.
+    std::shared_ptr<const nn::Model> modelOfV;
+    std::shared_ptr<const nn::Optimizer> optimizerOfV;
 };
 // What a rewind did (ModelRewind.h), for the step's metrics line.
 struct RewindSummary {
@@ -231,6 +237,29 @@ public:
     // serialization and write (~3 ms of CPU for the MLP) ran beside the grants and delayed them.
     static StepProduct computeWeights(StepWork& work);
     static void writeStepState(StepWork& work);
+    // A step taken ahead of its last result's acceptance (docs/coordinator.md, "The step ahead of its
+    // last acceptance"): while that result is made durable and paid, V + 1's weights are computed on
+    // copies of the model and optimizer, and they are taken only once the store has accepted it.
+    // The work when `result` (checked, not yet durable), of the last of `units` (the step's units in
+    // id order), completes a step whose other results are all summed; nullopt when it does
+    // not, or the job does not lease ahead. The sum is finished here (one pass over the gradient, so
+    // that `result` may go before the work is computed); the runner's state is untouched.
+    struct LastResult {
+        ledger::WorkUnitId unit = 0;
+        ledger::ContributorId contributor = 0;
+        std::int64_t samples = 0;
+        double lossSum = 0.0;
+        std::int64_t correct = 0;
+        std::span<const float> gradient;  // the caller's memory, read here only
+    };
+    std::optional<StepWork> takeStepAhead(const QList<ledger::WorkUnit>& units, const LastResult& result);
+    // On any thread, before computeWeights(): the work's model and optimizer become copies of V's.
+    static void copyStateAhead(StepWork& work);
+    // The step taken ahead, its result now accepted (`units` all done): its stepped model and
+    // optimizer become the runner's (V's become the spares), and the step is being applied, as after
+    // prepareStep(); computeWeights() is not run again. raven::Error when `work` is not of this
+    // version or its units.
+    void adoptStepAhead(StepWork& work, const QList<ledger::WorkUnit>& units, ledger::WorkUnitId unit);
     StepReport finishStep(StepProduct&& product);
     // A synchronous job's step need not wait for its state file to lease the next one. V + 1 is a
     // pure function of V's state and V's results, which stay durable until V + 1's state is: a crash
@@ -265,6 +294,8 @@ private:
         std::int64_t correct = 0;
     };
     StepTotals takeForRobustCombination(const QList<ledger::WorkUnit>& units, StepWork& work);
+    // prepareStep()'s report, rate and files of the step, once its totals are known.
+    void describeStep(const StepTotals& totals, std::int64_t units, StepWork& work) const;
     static void combineRobustly(StepWork& work);
     void writeState();
     // The accepted result of a unit from memory (moved out), or from disk after a restart.
@@ -283,6 +314,9 @@ private:
     training::StepPlan plan_;
     std::shared_ptr<nn::Model> model_;  // shared with a StepWork while a step is computed
     std::shared_ptr<nn::Optimizer> optimizer_;
+    // Taken by a step ahead (takeStepAhead()), given back as V's once it is adopted.
+    std::shared_ptr<nn::Model> spareModel_;
+    std::shared_ptr<nn::Optimizer> spareOptimizer_;
     bool stepping_ = false;
     std::int64_t parameterCount_ = 0;
     double flopsPerSample_ = 0.0;

@@ -4,7 +4,11 @@
 // V + 1's units leasable and their results taken; a job whose results can be rewound does not go ahead.
 #include <QtTest>
 
+#include <cmath>
+#include <functional>
+
 #include "CoordinatorTestKit.h"
+#include "base/Error.h"
 #include "checkpoint/Checkpoint.h"
 #include "coordinator/JobRunner.h"
 
@@ -32,24 +36,52 @@ class LeaseAheadTest : public QObject {
         return coordinator::JobConfig::fromWire(adamHyperparameters(2), 0, spec);
     }
     // Step 0's units, one shard each, done, with a result kept for each.
-    static QList<ledger::WorkUnit> doneStepZero(JobRunner& r) {
+    static QList<ledger::WorkUnit> doneStepZero(JobRunner& r) { return doneStep(r, 0, 1); }
+    // The units of step `step` (ids from `firstId`), done, with a result kept for each, but for the
+    // last `withheld` ones (left not done, their results made and not kept).
+    static QList<ledger::WorkUnit> doneStep(JobRunner& r, qint64 step, ledger::WorkUnitId firstId, int withheld = 0,
+                                            std::vector<protocol::WorkResult>* withheldResults = nullptr) {
         QList<ledger::WorkUnit> units;
-        ledger::WorkUnitId id = 1;
-        for (const ledger::NewWorkUnit& made : r.unitsOfStep(0, 1)) {
+        ledger::WorkUnitId id = firstId;
+        const QList<ledger::NewWorkUnit> made = r.unitsOfStep(step, 1);
+        for (qsizetype i = 0; i < made.size(); ++i) {
             ledger::WorkUnit u;
             u.id = id++;
             u.job = r.id();
-            u.modelVersion = 0;
-            u.shardHashes = made.shardHashes;
+            u.modelVersion = step;
+            u.shardHashes = made[i].shardHashes;
             u.state = ledger::WorkUnitState::Done;
-            units << u;
             protocol::WorkResult result;
-            result.gradient.assign(static_cast<std::size_t>(r.parameterCount()), 0.25f * static_cast<float>(u.id));
+            // Values that round when added and differ from unit to unit: a sum in another order,
+            // or a result added twice, shows in the bits.
+            result.gradient.resize(static_cast<std::size_t>(r.parameterCount()));
+            for (std::size_t k = 0; k < result.gradient.size(); ++k)
+                result.gradient[k] = 0.25f * static_cast<float>(u.id) + 1e-3f * static_cast<float>((k * 7 + u.id) % 13);
             result.sampleCount = static_cast<std::uint64_t>(r.samplesOf(u.shardHashes));
-            result.loss = 1.0;
-            r.keepResult(u.id, 7, std::move(result));
+            result.loss = 1.0 + 0.1 * static_cast<double>(u.id);
+            result.correct = static_cast<std::uint64_t>(u.id % 3);
+            if (i >= made.size() - withheld) {
+                u.state = ledger::WorkUnitState::Leased;
+                if (withheldResults) withheldResults->push_back(std::move(result));
+            } else {
+                r.keepResult(u.id, 7, std::move(result));
+            }
+            units << u;
         }
         return units;
+    }
+    static JobRunner::LastResult lastResultOf(const ledger::WorkUnit& unit, const protocol::WorkResult& result) {
+        return {unit.id,
+                8,
+                static_cast<std::int64_t>(result.sampleCount),
+                result.loss,
+                static_cast<std::int64_t>(result.correct),
+                result.gradient};
+    }
+    // What the engine does once the store has paid the last result: kept, its unit done.
+    static void accept(JobRunner& r, QList<ledger::WorkUnit>& units, protocol::WorkResult result) {
+        r.keepResult(units.last().id, 8, std::move(result));
+        units.last().state = ledger::WorkUnitState::Done;
     }
     static QByteArray readFile(const QString& path) {
         QFile f(path);
@@ -122,6 +154,159 @@ private slots:
         QCOMPARE(readFile(r->files().statePath()), wholeState);
         r->finishStep(std::move(product));
         QCOMPARE(r->version(), qint64(1));
+    }
+
+    // StepsAhead.h: while the step's last result is written and paid, V + 1's weights are computed on
+    // copies; once it is accepted the step adopts them. Two steps (the second on the spares the first
+    // left, with Adam's moments no longer zero) make the weights, state files and reports of the
+    // usual path, and until the adoption the runner's state is V's.
+    void aStepTakenAheadOfItsLastAcceptanceMakesWhatTheStepMakes() {
+        std::vector<QByteArray> usualWeights, usualStates;
+        std::vector<coordinator::StepReport> usualReports;
+        {
+            std::unique_ptr<JobRunner> r = runner(config());
+            for (qint64 step = 0; step < 2; ++step) {
+                coordinator::StepWork work = r->prepareStep(doneStep(*r, step, 1 + 100 * step));
+                coordinator::StepProduct product = JobRunner::computeStep(work);
+                usualWeights.push_back(product.weights);
+                usualStates.push_back(readFile(r->files().statePath()));
+                usualReports.push_back(r->finishStep(std::move(product)));
+            }
+        }
+        cleanup();
+        std::unique_ptr<JobRunner> r = runner(config());
+        for (qint64 step = 0; step < 2; ++step) {
+            std::vector<protocol::WorkResult> last;
+            QList<ledger::WorkUnit> units = doneStep(*r, step, 1 + 100 * step, 1, &last);
+            QVERIFY(units.size() >= 2);
+            r->sumAccepted(units);  // the running sum of the results paid before the last
+            const QByteArray stateBefore = readFile(r->files().statePath());
+            const QByteArray weightsBefore = *r->weights(step);
+
+            std::optional<coordinator::StepWork> ahead = r->takeStepAhead(units, lastResultOf(units.last(), last[0]));
+            QVERIFY(ahead.has_value());
+            QVERIFY(ahead->weightsAhead);
+            JobRunner::copyStateAhead(*ahead);
+            coordinator::StepProduct product = JobRunner::computeWeights(*ahead);
+            // Nothing of V + 1 is the runner's yet: its weights, state file and version are V's.
+            QCOMPARE(r->version(), step);
+            QVERIFY(!r->stepping());
+            QCOMPARE(*r->weights(step), weightsBefore);
+            QCOMPARE(readFile(r->files().statePath()), stateBefore);
+
+            accept(*r, units, std::move(last[0]));
+            r->adoptStepAhead(*ahead, units, units.last().id);
+            QVERIFY(r->stepping());
+            QCOMPARE(product.weights, usualWeights[static_cast<std::size_t>(step)]);
+            r->publishAhead(product.weights);
+            JobRunner::writeStepState(*ahead);
+            QCOMPARE(readFile(r->files().statePath()), usualStates[static_cast<std::size_t>(step)]);
+            const coordinator::StepReport report = r->finishStep(std::move(product));
+            const coordinator::StepReport& usual = usualReports[static_cast<std::size_t>(step)];
+            QCOMPARE(report.step, usual.step);
+            QCOMPARE(report.samples, usual.samples);
+            QCOMPARE(report.trainLoss, usual.trainLoss);
+            QCOMPARE(report.accuracy, usual.accuracy);
+            QCOMPARE(report.learningRate, usual.learningRate);
+            QCOMPARE(report.contributors, QList<ledger::ContributorId>({7, 8}));
+            QCOMPARE(r->keptCount(), std::size_t(0));  // the last result went with the step
+        }
+        QCOMPARE(r->version(), qint64(2));
+    }
+
+    // Only the plain case is taken ahead: the result must be the step's last unit's, every other
+    // result summed, the runner not stepping, and the job one that leases ahead.
+    void aStepIsTakenAheadOnlyOnItsLastUnitsResultWithAllOthersSummed() {
+        std::unique_ptr<JobRunner> r = runner(config());
+        std::vector<protocol::WorkResult> last;
+        QList<ledger::WorkUnit> units = doneStep(*r, 0, 1, 2, &last);
+        r->sumAccepted(units);
+        // Two results missing: the second to last does not complete the step, nor does the last.
+        QVERIFY(!r->takeStepAhead(units, lastResultOf(units[units.size() - 2], last[0])));
+        QVERIFY(!r->takeStepAhead(units, lastResultOf(units.last(), last[1])));
+        // The second to last paid: the last one completes it.
+        r->keepResult(units[units.size() - 2].id, 7, std::move(last[0]));
+        units[units.size() - 2].state = ledger::WorkUnitState::Done;
+        r->sumAccepted(units);
+        // Not while a result of the wrong size, or one that leaves samples out, would be taken.
+        protocol::WorkResult shortResult = last[1];
+        shortResult.gradient.pop_back();
+        QVERIFY(!r->takeStepAhead(units, lastResultOf(units.last(), shortResult)));
+        protocol::WorkResult fewer = last[1];
+        fewer.sampleCount -= 1;
+        QVERIFY(!r->takeStepAhead(units, lastResultOf(units.last(), fewer)));
+        QVERIFY(r->takeStepAhead(units, lastResultOf(units.last(), last[1])).has_value());
+
+        coordinator::JobConfig verifiable = config();
+        verifiable.kernelMode = KernelMode::Verifiable;  // no step of it goes ahead
+        cleanup();
+        std::unique_ptr<JobRunner> replayed = runner(verifiable);
+        std::vector<protocol::WorkResult> its;
+        QList<ledger::WorkUnit> itsUnits = doneStep(*replayed, 0, 1, 1, &its);
+        replayed->sumAccepted(itsUnits);
+        QVERIFY(!replayed->takeStepAhead(itsUnits, lastResultOf(itsUnits.last(), its[0])));
+    }
+
+    // A step taken ahead whose adoption does not fit the store's step (another unit last, not all
+    // done) is refused whole, and the usual path still applies the step.
+    void aStepTakenAheadIsNotAdoptedForAnotherStep() {
+        std::unique_ptr<JobRunner> r = runner(config());
+        std::vector<protocol::WorkResult> last;
+        QList<ledger::WorkUnit> units = doneStep(*r, 0, 1, 1, &last);
+        r->sumAccepted(units);
+        std::optional<coordinator::StepWork> ahead = r->takeStepAhead(units, lastResultOf(units.last(), last[0]));
+        QVERIFY(ahead.has_value());
+        JobRunner::copyStateAhead(*ahead);
+        JobRunner::computeWeights(*ahead);
+        const auto refused = [&](ledger::WorkUnitId lastId) {
+            try {
+                r->adoptStepAhead(*ahead, units, lastId);
+            } catch (const raven::Error&) {
+                return true;
+            }
+            return false;
+        };
+        QVERIFY(refused(units.last().id));  // not done yet
+        QVERIFY(!r->stepping());
+        accept(*r, units, std::move(last[0]));
+        QVERIFY(refused(units.first().id));
+        QVERIFY(!r->stepping());
+        coordinator::StepWork work = r->prepareStep(units);  // the usual path: the sum's last result added
+        QCOMPARE(JobRunner::computeStep(work).weights.isEmpty(), false);
+    }
+
+    // A step whose summed gradient overflowed (results finite on their own, as 3e38 each) fails with
+    // the reason, ahead and on the usual path alike, and V's state file stays as it was.
+    void aStepWhoseSumOverflowsFailsWithTheReason() {
+        std::unique_ptr<JobRunner> r = runner(config());
+        std::vector<protocol::WorkResult> last;
+        QList<ledger::WorkUnit> units = doneStep(*r, 0, 1, 1, &last);
+        r->sumAccepted(units);
+        const QByteArray stateBefore = readFile(r->files().statePath());
+        const auto failure = [](const std::function<void()>& step) {
+            try {
+                step();
+            } catch (const raven::Error& e) {
+                return QString::fromStdString(e.message());
+            }
+            return QString();
+        };
+        volatile float large = 3e38f;
+        const float overflowed = large + large;
+        QVERIFY(std::isinf(overflowed));
+
+        std::optional<coordinator::StepWork> ahead = r->takeStepAhead(units, lastResultOf(units.last(), last[0]));
+        QVERIFY(ahead.has_value());
+        JobRunner::copyStateAhead(*ahead);
+        ahead->gradientSum[5] = overflowed;
+        QVERIFY(
+            failure([&] { JobRunner::computeWeights(*ahead); }).contains("averaged gradient of step 0 is not finite"));
+
+        accept(*r, units, std::move(last[0]));
+        coordinator::StepWork work = r->prepareStep(units);
+        work.gradientSum[5] = overflowed;
+        QVERIFY(failure([&] { JobRunner::computeStep(work); }).contains("averaged gradient of step 0 is not finite"));
+        QCOMPARE(readFile(r->files().statePath()), stateBefore);
     }
 
     // A step applied while a result of the next one is being written (GroupCommit's temporary) must
