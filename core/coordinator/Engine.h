@@ -106,8 +106,9 @@ private:
         struct Arrival {
             StepWaterfall::Clock::time_point first;  // its first part
             std::int64_t bytes = 0;
+            ledger::JobId job = 0;  // the unit's, read from the store at the first part
         };
-        std::map<std::string, Arrival> arrivals;  // of `results`, for the step's waterfall
+        std::map<std::string, Arrival> arrivals;  // of `results`, for the step's waterfall and its job
         int resultsChecking = 0;                  // complete results in ResultIngest, not yet answered
         std::map<std::string, wire::ResultAck> droppedResults;  // unit id -> the answer its rest gets
         std::map<std::string, std::unique_ptr<protocol::ContentAssembler>> uploads;  // by shard hash

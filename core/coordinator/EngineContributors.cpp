@@ -377,6 +377,7 @@ void Engine::onSubmitResult(Session& s, const wire::Envelope& e) {
                           std::make_unique<protocol::ResultAssembler>(static_cast<std::uint64_t>(r->parameterCount()),
                                                                       protocol::ContentAssembler::Unhashed::Taken))
                  .first;
+        s.arrivals[key].job = unit->job;
     }
     Session::Arrival& arrival = s.arrivals[key];
     if (first) arrival.first = StepWaterfall::Clock::now();
@@ -396,7 +397,7 @@ void Engine::onSubmitResult(Session& s, const wire::Envelope& e) {
     arrived.requestId = e.request_id();
     arrived.contributor = s.principalId;
     arrived.unit = unitId;
-    arrived.job = store_->workUnit(unitId)->job;
+    arrived.job = s.arrivals[key].job;
     arrived.assembler = std::move(it->second);
     arrived.firstPart = s.arrivals[key].first;
     arrived.complete = StepWaterfall::Clock::now();

@@ -145,7 +145,8 @@ void Optimizer::loadState(const std::map<std::string, Tensor>& state, std::int64
     std::map<std::string, std::pair<std::size_t, std::string>> known;
     for (std::size_t i = 0; i < names_.size(); ++i)
         for (const std::string& slot : slotNames()) known[names_[i] + "." + slot] = {i, slot};
-    for (auto& s : slots_) s.clear();
+    std::vector<std::map<std::string, Tensor>> loaded(slots_.size());
+    std::vector<Shape> shapes = shapes_;
     for (const auto& [name, tensor] : state) {
         const auto it = known.find(name);
         RAVEN_CHECK(it != known.end(),
@@ -153,13 +154,25 @@ void Optimizer::loadState(const std::map<std::string, Tensor>& state, std::int64
                         " optimizer's parameters",
                     "was the checkpoint written for another model or optimizer?");
         const auto [i, slot] = it->second;
-        RAVEN_CHECK(shapes_[i].empty() || shapes_[i] == tensor.shape(),
+        RAVEN_CHECK(shapes[i].empty() || shapes[i] == tensor.shape(),
                     "optimizer state: \"" + name + "\" is " + shapeToString(tensor.shape()) + " but the parameter is " +
-                        shapeToString(shapes_[i]),
+                        shapeToString(shapes[i]),
                     "");
-        slots_[i][slot] = tensor.clone();
-        shapes_[i] = tensor.shape();
+        // Into the slot's own memory where it has one of that shape on that backend (the coordinator
+        // copies a step's whole state each step, JobRunner::copyStateAhead); else a copy of its own.
+        const auto mine = slots_[i].find(slot);
+        if (mine != slots_[i].end() && mine->second.shape() == tensor.shape() &&
+            &mine->second.backend() == &tensor.backend() && mine->second.isContiguous() &&
+            !mine->second.sharesStorageWith(tensor)) {
+            tensor.backend().copyInto(mine->second, tensor);
+            loaded[i][slot] = mine->second;
+        } else {
+            loaded[i][slot] = tensor.clone();
+        }
+        shapes[i] = tensor.shape();
     }
+    slots_ = std::move(loaded);
+    shapes_ = std::move(shapes);
     steps_ = steps;
 }
 

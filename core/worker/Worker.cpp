@@ -690,7 +690,7 @@ void Worker::maybeCompute() {
         // Recording keeps, and replaying sends, the encoded parts: one stage on the compute thread.
         auto* watcher = new QFutureWatcher<ComputedUnit>(this);
         connect(watcher, &QFutureWatcher<ComputedUnit>::finished, this, [this, watcher, id, serial, lane] {
-            ComputedUnit result = watcher->result();
+            ComputedUnit result = watcher->future().takeResult();  // moved out, not copied
             watcher->deleteLater();
             timeline_.stamp(serial, UnitTimeline::Stage::ComputeEnded);
             computeFinished(lane, id, result.seconds);
@@ -706,7 +706,7 @@ void Worker::maybeCompute() {
     }
     auto* watcher = new QFutureWatcher<ComputedGradient>(this);
     connect(watcher, &QFutureWatcher<ComputedGradient>::finished, this, [this, watcher, id, serial, lane] {
-        ComputedGradient gradient = watcher->result();
+        ComputedGradient gradient = watcher->future().takeResult();  // moved out, not copied
         watcher->deleteLater();
         onGradient(lane, id, serial, std::move(gradient));
     });
@@ -742,7 +742,7 @@ void Worker::onGradient(int lane, const QString& id, std::uint64_t serial, Compu
     gradient.hashed = !coordinatorTakesUnhashedResults_;
     auto* watcher = new QFutureWatcher<ComputedUnit>(this);
     connect(watcher, &QFutureWatcher<ComputedUnit>::finished, this, [this, watcher, id, serial] {
-        ComputedUnit result = watcher->result();
+        ComputedUnit result = watcher->future().takeResult();  // moved out, not copied
         watcher->deleteLater();
         resultReady(id, serial, std::move(result), static_cast<int>(Unit::Stage::Encoding));
     });
@@ -798,14 +798,16 @@ void Worker::submit(Unit& unit) {
         for (std::size_t i = 0; i < envelopes.size(); ++i)
             *envelopes[i].mutable_submit_result() = unit.result->parts[i];
         // Every part carries the first part's request id, so that one handler sees the ResultAck, or an
-        // Error the coordinator sends for any part.
-        const std::uint64_t requestId = client_->request(envelopes[0], [this, id, serial](const wire::Envelope& reply) {
-            onAnswered(id, serial, reply);
-            return protocol::ProtocolClient::ReplyFlow::Done;
-        });
+        // Error the coordinator sends for any part. Each envelope is moved into the client, not copied
+        // again (0.94 MB for the MLP); the parts stay for a resend.
+        const std::uint64_t requestId =
+            client_->request(std::move(envelopes[0]), [this, id, serial](const wire::Envelope& reply) {
+                onAnswered(id, serial, reply);
+                return protocol::ProtocolClient::ReplyFlow::Done;
+            });
         for (std::size_t i = 1; i < envelopes.size(); ++i) {
             envelopes[i].set_request_id(requestId);
-            client_->send(envelopes[i]);
+            client_->send(std::move(envelopes[i]));
         }
         stats_.bytesSent += unit.result->wireBytes;
         timeline_.stamp(serial, UnitTimeline::Stage::Sent);

@@ -309,6 +309,33 @@ private slots:
         QCOMPARE(readFile(r->files().statePath()), stateBefore);
     }
 
+    // A step that overflows the weights themselves (a learning rate no model survives) fails with
+    // that reason, ahead and on the usual path alike.
+    void aStepThatMakesTheWeightsNonFiniteFailsWithTheReason() {
+        const QString spec = protocol::sha256Hex(QByteArray(testing::kSyntheticMlpSpec));
+        wire::Hyperparameters h = adamHyperparameters(2);
+        h.set_learning_rate(3e38);
+        std::unique_ptr<JobRunner> r = runner(coordinator::JobConfig::fromWire(h, 0, spec));
+        std::vector<protocol::WorkResult> last;
+        QList<ledger::WorkUnit> units = doneStep(*r, 0, 1, 1, &last);
+        r->sumAccepted(units);
+        const auto failure = [](const std::function<void()>& step) {
+            try {
+                step();
+            } catch (const raven::Error& e) {
+                return QString::fromStdString(e.message());
+            }
+            return QString();
+        };
+        std::optional<coordinator::StepWork> ahead = r->takeStepAhead(units, lastResultOf(units.last(), last[0]));
+        QVERIFY(ahead.has_value());
+        JobRunner::copyStateAhead(*ahead);
+        QVERIFY(failure([&] { JobRunner::computeWeights(*ahead); }).contains("made the weights non-finite"));
+        accept(*r, units, std::move(last[0]));
+        coordinator::StepWork work = r->prepareStep(units);
+        QVERIFY(failure([&] { JobRunner::computeStep(work); }).contains("made the weights non-finite"));
+    }
+
     // A step applied while a result of the next one is being written (GroupCommit's temporary) must
     // not delete that temporary: its rename would fail and the worker be told to send it again.
     void aNextStepsResultBeingWrittenSurvivesTheStep() {

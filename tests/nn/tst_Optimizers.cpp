@@ -173,6 +173,43 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(raven::Error, opt->loadState({{"w.velocity", zeros({2})}}, 1));
     }
 
+    // loadState() copies: into a slot's own memory where it has one of the shape (the coordinator
+    // reloads a step's whole state each step), never sharing the source's, and it continues exactly
+    // as the source does.
+    void loadedStateIsACopyThatStepsAsTheSource() {
+        const OptimizerConfig config = OptimizerConfig::defaults(OptimizerKind::Adam);
+        auto source = makeOptimizer(config, {"w"});
+        auto copy = makeOptimizer(config, {"w"});
+        Tensor w = fromVector({3}, {1.0f, -2.0f, 0.5f});
+        source->step({w}, {fromVector({3}, {0.1f, 0.2f, -0.3f})});
+        Tensor wCopy = w.clone();
+        copy->step({wCopy}, {fromVector({3}, {9.0f, 9.0f, 9.0f})});  // slots of its own, other values
+        const auto slotsBefore = copy->state();
+        std::map<std::string, Tensor> state;
+        for (const auto& [name, tensor] : source->state()) state.emplace(name, tensor);
+        copy->loadState(state, source->stepCount());
+        wCopy = w.clone();
+        QCOMPARE(copy->stepCount(), source->stepCount());
+        for (const auto& [name, tensor] : copy->state()) {
+            QCOMPARE(tensor.toVector(), state.at(name).toVector());
+            QVERIFY(!tensor.sharesStorageWith(state.at(name)));
+        }
+        for (std::size_t i = 0; i < slotsBefore.size(); ++i)  // the slots' own memory, reused
+            QVERIFY(copy->state()[i].second.sharesStorageWith(slotsBefore[i].second));
+        const Tensor g = fromVector({3}, {-0.4f, 0.05f, 0.7f});
+        source->step({w}, {g});
+        copy->step({wCopy}, {g});
+        QCOMPARE(wCopy.toVector(), w.toVector());
+        for (std::size_t i = 0; i < slotsBefore.size(); ++i)
+            QCOMPARE(copy->state()[i].second.toVector(), source->state()[i].second.toVector());
+        // Loading an optimizer's own state into itself leaves it as it was.
+        std::map<std::string, Tensor> own;
+        for (const auto& [name, tensor] : copy->state()) own.emplace(name, tensor);
+        const std::vector<float> firstSlot = copy->state()[0].second.toVector();
+        copy->loadState(own, copy->stepCount());
+        QCOMPARE(copy->state()[0].second.toVector(), firstSlot);
+    }
+
     void undefinedGradientLeavesParameter() {
         auto opt = makeOptimizer(OptimizerConfig::defaults(OptimizerKind::Adam), {"a", "b"});
         Tensor a = ones({3}), b = ones({2});
