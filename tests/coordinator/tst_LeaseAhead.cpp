@@ -70,6 +70,24 @@ class LeaseAheadTest : public QObject {
         }
         return units;
     }
+    // Step 0 taken ahead on its last unit's result (`units` from doneStep with one withheld), its
+    // model and optimizer copied: what the engine starts on the pool.
+    static std::optional<coordinator::StepWork> stepZeroAhead(JobRunner& r, const QList<ledger::WorkUnit>& units,
+                                                              const protocol::WorkResult& last) {
+        r.sumAccepted(units);
+        std::optional<coordinator::StepWork> ahead = r.takeStepAhead(units, lastResultOf(units.last(), last));
+        if (ahead) JobRunner::copyStateAhead(*ahead);
+        return ahead;
+    }
+    // The message of the raven::Error `step` throws, or empty.
+    static QString failureOf(const std::function<void()>& step) {
+        try {
+            step();
+        } catch (const raven::Error& e) {
+            return QString::fromStdString(e.message());
+        }
+        return QString();
+    }
     static JobRunner::LastResult lastResultOf(const ledger::WorkUnit& unit, const protocol::WorkResult& result) {
         return {unit.id,
                 8,
@@ -253,10 +271,8 @@ private slots:
         std::unique_ptr<JobRunner> r = runner(config());
         std::vector<protocol::WorkResult> last;
         QList<ledger::WorkUnit> units = doneStep(*r, 0, 1, 1, &last);
-        r->sumAccepted(units);
-        std::optional<coordinator::StepWork> ahead = r->takeStepAhead(units, lastResultOf(units.last(), last[0]));
+        std::optional<coordinator::StepWork> ahead = stepZeroAhead(*r, units, last[0]);
         QVERIFY(ahead.has_value());
-        JobRunner::copyStateAhead(*ahead);
         JobRunner::computeWeights(*ahead);
         const auto refused = [&](ledger::WorkUnitId lastId) {
             try {
@@ -281,31 +297,22 @@ private slots:
         std::unique_ptr<JobRunner> r = runner(config());
         std::vector<protocol::WorkResult> last;
         QList<ledger::WorkUnit> units = doneStep(*r, 0, 1, 1, &last);
-        r->sumAccepted(units);
         const QByteArray stateBefore = readFile(r->files().statePath());
-        const auto failure = [](const std::function<void()>& step) {
-            try {
-                step();
-            } catch (const raven::Error& e) {
-                return QString::fromStdString(e.message());
-            }
-            return QString();
-        };
         volatile float large = 3e38f;
         const float overflowed = large + large;
         QVERIFY(std::isinf(overflowed));
 
-        std::optional<coordinator::StepWork> ahead = r->takeStepAhead(units, lastResultOf(units.last(), last[0]));
+        std::optional<coordinator::StepWork> ahead = stepZeroAhead(*r, units, last[0]);
         QVERIFY(ahead.has_value());
-        JobRunner::copyStateAhead(*ahead);
         ahead->gradientSum[5] = overflowed;
-        QVERIFY(
-            failure([&] { JobRunner::computeWeights(*ahead); }).contains("averaged gradient of step 0 is not finite"));
+        QVERIFY(failureOf([&] {
+                    JobRunner::computeWeights(*ahead);
+                }).contains("averaged gradient of step 0 is not finite"));
 
         accept(*r, units, std::move(last[0]));
         coordinator::StepWork work = r->prepareStep(units);
         work.gradientSum[5] = overflowed;
-        QVERIFY(failure([&] { JobRunner::computeStep(work); }).contains("averaged gradient of step 0 is not finite"));
+        QVERIFY(failureOf([&] { JobRunner::computeStep(work); }).contains("averaged gradient of step 0 is not finite"));
         QCOMPARE(readFile(r->files().statePath()), stateBefore);
     }
 
@@ -318,22 +325,12 @@ private slots:
         std::unique_ptr<JobRunner> r = runner(coordinator::JobConfig::fromWire(h, 0, spec));
         std::vector<protocol::WorkResult> last;
         QList<ledger::WorkUnit> units = doneStep(*r, 0, 1, 1, &last);
-        r->sumAccepted(units);
-        const auto failure = [](const std::function<void()>& step) {
-            try {
-                step();
-            } catch (const raven::Error& e) {
-                return QString::fromStdString(e.message());
-            }
-            return QString();
-        };
-        std::optional<coordinator::StepWork> ahead = r->takeStepAhead(units, lastResultOf(units.last(), last[0]));
+        std::optional<coordinator::StepWork> ahead = stepZeroAhead(*r, units, last[0]);
         QVERIFY(ahead.has_value());
-        JobRunner::copyStateAhead(*ahead);
-        QVERIFY(failure([&] { JobRunner::computeWeights(*ahead); }).contains("made the weights non-finite"));
+        QVERIFY(failureOf([&] { JobRunner::computeWeights(*ahead); }).contains("made the weights non-finite"));
         accept(*r, units, std::move(last[0]));
         coordinator::StepWork work = r->prepareStep(units);
-        QVERIFY(failure([&] { JobRunner::computeStep(work); }).contains("made the weights non-finite"));
+        QVERIFY(failureOf([&] { JobRunner::computeStep(work); }).contains("made the weights non-finite"));
     }
 
     // A step applied while a result of the next one is being written (GroupCommit's temporary) must
