@@ -1,7 +1,5 @@
 #include "coordinator/JobRunner.h"
 
-#include "coordinator/GradientBuffers.h"
-
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonDocument>
@@ -407,6 +405,7 @@ std::optional<StepWork> JobRunner::takeStepAhead(const QList<ledger::WorkUnit>& 
     // Only the plain case: the other results are in the running sum, so the sum's last addition is
     // this one (a step whose last result is not its last unit's is applied as usual).
     if (stepping_ || !leasesAhead() || config_.aggregation != Aggregation::Mean || units.isEmpty()) return std::nullopt;
+    if (parameterCount_ > kMaxParametersAhead) return std::nullopt;
     if (units.last().id != result.unit || units.last().state == ledger::WorkUnitState::Done) return std::nullopt;
     if (sum_->summed() + 1 != static_cast<std::size_t>(units.size())) return std::nullopt;
     for (const ledger::WorkUnit& u : units)

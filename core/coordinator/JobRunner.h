@@ -253,6 +253,10 @@ public:
         std::span<const float> gradient;  // the caller's memory, read here only
     };
     std::optional<StepWork> takeStepAhead(const QList<ledger::WorkUnit>& units, const LastResult& result);
+    // The spares double the memory a job's model and optimizer take on the coordinator (three times
+    // the parameters, with Adam). What a step ahead saves (a few ms a step) counts where steps are
+    // short, that is for small models: larger ones are not taken ahead.
+    static constexpr std::int64_t kMaxParametersAhead = 16'000'000;
     // On any thread, before computeWeights(): the work's model and optimizer become copies of V's.
     static void copyStateAhead(StepWork& work);
     // The step taken ahead, its result now accepted (`units` all done): its stepped model and
