@@ -24,5 +24,6 @@ ledger::CoordinatorStore& Coordinator::store() { return engine_->store(); }
 ledger::Ledger& Coordinator::ledger() { return engine_->ledger(); }
 const ResultVerifier& Coordinator::verifier() const { return engine_->verifier(); }
 const ReplayQueue& Coordinator::replays() const { return engine_->replays(); }
+const StepsAhead& Coordinator::stepsAhead() const { return engine_->stepsAhead(); }
 
 }  // namespace raven::coordinator

@@ -49,6 +49,7 @@ namespace raven::coordinator {
 
 class ResultVerifier;
 class ReplayQueue;
+class StepsAhead;
 
 class Engine;
 
@@ -119,6 +120,9 @@ public:
     const ResultVerifier& verifier() const;
     // The replays waiting and running on the pool (ReplayQueue.h).
     const ReplayQueue& replays() const;
+    // Steps whose weights were computed while their last result was written, adopted or dropped
+    // (StepsAhead.h).
+    const StepsAhead& stepsAhead() const;
 
 signals:
     void jobStepped(qint64 job, qint64 step, double trainLoss);  // step = steps taken so far

@@ -80,6 +80,7 @@ public:
     ledger::Ledger& ledger() { return *ledger_; }
     const ResultVerifier& verifier() const { return *verifier_; }
     const ReplayQueue& replays() const { return *replays_; }
+    const StepsAhead& stepsAhead() const { return ahead_; }
 
 private:
     using ConnectionId = protocol::ConnectionId;
