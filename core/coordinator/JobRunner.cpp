@@ -42,26 +42,6 @@ bool allFinite(const NamedArray& array) {
     return true;
 }
 
-// training::averageGradients of the one part `sum`, with the same arithmetic ((+0.0 + sum) x (1 /
-// samples): exact, an ordered sum that starts at +0.0 is never -0.0), in `sum`'s own memory: the
-// step's mean without two more passes and a model-sized allocation. `sum` holds the mean after.
-std::vector<Tensor> meanInPlace(const nn::Model& model, std::vector<float>& sum, std::int64_t samples) {
-    RAVEN_CHECK(samples > 0, "gradient: averaging over no samples", "");
-    RAVEN_CHECK(sum.size() == static_cast<std::size_t>(training::parameterCount(model)),
-                "gradient: the step's sum has " + std::to_string(sum.size()) + " values but model " +
-                    model.spec().name + " has " + std::to_string(training::parameterCount(model)) + " parameters",
-                "");
-    const float scale = 1.0f / static_cast<float>(samples);
-    for (float& v : sum) v = (0.0f + v) * scale;
-    std::vector<Tensor> out;
-    std::size_t offset = 0;
-    for (const nn::NamedVariable& p : model.parameters()) {
-        out.push_back(model.backend().upload(p.value.tensor().shape(), sum.data() + offset));
-        offset += static_cast<std::size_t>(p.value.tensor().numel());
-    }
-    return out;
-}
-
 constexpr int kKeptCheckpoints = 3;
 
 QByteArray toBytes(const std::vector<std::byte>& bytes) {
@@ -477,9 +457,8 @@ StepProduct JobRunner::computeStep(StepWork& work, const std::function<void(cons
 StepProduct JobRunner::computeWeights(StepWork& work) {
     nn::Model& model = *work.model;
     if (work.robust) combineRobustly(work);
-    // The sum of the step's gradients in unit id order as one part, averaged as
-    // training::averageGradients averages it (meanInPlace): the same bits as averaging the results
-    // one by one.
+    // The sum of the step's gradients in unit id order as one part (training::averageSum): the same
+    // bits as averaging the results one by one.
     // Never a non-finite step: every result was finite and plausible on its own, so a step that
     // overflows is the job's own doing (learning rate, model); it fails with the reason instead of
     // making every later result unacceptable. The state file is untouched until it is written below.
@@ -489,7 +468,7 @@ StepProduct JobRunner::computeWeights(StepWork& work) {
         std::all_of(work.gradientSum.begin(), work.gradientSum.end(), [](float v) { return std::isfinite(v); }),
         jobText(work.job) + ": the averaged gradient of step " + std::to_string(work.version) + " is not finite",
         "lower the learning rate or enable gradient clipping, then submit the job again");
-    const std::vector<Tensor> mean = meanInPlace(model, work.gradientSum, work.divisor);
+    const std::vector<Tensor> mean = training::averageSum(model, work.gradientSum, work.divisor);
     work.optimizer->setLearningRate(work.report.learningRate);
     work.optimizer->step(model.parameterTensors(), mean);
     StepProduct product;

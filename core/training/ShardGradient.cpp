@@ -54,6 +54,25 @@ GradientSums computeGradientSums(nn::Model& model, const data::Samples& samples,
     return out;
 }
 
+std::vector<Tensor> averageSum(const nn::Model& model, std::vector<float>& sum, std::int64_t totalSamples) {
+    RAVEN_CHECK(totalSamples > 0, "gradient: averaging over no samples", "");
+    const auto count = static_cast<std::size_t>(parameterCount(model));
+    RAVEN_CHECK(sum.size() == count,
+                "gradient: a sum has " + std::to_string(sum.size()) + " values but model " + model.spec().name +
+                    " has " + std::to_string(count) + " parameters",
+                "");
+    const float scale = 1.0f / static_cast<float>(totalSamples);
+    // + 0.0 first: a sum that did not start at +0.0 may be -0.0, which averageGradients' sum never is.
+    for (float& v : sum) v = (0.0f + v) * scale;
+    std::vector<Tensor> out;
+    std::size_t offset = 0;
+    for (const nn::NamedVariable& p : model.parameters()) {
+        out.push_back(model.backend().upload(p.value.tensor().shape(), sum.data() + offset));
+        offset += static_cast<std::size_t>(p.value.tensor().numel());
+    }
+    return out;
+}
+
 std::vector<Tensor> averageGradients(const nn::Model& model, const std::vector<const std::vector<float>*>& parts,
                                      std::int64_t totalSamples) {
     RAVEN_CHECK(totalSamples > 0, "gradient: averaging over no samples", "");
@@ -66,19 +85,7 @@ std::vector<Tensor> averageGradients(const nn::Model& model, const std::vector<c
                     "");
         for (std::size_t i = 0; i < count; ++i) sum[i] += (*part)[i];
     }
-    const float scale = 1.0f / static_cast<float>(totalSamples);
-    std::vector<Tensor> out;
-    std::size_t offset = 0;
-    for (const nn::NamedVariable& p : model.parameters()) {
-        const Shape& shape = p.value.tensor().shape();
-        const auto n = static_cast<std::size_t>(p.value.tensor().numel());
-        std::vector<float> mean(sum.begin() + static_cast<std::ptrdiff_t>(offset),
-                                sum.begin() + static_cast<std::ptrdiff_t>(offset + n));
-        for (float& v : mean) v *= scale;
-        out.push_back(model.backend().upload(shape, mean.data()));
-        offset += n;
-    }
-    return out;
+    return averageSum(model, sum, totalSamples);
 }
 
 }  // namespace raven::training

@@ -42,5 +42,9 @@ GradientSums computeGradientSums(nn::Model& model, const data::Samples& samples,
 // arrived in. raven::Error when a part's length is not parameterCount(model).
 std::vector<Tensor> averageGradients(const nn::Model& model, const std::vector<const std::vector<float>*>& parts,
                                      std::int64_t totalSamples);
+// averageGradients of the one part `sum`, the same bits, in `sum`'s own memory (which holds the
+// scaled mean after): the coordinator's step, whose sum is built as results arrive, without another
+// model-sized buffer and two more passes.
+std::vector<Tensor> averageSum(const nn::Model& model, std::vector<float>& sum, std::int64_t totalSamples);
 
 }  // namespace raven::training

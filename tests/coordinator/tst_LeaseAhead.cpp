@@ -5,12 +5,12 @@
 #include <QtTest>
 
 #include <cmath>
-#include <functional>
 
 #include "CoordinatorTestKit.h"
 #include "base/Error.h"
 #include "checkpoint/Checkpoint.h"
 #include "coordinator/JobRunner.h"
+#include "data/Fixtures.h"
 
 using namespace raven;
 using namespace raven::test;
@@ -78,15 +78,6 @@ class LeaseAheadTest : public QObject {
         std::optional<coordinator::StepWork> ahead = r.takeStepAhead(units, lastResultOf(units.last(), last));
         if (ahead) JobRunner::copyStateAhead(*ahead);
         return ahead;
-    }
-    // The message of the raven::Error `step` throws, or empty.
-    static QString failureOf(const std::function<void()>& step) {
-        try {
-            step();
-        } catch (const raven::Error& e) {
-            return QString::fromStdString(e.message());
-        }
-        return QString();
     }
     static JobRunner::LastResult lastResultOf(const ledger::WorkUnit& unit, const protocol::WorkResult& result) {
         return {unit.id,
@@ -305,14 +296,12 @@ private slots:
         std::optional<coordinator::StepWork> ahead = stepZeroAhead(*r, units, last[0]);
         QVERIFY(ahead.has_value());
         ahead->gradientSum[5] = overflowed;
-        QVERIFY(failureOf([&] {
-                    JobRunner::computeWeights(*ahead);
-                }).contains("averaged gradient of step 0 is not finite"));
+        testing::expectError([&] { JobRunner::computeWeights(*ahead); }, {"averaged gradient of step 0 is not finite"});
 
         accept(*r, units, std::move(last[0]));
         coordinator::StepWork work = r->prepareStep(units);
         work.gradientSum[5] = overflowed;
-        QVERIFY(failureOf([&] { JobRunner::computeStep(work); }).contains("averaged gradient of step 0 is not finite"));
+        testing::expectError([&] { JobRunner::computeStep(work); }, {"averaged gradient of step 0 is not finite"});
         QCOMPARE(readFile(r->files().statePath()), stateBefore);
     }
 
@@ -327,10 +316,10 @@ private slots:
         QList<ledger::WorkUnit> units = doneStep(*r, 0, 1, 1, &last);
         std::optional<coordinator::StepWork> ahead = stepZeroAhead(*r, units, last[0]);
         QVERIFY(ahead.has_value());
-        QVERIFY(failureOf([&] { JobRunner::computeWeights(*ahead); }).contains("made the weights non-finite"));
+        testing::expectError([&] { JobRunner::computeWeights(*ahead); }, {"made the weights non-finite"});
         accept(*r, units, std::move(last[0]));
         coordinator::StepWork work = r->prepareStep(units);
-        QVERIFY(failureOf([&] { JobRunner::computeStep(work); }).contains("made the weights non-finite"));
+        testing::expectError([&] { JobRunner::computeStep(work); }, {"made the weights non-finite"});
     }
 
     // A step applied while a result of the next one is being written (GroupCommit's temporary) must
