@@ -9,12 +9,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <set>
 
 #include <fcntl.h>
 #include <unistd.h>
 
 #include "base/Error.h"
+#include "coordinator/SpareFiles.h"
 
 namespace raven::coordinator {
 
@@ -33,6 +35,7 @@ constexpr std::size_t kDirectAlign = 4096;
 constexpr std::size_t kScratchKept = 64u << 20;
 
 std::atomic<quint64> filesWrittenDirectly{0};
+std::atomic<quint64> filesWrittenOverSpares{0};
 
 // A pool thread's buffer for O_DIRECT, kept for its next batch (results of one job are one size).
 class Scratch {
@@ -62,37 +65,57 @@ thread_local Scratch scratch;
 
 enum class DirectOutcome { Written, NotSupported, Failed };
 
-// Writes the pieces as one new file at `path` with O_DIRECT and fsyncs it. NotSupported (nothing
-// left behind but an empty file the caller truncates) when the file system refuses O_DIRECT.
-DirectOutcome writeDirectly(const QString& path, const QByteArrayList& pieces, qsizetype size, QString* why) {
-    const std::size_t padded = (static_cast<std::size_t>(size) + kDirectAlign - 1) / kDirectAlign * kDirectAlign;
+// The pieces one after the other in this thread's aligned scratch buffer, zero-padded to `padded`
+// bytes; nullptr when memory is short.
+char* gather(const QByteArrayList& pieces, std::size_t padded) {
     char* buffer = scratch.reserve(padded);
-    if (!buffer) return DirectOutcome::NotSupported;
-    const int fd = ::open(QFile::encodeName(path).constData(), O_WRONLY | O_CREAT | O_TRUNC | O_DIRECT | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        if (errno == EINVAL) return DirectOutcome::NotSupported;
-        *why = QString::fromLocal8Bit(std::strerror(errno));
-        return DirectOutcome::Failed;
-    }
+    if (!buffer) return nullptr;
     std::size_t at = 0;
     for (const QByteArray& piece : pieces) {
         std::memcpy(buffer + at, piece.constData(), static_cast<std::size_t>(piece.size()));
         at += static_cast<std::size_t>(piece.size());
     }
     std::memset(buffer + at, 0, padded - at);
-    DirectOutcome outcome = DirectOutcome::Written;
-    for (std::size_t done = 0; done < padded && outcome == DirectOutcome::Written;) {
-        const ssize_t n = ::pwrite(fd, buffer + done, padded - done, static_cast<off_t>(done));
+    return buffer;
+}
+
+// pwrite() of `bytes` at `offset` whole. Written, NotSupported (EINVAL before anything was written:
+// the file system wants another alignment) or Failed with the reason in `why`.
+DirectOutcome writeAll(int fd, const char* bytes, std::size_t size, off_t offset, QString* why) {
+    for (std::size_t done = 0; done < size;) {
+        const ssize_t n = ::pwrite(fd, bytes + done, size - done, offset + static_cast<off_t>(done));
         if (n > 0) {
             done += static_cast<std::size_t>(n);
         } else if (n < 0 && errno == EINTR) {
             continue;
+        } else if (n < 0 && errno == EINVAL && done == 0) {
+            return DirectOutcome::NotSupported;
         } else {
-            // EINVAL: the file system wants another alignment; anything else is a real failure.
-            outcome = n < 0 && errno == EINVAL && done == 0 ? DirectOutcome::NotSupported : DirectOutcome::Failed;
-            if (outcome == DirectOutcome::Failed) *why = QString::fromLocal8Bit(std::strerror(n < 0 ? errno : ENOSPC));
+            *why = QString::fromLocal8Bit(std::strerror(n < 0 ? errno : ENOSPC));
+            return DirectOutcome::Failed;
         }
     }
+    return DirectOutcome::Written;
+}
+
+std::size_t alignedUp(qsizetype size) {
+    return (static_cast<std::size_t>(size) + kDirectAlign - 1) / kDirectAlign * kDirectAlign;
+}
+
+// Writes the pieces as one new file at `path` with O_DIRECT and fsyncs it. NotSupported (nothing
+// left behind but an empty file the caller truncates) when the file system refuses O_DIRECT.
+DirectOutcome writeDirectly(const QString& path, const QByteArrayList& pieces, qsizetype size, QString* why) {
+    const std::size_t padded = alignedUp(size);
+    const char* buffer = gather(pieces, padded);
+    if (!buffer) return DirectOutcome::NotSupported;
+    const int fd =
+        ::open(QFile::encodeName(path).constData(), O_WRONLY | O_CREAT | O_TRUNC | O_DIRECT | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        if (errno == EINVAL) return DirectOutcome::NotSupported;
+        *why = QString::fromLocal8Bit(std::strerror(errno));
+        return DirectOutcome::Failed;
+    }
+    DirectOutcome outcome = writeAll(fd, buffer, padded, 0, why);
     // The padding goes: the file's length is its content's.
     if (outcome == DirectOutcome::Written && (::ftruncate(fd, static_cast<off_t>(size)) != 0 || ::fsync(fd) != 0)) {
         *why = QString::fromLocal8Bit(std::strerror(errno));
@@ -101,6 +124,41 @@ DirectOutcome writeDirectly(const QString& path, const QByteArrayList& pieces, q
     ::close(fd);
     if (padded > kScratchKept) scratch.release();  // a rare huge file: not kept per pool thread
     if (outcome == DirectOutcome::Written) filesWrittenDirectly.fetch_add(1, std::memory_order_relaxed);
+    return outcome;
+}
+
+// Writes the pieces over the file at `spare` (SpareFiles.h), whose blocks the file system has
+// allocated already: the aligned body with O_DIRECT, the last partial block through the page cache,
+// the length set to the content's, then one fdatasync for all of it (it also flushes the disk's
+// cache, which the O_DIRECT writes may still sit in). NotSupported when the spare cannot be opened
+// (gone) or the file system refuses O_DIRECT: the caller writes a new file instead.
+DirectOutcome writeOver(const QString& spare, const QByteArrayList& pieces, qsizetype size, QString* why) {
+    const std::size_t body = static_cast<std::size_t>(size) / kDirectAlign * kDirectAlign;
+    const char* buffer = gather(pieces, alignedUp(size));
+    if (!buffer) return DirectOutcome::NotSupported;
+    const QByteArray name = QFile::encodeName(spare);
+    const int direct = ::open(name.constData(), O_WRONLY | O_DIRECT | O_CLOEXEC);
+    if (direct < 0) return DirectOutcome::NotSupported;
+    const int buffered = ::open(name.constData(), O_WRONLY | O_CLOEXEC);
+    if (buffered < 0) {
+        ::close(direct);
+        return DirectOutcome::NotSupported;
+    }
+    DirectOutcome outcome = writeAll(direct, buffer, body, 0, why);
+    if (outcome == DirectOutcome::Written)
+        outcome =
+            writeAll(buffered, buffer + body, static_cast<std::size_t>(size) - body, static_cast<off_t>(body), why);
+    if (outcome == DirectOutcome::Written &&
+        (::ftruncate(buffered, static_cast<off_t>(size)) != 0 || ::fdatasync(buffered) != 0)) {
+        *why = QString::fromLocal8Bit(std::strerror(errno));
+        outcome = DirectOutcome::Failed;
+    }
+    ::close(buffered);
+    ::close(direct);
+    if (outcome == DirectOutcome::Written) {
+        if (body > 0) filesWrittenDirectly.fetch_add(1, std::memory_order_relaxed);
+        filesWrittenOverSpares.fetch_add(1, std::memory_order_relaxed);
+    }
     return outcome;
 }
 
@@ -125,18 +183,26 @@ void writeDurably(const QString& path, const QByteArray& bytes) {
 }
 
 void writeDurably(const std::vector<std::pair<QString, QByteArrayList>>& files,
-                  const std::function<void()>& beforeRename) {
+                  const std::function<void()>& beforeRename, SpareFiles* spares) {
     std::vector<QString> temporaries;
     const auto cleanUp = [&] {
         for (const QString& t : temporaries) QFile::remove(t);
     };
     for (const auto& [path, pieces] : files) {
-        const QString temporary = path + QStringLiteral(".partial");
+        QString temporary = path + QStringLiteral(".partial");
         qsizetype size = 0;
         for (const QByteArray& piece : pieces) size += piece.size();
         QString why;
         DirectOutcome direct = DirectOutcome::NotSupported;
-        if (size >= kDirectFrom) direct = writeDirectly(temporary, pieces, size, &why);
+        if (spares) {
+            if (const std::optional<QString> spare = spares->take(QFileInfo(path).absolutePath())) {
+                direct = writeOver(*spare, pieces, size, &why);
+                if (direct == DirectOutcome::NotSupported) QFile::remove(*spare);
+                if (direct != DirectOutcome::NotSupported) temporary = *spare;
+            }
+        }
+        if (size >= kDirectFrom && direct == DirectOutcome::NotSupported)
+            direct = writeDirectly(temporary, pieces, size, &why);
         if (direct == DirectOutcome::NotSupported) {
             QFile file(temporary);
             // Unbuffered: each piece goes to write(2) from its own memory (a gradient is not copied).
@@ -167,6 +233,8 @@ void writeDurably(const std::vector<std::pair<QString, QByteArrayList>>& files,
 }
 
 quint64 filesWrittenPastThePageCache() { return filesWrittenDirectly.load(std::memory_order_relaxed); }
+
+quint64 filesWrittenOverSpareFiles() { return filesWrittenOverSpares.load(std::memory_order_relaxed); }
 
 QByteArray readWhole(const QString& path) {
     QFile file(path);

@@ -89,8 +89,8 @@ Engine::Engine(Coordinator& owner, const CoordinatorOptions& options)
     aheadPool_.setMaxThreadCount(1);
     aheadPool_.setExpiryTimeout(-1);
     ingest_ = std::make_unique<ResultIngest>(pool_, *this);
-    commit_ = std::make_unique<GroupCommit>(pool_, *this,
-                                            [this](std::vector<CommitItem> batch) { onBatchDurable(std::move(batch)); });
+    commit_ = std::make_unique<GroupCommit>(
+        pool_, *this, [this](std::vector<CommitItem> batch) { onBatchDurable(std::move(batch)); }, &spares_);
     replays_ = std::make_unique<ReplayQueue>(
         ReplayQueue::Limits{options.verification.replaySlots, options.verification.replaysWaitingPerContributor},
         [this](PendingReplay pending) { startReplay(std::move(pending)); });

@@ -58,6 +58,7 @@
 #include "coordinator/ResultJudge.h"
 #include "coordinator/ResultVerifier.h"
 #include "coordinator/Scheduler.h"
+#include "coordinator/SpareFiles.h"
 #include "coordinator/StepUnits.h"
 #include "coordinator/StepWaterfall.h"
 #include "coordinator/StepsAhead.h"
@@ -316,12 +317,16 @@ private:
     std::unique_ptr<ReplayQueue> replays_;      // which replay runs next on the pool; per-contributor bound
     RateLimiter enrollments_;             // open enrollments per address
     JobBounds bounds_;
+    // Result files of applied steps that the next results are written over (SpareFiles.h): filled
+    // by sweeper_, taken by the group commits on pool_, emptied when a job retires.
+    SpareFiles spares_;
     // Work off the event loop: result checks, group commits, optimizer steps. ~Engine waits for it
     // before anything else goes (a step's state file is then written, the store not told: as a crash).
     QThreadPool pool_;
-    // Deletes the result files of an applied step, one thread: unlinking a step's hundreds of files
-    // on the event loop took a sixth of its time under load (docs/benchmarks.md). A crash before it
-    // is done leaves files that the next start removes (resumeJobs).
+    // Recycles the result files of an applied step into spares_ (or deletes them), one thread:
+    // unlinking a step's hundreds of files on the event loop took a sixth of its time under load
+    // (docs/benchmarks.md). A crash before it is done leaves files that the next start removes
+    // (resumeJobs).
     QThreadPool sweeper_;
     // Steps taken ahead (StepsAhead.h), one at a time: beside the pool, which writes the very result
     // they wait on (on a coordinator held to one core, the pool has one thread).

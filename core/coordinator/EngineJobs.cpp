@@ -393,8 +393,13 @@ void Engine::onStepComputed(ledger::JobId job, const JobRunner* which, const QLi
         if (resuming_) {
             r.removeResultsExcept(nextRound);
         } else if (const QStringList doomed = r.releaseResultsExcept(nextRound); !doomed.isEmpty()) {
-            sweeper_.start([doomed] {
-                for (const QString& path : doomed) QFile::remove(path);
+            sweeper_.start([this, doomed] {
+                for (const QString& path : doomed) {
+                    if (path.endsWith(QLatin1String(".result")))
+                        spares_.recycle(path);
+                    else
+                        QFile::remove(path);
+                }
             });
         }
         // The next step's units are granted first, so that parked workers start on them while this
@@ -526,6 +531,8 @@ void Engine::failJob(ledger::JobId job, const QString& reason) {
 void Engine::retire(ledger::JobId job) {
     auto it = runners_.find(job);
     if (it != runners_.end()) {
+        // After the recycling queued before it (one sweeper thread, in order).
+        sweeper_.start([this, results = it->second->files().resultsDir()] { spares_.discard(results); });
         prefetchHints_.forgetJob(it->first);
         retired_.push_back(std::move(it->second));  // a caller up the stack may still hold it
         runners_.erase(it);

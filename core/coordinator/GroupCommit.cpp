@@ -14,8 +14,8 @@ namespace raven::coordinator {
 
 static_assert(std::is_nothrow_move_constructible_v<CommitItem>, "a batch must move its results, not copy them");
 
-GroupCommit::GroupCommit(QThreadPool& pool, QObject& context, Durable durable)
-    : pool_(pool), context_(context), durable_(std::move(durable)) {}
+GroupCommit::GroupCommit(QThreadPool& pool, QObject& context, Durable durable, SpareFiles* spares)
+    : pool_(pool), context_(context), durable_(std::move(durable)), spares_(spares) {}
 
 void GroupCommit::add(CommitItem item) {
     units_.insert(item.checked.unit);
@@ -23,13 +23,14 @@ void GroupCommit::add(CommitItem item) {
     startBatch();
 }
 
-void GroupCommit::write(const std::vector<CommitItem>& batch) {
+void GroupCommit::write(const std::vector<CommitItem>& batch, SpareFiles* spares) {
     std::vector<std::pair<QString, QByteArrayList>> files;
     files.reserve(batch.size());
     for (const CommitItem& item : batch)
         files.push_back(JobRunner::resultFile(item.files, item.checked.unit, item.checked.contributor,
                                               item.checked.result, item.checked.sha256));
-    writeDurably(files, [] { crashPoint(CrashPoint::ResultGradientWritten); });
+    writeDurably(
+        files, [] { crashPoint(CrashPoint::ResultGradientWritten); }, spares);
     crashPoint(CrashPoint::ResultSaved);
 }
 
@@ -41,7 +42,7 @@ void GroupCommit::startBatch() {
     lastBatch_ = batch->size();
     pool_.start([this, batch] {
         try {
-            write(*batch);
+            write(*batch, spares_);
         } catch (const std::exception& e) {
             for (CommitItem& item : *batch) item.failure = QString::fromUtf8(e.what());
         }

@@ -30,6 +30,8 @@
 
 namespace raven::coordinator {
 
+class SpareFiles;
+
 struct CommitItem {
     CheckedResult checked;
     JobFiles files;
@@ -51,8 +53,9 @@ public:
     using Durable = std::function<void(std::vector<CommitItem>)>;
 
     // `durable` runs on `context`'s thread with each written batch (or a failed one, each item's
-    // `failure` set); the next batch starts after it returns.
-    GroupCommit(QThreadPool& pool, QObject& context, Durable durable);
+    // `failure` set); the next batch starts after it returns. Results are written over `spares`
+    // where their directories have some (SpareFiles.h).
+    GroupCommit(QThreadPool& pool, QObject& context, Durable durable, SpareFiles* spares = nullptr);
 
     void add(CommitItem item);
     // Whether a result of this unit is waiting or being written.
@@ -61,7 +64,7 @@ public:
     std::size_t lastBatchSize() const { return lastBatch_; }
 
     // The files of a batch, made durable on the calling thread (raven::Error when one fails).
-    static void write(const std::vector<CommitItem>& batch);
+    static void write(const std::vector<CommitItem>& batch, SpareFiles* spares = nullptr);
 
 private:
     void startBatch();
@@ -69,6 +72,7 @@ private:
     QThreadPool& pool_;
     QObject& context_;
     Durable durable_;
+    SpareFiles* spares_;
     std::vector<CommitItem> waiting_;
     std::set<ledger::WorkUnitId> units_;  // of waiting_ and the batches being written
     int writing_ = 0;                     // batches in flight

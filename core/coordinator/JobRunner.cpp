@@ -21,6 +21,7 @@
 #include "coordinator/ResultComparison.h"
 #include "coordinator/ResultFile.h"
 #include "coordinator/RobustAggregation.h"
+#include "coordinator/SpareFiles.h"
 #include "data/Batch.h"
 #include "data/Sha256.h"
 #include "data/Sharding.h"
@@ -241,9 +242,10 @@ void JobRunner::sumAccepted(const QList<ledger::WorkUnit>& units) {
 }
 
 void JobRunner::removeResultsExcept(const QList<ledger::WorkUnitId>& keep) {
-    // At start-up no write is under way: every temporary is a crash's leftover.
+    // At start-up no write is under way: every temporary is a crash's leftover, and every spare
+    // (SpareFiles.h) one of the process before, maybe torn.
     const QDir dir(files_.resultsDir());
-    for (const QString& file : dir.entryList({QStringLiteral("*.partial")}, QDir::Files))
+    for (const QString& file : dir.entryList({QStringLiteral("*.partial"), QStringLiteral("*.spare")}, QDir::Files))
         QFile::remove(dir.filePath(file));
     for (const QString& path : releaseResultsExcept(keep)) QFile::remove(path);
 }
@@ -252,8 +254,10 @@ QStringList JobRunner::releaseResultsExcept(const QList<ledger::WorkUnitId>& kee
     for (auto it = kept_.begin(); it != kept_.end();) it = keep.contains(it->first) ? std::next(it) : kept_.erase(it);
     const QDir dir(files_.resultsDir());
     QStringList doomed;
-    // A kept unit's temporary is a result being written now (GroupCommit), not a leftover.
+    // A kept unit's temporary is a result being written now (GroupCommit), not a leftover; a spare
+    // belongs to the engine's SpareFiles, which may be writing a result over it now.
     for (const QString& file : dir.entryList(QDir::Files)) {
+        if (file.endsWith(QLatin1String(SpareFiles::kSuffix))) continue;
         bool ok = false;
         const qint64 unit = file.section('.', 0, 0).toLongLong(&ok);
         if (!ok || !keep.contains(unit)) doomed << dir.filePath(file);

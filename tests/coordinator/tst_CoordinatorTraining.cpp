@@ -9,6 +9,7 @@
 #include <QtTest>
 
 #include "CoordinatorTestKit.h"
+#include "coordinator/DurableFile.h"
 #include "coordinator/ResultFile.h"
 #include "nn/Architecture.h"
 #include "training/StepPlan.h"
@@ -80,6 +81,7 @@ private slots:
         QSignalSpy evaluated(d_->coordinator.get(), &coordinator::Coordinator::jobEvaluated);
         QSignalSpy ended(d_->coordinator.get(), &coordinator::Coordinator::jobEnded);
         const std::string job = d_->submitJob(*requester, h);
+        const quint64 overSparesBefore = coordinator::filesWrittenOverSpareFiles();
 
         wire::Envelope subscribe;
         subscribe.mutable_subscribe_metrics()->set_job_id(job);
@@ -163,7 +165,9 @@ private slots:
         QCOMPARE(restored.step, 12);
         QVERIFY(!restored.optimizer.empty());
         QVERIFY(restored.optimizerState.contains("fc1.weight.exp_avg"));
-        // Each applied step's result files go (deleted off the event loop, so perhaps a moment later).
+        // Each applied step's result files go (off the event loop, so perhaps a moment later): kept
+        // as spares that later steps' results were written over, and those removed when the job ended.
+        QVERIFY(coordinator::filesWrittenOverSpareFiles() > overSparesBefore);
         const QDir results(QDir(d_->options.dataDir).filePath(QStringLiteral("jobs/%1/results").arg(job.c_str())));
         QTRY_COMPARE(results.entryList(QDir::Files), QStringList());
         for (auto& w : pool) w->stop();

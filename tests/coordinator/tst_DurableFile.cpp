@@ -4,6 +4,7 @@
 // disk in a QTemporaryDir; /dev/shm (tmpfs) where there is one.
 #include "base/Error.h"
 #include "coordinator/DurableFile.h"
+#include "coordinator/SpareFiles.h"
 
 #include <QDir>
 #include <QFile>
@@ -23,6 +24,8 @@ private slots:
     void smallFilesGoThroughThePageCache();
     void aFileSystemWithoutDirectWritesStillGetsWholeFiles();
     void aFileThatCannotBeWrittenLeavesNoTemporary();
+    void resultsWrittenOverSparesReadBackWholeAtTheirOwnLength();
+    void aSpareThatVanishedGivesWayToANewFile();
 };
 
 namespace {
@@ -110,6 +113,46 @@ void DurableFileTest::aFileThatCannotBeWrittenLeavesNoTemporary() {
     }
     // Nothing renamed, and the first file's temporary is gone too.
     QCOMPARE(QDir(dir.path()).entryList(QDir::Files), QStringList());
+}
+
+void DurableFileTest::resultsWrittenOverSparesReadBackWholeAtTheirOwnLength() {
+    QTemporaryDir dir;
+    SpareFiles spares;
+    // Three results of an applied step become spares; the next three are written over them, one as
+    // long as its spare, one shorter (a spare's old tail must not stay), one longer.
+    const QList<qsizetype> gradients{940'584, 940'584 - 4'100, 940'584 + 9'000};
+    for (int i = 0; i < 3; ++i) {
+        const QString old = dir.filePath(QStringLiteral("%1.result").arg(i));
+        writeDurably({{old, resultLike(static_cast<quint32>(i))}});
+        spares.recycle(old);
+        QVERIFY(!QFile::exists(old));
+    }
+    QCOMPARE(spares.count(dir.path()), 3);
+    std::vector<std::pair<QString, QByteArrayList>> next;
+    for (int i = 0; i < 3; ++i)
+        next.emplace_back(dir.filePath(QStringLiteral("%1.result").arg(10 + i)),
+                          QByteArrayList{randomBytes(57 + i, 20 + i), randomBytes(gradients[i], 30 + i), "RAVENEND"});
+    writeDurably(next, {}, &spares);
+    expectFiles(next);
+    QCOMPARE(spares.count(dir.path()), 0);
+    // Each spare became a result: nothing else is left in the folder.
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files).size(), 3);
+}
+
+void DurableFileTest::aSpareThatVanishedGivesWayToANewFile() {
+    QTemporaryDir dir;
+    SpareFiles spares;
+    const QString old = dir.filePath(QStringLiteral("1.result"));
+    writeDurably({{old, resultLike(1)}});
+    spares.recycle(old);
+    const QStringList kept = QDir(dir.path()).entryList({QStringLiteral("*.spare")}, QDir::Files);
+    QCOMPARE(kept.size(), 1);
+    QVERIFY(QFile::remove(dir.filePath(kept.front())));  // removed behind the pool's back
+    const std::vector<std::pair<QString, QByteArrayList>> next{
+        {dir.filePath(QStringLiteral("2.result")), resultLike(2)}};
+    writeDurably(next, {}, &spares);
+    expectFiles(next);
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files), QStringList{QStringLiteral("2.result")});
 }
 
 QTEST_GUILESS_MAIN(DurableFileTest)
