@@ -32,10 +32,15 @@
 # timestamps), utilization = the workers' compute time / (K x wall), what the compute times allow
 # (the workers' compute time / (K x the slowest worker's): the utilization were nothing but compute
 # to take time, since a step waits for its slowest worker; in emulated rows it is set by the
-# recording, whose units took as long as they did), efficiency = samples/s / (K x one worker's
-# compute-only rate from the K = 1 run), and the coordinator's waterfall of a step (ms: weights out,
-# compute, upload, ingest, step, idle and, of idle, the wait for the slowest worker's compute;
-# StepWaterfall.h). Then the goals of item 7, met or not. Each (model, batch) is cut into
+# recording, whose units took as long as they did), what the CPU allows (the workers' mean compute
+# time / the shortest step their cores' CPU time permits: the K workers' CPU time a step over the
+# cores they share, or the coordinator's over its one core, whichever is longer; pinned, workers
+# share cores 1..cores-1, so 8 emulated workers on 2 cores do one after another all that 8 machines
+# would do at once), efficiency = samples/s / (K x one worker's compute-only rate from the K = 1
+# run), the coordinator's waterfall of a step (ms: weights out, compute, upload, ingest, step, idle
+# and, of idle, the wait for the slowest worker's compute; StepWaterfall.h) and the CPU time a step
+# of the workers (all K, from /proc between step 1 and the job's end) and of the coordinator (its own
+# account of the measured steps, metrics.jsonl). Then the goals of item 7, met or not. Each (model, batch) is cut into
 # --units-per-step units (default 8, so that 8 workers each have one), the same for every K; K = 1
 # also runs once on the job's own cut (the coordinator's sizing, UnitSizing.h, as a user's job gets
 # it: for the MLP at batch 1024, one unit a step), its row marked so and its bits not compared.
@@ -107,6 +112,13 @@ cd "$work"
 free_port() { /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 # For programs started in the background: exec, so that $! is the program itself, not a subshell.
 exec_on_core() { if [ "$pin" = 1 ]; then exec taskset -c "$1" "${@:2}"; else exec "${@:2}"; fi; }
+# The CPU time (user + system, ms) the processes PID... have used so far, together (those gone count 0).
+cpu_ms() {
+    local p files=()
+    for p in "$@"; do [ -r "/proc/$p/stat" ] && files+=("/proc/$p/stat"); done
+    [ ${#files[@]} -gt 0 ] || { echo 0; return; }
+    awk -v hz="$(getconf CLK_TCK)" '{ t += $14 + $15 } END { print int(t * 1000 / hz) }' "${files[@]}" 2>/dev/null || echo 0
+}
 state() { "$coordinator" status --data-dir "$1" | awk -v j="$2" '$1 == j { print $2 }'; }
 
 # Starts a coordinator on DIR (core 0); sets cpid and port.
@@ -186,7 +198,17 @@ run() {  # MODEL BATCH K MODE RECORD [own] (RECORD 1: the K = 1 run records for 
         wpids+=($!)
         pids+=($!)
     done
+    # The workers' CPU time once step 1 is applied (the measured steps follow), taken in the
+    # background; it polls the metrics until then and no longer.
+    rm -f "$work/cpu-at-1"
+    ( until grep -qs '"step":"1"' "$dir/jobs/$job/metrics.jsonl"; do sleep 0.05; done
+      cpu_ms "${wpids[@]}" >"$work/cpu-at-1" ) &
+    local sampler=$!
+    pids+=("$sampler")
     wait_job "$dir" "$job"
+    wait "$sampler" 2>/dev/null || true
+    # ... and once the job is done, before they stop: their CPU time over steps 2 to the last.
+    local wcpu=$(( $(cpu_ms "${wpids[@]}") - $(cat "$work/cpu-at-1" 2>/dev/null || echo 0) ))
     for p in "${wpids[@]}"; do kill "$p" 2>/dev/null || true; done
     for p in "${wpids[@]}"; do wait "$p" 2>/dev/null || true; done
     stop_coordinator
@@ -202,7 +224,8 @@ run() {  # MODEL BATCH K MODE RECORD [own] (RECORD 1: the K = 1 run records for 
     fi
     /usr/bin/python3 "$here/matrix_report.py" row --metrics "$dir/jobs/$job/metrics.jsonl" --job-dir "$dir/jobs/$job" \
         --model "$model" --batch "$batch" --workers "$k" --mode "$shown" --steps "$steps" \
-        --baseline "$work/baseline-$model-$batch.json" "${another[@]}" >>rows.md
+        --baseline "$work/baseline-$model-$batch.json" "${another[@]}" \
+        --workers-cpu-ms "$wcpu" --cores "$cores" --pinned "$pin" >>rows.md
     tail -n 1 rows.md
     if [ -n "$logs" ]; then  # the workers' unit timelines and the coordinator's log, for a closer look
         mkdir -p "$logs"
@@ -226,8 +249,8 @@ echo "$units_per_step units a step; load average at the start: $load."
 if [ "$pin" = 1 ]; then echo "Pinned with taskset: coordinator on core 0, workers on cores 1..$((cores - 1))."
 else echo "Not pinned (--no-pin, taskset missing or one core)."; fi
 echo
-echo "| model | batch | workers | mode | samples/s | utilization | the compute times allow | efficiency vs K x compute-only | weights out | compute | upload | ingest | step | idle | of it, waiting for the slowest | wall (ms) | bits equal |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+echo "| model | batch | workers | mode | samples/s | utilization | the compute times allow | the CPU allows | efficiency vs K x compute-only | weights out | compute | upload | ingest | step | idle | of it, waiting for the slowest | wall (ms) | CPU a step: workers / coordinator (ms) | bits equal |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for m in $models; do
     for b in $batches; do
         record=0

@@ -43,6 +43,10 @@ def weights_hash(job_dir):
     return version, h.hexdigest()
 
 
+def mean_of(rows, value):
+    return sum(value(r) for r in rows) / len(rows) if rows else 0.0
+
+
 def row(args):
     rows = [json.loads(line) for line in open(args.metrics) if line.strip()]
     measured = [r for r in rows
@@ -77,10 +81,22 @@ def row(args):
     # What the units' compute times alone allow: everyone waits for the step's slowest worker.
     # (Coordinators older than compute_balance leave it blank.)
     allows = f"{100 * mean('compute_balance'):.0f}%" if all("compute_balance" in r["extra"] for r in measured) else ""
-    print(f"{label} {sps:.0f} | {100 * mean('utilization'):.0f}% | {allows} | {100 * eff:.0f}% | "
+    # What the CPU allows: a step cannot be shorter than the CPU time it takes on the cores that do
+    # it. Pinned, the workers share cores 1..cores-1 and the coordinator has core 0; not pinned,
+    # everyone shares every core.
+    steps_run = max(int(r.get("step", 0)) for r in rows)
+    worker_ms = args.workers_cpu_ms / max(1, steps_run - 1)  # steps 2 .. the last (matrix.sh)
+    coordinator_ms = mean_of(measured, lambda r: r["extra"].get("coordinator_cpu_ms_per_unit", 0.0) *
+                             r["extra"].get("units", 0))
+    if args.pinned:
+        shortest = max(worker_ms / min(args.workers, max(1, args.cores - 1)), coordinator_ms)
+    else:
+        shortest = (worker_ms + coordinator_ms) / args.cores
+    cpu_allows = f"{100 * min(1.0, mean('compute_ms') / shortest):.0f}%" if shortest > 0 else ""
+    print(f"{label} {sps:.0f} | {100 * mean('utilization'):.0f}% | {allows} | {cpu_allows} | {100 * eff:.0f}% | "
           f"{mean('weights_out_ms'):.1f} | {mean('compute_ms'):.1f} | {mean('upload_ms'):.1f} | "
           f"{mean('ingest_ms'):.1f} | {mean('step_ms'):.1f} | {mean('idle_ms'):.1f} | "
-          f"{mean('slowest_wait_ms'):.1f} | {mean('wall_ms'):.1f} | {equal} |")
+          f"{mean('slowest_wait_ms'):.1f} | {mean('wall_ms'):.1f} | {worker_ms:.1f} / {coordinator_ms:.1f} | {equal} |")
 
 
 # Issue 17 item 7: (what, model, batch or None for any, workers, least utilization)
@@ -102,19 +118,19 @@ def goals(args):
         key = (parts[0], int(parts[1]), int(parts[2]), "own" if "own cut" in parts[3] else "fixed")
         if key in cells and "recording" in parts[3]:
             continue  # the plain run of the same fleet answers the goal (matrix.sh)
-        cells[key] = (parts[3], float(parts[5].rstrip("%")) / 100, parts[6])
+        cells[key] = (parts[3], float(parts[5].rstrip("%")) / 100, parts[6], parts[7] if len(parts) > 7 else "")
     print("Goals of issue 17 item 7, beside this run's figures:")
     print()
-    print("| goal | model | batch | workers | mode | figure | goal | met | the compute times allow |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| goal | model | batch | workers | mode | figure | goal | met | the compute times allow | the CPU allows |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for what, model, batch, workers, least in GOALS:
         found = [(b, cell) for (m, b, k, _), cell in sorted(cells.items()) if m == model and k == workers
                  and (batch is None or b == batch)]
         if not found:
-            print(f"| {what} | {model} | {batch or 'any'} | {workers} | - | not run | >= {100 * least:.0f}% | - | |")
-        for b, (mode, figure, allows) in found:
+            print(f"| {what} | {model} | {batch or 'any'} | {workers} | - | not run | >= {100 * least:.0f}% | - | | |")
+        for b, (mode, figure, allows, cpu_allows) in found:
             print(f"| {what} | {model} | {b} | {workers} | {mode} | {100 * figure:.0f}% | >= {100 * least:.0f}% | "
-                  f"{'yes' if figure >= least else 'no'} | {allows} |")
+                  f"{'yes' if figure >= least else 'no'} | {allows} | {cpu_allows} |")
 
 
 def main():
@@ -131,6 +147,10 @@ def main():
     r.add_argument("--baseline", required=True)
     r.add_argument("--another-cut", action="store_true",
                    help="the job was cut into other units than the baseline's: its bits are not compared")
+    r.add_argument("--workers-cpu-ms", type=float, default=0.0,
+                   help="the K workers' CPU time from step 1 applied to the job's end")
+    r.add_argument("--cores", type=int, default=1)
+    r.add_argument("--pinned", type=int, default=1, help="1: coordinator on core 0, workers on the others")
     g = sub.add_parser("goals")
     g.add_argument("--rows", required=True)
     args = parser.parse_args()
