@@ -810,6 +810,7 @@ void Worker::submit(Unit& unit) {
             client_->send(std::move(envelopes[i]));
         }
         stats_.bytesSent += unit.result->wireBytes;
+        if (!unit.result->parts.front().gradient().content().content_sha256().empty()) ++stats_.resultsHashed;
         timeline_.stamp(serial, UnitTimeline::Stage::Sent);
         emit resultSent(id);
         leaseMore();

@@ -128,6 +128,9 @@ public:
         qint64 samples = 0;  // samples of the units computed (whatever the coordinator said of them)
         double flops = 0;    // their training FLOPs (Architecture::trainingFlopsPerSample per sample)
         qint64 bytesSent = 0, bytesReceived = 0;  // results submitted; contents fetched (cache hits are free)
+        // Results submitted with their content hash: none to a coordinator that takes them without
+        // (RegisterReply.takes_unhashed_results), where TLS already guards the bytes.
+        qint64 resultsHashed = 0;
         qint64 microCredits = 0;                  // credited by the coordinator's ResultAcks
         qint64 weightsFetched = 0, weightsPushed = 0;  // versions fetched / that came with a grant
         // An int8-down job's versions rebuilt from a delta / deltas refused (then fetched whole), and the

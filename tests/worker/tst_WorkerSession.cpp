@@ -150,6 +150,8 @@ private slots:
         QCOMPARE(earned.workUnitsAccepted, s.unitsAccepted);
         QVERIFY(s.bytesSent >= 22 * 163 * 4);
         QVERIFY(s.bytesReceived > 0);
+        // This coordinator takes results without their hash (TLS guards them): none was hashed.
+        QCOMPARE(s.resultsHashed, 0);
         QCOMPARE(watch.units.size(), 22);
         QVERIFY(watch.statuses.count(wire::RESULT_STATUS_ACCEPTED) == 22);
         QVERIFY(watch.refusals.isEmpty());
