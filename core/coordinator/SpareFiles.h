@@ -13,8 +13,8 @@
 // A spare is renamed to <dir>/spare-<n>.spare, holding a result nobody reads any more. It is written over,
 // fdatasynced and only then renamed to the new result's name, so a crash leaves a torn spare at worst,
 // which start-up removes with every other leftover (JobRunner::removeResultsExcept). A directory keeps
-// at most kPerDirectory spares and kBytesPerDirectory bytes of them (a large model's results are not
-// kept by the dozen); other files are removed. Any thread.
+// at most kBytesPerDirectory bytes of spares (a step's results, up to a large model's few) and
+// kPerDirectory files; other files are removed. Any thread.
 #include <QString>
 
 #include <map>
@@ -26,7 +26,7 @@ namespace raven::coordinator {
 
 class SpareFiles {
 public:
-    static constexpr int kPerDirectory = 32;
+    static constexpr int kPerDirectory = 1024;
     static constexpr qint64 kBytesPerDirectory = 256LL << 20;
     static constexpr char kSuffix[] = ".spare";
 
