@@ -20,11 +20,11 @@ void SpareFiles::recycle(const QString& path) {
     const QFileInfo info(path);
     const QString directory = info.absolutePath();
     const qint64 size = info.size();
+    if (!info.isFile()) return;  // gone already: nothing to keep or remove
     {
         std::lock_guard lock(mutex_);
         Pool& pool = pools_[directory];
-        if (!info.isFile() || static_cast<int>(pool.files.size()) >= kPerDirectory ||
-            pool.bytes + size > kBytesPerDirectory) {
+        if (static_cast<int>(pool.files.size()) >= kPerDirectory || pool.bytes + size > kBytesPerDirectory) {
             QFile::remove(path);
             return;
         }
